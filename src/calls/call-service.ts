@@ -1,0 +1,390 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import type { Settings } from '../config/settings.js';
+import { missingForCalls } from '../config/settings.js';
+import type { Carrier, CarrierEvent, MediaTransport } from '../telephony/carrier.js';
+import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
+import type { EngineFactory } from '../voice/engine.js';
+import { CallSession } from '../bridge/call-session.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { CallRow, CallsRepo } from '../store/calls-repo.js';
+import type { Db } from '../store/database.js';
+import type { Timeline } from '../records/timeline.js';
+import { renderTranscriptText } from '../records/transcript.js';
+import { downloadRecording } from '../records/recordings.js';
+import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
+import { buildSystemPrompt } from './prompt.js';
+import { checkDestination, maskNumber } from './policy.js';
+import { canTransition, type CallStatus, type EndReason } from './state.js';
+
+export const createCallSchema = z.object({
+  to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
+  instructions: z.string({ error: 'is required' }).trim().min(1, 'is required').max(8000, 'is longer than 8000 characters'),
+  clientId: z.string().max(64).optional(),
+  provider: z.enum(['openai', 'gemini']).optional(),
+});
+export type CreateCallInput = z.infer<typeof createCallSchema>;
+
+/** A refusal the API shows as 4xx, naming the field at fault. */
+export class CallRequestError extends Error {
+  constructor(readonly status: number, readonly field: string | undefined, message: string, readonly missing?: string[]) {
+    super(message);
+    this.name = 'CallRequestError';
+  }
+}
+
+export interface CallServiceDeps {
+  settings: Settings;
+  db: Db;
+  calls: CallsRepo;
+  timeline: Timeline;
+  carrier?: Carrier;
+  engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
+  tools: ToolRegistry;
+  log: FastifyBaseLogger;
+  /** Recording download retry tuning (tests shorten it). */
+  recordingRetry?: { attempts: number; firstDelayMs: number };
+  /** If no media stream arrives this long after answer, the call ends as a media error. */
+  streamTimeoutMs?: number;
+}
+
+interface LiveCall {
+  id: string;
+  session: CallSession;
+  endReason?: EndReason;
+  maxTimer?: NodeJS.Timeout;
+  streamTimer?: NodeJS.Timeout;
+  attached: boolean;
+}
+
+/** Creates calls, drives each through its state machine, and owns the live sessions. */
+export class CallService {
+  private readonly live = new Map<string, LiveCall>();
+  private readonly seenStmt;
+  private readonly background = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: CallServiceDeps) {
+    this.seenStmt = d.db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  // ---- creating a call -------------------------------------------------------------------------
+  async create(input: CreateCallInput): Promise<CallRow> {
+    const s = this.d.settings;
+    const dest = checkDestination(input.to);
+    if (!dest.ok) throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+    const provider = input.provider ?? s.AI_PROVIDER;
+    const missing = missingForCalls(s, provider);
+    const factory = this.d.engines[provider];
+    if (missing.length || !this.d.carrier || !factory) {
+      throw new CallRequestError(503, undefined, `Callwright is not configured to place calls yet. Set: ${missing.join('; ')}. See .env.example.`, missing);
+    }
+    let client: ClientProfile | undefined;
+    if (input.clientId) {
+      try {
+        client = await loadClientProfile(s.CLIENTS_DIR, input.clientId);
+      } catch (err) {
+        if (err instanceof ClientError) throw new CallRequestError(400, 'clientId', `clientId: ${err.message}`);
+        throw err;
+      }
+    }
+
+    const now = new Date().toISOString();
+    const row: CallRow = {
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      to: dest.e164,
+      from: s.TWILIO_FROM_NUMBER ?? null,
+      clientId: client?.id ?? null,
+      clientName: client?.name ?? null,
+      instructions: input.instructions,
+      provider,
+      status: 'queued',
+      endReason: null,
+      answeredBy: null,
+      carrier: this.d.carrier.name,
+      carrierCallId: null,
+      streamSecret: randomBytes(24).toString('base64url'),
+      answeredAt: null,
+      endedAt: null,
+      carrierDurationSec: null,
+      carrierPrice: null,
+      carrierPriceUnit: null,
+      recordingSid: null,
+      recordingPath: null,
+      transcriptPath: null,
+      error: null,
+    };
+    this.d.calls.insert(row);
+    this.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
+
+    const instructions = buildSystemPrompt({ instructions: input.instructions, client, recordingAnnounced: s.RECORD_CALLS });
+    const live: LiveCall = { id: row.id, attached: false } as LiveCall;
+    const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
+    live.session = new CallSession({
+      callId: row.id,
+      engine,
+      tools: this.d.tools,
+      greetingFallbackMs: s.GREETING_FALLBACK_MS,
+      hooks: {
+        record: (type, data) => this.record(row.id, type, data),
+        requestEnd: (reason, detail) => this.requestEnd(row.id, reason, detail),
+        conversationStarted: () => this.transition(row.id, 'talking'),
+      },
+    });
+    this.live.set(row.id, live);
+
+    // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
+    this.track(
+      engine
+        .start({ instructions, tools: this.d.tools.specs(), autoRespond: false })
+        .then(() => {
+          this.record(row.id, 'engine.ready', { engine: engine.name });
+          live.session.engineStarted();
+        })
+        .catch((err: Error) => {
+          this.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
+          this.requestEnd(row.id, 'provider-error', err.message);
+        }),
+    );
+
+    this.transition(row.id, 'dialing');
+    try {
+      const { carrierCallId } = await this.d.carrier.dial({
+        callId: row.id,
+        to: row.to,
+        from: row.from!,
+        publicUrl: s.PUBLIC_URL!,
+        record: s.RECORD_CALLS,
+        timeLimitSec: s.MAX_CALL_SECONDS + 60,
+        amdSpeechEndThresholdMs: s.AMD_SPEECH_END_THRESHOLD_MS,
+      });
+      // The call may already have ended (engine failed during the dial); hang up what we just placed.
+      this.d.calls.update(row.id, { carrierCallId });
+      this.record(row.id, 'carrier.dialed', { carrier: this.d.carrier.name, carrierCallId });
+      if (!this.live.has(row.id)) void this.d.carrier.hangup(carrierCallId).catch(() => undefined);
+    } catch (err) {
+      this.d.calls.update(row.id, { error: (err as Error).message });
+      this.record(row.id, 'error', { source: this.d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
+      await this.finalize(row.id, 'dial-error');
+    }
+    this.d.log.info({ event: 'call.created', callId: row.id, to: maskNumber(row.to), provider }, 'call placed');
+    return this.d.calls.get(row.id)!;
+  }
+
+  // ---- carrier callbacks -----------------------------------------------------------------------
+  /** Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards. */
+  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
+    const call = this.d.calls.get(callId);
+    if (!call || call.carrierCallId !== carrierCallId) {
+      this.d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
+      return;
+    }
+    if (this.seenStmt.run(`${callId}:${dedupeKey}`, new Date().toISOString()).changes === 0) return;
+    switch (event.type) {
+      case 'status':
+        this.record(callId, 'carrier.status', { status: event.status, ...(event.durationSec !== undefined ? { durationSec: event.durationSec } : {}) });
+        return this.onCarrierStatus(call, event.status, event.durationSec);
+      case 'amd': {
+        this.d.calls.update(callId, { answeredBy: event.answeredBy });
+        this.record(callId, 'amd', { answeredBy: event.answeredBy, machine: event.machine });
+        const live = this.live.get(callId);
+        live?.session.answeredBy(event.machine);
+        return;
+      }
+      case 'recording':
+        if (event.status !== 'completed') {
+          this.record(callId, 'recording.status', { status: event.status });
+          return;
+        }
+        this.d.calls.update(callId, { recordingSid: event.recordingId });
+        this.track(this.fetchRecording(callId, event.recordingId));
+        return;
+    }
+  }
+
+  private onCarrierStatus(call: CallRow, status: string, durationSec?: number): void {
+    const live = this.live.get(call.id);
+    switch (status) {
+      case 'ringing':
+        this.transition(call.id, 'ringing');
+        return;
+      case 'answered':
+        if (this.transition(call.id, 'answered')) this.d.calls.update(call.id, { answeredAt: new Date().toISOString() });
+        // Answered, and answering-machine detection is listening until its verdict.
+        this.transition(call.id, 'screening');
+        if (live && !live.maxTimer) {
+          live.maxTimer = setTimeout(() => this.requestEnd(call.id, 'max-duration'), this.d.settings.MAX_CALL_SECONDS * 1000);
+          live.streamTimer = setTimeout(() => {
+            if (!live.attached) this.requestEnd(call.id, 'media-error', 'no media stream arrived after answer');
+          }, this.d.streamTimeoutMs ?? 15_000);
+        }
+        return;
+      case 'completed':
+      case 'busy':
+      case 'no-answer':
+      case 'failed':
+      case 'canceled': {
+        if (durationSec !== undefined) this.d.calls.update(call.id, { carrierDurationSec: durationSec });
+        const reason: EndReason = status === 'completed' ? 'callee-hangup' : (status as EndReason);
+        this.track(this.finalize(call.id, reason).then(() => this.fetchPrice(call.id)));
+        return;
+      }
+    }
+  }
+
+  streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {
+    const call = this.d.calls.get(callId);
+    if (!call || !this.live.has(callId) || call.carrierCallId !== carrierCallId) return undefined;
+    return { callId, secret: call.streamSecret };
+  }
+
+  authorizeStream(req: StreamOpenRequest, transport: MediaTransport): CallSession | undefined {
+    const live = this.live.get(req.callId);
+    const call = live && this.d.calls.get(req.callId);
+    if (!live || !call || call.carrierCallId !== req.carrierCallId) return undefined;
+    const a = Buffer.from(req.secret);
+    const b = Buffer.from(call.streamSecret);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+    live.attached = true;
+    clearTimeout(live.streamTimer);
+    live.session.attach(transport);
+    return live.session;
+  }
+
+  // ---- ending ----------------------------------------------------------------------------------
+  /** User-requested hang-up. */
+  async hangup(callId: string): Promise<CallRow> {
+    const call = this.d.calls.get(callId);
+    if (!call) throw new CallRequestError(404, undefined, 'call not found');
+    if (!this.live.has(callId)) throw new CallRequestError(409, undefined, `call has already ended (${call.endReason ?? call.status})`);
+    await this.requestEnd(callId, 'user-hangup');
+    return this.d.calls.get(callId)!;
+  }
+
+  /** Ends a live call for `reason`: hang up at the carrier, stop the session, write the records. */
+  async requestEnd(callId: string, reason: EndReason, detail?: string): Promise<void> {
+    const live = this.live.get(callId);
+    if (!live || live.endReason) return;
+    live.endReason = reason;
+    this.record(callId, 'end.requested', { reason, ...(detail ? { detail } : {}) });
+    const call = this.d.calls.get(callId);
+    await live.session.shutdown();
+    if (call?.carrierCallId && this.d.carrier) {
+      try {
+        await this.d.carrier.hangup(call.carrierCallId);
+      } catch (err) {
+        this.record(callId, 'error', { source: this.d.carrier.name, fatal: false, code: 'hangup_failed', message: (err as Error).message });
+      }
+    }
+    await this.finalize(callId, reason, detail);
+  }
+
+  private async finalize(callId: string, reason: EndReason, detail?: string): Promise<void> {
+    const live = this.live.get(callId);
+    const call = this.d.calls.get(callId);
+    if (!call || call.status === 'ended') return;
+    // A reason chosen by whoever ended the call first beats the carrier's generic "completed".
+    const endReason = live?.endReason ?? reason;
+    if (live) {
+      this.live.delete(callId);
+      clearTimeout(live.maxTimer);
+      clearTimeout(live.streamTimer);
+      await live.session.shutdown();
+    }
+    const endedAt = new Date().toISOString();
+    this.d.calls.update(callId, { status: 'ended', endReason, endedAt, ...(detail && !call.error ? { error: detail } : {}) });
+    this.record(callId, 'status', { status: 'ended', reason: endReason });
+    try {
+      const dir = join(this.d.settings.DATA_DIR, 'transcripts');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${callId}.txt`);
+      const fresh = this.d.calls.get(callId)!;
+      await writeFile(path, renderTranscriptText(fresh, this.d.timeline.list(callId), fresh.clientName ?? undefined), { mode: 0o600 });
+      this.d.calls.update(callId, { transcriptPath: path });
+    } catch (err) {
+      this.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
+    }
+    this.d.timeline.close(callId);
+    this.d.log.info({ event: 'call.ended', callId, reason: endReason }, 'call ended');
+  }
+
+  private async fetchPrice(callId: string): Promise<void> {
+    const call = this.d.calls.get(callId);
+    if (!call?.carrierCallId || !this.d.carrier) return;
+    const p = await this.d.carrier.callPrice(call.carrierCallId);
+    if (!p) return;
+    this.d.calls.update(callId, {
+      ...(p.price !== null ? { carrierPrice: p.price, carrierPriceUnit: p.unit } : {}),
+      ...(p.durationSec !== null ? { carrierDurationSec: p.durationSec } : {}),
+    });
+    if (p.price !== null) this.record(callId, 'carrier.price', { price: p.price, unit: p.unit });
+  }
+
+  private async fetchRecording(callId: string, recordingId: string): Promise<void> {
+    if (!this.d.carrier) return;
+    try {
+      const src = this.d.carrier.recordingSource(recordingId);
+      const r = await downloadRecording({ ...src, dir: join(this.d.settings.DATA_DIR, 'recordings'), callId, ...this.d.recordingRetry });
+      this.d.calls.update(callId, { recordingPath: r.path });
+      this.record(callId, 'recording', { bytes: r.bytes, attempts: r.attempts });
+    } catch (err) {
+      this.record(callId, 'error', { source: 'recording', fatal: false, code: 'recording_download_failed', message: (err as Error).message });
+    }
+    const call = this.d.calls.get(callId);
+    if (call && call.carrierPrice === null) await this.fetchPrice(callId);
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+  /** Calls left live by a crash or restart cannot be resumed: mark them and make sure they are hung up. */
+  async recoverAfterRestart(): Promise<number> {
+    const stale = this.d.calls.listLive();
+    for (const call of stale) {
+      if (call.carrierCallId && this.d.carrier) await this.d.carrier.hangup(call.carrierCallId).catch(() => undefined);
+      this.d.calls.update(call.id, { status: 'ended', endReason: 'interrupted', endedAt: new Date().toISOString(), error: 'Callwright restarted while the call was in progress' });
+      this.record(call.id, 'status', { status: 'ended', reason: 'interrupted' });
+      this.d.timeline.close(call.id);
+    }
+    return stale.length;
+  }
+
+  /** Ends every live call (server shutdown) and waits for background work such as downloads. */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((id) => this.requestEnd(id, 'interrupted', 'Callwright shut down')));
+    await Promise.allSettled([...this.background]);
+  }
+
+  /** Waits for background work (recording downloads, price fetches); for tests and shutdown. */
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.allSettled([...this.background]);
+  }
+
+  private transition(callId: string, to: CallStatus): boolean {
+    const call = this.d.calls.get(callId);
+    if (!call || !canTransition(call.status, to)) return false;
+    this.d.calls.update(callId, { status: to });
+    this.record(callId, 'status', { status: to });
+    return true;
+  }
+
+  private record(callId: string, type: string, data: Record<string, unknown>): void {
+    try {
+      this.d.timeline.append(callId, type, data);
+    } catch (err) {
+      // The store failing (disk full, SQLite busy past its timeout) must not take the live call down.
+      this.d.log.error({ event: 'timeline.writeFailed', callId, type, err: (err as Error).message }, 'could not record call event');
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch((err) => this.d.log.error({ event: 'call.backgroundError', err: (err as Error).message }, 'background task failed')).finally(() => this.background.delete(t));
+    this.background.add(t);
+  }
+}

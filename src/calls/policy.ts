@@ -1,0 +1,29 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+/**
+ * Numbers an automated agent must never dial, whatever the user asks: emergency services (by their
+ * short codes, in any country) and premium-rate lines. This is the floor; allow/deny lists and calling
+ * hours build on it.
+ */
+const EMERGENCY = new Set(['911', '112', '999', '000', '110', '119', '118', '120', '122', '100', '101', '102', '108', '15', '17', '18', '190', '192', '193', '199', '111', '995', '997', '998', '1122', '933']);
+
+export type DestinationCheck = { ok: true; e164: string; country?: string } | { ok: false; message: string };
+
+export function checkDestination(to: string): DestinationCheck {
+  const raw = to.trim();
+  const digits = raw.replace(/[^\d]/g, '');
+  if (EMERGENCY.has(digits)) return { ok: false, message: 'emergency numbers are never dialled by Callwright' };
+  if (!/^\+[1-9]\d{1,14}$/.test(raw)) return { ok: false, message: 'must be an E.164 number: "+" then country code and number, no spaces (e.g. +14155550123)' };
+  const phone = parsePhoneNumberFromString(raw);
+  if (phone && EMERGENCY.has(String(phone.nationalNumber))) return { ok: false, message: 'emergency numbers are never dialled by Callwright' };
+  if (!phone || !phone.isValid()) return { ok: false, message: 'is not a valid phone number' };
+  const type = phone.getType();
+  if (type === 'PREMIUM_RATE') return { ok: false, message: 'premium-rate numbers are never dialled by Callwright' };
+  return { ok: true, e164: phone.number, country: phone.country };
+}
+
+/** Masks a phone number for logs: country code and last two digits survive. */
+export function maskNumber(n: string): string {
+  if (n.length <= 5) return '***';
+  return n.slice(0, 3) + '*'.repeat(Math.max(0, n.length - 5)) + n.slice(-2);
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
+ * tooling depend on them. Defaults are chosen so that `npm start` works with nothing configured; what a
+ * call needs (carrier and AI keys) is checked when a call is attempted, see `missingForCalls`.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const httpUrl = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${schemes.map((s) => s + '//').join(' or ')}`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number) => z.coerce.number().min(min);
+
+export const settingsSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: httpUrl(['https:', 'http:']).optional(),
+  DATA_DIR: z.string().default('./data'),
+  CLIENTS_DIR: z.string().default('./clients'),
+  API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TWILIO_ACCOUNT_SID: optionalString.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_FROM_NUMBER: optionalString.pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional()),
+  TWILIO_API_URL: httpUrl(['https:', 'http:']).default('https://api.twilio.com'),
+  TWILIO_PRICE_PER_MINUTE: num(0).default(0.014),
+
+  AI_PROVIDER: z.enum(['openai', 'gemini']).default('openai'),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_REALTIME_URL: httpUrl(['wss:', 'ws:']).default('wss://api.openai.com/v1/realtime'),
+  OPENAI_REALTIME_MODEL: z.string().default('gpt-realtime'),
+  OPENAI_VOICE: z.string().default('marin'),
+  OPENAI_TRANSCRIPTION_MODEL: z.string().default('gpt-4o-mini-transcribe'),
+  VAD_SILENCE_MS: int(100, 5000).default(500),
+
+  RECORD_CALLS: bool.default(true),
+  MAX_CALL_SECONDS: int(10, 4 * 3600).default(600),
+  AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
+  GREETING_FALLBACK_MS: int(500, 60000).default(8000),
+  PRICES_FILE: optionalString,
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Parses settings from an environment-like object; throws SettingsError naming each bad setting. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const known = Object.fromEntries(
+    Object.keys(settingsSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const result = settingsSchema.safeParse(known);
+  if (!result.success) {
+    throw new SettingsError(
+      result.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        // Values are not echoed: a mistyped secret must not end up in a terminal scroll-back or CI log.
+        return `${name}: ${i.message}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+/** What a call on the given engine still needs, as setting names with a hint; empty when ready. */
+export function missingForCalls(s: Settings, provider: Settings['AI_PROVIDER'] = s.AI_PROVIDER): string[] {
+  const missing: string[] = [];
+  if (!s.PUBLIC_URL) missing.push('PUBLIC_URL (the https origin Twilio can reach, e.g. a tunnel to this server)');
+  if (!s.TWILIO_ACCOUNT_SID) missing.push('TWILIO_ACCOUNT_SID');
+  if (!s.TWILIO_AUTH_TOKEN) missing.push('TWILIO_AUTH_TOKEN');
+  if (!s.TWILIO_FROM_NUMBER) missing.push('TWILIO_FROM_NUMBER (your Twilio number, E.164)');
+  if (provider === 'openai' && !s.OPENAI_API_KEY) missing.push('OPENAI_API_KEY');
+  if (provider === 'gemini') missing.push('the Gemini engine is not available yet (use AI_PROVIDER=openai)');
+  return missing;
+}

@@ -1,0 +1,58 @@
+/**
+ * G.711 mu-law codec (ITU-T G.711, the same segment/bias arithmetic as the classic Sun reference).
+ * Both directions are table driven: a 256-entry decode table and a 65,536-entry encode table, built once,
+ * so a sample costs one array read on the hot path.
+ */
+
+const BIAS = 0x84;
+const CLIP = 32635;
+
+function encodeSampleSlow(sample: number): number {
+  let s = sample | 0;
+  const sign = s < 0 ? 0x80 : 0;
+  if (s < 0) s = -s;
+  if (s > CLIP) s = CLIP;
+  s += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+function decodeSampleSlow(code: number): number {
+  const u = ~code & 0xff;
+  const sign = u & 0x80;
+  const exponent = (u >> 4) & 0x07;
+  const mantissa = u & 0x0f;
+  const magnitude = (((mantissa << 3) + BIAS) << exponent) - BIAS;
+  return sign ? -magnitude : magnitude;
+}
+
+const DECODE = new Int16Array(256);
+for (let i = 0; i < 256; i++) DECODE[i] = decodeSampleSlow(i);
+
+const ENCODE = new Uint8Array(65536);
+for (let i = 0; i < 65536; i++) ENCODE[i] = encodeSampleSlow(i < 32768 ? i : i - 65536);
+
+/** The mu-law code for silence (decodes to 0). */
+export const MULAW_SILENCE = 0xff;
+
+export function mulawDecodeSample(code: number): number {
+  return DECODE[code & 0xff];
+}
+
+export function mulawEncodeSample(sample: number): number {
+  return ENCODE[sample & 0xffff];
+}
+
+/** Decodes mu-law bytes to 16-bit PCM samples. */
+export function mulawDecode(input: Uint8Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
+  for (let i = 0; i < input.length; i++) out[i] = DECODE[input[i]];
+  return out;
+}
+
+/** Encodes 16-bit PCM samples to mu-law bytes. */
+export function mulawEncode(input: Int16Array, out: Uint8Array = new Uint8Array(input.length)): Uint8Array {
+  for (let i = 0; i < input.length; i++) out[i] = ENCODE[input[i] & 0xffff];
+  return out;
+}

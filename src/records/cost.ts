@@ -1,0 +1,68 @@
+import type { StoredEvent } from '../store/events-repo.js';
+import type { CallRow } from '../store/calls-repo.js';
+import { unitPrice, type PriceTable } from './pricing.js';
+
+export interface CostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  unitPrice: number | null;
+  amount: number;
+  source: 'estimate' | 'carrier' | 'usage';
+}
+
+export interface CostBreakdown {
+  currency: string;
+  total: number;
+  priceTable: string;
+  lines: CostLine[];
+  /** Meters that have usage but no price in the table: their cost is unknown, not zero. */
+  unpriced: string[];
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/**
+ * Cost of a call from its record and timeline: carrier minutes (the carrier's reported price when it has
+ * come, else minutes at the configured rate) plus every usage event priced from the table.
+ */
+export function computeCost(call: CallRow, events: StoredEvent[], table: PriceTable, carrierPricePerMinute: number, nowMs = Date.now()): CostBreakdown {
+  const lines: CostLine[] = [];
+  if (call.carrierPrice !== null) {
+    lines.push({ item: `${call.carrier} call`, quantity: Math.max(1, Math.ceil((call.carrierDurationSec ?? 0) / 60)), unit: 'minute', unitPrice: null, amount: Math.abs(call.carrierPrice), source: 'carrier' });
+  } else if (call.answeredAt) {
+    const endMs = call.endedAt ? Date.parse(call.endedAt) : nowMs;
+    const seconds = call.carrierDurationSec ?? Math.max(0, (endMs - Date.parse(call.answeredAt)) / 1000);
+    // Carriers bill each started minute.
+    const minutes = Math.max(1, Math.ceil(seconds / 60));
+    lines.push({ item: `${call.carrier} call (estimate)`, quantity: minutes, unit: 'minute', unitPrice: carrierPricePerMinute, amount: round6(minutes * carrierPricePerMinute), source: 'estimate' });
+  }
+
+  const totals = new Map<string, { provider: string; model: string; meter: string; quantity: number }>();
+  for (const ev of events) {
+    if (ev.type !== 'usage') continue;
+    const { provider, model, meters } = ev.data as { provider: string; model: string; meters: Record<string, number> };
+    for (const [meter, q] of Object.entries(meters ?? {})) {
+      if (!q) continue;
+      const key = `${provider}:${model}:${meter}`;
+      const t = totals.get(key) ?? { provider, model, meter, quantity: 0 };
+      t.quantity += q;
+      totals.set(key, t);
+    }
+  }
+  const unpriced: string[] = [];
+  for (const t of totals.values()) {
+    const price = unitPrice(table, t.provider, t.model, t.meter);
+    if (price === undefined) unpriced.push(`${t.provider}:${t.model}:${t.meter}`);
+    lines.push({
+      item: `${t.provider} ${t.model} ${t.meter.replace(/_/g, ' ')}`,
+      quantity: t.quantity,
+      unit: t.meter === 'audio_seconds' ? 'second' : 'token',
+      unitPrice: price ?? null,
+      amount: round6(t.quantity * (price ?? 0)),
+      source: 'usage',
+    });
+  }
+  const total = round6(lines.reduce((a, l) => a + l.amount, 0));
+  return { currency: table.currency, total, priceTable: table.version, lines, unpriced };
+}

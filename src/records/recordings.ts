@@ -1,0 +1,52 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface RecordingDownload {
+  /** The URL to fetch: built by the carrier from its configured API host, never taken from a callback. */
+  url: string;
+  headers: Record<string, string>;
+  dir: string;
+  callId: string;
+  attempts?: number;
+  firstDelayMs?: number;
+  maxBytes?: number;
+}
+
+export class RecordingError extends Error {
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+    this.name = 'RecordingError';
+  }
+}
+
+/**
+ * Downloads a recording to `<dir>/<callId>.mp3`, retrying with exponential backoff (recordings are often
+ * not ready the instant the callback fires). Writes to a temporary file and renames, so a partial file
+ * is never mistaken for a recording.
+ */
+export async function downloadRecording(d: RecordingDownload): Promise<{ path: string; bytes: number; attempts: number }> {
+  const attempts = d.attempts ?? 6;
+  const maxBytes = d.maxBytes ?? 200 * 1024 * 1024;
+  let delay = d.firstDelayMs ?? 1000;
+  let lastErr: RecordingError | undefined;
+  for (let i = 1; i <= attempts; i++) {
+    try {
+      const res = await fetch(d.url, { headers: d.headers, redirect: 'error', signal: AbortSignal.timeout(60_000) });
+      if (!res.ok) throw new RecordingError(`HTTP ${res.status}`, res.status >= 500 || res.status === 404 || res.status === 429);
+      const buf = Buffer.from(await res.arrayBuffer());
+      if (buf.length === 0) throw new RecordingError('empty body', true);
+      if (buf.length > maxBytes) throw new RecordingError(`recording larger than ${maxBytes} bytes`, false);
+      await mkdir(d.dir, { recursive: true, mode: 0o700 });
+      const path = join(d.dir, `${d.callId}.mp3`);
+      await writeFile(`${path}.part`, buf, { mode: 0o600 });
+      await rename(`${path}.part`, path);
+      return { path, bytes: buf.length, attempts: i };
+    } catch (err) {
+      lastErr = err instanceof RecordingError ? err : new RecordingError((err as Error).message, true);
+      if (!lastErr.retryable || i === attempts) break;
+      await new Promise((r) => setTimeout(r, delay));
+      delay *= 2;
+    }
+  }
+  throw new RecordingError(`recording download failed after retries: ${lastErr?.message}`, false);
+}

@@ -1,0 +1,47 @@
+import { EventEmitter } from 'node:events';
+import type { EventsRepo, StoredEvent } from '../store/events-repo.js';
+
+/**
+ * A call's timeline: every event is stored first, then published to live subscribers (SSE). Listeners
+ * are per call, so a slow or failing subscriber of one call never sees another call's traffic.
+ */
+export class Timeline {
+  private readonly bus = new EventEmitter();
+
+  constructor(private readonly repo: EventsRepo) {
+    this.bus.setMaxListeners(0);
+  }
+
+  append(callId: string, type: string, data: Record<string, unknown> = {}): StoredEvent {
+    const ev = this.repo.append(callId, type, data);
+    this.bus.emit(callId, ev);
+    return ev;
+  }
+
+  list(callId: string, afterSeq = 0): StoredEvent[] {
+    return this.repo.list(callId, afterSeq);
+  }
+
+  subscribe(callId: string, listener: (ev: StoredEvent) => void): () => void {
+    const safe = (ev: StoredEvent) => {
+      try {
+        listener(ev);
+      } catch {
+        // A subscriber's failure is its own; the call goes on.
+      }
+    };
+    this.bus.on(callId, safe);
+    return () => this.bus.off(callId, safe);
+  }
+
+  /** Tells subscribers the timeline is complete (the call ended and its records are written). */
+  close(callId: string): void {
+    this.bus.emit(`${callId}:closed`);
+    this.repo.forget(callId);
+  }
+
+  onClosed(callId: string, listener: () => void): () => void {
+    this.bus.once(`${callId}:closed`, listener);
+    return () => this.bus.off(`${callId}:closed`, listener);
+  }
+}

@@ -1,0 +1,86 @@
+import type { StoredEvent } from '../store/events-repo.js';
+import type { CallRow } from '../store/calls-repo.js';
+
+export interface TranscriptEntry {
+  seq: number;
+  at: string;
+  /** Seconds since the call was answered (or created, before that). */
+  offsetSec: number;
+  speaker: 'agent' | 'callee';
+  text: string;
+  /** Agent turns cut off by the callee: what was heard, and how much of the audio. */
+  interrupted?: { heardText: string; heardMs: number; totalMs: number };
+}
+
+export interface ToolCallEntry {
+  seq: number;
+  at: string;
+  name: string;
+  arguments: unknown;
+  result?: string;
+}
+
+export function transcriptEntries(call: CallRow, events: StoredEvent[]): TranscriptEntry[] {
+  const t0 = Date.parse(call.answeredAt ?? call.createdAt);
+  return events
+    .filter((e) => e.type === 'transcript')
+    .map((e) => {
+      const d = e.data as { speaker: 'agent' | 'callee'; text: string; interrupted?: TranscriptEntry['interrupted'] };
+      return { seq: e.seq, at: e.at, offsetSec: Math.max(0, (Date.parse(e.at) - t0) / 1000), speaker: d.speaker, text: d.text, ...(d.interrupted ? { interrupted: d.interrupted } : {}) };
+    });
+}
+
+export function toolCallEntries(events: StoredEvent[]): ToolCallEntry[] {
+  const out: ToolCallEntry[] = [];
+  const byId = new Map<string, ToolCallEntry>();
+  for (const e of events) {
+    if (e.type === 'tool.call') {
+      const d = e.data as { callId: string; name: string; arguments: unknown };
+      const entry: ToolCallEntry = { seq: e.seq, at: e.at, name: d.name, arguments: d.arguments };
+      byId.set(d.callId, entry);
+      out.push(entry);
+    } else if (e.type === 'tool.result') {
+      const d = e.data as { callId: string; output: string };
+      const entry = byId.get(d.callId);
+      if (entry) entry.result = d.output;
+    }
+  }
+  return out;
+}
+
+const clock = (sec: number) => `${String(Math.floor(sec / 60)).padStart(2, '0')}:${String(Math.floor(sec % 60)).padStart(2, '0')}`;
+
+/** Plain-text transcript: what a person would want to read or paste afterwards. */
+export function renderTranscriptText(call: CallRow, events: StoredEvent[], clientLabel?: string): string {
+  const lines: string[] = [];
+  lines.push(`Callwright call ${call.id}`);
+  lines.push(`To: ${call.to}${clientLabel ? `   On behalf of: ${clientLabel}` : ''}`);
+  lines.push(`Placed: ${call.createdAt}${call.answeredBy ? `   Answered by: ${call.answeredBy}` : ''}`);
+  lines.push('');
+  const t0 = Date.parse(call.answeredAt ?? call.createdAt);
+  for (const e of events) {
+    const off = clock(Math.max(0, (Date.parse(e.at) - t0) / 1000));
+    if (e.type === 'transcript') {
+      const d = e.data as { speaker: string; text: string; interrupted?: { heardText: string; heardMs: number } };
+      const who = d.speaker === 'agent' ? 'Agent' : 'Callee';
+      if (d.interrupted) lines.push(`[${off}] ${who}: ${d.interrupted.heardText}— [interrupted after ${(d.interrupted.heardMs / 1000).toFixed(1)} s; unheard: "${d.text.slice(d.interrupted.heardText.length).trim()}"]`);
+      else lines.push(`[${off}] ${who}: ${d.text}`);
+    } else if (e.type === 'tool.call') {
+      const d = e.data as { name: string; arguments: unknown };
+      lines.push(`[${off}] (tool ${d.name} ${JSON.stringify(d.arguments)})`);
+    }
+  }
+  lines.push('');
+  const dur = call.answeredAt && call.endedAt ? ` after ${Math.round((Date.parse(call.endedAt) - Date.parse(call.answeredAt)) / 1000)} s` : '';
+  lines.push(`Ended: ${call.endReason ?? call.status}${dur}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The part of `text` heard after `heardMs` of `totalMs` of audio, cut back to a word boundary. */
+export function heardPart(text: string, heardMs: number, totalMs: number): string {
+  if (totalMs <= 0 || heardMs <= 0) return '';
+  if (heardMs >= totalMs) return text;
+  const cut = Math.floor((text.length * heardMs) / totalMs);
+  const space = text.lastIndexOf(' ', cut);
+  return text.slice(0, space > 0 ? space : 0).trimEnd();
+}

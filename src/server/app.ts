@@ -1,0 +1,114 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { Settings } from '../config/settings.js';
+import { missingForCalls } from '../config/settings.js';
+import { CallRequestError, CallService } from '../calls/call-service.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { CallsRepo } from '../store/calls-repo.js';
+import { EventsRepo } from '../store/events-repo.js';
+import { Timeline } from '../records/timeline.js';
+import { loadPriceTable } from '../records/pricing.js';
+import { TwilioCarrier } from '../telephony/twilio/carrier.js';
+import { twilioRoutes } from '../telephony/twilio/routes.js';
+import type { Carrier } from '../telephony/carrier.js';
+import { engineFactories } from '../voice/registry.js';
+import { ToolRegistry } from '../tools/registry.js';
+import { endCallTool } from '../tools/end-call.js';
+import { bearerAuth } from './auth.js';
+import { callsRoutes } from './calls-routes.js';
+import { homePage } from './home.js';
+import { join } from 'node:path';
+import { loggerOptions } from './logging.js';
+
+export interface AppOptions {
+  settings: Settings;
+  apiToken: string;
+  /** Tests pass a quieter logger or a shorter retry schedule. */
+  logger?: boolean | object;
+  recordingRetry?: { attempts: number; firstDelayMs: number };
+  streamTimeoutMs?: number;
+}
+
+export interface App {
+  server: FastifyInstance;
+  service: CallService;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export const VERSION = '0.1.0';
+
+/** Builds the whole server: store, carrier, engines, tools, routes. Nothing listens until `listen`. */
+export async function buildApp(o: AppOptions): Promise<App> {
+  const s = o.settings;
+  const server = Fastify({ logger: o.logger ?? loggerOptions(s.LOG_LEVEL), bodyLimit: 256 * 1024, trustProxy: false });
+  const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
+  const calls = new CallsRepo(db);
+  const timeline = new Timeline(new EventsRepo(db));
+  const prices = loadPriceTable(s.PRICES_FILE);
+  const carrier: Carrier | undefined =
+    s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
+  const service = new CallService({
+    settings: s,
+    db,
+    calls,
+    timeline,
+    carrier,
+    engines: engineFactories(s),
+    tools: new ToolRegistry([endCallTool]),
+    log: server.log,
+    recordingRetry: o.recordingRetry,
+    streamTimeoutMs: o.streamTimeoutMs,
+  });
+
+  server.setErrorHandler((err, req, reply) => {
+    if (err instanceof CallRequestError) {
+      return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}), ...(err.missing ? { missing: err.missing } : {}) });
+    }
+    const e = err as { statusCode?: number; message: string };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
+  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await server.register(twilioRoutes, {
+    authToken: s.TWILIO_AUTH_TOKEN,
+    publicUrl: s.PUBLIC_URL,
+    handlers: {
+      streamParamsFor: (callId, sid) => service.streamParamsFor(callId, sid),
+      onCarrierEvent: (callId, sid, ev, key) => service.onCarrierEvent(callId, sid, ev, key),
+      authorizeStream: (req, transport) => service.authorizeStream(req, transport),
+    },
+  });
+
+  await server.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(o.apiToken));
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE });
+    api.get('/api/status', async () => ({
+      version: VERSION,
+      carrier: carrier ? { name: carrier.name, configured: true } : { name: 'twilio', configured: false },
+      provider: s.AI_PROVIDER,
+      publicUrl: Boolean(s.PUBLIC_URL),
+      readyToCall: missingForCalls(s).length === 0,
+      missing: missingForCalls(s),
+      liveCalls: service.liveCount,
+    }));
+  });
+
+  server.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(homePage(VERSION)));
+  server.get('/healthz', async () => ({ ok: true }));
+
+  await service.recoverAfterRestart();
+
+  return {
+    server,
+    service,
+    db,
+    async close() {
+      await service.shutdown();
+      await server.close();
+      db.close();
+    },
+  };
+}

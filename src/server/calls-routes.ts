@@ -1,0 +1,131 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CallRequestError, createCallSchema, type CallService } from '../calls/call-service.js';
+import type { CallRow, CallsRepo } from '../store/calls-repo.js';
+import type { Timeline } from '../records/timeline.js';
+import { computeCost } from '../records/cost.js';
+import type { PriceTable } from '../records/pricing.js';
+import { renderTranscriptText, toolCallEntries, transcriptEntries } from '../records/transcript.js';
+import { streamTimeline } from './sse.js';
+
+export interface CallsRoutesOptions {
+  service: CallService;
+  calls: CallsRepo;
+  timeline: Timeline;
+  prices: PriceTable;
+  carrierPricePerMinute: number;
+}
+
+const idParams = z.object({ id: z.string().uuid() });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+/** The calls API. Every route sits behind bearer auth (registered by the caller). */
+export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): Promise<void> {
+  const load = (params: unknown): CallRow => {
+    const p = idParams.safeParse(params);
+    const call = p.success ? o.calls.get(p.data.id) : undefined;
+    if (!call) throw new CallRequestError(404, undefined, 'call not found');
+    return call;
+  };
+
+  const summary = (c: CallRow) => ({
+    id: c.id,
+    status: c.status,
+    to: c.to,
+    clientId: c.clientId,
+    provider: c.provider,
+    createdAt: c.createdAt,
+    answeredAt: c.answeredAt,
+    endedAt: c.endedAt,
+    durationSec: durationSec(c),
+    answeredBy: c.answeredBy,
+    endReason: c.endReason,
+  });
+
+  app.post('/api/calls', async (req, reply) => {
+    const body = createCallSchema.safeParse(req.body ?? {});
+    if (!body.success) {
+      const first = body.error.issues[0];
+      const field = String(first.path[0] ?? 'body');
+      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+    }
+    const call = await o.service.create(body.data);
+    return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
+  });
+
+  app.get('/api/calls', async (req, reply) => {
+    const q = listQuery.safeParse(req.query);
+    if (!q.success) return reply.code(400).send({ error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) });
+    let before: { createdAt: string; id: string } | undefined;
+    if (q.data.cursor) {
+      try {
+        before = JSON.parse(Buffer.from(q.data.cursor, 'base64url').toString('utf8'));
+        if (typeof before?.createdAt !== 'string' || typeof before?.id !== 'string') throw new Error();
+      } catch {
+        return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
+      }
+    }
+    const rows = o.calls.list(q.data.limit + 1, before);
+    const page = rows.slice(0, q.data.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
+    return { calls: page.map(summary), nextCursor };
+  });
+
+  app.get('/api/calls/:id', async (req) => {
+    const call = load(req.params);
+    const events = o.timeline.list(call.id);
+    return {
+      ...summary(call),
+      from: call.from,
+      clientName: call.clientName,
+      instructions: call.instructions,
+      error: call.error,
+      transcript: transcriptEntries(call, events),
+      toolCalls: toolCallEntries(events),
+      recording: call.recordingPath ? { url: `/api/calls/${call.id}/recording.mp3` } : null,
+      transcriptUrl: `/api/calls/${call.id}/transcript.txt`,
+      cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
+    };
+  });
+
+  app.get('/api/calls/:id/events', async (req, reply) => {
+    const call = load(req.params);
+    const lastId = Number(req.headers['last-event-id'] ?? 0);
+    streamTimeline(req, reply, o.timeline, call.id, call.status === 'ended', Number.isFinite(lastId) ? lastId : 0);
+    return reply;
+  });
+
+  app.get('/api/calls/:id/transcript.txt', async (req, reply) => {
+    const call = load(req.params);
+    reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
+    return renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined);
+  });
+
+  app.get('/api/calls/:id/recording.mp3', async (req, reply) => {
+    const call = load(req.params);
+    if (!call.recordingPath) return reply.code(404).send({ error: call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress' });
+    const st = await stat(call.recordingPath).catch(() => undefined);
+    if (!st) return reply.code(404).send({ error: 'recording file is missing from DATA_DIR' });
+    reply.type('audio/mpeg').header('Content-Length', st.size).header('Content-Disposition', `inline; filename="call-${call.id}.mp3"`);
+    return reply.send(createReadStream(call.recordingPath));
+  });
+
+  app.post('/api/calls/:id/hangup', async (req) => {
+    const call = load(req.params);
+    const after = await o.service.hangup(call.id);
+    return { id: after.id, status: after.status, endReason: after.endReason };
+  });
+}
+
+function durationSec(c: CallRow): number | null {
+  if (c.carrierDurationSec !== null) return c.carrierDurationSec;
+  if (!c.answeredAt) return null;
+  const end = c.endedAt ? Date.parse(c.endedAt) : Date.now();
+  return Math.round((end - Date.parse(c.answeredAt)) / 1000);
+}

@@ -1,0 +1,55 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Timeline } from '../records/timeline.js';
+import type { StoredEvent } from '../store/events-repo.js';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Server-sent events for one call: replays the stored timeline after `afterSeq` (Last-Event-ID lets a
+ * reconnecting client resume), then streams new events live, and ends with `event: end` once the call is
+ * over. Subscribing before replaying, and skipping seqs already sent, means no event falls in the gap.
+ */
+export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, ended: boolean, afterSeq: number): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  let last = afterSeq;
+  const send = (ev: StoredEvent) => {
+    if (ev.seq <= last) return;
+    last = ev.seq;
+    res.write(`id: ${ev.seq}\nevent: ${ev.type}\ndata: ${JSON.stringify({ seq: ev.seq, at: ev.at, type: ev.type, data: ev.data })}\n\n`);
+  };
+  const finish = () => {
+    cleanup();
+    if (!res.writableEnded) {
+      res.write('event: end\ndata: {}\n\n');
+      res.end();
+    }
+  };
+  const buffered: StoredEvent[] = [];
+  let replaying = true;
+  const unsubscribe = timeline.subscribe(callId, (ev) => (replaying ? buffered.push(ev) : send(ev)));
+  const offClosed = ended ? () => undefined : timeline.onClosed(callId, () => setImmediate(finish));
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  function cleanup() {
+    unsubscribe();
+    offClosed();
+    clearInterval(heartbeat);
+  }
+  req.raw.on('close', cleanup);
+
+  res.write('retry: 2000\n\n');
+  let sawEnd = false;
+  for (const ev of [...timeline.list(callId, afterSeq), ...buffered]) {
+    send(ev);
+    if (ev.type === 'status' && ev.data.status === 'ended') sawEnd = true;
+  }
+  replaying = false;
+  // The call may have ended between the caller's check and our subscription: the stored end says so.
+  if (ended || sawEnd) finish();
+}

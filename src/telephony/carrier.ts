@@ -1,0 +1,63 @@
+/**
+ * The carrier seam: everything calls/ and tools/ may ask of a phone network. A new carrier is a new
+ * folder implementing this interface plus its own webhook/media routes that emit CarrierEvents.
+ */
+
+export interface DialRequest {
+  callId: string;
+  to: string;
+  from: string;
+  /** Public origin the carrier reaches us on (PUBLIC_URL). */
+  publicUrl: string;
+  record: boolean;
+  timeLimitSec: number;
+  amdSpeechEndThresholdMs: number;
+}
+
+export interface CarrierPrice {
+  price: number | null;
+  unit: string | null;
+  durationSec: number | null;
+}
+
+export interface Carrier {
+  readonly name: string;
+  dial(req: DialRequest): Promise<{ carrierCallId: string }>;
+  hangup(carrierCallId: string): Promise<void>;
+  /** Where to fetch a recording: always on the carrier's configured API host. */
+  recordingSource(recordingId: string): { url: string; headers: Record<string, string> };
+  callPrice(carrierCallId: string): Promise<CarrierPrice | undefined>;
+}
+
+export type CarrierCallStatus = 'initiated' | 'ringing' | 'answered' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/** What a carrier's webhooks tell us, carrier-neutral. */
+export type CarrierEvent =
+  | { type: 'status'; status: CarrierCallStatus; durationSec?: number }
+  | { type: 'amd'; answeredBy: string; machine: boolean }
+  | { type: 'recording'; recordingId: string; status: string; durationSec?: number };
+
+/** The carrier side of a live media stream, as the bridge sees it. */
+export interface MediaTransport {
+  readonly streamId: string;
+  sendAudio(audio: Uint8Array): void;
+  sendMark(name: string): void;
+  clear(): void;
+  close(): void;
+}
+
+/** What the bridge receives from a media stream. */
+export interface MediaStreamHandler {
+  onAudio(frame: Uint8Array): void;
+  onMark(name: string): void;
+  onDtmf(digit: string): void;
+  /** The stream ended: `stop` received (expected) or the socket dropped (unexpected). */
+  onStreamEnd(expected: boolean): void;
+}
+
+export class CarrierError extends Error {
+  constructor(message: string, readonly retryable: boolean, readonly status?: number, readonly code?: number) {
+    super(message);
+    this.name = 'CarrierError';
+  }
+}

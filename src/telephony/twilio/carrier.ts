@@ -1,0 +1,87 @@
+import twilio from 'twilio';
+import type { Carrier, CarrierPrice, DialRequest } from '../carrier.js';
+import { CarrierError } from '../carrier.js';
+import { RebasedRequestClient } from './rest-client.js';
+import { webhookUrls } from './urls.js';
+
+export interface TwilioCarrierOptions {
+  accountSid: string;
+  authToken: string;
+  apiUrl: string;
+}
+
+/** Twilio REST call control through the official SDK. No media here: see media-stream.ts and routes.ts. */
+export class TwilioCarrier implements Carrier {
+  readonly name = 'twilio';
+  private readonly client: twilio.Twilio;
+
+  constructor(private readonly opts: TwilioCarrierOptions) {
+    this.client = twilio(opts.accountSid, opts.authToken, { httpClient: new RebasedRequestClient(opts.apiUrl), autoRetry: true, maxRetries: 2 });
+  }
+
+  async dial(req: DialRequest): Promise<{ carrierCallId: string }> {
+    const urls = webhookUrls(req.publicUrl, req.callId);
+    try {
+      const call = await this.client.calls.create({
+        to: req.to,
+        from: req.from,
+        url: urls.voice,
+        method: 'POST',
+        statusCallback: urls.status,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        // DetectMessageEnd waits for the beep, so a voicemail verdict lands where a message could start;
+        // async keeps the call flowing (the stream opens at once) while AMD listens.
+        machineDetection: 'DetectMessageEnd',
+        asyncAmd: 'true',
+        asyncAmdStatusCallback: urls.amd,
+        asyncAmdStatusCallbackMethod: 'POST',
+        machineDetectionSpeechEndThreshold: req.amdSpeechEndThresholdMs,
+        timeLimit: req.timeLimitSec,
+        timeout: 30,
+        ...(req.record
+          ? { record: true, recordingChannels: 'dual', recordingStatusCallback: urls.recording, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
+          : {}),
+      });
+      return { carrierCallId: call.sid };
+    } catch (err) {
+      throw toCarrierError(err, 'dial');
+    }
+  }
+
+  async hangup(carrierCallId: string): Promise<void> {
+    try {
+      await this.client.calls(carrierCallId).update({ status: 'completed' });
+    } catch (err) {
+      const e = toCarrierError(err, 'hangup');
+      // 21220: the call is not in progress any more; the goal (no live call) is met.
+      if (e.code === 21220 || e.status === 404) return;
+      throw e;
+    }
+  }
+
+  recordingSource(recordingId: string): { url: string; headers: Record<string, string> } {
+    if (!/^RE[0-9a-fA-F]{32}$/.test(recordingId)) throw new CarrierError('invalid recording id', false);
+    const base = this.opts.apiUrl.replace(/\/+$/, '');
+    return {
+      url: `${base}/2010-04-01/Accounts/${this.opts.accountSid}/Recordings/${recordingId}.mp3`,
+      headers: { Authorization: 'Basic ' + Buffer.from(`${this.opts.accountSid}:${this.opts.authToken}`).toString('base64') },
+    };
+  }
+
+  async callPrice(carrierCallId: string): Promise<CarrierPrice | undefined> {
+    try {
+      const c = await this.client.calls(carrierCallId).fetch();
+      return { price: c.price === null || c.price === undefined ? null : Number(c.price), unit: c.priceUnit ?? null, durationSec: c.duration ? Number(c.duration) : null };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function toCarrierError(err: unknown, op: string): CarrierError {
+  const e = err as { status?: number; code?: number; message?: string };
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const retryable = status === undefined || status >= 500 || status === 429;
+  return new CarrierError(`Twilio ${op} failed${status ? ` (HTTP ${status}${e.code ? `, code ${e.code}` : ''})` : ''}: ${e.message ?? String(err)}`, retryable, status, e.code);
+}

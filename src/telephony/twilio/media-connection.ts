@@ -1,0 +1,127 @@
+import type WebSocket from 'ws';
+import type { FastifyBaseLogger } from 'fastify';
+import type { MediaStreamHandler, MediaTransport } from '../carrier.js';
+import { assertSafeId, buildClear, buildMark, buildMedia, parseInbound, StreamFrameError } from './media-stream.js';
+
+export interface StreamOpenRequest {
+  callId: string;
+  secret: string;
+  carrierCallId: string;
+  streamId: string;
+}
+
+/** Returns the handler for a verified stream, or undefined to refuse it (unknown call, wrong secret). */
+export type StreamAuthorizer = (req: StreamOpenRequest, transport: MediaTransport) => MediaStreamHandler | undefined;
+
+const START_TIMEOUT_MS = 10_000;
+/** Close a stream whose outgoing buffer grows past this: the peer is not reading. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One Twilio Media Stream socket. Before `start` only `connected` is accepted; a `start` whose
+ * customParameters do not name a live call with its secret closes the socket at once. Malformed frames
+ * are counted and dropped: they never reach the call, and never affect any other call.
+ */
+export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer, log: FastifyBaseLogger): void {
+  let handler: MediaStreamHandler | undefined;
+  let streamSid: string | undefined;
+  let ended = false;
+  let invalid = 0;
+
+  const startTimer = setTimeout(() => {
+    log.warn({ event: 'media.noStart' }, 'media stream sent no start; closing');
+    socket.close(1008, 'no start');
+  }, START_TIMEOUT_MS);
+
+  const transport: MediaTransport = {
+    get streamId() {
+      return streamSid ?? '';
+    },
+    sendAudio(audio) {
+      if (socket.readyState !== socket.OPEN || !streamSid) return;
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        socket.terminate();
+        return;
+      }
+      socket.send(buildMedia(streamSid, audio));
+    },
+    sendMark(name) {
+      if (socket.readyState === socket.OPEN && streamSid) socket.send(buildMark(streamSid, name));
+    },
+    clear() {
+      if (socket.readyState === socket.OPEN && streamSid) socket.send(buildClear(streamSid));
+    },
+    close() {
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(1000, 'call ended');
+    },
+  };
+
+  const end = (expected: boolean) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(startTimer);
+    handler?.onStreamEnd(expected);
+  };
+
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) {
+      noteInvalid(new StreamFrameError('binary frame'));
+      return;
+    }
+    let ev;
+    try {
+      ev = parseInbound(data as Buffer);
+    } catch (err) {
+      noteInvalid(err as Error);
+      return;
+    }
+    if (ev.event === 'media') {
+      if (handler && ev.streamSid === streamSid && ev.track !== 'outbound') handler.onAudio(ev.payload);
+      return;
+    }
+    switch (ev.event) {
+      case 'connected':
+        return;
+      case 'start': {
+        if (streamSid) return noteInvalid(new StreamFrameError('second start on one stream', 'start'));
+        clearTimeout(startTimer);
+        const { callId, secret } = ev.customParameters;
+        let id: string;
+        try {
+          id = assertSafeId(ev.streamSid);
+        } catch (err) {
+          socket.close(1008, 'bad streamSid');
+          return noteInvalid(err as Error);
+        }
+        streamSid = id;
+        handler = callId && secret ? authorize({ callId, secret, carrierCallId: ev.callSid, streamId: id }, transport) : undefined;
+        if (!handler) {
+          log.warn({ event: 'media.refused' }, 'media stream refused: unknown call or wrong secret');
+          ended = true;
+          socket.close(1008, 'unknown stream');
+        }
+        return;
+      }
+      case 'mark':
+        if (ev.streamSid === streamSid) handler?.onMark(ev.name);
+        return;
+      case 'dtmf':
+        if (ev.streamSid === streamSid) handler?.onDtmf(ev.digit);
+        return;
+      case 'stop':
+        if (ev.streamSid !== streamSid) return;
+        end(true);
+        socket.close(1000, 'stopped');
+        return;
+    }
+  });
+
+  socket.on('close', () => end(false));
+  socket.on('error', (err) => log.warn({ event: 'media.socketError', err: err.message }, 'media socket error'));
+
+  function noteInvalid(err: Error) {
+    invalid++;
+    // Logged sparsely: a flood of garbage must not become a flood of log lines.
+    if (invalid <= 3 || invalid % 1000 === 0) log.warn({ event: 'media.invalidFrame', count: invalid, reason: err.message.slice(0, 120) }, 'invalid media stream frame dropped');
+  }
+}

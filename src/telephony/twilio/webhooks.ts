@@ -1,0 +1,73 @@
+import twilio from 'twilio';
+import { z } from 'zod';
+import type { CarrierCallStatus, CarrierEvent } from '../carrier.js';
+
+/** Twilio's X-Twilio-Signature check, against the public URL Twilio used (never the Host header). */
+export function isValidSignature(authToken: string, signature: string | undefined, url: string, params: Record<string, unknown>): boolean {
+  if (!signature) return false;
+  try {
+    return twilio.validateRequest(authToken, signature, url, params as Record<string, string>);
+  } catch {
+    return false;
+  }
+}
+
+const callSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'CallSid must be CA + 32 hex digits');
+
+const statusSchema = z.object({
+  CallSid: callSid,
+  CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
+  CallDuration: z.coerce.number().int().nonnegative().optional(),
+  SequenceNumber: z.string().optional(),
+});
+const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
+const recordingSchema = z.object({
+  CallSid: callSid,
+  RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'RecordingSid must be RE + 32 hex digits'),
+  RecordingStatus: z.string().min(1).max(20),
+  RecordingDuration: z.coerce.number().int().nonnegative().optional(),
+});
+
+export type ParsedWebhook = { carrierCallId: string; event: CarrierEvent; dedupeKey: string };
+
+export class WebhookError extends Error {}
+
+function parse<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new WebhookError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+const STATUS_MAP: Record<string, CarrierCallStatus> = {
+  queued: 'initiated',
+  initiated: 'initiated',
+  ringing: 'ringing',
+  'in-progress': 'answered',
+  completed: 'completed',
+  busy: 'busy',
+  failed: 'failed',
+  'no-answer': 'no-answer',
+  canceled: 'canceled',
+};
+
+export function parseStatusWebhook(body: unknown): ParsedWebhook {
+  const b = parse(statusSchema, body);
+  const status = STATUS_MAP[b.CallStatus];
+  return { carrierCallId: b.CallSid, event: { type: 'status', status, durationSec: b.CallDuration }, dedupeKey: `status:${b.CallSid}:${status}` };
+}
+
+const MACHINE = new Set(['machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'fax']);
+
+export function parseAmdWebhook(body: unknown): ParsedWebhook {
+  const b = parse(amdSchema, body);
+  return { carrierCallId: b.CallSid, event: { type: 'amd', answeredBy: b.AnsweredBy, machine: MACHINE.has(b.AnsweredBy) }, dedupeKey: `amd:${b.CallSid}` };
+}
+
+export function parseRecordingWebhook(body: unknown): ParsedWebhook {
+  const b = parse(recordingSchema, body);
+  return {
+    carrierCallId: b.CallSid,
+    event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration },
+    dedupeKey: `recording:${b.RecordingSid}:${b.RecordingStatus}`,
+  };
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { ToolSpec } from '../voice/engine.js';
+
+/** What a tool may do during a call. Tools reach the carrier only through these methods. */
+export interface ToolContext {
+  callId: string;
+  /**
+   * Hangs up once the agent's audio so far has played to the callee. Resolves 'interrupted' (and does
+   * nothing) if the callee cut that audio off.
+   */
+  hangupAfterPlayout(): Promise<'hung-up' | 'interrupted'>;
+}
+
+export interface ToolOutcome {
+  /** Sent back to the model as the function output. Undefined: send nothing (the call is over). */
+  output?: string;
+  /** Ask the model to speak after the output. */
+  reply: boolean;
+}
+
+export interface ToolDefinition<A extends z.ZodTypeAny = z.ZodTypeAny> {
+  name: string;
+  description: string;
+  args: A;
+  run(ctx: ToolContext, args: z.infer<A>): Promise<ToolOutcome>;
+}
+
+export function defineTool<A extends z.ZodTypeAny>(t: ToolDefinition<A>): ToolDefinition<A> {
+  return t;
+}
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  constructor(tools: ToolDefinition[]) {
+    for (const t of tools) this.tools.set(t.name, t);
+  }
+
+  specs(): ToolSpec[] {
+    return [...this.tools.values()].map((t) => {
+      const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.args) as Record<string, unknown>;
+      return { name: t.name, description: t.description, parameters };
+    });
+  }
+
+  /**
+   * Runs a tool call from the model. Failures never escape: unknown tools, bad arguments and thrown
+   * errors become a short message the model can act on, and the turn goes on.
+   */
+  async dispatch(ctx: ToolContext, name: string, argsJson: string): Promise<ToolOutcome & { ok: boolean; args: unknown }> {
+    const tool = this.tools.get(name);
+    if (!tool) return { ok: false, args: argsJson, output: `Error: there is no tool named "${name}".`, reply: true };
+    let raw: unknown;
+    try {
+      raw = argsJson.trim() ? JSON.parse(argsJson) : {};
+    } catch {
+      return { ok: false, args: argsJson, output: `Error: arguments for ${name} were not valid JSON.`, reply: true };
+    }
+    const parsed = tool.args.safeParse(raw);
+    if (!parsed.success) {
+      return { ok: false, args: raw, output: `Error: invalid arguments for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`, reply: true };
+    }
+    try {
+      return { ok: true, args: parsed.data, ...(await tool.run(ctx, parsed.data)) };
+    } catch (err) {
+      return { ok: false, args: parsed.data, output: `Error: ${name} failed: ${(err as Error).message}`, reply: true };
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The seam between a call and a speech-to-speech AI. The bridge talks only to this interface and
+ * branches on `capabilities`, never on which engine it is; a new engine is a new folder under voice/.
+ */
+
+export type AudioFormat =
+  | { encoding: 'pcmu'; sampleRate: 8000 }
+  | { encoding: 'pcm16'; sampleRate: number };
+
+export interface EngineCapabilities {
+  /** The engine can drop the unheard tail of an item so its context matches what the callee heard. */
+  truncation: boolean;
+  /** The engine detects turns itself and emits user.speechStarted/Stopped. */
+  serverTurnDetection: boolean;
+  /** After a tool result the engine continues by itself; otherwise the bridge must ask for a reply. */
+  autoReplyAfterTool: boolean;
+  inputFormat: AudioFormat;
+  outputFormat: AudioFormat;
+}
+
+/** A tool as the engine sees it: name, description and JSON Schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface EngineStartOptions {
+  instructions: string;
+  tools: ToolSpec[];
+  voice?: string;
+  /** Whether the engine may answer a finished user turn by itself. Off until the greeting gate opens. */
+  autoRespond: boolean;
+}
+
+/** Token counts of one billed unit (a response or a transcription), priced later by records/pricing. */
+export interface UsageReport {
+  provider: string;
+  model: string;
+  /** meter name -> quantity, e.g. { 'audio_input': 120, 'audio_cached_input': 40 } */
+  meters: Record<string, number>;
+}
+
+export interface EngineError {
+  /** Fatal errors end the call; others are recorded and the call goes on. */
+  fatal: boolean;
+  code: string;
+  message: string;
+  /** The wire event type that caused it, when known. */
+  eventType?: string;
+}
+
+export type EngineEvent =
+  | { type: 'user.speechStarted' }
+  | { type: 'user.speechStopped' }
+  | { type: 'user.transcript'; itemId: string; text: string }
+  | { type: 'agent.responseStarted'; responseId: string }
+  | { type: 'agent.audio'; responseId: string; itemId: string; audio: Uint8Array }
+  | { type: 'agent.transcript'; responseId: string; itemId: string; text: string }
+  | { type: 'agent.responseDone'; responseId: string; status: 'completed' | 'cancelled' | 'failed' | 'incomplete' }
+  | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
+  | { type: 'usage'; usage: UsageReport }
+  | { type: 'error'; error: EngineError }
+  | { type: 'closed'; expected: boolean; reason: string };
+
+export type EngineListener = (event: EngineEvent) => void;
+
+export interface VoiceEngine {
+  readonly name: string;
+  readonly capabilities: EngineCapabilities;
+  /** Connects and configures the session; resolves once the engine is ready for audio. */
+  start(opts: EngineStartOptions): Promise<void>;
+  /** One frame of caller audio in `capabilities.inputFormat`. */
+  pushAudio(frame: Uint8Array): void;
+  /** Asks for a reply now (the greeting, or after a tool result). */
+  generateReply(opts?: { instructions?: string }): void;
+  setAutoRespond(on: boolean): void;
+  /** Cancels the in-flight response, if any. */
+  interrupt(): void;
+  /** Cuts an item's audio to what was heard (requires capabilities.truncation). */
+  truncate(itemId: string, playedMs: number): void;
+  /** Removes an item the callee never heard. */
+  deleteItem(itemId: string): void;
+  sendToolResult(callId: string, output: string, opts: { reply: boolean }): void;
+  close(): Promise<void>;
+}
+
+export interface EngineFactoryContext {
+  callId: string;
+  onEvent: EngineListener;
+}
+
+export type EngineFactory = (ctx: EngineFactoryContext) => VoiceEngine;

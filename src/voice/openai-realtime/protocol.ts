@@ -1,0 +1,208 @@
+/**
+ * OpenAI Realtime (GA) wire codec: typed builders for the client events Callwright sends and a
+ * validating parser for the server events it acts on. Pure functions, no socket.
+ * The request shapes are checked at compile time against the official `openai` package's types.
+ */
+import type {
+  ConversationItemCreateEvent,
+  ConversationItemDeleteEvent,
+  ConversationItemTruncateEvent,
+  InputAudioBufferAppendEvent,
+  RealtimeSessionCreateRequest,
+  ResponseCancelEvent,
+  ResponseCreateEvent,
+  SessionUpdateEvent,
+} from 'openai/resources/realtime/realtime';
+import type { ToolSpec } from '../engine.js';
+
+export interface SessionConfigInput {
+  instructions: string;
+  voice: string;
+  transcriptionModel: string;
+  silenceMs: number;
+  autoRespond: boolean;
+  tools: ToolSpec[];
+}
+
+export function buildSessionUpdate(c: SessionConfigInput): SessionUpdateEvent {
+  const session: RealtimeSessionCreateRequest = {
+    type: 'realtime',
+    instructions: c.instructions,
+    output_modalities: ['audio'],
+    audio: {
+      // G.711 mu-law both ways: Twilio's own format, so audio passes through untouched.
+      input: {
+        format: { type: 'audio/pcmu' },
+        transcription: { model: c.transcriptionModel },
+        turn_detection: turnDetection(c.silenceMs, c.autoRespond),
+        noise_reduction: { type: 'near_field' },
+      },
+      output: { format: { type: 'audio/pcmu' }, voice: c.voice },
+    },
+    tools: c.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters })),
+    tool_choice: 'auto',
+  };
+  return { type: 'session.update', session };
+}
+
+function turnDetection(silenceMs: number, autoRespond: boolean) {
+  return {
+    type: 'server_vad' as const,
+    silence_duration_ms: silenceMs,
+    prefix_padding_ms: 300,
+    threshold: 0.5,
+    create_response: autoRespond,
+    interrupt_response: true,
+  };
+}
+
+export function buildTurnDetectionUpdate(silenceMs: number, autoRespond: boolean): SessionUpdateEvent {
+  return { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: turnDetection(silenceMs, autoRespond) } } } };
+}
+
+export function buildAppend(audio: Uint8Array): string {
+  // Hand-built: this runs 50 times a second per call and the payload is base64 (no escaping needed).
+  const b64 = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64');
+  return `{"type":"input_audio_buffer.append","audio":"${b64}"}`;
+}
+// Keeps the hand-built string honest against the SDK's type.
+export type AppendShape = Pick<InputAudioBufferAppendEvent, 'type' | 'audio'>;
+
+export function buildResponseCreate(instructions?: string): ResponseCreateEvent {
+  return instructions ? { type: 'response.create', response: { instructions } } : { type: 'response.create' };
+}
+
+export function buildResponseCancel(): ResponseCancelEvent {
+  return { type: 'response.cancel' };
+}
+
+export function buildTruncate(itemId: string, audioEndMs: number): ConversationItemTruncateEvent {
+  return { type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.max(0, Math.floor(audioEndMs)) };
+}
+
+export function buildDeleteItem(itemId: string): ConversationItemDeleteEvent {
+  return { type: 'conversation.item.delete', item_id: itemId };
+}
+
+export function buildFunctionOutput(callId: string, output: string): ConversationItemCreateEvent {
+  return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server events: only those the engine acts on are decoded; the rest are `{ type: 'ignored' }`.
+
+export interface RealtimeUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  input_token_details?: {
+    text_tokens?: number;
+    audio_tokens?: number;
+    cached_tokens?: number;
+    cached_tokens_details?: { text_tokens?: number; audio_tokens?: number };
+  };
+  output_token_details?: { text_tokens?: number; audio_tokens?: number };
+}
+
+export type ServerEvent =
+  | { type: 'session.created' }
+  | { type: 'session.updated' }
+  | { type: 'input_audio_buffer.speech_started' }
+  | { type: 'input_audio_buffer.speech_stopped' }
+  | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
+  | { type: 'response.created'; responseId: string }
+  | { type: 'response.output_audio.delta'; responseId: string; itemId: string; audio: Buffer }
+  | { type: 'response.output_audio_transcript.done'; responseId: string; itemId: string; transcript: string }
+  | { type: 'response.function_call_arguments.done'; responseId: string; callId: string; name: string; arguments: string }
+  | { type: 'response.done'; responseId: string; status: string; usage?: RealtimeUsage; error?: string }
+  | { type: 'error'; code: string; message: string; errorType: string; eventId?: string }
+  | { type: 'ignored'; originalType: string };
+
+export interface TranscriptionUsage {
+  type?: string;
+  input_tokens?: number;
+  output_tokens?: number;
+  input_token_details?: { text_tokens?: number; audio_tokens?: number };
+  seconds?: number;
+}
+
+export class ServerEventError extends Error {
+  constructor(message: string, readonly eventType?: string) {
+    super(message);
+    this.name = 'ServerEventError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+function s(o: Obj, k: string, t: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new ServerEventError(`${t}: "${k}" must be a string`, t);
+  return v;
+}
+
+export function parseServerEvent(raw: string): ServerEvent {
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    throw new ServerEventError('server event is not valid JSON');
+  }
+  if (!isObj(m) || typeof m.type !== 'string') throw new ServerEventError('server event has no "type"');
+  const t = m.type;
+  switch (t) {
+    case 'response.output_audio.delta':
+    case 'response.audio.delta': // beta name, still sent by older snapshots
+      return { type: 'response.output_audio.delta', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), audio: Buffer.from(s(m, 'delta', t), 'base64') };
+    case 'session.created':
+    case 'session.updated':
+    case 'input_audio_buffer.speech_started':
+    case 'input_audio_buffer.speech_stopped':
+      return { type: t };
+    case 'conversation.item.input_audio_transcription.completed':
+      return {
+        type: 'transcription.completed',
+        itemId: s(m, 'item_id', t),
+        transcript: s(m, 'transcript', t),
+        usage: isObj(m.usage) ? (m.usage as TranscriptionUsage) : undefined,
+      };
+    case 'response.created': {
+      if (!isObj(m.response)) throw new ServerEventError(`${t}: "response" must be an object`, t);
+      return { type: t, responseId: s(m.response, 'id', t) };
+    }
+    case 'response.output_audio_transcript.done':
+    case 'response.audio_transcript.done':
+      return { type: 'response.output_audio_transcript.done', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), transcript: s(m, 'transcript', t) };
+    case 'response.function_call_arguments.done':
+      return { type: t, responseId: s(m, 'response_id', t), callId: s(m, 'call_id', t), name: s(m, 'name', t), arguments: s(m, 'arguments', t) };
+    case 'response.done': {
+      if (!isObj(m.response)) throw new ServerEventError(`${t}: "response" must be an object`, t);
+      const r = m.response;
+      const details = isObj(r.status_details) ? r.status_details : undefined;
+      const err = details && isObj(details.error) && typeof details.error.message === 'string' ? details.error.message : undefined;
+      return { type: t, responseId: s(r, 'id', t), status: s(r, 'status', t), usage: isObj(r.usage) ? (r.usage as RealtimeUsage) : undefined, error: err };
+    }
+    case 'error': {
+      const e = isObj(m.error) ? m.error : {};
+      return {
+        type: 'error',
+        code: typeof e.code === 'string' ? e.code : 'unknown',
+        message: typeof e.message === 'string' ? e.message : 'unknown error',
+        errorType: typeof e.type === 'string' ? e.type : 'unknown',
+        eventId: typeof e.event_id === 'string' ? e.event_id : undefined,
+      };
+    }
+    default:
+      return { type: 'ignored', originalType: t };
+  }
+}
+
+/** Errors after which the session cannot go on; everything else is recorded and the call continues. */
+export function isFatalError(errorType: string, code: string): boolean {
+  if (errorType === 'server_error') return true;
+  return ['invalid_api_key', 'session_expired', 'insufficient_quota', 'model_not_found'].includes(code);
+}
+
+/** Errors that are expected in a race and mean nothing (e.g. cancelling a response that just ended). */
+export function isBenignError(code: string): boolean {
+  return code === 'response_cancel_not_active' || code === 'conversation_already_has_active_response';
+}
