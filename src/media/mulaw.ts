@@ -1,21 +1,26 @@
 /**
- * G.711 mu-law codec (ITU-T G.711, the same segment/bias arithmetic as the classic Sun reference).
+ * G.711 mu-law codec (ITU-T G.711, bit-exact with the ITU G.191 reference and Python's audioop).
  * Both directions are table driven: a 256-entry decode table and a 65,536-entry encode table, built once,
  * so a sample costs one array read on the hot path.
  */
 
 const BIAS = 0x84;
-const CLIP = 32635;
 
+/**
+ * G.711 works on 14-bit linear samples: a 16-bit sample is first reduced by an arithmetic shift (as the
+ * ITU's G.191 reference code and Python's audioop do), then biased by 33 and split into segment and
+ * mantissa. Matching that shift matters: a version that takes the magnitude of the 16-bit value first
+ * differs by one code for some negative inputs.
+ */
 function encodeSampleSlow(sample: number): number {
-  let s = sample | 0;
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  if (s > CLIP) s = CLIP;
-  s += BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  const s14 = (sample | 0) >> 2;
+  const sign = s14 < 0 ? 0x80 : 0;
+  let mag = s14 < 0 ? -s14 : s14;
+  // G.191 clips at 8159; 8159 + 33 overflows segment 7 and encodes as its top code, as 8158 + 33 does.
+  if (mag > 8158) mag = 8158;
+  mag += 33;
+  const exponent = Math.min(7, 31 - Math.clz32(mag) - 5);
+  const mantissa = (mag >> (exponent + 1)) & 0x0f;
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 

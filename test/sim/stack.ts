@@ -1,0 +1,151 @@
+/**
+ * The whole product wired to the simulators on 127.0.0.1: a Twilio simulator, an OpenAI Realtime
+ * simulator and the real Callwright server between them. Used by the end-to-end tests, `npm run demo`
+ * and `npm run bench`.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { startTwilioSim, type CalleeScript, type CreateParams, type TwilioSim } from './twilio/index.js';
+import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario, type Pacing } from './openai-realtime/index.js';
+import { parseSettings } from '../../src/config/settings.js';
+import { buildApp, type App } from '../../src/server/app.js';
+
+export const SIM_ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
+export const SIM_AUTH_TOKEN = 'sim-auth-token-0123456789';
+export const SIM_OPENAI_KEY = 'sk-sim-0123456789';
+export const SIM_API_TOKEN = 'sim-api-token-0123456789';
+export const SIM_FROM = '+14155550100';
+
+export interface StackOptions {
+  script?: (call: CreateParams) => CalleeScript;
+  scenario?: (sessionIndex: number) => RealtimeScenario;
+  pacing?: Pacing;
+  recordingFailures?: number;
+  /** Extra settings (env-style strings) over the simulator defaults. */
+  env?: Record<string, string>;
+  dataDir?: string;
+  /** Reuse a port (restart tests). */
+  port?: number;
+  logger?: boolean | object;
+  log?: (line: string) => void;
+  msPerChar?: number;
+  /** Reuse running simulators (restart tests). */
+  sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim };
+}
+
+export interface Stack {
+  twilio: TwilioSim;
+  openai: OpenAIRealtimeSim;
+  app: App;
+  baseUrl: string;
+  dataDir: string;
+  port: number;
+  api<T = any>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T; headers: Headers }>;
+  placeCall(body?: Record<string, unknown>): Promise<string>;
+  /** Waits until the call's record says ended and background work (recording, price) is done. */
+  waitForEnd(callId: string, timeoutMs?: number): Promise<any>;
+  /** Stops the server (simulators keep running), e.g. to restart it. */
+  stopServer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function writeDemoClient(clientsDir: string): void {
+  mkdirSync(join(clientsDir, 'raju'), { recursive: true });
+  writeFileSync(join(clientsDir, 'raju', 'profile.txt'), 'Full Name: Raju Kumar\nPhone: +14155550100\nPreferred pickup: evenings\n');
+}
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, log: o.log }));
+  const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario, pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
+  const clientsDir = join(dataDir, 'clients');
+  writeDemoClient(clientsDir);
+  const port = o.port ?? (await freePort());
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const settings = parseSettings({
+    PORT: String(port),
+    PUBLIC_URL: baseUrl,
+    DATA_DIR: dataDir,
+    CLIENTS_DIR: clientsDir,
+    API_TOKEN: SIM_API_TOKEN,
+    TWILIO_ACCOUNT_SID: SIM_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: SIM_AUTH_TOKEN,
+    TWILIO_FROM_NUMBER: SIM_FROM,
+    TWILIO_API_URL: twilio.url,
+    OPENAI_API_KEY: SIM_OPENAI_KEY,
+    OPENAI_REALTIME_URL: openai.url,
+    LOG_LEVEL: 'silent',
+    ...o.env,
+  });
+  let app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 } });
+  await app.server.listen({ port, host: '127.0.0.1' });
+  let serverStopped = false;
+
+  const api: Stack['api'] = async (method, path, body, token = SIM_API_TOKEN) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed as any, headers: res.headers };
+  };
+
+  const stack: Stack = {
+    twilio,
+    openai,
+    get app() {
+      return app;
+    },
+    baseUrl,
+    dataDir,
+    port,
+    api,
+    async placeCall(body = {}) {
+      const r = await api('POST', '/api/calls', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7. My name is Raju.', clientId: 'raju', ...body });
+      if (r.status !== 201) throw new Error(`POST /api/calls -> ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.id as string;
+    },
+    async waitForEnd(callId, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await api('GET', `/api/calls/${callId}`);
+        if (r.body?.status === 'ended') {
+          await app.service.idle();
+          return (await api('GET', `/api/calls/${callId}`)).body;
+        }
+        if (Date.now() > deadline) throw new Error(`call ${callId} did not end within ${timeoutMs} ms (status ${r.body?.status})`);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    },
+    async stopServer() {
+      if (serverStopped) return;
+      serverStopped = true;
+      await app.close();
+    },
+    async close() {
+      await stack.stopServer();
+      if (!o.sims) await Promise.all([twilio.close(), openai.close()]);
+    },
+  };
+  return stack;
+}

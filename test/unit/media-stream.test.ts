@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildClear, buildMark, buildMedia, parseInbound, StreamFrameError, MAX_STREAM_FRAME_BYTES } from '../../src/telephony/twilio/media-stream.js';
+
+const media = (payload: string, extra: object = {}) => JSON.stringify({ event: 'media', sequenceNumber: '3', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '20', payload }, ...extra });
+
+test('parses the Twilio frames it acts on', () => {
+  const m = parseInbound(media(Buffer.alloc(160, 0xff).toString('base64')));
+  assert.equal(m.event, 'media');
+  if (m.event === 'media') {
+    assert.equal(m.payload.length, 160);
+    assert.equal(m.timestampMs, 20);
+    assert.equal(m.streamSid, 'MZ1');
+  }
+  const s = parseInbound(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      streamSid: 'MZ1',
+      start: { streamSid: 'MZ1', accountSid: 'AC1', callSid: 'CA1', tracks: ['inbound'], customParameters: { callId: 'x', secret: 'y', n: 5 }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
+    }),
+  );
+  assert.deepEqual(s, { event: 'start', streamSid: 'MZ1', callSid: 'CA1', accountSid: 'AC1', customParameters: { callId: 'x', secret: 'y' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
+  assert.deepEqual(parseInbound('{"event":"mark","streamSid":"MZ1","mark":{"name":"m1"}}'), { event: 'mark', streamSid: 'MZ1', name: 'm1' });
+  assert.deepEqual(parseInbound('{"event":"dtmf","streamSid":"MZ1","dtmf":{"track":"inbound_track","digit":"#"}}'), { event: 'dtmf', streamSid: 'MZ1', digit: '#' });
+  assert.deepEqual(parseInbound('{"event":"stop","streamSid":"MZ1","stop":{}}'), { event: 'stop', streamSid: 'MZ1' });
+  assert.deepEqual(parseInbound('{"event":"connected","protocol":"Call","version":"1.0.0"}'), { event: 'connected' });
+});
+
+test('rejects malformed frames with a clear error', () => {
+  const bad: Array<[string, RegExp]> = [
+    ['not json', /not valid JSON/],
+    ['[]', /not a JSON object/],
+    ['{"streamSid":"MZ1"}', /no "event"/],
+    ['{"event":"media","streamSid":"MZ1"}', /"media" must be an object/],
+    ['{"event":"media","media":{"payload":"AAAA"}}', /"streamSid"/],
+    ['{"event":"media","streamSid":"MZ1","media":{"payload":""}}', /payload/],
+    ['{"event":"mark","streamSid":"MZ1","mark":{}}', /"name"/],
+    ['{"event":"dtmf","streamSid":"MZ1","dtmf":{"digit":"x"}}', /invalid digit/],
+    ['{"event":"start","start":{}}', /"callSid"|"streamSid"/],
+    ['{"event":"hack"}', /unknown event "hack"/],
+    ['x'.repeat(MAX_STREAM_FRAME_BYTES + 1), /exceeds/],
+  ];
+  for (const [frame, msg] of bad) assert.throws(() => parseInbound(frame), (e: unknown) => e instanceof StreamFrameError && msg.test((e as Error).message), frame.slice(0, 40));
+});
+
+test('builds exactly the three messages Twilio accepts', () => {
+  const audio = new Uint8Array([1, 2, 3, 255]);
+  assert.deepEqual(JSON.parse(buildMedia('MZ9', audio)), { event: 'media', streamSid: 'MZ9', media: { payload: Buffer.from(audio).toString('base64') } });
+  assert.deepEqual(JSON.parse(buildMark('MZ9', 's1m4')), { event: 'mark', streamSid: 'MZ9', mark: { name: 's1m4' } });
+  assert.deepEqual(JSON.parse(buildClear('MZ9')), { event: 'clear', streamSid: 'MZ9' });
+  // A subarray view must encode only its own bytes.
+  const big = new Uint8Array([9, 9, 1, 2, 9]);
+  assert.equal(JSON.parse(buildMedia('MZ9', big.subarray(2, 4))).media.payload, Buffer.from([1, 2]).toString('base64'));
+});

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PlayoutTracker } from '../../src/media/playout-tracker.js';
+
+test('splits audio into chunks of at most chunkMs, each with a unique mark', () => {
+  const t = new PlayoutTracker({ chunkMs: 40 });
+  const chunks = t.push('i1', new Uint8Array(800)); // 100 ms
+  assert.deepEqual(chunks.map((c) => c.audio.length), [320, 320, 160]);
+  assert.equal(new Set(chunks.map((c) => c.mark)).size, 3);
+  assert.equal(t.state('i1')?.sentMs, 100);
+  assert.equal(t.state('i1')?.playedMs, 0);
+  assert.equal(t.pendingMs, 100);
+});
+
+test('heard position comes only from echoed marks', () => {
+  const t = new PlayoutTracker({ chunkMs: 20 });
+  const chunks = t.push('i1', new Uint8Array(1600)); // 200 ms
+  t.onMark(chunks[2].mark);
+  assert.equal(t.state('i1')?.playedMs, 60);
+  assert.equal(t.pendingMs, 140);
+  // An echo confirms every earlier mark too.
+  t.onMark(chunks[4].mark);
+  assert.equal(t.state('i1')?.playedMs, 100);
+  assert.equal(t.onMark('unknown'), undefined);
+});
+
+test('clear voids pending marks: their echoes do not count as heard', () => {
+  const t = new PlayoutTracker({ chunkMs: 20 });
+  const a = t.push('a', new Uint8Array(800)); // 100 ms = 5 chunks
+  const b = t.push('b', new Uint8Array(800));
+  t.onMark(a[4].mark); // all of a heard
+  t.onMark(b[1].mark); // 40 ms of b heard
+  const cut = t.clear();
+  assert.deepEqual(cut, [{ itemId: 'b', sentMs: 100, playedMs: 40 }]);
+  assert.equal(t.hasPending, false);
+  assert.equal(t.onMark(b[3].mark), undefined);
+  assert.equal(t.state('b')?.playedMs, 40);
+});
+
+test('items never heard report zero', () => {
+  const t = new PlayoutTracker();
+  t.push('x', new Uint8Array(160));
+  assert.deepEqual(t.clear(), [{ itemId: 'x', sentMs: 20, playedMs: 0 }]);
+});
+
+test('marks of two trackers never collide', () => {
+  const a = new PlayoutTracker({ markPrefix: 's1m' }).push('i', new Uint8Array(10));
+  const b = new PlayoutTracker({ markPrefix: 's2m' }).push('i', new Uint8Array(10));
+  assert.notEqual(a[0].mark, b[0].mark);
+});

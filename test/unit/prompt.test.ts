@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { buildSystemPrompt } from '../../src/calls/prompt.js';
+import { loadClientProfile, ClientError } from '../../src/clients/profile.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cw-clients-'));
+mkdirSync(join(dir, 'raju'));
+writeFileSync(join(dir, 'raju', 'profile.txt'), 'Full Name: Raju Kumar\nPhone: +14155550100\nAllergies: peanuts\n');
+mkdirSync(join(dir, 'custom'));
+writeFileSync(join(dir, 'custom', 'profile.txt'), 'Full Name: Ana Lee\n');
+writeFileSync(join(dir, 'custom', 'system-prompt.txt'), 'You are Ana\'s helper. Be terse.');
+
+test('the prompt names the client, carries the instructions and profile, and the deferral rule', async () => {
+  const client = await loadClientProfile(dir, 'raju');
+  assert.equal(client.name, 'Raju Kumar');
+  const p = buildSystemPrompt({ instructions: 'Order one chicken biryani for pickup at 7.', client, recordingAnnounced: true });
+  assert.match(p, /on behalf of Raju Kumar/);
+  assert.match(p, /Order one chicken biryani for pickup at 7\./);
+  assert.match(p, /Allergies: peanuts/);
+  assert.match(p, /I'll check with Raju Kumar and get back to you/);
+  assert.match(p, /AI assistant/);
+  assert.match(p, /recorded/);
+});
+
+test('system-prompt.txt overrides the template but the essentials stay', async () => {
+  const client = await loadClientProfile(dir, 'custom');
+  const p = buildSystemPrompt({ instructions: 'Book a table.', client, recordingAnnounced: false });
+  assert.match(p, /Be terse\./);
+  assert.match(p, /Book a table\./);
+  assert.match(p, /I'll check with Ana Lee and get back to you/);
+  assert.match(p, /AI assistant calling on behalf of Ana Lee/);
+  assert.doesNotMatch(p, /recorded/);
+});
+
+test('client ids cannot escape CLIENTS_DIR', async () => {
+  await assert.rejects(loadClientProfile(dir, '../etc'), ClientError);
+  await assert.rejects(loadClientProfile(dir, 'nobody'), /no profile.txt/);
+});

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSettings, SettingsError, missingForCalls } from '../../src/config/settings.js';
+
+test('defaults need nothing configured', () => {
+  const s = parseSettings({});
+  assert.equal(s.PORT, 3000);
+  assert.equal(s.DATA_DIR, './data');
+  assert.equal(s.AI_PROVIDER, 'openai');
+  assert.equal(s.RECORD_CALLS, true);
+  assert.equal(s.TWILIO_API_URL, 'https://api.twilio.com');
+  assert.equal(s.OPENAI_REALTIME_URL, 'wss://api.openai.com/v1/realtime');
+  assert.ok(missingForCalls(s).some((m) => m.startsWith('TWILIO_ACCOUNT_SID')));
+});
+
+test('bad values are reported by setting name, without echoing the value', () => {
+  try {
+    parseSettings({ PORT: 'abc', AI_PROVIDER: 'claude', TWILIO_ACCOUNT_SID: 'secret-looking-value', RECORD_CALLS: 'maybe', OPENAI_REALTIME_URL: 'http://x' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof SettingsError);
+    const names = err.problems.map((p) => p.split(':')[0]).sort();
+    assert.deepEqual(names, ['AI_PROVIDER', 'OPENAI_REALTIME_URL', 'PORT', 'RECORD_CALLS', 'TWILIO_ACCOUNT_SID']);
+    assert.ok(!err.message.includes('secret-looking-value'));
+  }
+});
+
+test('a complete configuration is ready to call', () => {
+  const s = parseSettings({
+    PUBLIC_URL: 'https://example.test/',
+    TWILIO_ACCOUNT_SID: 'AC' + '0'.repeat(32),
+    TWILIO_AUTH_TOKEN: 't',
+    TWILIO_FROM_NUMBER: '+15005550006',
+    OPENAI_API_KEY: 'k',
+    RECORD_CALLS: 'false',
+  });
+  assert.equal(s.PUBLIC_URL, 'https://example.test');
+  assert.equal(s.RECORD_CALLS, false);
+  assert.deepEqual(missingForCalls(s), []);
+});
