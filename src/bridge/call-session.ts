@@ -29,6 +29,9 @@ export interface CallSessionOptions {
 
 interface AgentItem {
   responseId: string;
+  /** When the callee began to hear it (first echoed mark), else when its first audio was sent. */
+  startedAt: string;
+  heard?: boolean;
   text?: string;
   written: boolean;
   interrupted?: { heardMs: number; sentMs: number };
@@ -52,6 +55,7 @@ export class CallSession implements MediaStreamHandler {
   private gateOpen = false;
   private verdict: 'person' | 'unknown' | undefined;
   private calleeSpeaking = false;
+  private calleeSpeechStartedAt?: string;
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
@@ -128,6 +132,10 @@ export class CallSession implements MediaStreamHandler {
     const state = this.tracker?.onMark(name);
     if (!state) return;
     const item = this.items.get(state.itemId);
+    if (item && !item.heard) {
+      item.heard = true;
+      item.startedAt = new Date().toISOString();
+    }
     if (item && item.text !== undefined && !item.written && state.playedMs >= state.sentMs) this.writeAgentItem(state.itemId, item);
     this.checkPendingHangup();
   }
@@ -155,7 +163,7 @@ export class CallSession implements MediaStreamHandler {
           this.stats.framesDroppedNoStream++;
           return;
         }
-        if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false });
+        if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, startedAt: new Date().toISOString() });
         for (const chunk of tracker.push(e.itemId, e.audio)) {
           t.sendAudio(chunk.audio);
           t.sendMark(chunk.mark);
@@ -165,6 +173,7 @@ export class CallSession implements MediaStreamHandler {
       }
       case 'user.speechStarted':
         this.calleeSpeaking = true;
+        this.calleeSpeechStartedAt = new Date().toISOString();
         this.o.hooks.record('callee.speechStarted', {});
         if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
         return;
@@ -172,13 +181,13 @@ export class CallSession implements MediaStreamHandler {
         this.calleeSpeaking = false;
         return;
       case 'user.transcript':
-        this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId });
+        this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(this.calleeSpeechStartedAt ? { startedAt: this.calleeSpeechStartedAt } : {}) });
         return;
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         return;
       case 'agent.transcript': {
-        const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false };
+        const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false, startedAt: new Date().toISOString() };
         this.items.set(e.itemId, item);
         item.text = e.text;
         const st = this.tracker?.state(e.itemId);
@@ -258,10 +267,11 @@ export class CallSession implements MediaStreamHandler {
         speaker: 'agent',
         text,
         itemId,
+        startedAt: item.startedAt,
         interrupted: { heardText: heardPart(text, item.interrupted.heardMs, item.interrupted.sentMs), heardMs: item.interrupted.heardMs, totalMs: item.interrupted.sentMs },
       });
     } else if (text) {
-      this.o.hooks.record('transcript', { speaker: 'agent', text, itemId });
+      this.o.hooks.record('transcript', { speaker: 'agent', text, itemId, startedAt: item.startedAt });
     }
     this.items.delete(itemId);
   }

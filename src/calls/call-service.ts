@@ -276,7 +276,8 @@ export class CallService {
     live.endReason = reason;
     this.record(callId, 'end.requested', { reason, ...(detail ? { detail } : {}) });
     const call = this.d.calls.get(callId);
-    await live.session.shutdown();
+    // Hang up at the carrier first: closing our media socket first would also end the call, but through
+    // TwiML fall-through rather than the explicit REST hang-up whose failure we can see and record.
     if (call?.carrierCallId && this.d.carrier) {
       try {
         await this.d.carrier.hangup(call.carrierCallId);

@@ -55,7 +55,7 @@ export const settingsSchema = z.object({
   VAD_SILENCE_MS: int(100, 5000).default(500),
 
   RECORD_CALLS: bool.default(true),
-  MAX_CALL_SECONDS: int(10, 4 * 3600).default(600),
+  MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
   GREETING_FALLBACK_MS: int(500, 60000).default(8000),
   PRICES_FILE: optionalString,

@@ -25,8 +25,9 @@ export function transcriptEntries(call: CallRow, events: StoredEvent[]): Transcr
   return events
     .filter((e) => e.type === 'transcript')
     .map((e) => {
-      const d = e.data as { speaker: 'agent' | 'callee'; text: string; interrupted?: TranscriptEntry['interrupted'] };
-      return { seq: e.seq, at: e.at, offsetSec: Math.max(0, (Date.parse(e.at) - t0) / 1000), speaker: d.speaker, text: d.text, ...(d.interrupted ? { interrupted: d.interrupted } : {}) };
+      const d = e.data as { speaker: 'agent' | 'callee'; text: string; startedAt?: string; interrupted?: TranscriptEntry['interrupted'] };
+      const at = d.startedAt ?? e.at;
+      return { seq: e.seq, at, offsetSec: Math.max(0, (Date.parse(at) - t0) / 1000), speaker: d.speaker, text: d.text, ...(d.interrupted ? { interrupted: d.interrupted } : {}) };
     });
 }
 
@@ -59,7 +60,8 @@ export function renderTranscriptText(call: CallRow, events: StoredEvent[], clien
   lines.push('');
   const t0 = Date.parse(call.answeredAt ?? call.createdAt);
   for (const e of events) {
-    const off = clock(Math.max(0, (Date.parse(e.at) - t0) / 1000));
+    const at = typeof e.data.startedAt === 'string' ? e.data.startedAt : e.at;
+    const off = clock(Math.max(0, (Date.parse(at) - t0) / 1000));
     if (e.type === 'transcript') {
       const d = e.data as { speaker: string; text: string; interrupted?: { heardText: string; heardMs: number } };
       const who = d.speaker === 'agent' ? 'Agent' : 'Callee';

@@ -1,0 +1,67 @@
+import type { CalleeScript } from '../sim/twilio/index.js';
+import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
+import { startStack, type Stack, type StackOptions } from '../sim/stack.js';
+
+/** Faster than real speech so the suite stays quick; every timing still goes through marks and VAD. */
+export const FAST: Partial<StackOptions> = { msPerChar: 20, env: { VAD_SILENCE_MS: '300' } };
+
+export const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
+export const FULL_CONVERSATION: { script: CalleeScript; scenario: RealtimeScenario } = {
+  script: {
+    steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Sure, what would you like?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Got it. Anything else?' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
+  },
+  scenario: {
+    turns: [
+      { say: GREETING },
+      { say: "I'd like one chicken biryani for pickup at seven." },
+      { say: "That's all, thank you. Goodbye!", call: { name: 'end_call', arguments: { reason: 'order placed' } } },
+    ],
+    userTranscripts: ['Hello?', 'Sure, what would you like?', 'Got it. Anything else?'],
+  },
+};
+
+export async function withStack(o: StackOptions, fn: (s: Stack) => Promise<void>): Promise<void> {
+  const stack = await startStack({ ...FAST, ...o, env: { ...FAST.env, ...o.env } });
+  try {
+    await fn(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Reads an SSE stream to its `end` event; returns the parsed events. */
+export async function readSse(url: string, token: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Array<{ id: number; event: string; data: any }>> {
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`SSE ${res.status}`);
+  const out: Array<{ id: number; event: string; data: any }> = [];
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const ev: { id: number; event: string; data: any } = { id: 0, event: 'message', data: null };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('id: ')) ev.id = Number(line.slice(4));
+        else if (line.startsWith('event: ')) ev.event = line.slice(7);
+        else if (line.startsWith('data: ')) ev.data = JSON.parse(line.slice(6));
+      }
+      if (block.startsWith(':') || (!ev.data && ev.event === 'message')) continue;
+      out.push(ev);
+      if (ev.event === 'end') return out;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withStack } from './helpers.js';
+
+test('an answering machine is hung up on before the agent says anything', async () => {
+  await withStack(
+    {
+      script: () => ({ answeredBy: 'machine_end_beep', greetingMs: 1500, steps: [] }),
+      scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant.' }] }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 20_000);
+      assert.equal(call.endReason, 'voicemail');
+      assert.equal(call.answeredBy, 'machine_end_beep');
+      const tw = stack.twilio.calls[0];
+      assert.equal(tw.agentAudioBytesReceived, 0, 'no agent audio reached the machine');
+      assert.equal(tw.hangupBy, 'api');
+      const session = stack.openai.sessions[0];
+      assert.equal(session.responses.length, 0, 'no response was ever requested');
+      assert.equal(call.transcript.filter((t: any) => t.speaker === 'agent').length, 0);
+      // The engine never had auto-response on, so the machine's greeting could not trigger a reply.
+      assert.equal((session.config.audio as any).input.turn_detection.create_response, false);
+    },
+  );
+});
+
+test('calls that are not answered end with the carrier reason', async () => {
+  await withStack({ script: () => ({ result: 'busy', steps: [] }) }, async (stack) => {
+    const id = await stack.placeCall();
+    const call = await stack.waitForEnd(id);
+    assert.equal(call.endReason, 'busy');
+    assert.equal(call.answeredAt, null);
+    // The engine session opened during ringing is closed again.
+    await stack.openai.sessions[0].closed;
+  });
+});
