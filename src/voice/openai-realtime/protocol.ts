@@ -183,11 +183,13 @@ export function parseServerEvent(raw: string): ServerEvent {
     }
     case 'error': {
       const e = isObj(m.error) ? m.error : {};
+      const errorType = typeof e.type === 'string' ? e.type : 'unknown';
       return {
         type: 'error',
-        code: typeof e.code === 'string' ? e.code : 'unknown',
+        // server_error events carry no code; their type is the most specific name there is.
+        code: typeof e.code === 'string' ? e.code : errorType,
         message: typeof e.message === 'string' ? e.message : 'unknown error',
-        errorType: typeof e.type === 'string' ? e.type : 'unknown',
+        errorType,
         eventId: typeof e.event_id === 'string' ? e.event_id : undefined,
       };
     }

@@ -1,0 +1,381 @@
+/**
+ * One outbound call's life: ringing, answer, AMD, recording and the webhooks that report them.
+ * TwiML execution is delegated to TwimlRunner. Every way a call can end funnels through end(), so
+ * the final webhooks go out exactly once and in Twilio's order: stream stop, completed, recording.
+ */
+import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, HangupBy, LogEntry, SimCall, SimStream } from './types.js';
+import { AbortedError, newSid, sleep, whenAborted } from './util.js';
+import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
+import { Line } from './line.js';
+import { isMachine, runCallee } from './callee.js';
+import { recordingPcm } from './mp3.js';
+import { TwimlRunner, type DocSource, type TwimlHost } from './twiml-runner.js';
+import { parseTwiml } from './twiml.js';
+import {
+  amdParams,
+  callParams,
+  recordingParams,
+  statusCallbackParams,
+  statusEventWanted,
+  streamStatusParams,
+  type StatusEvent,
+} from './callbacks.js';
+
+export interface SimContext {
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  webhooks: WebhookSender;
+  ringMs: number;
+  idleHangupMs: number;
+  saveRecording: (rec: StoredRecording) => void;
+  log?: (msg: string) => void;
+}
+
+export interface StoredRecording {
+  sid: string;
+  callSid: string;
+  channels: 1 | 2;
+  left: Int16Array;
+  right: Int16Array;
+  durationSec: number;
+  startTime: Date;
+  dateCreated: Date;
+}
+
+export interface UpdateError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+const PRICE_PER_MINUTE = 0.014;
+
+export class CallRunner implements SimCall {
+  readonly sid = newSid('CA');
+  status: CallStatus = 'queued';
+  readonly log: LogEntry[] = [];
+  readonly streams: SimStream[] = [];
+  agentAudioBytesReceived = 0;
+  readonly done: Promise<void>;
+  recordingSid?: string;
+  readonly answeredBy: AnsweredBy;
+  hangupBy: HangupBy | null = null;
+  readonly digitsPlayed: string[] = [];
+
+  readonly dateCreated = new Date();
+  dateUpdated = new Date();
+  startTime: Date | null = null;
+  endTime: Date | null = null;
+  durationSec: number | null = null;
+
+  private readonly createdAt = performance.now();
+  /** Aborted when the call ends: cancels ringing and AMD waits. */
+  private readonly life = new AbortController();
+  /** Aborted only when the simulator closes: cancels in-flight webhooks too. */
+  private readonly hard = new AbortController();
+  private line: Line | null = null;
+  private twiml: TwimlRunner | null = null;
+  /** A redirect that arrived before the call was answered replaces the initial document. */
+  private earlyDoc: DocSource | null = null;
+  private statusSeq = 0;
+  private statusChain: Promise<unknown> = Promise.resolve();
+  private readonly pending = new Set<Promise<unknown>>();
+  private calleeStarted = false;
+  private resolveDone!: () => void;
+  private ended = false;
+  private resolveGreeting!: () => void;
+  private readonly greetingDone = new Promise<void>((r) => (this.resolveGreeting = r));
+  private syncAmdParams: Record<string, string> = {};
+
+  constructor(
+    private readonly ctx: SimContext,
+    readonly params: CreateParams,
+    private readonly script: CalleeScript,
+  ) {
+    this.answeredBy = script.answeredBy ?? 'human';
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  get accountSid(): string {
+    return this.ctx.accountSid;
+  }
+
+  get price(): string | null {
+    if (this.durationSec === null) return null;
+    const minutes = Math.max(1, Math.ceil(this.durationSec / 60));
+    return (-(minutes * PRICE_PER_MINUTE)).toFixed(4);
+  }
+
+  get amdEnabled(): boolean {
+    return !!this.params.MachineDetection;
+  }
+
+  private get identity() {
+    return { accountSid: this.ctx.accountSid, callSid: this.sid, params: this.params };
+  }
+
+  start(): void {
+    // After the REST response has gone out: on Twilio the 201 precedes any webhook.
+    setImmediate(() => void this.track(this.run()));
+  }
+
+  /** REST `POST Calls/{sid}.json`. */
+  update(form: URLSearchParams): UpdateError | null {
+    const status = form.get('Status');
+    const twiml = form.get('Twiml');
+    const url = form.get('Url');
+    this.addLog('rest-update', { fields: Object.fromEntries(form) });
+    if (status === 'completed' || status === 'canceled') {
+      if (this.ended) return null;
+      if (this.status === 'queued' || this.status === 'ringing') this.end('api', 'canceled');
+      // Twilio ignores `canceled` for a call that is already in progress.
+      else if (status === 'completed') this.end('api');
+      return null;
+    }
+    if (twiml === null && url === null) return null;
+    if (this.ended) return { status: 400, code: 21220, message: 'Call is not in-progress. Cannot redirect.' };
+    let doc: DocSource;
+    if (twiml !== null) {
+      try {
+        parseTwiml(twiml);
+      } catch (e) {
+        return { status: 400, code: 12100, message: `Document parse failure: ${(e as Error).message}` };
+      }
+      doc = { twiml };
+    } else doc = { url: url!, method: form.get('Method') ?? 'POST' };
+    if (this.twiml) this.twiml.replace(doc);
+    else this.earlyDoc = doc;
+    return null;
+  }
+
+  /** Simulator shutdown: stop everything at once, deliver nothing more. */
+  shutdown(): void {
+    this.hard.abort();
+    this.life.abort();
+    this.twiml?.abort()?.destroy();
+    this.line?.stop();
+    if (!this.ended) {
+      this.ended = true;
+      this.hangupBy = 'sim-closed';
+    }
+    this.resolveDone();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      this.statusEvent('initiated');
+      this.setStatus('ringing');
+      this.statusEvent('ringing');
+      await sleep(this.ctx.ringMs, this.life.signal);
+      if (this.script.result) return this.end('not-answered', this.script.result);
+      await this.answer();
+    } catch (e) {
+      if (e instanceof AbortedError) return;
+      this.addLog('sim-error', { error: (e as Error).stack ?? String(e) });
+      this.end('webhook-failed', 'failed');
+    }
+  }
+
+  private async answer(): Promise<void> {
+    this.setStatus('in-progress');
+    this.startTime = new Date();
+    const line = new Line();
+    this.line = line;
+    line.start();
+    this.addLog('answered', { answeredBy: this.answeredBy });
+    this.statusEvent('answered');
+    if (this.params.Record === 'true') {
+      this.recordingSid = newSid('RE');
+      if (this.params.RecordingStatusCallbackEvent.includes('in-progress')) void this.recordingEvent('in-progress');
+    }
+    const timeLimit = Number(this.params.TimeLimit);
+    if (timeLimit > 0) void line.waitMs(timeLimit * 1000).then((ok) => ok && this.end('time-limit'));
+    if (this.amdEnabled) {
+      if (this.params.AsyncAmd === 'true') {
+        void this.amdDecision(line).then((ms) => ms !== null && this.sendAsyncAmd(ms));
+      } else {
+        // Synchronous AMD holds the TwiML until the decision, so the callee starts talking unheard.
+        this.startCallee();
+        const ms = await this.amdDecision(line);
+        if (ms === null) return;
+        this.syncAmdParams = { AnsweredBy: this.answeredBy, MachineDetectionDuration: String(ms) };
+      }
+    }
+    this.twiml = new TwimlRunner(this.twimlHost(line));
+    const initial: DocSource =
+      this.earlyDoc ??
+      (this.params.Twiml ? { twiml: this.params.Twiml } : { url: this.params.Url!, method: this.params.Method ?? 'POST' });
+    await this.twiml.run(initial);
+  }
+
+  private twimlHost(line: Line): TwimlHost {
+    return {
+      accountSid: this.ctx.accountSid,
+      authToken: this.ctx.authToken,
+      callSid: this.sid,
+      line,
+      isEnded: () => this.ended,
+      log: (type, fields) => this.addLog(type, fields),
+      fetchTwiml: (url, method) =>
+        this.webhook({ kind: 'twiml', url, method, params: { ...callParams(this.identity, 'in-progress'), ...this.syncAmdParams } }),
+      end: (by, status) => this.end(by, status),
+      startCallee: () => this.startCallee(),
+      onStreamCreated: (info) => this.streams.push(info),
+      onAgentBytes: (n) => (this.agentAudioBytesReceived += n),
+      onDigitsPlayed: (d) => this.digitsPlayed.push(d),
+      streamEvent: (spec, streamSid, event, error) => {
+        if (!spec.statusCallback) return;
+        const params = streamStatusParams(this.identity, streamSid, spec.name, event, error);
+        void this.track(this.webhook({ kind: 'stream-status', url: spec.statusCallback, method: spec.statusCallbackMethod, params }));
+      },
+    };
+  }
+
+  /** Media time (ms from answer) at which AMD decides; null if the call ended first. */
+  private async amdDecision(line: Line): Promise<number | null> {
+    const explicit = this.script.amdDelayMs;
+    if (explicit === undefined && isMachine(this.script)) {
+      // A machine is recognised once its greeting (and beep) is over, like DetectMessageEnd.
+      await Promise.race([this.greetingDone, whenAborted(this.life.signal)]);
+      return this.ended ? null : line.elapsedMs;
+    }
+    const ok = await line.waitMs(explicit ?? 600);
+    return ok && !this.ended ? line.elapsedMs : null;
+  }
+
+  private sendAsyncAmd(ms: number): void {
+    this.addLog('amd', { answeredBy: this.answeredBy, durationMs: ms });
+    const url = this.params.AsyncAmdStatusCallback;
+    if (!url) return;
+    const params = amdParams(this.identity, this.answeredBy, ms);
+    void this.track(this.webhook({ kind: 'amd', url, method: this.params.AsyncAmdStatusCallbackMethod, params }));
+  }
+
+  private startCallee(): void {
+    if (this.calleeStarted || !this.line || this.ended) return;
+    this.calleeStarted = true;
+    this.addLog('callee-started');
+    void runCallee(
+      this.script,
+      {
+        line: this.line,
+        log: (type, fields) => this.addLog(type, fields),
+        hangup: () => this.end('callee'),
+        dropSocket: () => void this.twiml?.stream?.drop(),
+        sendRaw: (t) => this.twiml?.stream?.sendRaw(t),
+        sendDtmf: (d) => this.twiml?.stream?.sendDtmf(d),
+        onGreetingDone: () => this.resolveGreeting(),
+      },
+      this.ctx.idleHangupMs,
+    ).catch((e: unknown) => this.addLog('sim-error', { where: 'callee', error: String(e) }));
+  }
+
+  /** The single exit: stop media, then the completed callback, then the recording callback. */
+  private end(by: HangupBy, status: CallStatus = 'completed'): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.hangupBy = by;
+    this.setStatus(status);
+    this.endTime = new Date();
+    if (this.startTime) this.durationSec = Math.ceil((this.endTime.getTime() - this.startTime.getTime()) / 1000);
+    this.addLog('call-ended', { status, hangupBy: by, durationSec: this.durationSec });
+    this.life.abort();
+    const stream = this.twiml?.abort() ?? null;
+    void this.track(this.finish(stream));
+    void this.settle();
+  }
+
+  private async finish(stream: { stop(): Promise<void> } | null): Promise<void> {
+    if (stream) await stream.stop();
+    this.line?.stop();
+    this.statusEvent('completed');
+    const line = this.line;
+    if (!this.recordingSid || !line) return;
+    const { left, right } = recordingPcm(line.left, line.right);
+    this.ctx.saveRecording({
+      sid: this.recordingSid,
+      callSid: this.sid,
+      channels: this.recordingChannels,
+      left,
+      right,
+      durationSec: Math.round(line.elapsedMs / 1000),
+      startTime: line.startedAtDate,
+      dateCreated: new Date(),
+    });
+    // Twilio reports the recording only after the call's own completion callback.
+    await this.statusChain;
+    const events = this.params.RecordingStatusCallbackEvent;
+    if (events.length === 0 || events.includes('completed')) await this.recordingEvent('completed');
+  }
+
+  private get recordingChannels(): 1 | 2 {
+    return this.params.RecordingChannels === 'mono' ? 1 : 2;
+  }
+
+  private async settle(): Promise<void> {
+    // Webhooks may schedule further webhooks, so drain until nothing is left.
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    this.resolveDone();
+  }
+
+  private recordingEvent(status: 'in-progress' | 'completed'): Promise<unknown> {
+    const url = this.params.RecordingStatusCallback;
+    if (!url || !this.recordingSid || !this.line) return Promise.resolve();
+    const params = recordingParams(this.identity, {
+      sid: this.recordingSid,
+      url: `${this.ctx.baseUrl}/2010-04-01/Accounts/${this.ctx.accountSid}/Recordings/${this.recordingSid}`,
+      status,
+      startTime: this.line.startedAtDate,
+      durationSec: Math.round(this.line.elapsedMs / 1000),
+      channels: this.recordingChannels,
+    });
+    return this.track(this.webhook({ kind: 'recording', url, method: this.params.RecordingStatusCallbackMethod, params }));
+  }
+
+  private statusEvent(event: StatusEvent): void {
+    if (!statusEventWanted(this.params, event)) return;
+    const final =
+      event === 'completed'
+        ? { durationSec: this.durationSec, answeredBy: this.amdEnabled && this.startTime ? this.answeredBy : undefined }
+        : undefined;
+    const params = statusCallbackParams(this.identity, event, this.status, this.statusSeq++, final);
+    const req: WebhookRequest = { kind: 'status', url: this.params.StatusCallback!, method: this.params.StatusCallbackMethod, params };
+    // Callbacks of one call are delivered in order, so the product never sees "completed" before "ringing".
+    this.statusChain = this.statusChain.then(() => this.webhook(req, event));
+    void this.track(this.statusChain);
+  }
+
+  private async webhook(req: WebhookRequest, event?: string): Promise<WebhookResult | null> {
+    try {
+      return await this.ctx.webhooks.send(req, this.hard.signal, (a) =>
+        this.addLog('webhook', { ...a, ...(event ? { event } : {}) }),
+      );
+    } catch (e) {
+      if (!(e instanceof AbortedError)) this.addLog('sim-error', { where: 'webhook', error: String(e) });
+      return null;
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private setStatus(s: CallStatus): void {
+    this.status = s;
+    this.dateUpdated = new Date();
+  }
+
+  private addLog(type: string, fields: Record<string, unknown> = {}): void {
+    const entry: LogEntry = { atMs: Math.round(performance.now() - this.createdAt), type, ...fields };
+    this.log.push(entry);
+    this.ctx.log?.(`[twilio-sim ${this.sid.slice(0, 8)}] +${entry.atMs}ms ${type} ${compact(fields)}`);
+  }
+}
+
+function compact(fields: Record<string, unknown>): string {
+  const s = JSON.stringify(fields);
+  return s.length > 300 ? s.slice(0, 300) + '…' : s;
+}

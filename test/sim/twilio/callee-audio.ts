@@ -1,0 +1,98 @@
+/**
+ * Deterministic "speech" for the scripted callee. Real speech is not needed: the product's voice
+ * activity detection and the realtime model's turn taking only need voiced, syllable-modulated energy
+ * that is clearly distinct from digital silence. Seeding by the text makes every run byte-identical.
+ */
+import { mulawEncode, MULAW_SILENCE } from '../../../src/media/mulaw.js';
+
+export const SAMPLE_RATE = 8000;
+export const FRAME_BYTES = 160; // 20 ms at 8 kHz, one byte per mu-law sample
+
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: tiny seeded PRNG so the breath noise is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Default utterance length: ~70 ms per character, at least 400 ms, whole 20 ms frames. */
+export function speechDurationMs(text: string): number {
+  return Math.max(400, text.length * 70);
+}
+
+function frames(ms: number): number {
+  return Math.max(1, Math.round(ms / 20));
+}
+
+/**
+ * Speech-like PCM: four harmonics of a 120-220 Hz fundamental with a gentle pitch contour, amplitude
+ * modulated at a 4-5 Hz syllable rate. The envelope never drops below half so that every 20 ms frame
+ * stays well above an energy VAD threshold (frame RMS > ~1500 of 32767; overall about -20 dBFS).
+ */
+export function speechPcm(text: string, durationMs = speechDurationMs(text)): Int16Array {
+  const seed = hash32(text);
+  const rnd = prng(seed);
+  const n = frames(durationMs) * FRAME_BYTES;
+  const f0 = 120 + (seed % 101);
+  const syllableHz = 4 + ((seed >>> 8) % 100) / 100;
+  const harmonics = [1, 0.6, 0.4, 0.25];
+  const norm = Math.sqrt(harmonics.reduce((s, a) => s + (a * a) / 2, 0));
+  const peakRms = 4200; // before the envelope; the average envelope brings it to about -20 dBFS
+  const ramp = 40; // 5 ms fade avoids clicks at utterance edges
+  const out = new Int16Array(n);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i / SAMPLE_RATE;
+    const f = f0 * (1 + 0.08 * Math.sin(2 * Math.PI * 0.7 * t + (seed & 7)));
+    phase += (2 * Math.PI * f) / SAMPLE_RATE;
+    let v = 0;
+    for (let h = 0; h < harmonics.length; h++) v += harmonics[h] * Math.sin((h + 1) * phase);
+    const env = 0.75 + 0.25 * Math.sin(2 * Math.PI * syllableHz * t);
+    const edge = Math.min(1, i / ramp, (n - 1 - i) / ramp);
+    const s = (v / norm) * peakRms * env * edge + (rnd() - 0.5) * 200 * edge;
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(s)));
+  }
+  return out;
+}
+
+export function speech(text: string, durationMs?: number): Uint8Array {
+  return mulawEncode(speechPcm(text, durationMs));
+}
+
+/** A pure tone, e.g. the 1 kHz voicemail beep. */
+export function tone(hz: number, durationMs: number, amplitude = 0.3): Uint8Array {
+  const n = frames(durationMs) * FRAME_BYTES;
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i++) pcm[i] = Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / SAMPLE_RATE));
+  return mulawEncode(pcm);
+}
+
+export function silence(durationMs: number): Uint8Array {
+  return new Uint8Array(frames(durationMs) * FRAME_BYTES).fill(MULAW_SILENCE);
+}
+
+export const GREETING_TEXT =
+  "Hi, you've reached Sam. I can't take your call right now, please leave a message after the tone.";
+export const BEEP_MS = 400;
+
+export function voicemailGreeting(durationMs = 3000): Uint8Array {
+  return speech(GREETING_TEXT, durationMs);
+}
+
+export function beep(): Uint8Array {
+  return tone(1000, BEEP_MS);
+}

@@ -1,0 +1,97 @@
+/**
+ * The person (or machine) at the other end of the call, driven by a CalleeScript. All waits run on
+ * the line clock, so a script behaves the same however loaded the test machine is.
+ */
+import type { CalleeScript, CalleeStep } from './types.js';
+import type { Line } from './line.js';
+import { TICK_MS } from './line.js';
+import { beep, speech, voicemailGreeting } from './callee-audio.js';
+
+export const DEFAULT_SCRIPT: CalleeScript = { answeredBy: 'human', steps: [{ say: 'Hello?' }] };
+const DEFAULT_WAIT_TIMEOUT_MS = 20000;
+const DTMF_TONE_MS = 100;
+
+export interface CalleeHooks {
+  line: Line;
+  log: (type: string, fields?: Record<string, unknown>) => void;
+  hangup: () => void;
+  dropSocket: () => void;
+  sendRaw: (text: string) => void;
+  sendDtmf: (digit: string) => void;
+  /** The machine's greeting (and beep) has been spoken: the moment a real AMD would decide. */
+  onGreetingDone: () => void;
+}
+
+export function isMachine(script: CalleeScript): boolean {
+  return (script.answeredBy ?? 'human').startsWith('machine');
+}
+
+export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHangupMs: number): Promise<void> {
+  const { line } = hooks;
+  const drained = (): Promise<boolean> => line.waitFor(() => line.calleeQueuedBytes === 0);
+
+  if (isMachine(script)) {
+    line.speak(voicemailGreeting(script.greetingMs ?? 3000));
+    if (script.answeredBy === 'machine_end_beep') line.speak(beep());
+    await drained();
+    if (line.isStopped) return;
+    hooks.log('callee-greeting-done');
+    hooks.onGreetingDone();
+  }
+
+  // "The agent has spoken" means: after the callee last finished talking, so a script of
+  // say / waitForAgent pairs waits for the reply to what was just said, and agent audio that the
+  // callee talked over does not count as that reply.
+  let lastSayEndTick = line.ticks;
+  for (const [index, step] of script.steps.entries()) {
+    if (line.isStopped) return;
+    const kind = stepKind(step);
+    hooks.log('callee-step', { index, step: kind });
+    if ('say' in step) {
+      line.speak(speech(step.say, step.durationMs));
+      await drained();
+      lastSayEndTick = line.ticks;
+    } else if ('waitForAgent' in step) {
+      const since = lastSayEndTick;
+      const quietTicks = Math.ceil((step.quietMs ?? 600) / TICK_MS);
+      const ok = await line.waitFor(
+        () => line.lastAgentPlayTick > since && line.agentIdle && line.ticks - line.lastAgentPlayTick >= quietTicks,
+        step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+      );
+      if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('waitAgentPlayedMs' in step) {
+      const ok = await line.waitFor(
+        () => line.agentSegmentActive && line.segmentPlayedMs >= step.waitAgentPlayedMs,
+        step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS,
+      );
+      if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('pauseMs' in step) {
+      await line.waitMs(step.pauseMs);
+    } else if ('digits' in step) {
+      for (const digit of step.digits) {
+        // The event follows the tone, as Twilio reports a digit once it has been detected.
+        if (!(await line.waitMs(DTMF_TONE_MS))) return;
+        hooks.sendDtmf(digit);
+        hooks.log('callee-dtmf', { digit });
+      }
+    } else if ('hangup' in step) {
+      hooks.log('callee-hangup');
+      hooks.hangup();
+      return;
+    } else if ('dropSocket' in step) {
+      hooks.log('callee-drop-socket');
+      hooks.dropSocket();
+    } else if ('sendRaw' in step) {
+      hooks.sendRaw(step.sendRaw);
+    }
+  }
+  const limit = script.idleHangupMs ?? idleHangupMs;
+  if ((await line.waitMs(limit)) && !line.isStopped) {
+    hooks.log('callee-idle-hangup', { afterMs: limit });
+    hooks.hangup();
+  }
+}
+
+function stepKind(step: CalleeStep): string {
+  return Object.keys(step)[0] ?? 'unknown';
+}

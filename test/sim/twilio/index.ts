@@ -1,0 +1,109 @@
+/**
+ * Twilio simulator: REST API, webhooks, Media Streams and recordings on 127.0.0.1, speaking the real
+ * wire protocols so the product runs unmodified against it. See README.md.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CallRunner, type StoredRecording } from './call.js';
+import { DEFAULT_SCRIPT } from './callee.js';
+import { createRestHandler } from './rest.js';
+import type { SimCall, TwilioSim, TwilioSimOptions } from './types.js';
+import { WebhookSender } from './webhooks.js';
+
+export type * from './types.js';
+export { speech, speechPcm, tone, silence, GREETING_TEXT } from './callee-audio.js';
+export { parseTwiml, parseXml, TwimlParseError } from './twiml.js';
+
+export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim> {
+  const calls: CallRunner[] = [];
+  const recordings = new Map<string, StoredRecording>();
+  let recordingFailuresLeft = opts.recordingFailures ?? 0;
+  let returned = 0;
+  const callWaiters: Array<() => void> = [];
+  let baseUrl = '';
+  let closed = false;
+
+  const webhooks = new WebhookSender({
+    authToken: opts.authToken,
+    timeoutMs: opts.webhookTimeoutMs ?? 10000,
+    retryDelayMs: opts.webhookRetryDelayMs ?? 100,
+  });
+
+  const handler = createRestHandler({
+    accountSid: opts.accountSid,
+    authToken: opts.authToken,
+    baseUrl: () => baseUrl,
+    calls: () => calls,
+    createCall: (params) => {
+      const script = opts.script ? opts.script(params) : DEFAULT_SCRIPT;
+      const call = new CallRunner(
+        {
+          baseUrl,
+          accountSid: opts.accountSid,
+          authToken: opts.authToken,
+          webhooks,
+          ringMs: opts.ringMs ?? 200,
+          idleHangupMs: opts.idleHangupMs ?? 60000,
+          saveRecording: (rec) => recordings.set(rec.sid, rec),
+          log: opts.log,
+        },
+        params,
+        script,
+      );
+      calls.push(call);
+      opts.log?.(`[twilio-sim] call ${call.sid} created to ${params.To}`);
+      call.start();
+      for (const w of callWaiters.splice(0)) w();
+      return call;
+    },
+    recording: (sid) => recordings.get(sid),
+    deleteRecording: (sid) => recordings.delete(sid),
+    takeRecordingFailure: () => {
+      if (recordingFailuresLeft <= 0) return false;
+      recordingFailuresLeft--;
+      return true;
+    },
+  });
+
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  opts.log?.(`[twilio-sim] listening on ${baseUrl}`);
+
+  return {
+    url: baseUrl,
+    calls,
+    async waitForCall(timeoutMs = 5000): Promise<SimCall> {
+      const deadline = Date.now() + timeoutMs;
+      while (returned >= calls.length) {
+        if (closed) throw new Error('twilio sim closed');
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no call was created within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, left);
+          function done(): void {
+            clearTimeout(t);
+            const i = callWaiters.indexOf(done);
+            if (i >= 0) callWaiters.splice(i, 1);
+            resolve();
+          }
+          callWaiters.push(done);
+        });
+      }
+      return calls[returned++];
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const w of callWaiters.splice(0)) w();
+      for (const c of calls) c.shutdown();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

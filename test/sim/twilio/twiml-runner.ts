@@ -1,0 +1,239 @@
+/**
+ * Executes TwiML for one answered call: fetches documents, runs verbs in order, owns the media
+ * stream of <Connect><Stream>, and lets a REST update replace the running document at any point
+ * (which, as on Twilio, ends the current stream first).
+ */
+import type { HangupBy, SimStream } from './types.js';
+import { whenAborted } from './util.js';
+import { parseTwiml, readStream, type StreamSpec, type TwimlNode } from './twiml.js';
+import type { WebhookResult } from './webhooks.js';
+import { MediaStreamClient } from './media-stream-client.js';
+import type { Line } from './line.js';
+import { speech, speechDurationMs } from './callee-audio.js';
+
+export type DocSource = { twiml: string } | { url: string; method: string };
+
+export interface TwimlHost {
+  readonly accountSid: string;
+  readonly authToken: string;
+  readonly callSid: string;
+  readonly line: Line;
+  isEnded(): boolean;
+  log(type: string, fields?: Record<string, unknown>): void;
+  /** Signed TwiML request with the call's parameters; null if the sim is shutting down. */
+  fetchTwiml(url: string, method: string): Promise<WebhookResult | null>;
+  end(by: HangupBy, status?: 'completed' | 'failed'): void;
+  /** Media is flowing: the callee starts following its script. */
+  startCallee(): void;
+  onStreamCreated(info: SimStream): void;
+  onAgentBytes(n: number): void;
+  onDigitsPlayed(digits: string): void;
+  streamEvent(spec: StreamSpec, streamSid: string, event: string, error?: string): void;
+}
+
+type StreamOutcome = 'server' | 'sim' | 'dropped' | 'aborted' | 'failed';
+
+export class TwimlRunner {
+  private docAbort = new AbortController();
+  private pendingDoc: DocSource | null = null;
+  /** URL of the last fetched document, the base for relative URLs in it. */
+  private docUrl: string | undefined;
+  private current: MediaStreamClient | null = null;
+
+  constructor(private readonly host: TwimlHost) {}
+
+  /** The open stream, if any: the callee's DTMF, raw frames and socket drops go there. */
+  get stream(): MediaStreamClient | null {
+    return this.current;
+  }
+
+  /** REST update: the running document stops and `doc` runs next. */
+  replace(doc: DocSource): void {
+    this.pendingDoc = doc;
+    this.docAbort.abort();
+  }
+
+  /** The call is over: abort the document; the caller stops the stream it gets back. */
+  abort(): MediaStreamClient | null {
+    this.docAbort.abort();
+    return this.current;
+  }
+
+  /** Runs documents until one finishes without a redirect, then ends the call. */
+  async run(initial: DocSource): Promise<void> {
+    const host = this.host;
+    let next: DocSource | null = initial;
+    let lastEnd: HangupBy = 'twiml';
+    while (next && !host.isEnded()) {
+      if (this.pendingDoc) {
+        next = this.pendingDoc;
+        this.pendingDoc = null;
+      }
+      this.docAbort = new AbortController();
+      const signal = this.docAbort.signal;
+      const verbs = await this.load(next);
+      if (host.isEnded()) return;
+      if (this.pendingDoc) continue;
+      if (!verbs) return host.end('webhook-failed', 'failed');
+      const r = await this.runVerbs(verbs, signal);
+      if (host.isEnded()) return;
+      if (this.pendingDoc) continue;
+      lastEnd = r.endedBy;
+      next = r.redirect ?? null;
+    }
+    if (!host.isEnded()) host.end(lastEnd);
+  }
+
+  private async load(src: DocSource): Promise<TwimlNode[] | null> {
+    const host = this.host;
+    let xml: string;
+    if ('twiml' in src) xml = src.twiml;
+    else {
+      let url: string;
+      try {
+        // <Redirect> and action URLs may be relative to the document that contained them.
+        url = new URL(src.url, this.docUrl).toString();
+      } catch {
+        host.log('twiml-fetch-failed', { url: src.url, error: 'invalid URL' });
+        return null;
+      }
+      const r = await host.fetchTwiml(url, src.method);
+      if (!r || !r.ok) {
+        host.log('twiml-fetch-failed', { url, status: r?.status ?? null, error: r?.error });
+        return null;
+      }
+      this.docUrl = url;
+      xml = r.body;
+    }
+    try {
+      const verbs = parseTwiml(xml);
+      host.log('twiml', { verbs: verbs.map((v) => v.name), xml });
+      return verbs;
+    } catch (e) {
+      // Twilio error 12100: Document parse failure.
+      host.log('twiml-invalid', { code: 12100, error: (e as Error).message, xml });
+      return null;
+    }
+  }
+
+  private async runVerbs(verbs: TwimlNode[], signal: AbortSignal): Promise<{ redirect?: DocSource; endedBy: HangupBy }> {
+    const host = this.host;
+    const line = host.line;
+    let endedBy: HangupBy = 'twiml';
+    for (const verb of verbs) {
+      if (signal.aborted || host.isEnded()) return { endedBy };
+      endedBy = 'twiml';
+      switch (verb.name) {
+        case 'Connect': {
+          const node = verb.children.find((c) => c.name === 'Stream');
+          if (!node) {
+            host.log('twiml-unsupported', { verb: 'Connect', children: verb.children.map((c) => c.name) });
+            break;
+          }
+          let spec: StreamSpec;
+          try {
+            spec = readStream(node);
+          } catch (e) {
+            host.log('twiml-invalid', { code: 12100, error: (e as Error).message });
+            host.end('webhook-failed', 'failed');
+            return { endedBy };
+          }
+          const how = await this.runStream(spec, signal);
+          if (how === 'aborted' || host.isEnded()) return { endedBy };
+          if (how === 'server') endedBy = 'server-close';
+          else if (how === 'dropped') endedBy = 'socket-drop';
+          if (verb.attrs.action) {
+            return { redirect: { url: verb.attrs.action, method: verb.attrs.method ?? 'POST' }, endedBy };
+          }
+          break;
+        }
+        case 'Say': {
+          host.startCallee();
+          const text = verb.text.trim();
+          host.log('say', { text, voice: verb.attrs.voice, language: verb.attrs.language });
+          line.playSystem(speech(text, speechDurationMs(text)));
+          if ((await this.race(line.waitFor(() => line.systemQueuedBytes === 0), signal)) === 'aborted') {
+            return { endedBy };
+          }
+          break;
+        }
+        case 'Play':
+          host.startCallee();
+          if (verb.attrs.digits !== undefined) {
+            host.onDigitsPlayed(verb.attrs.digits);
+            host.log('play-digits', { digits: verb.attrs.digits });
+          } else host.log('play', { url: verb.text.trim() });
+          break;
+        case 'Pause': {
+          host.startCallee();
+          const secs = Number(verb.attrs.length ?? '1');
+          host.log('pause', { seconds: secs });
+          if ((await this.race(line.waitMs(secs * 1000), signal)) === 'aborted') return { endedBy };
+          break;
+        }
+        case 'Hangup':
+        case 'Reject':
+          host.log('twiml-hangup', { verb: verb.name });
+          host.end('twiml');
+          return { endedBy };
+        case 'Redirect':
+          return { redirect: { url: verb.text.trim(), method: verb.attrs.method ?? 'POST' }, endedBy };
+        case 'Dial':
+          host.startCallee();
+          // No second leg is simulated: the dial is recorded and falls through to the next verb.
+          host.log('dial', { to: verb.text.trim() || verb.children.map((c) => c.text.trim()).join(',') });
+          break;
+        default:
+          host.log('twiml-unsupported', { verb: verb.name });
+      }
+    }
+    return { endedBy };
+  }
+
+  private async race<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+    const r = await Promise.race([p, whenAborted(signal).then(() => 'aborted' as const)]);
+    // A replaced document silences Twilio's own speech at once.
+    if (r === 'aborted') this.host.line.clearSystem();
+    return r;
+  }
+
+  private async runStream(spec: StreamSpec, signal: AbortSignal): Promise<StreamOutcome> {
+    const host = this.host;
+    const client = new MediaStreamClient(
+      {
+        accountSid: host.accountSid,
+        authToken: host.authToken,
+        callSid: host.callSid,
+        log: (type, fields) => host.log(type, fields),
+        onAgentBytes: (n) => host.onAgentBytes(n),
+      },
+      spec.url,
+      spec.customParameters,
+    );
+    const sid = client.info.streamSid;
+    host.onStreamCreated(client.info);
+    this.current = client;
+    host.log('stream-connecting', { url: spec.url, streamSid: sid });
+    const ok = await client.open();
+    if (!ok) {
+      this.current = null;
+      host.streamEvent(spec, sid, 'stream-error', 'Stream - WebSocket - Connection failed');
+      return signal.aborted ? 'aborted' : 'failed';
+    }
+    if (signal.aborted || host.isEnded()) {
+      await client.stop();
+      this.current = null;
+      return 'aborted';
+    }
+    host.line.stream = client;
+    host.streamEvent(spec, sid, 'stream-started');
+    host.startCallee();
+    const r = await Promise.race([client.closed, whenAborted(signal).then(() => 'aborted' as const)]);
+    if (r === 'aborted') await client.stop();
+    if (host.line.stream === client) host.line.stream = null;
+    if (this.current === client) this.current = null;
+    host.streamEvent(spec, sid, 'stream-stopped');
+    if (r === 'aborted') return 'aborted';
+    return client.dropped ? 'dropped' : r;
+  }
+}

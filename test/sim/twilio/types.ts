@@ -1,0 +1,147 @@
+/**
+ * Public types of the Twilio simulator. Kept apart from the implementation so tests and other
+ * simulators can import them without pulling in servers.
+ */
+
+/** The form parameters of a Calls.json create, as the SDK sent them. */
+export interface CreateParams {
+  To: string;
+  From: string;
+  Url?: string;
+  Twiml?: string;
+  Method?: string;
+  StatusCallback?: string;
+  StatusCallbackMethod?: string;
+  /** Normalised: repeated fields and space-separated values both end up as one entry per event. */
+  StatusCallbackEvent: string[];
+  MachineDetection?: string;
+  MachineDetectionTimeout?: string;
+  MachineDetectionSpeechThreshold?: string;
+  MachineDetectionSpeechEndThreshold?: string;
+  MachineDetectionSilenceTimeout?: string;
+  AsyncAmd?: string;
+  AsyncAmdStatusCallback?: string;
+  AsyncAmdStatusCallbackMethod?: string;
+  Record?: string;
+  RecordingChannels?: string;
+  RecordingStatusCallback?: string;
+  RecordingStatusCallbackMethod?: string;
+  RecordingStatusCallbackEvent: string[];
+  Timeout?: string;
+  TimeLimit?: string;
+  /** Every field exactly as received (repeated fields as arrays), for assertions on the wire format. */
+  raw: Record<string, string | string[]>;
+}
+
+export type AnsweredBy = 'human' | 'machine_end_beep' | 'machine_end_silence' | 'fax' | 'unknown';
+
+export type CalleeStep =
+  | { say: string; durationMs?: number }
+  | { waitForAgent: true; quietMs?: number; timeoutMs?: number }
+  | { waitAgentPlayedMs: number; timeoutMs?: number }
+  | { pauseMs: number }
+  | { digits: string }
+  | { hangup: true }
+  | { dropSocket: true }
+  | { sendRaw: string };
+
+export interface CalleeScript {
+  answeredBy?: AnsweredBy;
+  /** Delay from answer to the async AMD callback. Default 600 ms; for a machine, the end of greeting + beep. */
+  amdDelayMs?: number;
+  /** Length of a machine's voicemail greeting (before the beep). Default 3000 ms. */
+  greetingMs?: number;
+  /** The call never connects: final status instead of answering (after ringMs). Default: answers. */
+  result?: 'busy' | 'no-answer' | 'failed';
+  /** After the last step the callee stays silent this long, then hangs up. Default: the sim's idleHangupMs. */
+  idleHangupMs?: number;
+  steps: CalleeStep[];
+}
+
+export interface TwilioSimOptions {
+  accountSid: string;
+  authToken: string;
+  script?: (call: CreateParams) => CalleeScript;
+  recordingFailures?: number;
+  ringMs?: number;
+  log?: (msg: string) => void;
+  /** Safety limit: the callee hangs up this long after its last step. Default 60000. */
+  idleHangupMs?: number;
+  /** Per-attempt webhook timeout. Default 10000 (Twilio uses 15 s). */
+  webhookTimeoutMs?: number;
+  /** Pause before retrying a failed webhook. Default 100. */
+  webhookRetryDelayMs?: number;
+}
+
+export interface LogEntry {
+  /** Milliseconds since the call was created. */
+  atMs: number;
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface ClearRecord {
+  /** Milliseconds since the stream started. */
+  atMs: number;
+  segmentPlayedMs: number;
+  droppedMs: number;
+}
+
+export interface SimStream {
+  streamSid: string;
+  url: string;
+  customParameters: Record<string, string>;
+  received: { media: number; marks: number; clears: number };
+  /** Raw text of every frame the sim rejected. */
+  invalid: string[];
+  clears: ClearRecord[];
+  agentPlayedMs: number;
+  /** Agent audio played in the current utterance: since the buffer was last empty for 200 ms, or cleared. */
+  segmentPlayedMs: number;
+  marksEchoed: string[];
+  closedBy: 'server' | 'sim' | null;
+}
+
+export type CallStatus =
+  | 'queued'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
+
+export type HangupBy =
+  | 'api'
+  | 'callee'
+  | 'twiml'
+  | 'server-close'
+  | 'socket-drop'
+  | 'time-limit'
+  | 'webhook-failed'
+  | 'not-answered'
+  | 'sim-closed';
+
+export interface SimCall {
+  readonly sid: string;
+  readonly params: CreateParams;
+  readonly status: CallStatus;
+  readonly log: LogEntry[];
+  readonly streams: SimStream[];
+  readonly agentAudioBytesReceived: number;
+  /** Resolves once the call has ended and every final webhook (status, recording) has been delivered. */
+  readonly done: Promise<void>;
+  readonly recordingSid?: string;
+  readonly answeredBy: AnsweredBy;
+  readonly hangupBy: HangupBy | null;
+  /** DTMF digits the server asked Twilio to play (`<Play digits>`). */
+  readonly digitsPlayed: string[];
+}
+
+export interface TwilioSim {
+  url: string;
+  calls: SimCall[];
+  waitForCall(timeoutMs?: number): Promise<SimCall>;
+  close(): Promise<void>;
+}
