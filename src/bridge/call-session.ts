@@ -1,6 +1,7 @@
 import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
 import type { EngineEvent, VoiceEngine } from '../voice/engine.js';
 import { PlayoutTracker } from '../media/playout-tracker.js';
+import type { AudioChunk } from '../media/audio-chunk.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
 import type { EndReason } from '../calls/state.js';
@@ -123,7 +124,7 @@ export class CallSession implements MediaStreamHandler {
   }
 
   // ---- carrier side ---------------------------------------------------------------------------
-  onAudio(frame: Uint8Array): void {
+  onAudio(frame: AudioChunk): void {
     this.stats.framesIn++;
     if (!this.ended) this.o.engine.pushAudio(frame);
   }

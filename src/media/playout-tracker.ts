@@ -1,3 +1,5 @@
+import type { AudioChunk } from './audio-chunk.js';
+
 /**
  * Knows what the callee has actually heard of each agent audio item, from marks the carrier echoes back
  * once playback reaches them. Agent audio is cut into chunks of at most `chunkMs`, each followed by a
@@ -7,7 +9,7 @@
  */
 
 export interface PlayoutChunk {
-  audio: Uint8Array;
+  audio: AudioChunk;
   mark: string;
 }
 
@@ -49,7 +51,7 @@ export class PlayoutTracker {
   }
 
   /** Splits agent audio of `itemId` into chunks, each to be sent followed by its mark. */
-  push(itemId: string, audio: Uint8Array): PlayoutChunk[] {
+  push(itemId: string, audio: AudioChunk): PlayoutChunk[] {
     let item = this.items.get(itemId);
     if (!item) {
       item = { sentBytes: 0, playedBytes: 0 };
@@ -57,8 +59,10 @@ export class PlayoutTracker {
       this.prune(itemId);
     }
     const chunks: PlayoutChunk[] = [];
-    for (let off = 0; off < audio.length; off += this.chunkBytes) {
-      const piece = audio.subarray(off, Math.min(audio.length, off + this.chunkBytes));
+    const total = audio.length;
+    for (let off = 0; off < total; off += this.chunkBytes) {
+      // A delta that fits in one chunk is passed on as it came (no decode, no re-encode).
+      const piece = total <= this.chunkBytes ? audio : audio.subarray(off, Math.min(total, off + this.chunkBytes));
       item.sentBytes += piece.length;
       const mark = `${this.prefix}${++this.seq}`;
       this.pending.set(mark, { itemId, endBytes: item.sentBytes });

@@ -1,3 +1,5 @@
+import type { AudioChunk } from '../media/audio-chunk.js';
+
 /**
  * The carrier seam: everything calls/ and tools/ may ask of a phone network. A new carrier is a new
  * folder implementing this interface plus its own webhook/media routes that emit CarrierEvents.
@@ -40,7 +42,7 @@ export type CarrierEvent =
 /** The carrier side of a live media stream, as the bridge sees it. */
 export interface MediaTransport {
   readonly streamId: string;
-  sendAudio(audio: Uint8Array): void;
+  sendAudio(audio: AudioChunk): void;
   sendMark(name: string): void;
   clear(): void;
   close(): void;
@@ -48,7 +50,7 @@ export interface MediaTransport {
 
 /** What the bridge receives from a media stream. */
 export interface MediaStreamHandler {
-  onAudio(frame: Uint8Array): void;
+  onAudio(frame: AudioChunk): void;
   onMark(name: string): void;
   onDtmf(digit: string): void;
   /** The stream ended: `stop` received (expected) or the socket dropped (unexpected). */

@@ -1,3 +1,5 @@
+import type { AudioChunk } from '../media/audio-chunk.js';
+
 /**
  * The seam between a call and a speech-to-speech AI. The bridge talks only to this interface and
  * branches on `capabilities`, never on which engine it is; a new engine is a new folder under voice/.
@@ -55,7 +57,7 @@ export type EngineEvent =
   | { type: 'user.speechStopped' }
   | { type: 'user.transcript'; itemId: string; text: string }
   | { type: 'agent.responseStarted'; responseId: string }
-  | { type: 'agent.audio'; responseId: string; itemId: string; audio: Uint8Array }
+  | { type: 'agent.audio'; responseId: string; itemId: string; audio: AudioChunk }
   | { type: 'agent.transcript'; responseId: string; itemId: string; text: string }
   | { type: 'agent.responseDone'; responseId: string; status: 'completed' | 'cancelled' | 'failed' | 'incomplete' }
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
@@ -71,7 +73,7 @@ export interface VoiceEngine {
   /** Connects and configures the session; resolves once the engine is ready for audio. */
   start(opts: EngineStartOptions): Promise<void>;
   /** One frame of caller audio in `capabilities.inputFormat`. */
-  pushAudio(frame: Uint8Array): void;
+  pushAudio(frame: AudioChunk): void;
   /** Asks for a reply now (the greeting, or after a tool result). */
   generateReply(opts?: { instructions?: string }): void;
   setAutoRespond(on: boolean): void;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AudioChunk } from '../../src/media/audio-chunk.js';
 import { buildClear, buildMark, buildMedia, parseInbound, StreamFrameError, MAX_STREAM_FRAME_BYTES } from '../../src/telephony/twilio/media-stream.js';
 
 const media = (payload: string, extra: object = {}) => JSON.stringify({ event: 'media', sequenceNumber: '3', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '20', payload }, ...extra });
@@ -9,6 +10,7 @@ test('parses the Twilio frames it acts on', () => {
   assert.equal(m.event, 'media');
   if (m.event === 'media') {
     assert.equal(m.payload.length, 160);
+    assert.equal(m.payload.bytes.length, 160);
     assert.equal(m.timestampMs, 20);
     assert.equal(m.streamSid, 'MZ1');
   }
@@ -35,6 +37,8 @@ test('rejects malformed frames with a clear error', () => {
     ['{"event":"media","streamSid":"MZ1"}', /"media" must be an object/],
     ['{"event":"media","media":{"payload":"AAAA"}}', /"streamSid"/],
     ['{"event":"media","streamSid":"MZ1","media":{"payload":""}}', /payload/],
+    ['{"event":"media","streamSid":"MZ1","media":{"payload":"not base64!"}}', /not base64/],
+    ['{"event":"media","streamSid":"MZ1","media":{"payload":"AAA"}}', /not base64/],
     ['{"event":"mark","streamSid":"MZ1","mark":{}}', /"name"/],
     ['{"event":"dtmf","streamSid":"MZ1","dtmf":{"digit":"x"}}', /invalid digit/],
     ['{"event":"start","start":{}}', /"callSid"|"streamSid"/],
@@ -46,10 +50,20 @@ test('rejects malformed frames with a clear error', () => {
 
 test('builds exactly the three messages Twilio accepts', () => {
   const audio = new Uint8Array([1, 2, 3, 255]);
-  assert.deepEqual(JSON.parse(buildMedia('MZ9', audio)), { event: 'media', streamSid: 'MZ9', media: { payload: Buffer.from(audio).toString('base64') } });
+  assert.deepEqual(JSON.parse(buildMedia('MZ9', AudioChunk.fromBytes(audio))), { event: 'media', streamSid: 'MZ9', media: { payload: Buffer.from(audio).toString('base64') } });
   assert.deepEqual(JSON.parse(buildMark('MZ9', 's1m4')), { event: 'mark', streamSid: 'MZ9', mark: { name: 's1m4' } });
   assert.deepEqual(JSON.parse(buildClear('MZ9')), { event: 'clear', streamSid: 'MZ9' });
   // A subarray view must encode only its own bytes.
   const big = new Uint8Array([9, 9, 1, 2, 9]);
-  assert.equal(JSON.parse(buildMedia('MZ9', big.subarray(2, 4))).media.payload, Buffer.from([1, 2]).toString('base64'));
+  assert.equal(JSON.parse(buildMedia('MZ9', AudioChunk.fromBytes(big.subarray(2, 4)))).media.payload, Buffer.from([1, 2]).toString('base64'));
+});
+
+test('audio chunks convert between base64 and bytes losslessly and know their length', () => {
+  for (const n of [1, 2, 3, 159, 160, 161, 320]) {
+    const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37) & 0xff);
+    const b64 = Buffer.from(bytes).toString('base64');
+    assert.equal(AudioChunk.fromBase64(b64).length, n);
+    assert.deepEqual([...AudioChunk.fromBase64(b64).bytes], [...bytes]);
+    assert.equal(AudioChunk.fromBytes(bytes).base64, b64);
+  }
 });

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlayoutTracker } from '../../src/media/playout-tracker.js';
+import { AudioChunk } from '../../src/media/audio-chunk.js';
+
+const audio = (n: number) => AudioChunk.fromBytes(new Uint8Array(n));
 
 test('splits audio into chunks of at most chunkMs, each with a unique mark', () => {
   const t = new PlayoutTracker({ chunkMs: 40 });
-  const chunks = t.push('i1', new Uint8Array(800)); // 100 ms
+  const chunks = t.push('i1', audio(800)); // 100 ms
   assert.deepEqual(chunks.map((c) => c.audio.length), [320, 320, 160]);
   assert.equal(new Set(chunks.map((c) => c.mark)).size, 3);
   assert.equal(t.state('i1')?.sentMs, 100);
@@ -14,7 +17,7 @@ test('splits audio into chunks of at most chunkMs, each with a unique mark', () 
 
 test('heard position comes only from echoed marks', () => {
   const t = new PlayoutTracker({ chunkMs: 20 });
-  const chunks = t.push('i1', new Uint8Array(1600)); // 200 ms
+  const chunks = t.push('i1', audio(1600)); // 200 ms
   t.onMark(chunks[2].mark);
   assert.equal(t.state('i1')?.playedMs, 60);
   assert.equal(t.pendingMs, 140);
@@ -26,8 +29,8 @@ test('heard position comes only from echoed marks', () => {
 
 test('clear voids pending marks: their echoes do not count as heard', () => {
   const t = new PlayoutTracker({ chunkMs: 20 });
-  const a = t.push('a', new Uint8Array(800)); // 100 ms = 5 chunks
-  const b = t.push('b', new Uint8Array(800));
+  const a = t.push('a', audio(800)); // 100 ms = 5 chunks
+  const b = t.push('b', audio(800));
   t.onMark(a[4].mark); // all of a heard
   t.onMark(b[1].mark); // 40 ms of b heard
   const cut = t.clear();
@@ -37,14 +40,23 @@ test('clear voids pending marks: their echoes do not count as heard', () => {
   assert.equal(t.state('b')?.playedMs, 40);
 });
 
+test('a delta that fits one chunk passes through without re-encoding', () => {
+  const t = new PlayoutTracker({ chunkMs: 40 });
+  const delta = AudioChunk.fromBase64(Buffer.alloc(160, 7).toString('base64'));
+  const [only] = t.push('i', delta);
+  assert.equal(only.audio, delta);
+  const big = t.push('i', AudioChunk.fromBase64(Buffer.alloc(400, 7).toString('base64')));
+  assert.deepEqual(big.map((c) => c.audio.bytes.length), [320, 80]);
+});
+
 test('items never heard report zero', () => {
   const t = new PlayoutTracker();
-  t.push('x', new Uint8Array(160));
+  t.push('x', audio(160));
   assert.deepEqual(t.clear(), [{ itemId: 'x', sentMs: 20, playedMs: 0 }]);
 });
 
 test('marks of two trackers never collide', () => {
-  const a = new PlayoutTracker({ markPrefix: 's1m' }).push('i', new Uint8Array(10));
-  const b = new PlayoutTracker({ markPrefix: 's2m' }).push('i', new Uint8Array(10));
+  const a = new PlayoutTracker({ markPrefix: 's1m' }).push('i', audio(10));
+  const b = new PlayoutTracker({ markPrefix: 's2m' }).push('i', audio(10));
   assert.notEqual(a[0].mark, b[0].mark);
 });

@@ -1,3 +1,5 @@
+import { AudioChunk, isBase64 } from '../../media/audio-chunk.js';
+
 /**
  * Twilio Media Streams wire codec (bidirectional `<Connect><Stream>`): pure parse/build functions.
  * Inbound frames are validated by hand rather than with a schema library because `media` arrives 50 times
@@ -14,7 +16,7 @@ export type InboundStreamEvent =
       customParameters: Record<string, string>;
       mediaFormat: { encoding: string; sampleRate: number; channels: number };
     }
-  | { event: 'media'; streamSid: string; track: string; timestampMs: number; payload: Buffer }
+  | { event: 'media'; streamSid: string; track: string; timestampMs: number; payload: AudioChunk }
   | { event: 'mark'; streamSid: string; name: string }
   | { event: 'dtmf'; streamSid: string; digit: string }
   | { event: 'stop'; streamSid: string };
@@ -52,15 +54,14 @@ export function parseInbound(raw: string | Buffer): InboundStreamEvent {
       const media = msg.media;
       if (!isObj(media)) throw new StreamFrameError('media: "media" must be an object', ev);
       const payload = str(media, 'payload', ev);
-      const bytes = Buffer.from(payload, 'base64');
-      if (bytes.length === 0) throw new StreamFrameError('media: payload is not base64 audio', ev);
+      if (!isBase64(payload)) throw new StreamFrameError('media: payload is not base64 audio', ev);
       const ts = Number(media.timestamp ?? 0);
       return {
         event: 'media',
         streamSid: str(msg, 'streamSid', ev),
         track: typeof media.track === 'string' ? media.track : 'inbound',
         timestampMs: Number.isFinite(ts) ? ts : 0,
-        payload: bytes,
+        payload: AudioChunk.fromBase64(payload),
       };
     }
     case 'mark': {
@@ -107,9 +108,8 @@ export function parseInbound(raw: string | Buffer): InboundStreamEvent {
 // Builders produce the only three messages Twilio accepts from us; anything else is error 31924.
 // streamSid and mark names are our own ids ([A-Za-z0-9_.:-]), so string concatenation is safe and cheaper
 // than JSON.stringify on the hot path; the payload is base64, which needs no escaping either.
-export function buildMedia(streamSid: string, audio: Uint8Array): string {
-  const b64 = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64');
-  return `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${b64}"}}`;
+export function buildMedia(streamSid: string, audio: AudioChunk): string {
+  return `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${audio.base64}"}}`;
 }
 
 export function buildMark(streamSid: string, name: string): string {

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { AudioChunk } from '../../media/audio-chunk.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, UsageReport, VoiceEngine } from '../engine.js';
 import {
   buildAppend,
@@ -124,7 +125,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     ws.send(typeof event === 'string' ? event : JSON.stringify(event));
   }
 
-  pushAudio(frame: Uint8Array): void {
+  pushAudio(frame: AudioChunk): void {
     this.send(buildAppend(frame));
   }
 

@@ -14,6 +14,7 @@ import type {
   SessionUpdateEvent,
 } from 'openai/resources/realtime/realtime';
 import type { ToolSpec } from '../engine.js';
+import { AudioChunk, isBase64 } from '../../media/audio-chunk.js';
 
 export interface SessionConfigInput {
   instructions: string;
@@ -60,10 +61,9 @@ export function buildTurnDetectionUpdate(silenceMs: number, autoRespond: boolean
   return { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: turnDetection(silenceMs, autoRespond) } } } };
 }
 
-export function buildAppend(audio: Uint8Array): string {
+export function buildAppend(audio: AudioChunk): string {
   // Hand-built: this runs 50 times a second per call and the payload is base64 (no escaping needed).
-  const b64 = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64');
-  return `{"type":"input_audio_buffer.append","audio":"${b64}"}`;
+  return `{"type":"input_audio_buffer.append","audio":"${audio.base64}"}`;
 }
 // Keeps the hand-built string honest against the SDK's type.
 export type AppendShape = Pick<InputAudioBufferAppendEvent, 'type' | 'audio'>;
@@ -110,7 +110,7 @@ export type ServerEvent =
   | { type: 'input_audio_buffer.speech_stopped' }
   | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
   | { type: 'response.created'; responseId: string }
-  | { type: 'response.output_audio.delta'; responseId: string; itemId: string; audio: Buffer }
+  | { type: 'response.output_audio.delta'; responseId: string; itemId: string; audio: AudioChunk }
   | { type: 'response.output_audio_transcript.done'; responseId: string; itemId: string; transcript: string }
   | { type: 'response.function_call_arguments.done'; responseId: string; callId: string; name: string; arguments: string }
   | { type: 'response.done'; responseId: string; status: string; usage?: RealtimeUsage; error?: string }
@@ -152,7 +152,9 @@ export function parseServerEvent(raw: string): ServerEvent {
   switch (t) {
     case 'response.output_audio.delta':
     case 'response.audio.delta': // beta name, still sent by older snapshots
-      return { type: 'response.output_audio.delta', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), audio: Buffer.from(s(m, 'delta', t), 'base64') };
+      const delta = s(m, 'delta', t);
+      if (!isBase64(delta)) throw new ServerEventError(`${t}: "delta" is not base64 audio`, t);
+      return { type: 'response.output_audio.delta', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), audio: AudioChunk.fromBase64(delta) };
     case 'session.created':
     case 'session.updated':
     case 'input_audio_buffer.speech_started':

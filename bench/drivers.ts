@@ -1,0 +1,258 @@
+/**
+ * Lean load drivers for the concurrent-call benchmark. They speak the same wire protocols as the
+ * simulators in test/sim (Twilio REST + signed webhooks + Media Streams; OpenAI Realtime) but do only
+ * what a measurement needs, so that the driver's own cost stays small next to the server's.
+ *
+ * Every audio frame carries a 32-bit id in its first bytes; the receiving driver looks up when that id
+ * was sent, which gives the server's added latency per frame in each direction (same clock, same
+ * process). Mu-law passes through the server untouched on the OpenAI path, so the id survives.
+ */
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import WebSocket, { WebSocketServer } from 'ws';
+import twilio from 'twilio';
+
+export const FRAME_BYTES = 160;
+export const FRAME_MS = 20;
+
+export interface DirectionStats {
+  sent: number;
+  received: number;
+  latenciesMs: number[];
+}
+
+export class Meter {
+  recording = false;
+  readonly inbound: DirectionStats = { sent: 0, received: 0, latenciesMs: [] };
+  readonly outbound: DirectionStats = { sent: 0, received: 0, latenciesMs: [] };
+  private nextId = 1;
+  /** id -> send time; ids of frames sent while recording are odd-tagged via the set below. */
+  private readonly sentAt = new Map<number, number>();
+  private readonly measured = new Set<number>();
+
+  stamp(frame: Buffer, dir: DirectionStats): void {
+    const id = this.nextId++ >>> 0;
+    frame.writeUInt32BE(id, 0);
+    this.sentAt.set(id, performance.now());
+    if (this.recording) {
+      this.measured.add(id);
+      dir.sent++;
+    }
+  }
+
+  receive(frame: Buffer, dir: DirectionStats): void {
+    if (frame.length < 4) return;
+    const id = frame.readUInt32BE(0);
+    const t = this.sentAt.get(id);
+    if (t === undefined) return;
+    this.sentAt.delete(id);
+    if (this.measured.delete(id)) {
+      dir.received++;
+      dir.latenciesMs.push(performance.now() - t);
+    }
+  }
+
+  reset(): void {
+    for (const d of [this.inbound, this.outbound]) {
+      d.sent = 0;
+      d.received = 0;
+      d.latenciesMs = [];
+    }
+    this.measured.clear();
+  }
+}
+
+const hex = (n: number) => randomBytes(n).toString('hex');
+
+// ---------------------------------------------------------------------------------------------
+/** A Twilio stand-in: Calls API, signed webhooks and one Media Stream per call, frames every 20 ms. */
+export class TwilioDriver {
+  readonly url: string;
+  private readonly server: http.Server;
+  private readonly sockets = new Set<WebSocket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  streaming = 0;
+  callsCreated = 0;
+  errors: string[] = [];
+  private stopped = false;
+
+  private constructor(server: http.Server, private readonly o: { accountSid: string; authToken: string; meter: Meter; staggerMs: () => number }) {
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  static async start(o: { accountSid: string; authToken: string; meter: Meter; staggerMs: () => number }): Promise<TwilioDriver> {
+    let driver!: TwilioDriver;
+    const server = http.createServer((req, res) => driver.handle(req, res));
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    driver = new TwilioDriver(server, o);
+    return driver;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      const url = req.url ?? '';
+      if (req.method === 'POST' && /\/Calls\.json$/.test(url)) {
+        const sid = 'CA' + hex(16);
+        this.callsCreated++;
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ sid, status: 'queued', to: params.To, from: params.From, price: null, price_unit: 'USD' }));
+        void this.runCall(sid, params).catch((err) => this.errors.push(String(err)));
+        return;
+      }
+      const m = /\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(url);
+      if (m) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ sid: m[1], status: 'completed', price: null, price_unit: 'USD', duration: null }));
+        return;
+      }
+      res.writeHead(404).end('{}');
+    });
+  }
+
+  private async webhook(url: string, params: Record<string, string>): Promise<string> {
+    const signature = twilio.getExpectedTwilioSignature(this.o.authToken, url, params);
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature }, body: new URLSearchParams(params).toString() });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`webhook ${new URL(url).pathname} -> ${r.status} ${text}`);
+    return text;
+  }
+
+  private async runCall(sid: string, p: Record<string, string>): Promise<void> {
+    const base = { CallSid: sid, AccountSid: this.o.accountSid, From: p.From, To: p.To, Direction: 'outbound-api' };
+    for (const CallStatus of ['initiated', 'ringing']) await this.webhook(p.StatusCallback, { ...base, CallStatus });
+    const twiml = await this.webhook(p.Url, { ...base, CallStatus: 'in-progress' });
+    await this.webhook(p.StatusCallback, { ...base, CallStatus: 'in-progress' });
+    const streamUrl = /<Stream url="([^"]+)"/.exec(twiml)![1];
+    const custom: Record<string, string> = {};
+    for (const mm of twiml.matchAll(/<Parameter name="([^"]+)" value="([^"]+)"\/>/g)) custom[mm[1]] = mm[2];
+    const ws = new WebSocket(streamUrl, { headers: { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(this.o.authToken, streamUrl, {}) } });
+    this.sockets.add(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const streamSid = 'MZ' + hex(16);
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid, start: { streamSid, accountSid: this.o.accountSid, callSid: sid, tracks: ['inbound'], customParameters: custom, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } }));
+    let gotAudio = false;
+    // The server's own frame layout is known (see media-stream.ts), so the driver slices strings instead
+    // of parsing JSON: the cheaper the driver, the less of its own jitter ends up in the measurement.
+    ws.on('message', (data) => {
+      const raw = String(data);
+      if (raw.startsWith('{"event":"media"')) {
+        if (!gotAudio) {
+          gotAudio = true;
+          this.streaming++;
+        }
+        const at = raw.indexOf('"payload":"') + 11;
+        this.o.meter.receive(Buffer.from(raw.slice(at, raw.indexOf('"', at)), 'base64'), this.o.meter.outbound);
+      } else if (raw.startsWith('{"event":"mark"')) {
+        // Playback is not modelled: echo at once, which keeps the server's playout bookkeeping short.
+        const at = raw.indexOf('"name":"') + 8;
+        ws.send(`{"event":"mark","sequenceNumber":"0","streamSid":"${streamSid}","mark":{"name":"${raw.slice(at, raw.indexOf('"', at))}"}}`);
+      }
+    });
+    await this.webhook(p.AsyncAmdStatusCallback, { ...base, AnsweredBy: 'human', MachineDetectionDuration: '600' });
+    let seq = 2;
+    let chunk = 0;
+    const t0 = performance.now();
+    const sendFrame = () => {
+      if (ws.readyState !== WebSocket.OPEN || this.stopped) return;
+      const frame = Buffer.alloc(FRAME_BYTES, 0xff);
+      this.o.meter.stamp(frame, this.o.meter.inbound);
+      chunk++;
+      ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Math.round(performance.now() - t0)}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
+    };
+    const start = setTimeout(() => {
+      const iv = setInterval(sendFrame, FRAME_MS);
+      this.timers.add(iv);
+    }, this.o.staggerMs());
+    this.timers.add(start);
+  }
+
+  stopSending(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  async close(): Promise<void> {
+    this.stopSending();
+    for (const ws of this.sockets) ws.terminate();
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+/** An OpenAI Realtime stand-in: once asked for a response, it speaks without pause, 20 ms per delta, in real time. */
+export class RealtimeDriver {
+  readonly url: string;
+  private readonly wss: WebSocketServer;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  sessions = 0;
+  private stopped = false;
+
+  private constructor(wss: WebSocketServer, port: number, private readonly o: { meter: Meter; staggerMs: () => number }) {
+    this.wss = wss;
+    this.url = `ws://127.0.0.1:${port}/v1/realtime`;
+    wss.on('connection', (ws) => this.session(ws));
+  }
+
+  static async start(o: { meter: Meter; staggerMs: () => number }): Promise<RealtimeDriver> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    return new RealtimeDriver(wss, (wss.address() as { port: number }).port, o);
+  }
+
+  private session(ws: WebSocket): void {
+    this.sessions++;
+    let n = 0;
+    const ev = (o: object) => ws.send(JSON.stringify({ event_id: `ev_${n++}`, ...o }));
+    ev({ type: 'session.created', session: { type: 'realtime', id: 'sess_' + hex(8) } });
+    ws.on('message', (data) => {
+      const raw = String(data);
+      if (raw.startsWith('{"type":"input_audio_buffer.append"')) {
+        const b64 = raw.slice(raw.indexOf('"audio":"') + 9, raw.lastIndexOf('"'));
+        this.o.meter.receive(Buffer.from(b64, 'base64'), this.o.meter.inbound);
+        return;
+      }
+      const msg = JSON.parse(raw);
+      if (msg.type === 'session.update') ev({ type: 'session.updated', session: msg.session });
+      else if (msg.type === 'response.create') this.speak(ws, ev);
+    });
+    ws.on('close', () => undefined);
+  }
+
+  private speak(ws: WebSocket, ev: (o: object) => void): void {
+    const responseId = 'resp_' + hex(8);
+    const itemId = 'item_' + hex(8);
+    ev({ type: 'response.created', response: { id: responseId, status: 'in_progress' } });
+    const start = setTimeout(() => {
+      const iv = setInterval(() => {
+        if (ws.readyState !== WebSocket.OPEN || this.stopped) return clearInterval(iv);
+        const frame = Buffer.alloc(FRAME_BYTES, 0x7f);
+        this.o.meter.stamp(frame, this.o.meter.outbound);
+        ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
+      }, FRAME_MS);
+      this.timers.add(iv);
+    }, this.o.staggerMs());
+    this.timers.add(start);
+  }
+
+  stopSending(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  async close(): Promise<void> {
+    this.stopSending();
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise((r) => this.wss.close(r));
+  }
+}
