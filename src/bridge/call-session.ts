@@ -9,7 +9,7 @@ import type { EndReason } from '../calls/state.js';
 /** What the session needs from the rest of the product: a place to record, and a way to end the call. */
 export interface SessionHooks {
   record(type: string, data: Record<string, unknown>): void;
-  /** Ends the call (hang up at the carrier). Idempotent; the first reason wins. */
+  /** Ends the call (hang up at the carrier). Idempotent; the first reason wins. Never throws. */
   requestEnd(reason: EndReason, detail?: string): void;
   /** The greeting gate opened: the agent may now speak. */
   conversationStarted(): void;
@@ -20,8 +20,10 @@ export interface CallSessionOptions {
   engine: VoiceEngine;
   tools: ToolRegistry;
   hooks: SessionHooks;
-  /** Greet even without an AMD verdict after this long from the stream start. */
+  /** Greet without an answering-machine verdict after this long from the first stream, if the callee sounds like a person. */
   greetingFallbackMs: number;
+  /** Longest opening speech that still sounds like a person answering ("Hello?"), not a voicemail greeting. */
+  personOpeningMaxMs?: number;
   /** Largest audio chunk between two playout marks (bounds the heard-position error). */
   markChunkMs?: number;
   /** Safety net for end_call if marks never come back: hang up after the pending audio plus this. */
@@ -32,14 +34,17 @@ interface AgentItem {
   responseId: string;
   /** When the callee began to hear it (first echoed mark), else when its first audio was sent. */
   startedAt: string;
-  heard?: boolean;
+  heard: boolean;
   text?: string;
+  /** Audio the engine generated for the item, including any dropped after a cut. */
+  generatedMs?: number;
   written: boolean;
-  interrupted?: { heardMs: number; sentMs: number };
+  interrupted?: { heardMs: number };
 }
 
 interface PendingHangup {
   responseId: string;
+  promise: Promise<'hung-up' | 'interrupted'>;
   resolve(outcome: 'hung-up' | 'interrupted'): void;
   guard: NodeJS.Timeout;
 }
@@ -48,7 +53,7 @@ interface PendingHangup {
  * One live call: the carrier's media stream joined to a voice engine. Owns playout (marks), barge-in,
  * the greeting gate and tool dispatch. Knows neither Twilio nor OpenAI by name.
  */
-export class CallSession implements MediaStreamHandler {
+export class CallSession {
   private transport?: MediaTransport;
   private tracker?: PlayoutTracker;
   private streams = 0;
@@ -56,12 +61,16 @@ export class CallSession implements MediaStreamHandler {
   private gateOpen = false;
   private verdict: 'person' | 'unknown' | undefined;
   private calleeSpeaking = false;
-  private calleeSpeechStartedAt?: string;
+  private calleeSpeechStart = 0;
+  /** Total callee speech before the gate opened: a long opening is a voicemail greeting, not a person. */
+  private calleeOpeningMs = 0;
+  private readonly calleeTurnStartedAt = new Map<string, string>();
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
   private fallbackTimer?: NodeJS.Timeout;
-  private ended = false;
+  private ending = false;
+  private shutdownPromise?: Promise<void>;
   /** Counters for diagnostics and the benchmark. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDroppedNoStream: 0, bargeIns: 0 };
 
@@ -69,11 +78,12 @@ export class CallSession implements MediaStreamHandler {
 
   /** Engine events, wired by the factory's onEvent. */
   readonly onEngineEvent = (e: EngineEvent): void => {
-    if (this.ended && e.type !== 'usage') return;
+    // Once the call is ending nothing more reaches the callee; usage is still billed and recorded.
+    if (this.ending && e.type !== 'usage') return;
     try {
       this.handleEngineEvent(e);
     } catch (err) {
-      this.o.hooks.record('error', { source: 'bridge', message: (err as Error).message, eventType: e.type });
+      this.o.hooks.record('error', { source: 'bridge', fatal: false, code: 'bridge_error', message: (err as Error).message, eventType: e.type });
     }
   };
 
@@ -83,28 +93,36 @@ export class CallSession implements MediaStreamHandler {
     this.maybeOpenGate();
   }
 
-  /** Attaches a (new) media stream. A TwiML update opens a new stream for the same call. */
-  attach(transport: MediaTransport): void {
+  /**
+   * Attaches a media stream and returns the handler for its events. A TwiML update opens a new stream
+   * (new id) for the same call: it replaces the old one, whose late events are then ignored.
+   */
+  attach(transport: MediaTransport): MediaStreamHandler {
+    const previous = this.transport;
     this.transport = transport;
     this.streams++;
+    this.tracker?.clear();
     this.tracker = new PlayoutTracker({ chunkMs: this.o.markChunkMs ?? 40, markPrefix: `s${this.streams}m` });
-    this.o.hooks.record('media.attached', { stream: this.streams });
-    if (this.streams === 1 && !this.fallbackTimer) {
-      this.fallbackTimer = setTimeout(() => {
-        if (!this.gateOpen && !this.verdict) {
-          this.verdict = 'unknown';
-          this.o.hooks.record('greeting.fallback', { afterMs: this.o.greetingFallbackMs });
-          this.maybeOpenGate();
-        }
-      }, this.o.greetingFallbackMs);
-    }
+    this.o.hooks.record('media.attached', { stream: this.streams, streamId: transport.streamId });
+    previous?.close();
+    if (this.streams === 1) this.armGreetingFallback();
     this.maybeOpenGate();
+    const current = () => this.transport === transport && !this.ending;
+    return {
+      onAudio: (frame) => current() && this.onAudio(frame),
+      onMark: (name) => current() && this.onMark(name),
+      onDtmf: (digit) => current() && this.o.hooks.record('dtmf', { digit }),
+      onStreamEnd: (expected) => {
+        if (this.transport === transport) this.onStreamEnd(expected);
+      },
+    };
   }
 
-  /** The carrier's answering-machine verdict. A person (or no verdict) opens the greeting gate. */
+  /** The carrier's answering-machine verdict. A person (or "unknown") opens the greeting gate. */
   answeredBy(machine: boolean): void {
     if (machine) {
       // Nothing may be said to a machine: keep the gate shut, end the call.
+      this.beginEnd();
       this.o.hooks.requestEnd('voicemail');
       return;
     }
@@ -112,8 +130,30 @@ export class CallSession implements MediaStreamHandler {
     this.maybeOpenGate();
   }
 
+  /**
+   * The fallback covers a verdict that never arrives. It must not greet a machine: Twilio's verdict for
+   * a voicemail comes only at the beep, so while the callee is still talking, or has talked longer than
+   * a person answering the phone does, the session keeps waiting for the verdict.
+   */
+  private armGreetingFallback(): void {
+    const check = () => {
+      if (this.gateOpen || this.verdict || this.ending) return;
+      const openingMs = this.calleeOpeningMs + (this.calleeSpeaking ? Date.now() - this.calleeSpeechStart : 0);
+      if (this.calleeSpeaking || openingMs > (this.o.personOpeningMaxMs ?? 2500)) {
+        this.o.hooks.record('greeting.fallback', { waited: true, calleeSpeaking: this.calleeSpeaking, openingMs });
+        if (!this.calleeSpeaking) return; // sounds like a machine: only the verdict may open the gate
+        this.fallbackTimer = setTimeout(check, 1000);
+        return;
+      }
+      this.verdict = 'unknown';
+      this.o.hooks.record('greeting.fallback', { waited: false, afterMs: this.o.greetingFallbackMs });
+      this.maybeOpenGate();
+    };
+    this.fallbackTimer = setTimeout(check, this.o.greetingFallbackMs);
+  }
+
   private maybeOpenGate(): void {
-    if (this.gateOpen || this.ended || !this.verdict || !this.engineReady || !this.transport) return;
+    if (this.gateOpen || this.ending || !this.verdict || !this.engineReady || !this.transport) return;
     this.gateOpen = true;
     clearTimeout(this.fallbackTimer);
     this.o.engine.setAutoRespond(true);
@@ -124,14 +164,15 @@ export class CallSession implements MediaStreamHandler {
   }
 
   // ---- carrier side ---------------------------------------------------------------------------
-  onAudio(frame: AudioChunk): void {
+  private onAudio(frame: AudioChunk): boolean {
     this.stats.framesIn++;
-    if (!this.ended) this.o.engine.pushAudio(frame);
+    this.o.engine.pushAudio(frame);
+    return true;
   }
 
-  onMark(name: string): void {
+  private onMark(name: string): boolean {
     const state = this.tracker?.onMark(name);
-    if (!state) return;
+    if (!state) return false;
     const item = this.items.get(state.itemId);
     if (item && !item.heard) {
       item.heard = true;
@@ -139,13 +180,10 @@ export class CallSession implements MediaStreamHandler {
     }
     if (item && item.text !== undefined && !item.written && state.playedMs >= state.sentMs) this.writeAgentItem(state.itemId, item);
     this.checkPendingHangup();
+    return true;
   }
 
-  onDtmf(digit: string): void {
-    this.o.hooks.record('dtmf', { digit });
-  }
-
-  onStreamEnd(expected: boolean): void {
+  private onStreamEnd(expected: boolean): void {
     this.cutUnplayed();
     this.transport = undefined;
     this.o.hooks.record('media.ended', { expected });
@@ -164,7 +202,7 @@ export class CallSession implements MediaStreamHandler {
           this.stats.framesDroppedNoStream++;
           return;
         }
-        if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, startedAt: new Date().toISOString() });
+        if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() });
         for (const chunk of tracker.push(e.itemId, e.audio)) {
           t.sendAudio(chunk.audio);
           t.sendMark(chunk.mark);
@@ -174,23 +212,29 @@ export class CallSession implements MediaStreamHandler {
       }
       case 'user.speechStarted':
         this.calleeSpeaking = true;
-        this.calleeSpeechStartedAt = new Date().toISOString();
+        this.calleeSpeechStart = Date.now();
+        if (e.itemId) this.calleeTurnStartedAt.set(e.itemId, new Date().toISOString());
         this.o.hooks.record('callee.speechStarted', {});
         if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
         return;
       case 'user.speechStopped':
+        if (this.calleeSpeaking && !this.gateOpen) this.calleeOpeningMs += Date.now() - this.calleeSpeechStart;
         this.calleeSpeaking = false;
         return;
-      case 'user.transcript':
-        this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(this.calleeSpeechStartedAt ? { startedAt: this.calleeSpeechStartedAt } : {}) });
+      case 'user.transcript': {
+        const startedAt = this.calleeTurnStartedAt.get(e.itemId);
+        this.calleeTurnStartedAt.delete(e.itemId);
+        this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
         return;
+      }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         return;
       case 'agent.transcript': {
-        const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false, startedAt: new Date().toISOString() };
+        const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() };
         this.items.set(e.itemId, item);
         item.text = e.text;
+        item.generatedMs = e.audioMs;
         const st = this.tracker?.state(e.itemId);
         if (item.interrupted || !st || st.playedMs >= st.sentMs) this.writeAgentItem(e.itemId, item);
         return;
@@ -225,24 +269,27 @@ export class CallSession implements MediaStreamHandler {
   private bargeIn(): void {
     const t = this.transport;
     const tracker = this.tracker;
+    const interruptedResponse = this.activeResponse;
     this.o.engine.interrupt();
     this.activeResponse = undefined;
-    if (!t || !tracker || !tracker.hasPending) return;
-    t.clear();
-    const cut = tracker.clear();
-    this.stats.bargeIns++;
-    for (const c of cut) {
-      if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
-      else if (c.playedMs === 0) this.o.engine.deleteItem(c.itemId);
-      const item = this.items.get(c.itemId);
-      if (item) {
-        item.interrupted = { heardMs: c.playedMs, sentMs: c.sentMs };
-        if (item.text !== undefined && !item.written) this.writeAgentItem(c.itemId, item);
+    const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
+    if (cut.length) {
+      this.stats.bargeIns++;
+      for (const c of cut) {
+        if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
+        else if (c.playedMs === 0) this.o.engine.deleteItem(c.itemId);
+        const item = this.items.get(c.itemId);
+        if (item) {
+          item.interrupted = { heardMs: c.playedMs };
+          if (item.text !== undefined && !item.written) this.writeAgentItem(c.itemId, item);
+        }
       }
+      this.o.hooks.record('agent.interrupted', { items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
     }
-    this.o.hooks.record('agent.interrupted', { items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
-    if (this.pendingHangup) {
-      const p = this.pendingHangup;
+    // A goodbye the callee talked over does not end the call, whether its audio was still queued or
+    // its response was still being generated.
+    const p = this.pendingHangup;
+    if (p && (cut.length > 0 || interruptedResponse === p.responseId)) {
       this.pendingHangup = undefined;
       clearTimeout(p.guard);
       this.o.hooks.record('hangup.cancelled', { reason: 'goodbye interrupted' });
@@ -256,52 +303,52 @@ export class CallSession implements MediaStreamHandler {
     if (!tracker?.hasPending) return;
     for (const c of tracker.clear()) {
       const item = this.items.get(c.itemId);
-      if (item && !item.written) item.interrupted = { heardMs: c.playedMs, sentMs: c.sentMs };
+      if (item && !item.written) item.interrupted = { heardMs: c.playedMs };
     }
   }
 
   private writeAgentItem(itemId: string, item: AgentItem): void {
     item.written = true;
+    this.items.delete(itemId);
     const text = item.text ?? '';
     if (item.interrupted) {
+      // The heard fraction is taken of all audio generated for the item, including what was dropped.
+      const totalMs = Math.max(item.generatedMs ?? 0, this.tracker?.state(itemId)?.sentMs ?? 0);
       this.o.hooks.record('transcript', {
         speaker: 'agent',
         text,
         itemId,
         startedAt: item.startedAt,
-        interrupted: { heardText: heardPart(text, item.interrupted.heardMs, item.interrupted.sentMs), heardMs: item.interrupted.heardMs, totalMs: item.interrupted.sentMs },
+        interrupted: { heardText: heardPart(text, item.interrupted.heardMs, totalMs), heardMs: item.interrupted.heardMs, totalMs },
       });
     } else if (text) {
       this.o.hooks.record('transcript', { speaker: 'agent', text, itemId, startedAt: item.startedAt });
     }
-    this.items.delete(itemId);
   }
 
   // ---- tools ----------------------------------------------------------------------------------
   private async runTool(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
     this.o.hooks.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
-    const outcome = await this.o.tools.dispatch(
-      {
-        callId: this.o.callId,
-        hangupAfterPlayout: () =>
-          new Promise((resolve) => {
-            const grace = this.o.hangupGraceMs ?? 3000;
-            const guard = setTimeout(() => {
-              if (this.pendingHangup?.guard !== guard) return;
-              this.pendingHangup = undefined;
-              this.o.hooks.record('hangup.guard', { note: 'playout marks did not arrive in time' });
-              this.o.hooks.requestEnd('agent-hangup');
-              resolve('hung-up');
-            }, (this.tracker?.pendingMs ?? 0) + grace + 30_000);
-            this.pendingHangup = { responseId, resolve, guard };
-            this.checkPendingHangup();
-          }),
-      },
-      name,
-      argsJson,
-    );
+    const outcome = await this.o.tools.dispatch({ callId: this.o.callId, hangupAfterPlayout: () => this.hangupAfterPlayout(responseId) }, name, argsJson);
     this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null });
-    if (outcome.output !== undefined && !this.ended) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
+    if (outcome.output !== undefined && !this.ending) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
+  }
+
+  private hangupAfterPlayout(responseId: string): Promise<'hung-up' | 'interrupted'> {
+    // A second end_call while one waits joins it rather than starting another wait.
+    if (this.pendingHangup) return this.pendingHangup.promise;
+    let resolve!: (o: 'hung-up' | 'interrupted') => void;
+    const promise = new Promise<'hung-up' | 'interrupted'>((r) => (resolve = r));
+    const guard = setTimeout(() => {
+      if (this.pendingHangup?.guard !== guard) return;
+      this.pendingHangup = undefined;
+      this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
+      this.o.hooks.requestEnd('agent-hangup');
+      resolve('hung-up');
+    }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
+    this.pendingHangup = { responseId, promise, resolve, guard };
+    this.checkPendingHangup();
+    return promise;
   }
 
   /** Hangs up once the response carrying end_call is done and all its audio was confirmed played. */
@@ -316,22 +363,35 @@ export class CallSession implements MediaStreamHandler {
     p.resolve('hung-up');
   }
 
-  /** Stops everything this session runs. Safe to call more than once. */
-  async shutdown(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
+  /**
+   * The call is ending: from now on nothing reaches the callee or the engine, the gate stays shut and
+   * timers stop. Synchronous, so that nothing more is said while the carrier hang-up is in flight.
+   */
+  beginEnd(): void {
+    if (this.ending) return;
+    this.ending = true;
     clearTimeout(this.fallbackTimer);
+    if (this.activeResponse) this.o.engine.interrupt();
+    this.activeResponse = undefined;
     if (this.pendingHangup) {
       clearTimeout(this.pendingHangup.guard);
       this.pendingHangup.resolve('hung-up');
       this.pendingHangup = undefined;
     }
-    this.cutUnplayed();
-    // Agent turns never confirmed as played are still part of what was said up to the end.
-    for (const [id, item] of this.items) if (item.text !== undefined && !item.written) this.writeAgentItem(id, item);
-    this.transport?.close();
-    this.transport = undefined;
-    await this.o.engine.close().catch(() => undefined);
+  }
+
+  /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */
+  shutdown(): Promise<void> {
+    this.beginEnd();
+    this.shutdownPromise ??= (async () => {
+      this.cutUnplayed();
+      // Agent turns never confirmed as played are still part of what was said up to the end.
+      for (const [id, item] of [...this.items]) if (item.text !== undefined && !item.written) this.writeAgentItem(id, item);
+      this.transport?.close();
+      this.transport = undefined;
+      await this.o.engine.close().catch(() => undefined);
+    })();
+    return this.shutdownPromise;
   }
 }
 

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Settings } from '../config/settings.js';
 import { missingForCalls } from '../config/settings.js';
-import type { Carrier, CarrierEvent, MediaTransport } from '../telephony/carrier.js';
+import type { Carrier, CarrierEvent, MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
 import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
 import type { EngineFactory } from '../voice/engine.js';
 import { CallSession } from '../bridge/call-session.js';
@@ -49,25 +49,39 @@ export interface CallServiceDeps {
   recordingRetry?: { attempts: number; firstDelayMs: number };
   /** If no media stream arrives this long after answer, the call ends as a media error. */
   streamTimeoutMs?: number;
+  /** When to ask the carrier for the call's price after it ends (it is often not known at once). */
+  pricePollMs?: number[];
+  /** Longest wait for a call's late records (recording, price) before its live stream ends anyway. */
+  settleTimeoutMs?: number;
 }
 
 interface LiveCall {
   id: string;
   session: CallSession;
-  endReason?: EndReason;
   maxTimer?: NodeJS.Timeout;
   streamTimer?: NodeJS.Timeout;
   attached: boolean;
 }
 
+/** After a call ends, its records still arrive (carrier price, recording); the live stream waits for them. */
+interface Settling {
+  waitingFor: Set<'price' | 'recording'>;
+  timer: NodeJS.Timeout;
+}
+
 /** Creates calls, drives each through its state machine, and owns the live sessions. */
 export class CallService {
   private readonly live = new Map<string, LiveCall>();
+  /** One end per call: every later cause (a callback, a second reason) joins the first. */
+  private readonly ending = new Map<string, Promise<void>>();
+  private readonly settling = new Map<string, Settling>();
   private readonly seenStmt;
   private readonly background = new Set<Promise<unknown>>();
 
   constructor(private readonly d: CallServiceDeps) {
     this.seenStmt = d.db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
+    // Twilio retries within hours; receipts older than a week only take space.
+    d.db.prepare('DELETE FROM webhook_receipts WHERE at < ?').run(new Date(Date.now() - 7 * 86400_000).toISOString());
   }
 
   get liveCount(): number {
@@ -135,7 +149,7 @@ export class CallService {
       greetingFallbackMs: s.GREETING_FALLBACK_MS,
       hooks: {
         record: (type, data) => this.record(row.id, type, data),
-        requestEnd: (reason, detail) => this.requestEnd(row.id, reason, detail),
+        requestEnd: (reason, detail) => void this.end(row.id, reason, { detail }),
         conversationStarted: () => this.transition(row.id, 'talking'),
       },
     });
@@ -151,7 +165,7 @@ export class CallService {
         })
         .catch((err: Error) => {
           this.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
-          this.requestEnd(row.id, 'provider-error', err.message);
+          return this.end(row.id, 'provider-error', { detail: err.message });
         }),
     );
 
@@ -173,7 +187,7 @@ export class CallService {
     } catch (err) {
       this.d.calls.update(row.id, { error: (err as Error).message });
       this.record(row.id, 'error', { source: this.d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
-      await this.finalize(row.id, 'dial-error');
+      await this.end(row.id, 'dial-error', { hangup: false });
     }
     this.d.log.info({ event: 'call.created', callId: row.id, to: maskNumber(row.to), provider }, 'call placed');
     return this.d.calls.get(row.id)!;
@@ -193,10 +207,10 @@ export class CallService {
         this.record(callId, 'carrier.status', { status: event.status, ...(event.durationSec !== undefined ? { durationSec: event.durationSec } : {}) });
         return this.onCarrierStatus(call, event.status, event.durationSec);
       case 'amd': {
+        if (call.status === 'ended') return;
         this.d.calls.update(callId, { answeredBy: event.answeredBy });
         this.record(callId, 'amd', { answeredBy: event.answeredBy, machine: event.machine });
-        const live = this.live.get(callId);
-        live?.session.answeredBy(event.machine);
+        this.live.get(callId)?.session.answeredBy(event.machine);
         return;
       }
       case 'recording':
@@ -205,13 +219,12 @@ export class CallService {
           return;
         }
         this.d.calls.update(callId, { recordingSid: event.recordingId });
-        this.track(this.fetchRecording(callId, event.recordingId));
+        this.track(this.fetchRecording(callId, event.recordingId).finally(() => this.settled(callId, 'recording')));
         return;
     }
   }
 
   private onCarrierStatus(call: CallRow, status: string, durationSec?: number): void {
-    const live = this.live.get(call.id);
     switch (status) {
       case 'ringing':
         this.transition(call.id, 'ringing');
@@ -220,12 +233,7 @@ export class CallService {
         if (this.transition(call.id, 'answered')) this.d.calls.update(call.id, { answeredAt: new Date().toISOString() });
         // Answered, and answering-machine detection is listening until its verdict.
         this.transition(call.id, 'screening');
-        if (live && !live.maxTimer) {
-          live.maxTimer = setTimeout(() => this.requestEnd(call.id, 'max-duration'), this.d.settings.MAX_CALL_SECONDS * 1000);
-          live.streamTimer = setTimeout(() => {
-            if (!live.attached) this.requestEnd(call.id, 'media-error', 'no media stream arrived after answer');
-          }, this.d.streamTimeoutMs ?? 15_000);
-        }
+        this.armCallTimers(call.id);
         return;
       case 'completed':
       case 'busy':
@@ -234,29 +242,42 @@ export class CallService {
       case 'canceled': {
         if (durationSec !== undefined) this.d.calls.update(call.id, { carrierDurationSec: durationSec });
         const reason: EndReason = status === 'completed' ? 'callee-hangup' : (status as EndReason);
-        this.track(this.finalize(call.id, reason).then(() => this.fetchPrice(call.id)));
+        // The carrier says the call is over: nothing to hang up, but the records still need finishing.
+        this.track(this.end(call.id, reason, { hangup: false }).then(() => this.pollPrice(call.id)));
         return;
       }
     }
   }
 
+  /** Max duration and "no media arrived" timers, from answer (or the stream, if that comes first). */
+  private armCallTimers(callId: string): void {
+    const live = this.live.get(callId);
+    if (!live || live.maxTimer) return;
+    live.maxTimer = setTimeout(() => void this.end(callId, 'max-duration'), this.d.settings.MAX_CALL_SECONDS * 1000);
+    if (!live.attached) {
+      live.streamTimer = setTimeout(() => {
+        if (!live.attached) void this.end(callId, 'media-error', { detail: 'no media stream arrived after answer' });
+      }, this.d.streamTimeoutMs ?? 15_000);
+    }
+  }
+
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {
     const call = this.d.calls.get(callId);
-    if (!call || !this.live.has(callId) || call.carrierCallId !== carrierCallId) return undefined;
+    if (!call || !this.live.has(callId) || this.ending.has(callId) || call.carrierCallId !== carrierCallId) return undefined;
     return { callId, secret: call.streamSecret };
   }
 
-  authorizeStream(req: StreamOpenRequest, transport: MediaTransport): CallSession | undefined {
+  authorizeStream(req: StreamOpenRequest, transport: MediaTransport): MediaStreamHandler | undefined {
     const live = this.live.get(req.callId);
     const call = live && this.d.calls.get(req.callId);
-    if (!live || !call || call.carrierCallId !== req.carrierCallId) return undefined;
+    if (!live || !call || this.ending.has(req.callId) || call.carrierCallId !== req.carrierCallId) return undefined;
     const a = Buffer.from(req.secret);
     const b = Buffer.from(call.streamSecret);
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
     live.attached = true;
     clearTimeout(live.streamTimer);
-    live.session.attach(transport);
-    return live.session;
+    this.armCallTimers(req.callId);
+    return live.session.attach(transport);
   }
 
   // ---- ending ----------------------------------------------------------------------------------
@@ -264,69 +285,134 @@ export class CallService {
   async hangup(callId: string): Promise<CallRow> {
     const call = this.d.calls.get(callId);
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
-    if (!this.live.has(callId)) throw new CallRequestError(409, undefined, `call has already ended (${call.endReason ?? call.status})`);
-    await this.requestEnd(callId, 'user-hangup');
+    if (call.status === 'ended' || this.ending.has(callId)) throw new CallRequestError(409, undefined, `call has already ended (${call.endReason ?? 'ending'})`);
+    await this.end(callId, 'user-hangup');
     return this.d.calls.get(callId)!;
   }
 
-  /** Ends a live call for `reason`: hang up at the carrier, stop the session, write the records. */
-  async requestEnd(callId: string, reason: EndReason, detail?: string): Promise<void> {
-    const live = this.live.get(callId);
-    if (!live || live.endReason) return;
-    live.endReason = reason;
-    this.record(callId, 'end.requested', { reason, ...(detail ? { detail } : {}) });
+  /**
+   * Ends a call, once: silence the session at once, hang up at the carrier (unless the carrier already
+   * ended it), stop the session, write the records. Every later cause joins the first end, so the reason
+   * recorded is whoever ended the call first. Never rejects.
+   */
+  end(callId: string, reason: EndReason, opts: { detail?: string; hangup?: boolean } = {}): Promise<void> {
+    const pending = this.ending.get(callId);
+    if (pending) return pending;
     const call = this.d.calls.get(callId);
-    // Hang up at the carrier first: closing our media socket first would also end the call, but through
-    // TwiML fall-through rather than the explicit REST hang-up whose failure we can see and record.
-    if (call?.carrierCallId && this.d.carrier) {
+    if (!call || call.status === 'ended') return Promise.resolve();
+    const live = this.live.get(callId);
+    live?.session.beginEnd();
+    const p = this.runEnd(callId, reason, opts.detail, opts.hangup ?? true).catch((err) => {
+      this.d.log.error({ event: 'call.endFailed', callId, err: (err as Error).message }, 'ending the call failed');
+    });
+    this.ending.set(callId, p);
+    void p.finally(() => this.ending.delete(callId));
+    return p;
+  }
+
+  private async runEnd(callId: string, reason: EndReason, detail: string | undefined, hangup: boolean): Promise<void> {
+    this.record(callId, 'end.requested', { reason, ...(detail ? { detail } : {}) });
+    const live = this.live.get(callId);
+    if (live) {
+      clearTimeout(live.maxTimer);
+      clearTimeout(live.streamTimer);
+    }
+    const carrierCallId = this.d.calls.get(callId)?.carrierCallId;
+    if (hangup && carrierCallId && this.d.carrier) {
       try {
-        await this.d.carrier.hangup(call.carrierCallId);
+        await this.d.carrier.hangup(carrierCallId);
       } catch (err) {
         this.record(callId, 'error', { source: this.d.carrier.name, fatal: false, code: 'hangup_failed', message: (err as Error).message });
       }
     }
-    await this.finalize(callId, reason, detail);
-  }
-
-  private async finalize(callId: string, reason: EndReason, detail?: string): Promise<void> {
-    const live = this.live.get(callId);
-    const call = this.d.calls.get(callId);
-    if (!call || call.status === 'ended') return;
-    // A reason chosen by whoever ended the call first beats the carrier's generic "completed".
-    const endReason = live?.endReason ?? reason;
     if (live) {
       this.live.delete(callId);
-      clearTimeout(live.maxTimer);
-      clearTimeout(live.streamTimer);
       await live.session.shutdown();
     }
-    const endedAt = new Date().toISOString();
-    this.d.calls.update(callId, { status: 'ended', endReason, endedAt, ...(detail && !call.error ? { error: detail } : {}) });
-    this.record(callId, 'status', { status: 'ended', reason: endReason });
+    const before = this.d.calls.get(callId)!;
+    this.d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
+    this.record(callId, 'status', { status: 'ended', reason });
+    await this.writeTranscript(callId);
+    this.d.log.info({ event: 'call.ended', callId, reason }, 'call ended');
+    this.startSettling(callId, before);
+  }
+
+  private async writeTranscript(callId: string): Promise<void> {
     try {
       const dir = join(this.d.settings.DATA_DIR, 'transcripts');
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const path = join(dir, `${callId}.txt`);
-      const fresh = this.d.calls.get(callId)!;
-      await writeFile(path, renderTranscriptText(fresh, this.d.timeline.list(callId), fresh.clientName ?? undefined), { mode: 0o600 });
+      const call = this.d.calls.get(callId)!;
+      await writeFile(path, renderTranscriptText(call, this.d.timeline.list(callId), call.clientName ?? undefined), { mode: 0o600 });
       this.d.calls.update(callId, { transcriptPath: path });
     } catch (err) {
       this.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
     }
-    this.d.timeline.close(callId);
-    this.d.log.info({ event: 'call.ended', callId, reason: endReason }, 'call ended');
   }
 
-  private async fetchPrice(callId: string): Promise<void> {
+  // ---- late records ----------------------------------------------------------------------------
+  private startSettling(callId: string, call: CallRow): void {
+    const waitingFor = new Set<'price' | 'recording'>();
+    if (call.carrierCallId && this.d.carrier) waitingFor.add('price');
+    if (this.d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) waitingFor.add('recording');
+    if (waitingFor.size === 0) return this.completeRecords(callId);
+    const timer = setTimeout(() => this.completeRecords(callId), this.d.settleTimeoutMs ?? 10 * 60_000);
+    this.settling.set(callId, { waitingFor, timer });
+    // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
+    if (!this.pricePolls.has(callId)) this.track(this.pollPrice(callId));
+  }
+
+  private settled(callId: string, what: 'price' | 'recording'): void {
+    const s = this.settling.get(callId);
+    if (!s) return;
+    s.waitingFor.delete(what);
+    if (s.waitingFor.size === 0) this.completeRecords(callId);
+  }
+
+  private completeRecords(callId: string): void {
+    const s = this.settling.get(callId);
+    if (s) clearTimeout(s.timer);
+    this.settling.delete(callId);
+    this.record(callId, 'records.complete', {});
+    this.d.timeline.close(callId);
+  }
+
+  /** True while the call is live or its late records are still expected: its event stream stays open. */
+  isStreaming(callId: string): boolean {
+    return this.live.has(callId) || this.ending.has(callId) || this.settling.has(callId);
+  }
+
+  private readonly pricePolls = new Set<string>();
+
+  /** The carrier's price is often null right after the call; ask again with growing pauses. */
+  private async pollPrice(callId: string): Promise<void> {
+    if (this.pricePolls.has(callId)) return;
+    this.pricePolls.add(callId);
+    try {
+      for (const waitMs of this.d.pricePollMs ?? [0, 5_000, 30_000, 120_000]) {
+        if (waitMs) await new Promise((r) => setTimeout(r, waitMs));
+        if (this.closing) return;
+        if (await this.fetchPrice(callId)) return;
+      }
+    } finally {
+      this.pricePolls.delete(callId);
+      this.settled(callId, 'price');
+    }
+  }
+
+  private async fetchPrice(callId: string): Promise<boolean> {
     const call = this.d.calls.get(callId);
-    if (!call?.carrierCallId || !this.d.carrier) return;
+    if (!call?.carrierCallId || !this.d.carrier) return true;
+    if (call.carrierPrice !== null) return true;
     const p = await this.d.carrier.callPrice(call.carrierCallId);
-    if (!p) return;
+    if (!p) return false;
     this.d.calls.update(callId, {
       ...(p.price !== null ? { carrierPrice: p.price, carrierPriceUnit: p.unit } : {}),
       ...(p.durationSec !== null ? { carrierDurationSec: p.durationSec } : {}),
     });
-    if (p.price !== null) this.record(callId, 'carrier.price', { price: p.price, unit: p.unit });
+    if (p.price === null) return false;
+    this.record(callId, 'carrier.price', { price: p.price, unit: p.unit });
+    return true;
   }
 
   private async fetchRecording(callId: string, recordingId: string): Promise<void> {
@@ -339,8 +425,6 @@ export class CallService {
     } catch (err) {
       this.record(callId, 'error', { source: 'recording', fatal: false, code: 'recording_download_failed', message: (err as Error).message });
     }
-    const call = this.d.calls.get(callId);
-    if (call && call.carrierPrice === null) await this.fetchPrice(callId);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -351,25 +435,30 @@ export class CallService {
       if (call.carrierCallId && this.d.carrier) await this.d.carrier.hangup(call.carrierCallId).catch(() => undefined);
       this.d.calls.update(call.id, { status: 'ended', endReason: 'interrupted', endedAt: new Date().toISOString(), error: 'Callwright restarted while the call was in progress' });
       this.record(call.id, 'status', { status: 'ended', reason: 'interrupted' });
-      this.d.timeline.close(call.id);
+      await this.writeTranscript(call.id);
+      this.record(call.id, 'records.complete', {});
     }
     return stale.length;
   }
 
+  private closing = false;
+
   /** Ends every live call (server shutdown) and waits for background work such as downloads. */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.live.keys()].map((id) => this.requestEnd(id, 'interrupted', 'Callwright shut down')));
+    this.closing = true;
+    await Promise.all([...this.live.keys()].map((id) => this.end(id, 'interrupted', { detail: 'Callwright shut down' })));
+    for (const id of [...this.settling.keys()]) this.completeRecords(id);
     await Promise.allSettled([...this.background]);
   }
 
-  /** Waits for background work (recording downloads, price fetches); for tests and shutdown. */
+  /** Waits for background work (recording downloads, price polls); for tests and shutdown. */
   async idle(): Promise<void> {
-    while (this.background.size) await Promise.allSettled([...this.background]);
+    while (this.background.size || this.ending.size) await Promise.allSettled([...this.background, ...this.ending.values()]);
   }
 
   private transition(callId: string, to: CallStatus): boolean {
     const call = this.d.calls.get(callId);
-    if (!call || !canTransition(call.status, to)) return false;
+    if (!call || this.ending.has(callId) || !canTransition(call.status, to)) return false;
     this.d.calls.update(callId, { status: to });
     this.record(callId, 'status', { status: to });
     return true;

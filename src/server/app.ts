@@ -27,6 +27,7 @@ export interface AppOptions {
   logger?: boolean | object;
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
+  pricePollMs?: number[];
 }
 
 export interface App {
@@ -59,6 +60,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     log: server.log,
     recordingRetry: o.recordingRetry,
     streamTimeoutMs: o.streamTimeoutMs,
+    pricePollMs: o.pricePollMs,
   });
 
   server.setErrorHandler((err, req, reply) => {

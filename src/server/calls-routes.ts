@@ -97,7 +97,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/events', async (req, reply) => {
     const call = load(req.params);
     const lastId = Number(req.headers['last-event-id'] ?? 0);
-    streamTimeline(req, reply, o.timeline, call.id, call.status === 'ended', Number.isFinite(lastId) ? lastId : 0);
+    streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
     return reply;
   });
 

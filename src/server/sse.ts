@@ -7,9 +7,10 @@ const HEARTBEAT_MS = 15_000;
 /**
  * Server-sent events for one call: replays the stored timeline after `afterSeq` (Last-Event-ID lets a
  * reconnecting client resume), then streams new events live, and ends with `event: end` once the call is
- * over. Subscribing before replaying, and skipping seqs already sent, means no event falls in the gap.
+ * over and its late records (recording, carrier price) are in. Subscribing before replaying, and
+ * skipping seqs already sent, means no event falls in the gap.
  */
-export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, ended: boolean, afterSeq: number): void {
+export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, open: boolean, afterSeq: number): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -34,7 +35,7 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
   const buffered: StoredEvent[] = [];
   let replaying = true;
   const unsubscribe = timeline.subscribe(callId, (ev) => (replaying ? buffered.push(ev) : send(ev)));
-  const offClosed = ended ? () => undefined : timeline.onClosed(callId, () => setImmediate(finish));
+  const offClosed = open ? timeline.onClosed(callId, () => setImmediate(finish)) : () => undefined;
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   function cleanup() {
     unsubscribe();
@@ -47,9 +48,9 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
   let sawEnd = false;
   for (const ev of [...timeline.list(callId, afterSeq), ...buffered]) {
     send(ev);
-    if (ev.type === 'status' && ev.data.status === 'ended') sawEnd = true;
+    if (ev.type === 'records.complete') sawEnd = true;
   }
   replaying = false;
-  // The call may have ended between the caller's check and our subscription: the stored end says so.
-  if (ended || sawEnd) finish();
+  // The records may have completed between the caller's check and our subscription: the store says so.
+  if (!open || sawEnd) finish();
 }

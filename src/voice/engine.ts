@@ -53,12 +53,13 @@ export interface EngineError {
 }
 
 export type EngineEvent =
-  | { type: 'user.speechStarted' }
+  | { type: 'user.speechStarted'; itemId?: string }
   | { type: 'user.speechStopped' }
   | { type: 'user.transcript'; itemId: string; text: string }
   | { type: 'agent.responseStarted'; responseId: string }
   | { type: 'agent.audio'; responseId: string; itemId: string; audio: AudioChunk }
-  | { type: 'agent.transcript'; responseId: string; itemId: string; text: string }
+  /** Final transcript of an agent item; audioMs is all audio generated for it (some may have been dropped). */
+  | { type: 'agent.transcript'; responseId: string; itemId: string; text: string; audioMs: number }
   | { type: 'agent.responseDone'; responseId: string; status: 'completed' | 'cancelled' | 'failed' | 'incomplete' }
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
   | { type: 'usage'; usage: UsageReport }

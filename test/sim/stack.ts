@@ -90,7 +90,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: 'silent',
     ...o.env,
   });
-  let app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 } });
+  let app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
 

@@ -51,6 +51,8 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
   /** Responses we cancelled: their late deltas are dropped here so the bridge never plays them. */
   private readonly cancelled = new Set<string>();
   private autoRespond = false;
+  /** Bytes of audio generated per item, counting deltas dropped after a cancel (for the heard fraction). */
+  private readonly generatedBytes = new Map<string, number>();
 
   constructor(private readonly opts: OpenAIRealtimeOptions) {}
 
@@ -187,11 +189,12 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     }
     switch (ev.type) {
       case 'response.output_audio.delta':
+        this.generatedBytes.set(ev.itemId, (this.generatedBytes.get(ev.itemId) ?? 0) + ev.audio.length);
         if (this.cancelled.has(ev.responseId)) return;
         this.emit({ type: 'agent.audio', responseId: ev.responseId, itemId: ev.itemId, audio: ev.audio });
         return;
       case 'input_audio_buffer.speech_started':
-        this.emit({ type: 'user.speechStarted' });
+        this.emit({ type: 'user.speechStarted', itemId: ev.itemId });
         return;
       case 'input_audio_buffer.speech_stopped':
         this.emit({ type: 'user.speechStopped' });
@@ -204,9 +207,12 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         this.activeResponseId = ev.responseId;
         this.emit({ type: 'agent.responseStarted', responseId: ev.responseId });
         return;
-      case 'response.output_audio_transcript.done':
-        this.emit({ type: 'agent.transcript', responseId: ev.responseId, itemId: ev.itemId, text: ev.transcript });
+      case 'response.output_audio_transcript.done': {
+        const audioMs = (this.generatedBytes.get(ev.itemId) ?? 0) / 8;
+        this.generatedBytes.delete(ev.itemId);
+        this.emit({ type: 'agent.transcript', responseId: ev.responseId, itemId: ev.itemId, text: ev.transcript, audioMs });
         return;
+      }
       case 'response.function_call_arguments.done':
         if (this.cancelled.has(ev.responseId)) return;
         this.emit({ type: 'tool.call', responseId: ev.responseId, callId: ev.callId, name: ev.name, arguments: ev.arguments });

@@ -106,7 +106,7 @@ export interface RealtimeUsage {
 export type ServerEvent =
   | { type: 'session.created' }
   | { type: 'session.updated' }
-  | { type: 'input_audio_buffer.speech_started' }
+  | { type: 'input_audio_buffer.speech_started'; itemId?: string }
   | { type: 'input_audio_buffer.speech_stopped' }
   | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
   | { type: 'response.created'; responseId: string }
@@ -157,9 +157,10 @@ export function parseServerEvent(raw: string): ServerEvent {
       return { type: 'response.output_audio.delta', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), audio: AudioChunk.fromBase64(delta) };
     case 'session.created':
     case 'session.updated':
-    case 'input_audio_buffer.speech_started':
     case 'input_audio_buffer.speech_stopped':
       return { type: t };
+    case 'input_audio_buffer.speech_started':
+      return { type: t, itemId: typeof m.item_id === 'string' ? m.item_id : undefined };
     case 'conversation.item.input_audio_transcription.completed':
       return {
         type: 'transcription.completed',
