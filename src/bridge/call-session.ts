@@ -70,6 +70,8 @@ export class CallSession {
   private pendingHangup?: PendingHangup;
   private fallbackTimer?: NodeJS.Timeout;
   private ending = false;
+  /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
+  private reattachTimer?: NodeJS.Timeout;
   private shutdownPromise?: Promise<void>;
   /** Counters for diagnostics and the benchmark. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDroppedNoStream: 0, bargeIns: 0 };
@@ -98,6 +100,8 @@ export class CallSession {
    * (new id) for the same call: it replaces the old one, whose late events are then ignored.
    */
   attach(transport: MediaTransport): MediaStreamHandler {
+    clearTimeout(this.reattachTimer);
+    this.reattachTimer = undefined;
     const previous = this.transport;
     this.transport = transport;
     this.streams++;
@@ -116,6 +120,19 @@ export class CallSession {
         if (this.transport === transport) this.onStreamEnd(expected);
       },
     };
+  }
+
+  /**
+   * The carrier is about to replace the media stream (updating a live call's TwiML ends the running
+   * stream with a normal `stop`): that stop must not end the call. If no new stream arrives in time,
+   * the call ends as a media error.
+   */
+  expectNewStream(timeoutMs = 10_000): void {
+    clearTimeout(this.reattachTimer);
+    this.reattachTimer = setTimeout(() => {
+      this.reattachTimer = undefined;
+      if (!this.transport) this.o.hooks.requestEnd('media-error', 'the replacement media stream never arrived');
+    }, timeoutMs);
   }
 
   /** The carrier's answering-machine verdict. A person (or "unknown") opens the greeting gate. */
@@ -186,7 +203,8 @@ export class CallSession {
   private onStreamEnd(expected: boolean): void {
     this.cutUnplayed();
     this.transport = undefined;
-    this.o.hooks.record('media.ended', { expected });
+    this.o.hooks.record('media.ended', { expected, replacing: Boolean(this.reattachTimer) });
+    if (this.reattachTimer) return;
     // `stop` means the call is over (the callee hung up, or we did). A drop without `stop` also leaves
     // the call with no audio path, so it ends too, with a reason that says so.
     this.o.hooks.requestEnd(expected ? 'callee-hangup' : 'media-error', expected ? undefined : 'media stream closed without stop');
@@ -371,6 +389,7 @@ export class CallSession {
     if (this.ending) return;
     this.ending = true;
     clearTimeout(this.fallbackTimer);
+    clearTimeout(this.reattachTimer);
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     if (this.pendingHangup) {

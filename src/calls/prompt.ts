@@ -35,7 +35,9 @@ export function buildSystemPrompt(p: PromptInput): string {
   const extras: string[] = [];
   if (!template.includes('{{instructions}}')) extras.push(`# Your task\n${p.instructions.trim()}`);
   if (p.client?.systemPromptTemplate) {
-    extras.push(`# Always\n- You are an AI assistant calling on behalf of ${name}; say so when you greet.\n- Never invent facts: if you do not know, say "I'll check with ${name} and get back to you".`);
+    extras.push(
+      `# Always\n- You are an AI assistant calling on behalf of ${name}; say so when you greet.${p.recordingAnnounced ? '\n- Say that the call is recorded when you greet.' : ''}\n- Never invent facts: if you do not know, say "I'll check with ${name} and get back to you".`,
+    );
   }
   return [filled, ...extras].join('\n\n');
 }

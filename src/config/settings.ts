@@ -92,10 +92,17 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
 export function missingForCalls(s: Settings, provider: Settings['AI_PROVIDER'] = s.AI_PROVIDER): string[] {
   const missing: string[] = [];
   if (!s.PUBLIC_URL) missing.push('PUBLIC_URL (the https origin Twilio can reach, e.g. a tunnel to this server)');
+  else if (!isUsablePublicUrl(s.PUBLIC_URL)) missing.push('PUBLIC_URL must be https:// (Twilio only opens media streams over wss://); plain http is accepted for 127.0.0.1 and localhost only');
   if (!s.TWILIO_ACCOUNT_SID) missing.push('TWILIO_ACCOUNT_SID');
   if (!s.TWILIO_AUTH_TOKEN) missing.push('TWILIO_AUTH_TOKEN');
   if (!s.TWILIO_FROM_NUMBER) missing.push('TWILIO_FROM_NUMBER (your Twilio number, E.164)');
   if (provider === 'openai' && !s.OPENAI_API_KEY) missing.push('OPENAI_API_KEY');
   if (provider === 'gemini') missing.push('the Gemini engine is not available yet (use AI_PROVIDER=openai)');
   return missing;
+}
+
+/** Twilio needs https/wss; plain http is allowed only on loopback, where the simulators run. */
+export function isUsablePublicUrl(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
 }

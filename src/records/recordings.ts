@@ -31,7 +31,7 @@ export async function downloadRecording(d: RecordingDownload): Promise<{ path: s
   let lastErr: RecordingError | undefined;
   for (let i = 1; i <= attempts; i++) {
     try {
-      const res = await fetch(d.url, { headers: d.headers, redirect: 'error', signal: AbortSignal.timeout(60_000) });
+      const res = await fetchFollowingCarrierRedirects(d.url, d.headers);
       if (!res.ok) throw new RecordingError(`HTTP ${res.status}`, res.status >= 500 || res.status === 404 || res.status === 429);
       const buf = Buffer.from(await res.arrayBuffer());
       if (buf.length === 0) throw new RecordingError('empty body', true);
@@ -49,4 +49,27 @@ export async function downloadRecording(d: RecordingDownload): Promise<{ path: s
     }
   }
   throw new RecordingError(`recording download failed after retries: ${lastErr?.message}`, false);
+}
+
+const MAX_REDIRECTS = 3;
+
+/**
+ * The first request always goes to the carrier's configured API host. Carriers may answer a media
+ * request with a redirect to their storage (a pre-signed URL): that target comes from the configured
+ * host, not from a callback, so it is followed, over https only, and without our credentials once it
+ * leaves the API host.
+ */
+async function fetchFollowingCarrierRedirects(url: string, headers: Record<string, string>): Promise<Response> {
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const sameOrigin = new URL(current).origin === origin;
+    const res = await fetch(current, { headers: sameOrigin ? headers : {}, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+    if (res.status < 300 || res.status >= 400) return res;
+    const location = res.headers.get('location');
+    if (!location || hop >= MAX_REDIRECTS) throw new RecordingError(`HTTP ${res.status} redirect not followed`, false);
+    const next = new URL(location, current);
+    if (next.protocol !== 'https:' && next.origin !== origin) throw new RecordingError('redirect to a non-https host refused', false);
+    current = next.toString();
+  }
 }

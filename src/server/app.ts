@@ -14,7 +14,7 @@ import type { Carrier } from '../telephony/carrier.js';
 import { engineFactories } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
 import { homePage } from './home.js';
 import { join } from 'node:path';
@@ -85,8 +85,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   });
 
   await server.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(o.apiToken));
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE });
+    const streamTokens = new StreamTokens(o.apiToken);
+    api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens });
     api.get('/api/status', async () => ({
       version: VERSION,
       carrier: carrier ? { name: carrier.name, configured: true } : { name: 'twilio', configured: false },

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -21,8 +21,46 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function bearerAuth(token: string) {
+/**
+ * Short-lived, single-call tokens for a call's event stream. A browser's EventSource cannot send an
+ * Authorization header, so the UI asks for one of these (with its bearer token) and puts it in the URL.
+ * It is scoped to one call, expires in minutes, and is derived from the API token (rotating the API
+ * token revokes them all).
+ */
+export class StreamTokens {
+  private readonly key: Buffer;
+
+  constructor(apiToken: string, private readonly ttlMs = 5 * 60_000) {
+    this.key = createHmac('sha256', apiToken).update('callwright:event-stream').digest();
+  }
+
+  issue(callId: string, nowMs = Date.now()): { token: string; expiresAt: string } {
+    const exp = nowMs + this.ttlMs;
+    return { token: `${exp}.${this.sign(callId, exp)}`, expiresAt: new Date(exp).toISOString() };
+  }
+
+  verify(callId: string, token: string, nowMs = Date.now()): boolean {
+    const m = /^(\d{13})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    if (!m) return false;
+    const exp = Number(m[1]);
+    if (exp < nowMs) return false;
+    const want = Buffer.from(this.sign(callId, exp));
+    const got = Buffer.from(m[2]);
+    return want.length === got.length && timingSafeEqual(want, got);
+  }
+
+  private sign(callId: string, exp: number): string {
+    return createHmac('sha256', this.key).update(`${callId}.${exp}`).digest('base64url');
+  }
+}
+
+/** Bearer auth for every API route; the event stream of one call also accepts that call's stream token. */
+export function bearerAuth(token: string, streamTokens?: StreamTokens) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
+    if (streamTokens && req.method === 'GET') {
+      const m = /^\/api\/calls\/([0-9a-f-]{36})\/events\?(?:.*&)?token=([^&]+)/.exec(req.url);
+      if (m && streamTokens.verify(m[1], decodeURIComponent(m[2]))) return;
+    }
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
     if (!m || !tokenMatches(m[1], token)) {

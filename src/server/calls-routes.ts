@@ -9,6 +9,7 @@ import { computeCost } from '../records/cost.js';
 import type { PriceTable } from '../records/pricing.js';
 import { renderTranscriptText, toolCallEntries, transcriptEntries } from '../records/transcript.js';
 import { streamTimeline } from './sse.js';
+import type { StreamTokens } from './auth.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -16,6 +17,7 @@ export interface CallsRoutesOptions {
   timeline: Timeline;
   prices: PriceTable;
   carrierPricePerMinute: number;
+  streamTokens: StreamTokens;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -99,6 +101,13 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const lastId = Number(req.headers['last-event-id'] ?? 0);
     streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
     return reply;
+  });
+
+  // For browsers: EventSource cannot send the bearer header, so it gets a short-lived URL instead.
+  app.post('/api/calls/:id/events-token', async (req) => {
+    const call = load(req.params);
+    const t = o.streamTokens.issue(call.id);
+    return { ...t, url: `/api/calls/${call.id}/events?token=${encodeURIComponent(t.token)}` };
   });
 
   app.get('/api/calls/:id/transcript.txt', async (req, reply) => {

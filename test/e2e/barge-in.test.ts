@@ -48,7 +48,16 @@ for (const pacing of ['burst', 'realtime'] as Pacing[]) {
         assert.ok(greeting.interrupted, 'interrupted turn is marked');
         assert.equal(greeting.interrupted.heardMs, truncs[0].audioEndMs);
         assert.ok(LONG_GREETING.startsWith(greeting.interrupted.heardText));
-        assert.ok(greeting.interrupted.heardText.length > 10 && greeting.interrupted.heardText.length < LONG_GREETING.length);
+        // The heard text is the heard fraction of the generated turn, cut back to a word boundary. In a
+        // burst the whole turn was generated; at real-time pace generation stopped at the cancel.
+        const expectedChars = (greeting.text.length * greeting.interrupted.heardMs) / greeting.interrupted.totalMs;
+        assert.ok(greeting.interrupted.heardText.length <= expectedChars && greeting.interrupted.heardText.length > expectedChars - 15, `${greeting.interrupted.heardText.length} chars vs ${expectedChars}`);
+        if (pacing === 'burst') {
+          assert.equal(greeting.text, LONG_GREETING);
+          assert.ok(Math.abs(greeting.interrupted.totalMs - LONG_GREETING.length * 20) <= 100, `total ${greeting.interrupted.totalMs} ms generated`);
+        } else {
+          assert.ok(greeting.interrupted.totalMs - greeting.interrupted.heardMs <= 200, 'at real-time pace little was generated beyond what was heard');
+        }
         assert.deepEqual(call.transcript.map((t: any) => t.speaker), ['callee', 'agent', 'callee', 'agent', 'callee', 'agent']);
         assert.equal(call.endReason, 'agent-hangup');
         const txt = (await stack.api('GET', `/api/calls/${id}/transcript.txt`)).body as string;
@@ -58,9 +67,10 @@ for (const pacing of ['burst', 'realtime'] as Pacing[]) {
   });
 }
 
-test('end_call does nothing when the goodbye is interrupted', async () => {
+for (const pacing of ['burst', 'realtime'] as Pacing[]) test(`end_call does nothing when the goodbye is interrupted (${pacing} audio)`, async () => {
   await withStack(
     {
+      pacing,
       script: () => ({
         steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Can I ask something?' }, { waitAgentPlayedMs: 600 }, { say: 'Wait, one more thing!' }, { waitForAgent: true, quietMs: 300 }, { say: 'Thanks, bye.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
       }),
@@ -79,13 +89,19 @@ test('end_call does nothing when the goodbye is interrupted', async () => {
       const call = await stack.waitForEnd(id, 30_000);
       const session = stack.openai.sessions[0];
       assert.equal(call.endReason, 'agent-hangup');
-      // The first end_call was answered with "still connected", the call went on, the second hung up.
-      assert.equal(call.toolCalls.length, 2);
-      assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
-      assert.equal(session.functionOutputs.length, 1);
-      const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
-      assert.match(events, /event: hangup\.cancelled/);
       assert.ok(call.transcript.some((t: any) => t.text === 'Of course, what is it?'), 'the conversation continued');
+      if (pacing === 'burst') {
+        // The goodbye's end_call arrived with its audio: it was answered "still connected", the second hung up.
+        assert.equal(call.toolCalls.length, 2);
+        assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
+        assert.equal(session.functionOutputs.length, 1);
+        const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+        assert.match(events, /event: hangup\.cancelled/);
+      } else {
+        // At real-time pace the goodbye was cancelled before its end_call was even generated.
+        assert.equal(session.responses[1].status, 'cancelled');
+        assert.equal(call.toolCalls.length, 1);
+      }
     },
   );
 });

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FULL_CONVERSATION, withStack, until } from './helpers.js';
+import { FULL_CONVERSATION, withStack, until, endedEvents } from './helpers.js';
 import { startTwilioSim } from '../sim/twilio/index.js';
 import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
 import { freePort, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN, SIM_FROM } from '../sim/stack.js';
@@ -28,6 +28,8 @@ test('a provider that drops mid-call ends that call cleanly; a concurrent call i
       assert.equal(twA.hangupBy, 'api', 'the carrier call was hung up, not left open');
       assert.equal(cb.endReason, 'agent-hangup');
       assert.equal(cb.transcript.length, 6);
+      assert.equal(await endedEvents(stack, a), 1);
+      assert.equal(await endedEvents(stack, b), 1);
     },
   );
 });
@@ -49,6 +51,8 @@ test('the callee hanging up mid-response ends the call and keeps the heard part'
       const id = await stack.placeCall();
       const call = await stack.waitForEnd(id);
       assert.equal(call.endReason, 'callee-hangup');
+      // `stop` and the carrier's "completed" callback both report the end: it is recorded once.
+      assert.equal(await endedEvents(stack, id), 1);
       const agent = call.transcript.find((t: any) => t.speaker === 'agent');
       assert.ok(agent?.interrupted, 'the cut-off turn is marked');
       assert.ok(agent.interrupted.heardMs >= 900 && agent.interrupted.heardMs < 2000, `heard ${agent.interrupted.heardMs}`);
@@ -85,6 +89,9 @@ test('user hang-up, listing and resuming the event stream', async () => {
       const r = await stack.api('POST', `/api/calls/${ids[i]}/hangup`);
       assert.equal(r.body.endReason, 'user-hangup');
     }
+    await stack.app.service.idle();
+    for (const id of ids) assert.equal(await endedEvents(stack, id), 1);
+    assert.equal((await stack.api('GET', `/api/calls/${ids[0]}`)).body.endReason, 'user-hangup', 'the later "completed" callback does not rewrite the reason');
     assert.equal((await stack.api('POST', `/api/calls/${ids[0]}/hangup`)).status, 409);
     const p1 = await stack.api('GET', '/api/calls?limit=2');
     assert.deepEqual(p1.body.calls.map((c: any) => c.id), [ids[2], ids[1]]);

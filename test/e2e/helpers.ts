@@ -65,3 +65,9 @@ export async function readSse(url: string, token: string, headers: Record<string
   }
   return out;
 }
+
+/** How many times the call's timeline says it ended (must be exactly once, whoever ended it). */
+export async function endedEvents(stack: Stack, id: string): Promise<number> {
+  const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+  return (events.match(/"type":"status","data":\{"status":"ended"/g) ?? []).length;
+}

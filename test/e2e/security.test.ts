@@ -56,7 +56,20 @@ test('duplicate and out-of-order callbacks never move a call backwards', async (
     assert.equal(await post(amdUrl, amd, sign(amdUrl, amd)), 204);
     const call = (await stack.api('GET', `/api/calls/${id}`)).body;
     assert.equal(call.status, 'talking');
+    // A machine verdict after the person verdict is a retry of the same AMD callback: ignored.
+    const late = { ...amd, AnsweredBy: 'machine_end_beep' };
+    assert.equal(await post(amdUrl, late, sign(amdUrl, late)), 204);
+    assert.equal((await stack.api('GET', `/api/calls/${id}`)).body.status, 'talking');
     await stack.api('POST', `/api/calls/${id}/hangup`);
+    await stack.app.service.idle();
+    // Replayed progress callbacks after the end change nothing.
+    for (const CallStatus of ['in-progress', 'ringing', 'completed']) {
+      const p = { CallSid: tw.sid, AccountSid: SIM_ACCOUNT_SID, CallStatus, CallDuration: '9' };
+      assert.equal(await post(url, p, sign(url, p)), 204);
+    }
+    const after = (await stack.api('GET', `/api/calls/${id}`)).body;
+    assert.equal(after.status, 'ended');
+    assert.equal(after.endReason, 'user-hangup');
     // Once the call is over, the event stream replays the stored timeline and ends.
     const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
     assert.equal((events.match(/"type":"amd"/g) ?? []).length, 1, 'a retried AMD callback is recorded once');
@@ -155,5 +168,35 @@ test('the API requires the bearer token and validates input, naming the field', 
     assert.equal((await stack.api('POST', '/api/calls/00000000-0000-4000-8000-000000000000/hangup')).status, 404);
     assert.equal((await stack.api('GET', '/api/calls?limit=0')).status, 400);
     assert.equal((await stack.api('GET', '/api/calls?cursor=garbage')).status, 400);
+  });
+});
+
+test('a browser can follow a call with a short-lived, call-scoped stream token; logs hold no secrets', async () => {
+  const lines: string[] = [];
+  const { Writable } = await import('node:stream');
+  const { loggerOptions } = await import('../../src/server/logging.js');
+  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  await withStack({ logger: { ...loggerOptions('debug'), stream: sink }, script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true }, { hangup: true }] }) }, async (stack) => {
+    const id = await stack.placeCall();
+    const issued = await stack.api('POST', `/api/calls/${id}/events-token`);
+    assert.equal(issued.status, 200);
+    // No Authorization header, as an EventSource would do.
+    const res = await fetch(stack.baseUrl + issued.body.url, { headers: { Accept: 'text/event-stream' } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /event: transcript/);
+    assert.match(text, /event: end/);
+    const other = await stack.placeCall();
+    assert.equal((await fetch(`${stack.baseUrl}/api/calls/${other}/events?token=${encodeURIComponent(issued.body.token)}`)).status, 401, 'scoped to one call');
+    assert.equal((await fetch(`${stack.baseUrl}/api/calls/${id}?token=${encodeURIComponent(issued.body.token)}`)).status, 401, 'only for the event stream');
+    await stack.api('POST', `/api/calls/${other}/hangup`);
+    await stack.waitForEnd(id);
+
+    const log = lines.join('');
+    assert.ok(log.length > 1000, 'the server did log');
+    const secret = stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
+    for (const s of ['sim-api-token-0123456789', 'sim-auth-token-0123456789', 'sk-sim-0123456789', secret, issued.body.token, '+14155550123', '4155550123']) {
+      assert.ok(!log.includes(s), `log leaks ${s.slice(0, 6)}...`);
+    }
   });
 });

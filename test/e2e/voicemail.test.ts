@@ -25,6 +25,41 @@ test('an answering machine is hung up on before the agent says anything', async 
   );
 });
 
+test('a long voicemail greeting is not mistaken for a person when the verdict is slow', async () => {
+  // The fallback fires (1 s) long before the machine verdict (after a 4 s greeting and the beep).
+  await withStack(
+    {
+      env: { GREETING_FALLBACK_MS: '1000' },
+      script: () => ({ answeredBy: 'machine_end_beep', greetingMs: 4000, steps: [] }),
+      scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant.' }] }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 20_000);
+      assert.equal(call.endReason, 'voicemail');
+      assert.equal(stack.twilio.calls[0].agentAudioBytesReceived, 0);
+      const session = stack.openai.sessions[0];
+      assert.equal(session.responses.length, 0);
+      assert.ok(!session.received.some((e: any) => e.type === 'response.create'), 'no greeting was requested');
+      const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+      assert.match(events, /"type":"greeting\.fallback","data":\{"waited":true/);
+      assert.doesNotMatch(events, /"type":"greeting\.start"/);
+    },
+  );
+});
+
+test('a person who answers silently is greeted after the fallback', async () => {
+  await withStack(
+    { env: { GREETING_FALLBACK_MS: '800' }, script: () => ({ answeredBy: 'unknown', amdDelayMs: 20_000, steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] }), scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant for Raju.' }] }) },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 20_000);
+      assert.equal(call.transcript[0]?.speaker, 'agent');
+      assert.equal(call.endReason, 'callee-hangup');
+    },
+  );
+});
+
 test('calls that are not answered end with the carrier reason', async () => {
   await withStack({ script: () => ({ result: 'busy', steps: [] }) }, async (stack) => {
     const id = await stack.placeCall();

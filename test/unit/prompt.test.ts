@@ -33,6 +33,8 @@ test('system-prompt.txt overrides the template but the essentials stay', async (
   assert.match(p, /I'll check with Ana Lee and get back to you/);
   assert.match(p, /AI assistant calling on behalf of Ana Lee/);
   assert.doesNotMatch(p, /recorded/);
+  // A custom template cannot drop the recording announcement either.
+  assert.match(buildSystemPrompt({ instructions: 'Book a table.', client, recordingAnnounced: true }), /call is recorded/);
 });
 
 test('client ids cannot escape CLIENTS_DIR', async () => {

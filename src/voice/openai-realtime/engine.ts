@@ -138,7 +138,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
   setAutoRespond(on: boolean): void {
     if (on === this.autoRespond) return;
     this.autoRespond = on;
-    this.send(buildTurnDetectionUpdate(this.opts.silenceMs, on));
+    this.send(buildTurnDetectionUpdate({ transcriptionModel: this.opts.transcriptionModel, silenceMs: this.opts.silenceMs, autoRespond: on }));
   }
 
   interrupt(): void {

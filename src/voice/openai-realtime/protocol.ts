@@ -25,19 +25,23 @@ export interface SessionConfigInput {
   tools: ToolSpec[];
 }
 
+function audioInput(c: Pick<SessionConfigInput, 'transcriptionModel' | 'silenceMs' | 'autoRespond'>) {
+  return {
+    // G.711 mu-law both ways: Twilio's own format, so audio passes through untouched.
+    format: { type: 'audio/pcmu' as const },
+    transcription: { model: c.transcriptionModel },
+    turn_detection: turnDetection(c.silenceMs, c.autoRespond),
+    noise_reduction: { type: 'near_field' as const },
+  };
+}
+
 export function buildSessionUpdate(c: SessionConfigInput): SessionUpdateEvent {
   const session: RealtimeSessionCreateRequest = {
     type: 'realtime',
     instructions: c.instructions,
     output_modalities: ['audio'],
     audio: {
-      // G.711 mu-law both ways: Twilio's own format, so audio passes through untouched.
-      input: {
-        format: { type: 'audio/pcmu' },
-        transcription: { model: c.transcriptionModel },
-        turn_detection: turnDetection(c.silenceMs, c.autoRespond),
-        noise_reduction: { type: 'near_field' },
-      },
+      input: audioInput(c),
       output: { format: { type: 'audio/pcmu' }, voice: c.voice },
     },
     tools: c.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, parameters: t.parameters })),
@@ -57,8 +61,13 @@ function turnDetection(silenceMs: number, autoRespond: boolean) {
   };
 }
 
-export function buildTurnDetectionUpdate(silenceMs: number, autoRespond: boolean): SessionUpdateEvent {
-  return { type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: turnDetection(silenceMs, autoRespond) } } } };
+/**
+ * Switches automatic responses on or off. The whole `audio.input` object is sent again, not just
+ * `turn_detection`: whether the server merges nested objects is not documented, and a replaced
+ * `audio.input` without its format would silently break the call.
+ */
+export function buildTurnDetectionUpdate(c: Pick<SessionConfigInput, 'transcriptionModel' | 'silenceMs' | 'autoRespond'>): SessionUpdateEvent {
+  return { type: 'session.update', session: { type: 'realtime', audio: { input: audioInput(c) } } };
 }
 
 export function buildAppend(audio: AudioChunk): string {

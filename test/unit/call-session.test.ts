@@ -1,0 +1,202 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CallSession, type SessionHooks } from '../../src/bridge/call-session.js';
+import type { MediaTransport } from '../../src/telephony/carrier.js';
+import type { EngineCapabilities, EngineStartOptions, VoiceEngine } from '../../src/voice/engine.js';
+import { AudioChunk } from '../../src/media/audio-chunk.js';
+import { ToolRegistry } from '../../src/tools/registry.js';
+import { endCallTool } from '../../src/tools/end-call.js';
+
+/** A recording fake of the engine seam: the session is tested through its public interfaces only. */
+class FakeEngine implements VoiceEngine {
+  readonly name = 'fake';
+  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
+  calls: string[] = [];
+  pushed = 0;
+  async start(_o: EngineStartOptions) {}
+  pushAudio() {
+    this.pushed++;
+  }
+  generateReply() {
+    this.calls.push('generateReply');
+  }
+  setAutoRespond(on: boolean) {
+    this.calls.push(`autoRespond:${on}`);
+  }
+  interrupt() {
+    this.calls.push('interrupt');
+  }
+  truncate(itemId: string, ms: number) {
+    this.calls.push(`truncate:${itemId}:${ms}`);
+  }
+  deleteItem(itemId: string) {
+    this.calls.push(`delete:${itemId}`);
+  }
+  sendToolResult(callId: string, output: string, o: { reply: boolean }) {
+    this.calls.push(`toolResult:${callId}:${o.reply}:${output.slice(0, 20)}`);
+  }
+  async close() {
+    this.calls.push('close');
+  }
+}
+
+class FakeTransport implements MediaTransport {
+  sent: Array<{ audio?: number; mark?: string; clear?: true }> = [];
+  closed = false;
+  constructor(readonly streamId: string) {}
+  sendAudio(a: AudioChunk) {
+    this.sent.push({ audio: a.length });
+  }
+  sendMark(name: string) {
+    this.sent.push({ mark: name });
+  }
+  clear() {
+    this.sent.push({ clear: true });
+  }
+  close() {
+    this.closed = true;
+  }
+  marks() {
+    return this.sent.filter((s) => s.mark).map((s) => s.mark!);
+  }
+}
+
+function setup(opts: { fallbackMs?: number } = {}) {
+  const engine = new FakeEngine();
+  const records: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const ends: string[] = [];
+  const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: (r) => ends.push(r), conversationStarted: () => records.push({ type: 'started', data: {} }) };
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingFallbackMs: opts.fallbackMs ?? 60_000 });
+  return { engine, records, ends, session };
+}
+const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
+const tick = () => new Promise((r) => setImmediate(r));
+
+test('the greeting waits for a person; a machine gets nothing', () => {
+  const a = setup();
+  a.session.engineStarted();
+  a.session.attach(new FakeTransport('MZ1'));
+  assert.deepEqual(a.engine.calls, []);
+  a.session.answeredBy(false);
+  assert.deepEqual(a.engine.calls, ['autoRespond:true', 'generateReply']);
+
+  const b = setup();
+  b.session.engineStarted();
+  b.session.attach(new FakeTransport('MZ1'));
+  b.session.answeredBy(true);
+  assert.deepEqual(b.ends, ['voicemail']);
+  assert.ok(!b.engine.calls.includes('generateReply'));
+  assert.ok(!b.engine.calls.includes('autoRespond:true'));
+});
+
+test('if the callee is mid-sentence when the gate opens, the engine answers them instead of talking over', () => {
+  const { engine, session } = setup();
+  session.engineStarted();
+  session.attach(new FakeTransport('MZ1'));
+  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  session.answeredBy(false);
+  assert.deepEqual(engine.calls, ['autoRespond:true']);
+});
+
+test('barge-in clears, cancels, truncates heard items at the echoed marks and deletes unheard ones', () => {
+  const { engine, session, records } = setup();
+  session.engineStarted();
+  const t = new FakeTransport('MZ1');
+  const h = session.attach(t);
+  session.answeredBy(false);
+  session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
+  session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'a', audio: audio(200) });
+  session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'b', audio: audio(100) });
+  const marks = t.marks();
+  assert.equal(marks.length, 5 + 3); // 40 ms chunks
+  h.onMark(marks[0]);
+  h.onMark(marks[1]); // 80 ms of "a" heard
+  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  assert.deepEqual(t.sent[t.sent.length - 1], { clear: true });
+  assert.ok(engine.calls.includes('interrupt'));
+  assert.ok(engine.calls.includes('truncate:a:80'));
+  assert.ok(engine.calls.includes('delete:b'));
+  // Marks Twilio echoes back because of the clear do not count as heard.
+  h.onMark(marks[4]);
+  session.onEngineEvent({ type: 'agent.transcript', responseId: 'r1', itemId: 'a', text: 'one two three four five six seven eight nine ten', audioMs: 200 });
+  const entry = records.find((r) => r.type === 'transcript')!;
+  assert.deepEqual(entry.data.interrupted, { heardText: 'one two three four', heardMs: 80, totalMs: 200 });
+});
+
+test('end_call hangs up only after the goodbye has played, and not at all if it is interrupted', async () => {
+  const a = setup();
+  a.session.engineStarted();
+  const t = new FakeTransport('MZ1');
+  const h = a.session.attach(t);
+  a.session.answeredBy(false);
+  a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
+  a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
+  a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
+  a.session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r1', status: 'completed' });
+  await tick();
+  assert.deepEqual(a.ends, [], 'not before the goodbye played');
+  for (const m of t.marks()) h.onMark(m);
+  await tick();
+  assert.deepEqual(a.ends, ['agent-hangup']);
+
+  // Interrupted while the goodbye response is still being generated (nothing queued yet).
+  const b = setup();
+  b.session.engineStarted();
+  b.session.attach(new FakeTransport('MZ1'));
+  b.session.answeredBy(false);
+  b.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r2' });
+  b.session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'call2', name: 'end_call', arguments: '{}' });
+  b.session.onEngineEvent({ type: 'user.speechStarted' });
+  b.session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r2', status: 'cancelled' });
+  await tick();
+  await tick();
+  assert.deepEqual(b.ends, []);
+  assert.ok(b.engine.calls.some((c) => c.startsWith('toolResult:call2:false:The callee interrup')));
+});
+
+test('a replacement stream takes over; the old one can no longer end or feed the call', () => {
+  const { engine, session, ends } = setup();
+  session.engineStarted();
+  const a = new FakeTransport('MZa');
+  const ha = session.attach(a);
+  session.expectNewStream(1000);
+  ha.onStreamEnd(true); // Twilio stops the old stream when the TwiML changes
+  assert.deepEqual(ends, []);
+  const b = new FakeTransport('MZb');
+  const hb = session.attach(b);
+  ha.onAudio(audio(20));
+  assert.equal(engine.pushed, 0, 'late audio of the old stream is ignored');
+  hb.onAudio(audio(20));
+  assert.equal(engine.pushed, 1);
+  hb.onStreamEnd(true);
+  assert.deepEqual(ends, ['callee-hangup']);
+});
+
+test('an unexpected stream end ends the call as a media error', () => {
+  const { session, ends } = setup();
+  const h = session.attach(new FakeTransport('MZ1'));
+  h.onStreamEnd(false);
+  assert.deepEqual(ends, ['media-error']);
+});
+
+test('a provider drop or fatal error ends the call; other errors are recorded only', () => {
+  const { session, ends, records } = setup();
+  session.onEngineEvent({ type: 'error', error: { fatal: false, code: 'x', message: 'minor' } });
+  assert.deepEqual(ends, []);
+  assert.equal(records.filter((r) => r.type === 'error').length, 1);
+  session.onEngineEvent({ type: 'closed', expected: false, reason: 'socket closed (1006)' });
+  assert.deepEqual(ends, ['provider-error']);
+});
+
+test('after the call starts ending nothing more is sent to the callee', async () => {
+  const { session, engine } = setup();
+  session.engineStarted();
+  const t = new FakeTransport('MZ1');
+  session.attach(t);
+  session.beginEnd();
+  session.onEngineEvent({ type: 'agent.audio', responseId: 'r', itemId: 'i', audio: audio(40) });
+  assert.equal(t.sent.length, 0);
+  await session.shutdown();
+  assert.ok(t.closed);
+  assert.ok(engine.calls.includes('close'));
+});
