@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Meter, RealtimeDriver, TwilioDriver, FRAME_MS } from './drivers.js';
+import { Worker } from 'node:worker_threads';
+import { createSharedMeter, type SharedMeter } from './drivers.js';
 import { fmt, processCpuMs, processRssMb, summarize } from './stats.js';
 import { freePort } from '../test/sim/stack.js';
 
@@ -27,16 +28,18 @@ export interface ConcurrentResult {
   rssLoadedMb: number;
   rssPerCallMb: number;
   driverCpuPctOfCore: number;
+  /** The load driver's own event-loop delay p99: the measurement's noise floor. */
+  driverLoopDelayP99Ms: number;
+  /** Event-loop utilisation of the Twilio-side and OpenAI-side driver threads. */
+  driverThreadBusyPct: number[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runConcurrentCalls(opts: { calls: number; seconds: number; warmupMs?: number }): Promise<ConcurrentResult> {
-  const meter = new Meter();
-  let k = 0;
-  const stagger = () => (k++ * 7.31) % FRAME_MS; // spread frame phases across calls, as real calls are
-  const tw = await TwilioDriver.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, meter, staggerMs: stagger });
-  const ai = await RealtimeDriver.start({ meter, staggerMs: stagger });
+  const shared = createSharedMeter();
+  const tw = await DriverThread.start('twilio', shared);
+  const ai = await DriverThread.start('realtime', shared);
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -77,16 +80,19 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     };
     for (let i = 0; i < opts.calls; i += 20) await Promise.all(Array.from({ length: Math.min(20, opts.calls - i) }, place));
     const deadline = Date.now() + 30_000;
-    while (tw.streaming < opts.calls) {
-      if (Date.now() > deadline) throw new Error(`only ${tw.streaming}/${opts.calls} calls streaming; errors: ${tw.errors.slice(0, 3).join('; ')}`);
-      await sleep(50);
+    for (;;) {
+      const st = (await tw.ask('status')) as { streaming: number; errors: string[] };
+      if (st.streaming >= opts.calls) break;
+      if (Date.now() > deadline) throw new Error(`only ${st.streaming}/${opts.calls} calls streaming; errors: ${st.errors.join('; ')}`);
+      await sleep(100);
     }
     await sleep(opts.warmupMs ?? 2000);
 
-    meter.reset();
-    meter.recording = true;
+    await Promise.all([tw.ask('record'), ai.ask('record')]);
+    Atomics.store(shared.control, 1, 0);
+    Atomics.store(shared.control, 2, 0);
+    Atomics.store(shared.control, 0, 1);
     const cpu0 = processCpuMs(child.pid!);
-    const driverCpu0 = process.cpuUsage();
     const t0 = Date.now();
     let rssLoadedMb = 0;
     while (Date.now() - t0 < opts.seconds * 1000) {
@@ -95,24 +101,25 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     }
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = processCpuMs(child.pid!) - cpu0;
-    const du = process.cpuUsage(driverCpu0);
-    meter.recording = false;
-    tw.stopSending();
-    ai.stopSending();
-    await sleep(1000); // let frames in flight arrive before counting losses
-
-    const dir = (d: typeof meter.inbound) => ({ ...summarize(d.latenciesMs), sent: d.sent, lost: d.sent - d.received });
+    Atomics.store(shared.control, 0, 0);
+    type Stop = { received: number; latenciesMs: number[]; loopDelayP99Ms: number; processCpuMs: number; utilization: number };
+    const [twStop, aiStop] = (await Promise.all([tw.ask('stop'), ai.ask('stop')])) as [Stop, Stop];
+    const sentIn = Atomics.load(shared.control, 1);
+    const sentOut = Atomics.load(shared.control, 2);
+    const dir = (d: Stop, sent: number) => ({ ...summarize(d.latenciesMs), sent, lost: sent - d.received });
     return {
       calls: opts.calls,
       seconds: elapsedS,
-      inbound: dir(meter.inbound),
-      outbound: dir(meter.outbound),
+      inbound: dir(aiStop, sentIn),
+      outbound: dir(twStop, sentOut),
       serverCpuPctOfCore: (cpuMs / (elapsedS * 1000)) * 100,
       serverCpuMsPerCallSecond: cpuMs / (elapsedS * opts.calls),
       rssIdleMb,
       rssLoadedMb,
       rssPerCallMb: (rssLoadedMb - rssIdleMb) / opts.calls,
-      driverCpuPctOfCore: ((du.user + du.system) / 1000 / (elapsedS * 1000)) * 100,
+      driverCpuPctOfCore: (twStop.processCpuMs / (elapsedS * 1000)) * 100,
+      driverThreadBusyPct: [twStop.utilization * 100, aiStop.utilization * 100],
+      driverLoopDelayP99Ms: Math.max(twStop.loopDelayP99Ms, aiStop.loopDelayP99Ms),
     };
   } finally {
     // SIGTERM lets the server shut down cleanly (and write a CPU profile when asked for one).
@@ -131,5 +138,31 @@ export function printConcurrent(r: ConcurrentResult): void {
   }
   console.log(`server CPU: ${fmt(r.serverCpuPctOfCore, 1)}% of one core = ${fmt(r.serverCpuMsPerCallSecond, 3)} ms CPU per call-second`);
   console.log(`server memory: ${fmt(r.rssIdleMb, 0)} MB idle, ${fmt(r.rssLoadedMb, 0)} MB loaded = ${fmt(r.rssPerCallMb * 1024, 0)} KB per call`);
-  console.log(`(load driver itself: ${fmt(r.driverCpuPctOfCore, 1)}% of one core; latency includes loopback and the driver's event loop)`);
+  console.log(`load drivers: ${fmt(r.driverCpuPctOfCore, 1)}% of one core, threads busy ${r.driverThreadBusyPct.map((p) => fmt(p, 0) + '%').join(' / ')}, event-loop delay p99 ${fmt(r.driverLoopDelayP99Ms)} ms (the latency above includes loopback and the drivers)`);
+}
+
+/** A load driver on its own thread, driven by simple request/response messages. */
+class DriverThread {
+  private constructor(private readonly worker: Worker, readonly url: string) {}
+
+  static async start(kind: 'twilio' | 'realtime', shared: SharedMeter): Promise<DriverThread> {
+    const worker = new Worker(new URL('./driver-worker.mjs', import.meta.url), { workerData: { kind, shared, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+    const first = await new Promise<{ url: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    return new DriverThread(worker, first.url);
+  }
+
+  ask(cmd: string): Promise<unknown> {
+    return new Promise((resolve) => {
+      this.worker.once('message', resolve);
+      this.worker.postMessage({ cmd });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.ask('close');
+    await this.worker.terminate();
+  }
 }

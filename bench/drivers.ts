@@ -16,50 +16,62 @@ import twilio from 'twilio';
 export const FRAME_BYTES = 160;
 export const FRAME_MS = 20;
 
-export interface DirectionStats {
-  sent: number;
-  received: number;
-  latenciesMs: number[];
+/**
+ * Send times live in shared memory so that the two drivers can run on their own threads: the side that
+ * sends a frame writes its time under the frame's id, the side that receives it reads it back. Times are
+ * `timeOrigin + now()`, which both threads share.
+ */
+export const RING = 1 << 21;
+
+export interface SharedMeter {
+  /** [0]: recording flag; [1..2]: sent counts (inbound, outbound) while recording. */
+  control: Int32Array;
+  inboundSentAt: Float64Array;
+  outboundSentAt: Float64Array;
 }
 
-export class Meter {
-  recording = false;
-  readonly inbound: DirectionStats = { sent: 0, received: 0, latenciesMs: [] };
-  readonly outbound: DirectionStats = { sent: 0, received: 0, latenciesMs: [] };
-  private nextId = 1;
-  /** id -> send time; ids of frames sent while recording are odd-tagged via the set below. */
-  private readonly sentAt = new Map<number, number>();
-  private readonly measured = new Set<number>();
+export function createSharedMeter(): SharedMeter {
+  return {
+    control: new Int32Array(new SharedArrayBuffer(4 * 4)),
+    inboundSentAt: new Float64Array(new SharedArrayBuffer(8 * RING)),
+    outboundSentAt: new Float64Array(new SharedArrayBuffer(8 * RING)),
+  };
+}
 
-  stamp(frame: Buffer, dir: DirectionStats): void {
-    const id = this.nextId++ >>> 0;
-    frame.writeUInt32BE(id, 0);
-    this.sentAt.set(id, performance.now());
-    if (this.recording) {
-      this.measured.add(id);
-      dir.sent++;
-    }
+const now = () => performance.timeOrigin + performance.now();
+
+/** One direction of traffic as seen by one driver: it stamps what it sends or times what it receives. */
+export class DirectionMeter {
+  private nextId = 1;
+  received = 0;
+  latenciesMs: number[] = [];
+
+  constructor(private readonly shared: SharedMeter, private readonly dir: 'inbound' | 'outbound') {}
+
+  private get ring() {
+    return this.dir === 'inbound' ? this.shared.inboundSentAt : this.shared.outboundSentAt;
   }
 
-  receive(frame: Buffer, dir: DirectionStats): void {
+  stamp(frame: Buffer): void {
+    let id = this.nextId++ % RING;
+    if (id === 0) id = this.nextId++ % RING;
+    frame.writeUInt32BE(id, 0);
+    // Negative times mark frames sent outside the measured window.
+    const recording = Atomics.load(this.shared.control, 0) === 1;
+    this.ring[id] = recording ? now() : -1;
+    if (recording) Atomics.add(this.shared.control, this.dir === 'inbound' ? 1 : 2, 1);
+  }
+
+  receive(frame: Buffer): void {
     if (frame.length < 4) return;
     const id = frame.readUInt32BE(0);
-    const t = this.sentAt.get(id);
-    if (t === undefined) return;
-    this.sentAt.delete(id);
-    if (this.measured.delete(id)) {
-      dir.received++;
-      dir.latenciesMs.push(performance.now() - t);
+    if (id <= 0 || id >= RING) return;
+    const t = this.ring[id];
+    if (t > 0) {
+      this.ring[id] = 0;
+      this.received++;
+      this.latenciesMs.push(now() - t);
     }
-  }
-
-  reset(): void {
-    for (const d of [this.inbound, this.outbound]) {
-      d.sent = 0;
-      d.received = 0;
-      d.latenciesMs = [];
-    }
-    this.measured.clear();
   }
 }
 
@@ -77,12 +89,12 @@ export class TwilioDriver {
   errors: string[] = [];
   private stopped = false;
 
-  private constructor(server: http.Server, private readonly o: { accountSid: string; authToken: string; meter: Meter; staggerMs: () => number }) {
+  private constructor(server: http.Server, private readonly o: { accountSid: string; authToken: string; send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
 
-  static async start(o: { accountSid: string; authToken: string; meter: Meter; staggerMs: () => number }): Promise<TwilioDriver> {
+  static async start(o: { accountSid: string; authToken: string; send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }): Promise<TwilioDriver> {
     let driver!: TwilioDriver;
     const server = http.createServer((req, res) => driver.handle(req, res));
     server.keepAliveTimeout = 30_000;
@@ -151,7 +163,7 @@ export class TwilioDriver {
           this.streaming++;
         }
         const at = raw.indexOf('"payload":"') + 11;
-        this.o.meter.receive(Buffer.from(raw.slice(at, raw.indexOf('"', at)), 'base64'), this.o.meter.outbound);
+        this.o.recv.receive(Buffer.from(raw.slice(at, raw.indexOf('"', at)), 'base64'));
       } else if (raw.startsWith('{"event":"mark"')) {
         // Playback is not modelled: echo at once, which keeps the server's playout bookkeeping short.
         const at = raw.indexOf('"name":"') + 8;
@@ -165,7 +177,7 @@ export class TwilioDriver {
     const sendFrame = () => {
       if (ws.readyState !== WebSocket.OPEN || this.stopped) return;
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
-      this.o.meter.stamp(frame, this.o.meter.inbound);
+      this.o.send.stamp(frame);
       chunk++;
       ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Math.round(performance.now() - t0)}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
     };
@@ -198,13 +210,13 @@ export class RealtimeDriver {
   sessions = 0;
   private stopped = false;
 
-  private constructor(wss: WebSocketServer, port: number, private readonly o: { meter: Meter; staggerMs: () => number }) {
+  private constructor(wss: WebSocketServer, port: number, private readonly o: { send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
     this.wss = wss;
     this.url = `ws://127.0.0.1:${port}/v1/realtime`;
     wss.on('connection', (ws) => this.session(ws));
   }
 
-  static async start(o: { meter: Meter; staggerMs: () => number }): Promise<RealtimeDriver> {
+  static async start(o: { send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }): Promise<RealtimeDriver> {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise((r) => wss.once('listening', r));
     return new RealtimeDriver(wss, (wss.address() as { port: number }).port, o);
@@ -219,7 +231,7 @@ export class RealtimeDriver {
       const raw = String(data);
       if (raw.startsWith('{"type":"input_audio_buffer.append"')) {
         const b64 = raw.slice(raw.indexOf('"audio":"') + 9, raw.lastIndexOf('"'));
-        this.o.meter.receive(Buffer.from(b64, 'base64'), this.o.meter.inbound);
+        this.o.recv.receive(Buffer.from(b64, 'base64'));
         return;
       }
       const msg = JSON.parse(raw);
@@ -237,7 +249,7 @@ export class RealtimeDriver {
       const iv = setInterval(() => {
         if (ws.readyState !== WebSocket.OPEN || this.stopped) return clearInterval(iv);
         const frame = Buffer.alloc(FRAME_BYTES, 0x7f);
-        this.o.meter.stamp(frame, this.o.meter.outbound);
+        this.o.send.stamp(frame);
         ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
       }, FRAME_MS);
       this.timers.add(iv);

@@ -222,8 +222,7 @@ export class CallSession {
         }
         if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() });
         for (const chunk of tracker.push(e.itemId, e.audio)) {
-          t.sendAudio(chunk.audio);
-          t.sendMark(chunk.mark);
+          t.sendAudio(chunk.audio, chunk.mark);
           this.stats.framesOut++;
         }
         return;

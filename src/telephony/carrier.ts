@@ -42,8 +42,8 @@ export type CarrierEvent =
 /** The carrier side of a live media stream, as the bridge sees it. */
 export interface MediaTransport {
   readonly streamId: string;
-  sendAudio(audio: AudioChunk): void;
-  sendMark(name: string): void;
+  /** Sends audio followed by a mark that the carrier echoes when playback reaches it. */
+  sendAudio(audio: AudioChunk, mark: string): void;
   clear(): void;
   close(): void;
 }

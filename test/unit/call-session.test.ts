@@ -44,11 +44,9 @@ class FakeTransport implements MediaTransport {
   sent: Array<{ audio?: number; mark?: string; clear?: true }> = [];
   closed = false;
   constructor(readonly streamId: string) {}
-  sendAudio(a: AudioChunk) {
+  sendAudio(a: AudioChunk, mark: string) {
     this.sent.push({ audio: a.length });
-  }
-  sendMark(name: string) {
-    this.sent.push({ mark: name });
+    this.sent.push({ mark });
   }
   clear() {
     this.sent.push({ clear: true });
