@@ -77,17 +77,32 @@ export class DirectionMeter {
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
+/** Each call's frames start at a staggered phase, then repeat every 20 ms until stopped. */
+class FrameClock {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  stopped = false;
+
+  every20ms(phaseMs: number, tick: () => void): void {
+    const start = setTimeout(() => this.timers.add(setInterval(() => !this.stopped && tick(), FRAME_MS)), phaseMs);
+    this.timers.add(start);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 /** A Twilio stand-in: Calls API, signed webhooks and one Media Stream per call, frames every 20 ms. */
 export class TwilioDriver {
   readonly url: string;
   private readonly server: http.Server;
   private readonly sockets = new Set<WebSocket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly clock = new FrameClock();
   streaming = 0;
   callsCreated = 0;
   errors: string[] = [];
-  private stopped = false;
 
   private constructor(server: http.Server, private readonly o: { accountSid: string; authToken: string; send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
     this.server = server;
@@ -175,22 +190,17 @@ export class TwilioDriver {
     let chunk = 0;
     const t0 = performance.now();
     const sendFrame = () => {
-      if (ws.readyState !== WebSocket.OPEN || this.stopped) return;
+      if (ws.readyState !== WebSocket.OPEN) return;
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
       this.o.send.stamp(frame);
       chunk++;
       ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Math.round(performance.now() - t0)}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
     };
-    const start = setTimeout(() => {
-      const iv = setInterval(sendFrame, FRAME_MS);
-      this.timers.add(iv);
-    }, this.o.staggerMs());
-    this.timers.add(start);
+    this.clock.every20ms(this.o.staggerMs(), sendFrame);
   }
 
   stopSending(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    this.clock.stop();
   }
 
   async close(): Promise<void> {
@@ -206,9 +216,8 @@ export class TwilioDriver {
 export class RealtimeDriver {
   readonly url: string;
   private readonly wss: WebSocketServer;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly clock = new FrameClock();
   sessions = 0;
-  private stopped = false;
 
   private constructor(wss: WebSocketServer, port: number, private readonly o: { send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
     this.wss = wss;
@@ -245,21 +254,16 @@ export class RealtimeDriver {
     const responseId = 'resp_' + hex(8);
     const itemId = 'item_' + hex(8);
     ev({ type: 'response.created', response: { id: responseId, status: 'in_progress' } });
-    const start = setTimeout(() => {
-      const iv = setInterval(() => {
-        if (ws.readyState !== WebSocket.OPEN || this.stopped) return clearInterval(iv);
-        const frame = Buffer.alloc(FRAME_BYTES, 0x7f);
-        this.o.send.stamp(frame);
-        ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
-      }, FRAME_MS);
-      this.timers.add(iv);
-    }, this.o.staggerMs());
-    this.timers.add(start);
+    this.clock.every20ms(this.o.staggerMs(), () => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const frame = Buffer.alloc(FRAME_BYTES, 0x7f);
+      this.o.send.stamp(frame);
+      ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
+    });
   }
 
   stopSending(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    this.clock.stop();
   }
 
   async close(): Promise<void> {

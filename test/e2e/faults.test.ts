@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { FULL_CONVERSATION, withStack, until, endedEvents } from './helpers.js';
 import { startTwilioSim } from '../sim/twilio/index.js';
 import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
-import { freePort, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN, SIM_FROM } from '../sim/stack.js';
+import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN } from '../sim/stack.js';
 
 test('a provider that drops mid-call ends that call cleanly; a concurrent call is untouched', async () => {
   await withStack(
@@ -114,22 +114,7 @@ test('restart after a crash (kill -9) marks the live call interrupted and keeps 
   writeDemoClient(join(dataDir, 'clients'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    PUBLIC_URL: base,
-    DATA_DIR: dataDir,
-    CLIENTS_DIR: join(dataDir, 'clients'),
-    API_TOKEN: SIM_API_TOKEN,
-    TWILIO_ACCOUNT_SID: SIM_ACCOUNT_SID,
-    TWILIO_AUTH_TOKEN: SIM_AUTH_TOKEN,
-    TWILIO_FROM_NUMBER: SIM_FROM,
-    TWILIO_API_URL: twilio.url,
-    OPENAI_API_KEY: SIM_OPENAI_KEY,
-    OPENAI_REALTIME_URL: openai.url,
-    LOG_LEVEL: 'silent',
-    VAD_SILENCE_MS: '300',
-  };
+  const env = { ...process.env, ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url }), VAD_SILENCE_MS: '300' };
   const start = async (): Promise<ChildProcess> => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {

@@ -67,29 +67,32 @@ export function writeDemoClient(clientsDir: string): void {
   writeFileSync(join(clientsDir, 'raju', 'profile.txt'), 'Full Name: Raju Kumar\nPhone: +14155550100\nPreferred pickup: evenings\n');
 }
 
-export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, log: o.log }));
-  const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario, pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
-  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
-  const clientsDir = join(dataDir, 'clients');
-  writeDemoClient(clientsDir);
-  const port = o.port ?? (await freePort());
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({
-    PORT: String(port),
-    PUBLIC_URL: baseUrl,
-    DATA_DIR: dataDir,
-    CLIENTS_DIR: clientsDir,
+/** The environment that points a Callwright server at running simulators. */
+export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; openaiUrl: string }): Record<string, string> {
+  return {
+    PORT: String(o.port),
+    PUBLIC_URL: `http://127.0.0.1:${o.port}`,
+    DATA_DIR: o.dataDir,
+    CLIENTS_DIR: join(o.dataDir, 'clients'),
     API_TOKEN: SIM_API_TOKEN,
     TWILIO_ACCOUNT_SID: SIM_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: SIM_AUTH_TOKEN,
     TWILIO_FROM_NUMBER: SIM_FROM,
-    TWILIO_API_URL: twilio.url,
+    TWILIO_API_URL: o.twilioUrl,
     OPENAI_API_KEY: SIM_OPENAI_KEY,
-    OPENAI_REALTIME_URL: openai.url,
+    OPENAI_REALTIME_URL: o.openaiUrl,
     LOG_LEVEL: 'silent',
-    ...o.env,
-  });
+  };
+}
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, log: o.log }));
+  const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario, pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
+  writeDemoClient(join(dataDir, 'clients'));
+  const port = o.port ?? (await freePort());
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url }), ...o.env });
   let app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
