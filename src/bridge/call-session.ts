@@ -2,6 +2,8 @@ import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js
 import type { EngineEvent, VoiceEngine } from '../voice/engine.js';
 import { PlayoutTracker } from '../media/playout-tracker.js';
 import type { AudioChunk } from '../media/audio-chunk.js';
+import { EnergyVad } from '../media/energy-vad.js';
+import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
 import type { EndReason } from '../calls/state.js';
@@ -73,10 +75,16 @@ export class CallSession {
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
   private shutdownPromise?: Promise<void>;
+  private readonly audio: AudioPath;
+  /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
+  private readonly vad?: EnergyVad;
   /** Counters for diagnostics and the benchmark. */
   readonly stats = { framesIn: 0, framesOut: 0, framesDroppedNoStream: 0, bargeIns: 0 };
 
-  constructor(private readonly o: CallSessionOptions) {}
+  constructor(private readonly o: CallSessionOptions) {
+    this.audio = audioPathFor(o.engine.capabilities);
+    if (!o.engine.capabilities.detectsSpeechDuringPlayback) this.vad = new EnergyVad();
+  }
 
   /** Engine events, wired by the factory's onEvent. */
   readonly onEngineEvent = (e: EngineEvent): void => {
@@ -183,8 +191,26 @@ export class CallSession {
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
     this.stats.framesIn++;
-    this.o.engine.pushAudio(frame);
+    if (this.vad) {
+      const change = this.vad.push(frame.bytes);
+      if (change === 'started') this.onCalleeSpeech(true);
+      else if (change === 'stopped') this.onCalleeSpeech(false);
+    }
+    this.o.engine.pushAudio(this.audio.toEngine(frame));
     return true;
+  }
+
+  private onCalleeSpeech(started: boolean, itemId?: string): void {
+    if (!started) {
+      if (this.calleeSpeaking && !this.gateOpen) this.calleeOpeningMs += Date.now() - this.calleeSpeechStart;
+      this.calleeSpeaking = false;
+      return;
+    }
+    this.calleeSpeaking = true;
+    this.calleeSpeechStart = Date.now();
+    if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
+    this.o.hooks.record('callee.speechStarted', {});
+    if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
   }
 
   private onMark(name: string): boolean {
@@ -221,22 +247,23 @@ export class CallSession {
           return;
         }
         if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() });
-        for (const chunk of tracker.push(e.itemId, e.audio)) {
+        const audio = this.audio.toCarrier(e.audio);
+        if (audio.length === 0) return;
+        for (const chunk of tracker.push(e.itemId, audio)) {
           t.sendAudio(chunk.audio, chunk.mark);
           this.stats.framesOut++;
         }
         return;
       }
       case 'user.speechStarted':
-        this.calleeSpeaking = true;
-        this.calleeSpeechStart = Date.now();
-        if (e.itemId) this.calleeTurnStartedAt.set(e.itemId, new Date().toISOString());
-        this.o.hooks.record('callee.speechStarted', {});
-        if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
+        // The engine's own detector, or its report that it was interrupted: either way a barge-in.
+        this.onCalleeSpeech(true, e.itemId);
         return;
       case 'user.speechStopped':
-        if (this.calleeSpeaking && !this.gateOpen) this.calleeOpeningMs += Date.now() - this.calleeSpeechStart;
-        this.calleeSpeaking = false;
+        this.onCalleeSpeech(false);
+        return;
+      case 'session.resumed':
+        this.o.hooks.record('engine.resumed', { reason: e.reason, gapMs: e.gapMs });
         return;
       case 'user.transcript': {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
@@ -368,11 +395,15 @@ export class CallSession {
     return promise;
   }
 
-  /** Hangs up once the response carrying end_call is done and all its audio was confirmed played. */
+  /**
+   * Hangs up once the response carrying end_call is done and all its audio was confirmed played. An
+   * engine that continues by itself after a tool result holds its turn open until it gets one, so
+   * there, all audio before the call is all there is.
+   */
   private checkPendingHangup(): void {
     const p = this.pendingHangup;
     if (!p) return;
-    if (this.activeResponse === p.responseId) return;
+    if (this.activeResponse === p.responseId && !this.o.engine.capabilities.autoReplyAfterTool) return;
     if (this.tracker?.hasPending) return;
     this.pendingHangup = undefined;
     clearTimeout(p.guard);

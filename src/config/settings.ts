@@ -53,6 +53,11 @@ export const settingsSchema = z.object({
   OPENAI_VOICE: z.string().default('marin'),
   OPENAI_TRANSCRIPTION_MODEL: z.string().default('gpt-4o-mini-transcribe'),
   VAD_SILENCE_MS: int(100, 5000).default(500),
+  GEMINI_API_KEY: optionalString,
+  GEMINI_LIVE_URL: httpUrl(['wss:', 'ws:', 'https:', 'http:']).default('wss://generativelanguage.googleapis.com'),
+  GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1, v1beta or v1alpha').default('v1beta'),
+  GEMINI_LIVE_MODEL: z.string().default('gemini-2.5-flash-native-audio-preview-09-2025'),
+  GEMINI_VOICE: z.string().default('Puck'),
 
   RECORD_CALLS: bool.default(true),
   MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),
@@ -97,7 +102,7 @@ export function missingForCalls(s: Settings, provider: Settings['AI_PROVIDER'] =
   if (!s.TWILIO_AUTH_TOKEN) missing.push('TWILIO_AUTH_TOKEN');
   if (!s.TWILIO_FROM_NUMBER) missing.push('TWILIO_FROM_NUMBER (your Twilio number, E.164)');
   if (provider === 'openai' && !s.OPENAI_API_KEY) missing.push('OPENAI_API_KEY');
-  if (provider === 'gemini') missing.push('the Gemini engine is not available yet (use AI_PROVIDER=openai)');
+  if (provider === 'gemini' && !s.GEMINI_API_KEY) missing.push('GEMINI_API_KEY');
   return missing;
 }
 

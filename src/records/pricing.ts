@@ -14,6 +14,8 @@ export const DEFAULT_PRICES = {
     'openai:gpt-realtime-mini': { text_input: 0.6, text_cached_input: 0.06, text_output: 2.4, audio_input: 10.0, audio_cached_input: 0.3, audio_output: 20.0 },
     'openai:gpt-4o-mini-transcribe': { text_input: 1.25, audio_input: 3.0, text_output: 5.0 },
     'openai:gpt-4o-transcribe': { text_input: 2.5, audio_input: 6.0, text_output: 10.0 },
+    'gemini:gemini-2.5-flash-native-audio-preview-09-2025': { text_input: 0.5, audio_input: 3.0, text_output: 2.0, audio_output: 12.0 },
+    'gemini:gemini-live-2.5-flash-native-audio': { text_input: 0.5, audio_input: 3.0, text_output: 2.0, audio_output: 12.0 },
     // whisper-1 bills by duration; per-second price of $0.006/min.
     'openai:whisper-1': { audio_seconds_flat: 0.0001 },
   } as Record<string, Record<string, number>>,

@@ -16,6 +16,11 @@ export interface EngineCapabilities {
   serverTurnDetection: boolean;
   /** After a tool result the engine continues by itself; otherwise the bridge must ask for a reply. */
   autoReplyAfterTool: boolean;
+  /**
+   * The engine reports the callee starting to speak at any moment, even after it has finished
+   * generating (OpenAI's server VAD). When false, the bridge listens for barge-in on the caller audio.
+   */
+  detectsSpeechDuringPlayback: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }
@@ -64,7 +69,9 @@ export type EngineEvent =
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
   | { type: 'usage'; usage: UsageReport }
   | { type: 'error'; error: EngineError }
-  | { type: 'closed'; expected: boolean; reason: string };
+  | { type: 'closed'; expected: boolean; reason: string }
+  /** The connection was lost or recycled and the session was resumed; the conversation goes on. */
+  | { type: 'session.resumed'; reason: string; gapMs: number };
 
 export type EngineListener = (event: EngineEvent) => void;
 

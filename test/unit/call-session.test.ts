@@ -10,7 +10,7 @@ import { endCallTool } from '../../src/tools/end-call.js';
 /** A recording fake of the engine seam: the session is tested through its public interfaces only. */
 class FakeEngine implements VoiceEngine {
   readonly name = 'fake';
-  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
+  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
   calls: string[] = [];
   pushed = 0;
   async start(_o: EngineStartOptions) {}

@@ -40,6 +40,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     truncation: true,
     serverTurnDetection: true,
     autoReplyAfterTool: false,
+    detectsSpeechDuringPlayback: true,
     inputFormat: { encoding: 'pcmu', sampleRate: 8000 },
     outputFormat: { encoding: 'pcmu', sampleRate: 8000 },
   };

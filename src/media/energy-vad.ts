@@ -1,0 +1,57 @@
+import { mulawDecodeSample } from './mulaw.js';
+
+export interface EnergyVadOptions {
+  /** RMS (16-bit scale) over one frame above which the frame counts as speech. */
+  thresholdRms?: number;
+  /** Consecutive speech frames before "started" (debounces clicks and line noise). */
+  startFrames?: number;
+  /** Consecutive quiet frames before "stopped". */
+  stopFrames?: number;
+}
+
+/**
+ * A small voice-activity detector on the caller's mu-law audio. Engines that stop reporting the
+ * callee's speech once they have finished generating (Gemini) still need barge-in while their audio
+ * plays at the carrier; this catches the callee talking over it.
+ */
+export class EnergyVad {
+  private readonly threshold2: number;
+  private readonly startFrames: number;
+  private readonly stopFrames: number;
+  private loud = 0;
+  private quiet = 0;
+  speaking = false;
+
+  constructor(o: EnergyVadOptions = {}) {
+    const t = o.thresholdRms ?? 800;
+    this.threshold2 = t * t;
+    this.startFrames = o.startFrames ?? 3;
+    this.stopFrames = o.stopFrames ?? 15;
+  }
+
+  /** Feeds one frame; returns 'started' or 'stopped' on a change, else undefined. */
+  push(mulaw: Uint8Array): 'started' | 'stopped' | undefined {
+    let sum = 0;
+    for (let i = 0; i < mulaw.length; i++) {
+      const s = mulawDecodeSample(mulaw[i]);
+      sum += s * s;
+    }
+    const loud = mulaw.length > 0 && sum / mulaw.length > this.threshold2;
+    if (loud) {
+      this.loud++;
+      this.quiet = 0;
+      if (!this.speaking && this.loud >= this.startFrames) {
+        this.speaking = true;
+        return 'started';
+      }
+    } else {
+      this.quiet++;
+      this.loud = 0;
+      if (this.speaking && this.quiet >= this.stopFrames) {
+        this.speaking = false;
+        return 'stopped';
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Gemini Live (BidiGenerateContent) wire codec: builders for the client messages Callwright sends and a
+ * validating parser for the server messages it acts on. Pure functions, no socket.
+ */
+import type { ToolSpec } from '../engine.js';
+import { isBase64 } from '../../media/audio-chunk.js';
+
+export interface SetupInput {
+  model: string;
+  instructions: string;
+  voice: string;
+  tools: ToolSpec[];
+  silenceMs: number;
+  /** Resume a previous session (same conversation) with the handle the server gave. */
+  resumeHandle?: string;
+}
+
+export function buildSetup(c: SetupInput): string {
+  return JSON.stringify({
+    setup: {
+      model: c.model.startsWith('models/') ? c.model : `models/${c.model}`,
+      generationConfig: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: c.voice } } } },
+      systemInstruction: { parts: [{ text: c.instructions }] },
+      tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) }] : [],
+      realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs } },
+      inputAudioTranscription: {},
+      outputAudioTranscription: {},
+      // Always ask for resumption handles: a goAway or a dropped socket then costs a short pause, not the call.
+      sessionResumption: c.resumeHandle ? { handle: c.resumeHandle } : {},
+      contextWindowCompression: { slidingWindow: {} },
+    },
+  });
+}
+
+/** PCM16 LE at 16 kHz, base64; hand-built because it runs 50 times a second per call. */
+export function buildAudioInput(base64Pcm16k: string): string {
+  return `{"realtimeInput":{"audio":{"data":"${base64Pcm16k}","mimeType":"audio/pcm;rate=16000"}}}`;
+}
+
+export function buildTextTurn(text: string): string {
+  return JSON.stringify({ clientContent: { turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true } });
+}
+
+export function buildToolResponse(id: string, name: string, output: string): string {
+  return JSON.stringify({ toolResponse: { functionResponses: [{ id, name, response: { output } }] } });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface GeminiUsage {
+  promptTokenCount?: number;
+  responseTokenCount?: number;
+  totalTokenCount?: number;
+  cachedContentTokenCount?: number;
+  promptTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
+  responseTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
+  cacheTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
+}
+
+/** One server message can carry several things at once (e.g. audio and a transcription fragment). */
+export interface ServerMessage {
+  setupComplete: boolean;
+  audio: string[];
+  outputTranscript?: string;
+  inputTranscript?: string;
+  inputFinished: boolean;
+  interrupted: boolean;
+  generationComplete: boolean;
+  turnComplete: boolean;
+  toolCalls: Array<{ id: string; name: string; args: unknown }>;
+  toolCallCancellations: string[];
+  usage?: GeminiUsage;
+  goAwayTimeLeft?: string;
+  resumption?: { handle: string; resumable: boolean };
+}
+
+export class GeminiMessageError extends Error {}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function parseServerMessage(raw: string): ServerMessage {
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    throw new GeminiMessageError('server message is not valid JSON');
+  }
+  if (!isObj(m)) throw new GeminiMessageError('server message is not a JSON object');
+  const out: ServerMessage = { setupComplete: 'setupComplete' in m, audio: [], inputFinished: false, interrupted: false, generationComplete: false, turnComplete: false, toolCalls: [], toolCallCancellations: [] };
+  const sc = m.serverContent;
+  if (sc !== undefined) {
+    if (!isObj(sc)) throw new GeminiMessageError('serverContent must be an object');
+    const turn = sc.modelTurn;
+    if (isObj(turn) && Array.isArray(turn.parts)) {
+      for (const p of turn.parts) {
+        const d = isObj(p) && isObj(p.inlineData) ? p.inlineData : undefined;
+        if (!d) continue;
+        if (typeof d.data !== 'string' || !isBase64(d.data)) throw new GeminiMessageError('modelTurn inlineData.data is not base64 audio');
+        if (typeof d.mimeType === 'string' && !d.mimeType.startsWith('audio/pcm')) continue;
+        out.audio.push(d.data);
+      }
+    }
+    if (isObj(sc.outputTranscription) && typeof sc.outputTranscription.text === 'string') out.outputTranscript = sc.outputTranscription.text;
+    if (isObj(sc.inputTranscription)) {
+      if (typeof sc.inputTranscription.text === 'string') out.inputTranscript = sc.inputTranscription.text;
+      out.inputFinished = sc.inputTranscription.finished === true;
+    }
+    out.interrupted = sc.interrupted === true;
+    out.generationComplete = sc.generationComplete === true;
+    out.turnComplete = sc.turnComplete === true;
+  }
+  if (isObj(m.toolCall)) {
+    const calls = m.toolCall.functionCalls;
+    if (!Array.isArray(calls)) throw new GeminiMessageError('toolCall.functionCalls must be an array');
+    for (const c of calls) {
+      if (!isObj(c) || typeof c.name !== 'string' || typeof c.id !== 'string') throw new GeminiMessageError('functionCall needs an id and a name');
+      out.toolCalls.push({ id: c.id, name: c.name, args: c.args ?? {} });
+    }
+  }
+  if (isObj(m.toolCallCancellation) && Array.isArray(m.toolCallCancellation.ids)) out.toolCallCancellations = m.toolCallCancellation.ids.filter((x): x is string => typeof x === 'string');
+  if (isObj(m.usageMetadata)) out.usage = m.usageMetadata as GeminiUsage;
+  if (isObj(m.goAway)) out.goAwayTimeLeft = typeof m.goAway.timeLeft === 'string' ? m.goAway.timeLeft : '0s';
+  if (isObj(m.sessionResumptionUpdate)) {
+    const u = m.sessionResumptionUpdate;
+    if (typeof u.newHandle === 'string' && u.newHandle) out.resumption = { handle: u.newHandle, resumable: u.resumable !== false };
+  }
+  return out;
+}
+
+/** Token counts per meter from a cumulative usageMetadata (Gemini reports running totals). */
+export function usageTotals(u: GeminiUsage): Record<string, number> {
+  const totals: Record<string, number> = { audio_input: 0, text_input: 0, audio_output: 0, text_output: 0 };
+  const add = (list: GeminiUsage['promptTokensDetails'], dir: 'input' | 'output') => {
+    for (const d of list ?? []) {
+      const modality = (d.modality ?? 'TEXT').toUpperCase() === 'AUDIO' ? 'audio' : 'text';
+      totals[`${modality}_${dir}`] += d.tokenCount ?? 0;
+    }
+  };
+  add(u.promptTokensDetails, 'input');
+  add(u.responseTokensDetails, 'output');
+  // Without details, the totals are text.
+  if (!u.promptTokensDetails?.length) totals.text_input += u.promptTokenCount ?? 0;
+  if (!u.responseTokensDetails?.length) totals.text_output += u.responseTokenCount ?? 0;
+  return totals;
+}
