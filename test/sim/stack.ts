@@ -9,16 +9,51 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { startTwilioSim, type CalleeScript, type CreateParams, type TwilioSim } from './twilio/index.js';
 import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario, type Pacing } from './openai-realtime/index.js';
+import { startGeminiLiveSim, type GeminiLiveSim, type GeminiScenario } from './gemini-live/index.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
 export const SIM_ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
 export const SIM_AUTH_TOKEN = 'sim-auth-token-0123456789';
 export const SIM_OPENAI_KEY = 'sk-sim-0123456789';
+export const SIM_GEMINI_KEY = 'gm-sim-0123456789';
 export const SIM_API_TOKEN = 'sim-api-token-0123456789';
 export const SIM_FROM = '+14155550100';
 
+export type Engine = 'openai' | 'gemini';
+
+/** One scripted conversation, run by whichever engine simulator the call uses. */
+export interface Conversation {
+  turns: Array<{ say?: string; call?: { name: string; args: Record<string, unknown> } }>;
+  userTranscripts?: string[];
+  pacing?: Pacing;
+  /** Fault: the connection drops mid-audio of the N-th response (1-based). */
+  dropAfterResponses?: number;
+  /** Fault: a fatal server error mid-audio of the N-th response. */
+  fatalAfterResponses?: number;
+  /** Fault (Gemini): goAway this long after setup. */
+  goAwayAfterMs?: number;
+}
+
+export function toRealtimeScenario(c: Conversation): RealtimeScenario {
+  return {
+    turns: c.turns.map((t) => ({ ...(t.say ? { say: t.say } : {}), ...(t.call ? { call: { name: t.call.name, arguments: t.call.args } } : {}) })),
+    userTranscripts: c.userTranscripts,
+    pacing: c.pacing,
+    dropAfterResponses: c.dropAfterResponses,
+    fatalErrorAfterResponses: c.fatalAfterResponses,
+  };
+}
+
+export function toGeminiScenario(c: Conversation): GeminiScenario {
+  return { turns: c.turns, userTranscripts: c.userTranscripts, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs };
+}
+
 export interface StackOptions {
+  /** The engine calls use (AI_PROVIDER); both simulators always run. */
+  engine?: Engine;
+  /** A conversation for either engine; `scenario` (OpenAI only) is the older, engine-specific form. */
+  conversation?: (sessionIndex: number) => Conversation;
   script?: (call: CreateParams) => CalleeScript;
   scenario?: (sessionIndex: number) => RealtimeScenario;
   pacing?: Pacing;
@@ -32,12 +67,13 @@ export interface StackOptions {
   log?: (line: string) => void;
   msPerChar?: number;
   /** Reuse running simulators (restart tests). */
-  sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim };
+  sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim; gemini?: GeminiLiveSim };
 }
 
 export interface Stack {
   twilio: TwilioSim;
   openai: OpenAIRealtimeSim;
+  gemini: GeminiLiveSim;
   app: App;
   baseUrl: string;
   dataDir: string;
@@ -68,7 +104,7 @@ export function writeDemoClient(clientsDir: string): void {
 }
 
 /** The environment that points a Callwright server at running simulators. */
-export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; openaiUrl: string }): Record<string, string> {
+export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; openaiUrl: string; geminiUrl?: string }): Record<string, string> {
   return {
     PORT: String(o.port),
     PUBLIC_URL: `http://127.0.0.1:${o.port}`,
@@ -81,19 +117,22 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
     TWILIO_API_URL: o.twilioUrl,
     OPENAI_API_KEY: SIM_OPENAI_KEY,
     OPENAI_REALTIME_URL: o.openaiUrl,
+    ...(o.geminiUrl ? { GEMINI_API_KEY: SIM_GEMINI_KEY, GEMINI_LIVE_URL: o.geminiUrl } : {}),
     LOG_LEVEL: 'silent',
   };
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, log: o.log }));
-  const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario, pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
+  const conv = o.conversation;
+  const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario ?? (conv && ((i) => toRealtimeScenario(conv(i)))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
+  const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
   writeDemoClient(join(dataDir, 'clients'));
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url }), ...o.env });
-  let app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...o.env });
+  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
 
@@ -116,6 +155,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     twilio,
     openai,
+    gemini,
     get app() {
       return app;
     },
@@ -147,7 +187,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await stack.stopServer();
-      if (!o.sims) await Promise.all([twilio.close(), openai.close()]);
+      if (!o.sims) await Promise.all([twilio.close(), openai.close(), gemini.close()]);
+      else if (!o.sims.gemini) await gemini.close();
     },
   };
   return stack;

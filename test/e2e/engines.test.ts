@@ -1,0 +1,185 @@
+/**
+ * One behaviour suite for every engine: the same calls, through the same server, against each engine's
+ * simulator. What differs between engines is only what the engine's capabilities say it can do.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withStack, endedEvents } from './helpers.js';
+import type { Conversation, Engine } from '../sim/stack.js';
+import type { Pacing } from '../sim/openai-realtime/index.js';
+
+const ENGINES: Engine[] = ['openai', 'gemini'];
+const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
+const LONG =
+  "Hi, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup this evening, one chicken biryani, mild, with an extra raita on the side, and I can confirm the pickup time once we are done.";
+
+const conversation = (turns: Conversation['turns'], userTranscripts: string[], extra: Partial<Conversation> = {}) => () => ({ turns, userTranscripts, ...extra });
+
+for (const engine of ENGINES) {
+  test(`[${engine}] full call: greeting, two exchanges, goodbye and end_call; usage priced`, async () => {
+    await withStack(
+      {
+        engine,
+        script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Sure, what would you like?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Got it. Anything else?' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }] }),
+        conversation: conversation(
+          [{ say: GREETING }, { say: "I'd like one chicken biryani for pickup at seven." }, { say: "That's all, thank you. Goodbye!", call: { name: 'end_call', args: { reason: 'order placed' } } }],
+          ['Hello?', 'Sure, what would you like?', 'Got it. Anything else?'],
+        ),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 30_000);
+        assert.equal(call.provider, engine);
+        assert.equal(call.endReason, 'agent-hangup');
+        assert.deepEqual(
+          call.transcript.map((t: any) => [t.speaker, t.text]),
+          [
+            ['callee', 'Hello?'],
+            ['agent', GREETING],
+            ['callee', 'Sure, what would you like?'],
+            ['agent', "I'd like one chicken biryani for pickup at seven."],
+            ['callee', 'Got it. Anything else?'],
+            ['agent', "That's all, thank you. Goodbye!"],
+          ],
+        );
+        assert.deepEqual(call.toolCalls.map((t: any) => t.name), ['end_call']);
+        // The goodbye played to its end (no clear) before the hang-up.
+        const tw = stack.twilio.calls[0];
+        assert.equal(tw.hangupBy, 'api');
+        assert.equal(tw.streams[0].clears.length, 0);
+        assert.equal(tw.streams[0].agentPlayedMs * 8, tw.agentAudioBytesReceived, 'everything sent was played');
+        const usage = call.cost.lines.filter((l: any) => l.source === 'usage' && l.item.startsWith(engine));
+        assert.ok(usage.some((l: any) => /audio input$/.test(l.item) && l.quantity > 0));
+        assert.ok(usage.some((l: any) => /audio output$/.test(l.item) && l.quantity > 0));
+        assert.deepEqual(call.cost.unpriced, []);
+        assert.equal(await endedEvents(stack, id), 1);
+        if (engine === 'gemini') {
+          // Usage arrives as running totals; the ledger holds the deltas, which add up to the last total.
+          const session = stack.gemini.sessions[0] as any;
+          const reports = session.sent.map((s: any) => s.message.usageMetadata).filter(Boolean);
+          assert.ok(reports.length >= 2, 'several usage reports');
+          const last = reports[reports.length - 1];
+          const audioIn = usage.find((l: any) => /audio input$/.test(l.item)).quantity;
+          assert.equal(audioIn, last.promptTokensDetails.find((d: any) => d.modality === 'AUDIO').tokenCount);
+        }
+      },
+    );
+  });
+
+  for (const pacing of ['burst', 'realtime'] as Pacing[]) {
+    test(`[${engine}] barge-in with ${pacing} audio: clear, rest of the turn dropped, heard part kept`, async () => {
+      await withStack(
+        {
+          engine,
+          pacing,
+          script: () => ({ steps: [{ say: 'Hello?' }, { waitAgentPlayedMs: 1500 }, { say: 'Sorry, who is this?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Okay, bye.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }] }),
+          conversation: conversation([{ say: LONG }, { say: "I'm Raju's assistant." }, { say: 'Goodbye!', call: { name: 'end_call', args: {} } }], ['Hello?', 'Sorry, who is this?', 'Okay, bye.']),
+        },
+        async (stack) => {
+          const id = await stack.placeCall();
+          const call = await stack.waitForEnd(id, 30_000);
+          const stream = stack.twilio.calls[0].streams[0];
+          assert.equal(stream.clears.length, 1, 'exactly one clear');
+          const played = stream.clears[0].segmentPlayedMs;
+          assert.ok(played >= 1500);
+          const cut = call.transcript.find((t: any) => t.speaker === 'agent');
+          assert.ok(cut.interrupted, 'the interrupted turn is marked');
+          assert.ok(Math.abs(cut.interrupted.heardMs - played) <= 60, `heard ${cut.interrupted.heardMs} vs played ${played}`);
+          assert.ok(cut.interrupted.heardText.length > 0 && LONG.startsWith(cut.interrupted.heardText));
+          assert.deepEqual(call.transcript.map((t: any) => t.speaker), ['callee', 'agent', 'callee', 'agent', 'callee', 'agent']);
+          assert.equal(call.endReason, 'agent-hangup');
+          if (engine === 'openai') {
+            const s = stack.openai.sessions[0];
+            assert.equal(s.truncations.length, 1);
+            assert.ok(Math.abs(s.truncations[0].audioEndMs - played) <= 60);
+          } else {
+            const s = stack.gemini.sessions[0] as any;
+            // Gemini only reports an interruption while it is still generating; in a burst it has
+            // finished long before, so the server heard the callee itself and cleared.
+            if (pacing === 'burst') assert.equal(s.turns[0].generationComplete, true);
+            else assert.equal(s.turns[0].status, 'interrupted');
+          }
+        },
+      );
+    });
+  }
+
+  test(`[${engine}] the provider dropping mid-call`, async () => {
+    await withStack(
+      {
+        engine,
+        // The line drops halfway through the agent's second turn; the callee, hearing it stop, speaks again.
+        script: () => ({
+          steps: [
+            { say: 'Hello?' },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Sure, what would you like?' },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Hello? You cut out.' },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Got it. Anything else?' },
+            { waitForAgent: true, quietMs: 300, timeoutMs: 6000 },
+          ],
+        }),
+        conversation: conversation(
+          [{ say: GREETING }, { say: "I'd like one chicken biryani for pickup at seven, please, and that would be all for today." }, { say: 'Goodbye!', call: { name: 'end_call', args: {} } }],
+          ['Hello?', 'Sure, what would you like?', 'Got it. Anything else?'],
+          { dropAfterResponses: 2 },
+        ),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 30_000);
+        const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+        if (engine === 'openai') {
+          // No resumption in the Realtime API: the call ends cleanly, with the reason.
+          assert.equal(call.endReason, 'provider-error');
+          assert.equal(stack.twilio.calls[0].hangupBy, 'api');
+        } else {
+          // Gemini resumes the session with its handle (the state as of its last finished turn): a short
+          // pause, the cut turn is said again, and the conversation goes on to its end.
+          assert.match(events, /"type":"engine\.resumed","data":\{"reason":"socket closed \(1006\)"/);
+          assert.equal((stack.gemini.sessions[0] as any).resumptions.length, 1);
+          assert.equal(call.endReason, 'agent-hangup');
+          const agent = call.transcript.filter((t: any) => t.speaker === 'agent').map((t: any) => t.text);
+          assert.equal(agent[0], GREETING);
+          assert.ok(agent.includes("I'd like one chicken biryani for pickup at seven, please, and that would be all for today."));
+          assert.equal(agent[agent.length - 1], 'Goodbye!');
+        }
+      },
+    );
+  });
+}
+
+test('[gemini] goAway: the session is resumed on a new connection without losing the conversation', async () => {
+  await withStack(
+    {
+      engine: 'gemini',
+      script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { pauseMs: 1200 }, { say: 'Sure, what would you like?' }, { waitForAgent: true, quietMs: 300, timeoutMs: 6000 }] }),
+      conversation: conversation([{ say: GREETING }, { say: 'One biryani, bye!', call: { name: 'end_call', args: {} } }], ['Hello?', 'Sure, what would you like?'], { goAwayAfterMs: 2500 }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 30_000);
+      const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+      assert.match(events, /"type":"engine\.resumed","data":\{"reason":"goAway/);
+      assert.equal(call.endReason, 'agent-hangup');
+      assert.deepEqual(call.transcript.map((t: any) => t.speaker), ['callee', 'agent', 'callee', 'agent']);
+      assert.ok((stack.gemini as any).connections >= 2);
+    },
+  );
+});
+
+test('the engine can be chosen per call, whatever AI_PROVIDER says', async () => {
+  await withStack(
+    { engine: 'openai', script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] }), conversation: conversation([{ say: GREETING }], ['Hello?']) },
+    async (stack) => {
+      const id = await stack.placeCall({ provider: 'gemini' });
+      const call = await stack.waitForEnd(id);
+      assert.equal(call.provider, 'gemini');
+      assert.equal(stack.gemini.sessions.length, 1);
+      assert.equal(stack.openai.sessions.length, 0);
+      assert.equal(call.transcript.find((t: any) => t.speaker === 'agent')?.text, GREETING);
+    },
+  );
+});

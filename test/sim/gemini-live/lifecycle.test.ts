@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startGeminiLiveSim } from './index.js';
+import { KEY, TestClient } from './test-client.js';
+
+test('close() during a realtime-paced turn closes clients with 1001 and leaves no sockets or timers', async () => {
+  const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  const sim = await startGeminiLiveSim({ apiKey: KEY, pacing: 'realtime', scenario: () => ({ turns: [{ say: 'Long. '.repeat(50) }], goAwayAfterMs: 60_000 }) });
+  const c = await TestClient.connect(sim.wsUrl);
+  const c2 = await TestClient.connect(sim.wsUrl);
+  assert.equal((await sim.waitForSession()).index, 0);
+  assert.equal((await sim.waitForSession()).index, 1);
+  await assert.rejects(sim.waitForSession(50), /no session #2/);
+  c.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'Greet.' }] }], turnComplete: true } });
+  await c.waitForContent('modelTurn');
+  await sim.close();
+  assert.equal((await c.closed).code, 1001);
+  assert.equal((await c2.closed).code, 1001);
+  assert.equal(sim.sessions[0].turns[0].status, 'speaking');
+  // libuv releases a closed listener handle a loop turn or two after 'close' fires; give it a moment.
+  const settled = performance.now() + 500;
+  const active = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  while (active().length > before.length && performance.now() < settled) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(active(), before);
+});
