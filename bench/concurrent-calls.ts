@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createSharedMeter, type SharedMeter } from './drivers.js';
+import { benchNumber, createSharedMeter, MAX_CALLS, type SharedMeter } from './drivers.js';
 import { fmt, processCpuMs, processRssMb, summarize } from './stats.js';
 import { freePort } from '../test/sim/stack.js';
 
@@ -17,7 +17,10 @@ const ACCOUNT_SID = 'AC' + 'b2'.repeat(16);
 const AUTH_TOKEN = 'bench-auth-token-0123456789';
 const API_TOKEN = 'bench-api-token-0123456789';
 
+export type BenchEngine = 'openai' | 'gemini';
+
 export interface ConcurrentResult {
+  engine: BenchEngine;
   calls: number;
   seconds: number;
   inbound: ReturnType<typeof summarize> & { sent: number; lost: number };
@@ -36,10 +39,12 @@ export interface ConcurrentResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function runConcurrentCalls(opts: { calls: number; seconds: number; warmupMs?: number }): Promise<ConcurrentResult> {
+export async function runConcurrentCalls(opts: { calls: number; seconds: number; engine?: BenchEngine; warmupMs?: number }): Promise<ConcurrentResult> {
+  const engine = opts.engine ?? 'openai';
+  if (opts.calls > MAX_CALLS) throw new Error(`at most ${MAX_CALLS} calls`);
   const shared = createSharedMeter();
-  const tw = await DriverThread.start('twilio', shared);
-  const ai = await DriverThread.start('realtime', shared);
+  const tw = await DriverThread.start('twilio', shared, engine);
+  const ai = await DriverThread.start(engine === 'gemini' ? 'gemini' : 'realtime', shared, engine);
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -56,7 +61,10 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
       TWILIO_FROM_NUMBER: '+14155550100',
       TWILIO_API_URL: tw.url,
       OPENAI_API_KEY: 'sk-bench',
-      OPENAI_REALTIME_URL: ai.url,
+      OPENAI_REALTIME_URL: engine === 'openai' ? ai.url : 'ws://127.0.0.1:9/unused',
+      GEMINI_API_KEY: 'gm-bench',
+      GEMINI_LIVE_URL: engine === 'gemini' ? ai.url : 'ws://127.0.0.1:9',
+      AI_PROVIDER: engine,
       RECORD_CALLS: 'false',
       LOG_LEVEL: 'warn',
       MAX_CALL_SECONDS: '3600',
@@ -72,8 +80,11 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     const rssIdleMb = processRssMb(child.pid!);
 
     const ids: string[] = [];
+    let n = 0;
     const place = async () => {
-      const r = await fetch(`${base}/api/calls`, { method: 'POST', headers: { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ to: '+14155550123', instructions: 'Benchmark call.' }) });
+      // The call's index travels in the number dialled and in the instructions (the engine side reads it there).
+      const i = n++;
+      const r = await fetch(`${base}/api/calls`, { method: 'POST', headers: { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ to: benchNumber(i), instructions: `Benchmark call ${i}.` }) });
       const b = (await r.json()) as { id: string };
       if (r.status !== 201) throw new Error(`create -> ${r.status} ${JSON.stringify(b)}`);
       ids.push(b.id);
@@ -108,6 +119,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     const sentOut = Atomics.load(shared.control, 2);
     const dir = (d: Stop, sent: number) => ({ ...summarize(d.latenciesMs), sent, lost: sent - d.received });
     return {
+      engine,
       calls: opts.calls,
       seconds: elapsedS,
       inbound: dir(aiStop, sentIn),
@@ -131,9 +143,11 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
 }
 
 export function printConcurrent(r: ConcurrentResult): void {
-  console.log(`\n${r.calls} concurrent calls, both directions streaming, ${fmt(r.seconds, 1)} s measured`);
+  const path = r.engine === 'gemini' ? 'Gemini Live, transcoding both ways' : 'OpenAI Realtime, mu-law pass-through';
+  console.log(`\n${r.calls} concurrent calls on ${path}, both directions streaming, ${fmt(r.seconds, 1)} s measured`);
   console.log('direction                      frames   lost   p50 ms   p99 ms   max ms');
-  for (const [name, d] of [['caller -> AI  (Twilio->OpenAI)', r.inbound], ['AI -> caller  (OpenAI->Twilio)', r.outbound]] as const) {
+  const ai = r.engine === 'gemini' ? 'Gemini' : 'OpenAI';
+  for (const [name, d] of [[`caller -> AI  (Twilio->${ai})`, r.inbound], [`AI -> caller  (${ai}->Twilio)`, r.outbound]] as const) {
     console.log(`${name.padEnd(30)} ${String(d.sent).padStart(7)} ${String(d.lost).padStart(6)} ${fmt(d.p50).padStart(8)} ${fmt(d.p99).padStart(8)} ${fmt(d.max).padStart(8)}`);
   }
   console.log(`server CPU: ${fmt(r.serverCpuPctOfCore, 1)}% of one core = ${fmt(r.serverCpuMsPerCallSecond, 3)} ms CPU per call-second`);
@@ -145,8 +159,8 @@ export function printConcurrent(r: ConcurrentResult): void {
 class DriverThread {
   private constructor(private readonly worker: Worker, readonly url: string) {}
 
-  static async start(kind: 'twilio' | 'realtime', shared: SharedMeter): Promise<DriverThread> {
-    const worker = new Worker(new URL('./driver-worker.mjs', import.meta.url), { workerData: { kind, shared, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
+  static async start(kind: 'twilio' | 'realtime' | 'gemini', shared: SharedMeter, engine: BenchEngine): Promise<DriverThread> {
+    const worker = new Worker(new URL('./driver-worker.mjs', import.meta.url), { workerData: { kind, engine, shared, accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN } });
     const first = await new Promise<{ url: string }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

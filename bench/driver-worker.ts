@@ -4,10 +4,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { DirectionMeter, RealtimeDriver, TwilioDriver, FRAME_MS, type SharedMeter } from './drivers.js';
+import { DirectionMeter, GeminiDriver, RealtimeDriver, TwilioDriver, FRAME_MS, type SharedMeter } from './drivers.js';
 
 interface Data {
-  kind: 'twilio' | 'realtime';
+  kind: 'twilio' | 'realtime' | 'gemini';
+  /** The engine side the calls use: decides how frames are matched (see DirectionMeter). */
+  engine: 'openai' | 'gemini';
   shared: SharedMeter;
   accountSid: string;
   authToken: string;
@@ -24,8 +26,10 @@ const staggerMs = () => (k++ * 7.31) % FRAME_MS;
 
 const driver =
   data.kind === 'twilio'
-    ? await TwilioDriver.start({ accountSid: data.accountSid, authToken: data.authToken, send, recv, staggerMs })
-    : await RealtimeDriver.start({ send, recv, staggerMs });
+    ? await TwilioDriver.start({ accountSid: data.accountSid, authToken: data.authToken, send, recv, staggerMs, ordinal: data.engine === 'gemini' })
+    : data.kind === 'gemini'
+      ? await GeminiDriver.start({ send, recv, staggerMs })
+      : await RealtimeDriver.start({ send, recv, staggerMs });
 const loop = monitorEventLoopDelay({ resolution: 1 });
 const cpu0 = { v: process.cpuUsage(), elu: performance.eventLoopUtilization() };
 

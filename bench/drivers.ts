@@ -18,10 +18,17 @@ export const FRAME_MS = 20;
 
 /**
  * Send times live in shared memory so that the two drivers can run on their own threads: the side that
- * sends a frame writes its time under the frame's id, the side that receives it reads it back. Times are
+ * sends a frame writes its time in a slot, the side that receives it reads the same slot. Times are
  * `timeOrigin + now()`, which both threads share.
+ *
+ * On the mu-law path the server passes audio through untouched, so each frame carries its slot number in
+ * its first bytes. On the Gemini path the audio is resampled and no bytes survive; there every 20 ms in
+ * still gives exactly one 20 ms message out, in order, so the n-th frame sent on a call is the n-th
+ * received on it, and the slot is (call, n).
  */
-export const RING = 1 << 21;
+export const SLOTS_PER_CALL = 1 << 13;
+export const MAX_CALLS = 256;
+const RING = SLOTS_PER_CALL * MAX_CALLS;
 
 export interface SharedMeter {
   /** [0]: recording flag; [1..2]: sent counts (inbound, outbound) while recording. */
@@ -43,6 +50,7 @@ const now = () => performance.timeOrigin + performance.now();
 /** One direction of traffic as seen by one driver: it stamps what it sends or times what it receives. */
 export class DirectionMeter {
   private nextId = 1;
+  private readonly ordinals = new Uint32Array(MAX_CALLS);
   received = 0;
   latenciesMs: number[] = [];
 
@@ -52,26 +60,43 @@ export class DirectionMeter {
     return this.dir === 'inbound' ? this.shared.inboundSentAt : this.shared.outboundSentAt;
   }
 
+  private mark(slot: number): void {
+    // Negative times mark frames sent outside the measured window.
+    const recording = Atomics.load(this.shared.control, 0) === 1;
+    this.ring[slot] = recording ? now() : -1;
+    if (recording) Atomics.add(this.shared.control, this.dir === 'inbound' ? 1 : 2, 1);
+  }
+
+  private take(slot: number): void {
+    const t = this.ring[slot];
+    if (t > 0) {
+      this.ring[slot] = 0;
+      this.received++;
+      this.latenciesMs.push(now() - t);
+    }
+  }
+
+  /** Mu-law path: the slot travels inside the frame. */
   stamp(frame: Buffer): void {
     let id = this.nextId++ % RING;
     if (id === 0) id = this.nextId++ % RING;
     frame.writeUInt32BE(id, 0);
-    // Negative times mark frames sent outside the measured window.
-    const recording = Atomics.load(this.shared.control, 0) === 1;
-    this.ring[id] = recording ? now() : -1;
-    if (recording) Atomics.add(this.shared.control, this.dir === 'inbound' ? 1 : 2, 1);
+    this.mark(id);
   }
 
   receive(frame: Buffer): void {
     if (frame.length < 4) return;
     const id = frame.readUInt32BE(0);
-    if (id <= 0 || id >= RING) return;
-    const t = this.ring[id];
-    if (t > 0) {
-      this.ring[id] = 0;
-      this.received++;
-      this.latenciesMs.push(now() - t);
-    }
+    if (id > 0 && id < RING) this.take(id);
+  }
+
+  /** Transcoded path: the n-th frame of a call. */
+  stampOrdinal(call: number): void {
+    this.mark(call * SLOTS_PER_CALL + (this.ordinals[call]++ % SLOTS_PER_CALL));
+  }
+
+  receiveOrdinal(call: number): void {
+    this.take(call * SLOTS_PER_CALL + (this.ordinals[call]++ % SLOTS_PER_CALL));
   }
 }
 
@@ -95,6 +120,20 @@ class FrameClock {
 
 // ---------------------------------------------------------------------------------------------
 /** A Twilio stand-in: Calls API, signed webhooks and one Media Stream per call, frames every 20 ms. */
+export interface TwilioDriverOptions {
+  accountSid: string;
+  authToken: string;
+  send: DirectionMeter;
+  recv: DirectionMeter;
+  staggerMs: () => number;
+  /** Match frames by their order on the call (transcoded path) instead of by an id inside them. */
+  ordinal: boolean;
+}
+
+/** Bench calls dial +1415555NNNN, NNNN = 1000 + the call's index, so both drivers can tell calls apart. */
+export const benchNumber = (i: number) => `+1415555${String(1000 + i)}`;
+const callIndexOf = (to: string) => Number(to.slice(-4)) - 1000;
+
 export class TwilioDriver {
   readonly url: string;
   private readonly server: http.Server;
@@ -104,12 +143,12 @@ export class TwilioDriver {
   callsCreated = 0;
   errors: string[] = [];
 
-  private constructor(server: http.Server, private readonly o: { accountSid: string; authToken: string; send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
+  private constructor(server: http.Server, private readonly o: TwilioDriverOptions) {
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
 
-  static async start(o: { accountSid: string; authToken: string; send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }): Promise<TwilioDriver> {
+  static async start(o: TwilioDriverOptions): Promise<TwilioDriver> {
     let driver!: TwilioDriver;
     const server = http.createServer((req, res) => driver.handle(req, res));
     server.keepAliveTimeout = 30_000;
@@ -151,6 +190,7 @@ export class TwilioDriver {
   }
 
   private async runCall(sid: string, p: Record<string, string>): Promise<void> {
+    const call = callIndexOf(p.To);
     const base = { CallSid: sid, AccountSid: this.o.accountSid, From: p.From, To: p.To, Direction: 'outbound-api' };
     for (const CallStatus of ['initiated', 'ringing']) await this.webhook(p.StatusCallback, { ...base, CallStatus });
     const twiml = await this.webhook(p.Url, { ...base, CallStatus: 'in-progress' });
@@ -177,8 +217,11 @@ export class TwilioDriver {
           gotAudio = true;
           this.streaming++;
         }
-        const at = raw.indexOf('"payload":"') + 11;
-        this.o.recv.receive(Buffer.from(raw.slice(at, raw.indexOf('"', at)), 'base64'));
+        if (this.o.ordinal) this.o.recv.receiveOrdinal(call);
+        else {
+          const at = raw.indexOf('"payload":"') + 11;
+          this.o.recv.receive(Buffer.from(raw.slice(at, raw.indexOf('"', at)), 'base64'));
+        }
       } else if (raw.startsWith('{"event":"mark"')) {
         // Playback is not modelled: echo at once, which keeps the server's playout bookkeeping short.
         const at = raw.indexOf('"name":"') + 8;
@@ -192,7 +235,8 @@ export class TwilioDriver {
     const sendFrame = () => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
-      this.o.send.stamp(frame);
+      if (this.o.ordinal) this.o.send.stampOrdinal(call);
+      else this.o.send.stamp(frame);
       chunk++;
       ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Math.round(performance.now() - t0)}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
     };
@@ -259,6 +303,70 @@ export class RealtimeDriver {
       const frame = Buffer.alloc(FRAME_BYTES, 0x7f);
       this.o.send.stamp(frame);
       ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
+    });
+  }
+
+  stopSending(): void {
+    this.clock.stop();
+  }
+
+  async close(): Promise<void> {
+    this.stopSending();
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise((r) => this.wss.close(r));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+/**
+ * A Gemini Live stand-in: after setup, once greeted (clientContent), it speaks without pause in 20 ms
+ * chunks of 24 kHz PCM16 at real-time pace, and never finishes its turn.
+ */
+export class GeminiDriver {
+  readonly url: string;
+  private readonly wss: WebSocketServer;
+  private readonly clock = new FrameClock();
+  sessions = 0;
+
+  private constructor(wss: WebSocketServer, port: number, private readonly o: { send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }) {
+    this.wss = wss;
+    this.url = `http://127.0.0.1:${port}`;
+    wss.on('connection', (ws) => this.session(ws));
+  }
+
+  static async start(o: { send: DirectionMeter; recv: DirectionMeter; staggerMs: () => number }): Promise<GeminiDriver> {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    return new GeminiDriver(wss, (wss.address() as { port: number }).port, o);
+  }
+
+  private session(ws: WebSocket): void {
+    this.sessions++;
+    let call = -1;
+    let speaking = false;
+    // A speech-like 24 kHz signal (so the resampler does real work), 480 samples = 20 ms.
+    const chunk = Buffer.alloc(960);
+    for (let i = 0; i < 480; i++) chunk.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 24000) + 2000 * Math.sin((2 * Math.PI * 1800 * i) / 24000)), i * 2);
+    const b64 = chunk.toString('base64');
+    ws.on('message', (data) => {
+      const raw = String(data);
+      if (raw.startsWith('{"realtimeInput"')) {
+        if (call >= 0) this.o.recv.receiveOrdinal(call);
+        return;
+      }
+      const msg = JSON.parse(raw);
+      if (msg.setup) {
+        const text: string = msg.setup.systemInstruction?.parts?.[0]?.text ?? '';
+        call = Number(/Benchmark call (\d+)\./.exec(text)?.[1] ?? -1);
+        ws.send(JSON.stringify({ setupComplete: {} }));
+      } else if (msg.clientContent && !speaking) {
+        speaking = true;
+        this.clock.every20ms(this.o.staggerMs(), () => {
+          if (ws.readyState !== WebSocket.OPEN || call < 0) return;
+          this.o.send.stampOrdinal(call);
+          ws.send(`{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":"${b64}"}}]}}}`);
+        });
+      }
     });
   }
 
