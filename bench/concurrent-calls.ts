@@ -5,7 +5,7 @@
  * and memory per call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -74,6 +74,8 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
   try {
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
+      // BENCH_SERVER_LOG=file keeps the server's output (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc).
+      if (process.env.BENCH_SERVER_LOG) child.stdout!.pipe(createWriteStream(process.env.BENCH_SERVER_LOG));
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
     await sleep(300);

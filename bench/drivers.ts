@@ -102,13 +102,17 @@ export class DirectionMeter {
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
-/** Each call's frames start at a staggered phase, then repeat every 20 ms until stopped. */
+/** Each call's frames start at a staggered phase, then repeat at a fixed interval until stopped. */
 class FrameClock {
   private readonly timers = new Set<NodeJS.Timeout>();
   stopped = false;
 
   every20ms(phaseMs: number, tick: () => void): void {
-    const start = setTimeout(() => this.timers.add(setInterval(() => !this.stopped && tick(), FRAME_MS)), phaseMs);
+    this.every(FRAME_MS, phaseMs, tick);
+  }
+
+  every(intervalMs: number, phaseMs: number, tick: () => void): void {
+    const start = setTimeout(() => this.timers.add(setInterval(() => !this.stopped && tick(), intervalMs)), phaseMs);
     this.timers.add(start);
   }
 
@@ -319,9 +323,11 @@ export class RealtimeDriver {
 
 // ---------------------------------------------------------------------------------------------
 /**
- * A Gemini Live stand-in: after setup, once greeted (clientContent), it speaks without pause in 20 ms
- * chunks of 24 kHz PCM16 at real-time pace, and never finishes its turn.
+ * A Gemini Live stand-in: after setup, once greeted (clientContent), it speaks without pause in chunks
+ * of 24 kHz PCM16 at real-time pace, and never finishes its turn. Gemini's chunks vary in size; 40 ms is
+ * used here (each becomes one 40 ms media message with its mark, so frames still match by order).
  */
+export const GEMINI_CHUNK_MS = 40;
 export class GeminiDriver {
   readonly url: string;
   private readonly wss: WebSocketServer;
@@ -344,9 +350,10 @@ export class GeminiDriver {
     this.sessions++;
     let call = -1;
     let speaking = false;
-    // A speech-like 24 kHz signal (so the resampler does real work), 480 samples = 20 ms.
-    const chunk = Buffer.alloc(960);
-    for (let i = 0; i < 480; i++) chunk.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 24000) + 2000 * Math.sin((2 * Math.PI * 1800 * i) / 24000)), i * 2);
+    // A speech-like 24 kHz signal (so the resampler does real work).
+    const samples = 24 * GEMINI_CHUNK_MS;
+    const chunk = Buffer.alloc(2 * samples);
+    for (let i = 0; i < samples; i++) chunk.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / 24000) + 2000 * Math.sin((2 * Math.PI * 1800 * i) / 24000)), i * 2);
     const b64 = chunk.toString('base64');
     ws.on('message', (data) => {
       const raw = String(data);
@@ -361,7 +368,7 @@ export class GeminiDriver {
         ws.send(JSON.stringify({ setupComplete: {} }));
       } else if (msg.clientContent && !speaking) {
         speaking = true;
-        this.clock.every20ms(this.o.staggerMs(), () => {
+        this.clock.every(GEMINI_CHUNK_MS, this.o.staggerMs(), () => {
           if (ws.readyState !== WebSocket.OPEN || call < 0) return;
           this.o.send.stampOrdinal(call);
           ws.send(`{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":"${b64}"}}]}}}`);
