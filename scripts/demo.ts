@@ -3,14 +3,17 @@
  * simulators, placing one simulated call through the REST API and printing its live transcript from
  * the event stream, exactly as a real call would produce it. No accounts, keys or network needed.
  *
- *   npm run demo            # place the call, then keep the server up to explore the API
- *   npm run demo -- --exit  # place the call and exit when it is over
+ *   npm run demo                    # place the call, then keep the server up to explore the API
+ *   npm run demo -- --exit          # place the call and exit when it is over
+ *   npm run demo -- --engine gemini # the same call on Gemini Live (audio transcoded both ways)
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { startStack, SIM_API_TOKEN } from '../test/sim/stack.js';
+import { startStack, SIM_API_TOKEN, type Engine } from '../test/sim/stack.js';
 
 const exitAfter = process.argv.includes('--exit');
+const engineArg = process.argv[process.argv.indexOf('--engine') + 1];
+const engine: Engine = process.argv.includes('--engine') && engineArg === 'gemini' ? 'gemini' : 'openai';
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const c = (code: number, s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
 
@@ -21,6 +24,7 @@ const stack = await startStack({
   dataDir,
   port: process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : undefined,
   msPerChar: 45,
+  engine,
   script: () => ({
     steps: [
       { say: 'Hello, Spice Garden, how can I help you?' },
@@ -33,18 +37,18 @@ const stack = await startStack({
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
     ],
   }),
-  scenario: () => ({
+  conversation: () => ({
     turns: [
       { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup, please." },
       { say: 'One chicken biryani for pickup at seven this evening. And I would also like to ask whether you have any vegetarian starters today, and what they cost.' },
       { say: "I'll check with Raju and get back to you on the spice level. Medium is fine for now." },
-      { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', arguments: { reason: 'order placed' } } },
+      { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
     ],
     userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', 'Okay, one chicken biryani, pickup at seven, under Raju. See you then.'],
   }),
 });
 
-console.log(c(1, `Callwright demo: the real server on ${stack.baseUrl}, talking to simulated Twilio and OpenAI Realtime services.`));
+console.log(c(1, `Callwright demo: the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
 console.log(`Data for this demo is kept in ${dataDir}\n`);
 const instructions = 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.';
 console.log(`POST /api/calls  to=+14155550123  instructions="${instructions}"`);
@@ -73,14 +77,16 @@ outer: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array
     else if (event === 'transcript' && d.interrupted) console.log(stamp(), c(32, 'Agent: '), `${d.interrupted.heardText}${c(31, `— [interrupted after ${(d.interrupted.heardMs / 1000).toFixed(1)} s]`)}`);
     else if (event === 'transcript') console.log(stamp(), c(32, 'Agent: '), d.text);
     else if (event === 'tool.call') console.log(stamp(), c(35, `tool: ${d.name}(${JSON.stringify(d.arguments)})`));
-    else if (event === 'agent.interrupted') console.log(stamp(), c(31, 'callee barged in: Twilio buffer cleared, response cancelled, item truncated at what was heard'));
+    else if (event === 'agent.interrupted') console.log(stamp(), c(31, `callee barged in: Twilio buffer cleared, the rest of the agent's turn dropped${engine === 'openai' ? ', item truncated at what was heard' : ''}`));
+    else if (event === 'engine.resumed') console.log(stamp(), c(36, `AI session resumed after: ${d.reason}`));
   }
 }
 
 const call = await stack.waitForEnd(id, 30_000);
 console.log(`\n${c(1, 'Cost')} (price table ${call.cost.priceTable}):`);
-for (const l of call.cost.lines) console.log(`  ${l.item.padEnd(44)} ${String(l.quantity).padStart(6)} ${l.unit.padEnd(7)} $${l.amount.toFixed(6)}`);
-console.log(`  ${'total'.padEnd(59)} $${call.cost.total.toFixed(6)}`);
+const width = Math.max(...call.cost.lines.map((l: { item: string }) => l.item.length));
+for (const l of call.cost.lines) console.log(`  ${l.item.padEnd(width)} ${String(l.quantity).padStart(6)} ${l.unit.padEnd(7)} $${l.amount.toFixed(6)}`);
+console.log(`  ${'total'.padEnd(width + 15)} $${call.cost.total.toFixed(6)}`);
 console.log(`\nTranscript: ${join(dataDir, 'transcripts', `${id}.txt`)}`);
 console.log(`Recording:  ${call.recording ? join(dataDir, 'recordings', `${id}.mp3`) : '(none)'}`);
 console.log(`API:        curl -H "Authorization: Bearer ${SIM_API_TOKEN}" ${stack.baseUrl}/api/calls/${id}`);

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The README's "see a call without any account" command, run as a newcomer would.
+test('npm run demo places a simulated call and shows its live transcript', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwright-demo-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--exit'], { env: { ...process.env, DEMO_DATA_DIR: dataDir, NO_COLOR: '1' }, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /status: talking/);
+  assert.match(out, /Callee: Hello, Spice Garden/);
+  assert.match(out, /Agent: +Hi! I'm an AI assistant calling on behalf of Raju Kumar/);
+  assert.match(out, /\[interrupted after \d\.\d s\]/);
+  assert.match(out, /tool: end_call/);
+  assert.match(out, /status: ended \(agent-hangup\)/);
+  assert.match(out, /total +\$0\.\d+/);
+  assert.equal(readdirSync(join(dataDir, 'transcripts')).length, 1);
+  assert.equal(readdirSync(join(dataDir, 'recordings')).length, 1);
+});
