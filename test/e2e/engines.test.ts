@@ -104,6 +104,46 @@ for (const engine of ENGINES) {
     });
   }
 
+  test(`[${engine}] end_call does nothing when the goodbye is interrupted`, async () => {
+    await withStack(
+      {
+        engine,
+        script: () => ({
+          steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Can I ask something?' }, { waitAgentPlayedMs: 600 }, { say: 'Wait, one more thing!' }, { waitForAgent: true, quietMs: 300 }, { say: 'Thanks, bye.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
+        }),
+        conversation: conversation(
+          [
+            { say: 'Hi, this is an AI assistant for Raju.' },
+            { say: 'I think we are done here, thank you so much for your time today and have a lovely evening, goodbye!', call: { name: 'end_call', args: {} } },
+            { say: 'Of course, what is it?' },
+            { say: 'Bye!', call: { name: 'end_call', args: {} } },
+          ],
+          ['Hello?', 'Can I ask something?', 'Wait, one more thing!', 'Thanks, bye.'],
+        ),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 30_000);
+        assert.equal(call.endReason, 'agent-hangup');
+        assert.ok(call.toolCalls.length >= 2);
+        assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
+        const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+        assert.match(events, /event: hangup\.cancelled/);
+        assert.ok(call.transcript.some((t: any) => t.text === 'Of course, what is it?'), 'the conversation continued');
+        // The tool result went back to the engine with the call's id.
+        if (engine === 'gemini') {
+          const g = stack.gemini.sessions[0];
+          assert.deepEqual(
+            g.toolResponses.map((r) => [r.id, r.name, r.accepted]),
+            [[g.toolCalls[0].id, 'end_call', true]],
+          );
+        } else {
+          assert.equal(stack.openai.sessions[0].functionOutputs.length, 1);
+        }
+      },
+    );
+  });
+
   test(`[${engine}] the provider dropping mid-call`, async () => {
     await withStack(
       {
