@@ -5,7 +5,7 @@
  * and memory per call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -49,7 +49,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...startArgs()], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -181,4 +181,12 @@ class DriverThread {
     await this.ask('close');
     await this.worker.terminate();
   }
+}
+
+/** The server is started exactly as `npm start` starts it (same Node flags), minus npm itself. */
+function startArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error('bench expects "npm start" to be a plain node command');
+  return args;
 }
