@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { closeSocket } from '../close-socket.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, VoiceEngine } from '../engine.js';
 import { AudioChunk } from '../../media/audio-chunk.js';
 import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageTotals, GeminiMessageError, type ServerMessage } from './protocol.js';
@@ -192,19 +193,7 @@ export class GeminiLiveEngine implements VoiceEngine {
 
   async close(): Promise<void> {
     this.closing = true;
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000);
-      ws.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      ws.close(1000, 'call ended');
-    });
+    await closeSocket(this.ws, 'call ended');
   }
 
   // ---- server messages ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { closeSocket } from '../close-socket.js';
 import type { AudioChunk } from '../../media/audio-chunk.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, UsageReport, VoiceEngine } from '../engine.js';
 import {
@@ -165,19 +166,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
 
   async close(): Promise<void> {
     this.closing = true;
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000);
-      ws.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      ws.close(1000, 'call ended');
-    });
+    await closeSocket(this.ws, 'call ended');
   }
 
   private onMessage(raw: string): void {

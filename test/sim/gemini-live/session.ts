@@ -5,7 +5,7 @@
  */
 import type { SimConnection } from './connection.js';
 import { Dialogue } from './dialogue.js';
-import type { Pacing } from './pacer.js';
+import type { Pacing } from '../shared/pacer.js';
 import { CLOSE_INTERNAL, REASON_INTERNAL, durationJson, REASON_DEADLINE, type ServerMessage, type UsageMetadata } from './protocol.js';
 import type { Setup } from './schemas.js';
 import type { Fault } from './turn-runner.js';

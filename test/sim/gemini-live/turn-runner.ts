@@ -4,7 +4,7 @@
  * dialogue's business; keeping it out of here lets a tool-call continuation reuse the same runner.
  */
 import { OUTPUT_MIME, OUTPUT_RATE, pcm16ToBase64, synthVoice } from './audio.js';
-import { Pacer, type Pacing } from './pacer.js';
+import { Pacer, type Pacing } from '../shared/pacer.js';
 import type { ServerMessage } from './protocol.js';
 import type { TurnRecord } from './types.js';
 

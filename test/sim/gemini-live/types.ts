@@ -1,5 +1,5 @@
 /** Public types of the simulator: what tests script, configure and inspect. */
-import type { Pacing } from './pacer.js';
+import type { Pacing } from '../shared/pacer.js';
 import type { UsageMetadata } from './protocol.js';
 
 export type { Pacing, UsageMetadata };

@@ -5,7 +5,7 @@
 import type { RealtimeResponseStatus } from 'openai/resources/realtime/realtime';
 import { BYTES_PER_MS, encodeBase64, pitchFor, synthVoice } from './audio.js';
 import type { Conversation, StoredItem } from './conversation.js';
-import { Pacer, type Pacing } from './pacer.js';
+import { Pacer, type Pacing } from '../shared/pacer.js';
 import type { ConversationItem, IdMinter, RealtimeResponse, ServerEventBody } from './protocol.js';
 import type { AgentTurn, ResponseRecord } from './types.js';
 import { computeUsage, type UsageInputs } from './usage.js';

@@ -9,7 +9,7 @@ import { defaultSession, effectiveTurnDetection, formatLabel, type EffectiveTurn
 import { Conversation, type StoredItem } from './conversation.js';
 import { handleClientEvent } from './handlers.js';
 import { InputAudioBuffer } from './input-buffer.js';
-import type { Pacing } from './pacer.js';
+import type { Pacing } from '../shared/pacer.js';
 import { IdMinter, RealtimeRequestError, type ConversationItem, type ServerEventBody, type SessionObject } from './protocol.js';
 import { ResponseRunner, type Fault, type ResponseHost } from './response.js';
 import { turnAt, userTranscriptAt } from './scenario.js';

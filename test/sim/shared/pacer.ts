@@ -1,7 +1,7 @@
 /**
- * When the next piece of a response may go out. Both modes yield to the event loop between pieces, because a
- * real network interleaves the client's `response.cancel` with the server's stream; a synchronous loop would
- * make cancellation untestable.
+ * When the next piece of a model's reply may go out (shared by the engine simulators). Both modes yield to
+ * the event loop between pieces, because a real network interleaves the client's messages (a cancel, the
+ * callee's speech) with the server's stream; a synchronous loop would make barge-in untestable.
  */
 
 export type Pacing = 'burst' | 'realtime';
