@@ -191,14 +191,16 @@ export class CallSession {
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
     this.stats.framesIn++;
-    if (this.vad) {
-      const change = this.vad.push(frame.bytes);
-      if (change === 'started') this.onCalleeSpeech(true);
-      else if (change === 'stopped') this.onCalleeSpeech(false);
-    }
-    this.o.engine.pushAudio(this.audio.toEngine(frame));
+    this.o.engine.pushAudio(this.audio.toEngine(frame, this.vad && this.listen));
     return true;
   }
+
+  /** Our VAD hears the caller audio the audio path has just decoded. */
+  private readonly listen = (pcm8k: Int16Array): void => {
+    const change = this.vad!.pushPcm(pcm8k);
+    if (change === 'started') this.onCalleeSpeech(true);
+    else if (change === 'stopped') this.onCalleeSpeech(false);
+  };
 
   private onCalleeSpeech(started: boolean, itemId?: string): void {
     if (!started) {

@@ -29,14 +29,24 @@ export class EnergyVad {
     this.stopFrames = o.stopFrames ?? 15;
   }
 
-  /** Feeds one frame; returns 'started' or 'stopped' on a change, else undefined. */
+  /** Feeds one mu-law frame; returns 'started' or 'stopped' on a change, else undefined. */
   push(mulaw: Uint8Array): 'started' | 'stopped' | undefined {
     let sum = 0;
     for (let i = 0; i < mulaw.length; i++) {
       const s = mulawDecodeSample(mulaw[i]);
       sum += s * s;
     }
-    const loud = mulaw.length > 0 && sum / mulaw.length > this.threshold2;
+    return this.decide(mulaw.length > 0 && sum / mulaw.length > this.threshold2);
+  }
+
+  /** Feeds one frame already decoded to PCM16. */
+  pushPcm(pcm: Int16Array): 'started' | 'stopped' | undefined {
+    let sum = 0;
+    for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i];
+    return this.decide(pcm.length > 0 && sum / pcm.length > this.threshold2);
+  }
+
+  private decide(loud: boolean): 'started' | 'stopped' | undefined {
     if (loud) {
       this.loud++;
       this.quiet = 0;
