@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 import { totals, usageMetadata, type UsageCounters } from './usage.js';
 import { UserInput } from './user-input.js';
-import type { VadOptions } from './vad.js';
+import type { VadOptions } from '../shared/energy-vad.js';
 
 export interface SessionSettings {
   pacing: Pacing;

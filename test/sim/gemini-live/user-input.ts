@@ -5,7 +5,7 @@
  */
 import { CLOSE_INVALID, ProtocolError } from './protocol.js';
 import type { Setup } from './schemas.js';
-import { EnergyVad, type VadOptions } from './vad.js';
+import { EnergyVad, type VadOptions } from '../shared/energy-vad.js';
 
 /** The service's end-of-speech silence when the setup does not say. */
 export const DEFAULT_SILENCE_MS = 500;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { decodePcm16, OUTPUT_RATE, parsePcmMime, synthVoice } from './audio.js';
 import { closeReason, durationJson } from './protocol.js';
 import { totals, usageMetadata } from './usage.js';
-import { EnergyVad } from './vad.js';
+import { EnergyVad } from '../shared/energy-vad.js';
 import { concat, loud, silence } from './test-client.js';
 
 function run(audio: Uint8Array, rate: number, chunkSizes: number[], silenceMs = 200): string[] {

@@ -1,5 +1,6 @@
 /**
- * Energy voice-activity detector on the input timeline of one connection. Deliberately dumb and
+ * Energy voice-activity detector on the input timeline of one connection, shared by the engine
+ * simulators. Deliberately dumb and
  * deterministic: tests send loud tones for speech and digital silence for pauses, so a fixed RMS threshold
  * over 20 ms windows is exact and every timestamp is a multiple of 20 ms. Works at any input rate because
  * the service accepts any `audio/pcm;rate=N`.
@@ -65,6 +66,13 @@ export class EnergyVad {
       }
     }
     return events;
+  }
+
+  /** Forgets any speech in progress (buffer cleared or committed by hand) without moving the timeline. */
+  reset(): void {
+    this.inSpeech = false;
+    this.runStartWindow = -1;
+    this.runWindows = 0;
   }
 
   /** Ends speech in progress (audioStreamEnd); returns the end event if there was speech. */
