@@ -88,7 +88,7 @@ export class GeminiLiveEngine implements VoiceEngine {
 
   private url(): string {
     const base = this.opts.baseUrl.replace(/\/+$/, '');
-    return `${base}/ws/google.ai.generativelanguage.${this.opts.apiVersion}.GenerativeService.BidiGenerateContent?key=${encodeURIComponent(this.opts.apiKey)}`;
+    return `${base}/ws/google.ai.generativelanguage.${this.opts.apiVersion}.GenerativeService.BidiGenerateContent`;
   }
 
   async start(start: EngineStartOptions): Promise<void> {
@@ -100,7 +100,8 @@ export class GeminiLiveEngine implements VoiceEngine {
   /** Opens a socket and completes the setup handshake; resumes the conversation when a handle exists. */
   private connect(): Promise<WebSocket> {
     const s = this.startOpts!;
-    const ws = new WebSocket(this.url(), { maxPayload: 16 * 1024 * 1024 });
+    // The key goes in a header, not the `?key=` query: URLs end up in proxy and access logs.
+    const ws = new WebSocket(this.url(), { maxPayload: 16 * 1024 * 1024, headers: { 'x-goog-api-key': this.opts.apiKey } });
     return new Promise<WebSocket>((resolve, reject) => {
       const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => fail(new Error(`Gemini Live: no setupComplete within ${timeoutMs} ms`)), timeoutMs);
