@@ -1,6 +1,7 @@
 /**
  * Gemini Live API (BidiGenerateContent) simulator for end-to-end tests on 127.0.0.1. See README.md.
  */
+import { nthWaiter } from '../shared/nth-waiter.js';
 import { GeminiSimServer } from './server.js';
 import type { GeminiSimSession } from './session.js';
 import type { GeminiLiveSimOptions, RejectedConnection } from './types.js';
@@ -50,7 +51,6 @@ export interface GeminiLiveSim {
 export async function startGeminiLiveSim(opts: GeminiLiveSimOptions): Promise<GeminiLiveSim> {
   const server = new GeminiSimServer(opts);
   await server.listen();
-  let nextWaited = 0;
   return {
     baseUrl: server.baseUrl,
     wsUrl: server.wsUrl,
@@ -59,24 +59,7 @@ export async function startGeminiLiveSim(opts: GeminiLiveSimOptions): Promise<Ge
       return server.connectionCount;
     },
     rejected: server.rejected,
-    waitForSession(timeoutMs = 5000): Promise<GeminiSimSession> {
-      const wanted = nextWaited++;
-      const ready = server.sessions[wanted];
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`gemini-live sim: no session #${wanted} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = server.onSessionsChanged(() => {
-          const s = server.sessions[wanted];
-          if (!s) return;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(s);
-        });
-      });
-    },
+    waitForSession: nthWaiter('gemini-live sim', server.sessions, (l) => server.onSessionsChanged(l)),
     close: () => server.close(),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * OpenAI Realtime API (GA) simulator for end-to-end tests on 127.0.0.1. See README.md.
  */
+import { nthWaiter } from '../shared/nth-waiter.js';
 import { RealtimeSimServer, type RejectedUpgrade } from './server.js';
 import type { SimSession } from './session.js';
 import type { OpenAIRealtimeSimOptions } from './types.js';
@@ -38,29 +39,11 @@ export interface OpenAIRealtimeSim {
 export async function startOpenAIRealtimeSim(opts: OpenAIRealtimeSimOptions): Promise<OpenAIRealtimeSim> {
   const server = new RealtimeSimServer(opts);
   await server.listen();
-  let nextWaited = 0;
   return {
     url: server.url,
     sessions: server.sessions,
     rejectedUpgrades: server.rejectedUpgrades,
-    waitForSession(timeoutMs = 5000): Promise<SimSession> {
-      const wanted = nextWaited++;
-      const ready = server.sessions[wanted];
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`openai-realtime sim: no session #${wanted} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = server.onSessionsChanged(() => {
-          const s = server.sessions[wanted];
-          if (!s) return;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(s);
-        });
-      });
-    },
+    waitForSession: nthWaiter('openai-realtime sim', server.sessions, (l) => server.onSessionsChanged(l)),
     close: () => server.close(),
   };
 }
