@@ -78,8 +78,6 @@ export class CallSession {
   private readonly audio: AudioPath;
   /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
   private readonly vad?: EnergyVad;
-  /** Counters for diagnostics and the benchmark. */
-  readonly stats = { framesIn: 0, framesOut: 0, framesDroppedNoStream: 0, bargeIns: 0 };
 
   constructor(private readonly o: CallSessionOptions) {
     this.audio = audioPathFor(o.engine.capabilities);
@@ -190,7 +188,6 @@ export class CallSession {
 
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
-    this.stats.framesIn++;
     this.o.engine.pushAudio(this.audio.toEngine(frame, this.vad && this.listen));
     return true;
   }
@@ -244,16 +241,13 @@ export class CallSession {
       case 'agent.audio': {
         const t = this.transport;
         const tracker = this.tracker;
-        if (!t || !tracker) {
-          this.stats.framesDroppedNoStream++;
-          return;
-        }
+        // No stream (between a stream's end and its replacement): nothing can be played.
+        if (!t || !tracker) return;
         if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() });
         const audio = this.audio.toCarrier(e.audio);
         if (audio.length === 0) return;
         for (const chunk of tracker.push(e.itemId, audio)) {
           t.sendAudio(chunk.audio, chunk.mark);
-          this.stats.framesOut++;
         }
         return;
       }
@@ -320,7 +314,6 @@ export class CallSession {
     this.activeResponse = undefined;
     const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
     if (cut.length) {
-      this.stats.bargeIns++;
       for (const c of cut) {
         if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
         else if (c.playedMs === 0) this.o.engine.deleteItem(c.itemId);
