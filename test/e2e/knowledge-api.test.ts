@@ -9,7 +9,7 @@ import { makeDocx, makePdf } from '../fixtures/documents.js';
 
 async function upload(stack: Stack, clientId: string, files: Array<{ name: string; bytes: Uint8Array | string; field?: string }>, token = SIM_API_TOKEN) {
   const form = new FormData();
-  for (const f of files) form.append(f.field ?? 'file', new Blob([typeof f.bytes === 'string' ? Buffer.from(f.bytes) : f.bytes]), f.name);
+  for (const f of files) form.append(f.field ?? 'file', new Blob([Buffer.from(f.bytes)]), f.name);
   const res = await fetch(`${stack.baseUrl}/api/clients/${clientId}/documents`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
   return { status: res.status, body: (await res.json()) as any };
 }
