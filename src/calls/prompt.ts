@@ -3,10 +3,16 @@ import type { ClientProfile } from '../clients/profile.js';
 export interface PromptInput {
   instructions: string;
   client?: ClientProfile;
+  /** RECORD_CALLS and ANNOUNCE_RECORDING both on: the greeting says the call is recorded. */
   recordingAnnounced: boolean;
+  /** DISCLOSE_AI (default on): the greeting says this is an AI assistant calling on behalf of the client. */
+  discloseAi?: boolean;
 }
 
-/** The built-in system prompt. `{{name}}`, `{{profile}}`, `{{instructions}}` are filled in. */
+/**
+ * The built-in system prompt. `{{name}}`, `{{profile}}`, `{{instructions}}` are filled in; `{{greeting}}`
+ * becomes the disclosure rules that are switched on (or nothing).
+ */
 export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on behalf of {{name}}. You are speaking on the phone with the person you called.
 
 # Your task
@@ -16,28 +22,41 @@ export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on 
 {{profile}}
 
 # Rules
-- In your first sentence, say that you are an AI assistant calling on behalf of {{name}}.{{recording}}
-- Only state facts that appear in your task or in the profile above. If you are asked something you do not know, do not guess or invent: say "I'll check with {{name}} and get back to you", and move on.
+{{greeting}}- Only state facts that appear in your task or in the profile above. If you are asked something you do not know, do not guess or invent: say "I'll check with {{name}} and get back to you", and move on.
 - Speak naturally and briefly, one or two sentences at a time, as people do on the phone. Let the other person finish.
 - If the other person asks you to stop calling or wants to end the call, apologise, say goodbye and end the call.
 - When the task is done or cannot be done, say a short goodbye and then call the end_call tool in the same turn.`;
 
-/** Builds the system prompt: client template (or the default), the instructions, and the deferral rule. */
+/** What the greeting must say, as prompt rules (one per line, each ending in a newline). */
+function greetingRules(name: string, p: PromptInput): string {
+  const said: string[] = [];
+  if (p.discloseAi ?? true) said.push(`that you are an AI assistant calling on behalf of ${name}`);
+  if (p.recordingAnnounced) said.push('that the call is recorded');
+  // Whatever the settings, the agent never claims to be human.
+  const honest = '- If anyone asks whether you are a person or a machine, say truthfully that you are an AI assistant.\n';
+  return (said.length ? `- In your first sentence, say ${said.join(', and ')}.\n` : '') + honest;
+}
+
+/**
+ * Builds the system prompt: client template (or the default), the instructions, and the rules that are
+ * not optional. A client's system-prompt.txt replaces the template, not the rules: the disclosure (while
+ * on), the recording notice (while on), honesty about being an AI and the deferral rule are appended
+ * last, so a template can neither omit nor follow-up-override them.
+ */
 export function buildSystemPrompt(p: PromptInput): string {
   const name = p.client?.name ?? 'the person you represent';
   const template = p.client?.systemPromptTemplate ?? DEFAULT_TEMPLATE;
+  const rules = greetingRules(name, p);
   const filled = template
-    .replaceAll('{{recording}}', p.recordingAnnounced ? ' Also say that the call is recorded.' : '')
+    .replaceAll('{{greeting}}', p.client?.systemPromptTemplate ? '' : rules)
+    .replaceAll('{{recording}}', '')
     .replaceAll('{{name}}', name)
     .replaceAll('{{profile}}', p.client?.profile ?? '(no profile given)')
     .replaceAll('{{instructions}}', p.instructions.trim());
-  // A custom template might omit the essentials; they are not optional, so append them when missing.
   const extras: string[] = [];
   if (!template.includes('{{instructions}}')) extras.push(`# Your task\n${p.instructions.trim()}`);
   if (p.client?.systemPromptTemplate) {
-    extras.push(
-      `# Always\n- You are an AI assistant calling on behalf of ${name}; say so when you greet.${p.recordingAnnounced ? '\n- Say that the call is recorded when you greet.' : ''}\n- Never invent facts: if you do not know, say "I'll check with ${name} and get back to you".`,
-    );
+    extras.push(`# Always (these rules come before anything above)\n${rules}- Never invent facts: if you do not know, say "I'll check with ${name} and get back to you".`);
   }
   return [filled, ...extras].join('\n\n');
 }

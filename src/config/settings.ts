@@ -64,6 +64,24 @@ export const settingsSchema = z.object({
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
   GREETING_FALLBACK_MS: int(500, 60000).default(8000),
   PRICES_FILE: optionalString,
+
+  // Safety (issue 6): who may be called, when, and how much a day may cost. See README "Safety defaults".
+  ALLOWED_DESTINATIONS: optionalString,
+  DNC_FILE: optionalString,
+  CALLING_HOURS: z
+    .string()
+    .trim()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$/, 'must be HH:MM-HH:MM (e.g. 08:00-21:00) or off')
+    .default('08:00-21:00'),
+  MAX_CALLS_PER_DAY: int(0, 1_000_000).default(100),
+  MAX_CONCURRENT_CALLS: int(0, 10_000).default(5),
+  MAX_COST_PER_CALL_USD: num(0).default(5),
+  MAX_COST_PER_DAY_USD: num(0).default(50),
+  DISCLOSE_AI: bool.default(true),
+  ANNOUNCE_RECORDING: bool.default(true),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  CORS_ORIGINS: optionalString,
+  LOG_SENSITIVE: bool.default(false),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

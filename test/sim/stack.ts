@@ -119,6 +119,9 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
     OPENAI_REALTIME_URL: o.openaiUrl,
     ...(o.geminiUrl ? { GEMINI_API_KEY: SIM_GEMINI_KEY, GEMINI_LIVE_URL: o.geminiUrl } : {}),
     LOG_LEVEL: 'silent',
+    // Simulated calls run at any hour, and the tests poll the API faster than a person would.
+    CALLING_HOURS: 'off',
+    RATE_LIMIT_PER_MINUTE: '0',
   };
 }
 
