@@ -274,6 +274,7 @@ export class CallService {
           return;
         }
         this.d.calls.update(callId, { recordingSid: event.recordingId });
+        this.noteForeignUrl(callId, event.recordingId, event.advertisedUrl);
         this.track(this.fetchRecording(callId, event.recordingId).finally(() => this.settled(callId, 'recording')));
         return;
     }
@@ -470,6 +471,27 @@ export class CallService {
     if (p.price === null) return false;
     this.record(callId, 'carrier.price', { price: p.price, unit: p.unit });
     return true;
+  }
+
+  /**
+   * SSRF guard, made visible: the recording is only ever fetched from the configured carrier API host.
+   * A callback naming another host (even a signed one) is recorded; its URL is not used.
+   */
+  private noteForeignUrl(callId: string, recordingId: string, advertised: string | undefined): void {
+    if (!advertised || !this.d.carrier) return;
+    let own: string;
+    let theirs: string;
+    try {
+      own = new URL(this.d.carrier.recordingSource(recordingId).url).origin;
+      theirs = new URL(advertised).origin;
+    } catch {
+      theirs = 'unparseable';
+      own = '';
+    }
+    if (theirs !== own) {
+      this.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own || null });
+      this.d.log.warn({ event: 'security.foreignUrl', callId, host: theirs }, 'a callback named a host other than the configured carrier API; ignored');
+    }
   }
 
   private async fetchRecording(callId: string, recordingId: string): Promise<void> {
