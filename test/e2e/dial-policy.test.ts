@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { withStack, until, GREETING } from './helpers.js';
 import { localTime } from '../../src/calls/calling-hours.js';
+import type { StackOptions } from '../sim/stack.js';
 
 const LONG_CALLEE = () => ({ steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] });
 const hhmm = (min: number) => `${String(Math.floor(min / 60) % 24).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
@@ -95,7 +96,7 @@ test('caps: concurrent calls and calls per day refuse with 429 and Retry-After',
   });
 });
 
-const COST_CAP_CALL = {
+const COST_CAP_CALL: Partial<StackOptions> = {
   script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Tell me everything about the menu, slowly.' }, { pauseMs: 60_000 }] }),
   conversation: () => ({
     turns: [{ say: GREETING }, { say: "I'm sorry, I have to go now. Someone will follow up. Goodbye!" }, { say: 'This turn must never be heard.' }],
@@ -138,5 +139,22 @@ test('per-day cost cap: once today\'s spend reaches it, new calls are refused', 
     assert.equal(r.body.rule, 'max-cost-per-day');
     assert.match(r.body.error, /today's calls \(UTC\) have cost \$0\.0\d/);
     await until('refusal recorded', async () => (await stack.api('GET', '/api/refusals')).body.refusals.length === 1);
+  });
+});
+
+test('with the server clock at 04:14 UTC in January: Chicago is refused naming 22:14, San Francisco is called; the daily cap resets at UTC midnight', async () => {
+  let now = new Date('2026-01-15T04:14:00Z');
+  await withStack({ env: { CALLING_HOURS: '08:00-21:00', MAX_CALLS_PER_DAY: '1' }, now: () => now, script: LONG_CALLEE }, async (stack) => {
+    const chicago = await stack.api('POST', '/api/calls', { to: '+13125550123', instructions: 'x' });
+    assert.equal(chicago.status, 403);
+    assert.equal(chicago.body.error, "to: it is 22:14 in America/Chicago for +1 312 555 0123, outside calling hours 08:00-21:00 in the callee's local time; set overrideCallingHours to call anyway");
+    const a = await stack.placeCall({ to: '+14155550123' }); // 20:14 in San Francisco
+    await stack.api('POST', `/api/calls/${a}/hangup`);
+    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' })).body.rule, 'max-calls-per-day');
+    now = new Date('2026-01-15T23:59:00Z');
+    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true })).body.rule, 'max-calls-per-day', 'still the same UTC day');
+    now = new Date('2026-01-16T00:01:00Z');
+    const b = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true });
+    await stack.api('POST', `/api/calls/${b}/hangup`);
   });
 });

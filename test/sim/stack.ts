@@ -66,6 +66,8 @@ export interface StackOptions {
   logger?: boolean | object;
   log?: (line: string) => void;
   msPerChar?: number;
+  /** The server's clock for calling hours and daily caps. */
+  now?: () => Date;
   /** Reuse running simulators (restart tests). */
   sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim; gemini?: GeminiLiveSim };
 }
@@ -135,7 +137,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...o.env });
-  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
+  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
 
