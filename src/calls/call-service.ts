@@ -274,7 +274,7 @@ export class CallService {
           return;
         }
         this.d.calls.update(callId, { recordingSid: event.recordingId });
-        this.noteForeignUrl(callId, event.recordingId, event.advertisedUrl);
+        this.noteForeignUrl(callId, event.recordingId, event.advertisedOrigin);
         this.track(this.fetchRecording(callId, event.recordingId).finally(() => this.settled(callId, 'recording')));
         return;
     }
@@ -477,19 +477,16 @@ export class CallService {
    * SSRF guard, made visible: the recording is only ever fetched from the configured carrier API host.
    * A callback naming another host (even a signed one) is recorded; its URL is not used.
    */
-  private noteForeignUrl(callId: string, recordingId: string, advertised: string | undefined): void {
-    if (!advertised || !this.d.carrier) return;
-    let own: string;
-    let theirs: string;
+  private noteForeignUrl(callId: string, recordingId: string, theirs: string | undefined): void {
+    if (!theirs || !this.d.carrier) return;
+    let own: string | null = null;
     try {
       own = new URL(this.d.carrier.recordingSource(recordingId).url).origin;
-      theirs = new URL(advertised).origin;
     } catch {
-      theirs = 'unparseable';
-      own = '';
+      // An invalid recording id: the download refuses it and records why.
     }
     if (theirs !== own) {
-      this.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own || null });
+      this.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own });
       this.d.log.warn({ event: 'security.foreignUrl', callId, host: theirs }, 'a callback named a host other than the configured carrier API; ignored');
     }
   }

@@ -62,6 +62,8 @@ test('calling hours: refused outside the window with the local time named; an ex
     assert.equal(stack.twilio.calls.length, 0);
 
     const id = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true });
+    await stack.api('POST', `/api/calls/${id}/hangup`);
+    await stack.waitForEnd(id);
     const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
     const override = /event: policy\.override\ndata: (.+)/.exec(events);
     assert.ok(override, 'the override is in the timeline');
@@ -70,7 +72,6 @@ test('calling hours: refused outside the window with the local time named; an ex
     assert.equal(data.window, window);
     assert.equal(data.local[0].zone, 'America/Los_Angeles');
     assert.equal((await stack.api('GET', '/api/refusals')).body.refusals[0].rule, 'calling-hours');
-    await stack.api('POST', `/api/calls/${id}/hangup`);
   });
 });
 

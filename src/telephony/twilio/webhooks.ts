@@ -65,11 +65,20 @@ export function parseAmdWebhook(body: unknown): ParsedWebhook {
   return { carrierCallId: b.CallSid, event: { type: 'amd', answeredBy: b.AnsweredBy, machine: MACHINE.has(b.AnsweredBy) }, dedupeKey: `amd:${b.CallSid}` };
 }
 
+/** Only the origin of a callback's URL goes further (for the audit record): the URL itself is never kept. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'unparseable';
+  }
+}
+
 export function parseRecordingWebhook(body: unknown): ParsedWebhook {
   const b = parse(recordingSchema, body);
   return {
     carrierCallId: b.CallSid,
-    event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration, ...(b.RecordingUrl ? { advertisedUrl: b.RecordingUrl } : {}) },
+    event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration, ...(b.RecordingUrl ? { advertisedOrigin: originOf(b.RecordingUrl) } : {}) },
     dedupeKey: `recording:${b.RecordingSid}:${b.RecordingStatus}`,
   };
 }
