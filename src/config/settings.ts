@@ -66,7 +66,10 @@ export const settingsSchema = z.object({
   PRICES_FILE: optionalString,
 
   // Safety (issue 6): who may be called, when, and how much a day may cost. See README "Safety defaults".
-  ALLOWED_DESTINATIONS: optionalString,
+  ALLOWED_DESTINATIONS: optionalString.refine(
+    (v) => v === undefined || v.split(/[\s,]+/).filter(Boolean).every((e) => /^\+[1-9]\d{0,14}$|^[A-Za-z]{2}$/.test(e)),
+    'entries must be numbers or prefixes (+1415) or two-letter country codes (US), separated by commas',
+  ),
   DNC_FILE: optionalString,
   CALLING_HOURS: z
     .string()
@@ -80,7 +83,10 @@ export const settingsSchema = z.object({
   DISCLOSE_AI: bool.default(true),
   ANNOUNCE_RECORDING: bool.default(true),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
-  CORS_ORIGINS: optionalString,
+  CORS_ORIGINS: optionalString.refine(
+    (v) => v === undefined || v.split(/[\s,]+/).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)),
+    'must list origins such as https://app.example.com (scheme and host, no path), separated by commas',
+  ),
   LOG_SENSITIVE: bool.default(false),
 });
 

@@ -53,6 +53,9 @@ test('safety settings: documented defaults, validated formats, every one in .env
   assert.equal(parseSettings({ CALLING_HOURS: 'off' }).CALLING_HOURS, 'off');
   assert.throws(() => parseSettings({ CALLING_HOURS: '8am-9pm' }), /CALLING_HOURS: must be HH:MM-HH:MM/);
   assert.throws(() => parseSettings({ MAX_COST_PER_CALL_USD: '-1' }), /MAX_COST_PER_CALL_USD/);
+  assert.throws(() => parseSettings({ ALLOWED_DESTINATIONS: '+1415, 415-555' }), /ALLOWED_DESTINATIONS: entries must be/);
+  assert.equal(parseSettings({ ALLOWED_DESTINATIONS: '+1415, US gb' }).ALLOWED_DESTINATIONS, '+1415, US gb');
+  assert.throws(() => parseSettings({ CORS_ORIGINS: 'https://ui.example/app' }), /CORS_ORIGINS: must list origins/);
   const env = readFileSync('.env.example', 'utf8');
   const readme = readFileSync('README.md', 'utf8');
   const safety = ['ALLOWED_DESTINATIONS', 'DNC_FILE', 'CALLING_HOURS', 'MAX_CALLS_PER_DAY', 'MAX_CONCURRENT_CALLS', 'MAX_COST_PER_CALL_USD', 'MAX_COST_PER_DAY_USD', 'DISCLOSE_AI', 'ANNOUNCE_RECORDING', 'RATE_LIMIT_PER_MINUTE', 'CORS_ORIGINS', 'LOG_SENSITIVE'];
