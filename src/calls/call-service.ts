@@ -16,7 +16,8 @@ import type { Timeline } from '../records/timeline.js';
 import { renderTranscriptText } from '../records/transcript.js';
 import { downloadRecording } from '../records/recordings.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
-import { buildSystemPrompt } from './prompt.js';
+import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
 import { checkDestination } from './policy.js';
 import { canTransition, type CallStatus, type EndReason } from './state.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
@@ -60,6 +61,8 @@ export interface CallServiceDeps {
   engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
   tools: ToolRegistry;
   log: FastifyBaseLogger;
+  /** The client's documents: retrieved for the instructions at call start. */
+  knowledge?: KnowledgeBase;
   /** Recording download retry tuning (tests shorten it). */
   recordingRetry?: { attempts: number; firstDelayMs: number };
   /** If no media stream arrives this long after answer, the call ends as a media error. */
@@ -111,6 +114,8 @@ export class CallService {
   private readonly ledger: LiveCostLedger;
   private readonly refusals: RefusalsRepo;
   private readonly now: () => Date;
+  /** Calls past the cap check that are not yet in `live`. */
+  private starting = 0;
 
   constructor(private readonly d: CallServiceDeps) {
     this.now = d.now ?? (() => new Date());
@@ -154,8 +159,9 @@ export class CallService {
       }
     }
 
-    // From here to the live-call registration nothing awaits, so concurrent requests cannot both pass a cap.
-    const capped = this.caps.check(this.live.size, this.now());
+    // Calls between this check and their live registration count as live (`starting`), so concurrent
+    // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
+    const capped = this.caps.check(this.live.size + this.starting, this.now());
     if (capped) throw this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
 
     const now = this.now().toISOString();
@@ -189,11 +195,27 @@ export class CallService {
     this.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
     for (const note of verdict.notes) this.record(row.id, note.type, note.data);
 
-    const instructions = buildSystemPrompt({ instructions: input.instructions, client, recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI });
+    let reference: ReferenceExcerpt[] = [];
+    this.starting++;
+    try {
+      if (client) reference = await this.retrieveReference(row.id, client.id, input.instructions);
+    } finally {
+      // Nothing awaits from here to `this.live.set` below.
+      this.starting--;
+    }
+    const instructions = buildSystemPrompt({
+      instructions: input.instructions,
+      client,
+      recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING,
+      discloseAi: s.DISCLOSE_AI,
+      reference,
+      lookupAvailable: Boolean(client && this.d.knowledge),
+    });
     const live: LiveCall = { id: row.id, attached: false } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
     live.session = new CallSession({
       callId: row.id,
+      clientId: client?.id,
       engine,
       tools: this.d.tools,
       greetingFallbackMs: s.GREETING_FALLBACK_MS,
@@ -212,7 +234,7 @@ export class CallService {
     // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
     this.track(
       engine
-        .start({ instructions, tools: this.d.tools.specs(), autoRespond: false })
+        .start({ instructions, tools: this.d.tools.specs({ hasClient: Boolean(client && this.d.knowledge) }), autoRespond: false })
         .then(() => {
           this.record(row.id, 'engine.ready', { engine: engine.name });
           live.session.engineStarted();
@@ -246,6 +268,20 @@ export class CallService {
     // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
     this.d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');
     return this.d.calls.get(row.id)!;
+  }
+
+  /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */
+  private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
+    if (!this.d.knowledge) return [];
+    try {
+      const { mode, results } = await this.d.knowledge.search(clientId, instructions, { k: this.d.settings.KNOWLEDGE_TOP_K });
+      this.record(callId, 'knowledge.retrieved', { clientId, mode, results: results.map((r) => ({ file: r.file, page: r.page, chunkId: r.chunkId, score: r.score })) });
+      return results;
+    } catch (err) {
+      this.d.log.warn({ err, callId, clientId }, 'knowledge: retrieval for the instructions failed; the call goes on without a reference section');
+      this.record(callId, 'knowledge.retrieved', { clientId, error: (err as Error).message, results: [] });
+      return [];
+    }
   }
 
   // ---- carrier callbacks -----------------------------------------------------------------------
