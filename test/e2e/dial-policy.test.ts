@@ -97,6 +97,16 @@ test('caps: concurrent calls and calls per day refuse with 429 and Retry-After',
   });
 });
 
+test('concurrent requests cannot slip under MAX_CONCURRENT_CALLS together (client calls wait for document retrieval)', async () => {
+  // With vectors on, the query is embedded over HTTP: the request really waits there.
+  await withStack({ embeddings: 'openai', env: { MAX_CONCURRENT_CALLS: '1' }, script: LONG_CALLEE }, async (stack) => {
+    const body = { to: '+14155550123', instructions: 'Order one chicken biryani.', clientId: 'raju' };
+    const results = await Promise.all([1, 2, 3, 4].map(() => stack.api('POST', '/api/calls', body)));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 429, 429, 429]);
+    await stack.api('POST', `/api/calls/${results.find((r) => r.status === 201)!.body.id}/hangup`);
+  });
+});
+
 const COST_CAP_CALL: Partial<StackOptions> = {
   script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Tell me everything about the menu, slowly.' }, { pauseMs: 60_000 }] }),
   conversation: () => ({
