@@ -68,6 +68,13 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
       RECORD_CALLS: 'false',
       LOG_LEVEL: 'warn',
       MAX_CALL_SECONDS: '3600',
+      // The load run is hundreds of simultaneous calls at any hour; the safety limits would refuse it.
+      CALLING_HOURS: 'off',
+      RATE_LIMIT_PER_MINUTE: '0',
+      MAX_CONCURRENT_CALLS: '0',
+      MAX_CALLS_PER_DAY: '0',
+      MAX_COST_PER_CALL_USD: '0',
+      MAX_COST_PER_DAY_USD: '0',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Everything this process creates (database, -wal/-shm, recordings, transcripts, token) is owner-only.
+  process.umask(0o077);
   mkdirSync(settings.DATA_DIR, { recursive: true, mode: 0o700 });
   chmodSync(settings.DATA_DIR, 0o700);
   const token = resolveApiToken(settings.API_TOKEN, settings.DATA_DIR);

@@ -77,6 +77,8 @@ export class CallSession {
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
   private shutdownPromise?: Promise<void>;
+  /** A limit is ending the call: the goodbye response it asked for, and the guard that cuts the line anyway. */
+  private wrapping?: { reason: EndReason; responseId?: string; guard: NodeJS.Timeout };
   private readonly audio: AudioPath;
   /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
   private readonly vad?: EnergyVad;
@@ -224,6 +226,7 @@ export class CallSession {
     }
     if (item && item.text !== undefined && !item.written && state.playedMs >= state.sentMs) this.writeAgentItem(state.itemId, item);
     this.checkPendingHangup();
+    this.checkWrapUp();
     return true;
   }
 
@@ -271,6 +274,7 @@ export class CallSession {
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
+        if (this.wrapping && !this.wrapping.responseId) this.wrapping.responseId = e.responseId;
         return;
       case 'agent.transcript': {
         const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() };
@@ -284,6 +288,7 @@ export class CallSession {
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
         this.checkPendingHangup();
+        this.checkWrapUp();
         return;
       case 'tool.call':
         void this.runTool(e.responseId, e.callId, e.name, e.arguments);
@@ -408,8 +413,33 @@ export class CallSession {
     if (this.tracker?.hasPending) return;
     this.pendingHangup = undefined;
     clearTimeout(p.guard);
-    this.o.hooks.requestEnd('agent-hangup');
+    this.o.hooks.requestEnd(this.wrapping?.reason ?? 'agent-hangup');
     p.resolve('hung-up');
+  }
+
+  /**
+   * Ends the call politely for a limit (cost, duration): no new turns, the engine is asked for a brief
+   * goodbye, and the call ends once that goodbye has played, or after `graceMs` whatever happens.
+   * Returns false when there is no conversation to wrap up (the caller then ends the call at once).
+   */
+  wrapUp(reason: EndReason, instructions: string, graceMs: number): boolean {
+    if (this.ending) return true;
+    if (!this.gateOpen || !this.transport) return false;
+    if (this.wrapping) return true;
+    const guard = setTimeout(() => this.o.hooks.requestEnd(reason, 'the goodbye did not finish in time'), graceMs);
+    this.wrapping = { reason, guard };
+    this.o.engine.setAutoRespond(false);
+    if (this.activeResponse) this.o.engine.interrupt();
+    this.activeResponse = undefined;
+    this.o.engine.generateReply({ instructions });
+    return true;
+  }
+
+  private checkWrapUp(): void {
+    const w = this.wrapping;
+    if (!w?.responseId || this.activeResponse === w.responseId || this.tracker?.hasPending) return;
+    clearTimeout(w.guard);
+    this.o.hooks.requestEnd(w.reason);
   }
 
   /**
@@ -421,6 +451,7 @@ export class CallSession {
     this.ending = true;
     clearTimeout(this.fallbackTimer);
     clearTimeout(this.reattachTimer);
+    if (this.wrapping) clearTimeout(this.wrapping.guard);
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     if (this.pendingHangup) {

@@ -18,20 +18,35 @@ import { downloadRecording } from '../records/recordings.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
-import { checkDestination, maskNumber } from './policy.js';
+import { checkDestination } from './policy.js';
 import { canTransition, type CallStatus, type EndReason } from './state.js';
+import { DialPolicy, isRefusal } from './dial-policy.js';
+import { CallCaps } from './caps.js';
+import { LiveCostLedger } from './cost-ledger.js';
+import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
+import { loadPriceTable, type PriceTable } from '../records/pricing.js';
+import type { UsageReport } from '../voice/engine.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
   instructions: z.string({ error: 'is required' }).trim().min(1, 'is required').max(8000, 'is longer than 8000 characters'),
   clientId: z.string().max(64).optional(),
   provider: z.enum(['openai', 'gemini']).optional(),
+  /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
+  overrideCallingHours: z.boolean().optional(),
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 
 /** A refusal the API shows as 4xx, naming the field at fault. */
 export class CallRequestError extends Error {
-  constructor(readonly status: number, readonly field: string | undefined, message: string, readonly missing?: string[]) {
+  constructor(
+    readonly status: number,
+    readonly field: string | undefined,
+    message: string,
+    readonly missing?: string[],
+    /** Policy refusals: the rule that refused, and when trying again can help. */
+    readonly policy?: { rule: string; retryAfterSec?: number },
+  ) {
     super(message);
     this.name = 'CallRequestError';
   }
@@ -56,6 +71,14 @@ export interface CallServiceDeps {
   pricePollMs?: number[];
   /** Longest wait for a call's late records (recording, price) before its live stream ends anyway. */
   settleTimeoutMs?: number;
+  /** Prices for the live cost ledger (the API's cost breakdown uses the same table). */
+  prices?: PriceTable;
+  /** The clock for calling hours and daily caps (tests inject one). */
+  now?: () => Date;
+  /** How often a live call's running cost is checked between usage events. */
+  costCheckMs?: number;
+  /** Longest wait for the goodbye when a limit ends a call, before the line is cut anyway. */
+  wrapUpGraceMs?: number;
 }
 
 interface LiveCall {
@@ -63,6 +86,7 @@ interface LiveCall {
   session: CallSession;
   maxTimer?: NodeJS.Timeout;
   streamTimer?: NodeJS.Timeout;
+  costTimer?: NodeJS.Timeout;
   attached: boolean;
 }
 
@@ -72,6 +96,11 @@ interface Settling {
   timer: NodeJS.Timeout;
 }
 
+const WRAP_UP_INSTRUCTIONS: Record<string, string> = {
+  default: 'This call has to end now. In one short sentence, politely say you need to go and say goodbye. Do not start anything new.',
+  'cost-limit': 'This call has reached its time and budget limit and has to end now. In one short sentence, politely say you need to go, that someone will follow up if needed, and say goodbye.',
+};
+
 /** Creates calls, drives each through its state machine, and owns the live sessions. */
 export class CallService {
   private readonly live = new Map<string, LiveCall>();
@@ -80,8 +109,21 @@ export class CallService {
   private readonly settling = new Map<string, Settling>();
   private readonly seenStmt;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly policy: DialPolicy;
+  private readonly caps: CallCaps;
+  private readonly ledger: LiveCostLedger;
+  private readonly refusals: RefusalsRepo;
+  private readonly now: () => Date;
+  /** Calls past the cap check that are not yet in `live`. */
+  private starting = 0;
 
   constructor(private readonly d: CallServiceDeps) {
+    this.now = d.now ?? (() => new Date());
+    const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
+    this.policy = new DialPolicy(d.settings);
+    this.caps = new CallCaps(d.settings, d.db, d.calls, prices);
+    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
+    this.refusals = new RefusalsRepo(d.db);
     this.seenStmt = d.db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
     // Twilio retries within hours; receipts older than a week only take space.
     d.db.prepare('DELETE FROM webhook_receipts WHERE at < ?').run(new Date(Date.now() - 7 * 86400_000).toISOString());
@@ -95,7 +137,12 @@ export class CallService {
   async create(input: CreateCallInput): Promise<CallRow> {
     const s = this.d.settings;
     const dest = checkDestination(input.to);
-    if (!dest.ok) throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+    if (!dest.ok) {
+      if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+      throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+    }
+    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, now: this.now() });
+    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
     const provider = input.provider ?? s.AI_PROVIDER;
     const missing = missingForCalls(s, provider);
     const factory = this.d.engines[provider];
@@ -112,7 +159,12 @@ export class CallService {
       }
     }
 
-    const now = new Date().toISOString();
+    // Calls between this check and their live registration count as live (`starting`), so concurrent
+    // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
+    const capped = this.caps.check(this.live.size + this.starting, this.now());
+    if (capped) throw this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
+
+    const now = this.now().toISOString();
     const row: CallRow = {
       id: randomUUID(),
       createdAt: now,
@@ -141,9 +193,24 @@ export class CallService {
     };
     this.d.calls.insert(row);
     this.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
+    for (const note of verdict.notes) this.record(row.id, note.type, note.data);
 
-    const reference = client ? await this.retrieveReference(row.id, client.id, input.instructions) : [];
-    const instructions = buildSystemPrompt({ instructions: input.instructions, client, recordingAnnounced: s.RECORD_CALLS, reference, lookupAvailable: Boolean(client && this.d.knowledge) });
+    let reference: ReferenceExcerpt[] = [];
+    this.starting++;
+    try {
+      if (client) reference = await this.retrieveReference(row.id, client.id, input.instructions);
+    } finally {
+      // Nothing awaits from here to `this.live.set` below.
+      this.starting--;
+    }
+    const instructions = buildSystemPrompt({
+      instructions: input.instructions,
+      client,
+      recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING,
+      discloseAi: s.DISCLOSE_AI,
+      reference,
+      lookupAvailable: Boolean(client && this.d.knowledge),
+    });
     const live: LiveCall = { id: row.id, attached: false } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
     live.session = new CallSession({
@@ -159,6 +226,10 @@ export class CallService {
       },
     });
     this.live.set(row.id, live);
+    if (s.MAX_COST_PER_CALL_USD > 0) {
+      live.costTimer = setInterval(() => this.checkCost(row.id), this.d.costCheckMs ?? 5_000);
+      live.costTimer.unref();
+    }
 
     // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
     this.track(
@@ -194,7 +265,8 @@ export class CallService {
       this.record(row.id, 'error', { source: this.d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
       await this.end(row.id, 'dial-error', { hangup: false });
     }
-    this.d.log.info({ event: 'call.created', callId: row.id, to: maskNumber(row.to), provider }, 'call placed');
+    // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
+    this.d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');
     return this.d.calls.get(row.id)!;
   }
 
@@ -238,6 +310,7 @@ export class CallService {
           return;
         }
         this.d.calls.update(callId, { recordingSid: event.recordingId });
+        this.noteForeignUrl(callId, event.recordingId, event.advertisedOrigin);
         this.track(this.fetchRecording(callId, event.recordingId).finally(() => this.settled(callId, 'recording')));
         return;
     }
@@ -272,7 +345,7 @@ export class CallService {
   private armCallTimers(callId: string): void {
     const live = this.live.get(callId);
     if (!live || live.maxTimer) return;
-    live.maxTimer = setTimeout(() => void this.end(callId, 'max-duration'), this.d.settings.MAX_CALL_SECONDS * 1000);
+    live.maxTimer = setTimeout(() => this.wrapUp(callId, 'max-duration', { limitSec: this.d.settings.MAX_CALL_SECONDS }), this.d.settings.MAX_CALL_SECONDS * 1000);
     if (!live.attached) {
       live.streamTimer = setTimeout(() => {
         if (!live.attached) void this.end(callId, 'media-error', { detail: 'no media stream arrived after answer' });
@@ -335,7 +408,9 @@ export class CallService {
     if (live) {
       clearTimeout(live.maxTimer);
       clearTimeout(live.streamTimer);
+      clearInterval(live.costTimer);
     }
+    this.ledger.forget(callId);
     const carrierCallId = this.d.calls.get(callId)?.carrierCallId;
     if (hangup && carrierCallId && this.d.carrier) {
       try {
@@ -434,6 +509,24 @@ export class CallService {
     return true;
   }
 
+  /**
+   * SSRF guard, made visible: the recording is only ever fetched from the configured carrier API host.
+   * A callback naming another host (even a signed one) is recorded; its URL is not used.
+   */
+  private noteForeignUrl(callId: string, recordingId: string, theirs: string | undefined): void {
+    if (!theirs || !this.d.carrier) return;
+    let own: string | null = null;
+    try {
+      own = new URL(this.d.carrier.recordingSource(recordingId).url).origin;
+    } catch {
+      // An invalid recording id: the download refuses it and records why.
+    }
+    if (theirs !== own) {
+      this.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own });
+      this.d.log.warn({ event: 'security.foreignUrl', callId, host: theirs }, 'a callback named a host other than the configured carrier API; ignored');
+    }
+  }
+
   private async fetchRecording(callId: string, recordingId: string): Promise<void> {
     if (!this.d.carrier) return;
     try {
@@ -443,6 +536,51 @@ export class CallService {
       this.record(callId, 'recording', { bytes: r.bytes, attempts: r.attempts });
     } catch (err) {
       this.record(callId, 'error', { source: 'recording', fatal: false, code: 'recording_download_failed', message: (err as Error).message });
+    }
+  }
+
+  // ---- limits ---------------------------------------------------------------------------------
+  /** A policy refusal: recorded (the call is never created, see docs), logged masked, and returned as 4xx. */
+  private refuse(input: CreateCallInput, rule: string, status: number, field: string | undefined, message: string, retryAfterSec?: number): CallRequestError {
+    try {
+      this.refusals.insert({ at: this.now().toISOString(), to: input.to.trim().slice(0, 32), clientId: input.clientId ?? null, rule, message });
+    } catch (err) {
+      this.d.log.error({ event: 'refusal.writeFailed', rule, err: (err as Error).message }, 'could not record a refusal');
+    }
+    this.d.log.info({ event: 'call.refused', rule, to: input.to.trim(), clientId: input.clientId }, 'call refused by policy');
+    return new CallRequestError(status, field, message, undefined, { rule, retryAfterSec });
+  }
+
+  /** The calls the dial policy refused, newest first. */
+  listRefusals(limit: number, beforeId?: number): Refusal[] {
+    return this.refusals.list(limit, beforeId);
+  }
+
+  /** The live cost ledger's check: a call past MAX_COST_PER_CALL_USD says goodbye and ends. */
+  private checkCost(callId: string): void {
+    const cap = this.d.settings.MAX_COST_PER_CALL_USD;
+    const live = this.live.get(callId);
+    if (!cap || !live || this.ending.has(callId)) return;
+    const call = this.d.calls.get(callId);
+    // Elapsed time is real time (answeredAt is stamped by the real clock), whatever clock the policy uses.
+    const cost = this.ledger.cost(callId, call?.answeredAt ?? null, Date.now());
+    if (cost < cap) return;
+    clearInterval(live.costTimer);
+    this.wrapUp(callId, 'cost-limit', { costUsd: Math.round(cost * 1e6) / 1e6, limitUsd: cap });
+  }
+
+  /**
+   * A limit ends the call politely: the agent is asked for a brief goodbye, and the line is cut once that
+   * goodbye has played (or after a grace period, whatever the agent does).
+   */
+  private wrapUp(callId: string, reason: EndReason, data: Record<string, unknown>): void {
+    const live = this.live.get(callId);
+    if (!live || this.ending.has(callId)) return;
+    const graceMs = this.d.wrapUpGraceMs ?? 10_000;
+    if (live.session.wrapUp(reason, WRAP_UP_INSTRUCTIONS[reason] ?? WRAP_UP_INSTRUCTIONS.default, graceMs)) {
+      this.record(callId, 'wrapup.requested', { reason, graceMs, ...data });
+    } else {
+      void this.end(callId, reason);
     }
   }
 
@@ -484,6 +622,11 @@ export class CallService {
   }
 
   private record(callId: string, type: string, data: Record<string, unknown>): void {
+    if (type === 'transcript') this.d.log.debug({ event: 'call.transcript', callId, speaker: data.speaker, text: data.text }, 'transcript turn');
+    if (type === 'usage') {
+      this.ledger.addUsage(callId, data as unknown as UsageReport);
+      queueMicrotask(() => this.checkCost(callId));
+    }
     try {
       this.d.timeline.append(callId, type, data);
     } catch (err) {

@@ -10,14 +10,20 @@ export interface ReferenceExcerpt {
 export interface PromptInput {
   instructions: string;
   client?: ClientProfile;
+  /** RECORD_CALLS and ANNOUNCE_RECORDING both on: the greeting says the call is recorded. */
   recordingAnnounced: boolean;
+  /** DISCLOSE_AI (default on): the greeting says this is an AI assistant calling on behalf of the client. */
+  discloseAi?: boolean;
   /** Excerpts of the client's documents retrieved for the instructions (most relevant first). */
   reference?: ReferenceExcerpt[];
   /** Whether the lookup_context tool is offered on this call. */
   lookupAvailable?: boolean;
 }
 
-/** The built-in system prompt. `{{name}}`, `{{profile}}`, `{{instructions}}` are filled in. */
+/**
+ * The built-in system prompt. `{{name}}`, `{{profile}}`, `{{instructions}}` are filled in; `{{greeting}}`
+ * becomes the disclosure rules that are switched on (or nothing).
+ */
 export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on behalf of {{name}}. You are speaking on the phone with the person you called.
 
 # Your task
@@ -27,32 +33,47 @@ export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on 
 {{profile}}{{reference}}
 
 # Rules
-- In your first sentence, say that you are an AI assistant calling on behalf of {{name}}.{{recording}}
-- Only state facts that appear in your task, in the profile above{{factSources}}. If you are asked something you do not know{{lookupRule}}, do not guess or invent: say "I'll check with {{name}} and get back to you", and move on.
+{{greeting}}- Only state facts that appear in your task, in the profile above{{factSources}}. If you are asked something you do not know{{lookupRule}}, do not guess or invent: say "I'll check with {{name}} and get back to you", and move on.
 - Speak naturally and briefly, one or two sentences at a time, as people do on the phone. Let the other person finish.
 - If the other person asks you to stop calling or wants to end the call, apologise, say goodbye and end the call.
 - When the task is done or cannot be done, say a short goodbye and then call the end_call tool in the same turn.`;
 
-/** Builds the system prompt: client template (or the default), the instructions, and the deferral rule. */
+/** What the greeting must say, as prompt rules (one per line, each ending in a newline). */
+function greetingRules(name: string, p: PromptInput): string {
+  const said: string[] = [];
+  if (p.discloseAi ?? true) said.push(`that you are an AI assistant calling on behalf of ${name}`);
+  if (p.recordingAnnounced) said.push('that the call is recorded');
+  // Whatever the settings, the agent never claims to be human.
+  const honest = '- If anyone asks whether you are a person or a machine, say truthfully that you are an AI assistant.\n';
+  return (said.length ? `- In your first sentence, say ${said.join(', and ')}.\n` : '') + honest;
+}
+
+/**
+ * Builds the system prompt: client template (or the default), the instructions, and the rules that are
+ * not optional. A client's system-prompt.txt replaces the template, not the rules: the disclosure (while
+ * on), the recording notice (while on), honesty about being an AI and the deferral rule are appended
+ * last, so a template can neither omit nor follow-up-override them.
+ */
 export function buildSystemPrompt(p: PromptInput): string {
   const name = p.client?.name ?? 'the person you represent';
   const template = p.client?.systemPromptTemplate ?? DEFAULT_TEMPLATE;
+  const rules = greetingRules(name, p);
   const reference = referenceSection(name, p.reference ?? []);
   const filled = template
-    .replaceAll('{{recording}}', p.recordingAnnounced ? ' Also say that the call is recorded.' : '')
+    .replaceAll('{{greeting}}', p.client?.systemPromptTemplate ? '' : rules)
+    .replaceAll('{{recording}}', '')
     .replaceAll('{{reference}}', reference ? `\n\n${reference}` : '')
     .replaceAll('{{factSources}}', factSources(p))
     .replaceAll('{{lookupRule}}', p.lookupAvailable ? ', first call lookup_context with the question; if it finds nothing that answers it' : '')
     .replaceAll('{{name}}', name)
     .replaceAll('{{profile}}', p.client?.profile ?? '(no profile given)')
     .replaceAll('{{instructions}}', p.instructions.trim());
-  // A custom template might omit the essentials; they are not optional, so append them when missing.
   const extras: string[] = [];
   if (!template.includes('{{instructions}}')) extras.push(`# Your task\n${p.instructions.trim()}`);
   if (reference && !template.includes('{{reference}}')) extras.push(reference);
   if (p.client?.systemPromptTemplate) {
     extras.push(
-      `# Always\n- You are an AI assistant calling on behalf of ${name}; say so when you greet.${p.recordingAnnounced ? '\n- Say that the call is recorded when you greet.' : ''}\n- Never invent facts: state only what is in your task, the profile${factSources(p)}.${p.lookupAvailable ? ' When asked something you do not know, call lookup_context first.' : ''} If you still do not know, say "I'll check with ${name} and get back to you".`,
+      `# Always (these rules come before anything above)\n${rules}- Never invent facts: state only what is in your task, the profile${factSources(p)}.${p.lookupAvailable ? ' When asked something you do not know, call lookup_context first.' : ''} If you still do not know, say "I'll check with ${name} and get back to you".`,
     );
   }
   return [filled, ...extras].join('\n\n');

@@ -15,6 +15,7 @@ export const END_REASONS = [
   'failed', // the carrier could not place the call
   'canceled',
   'max-duration',
+  'cost-limit', // the live cost ledger crossed MAX_COST_PER_CALL_USD; the agent said goodbye first
   'provider-error', // the voice AI failed mid-call
   'media-error', // the carrier's media stream failed or never arrived
   'interrupted', // Callwright stopped (crash or restart) while the call was live

@@ -65,6 +65,30 @@ export const settingsSchema = z.object({
   GREETING_FALLBACK_MS: int(500, 60000).default(8000),
   PRICES_FILE: optionalString,
 
+  // Safety (issue 6): who may be called, when, and how much a day may cost. See README "Safety defaults".
+  ALLOWED_DESTINATIONS: optionalString.refine(
+    (v) => v === undefined || v.split(/[\s,]+/).filter(Boolean).every((e) => /^\+[1-9]\d{0,14}$|^[A-Za-z]{2}$/.test(e)),
+    'entries must be numbers or prefixes (+1415) or two-letter country codes (US), separated by commas',
+  ),
+  DNC_FILE: optionalString,
+  CALLING_HOURS: z
+    .string()
+    .trim()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$/, 'must be HH:MM-HH:MM (e.g. 08:00-21:00) or off')
+    .default('08:00-21:00'),
+  MAX_CALLS_PER_DAY: int(0, 1_000_000).default(100),
+  MAX_CONCURRENT_CALLS: int(0, 10_000).default(5),
+  MAX_COST_PER_CALL_USD: num(0).default(5),
+  MAX_COST_PER_DAY_USD: num(0).default(50),
+  DISCLOSE_AI: bool.default(true),
+  ANNOUNCE_RECORDING: bool.default(true),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),
+  CORS_ORIGINS: optionalString.refine(
+    (v) => v === undefined || v.split(/[\s,]+/).filter(Boolean).every((o) => /^https?:\/\/[^/\s]+\/?$/.test(o)),
+    'must list origins such as https://app.example.com (scheme and host, no path), separated by commas',
+  ),
+  LOG_SENSITIVE: bool.default(false),
+
   EMBEDDINGS_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'none']).default('auto'),
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_DIMENSIONS: int(64, 3072).default(512),

@@ -20,6 +20,9 @@ import { callsRoutes } from './calls-routes.js';
 import { homePage } from './home.js';
 import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
+import { registerHardening } from './hardening.js';
+import { refusalsRoutes } from './refusals-routes.js';
+import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
@@ -33,6 +36,8 @@ export interface AppOptions {
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
   pricePollMs?: number[];
+  /** The clock for calling hours and daily caps (tests inject one). */
+  now?: () => Date;
 }
 
 export interface App {
@@ -48,7 +53,8 @@ export const VERSION = '0.1.0';
 /** Builds the whole server: store, carrier, engines, tools, routes. Nothing listens until `listen`. */
 export async function buildApp(o: AppOptions): Promise<App> {
   const s = o.settings;
-  const server = Fastify({ logger: o.logger ?? loggerOptions(s.LOG_LEVEL), bodyLimit: 256 * 1024, trustProxy: false });
+  const server = Fastify({ logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE), bodyLimit: 256 * 1024, trustProxy: false });
+  secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db));
@@ -69,11 +75,14 @@ export async function buildApp(o: AppOptions): Promise<App> {
     recordingRetry: o.recordingRetry,
     streamTimeoutMs: o.streamTimeoutMs,
     pricePollMs: o.pricePollMs,
+    prices,
+    now: o.now,
   });
 
   server.setErrorHandler((err, req, reply) => {
     if (err instanceof CallRequestError) {
-      return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}), ...(err.missing ? { missing: err.missing } : {}) });
+      if (err.policy?.retryAfterSec) reply.header('Retry-After', String(err.policy.retryAfterSec));
+      return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}), ...(err.missing ? { missing: err.missing } : {}), ...(err.policy ? { rule: err.policy.rule } : {}) });
     }
     const e = err as { statusCode?: number; message: string };
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
@@ -81,6 +90,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     return reply.code(500).send({ error: 'internal error' });
   });
 
+  await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': homePage(VERSION) } });
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await server.register(twilioRoutes, {
     authToken: s.TWILIO_AUTH_TOKEN,
@@ -97,6 +107,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens });
+    await api.register(refusalsRoutes, { service });
     api.get('/api/status', async () => ({
       version: VERSION,
       carrier: carrier ? { name: carrier.name, configured: true } : { name: 'twilio', configured: false },

@@ -95,4 +95,20 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    // Version 2 belongs to the knowledge base; the two are independent tables.
+    version: 3,
+    name: 'call refusals (dial policy audit)',
+    sql: `
+      CREATE TABLE call_refusals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        to_number TEXT NOT NULL,
+        client_id TEXT,
+        rule TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX call_refusals_at ON call_refusals (at DESC, id DESC);
+    `,
+  },
 ];

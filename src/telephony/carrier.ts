@@ -37,7 +37,7 @@ export type CarrierCallStatus = 'initiated' | 'ringing' | 'answered' | 'complete
 export type CarrierEvent =
   | { type: 'status'; status: CarrierCallStatus; durationSec?: number }
   | { type: 'amd'; answeredBy: string; machine: boolean }
-  | { type: 'recording'; recordingId: string; status: string; durationSec?: number };
+  | { type: 'recording'; recordingId: string; status: string; durationSec?: number; /** The origin of the URL the callback named (the URL itself is dropped). */ advertisedOrigin?: string };
 
 /** The carrier side of a live media stream, as the bridge sees it. */
 export interface MediaTransport {

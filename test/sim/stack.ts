@@ -67,6 +67,8 @@ export interface StackOptions {
   logger?: boolean | object;
   log?: (line: string) => void;
   msPerChar?: number;
+  /** The server's clock for calling hours and daily caps. */
+  now?: () => Date;
   /** Index documents with vectors from the embeddings simulator, as this provider (default: none, lexical only). */
   embeddings?: 'openai' | 'gemini';
   /** Reuse running simulators (restart tests). */
@@ -124,6 +126,9 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
     OPENAI_REALTIME_URL: o.openaiUrl,
     ...(o.geminiUrl ? { GEMINI_API_KEY: SIM_GEMINI_KEY, GEMINI_LIVE_URL: o.geminiUrl } : {}),
     LOG_LEVEL: 'silent',
+    // Simulated calls run at any hour, and the tests poll the API faster than a person would.
+    CALLING_HOURS: 'off',
+    RATE_LIMIT_PER_MINUTE: '0',
     // The simulator keys must never send documents to a real embeddings endpoint.
     EMBEDDINGS_PROVIDER: 'none',
   };
@@ -141,7 +146,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...o.env });
-  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
+  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
 

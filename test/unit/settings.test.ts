@@ -40,6 +40,32 @@ test('a complete configuration is ready to call', () => {
   assert.deepEqual(missingForCalls(s), []);
 });
 
+test('safety settings: documented defaults, validated formats, every one in .env.example and the README', async () => {
+  const { readFileSync } = await import('node:fs');
+  const s = parseSettings({});
+  assert.equal(s.CALLING_HOURS, '08:00-21:00');
+  assert.equal(s.MAX_CALLS_PER_DAY, 100);
+  assert.equal(s.MAX_CONCURRENT_CALLS, 5);
+  assert.equal(s.MAX_COST_PER_CALL_USD, 5);
+  assert.equal(s.MAX_COST_PER_DAY_USD, 50);
+  assert.equal(s.DISCLOSE_AI, true);
+  assert.equal(s.ANNOUNCE_RECORDING, true);
+  assert.equal(s.LOG_SENSITIVE, false);
+  assert.equal(parseSettings({ CALLING_HOURS: 'off' }).CALLING_HOURS, 'off');
+  assert.throws(() => parseSettings({ CALLING_HOURS: '8am-9pm' }), /CALLING_HOURS: must be HH:MM-HH:MM/);
+  assert.throws(() => parseSettings({ MAX_COST_PER_CALL_USD: '-1' }), /MAX_COST_PER_CALL_USD/);
+  assert.throws(() => parseSettings({ ALLOWED_DESTINATIONS: '+1415, 415-555' }), /ALLOWED_DESTINATIONS: entries must be/);
+  assert.equal(parseSettings({ ALLOWED_DESTINATIONS: '+1415, US gb' }).ALLOWED_DESTINATIONS, '+1415, US gb');
+  assert.throws(() => parseSettings({ CORS_ORIGINS: 'https://ui.example/app' }), /CORS_ORIGINS: must list origins/);
+  const env = readFileSync('.env.example', 'utf8');
+  const readme = readFileSync('README.md', 'utf8');
+  const safety = ['ALLOWED_DESTINATIONS', 'DNC_FILE', 'CALLING_HOURS', 'MAX_CALLS_PER_DAY', 'MAX_CONCURRENT_CALLS', 'MAX_COST_PER_CALL_USD', 'MAX_COST_PER_DAY_USD', 'DISCLOSE_AI', 'ANNOUNCE_RECORDING', 'RATE_LIMIT_PER_MINUTE', 'CORS_ORIGINS', 'LOG_SENSITIVE'];
+  for (const k of safety) {
+    assert.match(env, new RegExp(`^${k}=`, 'm'), `${k} in .env.example`);
+    assert.ok(readme.includes(`| \`${k}\` |`), `${k} in the README's configuration table`);
+  }
+});
+
 test('embeddings provider: auto follows the keys, none turns vectors off, an explicit provider needs its key', () => {
   assert.equal(embeddingsProviderFor(parseSettings({})), undefined);
   assert.equal(embeddingsProviderFor(parseSettings({ OPENAI_API_KEY: 'sk-x', GEMINI_API_KEY: 'g' })), 'openai');

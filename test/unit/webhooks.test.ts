@@ -27,8 +27,9 @@ test('status, AMD and recording callbacks map to carrier events', () => {
   assert.deepEqual(parseAmdWebhook({ CallSid: SID, AnsweredBy: 'machine_end_beep' }).event, { type: 'amd', answeredBy: 'machine_end_beep', machine: true });
   assert.deepEqual(parseAmdWebhook({ CallSid: SID, AnsweredBy: 'unknown' }).event, { type: 'amd', answeredBy: 'unknown', machine: false });
   const rec = parseRecordingWebhook({ CallSid: SID, RecordingSid: 'RE' + 'a'.repeat(32), RecordingStatus: 'completed', RecordingUrl: 'https://evil.test/x' });
-  assert.deepEqual(rec.event, { type: 'recording', recordingId: 'RE' + 'a'.repeat(32), status: 'completed', durationSec: undefined });
-  assert.ok(!JSON.stringify(rec).includes('evil'), 'the callback URL is never kept');
+  // Only the origin survives, for the audit record of a foreign host; the URL itself is never kept.
+  assert.deepEqual(rec.event, { type: 'recording', recordingId: 'RE' + 'a'.repeat(32), status: 'completed', durationSec: undefined, advertisedOrigin: 'https://evil.test' });
+  assert.ok(!JSON.stringify(rec).includes('evil.test/x'), 'the callback URL is never kept');
 });
 
 test('malformed callbacks are rejected naming the field', () => {

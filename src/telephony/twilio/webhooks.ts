@@ -26,6 +26,8 @@ const recordingSchema = z.object({
   RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'RecordingSid must be RE + 32 hex digits'),
   RecordingStatus: z.string().min(1).max(20),
   RecordingDuration: z.coerce.number().int().nonnegative().optional(),
+  // Never fetched (the download URL is built from TWILIO_API_URL); kept only to record a foreign host.
+  RecordingUrl: z.string().max(2048).optional(),
 });
 
 export type ParsedWebhook = { carrierCallId: string; event: CarrierEvent; dedupeKey: string };
@@ -63,11 +65,20 @@ export function parseAmdWebhook(body: unknown): ParsedWebhook {
   return { carrierCallId: b.CallSid, event: { type: 'amd', answeredBy: b.AnsweredBy, machine: MACHINE.has(b.AnsweredBy) }, dedupeKey: `amd:${b.CallSid}` };
 }
 
+/** Only the origin of a callback's URL goes further (for the audit record): the URL itself is never kept. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'unparseable';
+  }
+}
+
 export function parseRecordingWebhook(body: unknown): ParsedWebhook {
   const b = parse(recordingSchema, body);
   return {
     carrierCallId: b.CallSid,
-    event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration },
+    event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration, ...(b.RecordingUrl ? { advertisedOrigin: originOf(b.RecordingUrl) } : {}) },
     dedupeKey: `recording:${b.RecordingSid}:${b.RecordingStatus}`,
   };
 }

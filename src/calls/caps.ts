@@ -1,0 +1,70 @@
+import type { Settings } from '../config/settings.js';
+import type { Db } from '../store/database.js';
+import type { CallsRepo } from '../store/calls-repo.js';
+import type { StoredEvent } from '../store/events-repo.js';
+import { computeCost } from '../records/cost.js';
+import type { PriceTable } from '../records/pricing.js';
+
+export interface CapRefusal {
+  rule: 'max-concurrent-calls' | 'max-calls-per-day' | 'max-cost-per-day';
+  message: string;
+  retryAfterSec: number;
+}
+
+/** Start of the current day, UTC: the caps' "day" (one boundary for every callee, whatever their zone). */
+export function utcDayStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+/**
+ * Volume and spend caps, checked before a call is placed. A value of 0 turns a cap off. Only calls that
+ * were placed count (refusals are not calls); today's spend is every call created today, live ones at
+ * their running cost.
+ */
+export class CallCaps {
+  private readonly countStmt;
+  private readonly idsStmt;
+  private readonly usageStmt;
+
+  constructor(
+    private readonly s: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>,
+    db: Db,
+    private readonly calls: CallsRepo,
+    private readonly prices: PriceTable,
+  ) {
+    this.countStmt = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
+    this.idsStmt = db.prepare('SELECT id FROM calls WHERE created_at >= ?').pluck();
+    this.usageStmt = db.prepare("SELECT call_id AS callId, seq, at, type, data FROM call_events WHERE call_id = ? AND type = 'usage'");
+  }
+
+  check(liveCalls: number, now: Date): CapRefusal | undefined {
+    const s = this.s;
+    const untilMidnight = Math.max(1, Math.ceil((utcDayStart(now).getTime() + 86_400_000 - now.getTime()) / 1000));
+    if (s.MAX_CONCURRENT_CALLS > 0 && liveCalls >= s.MAX_CONCURRENT_CALLS) {
+      return { rule: 'max-concurrent-calls', retryAfterSec: 30, message: `${liveCalls} calls are live, the most allowed at once (MAX_CONCURRENT_CALLS=${s.MAX_CONCURRENT_CALLS}); try again when one ends` };
+    }
+    if (s.MAX_CALLS_PER_DAY > 0) {
+      const today = this.countStmt.get(utcDayStart(now).toISOString()) as number;
+      if (today >= s.MAX_CALLS_PER_DAY) return { rule: 'max-calls-per-day', retryAfterSec: untilMidnight, message: `${today} calls were placed today (UTC), the daily maximum (MAX_CALLS_PER_DAY=${s.MAX_CALLS_PER_DAY})` };
+    }
+    if (s.MAX_COST_PER_DAY_USD > 0) {
+      const spent = this.spentToday(now);
+      if (spent >= s.MAX_COST_PER_DAY_USD) {
+        return { rule: 'max-cost-per-day', retryAfterSec: untilMidnight, message: `today's calls (UTC) have cost $${spent.toFixed(2)}, reaching the daily maximum (MAX_COST_PER_DAY_USD=${s.MAX_COST_PER_DAY_USD})` };
+      }
+    }
+    return undefined;
+  }
+
+  /** USD spent on calls created today (UTC), priced exactly as each call's cost breakdown is. */
+  spentToday(now: Date): number {
+    let total = 0;
+    for (const id of this.idsStmt.all(utcDayStart(now).toISOString()) as string[]) {
+      const call = this.calls.get(id);
+      if (!call) continue;
+      const usage = (this.usageStmt.all(id) as Array<Omit<StoredEvent, 'data'> & { data: string }>).map((r) => ({ ...r, data: JSON.parse(r.data) }));
+      total += computeCost(call, usage, this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
+    }
+    return total;
+  }
+}

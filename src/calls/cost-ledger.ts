@@ -1,0 +1,33 @@
+import type { UsageReport } from '../voice/engine.js';
+import { unitPrice, type PriceTable } from '../records/pricing.js';
+
+/**
+ * The running cost of each live call: engine usage priced as it arrives, plus the carrier's per-minute
+ * estimate for the time since answer (each started minute, as carriers bill). The same arithmetic as
+ * records/cost.ts, kept incrementally so a check costs nothing whatever the length of the call.
+ */
+export class LiveCostLedger {
+  private readonly usageUsd = new Map<string, number>();
+
+  constructor(private readonly prices: PriceTable, private readonly carrierPerMinute: number) {}
+
+  addUsage(callId: string, u: UsageReport): void {
+    let add = 0;
+    for (const [meter, q] of Object.entries(u.meters ?? {})) {
+      if (q) add += q * (unitPrice(this.prices, u.provider, u.model, meter) ?? 0);
+    }
+    this.usageUsd.set(callId, (this.usageUsd.get(callId) ?? 0) + add);
+  }
+
+  /** USD so far: usage plus carrier minutes since answer (none before answer). */
+  cost(callId: string, answeredAt: string | null, nowMs: number): number {
+    const usage = this.usageUsd.get(callId) ?? 0;
+    if (!answeredAt) return usage;
+    const minutes = Math.max(1, Math.ceil(Math.max(0, nowMs - Date.parse(answeredAt)) / 60_000));
+    return usage + minutes * this.carrierPerMinute;
+  }
+
+  forget(callId: string): void {
+    this.usageUsd.delete(callId);
+  }
+}

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { CallService } from '../calls/call-service.js';
+
+const query = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: z.coerce.number().int().min(1).optional(),
+});
+
+/** GET /api/refusals: the calls the dial policy refused, newest first (behind bearer auth, like /api/calls). */
+export async function refusalsRoutes(app: FastifyInstance, o: { service: CallService }): Promise<void> {
+  app.get('/api/refusals', async (req, reply) => {
+    const q = query.safeParse(req.query);
+    if (!q.success) {
+      const field = String(q.error.issues[0].path[0]);
+      return reply.code(400).send({ error: `${field}: ${q.error.issues[0].message}`, field });
+    }
+    const rows = o.service.listRefusals(q.data.limit + 1, q.data.before);
+    const page = rows.slice(0, q.data.limit);
+    return { refusals: page, nextBefore: rows.length > q.data.limit ? page[page.length - 1].id : null };
+  });
+}

@@ -1,0 +1,30 @@
+import type { Db } from './database.js';
+
+export interface Refusal {
+  id: number;
+  at: string;
+  to: string;
+  clientId: string | null;
+  rule: string;
+  message: string;
+}
+
+/** The dial policy's audit trail: every call it refused, newest first. */
+export class RefusalsRepo {
+  private readonly insertStmt;
+  private readonly listStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare('INSERT INTO call_refusals (at, to_number, client_id, rule, message) VALUES (?, ?, ?, ?, ?)');
+    this.listStmt = db.prepare('SELECT id, at, to_number AS "to", client_id AS clientId, rule, message FROM call_refusals WHERE id < ? ORDER BY id DESC LIMIT ?');
+  }
+
+  insert(r: Omit<Refusal, 'id'>): Refusal {
+    const info = this.insertStmt.run(r.at, r.to, r.clientId, r.rule, r.message);
+    return { id: Number(info.lastInsertRowid), ...r };
+  }
+
+  list(limit: number, beforeId = Number.MAX_SAFE_INTEGER): Refusal[] {
+    return this.listStmt.all(beforeId, limit) as Refusal[];
+  }
+}
