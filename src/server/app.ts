@@ -73,7 +73,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
     return reply.code(500).send({ error: 'internal error' });
   });
 
-  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Above the codec's 64 KiB frame limit, so an oversized frame is dropped and counted like any other
+  // malformed frame instead of closing the stream (and ending the call); beyond this, ws closes it (1009).
+  await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await server.register(twilioRoutes, {
     authToken: s.TWILIO_AUTH_TOKEN,
     publicUrl: s.PUBLIC_URL,
