@@ -45,7 +45,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const server = Fastify({ logger: o.logger ?? loggerOptions(s.LOG_LEVEL), bodyLimit: 256 * 1024, trustProxy: false });
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
-  const timeline = new Timeline(new EventsRepo(db));
+  const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = loadPriceTable(s.PRICES_FILE);
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
@@ -113,6 +113,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
     async close() {
       await service.shutdown();
       await server.close();
+      // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
+      const unwritten = timeline.flush(5000);
+      if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
       db.close();
     },
   };
