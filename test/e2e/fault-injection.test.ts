@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FULL_CONVERSATION, withStack, until, endedEvents, readSse } from './helpers.js';
-import { startTwilioSim } from '../sim/twilio/index.js';
+import { startTwilioSim, type CalleeScript } from '../sim/twilio/index.js';
 import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
 import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 import { startServerProcess } from '../sim/server-process.js';
@@ -55,7 +55,7 @@ test('media socket dropped without `stop`: that call ends as a media error, keep
 test('[gemini] a provider socket drop on one call is resumed; the concurrent call is untouched', async () => {
   const turns = [{ say: "Hi, I'm an AI assistant calling on behalf of Raju Kumar." }, { say: "I'd like one chicken biryani for pickup at seven, please, and that would be all." }, { say: 'Goodbye!', call: { name: 'end_call', args: {} } }];
   const userTranscripts = ['Hello?', 'Sure, what would you like?', 'Got it. Anything else?'];
-  const script = { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Sure, what would you like?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Hello? You cut out.' }, { waitForAgent: true, quietMs: 300 }, { say: 'Got it. Anything else?' }, { waitForAgent: true, quietMs: 300, timeoutMs: 6000 }] };
+  const script: CalleeScript = { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Sure, what would you like?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Hello? You cut out.' }, { waitForAgent: true, quietMs: 300 }, { say: 'Got it. Anything else?' }, { waitForAgent: true, quietMs: 300, timeoutMs: 6000 }] };
   let dialled = 0;
   await withStack(
     {
@@ -80,7 +80,7 @@ test('[gemini] a provider socket drop on one call is resumed; the concurrent cal
 });
 
 test('recordings that fail to download several times, on two calls ending together, are retried until both arrive', async () => {
-  const script = { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true as const }] };
+  const script: CalleeScript = { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] };
   await withStack({ recordingFailures: 4, script: () => script }, async (stack) => {
     const ids = [await stack.placeCall(), await stack.placeCall()];
     const calls = await Promise.all(ids.map((id) => stack.waitForEnd(id, 30_000)));
