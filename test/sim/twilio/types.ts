@@ -145,5 +145,7 @@ export interface TwilioSim {
   url: string;
   calls: SimCall[];
   waitForCall(timeoutMs?: number): Promise<SimCall>;
+  /** Fault injection: the next `n` recording downloads fail (HTTP 5xx), as `recordingFailures` at start. */
+  failRecordings(n: number): void;
   close(): Promise<void>;
 }
