@@ -159,3 +159,16 @@ export const base64Audio: fc.Arbitrary<string> = fc.uint8Array({ minLength: 1, m
 
 /** Valid inputs only need to show they round-trip; fewer runs cover them. */
 export const VALID_RUNS = Math.max(1, Math.round(RUNS / 5));
+
+/** Runs `parse`: an error must be of `errorType` and pass `checkError`; a result must pass `checkValue`. */
+export function parsedOrRefused<T, E extends Error>(parse: () => T, errorType: abstract new (...args: never[]) => E, checkError: (e: E) => void, checkValue: (v: T) => void): void {
+  let value: T;
+  try {
+    value = parse();
+  } catch (err) {
+    if (!(err instanceof errorType)) throw new Error(`unexpected ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
+    checkError(err);
+    return;
+  }
+  checkValue(value);
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseServerMessage, usageTotals, GeminiMessageError, type ServerMessage } from '../../src/voice/gemini-live/protocol.js';
 import { isBase64 } from '../../src/media/audio-chunk.js';
-import { anyJson, anyText, check, mutated, noEscapes, base64Audio, VALID_RUNS, RUNS } from './fuzz-kit.js';
+import { anyJson, anyText, check, mutated, noEscapes, base64Audio, parsedOrRefused, VALID_RUNS, RUNS } from './fuzz-kit.js';
 import { assertCounts } from './usage-check.js';
 
 const count = fc.nat({ max: 100_000 });
@@ -58,15 +58,7 @@ function assertWellFormed(m: ServerMessage): void {
 const FIELDS = /serverContent|modelTurn|inlineData|toolCall|functionCall|JSON/;
 
 function parseOrClearError(raw: string): void {
-  let m: ServerMessage;
-  try {
-    m = parseServerMessage(raw);
-  } catch (err) {
-    assert.ok(err instanceof GeminiMessageError, `unexpected ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    assert.match(err.message, FIELDS, 'the error names the field at fault');
-    return;
-  }
-  assertWellFormed(m);
+  parsedOrRefused(() => parseServerMessage(raw), GeminiMessageError, (err) => assert.match(err.message, FIELDS, 'the error names the field at fault'), assertWellFormed);
 }
 
 test('Gemini Live server messages: 100k hostile messages parse or fail with a GeminiMessageError naming the field', async () => {

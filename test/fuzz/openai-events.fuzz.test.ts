@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseServerEvent, ServerEventError, type ServerEvent } from '../../src/voice/openai-realtime/protocol.js';
 import { isBase64 } from '../../src/media/audio-chunk.js';
-import { check, hostileInputs, noEscapes, base64Audio, VALID_RUNS } from './fuzz-kit.js';
+import { check, hostileInputs, noEscapes, base64Audio, parsedOrRefused, VALID_RUNS } from './fuzz-kit.js';
 import { assertCounts } from './usage-check.js';
 
 const id = (p: string) => fc.stringMatching(/^[A-Za-z0-9]{8,22}$/).map((x) => p + x);
@@ -76,17 +76,11 @@ function assertWellFormed(ev: ServerEvent): void {
 }
 
 function parseOrClearError(raw: string): void {
-  let ev: ServerEvent;
-  try {
-    ev = parseServerEvent(raw);
-  } catch (err) {
-    assert.ok(err instanceof ServerEventError, `unexpected ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
+  parsedOrRefused(() => parseServerEvent(raw), ServerEventError, (err) => {
     assert.ok(err.message.length > 0 && err.message.length < 300);
     // A typed event's error names the event and the field at fault.
     if (err.eventType) assert.match(err.message, new RegExp(`^${err.eventType.replace(/\./g, '\\.')}: "[a-z_]+"`));
-    return;
-  }
-  assertWellFormed(ev);
+  }, assertWellFormed);
 }
 
 test('OpenAI Realtime server events: 100k hostile messages parse or fail with a ServerEventError naming event and field', async () => {

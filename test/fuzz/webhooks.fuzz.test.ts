@@ -6,7 +6,7 @@ import twilio from 'twilio';
 import Fastify from 'fastify';
 import { isValidSignature, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, WebhookError, type ParsedWebhook } from '../../src/telephony/twilio/webhooks.js';
 import { twilioRoutes } from '../../src/telephony/twilio/routes.js';
-import { anyText, check, noEscapes, VALID_RUNS, RUNS } from './fuzz-kit.js';
+import { anyText, check, noEscapes, parsedOrRefused, VALID_RUNS, RUNS } from './fuzz-kit.js';
 
 const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
 const callSid = hex32.map((h) => 'CA' + h);
@@ -75,19 +75,17 @@ const FIELDS = /CallSid|CallStatus|CallDuration|AnsweredBy|RecordingSid|Recordin
 
 /** Parses a form body as @fastify/formbody does (fast-querystring) and checks the outcome. */
 function parseOrClearError(parse: (b: unknown) => ParsedWebhook, body: string): void {
-  const form = fastQuerystring.parse(body);
-  let parsed: ParsedWebhook;
-  try {
-    parsed = parse(form);
-  } catch (err) {
-    assert.ok(err instanceof WebhookError, `unexpected ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    assert.match(err.message, FIELDS, 'the error names the field at fault');
-    return;
-  }
-  assert.match(parsed.carrierCallId, /^CA[0-9a-fA-F]{32}$/);
-  assert.match(parsed.dedupeKey, /^(status|amd|recording):(CA|RE)[0-9a-fA-F]{32}/, 'deduplicated by a carrier id');
-  const e = parsed.event as { durationSec?: number };
-  if (e.durationSec !== undefined) assert.ok(Number.isSafeInteger(e.durationSec) && e.durationSec >= 0, 'a duration is a whole number of seconds');
+  parsedOrRefused(
+    () => parse(fastQuerystring.parse(body)),
+    WebhookError,
+    (err) => assert.match(err.message, FIELDS, 'the error names the field at fault'),
+    (parsed) => {
+      assert.match(parsed.carrierCallId, /^CA[0-9a-fA-F]{32}$/);
+      assert.match(parsed.dedupeKey, /^(status|amd|recording):(CA|RE)[0-9a-fA-F]{32}/, 'deduplicated by a carrier id');
+      const e = parsed.event as { durationSec?: number };
+      if (e.durationSec !== undefined) assert.ok(Number.isSafeInteger(e.durationSec) && e.durationSec >= 0, 'a duration is a whole number of seconds');
+    },
+  );
 }
 
 const kinds = [
