@@ -20,7 +20,11 @@ export interface AiSessionSummary {
   index: number;
   appends: number;
   agentBytes: number;
+  /** The provider drop planned for this call happened (a response was cut by the socket going away). */
   dropped: boolean;
+  /** Responses the AI started, and those it finished (a cancelled one is said only as far as it was heard). */
+  responses: number;
+  completedResponses: number;
   /** Transcripts the simulator sent: what the callee said (input transcription) and what the AI said. */
   calleeTranscripts: number;
   agentTranscripts: number;
@@ -100,7 +104,9 @@ if (kind === 'twilio') {
           index: indexOfInstructions(update?.session?.instructions ?? ''),
           appends: session.received.filter((e) => e.type === 'input_audio_buffer.append').length,
           agentBytes: session.responses.reduce((n, r) => n + r.audioMsSent * 8, 0),
-          dropped: scenarios[i].dropAfterResponses !== undefined,
+          dropped: scenarios[i].dropAfterResponses !== undefined && session.responses.length >= scenarios[i].dropAfterResponses!,
+          responses: session.responses.length,
+          completedResponses: session.responses.filter((r) => r.status === 'completed' && r.transcript).length,
           calleeTranscripts: session.sent.filter((e) => e.type === 'conversation.item.input_audio_transcription.completed').length,
           agentTranscripts: session.sent.filter((e) => e.type === 'response.output_audio_transcript.done').length,
         });

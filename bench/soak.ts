@@ -175,22 +175,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const fault = faultOf(i);
       byFault[fault]++;
       const call = (await server.api('GET', `/api/calls/${id}`)).body;
-      if (call.status !== 'ended' || !expectedEnds[fault].includes(call.endReason)) {
+      const a = aiBy.get(i);
+      // A provider drop is planned mid-way through the second response; a call whose callee hung up
+      // before that response never had the fault, and must end as a clean call does.
+      const expected = fault === 'provider-drop' && a && !a.dropped ? ['callee-hangup'] : expectedEnds[fault];
+      if (call.status !== 'ended' || !expected.includes(call.endReason)) {
         wrongEnd.push(`call ${i} (${fault}): ${call.status} ${call.endReason ?? ''} ${call.error ?? ''}`.trim());
         continue;
       }
-      // Every turn the simulators said is in the transcript: the callee's (as the AI transcribed them) and
-      // the AI's (a provider-drop call may also keep the heard part of the turn that was cut).
+      // Every turn the simulators said is in the transcript: each callee transcription, and each finished
+      // AI response (a cut or cancelled one appears when part of it was heard, not otherwise).
       const said = call.transcript.map((t: { speaker: string }) => t.speaker) as string[];
-      const a = aiBy.get(i);
       if (!a) eventProblems.push(`call ${i}: no simulator summary`);
       else {
         const callee = said.filter((s) => s === 'callee').length;
         const agent = said.filter((s) => s === 'agent').length;
-        const missing = Math.max(0, a.calleeTranscripts - callee) + Math.max(0, a.agentTranscripts - agent);
-        if (missing || callee > a.calleeTranscripts || (fault !== 'provider-drop' && agent !== a.agentTranscripts)) {
+        const missing = Math.max(0, a.calleeTranscripts - callee) + Math.max(0, a.completedResponses - agent);
+        if (missing || callee > a.calleeTranscripts || agent > a.responses) {
           eventsLost += missing;
-          eventProblems.push(`call ${i} (${fault}): transcript ${callee} callee / ${agent} agent turns, simulators said ${a.calleeTranscripts} / ${a.agentTranscripts}`);
+          eventProblems.push(`call ${i} (${fault}, ${call.endReason}): transcript ${callee} callee / ${agent} agent turns; the simulators said ${a.calleeTranscripts} / ${a.completedResponses} finished of ${a.responses}`);
         }
       }
       if (!call.recording) recordingsMissing++;
