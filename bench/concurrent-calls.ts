@@ -191,7 +191,7 @@ class DriverThread {
 }
 
 /** The server is started exactly as `npm start` starts it (same Node flags), minus npm itself. */
-function startArgs(): string[] {
+export function startArgs(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const [node, ...args] = pkg.scripts.start.split(/\s+/);
   if (node !== 'node') throw new Error('bench expects "npm start" to be a plain node command');

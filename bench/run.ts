@@ -3,22 +3,25 @@
  *   npm run bench -- --only calls --calls 200 --seconds 15
  *   npm run bench -- --only gemini --calls 150
  *   npm run bench -- --only audio
+ *   npm run bench -- --only soak --calls 200 --minutes 5     (not part of a plain `npm run bench`)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { printConcurrent, runConcurrentCalls } from './concurrent-calls.js';
 import { runAudioBench } from './audio.js';
+import { printSoak, runSoak } from './soak.js';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     calls: { type: 'string' },
     seconds: { type: 'string', default: '10' },
+    minutes: { type: 'string', default: '5' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio] [--calls N] [--seconds S]');
+if (only && !['calls', 'gemini', 'audio', 'soak'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|soak] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -31,3 +34,14 @@ console.log(`Callwright benchmarks, node ${process.version}, ${cpus().length} co
 if (!only || only === 'calls') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'openai' }));
 if (!only || only === 'gemini') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'gemini' }));
 if (!only || only === 'audio') await runAudioBench();
+if (only === 'soak') {
+  const minutes = Number(values.minutes);
+  if (!(minutes > 0)) {
+    console.error('--minutes must be a positive number');
+    process.exit(2);
+  }
+  const r = await runSoak({ calls: callsFor(200), minutes });
+  printSoak(r);
+  const pass = r.wrongEnd.length === 0 && r.framesLost === 0 && r.eventsLost === 0 && r.eventProblems.length === 0 && r.recordingsMissing === 0 && r.memory.rssGrowthPct < 10 && r.memory.heapGrowthPct < 10;
+  process.exitCode = pass ? 0 : 1;
+}

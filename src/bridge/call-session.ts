@@ -129,6 +129,7 @@ export class CallSession {
       onStreamEnd: (expected) => {
         if (this.transport === transport) this.onStreamEnd(expected);
       },
+      onInvalidFrames: (report) => this.o.hooks.record('media.invalidFrames', { stream: this.streams, ...report }),
     };
   }
 

@@ -10,12 +10,20 @@ export class Timeline {
 
   constructor(private readonly repo: EventsRepo) {
     this.bus.setMaxListeners(0);
+    // Events held back by a locked database are published live as they happen; once they are stored,
+    // the call's record says they were written late (and nothing was lost).
+    repo.onDelayedWrite = (callId, events, delayMs) => this.append(callId, 'store.delayed', { events, delayMs });
   }
 
   append(callId: string, type: string, data: Record<string, unknown> = {}): StoredEvent {
     const ev = this.repo.append(callId, type, data);
     this.bus.emit(callId, ev);
     return ev;
+  }
+
+  /** Writes events held back by a locked database, waiting up to `waitMs`; returns how many are still unwritten. */
+  flush(waitMs = 0): number {
+    return this.repo.flush(waitMs);
   }
 
   list(callId: string, afterSeq = 0): StoredEvent[] {

@@ -57,7 +57,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
-  const timeline = new Timeline(new EventsRepo(db));
+  const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = loadPriceTable(s.PRICES_FILE);
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log });
   const carrier: Carrier | undefined =
@@ -91,7 +91,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   });
 
   await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': homePage(VERSION) } });
-  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // Above the codec's 64 KiB frame limit, so an oversized frame is dropped and counted like any other
+  // malformed frame instead of closing the stream (and ending the call); beyond this, ws closes it (1009).
+  await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   await server.register(twilioRoutes, {
     authToken: s.TWILIO_AUTH_TOKEN,
     publicUrl: s.PUBLIC_URL,
@@ -140,6 +142,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
       await service.shutdown();
       await server.close();
       await knowledge.idle();
+      // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
+      const unwritten = timeline.flush(5000);
+      if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
       db.close();
     },
   };

@@ -55,6 +55,17 @@ export interface MediaStreamHandler {
   onDtmf(digit: string): void;
   /** The stream ended: `stop` received (expected) or the socket dropped (unexpected). */
   onStreamEnd(expected: boolean): void;
+  /** Malformed frames were dropped: reported at most once a second, and once more when the stream ends. */
+  onInvalidFrames?(report: InvalidFramesReport): void;
+}
+
+export interface InvalidFramesReport {
+  /** Frames dropped since the previous report. */
+  count: number;
+  /** Frames dropped on this stream so far. */
+  total: number;
+  /** Why the latest one was dropped (never its content). */
+  lastReason: string;
 }
 
 export class CarrierError extends Error {

@@ -14,19 +14,26 @@ export interface StreamOpenRequest {
 export type StreamAuthorizer = (req: StreamOpenRequest, transport: MediaTransport) => MediaStreamHandler | undefined;
 
 const START_TIMEOUT_MS = 10_000;
+/** Malformed frames reach the call's record at most this often (counted in between), so a flood stays one line a second. */
+const INVALID_REPORT_INTERVAL_MS = 1000;
 /** Close a stream whose outgoing buffer grows past this: the peer is not reading. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /**
  * One Twilio Media Stream socket. Before `start` only `connected` is accepted; a `start` whose
  * customParameters do not name a live call with its secret closes the socket at once. Malformed frames
- * are counted and dropped: they never reach the call, and never affect any other call.
+ * are counted and dropped: they never reach the call's audio, and never affect any other call. The
+ * stream is not closed for them: a garbled frame says nothing about the audio around it, and hanging up
+ * on a real callee over it would be worse than dropping it. The call's record gets the counts.
  */
 export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer, log: FastifyBaseLogger): void {
   let handler: MediaStreamHandler | undefined;
   let streamSid: string | undefined;
   let ended = false;
   let invalid = 0;
+  let unreported = 0;
+  let lastReason = '';
+  let lastReportAt = 0;
 
   const startTimer = setTimeout(() => {
     log.warn({ event: 'media.noStart' }, 'media stream sent no start; closing');
@@ -63,6 +70,7 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
     if (ended) return;
     ended = true;
     clearTimeout(startTimer);
+    reportInvalid();
     handler?.onStreamEnd(expected);
   };
 
@@ -126,5 +134,15 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
     invalid++;
     // Logged sparsely: a flood of garbage must not become a flood of log lines.
     if (invalid <= 3 || invalid % 1000 === 0) log.warn({ event: 'media.invalidFrame', count: invalid, reason: err.message.slice(0, 120) }, 'invalid media stream frame dropped');
+    unreported++;
+    lastReason = err.message.slice(0, 120);
+    if (Date.now() - lastReportAt >= INVALID_REPORT_INTERVAL_MS) reportInvalid();
+  }
+
+  function reportInvalid() {
+    if (unreported === 0 || !handler) return;
+    lastReportAt = Date.now();
+    handler.onInvalidFrames?.({ count: unreported, total: invalid, lastReason });
+    unreported = 0;
   }
 }

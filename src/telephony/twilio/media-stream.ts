@@ -35,6 +35,12 @@ const str = (o: Record<string, unknown>, k: string, ev: string): string => {
   return v;
 };
 
+// Unknown or garbled (not a finite number) reads as 0, as an absent value does, never NaN.
+const finiteOr0 = (v: unknown): number => {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+};
+
 /** Max size of a text frame we accept; a 20 ms media frame is ~300 bytes of JSON. */
 export const MAX_STREAM_FRAME_BYTES = 64 * 1024;
 
@@ -78,14 +84,14 @@ export function parseInbound(raw: string | Buffer): InboundStreamEvent {
       const fmt = isObj(start.mediaFormat) ? start.mediaFormat : {};
       return {
         event: 'start',
-        streamSid: typeof msg.streamSid === 'string' ? msg.streamSid : str(start, 'streamSid', ev),
+        streamSid: typeof msg.streamSid === 'string' && msg.streamSid ? msg.streamSid : str(start, 'streamSid', ev),
         callSid: str(start, 'callSid', ev),
         accountSid: str(start, 'accountSid', ev),
         customParameters,
         mediaFormat: {
           encoding: String(fmt.encoding ?? ''),
-          sampleRate: Number(fmt.sampleRate ?? 0),
-          channels: Number(fmt.channels ?? 0),
+          sampleRate: finiteOr0(fmt.sampleRate),
+          channels: finiteOr0(fmt.channels),
         },
       };
     }

@@ -4,6 +4,7 @@
  */
 import type { ToolSpec } from '../engine.js';
 import { isBase64 } from '../../media/audio-chunk.js';
+import { pickUsage, type UsageShape } from '../usage-shape.js';
 
 export interface SetupInput {
   model: string;
@@ -74,6 +75,17 @@ export interface ServerMessage {
   resumption?: { handle: string; resumable: boolean };
 }
 
+const DETAILS: [UsageShape] = [{ modality: 'string', tokenCount: 'count' }];
+const USAGE: UsageShape = {
+  promptTokenCount: 'count',
+  responseTokenCount: 'count',
+  totalTokenCount: 'count',
+  cachedContentTokenCount: 'count',
+  promptTokensDetails: DETAILS,
+  responseTokensDetails: DETAILS,
+  cacheTokensDetails: DETAILS,
+};
+
 export class GeminiMessageError extends Error {}
 
 type Obj = Record<string, unknown>;
@@ -119,7 +131,8 @@ export function parseServerMessage(raw: string): ServerMessage {
     }
   }
   if (isObj(m.toolCallCancellation) && Array.isArray(m.toolCallCancellation.ids)) out.toolCallCancellations = m.toolCallCancellation.ids.filter((x): x is string => typeof x === 'string');
-  if (isObj(m.usageMetadata)) out.usage = m.usageMetadata as GeminiUsage;
+  const usage = pickUsage<GeminiUsage>(m.usageMetadata, USAGE);
+  if (usage) out.usage = usage;
   if (isObj(m.goAway)) out.goAwayTimeLeft = typeof m.goAway.timeLeft === 'string' ? m.goAway.timeLeft : '0s';
   if (isObj(m.sessionResumptionUpdate)) {
     const u = m.sessionResumptionUpdate;

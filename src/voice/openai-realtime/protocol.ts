@@ -15,6 +15,7 @@ import type {
 } from 'openai/resources/realtime/realtime';
 import type { ToolSpec } from '../engine.js';
 import { AudioChunk, isBase64 } from '../../media/audio-chunk.js';
+import { pickUsage, type UsageShape } from '../usage-shape.js';
 
 export interface SessionConfigInput {
   instructions: string;
@@ -134,6 +135,15 @@ export interface TranscriptionUsage {
   seconds?: number;
 }
 
+const TOKENS: UsageShape = { text_tokens: 'count', audio_tokens: 'count' };
+const RESPONSE_USAGE: UsageShape = {
+  input_tokens: 'count',
+  output_tokens: 'count',
+  input_token_details: { text_tokens: 'count', audio_tokens: 'count', cached_tokens: 'count', cached_tokens_details: TOKENS },
+  output_token_details: TOKENS,
+};
+const TRANSCRIPTION_USAGE: UsageShape = { type: 'string', input_tokens: 'count', output_tokens: 'count', input_token_details: TOKENS, seconds: 'count' };
+
 export class ServerEventError extends Error {
   constructor(message: string, readonly eventType?: string) {
     super(message);
@@ -175,7 +185,7 @@ export function parseServerEvent(raw: string): ServerEvent {
         type: 'transcription.completed',
         itemId: s(m, 'item_id', t),
         transcript: s(m, 'transcript', t),
-        usage: isObj(m.usage) ? (m.usage as TranscriptionUsage) : undefined,
+        usage: pickUsage<TranscriptionUsage>(m.usage, TRANSCRIPTION_USAGE),
       };
     case 'response.created': {
       if (!isObj(m.response)) throw new ServerEventError(`${t}: "response" must be an object`, t);
@@ -191,7 +201,7 @@ export function parseServerEvent(raw: string): ServerEvent {
       const r = m.response;
       const details = isObj(r.status_details) ? r.status_details : undefined;
       const err = details && isObj(details.error) && typeof details.error.message === 'string' ? details.error.message : undefined;
-      return { type: t, responseId: s(r, 'id', t), status: s(r, 'status', t), usage: isObj(r.usage) ? (r.usage as RealtimeUsage) : undefined, error: err };
+      return { type: t, responseId: s(r, 'id', t), status: s(r, 'status', t), usage: pickUsage<RealtimeUsage>(r.usage, RESPONSE_USAGE), error: err };
     }
     case 'error': {
       const e = isObj(m.error) ? m.error : {};

@@ -76,6 +76,9 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
   return {
     url: baseUrl,
     calls,
+    failRecordings(n: number): void {
+      recordingFailuresLeft += n;
+    },
     async waitForCall(timeoutMs = 5000): Promise<SimCall> {
       const deadline = Date.now() + timeoutMs;
       while (returned >= calls.length) {

@@ -48,6 +48,7 @@ export class MediaStreamClient {
       url,
       customParameters,
       received: { media: 0, marks: 0, clears: 0 },
+      sent: { media: 0 },
       invalid: [],
       clears: [],
       agentPlayedMs: 0,
@@ -131,6 +132,7 @@ export class MediaStreamClient {
   tick(calleeFrame: Uint8Array): TickResult {
     if (!this.isOpen) return { frame: new Uint8Array(calleeFrame.length).fill(0xff), played: 0 };
     this.chunk++;
+    this.info.sent.media++;
     this.sendJson({
       event: 'media',
       sequenceNumber: this.nextSeq(),

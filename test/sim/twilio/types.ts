@@ -92,6 +92,8 @@ export interface SimStream {
   url: string;
   customParameters: Record<string, string>;
   received: { media: number; marks: number; clears: number };
+  /** Callee audio frames sent to the server (20 ms each). */
+  sent: { media: number };
   /** Raw text of every frame the sim rejected. */
   invalid: string[];
   clears: ClearRecord[];
@@ -143,5 +145,7 @@ export interface TwilioSim {
   url: string;
   calls: SimCall[];
   waitForCall(timeoutMs?: number): Promise<SimCall>;
+  /** Fault injection: the next `n` recording downloads fail (HTTP 5xx), as `recordingFailures` at start. */
+  failRecordings(n: number): void;
   close(): Promise<void>;
 }

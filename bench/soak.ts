@@ -1,0 +1,265 @@
+/**
+ * Soak: N concurrent simulated calls for M minutes through the real server (a child process started as
+ * `npm start` starts it), each call replaced by a new one as it ends, with faults injected all along:
+ * provider sockets dropped mid-response, media sockets dropped without `stop`, bursts of malformed
+ * media frames, recording downloads failing. The simulators run on two worker threads.
+ *
+ * Reported, with a bar of zero for each: calls that did not reach the right final state, audio frames
+ * lost (callee frames sent vs appended at the AI; AI audio sent vs received by the callee), timeline
+ * events lost (sequence gaps, transcript turns missing against what the simulators said), recordings
+ * missing. And the server's memory after warm-up vs at the end, both after a full GC (bar: < 10%).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY } from '../test/sim/stack.js';
+import { startServerProcess, type ServerProcess } from '../test/sim/server-process.js';
+import { expectedEnds, faultOf, instructionsOf, MALFORMED_BURST, numberOf, type Fault } from './soak-plan.js';
+import type { AiSessionSummary, TwilioCallSummary } from './soak-sims.js';
+import { startArgs } from './concurrent-calls.js';
+import { fmt, processRssMb } from './stats.js';
+
+export interface SoakOptions {
+  calls: number;
+  minutes: number;
+  /** Callee silence in the middle of each call: sets how long calls last (and so the churn). */
+  pauseMs?: number;
+  /** Every this often, the next 3 recording downloads fail. */
+  recordingFaultEveryMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakResult {
+  calls: number;
+  minutes: number;
+  started: number;
+  byFault: Record<Fault, number>;
+  wrongEnd: string[];
+  framesSent: number;
+  framesLost: number;
+  eventsLost: number;
+  eventProblems: string[];
+  recordingsMissing: number;
+  recordingFailuresInjected: number;
+  memory: { warm: { rssMb: number; heapMb: number }; end: { rssMb: number; heapMb: number }; rssGrowthPct: number; heapGrowthPct: number; peakRssMb: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class SimThread {
+  private constructor(private readonly worker: Worker, readonly url: string) {}
+  static async start(kind: 'twilio' | 'openai', pauseMs: number): Promise<SimThread> {
+    const worker = new Worker(new URL('./soak-sims.mjs', import.meta.url), { workerData: { kind, accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, apiKey: SIM_OPENAI_KEY, pauseMs } });
+    const first = await new Promise<{ url: string }>((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject)));
+    return new SimThread(worker, first.url);
+  }
+  ask<T>(cmd: string, extra: Record<string, unknown> = {}): Promise<T> {
+    return new Promise((resolve) => (this.worker.once('message', resolve), this.worker.postMessage({ cmd, ...extra })));
+  }
+  post(cmd: string, extra: Record<string, unknown> = {}): void {
+    this.worker.postMessage({ cmd, ...extra });
+  }
+  async close(): Promise<void> {
+    await this.ask('close');
+    await this.worker.terminate();
+  }
+}
+
+async function memory(server: ServerProcess): Promise<{ rssMb: number; heapMb: number }> {
+  const line = new Promise<string>((resolve) => {
+    const on = (d: Buffer) => {
+      const m = /SOAKMEM (.*)/.exec(String(d));
+      if (m) (server.child.stdout!.off('data', on), resolve(m[1]));
+    };
+    server.child.stdout!.on('data', on);
+  });
+  server.child.kill('SIGUSR2');
+  const m = JSON.parse(await line) as { rss: number; heapUsed: number };
+  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 };
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const pauseMs = o.pauseMs ?? 20_000;
+  const [tw, ai] = await Promise.all([SimThread.start('twilio', pauseMs), SimThread.start('openai', pauseMs)]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwright-soak-'));
+  writeDemoClient(join(dataDir, 'clients'));
+  const port = await freePort();
+  const args = startArgs();
+  const server = await startServerProcess(
+    { ...simEnv({ port, dataDir, twilioUrl: tw.url, openaiUrl: ai.url }), RECORD_CALLS: 'true',
+      MAX_CALL_SECONDS: '600',
+      // Hundreds of calls a few minutes apart: the safety caps (5 at once, 100 a day, cost) would refuse them.
+      MAX_CONCURRENT_CALLS: '0',
+      MAX_CALLS_PER_DAY: '0',
+      MAX_COST_PER_CALL_USD: '0',
+      MAX_COST_PER_DAY_USD: '0',
+    },
+    [...args.slice(0, args.indexOf('--import')), '--expose-gc', '--import', './bench/soak-probe.mjs'],
+  );
+  const placed = new Map<string, number>();
+  const active = new Set<string>();
+  let next = 0;
+  let recordingFailuresInjected = 0;
+  const twilioCalls: TwilioCallSummary[] = [];
+  const aiSessions: AiSessionSummary[] = [];
+  const collect = async () => {
+    twilioCalls.push(...(await tw.ask<TwilioCallSummary[]>('report')));
+    aiSessions.push(...(await ai.ask<AiSessionSummary[]>('report')));
+  };
+  try {
+    const place = async () => {
+      const i = next++;
+      const r = await server.api('POST', '/api/calls', { to: numberOf(i), instructions: instructionsOf(i), clientId: 'raju' });
+      if (r.status !== 201) throw new Error(`create call ${i} -> ${r.status} ${JSON.stringify(r.body)}`);
+      placed.set(r.body.id, i);
+      active.add(r.body.id);
+    };
+    const pollEnded = async () => {
+      // The list is newest first; live calls are among the newest.
+      let cursor: string | null = null;
+      let seen = 0;
+      do {
+        const r = await server.api('GET', `/api/calls?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+        for (const c of r.body.calls as Array<{ id: string; status: string }>) {
+          if (!active.has(c.id)) continue;
+          seen++;
+          if (c.status === 'ended') active.delete(c.id);
+        }
+        cursor = r.body.nextCursor;
+      } while (cursor && seen < active.size);
+    };
+
+    const t0 = Date.now();
+    const endAt = t0 + o.minutes * 60_000;
+    const warmAt = t0 + Math.min(60_000, (o.minutes * 60_000) / 5);
+    let warm: SoakResult['memory']['warm'] | undefined;
+    let peakRssMb = 0;
+    let lastRecordingFault = t0;
+    let lastLog = 0;
+    for (let i = 0; i < o.calls; i += 20) await Promise.all(Array.from({ length: Math.min(20, o.calls - i) }, place));
+    while (Date.now() < endAt) {
+      await sleep(500);
+      await pollEnded();
+      const missing = o.calls - active.size;
+      for (let k = 0; k < missing; k++) await place();
+      if (Date.now() - lastRecordingFault >= (o.recordingFaultEveryMs ?? 15_000)) {
+        tw.post('failRecordings', { n: 3 });
+        recordingFailuresInjected += 3;
+        lastRecordingFault = Date.now();
+      }
+      peakRssMb = Math.max(peakRssMb, processRssMb(server.child.pid!));
+      if (!warm && Date.now() >= warmAt) warm = await memory(server);
+      if (Date.now() - lastLog > 30_000) {
+        lastLog = Date.now();
+        log(`soak: ${Math.round((Date.now() - t0) / 1000)} s, ${next} calls placed, ${active.size} live, server RSS ${fmt(processRssMb(server.child.pid!), 0)} MB`);
+        await collect();
+      }
+    }
+    const end = await memory(server);
+    log(`soak: load window over; ${next} calls placed; waiting for the ${active.size} live calls to end`);
+    const drainDeadline = Date.now() + 180_000;
+    while (active.size && Date.now() < drainDeadline) {
+      await sleep(1000);
+      await pollEnded();
+    }
+    // The simulators summarize a call once the server has had time to fetch its recording.
+    await sleep(22_000);
+    await collect();
+
+    // ---- verification ----------------------------------------------------------------------------
+    const byFault: Record<Fault, number> = { none: 0, 'provider-drop': 0, 'media-drop': 0, 'malformed-burst': 0 };
+    const wrongEnd: string[] = [];
+    const eventProblems: string[] = [];
+    let eventsLost = 0;
+    let recordingsMissing = 0;
+    let framesSent = 0;
+    let framesLost = 0;
+    const twBy = new Map(twilioCalls.map((c) => [c.index, c]));
+    const aiBy = new Map(aiSessions.map((s) => [s.index, s]));
+    for (const [id, i] of placed) {
+      const fault = faultOf(i);
+      byFault[fault]++;
+      const call = (await server.api('GET', `/api/calls/${id}`)).body;
+      const a = aiBy.get(i);
+      // A provider drop is planned mid-way through the second response; a call whose callee hung up
+      // before that response never had the fault, and must end as a clean call does.
+      const expected = fault === 'provider-drop' && a && !a.dropped ? ['callee-hangup'] : expectedEnds[fault];
+      if (call.status !== 'ended' || !expected.includes(call.endReason)) {
+        wrongEnd.push(`call ${i} (${fault}): ${call.status} ${call.endReason ?? ''} ${call.error ?? ''}`.trim());
+        continue;
+      }
+      // Every turn the simulators said is in the transcript: each callee transcription, and each finished
+      // AI response (a cut or cancelled one appears when part of it was heard, not otherwise).
+      const said = call.transcript.map((t: { speaker: string }) => t.speaker) as string[];
+      if (!a) eventProblems.push(`call ${i}: no simulator summary`);
+      else {
+        const callee = said.filter((s) => s === 'callee').length;
+        const agent = said.filter((s) => s === 'agent').length;
+        const missing = Math.max(0, a.calleeTranscripts - callee) + Math.max(0, a.completedResponses - agent);
+        if (missing || callee > a.calleeTranscripts || agent > a.responses) {
+          eventsLost += missing;
+          eventProblems.push(`call ${i} (${fault}, ${call.endReason}): transcript ${callee} callee / ${agent} agent turns; the simulators said ${a.calleeTranscripts} / ${a.completedResponses} finished of ${a.responses}`);
+        }
+      }
+      if (!call.recording) recordingsMissing++;
+      const text = (await server.api('GET', `/api/calls/${id}/events`)).body as string;
+      const seqs = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      const gaps = seqs.filter((s, k) => s !== k + 1).length;
+      if (gaps) (eventsLost += gaps), eventProblems.push(`call ${i}: ${gaps} sequence gaps`);
+      if ((text.match(/"type":"status","data":\{"status":"ended"/g) ?? []).length !== 1) eventProblems.push(`call ${i}: not exactly one "ended"`);
+      if (fault === 'media-drop' && call.endReason === 'media-error' && !/"type":"media\.ended","data":\{"expected":false/.test(text)) eventProblems.push(`call ${i}: the drop is not on record`);
+      if (fault === 'malformed-burst') {
+        const counted = [...text.matchAll(/"type":"media\.invalidFrames","data":\{[^}]*"count":(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+        if (counted !== MALFORMED_BURST) eventProblems.push(`call ${i}: ${counted} of ${MALFORMED_BURST} malformed frames recorded`);
+      }
+      // Audio is compared exactly where the callee ended the call (every frame it sent precedes its `stop`).
+      if (fault === 'none' || fault === 'malformed-burst') {
+        const t = twBy.get(i);
+        if (!t || !a) {
+          eventProblems.push(`call ${i}: no simulator summary`);
+          continue;
+        }
+        framesSent += t.calleeFrames + a.agentBytes / 160;
+        framesLost += Math.max(0, t.calleeFrames - a.appends) + Math.max(0, (a.agentBytes - t.agentBytes) / 160);
+      }
+    }
+    const pct = (a: number, b: number) => ((b - a) / a) * 100;
+    const warmMem = warm ?? end;
+    return {
+      calls: o.calls,
+      minutes: o.minutes,
+      started: placed.size,
+      byFault,
+      wrongEnd,
+      framesSent,
+      framesLost,
+      eventsLost,
+      eventProblems,
+      recordingsMissing,
+      recordingFailuresInjected,
+      memory: { warm: warmMem, end, rssGrowthPct: pct(warmMem.rssMb, end.rssMb), heapGrowthPct: pct(warmMem.heapMb, end.heapMb), peakRssMb },
+    };
+  } finally {
+    await server.stop();
+    await Promise.all([tw.close(), ai.close()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export function printSoak(r: SoakResult): void {
+  const ok = (v: boolean) => (v ? 'ok' : 'FAIL');
+  console.log(`\nSoak: ${r.calls} concurrent calls for ${r.minutes} min, calls replaced as they end; faults injected throughout`);
+  console.log(`calls started: ${r.started} (${Object.entries(r.byFault).map(([f, n]) => `${f} ${n}`).join(', ')}); recording download failures injected: ${r.recordingFailuresInjected}`);
+  console.log(`calls not reaching the right final state: ${r.wrongEnd.length}  ${ok(r.wrongEnd.length === 0)}`);
+  for (const w of r.wrongEnd.slice(0, 10)) console.log(`  ${w}`);
+  console.log(`audio frames lost: ${fmt(r.framesLost, 0)} of ${fmt(r.framesSent, 0)}  ${ok(r.framesLost === 0)}`);
+  console.log(`timeline events lost: ${r.eventsLost}  ${ok(r.eventsLost === 0 && r.eventProblems.length === 0)}`);
+  for (const p of r.eventProblems.slice(0, 10)) console.log(`  ${p}`);
+  console.log(`recordings missing: ${r.recordingsMissing}  ${ok(r.recordingsMissing === 0)}`);
+  const m = r.memory;
+  console.log(
+    `server memory after GC: warm ${fmt(m.warm.rssMb, 0)} MB RSS / ${fmt(m.warm.heapMb, 1)} MB heap, end ${fmt(m.end.rssMb, 0)} MB / ${fmt(m.end.heapMb, 1)} MB: growth ${fmt(m.rssGrowthPct, 1)}% RSS, ${fmt(m.heapGrowthPct, 1)}% heap  ${ok(m.rssGrowthPct < 10 && m.heapGrowthPct < 10)} (peak RSS ${fmt(m.peakRssMb, 0)} MB)`,
+  );
+}
