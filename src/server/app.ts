@@ -141,7 +141,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       watcher?.close();
       await service.shutdown();
       await server.close();
-      await knowledge.idle();
+      await knowledge.close();
       // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
       const unwritten = timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
