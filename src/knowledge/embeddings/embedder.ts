@@ -1,4 +1,4 @@
-import type { Settings } from '../../config/settings.js';
+import { SettingsError, type Settings } from '../../config/settings.js';
 import type { Embedder, EmbeddingsProvider } from '../types.js';
 import { GeminiEmbedder } from './gemini.js';
 import { OpenAIEmbedder } from './openai.js';
@@ -26,9 +26,9 @@ export function createEmbedder(s: Settings): Embedder | undefined {
   if (!provider) return undefined;
   const model = s.EMBEDDINGS_MODEL ?? DEFAULT_EMBEDDINGS_MODEL[provider];
   if (provider === 'openai') {
-    if (!s.OPENAI_API_KEY) throw new Error('EMBEDDINGS_PROVIDER=openai needs OPENAI_API_KEY');
+    if (!s.OPENAI_API_KEY) throw new SettingsError(['EMBEDDINGS_PROVIDER: openai needs OPENAI_API_KEY']);
     return new OpenAIEmbedder({ apiKey: s.OPENAI_API_KEY, baseUrl: s.OPENAI_BASE_URL, model, dimensions: s.EMBEDDINGS_DIMENSIONS });
   }
-  if (!s.GEMINI_API_KEY) throw new Error('EMBEDDINGS_PROVIDER=gemini needs GEMINI_API_KEY');
+  if (!s.GEMINI_API_KEY) throw new SettingsError(['EMBEDDINGS_PROVIDER: gemini needs GEMINI_API_KEY']);
   return new GeminiEmbedder({ apiKey: s.GEMINI_API_KEY, baseUrl: s.GEMINI_BASE_URL, model, dimensions: s.EMBEDDINGS_DIMENSIONS });
 }
