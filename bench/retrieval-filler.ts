@@ -3,7 +3,8 @@
  * bank notes, trips, repairs, other family members' health and cars, orders, school, taxes, pets...),
  * written from templates by a seeded PRNG. It shares the evaluation set's vocabulary (doctors, doses,
  * policy and order numbers, pharmacies, claims) so the questions meet real distractors, but states
- * nothing about the evaluation client's own records.
+ * nothing that answers an evaluation question differently (no second Xfinity account, no other biryani
+ * pickups), so a question still has one right chunk.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -43,7 +44,7 @@ const STREETS = ['Paseo Padre Pkwy', 'Fremont Blvd', 'Stevenson Blvd', 'Mowry Av
 const CITIES = ['Fremont', 'Newark', 'Union City', 'Milpitas', 'San Jose', 'Hayward', 'Pleasanton', 'Sunnyvale'];
 const address = (r: Rng) => `${int(r, 100, 49999)} ${pick(r, STREETS)}, ${pick(r, CITIES)}`;
 
-const UTILITIES = ['PG&E', 'Alameda County Water District', 'Republic Services garbage', 'AT&T landline', 'T-Mobile family plan', 'Xfinity Mobile', 'East Bay Municipal water'];
+const UTILITIES = ['PG&E', 'Alameda County Water District', 'Republic Services garbage', 'AT&T landline', 'T-Mobile family plan', 'Sonic fiber internet', 'East Bay Municipal water'];
 const MERCHANTS = ['Costco', 'Target', 'Home Depot', 'Trader Joe\'s', 'Safeway', 'Patel Brothers', 'Best Buy', 'IKEA', 'Walmart', 'Lowe\'s', 'REI', 'Macy\'s'];
 const AIRLINES = ['United', 'Alaska', 'Southwest', 'Air India', 'Delta', 'JetBlue', 'Emirates'];
 const AIRPORTS = ['SFO', 'SJC', 'OAK', 'SEA', 'JFK', 'ORD', 'DFW', 'HYD', 'BOM', 'DEL', 'LAX', 'PHX'];
@@ -159,7 +160,7 @@ const THEMES: Theme[] = [
       pick(r, [
         () => `Ordered a ${pick(r, ITEMS)} from ${pick(r, STORES)} on ${date(r)}, order ${digits(r, 3)}-${digits(r, 7)}-${digits(r, 7)}, ${money(r, 9, 650)}. Shipped with ${pick(r, CARRIERS)}, tracking ${letters(r, 2)}${digits(r, 12)}, expected ${pick(r, WEEKDAYS)}.`,
         () => `Returned the ${pick(r, ITEMS)} to ${pick(r, STORES)} (${pick(r, ['wrong size', 'arrived damaged', 'no longer needed', 'missing parts'])}). Return authorization ${code(r, 'RMA')}, refund of ${money(r, 9, 400)} to the card ending ${digits(r, 4)} on ${date(r)}.`,
-        () => `Takeout from ${pick(r, ['Paradise Biryani', 'Saravana Bhavan', 'Chaat Corner', 'Pizza My Heart', 'Tandoori Oven', 'Dosa Hut'])} for ${pick(r, ['Diwali', 'a birthday', 'the cricket match', 'guests', 'a Friday night'])}: order ${letters(r, 2)}-${digits(r, 5)}, ${money(r, 25, 180)}, picked up at ${time(r)}.`,
+        () => `Takeout from ${pick(r, ['Kebab House', 'Saravana Bhavan', 'Chaat Corner', 'Pizza My Heart', 'Tandoori Oven', 'Dosa Hut'])} for ${pick(r, ['Diwali', 'a birthday', 'the cricket match', 'guests', 'a Friday night'])}: order ${letters(r, 2)}-${digits(r, 5)}, ${money(r, 25, 180)}, picked up at ${time(r)}.`,
       ])(),
   },
   {
