@@ -10,18 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chunkPages, DEFAULT_CHUNKING, parseDocument } from '../src/knowledge/index.js';
-
-/** mulberry32: tiny, fast and good enough to make varied text; the same seed gives the same documents. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../test/sim/shared/prng.js';
 
 type Rng = () => number;
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
