@@ -14,8 +14,8 @@ const STOPWORDS = new Set(
 
 const MAX_TERMS = 32;
 
-/** The MATCH expression for a query, or undefined when it has no searchable words. */
-export function ftsMatchExpression(query: string): string | undefined {
+/** The searchable words of a query (lower-cased, stopwords and repeats dropped), at most 32. */
+export function ftsTerms(query: string): string[] {
   const words = query.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const terms: string[] = [];
   for (const w of words) {
@@ -25,5 +25,15 @@ export function ftsMatchExpression(query: string): string | undefined {
   }
   // A query made only of stopwords still deserves an answer: fall back to its words.
   if (!terms.length) for (const w of words) if (!terms.includes(w) && terms.length < MAX_TERMS) terms.push(w);
+  return terms;
+}
+
+/** Terms as a MATCH expression: each quoted (so no FTS syntax survives), OR-ed. */
+export function matchExpression(terms: string[]): string | undefined {
   return terms.length ? terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ') : undefined;
+}
+
+/** The MATCH expression for a query, or undefined when it has no searchable words. */
+export function ftsMatchExpression(query: string): string | undefined {
+  return matchExpression(ftsTerms(query));
 }

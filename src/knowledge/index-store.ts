@@ -1,18 +1,23 @@
 import * as sqliteVec from 'sqlite-vec';
 import type { Db } from '../store/database.js';
 import type { Chunk } from './chunk.js';
+import { matchExpression } from './fts-query.js';
 import type { DocumentInfo, DocumentStatus } from './types.js';
 
+/** A ranked chunk id: `raw` is bm25 or cosine distance (lower is better for both). */
+export interface RankedId {
+  rowId: number;
+  raw: number;
+}
+
 /** One chunk as stored, with its document's file, ready to become a RetrievedChunk. */
-export interface StoredChunkHit {
+export interface StoredChunk {
   rowId: number;
   documentId: string;
   file: string;
   page: number | null;
   position: number;
   text: string;
-  /** bm25 (lower is better) or cosine distance (lower is better). */
-  raw: number;
 }
 
 interface DocumentRow {
@@ -45,6 +50,7 @@ export class IndexStore {
   /** True when sqlite-vec is loaded and the vector table matches the configured embedder. */
   vectorsReady = false;
   private vecLoaded = false;
+  private cachedChunkCount: number | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -124,6 +130,7 @@ export class IndexStore {
   replaceChunks(id: string, clientId: string, chunks: Array<Chunk & { context: string }>, pages: number | undefined): number[] {
     return this.db.transaction(() => {
       this.deleteChunks(id);
+      this.cachedChunkCount = undefined;
       const insert = this.db.prepare('INSERT INTO kb_chunks (document_id, client_id, position, page, start_char, end_char, text, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       const ids = chunks.map((c) => Number(insert.run(id, clientId, c.position, c.page, c.startChar, c.endChar, c.text, c.context).lastInsertRowid));
       const at = now();
@@ -163,33 +170,72 @@ export class IndexStore {
     })();
   }
 
-  /** BM25 over the client's chunks; `match` must come from ftsMatchExpression. */
-  searchLexical(clientId: string, match: string, limit: number): StoredChunkHit[] {
+  /**
+   * BM25 over the client's chunks, best first. Only ids and scores are ranked (the sort does not carry
+   * chunk text); `chunks` fetches what is shown.
+   *
+   * FTS5 scores every chunk that matches any term, and its BM25 gives a term found in half the chunks
+   * or more an IDF of ~0: such a term changes no ranking, it only makes more chunks to score. So those
+   * terms are left out of the query when rarer ones remain, and put back only if the rarer terms alone
+   * do not fill the list.
+   */
+  searchLexical(clientId: string, terms: string[], limit: number): RankedId[] {
+    const all = matchExpression(terms);
+    if (!all) return [];
+    const rare = terms.length > 1 ? this.withoutCommonTerms(terms) : terms;
+    if (rare.length && rare.length < terms.length) {
+      const hits = this.lexicalQuery(clientId, matchExpression(rare)!, limit);
+      if (hits.length === limit) return hits;
+    }
+    return this.lexicalQuery(clientId, all, limit);
+  }
+
+  private lexicalQuery(clientId: string, match: string, limit: number): RankedId[] {
     return this.db
       .prepare(
-        `SELECT c.id AS rowId, c.document_id AS documentId, d.file AS file, c.page AS page, c.position AS position, c.text AS text, bm25(kb_chunks_fts, 1.0, 0.5) AS raw
-         FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid JOIN kb_documents d ON d.id = c.document_id
+        `SELECT c.id AS rowId, bm25(kb_chunks_fts, 1.0, 0.5) AS raw
+         FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
          WHERE kb_chunks_fts MATCH ? AND c.client_id = ?
          ORDER BY raw LIMIT ?`,
       )
-      .all(match, clientId, limit) as StoredChunkHit[];
+      .all(match, clientId, limit) as RankedId[];
   }
 
-  /** Nearest neighbours by cosine distance within the client's partition. */
-  searchVector(clientId: string, vector: Float32Array, limit: number): StoredChunkHit[] {
+  private withoutCommonTerms(terms: string[]): string[] {
+    const total = this.chunkCount();
+    const count = this.db.prepare('SELECT count(*) FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ?').pluck();
+    return terms.filter((t) => 2 * (count.get(matchExpression([t])) as number) < total);
+  }
+
+  /** Chunks in the whole index (BM25's N), cached until the next write. */
+  private chunkCount(): number {
+    return (this.cachedChunkCount ??= this.db.prepare('SELECT count(*) FROM kb_chunks').pluck().get() as number);
+  }
+
+  /** Nearest neighbours by cosine distance within the client's partition, nearest first. */
+  searchVector(clientId: string, vector: Float32Array, limit: number): RankedId[] {
     if (!this.vectorsReady) return [];
     return this.db
+      .prepare('SELECT rowid AS rowId, distance AS raw FROM kb_vectors WHERE embedding MATCH ? AND k = ? AND client_id = ? ORDER BY distance')
+      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), limit, clientId) as RankedId[];
+  }
+
+  /** The chunks behind ranked ids, in the order given; ids of other clients (or deleted chunks) are dropped. */
+  chunks(clientId: string, rowIds: number[]): StoredChunk[] {
+    if (!rowIds.length) return [];
+    const rows = this.db
       .prepare(
-        `WITH knn AS (SELECT rowid, distance FROM kb_vectors WHERE embedding MATCH ? AND k = ? AND client_id = ?)
-         SELECT c.id AS rowId, c.document_id AS documentId, d.file AS file, c.page AS page, c.position AS position, c.text AS text, knn.distance AS raw
-         FROM knn JOIN kb_chunks c ON c.id = knn.rowid JOIN kb_documents d ON d.id = c.document_id
-         WHERE c.client_id = ?
-         ORDER BY knn.distance`,
+        `SELECT c.id AS rowId, c.document_id AS documentId, d.file AS file, c.page AS page, c.position AS position, c.text AS text
+         FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id
+         WHERE c.client_id = ? AND c.id IN (SELECT value FROM json_each(?))`,
       )
-      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), limit, clientId, clientId) as StoredChunkHit[];
+      .all(clientId, JSON.stringify(rowIds)) as StoredChunk[];
+    const byId = new Map(rows.map((r) => [r.rowId, r]));
+    return rowIds.map((id) => byId.get(id)).filter((r): r is StoredChunk => r !== undefined);
   }
 
   private deleteChunks(id: string): void {
+    this.cachedChunkCount = undefined;
     this.deleteVectors(id);
     this.db.prepare('DELETE FROM kb_chunks WHERE document_id = ?').run(id);
   }

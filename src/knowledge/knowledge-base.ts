@@ -5,9 +5,9 @@ import type { Db } from '../store/database.js';
 import { isValidClientId } from '../clients/profile.js';
 import { chunkPages, DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
 import { isIndexableFile, listIndexableFiles, safeUploadName, writeFileAtomic } from './client-files.js';
-import { ftsMatchExpression } from './fts-query.js';
+import { ftsTerms } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
-import { IndexStore, type StoredChunkHit } from './index-store.js';
+import { IndexStore } from './index-store.js';
 import { parseDocument } from './parse/index.js';
 import { kindFromName, sniffMismatch } from './sniff.js';
 import { KnowledgeError, type DocumentInfo, type Embedder, type KnowledgeLog, type RetrievedChunk, type SearchMode, type SyncReport } from './types.js';
@@ -170,26 +170,31 @@ export class KnowledgeBase {
       }
     }
 
-    const lexical = () => {
-      const match = ftsMatchExpression(query);
-      return match ? this.store.searchLexical(clientId, match, mode === 'hybrid' ? FUSION_DEPTH : k) : [];
-    };
-    const nearest = () => this.store.searchVector(clientId, vector!, mode === 'hybrid' ? FUSION_DEPTH : k);
+    const depth = mode === 'hybrid' ? FUSION_DEPTH : k;
+    const lexical = () => this.store.searchLexical(clientId, ftsTerms(query), depth);
+    const nearest = () => this.store.searchVector(clientId, vector!, depth);
 
-    if (mode === 'lexical') return { mode, results: lexical().map((h, i) => this.toResult(h, -h.raw, { lexical: i + 1 })) };
-    if (mode === 'vector') return { mode, results: nearest().map((h, i) => this.toResult(h, 1 - h.raw, { vector: i + 1 })) };
-    const fused = reciprocalRankFusion(
-      [
-        { name: 'lexical', items: lexical() },
-        { name: 'vector', items: nearest() },
-      ],
-      (h) => String(h.rowId),
-    );
-    return { mode, results: fused.slice(0, k).map((f) => this.toResult(f.item, f.score, f.ranks)) };
-  }
-
-  private toResult(h: StoredChunkHit, score: number, ranks: RetrievedChunk['ranks']): RetrievedChunk {
-    return { chunkId: `${h.documentId}:${h.position}`, documentId: h.documentId, file: h.file, page: h.page, position: h.position, text: h.text, score, ranks };
+    let ranked: Array<{ rowId: number; score: number; ranks: RetrievedChunk['ranks'] }>;
+    if (mode === 'lexical') ranked = lexical().map((h, i) => ({ rowId: h.rowId, score: -h.raw, ranks: { lexical: i + 1 } }));
+    else if (mode === 'vector') ranked = nearest().map((h, i) => ({ rowId: h.rowId, score: 1 - h.raw, ranks: { vector: i + 1 } }));
+    else {
+      const fused = reciprocalRankFusion(
+        [
+          { name: 'lexical', items: lexical() },
+          { name: 'vector', items: nearest() },
+        ],
+        (h) => String(h.rowId),
+      );
+      ranked = fused.slice(0, k).map((f) => ({ rowId: f.item.rowId, score: f.score, ranks: f.ranks }));
+    }
+    // Text is fetched for the final k only, with the client filter applied once more.
+    const chunks = new Map(this.store.chunks(clientId, ranked.map((r) => r.rowId)).map((c) => [c.rowId, c]));
+    const results: RetrievedChunk[] = [];
+    for (const r of ranked) {
+      const c = chunks.get(r.rowId);
+      if (c) results.push({ chunkId: `${c.documentId}:${c.position}`, documentId: c.documentId, file: c.file, page: c.page, position: c.position, text: c.text, score: r.score, ranks: r.ranks });
+    }
+    return { mode, results };
   }
 
   private async sync(clientId: string, dir: string): Promise<SyncReport> {
