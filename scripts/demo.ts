@@ -1,7 +1,8 @@
 /**
- * `npm run demo`: the real Callwright server wired to the project's own Twilio and OpenAI Realtime
- * simulators, placing one simulated call through the REST API and printing its live transcript from
- * the event stream, exactly as a real call would produce it. No accounts, keys or network needed.
+ * `npm run demo`: the real Callwright server wired to the project's own Twilio, OpenAI Realtime and
+ * embeddings simulators, uploading a note for the client, placing one simulated call through the REST
+ * API and printing its live transcript from the event stream, exactly as a real call would produce it
+ * (including what the agent looked up in the client's documents). No accounts, keys or network needed.
  *
  *   npm run demo                    # place the call, then keep the server up to explore the API
  *   npm run demo -- --exit          # place the call and exit when it is over
@@ -25,6 +26,7 @@ const stack = await startStack({
   port: process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : undefined,
   msPerChar: 45,
   engine,
+  embeddings: 'openai',
   script: () => ({
     steps: [
       { say: 'Hello, Spice Garden, how can I help you?' },
@@ -41,7 +43,8 @@ const stack = await startStack({
     turns: [
       { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup, please." },
       { say: 'One chicken biryani for pickup at seven this evening. And I would also like to ask whether you have any vegetarian starters today, and what they cost.' },
-      { say: "I'll check with Raju and get back to you on the spice level. Medium is fine for now." },
+      { call: { name: 'lookup_context', args: { query: 'spice level' } } },
+      { say: "Raju's notes say medium spicy, please." },
       { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
     ],
     userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', 'Okay, one chicken biryani, pickup at seven, under Raju. See you then.'],
@@ -50,6 +53,12 @@ const stack = await startStack({
 
 console.log(c(1, `Callwright demo: the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
 console.log(`Data for this demo is kept in ${dataDir}\n`);
+const note = '# Food preferences\n\nSpice level: medium. No peanuts (allergy).\n\nUsual pickup place: Spice Garden on 5th Street.';
+const form = new FormData();
+form.append('file', new Blob([note]), 'food-preferences.md');
+const uploaded = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
+const doc = ((await uploaded.json()) as { documents: Array<{ file: string; chunks: number; embedded: boolean }> }).documents[0]!;
+console.log(`POST /api/clients/raju/documents  ${doc.file}: ${doc.chunks} chunk(s), embedded: ${doc.embedded}`);
 const instructions = 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.';
 console.log(`POST /api/calls  to=+14155550123  instructions="${instructions}"`);
 const id = await stack.placeCall({ instructions });
@@ -77,6 +86,8 @@ outer: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array
     else if (event === 'transcript' && d.interrupted) console.log(stamp(), c(32, 'Agent: '), `${d.interrupted.heardText}${c(31, `— [interrupted after ${(d.interrupted.heardMs / 1000).toFixed(1)} s]`)}`);
     else if (event === 'transcript') console.log(stamp(), c(32, 'Agent: '), d.text);
     else if (event === 'tool.call') console.log(stamp(), c(35, `tool: ${d.name}(${JSON.stringify(d.arguments)})`));
+    else if (event === 'knowledge.retrieved') console.log(stamp(), c(35, `reference for the prompt: ${d.results.map((r: { file: string }) => r.file).join(', ') || 'nothing found'}`));
+    else if (event === 'knowledge.lookup') console.log(stamp(), c(35, `looked up "${d.query}": ${d.results.length ? `${d.results[0].file}: "${d.results[0].excerpt}"` : 'nothing found'}`));
     else if (event === 'agent.interrupted') console.log(stamp(), c(31, `callee barged in: Twilio buffer cleared, the rest of the agent's turn dropped${engine === 'openai' ? ', item truncated at what was heard' : ''}`));
     else if (event === 'engine.resumed') console.log(stamp(), c(36, `AI session resumed after: ${d.reason}`));
   }

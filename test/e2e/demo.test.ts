@@ -15,6 +15,8 @@ test('npm run demo places a simulated call and shows its live transcript', () =>
   assert.match(out, /Callee: Hello, Spice Garden/);
   assert.match(out, /Agent: +Hi! I'm an AI assistant calling on behalf of Raju Kumar/);
   assert.match(out, /\[interrupted after \d\.\d s\]/);
+  assert.match(out, /food-preferences\.md: 1 chunk\(s\), embedded: true/);
+  assert.match(out, /looked up "spice level": food-preferences\.md: "Food preferences Spice level: medium\./);
   assert.match(out, /tool: end_call/);
   assert.match(out, /status: ended \(agent-hangup\)/);
   assert.match(out, /total +\$0\.\d+/);

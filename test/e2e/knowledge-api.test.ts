@@ -85,6 +85,10 @@ test('upload: PDF, DOCX and Markdown in one request; one bad file does not stop 
     assert.equal((await search(stack, 'raju', 'order', '&k=1')).body.results.length, 1);
     assert.equal((await search(stack, 'raju', '')).status, 400);
     assert.equal((await search(stack, 'raju', 'x', '&k=0')).body.field, 'k');
+    // Multipart files are bound by UPLOAD_MAX_BYTES, not by the JSON body limit (256 KB).
+    const large = await upload(stack, 'raju', [{ name: 'large.txt', bytes: 'Line of filler text for a large file.\n\n'.repeat(10_000) }]);
+    assert.equal(large.status, 201);
+    assert.ok(large.body.documents[0].bytes > 300_000 && large.body.documents[0].chunks > 500);
     const vector = await search(stack, 'raju', 'x', '&mode=vector');
     assert.equal(vector.status, 400);
     assert.match(vector.body.error, /embeddings provider/);

@@ -186,3 +186,27 @@ test('uploads: names cannot escape the folder, hide, or replace the profile; wro
   assert.equal(again.documents[0]!.id, documents.find((d) => d.file === 'good.md')!.id);
   assert.match((await kb.search('ana', 'neighbour')).results[0]!.text, /moved/);
 });
+
+test('leaving near-zero-IDF terms out of the lexical query does not change the ranking', async () => {
+  const { kb, put, db } = setup();
+  const vocab = ['insurance', 'member', 'pharmacy', 'refill', 'landlord', 'lease', 'order', 'tracking', 'gate', 'code', 'dentist', 'cleaning'];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = () => vocab[Math.floor(rnd() * vocab.length)]!;
+  // "note" and "number" are in every chunk: BM25 gives them an IDF of ~0.
+  for (let f = 0; f < 40; f++) put('ana', `doc${f}.txt`, Array.from({ length: 3 }, () => `Note number ${Math.floor(rnd() * 99)}: ${pick()} ${pick()} ${pick()}.`).join('\n\n'));
+  await kb.syncClient('ana');
+  const full = db.prepare(
+    `SELECT bm25(kb_chunks_fts, 1.0, 0.5) AS raw FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid WHERE kb_chunks_fts MATCH ? AND c.client_id = 'ana' ORDER BY raw LIMIT ?`,
+  );
+  for (let i = 0; i < 60; i++) {
+    const q = `note number ${pick()} ${pick()}`;
+    for (const k of [3, 10, 50]) {
+      const got = (await kb.search('ana', q, { k })).results.map((r) => r.score);
+      const want = (full.all(ftsMatchExpression(q), k) as Array<{ raw: number }>).map((r) => -r.raw);
+      assert.equal(got.length, want.length, `"${q}" k=${k}`);
+      // The same scores in the same order, up to the left-out terms' ~1e-6 contributions.
+      got.forEach((g, j) => assert.ok(Math.abs(g - want[j]!) < 1e-4, `"${q}" k=${k} #${j}: ${g} vs ${want[j]}`));
+    }
+  }
+});

@@ -3,6 +3,7 @@
  * stems (weight 1) and character trigrams (weight 0.35, so "allergic" is near "allergy"), L2-normalised.
  * Same text and dimension -> same vector, on every machine.
  */
+import { fnv1a } from '../shared/fnv1a.js';
 
 const STOP = new Set('a an and are as at be by do does for from has have how i in is it me my of on or so that the this to was we what when where which who will with you your'.split(' '));
 
@@ -33,15 +34,6 @@ function stem(w: string): string {
     if (w.length > suffix.length + 2 && w.endsWith(suffix)) return w.slice(0, -suffix.length);
   }
   return w;
-}
-
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {

@@ -4,19 +4,11 @@
  * that is clearly distinct from digital silence. Seeding by the text makes every run byte-identical.
  */
 import { mulawEncode, MULAW_SILENCE } from '../../../src/media/mulaw.js';
+import { fnv1a } from '../shared/fnv1a.js';
 import { prng } from '../shared/prng.js';
 
 export const SAMPLE_RATE = 8000;
 export const FRAME_BYTES = 160; // 20 ms at 8 kHz, one byte per mu-law sample
-
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /** Default utterance length: ~70 ms per character, at least 400 ms, whole 20 ms frames. */
 export function speechDurationMs(text: string): number {
@@ -33,7 +25,7 @@ function frames(ms: number): number {
  * stays well above an energy VAD threshold (frame RMS > ~1500 of 32767; overall about -20 dBFS).
  */
 export function speechPcm(text: string, durationMs = speechDurationMs(text)): Int16Array {
-  const seed = hash32(text);
+  const seed = fnv1a(text);
   const rnd = prng(seed);
   const n = frames(durationMs) * FRAME_BYTES;
   const f0 = 120 + (seed % 101);
