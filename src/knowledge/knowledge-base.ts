@@ -21,6 +21,8 @@ export interface KnowledgeBaseOptions {
   chunking?: ChunkOptions;
   /** Texts per embeddings request (OpenAI accepts up to 2048, Gemini's batch endpoint 100). */
   embedBatchSize?: number;
+  /** Longest wait for a query's embedding before hybrid search goes on lexically (default 3 s). */
+  queryEmbedTimeoutMs?: number;
 }
 
 export interface SearchOptions {
@@ -48,6 +50,7 @@ export class KnowledgeBase {
   private readonly log: KnowledgeLog;
   private readonly chunking: ChunkOptions;
   private readonly embedBatchSize: number;
+  private readonly queryEmbedTimeoutMs: number;
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -56,6 +59,7 @@ export class KnowledgeBase {
     this.log = o.log ?? silent;
     this.chunking = o.chunking ?? DEFAULT_CHUNKING;
     this.embedBatchSize = o.embedBatchSize ?? 64;
+    this.queryEmbedTimeoutMs = o.queryEmbedTimeoutMs ?? 3000;
     this.store = new IndexStore(o.db);
     // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
     this.store.loadVectorExtension();
@@ -162,7 +166,8 @@ export class KnowledgeBase {
     let vector: Float32Array | undefined;
     if (mode !== 'lexical') {
       try {
-        vector = o.queryVector ?? (await this.embedder!.embed([query], 'query'))[0];
+        // A slow provider must not hold up a call's start or a lookup the callee is waiting for.
+        vector = o.queryVector ?? (await this.embedder!.embed([query], 'query', { signal: AbortSignal.timeout(this.queryEmbedTimeoutMs) }))[0];
       } catch (err) {
         if (mode === 'vector') throw new KnowledgeError(`embeddings request failed (${this.embedder!.provider}): ${(err as Error).message}`, 502);
         this.log.warn({ err, clientId, provider: this.embedder!.provider }, 'knowledge: query embedding failed; searching lexically');

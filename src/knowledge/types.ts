@@ -7,7 +7,8 @@ export interface Embedder {
   readonly provider: EmbeddingsProvider;
   readonly model: string;
   readonly dimensions: number;
-  embed(texts: string[], kind: 'query' | 'document'): Promise<Float32Array[]>;
+  /** `signal` aborts the request (a query embedding has a deadline: it must not hold up a call). */
+  embed(texts: string[], kind: 'query' | 'document', o?: { signal?: AbortSignal }): Promise<Float32Array[]>;
 }
 
 export interface RetrievedChunk {

@@ -141,3 +141,17 @@ test('Gemini embedder: documents and queries use their retrieval task types', ()
     assert.ok(sim.requests.slice(0, -1).every((r) => r.provider === 'gemini' && r.taskTypes!.every((t) => t === 'RETRIEVAL_DOCUMENT')));
     assert.deepEqual(sim.requests.at(-1)!.taskTypes, ['RETRIEVAL_QUERY']);
   }));
+
+test('a slow embeddings provider does not hold up a search: past the deadline, hybrid goes on lexically', () =>
+  withSim(async (sim) => {
+    const f = folder();
+    const kb = new KnowledgeBase({ db: openDatabase(f.dbFile), clientsDir: f.clientsDir, embedder: openai(sim), queryEmbedTimeoutMs: 150 });
+    await kb.syncClient('ana');
+    sim.setDelay(10_000);
+    const started = Date.now();
+    const res = await kb.search('ana', 'penicillin');
+    assert.equal(res.mode, 'lexical');
+    assert.match(res.results[0]!.text, /penicillin/);
+    assert.ok(Date.now() - started < 5000, 'did not wait for the provider');
+    await assert.rejects(kb.search('ana', 'penicillin', { mode: 'vector' }), /embeddings request failed/);
+  }));

@@ -23,12 +23,12 @@ export class GeminiEmbedder implements Embedder {
     this.client = new GoogleGenAI({ apiKey: o.apiKey, httpOptions: { baseUrl: o.baseUrl, timeout: o.timeoutMs ?? 30_000 } });
   }
 
-  async embed(texts: string[], kind: 'query' | 'document'): Promise<Float32Array[]> {
+  async embed(texts: string[], kind: 'query' | 'document', o: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     if (!texts.length) return [];
     const res = await this.client.models.embedContent({
       model: this.model,
       contents: texts,
-      config: { taskType: kind === 'query' ? 'RETRIEVAL_QUERY' : 'RETRIEVAL_DOCUMENT', outputDimensionality: this.dimensions },
+      config: { taskType: kind === 'query' ? 'RETRIEVAL_QUERY' : 'RETRIEVAL_DOCUMENT', outputDimensionality: this.dimensions, abortSignal: o.signal },
     });
     const embeddings = res.embeddings ?? [];
     if (embeddings.length !== texts.length) throw new Error(`expected ${texts.length} embeddings, got ${embeddings.length}`);

@@ -24,9 +24,9 @@ export class OpenAIEmbedder implements Embedder {
     this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, timeout: o.timeoutMs ?? 30_000, maxRetries: o.maxRetries ?? 2 });
   }
 
-  async embed(texts: string[], _kind: 'query' | 'document'): Promise<Float32Array[]> {
+  async embed(texts: string[], _kind: 'query' | 'document', o: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     if (!texts.length) return [];
-    const res = await this.client.embeddings.create({ model: this.model, input: texts, dimensions: this.dimensions });
+    const res = await this.client.embeddings.create({ model: this.model, input: texts, dimensions: this.dimensions }, { signal: o.signal });
     const out = new Array<Float32Array>(texts.length);
     for (const d of res.data) out[d.index] = Float32Array.from(d.embedding);
     if (out.some((v) => v === undefined)) throw new Error('the response is missing embeddings for some inputs');

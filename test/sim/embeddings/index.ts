@@ -14,6 +14,8 @@ export interface EmbeddingsSim {
   requests: EmbeddingsRequestRecord[];
   /** Make every request fail (e.g. { status: 500, message: 'overloaded' }) until set back to undefined. */
   setFailure(f: EmbeddingsFailure | undefined): void;
+  /** Delay every answer by this long (a slow provider); 0 to stop. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,9 @@ export async function startEmbeddingsSim(o: EmbeddingsSimOptions): Promise<Embed
     requests: server.requests,
     setFailure: (f) => {
       server.failure = f;
+    },
+    setDelay: (ms) => {
+      server.delayMs = ms;
     },
     close: () => server.close(),
   };

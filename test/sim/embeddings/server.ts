@@ -37,6 +37,8 @@ const MAX_GEMINI_REQUESTS = 100;
 export class EmbeddingsSimServer {
   readonly requests: EmbeddingsRequestRecord[] = [];
   failure: EmbeddingsFailure | undefined;
+  /** Added before every answer (a slow provider). */
+  delayMs = 0;
   private readonly http: Server;
   private port = 0;
 
@@ -66,6 +68,8 @@ export class EmbeddingsSimServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     const body = await readJson(req);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs).unref());
+    if (res.destroyed) return;
     if (req.method === 'POST' && url.pathname === '/v1/embeddings') return this.openai(req, res, body);
     const gemini = /^\/(v1|v1beta|v1alpha)\/models\/([^/:]+):(batchEmbedContents|embedContent)$/.exec(url.pathname);
     if (req.method === 'POST' && gemini) return this.gemini(req, res, url, gemini[2]!, gemini[3] as 'batchEmbedContents' | 'embedContent', body);
