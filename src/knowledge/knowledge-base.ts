@@ -3,12 +3,12 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Db } from '../store/database.js';
 import { isValidClientId } from '../clients/profile.js';
-import { chunkPages, DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
+import { DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
+import { Extractor } from './extractor.js';
 import { isIndexableFile, listIndexableFiles, safeUploadName, writeFileAtomic } from './client-files.js';
 import { ftsTerms } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { IndexStore } from './index-store.js';
-import { parseDocument } from './parse/index.js';
 import { kindFromName, sniffMismatch } from './sniff.js';
 import { KnowledgeError, type DocumentInfo, type Embedder, type KnowledgeLog, type RetrievedChunk, type SearchMode, type SyncReport } from './types.js';
 
@@ -51,6 +51,7 @@ export class KnowledgeBase {
   private readonly chunking: ChunkOptions;
   private readonly embedBatchSize: number;
   private readonly queryEmbedTimeoutMs: number;
+  private readonly extractor = new Extractor();
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -256,10 +257,10 @@ export class KnowledgeBase {
       const kind = kindFromName(file)!;
       const problem = sniffMismatch(kind, bytes);
       if (problem) throw new KnowledgeError(problem, 415);
-      const parsed = await parseDocument(kind, bytes);
+      const extracted = await this.extractor.extract(kind, bytes, this.chunking);
       const title = titleOf(file);
-      const chunks = chunkPages(parsed.pages, this.chunking).map((c) => ({ ...c, context: c.heading ? `${title} — ${c.heading}` : title }));
-      this.store.replaceChunks(id, clientId, chunks, parsed.pageCount);
+      const chunks = extracted.chunks.map((c) => ({ ...c, context: c.heading ? `${title} — ${c.heading}` : title }));
+      this.store.replaceChunks(id, clientId, chunks, extracted.pageCount);
       if (!chunks.length) this.store.setStatus(id, 'indexed', kind === 'pdf' ? 'no text found (a scanned PDF needs OCR first)' : 'no text found');
       return undefined;
     } catch (err) {
@@ -307,6 +308,12 @@ export class KnowledgeBase {
   /** Resolves when every queued sync, upload and delete has finished (shutdown, tests). */
   async idle(): Promise<void> {
     while (this.queues.size) await Promise.all(this.queues.values());
+  }
+
+  /** Waits for queued work, then stops the parser thread. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.extractor.close();
   }
 }
 

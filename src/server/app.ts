@@ -128,7 +128,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       watcher?.close();
       await service.shutdown();
       await server.close();
-      await knowledge.idle();
+      await knowledge.close();
       db.close();
     },
   };
