@@ -4,12 +4,14 @@
  *   npm run bench -- --only gemini --calls 150
  *   npm run bench -- --only audio
  *   npm run bench -- --only soak --calls 200 --minutes 5     (not part of a plain `npm run bench`)
+ *   npm run bench -- --only retrieval
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { printConcurrent, runConcurrentCalls } from './concurrent-calls.js';
 import { runAudioBench } from './audio.js';
 import { printSoak, runSoak } from './soak.js';
+import { printRetrieval, runRetrievalBench } from './retrieval.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,8 +22,8 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'soak'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|soak] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'soak'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|soak] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -34,6 +36,7 @@ console.log(`Callwright benchmarks, node ${process.version}, ${cpus().length} co
 if (!only || only === 'calls') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'openai' }));
 if (!only || only === 'gemini') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'gemini' }));
 if (!only || only === 'audio') await runAudioBench();
+if (!only || only === 'retrieval') if (!printRetrieval(await runRetrievalBench())) process.exitCode = 1;
 if (only === 'soak') {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) {

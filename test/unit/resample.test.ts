@@ -25,6 +25,7 @@ import {
   type Convert,
 } from '../../src/media/resample-quality.js';
 import { mulawDecode, mulawEncode } from '../../src/media/mulaw.js';
+import { prng as rng } from '../sim/shared/prng.js';
 
 const ours = {
   up: (): Convert => {
@@ -49,18 +50,6 @@ const naive = {
 
 const upQuality = measureUpsampler(ours.up);
 const downQuality = measureDownsampler(ours.down);
-
-/** Deterministic PRNG (mulberry32), so "random" chunkings are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Speech-like test signal: a few tones, a sweep and noise, peaking near full scale. */
 function testSignal(length: number, rateHz: number, seed: number): Int16Array {

@@ -5,22 +5,10 @@
  */
 import { mulawEncode, MULAW_SILENCE } from '../../../src/media/mulaw.js';
 import { fnv1a } from '../shared/fnv1a.js';
+import { prng } from '../shared/prng.js';
 
 export const SAMPLE_RATE = 8000;
 export const FRAME_BYTES = 160; // 20 ms at 8 kHz, one byte per mu-law sample
-
-
-/** mulberry32: tiny seeded PRNG so the breath noise is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Default utterance length: ~70 ms per character, at least 400 ms, whole 20 ms frames. */
 export function speechDurationMs(text: string): number {
