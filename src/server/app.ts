@@ -16,7 +16,7 @@ import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
-import { homePage } from './home.js';
+import { webUi } from './web-ui.js';
 import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
 
@@ -28,6 +28,8 @@ export interface AppOptions {
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
   pricePollMs?: number[];
+  /** The built web UI (default web/dist); tests point it elsewhere to see the not-built page. */
+  webDir?: string;
 }
 
 export interface App {
@@ -96,10 +98,17 @@ export async function buildApp(o: AppOptions): Promise<App> {
       readyToCall: missingForCalls(s).length === 0,
       missing: missingForCalls(s),
       liveCalls: service.liveCount,
+      // For the UI (never a secret): which engines have their key, the dialling default, recording.
+      engines: {
+        openai: { configured: Boolean(s.OPENAI_API_KEY), model: s.OPENAI_REALTIME_MODEL },
+        gemini: { configured: Boolean(s.GEMINI_API_KEY), model: s.GEMINI_LIVE_MODEL },
+      },
+      defaultCountry: s.DEFAULT_COUNTRY,
+      recordCalls: s.RECORD_CALLS,
     }));
   });
 
-  server.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(homePage(VERSION)));
+  await server.register(webUi, { webDir: o.webDir, version: VERSION });
   server.get('/healthz', async () => ({ ok: true }));
 
   await service.recoverAfterRestart();
