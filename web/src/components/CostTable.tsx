@@ -10,9 +10,6 @@ export function CostTable({ cost }: { cost: CostBreakdown }) {
           <tr>
             <th scope="col">Item</th>
             <th scope="col" class="num">
-              Quantity
-            </th>
-            <th scope="col" class="num">
               Amount
             </th>
           </tr>
@@ -20,7 +17,7 @@ export function CostTable({ cost }: { cost: CostBreakdown }) {
         <tbody>
           {cost.lines.length === 0 && (
             <tr>
-              <td colSpan={3} class="muted">
+              <td colSpan={2} class="muted">
                 Nothing billed yet.
               </td>
             </tr>
@@ -28,12 +25,13 @@ export function CostTable({ cost }: { cost: CostBreakdown }) {
           {cost.lines.map((l) => (
             <tr key={l.item}>
               <td>
-                {l.item}
+                <span class="cost-item">{l.item}</span>
                 {l.source === 'estimate' && <span class="tag">estimate</span>}
-              </td>
-              <td class="num">
-                {l.quantity.toLocaleString()} {l.unit}
-                {l.quantity === 1 ? '' : 's'}
+                <span class="cost-qty">
+                  {l.quantity.toLocaleString()} {l.unit}
+                  {l.quantity === 1 ? '' : 's'}
+                  {l.unitPrice !== null && l.unit === 'minute' ? ` × ${formatMoney(l.unitPrice, cost.currency)}` : ''}
+                </span>
               </td>
               <td class="num">{formatMoney(l.amount, cost.currency)}</td>
             </tr>
@@ -41,7 +39,7 @@ export function CostTable({ cost }: { cost: CostBreakdown }) {
         </tbody>
         <tfoot>
           <tr>
-            <th scope="row" colSpan={2}>
+            <th scope="row">
               Total
             </th>
             <td class="num total">{formatMoney(cost.total, cost.currency)}</td>

@@ -111,10 +111,10 @@ export function CallPage({ id }: { id: string }) {
         <div class="side">
           <Card title="Progress" id="progress">
             <StatusSteps steps={view.steps} createdAt={call.createdAt} />
-            {endReason && (
+            {endReason && call.error && (
               <p class="end-reason">
-                <strong>{END_REASON_LABEL[endReason] ?? endReason}</strong>
-                {call.error ? <span class="muted"> — {call.error}</span> : null}
+                <span class="visually-hidden">{END_REASON_LABEL[endReason] ?? endReason}: </span>
+                {call.error}
               </p>
             )}
           </Card>
@@ -143,7 +143,7 @@ export function CallPage({ id }: { id: string }) {
         <summary>
           Event log <span class="muted">({events.length} events)</span>
         </summary>
-        <ol>
+        <ol tabIndex={0} aria-label="Every event of this call">
           {events.map((ev) => (
             <li key={ev.seq}>
               <time class="mono muted">{new Date(ev.at).toLocaleTimeString()}</time> <code>{ev.type}</code> {describeEvent(ev)}

@@ -1,0 +1,12 @@
+import { startStack, SIM_API_TOKEN } from '/work/wt-ui/test/sim/stack.ts';
+import { launch, screenshot, axeViolations, pageErrors } from '/work/wt-ui/test/ui/browser.ts';
+const stack = await startStack({ msPerChar: 30 });
+const b = await launch();
+const p = b.page;
+await p.goto(`${stack.baseUrl}/#token=${SIM_API_TOKEN}`);
+await p.waitForSelector('h1');
+console.log('url', p.url(), await p.title());
+await screenshot(p, 'explore-newcall');
+console.log(await axeViolations(p));
+console.log(pageErrors(p));
+await b.close(); await stack.close();
