@@ -66,6 +66,15 @@ export const settingsSchema = z.object({
   GREETING_FALLBACK_MS: int(500, 60000).default(8000),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
+
+  EMBEDDINGS_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'none']).default('auto'),
+  EMBEDDINGS_MODEL: optionalString,
+  EMBEDDINGS_DIMENSIONS: int(64, 3072).default(512),
+  OPENAI_BASE_URL: httpUrl(['https:', 'http:']).default('https://api.openai.com/v1'),
+  GEMINI_BASE_URL: httpUrl(['https:', 'http:']).default('https://generativelanguage.googleapis.com'),
+  KNOWLEDGE_TOP_K: int(1, 50).default(5),
+  UPLOAD_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  KNOWLEDGE_WATCH: bool.default(true),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

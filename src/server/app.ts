@@ -19,6 +19,10 @@ import { callsRoutes } from './calls-routes.js';
 import { webUi } from './web-ui.js';
 import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
+import { KnowledgeBase } from '../knowledge/index.js';
+import { createEmbedder } from '../knowledge/embeddings/embedder.js';
+import { watchClients } from '../knowledge/watcher.js';
+import { clientsRoutes } from './clients-routes.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -36,6 +40,7 @@ export interface App {
   server: FastifyInstance;
   service: CallService;
   db: Db;
+  knowledge: KnowledgeBase;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db));
   const prices = loadPriceTable(s.PRICES_FILE);
+  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
   const service = new CallService({
@@ -89,6 +95,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   await server.register(async (api) => {
     const streamTokens = new StreamTokens(o.apiToken);
     api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
+    await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens });
     api.get('/api/status', async () => ({
       version: VERSION,
@@ -113,13 +120,22 @@ export async function buildApp(o: AppOptions): Promise<App> {
 
   await service.recoverAfterRestart();
 
+  // The index catches up with CLIENTS_DIR in the background: listening does not wait for parsing.
+  const syncClient = (id: string) => void knowledge.syncClient(id).catch((err) => server.log.error({ err, clientId: id }, 'knowledge: sync failed'));
+  const syncAll = () => void knowledge.syncAll().catch((err) => server.log.error({ err }, 'knowledge: sync failed'));
+  syncAll();
+  const watcher = s.KNOWLEDGE_WATCH ? watchClients({ clientsDir: s.CLIENTS_DIR, onClientChanged: syncClient, onUnknownChange: syncAll, log: server.log }) : undefined;
+
   return {
     server,
     service,
     db,
+    knowledge,
     async close() {
+      watcher?.close();
       await service.shutdown();
       await server.close();
+      await knowledge.idle();
       db.close();
     },
   };

@@ -45,4 +45,54 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       );
     `,
   },
+  {
+    version: 2,
+    name: 'knowledge base: documents, chunks, full-text index',
+    sql: `
+      CREATE TABLE kb_documents (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        file TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        pages INTEGER,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        embedded INTEGER NOT NULL DEFAULT 0,
+        embed_error TEXT,
+        indexed_at TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (client_id, file)
+      );
+      CREATE TABLE kb_chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id TEXT NOT NULL REFERENCES kb_documents(id) ON DELETE CASCADE,
+        client_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        page INTEGER,
+        start_char INTEGER NOT NULL,
+        end_char INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        context TEXT NOT NULL
+      );
+      CREATE INDEX kb_chunks_document ON kb_chunks (document_id, position);
+      CREATE INDEX kb_chunks_client ON kb_chunks (client_id);
+      -- The vector table (sqlite-vec) is created at run time: its dimension comes from the settings.
+      -- context: the file's title words and the section heading, indexed with a lower weight.
+      CREATE VIRTUAL TABLE kb_chunks_fts USING fts5(text, context, content='kb_chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+      CREATE TRIGGER kb_chunks_fts_insert AFTER INSERT ON kb_chunks BEGIN
+        INSERT INTO kb_chunks_fts (rowid, text, context) VALUES (new.id, new.text, new.context);
+      END;
+      CREATE TRIGGER kb_chunks_fts_delete AFTER DELETE ON kb_chunks BEGIN
+        INSERT INTO kb_chunks_fts (kb_chunks_fts, rowid, text, context) VALUES ('delete', old.id, old.text, old.context);
+      END;
+      CREATE TABLE kb_vector_config (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dimensions INTEGER NOT NULL
+      );
+    `,
+  },
 ];

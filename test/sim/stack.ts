@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { startTwilioSim, type CalleeScript, type CreateParams, type TwilioSim } from './twilio/index.js';
 import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario, type Pacing } from './openai-realtime/index.js';
 import { startGeminiLiveSim, type GeminiLiveSim, type GeminiScenario } from './gemini-live/index.js';
+import { startEmbeddingsSim, type EmbeddingsSim } from './embeddings/index.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -66,6 +67,8 @@ export interface StackOptions {
   logger?: boolean | object;
   log?: (line: string) => void;
   msPerChar?: number;
+  /** Index documents with vectors from the embeddings simulator, as this provider (default: none, lexical only). */
+  embeddings?: 'openai' | 'gemini';
   /** Reuse running simulators (restart tests). */
   sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim; gemini?: GeminiLiveSim };
 }
@@ -74,6 +77,8 @@ export interface Stack {
   twilio: TwilioSim;
   openai: OpenAIRealtimeSim;
   gemini: GeminiLiveSim;
+  /** Running when `embeddings` was asked for. */
+  embeddings?: EmbeddingsSim;
   app: App;
   baseUrl: string;
   dataDir: string;
@@ -119,6 +124,8 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
     OPENAI_REALTIME_URL: o.openaiUrl,
     ...(o.geminiUrl ? { GEMINI_API_KEY: SIM_GEMINI_KEY, GEMINI_LIVE_URL: o.geminiUrl } : {}),
     LOG_LEVEL: 'silent',
+    // The simulator keys must never send documents to a real embeddings endpoint.
+    EMBEDDINGS_PROVIDER: 'none',
   };
 }
 
@@ -129,9 +136,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
   writeDemoClient(join(dataDir, 'clients'));
+  const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
+  const embeddingsEnv: Record<string, string> = embeddings ? { EMBEDDINGS_PROVIDER: o.embeddings!, OPENAI_BASE_URL: embeddings.openaiBaseUrl, GEMINI_BASE_URL: embeddings.geminiBaseUrl } : {};
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...o.env });
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...o.env });
   const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300] });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
@@ -156,6 +165,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     twilio,
     openai,
     gemini,
+    embeddings,
     get app() {
       return app;
     },
@@ -189,6 +199,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await stack.stopServer();
       if (!o.sims) await Promise.all([twilio.close(), openai.close(), gemini.close()]);
       else if (!o.sims.gemini) await gemini.close();
+      await embeddings?.close();
     },
   };
   return stack;

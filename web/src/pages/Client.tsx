@@ -120,7 +120,8 @@ function Upload({ base, onUploaded }: { base: string; onUploaded(): void }) {
       const r = await api<{ documents: ClientDocument[]; errors: Array<{ file: string; error: string }> }>(`${base}/documents`, { method: 'POST', body: form });
       setResult({ ok: r.documents.map((d) => d.file), errors: r.errors ?? [] });
     } catch (err) {
-      setResult({ ok: [], errors: files.map((f) => ({ file: f.name, error: err instanceof ApiError ? err.message : (err as Error).message })) });
+      // Nothing was stored; the message names each file and why.
+      setResult({ ok: [], errors: [{ file: files.map((f) => f.name).join(', '), error: err instanceof ApiError ? err.message : (err as Error).message }] });
     } finally {
       setBusy(false);
       if (input.current) input.current.value = '';

@@ -1,0 +1,312 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Db } from '../store/database.js';
+import { isValidClientId } from '../clients/profile.js';
+import { chunkPages, DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
+import { isIndexableFile, listIndexableFiles, safeUploadName, writeFileAtomic } from './client-files.js';
+import { ftsMatchExpression } from './fts-query.js';
+import { reciprocalRankFusion } from './fusion.js';
+import { IndexStore, type StoredChunkHit } from './index-store.js';
+import { parseDocument } from './parse/index.js';
+import { kindFromName, sniffMismatch } from './sniff.js';
+import { KnowledgeError, type DocumentInfo, type Embedder, type KnowledgeLog, type RetrievedChunk, type SearchMode, type SyncReport } from './types.js';
+
+export interface KnowledgeBaseOptions {
+  db: Db;
+  clientsDir: string;
+  /** Without one, search is lexical (BM25) only. */
+  embedder?: Embedder;
+  log?: KnowledgeLog;
+  chunking?: ChunkOptions;
+  /** Texts per embeddings request (OpenAI accepts up to 2048, Gemini's batch endpoint 100). */
+  embedBatchSize?: number;
+}
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  /** A precomputed query embedding (benchmarks time retrieval without the embeddings call). */
+  queryVector?: Float32Array;
+}
+
+export const MAX_K = 50;
+/** How deep each list goes before fusion: deep enough that a chunk ranked low in one list still counts. */
+const FUSION_DEPTH = 50;
+
+const silent: KnowledgeLog = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * A client's documents, indexed in the app's SQLite database: full text always (FTS5, BM25), vectors
+ * (sqlite-vec) when an embedder is configured, hybrid ranking by reciprocal rank fusion. The client's
+ * folder is the source of truth; `syncClient` brings the index up to date with it by content hash.
+ */
+export class KnowledgeBase {
+  readonly embedder?: Embedder;
+  private readonly store: IndexStore;
+  private readonly clientsDir: string;
+  private readonly log: KnowledgeLog;
+  private readonly chunking: ChunkOptions;
+  private readonly embedBatchSize: number;
+  /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(o: KnowledgeBaseOptions) {
+    this.clientsDir = resolve(o.clientsDir);
+    this.log = o.log ?? silent;
+    this.chunking = o.chunking ?? DEFAULT_CHUNKING;
+    this.embedBatchSize = o.embedBatchSize ?? 64;
+    this.store = new IndexStore(o.db);
+    // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
+    this.store.loadVectorExtension();
+    if (o.embedder) {
+      try {
+        if (this.store.prepareVectors({ provider: o.embedder.provider, model: o.embedder.model, dimensions: o.embedder.dimensions })) {
+          this.log.info({ provider: o.embedder.provider, model: o.embedder.model, dimensions: o.embedder.dimensions }, 'knowledge: vector index (re)built for the embeddings model; documents will be re-embedded');
+        }
+        this.embedder = o.embedder;
+      } catch (err) {
+        this.log.error({ err, provider: o.embedder.provider }, 'knowledge: vector index unavailable (sqlite-vec); search is lexical only');
+      }
+    }
+  }
+
+  /** Whether vector and hybrid search are available. */
+  get vectorsEnabled(): boolean {
+    return this.embedder !== undefined && this.store.vectorsReady;
+  }
+
+  clientDir(clientId: string): string {
+    if (!isValidClientId(clientId)) throw new KnowledgeError('clientId may contain only letters, digits, "-" and "_"', 400, 'clientId');
+    return join(this.clientsDir, clientId);
+  }
+
+  /** Brings the client's index up to date with its folder: new, changed and removed files. */
+  syncClient(clientId: string): Promise<SyncReport> {
+    const dir = this.clientDir(clientId);
+    return this.enqueue(clientId, () => this.sync(clientId, dir));
+  }
+
+  /** Syncs every client folder, and forgets the documents of client folders that are gone. */
+  async syncAll(): Promise<SyncReport[]> {
+    const ids = new Set<string>(this.store.clientCounts().keys());
+    for (const e of await readdir(this.clientsDir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory() && isValidClientId(e.name)) ids.add(e.name);
+    }
+    const reports: SyncReport[] = [];
+    for (const id of [...ids].sort()) reports.push(await this.syncClient(id));
+    return reports;
+  }
+
+  listDocuments(clientId: string): DocumentInfo[] {
+    return isValidClientId(clientId) ? this.store.listDocuments(clientId) : [];
+  }
+
+  /** Per-client document and chunk counts, for client listings. */
+  clientCounts(): Map<string, { documents: number; chunks: number }> {
+    return this.store.clientCounts();
+  }
+
+  /** Removes the document's file and everything indexed from it. False when the client has no such document. */
+  deleteDocument(clientId: string, documentId: string): Promise<boolean> {
+    if (!isValidClientId(clientId)) return Promise.resolve(false);
+    const dir = this.clientDir(clientId);
+    return this.enqueue(clientId, async () => {
+      const doc = this.store.getDocument(clientId, documentId);
+      if (!doc) return false;
+      await unlink(join(dir, doc.file)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      this.store.deleteDocument(doc.id);
+      this.log.info({ clientId, documentId, file: doc.file }, 'knowledge: document deleted');
+      return true;
+    });
+  }
+
+  /**
+   * Stores uploaded files in the client's folder (name checked, content sniffed, written atomically; an
+   * existing file of that name is replaced) and indexes them. A bad file is reported and skipped; the
+   * others are stored.
+   */
+  async addDocuments(clientId: string, files: Array<{ name: string; bytes: Uint8Array }>): Promise<{ documents: DocumentInfo[]; errors: Array<{ file: string; error: string; status: number }> }> {
+    const dir = this.clientDir(clientId);
+    const errors: Array<{ file: string; error: string; status: number }> = [];
+    const stored: string[] = [];
+    for (const f of files) {
+      try {
+        const name = safeUploadName(f.name);
+        const problem = sniffMismatch(kindFromName(name)!, f.bytes);
+        if (problem) throw new KnowledgeError(`${name}: ${problem}`, 415, 'file');
+        await writeFileAtomic(dir, name, f.bytes);
+        if (!stored.includes(name)) stored.push(name);
+      } catch (err) {
+        const status = err instanceof KnowledgeError ? err.status : 500;
+        if (status >= 500) this.log.error({ err, clientId, file: f.name }, 'knowledge: upload could not be stored');
+        errors.push({ file: f.name, error: err instanceof KnowledgeError ? err.message : `could not store the file: ${(err as Error).message}`, status });
+      }
+    }
+    if (stored.length) await this.syncClient(clientId);
+    const docs = this.store.listDocuments(clientId);
+    return { documents: stored.map((name) => docs.find((d) => d.file === name)).filter((d): d is DocumentInfo => d !== undefined), errors };
+  }
+
+  async search(clientId: string, query: string, o: SearchOptions = {}): Promise<{ mode: SearchMode; results: RetrievedChunk[] }> {
+    const k = Math.min(Math.max(Math.trunc(o.k ?? 5), 1), MAX_K);
+    let mode: SearchMode = o.mode ?? (this.vectorsEnabled ? 'hybrid' : 'lexical');
+    if (mode !== 'lexical' && !this.vectorsEnabled) {
+      if (mode === 'vector') throw new KnowledgeError('vector search needs an embeddings provider (set EMBEDDINGS_PROVIDER and its API key)', 400, 'mode');
+      mode = 'lexical';
+    }
+    if (!isValidClientId(clientId) || !query.trim()) return { mode, results: [] };
+
+    let vector: Float32Array | undefined;
+    if (mode !== 'lexical') {
+      try {
+        vector = o.queryVector ?? (await this.embedder!.embed([query], 'query'))[0];
+      } catch (err) {
+        if (mode === 'vector') throw new KnowledgeError(`embeddings request failed (${this.embedder!.provider}): ${(err as Error).message}`, 502);
+        this.log.warn({ err, clientId, provider: this.embedder!.provider }, 'knowledge: query embedding failed; searching lexically');
+        mode = 'lexical';
+      }
+    }
+
+    const lexical = () => {
+      const match = ftsMatchExpression(query);
+      return match ? this.store.searchLexical(clientId, match, mode === 'hybrid' ? FUSION_DEPTH : k) : [];
+    };
+    const nearest = () => this.store.searchVector(clientId, vector!, mode === 'hybrid' ? FUSION_DEPTH : k);
+
+    if (mode === 'lexical') return { mode, results: lexical().map((h, i) => this.toResult(h, -h.raw, { lexical: i + 1 })) };
+    if (mode === 'vector') return { mode, results: nearest().map((h, i) => this.toResult(h, 1 - h.raw, { vector: i + 1 })) };
+    const fused = reciprocalRankFusion(
+      [
+        { name: 'lexical', items: lexical() },
+        { name: 'vector', items: nearest() },
+      ],
+      (h) => String(h.rowId),
+    );
+    return { mode, results: fused.slice(0, k).map((f) => this.toResult(f.item, f.score, f.ranks)) };
+  }
+
+  private toResult(h: StoredChunkHit, score: number, ranks: RetrievedChunk['ranks']): RetrievedChunk {
+    return { chunkId: `${h.documentId}:${h.position}`, documentId: h.documentId, file: h.file, page: h.page, position: h.position, text: h.text, score, ranks };
+  }
+
+  private async sync(clientId: string, dir: string): Promise<SyncReport> {
+    const report: SyncReport = { clientId, added: [], updated: [], removed: [], unchanged: [], failed: [], embedded: [] };
+    const files = await listIndexableFiles(dir);
+    const known = new Map(this.store.listDocuments(clientId).map((d) => [d.file, d]));
+
+    for (const doc of known.values()) {
+      if (!files.includes(doc.file)) {
+        this.store.deleteDocument(doc.id);
+        report.removed.push(doc.file);
+      }
+    }
+
+    const toIndex: Array<{ id: string; file: string; bytes: Buffer }> = [];
+    for (const file of files) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(join(dir, file));
+      } catch (err) {
+        // Vanished between listing and reading (being replaced): the next sync sees it.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const prior = known.get(file);
+      if (prior && prior.sha256 === sha256 && (prior.status === 'indexed' || prior.status === 'failed')) {
+        report.unchanged.push(file);
+        continue;
+      }
+      const id = documentId(clientId, file);
+      this.store.markPending(id, clientId, file, bytes.length, sha256);
+      (prior ? report.updated : report.added).push(file);
+      toIndex.push({ id, file, bytes });
+    }
+
+    for (const f of toIndex) {
+      const error = await this.indexFile(clientId, f.id, f.file, f.bytes);
+      if (error) report.failed.push({ file: f.file, error });
+    }
+    if (this.vectorsEnabled) {
+      for (const d of this.store.unembeddedDocuments(clientId)) if (await this.embedDocument(clientId, d.id, d.file)) report.embedded.push(d.file);
+    }
+    if (report.added.length || report.updated.length || report.removed.length) {
+      this.log.info({ clientId, added: report.added.length, updated: report.updated.length, removed: report.removed.length, failed: report.failed.length }, 'knowledge: client synced');
+    }
+    return report;
+  }
+
+  /** Parses, chunks and stores one file; returns the error when it cannot be indexed. */
+  private async indexFile(clientId: string, id: string, file: string, bytes: Buffer): Promise<string | undefined> {
+    this.store.setStatus(id, 'indexing');
+    try {
+      const kind = kindFromName(file)!;
+      const problem = sniffMismatch(kind, bytes);
+      if (problem) throw new KnowledgeError(problem, 415);
+      const parsed = await parseDocument(kind, bytes);
+      const title = titleOf(file);
+      const chunks = chunkPages(parsed.pages, this.chunking).map((c) => ({ ...c, context: c.heading ? `${title} — ${c.heading}` : title }));
+      this.store.replaceChunks(id, clientId, chunks, parsed.pageCount);
+      if (!chunks.length) this.store.setStatus(id, 'indexed', kind === 'pdf' ? 'no text found (a scanned PDF needs OCR first)' : 'no text found');
+      return undefined;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.store.markFailed(id, message);
+      this.log.warn({ clientId, file, error: message }, 'knowledge: document could not be indexed');
+      return message;
+    }
+  }
+
+  /** Embeds a document's chunks in batches; a failure leaves it lexically searchable, with the reason. */
+  private async embedDocument(clientId: string, id: string, file: string): Promise<boolean> {
+    const embedder = this.embedder!;
+    const chunks = this.store.chunksForEmbedding(id);
+    try {
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < chunks.length; i += this.embedBatchSize) {
+        const batch = chunks.slice(i, i + this.embedBatchSize);
+        const out = await embedder.embed(batch.map((c) => c.input), 'document');
+        if (out.length !== batch.length) throw new Error(`expected ${batch.length} vectors, got ${out.length}`);
+        for (const v of out) if (v.length !== embedder.dimensions) throw new Error(`expected ${embedder.dimensions} dimensions, got ${v.length}`);
+        vectors.push(...out);
+      }
+      this.store.putVectors(id, clientId, chunks.map((c, i) => ({ rowId: c.rowId, vector: vectors[i]! })));
+      return true;
+    } catch (err) {
+      const message = `embeddings failed (${embedder.provider} ${embedder.model}): ${(err as Error).message}; the document is searchable by keywords only`;
+      this.store.setEmbedError(id, message);
+      this.log.warn({ clientId, file, provider: embedder.provider, error: (err as Error).message }, 'knowledge: embeddings failed; document stays lexically searchable');
+      return false;
+    }
+  }
+
+  private enqueue<T>(clientId: string, work: () => Promise<T>): Promise<T> {
+    const prior = this.queues.get(clientId) ?? Promise.resolve();
+    const next = prior.then(work, work);
+    const tail = next.catch(() => {});
+    this.queues.set(clientId, tail);
+    void tail.then(() => {
+      if (this.queues.get(clientId) === tail) this.queues.delete(clientId);
+    });
+    return next;
+  }
+
+  /** Resolves when every queued sync, upload and delete has finished (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.queues.size) await Promise.all(this.queues.values());
+  }
+}
+
+/** Stable per (client, file): a re-uploaded or edited file keeps its id. */
+export function documentId(clientId: string, file: string): string {
+  return createHash('sha256').update(`${clientId}/${file}`).digest('hex').slice(0, 16);
+}
+
+/** "insurance-card_2024.pdf" -> "insurance card 2024": words a question may use for the whole file. */
+function titleOf(file: string): string {
+  return file.replace(/\.[^.]+$/, '').replace(/[-_.]+/g, ' ').trim();
+}
+

@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import multipart from '@fastify/multipart';
+import { z } from 'zod';
+import { ClientExistsError, clientExists, createClient, listClients, slugify } from '../clients/directory.js';
+import { isValidClientId } from '../clients/profile.js';
+import { KnowledgeError, MAX_K, type KnowledgeBase } from '../knowledge/index.js';
+
+export interface ClientsRoutesOptions {
+  knowledge: KnowledgeBase;
+  clientsDir: string;
+  uploadMaxBytes: number;
+  topK: number;
+}
+
+const MAX_FILES_PER_UPLOAD = 20;
+
+const createClientSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'may contain only letters, digits, "-" and "_" (at most 64)').optional(),
+  name: z.string().trim().min(1, 'is required').max(200).regex(/^[^\n\r\u0000-\u001f]*$/, 'must be one line'),
+  profile: z.string().max(100_000).optional(),
+  systemPrompt: z.string().max(100_000).optional(),
+});
+
+const searchQuery = z.object({
+  q: z.string().trim().min(1, 'is required').max(2000),
+  k: z.coerce.number().int().min(1).max(MAX_K).optional(),
+  mode: z.enum(['lexical', 'vector', 'hybrid']).optional(),
+});
+
+const clientParams = z.object({ id: z.string() });
+const documentParams = z.object({ id: z.string(), docId: z.string().max(100) });
+
+/** Clients and their documents: create, upload, list, delete, and search as the agent would. */
+export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOptions): Promise<void> {
+  await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: o.uploadMaxBytes, files: MAX_FILES_PER_UPLOAD, fields: 20, parts: MAX_FILES_PER_UPLOAD + 20 } });
+
+  const badRequest = (reply: FastifyReply, issues: z.core.$ZodIssue[]) => {
+    const first = issues[0]!;
+    const field = String(first.path[0] ?? 'body');
+    return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+  };
+  /** The client id from the path, or a 404 already sent. */
+  const existingClient = async (params: unknown, reply: FastifyReply): Promise<string | undefined> => {
+    const { id } = clientParams.parse(params);
+    if (await clientExists(o.clientsDir, id)) return id;
+    await reply.code(404).send({ error: isValidClientId(id) ? `no client "${id}" in CLIENTS_DIR` : 'client ids contain only letters, digits, "-" and "_"' });
+    return undefined;
+  };
+  const knowledgeError = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof KnowledgeError) return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
+    throw err;
+  };
+
+  app.get('/api/clients', async () => {
+    const counts = o.knowledge.clientCounts();
+    const clients = await listClients(o.clientsDir);
+    return { clients: clients.map((c) => ({ ...c, documents: counts.get(c.id)?.documents ?? 0, chunks: counts.get(c.id)?.chunks ?? 0 })) };
+  });
+
+  app.post('/api/clients', async (req, reply) => {
+    const body = createClientSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error.issues);
+    const id = body.data.id ?? slugify(body.data.name);
+    if (!id) return reply.code(400).send({ error: 'id: cannot be made from this name; give an id (letters, digits, "-" and "_")', field: 'id' });
+    try {
+      await createClient(o.clientsDir, { ...body.data, id });
+    } catch (err) {
+      if (err instanceof ClientExistsError) return reply.code(409).send({ error: err.message, field: 'id' });
+      throw err;
+    }
+    return reply.code(201).send({ id, name: body.data.name, documents: 0, chunks: 0 });
+  });
+
+  app.get('/api/clients/:id/documents', async (req, reply) => {
+    const id = await existingClient(req.params, reply);
+    if (!id) return reply;
+    return { documents: o.knowledge.listDocuments(id) };
+  });
+
+  app.post('/api/clients/:id/documents', async (req, reply) => {
+    const id = await existingClient(req.params, reply);
+    if (!id) return reply;
+    if (!req.isMultipart()) return reply.code(415).send({ error: 'send the files as multipart/form-data, in fields named "file"' });
+    const files: Array<{ name: string; bytes: Uint8Array }> = [];
+    const rejected: Array<{ file: string; error: string; status: number }> = [];
+    for await (const part of req.parts()) {
+      if (part.type !== 'file') continue;
+      const chunks: Buffer[] = [];
+      for await (const c of part.file) chunks.push(c as Buffer);
+      if (part.fieldname !== 'file') rejected.push({ file: part.filename, error: `${part.filename}: files go in fields named "file", not "${part.fieldname}"`, status: 400 });
+      else if (part.file.truncated) rejected.push({ file: part.filename, error: `${part.filename} is larger than the upload limit of ${formatBytes(o.uploadMaxBytes)} (UPLOAD_MAX_BYTES)`, status: 413 });
+      else files.push({ name: part.filename, bytes: Buffer.concat(chunks) });
+    }
+    if (!files.length && !rejected.length) return reply.code(400).send({ error: 'no file in the request (use fields named "file")', field: 'file' });
+    let result;
+    try {
+      result = await o.knowledge.addDocuments(id, files);
+    } catch (err) {
+      return knowledgeError(reply, err);
+    }
+    const errors = [...rejected, ...result.errors];
+    const out = { documents: result.documents, errors: errors.map((e) => ({ file: e.file, error: e.error })) };
+    if (result.documents.length) return reply.code(201).send(out);
+    // Nothing stored: the status says why (one reason shared by all files, or a plain 400).
+    const statuses = new Set(errors.map((e) => e.status));
+    const status = statuses.size === 1 ? [...statuses][0]! : 400;
+    return reply.code(status).send({ error: errors.map((e) => e.error).join('; '), ...out });
+  });
+
+  app.delete('/api/clients/:id/documents/:docId', async (req, reply) => {
+    const id = await existingClient(req.params, reply);
+    if (!id) return reply;
+    const { docId } = documentParams.parse(req.params);
+    if (!(await o.knowledge.deleteDocument(id, docId))) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+    return reply.code(204).send();
+  });
+
+  app.get('/api/clients/:id/search', async (req, reply) => {
+    const id = await existingClient(req.params, reply);
+    if (!id) return reply;
+    const q = searchQuery.safeParse(req.query);
+    if (!q.success) return badRequest(reply, q.error.issues);
+    try {
+      const { mode, results } = await o.knowledge.search(id, q.data.q, { k: q.data.k ?? o.topK, mode: q.data.mode });
+      return { query: q.data.q, mode, results };
+    } catch (err) {
+      return knowledgeError(reply, err);
+    }
+  });
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KB`;
+  return `${n} bytes`;
+}

@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/store/database.js';
+import { KnowledgeBase } from '../../src/knowledge/index.js';
+import { ftsMatchExpression } from '../../src/knowledge/fts-query.js';
+import { makeDocx, makePdf } from '../fixtures/documents.js';
+
+function setup() {
+  const root = mkdtempSync(join(tmpdir(), 'cw-kb-'));
+  const clientsDir = join(root, 'clients');
+  for (const id of ['ana', 'ben']) {
+    mkdirSync(join(clientsDir, id), { recursive: true });
+    writeFileSync(join(clientsDir, id, 'profile.txt'), `Full Name: ${id}\n`);
+  }
+  const db = openDatabase(join(root, 'db.sqlite'));
+  const kb = new KnowledgeBase({ db, clientsDir });
+  return { root, clientsDir, db, kb, put: (client: string, file: string, data: string | Uint8Array) => writeFileSync(join(clientsDir, client, file), data) };
+}
+
+test('sync indexes PDF, DOCX, Markdown and text; skips the profile, the prompt, hidden and other files', async () => {
+  const { kb, put } = setup();
+  put('ana', 'insurance-card.pdf', await makePdf([['Member ID: XJ-4471-209'], ['Specialist copay is $35.']]));
+  put('ana', 'medications.docx', await makeDocx([{ table: [['Medication', 'Dose'], ['Lisinopril', '10 mg']] }]));
+  put('ana', 'orders.md', '# Orders\n\nOrder 4471 shipped on March 3.');
+  put('ana', 'notes.txt', 'The landlord is called Mr. Okafor.');
+  put('ana', 'system-prompt.txt', 'You are terse.');
+  put('ana', '.hidden.txt', 'secret');
+  put('ana', 'photo.jpg', 'not indexed');
+  const report = await kb.syncClient('ana');
+  assert.deepEqual(report.added.sort(), ['insurance-card.pdf', 'medications.docx', 'notes.txt', 'orders.md']);
+  assert.deepEqual(report.failed, []);
+  const docs = kb.listDocuments('ana');
+  assert.deepEqual(docs.map((d) => [d.file, d.status, d.embedded]), [
+    ['insurance-card.pdf', 'indexed', false],
+    ['medications.docx', 'indexed', false],
+    ['notes.txt', 'indexed', false],
+    ['orders.md', 'indexed', false],
+  ]);
+  assert.equal(docs[0]!.pages, 2);
+  assert.ok(docs.every((d) => d.chunks >= 1 && d.sha256.length === 64 && d.indexedAt));
+
+  const copay = await kb.search('ana', 'What is the specialist copay?');
+  assert.equal(copay.mode, 'lexical');
+  assert.equal(copay.results[0]!.file, 'insurance-card.pdf');
+  assert.equal(copay.results[0]!.page, 2);
+  assert.match(copay.results[0]!.text, /\$35/);
+  assert.ok(copay.results[0]!.score > 0);
+  assert.deepEqual(copay.results[0]!.ranks, { lexical: 1 });
+
+  const dose = await kb.search('ana', 'lisinopril dose');
+  assert.equal(dose.results[0]!.file, 'medications.docx');
+  assert.match(dose.results[0]!.text, /Medication: Lisinopril \| Dose: 10 mg/);
+  // The file name is searchable context: "insurance" is only in the file name.
+  assert.equal((await kb.search('ana', 'insurance', { k: 1 })).results[0]?.file, 'insurance-card.pdf');
+  assert.equal((await kb.search('ana', 'terse')).results.length, 0, 'system-prompt.txt is not a document');
+});
+
+test('incremental: unchanged files are not re-indexed, changed ones are, removed ones lose their chunks', async () => {
+  const { kb, put, clientsDir } = setup();
+  put('ana', 'a.md', 'The gate code is 4512.');
+  put('ana', 'b.txt', 'The dentist is Dr. Rivera.');
+  await kb.syncClient('ana');
+  const before = kb.listDocuments('ana');
+
+  const again = await kb.syncClient('ana');
+  assert.deepEqual(again.unchanged.sort(), ['a.md', 'b.txt']);
+  assert.deepEqual([again.added, again.updated, again.removed], [[], [], []]);
+  assert.deepEqual(kb.listDocuments('ana').map((d) => d.indexedAt), before.map((d) => d.indexedAt));
+
+  put('ana', 'a.md', 'The gate code changed to 9981.');
+  const changed = await kb.syncClient('ana');
+  assert.deepEqual(changed.updated, ['a.md']);
+  assert.deepEqual(changed.unchanged, ['b.txt']);
+  const a = kb.listDocuments('ana').find((d) => d.file === 'a.md')!;
+  assert.equal(a.id, before.find((d) => d.file === 'a.md')!.id, 'same file keeps its id');
+  assert.notEqual(a.sha256, before.find((d) => d.file === 'a.md')!.sha256);
+  assert.equal((await kb.search('ana', '4512')).results.length, 0, 'old text is gone');
+  assert.match((await kb.search('ana', 'gate code')).results[0]!.text, /9981/);
+
+  rmSync(join(clientsDir, 'ana', 'b.txt'));
+  const removed = await kb.syncClient('ana');
+  assert.deepEqual(removed.removed, ['b.txt']);
+  assert.equal((await kb.search('ana', 'dentist Rivera')).results.length, 0);
+  assert.deepEqual(kb.listDocuments('ana').map((d) => d.file), ['a.md']);
+});
+
+test('deleteDocument removes the file and its chunks; unknown ids and other clients\' ids are refused', async () => {
+  const { kb, put, clientsDir } = setup();
+  put('ana', 'a.md', 'Parking is behind the building.');
+  put('ben', 'b.md', 'Ben parks on the street.');
+  await kb.syncAll();
+  const [doc] = kb.listDocuments('ana');
+  const [benDoc] = kb.listDocuments('ben');
+  assert.equal(await kb.deleteDocument('ana', benDoc!.id), false, 'a document of another client');
+  assert.equal(await kb.deleteDocument('ana', 'nope'), false);
+  assert.equal(await kb.deleteDocument('ana', doc!.id), true);
+  assert.equal(existsSync(join(clientsDir, 'ana', 'a.md')), false);
+  assert.deepEqual(kb.listDocuments('ana'), []);
+  assert.equal((await kb.search('ana', 'parking building')).results.length, 0);
+  assert.equal((await kb.syncClient('ana')).added.length, 0, 'the file is gone, so it does not come back');
+  assert.equal(kb.listDocuments('ben').length, 1);
+});
+
+test('isolation: a client never retrieves another client\'s chunks', async () => {
+  const { kb, put } = setup();
+  put('ana', 'secret.md', 'Ana bank PIN reminder: ask Ana, never share. Account ends 7781.');
+  put('ben', 'secret.md', 'Ben bank account ends 2290. Ben bank PIN reminder.');
+  await kb.syncAll();
+  for (const q of ['bank account PIN', '7781', '2290', 'Ben', 'Ana']) {
+    const ana = await kb.search('ana', q, { k: 50 });
+    const ben = await kb.search('ben', q, { k: 50 });
+    assert.ok(ana.results.every((r) => !/2290|Ben bank/.test(r.text)), `ana saw ben's text for "${q}"`);
+    assert.ok(ben.results.every((r) => !/7781|Ana bank/.test(r.text)), `ben saw ana's text for "${q}"`);
+  }
+  assert.equal((await kb.search('ana', '7781')).results.length, 1);
+  assert.deepEqual((await kb.search('nobody', '7781')).results, []);
+  assert.deepEqual((await kb.search('../ben', '2290')).results, []);
+});
+
+test('a file that cannot be read is marked failed with the reason; the others are indexed', async () => {
+  const { kb, put } = setup();
+  put('ana', 'fake.pdf', 'just text pretending to be a PDF');
+  put('ana', 'broken.docx', 'PK\u0003\u0004 not really');
+  put('ana', 'good.md', 'The plumber comes on Tuesday.');
+  const report = await kb.syncClient('ana');
+  assert.deepEqual(report.failed.map((f) => f.file).sort(), ['broken.docx', 'fake.pdf']);
+  const docs = Object.fromEntries(kb.listDocuments('ana').map((d) => [d.file, d]));
+  assert.equal(docs['fake.pdf']!.status, 'failed');
+  assert.match(docs['fake.pdf']!.error!, /not a PDF/);
+  assert.equal(docs['broken.docx']!.status, 'failed');
+  assert.match(docs['broken.docx']!.error!, /DOCX/);
+  assert.equal(docs['good.md']!.status, 'indexed');
+  assert.equal((await kb.search('ana', 'plumber')).results.length, 1);
+  // A failed file is not retried until it changes.
+  assert.deepEqual((await kb.syncClient('ana')).failed, []);
+});
+
+test('any query text is a valid full-text query (hostile input never throws)', async () => {
+  const { kb, put } = setup();
+  put('ana', 'a.md', 'Order AND NEAR "quoted" column:value prefix* stars ^caret {braces} (parens) - minus + plus');
+  await kb.syncClient('ana');
+  for (const q of ['"', '""', 'AND', 'OR NOT', 'NEAR(a b, 2)', 'text:foo', '*', 'a*', '^x', '{text}: x', '(((', "'; DROP TABLE kb_chunks; --", '\u0000', '   ', 'ünïcödé ✓ 😀', 'x'.repeat(5000)]) {
+    await kb.search('ana', q);
+  }
+  assert.equal((await kb.search('ana', 'column:value AND "quoted')).results.length, 1);
+  await fc.assert(
+    fc.asyncProperty(fc.string({ maxLength: 200 }), async (q) => {
+      await kb.search('ana', q);
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(ftsMatchExpression('the of and'), '"the" OR "of" OR "and"');
+  assert.equal(ftsMatchExpression('What is the gate "code"?'), '"gate" OR "code"');
+  assert.equal(ftsMatchExpression('!!! ***'), undefined);
+});
+
+test('uploads: names cannot escape the folder, hide, or replace the profile; wrong content is refused; good files are stored', async () => {
+  const { kb, clientsDir, root } = setup();
+  const text = Buffer.from('The spare key is under the mat.');
+  const { documents, errors } = await kb.addDocuments('ana', [
+    { name: '../../escape.txt', bytes: text },
+    { name: '..\\..\\win.txt', bytes: text },
+    { name: '.hidden.txt', bytes: text },
+    { name: 'profile.txt', bytes: text },
+    { name: 'PROFILE.TXT', bytes: text },
+    { name: 'bad\u0000name.txt', bytes: text },
+    { name: 'evil\nname.txt', bytes: text },
+    { name: '..', bytes: text },
+    { name: 'script.sh', bytes: text },
+    { name: 'fake.pdf', bytes: text },
+    { name: 'good.md', bytes: text },
+  ]);
+  assert.deepEqual(documents.map((d) => d.file).sort(), ['escape.txt', 'good.md', 'win.txt']);
+  assert.deepEqual(errors.map((e) => e.file), ['.hidden.txt', 'profile.txt', 'PROFILE.TXT', 'bad\u0000name.txt', 'evil\nname.txt', '..', 'script.sh', 'fake.pdf']);
+  assert.equal(errors.find((e) => e.file === 'fake.pdf')!.status, 415);
+  assert.equal(errors.find((e) => e.file === 'script.sh')!.status, 415);
+  assert.deepEqual(readdirSync(root).sort(), ['clients', 'db.sqlite', 'db.sqlite-shm', 'db.sqlite-wal']);
+  assert.deepEqual(readdirSync(join(clientsDir, 'ana')).sort(), ['escape.txt', 'good.md', 'profile.txt', 'win.txt']);
+  assert.equal((await kb.search('ana', 'spare key')).results.length, 3);
+  // Same name again replaces (and re-indexes) the file.
+  const again = await kb.addDocuments('ana', [{ name: 'good.md', bytes: Buffer.from('The spare key moved to the neighbour.') }]);
+  assert.equal(again.documents[0]!.id, documents.find((d) => d.file === 'good.md')!.id);
+  assert.match((await kb.search('ana', 'neighbour')).results[0]!.text, /moved/);
+});
