@@ -17,7 +17,7 @@ export function SearchResults({ results, compact, emptyText }: { results: Search
               score {r.score.toFixed(3)}
             </span>
           </div>
-          <p class="result-text">{compact && r.text.length > 240 ? `${r.text.slice(0, 240)}…` : r.text}</p>
+          <p class="result-text">{clip(r.text.replace(/\n{2,}/g, '\n'), compact ? 240 : Infinity)}</p>
           {!compact && (r.ranks.lexical || r.ranks.vector) ? <p class="hint">{ranksTitle(r)}</p> : null}
         </li>
       ))}
@@ -31,3 +31,5 @@ function ranksTitle(r: SearchResult): string {
   if (r.ranks.vector) parts.push(`meaning rank ${r.ranks.vector}`);
   return parts.join(' · ') || 'score';
 }
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);

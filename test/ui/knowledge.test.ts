@@ -1,0 +1,95 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { withStack, until } from '../e2e/helpers.js';
+import { buildUi, inspectPage, launch, signInByUrl } from './helpers.js';
+
+before(buildUi);
+
+const MENU = `# Spice Garden menu
+
+## Vegetarian starters
+Paneer tikka, 8.50. Vegetable samosa (two pieces), 4.00. Onion bhaji, 4.50.
+
+## Mains
+Chicken biryani, 13.00. Lamb rogan josh, 15.00. Dal makhani, 10.00.
+`;
+
+const HOURS = `Opening hours
+Monday to Friday: 11:30 to 22:00. Saturday and Sunday: 12:00 to 23:00.
+Pickup orders are ready twenty minutes after they are placed.
+`;
+
+test('clients and documents: create a client, upload by file input and by drag and drop, see each indexed, search, delete; the new-call preview shows what the agent will know', async () => {
+  await withStack({ embeddings: 'openai' }, async (stack) => {
+    const b = await launch();
+    const page = b.page;
+    page.on('dialog', (d) => void d.accept());
+    try {
+      await signInByUrl(page, stack.baseUrl);
+      await page.getByRole('link', { name: 'Clients', exact: true }).click();
+      await page.getByRole('link', { name: /Raju Kumar/ }).waitFor();
+      await inspectPage(page, 'clients', { phone: true, dark: true });
+
+      // Create a client; a field error from the API lands on its field.
+      await page.getByRole('button', { name: 'New client' }).click();
+      await page.getByLabel('Full name').fill('Meera Shah');
+      await page.getByLabel('Client id').fill('raju');
+      await page.getByRole('button', { name: 'Create client' }).click();
+      await page.locator('#c-id-hint.field-error').waitFor();
+      assert.match(await page.locator('#c-id-hint').innerText(), /exists/i);
+      assert.equal(await page.getByLabel('Client id').getAttribute('aria-invalid'), 'true');
+      await page.getByLabel('Client id').fill('');
+      await page.getByLabel('Profile').fill('Full Name: Meera Shah\nPhone: +14155550111\nAllergic to peanuts.');
+      await page.getByRole('button', { name: 'Create client' }).click();
+      await page.waitForURL(`${stack.baseUrl}/clients/meera-shah`);
+      await page.getByRole('heading', { name: 'Meera Shah', level: 1 }).waitFor();
+      await page.getByText('No documents yet').waitFor();
+
+      // Upload through the file input.
+      await page.locator('#file-input').setInputFiles({ name: 'menu.md', mimeType: 'text/markdown', buffer: Buffer.from(MENU) });
+      const menuRow = page.locator('.doc', { hasText: 'menu.md' });
+      await menuRow.locator('.doc-status', { hasText: 'Indexed' }).waitFor();
+
+      // Upload by dropping a file on the drop zone (a real drop event carrying a File).
+      await page.locator('.dropzone').evaluate((zone, text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'hours.txt', { type: 'text/plain' }));
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, HOURS);
+      const hoursRow = page.locator('.doc', { hasText: 'hours.txt' });
+      await hoursRow.locator('.doc-status', { hasText: 'Indexed' }).waitFor();
+
+      // A file the knowledge base cannot read is refused with its name and the reason; nothing else changes.
+      await page.locator('#file-input').setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00]) });
+      await page.locator('.alert', { hasText: 'tool.exe' }).waitFor();
+      assert.equal(await page.locator('.doc').count(), 2);
+
+      // Search as the agent would: the passage, its source and a score.
+      await page.getByLabel('Ask what the agent would look up').fill('vegetarian starters');
+      const hit = page.locator('.result', { hasText: 'Paneer tikka' }).first();
+      await hit.waitFor();
+      assert.match(await hit.innerText(), /menu\.md/);
+      assert.match(await hit.innerText(), /score \d\.\d{3}/);
+      await inspectPage(page, 'client-documents', { phone: true, dark: true });
+
+      // Delete a document: gone from the list and from search.
+      await hoursRow.getByRole('button', { name: 'Delete hours.txt' }).click();
+      await hoursRow.waitFor({ state: 'detached' });
+      const docs = (await stack.api('GET', '/api/clients/meera-shah/documents')).body.documents;
+      assert.deepEqual(docs.map((d: { file: string }) => d.file), ['menu.md']);
+
+      // New call: choosing the client previews what the agent retrieves for the instructions.
+      await page.getByRole('link', { name: 'New call', exact: true }).click();
+      await page.getByLabel('On behalf of').selectOption('meera-shah');
+      await page.getByLabel('Instructions').fill('Ask whether they have vegetarian starters and order one for pickup.');
+      const preview = page.locator('#preview');
+      await preview.locator('.result', { hasText: 'Paneer tikka' }).waitFor();
+      assert.match(await preview.innerText(), /Calling as Meera Shah · 1 document/);
+      await inspectPage(page, 'new-call-preview', { phone: true });
+      await until('the preview searched once the typing stopped', async () => (await page.locator('#preview .result').count()) > 0);
+    } finally {
+      await b.close();
+    }
+  });
+});
