@@ -4,7 +4,7 @@ import { signOut } from './lib/auth';
 import { loadStatus } from './lib/app-data';
 import { useRoute, type Route } from './lib/router';
 import { useStore } from './lib/store';
-import { effectiveTheme, setTheme, theme } from './lib/theme';
+import { effectiveTheme, setTheme, systemDark, theme } from './lib/theme';
 import { Icon, Logo, type IconName } from './components/icons';
 import { Link, PageHeader } from './components/ui';
 import { SignIn } from './pages/SignIn';
@@ -28,6 +28,7 @@ export function App() {
   const t = useStore(token);
   const route = useRoute();
   const choice = useStore(theme);
+  useStore(systemDark);
 
   useEffect(() => {
     document.title = t ? `${TITLES[route.name]} · Callwright` : 'Sign in · Callwright';

@@ -1,6 +1,6 @@
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { onLinkClick } from '../lib/router';
+import { navigated, onLinkClick } from '../lib/router';
 import { Icon } from './icons';
 import { STATUS_LABEL, END_REASON_LABEL } from '../lib/format';
 
@@ -16,7 +16,7 @@ export function Link({ href, children, class: cls, ...rest }: AnchorHTMLAttribut
 export function PageHeader({ title, subtitle, actions, back }: { title: ComponentChildren; subtitle?: ComponentChildren; actions?: ComponentChildren; back?: { href: string; label: string } }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    ref.current?.focus({ preventScroll: true });
+    if (navigated) ref.current?.focus({ preventScroll: true });
   }, []);
   return (
     <div class="page-header">

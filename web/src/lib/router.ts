@@ -3,10 +3,25 @@ import { createStore, useStore } from './store';
 /** Client-side routes on the History API; the server answers every page path with index.html. */
 export const path = createStore(location.pathname);
 
-window.addEventListener('popstate', () => path.set(location.pathname));
+/**
+ * True after the first in-app navigation: then the new page's heading takes focus (announcing the
+ * page); on a fresh load focus stays at the top of the document, where the skip link is.
+ */
+export let navigated = false;
+
+/** Signing in replaces the whole page: focus its heading as after a navigation. */
+export function markNavigated(): void {
+  navigated = true;
+}
+
+window.addEventListener('popstate', () => {
+  navigated = true;
+  path.set(location.pathname);
+});
 
 export function navigate(to: string, o: { replace?: boolean } = {}): void {
   if (to === location.pathname + location.search) return;
+  navigated = true;
   if (o.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   path.set(new URL(to, location.origin).pathname);

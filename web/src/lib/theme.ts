@@ -14,9 +14,12 @@ function saved(): ThemeChoice {
 
 export const theme = createStore<ThemeChoice>(saved());
 const dark = window.matchMedia('(prefers-color-scheme: dark)');
+/** Follows the operating system's setting live, so "system" re-renders when it changes. */
+export const systemDark = createStore(dark.matches);
+dark.addEventListener('change', (e) => systemDark.set(e.matches));
 
 export function effectiveTheme(choice = theme.get()): 'light' | 'dark' {
-  return choice === 'system' ? (dark.matches ? 'dark' : 'light') : choice;
+  return choice === 'system' ? (systemDark.get() ? 'dark' : 'light') : choice;
 }
 
 export function setTheme(choice: ThemeChoice): void {

@@ -4,6 +4,7 @@ import { signIn, signOutReason } from '../lib/auth';
 import { useStore } from '../lib/store';
 import { Logo } from '../components/icons';
 import { Alert } from '../components/ui';
+import { markNavigated } from '../lib/router';
 
 export function SignIn() {
   const reason = useStore(signOutReason);
@@ -19,6 +20,7 @@ export function SignIn() {
     setError(null);
     try {
       await api('/api/status', { token: t });
+      markNavigated();
       signIn(t);
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? 'That token was not accepted. Check it and try again.' : (err as Error).message);
