@@ -1,5 +1,5 @@
-import type { TimelineEvent } from './types';
-import { END_REASON_LABEL, ENGINE_LABEL, STATUS_LABEL } from './format';
+import type { TimelineEvent } from './types.js';
+import { END_REASON_LABEL, ENGINE_LABEL, STATUS_LABEL } from './format.js';
 
 /**
  * Turns a call's timeline (the server-sent events, replayed then live) into what the call page shows:
