@@ -46,6 +46,15 @@ test('sign in by the start-up URL, place a call, follow it live, hang up, find i
       await page.getByLabel('Phone number').fill('415 555 01');
       await page.getByLabel('Phone number').blur();
       await page.getByText(/not a valid number/).waitFor();
+      // A refusal from the API lands on the field it names: premium-rate numbers are valid but never dialled.
+      await page.getByLabel('Instructions').fill('Ask for the price of a call.');
+      await page.getByLabel('Phone number').fill('+1 900 555 0199');
+      await page.getByRole('button', { name: 'Place call' }).click();
+      await page.getByText('premium-rate numbers are never dialled by Callwright').waitFor();
+      assert.equal(await page.getByLabel('Phone number').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'to', 'focus moves to the field at fault');
+      assert.equal(stack.twilio.calls.length, 0);
+
       await page.getByLabel('Phone number').fill('(415) 555-0123');
       await page.getByText('+1 415 555 0123').waitFor();
       await page.getByLabel('Instructions').fill('Order one chicken biryani for pickup at 7.\nMy name is Raju. Do not make anything up.');
