@@ -19,6 +19,8 @@ export interface SessionHooks {
 
 export interface CallSessionOptions {
   callId: string;
+  /** The call's client: tools that read documents look up only this client's. */
+  clientId?: string;
   engine: VoiceEngine;
   tools: ToolRegistry;
   hooks: SessionHooks;
@@ -368,7 +370,11 @@ export class CallSession {
   // ---- tools ----------------------------------------------------------------------------------
   private async runTool(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
     this.o.hooks.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
-    const outcome = await this.o.tools.dispatch({ callId: this.o.callId, hangupAfterPlayout: () => this.hangupAfterPlayout(responseId) }, name, argsJson);
+    const outcome = await this.o.tools.dispatch(
+      { callId: this.o.callId, clientId: this.o.clientId, record: (type, data) => this.o.hooks.record(type, data), hangupAfterPlayout: () => this.hangupAfterPlayout(responseId) },
+      name,
+      argsJson,
+    );
     this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null });
     if (outcome.output !== undefined && !this.ending) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
   }

@@ -16,7 +16,8 @@ import type { Timeline } from '../records/timeline.js';
 import { renderTranscriptText } from '../records/transcript.js';
 import { downloadRecording } from '../records/recordings.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
-import { buildSystemPrompt } from './prompt.js';
+import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
 import { checkDestination, maskNumber } from './policy.js';
 import { canTransition, type CallStatus, type EndReason } from './state.js';
 
@@ -45,6 +46,8 @@ export interface CallServiceDeps {
   engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
   tools: ToolRegistry;
   log: FastifyBaseLogger;
+  /** The client's documents: retrieved for the instructions at call start. */
+  knowledge?: KnowledgeBase;
   /** Recording download retry tuning (tests shorten it). */
   recordingRetry?: { attempts: number; firstDelayMs: number };
   /** If no media stream arrives this long after answer, the call ends as a media error. */
@@ -139,11 +142,13 @@ export class CallService {
     this.d.calls.insert(row);
     this.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
 
-    const instructions = buildSystemPrompt({ instructions: input.instructions, client, recordingAnnounced: s.RECORD_CALLS });
+    const reference = client ? await this.retrieveReference(row.id, client.id, input.instructions) : [];
+    const instructions = buildSystemPrompt({ instructions: input.instructions, client, recordingAnnounced: s.RECORD_CALLS, reference, lookupAvailable: Boolean(client && this.d.knowledge) });
     const live: LiveCall = { id: row.id, attached: false } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
     live.session = new CallSession({
       callId: row.id,
+      clientId: client?.id,
       engine,
       tools: this.d.tools,
       greetingFallbackMs: s.GREETING_FALLBACK_MS,
@@ -158,7 +163,7 @@ export class CallService {
     // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
     this.track(
       engine
-        .start({ instructions, tools: this.d.tools.specs(), autoRespond: false })
+        .start({ instructions, tools: this.d.tools.specs({ hasClient: Boolean(client && this.d.knowledge) }), autoRespond: false })
         .then(() => {
           this.record(row.id, 'engine.ready', { engine: engine.name });
           live.session.engineStarted();
@@ -191,6 +196,20 @@ export class CallService {
     }
     this.d.log.info({ event: 'call.created', callId: row.id, to: maskNumber(row.to), provider }, 'call placed');
     return this.d.calls.get(row.id)!;
+  }
+
+  /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */
+  private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
+    if (!this.d.knowledge) return [];
+    try {
+      const { mode, results } = await this.d.knowledge.search(clientId, instructions, { k: this.d.settings.KNOWLEDGE_TOP_K });
+      this.record(callId, 'knowledge.retrieved', { clientId, mode, results: results.map((r) => ({ file: r.file, page: r.page, chunkId: r.chunkId, score: r.score })) });
+      return results;
+    } catch (err) {
+      this.d.log.warn({ err, callId, clientId }, 'knowledge: retrieval for the instructions failed; the call goes on without a reference section');
+      this.record(callId, 'knowledge.retrieved', { clientId, error: (err as Error).message, results: [] });
+      return [];
+    }
   }
 
   // ---- carrier callbacks -----------------------------------------------------------------------

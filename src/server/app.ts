@@ -14,6 +14,7 @@ import type { Carrier } from '../telephony/carrier.js';
 import { engineFactories } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
+import { lookupContextTool } from '../tools/lookup-context.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
 import { webUi } from './web-ui.js';
@@ -64,7 +65,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool]),
+    tools: new ToolRegistry([endCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,
     streamTimeoutMs: o.streamTimeoutMs,

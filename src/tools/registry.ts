@@ -4,6 +4,10 @@ import type { ToolSpec } from '../voice/engine.js';
 /** What a tool may do during a call. Tools reach the carrier only through these methods. */
 export interface ToolContext {
   callId: string;
+  /** The client the call is for (from the call record, never from tool arguments). */
+  clientId?: string;
+  /** Appends a structured event to the call's timeline (what a tool looked up, found, did). */
+  record?(type: string, data: Record<string, unknown>): void;
   /**
    * Hangs up once the agent's audio so far has played to the callee. Resolves 'interrupted' (and does
    * nothing) if the callee cut that audio off.
@@ -22,6 +26,8 @@ export interface ToolDefinition<A extends z.ZodTypeAny = z.ZodTypeAny> {
   name: string;
   description: string;
   args: A;
+  /** Offered only on calls for a client (e.g. tools that read the client's documents). */
+  requiresClient?: boolean;
   run(ctx: ToolContext, args: z.infer<A>): Promise<ToolOutcome>;
 }
 
@@ -36,8 +42,9 @@ export class ToolRegistry {
     for (const t of tools) this.tools.set(t.name, t);
   }
 
-  specs(): ToolSpec[] {
-    return [...this.tools.values()].map((t) => {
+  /** The tools offered to the engine; `hasClient: false` leaves out those that need a client. */
+  specs(o: { hasClient?: boolean } = {}): ToolSpec[] {
+    return [...this.tools.values()].filter((t) => !(t.requiresClient && o.hasClient === false)).map((t) => {
       const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.args) as Record<string, unknown>;
       return { name: t.name, description: t.description, parameters };
     });

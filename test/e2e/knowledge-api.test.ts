@@ -195,3 +195,38 @@ test('at start-up the index catches up with CLIENTS_DIR (without the watcher); K
     assert.deepEqual((await stack.api('GET', '/api/clients/raju/documents')).body.documents.map((d: any) => d.file), ['car.md', 'later.md', 'upload.md']);
   });
 });
+
+for (const provider of ['openai', 'gemini'] as const) {
+  test(`with ${provider} embeddings (simulator): documents are embedded and search is hybrid`, async () => {
+    await withStack({ embeddings: provider }, async (stack) => {
+      const res = await upload(stack, 'raju', [{ name: 'health.md', bytes: '# Health\n\nAllergies: penicillin causes a rash.\n\nBlood type: O negative.' }, { name: 'car.md', bytes: 'The car is a blue Honda Civic.' }]);
+      assert.equal(res.status, 201);
+      assert.ok(res.body.documents.every((d: any) => d.embedded === true && d.status === 'indexed'));
+      assert.ok(stack.embeddings!.requests.length >= 2 && stack.embeddings!.requests.every((r) => r.provider === provider && r.dimensions === 512));
+      const hybrid = await search(stack, 'raju', 'is she allergic to penicillin');
+      assert.equal(hybrid.body.mode, 'hybrid');
+      assert.match(hybrid.body.results[0].text, /penicillin/);
+      assert.deepEqual(hybrid.body.results[0].ranks, { lexical: 1, vector: 1 });
+      const vector = await search(stack, 'raju', 'allergic', '&mode=vector&k=1');
+      assert.equal(vector.body.mode, 'vector');
+      assert.match(vector.body.results[0].text, /penicillin/);
+      assert.deepEqual((await search(stack, 'raju', 'allergic', '&mode=lexical')).body.results, []);
+    });
+  });
+}
+
+test('embeddings outage: upload still succeeds, the document says it is keyword-only, search falls back to lexical', async () => {
+  await withStack({ embeddings: 'openai', env: { LOG_LEVEL: 'silent' } }, async (stack) => {
+    stack.embeddings!.setFailure({ status: 400, message: 'simulated outage' });
+    const res = await upload(stack, 'raju', [{ name: 'health.md', bytes: 'Allergies: penicillin.' }]);
+    assert.equal(res.status, 201);
+    const [doc] = res.body.documents;
+    assert.deepEqual([doc.status, doc.embedded], ['indexed', false]);
+    assert.match(doc.error, /embeddings failed \(openai text-embedding-3-small\).*simulated outage/);
+    const r = await search(stack, 'raju', 'penicillin');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.mode, 'lexical');
+    assert.equal(r.body.results.length, 1);
+    assert.equal((await search(stack, 'raju', 'penicillin', '&mode=vector')).status, 502);
+  });
+});

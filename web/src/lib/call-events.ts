@@ -55,7 +55,7 @@ function lookupResults(v: unknown): LookupResult[] {
   if (!Array.isArray(v)) return [];
   return v
     .filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
-    .map((r) => ({ file: String(r.file ?? r.source ?? 'document'), page: typeof r.page === 'number' ? r.page : null, score: typeof r.score === 'number' ? r.score : undefined, text: typeof r.text === 'string' ? r.text : undefined }));
+    .map((r) => ({ file: String(r.file ?? r.source ?? 'document'), page: typeof r.page === 'number' ? r.page : null, score: typeof r.score === 'number' ? r.score : undefined, text: typeof r.text === 'string' ? r.text : typeof r.excerpt === 'string' ? r.excerpt : undefined }));
 }
 
 export function buildCallView(events: TimelineEvent[]): CallView {
@@ -96,13 +96,25 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'tool.result': {
         const t = tools.get(String(d.callId));
         if (t) t.result = { ok: d.ok !== false, output: d.output ?? null };
+        // A lookup whose card replaced its tool chip: only a failure is worth a line of its own.
+        else if (d.ok === false) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
         break;
       }
-      case 'knowledge.lookup':
+      case 'knowledge.lookup': {
+        // lookup_context records its results while it runs: the card shows the query and the sources,
+        // so it takes the place of the tool's own chip.
+        let i = items.length - 1;
+        while (i >= 0 && !(items[i].kind === 'tool' && (items[i] as { name: string }).name === 'lookup_context' && !(items[i] as { result?: unknown }).result)) i--;
+        if (i >= 0) {
+          tools.delete((items[i] as Extract<ConversationItem, { kind: 'tool' }>).callId);
+          items.splice(i, 1);
+        }
         items.push({ kind: 'lookup', seq: ev.seq, at: ev.at, query: String(d.query ?? ''), results: lookupResults(d.results) });
         break;
+      }
       case 'knowledge.retrieved':
-        items.push({ kind: 'sources', seq: ev.seq, at: ev.at, sources: lookupResults(d.sources ?? d.results) });
+        if (d.error) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        else items.push({ kind: 'sources', seq: ev.seq, at: ev.at, sources: lookupResults(d.sources ?? d.results) });
         break;
       case 'engine.resumed':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: `The voice AI reconnected (${d.reason}); the callee heard a ${Math.round(Number(d.gapMs) || 0)} ms pause` });
@@ -177,6 +189,7 @@ export function describeEvent(ev: TimelineEvent): string {
     case 'knowledge.lookup':
       return `Looked up "${d.query}": ${Array.isArray(d.results) ? d.results.length : 0} passages`;
     case 'knowledge.retrieved':
+      if (d.error) return `The client's documents could not be searched at call start: ${d.error}`;
       return `Prepared with ${Array.isArray(d.sources ?? d.results) ? (d.sources ?? d.results).length : 0} passages from the client's documents`;
     case 'usage': {
       const meters = Object.entries((d.meters ?? {}) as Record<string, number>).filter(([, v]) => v);
