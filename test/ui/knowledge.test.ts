@@ -19,8 +19,31 @@ Monday to Friday: 11:30 to 22:00. Saturday and Sunday: 12:00 to 23:00.
 Pickup orders are ready twenty minutes after they are placed.
 `;
 
+/** The agent looks something up in the client's documents mid-call, answers from it, and ends the call. */
+const LOOKUP_CALL = {
+  script: () => ({
+    steps: [
+      { say: 'Hello, Spice Garden.' },
+      { waitForAgent: true as const, quietMs: 300 },
+      { say: 'What would you like to order?' },
+      { waitForAgent: true as const, quietMs: 600 },
+      { say: 'Great, see you soon.' },
+      { waitForAgent: true as const, quietMs: 300, timeoutMs: 5000 },
+    ],
+  }),
+  conversation: () => ({
+    turns: [
+      { say: "Hi, I'm an AI assistant calling on behalf of Meera Shah." },
+      { call: { name: 'lookup_context', args: { query: 'vegetarian starters' } } },
+      { say: 'One paneer tikka for pickup, please.' },
+      { say: 'Thank you, goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
+    ],
+    userTranscripts: ['Hello, Spice Garden.', 'What would you like to order?', 'Great, see you soon.'],
+  }),
+};
+
 test('clients and documents: create a client, upload by file input and by drag and drop, see each indexed, search, delete; the new-call preview shows what the agent will know', async () => {
-  await withStack({ embeddings: 'openai' }, async (stack) => {
+  await withStack({ embeddings: 'openai', ...LOOKUP_CALL }, async (stack) => {
     const b = await launch();
     const page = b.page;
     page.on('dialog', (d) => void d.accept());
@@ -87,7 +110,24 @@ test('clients and documents: create a client, upload by file input and by drag a
       await preview.locator('.result', { hasText: 'Paneer tikka' }).waitFor();
       assert.match(await preview.innerText(), /Calling as Meera Shah · 1 document/);
       await inspectPage(page, 'new-call-preview', { phone: true });
-      await until('the preview searched once the typing stopped', async () => (await page.locator('#preview .result').count()) > 0);
+
+      // A call for this client: the briefing and the mid-call lookup show inline with their sources.
+      await page.getByLabel('Phone number').fill('+1 415 555 0123');
+      await page.getByRole('button', { name: 'Place call' }).click();
+      await page.waitForURL(/\/calls\/[0-9a-f-]{36}$/);
+      const briefing = page.locator('.item-sources');
+      await briefing.waitFor();
+      assert.match(await briefing.innerText(), /briefed with 1 passage/);
+      assert.match(await briefing.innerText(), /menu\.md/);
+      const lookup = page.locator('.item-lookup');
+      await lookup.waitFor();
+      assert.match(await lookup.innerText(), /Looked up “vegetarian starters”: 1 passage/);
+      assert.match(await lookup.innerText(), /menu\.md/);
+      assert.equal(await page.locator('.item-tool', { hasText: 'lookup_context' }).count(), 0, 'the lookup shows once, as its card');
+      await page.locator('.item-tool', { hasText: 'end_call' }).waitFor();
+      await page.getByText('The agent ended the call').first().waitFor();
+      await until('the call records', async () => (await page.locator('audio.recording').count()) > 0, 15_000);
+      await inspectPage(page, 'call-with-documents', { phone: true });
     } finally {
       await b.close();
     }

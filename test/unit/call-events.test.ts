@@ -54,3 +54,21 @@ test('knowledge lookups show inline with their sources; every event type has a d
   assert.equal(describeEvent(ev('usage', { provider: 'openai', meters: { audio_input_tokens: 10, text_output_tokens: 0 } })), 'Usage (openai): 10 audio input tokens');
   assert.equal(describeEvent(ev('something.new', { a: 1, nested: { x: 1 } })), 'something.new (a=1)');
 });
+
+test('a lookup_context call shows once, as its lookup card; a failed lookup still shows', () => {
+  seq = 0;
+  const ok = buildCallView([
+    ev('knowledge.retrieved', { clientId: 'raju', mode: 'hybrid', results: [{ file: 'menu.md', page: null, chunkId: 'c', score: 0.5 }] }),
+    ev('tool.call', { callId: 't1', name: 'lookup_context', arguments: { query: 'starters' } }),
+    ev('knowledge.lookup', { query: 'starters', mode: 'hybrid', results: [{ file: 'menu.md', page: null, score: 0.5, excerpt: 'Paneer tikka' }] }),
+    ev('tool.result', { callId: 't1', name: 'lookup_context', ok: true, output: 'Excerpts…' }),
+  ]);
+  assert.deepEqual(ok.items.map((i) => i.kind), ['sources', 'lookup']);
+  const lookup = ok.items[1];
+  assert.equal(lookup.kind === 'lookup' && lookup.results[0].text, 'Paneer tikka');
+
+  const failed = buildCallView([ev('tool.call', { callId: 't2', name: 'lookup_context', arguments: { query: 'x' } }), ev('tool.result', { callId: 't2', name: 'lookup_context', ok: false, output: 'index unavailable' })]);
+  assert.deepEqual(failed.items.map((i) => i.kind === 'tool' && i.result), [{ ok: false, output: 'index unavailable' }]);
+  const noDocs = buildCallView([ev('knowledge.retrieved', { clientId: 'raju', error: 'index locked', results: [] })]);
+  assert.deepEqual(noDocs.items.map((i) => i.kind === 'note' && i.tone), ['warn']);
+});
