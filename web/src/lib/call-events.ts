@@ -114,7 +114,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       }
       case 'knowledge.retrieved':
         if (d.error) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
-        else items.push({ kind: 'sources', seq: ev.seq, at: ev.at, sources: lookupResults(d.sources ?? d.results) });
+        else if (lookupResults(d.sources ?? d.results).length) items.push({ kind: 'sources', seq: ev.seq, at: ev.at, sources: lookupResults(d.sources ?? d.results) });
         break;
       case 'engine.resumed':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: `The voice AI reconnected (${d.reason}); the callee heard a ${Math.round(Number(d.gapMs) || 0)} ms pause` });

@@ -198,11 +198,7 @@ function HangUp({ id }: { id: string }) {
       >
         <Icon name="phoneOff" /> {busy ? 'Hanging up…' : 'Hang up'}
       </button>
-      {error && (
-        <p class="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ActionError message={error} />
     </div>
   );
 }
@@ -214,11 +210,15 @@ function DownloadTranscript({ id }: { id: string }) {
       <button class="btn" type="button" onClick={() => download(`/api/calls/${encodeURIComponent(id)}/transcript.txt`, `call-${id}.txt`).catch((e: Error) => setError(e.message))}>
         <Icon name="download" /> Transcript (.txt)
       </button>
-      {error && (
-        <p class="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ActionError message={error} />
     </div>
   );
+}
+
+function ActionError({ message }: { message?: string }) {
+  return message ? (
+    <p class="field-error" role="alert">
+      {message}
+    </p>
+  ) : null;
 }
