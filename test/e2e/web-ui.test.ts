@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIM_API_TOKEN } from '../sim/stack.js';
 import { withStack } from './helpers.js';
+import { NO_WATCH } from '../ui/helpers.js';
 import { ensureWebBuilt } from '../../scripts/build-web.mjs';
 import { buildApp } from '../../src/server/app.js';
 import { parseSettings } from '../../src/config/settings.js';
@@ -18,7 +19,7 @@ async function page(url: string, accept = 'text/html,application/xhtml+xml'): Pr
 }
 
 test('the server serves the built UI at / and at every page path, but never in place of /api, /twilio or /healthz', async () => {
-  await withStack({}, async (stack) => {
+  await withStack({ env: NO_WATCH }, async (stack) => {
     const root = await page(`${stack.baseUrl}/`);
     assert.equal(root.status, 200);
     const html = root.body;
@@ -59,7 +60,7 @@ test('the server serves the built UI at / and at every page path, but never in p
 
 test('without a built UI, / says how to build it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-'));
-  const app = await buildApp({ settings: parseSettings({ DATA_DIR: dataDir, CLIENTS_DIR: join(dataDir, 'clients'), LOG_LEVEL: 'silent' }), apiToken: SIM_API_TOKEN, logger: false, webDir: join(dataDir, 'no-ui') });
+  const app = await buildApp({ settings: parseSettings({ DATA_DIR: dataDir, CLIENTS_DIR: join(dataDir, 'clients'), LOG_LEVEL: 'silent', ...NO_WATCH }), apiToken: SIM_API_TOKEN, logger: false, webDir: join(dataDir, 'no-ui') });
   try {
     const r = await app.server.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } });
     assert.equal(r.statusCode, 503);
@@ -72,7 +73,7 @@ test('without a built UI, / says how to build it', async () => {
 });
 
 test('GET /api/status tells the UI what is configured, never a secret; GET /api/calls filters by status, outcome, client and text', async () => {
-  await withStack({ env: { DEFAULT_COUNTRY: 'gb' } }, async (stack) => {
+  await withStack({ env: { DEFAULT_COUNTRY: 'gb', ...NO_WATCH } }, async (stack) => {
     const st = await stack.api('GET', '/api/status');
     assert.equal(st.body.defaultCountry, 'GB');
     assert.deepEqual(Object.keys(st.body.engines).sort(), ['gemini', 'openai']);

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { SIM_API_TOKEN } from '../sim/stack.js';
 import { withStack, until } from '../e2e/helpers.js';
-import { buildUi, inspectPage, launch, signInByUrl } from './helpers.js';
+import { buildUi, inspectPage, launch, NO_WATCH, signInByUrl } from './helpers.js';
 
 before(buildUi);
 
@@ -31,7 +31,7 @@ const CONVERSATION = {
 };
 
 test('sign in by the start-up URL, place a call, follow it live, hang up, find it in history, play the recording', async () => {
-  await withStack({ ...CONVERSATION, msPerChar: 30 }, async (stack) => {
+  await withStack({ ...CONVERSATION, msPerChar: 30, env: NO_WATCH }, async (stack) => {
     const b = await launch();
     const page = b.page;
     try {

@@ -4,6 +4,12 @@ import { ensureWebBuilt } from '../../scripts/build-web.mjs';
 import { axeViolations, horizontalOverflow, launch, pageErrors, screenshot, DESKTOP, PHONE } from './browser.js';
 import assert from 'node:assert/strict';
 
+/**
+ * The UI tests upload through the API and never change CLIENTS_DIR behind the server's back, so the
+ * folder watcher stays off: under a loaded machine its late events outlived the server in a test run.
+ */
+export const NO_WATCH = { KNOWLEDGE_WATCH: 'false' };
+
 /** The UI tests run against the built UI; a test file run on its own builds it first if needed. */
 export async function buildUi(): Promise<void> {
   await ensureWebBuilt({ quiet: true });

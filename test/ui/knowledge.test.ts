@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { withStack, until } from '../e2e/helpers.js';
-import { buildUi, inspectPage, launch, signInByUrl } from './helpers.js';
+import { buildUi, inspectPage, launch, NO_WATCH, signInByUrl } from './helpers.js';
 
 before(buildUi);
 
@@ -43,7 +43,7 @@ const LOOKUP_CALL = {
 };
 
 test('clients and documents: create a client, upload by file input and by drag and drop, see each indexed, search, delete; the new-call preview shows what the agent will know', async () => {
-  await withStack({ embeddings: 'openai', ...LOOKUP_CALL }, async (stack) => {
+  await withStack({ embeddings: 'openai', ...LOOKUP_CALL, env: NO_WATCH }, async (stack) => {
     const b = await launch();
     const page = b.page;
     page.on('dialog', (d) => void d.accept());

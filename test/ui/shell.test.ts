@@ -2,12 +2,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../sim/stack.js';
 import { withStack } from '../e2e/helpers.js';
-import { buildUi, inspectPage, launch } from './helpers.js';
+import { buildUi, inspectPage, launch, NO_WATCH } from './helpers.js';
 
 before(buildUi);
 
 test('sign-in form, settings without secrets, theme toggle, keyboard navigation, deep links, sign-out', async () => {
-  await withStack({}, async (stack) => {
+  await withStack({ env: NO_WATCH }, async (stack) => {
     const b = await launch();
     const page = b.page;
     try {
