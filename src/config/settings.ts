@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 
 /**
  * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
@@ -64,6 +65,7 @@ export const settingsSchema = z.object({
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
   GREETING_FALLBACK_MS: int(500, 60000).default(8000),
   PRICES_FILE: optionalString,
+  DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 
   // Safety (issue 6): who may be called, when, and how much a day may cost. See README "Safety defaults".
   ALLOWED_DESTINATIONS: optionalString.refine(

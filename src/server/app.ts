@@ -17,7 +17,8 @@ import { endCallTool } from '../tools/end-call.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
-import { homePage } from './home.js';
+import { webUi } from './web-ui.js';
+import { uiNotBuiltPage } from './home.js';
 import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
 import { registerHardening } from './hardening.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   pricePollMs?: number[];
   /** The clock for calling hours and daily caps (tests inject one). */
   now?: () => Date;
+  /** The built web UI (default web/dist); tests point it elsewhere to see the not-built page. */
+  webDir?: string;
 }
 
 export interface App {
@@ -90,7 +93,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     return reply.code(500).send({ error: 'internal error' });
   });
 
-  await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': homePage(VERSION) } });
+  await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': uiNotBuiltPage(VERSION) } });
   // Above the codec's 64 KiB frame limit, so an oversized frame is dropped and counted like any other
   // malformed frame instead of closing the stream (and ending the call); beyond this, ws closes it (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
@@ -118,10 +121,17 @@ export async function buildApp(o: AppOptions): Promise<App> {
       readyToCall: missingForCalls(s).length === 0,
       missing: missingForCalls(s),
       liveCalls: service.liveCount,
+      // For the UI (never a secret): which engines have their key, the dialling default, recording.
+      engines: {
+        openai: { configured: Boolean(s.OPENAI_API_KEY), model: s.OPENAI_REALTIME_MODEL },
+        gemini: { configured: Boolean(s.GEMINI_API_KEY), model: s.GEMINI_LIVE_MODEL },
+      },
+      defaultCountry: s.DEFAULT_COUNTRY,
+      recordCalls: s.RECORD_CALLS,
     }));
   });
 
-  server.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(homePage(VERSION)));
+  await server.register(webUi, { webDir: o.webDir, version: VERSION });
   server.get('/healthz', async () => ({ ok: true }));
 
   await service.recoverAfterRestart();

@@ -9,6 +9,7 @@ import { computeCost } from '../records/cost.js';
 import type { PriceTable } from '../records/pricing.js';
 import { renderTranscriptText, toolCallEntries, transcriptEntries } from '../records/transcript.js';
 import { streamTimeline } from './sse.js';
+import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
 import type { StreamTokens } from './auth.js';
 
 export interface CallsRoutesOptions {
@@ -24,6 +25,10 @@ const idParams = z.object({ id: z.string().uuid() });
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
+  status: z.enum([...CALL_STATUSES, 'live']).optional(),
+  endReason: z.enum(END_REASONS).optional(),
+  clientId: z.string().max(64).optional(),
+  q: z.string().trim().max(200).optional(),
 });
 
 /** The calls API. Every route sits behind bearer auth (registered by the caller). */
@@ -72,11 +77,17 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
         return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
       }
     }
-    const rows = o.calls.list(q.data.limit + 1, before);
+    const { status, endReason, clientId, q: text } = q.data;
+    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined });
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
-    return { calls: page.map(summary), nextCursor };
+    // The history list shows each call's cost: the same breakdown as the call's page, total only.
+    const withCost = (c: CallRow) => {
+      const cost = computeCost(c, o.timeline.list(c.id), o.prices, o.carrierPricePerMinute);
+      return { ...summary(c), cost: { total: cost.total, currency: cost.currency } };
+    };
+    return { calls: page.map(withCost), nextCursor };
   });
 
   app.get('/api/calls/:id', async (req) => {

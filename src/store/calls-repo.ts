@@ -56,6 +56,14 @@ const COLUMNS: Record<keyof CallRow, string> = {
 };
 const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')} FROM calls`;
 
+/** History filters: `live` means any status before `ended`. */
+export interface CallFilter {
+  status?: CallStatus | 'live';
+  endReason?: EndReason;
+  clientId?: string;
+  text?: string;
+}
+
 export class CallsRepo {
   private readonly byId;
   private readonly byCarrierId;
@@ -85,14 +93,35 @@ export class CallsRepo {
     this.db.prepare(`UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`).run({ ...patch, __now: new Date().toISOString(), __id: id });
   }
 
-  /** Newest first; `before` is an opaque cursor from a previous page. */
-  list(limit: number, before?: { createdAt: string; id: string }): CallRow[] {
+  /** Newest first; `before` is an opaque cursor from a previous page; `filter` narrows the list (history search). */
+  list(limit: number, before?: { createdAt: string; id: string }, filter: CallFilter = {}): CallRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
     if (before) {
-      return this.db
-        .prepare(`${SELECT} WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`)
-        .all(before.createdAt, before.id, limit) as CallRow[];
+      where.push('(created_at, id) < (?, ?)');
+      args.push(before.createdAt, before.id);
     }
-    return this.db.prepare(`${SELECT} ORDER BY created_at DESC, id DESC LIMIT ?`).all(limit) as CallRow[];
+    if (filter.status === 'live') where.push("status != 'ended'");
+    else if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.endReason) {
+      where.push('end_reason = ?');
+      args.push(filter.endReason);
+    }
+    if (filter.clientId) {
+      where.push('client_id = ?');
+      args.push(filter.clientId);
+    }
+    if (filter.text) {
+      // Number, client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
+      const like = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      where.push("(to_number LIKE ? ESCAPE '\\' OR client_name LIKE ? ESCAPE '\\' OR client_id LIKE ? ESCAPE '\\' OR instructions LIKE ? ESCAPE '\\')");
+      args.push(like, like, like, like);
+    }
+    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.db.prepare(sql).all(...args, limit) as CallRow[];
   }
 
   listLive(): CallRow[] {

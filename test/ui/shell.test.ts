@@ -1,0 +1,86 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../sim/stack.js';
+import { withStack } from '../e2e/helpers.js';
+import { buildUi, inspectPage, launch, NO_WATCH } from './helpers.js';
+
+before(buildUi);
+
+test('sign-in form, settings without secrets, theme toggle, keyboard navigation, deep links, sign-out', async () => {
+  await withStack({ env: NO_WATCH }, async (stack) => {
+    const b = await launch();
+    const page = b.page;
+    try {
+      // No token: the sign-in form. A wrong token is refused on the field; the right one signs in.
+      await page.goto(`${stack.baseUrl}/settings`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await inspectPage(page, 'sign-in', { phone: true, dark: true });
+      await page.getByLabel('API token').fill('not-the-token-at-all');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('That token was not accepted').waitFor();
+      assert.equal(await page.getByLabel('API token').getAttribute('aria-invalid'), 'true');
+      await page.getByLabel('API token').fill(SIM_API_TOKEN);
+      await page.keyboard.press('Enter');
+
+      // The deep link survives sign-in: the settings page, with what is configured and no secret.
+      await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+      const settings = page.locator('#calling');
+      await settings.getByText('Ready to place calls').waitFor();
+      const text = await settings.innerText();
+      assert.match(text, /Twilio configured/);
+      assert.match(text, /Set \(PUBLIC_URL\)/);
+      assert.match(text, /OpenAI Realtime\s+API key set/);
+      assert.match(text, /Gemini Live\s+API key set/);
+      assert.match(text, /United States \(US\)/);
+      assert.match(text, /0\.1\.0/);
+      const html = await page.content();
+      for (const secret of [SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_GEMINI_KEY, SIM_API_TOKEN]) assert.ok(!html.includes(secret), 'no secret in the page');
+      await inspectPage(page, 'settings', { phone: true, dark: true });
+
+      // Theme: the toggle switches and is remembered; "System" follows the operating system again.
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+      await page.reload();
+      await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'theme kept across reloads, before first paint');
+      assert.ok(await page.getByRole('radio', { name: 'Dark' }).isChecked());
+      await page.getByRole('radio', { name: 'System' }).check();
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme ?? null), null);
+
+      // Keyboard: the first Tab reaches the skip link, which moves focus to the content; focus is visible.
+      await page.goto(`${stack.baseUrl}/calls`);
+      await page.getByRole('heading', { name: 'Calls', level: 1 }).waitFor();
+      await page.locator('body').focus();
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+      await page.keyboard.press('Tab');
+      const outline = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const cs = getComputedStyle(el);
+        return { text: el.textContent?.trim(), style: cs.outlineStyle, width: cs.outlineWidth };
+      });
+      assert.equal(outline.text, 'Callwright');
+      assert.notEqual(outline.style, 'none', 'the focused link shows a focus ring');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'New call', level: 1 }).waitFor();
+
+      // Unknown pages get the app's own not-found page.
+      await page.goto(`${stack.baseUrl}/no/such/page`);
+      await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+
+      // Sign out forgets the token in this tab.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('callwright.token')), null);
+
+      // A token the server stops accepting signs the tab out with the reason.
+      await page.evaluate(() => sessionStorage.setItem('callwright.token', 'revoked-token-0123456789'));
+      await page.goto(`${stack.baseUrl}/calls`);
+      await page.getByText('The server did not accept the API token').waitFor();
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCallView, describeEvent } from '../../web/src/lib/call-events.js';
+import type { TimelineEvent } from '../../web/src/lib/types.js';
+
+let seq = 0;
+const ev = (type: string, data: Record<string, unknown> = {}, sec = seq): TimelineEvent => ({ seq: ++seq, at: new Date(Date.UTC(2026, 10, 24, 7, 0, sec)).toISOString(), type, data });
+
+test('the call view: status steps, answered-by, transcript with the heard part, tool calls paired with results', () => {
+  seq = 0;
+  const events = [
+    ev('status', { status: 'queued' }),
+    ev('status', { status: 'dialing' }),
+    ev('status', { status: 'ringing' }),
+    ev('status', { status: 'answered' }),
+    ev('status', { status: 'screening' }),
+    ev('amd', { answeredBy: 'human', machine: false }),
+    ev('status', { status: 'talking' }),
+    ev('transcript', { speaker: 'callee', text: 'Hello?' }),
+    ev('transcript', { speaker: 'agent', text: 'One biryani for pickup at seven please', interrupted: { heardText: 'One biryani', heardMs: 900, totalMs: 3000 } }),
+    ev('tool.call', { callId: 'c1', name: 'end_call', arguments: { reason: 'done' } }),
+    ev('tool.result', { callId: 'c1', name: 'end_call', ok: true, output: 'hanging up' }),
+  ];
+  const live = buildCallView(events);
+  assert.equal(live.status, 'talking');
+  assert.deepEqual(live.steps.map((s) => [s.key, s.state]), [['dialing', 'done'], ['ringing', 'done'], ['answered', 'done'], ['talking', 'current'], ['ended', 'pending']]);
+  assert.equal(live.steps[2].label, 'Answered by a person');
+  const turns = live.items.filter((i) => i.kind === 'turn');
+  assert.deepEqual(turns.map((t) => t.kind === 'turn' && [t.speaker, t.interrupted?.heardText ?? t.text]), [['callee', 'Hello?'], ['agent', 'One biryani']]);
+  const tool = live.items.find((i) => i.kind === 'tool');
+  assert.deepEqual(tool?.kind === 'tool' && tool.result, { ok: true, output: 'hanging up' });
+
+  const ended = buildCallView([...events, ev('status', { status: 'ended', reason: 'agent-hangup' }), ev('records.complete')]);
+  assert.equal(ended.status, 'ended');
+  assert.equal(ended.endReason, 'agent-hangup');
+  assert.equal(ended.complete, true);
+  assert.deepEqual(ended.steps.map((s) => s.state), ['done', 'done', 'done', 'done', 'done']);
+  assert.equal(ended.steps[4].detail, 'The agent ended the call');
+});
+
+test('a call that never connects skips the steps it never reached; status never moves backwards', () => {
+  seq = 0;
+  const v = buildCallView([ev('status', { status: 'dialing' }), ev('status', { status: 'ringing' }), ev('status', { status: 'ended', reason: 'no-answer' }), ev('status', { status: 'ringing' })]);
+  assert.equal(v.status, 'ended');
+  assert.deepEqual(v.steps.map((s) => s.state), ['done', 'done', 'skipped', 'skipped', 'done']);
+  assert.equal(v.steps[4].detail, 'No answer');
+});
+
+test('knowledge lookups show inline with their sources; every event type has a description, unknown ones too', () => {
+  seq = 0;
+  const v = buildCallView([ev('knowledge.lookup', { query: 'vegetarian starters', results: [{ file: 'menu.pdf', page: 2, score: 0.8, text: 'Paneer tikka' }] })]);
+  assert.deepEqual(v.items[0], { kind: 'lookup', seq: 1, at: v.items[0].at, query: 'vegetarian starters', results: [{ file: 'menu.pdf', page: 2, score: 0.8, text: 'Paneer tikka' }] });
+  assert.equal(describeEvent(ev('error', { source: 'openai', fatal: true, code: 'disconnected', message: 'socket closed' })), 'Error from openai: socket closed (disconnected)');
+  assert.equal(describeEvent(ev('usage', { provider: 'openai', meters: { audio_input_tokens: 10, text_output_tokens: 0 } })), 'Usage (openai): 10 audio input tokens');
+  assert.equal(describeEvent(ev('something.new', { a: 1, nested: { x: 1 } })), 'something.new (a=1)');
+});
+
+test('a lookup_context call shows once, as its lookup card; a failed lookup still shows', () => {
+  seq = 0;
+  const ok = buildCallView([
+    ev('knowledge.retrieved', { clientId: 'raju', mode: 'hybrid', results: [{ file: 'menu.md', page: null, chunkId: 'c', score: 0.5 }] }),
+    ev('tool.call', { callId: 't1', name: 'lookup_context', arguments: { query: 'starters' } }),
+    ev('knowledge.lookup', { query: 'starters', mode: 'hybrid', results: [{ file: 'menu.md', page: null, score: 0.5, excerpt: 'Paneer tikka' }] }),
+    ev('tool.result', { callId: 't1', name: 'lookup_context', ok: true, output: 'Excerpts…' }),
+  ]);
+  assert.deepEqual(ok.items.map((i) => i.kind), ['sources', 'lookup']);
+  const lookup = ok.items[1];
+  assert.equal(lookup.kind === 'lookup' && lookup.results[0].text, 'Paneer tikka');
+
+  const failed = buildCallView([ev('tool.call', { callId: 't2', name: 'lookup_context', arguments: { query: 'x' } }), ev('tool.result', { callId: 't2', name: 'lookup_context', ok: false, output: 'index unavailable' })]);
+  assert.deepEqual(failed.items.map((i) => i.kind === 'tool' && i.result), [{ ok: false, output: 'index unavailable' }]);
+  const noDocs = buildCallView([ev('knowledge.retrieved', { clientId: 'raju', error: 'index locked', results: [] })]);
+  assert.deepEqual(noDocs.items.map((i) => i.kind === 'note' && i.tone), ['warn']);
+});

@@ -1,0 +1,70 @@
+import { signOut, token } from './auth';
+
+/** An API refusal: the message, and the request field at fault when the server names one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+    readonly missing?: string[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface RequestOptions {
+  method?: string;
+  json?: unknown;
+  body?: BodyInit;
+  signal?: AbortSignal;
+  /** Sign-in checks a token that is not stored yet. */
+  token?: string;
+}
+
+async function send(path: string, o: RequestOptions = {}): Promise<Response> {
+  const t = o.token ?? token.get();
+  const headers: Record<string, string> = {};
+  if (t) headers.Authorization = `Bearer ${t}`;
+  if (o.json !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method: o.method ?? 'GET', headers, body: o.json !== undefined ? JSON.stringify(o.json) : o.body, signal: o.signal });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, 'Cannot reach the Callwright server. Is it running?');
+  }
+  if (res.ok) return res;
+  let body: { error?: string; field?: string; missing?: string[] } = {};
+  try {
+    body = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  if (res.status === 401 && !o.token) signOut('The server did not accept the API token. Sign in again.');
+  throw new ApiError(res.status, body.error ?? `${res.status} ${res.statusText}`, body.field, body.missing);
+}
+
+/** JSON API call with the bearer token; a 204 gives undefined. */
+export async function api<T>(path: string, o: RequestOptions = {}): Promise<T> {
+  const res = await send(path, o);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** A protected file (recording, transcript) as a blob: the token travels in a header, never in a URL. */
+export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob> {
+  return (await send(path, { signal })).blob();
+}
+
+/** Saves a protected file to disk under `filename`. */
+export async function download(path: string, filename: string): Promise<void> {
+  const url = URL.createObjectURL(await apiBlob(path));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

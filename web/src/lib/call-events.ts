@@ -1,0 +1,228 @@
+import type { TimelineEvent } from './types.js';
+import { END_REASON_LABEL, ENGINE_LABEL, STATUS_LABEL } from './format.js';
+
+/**
+ * Turns a call's timeline (the server-sent events, replayed then live) into what the call page shows:
+ * the status steps, and the conversation with tool calls, lookups and notable moments inline. Pure:
+ * the same events always give the same view, whether they arrived live or were replayed.
+ */
+
+export interface LookupResult {
+  file: string;
+  page?: number | null;
+  score?: number;
+  text?: string;
+}
+
+export type ConversationItem =
+  | { kind: 'turn'; seq: number; at: string; speaker: 'agent' | 'callee'; text: string; interrupted?: { heardText: string; heardMs: number; totalMs: number } }
+  | { kind: 'tool'; seq: number; at: string; callId: string; name: string; args: unknown; result?: { ok: boolean; output: string | null } }
+  | { kind: 'lookup'; seq: number; at: string; query: string; results: LookupResult[] }
+  | { kind: 'sources'; seq: number; at: string; sources: LookupResult[] }
+  | { kind: 'note'; seq: number; at: string; tone: 'info' | 'warn' | 'error'; text: string };
+
+export interface Step {
+  key: 'dialing' | 'ringing' | 'answered' | 'talking' | 'ended';
+  label: string;
+  detail?: string;
+  at?: string;
+  state: 'done' | 'current' | 'pending' | 'skipped';
+}
+
+export interface CallView {
+  status: string;
+  endReason?: string;
+  answeredBy?: string;
+  answeredAt?: string;
+  endedAt?: string;
+  items: ConversationItem[];
+  steps: Step[];
+  /** True once the server says no more records will come (records.complete). */
+  complete: boolean;
+  lastSeq: number;
+}
+
+const ORDER = ['queued', 'dialing', 'ringing', 'answered', 'screening', 'talking', 'ended'];
+
+export function answeredByLabel(answeredBy: string | undefined | null): string | undefined {
+  if (!answeredBy) return undefined;
+  if (answeredBy === 'human') return 'a person';
+  if (answeredBy.startsWith('machine') || answeredBy === 'fax') return 'a machine';
+  return answeredBy === 'unknown' ? 'unknown (no verdict)' : answeredBy;
+}
+
+function lookupResults(v: unknown): LookupResult[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
+    .map((r) => ({ file: String(r.file ?? r.source ?? 'document'), page: typeof r.page === 'number' ? r.page : null, score: typeof r.score === 'number' ? r.score : undefined, text: typeof r.text === 'string' ? r.text : typeof r.excerpt === 'string' ? r.excerpt : undefined }));
+}
+
+export function buildCallView(events: TimelineEvent[]): CallView {
+  const items: ConversationItem[] = [];
+  const tools = new Map<string, Extract<ConversationItem, { kind: 'tool' }>>();
+  const reached = new Map<string, string>();
+  let status = 'queued';
+  let endReason: string | undefined;
+  let answeredBy: string | undefined;
+  let complete = false;
+  let lastSeq = 0;
+
+  for (const ev of events) {
+    lastSeq = Math.max(lastSeq, ev.seq);
+    const d = ev.data ?? {};
+    switch (ev.type) {
+      case 'status':
+        if (ORDER.indexOf(d.status) > ORDER.indexOf(status)) status = d.status;
+        if (!reached.has(d.status)) reached.set(d.status, ev.at);
+        if (d.status === 'ended') {
+          endReason = d.reason;
+          items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.reason === 'provider-error' || d.reason === 'media-error' || d.reason === 'failed' || d.reason === 'dial-error' ? 'error' : 'info', text: `Call ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` });
+        }
+        break;
+      case 'amd':
+        answeredBy = d.answeredBy;
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.machine ? 'warn' : 'info', text: `Answered by ${answeredByLabel(d.answeredBy)}` });
+        break;
+      case 'transcript':
+        items.push({ kind: 'turn', seq: ev.seq, at: d.startedAt ?? ev.at, speaker: d.speaker === 'agent' ? 'agent' : 'callee', text: String(d.text ?? ''), ...(d.interrupted ? { interrupted: d.interrupted } : {}) });
+        break;
+      case 'tool.call': {
+        const item = { kind: 'tool' as const, seq: ev.seq, at: ev.at, callId: String(d.callId), name: String(d.name), args: d.arguments };
+        tools.set(item.callId, item);
+        items.push(item);
+        break;
+      }
+      case 'tool.result': {
+        const t = tools.get(String(d.callId));
+        if (t) t.result = { ok: d.ok !== false, output: d.output ?? null };
+        // A lookup whose card replaced its tool chip: only a failure is worth a line of its own.
+        else if (d.ok === false) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        break;
+      }
+      case 'knowledge.lookup': {
+        // lookup_context records its results while it runs: the card shows the query and the sources,
+        // so it takes the place of the tool's own chip.
+        let i = items.length - 1;
+        while (i >= 0 && !(items[i].kind === 'tool' && (items[i] as { name: string }).name === 'lookup_context' && !(items[i] as { result?: unknown }).result)) i--;
+        if (i >= 0) {
+          tools.delete((items[i] as Extract<ConversationItem, { kind: 'tool' }>).callId);
+          items.splice(i, 1);
+        }
+        items.push({ kind: 'lookup', seq: ev.seq, at: ev.at, query: String(d.query ?? ''), results: lookupResults(d.results) });
+        break;
+      }
+      case 'knowledge.retrieved':
+        if (d.error) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        else if (lookupResults(d.sources ?? d.results).length) items.push({ kind: 'sources', seq: ev.seq, at: ev.at, sources: lookupResults(d.sources ?? d.results) });
+        break;
+      case 'engine.resumed':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: `The voice AI reconnected (${d.reason}); the callee heard a ${Math.round(Number(d.gapMs) || 0)} ms pause` });
+        break;
+      case 'error':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.fatal ? 'error' : 'warn', text: describeEvent(ev) });
+        break;
+      case 'hangup.cancelled':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'Hang-up cancelled: the callee spoke over the goodbye' });
+        break;
+      case 'wrapup.requested':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        break;
+      case 'dtmf':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: `Keypad: ${d.digit}` });
+        break;
+      case 'records.complete':
+        complete = true;
+        break;
+    }
+  }
+
+  const ended = status === 'ended';
+  const answeredAt = reached.get('answered');
+  const steps: Step[] = [
+    { key: 'dialing', label: 'Dialing', at: reached.get('dialing') },
+    { key: 'ringing', label: 'Ringing', at: reached.get('ringing') },
+    { key: 'answered', label: answeredBy ? `Answered by ${answeredByLabel(answeredBy)}` : 'Answered', at: answeredAt, detail: reached.has('screening') && !answeredBy && !ended ? 'Checking for an answering machine' : undefined },
+    { key: 'talking', label: 'Talking', at: reached.get('talking') },
+    { key: 'ended', label: ended ? 'Ended' : 'End', at: reached.get('ended'), detail: endReason ? END_REASON_LABEL[endReason] ?? endReason : undefined },
+  ].map((s, i, all) => {
+    const done = Boolean(s.at);
+    const laterDone = all.slice(i + 1).some((x) => x.at);
+    const state: Step['state'] = done ? (s.key !== 'ended' && !laterDone && !ended ? 'current' : 'done') : ended || laterDone ? 'skipped' : 'pending';
+    return { ...(s as Omit<Step, 'state'>), state };
+  });
+  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq };
+}
+
+/** One line for any timeline event, for the event log: every type the server records, and a fallback. */
+export function describeEvent(ev: TimelineEvent): string {
+  const d = ev.data ?? {};
+  switch (ev.type) {
+    case 'status':
+      return d.status === 'ended' ? `Ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` : `Status: ${STATUS_LABEL[d.status] ?? d.status}${d.provider ? ` (${ENGINE_LABEL[d.provider] ?? d.provider})` : ''}`;
+    case 'engine.ready':
+      return `Voice AI connected (${ENGINE_LABEL[d.engine] ?? d.engine})`;
+    case 'carrier.dialed':
+      return `Dial request accepted by ${d.carrier}`;
+    case 'carrier.status':
+      return `Carrier reports: ${d.status}${d.durationSec !== undefined ? `, ${d.durationSec} s` : ''}`;
+    case 'amd':
+      return `Answering-machine detection: ${answeredByLabel(d.answeredBy)}`;
+    case 'media.attached':
+      return `Audio stream connected${Number(d.stream) > 1 ? ` (stream ${d.stream})` : ''}`;
+    case 'media.ended':
+      return d.expected ? 'Audio stream closed' : 'Audio stream dropped unexpectedly';
+    case 'greeting.start':
+      return d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
+    case 'greeting.fallback':
+      return 'No answering-machine verdict in time: greeting anyway';
+    case 'callee.speechStarted':
+      return 'Callee started speaking';
+    case 'transcript':
+      return `${d.speaker === 'agent' ? 'Agent' : 'Callee'}: ${d.interrupted ? `${d.interrupted.heardText}… (interrupted)` : d.text}`;
+    case 'agent.interrupted':
+      return `Callee interrupted the agent${Array.isArray(d.items) && d.items[0] ? ` after ${(Number(d.items[0].heardMs) / 1000).toFixed(1)} s heard` : ''}`;
+    case 'tool.call':
+      return `Tool ${d.name} called`;
+    case 'tool.result':
+      return `Tool ${d.name} ${d.ok === false ? 'failed' : 'done'}${d.output ? `: ${String(d.output).slice(0, 120)}` : ''}`;
+    case 'knowledge.lookup':
+      return `Looked up "${d.query}": ${Array.isArray(d.results) ? d.results.length : 0} passages`;
+    case 'knowledge.retrieved':
+      if (d.error) return `The client's documents could not be searched at call start: ${d.error}`;
+      return `Prepared with ${Array.isArray(d.sources ?? d.results) ? (d.sources ?? d.results).length : 0} passages from the client's documents`;
+    case 'usage': {
+      const meters = Object.entries((d.meters ?? {}) as Record<string, number>).filter(([, v]) => v);
+      return `Usage (${d.provider}): ${meters.map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ') || 'none'}`;
+    }
+    case 'engine.resumed':
+      return `Voice AI session resumed after ${d.reason} (${d.gapMs} ms gap)`;
+    case 'error':
+      return `${d.fatal ? 'Error' : 'Warning'} from ${d.source}: ${d.message ?? d.code}${d.code && d.message ? ` (${d.code})` : ''}`;
+    case 'hangup.cancelled':
+      return `Hang-up cancelled: ${d.reason}`;
+    case 'hangup.guard':
+      return `Hung up without playback confirmation: ${d.note}`;
+    case 'end.requested':
+      return `Ending: ${END_REASON_LABEL[d.reason] ?? d.reason}${d.detail ? ` (${d.detail})` : ''}`;
+    case 'dtmf':
+      return `Keypad digit ${d.digit}`;
+    case 'recording.status':
+      return `Recording ${d.status}`;
+    case 'recording':
+      return `Recording saved (${Math.round(Number(d.bytes) / 1024)} KB)`;
+    case 'carrier.price':
+      return `Carrier price reported: ${Math.abs(Number(d.price))} ${d.unit ?? ''}`.trim();
+    case 'records.complete':
+      return 'All records written';
+    case 'wrapup.requested':
+      return `Wrapping up (${String(d.reason).replace(/-/g, ' ')}): the agent says goodbye`;
+    default: {
+      const summary = Object.entries(d)
+        .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      return `${ev.type}${summary ? ` (${summary})` : ''}`;
+    }
+  }
+}

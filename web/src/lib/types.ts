@@ -1,0 +1,117 @@
+/** The shapes the UI reads from the REST API (see the README's API section). */
+
+export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';
+export type Engine = 'openai' | 'gemini';
+
+export interface CallSummary {
+  id: string;
+  status: CallStatus;
+  to: string;
+  clientId: string | null;
+  provider: Engine;
+  createdAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  durationSec: number | null;
+  answeredBy: string | null;
+  endReason: string | null;
+  cost?: { total: number; currency: string };
+}
+
+export interface TranscriptEntry {
+  seq: number;
+  at: string;
+  offsetSec: number;
+  speaker: 'agent' | 'callee';
+  text: string;
+  interrupted?: { heardText: string; heardMs: number; totalMs: number };
+}
+
+export interface CostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  unitPrice: number | null;
+  amount: number;
+  source: 'estimate' | 'carrier' | 'usage';
+}
+
+export interface CostBreakdown {
+  currency: string;
+  total: number;
+  priceTable: string;
+  lines: CostLine[];
+  unpriced: string[];
+}
+
+export interface CallDetail extends CallSummary {
+  from: string | null;
+  clientName: string | null;
+  instructions: string;
+  error: string | null;
+  transcript: TranscriptEntry[];
+  toolCalls: Array<{ seq: number; at: string; name: string; arguments: unknown; result?: string }>;
+  recording: { url: string } | null;
+  transcriptUrl: string;
+  cost: CostBreakdown;
+}
+
+export interface TimelineEvent {
+  seq: number;
+  at: string;
+  type: string;
+  data: Record<string, any>;
+}
+
+export interface Status {
+  version: string;
+  carrier: { name: string; configured: boolean };
+  provider: Engine;
+  publicUrl: boolean;
+  readyToCall: boolean;
+  missing: string[];
+  liveCalls: number;
+  engines?: Record<Engine, { configured: boolean; model: string }>;
+  defaultCountry?: string;
+  recordCalls?: boolean;
+}
+
+export interface Client {
+  id: string;
+  name: string;
+  documents: number;
+  chunks: number;
+}
+
+export type DocumentStatus = 'pending' | 'indexing' | 'indexed' | 'failed';
+
+export interface ClientDocument {
+  id: string;
+  file: string;
+  bytes: number;
+  sha256: string;
+  status: DocumentStatus;
+  error?: string;
+  chunks: number;
+  pages?: number;
+  embedded: boolean | number;
+  indexedAt?: string;
+  updatedAt: string;
+}
+
+export interface SearchResult {
+  chunkId: string;
+  documentId: string;
+  file: string;
+  page?: number | null;
+  position: number;
+  text: string;
+  score: number;
+  ranks: { lexical?: number; vector?: number };
+}
+
+export interface SearchResponse {
+  query: string;
+  mode: string;
+  results: SearchResult[];
+}

@@ -1,0 +1,212 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api, ApiError } from '../lib/api';
+import { loadClients, status as statusStore } from '../lib/app-data';
+import { navigate } from '../lib/router';
+import { useStore } from '../lib/store';
+import { useAsync, useDebounced } from '../lib/use-async';
+import { checkPhone, countryName } from '../lib/phone';
+import type { Engine, SearchResponse } from '../lib/types';
+import { ENGINE_LABEL } from '../lib/format';
+import { Alert, Card, Link, PageHeader, Spinner } from '../components/ui';
+import { Icon } from '../components/icons';
+import { SearchResults } from '../components/SearchResults';
+
+const MAX_INSTRUCTIONS = 8000;
+
+export function NewCall() {
+  const st = useStore(statusStore);
+  const country = st?.defaultCountry ?? 'US';
+  const clients = useAsync((signal) => loadClients(signal), []);
+  const [to, setTo] = useState('');
+  const [toTouched, setToTouched] = useState(false);
+  const [instructions, setInstructions] = useState('');
+  const [clientId, setClientId] = useState('');
+  const [engine, setEngine] = useState<Engine | ''>('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<{ message: string; missing?: string[] } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const phone = useMemo(() => checkPhone(to, country), [to, country]);
+  const chosenEngine: Engine = engine || st?.provider || 'openai';
+  const previewQuery = useDebounced(instructions.trim(), 450);
+
+  const preview = useAsync(
+    async (signal) => (clientId && previewQuery ? api<SearchResponse>(`/api/clients/${encodeURIComponent(clientId)}/search?q=${encodeURIComponent(previewQuery.slice(0, 500))}&k=5`, { signal }) : undefined),
+    [clientId, previewQuery],
+  );
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const errs: Record<string, string> = {};
+    if (phone.state !== 'valid') errs.to = phone.state === 'empty' ? 'Enter the number to call.' : phone.message;
+    if (!instructions.trim()) errs.instructions = 'Tell the agent what the call is for.';
+    setErrors(errs);
+    setToTouched(true);
+    setFormError(null);
+    if (Object.keys(errs).length) {
+      document.getElementById(errs.to ? 'to' : 'instructions')?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await api<{ id: string }>('/api/calls', {
+        method: 'POST',
+        json: { to: phone.state === 'valid' ? phone.e164 : to, instructions, ...(clientId ? { clientId } : {}), provider: chosenEngine },
+      });
+      navigate(`/calls/${r.id}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider'].includes(err.field)) {
+        setErrors({ [err.field]: err.message.replace(new RegExp(`^${err.field}:\\s*`), '') });
+        document.getElementById(err.field === 'provider' ? 'engine-openai' : err.field)?.focus();
+      } else setFormError({ message: (err as Error).message, missing: err instanceof ApiError ? err.missing : undefined });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const client = clients.data?.find((c) => c.id === clientId);
+  const engines = st?.engines;
+
+  return (
+    <>
+      <PageHeader title="New call" subtitle="The agent calls, holds the conversation for you, and keeps a faithful record." />
+      {st && !st.readyToCall && (
+        <Alert tone="warn" title="Not ready to place real calls yet">
+          Missing settings: {st.missing.join('; ')}. <Link href="/settings">See settings</Link>.
+        </Alert>
+      )}
+      <div class="grid-2">
+        <form class="card form" onSubmit={submit} noValidate aria-label="Call details">
+          {formError && (
+            <Alert title="The call was not placed">
+              {formError.message}
+              {formError.missing && formError.missing.length > 0 && (
+                <ul>
+                  {formError.missing.map((m) => (
+                    <li key={m}>{m}</li>
+                  ))}
+                </ul>
+              )}
+            </Alert>
+          )}
+          <div class="field">
+            <label for="to">Phone number</label>
+            <input
+              id="to"
+              name="to"
+              type="tel"
+              inputMode="tel"
+              autoComplete="off"
+              placeholder={country === 'US' ? '(415) 555-0123' : '+44 20 7946 0000'}
+              value={to}
+              onInput={(e) => {
+                setTo((e.target as HTMLInputElement).value);
+                if (errors.to) setErrors({ ...errors, to: '' });
+              }}
+              onBlur={() => setToTouched(true)}
+              aria-invalid={errors.to || (toTouched && phone.state === 'invalid') ? 'true' : undefined}
+              aria-describedby="to-status"
+            />
+            <p id="to-status" class={errors.to || (toTouched && phone.state === 'invalid') ? 'field-error' : phone.state === 'valid' ? 'field-ok' : 'hint'} aria-live="polite">
+              {errors.to ? (
+                errors.to
+              ) : phone.state === 'valid' ? (
+                <>
+                  <Icon name="check" size={14} /> {phone.international}
+                  {phone.country ? ` · ${phone.country}` : ''}
+                </>
+              ) : phone.state === 'empty' ? (
+                `Without a leading +, the number is read as ${countryName(country) ?? country}.`
+              ) : phone.state === 'invalid' && toTouched ? (
+                phone.message
+              ) : (
+                phone.state === 'invalid' ? 'Checking as you type…' : phone.message
+              )}
+            </p>
+          </div>
+
+          <div class="field">
+            <label for="instructions">Instructions</label>
+            <textarea
+              id="instructions"
+              name="instructions"
+              rows={6}
+              maxLength={MAX_INSTRUCTIONS}
+              placeholder="Order one chicken biryani for pickup at 7, my name is Raju. Don't make anything up."
+              value={instructions}
+              onInput={(e) => {
+                setInstructions((e.target as HTMLTextAreaElement).value);
+                if (errors.instructions) setErrors({ ...errors, instructions: '' });
+              }}
+              aria-invalid={errors.instructions ? 'true' : undefined}
+              aria-describedby="instructions-hint"
+            />
+            <p id="instructions-hint" class={errors.instructions ? 'field-error' : 'hint'}>
+              {errors.instructions || `What the call is for, what to say, what not to agree to. ${instructions.length} / ${MAX_INSTRUCTIONS}`}
+            </p>
+          </div>
+
+          <div class="field-row">
+            <div class="field">
+              <label for="clientId">On behalf of</label>
+              <select id="clientId" value={clientId} onChange={(e) => setClientId((e.target as HTMLSelectElement).value)} aria-invalid={errors.clientId ? 'true' : undefined} aria-describedby="client-hint">
+                <option value="">No client profile</option>
+                {clients.data?.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+              <p id="client-hint" class={errors.clientId ? 'field-error' : 'hint'}>
+                {errors.clientId || (clients.error ? `Could not load clients: ${clients.error.message}` : <>Whose name and documents the agent uses. <Link href="/clients">Manage clients</Link></>)}
+              </p>
+            </div>
+
+            <fieldset class="field">
+              <legend>Voice engine</legend>
+              <div class="segmented">
+                {(['openai', 'gemini'] as const).map((id) => (
+                  <label key={id} class={`segment${chosenEngine === id ? ' selected' : ''}`}>
+                    <input type="radio" id={`engine-${id}`} name="engine" value={id} checked={chosenEngine === id} onChange={() => setEngine(id)} />
+                    <span>{ENGINE_LABEL[id]}</span>
+                  </label>
+                ))}
+              </div>
+              <p class={errors.provider ? 'field-error' : 'hint'}>
+                {errors.provider || (engines && !engines[chosenEngine].configured ? `${ENGINE_LABEL[chosenEngine]} has no API key configured.` : `Default: ${ENGINE_LABEL[st?.provider ?? 'openai']}.`)}
+              </p>
+            </fieldset>
+          </div>
+
+          <div class="form-actions">
+            <button class="btn btn-primary btn-lg" type="submit" disabled={busy}>
+              <Icon name="phone" /> {busy ? 'Placing the call…' : 'Place call'}
+            </button>
+          </div>
+        </form>
+
+        <Card title="What the agent will know" id="preview" class="preview">
+          {!clientId ? (
+            <p class="muted">Choose a client to see their profile and the passages of their documents the agent retrieves for these instructions.</p>
+          ) : (
+            <>
+              <p class="muted">
+                Calling as <strong>{client?.name ?? clientId}</strong>
+                {client ? ` · ${client.documents} document${client.documents === 1 ? '' : 's'}` : ''}.
+              </p>
+              {!previewQuery ? (
+                <p class="muted">Type the instructions to see what the agent would look up.</p>
+              ) : preview.loading && !preview.data ? (
+                <Spinner label="Looking up documents" />
+              ) : preview.error ? (
+                <Alert tone="warn">Could not search this client's documents: {preview.error.message}</Alert>
+              ) : preview.data ? (
+                <SearchResults results={preview.data.results} compact emptyText="Nothing in this client's documents matches these instructions." />
+              ) : null}
+            </>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}
