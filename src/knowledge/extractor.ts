@@ -18,11 +18,14 @@ export class Extractor {
   private worker?: Worker;
   private workerUnavailable = false;
   private nextId = 1;
+  private closed = false;
   private readonly pending = new Map<number, { resolve(e: Extracted): void; reject(err: Error): void }>();
 
   constructor(private readonly o: { inProcess?: boolean } = {}) {}
 
   async extract(kind: DocumentKind, bytes: Uint8Array, chunking: ChunkOptions): Promise<Extracted> {
+    // A worker started after close() would keep the process alive with nobody left to stop it.
+    if (this.closed) throw new Error('document parser is closed');
     const worker = this.o.inProcess || this.workerUnavailable ? undefined : this.ensureWorker();
     if (!worker) {
       const parsed = await parseDocument(kind, bytes);
@@ -36,6 +39,7 @@ export class Extractor {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();

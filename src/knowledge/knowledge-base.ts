@@ -54,6 +54,8 @@ export class KnowledgeBase {
   private readonly extractor = new Extractor();
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Set by close(): work asked for afterwards (a late file-watcher event, a request in flight) is refused, not run on a closed database. */
+  private closed = false;
 
   constructor(o: KnowledgeBaseOptions) {
     this.clientsDir = resolve(o.clientsDir);
@@ -295,6 +297,7 @@ export class KnowledgeBase {
   }
 
   private enqueue<T>(clientId: string, work: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new KnowledgeError('the knowledge base is shutting down', 503));
     const prior = this.queues.get(clientId) ?? Promise.resolve();
     const next = prior.then(work, work);
     const tail = next.catch(() => {});
@@ -312,6 +315,7 @@ export class KnowledgeBase {
 
   /** Waits for queued work, then stops the parser thread. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.idle();
     await this.extractor.close();
   }

@@ -27,7 +27,10 @@ export function watchClients(o: ClientsWatcherOptions): ClientsWatcher {
   const debounceMs = o.debounceMs ?? 300;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const timers = new Map<string, NodeJS.Timeout>();
+  // fs.watch can still deliver an event after close(); nothing may be scheduled from then on.
+  let closed = false;
   const schedule = (key: string, fire: () => void) => {
+    if (closed) return;
     clearTimeout(timers.get(key));
     timers.set(
       key,
@@ -53,6 +56,7 @@ export function watchClients(o: ClientsWatcherOptions): ClientsWatcher {
   }
   return {
     close() {
+      closed = true;
       watcher?.close();
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();

@@ -137,8 +137,10 @@ export async function buildApp(o: AppOptions): Promise<App> {
   await service.recoverAfterRestart();
 
   // The index catches up with CLIENTS_DIR in the background: listening does not wait for parsing.
-  const syncClient = (id: string) => void knowledge.syncClient(id).catch((err) => server.log.error({ err, clientId: id }, 'knowledge: sync failed'));
-  const syncAll = () => void knowledge.syncAll().catch((err) => server.log.error({ err }, 'knowledge: sync failed'));
+  let closing = false;
+  const syncFailed = (clientId?: string) => (err: unknown) => closing || server.log.error({ err, clientId }, 'knowledge: sync failed');
+  const syncClient = (id: string) => void knowledge.syncClient(id).catch(syncFailed(id));
+  const syncAll = () => void knowledge.syncAll().catch(syncFailed());
   syncAll();
   const watcher = s.KNOWLEDGE_WATCH ? watchClients({ clientsDir: s.CLIENTS_DIR, onClientChanged: syncClient, onUnknownChange: syncAll, log: server.log }) : undefined;
 
@@ -148,6 +150,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     db,
     knowledge,
     async close() {
+      closing = true;
       watcher?.close();
       await service.shutdown();
       await server.close();
