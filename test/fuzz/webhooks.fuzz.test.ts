@@ -71,7 +71,7 @@ const hostileBody = (valid: fc.Arbitrary<Form>) =>
     },
   );
 
-const FIELDS = /CallSid|CallStatus|CallDuration|AnsweredBy|RecordingSid|RecordingStatus|RecordingDuration|SequenceNumber/;
+const FIELDS = /CallSid|CallStatus|CallDuration|AnsweredBy|RecordingSid|RecordingStatus|RecordingDuration|RecordingUrl|SequenceNumber/;
 
 /** Parses a form body as @fastify/formbody does (fast-querystring) and checks the outcome. */
 function parseOrClearError(parse: (b: unknown) => ParsedWebhook, body: string): void {
