@@ -28,23 +28,7 @@ export interface RetrievedChunk {
 
 export type SearchMode = 'lexical' | 'vector' | 'hybrid';
 
-export type DocumentStatus = 'pending' | 'indexing' | 'indexed' | 'failed';
-
-export interface DocumentInfo {
-  id: string;
-  file: string;
-  bytes: number;
-  sha256: string;
-  status: DocumentStatus;
-  /** Why indexing failed, or (status 'indexed', embedded false) why the embeddings are missing. */
-  error?: string;
-  chunks: number;
-  pages?: number;
-  /** True when every chunk has a vector for the configured embedder. */
-  embedded: boolean;
-  indexedAt?: string;
-  updatedAt: string;
-}
+export type { DocumentStatus, DocumentInfo } from '../shared/api-types.js';
 
 export interface SyncReport {
   clientId: string;

@@ -2,23 +2,8 @@ import type { StoredEvent } from '../store/events-repo.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { unitPrice, type PriceTable } from './pricing.js';
 
-export interface CostLine {
-  item: string;
-  quantity: number;
-  unit: string;
-  unitPrice: number | null;
-  amount: number;
-  source: 'estimate' | 'carrier' | 'usage';
-}
-
-export interface CostBreakdown {
-  currency: string;
-  total: number;
-  priceTable: string;
-  lines: CostLine[];
-  /** Meters that have usage but no price in the table: their cost is unknown, not zero. */
-  unpriced: string[];
-}
+export type { CostLine, CostBreakdown } from '../shared/api-types.js';
+import type { CostLine, CostBreakdown } from '../shared/api-types.js';
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 

@@ -1,16 +1,8 @@
 import type { StoredEvent } from '../store/events-repo.js';
 import type { CallRow } from '../store/calls-repo.js';
 
-export interface TranscriptEntry {
-  seq: number;
-  at: string;
-  /** Seconds since the call was answered (or created, before that). */
-  offsetSec: number;
-  speaker: 'agent' | 'callee';
-  text: string;
-  /** Agent turns cut off by the callee: what was heard, and how much of the audio. */
-  interrupted?: { heardText: string; heardMs: number; totalMs: number };
-}
+export type { TranscriptEntry } from '../shared/api-types.js';
+import type { TranscriptEntry } from '../shared/api-types.js';
 
 export interface ToolCallEntry {
   seq: number;

@@ -1,4 +1,8 @@
 /** The shapes the UI reads from the REST API (see the README's API section). */
+import type { CostBreakdown, DocumentInfo, TranscriptEntry } from '../../../src/shared/api-types.js';
+
+export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus } from '../../../src/shared/api-types.js';
+export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';
 export type Engine = 'openai' | 'gemini';
@@ -16,32 +20,6 @@ export interface CallSummary {
   answeredBy: string | null;
   endReason: string | null;
   cost?: { total: number; currency: string };
-}
-
-export interface TranscriptEntry {
-  seq: number;
-  at: string;
-  offsetSec: number;
-  speaker: 'agent' | 'callee';
-  text: string;
-  interrupted?: { heardText: string; heardMs: number; totalMs: number };
-}
-
-export interface CostLine {
-  item: string;
-  quantity: number;
-  unit: string;
-  unitPrice: number | null;
-  amount: number;
-  source: 'estimate' | 'carrier' | 'usage';
-}
-
-export interface CostBreakdown {
-  currency: string;
-  total: number;
-  priceTable: string;
-  lines: CostLine[];
-  unpriced: string[];
 }
 
 export interface CallDetail extends CallSummary {
@@ -83,21 +61,6 @@ export interface Client {
   chunks: number;
 }
 
-export type DocumentStatus = 'pending' | 'indexing' | 'indexed' | 'failed';
-
-export interface ClientDocument {
-  id: string;
-  file: string;
-  bytes: number;
-  sha256: string;
-  status: DocumentStatus;
-  error?: string;
-  chunks: number;
-  pages?: number;
-  embedded: boolean | number;
-  indexedAt?: string;
-  updatedAt: string;
-}
 
 export interface SearchResult {
   chunkId: string;

@@ -1,0 +1,51 @@
+/**
+ * Shapes the REST API sends, shared by the server (which builds them) and the web UI (which reads
+ * them). Types only, importing nothing, so the browser build can use them without Node's types.
+ */
+
+export interface CostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  unitPrice: number | null;
+  amount: number;
+  source: 'estimate' | 'carrier' | 'usage';
+}
+
+export interface CostBreakdown {
+  currency: string;
+  total: number;
+  priceTable: string;
+  lines: CostLine[];
+  /** Meters that have usage but no price in the table: their cost is unknown, not zero. */
+  unpriced: string[];
+}
+
+export interface TranscriptEntry {
+  seq: number;
+  at: string;
+  /** Seconds since the call was answered (or created, before that). */
+  offsetSec: number;
+  speaker: 'agent' | 'callee';
+  text: string;
+  /** Agent turns cut off by the callee: what was heard, and how much of the audio. */
+  interrupted?: { heardText: string; heardMs: number; totalMs: number };
+}
+
+export type DocumentStatus = 'pending' | 'indexing' | 'indexed' | 'failed';
+
+export interface DocumentInfo {
+  id: string;
+  file: string;
+  bytes: number;
+  sha256: string;
+  status: DocumentStatus;
+  /** Why indexing failed, or (status 'indexed', embedded false) why the embeddings are missing. */
+  error?: string;
+  chunks: number;
+  pages?: number;
+  /** True when every chunk has a vector for the configured embedder. */
+  embedded: boolean;
+  indexedAt?: string;
+  updatedAt: string;
+}
