@@ -133,6 +133,11 @@ export class Line {
     this.waiters.clear();
   }
 
+  /** Hands over both recorded directions and forgets them: a call's audio is kept once, in its recording. */
+  takeRecorded(): { left: Uint8Array[]; right: Uint8Array[] } {
+    return { left: this.left.splice(0), right: this.right.splice(0) };
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }
