@@ -51,7 +51,7 @@ const RECORDING_KEPT_MS = 180_000;
 const loop = monitorLoop();
 
 /** MP3s are encoded on a thread of their own, so the simulator's REST API and media never wait for lamejs. */
-function mp3Encoder(): { encode: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>; health: () => Mp3Health } {
+function mp3Encoder(): { encode: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>; health: () => Mp3Health; pending: () => number } {
   const worker = new Worker(new URL('./soak-mp3.mjs', import.meta.url));
   worker.unref();
   const waiting = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; at: number }>();
@@ -79,6 +79,7 @@ function mp3Encoder(): { encode: (left: Uint8Array, right: Uint8Array, channels:
         waiting.set(id, { resolve, reject, at: performance.now() });
         worker.postMessage({ id, left, right, channels } satisfies EncodeJob);
       }),
+    pending: () => waiting.size,
     health: () => {
       const out = h;
       h = { encodes: 0, encodeTotalMs: 0, encodeMaxMs: 0, waitMaxMs: 0 };
@@ -117,6 +118,7 @@ if (kind === 'twilio') {
   port.on('message', async (m: { cmd: string; n?: number }) => {
     if (m.cmd === 'failRecordings') return sim.failRecordings(m.n ?? 1);
     if (m.cmd === 'health') return port.postMessage({ ...loop.sample(), mp3: encoder.health() } satisfies SimHealth);
+    if (m.cmd === 'mp3Pending') return port.postMessage(encoder.pending());
     if (m.cmd === 'report') {
       const out: TwilioCallSummary[] = [];
       const now = Date.now();

@@ -199,6 +199,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await sleep(1000);
       await pollEnded();
     }
+    // Recordings still being encoded (a wave of calls ending together queues them) are still to be fetched.
+    const encodeDeadline = Date.now() + 180_000;
+    while ((await tw.ask<number>('mp3Pending')) > 0 && Date.now() < encodeDeadline) await sleep(1000);
     // The simulators summarize a call once the server has had time to fetch its recording.
     await sleep(22_000);
     await collect();
