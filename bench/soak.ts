@@ -10,15 +10,17 @@
  * missing. And the server's memory after warm-up vs at the end, both after a full GC (bar: < 10%).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY } from '../test/sim/stack.js';
 import { startServerProcess, type ServerProcess } from '../test/sim/server-process.js';
 import { expectedEnds, faultOf, instructionsOf, MALFORMED_BURST, numberOf, type Fault } from './soak-plan.js';
-import type { AiSessionSummary, TwilioCallSummary } from './soak-sims.js';
+import type { AiSessionSummary, Mp3Health, SimHealth, TwilioCallSummary } from './soak-sims.js';
 import { startArgs } from './concurrent-calls.js';
-import { fmt, processRssMb } from './stats.js';
+import { fmt, processRssMb, summarize } from './stats.js';
+import { combineHealth, monitorLoop, type LoopHealth } from './loop-health.js';
 
 export interface SoakOptions {
   calls: number;
@@ -43,7 +45,18 @@ export interface SoakResult {
   recordingsMissing: number;
   recordingFailuresInjected: number;
   memory: { warm: { rssMb: number; heapMb: number }; end: { rssMb: number; heapMb: number }; rssGrowthPct: number; heapGrowthPct: number; peakRssMb: number };
+  /** Not bars: whether the harness itself kept up, so a miss can be told apart from a starved simulator. */
+  harness: {
+    threads: Record<HarnessThread, ReturnType<typeof combineHealth>>;
+    mp3: Mp3Health;
+    /** The product's `calls.create` round trip to the Twilio simulator (timeline: dialing -> carrier.dialed / dial error). */
+    dialMs: ReturnType<typeof summarize>;
+    /** From a call's end to its recording stored (timeline: ended -> recording). */
+    recordingMs: ReturnType<typeof summarize>;
+  };
 }
+
+type HarnessThread = 'bench main' | 'twilio sim' | 'openai sim' | 'server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,6 +95,7 @@ async function memory(server: ServerProcess): Promise<{ rssMb: number; heapMb: n
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? ((l: string) => console.log(l));
   const pauseMs = o.pauseMs ?? 20_000;
+  const mainLoop = monitorLoop();
   const [tw, ai] = await Promise.all([SimThread.start('twilio', pauseMs), SimThread.start('openai', pauseMs)]);
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-soak-'));
   writeDemoClient(join(dataDir, 'clients'));
@@ -107,6 +121,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const collect = async () => {
     twilioCalls.push(...(await tw.ask<TwilioCallSummary[]>('report')));
     aiSessions.push(...(await ai.ask<AiSessionSummary[]>('report')));
+  };
+  const health: Record<HarnessThread, LoopHealth[]> = { 'bench main': [], 'twilio sim': [], 'openai sim': [], server: [] };
+  const mp3: Mp3Health[] = [];
+  createInterface({ input: server.child.stdout! }).on('line', (line) => {
+    if (line.startsWith('SOAKLOOP ')) health.server.push(JSON.parse(line.slice(9)) as LoopHealth);
+  });
+  let reportedServerSamples = 0;
+  /** Samples every thread; returns a one-line digest of the interval. */
+  const sampleHealth = async (): Promise<string> => {
+    const t = await tw.ask<SimHealth>('health');
+    const a = await ai.ask<SimHealth>('health');
+    const m = mainLoop.sample();
+    health['twilio sim'].push(t);
+    health['openai sim'].push(a);
+    health['bench main'].push(m);
+    if (t.mp3) mp3.push(t.mp3);
+    const srv = health.server.slice(reportedServerSamples);
+    reportedServerSamples = health.server.length;
+    const d = (h: LoopHealth) => `${fmt(h.delayMaxMs, 0)} ms (busy ${fmt(h.utilization * 100, 0)}%, GC max ${fmt(h.gcMaxMs, 0)} ms)`;
+    return `loop delay max: twilio ${d(t)}, openai ${d(a)}, bench ${d(m)}, server ${srv.length ? d(combineHealth(srv)) : 'n/a'}; mp3 ${t.mp3?.encodes ?? 0} encoded, longest wait ${fmt(t.mp3?.waitMaxMs ?? 0, 0)} ms`;
   };
   try {
     const place = async () => {
@@ -153,7 +187,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (!warm && Date.now() >= warmAt) warm = await memory(server);
       if (Date.now() - lastLog > 30_000) {
         lastLog = Date.now();
-        log(`soak: ${Math.round((Date.now() - t0) / 1000)} s, ${next} calls placed, ${active.size} live, server RSS ${fmt(processRssMb(server.child.pid!), 0)} MB`);
+        log(`soak: ${Math.round((Date.now() - t0) / 1000)} s, ${next} calls placed, ${active.size} live, server RSS ${fmt(processRssMb(server.child.pid!), 0)} MB, bench RSS ${fmt(processRssMb(process.pid), 0)} MB`);
+        log(`  ${await sampleHealth()}`);
         await collect();
       }
     }
@@ -164,9 +199,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await sleep(1000);
       await pollEnded();
     }
+    // Recordings still being encoded (a wave of calls ending together queues them) are still to be fetched.
+    const encodeDeadline = Date.now() + 180_000;
+    while ((await tw.ask<number>('mp3Pending')) > 0 && Date.now() < encodeDeadline) await sleep(1000);
     // The simulators summarize a call once the server has had time to fetch its recording.
     await sleep(22_000);
     await collect();
+    log(`soak: drained; ${await sampleHealth()}`);
 
     // ---- verification ----------------------------------------------------------------------------
     const byFault: Record<Fault, number> = { none: 0, 'provider-drop': 0, 'media-drop': 0, 'malformed-burst': 0 };
@@ -176,6 +215,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let recordingsMissing = 0;
     let framesSent = 0;
     let framesLost = 0;
+    const dialMs: number[] = [];
+    const recordingMs: number[] = [];
     const twBy = new Map(twilioCalls.map((c) => [c.index, c]));
     const aiBy = new Map(aiSessions.map((s) => [s.index, s]));
     for (const [id, i] of placed) {
@@ -205,6 +246,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
       if (!call.recording) recordingsMissing++;
       const text = (await server.api('GET', `/api/calls/${id}/events`)).body as string;
+      const at = timesOf(text);
+      if (at.dialing !== undefined && at.dialed !== undefined) dialMs.push(at.dialed - at.dialing);
+      if (at.ended !== undefined && at.recording !== undefined) recordingMs.push(at.recording - at.ended);
       const seqs = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
       const gaps = seqs.filter((s, k) => s !== k + 1).length;
       if (gaps) (eventsLost += gaps), eventProblems.push(`call ${i}: ${gaps} sequence gaps`);
@@ -240,12 +284,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       recordingsMissing,
       recordingFailuresInjected,
       memory: { warm: warmMem, end, rssGrowthPct: pct(warmMem.rssMb, end.rssMb), heapGrowthPct: pct(warmMem.heapMb, end.heapMb), peakRssMb },
+      harness: {
+        threads: Object.fromEntries(Object.entries(health).map(([k, v]) => [k, combineHealth(v)])) as SoakResult['harness']['threads'],
+        mp3: mp3.reduce((a, b) => ({ encodes: a.encodes + b.encodes, encodeTotalMs: a.encodeTotalMs + b.encodeTotalMs, encodeMaxMs: Math.max(a.encodeMaxMs, b.encodeMaxMs), waitMaxMs: Math.max(a.waitMaxMs, b.waitMaxMs) }), { encodes: 0, encodeTotalMs: 0, encodeMaxMs: 0, waitMaxMs: 0 }),
+        dialMs: summarize(dialMs),
+        recordingMs: summarize(recordingMs),
+      },
     };
   } finally {
+    mainLoop.stop();
     await server.stop();
     await Promise.all([tw.close(), ai.close()]);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** When, in a call's timeline (the event stream's text), it was dialled, answered by the carrier's API, ended, recorded. */
+function timesOf(text: string): { dialing?: number; dialed?: number; ended?: number; recording?: number } {
+  const out: { dialing?: number; dialed?: number; ended?: number; recording?: number } = {};
+  for (const m of text.matchAll(/^data: (\{"seq".*)$/gm)) {
+    const ev = JSON.parse(m[1]) as { at: string; type: string; data: { status?: string; code?: string } };
+    const t = Date.parse(ev.at);
+    if (ev.type === 'status' && ev.data.status === 'dialing') out.dialing = t;
+    else if (ev.type === 'carrier.dialed' || (ev.type === 'error' && ev.data.code === 'dial_failed')) out.dialed = t;
+    else if (ev.type === 'status' && ev.data.status === 'ended') out.ended = t;
+    else if (ev.type === 'recording') out.recording = t;
+  }
+  return out;
 }
 
 export function printSoak(r: SoakResult): void {
@@ -262,4 +327,15 @@ export function printSoak(r: SoakResult): void {
   console.log(
     `server memory after GC: warm ${fmt(m.warm.rssMb, 0)} MB RSS / ${fmt(m.warm.heapMb, 1)} MB heap, end ${fmt(m.end.rssMb, 0)} MB / ${fmt(m.end.heapMb, 1)} MB: growth ${fmt(m.rssGrowthPct, 1)}% RSS, ${fmt(m.heapGrowthPct, 1)}% heap  ${ok(m.rssGrowthPct < 10 && m.heapGrowthPct < 10)} (peak RSS ${fmt(m.peakRssMb, 0)} MB)`,
   );
+  const h = r.harness;
+  console.log('harness (not bars; did the simulators keep up?):');
+  for (const [name, t] of Object.entries(h.threads)) {
+    console.log(
+      `  ${name}: event-loop delay p99 ${fmt(t.delayP99Ms, 0)} ms (worst of ${t.intervals} intervals), max ${fmt(t.delayMaxMs, 0)} ms; busy ${fmt(t.utilization * 100, 0)}% (mean); GC ${t.gcCount} pauses, ${fmt(t.gcTotalMs / 1000, 1)} s in all, longest ${fmt(t.gcMaxMs, 0)} ms; heap max ${fmt(t.heapUsedMb, 0)} MB`,
+    );
+  }
+  console.log(`  mp3 encoder thread: ${h.mp3.encodes} recordings, ${fmt(h.mp3.encodeTotalMs / 1000, 1)} s CPU, longest ${fmt(h.mp3.encodeMaxMs, 0)} ms; longest download wait ${fmt(h.mp3.waitMaxMs, 0)} ms`);
+  const sm = (x: ReturnType<typeof summarize>) => `p50 ${fmt(x.p50, 0)} ms, p99 ${fmt(x.p99, 0)} ms, max ${fmt(x.max, 0)} ms (${x.n} calls)`;
+  console.log(`  calls.create round trip (product -> Twilio simulator): ${sm(h.dialMs)}`);
+  console.log(`  call end -> recording stored: ${sm(h.recordingMs)}`);
 }

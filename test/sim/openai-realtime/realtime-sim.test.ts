@@ -21,6 +21,15 @@ after(async () => {
   await sim.close();
 });
 
+/** Resolves once `cond` holds, checked after every turn of the event loop. */
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 /** Connects a client whose session will use `scenario`. */
 async function connect(scenario: RealtimeScenario = { turns: [] }): Promise<{ c: TestClient; idx: number }> {
   const idx = sim.sessions.length;
@@ -432,6 +441,28 @@ describe('robustness and faults', () => {
     const s = sim.sessions[idx];
     assert.equal((await s.closed).code, 1006);
     assert.equal(s.responses[0].status, 'in_progress');
+  });
+
+  test('a drop under backpressure first lets out what was sent: the client gets every event the session counts as sent', async () => {
+    // Megabytes of audio in a burst to a client that is not reading: ws and the socket buffer most of it.
+    const { c, idx } = await connect({ turns: [{ say: 'word '.repeat(2000) }], dropAfterResponses: 1 });
+    const s = sim.sessions[idx];
+    let closed = false;
+    void s.closed.then(() => (closed = true));
+    c.ws.pause();
+    c.send({ type: 'response.create' });
+    await until(() => s.warnings.some((w) => w.startsWith('fault: dropping')));
+    const sentAtDrop = s.sent.length;
+    assert.equal(closed, false, 'the connection stays up while what was sent is still buffered');
+    c.ws.resume();
+    assert.equal((await c.closed).code, 1006, 'then it ends without a close frame');
+    assert.equal(s.sent.length, sentAtDrop, 'nothing more is sent once the drop is decided');
+    assert.deepEqual(
+      c.events.map((e) => e.event_id),
+      s.sent.map((e) => e.event_id),
+      'what the session counts as sent is exactly what the client received',
+    );
+    assert.ok(audioBytes(c.events) > 1_000_000, `the burst was cut mid-way (${audioBytes(c.events)} bytes of audio)`);
   });
 
   test('fatalErrorAfterResponses sends server_error and closes with 1011', async () => {

@@ -128,7 +128,7 @@ export class RealtimeSimServer {
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const index = this.sessions.length;
-      const session = new SimSession(index, ws, model, req.headers, this.scenarioFor(index), this.settings);
+      const session = new SimSession(index, ws, model, req.headers, this.scenarioFor(index), this.settings, socket);
       this.sessions.push(session);
       for (const l of [...this.sessionListeners]) l();
     });

@@ -3,6 +3,7 @@
  * the active response). Per-event protocol behaviour lives in handlers.ts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import WebSocket, { type RawData } from 'ws';
 import { decodeBase64Audio } from './audio.js';
 import { defaultSession, effectiveTurnDetection, formatLabel, type EffectiveTurnDetection } from './config.js';
@@ -36,13 +37,19 @@ export interface SessionSettings {
 
 type ResponseParams = ParsedClientEvent<'response.create'>['response'];
 
+/** A dropped connection is torn down after this long even if the client never closes its side. */
+const DROP_LIMIT_MS = 5000;
+
 export class SimSession implements ResponseHost {
   /** Model from the `?model=` query parameter. */
   readonly model: string;
   /** Merged session configuration, exactly as last sent in session.created / session.updated. */
   config: SessionObject;
   readonly received: ReceivedEvent[] = [];
-  /** Every server event sent, audio deltas replaced by their byte length (handy when a test fails). */
+  /**
+   * Every server event sent, audio deltas replaced by their byte length (handy when a test fails). An event
+   * the socket discarded unwritten (it closed under it) is taken out again: this is what left the process.
+   */
   readonly sent: ReceivedEvent[] = [];
   readonly responses: ResponseRecord[] = [];
   readonly truncations: TruncationRecord[] = [];
@@ -66,6 +73,8 @@ export class SimSession implements ResponseHost {
   private readonly listeners = new Set<() => void>();
   private readonly warnedOnce = new Set<string>();
   private isClosed = false;
+  /** A drop is under way: the connection counts as gone, nothing more is sent or handled. */
+  private dropping = false;
 
   constructor(
     readonly index: number,
@@ -74,6 +83,8 @@ export class SimSession implements ResponseHost {
     readonly headers: IncomingHttpHeaders,
     readonly scenario: RealtimeScenario,
     private readonly settings: SessionSettings,
+    /** The TCP connection under the WebSocket, for the drop fault. */
+    private readonly tcp: Duplex,
   ) {
     this.model = model;
     this.ids = new IdMinter(index);
@@ -134,7 +145,7 @@ export class SimSession implements ResponseHost {
   /** Fault on demand: end the TCP connection without a close frame. */
   drop(): void {
     this.active?.abort();
-    this.ws.terminate();
+    this.dropConnection();
   }
 
   /** Close from the server side with a proper close frame. */
@@ -146,12 +157,16 @@ export class SimSession implements ResponseHost {
   // ---- ResponseHost -------------------------------------------------------------------------------------
 
   send(body: ServerEventBody): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.readyState !== WebSocket.OPEN || this.dropping) return;
     const event = { ...body, event_id: this.ids.next('event') };
     const rec: ReceivedEvent = { ...event };
     if (event.type === 'response.output_audio.delta') rec.delta = Buffer.byteLength(event.delta, 'base64');
     this.sent.push(rec);
-    this.ws.send(JSON.stringify(event));
+    this.ws.send(JSON.stringify(event), (err) => {
+      if (!err) return;
+      const i = this.sent.lastIndexOf(rec);
+      if (i >= 0) this.sent.splice(i, 1);
+    });
     this.notify();
   }
 
@@ -159,7 +174,7 @@ export class SimSession implements ResponseHost {
     runner?.abort();
     if (fault === 'drop') {
       this.warn('fault: dropping the connection without a close frame');
-      this.ws.terminate();
+      this.dropConnection();
       return;
     }
     if (runner) runner.record.status = 'failed';
@@ -269,12 +284,26 @@ export class SimSession implements ResponseHost {
     return undefined;
   }
 
+  /**
+   * The connection ends without a close frame, but only after everything already sent: a FIN behind the
+   * buffered data. `ws.terminate()` would discard what ws and the socket still buffer, and closing a socket
+   * with unread input makes the kernel send a RST and drop what it has not transmitted yet; under load either
+   * lost the last events, which the session had counted as sent. From here on nothing is sent or handled.
+   */
+  private dropConnection(): void {
+    if (this.dropping) return;
+    this.dropping = true;
+    this.tcp.end();
+    const limit = setTimeout(() => this.ws.terminate(), DROP_LIMIT_MS);
+    void this.closed.then(() => clearTimeout(limit));
+  }
+
   private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.dropping) return;
     if (isBinary) this.warn('client sent a binary frame; the real API expects text frames', 'binary');
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     let parsed: unknown;

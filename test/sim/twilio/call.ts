@@ -8,7 +8,7 @@ import { AbortedError, newSid, sleep, whenAborted } from './util.js';
 import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
 import { Line } from './line.js';
 import { isMachine, runCallee } from './callee.js';
-import { recordingPcm } from './mp3.js';
+import { recordingMulaw } from './mp3.js';
 import { TwimlRunner, type DocSource, type TwimlHost } from './twiml-runner.js';
 import { parseTwiml } from './twiml.js';
 import {
@@ -36,8 +36,11 @@ export interface StoredRecording {
   sid: string;
   callSid: string;
   channels: 1 | 2;
-  left: Int16Array;
-  right: Int16Array;
+  /** mu-law, callee (left) and agent as played (right), equal lengths. */
+  left: Uint8Array;
+  right: Uint8Array;
+  /** The MP3, encoded once on the first `.mp3` download. */
+  mp3?: Promise<Uint8Array>;
   durationSec: number;
   startTime: Date;
   dateCreated: Date;
@@ -291,8 +294,9 @@ export class CallRunner implements SimCall {
     this.line?.stop();
     this.statusEvent('completed');
     const line = this.line;
-    if (!this.recordingSid || !line) return;
-    const { left, right } = recordingPcm(line.left, line.right);
+    const recorded = line?.takeRecorded();
+    if (!this.recordingSid || !line || !recorded) return;
+    const { left, right } = recordingMulaw(recorded.left, recorded.right);
     this.ctx.saveRecording({
       sid: this.recordingSid,
       callSid: this.sid,

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { CallRunner, type StoredRecording } from './call.js';
 import { DEFAULT_SCRIPT } from './callee.js';
 import { createRestHandler } from './rest.js';
+import { encodeRecordingMp3 } from './mp3.js';
 import type { SimCall, TwilioSim, TwilioSimOptions } from './types.js';
 import { WebhookSender } from './webhooks.js';
 
@@ -58,6 +59,8 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     },
     recording: (sid) => recordings.get(sid),
     deleteRecording: (sid) => recordings.delete(sid),
+    encodeMp3: opts.encodeMp3 ?? (async (left, right, channels) => encodeRecordingMp3(left, right, channels)),
+    onRecordingDownloaded: opts.onRecordingDownloaded,
     takeRecordingFailure: () => {
       if (recordingFailuresLeft <= 0) return false;
       recordingFailuresLeft--;

@@ -47,13 +47,45 @@ class ByteQueue {
 
 const SILENT_FRAME = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
 
+/**
+ * One direction of the call as recorded: frames copied into 10 s blocks, so a live call holds a handful of
+ * objects rather than one per 20 ms (hundreds of live calls would otherwise keep the GC busy).
+ */
+class Tape {
+  private static readonly BLOCK = 8000 * 10;
+  private readonly blocks: Uint8Array[] = [];
+  private used = Tape.BLOCK;
+
+  push(frame: Uint8Array): void {
+    let off = 0;
+    while (off < frame.length) {
+      if (this.used === Tape.BLOCK) {
+        this.blocks.push(new Uint8Array(Tape.BLOCK));
+        this.used = 0;
+      }
+      const n = Math.min(frame.length - off, Tape.BLOCK - this.used);
+      this.blocks[this.blocks.length - 1].set(frame.subarray(off, off + n), this.used);
+      this.used += n;
+      off += n;
+    }
+  }
+
+  /** What was recorded, in order (the last block trimmed), and forgets it. */
+  take(): Uint8Array[] {
+    const out = this.blocks.splice(0);
+    if (out.length) out[out.length - 1] = out[out.length - 1].subarray(0, this.used);
+    this.used = Tape.BLOCK;
+    return out;
+  }
+}
+
 export class Line {
   ticks = 0;
   /** Last tick in which agent audio was played; -1 before any. */
   lastAgentPlayTick = -1;
   stream: MediaStreamClient | null = null;
-  readonly left: Uint8Array[] = [];
-  readonly right: Uint8Array[] = [];
+  private readonly left = new Tape();
+  private readonly right = new Tape();
   private readonly callee = new ByteQueue();
   /** Audio Twilio itself plays (e.g. <Say>) while no stream is connected. */
   private readonly system = new ByteQueue();
@@ -131,6 +163,11 @@ export class Line {
     this.timer = null;
     for (const w of this.waiters) w.resolve(false);
     this.waiters.clear();
+  }
+
+  /** Hands over both recorded directions and forgets them: a call's audio is kept once, in its recording. */
+  takeRecorded(): { left: Uint8Array[]; right: Uint8Array[] } {
+    return { left: this.left.take(), right: this.right.take() };
   }
 
   get isStopped(): boolean {

@@ -3,7 +3,7 @@
  * storage and any decoder it uses see the same kind of file Twilio serves.
  */
 import { Mp3Encoder } from '@breezystack/lamejs';
-import { mulawDecode } from '../../../src/media/mulaw.js';
+import { MULAW_SILENCE, mulawDecode } from '../../../src/media/mulaw.js';
 
 const SAMPLES_PER_CALL = 1152;
 
@@ -22,16 +22,26 @@ function toBuffer(a: Uint8Array | Int8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Decodes both mu-law directions; the shorter one is padded with silence. */
-export function recordingPcm(left: Uint8Array[], right: Uint8Array[]): { left: Int16Array; right: Int16Array } {
-  const l = mulawDecode(concat(left));
-  const r = mulawDecode(concat(right));
+/**
+ * Both directions of a call as one mu-law block each (half the size of PCM, and one object instead of a
+ * frame per 20 ms); the shorter one is padded with silence.
+ */
+export function recordingMulaw(left: Uint8Array[], right: Uint8Array[]): { left: Uint8Array; right: Uint8Array } {
+  const l = concat(left);
+  const r = concat(right);
   const n = Math.max(l.length, r.length);
-  const L = new Int16Array(n);
-  const R = new Int16Array(n);
-  L.set(l);
-  R.set(r);
-  return { left: L, right: R };
+  const pad = (a: Uint8Array) => {
+    if (a.length === n) return a;
+    const out = new Uint8Array(n).fill(MULAW_SILENCE);
+    out.set(a);
+    return out;
+  };
+  return { left: pad(l), right: pad(r) };
+}
+
+/** An MP3 of a stored recording's mu-law channels (what a `.mp3` download serves). */
+export function encodeRecordingMp3(left: Uint8Array, right: Uint8Array, channels: 1 | 2): Buffer {
+  return encodeMp3(mulawDecode(left), mulawDecode(right), channels);
 }
 
 /** 8 kHz MP3; two channels (left = callee, right = agent) or one mixed channel. */

@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRunner, StoredRecording } from './call.js';
 import type { CreateParams } from './types.js';
 import { isDialable, newSid, rfc2822 } from './util.js';
-import { encodeMp3, encodeWav } from './mp3.js';
+import { encodeWav } from './mp3.js';
+import { mulawDecode } from '../../../src/media/mulaw.js';
 
 export interface RestDeps {
   accountSid: string;
@@ -19,6 +20,10 @@ export interface RestDeps {
   deleteRecording: (sid: string) => boolean;
   /** True while injected recording download failures remain. */
   takeRecordingFailure: () => boolean;
+  /** Encodes a recording's MP3 from its mu-law channels. */
+  encodeMp3: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>;
+  /** A recording's media was sent in full. */
+  onRecordingDownloaded?: (sid: string) => void;
 }
 
 const API = '/2010-04-01';
@@ -197,14 +202,14 @@ function listCalls(deps: RestDeps, url: URL, res: ServerResponse): void {
   });
 }
 
-function recording(
+async function recording(
   deps: RestDeps,
   method: string,
   sid: string,
   ext: string,
   path: string,
   res: ServerResponse,
-): void {
+): Promise<void> {
   const rec = deps.recording(sid);
   if (!rec) return sendError(res, 404, 20404, `The requested resource ${path} was not found`);
   if (method === 'DELETE') {
@@ -239,12 +244,21 @@ function recording(
   if (deps.takeRecordingFailure()) return sendError(res, 500, 20500, 'Internal Server Error');
   // Twilio serves WAV when no extension is given.
   const mp3 = ext === '.mp3';
-  const data = mp3 ? encodeMp3(rec.left, rec.right, rec.channels) : encodeWav(rec.left, rec.right, rec.channels);
+  const data = mp3 ? await recordingMp3(deps, rec) : encodeWav(mulawDecode(rec.left), mulawDecode(rec.right), rec.channels);
   res.writeHead(200, {
     'Content-Type': mp3 ? 'audio/mpeg' : 'audio/x-wav',
     'Content-Length': String(data.length),
   });
-  res.end(data);
+  res.end(data, () => deps.onRecordingDownloaded?.(sid));
+}
+
+/** Encoded once, on the first download; a failed encoding is not kept, so a retry encodes again. */
+function recordingMp3(deps: RestDeps, rec: StoredRecording): Promise<Uint8Array> {
+  rec.mp3 ??= deps.encodeMp3(rec.left, rec.right, rec.channels).catch((e: unknown) => {
+    rec.mp3 = undefined;
+    throw e;
+  });
+  return rec.mp3;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

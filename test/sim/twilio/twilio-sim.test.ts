@@ -7,7 +7,7 @@ import { FakeProduct, type FakeSocket, type Hit } from './fake-product.js';
 import { speech, speechPcm, tone } from './callee-audio.js';
 import { parseTwiml, TwimlParseError, readStream } from './twiml.js';
 import { Playout, SEGMENT_GAP_MS } from './playout.js';
-import { encodeMp3 } from './mp3.js';
+import { encodeMp3, encodeRecordingMp3 } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
 
 const ACCOUNT = 'AC' + '0123456789abcdef'.repeat(2);
@@ -727,6 +727,40 @@ test('recording: signed callback after completion, MP3 download with injected fa
 
       const missing = await basicAuthFetch(`${sim.url}/2010-04-01/Accounts/${ACCOUNT}/Recordings/RE${'1'.repeat(32)}.mp3`);
       assert.equal(missing.status, 404);
+    },
+  );
+});
+
+test('recording: the MP3 is encoded once, by the encoder the simulator was given; each full download is reported', async () => {
+  const encodes: Array<{ left: number; right: number; channels: number }> = [];
+  const downloads: string[] = [];
+  await rig(
+    {
+      script: () => ({ steps: [{ say: 'Hi there', durationMs: 400 }, { hangup: true }] }),
+      encodeMp3: async (left, right, channels) => {
+        encodes.push({ left: left.length, right: right.length, channels });
+        return encodeRecordingMp3(left, right, channels);
+      },
+      onRecordingDownloaded: (sid) => downloads.push(sid),
+    },
+    async ({ product, client, sim }) => {
+      product.routes.set('/twiml', () => ({ body: product.streamTwiml() }));
+      await client.calls.create({ to: TO, from: FROM, url: `${product.url}/twiml`, record: true, recordingChannels: 'dual' });
+      const call = await sim.waitForCall();
+      await call.done;
+      const url = `${sim.url}/2010-04-01/Accounts/${ACCOUNT}/Recordings/${call.recordingSid}`;
+      const first = Buffer.from(await (await basicAuthFetch(`${url}.mp3`)).arrayBuffer());
+      const again = Buffer.from(await (await basicAuthFetch(`${url}.mp3`)).arrayBuffer());
+      assert.ok(first.length > 1000);
+      assert.deepEqual(again, first, 'the same MP3 both times');
+      assert.equal(encodes.length, 1, 'encoded once');
+      // One mu-law byte per sample, both directions as long as the call: ~0.4 s of speech plus the ring-out.
+      assert.equal(encodes[0].left, encodes[0].right);
+      assert.ok(encodes[0].left >= 3200, `${encodes[0].left} samples`);
+      assert.equal(encodes[0].channels, 2);
+      const wav = Buffer.from(await (await basicAuthFetch(url)).arrayBuffer());
+      assert.equal(wav.length, 44 + encodes[0].left * 4, 'the WAV holds the same samples');
+      assert.deepEqual(downloads, [call.recordingSid, call.recordingSid, call.recordingSid]);
     },
   );
 });

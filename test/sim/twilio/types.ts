@@ -71,6 +71,14 @@ export interface TwilioSimOptions {
   webhookTimeoutMs?: number;
   /** Pause before retrying a failed webhook. Default 100. */
   webhookRetryDelayMs?: number;
+  /**
+   * Encodes a recording's MP3 (once, on its first download) from its mu-law channels (left = callee,
+   * right = agent). Default: lamejs on the simulator's own thread, which stalls its event loop for ~0.3 s
+   * per minute of call; a load test passes one that runs on another thread.
+   */
+  encodeMp3?: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>;
+  /** Called once a recording's media (`.mp3` or `.wav`) has been sent in full. */
+  onRecordingDownloaded?: (sid: string) => void;
 }
 
 export interface LogEntry {
