@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { Db } from '../store/database.js';
 import type { CallsRepo } from '../store/calls-repo.js';
-import type { StoredEvent } from '../store/events-repo.js';
+import type { Timeline } from '../records/timeline.js';
 import { computeCost } from '../records/cost.js';
 import type { PriceTable } from '../records/pricing.js';
 
@@ -24,17 +24,16 @@ export function utcDayStart(now: Date): Date {
 export class CallCaps {
   private readonly countStmt;
   private readonly idsStmt;
-  private readonly usageStmt;
 
   constructor(
     private readonly s: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>,
     db: Db,
     private readonly calls: CallsRepo,
+    private readonly timeline: Pick<Timeline, 'listOfType'>,
     private readonly prices: PriceTable,
   ) {
     this.countStmt = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
     this.idsStmt = db.prepare('SELECT id FROM calls WHERE created_at >= ?').pluck();
-    this.usageStmt = db.prepare("SELECT call_id AS callId, seq, at, type, data FROM call_events WHERE call_id = ? AND type = 'usage'");
   }
 
   check(liveCalls: number, now: Date): CapRefusal | undefined {
@@ -62,8 +61,7 @@ export class CallCaps {
     for (const id of this.idsStmt.all(utcDayStart(now).toISOString()) as string[]) {
       const call = this.calls.get(id);
       if (!call) continue;
-      const usage = (this.usageStmt.all(id) as Array<Omit<StoredEvent, 'data'> & { data: string }>).map((r) => ({ ...r, data: JSON.parse(r.data) }));
-      total += computeCost(call, usage, this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
+      total += computeCost(call, this.timeline.listOfType(id, 'usage'), this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
     }
     return total;
   }

@@ -30,6 +30,10 @@ export class Timeline {
     return this.repo.list(callId, afterSeq);
   }
 
+  listOfType(callId: string, type: string): StoredEvent[] {
+    return this.repo.listOfType(callId, type);
+  }
+
   subscribe(callId: string, listener: (ev: StoredEvent) => void): () => void {
     const safe = (ev: StoredEvent) => {
       try {

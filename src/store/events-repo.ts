@@ -31,6 +31,7 @@ export class EventsRepo {
   private readonly insertStmt;
   private readonly maxSeqStmt;
   private readonly listStmt;
+  private readonly listOfTypeStmt;
   private readonly insertMany;
   /** Events not yet written, oldest first (all calls, one queue: each call's order is kept). */
   private pending: StoredEvent[] = [];
@@ -46,6 +47,7 @@ export class EventsRepo {
     this.insertStmt = db.prepare('INSERT INTO call_events (call_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)');
     this.maxSeqStmt = db.prepare('SELECT COALESCE(MAX(seq), 0) FROM call_events WHERE call_id = ?').pluck();
     this.listStmt = db.prepare('SELECT call_id AS callId, seq, at, type, data FROM call_events WHERE call_id = ? AND seq > ? ORDER BY seq');
+    this.listOfTypeStmt = db.prepare('SELECT call_id AS callId, seq, at, type, data FROM call_events WHERE call_id = ? AND type = ? ORDER BY seq');
     this.insertMany = db.transaction((events: StoredEvent[]) => {
       for (const e of events) this.insertStmt.run(e.callId, e.seq, e.at, e.type, JSON.stringify(e.data));
     });
@@ -77,9 +79,17 @@ export class EventsRepo {
   }
 
   list(callId: string, afterSeq = 0): StoredEvent[] {
-    const stored = (this.listStmt.all(callId, afterSeq) as Array<Omit<StoredEvent, 'data'> & { data: string }>).map((r) => ({ ...r, data: JSON.parse(r.data) }));
-    if (this.pending.length === 0) return stored;
-    return stored.concat(this.pending.filter((e) => e.callId === callId && e.seq > afterSeq));
+    return this.withPending(decode(this.listStmt.all(callId, afterSeq)), (e) => e.callId === callId && e.seq > afterSeq);
+  }
+
+  /** One call's events of one type (e.g. its usage, for pricing), deferred ones included. */
+  listOfType(callId: string, type: string): StoredEvent[] {
+    return this.withPending(decode(this.listOfTypeStmt.all(callId, type)), (e) => e.callId === callId && e.type === type);
+  }
+
+  /** Events deferred by a locked database follow the stored ones: readers see every event, in order. */
+  private withPending(stored: StoredEvent[], belongs: (e: StoredEvent) => boolean): StoredEvent[] {
+    return this.pending.length === 0 ? stored : stored.concat(this.pending.filter(belongs));
   }
 
   /** How many events wait for the database. */
@@ -170,4 +180,8 @@ export class EventsRepo {
 
 function isTransient(err: unknown): boolean {
   return TRANSIENT.test(String((err as { code?: unknown })?.code ?? ''));
+}
+
+function decode(rows: unknown[]): StoredEvent[] {
+  return (rows as Array<Omit<StoredEvent, 'data'> & { data: string }>).map((r) => ({ ...r, data: JSON.parse(r.data) }));
 }
