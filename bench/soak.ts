@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY } from '../test/sim/stack.js';
+import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_OPENAI_KEY } from '../test/sim/stack.js';
 import { startServerProcess, type ServerProcess } from '../test/sim/server-process.js';
 import { expectedEnds, faultOf, instructionsOf, MALFORMED_BURST, numberOf, type Fault } from './soak-plan.js';
 import type { AiSessionSummary, Mp3Health, SimHealth, TwilioCallSummary } from './soak-sims.js';
@@ -245,7 +245,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
       }
       if (!call.recording) recordingsMissing++;
-      const text = (await server.api('GET', `/api/calls/${id}/events`)).body as string;
+      // The event stream ends once the call's late records (price, recording) are in; one still open
+      // this long after the run is a call whose records never completed.
+      const text = await eventsText(server, id);
+      if (text === null) {
+        eventProblems.push(`call ${i} (${fault}): records never completed (its event stream is still open)`);
+        continue;
+      }
+      const incomplete = /"type":"records\.complete","data":\{"missing":(\[[^\]]*\])/.exec(text);
+      if (incomplete) eventProblems.push(`call ${i} (${fault}): records completed without ${incomplete[1]}`);
       const at = timesOf(text);
       if (at.dialing !== undefined && at.dialed !== undefined) dialMs.push(at.dialed - at.dialing);
       if (at.ended !== undefined && at.recording !== undefined) recordingMs.push(at.recording - at.ended);
@@ -299,6 +307,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   }
 }
 
+/** A call's whole timeline as its event stream's text, or null if the stream has not ended within 10 s. */
+async function eventsText(server: ServerProcess, id: string): Promise<string | null> {
+  try {
+    const r = await fetch(`${server.base}/api/calls/${id}/events`, { headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+    return await r.text();
+  } catch (e) {
+    if ((e as Error).name === 'TimeoutError') return null;
+    throw e;
+  }
+}
+
 /** When, in a call's timeline (the event stream's text), it was dialled, answered by the carrier's API, ended, recorded. */
 function timesOf(text: string): { dialing?: number; dialed?: number; ended?: number; recording?: number } {
   const out: { dialing?: number; dialed?: number; ended?: number; recording?: number } = {};
@@ -317,6 +336,7 @@ export function printSoak(r: SoakResult): void {
   const ok = (v: boolean) => (v ? 'ok' : 'FAIL');
   console.log(`\nSoak: ${r.calls} concurrent calls for ${r.minutes} min, calls replaced as they end; faults injected throughout`);
   console.log(`calls started: ${r.started} (${Object.entries(r.byFault).map(([f, n]) => `${f} ${n}`).join(', ')}); recording download failures injected: ${r.recordingFailuresInjected}`);
+  console.log(`calls completed (ended as their fault calls for): ${r.started - r.wrongEnd.length} of ${r.started}`);
   console.log(`calls not reaching the right final state: ${r.wrongEnd.length}  ${ok(r.wrongEnd.length === 0)}`);
   for (const w of r.wrongEnd.slice(0, 10)) console.log(`  ${w}`);
   console.log(`audio frames lost: ${fmt(r.framesLost, 0)} of ${fmt(r.framesSent, 0)}  ${ok(r.framesLost === 0)}`);

@@ -26,6 +26,7 @@ import { LiveCostLedger } from './cost-ledger.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
 import { loadPriceTable, type PriceTable } from '../records/pricing.js';
 import type { UsageReport } from '../voice/engine.js';
+import { LateRecords, type LateRecord } from './late-records.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -90,12 +91,6 @@ interface LiveCall {
   attached: boolean;
 }
 
-/** After a call ends, its records still arrive (carrier price, recording); the live stream waits for them. */
-interface Settling {
-  waitingFor: Set<'price' | 'recording'>;
-  timer: NodeJS.Timeout;
-}
-
 const WRAP_UP_INSTRUCTIONS: Record<string, string> = {
   default: 'This call has to end now. In one short sentence, politely say you need to go and say goodbye. Do not start anything new.',
   'cost-limit': 'This call has reached its time and budget limit and has to end now. In one short sentence, politely say you need to go, that someone will follow up if needed, and say goodbye.',
@@ -106,7 +101,8 @@ export class CallService {
   private readonly live = new Map<string, LiveCall>();
   /** One end per call: every later cause (a callback, a second reason) joins the first. */
   private readonly ending = new Map<string, Promise<void>>();
-  private readonly settling = new Map<string, Settling>();
+  /** After a call ends, its records still arrive (carrier price, recording); the live stream waits for them. */
+  private readonly lateRecords: LateRecords;
   private readonly seenStmt;
   private readonly background = new Set<Promise<unknown>>();
   private readonly policy: DialPolicy;
@@ -124,6 +120,7 @@ export class CallService {
     this.caps = new CallCaps(d.settings, d.db, d.calls, d.timeline, prices);
     this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
     this.refusals = new RefusalsRepo(d.db);
+    this.lateRecords = new LateRecords(d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));
     this.seenStmt = d.db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
     // Twilio retries within hours; receipts older than a week only take space.
     d.db.prepare('DELETE FROM webhook_receipts WHERE at < ?').run(new Date(Date.now() - 7 * 86400_000).toISOString());
@@ -398,7 +395,10 @@ export class CallService {
       this.d.log.error({ event: 'call.endFailed', callId, err: (err as Error).message }, 'ending the call failed');
     });
     this.ending.set(callId, p);
-    void p.finally(() => this.ending.delete(callId));
+    void p.finally(() => {
+      this.ending.delete(callId);
+      this.lateRecords.dropEarly(callId);
+    });
     return p;
   }
 
@@ -428,7 +428,7 @@ export class CallService {
     this.record(callId, 'status', { status: 'ended', reason });
     await this.writeTranscript(callId);
     this.d.log.info({ event: 'call.ended', callId, reason }, 'call ended');
-    this.startSettling(callId, before);
+    this.startSettling(callId);
   }
 
   private async writeTranscript(callId: string): Promise<void> {
@@ -445,35 +445,31 @@ export class CallService {
   }
 
   // ---- late records ----------------------------------------------------------------------------
-  private startSettling(callId: string, call: CallRow): void {
-    const waitingFor = new Set<'price' | 'recording'>();
-    if (call.carrierCallId && this.d.carrier) waitingFor.add('price');
-    if (this.d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) waitingFor.add('recording');
-    if (waitingFor.size === 0) return this.completeRecords(callId);
-    const timer = setTimeout(() => this.completeRecords(callId), this.d.settleTimeoutMs ?? 10 * 60_000);
-    this.settling.set(callId, { waitingFor, timer });
+  private startSettling(callId: string): void {
+    // Read now, not before the end's awaits: a recording may have been stored in the meantime.
+    const call = this.d.calls.get(callId)!;
+    const expected: LateRecord[] = [];
+    if (call.carrierCallId && this.d.carrier) expected.push('price');
+    if (this.d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
+    this.lateRecords.expect(callId, expected);
     // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
-    if (!this.pricePolls.has(callId)) this.track(this.pollPrice(callId));
+    if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.track(this.pollPrice(callId));
   }
 
-  private settled(callId: string, what: 'price' | 'recording'): void {
-    const s = this.settling.get(callId);
-    if (!s) return;
-    s.waitingFor.delete(what);
-    if (s.waitingFor.size === 0) this.completeRecords(callId);
+  private settled(callId: string, what: LateRecord): void {
+    this.lateRecords.arrived(callId, what, this.live.has(callId) || this.ending.has(callId));
   }
 
-  private completeRecords(callId: string): void {
-    const s = this.settling.get(callId);
-    if (s) clearTimeout(s.timer);
-    this.settling.delete(callId);
-    this.record(callId, 'records.complete', {});
+  /** Every late record is in, or waiting for the rest took too long (`missing` says which). */
+  private completeRecords(callId: string, missing: LateRecord[]): void {
+    this.record(callId, 'records.complete', missing.length ? { missing } : {});
+    if (missing.length && !this.closing) this.d.log.warn({ event: 'records.incomplete', callId, missing }, 'stopped waiting for late records that never arrived');
     this.d.timeline.close(callId);
   }
 
   /** True while the call is live or its late records are still expected: its event stream stays open. */
   isStreaming(callId: string): boolean {
-    return this.live.has(callId) || this.ending.has(callId) || this.settling.has(callId);
+    return this.live.has(callId) || this.ending.has(callId) || this.lateRecords.isWaiting(callId);
   }
 
   private readonly pricePolls = new Set<string>();
@@ -604,7 +600,7 @@ export class CallService {
   async shutdown(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.live.keys()].map((id) => this.end(id, 'interrupted', { detail: 'Callwright shut down' })));
-    for (const id of [...this.settling.keys()]) this.completeRecords(id);
+    this.lateRecords.completeAll();
     await Promise.allSettled([...this.background]);
   }
 

@@ -36,6 +36,14 @@ test('the call view: status steps, answered-by, transcript with the heard part, 
   assert.equal(ended.complete, true);
   assert.deepEqual(ended.steps.map((s) => s.state), ['done', 'done', 'done', 'done', 'done']);
   assert.equal(ended.steps[4].detail, 'The agent ended the call');
+  assert.equal(ended.items.filter((i) => i.kind === 'note' && /never arrived/.test(i.text)).length, 0);
+
+  // Records that never came are said, once the server stops waiting for them.
+  const gaveUp = buildCallView([...events, ev('status', { status: 'ended', reason: 'agent-hangup' }), ev('records.complete', { missing: ['recording', 'price'] })]);
+  assert.equal(gaveUp.complete, true);
+  const note = gaveUp.items.find((i) => i.kind === 'note' && /never arrived/.test(i.text));
+  assert.equal(note?.kind === 'note' && note.tone, 'warn');
+  assert.equal(note?.kind === 'note' && note.text, 'Stopped waiting for the recording and carrier price: never arrived');
 });
 
 test('a call that never connects skips the steps it never reached; status never moves backwards', () => {

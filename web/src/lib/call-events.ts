@@ -133,6 +133,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
         break;
       case 'records.complete':
         complete = true;
+        if (Array.isArray(d.missing) && d.missing.length) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
         break;
     }
   }
@@ -213,8 +214,10 @@ export function describeEvent(ev: TimelineEvent): string {
       return `Recording saved (${Math.round(Number(d.bytes) / 1024)} KB)`;
     case 'carrier.price':
       return `Carrier price reported: ${Math.abs(Number(d.price))} ${d.unit ?? ''}`.trim();
-    case 'records.complete':
-      return 'All records written';
+    case 'records.complete': {
+      const missing = Array.isArray(d.missing) ? (d.missing as string[]).map((m) => (m === 'price' ? 'carrier price' : m)) : [];
+      return missing.length ? `Stopped waiting for the ${missing.join(' and ')}: never arrived` : 'All records written';
+    }
     case 'wrapup.requested':
       return `Wrapping up (${String(d.reason).replace(/-/g, ' ')}): the agent says goodbye`;
     default: {
