@@ -6,11 +6,12 @@ import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
+import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 
 /** What the session needs from the rest of the product: a place to record, and a way to end the call. */
 export interface SessionHooks {
-  record(type: string, data: Record<string, unknown>): void;
+  record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** Ends the call (hang up at the carrier). Idempotent; the first reason wins. Never throws. */
   requestEnd(reason: EndReason, detail?: string): void;
   /** The greeting gate opened: the agent may now speak. */

@@ -27,6 +27,7 @@ import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
 import { loadPriceTable, type PriceTable } from '../records/pricing.js';
 import type { UsageReport } from '../voice/engine.js';
 import { LateRecords, type LateRecord } from './late-records.js';
+import type { TimelineEventType } from '../shared/event-types.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -617,7 +618,7 @@ export class CallService {
     return true;
   }
 
-  private record(callId: string, type: string, data: Record<string, unknown>): void {
+  private record(callId: string, type: TimelineEventType, data: Record<string, unknown>): void {
     if (type === 'transcript') this.d.log.debug({ event: 'call.transcript', callId, speaker: data.speaker, text: data.text }, 'transcript turn');
     if (type === 'usage') {
       this.ledger.addUsage(callId, data as unknown as UsageReport);

@@ -2,6 +2,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Settings } from '../config/settings.js';
 import { isAllowed, parseAllowList, type AllowEntry } from './allow-list.js';
 import { DncList } from './dnc-list.js';
+import type { TimelineEventType } from '../shared/event-types.js';
 import { checkCallingHours, parseCallingHours, type HoursWindow } from './calling-hours.js';
 
 /** A policy refusal: which rule, the HTTP status the API shows, and a message for the user. */
@@ -13,7 +14,7 @@ export interface PolicyRefusal {
 
 export interface PolicyPass {
   /** What the call's timeline should say about the policy (e.g. an override and the local time it overrode). */
-  notes: Array<{ type: string; data: Record<string, unknown> }>;
+  notes: Array<{ type: TimelineEventType; data: Record<string, unknown> }>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { EventsRepo, StoredEvent } from '../store/events-repo.js';
+import type { TimelineEventType } from '../shared/event-types.js';
 
 /**
  * A call's timeline: every event is stored first, then published to live subscribers (SSE). Listeners
@@ -15,7 +16,7 @@ export class Timeline {
     repo.onDelayedWrite = (callId, events, delayMs) => this.append(callId, 'store.delayed', { events, delayMs });
   }
 
-  append(callId: string, type: string, data: Record<string, unknown> = {}): StoredEvent {
+  append(callId: string, type: TimelineEventType, data: Record<string, unknown> = {}): StoredEvent {
     const ev = this.repo.append(callId, type, data);
     this.bus.emit(callId, ev);
     return ev;
@@ -30,7 +31,7 @@ export class Timeline {
     return this.repo.list(callId, afterSeq);
   }
 
-  listOfType(callId: string, type: string): StoredEvent[] {
+  listOfType(callId: string, type: TimelineEventType): StoredEvent[] {
     return this.repo.listOfType(callId, type);
   }
 

@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
-import { missingForCalls } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { CallsRepo } from '../store/calls-repo.js';
@@ -28,6 +27,7 @@ import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
 import { clientsRoutes } from './clients-routes.js';
+import { serverStatus } from './status.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -113,22 +113,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens });
     await api.register(refusalsRoutes, { service });
-    api.get('/api/status', async () => ({
-      version: VERSION,
-      carrier: carrier ? { name: carrier.name, configured: true } : { name: 'twilio', configured: false },
-      provider: s.AI_PROVIDER,
-      publicUrl: Boolean(s.PUBLIC_URL),
-      readyToCall: missingForCalls(s).length === 0,
-      missing: missingForCalls(s),
-      liveCalls: service.liveCount,
-      // For the UI (never a secret): which engines have their key, the dialling default, recording.
-      engines: {
-        openai: { configured: Boolean(s.OPENAI_API_KEY), model: s.OPENAI_REALTIME_MODEL },
-        gemini: { configured: Boolean(s.GEMINI_API_KEY), model: s.GEMINI_LIVE_MODEL },
-      },
-      defaultCountry: s.DEFAULT_COUNTRY,
-      recordCalls: s.RECORD_CALLS,
-    }));
+    api.get('/api/status', async () => serverStatus(s, carrier, service.liveCount, VERSION));
   });
 
   await server.register(webUi, { webDir: o.webDir, version: VERSION });

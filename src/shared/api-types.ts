@@ -49,3 +49,34 @@ export interface DocumentInfo {
   indexedAt?: string;
   updatedAt: string;
 }
+
+/** `GET /api/status`: what the server is configured with, for the UI. Never a secret, a path or a list's entries. */
+export interface ServerStatus {
+  version: string;
+  carrier: { name: string; configured: boolean };
+  provider: 'openai' | 'gemini';
+  publicUrl: boolean;
+  readyToCall: boolean;
+  missing: string[];
+  liveCalls: number;
+  engines: Record<'openai' | 'gemini', { configured: boolean; model: string }>;
+  defaultCountry: string;
+  recordCalls: boolean;
+  /** Who may be called, when, and what a call and a day may cost (0 = no limit). */
+  safety: {
+    /** "HH:MM-HH:MM" in the callee's local time, or "off". */
+    callingHours: string;
+    /** How many entries the allow list has (numbers, prefixes, countries); 0 = every destination allowed. */
+    allowListEntries: number;
+    doNotCallList: boolean;
+    maxConcurrentCalls: number;
+    maxCallsPerDay: number;
+    maxCostPerCallUsd: number;
+    maxCostPerDayUsd: number;
+    maxCallSeconds: number;
+    discloseAi: boolean;
+    announceRecording: boolean;
+  };
+  /** Document search: which embeddings provider (none = keyword search only) and how many excerpts a call gets. */
+  knowledge: { embeddings: 'openai' | 'gemini' | 'none'; topK: number; watch: boolean };
+}

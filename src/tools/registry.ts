@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TimelineEventType } from '../shared/event-types.js';
 import type { ToolSpec } from '../voice/engine.js';
 
 /** What a tool may do during a call. Tools reach the carrier only through these methods. */
@@ -7,7 +8,7 @@ export interface ToolContext {
   /** The client the call is for (from the call record, never from tool arguments). */
   clientId?: string;
   /** Appends a structured event to the call's timeline (what a tool looked up, found, did). */
-  record?(type: string, data: Record<string, unknown>): void;
+  record?(type: TimelineEventType, data: Record<string, unknown>): void;
   /**
    * Hangs up once the agent's audio so far has played to the callee. Resolves 'interrupted' (and does
    * nothing) if the callee cut that audio off.

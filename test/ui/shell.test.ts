@@ -7,7 +7,9 @@ import { buildUi, inspectPage, launch, NO_WATCH } from './helpers.js';
 before(buildUi);
 
 test('sign-in form, settings without secrets, theme toggle, keyboard navigation, deep links, sign-out', async () => {
-  await withStack({ env: NO_WATCH }, async (stack) => {
+  // Safety settings of its own, to see them on the settings page (this test places no call).
+  const env = { ...NO_WATCH, ALLOWED_DESTINATIONS: '+1415,+1628,GB', CALLING_HOURS: '09:00-20:00', MAX_COST_PER_DAY_USD: '0', MAX_CALL_SECONDS: '900' };
+  await withStack({ env }, async (stack) => {
     const b = await launch();
     const page = b.page;
     try {
@@ -33,8 +35,23 @@ test('sign-in form, settings without secrets, theme toggle, keyboard navigation,
       assert.match(text, /Gemini Live\s+API key set/);
       assert.match(text, /United States \(US\)/);
       assert.match(text, /0\.1\.0/);
+      const safety = await page.locator('#safety').innerText();
+      assert.match(safety, /Calling hours\s+09:00-20:00, the callee's local time/);
+      assert.match(safety, /Destinations\s+Allow list: 3 entries/);
+      assert.match(safety, /Do-not-call list\s+None/);
+      assert.match(safety, /Calls at once\s+5/);
+      assert.match(safety, /Cost per call\s+\$5\.00/);
+      assert.match(safety, /Cost per day\s+No limit/);
+      assert.match(safety, /Longest call\s+15 min/);
+      assert.match(safety, /AI disclosure\s+The agent says it is an AI assistant/);
+      assert.match(safety, /Recording notice\s+The agent says the call is recorded/);
+      const documents = await page.locator('#documents').innerText();
+      assert.match(documents, /Search\s+Keywords\s+Excerpts/, 'the simulators run without embeddings: keyword search');
+      assert.match(documents, /Excerpts per call\s+5/);
+      assert.match(documents, /Folder changes\s+Picked up at start-up and on upload/);
       const html = await page.content();
       for (const secret of [SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_GEMINI_KEY, SIM_API_TOKEN]) assert.ok(!html.includes(secret), 'no secret in the page');
+      assert.ok(!html.includes('+1628'), 'the allow list is counted, not listed');
       await inspectPage(page, 'settings', { phone: true, dark: true });
 
       // Theme: the toggle switches and is remembered; "System" follows the operating system again.

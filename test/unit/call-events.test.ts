@@ -61,6 +61,12 @@ test('knowledge lookups show inline with their sources; every event type has a d
   assert.equal(describeEvent(ev('error', { source: 'openai', fatal: true, code: 'disconnected', message: 'socket closed' })), 'Error from openai: socket closed (disconnected)');
   assert.equal(describeEvent(ev('usage', { provider: 'openai', meters: { audio_input_tokens: 10, text_output_tokens: 0 } })), 'Usage (openai): 10 audio input tokens');
   assert.equal(describeEvent(ev('something.new', { a: 1, nested: { x: 1 } })), 'something.new (a=1)');
+  assert.equal(
+    describeEvent(ev('policy.override', { rule: 'calling-hours', window: '08:00-21:00', local: [{ zone: 'America/Chicago', time: '22:14' }] })),
+    'Calling hours overridden for this call (allowed 08:00-21:00; it was 22:14 in America/Chicago)',
+  );
+  assert.equal(describeEvent(ev('media.invalidFrames', { stream: 1, count: 300, total: 300, lastReason: 'bad base64' })), '300 malformed media frames dropped (last: bad base64)');
+  assert.equal(describeEvent(ev('store.delayed', { events: 12, delayMs: 3001.4 })), '12 events written 3001 ms late: the database was busy');
 });
 
 test('a lookup_context call shows once, as its lookup card; a failed lookup still shows', () => {

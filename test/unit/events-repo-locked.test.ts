@@ -25,15 +25,15 @@ const stored = (db: Database.Database, callId: string) => db.prepare('SELECT seq
 
 test('a database locked by another connection defers timeline writes without blocking; they land in order afterwards', async () => {
   const { file, db, timeline, repo } = setup();
-  timeline.append('a', 'before', {});
+  timeline.append('a', 'engine.ready', {});
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE'); // holds the write lock
   const live: number[] = [];
   timeline.subscribe('a', (e) => live.push(e.seq));
   const t0 = performance.now();
   for (let i = 0; i < 50; i++) {
-    timeline.append('a', 'during', { i });
-    timeline.append('b', 'during', { i });
+    timeline.append('a', 'usage', { i });
+    timeline.append('b', 'usage', { i });
   }
   assert.ok(performance.now() - t0 < 500, 'appending never waited on the lock');
   assert.equal(repo.pendingCount, 100);
@@ -45,7 +45,7 @@ test('a database locked by another connection defers timeline writes without blo
   await until('backlog written', () => repo.pendingCount === 0, 5000);
   const a = stored(db, 'a');
   assert.deepEqual(a.map((r) => r.seq), Array.from({ length: 52 }, (_, i) => i + 1), 'no gap, in order');
-  assert.deepEqual(a.slice(1, 51).map((r) => r.type), Array(50).fill('during'));
+  assert.deepEqual(a.slice(1, 51).map((r) => r.type), Array(50).fill('usage'));
   assert.equal(a.at(-1)!.type, 'store.delayed', 'the record says the events were written late');
   const delayed = timeline.list('a').at(-1)!;
   assert.equal(delayed.data.events, 50);
@@ -58,12 +58,12 @@ test('an event that can never be stored is dropped with a log line and does not 
   const { file, db, timeline, repo, logs } = setup();
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE');
-  timeline.append('a', 'one', {});
-  timeline.append('no-such-call', 'orphan', {}); // foreign key: can never be written
-  timeline.append('a', 'two', {});
+  timeline.append('a', 'carrier.dialed', {});
+  timeline.append('no-such-call', 'dtmf', {}); // foreign key: can never be written
+  timeline.append('a', 'engine.ready', {});
   other.exec('COMMIT');
   await until('backlog written', () => repo.pendingCount === 0, 5000);
-  assert.deepEqual(stored(db, 'a').map((r) => r.type), ['one', 'two', 'store.delayed']);
+  assert.deepEqual(stored(db, 'a').map((r) => r.type), ['carrier.dialed', 'engine.ready', 'store.delayed']);
   assert.ok(logs.some((l) => /dropped/.test(l)));
   other.close();
 });
@@ -72,10 +72,10 @@ test('at shutdown the backlog is written, waiting on the lock if it must', async
   const { file, db, timeline } = setup();
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE');
-  timeline.append('a', 'late', {});
+  timeline.append('a', 'records.complete', {});
   assert.equal(timeline.flush(0), 1, 'still locked');
   other.exec('COMMIT');
   assert.equal(timeline.flush(1000), 0);
-  assert.deepEqual(stored(db, 'a').map((r) => r.type), ['late', 'store.delayed']);
+  assert.deepEqual(stored(db, 'a').map((r) => r.type), ['records.complete', 'store.delayed']);
   other.close();
 });

@@ -218,6 +218,16 @@ export function describeEvent(ev: TimelineEvent): string {
       const missing = Array.isArray(d.missing) ? (d.missing as string[]).map((m) => (m === 'price' ? 'carrier price' : m)) : [];
       return missing.length ? `Stopped waiting for the ${missing.join(' and ')}: never arrived` : 'All records written';
     }
+    case 'policy.override': {
+      const local = Array.isArray(d.local) ? (d.local as Array<{ zone: string; time: string }>).map((l) => `${l.time} in ${l.zone}`).join(', ') : '';
+      return `Calling hours overridden for this call (allowed ${d.window}${local ? `; it was ${local}` : ''})`;
+    }
+    case 'media.invalidFrames':
+      return `${d.count} malformed media frames dropped${d.lastReason ? ` (last: ${d.lastReason})` : ''}`;
+    case 'store.delayed':
+      return `${d.events} events written ${Math.round(Number(d.delayMs))} ms late: the database was busy`;
+    case 'security.foreignUrl':
+      return `A callback named another host (${d.host}); only ${d.fetchedFrom ?? 'the carrier API'} is fetched from`;
     case 'wrapup.requested':
       return `Wrapping up (${String(d.reason).replace(/-/g, ' ')}): the agent says goodbye`;
     default: {

@@ -1,16 +1,12 @@
 import { api } from './api';
 import type { TimelineEvent } from './types';
+import { TIMELINE_EVENT_TYPES } from '../../../src/shared/event-types.js';
 
 /**
- * Every event type the server records. EventSource delivers named events only to listeners of that
- * name, so the list must be complete; an unknown type still reaches the page once it is added here.
+ * EventSource delivers a named event only to listeners of that name: one for every type the server can
+ * record (the shared list the server's timeline is typed by), and the unnamed default.
  */
-export const EVENT_TYPES = [
-  'status', 'engine.ready', 'carrier.dialed', 'carrier.status', 'amd', 'recording.status', 'media.attached', 'media.ended',
-  'dtmf', 'greeting.fallback', 'greeting.start', 'callee.speechStarted', 'engine.resumed', 'transcript', 'usage', 'error',
-  'agent.interrupted', 'hangup.cancelled', 'tool.call', 'tool.result', 'hangup.guard', 'end.requested', 'carrier.price',
-  'recording', 'records.complete', 'knowledge.retrieved', 'knowledge.lookup', 'wrapup.requested', 'message',
-] as const;
+export const EVENT_TYPES = [...TIMELINE_EVENT_TYPES, 'message'] as const;
 
 export interface FollowHandlers {
   onEvent(ev: TimelineEvent): void;

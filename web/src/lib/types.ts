@@ -1,5 +1,5 @@
 /** The shapes the UI reads from the REST API (see the README's API section). */
-import type { CostBreakdown, DocumentInfo, TranscriptEntry } from '../../../src/shared/api-types.js';
+import type { CostBreakdown, DocumentInfo, ServerStatus, TranscriptEntry } from '../../../src/shared/api-types.js';
 
 export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus } from '../../../src/shared/api-types.js';
 export type ClientDocument = DocumentInfo;
@@ -41,18 +41,7 @@ export interface TimelineEvent {
   data: Record<string, any>;
 }
 
-export interface Status {
-  version: string;
-  carrier: { name: string; configured: boolean };
-  provider: Engine;
-  publicUrl: boolean;
-  readyToCall: boolean;
-  missing: string[];
-  liveCalls: number;
-  engines?: Record<Engine, { configured: boolean; model: string }>;
-  defaultCountry?: string;
-  recordCalls?: boolean;
-}
+export type Status = ServerStatus;
 
 export interface Client {
   id: string;

@@ -21,6 +21,10 @@ function Row({ label, children, ok }: { label: string; children: ComponentChildr
   );
 }
 
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const limit = (n: number, show: (n: number) => string = String) => (n === 0 ? 'No limit' : show(n));
+const minutes = (sec: number) => (sec % 60 === 0 ? `${sec / 60} min` : `${Math.floor(sec / 60)} min ${sec % 60} s`);
+
 export function Settings() {
   const st = useAsync((signal) => loadStatus(signal), []);
   const choice = useStore(theme);
@@ -60,6 +64,27 @@ export function Settings() {
             </dl>
           </Card>
           <div class="stack">
+            <Card title="Safety" id="safety">
+              <dl class="kv-list">
+                <Row label="Calling hours">{s.safety.callingHours === 'off' ? 'Off: calls at any hour' : `${s.safety.callingHours}, the callee's local time`}</Row>
+                <Row label="Destinations">{s.safety.allowListEntries ? `Allow list: ${s.safety.allowListEntries} ${s.safety.allowListEntries === 1 ? 'entry' : 'entries'}` : 'Any, except emergency and premium-rate numbers'}</Row>
+                <Row label="Do-not-call list">{s.safety.doNotCallList ? 'On (DNC_FILE)' : 'None'}</Row>
+                <Row label="Calls at once">{limit(s.safety.maxConcurrentCalls)}</Row>
+                <Row label="Calls a day">{limit(s.safety.maxCallsPerDay)}</Row>
+                <Row label="Cost per call">{limit(s.safety.maxCostPerCallUsd, usd)}</Row>
+                <Row label="Cost per day">{limit(s.safety.maxCostPerDayUsd, usd)}</Row>
+                <Row label="Longest call">{minutes(s.safety.maxCallSeconds)}</Row>
+                <Row label="AI disclosure">{s.safety.discloseAi ? 'The agent says it is an AI assistant' : 'Off'}</Row>
+                {s.recordCalls && <Row label="Recording notice">{s.safety.announceRecording ? 'The agent says the call is recorded' : 'Off'}</Row>}
+              </dl>
+            </Card>
+            <Card title="Documents" id="documents">
+              <dl class="kv-list">
+                <Row label="Search">{s.knowledge.embeddings === 'none' ? 'Keywords' : `Keywords and meaning (${s.knowledge.embeddings === 'openai' ? 'OpenAI' : 'Gemini'} embeddings)`}</Row>
+                <Row label="Excerpts per call">{s.knowledge.topK}</Row>
+                <Row label="Folder changes">{s.knowledge.watch ? 'Picked up as they happen' : 'Picked up at start-up and on upload'}</Row>
+              </dl>
+            </Card>
             <Card title="Appearance" id="appearance">
               <fieldset class="field">
                 <legend>Theme</legend>

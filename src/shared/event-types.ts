@@ -1,0 +1,21 @@
+/**
+ * Every event type a call's timeline can hold. One list for the server, which can record no other
+ * (`Timeline.append` takes only these), and for the web UI, which must listen for each by name:
+ * EventSource delivers a named event only to a listener of that name, so a type missing from the UI's
+ * list would never show. Importing nothing, so the browser build can use it.
+ */
+export const TIMELINE_EVENT_TYPES = [
+  // the call's progress
+  'status', 'policy.override', 'carrier.dialed', 'carrier.status', 'amd', 'end.requested', 'wrapup.requested',
+  // media and engine
+  'engine.ready', 'engine.resumed', 'media.attached', 'media.ended', 'media.invalidFrames', 'dtmf',
+  'greeting.start', 'greeting.fallback', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
+  // what was said and done
+  'transcript', 'tool.call', 'tool.result', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
+  // records after the call
+  'recording.status', 'recording', 'carrier.price', 'records.complete',
+  // trouble
+  'error', 'store.delayed', 'security.foreignUrl',
+] as const;
+
+export type TimelineEventType = (typeof TIMELINE_EVENT_TYPES)[number];
