@@ -80,3 +80,15 @@ export interface ServerStatus {
   /** Document search: which embeddings provider (none = keyword search only) and how many excerpts a call gets. */
   knowledge: { embeddings: 'openai' | 'gemini' | 'none'; topK: number; watch: boolean };
 }
+
+/** A call the dial policy refused (`GET /api/refusals`): refusals are not calls, and have no call id. */
+export interface Refusal {
+  id: number;
+  at: string;
+  /** The number as it was given (at most 32 characters). */
+  to: string;
+  clientId: string | null;
+  /** emergency, premium-rate, shared-cost, invalid, format, not-allowed, do-not-call, calling-hours, max-… */
+  rule: string;
+  message: string;
+}

@@ -1,13 +1,7 @@
 import type { Db } from './database.js';
+import type { Refusal } from '../shared/api-types.js';
 
-export interface Refusal {
-  id: number;
-  at: string;
-  to: string;
-  clientId: string | null;
-  rule: string;
-  message: string;
-}
+export type { Refusal };
 
 /** The dial policy's audit trail: every call it refused, newest first. */
 export class RefusalsRepo {

@@ -54,6 +54,34 @@ test('sign-in form, settings without secrets, theme toggle, keyboard navigation,
       assert.ok(!html.includes('+1628'), 'the allow list is counted, not listed');
       await inspectPage(page, 'settings', { phone: true, dark: true });
 
+      // Refused calls: the dial policy's record, reached from the calls page, newest first.
+      for (const [to, status] of [['911', 400], ['+13125550123', 403]] as const) {
+        assert.equal((await stack.api('POST', '/api/calls', { to, instructions: 'Ask about opening hours.' })).status, status);
+      }
+      await page.goto(`${stack.baseUrl}/calls`);
+      await page.getByRole('link', { name: 'Refused calls' }).click();
+      await page.getByRole('heading', { name: 'Refused calls', level: 1 }).waitFor();
+      const refused = page.locator('.refusals-table tbody tr');
+      await refused.first().waitFor();
+      assert.equal(await refused.count(), 2);
+      assert.match(await refused.nth(0).innerText(), /\+1 312 555 0123[\s\S]*Not on the allow list[\s\S]*ALLOWED_DESTINATIONS/);
+      assert.match(await refused.nth(1).innerText(), /911[\s\S]*Emergency number[\s\S]*never dialled/);
+      assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
+      await inspectPage(page, 'refusals', { phone: true, dark: true });
+      // A page holds 50; "Load more" appends the rest.
+      for (let i = 0; i < 50; i++) await stack.api('POST', '/api/calls', { to: '112', instructions: 'x' });
+      await page.reload();
+      await page.getByRole('heading', { name: 'Refused calls', level: 1 }).waitFor();
+      await refused.nth(49).waitFor();
+      assert.equal(await refused.count(), 50);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await refused.nth(51).waitFor();
+      assert.equal(await refused.count(), 52);
+      assert.match(await refused.nth(51).innerText(), /911/, 'the oldest refusal comes last');
+      assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0, 'nothing more to load');
+      await page.goto(`${stack.baseUrl}/settings`);
+      await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+
       // Theme: the toggle switches and is remembered; "System" follows the operating system again.
       await page.getByRole('button', { name: 'Switch to dark theme' }).click();
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');

@@ -11,18 +11,19 @@ import { SignIn } from './pages/SignIn';
 import { NewCall } from './pages/NewCall';
 import { CallPage } from './pages/Call';
 import { History } from './pages/History';
+import { Refusals } from './pages/Refusals';
 import { Clients } from './pages/Clients';
 import { ClientPage } from './pages/Client';
 import { Settings } from './pages/Settings';
 
 const NAV: Array<{ href: string; label: string; icon: IconName; active: (r: Route) => boolean }> = [
   { href: '/', label: 'New call', icon: 'phone', active: (r) => r.name === 'new-call' },
-  { href: '/calls', label: 'Calls', icon: 'list', active: (r) => r.name === 'calls' || r.name === 'call' },
+  { href: '/calls', label: 'Calls', icon: 'list', active: (r) => r.name === 'calls' || r.name === 'call' || r.name === 'refusals' },
   { href: '/clients', label: 'Clients', icon: 'users', active: (r) => r.name === 'clients' || r.name === 'client' },
   { href: '/settings', label: 'Settings', icon: 'settings', active: (r) => r.name === 'settings' },
 ];
 
-const TITLES: Record<Route['name'], string> = { 'new-call': 'New call', calls: 'Calls', call: 'Call', clients: 'Clients', client: 'Client', settings: 'Settings', 'not-found': 'Not found' };
+const TITLES: Record<Route['name'], string> = { 'new-call': 'New call', calls: 'Calls', call: 'Call', clients: 'Clients', client: 'Client', settings: 'Settings', refusals: 'Refused calls', 'not-found': 'Not found' };
 
 export function App() {
   const t = useStore(token);
@@ -92,6 +93,8 @@ function Page({ route }: { route: Route }) {
       return <ClientPage id={route.id} />;
     case 'settings':
       return <Settings />;
+    case 'refusals':
+      return <Refusals />;
     default:
       return (
         <>

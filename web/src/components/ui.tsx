@@ -1,5 +1,5 @@
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { navigated, onLinkClick } from '../lib/router';
 import { Icon } from './icons';
 import { STATUS_LABEL, END_REASON_LABEL } from '../lib/format';
@@ -94,6 +94,35 @@ export function Empty({ icon, title, children }: { icon: Parameters<typeof Icon>
       <Icon name={icon} size={28} />
       <p class="empty-title">{title}</p>
       {children && <div class="empty-body">{children}</div>}
+    </div>
+  );
+}
+
+/** A table's footer that fetches and appends the next page; says so if that fails, and can be tried again. */
+export function LoadMore({ load }: { load: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const onClick = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await load();
+    } catch (e) {
+      setError(`Could not load more: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="table-footer">
+      {error && (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button class="btn" type="button" disabled={busy} onClick={onClick}>
+        {busy ? 'Loading…' : 'Load more'}
+      </button>
     </div>
   );
 }

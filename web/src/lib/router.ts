@@ -34,6 +34,7 @@ export type Route =
   | { name: 'clients' }
   | { name: 'client'; id: string }
   | { name: 'settings' }
+  | { name: 'refusals' }
   | { name: 'not-found' };
 
 export function match(p: string): Route {
@@ -44,6 +45,7 @@ export function match(p: string): Route {
   if (parts[0] === 'clients' && parts.length === 1) return { name: 'clients' };
   if (parts[0] === 'clients' && parts.length === 2) return { name: 'client', id: parts[1] };
   if (parts[0] === 'settings' && parts.length === 1) return { name: 'settings' };
+  if (parts[0] === 'refusals' && parts.length === 1) return { name: 'refusals' };
   return { name: 'not-found' };
 }
 

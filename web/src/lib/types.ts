@@ -1,7 +1,7 @@
 /** The shapes the UI reads from the REST API (see the README's API section). */
 import type { CostBreakdown, DocumentInfo, ServerStatus, TranscriptEntry } from '../../../src/shared/api-types.js';
 
-export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus } from '../../../src/shared/api-types.js';
+export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal } from '../../../src/shared/api-types.js';
 export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';

@@ -5,7 +5,7 @@ import { useAsync, useDebounced } from '../lib/use-async';
 import type { CallSummary } from '../lib/types';
 import { END_REASON_LABEL, formatDate, formatDuration, formatMoney, formatPhone } from '../lib/format';
 import { navigate } from '../lib/router';
-import { Alert, Empty, Link, PageHeader, Spinner, StatusBadge } from '../components/ui';
+import { Alert, Empty, Link, LoadMore, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { Icon } from '../components/icons';
 
 interface Filters {
@@ -57,9 +57,14 @@ export function History() {
         title="Calls"
         subtitle="Every call, newest first."
         actions={
-          <Link class="btn btn-primary" href="/">
-            <Icon name="plus" /> New call
-          </Link>
+          <>
+            <Link class="btn" href="/refusals">
+              Refused calls
+            </Link>
+            <Link class="btn btn-primary" href="/">
+              <Icon name="plus" /> New call
+            </Link>
+          </>
         }
       />
       <form class="filters card" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
@@ -153,18 +158,12 @@ export function History() {
             </tbody>
           </table>
           {nextCursor && (
-            <div class="table-footer">
-              <button
-                class="btn"
-                type="button"
-                onClick={async () => {
-                  const next = await api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective, nextCursor)}`);
-                  setMore({ calls: [...(more?.calls ?? []), ...next.calls], nextCursor: next.nextCursor });
-                }}
-              >
-                Load more
-              </button>
-            </div>
+            <LoadMore
+              load={async () => {
+                const next = await api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective, nextCursor)}`);
+                setMore({ calls: [...(more?.calls ?? []), ...next.calls], nextCursor: next.nextCursor });
+              }}
+            />
           )}
         </div>
       )}
