@@ -118,7 +118,7 @@ export class CallService {
     this.now = d.now ?? (() => new Date());
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
     this.policy = new DialPolicy(d.settings);
-    this.caps = new CallCaps(d.settings, d.db, d.calls, d.timeline, prices);
+    this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
     this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
     this.refusals = new RefusalsRepo(d.db);
     this.lateRecords = new LateRecords(d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));

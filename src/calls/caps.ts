@@ -1,5 +1,4 @@
 import type { Settings } from '../config/settings.js';
-import type { Db } from '../store/database.js';
 import type { CallsRepo } from '../store/calls-repo.js';
 import type { Timeline } from '../records/timeline.js';
 import { computeCost } from '../records/cost.js';
@@ -22,19 +21,12 @@ export function utcDayStart(now: Date): Date {
  * their running cost.
  */
 export class CallCaps {
-  private readonly countStmt;
-  private readonly idsStmt;
-
   constructor(
     private readonly s: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>,
-    db: Db,
-    private readonly calls: CallsRepo,
+    private readonly calls: Pick<CallsRepo, 'countCreatedSince' | 'listCreatedSince'>,
     private readonly timeline: Pick<Timeline, 'listOfType'>,
     private readonly prices: PriceTable,
-  ) {
-    this.countStmt = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
-    this.idsStmt = db.prepare('SELECT id FROM calls WHERE created_at >= ?').pluck();
-  }
+  ) {}
 
   check(liveCalls: number, now: Date): CapRefusal | undefined {
     const s = this.s;
@@ -43,7 +35,7 @@ export class CallCaps {
       return { rule: 'max-concurrent-calls', retryAfterSec: 30, message: `${liveCalls} calls are live, the most allowed at once (MAX_CONCURRENT_CALLS=${s.MAX_CONCURRENT_CALLS}); try again when one ends` };
     }
     if (s.MAX_CALLS_PER_DAY > 0) {
-      const today = this.countStmt.get(utcDayStart(now).toISOString()) as number;
+      const today = this.calls.countCreatedSince(utcDayStart(now).toISOString());
       if (today >= s.MAX_CALLS_PER_DAY) return { rule: 'max-calls-per-day', retryAfterSec: untilMidnight, message: `${today} calls were placed today (UTC), the daily maximum (MAX_CALLS_PER_DAY=${s.MAX_CALLS_PER_DAY})` };
     }
     if (s.MAX_COST_PER_DAY_USD > 0) {
@@ -58,10 +50,8 @@ export class CallCaps {
   /** USD spent on calls created today (UTC), priced exactly as each call's cost breakdown is. */
   spentToday(now: Date): number {
     let total = 0;
-    for (const id of this.idsStmt.all(utcDayStart(now).toISOString()) as string[]) {
-      const call = this.calls.get(id);
-      if (!call) continue;
-      total += computeCost(call, this.timeline.listOfType(id, 'usage'), this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
+    for (const call of this.calls.listCreatedSince(utcDayStart(now).toISOString())) {
+      total += computeCost(call, this.timeline.listOfType(call.id, 'usage'), this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
     }
     return total;
   }

@@ -1,5 +1,5 @@
 import type { UsageReport } from '../voice/engine.js';
-import { unitPrice, type PriceTable } from '../records/pricing.js';
+import { billedMinutes, unitPrice, type PriceTable } from '../records/pricing.js';
 
 /**
  * The running cost of each live call: engine usage priced as it arrives, plus the carrier's per-minute
@@ -23,7 +23,7 @@ export class LiveCostLedger {
   cost(callId: string, answeredAt: string | null, nowMs: number): number {
     const usage = this.usageUsd.get(callId) ?? 0;
     if (!answeredAt) return usage;
-    const minutes = Math.max(1, Math.ceil(Math.max(0, nowMs - Date.parse(answeredAt)) / 60_000));
+    const minutes = billedMinutes((nowMs - Date.parse(answeredAt)) / 1000);
     return usage + minutes * this.carrierPerMinute;
   }
 

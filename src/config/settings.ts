@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js/max';
+import { allowListEntries, parseAllowEntry } from '../calls/allow-list.js';
 
 /**
  * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
@@ -69,7 +70,7 @@ export const settingsSchema = z.object({
 
   // Safety (issue 6): who may be called, when, and how much a day may cost. See README "Safety defaults".
   ALLOWED_DESTINATIONS: optionalString.refine(
-    (v) => v === undefined || v.split(/[\s,]+/).filter(Boolean).every((e) => /^\+[1-9]\d{0,14}$|^[A-Za-z]{2}$/.test(e)),
+    (v) => v === undefined || allowListEntries(v).every((e) => parseAllowEntry(e) !== undefined),
     'entries must be numbers or prefixes (+1415) or two-letter country codes (US), separated by commas',
   ),
   DNC_FILE: optionalString,

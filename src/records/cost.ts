@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../store/events-repo.js';
 import type { CallRow } from '../store/calls-repo.js';
-import { unitPrice, type PriceTable } from './pricing.js';
+import { billedMinutes, unitPrice, type PriceTable } from './pricing.js';
 
 export type { CostLine, CostBreakdown } from '../shared/api-types.js';
 import type { CostLine, CostBreakdown } from '../shared/api-types.js';
@@ -14,12 +14,11 @@ const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 export function computeCost(call: CallRow, events: StoredEvent[], table: PriceTable, carrierPricePerMinute: number, nowMs = Date.now()): CostBreakdown {
   const lines: CostLine[] = [];
   if (call.carrierPrice !== null) {
-    lines.push({ item: `${call.carrier} call`, quantity: Math.max(1, Math.ceil((call.carrierDurationSec ?? 0) / 60)), unit: 'minute', unitPrice: null, amount: Math.abs(call.carrierPrice), source: 'carrier' });
+    lines.push({ item: `${call.carrier} call`, quantity: billedMinutes(call.carrierDurationSec ?? 0), unit: 'minute', unitPrice: null, amount: Math.abs(call.carrierPrice), source: 'carrier' });
   } else if (call.answeredAt) {
     const endMs = call.endedAt ? Date.parse(call.endedAt) : nowMs;
     const seconds = call.carrierDurationSec ?? Math.max(0, (endMs - Date.parse(call.answeredAt)) / 1000);
-    // Carriers bill each started minute.
-    const minutes = Math.max(1, Math.ceil(seconds / 60));
+    const minutes = billedMinutes(seconds);
     lines.push({ item: `${call.carrier} call (estimate)`, quantity: minutes, unit: 'minute', unitPrice: carrierPricePerMinute, amount: round6(minutes * carrierPricePerMinute), source: 'estimate' });
   }
 

@@ -42,6 +42,11 @@ export function loadPriceTable(file?: string): PriceTable {
 }
 
 /** Price of one unit of a meter: tokens are priced per million, `*_flat` meters per unit. */
+/** Minutes a carrier bills for a call of this length: each started minute, and at least one. */
+export function billedMinutes(seconds: number): number {
+  return Math.max(1, Math.ceil(Math.max(0, seconds) / 60));
+}
+
 export function unitPrice(table: PriceTable, provider: string, model: string, meter: string): number | undefined {
   const prices = table.models[`${provider}:${model}`];
   if (!prices) return undefined;

@@ -67,10 +67,14 @@ export interface CallFilter {
 export class CallsRepo {
   private readonly byId;
   private readonly byCarrierId;
+  private readonly createdSince;
+  private readonly createdSinceCount;
 
   constructor(private readonly db: Db) {
     this.byId = db.prepare(`${SELECT} WHERE id = ?`);
     this.byCarrierId = db.prepare(`${SELECT} WHERE carrier_call_id = ?`);
+    this.createdSince = db.prepare(`${SELECT} WHERE created_at >= ?`);
+    this.createdSinceCount = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
   }
 
   insert(row: CallRow): void {
@@ -126,5 +130,14 @@ export class CallsRepo {
 
   listLive(): CallRow[] {
     return this.db.prepare(`${SELECT} WHERE status != 'ended'`).all() as CallRow[];
+  }
+
+  /** Calls created at or after `iso` (the daily caps' day). */
+  countCreatedSince(iso: string): number {
+    return this.createdSinceCount.get(iso) as number;
+  }
+
+  listCreatedSince(iso: string): CallRow[] {
+    return this.createdSince.all(iso) as CallRow[];
   }
 }

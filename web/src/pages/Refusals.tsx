@@ -12,7 +12,7 @@ interface Page {
 }
 
 /** What each dial-policy rule means, in the words a user would use. */
-export const RULE_LABEL: Record<string, string> = {
+const RULE_LABEL: Record<string, string> = {
   emergency: 'Emergency number',
   'premium-rate': 'Premium-rate number',
   'shared-cost': 'Shared-cost number',
