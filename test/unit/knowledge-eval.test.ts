@@ -19,8 +19,8 @@ import { settingsSchema } from '../../src/config/settings.js';
 import { startEmbeddingsSim } from '../sim/embeddings/index.js';
 import { describeMisses, EVAL_DIR, evalDocumentLines, installEvalClient, loadEvalSet, measureRecall, subsetRecall, zeroOverlapIds, type RecallReport } from '../fixtures/knowledge-eval/eval-set.js';
 
-const LEXICAL_RECALL_AT_5_BAR = 0.9;
-const HYBRID_RECALL_AT_5_BAR = 0.9;
+const LEXICAL_RECALL_AT_5_BAR = 0.95;
+const HYBRID_RECALL_AT_5_BAR = 0.97;
 const SIM_KEY = 'sk-test-embeddings';
 
 test('the evaluation set is well formed: each answer is in exactly one document, on its page, whole in a chunk', async () => {
@@ -76,7 +76,7 @@ test(`recall@5 on the evaluation set: lexical at least ${LEXICAL_RECALL_AT_5_BAR
     const kb = new KnowledgeBase({ db, clientsDir, embedder });
     const sync = await kb.syncClient('raju');
     assert.deepEqual(sync.failed, []);
-    assert.equal(sync.added.length, 4);
+    assert.equal(sync.added.length, 5, 'four documents and the profile');
     const set = loadEvalSet();
     const zero = zeroOverlapIds(set.questions, await evalDocumentLines());
     const lexical = await measureRecall(kb, 'raju', set.questions, 'lexical', { k: 5 });
