@@ -229,6 +229,16 @@ export class IndexStore {
     });
   }
 
+  /** For each of the given chunks, how many of the terms it contains (one FTS query per term). */
+  termCoverage(rowIds: number[], terms: string[]): Map<number, number> {
+    const out = new Map<number, number>(rowIds.map((id) => [id, 0]));
+    if (!rowIds.length) return out;
+    const q = this.db.prepare('SELECT rowid FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))').pluck();
+    const ids = JSON.stringify(rowIds);
+    for (const t of terms) for (const id of q.all(matchExpression([t]), ids) as number[]) out.set(id, (out.get(id) ?? 0) + 1);
+    return out;
+  }
+
   private withoutCommonTerms(terms: string[]): string[] {
     const total = this.chunkCount();
     const count = this.db.prepare('SELECT count(*) FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ?').pluck();

@@ -65,6 +65,8 @@ const HYBRID_RRF_K = 10;
  * embeddings model is least predictable. A document the agent may always use should be `always`.
  */
 export const LOOKUP_MIN_RELEVANCE = 0.25;
+/** Below this IDF mass the index is too small for BM25 to rank (see `search`). One rare word in ten chunks weighs 1.85. */
+const MIN_IDF_MASS = 0.1;
 
 const silent: KnowledgeLog = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -296,9 +298,16 @@ export class KnowledgeBase {
     }
     // Relevance: the keyword score relative to what a chunk holding each of the question's own words once
     // would score (its IDF mass), so the bar means the same in a 10-chunk index and a 10,000-chunk one.
-    // Chunks only the vector list found have no keyword score: not relevant.
-    const mass = this.store.termIdfs(ftsTerms(query)).reduce((a, b) => a + b, 0);
-    const relevance = (rowId: number) => (mass > 0 ? (keywordScore.get(rowId) ?? 0) / mass : 0);
+    // In a very small index every word is in half the chunks or more and FTS5 floors its IDF at 1e-6:
+    // the mass says nothing, so relevance is then the share of the question's words the chunk holds.
+    // Chunks only the vector list found have no keyword score: relevance 0.
+    const words = ftsTerms(query);
+    const mass = this.store.termIdfs(words).reduce((a, b) => a + b, 0);
+    const coverage = mass < MIN_IDF_MASS && words.length ? this.store.termCoverage([...keywordScore.keys()], words) : undefined;
+    const relevance = (rowId: number) => {
+      if (!keywordScore.has(rowId)) return 0;
+      return coverage ? (coverage.get(rowId) ?? 0) / words.length : keywordScore.get(rowId)! / mass;
+    };
     const relevant = (rowId: number) => relevance(rowId) >= LOOKUP_MIN_RELEVANCE;
     const docOf = new Map(this.store.chunkDocuments(clientId, ranked.map((r) => r.rowId)));
     const agentCanShare = (rowId: number) => {

@@ -216,3 +216,42 @@ test('leaving near-zero-IDF terms out of the lexical query does not change the r
     }
   }
 });
+
+test('search purposes apply the sharing rules: prompt gets `always` documents but not the profile, lookup never gets `never` and gets `when-asked-and-relevant` only when relevant', async () => {
+  const { kb, put } = setup();
+  put('ana', 'profile.txt', 'Full Name: Ana Diaz\nDate of Birth: June 2, 1975\nMobile: (510) 555-0190\n');
+  put('ana', 'card.md', '# Insurance card\n\nMember ID AX-1234. Copay for a specialist visit $40.');
+  put('ana', 'bank.md', '# Bank\n\nChecking account 99-1234-SECRET, member since 2001.');
+  put('ana', 'notes.md', '# Notes\n\nThe specialist said to walk more. Member of the gym since 2019.');
+  put('ana', 'sharing.txt', 'card.md: always\nbank.md: never\nfiller.md: never\n');
+  // Enough other passages that BM25's IDF means something (in a handful of chunks most words are common).
+  put('ana', 'filler.md', Array.from({ length: 30 }, (_, i) => `Garden note ${i}: the roses by fence ${i} need water on day ${i}, and the tomatoes in bed ${i} want more sun than shade this season.`).join('\n\n'));
+  await kb.syncClient('ana');
+  assert.deepEqual(kb.listDocuments('ana').map((d) => [d.file, d.share]), [
+    ['bank.md', 'never'],
+    ['card.md', 'always'],
+    ['filler.md', 'never'],
+    ['notes.md', 'when-asked-and-relevant'],
+    ['profile.txt', 'always'],
+  ]);
+  const files = async (q: string, purpose: 'prompt' | 'lookup' | 'review') => (await kb.search('ana', q, { purpose, k: 10 })).results.map((r) => r.file);
+
+  // The profile is found by lookups ("born" stands for the birth date field), never pushed as an excerpt.
+  assert.equal((await files('When was she born?', 'lookup'))[0], 'profile.txt');
+  assert.equal((await files('best number to reach her', 'lookup'))[0], 'profile.txt');
+  assert.deepEqual(await files('date of birth mobile member specialist account', 'prompt'), ['card.md']);
+
+  // `never`: the owner sees it (and that the agent cannot share it); lookups never get it.
+  const review = (await kb.search('ana', 'checking account', { purpose: 'review' })).results;
+  assert.deepEqual([review[0]!.file, review[0]!.share, review[0]!.agentCanShare], ['bank.md', 'never', false]);
+  assert.ok(!(await files('checking account member since', 'lookup')).includes('bank.md'));
+
+  // `when-asked-and-relevant`: a lookup that matches it well gets it; one that barely touches it does not.
+  assert.ok((await files('what did the specialist say about walking', 'lookup')).includes('notes.md'));
+  const q = 'insurance card AX-1234 copay for a specialist visit in dollars';
+  const weak = (await kb.search('ana', q, { purpose: 'review', k: 10 })).results.find((r) => r.file === 'notes.md');
+  assert.ok(weak, 'the passage that shares one word ranks');
+  assert.ok(weak!.relevance > 0 && weak!.relevance < 0.25, `relevance ${weak!.relevance}`);
+  assert.equal(weak!.agentCanShare, false);
+  assert.ok(!(await files(q, 'lookup')).includes('notes.md'), 'below the relevance bar: not handed to the agent');
+});
