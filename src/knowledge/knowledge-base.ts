@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Db } from '../store/database.js';
@@ -86,8 +86,8 @@ export class KnowledgeBase {
   private readonly extractor = new Extractor();
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
-  /** Each client's sharing.txt as last read (by a sync, a rule change, or the first search after start). */
-  private readonly sharing = new Map<string, SharingRules>();
+  /** Each client's sharing.txt as last read, with the file's mtime, size and inode when read. */
+  private readonly sharing = new Map<string, { stamp: string; rules: SharingRules }>();
   /** Set by close(): work asked for afterwards (a late file-watcher event, a request in flight) is refused, not run on a closed database. */
   private closed = false;
 
@@ -169,13 +169,25 @@ export class KnowledgeBase {
     });
   }
 
+  /**
+   * The client's sharing rules. sharing.txt is checked on every use (one stat): a hand edit applies to
+   * the next search even with the watcher off, and a rule set to `never` never waits for a sync.
+   */
   private rules(clientId: string): SharingRules {
-    let rules = this.sharing.get(clientId);
-    if (!rules) {
-      let text = '';
+    const file = join(this.clientDir(clientId), SHARING_FILE);
+    let stamp = 'absent';
+    try {
+      const st = statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') stamp = 'unreadable';
+    }
+    const cached = this.sharing.get(clientId);
+    if (cached && cached.stamp === stamp) return cached.rules;
+    let text = '';
+    if (stamp !== 'absent') {
       try {
-        // Small and read once per change: a sync read here keeps search free of a race with the file.
-        text = readFileSync(join(this.clientDir(clientId), SHARING_FILE), 'utf8');
+        text = readFileSync(file, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
           // Unreadable rules share nothing: every document is treated as `never` until it can be read.
@@ -183,10 +195,10 @@ export class KnowledgeBase {
           text = 'default: never\nprofile.txt: never\n';
         }
       }
-      rules = parseSharing(text);
-      if (rules.errors.length) this.log.warn({ clientId, errors: rules.errors }, 'knowledge: sharing.txt has lines that cannot be read; their files are not shared');
-      this.sharing.set(clientId, rules);
     }
+    const rules = parseSharing(text);
+    if (rules.errors.length) this.log.warn({ clientId, errors: rules.errors }, 'knowledge: sharing.txt has lines that cannot be read; their files are not shared');
+    this.sharing.set(clientId, { stamp, rules });
     return rules;
   }
 

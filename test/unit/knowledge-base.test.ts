@@ -254,4 +254,10 @@ test('search purposes apply the sharing rules: prompt gets `always` documents bu
   assert.ok(weak!.relevance > 0 && weak!.relevance < 0.25, `relevance ${weak!.relevance}`);
   assert.equal(weak!.agentCanShare, false);
   assert.ok(!(await files(q, 'lookup')).includes('notes.md'), 'below the relevance bar: not handed to the agent');
+
+  // A hand edit of sharing.txt applies to the next search, without a sync (watcher off).
+  assert.ok((await files('insurance card member ID', 'lookup')).includes('card.md'));
+  put('ana', 'sharing.txt', 'card.md: never\nbank.md: never\nfiller.md: never\n# edited by hand\n');
+  assert.ok(!(await files('insurance card member ID', 'lookup')).includes('card.md'));
+  assert.deepEqual(await files('insurance card member ID', 'prompt'), []);
 });
