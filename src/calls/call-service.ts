@@ -272,7 +272,7 @@ export class CallService {
   private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
     if (!this.d.knowledge) return [];
     try {
-      const { mode, results } = await this.d.knowledge.search(clientId, instructions, { k: this.d.settings.KNOWLEDGE_TOP_K });
+      const { mode, results } = await this.d.knowledge.search(clientId, instructions, { purpose: 'prompt', k: this.d.settings.KNOWLEDGE_TOP_K });
       this.record(callId, 'knowledge.retrieved', { clientId, mode, results: results.map((r) => ({ file: r.file, page: r.page, chunkId: r.chunkId, score: r.score })) });
       return results;
     } catch (err) {

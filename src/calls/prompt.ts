@@ -66,7 +66,7 @@ export function buildSystemPrompt(p: PromptInput): string {
     .replaceAll('{{factSources}}', factSources(p))
     .replaceAll('{{lookupRule}}', p.lookupAvailable ? ', first call lookup_context with the question; if it finds nothing that answers it' : '')
     .replaceAll('{{name}}', name)
-    .replaceAll('{{profile}}', p.client?.profile ?? '(no profile given)')
+    .replaceAll('{{profile}}', profileText(p))
     .replaceAll('{{instructions}}', p.instructions.trim());
   const extras: string[] = [];
   if (!template.includes('{{instructions}}')) extras.push(`# Your task\n${p.instructions.trim()}`);
@@ -77,6 +77,14 @@ export function buildSystemPrompt(p: PromptInput): string {
     );
   }
   return [filled, ...extras].join('\n\n');
+}
+
+/** The profile as the prompt shows it: whole only when its sharing rule is `always` (sharing.txt). */
+function profileText(p: PromptInput): string {
+  if (!p.client) return '(no profile given)';
+  if (p.client.profileShare === 'always') return p.client.profile;
+  if (p.client.profileShare === 'never') return `Name: ${p.client.name}`;
+  return `Name: ${p.client.name}${p.lookupAvailable ? "\n(Other details of the profile are shared only when someone asks for them: use lookup_context.)" : ''}`;
 }
 
 function factSources(p: PromptInput): string {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { parseSharing, ruleFor, type ShareRule } from '../knowledge/sharing.js';
 
 export interface ClientProfile {
   id: string;
@@ -7,6 +8,11 @@ export interface ClientProfile {
   profile: string;
   /** Optional CLIENTS_DIR/<id>/system-prompt.txt: replaces the built-in prompt template. */
   systemPromptTemplate?: string;
+  /**
+   * profile.txt's sharing rule (sharing.txt; default `always`). Only `always` puts the profile into the
+   * prompt; otherwise the prompt has the name alone and lookups apply the rule.
+   */
+  profileShare: ShareRule;
 }
 
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -29,5 +35,8 @@ export async function loadClientProfile(clientsDir: string, id: string): Promise
   }
   const name = /^\s*Full Name:\s*(.+?)\s*$/im.exec(profile)?.[1] ?? id;
   const systemPromptTemplate = await readFile(join(dir, 'system-prompt.txt'), 'utf8').catch(() => undefined);
-  return { id, name, profile: profile.trim(), systemPromptTemplate: systemPromptTemplate?.trim() || undefined };
+  // An unreadable sharing.txt (other than missing) shares nothing, as in the knowledge base.
+  const sharing = await readFile(join(dir, 'sharing.txt'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : 'profile.txt: never\n'));
+  const profileShare = ruleFor(parseSharing(sharing), 'profile.txt', true);
+  return { id, name, profile: profile.trim(), systemPromptTemplate: systemPromptTemplate?.trim() || undefined, profileShare };
 }

@@ -4,12 +4,24 @@ import { basename, join } from 'node:path';
 import { kindFromName } from './sniff.js';
 import { KnowledgeError } from './types.js';
 
-/** Files of the seed's layout that are not documents: the profile is always in the prompt anyway. */
-const RESERVED = new Set(['profile.txt', 'system-prompt.txt']);
+/** The client's profile: indexed like a document (so lookups find its facts), and in the prompt whole. */
+export const PROFILE_FILE = 'profile.txt';
+/** The per-client sharing rules (see sharing.ts). */
+export const SHARING_FILE = 'sharing.txt';
+
+/** Files of a client's folder that configure the agent rather than inform it: never indexed. */
+const NOT_DOCUMENTS = new Set(['system-prompt.txt', SHARING_FILE]);
+/** Names an upload may not take: the profile and the configuration files are edited in the folder. */
+const RESERVED = new Set([PROFILE_FILE, ...NOT_DOCUMENTS]);
 
 /** Whether a file in a client's folder is a document we index. Hidden files (and our temp files) are not. */
 export function isIndexableFile(name: string): boolean {
-  return !name.startsWith('.') && !RESERVED.has(name.toLowerCase()) && kindFromName(name) !== undefined;
+  return !name.startsWith('.') && !NOT_DOCUMENTS.has(name.toLowerCase()) && kindFromName(name) !== undefined;
+}
+
+/** Whether the file is the client's profile. */
+export function isProfileFile(name: string): boolean {
+  return name.toLowerCase() === PROFILE_FILE;
 }
 
 /** The indexable regular files directly in a client's folder (symbolic links are not followed). */
@@ -35,7 +47,7 @@ export function safeUploadName(raw: string): string {
   if (!name || name === '.' || name === '..') throw new KnowledgeError(`file name "${printable(raw)}" is empty`, 400, 'file');
   if (name.startsWith('.')) throw new KnowledgeError(`file name "${printable(name)}" is hidden (starts with ".")`, 400, 'file');
   if (Buffer.byteLength(name) > 200) throw new KnowledgeError('file name is longer than 200 bytes', 400, 'file');
-  if (RESERVED.has(name.toLowerCase())) throw new KnowledgeError(`"${name}" is reserved for the client's profile; edit it in the client's folder`, 400, 'file');
+  if (RESERVED.has(name.toLowerCase())) throw new KnowledgeError(`"${name}" is reserved for the client's ${isProfileFile(name) ? 'profile' : 'settings'}; edit it in the client's folder`, 400, 'file');
   if (!kindFromName(name)) throw new KnowledgeError(`"${printable(name)}" is not a supported document (.pdf, .docx, .md, .txt)`, 415, 'file');
   return name;
 }

@@ -4,6 +4,9 @@ import type { Chunk } from './chunk.js';
 import { matchExpression } from './fts-query.js';
 import type { DocumentInfo, DocumentStatus } from './types.js';
 
+/** A document as stored; its sharing rule comes from the client's folder (sharing.txt), not the index. */
+export type StoredDocument = Omit<DocumentInfo, 'share' | 'profile'>;
+
 /** A ranked chunk id: `raw` is bm25 or cosine distance (lower is better for both). */
 export interface RankedId {
   rowId: number;
@@ -88,12 +91,12 @@ export class IndexStore {
     return !same;
   }
 
-  listDocuments(clientId: string): DocumentInfo[] {
+  listDocuments(clientId: string): StoredDocument[] {
     const rows = this.db.prepare('SELECT * FROM kb_documents WHERE client_id = ? ORDER BY file').all(clientId) as DocumentRow[];
     return rows.map((r) => this.toInfo(r));
   }
 
-  getDocument(clientId: string, id: string): DocumentInfo | undefined {
+  getDocument(clientId: string, id: string): StoredDocument | undefined {
     const row = this.db.prepare('SELECT * FROM kb_documents WHERE client_id = ? AND id = ?').get(clientId, id) as DocumentRow | undefined;
     return row && this.toInfo(row);
   }
@@ -179,26 +182,61 @@ export class IndexStore {
    * terms are left out of the query when rarer ones remain, and put back only if the rarer terms alone
    * do not fill the list.
    */
-  searchLexical(clientId: string, terms: string[], limit: number): RankedId[] {
+  searchLexical(clientId: string, terms: string[], limit: number, excludeDocuments: string[] = []): RankedId[] {
     const all = matchExpression(terms);
     if (!all) return [];
     const rare = terms.length > 1 ? this.withoutCommonTerms(terms) : terms;
     if (rare.length && rare.length < terms.length) {
-      const hits = this.lexicalQuery(clientId, matchExpression(rare)!, limit);
+      const hits = this.lexicalQuery(clientId, matchExpression(rare)!, limit, excludeDocuments);
       if (hits.length === limit) return hits;
     }
-    return this.lexicalQuery(clientId, all, limit);
+    return this.lexicalQuery(clientId, all, limit, excludeDocuments);
   }
 
-  private lexicalQuery(clientId: string, match: string, limit: number): RankedId[] {
+  /** Documents the sharing rules keep out are filtered in the query, so they never take a place in the top k. */
+  private lexicalQuery(clientId: string, match: string, limit: number, excludeDocuments: string[]): RankedId[] {
+    if (!excludeDocuments.length) {
+      return this.db
+        .prepare(
+          `SELECT c.id AS rowId, bm25(kb_chunks_fts, 1.0, 0.5) AS raw
+           FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
+           WHERE kb_chunks_fts MATCH ? AND c.client_id = ?
+           ORDER BY raw LIMIT ?`,
+        )
+        .all(match, clientId, limit) as RankedId[];
+    }
     return this.db
       .prepare(
         `SELECT c.id AS rowId, bm25(kb_chunks_fts, 1.0, 0.5) AS raw
          FROM kb_chunks_fts JOIN kb_chunks c ON c.id = kb_chunks_fts.rowid
-         WHERE kb_chunks_fts MATCH ? AND c.client_id = ?
+         WHERE kb_chunks_fts MATCH ? AND c.client_id = ? AND c.document_id NOT IN (SELECT value FROM json_each(?))
          ORDER BY raw LIMIT ?`,
       )
-      .all(match, clientId, limit) as RankedId[];
+      .all(match, clientId, JSON.stringify(excludeDocuments), limit) as RankedId[];
+  }
+
+  /**
+   * FTS5's BM25 inverse document frequency of each term over the whole index: ln((N - n + 0.5) / (n + 0.5)),
+   * at least 1e-6, as FTS5 computes it. The sum over a query's terms is about what a chunk holding each
+   * term once scores, which makes a score comparable across index sizes.
+   */
+  termIdfs(terms: string[]): number[] {
+    const total = this.chunkCount();
+    const count = this.db.prepare('SELECT count(*) FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ?').pluck();
+    return terms.map((t) => {
+      const n = count.get(matchExpression([t])) as number;
+      return Math.max(1e-6, Math.log((total - n + 0.5) / (n + 0.5)));
+    });
+  }
+
+  /** For each of the given chunks, how many of the terms it contains (one FTS query per term). */
+  termCoverage(rowIds: number[], terms: string[]): Map<number, number> {
+    const out = new Map<number, number>(rowIds.map((id) => [id, 0]));
+    if (!rowIds.length) return out;
+    const q = this.db.prepare('SELECT rowid FROM kb_chunks_fts WHERE kb_chunks_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))').pluck();
+    const ids = JSON.stringify(rowIds);
+    for (const t of terms) for (const id of q.all(matchExpression([t]), ids) as number[]) out.set(id, (out.get(id) ?? 0) + 1);
+    return out;
   }
 
   private withoutCommonTerms(terms: string[]): string[] {
@@ -212,12 +250,32 @@ export class IndexStore {
     return (this.cachedChunkCount ??= this.db.prepare('SELECT count(*) FROM kb_chunks').pluck().get() as number);
   }
 
-  /** Nearest neighbours by cosine distance within the client's partition, nearest first. */
-  searchVector(clientId: string, vector: Float32Array, limit: number): RankedId[] {
+  /**
+   * Nearest neighbours by cosine distance within the client's partition, nearest first. The vector
+   * table knows no documents, so excluded documents' chunks are over-fetched (as many extra as they
+   * have, up to sqlite-vec's limit of 4096) and dropped.
+   */
+  searchVector(clientId: string, vector: Float32Array, limit: number, excludeDocuments: string[] = []): RankedId[] {
     if (!this.vectorsReady) return [];
-    return this.db
+    const excludedChunks = excludeDocuments.length ? (this.db.prepare('SELECT count(*) FROM kb_chunks WHERE client_id = ? AND document_id IN (SELECT value FROM json_each(?))').pluck().get(clientId, JSON.stringify(excludeDocuments)) as number) : 0;
+    const hits = this.db
       .prepare('SELECT rowid AS rowId, distance AS raw FROM kb_vectors WHERE embedding MATCH ? AND k = ? AND client_id = ? ORDER BY distance')
-      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), limit, clientId) as RankedId[];
+      .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), Math.min(4096, limit + excludedChunks), clientId) as RankedId[];
+    if (!excludedChunks) return hits.slice(0, limit);
+    const allowed = new Set(
+      this.db
+        .prepare('SELECT id FROM kb_chunks WHERE id IN (SELECT value FROM json_each(?)) AND document_id NOT IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .all(JSON.stringify(hits.map((h) => h.rowId)), JSON.stringify(excludeDocuments)) as number[],
+    );
+    return hits.filter((h) => allowed.has(h.rowId)).slice(0, limit);
+  }
+
+  /** The document of each chunk id (of this client). */
+  chunkDocuments(clientId: string, rowIds: number[]): Array<[number, string]> {
+    if (!rowIds.length) return [];
+    const rows = this.db.prepare('SELECT id, document_id FROM kb_chunks WHERE client_id = ? AND id IN (SELECT value FROM json_each(?))').all(clientId, JSON.stringify(rowIds)) as Array<{ id: number; document_id: string }>;
+    return rows.map((r) => [r.id, r.document_id]);
   }
 
   /** The chunks behind ranked ids, in the order given; ids of other clients (or deleted chunks) are dropped. */
@@ -246,7 +304,7 @@ export class IndexStore {
     for (const rowId of this.db.prepare('SELECT id FROM kb_chunks WHERE document_id = ?').pluck().all(id) as number[]) del.run(BigInt(rowId));
   }
 
-  private toInfo(r: DocumentRow): DocumentInfo {
+  private toInfo(r: DocumentRow): StoredDocument {
     const error = r.error ?? (r.status === 'indexed' ? r.embed_error : null);
     return {
       id: r.id,

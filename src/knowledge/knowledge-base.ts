@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Db } from '../store/database.js';
 import { isValidClientId } from '../clients/profile.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
 import { Extractor } from './extractor.js';
-import { isIndexableFile, listIndexableFiles, safeUploadName, writeFileAtomic } from './client-files.js';
-import { ftsTerms } from './fts-query.js';
+import { isProfileFile, listIndexableFiles, safeUploadName, SHARING_FILE, writeFileAtomic } from './client-files.js';
+import { ftsTerms, searchTerms, vectorQueryText } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
-import { IndexStore } from './index-store.js';
+import { IndexStore, type StoredDocument } from './index-store.js';
+import { parseSharing, ruleFor, withRule, type SharingLineError, type SharingRules } from './sharing.js';
 import { kindFromName, sniffMismatch } from './sniff.js';
-import { KnowledgeError, type DocumentInfo, type Embedder, type KnowledgeLog, type RetrievedChunk, type SearchMode, type SyncReport } from './types.js';
+import { KnowledgeError, type DocumentInfo, type Embedder, type KnowledgeLog, type RetrievedChunk, type SearchMode, type SearchPurpose, type ShareRule, type SyncReport } from './types.js';
 
 export interface KnowledgeBaseOptions {
   db: Db;
@@ -26,6 +28,8 @@ export interface KnowledgeBaseOptions {
 }
 
 export interface SearchOptions {
+  /** Who the results are for: decides what the sharing rules let through (see SearchPurpose). */
+  purpose: SearchPurpose;
   k?: number;
   mode?: SearchMode;
   /** A precomputed query embedding (benchmarks time retrieval without the embeddings call). */
@@ -35,6 +39,34 @@ export interface SearchOptions {
 export const MAX_K = 50;
 /** How deep each list goes before fusion: deep enough that a chunk ranked low in one list still counts. */
 const FUSION_DEPTH = 50;
+/**
+ * Weighted reciprocal rank fusion: the keyword list (with the field synonyms) counts 4 times the vector
+ * list, and k = 10 rather than 60 so the first ranks of each list dominate. Measured on the evaluation
+ * set (test/fixtures/knowledge-eval) with the embeddings simulator, whose vectors rank worse than
+ * keywords (vector recall@5 0.76 against lexical 0.97): equal weights (k = 60) lost lexical hits
+ * (hybrid recall@5 0.944); a lexical weight of 3 to 5 with k from 5 to 20 gives 0.972 everywhere in that
+ * range. Vectors still reorder and fill the list. Re-measure with a real embeddings model before
+ * trusting vectors more.
+ */
+const HYBRID_LEXICAL_WEIGHT = 4;
+const HYBRID_RRF_K = 10;
+/**
+ * How relevant a passage of a `when-asked-and-relevant` document must be for lookup_context to hand it
+ * to the model. Relevance is the passage's keyword (BM25) score divided by the IDF mass of the
+ * question's own words (what a passage holding each of them once would score), so the bar means the
+ * same in a 10-chunk index and a 10,000-chunk one; raw BM25 scores grow with the index (a bar of 3 let
+ * nothing through in a client's first few documents). Measured on the evaluation set (bench/retrieval.ts
+ * prints it): the answering passages' relevance has a median of 0.71 (0.78 among 10,000 chunks) and a
+ * 10th percentile of 0.24 (0.36); at 0.25, 89% of answering passages pass on the set alone and 97%
+ * among 10,000 chunks. The best passage for questions the documents cannot answer scores 0 to 0.43
+ * (0 to 0.79 at 10k): they still share words such as "number" with some passage, so this bar keeps
+ * out passages that barely touch the question, not every unrelated one. A passage found by vectors
+ * alone (no shared word or field synonym) has relevance 0: meaning-only matches are where an
+ * embeddings model is least predictable. A document the agent may always use should be `always`.
+ */
+export const LOOKUP_MIN_RELEVANCE = 0.25;
+/** Below this IDF mass the index is too small for BM25 to rank (see `search`). One rare word in ten chunks weighs 1.85. */
+const MIN_IDF_MASS = 0.1;
 
 const silent: KnowledgeLog = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -54,6 +86,8 @@ export class KnowledgeBase {
   private readonly extractor = new Extractor();
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Each client's sharing.txt as last read, with the file's mtime, size and inode when read. */
+  private readonly sharing = new Map<string, { stamp: string; rules: SharingRules }>();
   /** Set by close(): work asked for afterwards (a late file-watcher event, a request in flight) is refused, not run on a closed database. */
   private closed = false;
 
@@ -106,7 +140,71 @@ export class KnowledgeBase {
   }
 
   listDocuments(clientId: string): DocumentInfo[] {
-    return isValidClientId(clientId) ? this.store.listDocuments(clientId) : [];
+    return isValidClientId(clientId) ? this.store.listDocuments(clientId).map((d) => this.withRule(clientId, d)) : [];
+  }
+
+  /** The lines of the client's sharing.txt that could not be read (their files are `never` until fixed). */
+  sharingErrors(clientId: string): SharingLineError[] {
+    return isValidClientId(clientId) ? this.rules(clientId).errors : [];
+  }
+
+  /**
+   * Sets a document's sharing rule: its line in the client's sharing.txt is replaced (or added), the
+   * file written atomically. Undefined when the client has no such document.
+   */
+  setShareRule(clientId: string, documentId: string, rule: ShareRule): Promise<DocumentInfo | undefined> {
+    if (!isValidClientId(clientId)) return Promise.resolve(undefined);
+    const dir = this.clientDir(clientId);
+    return this.enqueue(clientId, async () => {
+      const doc = this.store.getDocument(clientId, documentId);
+      if (!doc) return undefined;
+      const current = await readFile(join(dir, SHARING_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return '';
+        throw err;
+      });
+      await writeFileAtomic(dir, SHARING_FILE, Buffer.from(withRule(current, doc.file, rule)));
+      this.sharing.delete(clientId);
+      this.log.info({ clientId, documentId, file: doc.file, share: rule }, 'knowledge: sharing rule set');
+      return this.withRule(clientId, doc);
+    });
+  }
+
+  /**
+   * The client's sharing rules. sharing.txt is checked on every use (one stat): a hand edit applies to
+   * the next search even with the watcher off, and a rule set to `never` never waits for a sync.
+   */
+  private rules(clientId: string): SharingRules {
+    const file = join(this.clientDir(clientId), SHARING_FILE);
+    let stamp = 'absent';
+    try {
+      const st = statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') stamp = 'unreadable';
+    }
+    const cached = this.sharing.get(clientId);
+    if (cached && cached.stamp === stamp) return cached.rules;
+    let text = '';
+    if (stamp !== 'absent') {
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          // Unreadable rules share nothing: every document is treated as `never` until it can be read.
+          this.log.error({ err, clientId }, 'knowledge: sharing.txt cannot be read; nothing of this client is shared');
+          text = 'default: never\nprofile.txt: never\n';
+        }
+      }
+    }
+    const rules = parseSharing(text);
+    if (rules.errors.length) this.log.warn({ clientId, errors: rules.errors }, 'knowledge: sharing.txt has lines that cannot be read; their files are not shared');
+    this.sharing.set(clientId, { stamp, rules });
+    return rules;
+  }
+
+  private withRule(clientId: string, d: StoredDocument): DocumentInfo {
+    const profile = isProfileFile(d.file);
+    return { ...d, share: ruleFor(this.rules(clientId), d.file, profile), profile };
   }
 
   /** Per-client document and chunk counts, for client listings. */
@@ -121,6 +219,7 @@ export class KnowledgeBase {
     return this.enqueue(clientId, async () => {
       const doc = this.store.getDocument(clientId, documentId);
       if (!doc) return false;
+      if (isProfileFile(doc.file)) throw new KnowledgeError(`${doc.file} is the client's profile: edit it in the client's folder (it cannot be deleted here)`, 409, 'docId');
       await unlink(join(dir, doc.file)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
@@ -153,11 +252,17 @@ export class KnowledgeBase {
       }
     }
     if (stored.length) await this.syncClient(clientId);
-    const docs = this.store.listDocuments(clientId);
+    const docs = this.listDocuments(clientId);
     return { documents: stored.map((name) => docs.find((d) => d.file === name)).filter((d): d is DocumentInfo => d !== undefined), errors };
   }
 
-  async search(clientId: string, query: string, o: SearchOptions = {}): Promise<{ mode: SearchMode; results: RetrievedChunk[] }> {
+  /**
+   * Ranks the client's passages for a query. The sharing rules are applied here, before anything is
+   * returned: documents the purpose may not see are filtered inside the index queries (so they take no
+   * place in the top k), `when-asked-and-relevant` passages are dropped from lookups below
+   * LOOKUP_MIN_BM25, and every result is checked once more against its document's rule.
+   */
+  async search(clientId: string, query: string, o: SearchOptions): Promise<{ mode: SearchMode; results: RetrievedChunk[] }> {
     const k = Math.min(Math.max(Math.trunc(o.k ?? 5), 1), MAX_K);
     let mode: SearchMode = o.mode ?? (this.vectorsEnabled ? 'hybrid' : 'lexical');
     if (mode !== 'lexical' && !this.vectorsEnabled) {
@@ -166,11 +271,16 @@ export class KnowledgeBase {
     }
     if (!isValidClientId(clientId) || !query.trim()) return { mode, results: [] };
 
+    const rules = new Map(this.listDocuments(clientId).map((d) => [d.id, d]));
+    const visible = (d: DocumentInfo | undefined) => d !== undefined && (o.purpose === 'review' || (o.purpose === 'prompt' ? d.share === 'always' && !d.profile : d.share !== 'never'));
+    const exclude = [...rules.values()].filter((d) => !visible(d)).map((d) => d.id);
+    if (exclude.length === rules.size) return { mode, results: [] };
+
     let vector: Float32Array | undefined;
     if (mode !== 'lexical') {
       try {
         // A slow provider must not hold up a call's start or a lookup the callee is waiting for.
-        vector = o.queryVector ?? (await this.embedder!.embed([query], 'query', { signal: AbortSignal.timeout(this.queryEmbedTimeoutMs) }))[0];
+        vector = o.queryVector ?? (await this.embedder!.embed([vectorQueryText(query)], 'query', { signal: AbortSignal.timeout(this.queryEmbedTimeoutMs) }))[0];
       } catch (err) {
         if (mode === 'vector') throw new KnowledgeError(`embeddings request failed (${this.embedder!.provider}): ${(err as Error).message}`, 502);
         this.log.warn({ err, clientId, provider: this.embedder!.provider }, 'knowledge: query embedding failed; searching lexically');
@@ -178,35 +288,61 @@ export class KnowledgeBase {
       }
     }
 
-    const depth = mode === 'hybrid' ? FUSION_DEPTH : k;
-    const lexical = () => this.store.searchLexical(clientId, ftsTerms(query), depth);
-    const nearest = () => this.store.searchVector(clientId, vector!, depth);
+    // Lookups may drop passages below the relevance bar, so they rank deeper than k to still fill it.
+    const depth = mode === 'hybrid' || o.purpose !== 'prompt' ? Math.max(k, FUSION_DEPTH) : k;
+    const lexicalHits = mode === 'vector' ? [] : this.store.searchLexical(clientId, searchTerms(query), depth, exclude);
+    const keywordScore = new Map(lexicalHits.map((h) => [h.rowId, -h.raw]));
+    const nearest = () => this.store.searchVector(clientId, vector!, depth, exclude);
 
     let ranked: Array<{ rowId: number; score: number; ranks: RetrievedChunk['ranks'] }>;
-    if (mode === 'lexical') ranked = lexical().map((h, i) => ({ rowId: h.rowId, score: -h.raw, ranks: { lexical: i + 1 } }));
+    if (mode === 'lexical') ranked = lexicalHits.map((h, i) => ({ rowId: h.rowId, score: -h.raw, ranks: { lexical: i + 1 } }));
     else if (mode === 'vector') ranked = nearest().map((h, i) => ({ rowId: h.rowId, score: 1 - h.raw, ranks: { vector: i + 1 } }));
     else {
       const fused = reciprocalRankFusion(
         [
-          { name: 'lexical', items: lexical() },
+          { name: 'lexical', items: lexicalHits, weight: HYBRID_LEXICAL_WEIGHT },
           { name: 'vector', items: nearest() },
         ],
         (h) => String(h.rowId),
+        HYBRID_RRF_K,
       );
-      ranked = fused.slice(0, k).map((f) => ({ rowId: f.item.rowId, score: f.score, ranks: f.ranks }));
+      ranked = fused.map((f) => ({ rowId: f.item.rowId, score: f.score, ranks: f.ranks }));
     }
+    // Relevance: the keyword score relative to what a chunk holding each of the question's own words once
+    // would score (its IDF mass), so the bar means the same in a 10-chunk index and a 10,000-chunk one.
+    // In a very small index every word is in half the chunks or more and FTS5 floors its IDF at 1e-6:
+    // the mass says nothing, so relevance is then the share of the question's words the chunk holds.
+    // Chunks only the vector list found have no keyword score: relevance 0.
+    const words = ftsTerms(query);
+    const mass = this.store.termIdfs(words).reduce((a, b) => a + b, 0);
+    const coverage = mass < MIN_IDF_MASS && words.length ? this.store.termCoverage([...keywordScore.keys()], words) : undefined;
+    const relevance = (rowId: number) => {
+      if (!keywordScore.has(rowId)) return 0;
+      return coverage ? (coverage.get(rowId) ?? 0) / words.length : keywordScore.get(rowId)! / mass;
+    };
+    const relevant = (rowId: number) => relevance(rowId) >= LOOKUP_MIN_RELEVANCE;
+    const docOf = new Map(this.store.chunkDocuments(clientId, ranked.map((r) => r.rowId)));
+    const agentCanShare = (rowId: number) => {
+      const d = rules.get(docOf.get(rowId) ?? '');
+      return d !== undefined && (d.share === 'always' || (d.share === 'when-asked-and-relevant' && relevant(rowId)));
+    };
+    const kept = ranked.filter((r) => visible(rules.get(docOf.get(r.rowId) ?? '')) && (o.purpose !== 'lookup' || agentCanShare(r.rowId))).slice(0, k);
     // Text is fetched for the final k only, with the client filter applied once more.
-    const chunks = new Map(this.store.chunks(clientId, ranked.map((r) => r.rowId)).map((c) => [c.rowId, c]));
+    const chunks = new Map(this.store.chunks(clientId, kept.map((r) => r.rowId)).map((c) => [c.rowId, c]));
     const results: RetrievedChunk[] = [];
-    for (const r of ranked) {
+    for (const r of kept) {
       const c = chunks.get(r.rowId);
-      if (c) results.push({ chunkId: `${c.documentId}:${c.position}`, documentId: c.documentId, file: c.file, page: c.page, position: c.position, text: c.text, score: r.score, ranks: r.ranks });
+      const d = c && rules.get(c.documentId);
+      if (!c || !visible(d)) continue;
+      results.push({ chunkId: `${c.documentId}:${c.position}`, documentId: c.documentId, file: c.file, page: c.page, position: c.position, text: c.text, score: r.score, ranks: r.ranks, relevance: relevance(r.rowId), share: d!.share, agentCanShare: agentCanShare(r.rowId) });
     }
     return { mode, results };
   }
 
   private async sync(clientId: string, dir: string): Promise<SyncReport> {
     const report: SyncReport = { clientId, added: [], updated: [], removed: [], unchanged: [], failed: [], embedded: [] };
+    // A sync follows every change in the folder (the watcher, an upload): sharing.txt may be one.
+    this.sharing.delete(clientId);
     const files = await listIndexableFiles(dir);
     const known = new Map(this.store.listDocuments(clientId).map((d) => [d.file, d]));
 

@@ -24,11 +24,34 @@ export interface RetrievedChunk {
   score: number;
   /** 1-based rank of the chunk in each list it appeared in. */
   ranks: { lexical?: number; vector?: number };
+  /**
+   * Keyword relevance: the BM25 score over what a chunk holding each of the question's words once would
+   * score (0 when no word matches). Lookups pass `when-asked-and-relevant` passages from LOOKUP_MIN_RELEVANCE.
+   */
+  relevance: number;
+  /** Its document's sharing rule (sharing.ts). */
+  share: ShareRule;
+  /**
+   * Whether lookup_context would hand this passage to the model for this question: its document is
+   * `always`, or `when-asked-and-relevant` and the passage's relevance reaches LOOKUP_MIN_RELEVANCE.
+   */
+  agentCanShare: boolean;
 }
+
+/**
+ * Who the results are for, which decides what the sharing rules let through:
+ * - `prompt`: the call-start reference excerpts. Only `always` documents, and not the profile (it is in
+ *   the prompt whole already).
+ * - `lookup`: lookup_context. `always` documents, and `when-asked-and-relevant` ones whose passage is
+ *   relevant; never `never`.
+ * - `review`: the owner's search box. Every document, each result saying whether the agent could share it.
+ */
+export type SearchPurpose = 'prompt' | 'lookup' | 'review';
 
 export type SearchMode = 'lexical' | 'vector' | 'hybrid';
 
-export type { DocumentStatus, DocumentInfo } from '../shared/api-types.js';
+export type { DocumentStatus, DocumentInfo, ShareRule } from '../shared/api-types.js';
+import type { ShareRule } from '../shared/api-types.js';
 
 export interface SyncReport {
   clientId: string;

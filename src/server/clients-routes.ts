@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ClientExistsError, clientExists, createClient, listClients, slugify } from '../clients/directory.js';
 import { isValidClientId } from '../clients/profile.js';
 import { KnowledgeError, MAX_K, type KnowledgeBase } from '../knowledge/index.js';
+import { shareRuleSchema } from '../knowledge/sharing.js';
 
 export interface ClientsRoutesOptions {
   knowledge: KnowledgeBase;
@@ -27,6 +28,9 @@ const searchQuery = z.object({
   mode: z.enum(['lexical', 'vector', 'hybrid']).optional(),
 });
 
+/** PATCH /api/clients/:id/documents/:docId: what may change about a document (its sharing rule). */
+const patchDocumentSchema = z.strictObject({ share: shareRuleSchema }, { error: (i) => (i.code === 'unrecognized_keys' ? `unknown field; only "share" can be changed` : undefined) });
+
 const clientParams = z.object({ id: z.string() });
 const documentParams = z.object({ id: z.string(), docId: z.string().max(100) });
 
@@ -36,7 +40,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
 
   const badRequest = (reply: FastifyReply, issues: z.core.$ZodIssue[]) => {
     const first = issues[0]!;
-    const field = String(first.path[0] ?? 'body');
+    const field = String(first.path[0] ?? (first.code === 'unrecognized_keys' ? first.keys[0] : undefined) ?? 'body');
     return reply.code(400).send({ error: `${field}: ${first.message}`, field });
   };
   /** The client id from the path, or a 404 already sent. */
@@ -68,13 +72,16 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
       if (err instanceof ClientExistsError) return reply.code(409).send({ error: err.message, field: 'id' });
       throw err;
     }
-    return reply.code(201).send({ id, name: body.data.name, documents: 0, chunks: 0 });
+    // The profile is indexed like a document: searchable (and found by lookup_context) from the start.
+    await o.knowledge.syncClient(id);
+    const counts = o.knowledge.clientCounts().get(id);
+    return reply.code(201).send({ id, name: body.data.name, documents: counts?.documents ?? 0, chunks: counts?.chunks ?? 0 });
   });
 
   app.get('/api/clients/:id/documents', async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
-    return { documents: o.knowledge.listDocuments(id) };
+    return { documents: o.knowledge.listDocuments(id), sharingErrors: o.knowledge.sharingErrors(id) };
   });
 
   app.post('/api/clients/:id/documents', async (req, reply) => {
@@ -111,8 +118,29 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     const { docId } = documentParams.parse(req.params);
-    if (!(await o.knowledge.deleteDocument(id, docId))) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+    try {
+      if (!(await o.knowledge.deleteDocument(id, docId))) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+    } catch (err) {
+      return knowledgeError(reply, err);
+    }
     return reply.code(204).send();
+  });
+
+  // A document's sharing rule, kept in the client's sharing.txt (see src/knowledge/sharing.ts).
+  app.patch('/api/clients/:id/documents/:docId', async (req, reply) => {
+    const id = await existingClient(req.params, reply);
+    if (!id) return reply;
+    const { docId } = documentParams.parse(req.params);
+    const body = patchDocumentSchema.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error.issues);
+    let doc;
+    try {
+      doc = await o.knowledge.setShareRule(id, docId, body.data.share);
+    } catch (err) {
+      return knowledgeError(reply, err);
+    }
+    if (!doc) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+    return { document: doc };
   });
 
   app.get('/api/clients/:id/search', async (req, reply) => {
@@ -121,7 +149,8 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     const q = searchQuery.safeParse(req.query);
     if (!q.success) return badRequest(reply, q.error.issues);
     try {
-      const { mode, results } = await o.knowledge.search(id, q.data.q, { k: q.data.k ?? o.topK, mode: q.data.mode });
+      // The owner sees every passage; each says whether the agent could share it (results[].agentCanShare).
+      const { mode, results } = await o.knowledge.search(id, q.data.q, { purpose: 'review', k: q.data.k ?? o.topK, mode: q.data.mode });
       return { query: q.data.q, mode, results };
     } catch (err) {
       return knowledgeError(reply, err);

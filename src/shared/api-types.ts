@@ -48,7 +48,17 @@ export interface DocumentInfo {
   embedded: boolean;
   indexedAt?: string;
   updatedAt: string;
+  /**
+   * What the agent may do with it (CLIENTS_DIR/<id>/sharing.txt): `always` (pushed into the call-start
+   * prompt and returned by lookups), `when-asked-and-relevant` (only returned by lookup_context when the
+   * passage matches the question), `never` (never reaches the model).
+   */
+  share: ShareRule;
+  /** True for profile.txt: indexed like a document, edited in the client's folder, never deleted here. */
+  profile: boolean;
 }
+
+export type ShareRule = 'always' | 'when-asked-and-relevant' | 'never';
 
 /** `GET /api/status`: what the server is configured with, for the UI. Never a secret, a path or a list's entries. */
 export interface ServerStatus {

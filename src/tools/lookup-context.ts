@@ -19,7 +19,7 @@ export function lookupContextTool(knowledge: KnowledgeBase, o: { topK: number })
     }),
     async run(ctx, { query }) {
       if (!ctx.clientId) return { output: 'There are no documents for this call. Do not guess: say you will check and get back to them.', reply: true };
-      const { mode, results } = await knowledge.search(ctx.clientId, query, { k: o.topK });
+      const { mode, results } = await knowledge.search(ctx.clientId, query, { purpose: 'lookup', k: o.topK });
       ctx.record?.('knowledge.lookup', {
         query,
         mode,

@@ -20,7 +20,11 @@ test('clients: create (id from the name), conflicts, bad input, listing with cou
   await withStack({}, async (stack) => {
     const created = await stack.api('POST', '/api/clients', { name: 'José María Núñez', profile: 'Phone: +14155550111\nDate of birth: 1980-04-02', systemPrompt: 'Be brief.' });
     assert.equal(created.status, 201);
-    assert.deepEqual(created.body, { id: 'jose-maria-nunez', name: 'José María Núñez', documents: 0, chunks: 0 });
+    // The profile is indexed at once: the search box (what the agent would retrieve) finds its facts.
+    assert.deepEqual(created.body, { id: 'jose-maria-nunez', name: 'José María Núñez', documents: 1, chunks: 1 });
+    const dob = await search(stack, 'jose-maria-nunez', 'date of birth');
+    assert.equal(dob.body.results[0]?.file, 'profile.txt');
+    assert.match(dob.body.results[0].text, /1980-04-02/);
     const dir = join(stack.dataDir, 'clients', 'jose-maria-nunez');
     assert.equal(readFileSync(join(dir, 'profile.txt'), 'utf8'), 'Full Name: José María Núñez\nPhone: +14155550111\nDate of birth: 1980-04-02\n');
     assert.equal(readFileSync(join(dir, 'system-prompt.txt'), 'utf8'), 'Be brief.\n');
@@ -37,9 +41,10 @@ test('clients: create (id from the name), conflicts, bad input, listing with cou
     const up = await upload(stack, 'jose-maria-nunez', [{ name: 'notes.md', bytes: '# Notes\n\nThe gate code is 4512.' }]);
     assert.equal(up.status, 201);
     const list = await stack.api('GET', '/api/clients');
+    // Counts include the profile, which is indexed like a document.
     assert.deepEqual(list.body.clients, [
-      { id: 'jose-maria-nunez', name: 'José María Núñez', documents: 1, chunks: 1 },
-      { id: 'raju', name: 'Raju Kumar', documents: 0, chunks: 0 },
+      { id: 'jose-maria-nunez', name: 'José María Núñez', documents: 2, chunks: 2 },
+      { id: 'raju', name: 'Raju Kumar', documents: 1, chunks: 1 },
     ]);
   });
 });
@@ -70,6 +75,7 @@ test('upload: PDF, DOCX and Markdown in one request; one bad file does not stop 
       ['insurance-card.pdf', 'indexed', false],
       ['medications.docx', 'indexed', false],
       ['orders.md', 'indexed', false],
+      ['profile.txt', 'indexed', false],
     ]);
     assert.equal(docs.body.documents[0].pages, 2);
 
@@ -137,8 +143,14 @@ test('delete removes the document, its file and its chunks; unknown clients and 
     assert.equal((await stack.api('DELETE', `/api/clients/raju/documents/nope`)).status, 404);
     const del = await stack.api('DELETE', `/api/clients/raju/documents/${id}`);
     assert.equal(del.status, 204);
-    assert.deepEqual((await stack.api('GET', '/api/clients/raju/documents')).body.documents, []);
+    const left = (await stack.api('GET', '/api/clients/raju/documents')).body.documents;
+    assert.deepEqual(left.map((d: any) => d.file), ['profile.txt']);
     assert.deepEqual((await search(stack, 'raju', 'spare key')).body.results, []);
+    // The profile is edited in the client's folder: the API does not delete it.
+    const profileDel = await stack.api('DELETE', `/api/clients/raju/documents/${left[0].id}`);
+    assert.equal(profileDel.status, 409);
+    assert.equal(profileDel.body.field, 'docId');
+    assert.equal(existsSync(join(stack.dataDir, 'clients', 'raju', 'profile.txt')), true);
     assert.equal(existsSync(join(stack.dataDir, 'clients', 'raju', 'a.md')), false);
     assert.equal((await stack.api('DELETE', `/api/clients/raju/documents/${id}`)).status, 404);
 
@@ -196,7 +208,7 @@ test('at start-up the index catches up with CLIENTS_DIR (without the watcher); K
     writeFileSync(join(dataDir, 'clients', 'raju', 'later.md'), 'Written while running, with watching off.');
     // Nothing to wait for but an upload: the upload's sync picks up the other file too.
     await upload(stack, 'raju', [{ name: 'upload.md', bytes: 'Uploaded.' }]);
-    assert.deepEqual((await stack.api('GET', '/api/clients/raju/documents')).body.documents.map((d: any) => d.file), ['car.md', 'later.md', 'upload.md']);
+    assert.deepEqual((await stack.api('GET', '/api/clients/raju/documents')).body.documents.map((d: any) => d.file), ['car.md', 'later.md', 'profile.txt', 'upload.md']);
   });
 });
 
@@ -211,10 +223,11 @@ for (const provider of ['openai', 'gemini'] as const) {
       assert.equal(hybrid.body.mode, 'hybrid');
       assert.match(hybrid.body.results[0].text, /penicillin/);
       assert.deepEqual(hybrid.body.results[0].ranks, { lexical: 1, vector: 1 });
-      const vector = await search(stack, 'raju', 'allergic', '&mode=vector&k=1');
+      // A misspelling shares no word with the text: vectors (trigrams in the simulator) still find it.
+      const vector = await search(stack, 'raju', 'penicilin', '&mode=vector&k=1');
       assert.equal(vector.body.mode, 'vector');
       assert.match(vector.body.results[0].text, /penicillin/);
-      assert.deepEqual((await search(stack, 'raju', 'allergic', '&mode=lexical')).body.results, []);
+      assert.deepEqual((await search(stack, 'raju', 'penicilin', '&mode=lexical')).body.results, []);
     });
   });
 }

@@ -40,8 +40,10 @@ async function timeline(stack: Stack, id: string): Promise<Array<{ type: string;
 
 test('at call start the facts retrieved for the instructions are in the system prompt, with sources, and in the timeline', async () => {
   await withStack({ script: () => CALLEE, conversation: () => lookupConversation('x', 'ok') }, async (stack) => {
-    await upload(stack, 'raju', 'orders.md', '# Orders\n\nOrder 4471 from Acme Outdoor shipped on March 3 with UPS tracking number 1Z999AA10123456784.\n\n# Returns\n\nThe return window for Acme Outdoor is 30 days.');
-    await upload(stack, 'raju', 'pets.md', 'The dog is called Biscuit and eats twice a day.');
+    const orders = await upload(stack, 'raju', 'orders.md', '# Orders\n\nOrder 4471 from Acme Outdoor shipped on March 3 with UPS tracking number 1Z999AA10123456784.\n\n# Returns\n\nThe return window for Acme Outdoor is 30 days.');
+    // Only `always` documents are pushed into the prompt; the default (when-asked-and-relevant) is not.
+    assert.equal((await stack.api('PATCH', `/api/clients/raju/documents/${orders.documents[0].id}`, { share: 'always' })).status, 200);
+    await upload(stack, 'raju', 'pets.md', 'Order 4471 is not about the dog, called Biscuit, who eats twice a day.');
     const id = await stack.placeCall({ instructions: 'Call Acme Outdoor and ask where order 4471 is; give them the tracking number if they ask.' });
     await stack.waitForEnd(id, 30_000);
 
@@ -49,6 +51,8 @@ test('at call start the facts retrieved for the instructions are in the system p
     assert.match(instructions, /# Reference: excerpts from Raju Kumar's documents/);
     assert.match(instructions, /\[1\] orders\.md:\nOrders\n\nOrder 4471 from Acme Outdoor shipped on March 3 with UPS tracking number 1Z999AA10123456784\./);
     assert.match(instructions, /Full Name: Raju Kumar/, 'the profile is always there');
+    assert.doesNotMatch(instructions, /Biscuit/, 'a when-asked-and-relevant document is not pushed into the prompt');
+    assert.equal(instructions.split('Preferred pickup: evenings').length, 2, 'the profile is in the prompt once, not again as an excerpt');
     assert.match(instructions, /Only state facts that appear in your task, in the profile above, the reference excerpts or what lookup_context returns/);
     assert.match(instructions, /I'll check with Raju Kumar and get back to you/);
     assert.ok((stack.openai.sessions[0]!.config.tools as any[]).some((t) => t.name === 'lookup_context'));

@@ -42,7 +42,7 @@ const LOOKUP_CALL = {
   }),
 };
 
-test('clients and documents: create a client, upload by file input and by drag and drop, see each indexed, search, delete; the new-call preview shows what the agent will know', async () => {
+test('clients and documents: create a client, upload by file input and by drag and drop, see each indexed, change what the agent may share, search, delete; the new-call preview shows what the agent will know', async () => {
   await withStack({ embeddings: 'openai', ...LOOKUP_CALL, env: NO_WATCH }, async (stack) => {
     const b = await launch();
     const page = b.page;
@@ -66,7 +66,11 @@ test('clients and documents: create a client, upload by file input and by drag a
       await page.getByRole('button', { name: 'Create client' }).click();
       await page.waitForURL(`${stack.baseUrl}/clients/meera-shah`);
       await page.getByRole('heading', { name: 'Meera Shah', level: 1 }).waitFor();
-      await page.getByText('No documents yet').waitFor();
+      // The profile is listed (and searchable) as a document; it cannot be deleted here.
+      const profileRow = page.locator('.doc', { hasText: 'profile.txt' });
+      await profileRow.locator('.doc-status', { hasText: 'Indexed' }).waitFor();
+      assert.equal(await profileRow.getByLabel('Sharing for profile.txt').inputValue(), 'always');
+      assert.equal(await profileRow.getByRole('button', { name: 'Delete profile.txt' }).count(), 0);
 
       // Upload through the file input.
       await page.locator('#file-input').setInputFiles({ name: 'menu.md', mimeType: 'text/markdown', buffer: Buffer.from(MENU) });
@@ -86,21 +90,39 @@ test('clients and documents: create a client, upload by file input and by drag a
       // A file the knowledge base cannot read is refused with its name and the reason; nothing else changes.
       await page.locator('#file-input').setInputFiles({ name: 'tool.exe', mimeType: 'application/octet-stream', buffer: Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00]) });
       await page.locator('.alert', { hasText: 'tool.exe' }).waitFor();
-      assert.equal(await page.locator('.doc').count(), 2);
+      assert.equal(await page.locator('.doc').count(), 3);
 
-      // Search as the agent would: the passage, its source and a score.
+      // Sharing rules: uploads start as "when asked and relevant"; the owner changes them in the list.
+      const menuShare = menuRow.getByLabel('Sharing for menu.md');
+      assert.equal(await menuShare.inputValue(), 'when-asked-and-relevant');
+      await menuShare.selectOption('always');
+      await until('the rule is saved', async () => (await stack.api('GET', '/api/clients/meera-shah/documents')).body.documents.find((d: any) => d.file === 'menu.md')?.share === 'always');
+      await hoursRow.getByLabel('Sharing for hours.txt').selectOption('never');
+      await until('the rule is saved', async () => (await stack.api('GET', '/api/clients/meera-shah/documents')).body.documents.find((d: any) => d.file === 'hours.txt')?.share === 'never');
+      await page.reload();
+      assert.equal(await page.locator('.doc', { hasText: 'menu.md' }).getByLabel('Sharing for menu.md').inputValue(), 'always', 'the rule is kept');
+
+      // Search as the agent would: the passage, its source, a score, and whether the agent could share it.
       await page.getByLabel('Ask what the agent would look up').fill('vegetarian starters');
       const hit = page.locator('.result', { hasText: 'Paneer tikka' }).first();
       await hit.waitFor();
       assert.match(await hit.innerText(), /menu\.md/);
       assert.match(await hit.innerText(), /score \d\.\d{3}/);
+      assert.match(await hit.innerText(), /The agent can share this \(sharing: always\)/);
+      await page.getByLabel('Ask what the agent would look up').fill('opening hours pickup');
+      const hidden = page.locator('.result', { hasText: 'Opening hours' }).first();
+      await hidden.waitFor();
+      assert.match(await hidden.innerText(), /The agent never shares this \(sharing: never\)/);
+      await page.getByLabel('Ask what the agent would look up').fill('vegetarian starters');
+      await hit.waitFor();
       await inspectPage(page, 'client-documents', { phone: true, dark: true });
 
       // Delete a document: gone from the list and from search.
-      await hoursRow.getByRole('button', { name: 'Delete hours.txt' }).click();
-      await hoursRow.waitFor({ state: 'detached' });
+      const hoursRowNow = page.locator('.doc', { hasText: 'hours.txt' });
+      await hoursRowNow.getByRole('button', { name: 'Delete hours.txt' }).click();
+      await hoursRowNow.waitFor({ state: 'detached' });
       const docs = (await stack.api('GET', '/api/clients/meera-shah/documents')).body.documents;
-      assert.deepEqual(docs.map((d: { file: string }) => d.file), ['menu.md']);
+      assert.deepEqual(docs.map((d: { file: string }) => d.file), ['menu.md', 'profile.txt']);
 
       // New call: choosing the client previews what the agent retrieves for the instructions.
       await page.getByRole('link', { name: 'New call', exact: true }).click();
@@ -108,7 +130,7 @@ test('clients and documents: create a client, upload by file input and by drag a
       await page.getByLabel('Instructions').fill('Ask whether they have vegetarian starters and order one for pickup.');
       const preview = page.locator('#preview');
       await preview.locator('.result', { hasText: 'Paneer tikka' }).waitFor();
-      assert.match(await preview.innerText(), /Calling as Meera Shah · 1 document/);
+      assert.match(await preview.innerText(), /Calling as Meera Shah · 2 documents/);
       await inspectPage(page, 'new-call-preview', { phone: true });
 
       // A call for this client: the briefing and the mid-call lookup show inline with their sources.
@@ -121,8 +143,8 @@ test('clients and documents: create a client, upload by file input and by drag a
       assert.match(await briefing.innerText(), /menu\.md/);
       const lookup = page.locator('.item-lookup');
       await lookup.waitFor();
-      assert.match(await lookup.innerText(), /Looked up “vegetarian starters”: 1 passage/);
-      assert.match(await lookup.innerText(), /menu\.md/);
+      // The profile (sharing: always) may come along from the vector list; the menu ranks first.
+      assert.match(await lookup.innerText(), /Looked up “vegetarian starters”: \d passages?\nmenu\.md/);
       assert.equal(await page.locator('.item-tool', { hasText: 'lookup_context' }).count(), 0, 'the lookup shows once, as its card');
       await page.locator('.item-tool', { hasText: 'end_call' }).waitFor();
       await page.getByText('The agent ended the call').first().waitFor();

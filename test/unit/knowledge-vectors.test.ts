@@ -47,23 +47,23 @@ test('with an embedder: documents get vectors, hybrid is the default, vectors fi
     assert.equal(sim.requests.length, docs.reduce((n, d) => n + Math.ceil(d.chunks / 2), 0));
     assert.ok(sim.requests.every((r) => r.inputs.length <= 2 && r.dimensions === 256 && r.encoding === 'base64'));
 
-    // Porter stems "allergic" and "allergies" differently: the words alone miss, the vectors do not.
-    assert.deepEqual((await kb.search('ana', 'allergic', { mode: 'lexical' })).results, []);
-    const vector = await kb.search('ana', 'allergic', { mode: 'vector', k: 1 });
+    // A misspelling shares no word with the text: the words alone miss, the vectors (trigrams) do not.
+    assert.deepEqual((await kb.search('ana', 'penicilin', { purpose: 'review', mode: 'lexical' })).results, []);
+    const vector = await kb.search('ana', 'penicilin', { purpose: 'review', mode: 'vector', k: 1 });
     assert.equal(vector.mode, 'vector');
     assert.match(vector.results[0]!.text, /penicillin/);
     assert.ok(vector.results[0]!.score > 0 && vector.results[0]!.score <= 1);
     assert.deepEqual(vector.results[0]!.ranks, { vector: 1 });
 
-    const hybrid = await kb.search('ana', 'allergic to what? penicillin');
+    const hybrid = await kb.search('ana', 'allergic to what? penicillin', { purpose: 'review' });
     assert.equal(hybrid.mode, 'hybrid');
     assert.match(hybrid.results[0]!.text, /penicillin/);
     assert.deepEqual(hybrid.results[0]!.ranks, { lexical: 1, vector: 1 });
-    assert.ok(Math.abs(hybrid.results[0]!.score - 2 / 61) < 1e-9, 'RRF with k = 60');
+    assert.ok(Math.abs(hybrid.results[0]!.score - (4 / 11 + 1 / 11)) < 1e-9, 'weighted RRF: lexical 4, vector 1, k = 10');
 
     // A precomputed query vector skips the embeddings call (benchmarks).
     const before = sim.requests.length;
-    const pre = await kb.search('ana', 'allergic', { mode: 'vector', k: 1, queryVector: toyEmbedding('allergic', 256) });
+    const pre = await kb.search('ana', 'penicilin', { purpose: 'review', mode: 'vector', k: 1, queryVector: toyEmbedding('penicilin', 256) });
     assert.equal(sim.requests.length, before);
     assert.equal(pre.results[0]!.chunkId, vector.results[0]!.chunkId);
   }));
@@ -74,10 +74,10 @@ test('vector search is per client too', () =>
     const kb = new KnowledgeBase({ db: openDatabase(f.dbFile), clientsDir: f.clientsDir, embedder: openai(sim) });
     await kb.syncAll();
     for (const mode of ['vector', 'hybrid'] as const) {
-      const ana = await kb.search('ana', 'peanuts shellfish allergies', { mode, k: 50 });
+      const ana = await kb.search('ana', 'peanuts shellfish allergies', { purpose: 'review', mode, k: 50 });
       assert.ok(ana.results.length > 0);
       assert.ok(ana.results.every((r) => !/peanuts|Ben/.test(r.text)), `${mode}: ana saw ben's chunk`);
-      const ben = await kb.search('ben', 'penicillin blood type Honda', { mode, k: 50 });
+      const ben = await kb.search('ben', 'penicillin blood type Honda', { purpose: 'review', mode, k: 50 });
       assert.ok(ben.results.every((r) => /Ben/.test(r.text)), `${mode}: ben saw ana's chunk`);
     }
   }));
@@ -96,17 +96,17 @@ test('an embeddings failure leaves documents lexically searchable, says so, and 
       assert.match(d.error!, /embeddings failed \(openai text-embedding-3-small\): .*simulated embeddings outage.*keywords only/);
     }
     // The query cannot be embedded either: hybrid falls back to lexical, vector says why.
-    const fallback = await kb.search('ana', 'penicillin');
+    const fallback = await kb.search('ana', 'penicillin', { purpose: 'review' });
     assert.equal(fallback.mode, 'lexical');
     assert.match(fallback.results[0]!.text, /penicillin/);
-    await assert.rejects(kb.search('ana', 'penicillin', { mode: 'vector' }), /embeddings request failed \(openai\)/);
+    await assert.rejects(kb.search('ana', 'penicillin', { purpose: 'review', mode: 'vector' }), /embeddings request failed \(openai\)/);
 
     sim.setFailure(undefined);
     const repaired = await kb.syncClient('ana');
     assert.deepEqual(repaired.unchanged.sort(), ['car.md', 'health.md'], 'not re-parsed');
     assert.deepEqual(repaired.embedded.sort(), ['car.md', 'health.md']);
     assert.ok(kb.listDocuments('ana').every((d) => d.embedded && !d.error));
-    assert.equal((await kb.search('ana', 'allergic', { k: 1 })).mode, 'hybrid');
+    assert.equal((await kb.search('ana', 'allergic', { purpose: 'review', k: 1 })).mode, 'hybrid');
   }));
 
 test('a change of embeddings model or dimension rebuilds the vectors instead of mixing them', () =>
@@ -116,15 +116,15 @@ test('a change of embeddings model or dimension rebuilds the vectors instead of 
     await new KnowledgeBase({ db, clientsDir: f.clientsDir, embedder: openai(sim, 64) }).syncClient('ana');
     const kb = new KnowledgeBase({ db, clientsDir: f.clientsDir, embedder: openai(sim, 128) });
     assert.ok(kb.listDocuments('ana').every((d) => !d.embedded), 'old vectors are dropped');
-    assert.equal((await kb.search('ana', 'allergic', { mode: 'vector' })).results.length, 0);
+    assert.equal((await kb.search('ana', 'allergic', { purpose: 'review', mode: 'vector' })).results.length, 0);
     const report = await kb.syncClient('ana');
     assert.deepEqual(report.embedded.sort(), ['car.md', 'health.md']);
-    assert.match((await kb.search('ana', 'allergic', { mode: 'vector', k: 1 })).results[0]!.text, /penicillin/);
+    assert.match((await kb.search('ana', 'allergic', { purpose: 'review', mode: 'vector', k: 1 })).results[0]!.text, /penicillin/);
     assert.ok(sim.requests.at(-1)!.dimensions === 128);
 
     // Without an embedder the same database still answers lexically, and deleting still works.
     const lexical = new KnowledgeBase({ db, clientsDir: f.clientsDir });
-    assert.equal((await lexical.search('ana', 'penicillin')).mode, 'lexical');
+    assert.equal((await lexical.search('ana', 'penicillin', { purpose: 'review' })).mode, 'lexical');
     assert.ok(lexical.listDocuments('ana').every((d) => !d.embedded));
     assert.equal(await lexical.deleteDocument('ana', lexical.listDocuments('ana')[0]!.id), true);
   }));
@@ -136,7 +136,7 @@ test('Gemini embedder: documents and queries use their retrieval task types', ()
     const kb = new KnowledgeBase({ db: openDatabase(f.dbFile), clientsDir: f.clientsDir, embedder });
     await kb.syncClient('ana');
     assert.ok(kb.listDocuments('ana').every((d) => d.embedded));
-    const res = await kb.search('ana', 'allergic', { mode: 'vector', k: 1 });
+    const res = await kb.search('ana', 'allergic', { purpose: 'review', mode: 'vector', k: 1 });
     assert.match(res.results[0]!.text, /penicillin/);
     assert.ok(sim.requests.slice(0, -1).every((r) => r.provider === 'gemini' && r.taskTypes!.every((t) => t === 'RETRIEVAL_DOCUMENT')));
     assert.deepEqual(sim.requests.at(-1)!.taskTypes, ['RETRIEVAL_QUERY']);
@@ -149,9 +149,9 @@ test('a slow embeddings provider does not hold up a search: past the deadline, h
     await kb.syncClient('ana');
     sim.setDelay(10_000);
     const started = Date.now();
-    const res = await kb.search('ana', 'penicillin');
+    const res = await kb.search('ana', 'penicillin', { purpose: 'review' });
     assert.equal(res.mode, 'lexical');
     assert.match(res.results[0]!.text, /penicillin/);
     assert.ok(Date.now() - started < 5000, 'did not wait for the provider');
-    await assert.rejects(kb.search('ana', 'penicillin', { mode: 'vector' }), /embeddings request failed/);
+    await assert.rejects(kb.search('ana', 'penicillin', { purpose: 'review', mode: 'vector' }), /embeddings request failed/);
   }));

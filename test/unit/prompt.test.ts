@@ -65,3 +65,21 @@ test('a custom system-prompt.txt that tells the agent to pose as a person cannot
   assert.match(p.slice(always), /AI assistant calling on behalf of Sam Doe, and that the call is recorded/);
   assert.equal(p.match(/Ask about the invoice\./g)?.length, 1, 'instructions appear once');
 });
+
+test('the profile goes into the prompt whole only while its sharing rule is `always` (sharing.txt)', async () => {
+  mkdirSync(join(dir, 'private'));
+  writeFileSync(join(dir, 'private', 'profile.txt'), 'Full Name: Priya Shah\nDate of Birth: 1970-01-02\n');
+  assert.equal((await loadClientProfile(dir, 'private')).profileShare, 'always', 'the default');
+  for (const [rule, lookup] of [['when-asked-and-relevant', /use lookup_context/], ['never', null]] as const) {
+    writeFileSync(join(dir, 'private', 'sharing.txt'), `profile.txt: ${rule}\n`);
+    const client = await loadClientProfile(dir, 'private');
+    assert.equal(client.profileShare, rule);
+    const p = buildSystemPrompt({ instructions: 'Book a table.', client, recordingAnnounced: false, lookupAvailable: true });
+    assert.doesNotMatch(p, /1970-01-02/, rule);
+    assert.match(p, /Name: Priya Shah/);
+    if (lookup) assert.match(p, lookup);
+  }
+  // A line that cannot be read fails closed.
+  writeFileSync(join(dir, 'private', 'sharing.txt'), 'profile.txt: alwys\n');
+  assert.equal((await loadClientProfile(dir, 'private')).profileShare, 'never');
+});

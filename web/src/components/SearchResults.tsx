@@ -17,11 +17,29 @@ export function SearchResults({ results, compact, emptyText }: { results: Search
               score {r.score.toFixed(3)}
             </span>
           </div>
+          {r.share ? <ShareNote r={r} /> : null}
           <p class="result-text">{clip(r.text.replace(/\n{2,}/g, '\n'), compact ? 240 : Infinity)}</p>
           {!compact && (r.ranks.lexical || r.ranks.vector) ? <p class="hint">{ranksTitle(r)}</p> : null}
         </li>
       ))}
     </ol>
+  );
+}
+
+/** Whether the agent could share the passage, and why (the document's sharing rule). */
+function ShareNote({ r }: { r: SearchResult }) {
+  const text =
+    r.share === 'never'
+      ? 'The agent never shares this (sharing: never)'
+      : r.agentCanShare
+        ? r.share === 'always'
+          ? 'The agent can share this (sharing: always)'
+          : 'The agent can share this when asked (sharing: when asked and relevant)'
+        : 'The agent would not share this for this question: not relevant enough (sharing: when asked and relevant)';
+  return (
+    <p class={`share-note ${r.agentCanShare ? 'share-yes' : 'share-no'}`} data-share={r.share}>
+      <Icon name={r.agentCanShare ? 'check' : 'lock'} size={14} /> {text}
+    </p>
   );
 }
 

@@ -1,5 +1,6 @@
 /** The shapes the UI reads from the REST API (see the README's API section). */
-import type { CostBreakdown, DocumentInfo, ServerStatus, TranscriptEntry } from '../../../src/shared/api-types.js';
+import type { CostBreakdown, DocumentInfo, ServerStatus, ShareRule, TranscriptEntry } from '../../../src/shared/api-types.js';
+export type { ShareRule };
 
 export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal } from '../../../src/shared/api-types.js';
 export type ClientDocument = DocumentInfo;
@@ -60,6 +61,10 @@ export interface SearchResult {
   text: string;
   score: number;
   ranks: { lexical?: number; vector?: number };
+  /** The document's sharing rule and whether lookup_context would hand this passage to the agent (search API). */
+  share?: ShareRule;
+  agentCanShare?: boolean;
+  relevance?: number;
 }
 
 export interface SearchResponse {

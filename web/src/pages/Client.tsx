@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
 import { loadClients } from '../lib/app-data';
 import { useAsync, useDebounced } from '../lib/use-async';
-import type { ClientDocument, SearchResponse } from '../lib/types';
+import type { ClientDocument, SearchResponse, ShareRule } from '../lib/types';
 import { formatBytes, formatDate } from '../lib/format';
 import { Alert, Card, Empty, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
@@ -13,7 +13,8 @@ const ACCEPT = '.pdf,.docx,.md,.markdown,.txt,text/plain,text/markdown,applicati
 export function ClientPage({ id }: { id: string }) {
   const base = `/api/clients/${encodeURIComponent(id)}`;
   const clients = useAsync((signal) => loadClients(signal), [id]);
-  const docs = useAsync((signal) => api<{ documents: ClientDocument[] }>(`${base}/documents`, { signal }).then((r) => r.documents), [id]);
+  const listing = useAsync((signal) => api<{ documents: ClientDocument[]; sharingErrors: Array<{ line: number; error: string }> }>(`${base}/documents`, { signal }), [id]);
+  const docs = { ...listing, data: listing.data?.documents };
   const client = clients.data?.find((c) => c.id === id);
 
   // Indexing runs in the background on the server: while a document is pending, look again shortly.
@@ -22,7 +23,7 @@ export function ClientPage({ id }: { id: string }) {
     if (!busyDocs) return;
     const t = setTimeout(docs.reload, 1000);
     return () => clearTimeout(t);
-  }, [docs.data]);
+  }, [listing.data]);
 
   return (
     <>
@@ -32,6 +33,21 @@ export function ClientPage({ id }: { id: string }) {
         <div class="stack">
           <Card title="Documents" id="documents">
             <Upload base={base} onUploaded={docs.reload} />
+            <p class="hint">
+              Sharing: <strong>always</strong> puts a document's passages into the call's instructions; <strong>when asked and relevant</strong> gives them to the agent only when
+              someone on the call asks and the passage matches; <strong>never</strong> keeps it from the agent entirely.
+            </p>
+            {listing.data?.sharingErrors.length ? (
+              <Alert tone="warn" title="Lines of sharing.txt that cannot be read (their files are not shared)">
+                <ul>
+                  {listing.data.sharingErrors.map((e) => (
+                    <li key={e.line}>
+                      Line {e.line}: {e.error}
+                    </li>
+                  ))}
+                </ul>
+              </Alert>
+            ) : null}
             {docs.error ? (
               <Alert title="Could not load the documents">{docs.error.message}</Alert>
             ) : docs.loading && !docs.data ? (
@@ -43,7 +59,7 @@ export function ClientPage({ id }: { id: string }) {
             ) : (
               <ul class="doc-list" aria-busy={busyDocs ? 'true' : undefined}>
                 {docs.data?.map((d) => (
-                  <DocumentRow key={d.id} doc={d} base={base} onDeleted={docs.reload} />
+                  <DocumentRow key={d.id} doc={d} base={base} onChanged={docs.reload} />
                 ))}
               </ul>
             )}
@@ -57,15 +73,32 @@ export function ClientPage({ id }: { id: string }) {
   );
 }
 
-function DocumentRow({ doc: d, base, onDeleted }: { doc: ClientDocument; base: string; onDeleted(): void }) {
+const SHARE_LABEL: Record<ShareRule, string> = { always: 'Always', 'when-asked-and-relevant': 'When asked and relevant', never: 'Never' };
+
+function DocumentRow({ doc: d, base, onChanged }: { doc: ClientDocument; base: string; onChanged(): void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const label: Record<string, string> = { pending: 'Waiting', indexing: 'Indexing…', indexed: 'Indexed', failed: 'Failed' };
+  const setShare = async (share: ShareRule) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api(`${base}/documents/${encodeURIComponent(d.id)}`, { method: 'PATCH', json: { share } });
+      onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
-    <li class="doc">
+    <li class="doc" data-file={d.file}>
       <Icon name="file" size={20} class="doc-icon" />
       <div class="doc-main">
-        <span class="doc-name">{d.file}</span>
+        <span class="doc-name">
+          {d.file}
+          {d.profile ? <span class="muted"> · profile</span> : null}
+        </span>
         <span class="muted doc-meta">
           {formatBytes(d.bytes)}
           {d.pages ? ` · ${d.pages} page${d.pages === 1 ? '' : 's'}` : ''}
@@ -80,6 +113,7 @@ function DocumentRow({ doc: d, base, onDeleted }: { doc: ClientDocument; base: s
         )}
       </div>
       <span class={`badge doc-status status-${d.status}`}>{label[d.status] ?? d.status}</span>
+      {d.profile ? null : (
       <button
         class="btn btn-icon btn-ghost"
         type="button"
@@ -91,7 +125,7 @@ function DocumentRow({ doc: d, base, onDeleted }: { doc: ClientDocument; base: s
           setBusy(true);
           try {
             await api(`${base}/documents/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
-            onDeleted();
+            onChanged();
           } catch (err) {
             setError((err as Error).message);
             setBusy(false);
@@ -100,6 +134,17 @@ function DocumentRow({ doc: d, base, onDeleted }: { doc: ClientDocument; base: s
       >
         <Icon name="trash" />
       </button>
+      )}
+      <label class="doc-share">
+        <span class="muted">Agent may share:</span>{' '}
+        <select aria-label={`Sharing for ${d.file}`} value={d.share} disabled={busy} onChange={(e) => void setShare((e.target as HTMLSelectElement).value as ShareRule)}>
+          {(Object.keys(SHARE_LABEL) as ShareRule[]).map((r) => (
+            <option key={r} value={r}>
+              {SHARE_LABEL[r]}
+            </option>
+          ))}
+        </select>
+      </label>
     </li>
   );
 }
