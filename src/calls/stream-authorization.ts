@@ -1,0 +1,32 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
+import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
+import type { CallRuntime } from './call-runtime.js';
+import type { CallLimits } from './call-limits.js';
+
+/**
+ * Which media stream may join which live call: the TwiML for a call carries its per-call secret, and a
+ * stream that opens with that secret (and the carrier's id for the call) is attached to its session.
+ */
+export class StreamAuthorization {
+  constructor(private readonly rt: CallRuntime, private readonly limits: CallLimits) {}
+
+  streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {
+    const call = this.rt.d.calls.get(callId);
+    if (!call || !this.rt.live.has(callId) || this.rt.ending.has(callId) || call.carrierCallId !== carrierCallId) return undefined;
+    return { callId, secret: call.streamSecret };
+  }
+
+  authorizeStream(req: StreamOpenRequest, transport: MediaTransport): MediaStreamHandler | undefined {
+    const live = this.rt.live.get(req.callId);
+    const call = live && this.rt.d.calls.get(req.callId);
+    if (!live || !call || this.rt.ending.has(req.callId) || call.carrierCallId !== req.carrierCallId) return undefined;
+    const a = Buffer.from(req.secret);
+    const b = Buffer.from(call.streamSecret);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+    live.attached = true;
+    clearTimeout(live.streamTimer);
+    this.limits.armCallTimers(req.callId);
+    return live.session.attach(transport);
+  }
+}
