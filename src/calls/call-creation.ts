@@ -13,6 +13,7 @@ import { CallRequestError, type CreateCallInput } from './call-request.js';
 import type { CallRuntime, LiveCall } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
+import { bindCarrierCallId } from './carrier-binding.js';
 
 /**
  * Creating a call: the dial policy and caps decide whether it may be placed (a refusal is recorded), the
@@ -157,14 +158,16 @@ export class CallCreation {
         timeLimitSec: s.MAX_CALL_SECONDS + 60,
         amdSpeechEndThresholdMs: s.AMD_SPEECH_END_THRESHOLD_MS,
       });
-      // The call may already have ended (engine failed during the dial); hang up what we just placed.
-      d.calls.update(row.id, { carrierCallId });
-      this.rt.record(row.id, 'carrier.dialed', { carrier: d.carrier.name, carrierCallId });
-      if (!this.rt.live.has(row.id)) void d.carrier.hangup(carrierCallId).catch(() => undefined);
+      // The carrier's first callback may have bound the id already (it can beat this response).
+      const bound = bindCarrierCallId(this.rt, row.id, carrierCallId, 'dial-response');
+      // Hang up what we just placed if the call has already ended (the engine failed during the dial),
+      // or if it is not the call the callbacks named (a second carrier call for one of ours).
+      if (bound === 'refused' || !this.rt.live.has(row.id)) void d.carrier.hangup(carrierCallId).catch(() => undefined);
     } catch (err) {
       d.calls.update(row.id, { error: (err as Error).message });
       this.rt.record(row.id, 'error', { source: d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
-      await this.ending.end(row.id, 'dial-error', { hangup: false });
+      // A failed response does not prove there is no call: if a callback bound one, it is hung up.
+      await this.ending.end(row.id, 'dial-error', { hangup: Boolean(d.calls.get(row.id)?.carrierCallId) });
     }
     // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
     d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');

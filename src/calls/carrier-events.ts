@@ -5,6 +5,7 @@ import type { CallRuntime } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
 import type { AfterCallRecords } from './after-call-records.js';
+import { bindCarrierCallId } from './carrier-binding.js';
 
 /** The carrier's callbacks (status, answering-machine verdict, recording) applied to a call. */
 export class CarrierEvents {
@@ -22,14 +23,17 @@ export class CarrierEvents {
     db.prepare('DELETE FROM webhook_receipts WHERE at < ?').run(new Date(Date.now() - 7 * 86400_000).toISOString());
   }
 
-  /** Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards. */
+  /**
+   * Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards.
+   * The first signed callback of a call whose dial response has not come back yet binds its CallSid.
+   */
   onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
     const { d } = this.rt;
-    const call = d.calls.get(callId);
-    if (!call || call.carrierCallId !== carrierCallId) {
+    if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback') === 'refused') {
       d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
       return;
     }
+    const call = d.calls.get(callId)!;
     if (this.seenStmt.run(`${callId}:${dedupeKey}`, new Date().toISOString()).changes === 0) return;
     switch (event.type) {
       case 'status':

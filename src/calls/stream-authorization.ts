@@ -3,6 +3,7 @@ import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js
 import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
 import type { CallRuntime } from './call-runtime.js';
 import type { CallLimits } from './call-limits.js';
+import { bindCarrierCallId } from './carrier-binding.js';
 
 /**
  * Which media stream may join which live call: the TwiML for a call carries its per-call secret, and a
@@ -11,9 +12,14 @@ import type { CallLimits } from './call-limits.js';
 export class StreamAuthorization {
   constructor(private readonly rt: CallRuntime, private readonly limits: CallLimits) {}
 
+  /**
+   * The TwiML fetch for a live call: its stream parameters. The fetch can come before the dial response
+   * (a fast answer, a slow API), so it binds the CallSid like any first signed callback.
+   */
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {
-    const call = this.rt.d.calls.get(callId);
-    if (!call || !this.rt.live.has(callId) || this.rt.ending.has(callId) || call.carrierCallId !== carrierCallId) return undefined;
+    if (!this.rt.live.has(callId) || this.rt.ending.has(callId)) return undefined;
+    if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback') === 'refused') return undefined;
+    const call = this.rt.d.calls.get(callId)!;
     return { callId, secret: call.streamSecret };
   }
 

@@ -79,6 +79,12 @@ export interface TwilioSimOptions {
   encodeMp3?: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>;
   /** Called once a recording's media (`.mp3` or `.wav`) has been sent in full. */
   onRecordingDownloaded?: (sid: string) => void;
+  /**
+   * Holds back the response to `POST Calls.json` this long (ms) while the call goes on: ringing, answer,
+   * TwiML fetch, status callbacks and the media stream can all reach the product before it learns the
+   * CallSid from the response. Default 0. Keep it under the SDK's request timeout (15 s in the product).
+   */
+  createResponseDelayMs?: number | ((call: CreateParams) => number);
 }
 
 export interface LogEntry {
