@@ -40,7 +40,7 @@ export class CallService {
     this.rt.onUsage = (callId) => this.limits.checkCost(callId);
     this.creation = new CallCreation(this.rt, this.ending, this.limits, prices);
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
-    this.streams = new StreamAuthorization(this.rt, this.limits);
+    this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
   }
 
   get liveCount(): number {

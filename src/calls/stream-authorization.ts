@@ -3,6 +3,7 @@ import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js
 import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
 import type { CallRuntime } from './call-runtime.js';
 import type { CallLimits } from './call-limits.js';
+import type { CallEnding } from './call-ending.js';
 import { bindCarrierCallId } from './carrier-binding.js';
 
 /**
@@ -10,7 +11,11 @@ import { bindCarrierCallId } from './carrier-binding.js';
  * stream that opens with that secret (and the carrier's id for the call) is attached to its session.
  */
 export class StreamAuthorization {
-  constructor(private readonly rt: CallRuntime, private readonly limits: CallLimits) {}
+  constructor(
+    private readonly rt: CallRuntime,
+    private readonly limits: CallLimits,
+    private readonly ending: CallEnding,
+  ) {}
 
   /**
    * The TwiML fetch for a live call: its stream parameters. The fetch can come before the dial response
@@ -30,6 +35,13 @@ export class StreamAuthorization {
     const a = Buffer.from(req.secret);
     const b = Buffer.from(call.streamSecret);
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+    if (req.refusal) {
+      // The call's own stream, in a format the bridge cannot use: end the call now, saying what arrived,
+      // rather than wait for the no-media timeout or bridge noise.
+      this.rt.record(req.callId, 'error', { source: this.rt.d.carrier?.name ?? 'carrier', fatal: true, code: 'media_format_unsupported', message: req.refusal, mediaFormat: req.mediaFormat, stream: req.streamId });
+      void this.ending.end(req.callId, 'media-error', { detail: req.refusal });
+      return undefined;
+    }
     live.attached = true;
     clearTimeout(live.streamTimer);
     this.limits.armCallTimers(req.callId);

@@ -224,6 +224,7 @@ export class CallRunner implements SimCall {
       authToken: this.ctx.authToken,
       callSid: this.sid,
       line,
+      mediaFormat: this.script.mediaFormat,
       isEnded: () => this.ended,
       log: (type, fields) => this.addLog(type, fields),
       fetchTwiml: (url, method) =>

@@ -45,8 +45,21 @@ export type CalleeStep =
   | { dropSocket: true }
   | { sendRaw: string };
 
+/** What a stream's `start` message announces in `mediaFormat`. */
+export interface MediaFormat {
+  encoding: string;
+  sampleRate: number;
+  channels: number;
+}
+
 export interface CalleeScript {
   answeredBy?: AnsweredBy;
+  /**
+   * The `mediaFormat` this call's streams announce in `start`. Default (Twilio's only one):
+   * `{encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1}`. Another value models a carrier or
+   * proxy that streams something else; the frames the callee sends are unchanged (see README).
+   */
+  mediaFormat?: MediaFormat;
   /** Delay from answer to the async AMD callback. Default 600 ms; for a machine, the end of greeting + beep. */
   amdDelayMs?: number;
   /** Length of a machine's voicemail greeting (before the beep). Default 3000 ms. */
