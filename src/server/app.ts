@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
@@ -56,7 +56,18 @@ export const VERSION = '0.1.0';
 /** Builds the whole server: store, carrier, engines, tools, routes. Nothing listens until `listen`. */
 export async function buildApp(o: AppOptions): Promise<App> {
   const s = o.settings;
-  const server = Fastify({ logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE), bodyLimit: 256 * 1024, trustProxy: false });
+  const server = Fastify({
+    logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE),
+    bodyLimit: 256 * 1024,
+    trustProxy: false,
+    // Errors the router raises before any route runs. Its own message for a bad path echoes the whole URL
+    // (query and token included): answer with the field instead.
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as FastifyReply;
+      if (err.code === 'FST_ERR_BAD_URL') return reply.code(400).send({ error: 'path: malformed %-escape in the URL path (a % must start a %XX escape of valid UTF-8)', field: 'path' });
+      return reply.code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: 'bad request' });
+    },
+  });
   secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
@@ -87,8 +98,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
       if (err.policy?.retryAfterSec) reply.header('Retry-After', String(err.policy.retryAfterSec));
       return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}), ...(err.missing ? { missing: err.missing } : {}), ...(err.policy ? { rule: err.policy.rule } : {}) });
     }
-    const e = err as { statusCode?: number; message: string };
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message });
+    const e = err as { statusCode?: number; message: string; field?: unknown };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}) });
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'internal error' });
   });

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decodeComponent } from './url-encoding.js';
 
 /** Returns the API token: API_TOKEN if set, else the one kept in DATA_DIR (created on first start). */
 export function resolveApiToken(configured: string | undefined, dataDir: string): { token: string; generated: boolean; file?: string } {
@@ -58,8 +59,10 @@ export class StreamTokens {
 export function bearerAuth(token: string, streamTokens?: StreamTokens) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     if (streamTokens && req.method === 'GET') {
-      const m = /^\/api\/calls\/([0-9a-f-]{36})\/events\?(?:.*&)?token=([^&]+)/.exec(req.url);
-      if (m && streamTokens.verify(m[1], decodeURIComponent(m[2]))) return;
+      const m = /^\/api\/calls\/([0-9a-f-]{36})\/events\?(?:.*&)?token=([^&#]+)/.exec(req.url);
+      // A malformed escape is answered 400 before this hook (hardening); here it simply is no token.
+      const given = m ? decodeComponent(m[2]) : undefined;
+      if (m && given !== undefined && streamTokens.verify(m[1], given)) return;
     }
     const h = req.headers.authorization;
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;

@@ -5,6 +5,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Settings } from '../config/settings.js';
 import { tokenMatches } from './auth.js';
+import { MalformedEncodingError, malformedQueryField } from './url-encoding.js';
 
 export interface HardeningOptions {
   settings: Pick<Settings, 'RATE_LIMIT_PER_MINUTE' | 'CORS_ORIGINS'>;
@@ -30,6 +31,13 @@ const isCarrierRoute = (url: string) => url.startsWith('/twilio/');
  *   status or recording callback of a real call.
  */
 export async function registerHardening(server: FastifyInstance, o: HardeningOptions): Promise<void> {
+  // First of all hooks, on every route (API, webhooks, media upgrade, UI): a malformed %-escape in the
+  // query is a clear 400 naming the parameter, before auth or any handler could choke on it. Fastify's
+  // own query parser keeps such text undecoded, so without this a handler would act on garbled input.
+  server.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const field = malformedQueryField(req.url);
+    if (field !== undefined) return reply.code(400).send({ error: new MalformedEncodingError(field, 'query string').message, field });
+  });
   const hashes = new Map<string, string[]>();
   for (const [path, html] of Object.entries(o.inlinePages ?? {})) hashes.set(path, inlineHashes(html));
 

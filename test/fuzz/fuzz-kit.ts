@@ -179,3 +179,25 @@ export function parsedOrRefused<T, E extends Error>(parse: () => T, errorType: a
   }
   checkValue(value);
 }
+
+/** Escapes that are not valid: a lone or short `%`, non-hex digits, truncated or overlong UTF-8, a lone surrogate. */
+export const BAD_ESCAPES = ['%', '%2', '%zz', '%G0', '%%', '%E0%A4%A', '%E0%A4', '%C0%80', '%FF', '%ED%A0%80', '%F4%90%80%80', '%u0041'];
+
+/** One query-string or form component: well encoded, raw printable text, or a planted bad escape. */
+const component: fc.Arbitrary<{ text: string; bad: boolean }> = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => ({ text: encodeURIComponent(s), bad: false })),
+  fc.stringMatching(/^[A-Za-z0-9._~+\-]{0,20}$/).map((s) => ({ text: s, bad: false })),
+  // What follows a bad escape starts with a letter that is not a hex digit, so it cannot complete it.
+  fc.tuple(fc.stringMatching(/^[A-Za-z0-9]{0,8}$/), fc.constantFrom(...BAD_ESCAPES), fc.stringMatching(/^([g-zG-Z][A-Za-z0-9]{0,7})?$/)).map(([a, b, c]) => ({ text: a + b + c, bad: true })),
+);
+
+/**
+ * A query string (without `?`) of 0 to 5 pairs, as a client could send it, and whether any part of it
+ * carries a malformed escape. `names` are used as keys half of the time, so the routes' own parameters
+ * (token, limit, q, callId, ...) are hit.
+ */
+export function hostileQuery(names: readonly string[]): fc.Arbitrary<{ query: string; bad: boolean }> {
+  const key = fc.oneof(fc.constantFrom(...names).map((text) => ({ text, bad: false })), component);
+  const pair = fc.tuple(key, fc.option(component, { nil: undefined })).map(([k, v]) => ({ text: v ? `${k.text}=${v.text}` : k.text, bad: k.bad || Boolean(v?.bad) }));
+  return fc.array(pair, { maxLength: 5 }).map((ps) => ({ query: ps.map((p) => p.text).join('&'), bad: ps.some((p) => p.bad) }));
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseInbound, buildMedia, buildMark, buildClear, StreamFrameError, MAX_STREAM_FRAME_BYTES, type InboundStreamEvent } from '../../src/telephony/twilio/media-stream.js';
+import { parseInbound, buildMedia, buildMark, buildClear, StreamFrameError, MAX_STREAM_FRAME_BYTES, unsupportedMediaFormat, type InboundStreamEvent } from '../../src/telephony/twilio/media-stream.js';
 import { AudioChunk, isBase64 } from '../../src/media/audio-chunk.js';
 import { check, hostileInputs, noEscapes, base64Audio, parsedOrRefused, VALID_RUNS } from './fuzz-kit.js';
 
@@ -56,6 +56,14 @@ function assertWellFormed(ev: InboundStreamEvent): void {
       assert.ok(ev.callSid.length > 0 && ev.accountSid.length > 0);
       for (const v of Object.values(ev.customParameters)) assert.equal(typeof v, 'string');
       assert.ok(Number.isFinite(ev.mediaFormat.sampleRate) && Number.isFinite(ev.mediaFormat.channels), 'media format is numeric');
+      {
+        // Whatever arrived, the format check answers (never throws): supported only for mu-law 8 kHz mono.
+        const f = ev.mediaFormat;
+        const problem = unsupportedMediaFormat(f);
+        const exact = f.encoding === 'audio/x-mulaw' && f.sampleRate === 8000 && f.channels === 1;
+        assert.equal(problem === undefined, exact, 'supported exactly when mu-law 8 kHz mono');
+        if (problem) assert.ok(problem.length < 300 && /^[\x20-\x7e]+$/.test(problem), 'a short, printable reason');
+      }
       return;
   }
 }

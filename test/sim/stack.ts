@@ -71,6 +71,8 @@ export interface StackOptions {
   now?: () => Date;
   /** Index documents with vectors from the embeddings simulator, as this provider (default: none, lexical only). */
   embeddings?: 'openai' | 'gemini';
+  /** The Twilio simulator holds back its `POST Calls.json` response this long while the call goes on. */
+  createResponseDelayMs?: number;
   /** Reuse running simulators (restart tests). */
   sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim; gemini?: GeminiLiveSim };
 }
@@ -135,7 +137,7 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, log: o.log }));
+  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, createResponseDelayMs: o.createResponseDelayMs, log: o.log }));
   const conv = o.conversation;
   const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario ?? (conv && ((i) => toRealtimeScenario(conv(i)))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));

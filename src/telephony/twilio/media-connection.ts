@@ -1,16 +1,23 @@
 import type WebSocket from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { MediaStreamHandler, MediaTransport } from '../carrier.js';
-import { assertSafeId, buildClear, buildMark, buildMedia, parseInbound, StreamFrameError } from './media-stream.js';
+import { assertSafeId, buildClear, buildMark, buildMedia, parseInbound, StreamFrameError, unsupportedMediaFormat } from './media-stream.js';
 
 export interface StreamOpenRequest {
   callId: string;
   secret: string;
   carrierCallId: string;
   streamId: string;
+  /** The audio format the stream announced in `start`. */
+  mediaFormat: { encoding: string; sampleRate: number; channels: number };
+  /**
+   * Set when the stream cannot be bridged (its format is not mu-law 8 kHz mono): the authorizer must not
+   * return a handler, but if the stream is the call's own (right secret) it ends the call, saying why.
+   */
+  refusal?: string;
 }
 
-/** Returns the handler for a verified stream, or undefined to refuse it (unknown call, wrong secret). */
+/** Returns the handler for a verified stream, or undefined to refuse it (unknown call, wrong secret, unusable format). */
 export type StreamAuthorizer = (req: StreamOpenRequest, transport: MediaTransport) => MediaStreamHandler | undefined;
 
 const START_TIMEOUT_MS = 10_000;
@@ -105,7 +112,18 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
           return noteInvalid(err as Error);
         }
         streamSid = id;
-        handler = callId && secret ? authorize({ callId, secret, carrierCallId: ev.callSid, streamId: id }, transport) : undefined;
+        const refusal = unsupportedMediaFormat(ev.mediaFormat);
+        const req: StreamOpenRequest = { callId, secret, carrierCallId: ev.callSid, streamId: id, mediaFormat: ev.mediaFormat, ...(refusal ? { refusal } : {}) };
+        handler = callId && secret ? authorize(req, transport) : undefined;
+        if (refusal) {
+          // Never bridged, whatever the authorizer said: audio in another format would reach the voice
+          // engine as noise. The call (if this is its stream) has recorded why and is ending.
+          handler = undefined;
+          log.warn({ event: 'media.unsupportedFormat', ...ev.mediaFormat }, 'media stream refused: unsupported audio format');
+          ended = true;
+          socket.close(1003, 'unsupported media format');
+          return;
+        }
         if (!handler) {
           log.warn({ event: 'media.refused' }, 'media stream refused: unknown call or wrong secret');
           ended = true;

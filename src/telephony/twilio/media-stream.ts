@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { AudioChunk, isBase64 } from '../../media/audio-chunk.js';
 
 /**
@@ -109,6 +110,36 @@ export function parseInbound(raw: string | Buffer): InboundStreamEvent {
     default:
       throw new StreamFrameError(`unknown event "${ev.slice(0, 32)}"`, ev.slice(0, 32));
   }
+}
+
+/**
+ * The one audio format the bridge reads and writes: G.711 mu-law, 8 kHz, mono, as Twilio documents for
+ * every bidirectional stream. The `start` message announces the stream's format; a stream in any other
+ * (a Twilio-compatible carrier set to L16 or 16 kHz, a proxy re-encoding) would reach the voice engine as
+ * noise, so it is refused, not bridged.
+ */
+export const SUPPORTED_MEDIA_FORMAT = z.object({
+  encoding: z.literal('audio/x-mulaw'),
+  sampleRate: z.literal(8000),
+  channels: z.literal(1),
+});
+export type MediaFormat = z.infer<typeof SUPPORTED_MEDIA_FORMAT>;
+
+/** How a stream's announced format reads in an error: `audio/l16, 16000 Hz, 2 channels` (0 = not given). */
+export function describeMediaFormat(f: { encoding: string; sampleRate: number; channels: number }): string {
+  const enc = f.encoding ? f.encoding.replace(/[^\x20-\x7e]/g, '?').slice(0, 40) : 'no encoding';
+  return `${enc}, ${f.sampleRate ? `${f.sampleRate} Hz` : 'no sample rate'}, ${f.channels ? `${f.channels} channel${f.channels === 1 ? '' : 's'}` : 'no channel count'}`;
+}
+
+/**
+ * Why a stream's announced format cannot be bridged, naming what arrived and what is needed; undefined
+ * when it is mu-law 8 kHz mono.
+ */
+export function unsupportedMediaFormat(f: { encoding: string; sampleRate: number; channels: number }): string | undefined {
+  const r = SUPPORTED_MEDIA_FORMAT.safeParse(f);
+  if (r.success) return undefined;
+  const wrong = r.error.issues.map((i) => String(i.path[0])).join(', ');
+  return `media stream format ${describeMediaFormat(f)} is not supported (${wrong}): Callwright bridges audio/x-mulaw, 8000 Hz, 1 channel only`;
 }
 
 // Builders produce the only three messages Twilio accepts from us; anything else is error 31924.

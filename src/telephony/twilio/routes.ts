@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import formbody from '@fastify/formbody';
 import type { CarrierEvent } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
 import { streamTwiml, hangupTwiml } from './twiml.js';
 import { mediaStreamUrl } from './urls.js';
-import { isValidSignature, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
+import { isValidSignature, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
+import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
 export interface TwilioRouteHandlers {
   /** Stream parameters for a call Twilio asks TwiML for; undefined if the call is unknown or over. */
@@ -25,7 +25,19 @@ export interface TwilioRoutesOptions {
  * only public routes; every one checks X-Twilio-Signature against PUBLIC_URL before doing anything.
  */
 export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptions): Promise<void> {
-  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // Twilio's form bodies, read strictly: a malformed %-escape is a 400 naming the field (see
+  // url-encoding.ts). The signature check needs the parsed parameters, so this comes first.
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof MalformedEncodingError) return reply.code(400).send({ error: err.message, field: err.field });
+    throw err; // to the app's handler
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    try {
+      done(null, parseFormBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
 
   const verify = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!opts.authToken || !opts.publicUrl) return reply.code(503).send({ error: 'Twilio is not configured on this server' });
@@ -43,8 +55,14 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   };
 
   app.post('/twilio/voice', { preHandler: verify }, async (req, reply) => {
-    const body = req.body as Record<string, string>;
-    const params = opts.handlers.streamParamsFor(callIdOf(req), String(body.CallSid ?? ''));
+    let carrierCallId: string;
+    try {
+      carrierCallId = parseVoiceWebhook(req.body).carrierCallId;
+    } catch (err) {
+      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    const params = opts.handlers.streamParamsFor(callIdOf(req), carrierCallId);
     reply.type('text/xml');
     // An unknown or finished call gets a polite hang-up rather than an error Twilio would read aloud.
     return params ? streamTwiml(mediaStreamUrl(opts.publicUrl!), params) : hangupTwiml();

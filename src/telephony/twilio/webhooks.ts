@@ -20,6 +20,7 @@ const statusSchema = z.object({
   CallDuration: z.coerce.number().int().nonnegative().optional(),
   SequenceNumber: z.string().optional(),
 });
+const voiceSchema = z.object({ CallSid: callSid });
 const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
 const recordingSchema = z.object({
   CallSid: callSid,
@@ -56,6 +57,11 @@ export function parseStatusWebhook(body: unknown): ParsedWebhook {
   const b = parse(statusSchema, body);
   const status = STATUS_MAP[b.CallStatus];
   return { carrierCallId: b.CallSid, event: { type: 'status', status, durationSec: b.CallDuration }, dedupeKey: `status:${b.CallSid}:${status}` };
+}
+
+/** The TwiML fetch: only the CallSid matters (it may bind the call, see calls/carrier-binding.ts). */
+export function parseVoiceWebhook(body: unknown): { carrierCallId: string } {
+  return { carrierCallId: parse(voiceSchema, body).CallSid };
 }
 
 const MACHINE = new Set(['machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'fax']);

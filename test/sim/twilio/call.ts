@@ -119,8 +119,14 @@ export class CallRunner implements SimCall {
   }
 
   start(): void {
-    // After the REST response has gone out: on Twilio the 201 precedes any webhook.
+    // Usually after the REST response has gone out; with `createResponseDelayMs` the call goes on while
+    // the response is held back, as on Twilio when the API is slow or the callee answers at once.
     setImmediate(() => void this.track(this.run()));
+  }
+
+  /** The response to `POST Calls.json` is leaving now (after `delayMs` held back). */
+  noteCreateResponse(delayMs: number): void {
+    this.addLog('rest-create-response', { delayMs });
   }
 
   /** REST `POST Calls/{sid}.json`. */
@@ -218,6 +224,7 @@ export class CallRunner implements SimCall {
       authToken: this.ctx.authToken,
       callSid: this.sid,
       line,
+      mediaFormat: this.script.mediaFormat,
       isEnded: () => this.ended,
       log: (type, fields) => this.addLog(type, fields),
       fetchTwiml: (url, method) =>

@@ -61,6 +61,10 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     deleteRecording: (sid) => recordings.delete(sid),
     encodeMp3: opts.encodeMp3 ?? (async (left, right, channels) => encodeRecordingMp3(left, right, channels)),
     onRecordingDownloaded: opts.onRecordingDownloaded,
+    createResponseDelayMs: (params) => {
+      const d = opts.createResponseDelayMs;
+      return typeof d === 'function' ? d(params) : (d ?? 0);
+    },
     takeRecordingFailure: () => {
       if (recordingFailuresLeft <= 0) return false;
       recordingFailuresLeft--;

@@ -4,7 +4,7 @@
  * from outside (the call's 20 ms line clock) so inbound media and playback share one clock.
  */
 import { WebSocket, type RawData } from 'ws';
-import type { SimStream } from './types.js';
+import type { MediaFormat, SimStream } from './types.js';
 import { Playout } from './playout.js';
 import { signature } from './webhooks.js';
 import { newSid } from './util.js';
@@ -13,6 +13,8 @@ export interface StreamContext {
   accountSid: string;
   authToken: string;
   callSid: string;
+  /** Announced in `start`; default Twilio's only format, mu-law 8 kHz mono. */
+  mediaFormat?: MediaFormat;
   log: (type: string, fields?: Record<string, unknown>) => void;
   onAgentBytes: (n: number) => void;
 }
@@ -104,7 +106,7 @@ export class MediaStreamClient {
             streamSid: this.info.streamSid,
             callSid: this.ctx.callSid,
             tracks: ['inbound'],
-            mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+            mediaFormat: this.ctx.mediaFormat ?? { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
             customParameters: this.info.customParameters,
           },
           streamSid: this.info.streamSid,

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRunner, StoredRecording } from './call.js';
 import type { CreateParams } from './types.js';
-import { isDialable, newSid, rfc2822 } from './util.js';
+import { isDialable, newSid, rfc2822, sleep } from './util.js';
 import { encodeWav } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
 
@@ -24,6 +24,8 @@ export interface RestDeps {
   encodeMp3: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>;
   /** A recording's media was sent in full. */
   onRecordingDownloaded?: (sid: string) => void;
+  /** How long to hold back the response to `POST Calls.json` while the call goes on (default 0). */
+  createResponseDelayMs?: (params: CreateParams) => number;
 }
 
 const API = '/2010-04-01';
@@ -85,7 +87,7 @@ function authorized(deps: RestDeps, req: IncomingMessage): boolean {
   return i > 0 && decoded.slice(0, i) === deps.accountSid && decoded.slice(i + 1) === deps.authToken;
 }
 
-function createCall(deps: RestDeps, form: URLSearchParams, res: ServerResponse): void {
+async function createCall(deps: RestDeps, form: URLSearchParams, res: ServerResponse): Promise<void> {
   const to = form.get('To') ?? '';
   const from = form.get('From') ?? '';
   if (!isDialable(to)) return sendError(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
@@ -93,8 +95,16 @@ function createCall(deps: RestDeps, form: URLSearchParams, res: ServerResponse):
   const twimlUrl = form.get('Url');
   if (!form.get('Twiml') && !twimlUrl) return sendError(res, 400, 21205, 'Url parameter is required.');
   if (twimlUrl && !/^https?:\/\/\S+$/.test(twimlUrl)) return sendError(res, 400, 21205, `Url is not a valid URL: ${twimlUrl}`);
-  const call = deps.createCall(toCreateParams(form));
-  sendJson(res, 201, callResource(call));
+  const params = toCreateParams(form);
+  const call = deps.createCall(params);
+  // The resource as it was at creation ("queued"), whenever the response leaves.
+  const created = callResource(call);
+  const delayMs = deps.createResponseDelayMs?.(params) ?? 0;
+  // Held back, the response lets the call's webhooks, TwiML fetch and media stream reach the product
+  // first, as a slow API response or a fast answer does on Twilio (see README).
+  if (delayMs > 0) await sleep(delayMs);
+  call.noteCreateResponse(delayMs);
+  sendJson(res, 201, created);
 }
 
 export function toCreateParams(form: URLSearchParams): CreateParams {

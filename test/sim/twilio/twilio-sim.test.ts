@@ -318,6 +318,31 @@ test('lifecycle: signed status callbacks in order, TwiML fetch, stream start wit
   });
 });
 
+test('createResponseDelayMs: the call rings, is answered, fetches TwiML and streams before the create response arrives', async () => {
+  await rig({ createResponseDelayMs: 800 }, async ({ sim, product, client }) => {
+    product.routes.set('/twiml', () => ({ body: product.streamTwiml('/media', { callId: 'early' }) }));
+    const t0 = performance.now();
+    const created = await client.calls.create({ to: TO, from: FROM, url: `${product.url}/twiml`, statusCallback: `${product.url}/status`, statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'] });
+    const respondedAt = performance.now();
+    assert.ok(respondedAt - t0 >= 800, 'the response was held back');
+    // The resource is the one created ("queued"), not what the call has become meanwhile.
+    assert.equal(created.status, 'queued');
+    const call = await sim.waitForCall();
+    assert.equal(call.sid, created.sid);
+    // By then the product had been told the CallSid by signed webhooks and the media stream.
+    const early = product.hits.filter((h) => h.at < respondedAt);
+    assert.deepEqual(early.filter((h) => h.path === '/status').map((h) => h.params.CallStatus), ['initiated', 'ringing', 'in-progress']);
+    assert.ok(early.some((h) => h.path === '/twiml' && h.params.CallSid === created.sid && h.signatureValid));
+    const sock = await product.waitSocket();
+    assert.equal(sock.messages[1].start.callSid, created.sid);
+    assert.ok(sock.messages[1].at < respondedAt, 'stream started before the response');
+    const order = call.log.map((e) => e.type);
+    assert.ok(order.indexOf('stream-started') < order.indexOf('rest-create-response'));
+    await client.calls(call.sid).update({ status: 'completed' });
+    await call.done;
+  });
+});
+
 test('media: 20 ms paced inbound frames with the callee speaking, then exact silence', async () => {
   await rig({ script: () => ({ steps: [{ say: 'Hello?', durationMs: 400 }] }) }, async ({ product, client, sim }) => {
     product.routes.set('/twiml', () => ({ body: product.streamTwiml() }));

@@ -3,7 +3,7 @@
  * stream of <Connect><Stream>, and lets a REST update replace the running document at any point
  * (which, as on Twilio, ends the current stream first).
  */
-import type { HangupBy, SimStream } from './types.js';
+import type { HangupBy, MediaFormat, SimStream } from './types.js';
 import { whenAborted } from './util.js';
 import { parseTwiml, readStream, type StreamSpec, type TwimlNode } from './twiml.js';
 import type { WebhookResult } from './webhooks.js';
@@ -18,6 +18,8 @@ export interface TwimlHost {
   readonly authToken: string;
   readonly callSid: string;
   readonly line: Line;
+  /** What the call's streams announce in `start` (default: Twilio's mu-law 8 kHz mono). */
+  readonly mediaFormat?: MediaFormat;
   isEnded(): boolean;
   log(type: string, fields?: Record<string, unknown>): void;
   /** Signed TwiML request with the call's parameters; null if the sim is shutting down. */
@@ -204,6 +206,7 @@ export class TwimlRunner {
         accountSid: host.accountSid,
         authToken: host.authToken,
         callSid: host.callSid,
+        mediaFormat: host.mediaFormat,
         log: (type, fields) => host.log(type, fields),
         onAgentBytes: (n) => host.onAgentBytes(n),
       },

@@ -45,8 +45,21 @@ export type CalleeStep =
   | { dropSocket: true }
   | { sendRaw: string };
 
+/** What a stream's `start` message announces in `mediaFormat`. */
+export interface MediaFormat {
+  encoding: string;
+  sampleRate: number;
+  channels: number;
+}
+
 export interface CalleeScript {
   answeredBy?: AnsweredBy;
+  /**
+   * The `mediaFormat` this call's streams announce in `start`. Default (Twilio's only one):
+   * `{encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1}`. Another value models a carrier or
+   * proxy that streams something else; the frames the callee sends are unchanged (see README).
+   */
+  mediaFormat?: MediaFormat;
   /** Delay from answer to the async AMD callback. Default 600 ms; for a machine, the end of greeting + beep. */
   amdDelayMs?: number;
   /** Length of a machine's voicemail greeting (before the beep). Default 3000 ms. */
@@ -79,6 +92,12 @@ export interface TwilioSimOptions {
   encodeMp3?: (left: Uint8Array, right: Uint8Array, channels: 1 | 2) => Promise<Uint8Array>;
   /** Called once a recording's media (`.mp3` or `.wav`) has been sent in full. */
   onRecordingDownloaded?: (sid: string) => void;
+  /**
+   * Holds back the response to `POST Calls.json` this long (ms) while the call goes on: ringing, answer,
+   * TwiML fetch, status callbacks and the media stream can all reach the product before it learns the
+   * CallSid from the response. Default 0. Keep it under the SDK's request timeout (15 s in the product).
+   */
+  createResponseDelayMs?: number | ((call: CreateParams) => number);
 }
 
 export interface LogEntry {

@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import { downloadRecording } from '../records/recordings.js';
+import { LateRecords, type LateRecord } from './late-records.js';
+import type { CallRuntime } from './call-runtime.js';
+
+/**
+ * The records that come after a call has ended: the carrier's price (polled, it is often not known at
+ * once) and the recording (fetched when its callback arrives). The call's live event stream stays open
+ * until they are in, or until waiting for them has taken too long.
+ */
+export class AfterCallRecords {
+  private readonly lateRecords: LateRecords;
+  private readonly pricePolls = new Set<string>();
+
+  constructor(private readonly rt: CallRuntime) {
+    this.lateRecords = new LateRecords(rt.d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));
+  }
+
+  /** The call has ended: work out which late records are still to come, and wait for them. */
+  startSettling(callId: string): void {
+    const { d } = this.rt;
+    // Read now, not before the end's awaits: a recording may have been stored in the meantime.
+    const call = d.calls.get(callId)!;
+    const expected: LateRecord[] = [];
+    if (call.carrierCallId && d.carrier) expected.push('price');
+    if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
+    this.lateRecords.expect(callId, expected);
+    // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
+    if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.rt.track(this.pollPrice(callId));
+  }
+
+  settled(callId: string, what: LateRecord): void {
+    this.lateRecords.arrived(callId, what, this.rt.live.has(callId) || this.rt.ending.has(callId));
+  }
+
+  /** The call's end is done: records that arrived during it and were never expected are dropped. */
+  dropEarly(callId: string): void {
+    this.lateRecords.dropEarly(callId);
+  }
+
+  /** Shutdown: stop waiting for every call. */
+  completeAll(): void {
+    this.lateRecords.completeAll();
+  }
+
+  /** Every late record is in, or waiting for the rest took too long (`missing` says which). */
+  private completeRecords(callId: string, missing: LateRecord[]): void {
+    this.rt.record(callId, 'records.complete', missing.length ? { missing } : {});
+    if (missing.length && !this.rt.closing) this.rt.d.log.warn({ event: 'records.incomplete', callId, missing }, 'stopped waiting for late records that never arrived');
+    this.rt.d.timeline.close(callId);
+  }
+
+  isWaiting(callId: string): boolean {
+    return this.lateRecords.isWaiting(callId);
+  }
+
+  /** The carrier's price is often null right after the call; ask again with growing pauses. */
+  async pollPrice(callId: string): Promise<void> {
+    if (this.pricePolls.has(callId)) return;
+    this.pricePolls.add(callId);
+    try {
+      for (const waitMs of this.rt.d.pricePollMs ?? [0, 5_000, 30_000, 120_000]) {
+        if (waitMs) await new Promise((r) => setTimeout(r, waitMs));
+        if (this.rt.closing) return;
+        if (await this.fetchPrice(callId)) return;
+      }
+    } finally {
+      this.pricePolls.delete(callId);
+      this.settled(callId, 'price');
+    }
+  }
+
+  private async fetchPrice(callId: string): Promise<boolean> {
+    const { d } = this.rt;
+    const call = d.calls.get(callId);
+    if (!call?.carrierCallId || !d.carrier) return true;
+    if (call.carrierPrice !== null) return true;
+    const p = await d.carrier.callPrice(call.carrierCallId);
+    if (!p) return false;
+    d.calls.update(callId, {
+      ...(p.price !== null ? { carrierPrice: p.price, carrierPriceUnit: p.unit } : {}),
+      ...(p.durationSec !== null ? { carrierDurationSec: p.durationSec } : {}),
+    });
+    if (p.price === null) return false;
+    this.rt.record(callId, 'carrier.price', { price: p.price, unit: p.unit });
+    return true;
+  }
+
+  /**
+   * SSRF guard, made visible: the recording is only ever fetched from the configured carrier API host.
+   * A callback naming another host (even a signed one) is recorded; its URL is not used.
+   */
+  noteForeignUrl(callId: string, recordingId: string, theirs: string | undefined): void {
+    const { d } = this.rt;
+    if (!theirs || !d.carrier) return;
+    let own: string | null = null;
+    try {
+      own = new URL(d.carrier.recordingSource(recordingId).url).origin;
+    } catch {
+      // An invalid recording id: the download refuses it and records why.
+    }
+    if (theirs !== own) {
+      this.rt.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own });
+      d.log.warn({ event: 'security.foreignUrl', callId, host: theirs }, 'a callback named a host other than the configured carrier API; ignored');
+    }
+  }
+
+  async fetchRecording(callId: string, recordingId: string): Promise<void> {
+    const { d } = this.rt;
+    if (!d.carrier) return;
+    try {
+      const src = d.carrier.recordingSource(recordingId);
+      const r = await downloadRecording({ ...src, dir: join(d.settings.DATA_DIR, 'recordings'), callId, ...d.recordingRetry });
+      d.calls.update(callId, { recordingPath: r.path });
+      this.rt.record(callId, 'recording', { bytes: r.bytes, attempts: r.attempts });
+    } catch (err) {
+      this.rt.record(callId, 'error', { source: 'recording', fatal: false, code: 'recording_download_failed', message: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { missingForCalls } from '../config/settings.js';
+import { CallSession } from '../bridge/call-session.js';
+import type { CallRow } from '../store/calls-repo.js';
+import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
+import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
+import type { PriceTable } from '../records/pricing.js';
+import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
+import { checkDestination } from './policy.js';
+import { DialPolicy, isRefusal } from './dial-policy.js';
+import { CallCaps } from './caps.js';
+import { CallRequestError, type CreateCallInput } from './call-request.js';
+import type { CallRuntime, LiveCall } from './call-runtime.js';
+import type { CallEnding } from './call-ending.js';
+import type { CallLimits } from './call-limits.js';
+import { bindCarrierCallId } from './carrier-binding.js';
+
+/**
+ * Creating a call: the dial policy and caps decide whether it may be placed (a refusal is recorded), the
+ * client's excerpts are retrieved, the session and its engine start, and the carrier dials.
+ */
+export class CallCreation {
+  private readonly policy: DialPolicy;
+  private readonly caps: CallCaps;
+  private readonly refusals: RefusalsRepo;
+  /** Calls past the cap check that are not yet in `live`. */
+  private starting = 0;
+
+  constructor(
+    private readonly rt: CallRuntime,
+    private readonly ending: CallEnding,
+    private readonly limits: CallLimits,
+    prices: PriceTable,
+  ) {
+    const { d } = rt;
+    this.policy = new DialPolicy(d.settings);
+    this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
+    this.refusals = new RefusalsRepo(d.db);
+  }
+
+  async create(input: CreateCallInput): Promise<CallRow> {
+    const { d, now } = this.rt;
+    const s = d.settings;
+    const dest = checkDestination(input.to);
+    if (!dest.ok) {
+      if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+      throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+    }
+    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, now: now() });
+    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
+    const provider = input.provider ?? s.AI_PROVIDER;
+    const missing = missingForCalls(s, provider);
+    const factory = d.engines[provider];
+    if (missing.length || !d.carrier || !factory) {
+      throw new CallRequestError(503, undefined, `Callwright is not configured to place calls yet. Set: ${missing.join('; ')}. See .env.example.`, missing);
+    }
+    let client: ClientProfile | undefined;
+    if (input.clientId) {
+      try {
+        client = await loadClientProfile(s.CLIENTS_DIR, input.clientId);
+      } catch (err) {
+        if (err instanceof ClientError) throw new CallRequestError(400, 'clientId', `clientId: ${err.message}`);
+        throw err;
+      }
+    }
+
+    // Calls between this check and their live registration count as live (`starting`), so concurrent
+    // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
+    const capped = this.caps.check(this.rt.live.size + this.starting, now());
+    if (capped) throw this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
+
+    const createdAt = now().toISOString();
+    const row: CallRow = {
+      id: randomUUID(),
+      createdAt,
+      updatedAt: createdAt,
+      to: dest.e164,
+      from: s.TWILIO_FROM_NUMBER ?? null,
+      clientId: client?.id ?? null,
+      clientName: client?.name ?? null,
+      instructions: input.instructions,
+      provider,
+      status: 'queued',
+      endReason: null,
+      answeredBy: null,
+      carrier: d.carrier.name,
+      carrierCallId: null,
+      streamSecret: randomBytes(24).toString('base64url'),
+      answeredAt: null,
+      endedAt: null,
+      carrierDurationSec: null,
+      carrierPrice: null,
+      carrierPriceUnit: null,
+      recordingSid: null,
+      recordingPath: null,
+      transcriptPath: null,
+      error: null,
+    };
+    d.calls.insert(row);
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
+    for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
+
+    let reference: ReferenceExcerpt[] = [];
+    this.starting++;
+    try {
+      if (client) reference = await this.retrieveReference(row.id, client.id, input.instructions);
+    } finally {
+      // Nothing awaits from here to `live.set` below.
+      this.starting--;
+    }
+    const instructions = buildSystemPrompt({
+      instructions: input.instructions,
+      client,
+      recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING,
+      discloseAi: s.DISCLOSE_AI,
+      reference,
+      lookupAvailable: Boolean(client && d.knowledge),
+    });
+    const live: LiveCall = { id: row.id, attached: false } as LiveCall;
+    const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
+    live.session = new CallSession({
+      callId: row.id,
+      clientId: client?.id,
+      engine,
+      tools: d.tools,
+      greetingFallbackMs: s.GREETING_FALLBACK_MS,
+      hooks: {
+        record: (type, data) => this.rt.record(row.id, type, data),
+        requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
+        conversationStarted: () => this.rt.transition(row.id, 'talking'),
+      },
+    });
+    this.rt.live.set(row.id, live);
+    this.limits.watchCost(row.id);
+
+    // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
+    this.rt.track(
+      engine
+        .start({ instructions, tools: d.tools.specs({ hasClient: Boolean(client && d.knowledge) }), autoRespond: false })
+        .then(() => {
+          this.rt.record(row.id, 'engine.ready', { engine: engine.name });
+          live.session.engineStarted();
+        })
+        .catch((err: Error) => {
+          this.rt.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
+          return this.ending.end(row.id, 'provider-error', { detail: err.message });
+        }),
+    );
+
+    this.rt.transition(row.id, 'dialing');
+    try {
+      const { carrierCallId } = await d.carrier.dial({
+        callId: row.id,
+        to: row.to,
+        from: row.from!,
+        publicUrl: s.PUBLIC_URL!,
+        record: s.RECORD_CALLS,
+        timeLimitSec: s.MAX_CALL_SECONDS + 60,
+        amdSpeechEndThresholdMs: s.AMD_SPEECH_END_THRESHOLD_MS,
+      });
+      // The carrier's first callback may have bound the id already (it can beat this response).
+      const bound = bindCarrierCallId(this.rt, row.id, carrierCallId, 'dial-response');
+      // Hang up what we just placed if the call has already ended (the engine failed during the dial),
+      // or if it is not the call the callbacks named (a second carrier call for one of ours).
+      if (bound === 'refused' || !this.rt.live.has(row.id)) void d.carrier.hangup(carrierCallId).catch(() => undefined);
+    } catch (err) {
+      d.calls.update(row.id, { error: (err as Error).message });
+      this.rt.record(row.id, 'error', { source: d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
+      // A failed response does not prove there is no call: if a callback bound one, it is hung up.
+      await this.ending.end(row.id, 'dial-error', { hangup: Boolean(d.calls.get(row.id)?.carrierCallId) });
+    }
+    // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
+    d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');
+    return d.calls.get(row.id)!;
+  }
+
+  /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */
+  private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
+    const { d } = this.rt;
+    if (!d.knowledge) return [];
+    try {
+      const { mode, results } = await d.knowledge.search(clientId, instructions, { purpose: 'prompt', k: d.settings.KNOWLEDGE_TOP_K });
+      this.rt.record(callId, 'knowledge.retrieved', { clientId, mode, results: results.map((r) => ({ file: r.file, page: r.page, chunkId: r.chunkId, score: r.score })) });
+      return results;
+    } catch (err) {
+      d.log.warn({ err, callId, clientId }, 'knowledge: retrieval for the instructions failed; the call goes on without a reference section');
+      this.rt.record(callId, 'knowledge.retrieved', { clientId, error: (err as Error).message, results: [] });
+      return [];
+    }
+  }
+
+  /** A policy refusal: recorded (the call is never created, see docs), logged masked, and returned as 4xx. */
+  private refuse(input: CreateCallInput, rule: string, status: number, field: string | undefined, message: string, retryAfterSec?: number): CallRequestError {
+    const { d } = this.rt;
+    try {
+      this.refusals.insert({ at: this.rt.now().toISOString(), to: input.to.trim().slice(0, 32), clientId: input.clientId ?? null, rule, message });
+    } catch (err) {
+      d.log.error({ event: 'refusal.writeFailed', rule, err: (err as Error).message }, 'could not record a refusal');
+    }
+    d.log.info({ event: 'call.refused', rule, to: input.to.trim(), clientId: input.clientId }, 'call refused by policy');
+    return new CallRequestError(status, field, message, undefined, { rule, retryAfterSec });
+  }
+
+  /** The calls the dial policy refused, newest first. */
+  listRefusals(limit: number, beforeId?: number): Refusal[] {
+    return this.refusals.list(limit, beforeId);
+  }
+}

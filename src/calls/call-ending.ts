@@ -1,0 +1,90 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CallRow } from '../store/calls-repo.js';
+import { renderTranscriptText } from '../records/transcript.js';
+import type { EndReason } from './state.js';
+import { CallRequestError } from './call-request.js';
+import type { CallRuntime } from './call-runtime.js';
+import type { AfterCallRecords } from './after-call-records.js';
+
+/** Ending a call, once, whoever asks: the user, the agent, the carrier, a limit, a failure. */
+export class CallEnding {
+  constructor(private readonly rt: CallRuntime, private readonly records: AfterCallRecords) {}
+
+  /** User-requested hang-up. */
+  async hangup(callId: string): Promise<CallRow> {
+    const { d } = this.rt;
+    const call = d.calls.get(callId);
+    if (!call) throw new CallRequestError(404, undefined, 'call not found');
+    if (call.status === 'ended' || this.rt.ending.has(callId)) throw new CallRequestError(409, undefined, `call has already ended (${call.endReason ?? 'ending'})`);
+    await this.end(callId, 'user-hangup');
+    return d.calls.get(callId)!;
+  }
+
+  /**
+   * Ends a call, once: silence the session at once, hang up at the carrier (unless the carrier already
+   * ended it), stop the session, write the records. Every later cause joins the first end, so the reason
+   * recorded is whoever ended the call first. Never rejects.
+   */
+  end(callId: string, reason: EndReason, opts: { detail?: string; hangup?: boolean } = {}): Promise<void> {
+    const pending = this.rt.ending.get(callId);
+    if (pending) return pending;
+    const call = this.rt.d.calls.get(callId);
+    if (!call || call.status === 'ended') return Promise.resolve();
+    const live = this.rt.live.get(callId);
+    live?.session.beginEnd();
+    const p = this.runEnd(callId, reason, opts.detail, opts.hangup ?? true).catch((err) => {
+      this.rt.d.log.error({ event: 'call.endFailed', callId, err: (err as Error).message }, 'ending the call failed');
+    });
+    this.rt.ending.set(callId, p);
+    void p.finally(() => {
+      this.rt.ending.delete(callId);
+      this.records.dropEarly(callId);
+    });
+    return p;
+  }
+
+  private async runEnd(callId: string, reason: EndReason, detail: string | undefined, hangup: boolean): Promise<void> {
+    const { d } = this.rt;
+    this.rt.record(callId, 'end.requested', { reason, ...(detail ? { detail } : {}) });
+    const live = this.rt.live.get(callId);
+    if (live) {
+      clearTimeout(live.maxTimer);
+      clearTimeout(live.streamTimer);
+      clearInterval(live.costTimer);
+    }
+    this.rt.ledger.forget(callId);
+    const carrierCallId = d.calls.get(callId)?.carrierCallId;
+    if (hangup && carrierCallId && d.carrier) {
+      try {
+        await d.carrier.hangup(carrierCallId);
+      } catch (err) {
+        this.rt.record(callId, 'error', { source: d.carrier.name, fatal: false, code: 'hangup_failed', message: (err as Error).message });
+      }
+    }
+    if (live) {
+      this.rt.live.delete(callId);
+      await live.session.shutdown();
+    }
+    const before = d.calls.get(callId)!;
+    d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
+    this.rt.record(callId, 'status', { status: 'ended', reason });
+    await this.writeTranscript(callId);
+    d.log.info({ event: 'call.ended', callId, reason }, 'call ended');
+    this.records.startSettling(callId);
+  }
+
+  async writeTranscript(callId: string): Promise<void> {
+    const { d } = this.rt;
+    try {
+      const dir = join(d.settings.DATA_DIR, 'transcripts');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const path = join(dir, `${callId}.txt`);
+      const call = d.calls.get(callId)!;
+      await writeFile(path, renderTranscriptText(call, d.timeline.list(callId), call.clientName ?? undefined), { mode: 0o600 });
+      d.calls.update(callId, { transcriptPath: path });
+    } catch (err) {
+      this.rt.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
+    }
+  }
+}

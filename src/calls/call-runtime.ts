@@ -1,0 +1,101 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Settings } from '../config/settings.js';
+import type { Carrier } from '../telephony/carrier.js';
+import type { EngineFactory, UsageReport } from '../voice/engine.js';
+import type { CallSession } from '../bridge/call-session.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { CallsRepo } from '../store/calls-repo.js';
+import type { Db } from '../store/database.js';
+import type { Timeline } from '../records/timeline.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { PriceTable } from '../records/pricing.js';
+import type { TimelineEventType } from '../shared/event-types.js';
+import { canTransition, type CallStatus } from './state.js';
+import { LiveCostLedger } from './cost-ledger.js';
+
+export interface CallServiceDeps {
+  settings: Settings;
+  db: Db;
+  calls: CallsRepo;
+  timeline: Timeline;
+  carrier?: Carrier;
+  engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
+  tools: ToolRegistry;
+  log: FastifyBaseLogger;
+  /** The client's documents: retrieved for the instructions at call start. */
+  knowledge?: KnowledgeBase;
+  /** Recording download retry tuning (tests shorten it). */
+  recordingRetry?: { attempts: number; firstDelayMs: number };
+  /** If no media stream arrives this long after answer, the call ends as a media error. */
+  streamTimeoutMs?: number;
+  /** When to ask the carrier for the call's price after it ends (it is often not known at once). */
+  pricePollMs?: number[];
+  /** Longest wait for a call's late records (recording, price) before its live stream ends anyway. */
+  settleTimeoutMs?: number;
+  /** Prices for the live cost ledger (the API's cost breakdown uses the same table). */
+  prices?: PriceTable;
+  /** The clock for calling hours and daily caps (tests inject one). */
+  now?: () => Date;
+  /** How often a live call's running cost is checked between usage events. */
+  costCheckMs?: number;
+  /** Longest wait for the goodbye when a limit ends a call, before the line is cut anyway. */
+  wrapUpGraceMs?: number;
+}
+
+export interface LiveCall {
+  id: string;
+  session: CallSession;
+  maxTimer?: NodeJS.Timeout;
+  streamTimer?: NodeJS.Timeout;
+  costTimer?: NodeJS.Timeout;
+  attached: boolean;
+}
+
+/**
+ * What every part of the call service shares: the live sessions, the ends in progress, background work,
+ * and the one way to record an event or move a call's status.
+ */
+export class CallRuntime {
+  readonly live = new Map<string, LiveCall>();
+  /** One end per call: every later cause (a callback, a second reason) joins the first. */
+  readonly ending = new Map<string, Promise<void>>();
+  readonly background = new Set<Promise<unknown>>();
+  readonly ledger: LiveCostLedger;
+  readonly now: () => Date;
+  /** Set on shutdown: background loops stop, and a missing late record is no longer worth a warning. */
+  closing = false;
+  /** Called after each usage event is in the ledger (the cost limit checks it). */
+  onUsage: (callId: string) => void = () => undefined;
+
+  constructor(readonly d: CallServiceDeps, prices: PriceTable) {
+    this.now = d.now ?? (() => new Date());
+    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
+  }
+
+  transition(callId: string, to: CallStatus): boolean {
+    const call = this.d.calls.get(callId);
+    if (!call || this.ending.has(callId) || !canTransition(call.status, to)) return false;
+    this.d.calls.update(callId, { status: to });
+    this.record(callId, 'status', { status: to });
+    return true;
+  }
+
+  record(callId: string, type: TimelineEventType, data: Record<string, unknown>): void {
+    if (type === 'transcript') this.d.log.debug({ event: 'call.transcript', callId, speaker: data.speaker, text: data.text }, 'transcript turn');
+    if (type === 'usage') {
+      this.ledger.addUsage(callId, data as unknown as UsageReport);
+      queueMicrotask(() => this.onUsage(callId));
+    }
+    try {
+      this.d.timeline.append(callId, type, data);
+    } catch (err) {
+      // The store failing (disk full, SQLite busy past its timeout) must not take the live call down.
+      this.d.log.error({ event: 'timeline.writeFailed', callId, type, err: (err as Error).message }, 'could not record call event');
+    }
+  }
+
+  track(p: Promise<unknown>): void {
+    const t = p.catch((err) => this.d.log.error({ event: 'call.backgroundError', err: (err as Error).message }, 'background task failed')).finally(() => this.background.delete(t));
+    this.background.add(t);
+  }
+}
