@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { closeSocket } from '../close-socket.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, VoiceEngine } from '../engine.js';
 import { AudioChunk } from '../../media/audio-chunk.js';
-import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageTotals, GeminiMessageError, type ServerMessage } from './protocol.js';
+import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageMeters, GeminiMessageError, type ServerMessage } from './protocol.js';
 
 export interface GeminiLiveOptions {
   apiKey: string;
@@ -78,7 +78,6 @@ export class GeminiLiveEngine implements VoiceEngine {
   private userText = '';
   private userSeq = 0;
   private readonly toolNames = new Map<string, string>();
-  private lastUsage: Record<string, number> = { audio_input: 0, text_input: 0, audio_output: 0, text_output: 0 };
 
   constructor(private readonly opts: GeminiLiveOptions) {}
 
@@ -275,15 +274,9 @@ export class GeminiLiveEngine implements VoiceEngine {
     this.emit({ type: 'agent.transcript', responseId: t.id, itemId: t.id, text: t.text.trim(), audioMs: t.generatedBytes / 48 });
   }
 
-  private onUsage(u: Parameters<typeof usageTotals>[0]): void {
-    // usageMetadata is cumulative for the session: record what is new since the last report.
-    const totals = usageTotals(u);
-    const meters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(totals)) {
-      const delta = v - (this.lastUsage[k] ?? 0);
-      if (delta > 0) meters[k] = delta;
-    }
-    this.lastUsage = totals;
+  private onUsage(u: Parameters<typeof usageMeters>[0]): void {
+    // Each usageMetadata is one turn's usage, billed as reported (not a running total: see usageMeters).
+    const meters = usageMeters(u);
     if (Object.keys(meters).length) this.emit({ type: 'usage', usage: { provider: 'gemini', model: this.opts.model, meters } });
   }
 
