@@ -33,6 +33,11 @@ export interface CallSessionOptions {
   markChunkMs?: number;
   /** Safety net for end_call if marks never come back: hang up after the pending audio plus this. */
   hangupGraceMs?: number;
+  /**
+   * With an engine that cancels interrupted tool calls: how long a result finished after a barge-in
+   * waits for that cancellation before it is sent anyway (the engine may not have heard the callee).
+   */
+  toolCancelWaitMs?: number;
 }
 
 interface AgentItem {
@@ -47,10 +52,14 @@ interface AgentItem {
   interrupted?: { heardMs: number };
 }
 
+type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
+
 interface PendingHangup {
   responseId: string;
-  promise: Promise<'hung-up' | 'interrupted'>;
-  resolve(outcome: 'hung-up' | 'interrupted'): void;
+  /** The end_call tool calls waiting on this hang-up; when the engine has cancelled all of them, it is off. */
+  owners: Set<string>;
+  promise: Promise<HangupOutcome>;
+  resolve(outcome: HangupOutcome): void;
   guard: NodeJS.Timeout;
 }
 
@@ -73,6 +82,8 @@ export class CallSession {
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
+  /** Tool calls still running, by the engine's call id: the engine may cancel them (`tool.cancelled`). */
+  private readonly runningTools = new Map<string, { cancel: AbortController; bargedIn: boolean }>();
   private fallbackTimer?: NodeJS.Timeout;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
@@ -295,6 +306,9 @@ export class CallSession {
       case 'tool.call':
         void this.runTool(e.responseId, e.callId, e.name, e.arguments);
         return;
+      case 'tool.cancelled':
+        for (const callId of e.callIds) this.cancelTool(callId);
+        return;
       case 'usage':
         this.o.hooks.record('usage', { ...e.usage });
         return;
@@ -319,6 +333,7 @@ export class CallSession {
     const t = this.transport;
     const tracker = this.tracker;
     const interruptedResponse = this.activeResponse;
+    for (const r of this.runningTools.values()) r.bargedIn = true;
     this.o.engine.interrupt();
     this.activeResponse = undefined;
     const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
@@ -377,30 +392,71 @@ export class CallSession {
   // ---- tools ----------------------------------------------------------------------------------
   private async runTool(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
     this.o.hooks.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
+    const cancel = new AbortController();
+    const running = { cancel, bargedIn: false };
+    this.runningTools.set(callId, running);
     const outcome = await this.o.tools.dispatch(
-      { callId: this.o.callId, clientId: this.o.clientId, record: (type, data) => this.o.hooks.record(type, data), hangupAfterPlayout: () => this.hangupAfterPlayout(responseId) },
+      {
+        callId: this.o.callId,
+        clientId: this.o.clientId,
+        signal: cancel.signal,
+        record: (type, data) => this.o.hooks.record(type, data),
+        hangupAfterPlayout: () => this.hangupAfterPlayout(responseId, callId, cancel.signal),
+      },
       name,
       argsJson,
     );
-    this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null });
-    if (outcome.output !== undefined && !this.ending) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
+    // The callee talked over this call: an engine that cancels interrupted calls is about to withdraw it
+    // (its cancellation may be a message behind the interruption), so the result waits for that.
+    if (running.bargedIn && !cancel.signal.aborted && this.o.engine.capabilities.cancelsInterruptedToolCalls) await abortedWithin(cancel.signal, this.o.toolCancelWaitMs ?? 2000);
+    this.runningTools.delete(callId);
+    // The engine withdrew the call (the callee interrupted it): it expects no result, and one sent anyway
+    // would answer a call the model no longer has.
+    const cancelled = cancel.signal.aborted;
+    this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null, ...(cancelled ? { cancelled: true } : {}) });
+    if (outcome.output !== undefined && !this.ending && !cancelled) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
   }
 
-  private hangupAfterPlayout(responseId: string): Promise<'hung-up' | 'interrupted'> {
+  /** The engine cancelled a tool call: its pending side effects are called off and its result is not sent. */
+  private cancelTool(callId: string): void {
+    const running = this.runningTools.get(callId);
+    this.o.hooks.record('tool.cancelled', { callId, running: Boolean(running) });
+    running?.cancel.abort();
+  }
+
+  private hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome> {
+    if (signal.aborted) return Promise.resolve('cancelled');
     // A second end_call while one waits joins it rather than starting another wait.
-    if (this.pendingHangup) return this.pendingHangup.promise;
-    let resolve!: (o: 'hung-up' | 'interrupted') => void;
-    const promise = new Promise<'hung-up' | 'interrupted'>((r) => (resolve = r));
-    const guard = setTimeout(() => {
-      if (this.pendingHangup?.guard !== guard) return;
-      this.pendingHangup = undefined;
-      this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
-      this.o.hooks.requestEnd('agent-hangup');
-      resolve('hung-up');
-    }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
-    this.pendingHangup = { responseId, promise, resolve, guard };
+    let p = this.pendingHangup;
+    if (!p) {
+      let resolve!: (o: HangupOutcome) => void;
+      const promise = new Promise<HangupOutcome>((r) => (resolve = r));
+      const guard = setTimeout(() => {
+        if (this.pendingHangup?.guard !== guard) return;
+        this.pendingHangup = undefined;
+        this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
+        this.o.hooks.requestEnd('agent-hangup');
+        resolve('hung-up');
+      }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
+      p = { responseId, owners: new Set(), promise, resolve, guard };
+      this.pendingHangup = p;
+    }
+    const pending = p;
+    pending.owners.add(callId);
+    signal.addEventListener(
+      'abort',
+      () => {
+        pending.owners.delete(callId);
+        if (this.pendingHangup !== pending || pending.owners.size > 0) return;
+        this.pendingHangup = undefined;
+        clearTimeout(pending.guard);
+        this.o.hooks.record('hangup.cancelled', { reason: 'tool call cancelled by the engine' });
+        pending.resolve('cancelled');
+      },
+      { once: true },
+    );
     this.checkPendingHangup();
-    return promise;
+    return pending.promise;
   }
 
   /**
@@ -476,6 +532,19 @@ export class CallSession {
     })();
     return this.shutdownPromise;
   }
+}
+
+/** Resolves when `signal` aborts or after `ms`, whichever comes first; leaves no timer or listener behind. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function safeJson(s: string): unknown {

@@ -60,6 +60,7 @@ export class GeminiLiveEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
+    cancelsInterruptedToolCalls: true,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },
   };
@@ -78,6 +79,8 @@ export class GeminiLiveEngine implements VoiceEngine {
   private userText = '';
   private userSeq = 0;
   private readonly toolNames = new Map<string, string>();
+  /** Calls the server withdrew: a late result for one is not sent (the server no longer has the call). */
+  private readonly cancelledTools = new Set<string>();
 
   constructor(private readonly opts: GeminiLiveOptions) {}
 
@@ -186,6 +189,7 @@ export class GeminiLiveEngine implements VoiceEngine {
   }
 
   sendToolResult(callId: string, output: string): void {
+    if (this.cancelledTools.delete(callId)) return;
     const name = this.toolNames.get(callId) ?? 'unknown';
     this.toolNames.delete(callId);
     this.send(buildToolResponse(callId, name, output));
@@ -230,6 +234,13 @@ export class GeminiLiveEngine implements VoiceEngine {
         this.toolNames.set(c.id, c.name);
         this.emit({ type: 'tool.call', responseId: turnId, callId: c.id, name: c.name, arguments: JSON.stringify(c.args ?? {}) });
       }
+    }
+    if (m.toolCallCancellations.length) {
+      for (const id of m.toolCallCancellations) {
+        this.toolNames.delete(id);
+        this.cancelledTools.add(id);
+      }
+      this.emit({ type: 'tool.cancelled', callIds: m.toolCallCancellations });
     }
     if (m.generationComplete) this.markGenerated();
     if (m.turnComplete) this.finishTurn('completed');

@@ -42,6 +42,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: false,
     detectsSpeechDuringPlayback: true,
+    cancelsInterruptedToolCalls: false,
     inputFormat: { encoding: 'pcmu', sampleRate: 8000 },
     outputFormat: { encoding: 'pcmu', sampleRate: 8000 },
   };
