@@ -22,7 +22,7 @@ export const DEFAULT_PRICES = {
   models: {
     'openai:gpt-realtime-2.1': { text_input: 4.0, text_cached_input: 0.4, text_output: 24.0, thinking_output: 24.0, audio_input: 32.0, audio_cached_input: 0.4, audio_output: 64.0 },
     'openai:gpt-realtime-2.1-mini': { text_input: 0.6, text_cached_input: 0.06, text_output: 2.4, thinking_output: 2.4, audio_input: 10.0, audio_cached_input: 0.3, audio_output: 20.0 },
-    // Shut down 2027-01-19 (replaced by the 2.1 models); kept so older calls and settings still price.
+    // Retired in January 2027 (replaced by the 2.1 models); kept so older calls and settings still price.
     'openai:gpt-realtime': { text_input: 4.0, text_cached_input: 0.4, text_output: 16.0, audio_input: 32.0, audio_cached_input: 0.4, audio_output: 64.0 },
     'openai:gpt-realtime-mini': { text_input: 0.6, text_cached_input: 0.06, text_output: 2.4, audio_input: 10.0, audio_cached_input: 0.3, audio_output: 20.0 },
     // Duration-billed: $0.0045 and $0.017 a minute.

@@ -22,7 +22,9 @@ export function buildSetup(c: SetupInput): string {
       model: c.model.startsWith('models/') ? c.model : `models/${c.model}`,
       generationConfig: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: c.voice } } } },
       systemInstruction: { parts: [{ text: c.instructions }] },
-      tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) }] : [],
+      // BLOCKING: the model waits for each result (the bridge's end_call and barge-in rules rely on it);
+      // gemini-3.8-live otherwise defaults to NON_BLOCKING and talks on while a tool runs.
+      tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, behavior: 'BLOCKING' })) }] : [],
       realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs } },
       inputAudioTranscription: {},
       outputAudioTranscription: {},
