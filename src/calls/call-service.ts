@@ -119,7 +119,7 @@ export class CallService {
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
     this.policy = new DialPolicy(d.settings);
     this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
-    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
+    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE, { recordCalls: d.settings.RECORD_CALLS });
     this.refusals = new RefusalsRepo(d.db);
     this.lateRecords = new LateRecords(d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));
     this.seenStmt = d.db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');

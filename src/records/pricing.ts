@@ -8,8 +8,9 @@ import { z } from 'zod';
  * voice pricing, as of the version date.
  *
  * Meters: `{text,audio}_input`, `{text,audio}_cached_input` (a subset of the input, billed once, at this
- * rate), `{text,audio}_output`, `thinking_output` (reasoning tokens, billed as text output), and
- * `audio_seconds` for duration-billed transcription (`audio_seconds_flat` is per second, not per million).
+ * rate), `{text,audio}_output`, `thinking_output` (reasoning tokens, billed as text output). A `<meter>_flat`
+ * price is per unit, not per million: `audio_seconds` for duration-billed transcription, and the carrier's
+ * per-call extras (`calls`, `minutes`) under `<carrier>:<extra>`.
  * Gemini Live models publish no cached rate (caching is not supported on them): a cached token, should
  * one ever be reported, is billed at the full input rate rather than silently for free.
  */
@@ -37,6 +38,11 @@ export const DEFAULT_PRICES = {
     'gemini:gemini-2.5-flash-native-audio-preview-12-2025': GEMINI_LIVE_25,
     'gemini:gemini-2.5-flash-native-audio-preview-09-2025': GEMINI_LIVE_25,
     'gemini:gemini-live-2.5-flash-native-audio': GEMINI_LIVE_25,
+    // Twilio's extras beside the call's own per-minute price (which Twilio reports per call, without them):
+    // answering-machine detection runs on every answered call ($0.0075 a call), recording is billed per
+    // started minute recorded ($0.0025).
+    'twilio:answering-machine-detection': { calls_flat: 0.0075 },
+    'twilio:recording': { minutes_flat: 0.0025 },
   } as Record<string, Record<string, number>>,
 };
 
@@ -69,7 +75,28 @@ export function billedMinutes(seconds: number): number {
 export function unitPrice(table: PriceTable, provider: string, model: string, meter: string): number | undefined {
   const prices = table.models[`${provider}:${model}`];
   if (!prices) return undefined;
-  if (meter === 'audio_seconds' && prices.audio_seconds_flat !== undefined) return prices.audio_seconds_flat;
+  const flat = prices[`${meter}_flat`];
+  if (flat !== undefined) return flat;
   const perMillion = prices[meter];
   return perMillion === undefined ? undefined : perMillion / 1_000_000;
+}
+
+/** A carrier charge beside the call's minutes, priced from the table as `<carrier>:<extra>` `<meter>_flat`. */
+export interface CarrierExtra {
+  carrier: string;
+  extra: 'answering-machine-detection' | 'recording';
+  meter: 'calls' | 'minutes';
+  quantity: number;
+}
+
+/**
+ * What the carrier bills on top of the call's minutes. Callwright asks for answering-machine detection on
+ * every call (it runs once the call is answered) and records when recording is on (billed per started
+ * minute, like the call, from answer to end).
+ */
+export function carrierExtras(carrier: string, o: { answered: boolean; recorded: boolean; seconds: number }): CarrierExtra[] {
+  if (!o.answered) return [];
+  const out: CarrierExtra[] = [{ carrier, extra: 'answering-machine-detection', meter: 'calls', quantity: 1 }];
+  if (o.recorded) out.push({ carrier, extra: 'recording', meter: 'minutes', quantity: billedMinutes(o.seconds) });
+  return out;
 }

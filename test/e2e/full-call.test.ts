@@ -87,6 +87,13 @@ test('a full call: greeting, two exchanges, goodbye and end_call, with every rec
       assert.equal(item(meter).length, 1, `cost line ${meter}`);
       assert.ok(item(meter)[0].quantity > 0);
     }
+    // Twilio's extras, which its reported call price leaves out: answering-machine detection per call, and
+    // the recording per started minute (the same minutes as the call).
+    assert.deepEqual(item(/^twilio answering machine detection$/).map((l: any) => [l.quantity, l.unit, l.amount]), [[1, 'call', 0.0075]]);
+    const rec = item(/^twilio recording$/);
+    assert.equal(rec.length, 1);
+    assert.equal(rec[0].quantity, item(/^twilio call$/)[0].quantity);
+    assert.equal(rec[0].amount, Math.round(rec[0].quantity * 0.0025 * 1e6) / 1e6);
     // Cached tokens are part of the input count: billed once, at the cached rate.
     const usage = session.responses.length;
     assert.ok(usage >= 3);
