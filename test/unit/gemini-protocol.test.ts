@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseServerMessage, usageMeters } from '../../src/voice/gemini-live/protocol.js';
+import { buildSetup, parseServerMessage, usageMeters } from '../../src/voice/gemini-live/protocol.js';
 
 test('a usageMetadata is billed as one turn: every meter, cached moved out of input, thinking and tool-use counted', () => {
   // Shape of a live report on a thinking model (discuss.ai.google.dev, gemini-3.8-live): the details do not
@@ -38,4 +38,10 @@ test('counts without details are text; zero and missing counts give no meter', (
   assert.deepEqual(usageMeters({}), {});
   // A cached count larger than the prompt (malformed) never makes a negative input.
   assert.deepEqual(usageMeters({ promptTokenCount: 5, cachedContentTokenCount: 9 }), { text_cached_input: 5 });
+});
+
+test('tools are declared BLOCKING: gemini-3.8-live would otherwise talk on while end_call waits', () => {
+  const setup = JSON.parse(buildSetup({ model: 'gemini-3.8-live', instructions: 'x', voice: 'Puck', silenceMs: 500, tools: [{ name: 'end_call', description: 'd', parameters: { type: 'object' } }] }));
+  assert.equal(setup.setup.model, 'models/gemini-3.8-live');
+  assert.deepEqual(setup.setup.tools[0].functionDeclarations[0].behavior, 'BLOCKING');
 });
