@@ -6,6 +6,7 @@ import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
+import { ToolCalls, type HangupOutcome } from './tool-calls.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 
@@ -52,8 +53,6 @@ interface AgentItem {
   interrupted?: { heardMs: number };
 }
 
-type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
-
 interface PendingHangup {
   responseId: string;
   /** The end_call tool calls waiting on this hang-up; when the engine has cancelled all of them, it is off. */
@@ -82,8 +81,7 @@ export class CallSession {
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
-  /** Tool calls still running, by the engine's call id: the engine may cancel them (`tool.cancelled`). */
-  private readonly runningTools = new Map<string, { cancel: AbortController; bargedIn: boolean }>();
+  private readonly toolCalls: ToolCalls;
   private fallbackTimer?: NodeJS.Timeout;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
@@ -98,6 +96,16 @@ export class CallSession {
   constructor(private readonly o: CallSessionOptions) {
     this.audio = audioPathFor(o.engine.capabilities);
     if (!o.engine.capabilities.detectsSpeechDuringPlayback) this.vad = new EnergyVad();
+    this.toolCalls = new ToolCalls({
+      callId: o.callId,
+      clientId: o.clientId,
+      engine: o.engine,
+      tools: o.tools,
+      record: (type, data) => o.hooks.record(type, data),
+      hangupAfterPlayout: (responseId, callId, signal) => this.hangupAfterPlayout(responseId, callId, signal),
+      ending: () => this.ending,
+      cancelWaitMs: o.toolCancelWaitMs,
+    });
   }
 
   /** Engine events, wired by the factory's onEvent. */
@@ -304,10 +312,10 @@ export class CallSession {
         this.checkWrapUp();
         return;
       case 'tool.call':
-        void this.runTool(e.responseId, e.callId, e.name, e.arguments);
+        void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
         return;
       case 'tool.cancelled':
-        for (const callId of e.callIds) this.cancelTool(callId);
+        for (const callId of e.callIds) this.toolCalls.cancel(callId);
         return;
       case 'usage':
         this.o.hooks.record('usage', { ...e.usage });
@@ -333,7 +341,7 @@ export class CallSession {
     const t = this.transport;
     const tracker = this.tracker;
     const interruptedResponse = this.activeResponse;
-    for (const r of this.runningTools.values()) r.bargedIn = true;
+    this.toolCalls.bargedIn();
     this.o.engine.interrupt();
     this.activeResponse = undefined;
     const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
@@ -390,40 +398,6 @@ export class CallSession {
   }
 
   // ---- tools ----------------------------------------------------------------------------------
-  private async runTool(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
-    this.o.hooks.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
-    const cancel = new AbortController();
-    const running = { cancel, bargedIn: false };
-    this.runningTools.set(callId, running);
-    const outcome = await this.o.tools.dispatch(
-      {
-        callId: this.o.callId,
-        clientId: this.o.clientId,
-        signal: cancel.signal,
-        record: (type, data) => this.o.hooks.record(type, data),
-        hangupAfterPlayout: () => this.hangupAfterPlayout(responseId, callId, cancel.signal),
-      },
-      name,
-      argsJson,
-    );
-    // The callee talked over this call: an engine that cancels interrupted calls is about to withdraw it
-    // (its cancellation may be a message behind the interruption), so the result waits for that.
-    if (running.bargedIn && !cancel.signal.aborted && this.o.engine.capabilities.cancelsInterruptedToolCalls) await abortedWithin(cancel.signal, this.o.toolCancelWaitMs ?? 2000);
-    this.runningTools.delete(callId);
-    // The engine withdrew the call (the callee interrupted it): it expects no result, and one sent anyway
-    // would answer a call the model no longer has.
-    const cancelled = cancel.signal.aborted;
-    this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null, ...(cancelled ? { cancelled: true } : {}) });
-    if (outcome.output !== undefined && !this.ending && !cancelled) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
-  }
-
-  /** The engine cancelled a tool call: its pending side effects are called off and its result is not sent. */
-  private cancelTool(callId: string): void {
-    const running = this.runningTools.get(callId);
-    this.o.hooks.record('tool.cancelled', { callId, running: Boolean(running) });
-    running?.cancel.abort();
-  }
-
   private hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome> {
     if (signal.aborted) return Promise.resolve('cancelled');
     // A second end_call while one waits joins it rather than starting another wait.
@@ -531,26 +505,5 @@ export class CallSession {
       await this.o.engine.close().catch(() => undefined);
     })();
     return this.shutdownPromise;
-  }
-}
-
-/** Resolves when `signal` aborts or after `ms`, whichever comes first; leaves no timer or listener behind. */
-function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
   }
 }
