@@ -6,6 +6,7 @@ import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
+import { ToolCalls, type HangupOutcome } from './tool-calls.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 
@@ -33,6 +34,11 @@ export interface CallSessionOptions {
   markChunkMs?: number;
   /** Safety net for end_call if marks never come back: hang up after the pending audio plus this. */
   hangupGraceMs?: number;
+  /**
+   * With an engine that cancels interrupted tool calls: how long a result finished after a barge-in
+   * waits for that cancellation before it is sent anyway (the engine may not have heard the callee).
+   */
+  toolCancelWaitMs?: number;
 }
 
 interface AgentItem {
@@ -49,8 +55,10 @@ interface AgentItem {
 
 interface PendingHangup {
   responseId: string;
-  promise: Promise<'hung-up' | 'interrupted'>;
-  resolve(outcome: 'hung-up' | 'interrupted'): void;
+  /** The end_call tool calls waiting on this hang-up; when the engine has cancelled all of them, it is off. */
+  owners: Set<string>;
+  promise: Promise<HangupOutcome>;
+  resolve(outcome: HangupOutcome): void;
   guard: NodeJS.Timeout;
 }
 
@@ -73,6 +81,7 @@ export class CallSession {
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
+  private readonly toolCalls: ToolCalls;
   private fallbackTimer?: NodeJS.Timeout;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
@@ -87,6 +96,16 @@ export class CallSession {
   constructor(private readonly o: CallSessionOptions) {
     this.audio = audioPathFor(o.engine.capabilities);
     if (!o.engine.capabilities.detectsSpeechDuringPlayback) this.vad = new EnergyVad();
+    this.toolCalls = new ToolCalls({
+      callId: o.callId,
+      clientId: o.clientId,
+      engine: o.engine,
+      tools: o.tools,
+      record: (type, data) => o.hooks.record(type, data),
+      hangupAfterPlayout: (responseId, callId, signal) => this.hangupAfterPlayout(responseId, callId, signal),
+      ending: () => this.ending,
+      cancelWaitMs: o.toolCancelWaitMs,
+    });
   }
 
   /** Engine events, wired by the factory's onEvent. */
@@ -293,7 +312,10 @@ export class CallSession {
         this.checkWrapUp();
         return;
       case 'tool.call':
-        void this.runTool(e.responseId, e.callId, e.name, e.arguments);
+        void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
+        return;
+      case 'tool.cancelled':
+        for (const callId of e.callIds) this.toolCalls.cancel(callId);
         return;
       case 'usage':
         this.o.hooks.record('usage', { ...e.usage });
@@ -319,6 +341,7 @@ export class CallSession {
     const t = this.transport;
     const tracker = this.tracker;
     const interruptedResponse = this.activeResponse;
+    this.toolCalls.bargedIn();
     this.o.engine.interrupt();
     this.activeResponse = undefined;
     const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
@@ -375,32 +398,39 @@ export class CallSession {
   }
 
   // ---- tools ----------------------------------------------------------------------------------
-  private async runTool(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
-    this.o.hooks.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
-    const outcome = await this.o.tools.dispatch(
-      { callId: this.o.callId, clientId: this.o.clientId, record: (type, data) => this.o.hooks.record(type, data), hangupAfterPlayout: () => this.hangupAfterPlayout(responseId) },
-      name,
-      argsJson,
-    );
-    this.o.hooks.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null });
-    if (outcome.output !== undefined && !this.ending) this.o.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !this.o.engine.capabilities.autoReplyAfterTool });
-  }
-
-  private hangupAfterPlayout(responseId: string): Promise<'hung-up' | 'interrupted'> {
+  private hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome> {
+    if (signal.aborted) return Promise.resolve('cancelled');
     // A second end_call while one waits joins it rather than starting another wait.
-    if (this.pendingHangup) return this.pendingHangup.promise;
-    let resolve!: (o: 'hung-up' | 'interrupted') => void;
-    const promise = new Promise<'hung-up' | 'interrupted'>((r) => (resolve = r));
-    const guard = setTimeout(() => {
-      if (this.pendingHangup?.guard !== guard) return;
-      this.pendingHangup = undefined;
-      this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
-      this.o.hooks.requestEnd('agent-hangup');
-      resolve('hung-up');
-    }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
-    this.pendingHangup = { responseId, promise, resolve, guard };
+    let p = this.pendingHangup;
+    if (!p) {
+      let resolve!: (o: HangupOutcome) => void;
+      const promise = new Promise<HangupOutcome>((r) => (resolve = r));
+      const guard = setTimeout(() => {
+        if (this.pendingHangup?.guard !== guard) return;
+        this.pendingHangup = undefined;
+        this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
+        this.o.hooks.requestEnd('agent-hangup');
+        resolve('hung-up');
+      }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
+      p = { responseId, owners: new Set(), promise, resolve, guard };
+      this.pendingHangup = p;
+    }
+    const pending = p;
+    pending.owners.add(callId);
+    signal.addEventListener(
+      'abort',
+      () => {
+        pending.owners.delete(callId);
+        if (this.pendingHangup !== pending || pending.owners.size > 0) return;
+        this.pendingHangup = undefined;
+        clearTimeout(pending.guard);
+        this.o.hooks.record('hangup.cancelled', { reason: 'tool call cancelled by the engine' });
+        pending.resolve('cancelled');
+      },
+      { once: true },
+    );
     this.checkPendingHangup();
-    return promise;
+    return pending.promise;
   }
 
   /**
@@ -475,13 +505,5 @@ export class CallSession {
       await this.o.engine.close().catch(() => undefined);
     })();
     return this.shutdownPromise;
-  }
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
   }
 }

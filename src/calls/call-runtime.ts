@@ -69,7 +69,7 @@ export class CallRuntime {
 
   constructor(readonly d: CallServiceDeps, prices: PriceTable) {
     this.now = d.now ?? (() => new Date());
-    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE);
+    this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE, { recordCalls: d.settings.RECORD_CALLS });
   }
 
   transition(callId: string, to: CallStatus): boolean {

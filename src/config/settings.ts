@@ -51,14 +51,17 @@ export const settingsSchema = z.object({
   AI_PROVIDER: z.enum(['openai', 'gemini']).default('openai'),
   OPENAI_API_KEY: optionalString,
   OPENAI_REALTIME_URL: httpUrl(['wss:', 'ws:']).default('wss://api.openai.com/v1/realtime'),
-  OPENAI_REALTIME_MODEL: z.string().default('gpt-realtime'),
+  // Model defaults checked against the providers' model and deprecation pages on 2026-12-05 (docs/costs.md):
+  // gpt-realtime and the gpt-4o transcribe models shut down in early 2027; the Gemini 2.5 native-audio
+  // previews are superseded by the stable gemini-3.8-live.
+  OPENAI_REALTIME_MODEL: z.string().trim().min(1).default('gpt-realtime-2.1'),
   OPENAI_VOICE: z.string().default('marin'),
-  OPENAI_TRANSCRIPTION_MODEL: z.string().default('gpt-4o-mini-transcribe'),
+  OPENAI_TRANSCRIPTION_MODEL: z.string().trim().min(1).default('gpt-transcribe'),
   VAD_SILENCE_MS: int(100, 5000).default(500),
   GEMINI_API_KEY: optionalString,
   GEMINI_LIVE_URL: httpUrl(['wss:', 'ws:', 'https:', 'http:']).default('wss://generativelanguage.googleapis.com'),
   GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1, v1beta or v1alpha').default('v1beta'),
-  GEMINI_LIVE_MODEL: z.string().default('gemini-2.5-flash-native-audio-preview-09-2025'),
+  GEMINI_LIVE_MODEL: z.string().trim().min(1).default('gemini-3.8-live'),
   GEMINI_VOICE: z.string().default('Puck'),
 
   RECORD_CALLS: bool.default(true),

@@ -11,7 +11,7 @@ export const TIMELINE_EVENT_TYPES = [
   'engine.ready', 'engine.resumed', 'media.attached', 'media.ended', 'media.invalidFrames', 'dtmf',
   'greeting.start', 'greeting.fallback', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   // what was said and done
-  'transcript', 'tool.call', 'tool.result', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
+  'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
   // records after the call
   'recording.status', 'recording', 'carrier.price', 'records.complete',
   // trouble

@@ -8,7 +8,8 @@ export const endCallTool = defineTool({
   args: z.object({ reason: z.string().max(200).optional().describe('Why the call is ending, in a few words.') }),
   async run(ctx) {
     const outcome = await ctx.hangupAfterPlayout();
-    if (outcome === 'hung-up') return { reply: false };
+    // Hung up, or cancelled by the engine (which expects no result): nothing to tell the model.
+    if (outcome !== 'interrupted') return { reply: false };
     return { output: 'The callee interrupted your goodbye, so the call is still connected. Listen to them and respond.', reply: false };
   },
 });

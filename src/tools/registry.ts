@@ -7,13 +7,18 @@ export interface ToolContext {
   callId: string;
   /** The client the call is for (from the call record, never from tool arguments). */
   clientId?: string;
+  /**
+   * Aborted when the engine cancels this tool call (the callee interrupted it). A tool must not start a
+   * side effect once it is aborted; its result is not sent back to the engine.
+   */
+  signal: AbortSignal;
   /** Appends a structured event to the call's timeline (what a tool looked up, found, did). */
   record?(type: TimelineEventType, data: Record<string, unknown>): void;
   /**
    * Hangs up once the agent's audio so far has played to the callee. Resolves 'interrupted' (and does
-   * nothing) if the callee cut that audio off.
+   * nothing) if the callee cut that audio off, 'cancelled' (nothing done) if the engine cancelled the call.
    */
-  hangupAfterPlayout(): Promise<'hung-up' | 'interrupted'>;
+  hangupAfterPlayout(): Promise<'hung-up' | 'interrupted' | 'cancelled'>;
 }
 
 export interface ToolOutcome {

@@ -21,6 +21,13 @@ export interface EngineCapabilities {
    * generating (OpenAI's server VAD). When false, the bridge listens for barge-in on the caller audio.
    */
   detectsSpeechDuringPlayback: boolean;
+  /**
+   * The engine withdraws a tool call the callee interrupts (emits `tool.cancelled`) and then expects no
+   * result for it: Gemini holds its turn open while it waits for a result, and speech during that turn
+   * ends the turn and cancels the call. When true, a result finished after a barge-in waits for that
+   * cancellation before it is sent.
+   */
+  cancelsInterruptedToolCalls: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }
@@ -67,6 +74,11 @@ export type EngineEvent =
   | { type: 'agent.transcript'; responseId: string; itemId: string; text: string; audioMs: number }
   | { type: 'agent.responseDone'; responseId: string; status: 'completed' | 'cancelled' | 'failed' | 'incomplete' }
   | { type: 'tool.call'; responseId: string; callId: string; name: string; arguments: string }
+  /**
+   * The engine withdrew tool calls it had made (Gemini's toolCallCancellation, sent when the callee
+   * interrupts during a function call): their side effects must not happen and no result is expected.
+   */
+  | { type: 'tool.cancelled'; callIds: string[] }
   | { type: 'usage'; usage: UsageReport }
   | { type: 'error'; error: EngineError }
   | { type: 'closed'; expected: boolean; reason: string }

@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withStack, endedEvents } from './helpers.js';
+import { parseSettings } from '../../src/config/settings.js';
+import { DEFAULT_PRICES } from '../../src/records/pricing.js';
 import type { Conversation, Engine } from '../sim/stack.js';
 import type { Pacing } from '../sim/openai-realtime/index.js';
 
@@ -24,6 +26,7 @@ for (const engine of ENGINES) {
         conversation: conversation(
           [{ say: GREETING }, { say: "I'd like one chicken biryani for pickup at seven." }, { say: "That's all, thank you. Goodbye!", call: { name: 'end_call', args: { reason: 'order placed' } } }],
           ['Hello?', 'Sure, what would you like?', 'Got it. Anything else?'],
+          { thoughtsTokensPerTurn: 11 },
         ),
       },
       async (stack) => {
@@ -54,13 +57,26 @@ for (const engine of ENGINES) {
         assert.deepEqual(call.cost.unpriced, []);
         assert.equal(await endedEvents(stack, id), 1);
         if (engine === 'gemini') {
-          // Usage arrives as running totals; the ledger holds the deltas, which add up to the last total.
-          const session = stack.gemini.sessions[0] as any;
-          const reports = session.sent.map((s: any) => s.message.usageMetadata).filter(Boolean);
-          assert.ok(reports.length >= 2, 'several usage reports');
-          const last = reports[reports.length - 1];
-          const audioIn = usage.find((l: any) => /audio input$/.test(l.item)).quantity;
-          assert.equal(audioIn, last.promptTokensDetails.find((d: any) => d.modality === 'AUDIO').tokenCount);
+          // Every usageMetadata is one turn's bill (its prompt re-bills the context). The expected cost is
+          // computed here from what the simulator sent, with the published prices, not from the engine.
+          const reports = (stack.gemini.sessions[0] as any).usageReports as any[];
+          assert.ok(reports.length >= 2, 'one report per finished turn');
+          const model = parseSettings({}).GEMINI_LIVE_MODEL;
+          const p = DEFAULT_PRICES.models[`gemini:${model}`];
+          const audio = (list: any[] | undefined) => list?.find((d) => d.modality === 'AUDIO')?.tokenCount ?? 0;
+          let audioIn = 0;
+          let expectedUsd = 0;
+          for (const r of reports) {
+            const aIn = audio(r.promptTokensDetails);
+            const aOut = audio(r.responseTokensDetails);
+            audioIn += aIn;
+            expectedUsd +=
+              (aIn * p.audio_input + ((r.promptTokenCount ?? 0) - aIn) * p.text_input + aOut * p.audio_output + ((r.responseTokenCount ?? 0) - aOut) * p.text_output + (r.thoughtsTokenCount ?? 0) * p.thinking_output) / 1e6;
+          }
+          assert.equal(usage.find((l: any) => /audio input$/.test(l.item)).quantity, audioIn, 'audio input: the sum of every report');
+          assert.equal(usage.find((l: any) => /thinking output$/.test(l.item)).quantity, 11 * reports.length);
+          const billedUsd = usage.reduce((a: number, l: any) => a + l.amount, 0);
+          assert.ok(Math.abs(billedUsd - expectedUsd) < 1e-5, `billed ${billedUsd} vs ${expectedUsd} from the simulator's reports`);
         }
       },
     );
@@ -126,18 +142,22 @@ for (const engine of ENGINES) {
         const call = await stack.waitForEnd(id, 30_000);
         assert.equal(call.endReason, 'agent-hangup');
         assert.ok(call.toolCalls.length >= 2);
-        assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
         const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
         assert.match(events, /event: hangup\.cancelled/);
         assert.ok(call.transcript.some((t: any) => t.text === 'Of course, what is it?'), 'the conversation continued');
-        // The tool result went back to the engine with the call's id.
         if (engine === 'gemini') {
+          // Gemini withdrew the first end_call when the callee spoke during it (toolCallCancellation): the
+          // call went on, and no result answered the withdrawn call.
           const g = stack.gemini.sessions[0];
-          assert.deepEqual(
-            g.toolResponses.map((r) => [r.id, r.name, r.accepted]),
-            [[g.toolCalls[0].id, 'end_call', true]],
-          );
+          const cancelled = g.toolCalls[0].id;
+          assert.equal(g.toolCalls[0].status, 'cancelled');
+          assert.ok(g.sent.some((m: any) => m.message.toolCallCancellation?.ids?.includes(cancelled)), 'the simulator sent toolCallCancellation');
+          assert.deepEqual(g.toolResponses.filter((r) => r.id === cancelled), [], 'no result for the cancelled call');
+          assert.ok(!g.warnings.some((w) => /toolResponse for cancelled/.test(w)), g.warnings.join('; '));
+          assert.match(events, new RegExp(`event: tool\\.cancelled\ndata: .*"callId":"${cancelled}"`));
         } else {
+          // The tool result went back to the engine with the call's id.
+          assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
           assert.equal(stack.openai.sessions[0].functionOutputs.length, 1);
         }
       },

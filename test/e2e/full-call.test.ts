@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { FULL_CONVERSATION, GREETING, withStack, readSse } from './helpers.js';
 import { SIM_API_TOKEN } from '../sim/stack.js';
+import { DEFAULT_PRICES } from '../../src/records/pricing.js';
 
 test('a full call: greeting, two exchanges, goodbye and end_call, with every record kept', async () => {
   await withStack({ script: () => FULL_CONVERSATION.script, scenario: () => FULL_CONVERSATION.scenario }, async (stack) => {
@@ -77,14 +78,22 @@ test('a full call: greeting, two exchanges, goodbye and end_call, with every rec
 
     const cost = call.cost;
     assert.equal(cost.currency, 'USD');
-    assert.equal(cost.priceTable, '2026-11-01');
+    assert.equal(cost.priceTable, DEFAULT_PRICES.version);
     const item = (re: RegExp) => cost.lines.filter((l: any) => re.test(l.item));
     assert.equal(item(/^twilio call$/)[0].source, 'carrier', 'Twilio reported price replaces the estimate');
     assert.equal(item(/^twilio call$/)[0].amount, 0.014);
-    for (const meter of [/gpt-realtime audio input$/, /gpt-realtime audio output$/, /gpt-realtime text input$/, /gpt-realtime text output$/, /gpt-realtime text cached input$/, /transcribe audio input$/]) {
+    // The default models (gpt-realtime-2.1, and gpt-transcribe, billed by the second of audio).
+    for (const meter of [/gpt-realtime-2\.1 audio input$/, /gpt-realtime-2\.1 audio output$/, /gpt-realtime-2\.1 text input$/, /gpt-realtime-2\.1 text output$/, /gpt-realtime-2\.1 text cached input$/, /gpt-transcribe audio seconds$/]) {
       assert.equal(item(meter).length, 1, `cost line ${meter}`);
       assert.ok(item(meter)[0].quantity > 0);
     }
+    // Twilio's extras, which its reported call price leaves out: answering-machine detection per call, and
+    // the recording per started minute (the same minutes as the call).
+    assert.deepEqual(item(/^twilio answering machine detection$/).map((l: any) => [l.quantity, l.unit, l.amount]), [[1, 'call', 0.0075]]);
+    const rec = item(/^twilio recording$/);
+    assert.equal(rec.length, 1);
+    assert.equal(rec[0].quantity, item(/^twilio call$/)[0].quantity);
+    assert.equal(rec[0].amount, Math.round(rec[0].quantity * 0.0025 * 1e6) / 1e6);
     // Cached tokens are part of the input count: billed once, at the cached rate.
     const usage = session.responses.length;
     assert.ok(usage >= 3);

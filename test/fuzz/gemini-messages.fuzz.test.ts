@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseServerMessage, usageTotals, GeminiMessageError, type ServerMessage } from '../../src/voice/gemini-live/protocol.js';
+import { parseServerMessage, usageMeters, GeminiMessageError, type ServerMessage } from '../../src/voice/gemini-live/protocol.js';
 import { isBase64 } from '../../src/media/audio-chunk.js';
 import { anyJson, anyText, check, mutated, noEscapes, base64Audio, parsedOrRefused, VALID_RUNS, RUNS } from './fuzz-kit.js';
 import { assertCounts } from './usage-check.js';
@@ -50,8 +50,8 @@ function assertWellFormed(m: ServerMessage): void {
   if (m.resumption) assert.ok(typeof m.resumption.handle === 'string' && m.resumption.handle.length > 0);
   if (m.usage) {
     assertCounts(m.usage);
-    // The engine turns every usage report into per-meter deltas: that must never throw or yield NaN.
-    assertCounts(usageTotals(m.usage), 'totals');
+    // The engine bills every usage report by meter: that must never throw or yield NaN.
+    assertCounts(usageMeters(m.usage), 'meters');
   }
 }
 

@@ -34,6 +34,8 @@ export interface Conversation {
   fatalAfterResponses?: number;
   /** Fault (Gemini): goAway this long after setup. */
   goAwayAfterMs?: number;
+  /** Gemini: thoughtsTokenCount on every turn's usage report. */
+  thoughtsTokensPerTurn?: number;
 }
 
 export function toRealtimeScenario(c: Conversation): RealtimeScenario {
@@ -47,7 +49,7 @@ export function toRealtimeScenario(c: Conversation): RealtimeScenario {
 }
 
 export function toGeminiScenario(c: Conversation): GeminiScenario {
-  return { turns: c.turns, userTranscripts: c.userTranscripts, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs };
+  return { turns: c.turns, userTranscripts: c.userTranscripts, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs, thoughtsTokensPerTurn: c.thoughtsTokensPerTurn };
 }
 
 export interface StackOptions {

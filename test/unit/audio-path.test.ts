@@ -11,6 +11,7 @@ const caps = (pcm: boolean): EngineCapabilities => ({
   serverTurnDetection: true,
   autoReplyAfterTool: pcm,
   detectsSpeechDuringPlayback: !pcm,
+  cancelsInterruptedToolCalls: pcm,
   inputFormat: pcm ? { encoding: 'pcm16', sampleRate: 16000 } : { encoding: 'pcmu', sampleRate: 8000 },
   outputFormat: pcm ? { encoding: 'pcm16', sampleRate: 24000 } : { encoding: 'pcmu', sampleRate: 8000 },
 });

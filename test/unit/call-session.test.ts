@@ -6,11 +6,13 @@ import type { EngineCapabilities, EngineStartOptions, VoiceEngine } from '../../
 import { AudioChunk } from '../../src/media/audio-chunk.js';
 import { ToolRegistry } from '../../src/tools/registry.js';
 import { endCallTool } from '../../src/tools/end-call.js';
+import { defineTool } from '../../src/tools/registry.js';
+import { z } from 'zod';
 
 /** A recording fake of the engine seam: the session is tested through its public interfaces only. */
 class FakeEngine implements VoiceEngine {
   readonly name = 'fake';
-  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
+  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, cancelsInterruptedToolCalls: false, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
   calls: string[] = [];
   pushed = 0;
   async start(_o: EngineStartOptions) {}
@@ -59,12 +61,13 @@ class FakeTransport implements MediaTransport {
   }
 }
 
-function setup(opts: { fallbackMs?: number } = {}) {
+function setup(opts: { fallbackMs?: number; cancelsInterruptedToolCalls?: boolean; toolCancelWaitMs?: number } = {}) {
   const engine = new FakeEngine();
+  if (opts.cancelsInterruptedToolCalls) (engine.capabilities as { cancelsInterruptedToolCalls: boolean }).cancelsInterruptedToolCalls = true;
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   const ends: string[] = [];
   const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: (r) => ends.push(r), conversationStarted: () => records.push({ type: 'started', data: {} }) };
-  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingFallbackMs: opts.fallbackMs ?? 60_000 });
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingFallbackMs: opts.fallbackMs ?? 60_000, toolCancelWaitMs: opts.toolCancelWaitMs });
   return { engine, records, ends, session };
 }
 const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
@@ -150,6 +153,87 @@ test('end_call hangs up only after the goodbye has played, and not at all if it 
   await tick();
   assert.deepEqual(b.ends, []);
   assert.ok(b.engine.calls.some((c) => c.startsWith('toolResult:call2:false:The callee interrup')));
+});
+
+test('a tool call the engine cancels: end_call does not hang up after its goodbye plays, no result goes back', async () => {
+  const a = setup();
+  a.session.engineStarted();
+  const t = new FakeTransport('MZ1');
+  const h = a.session.attach(t);
+  a.session.answeredBy(false);
+  a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
+  a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
+  a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
+  a.session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r1', status: 'completed' });
+  await tick();
+  // No barge-in reached the session: only the engine's cancellation.
+  a.session.onEngineEvent({ type: 'tool.cancelled', callIds: ['call1'] });
+  for (const m of t.marks()) h.onMark(m);
+  await tick();
+  await tick();
+  assert.deepEqual(a.ends, [], 'the goodbye played, but the hang-up was called off');
+  assert.ok(!a.engine.calls.some((c) => c.startsWith('toolResult:call1')), 'no result for a cancelled call');
+  assert.deepEqual(a.records.filter((r) => r.type === 'tool.cancelled').map((r) => r.data), [{ callId: 'call1', running: true }]);
+  assert.ok(a.records.some((r) => r.type === 'hangup.cancelled'));
+  assert.equal(a.records.find((r) => r.type === 'tool.result')!.data.cancelled, true);
+});
+
+test('a cancelled tool is told through its signal, and its result is dropped; other calls are unaffected', async () => {
+  let release!: () => void;
+  const seen: boolean[] = [];
+  const slow = defineTool({
+    name: 'slow',
+    description: 'waits',
+    args: z.object({}),
+    async run(ctx) {
+      await new Promise<void>((r) => (release = r));
+      seen.push(ctx.signal.aborted);
+      return { output: 'done', reply: true };
+    },
+  });
+  const engine = new FakeEngine();
+  const records: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: () => undefined, conversationStarted: () => undefined };
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([slow]), hooks, greetingFallbackMs: 60_000 });
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'a', name: 'slow', arguments: '{}' });
+  await tick();
+  session.onEngineEvent({ type: 'tool.cancelled', callIds: ['a', 'unknown'] });
+  release();
+  await tick();
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'b', name: 'slow', arguments: '{}' });
+  await tick();
+  release();
+  await tick();
+  assert.deepEqual(seen, [true, false]);
+  assert.deepEqual(engine.calls, ['toolResult:b:true:done']);
+  assert.deepEqual(records.filter((r) => r.type === 'tool.cancelled').map((r) => r.data), [{ callId: 'a', running: true }, { callId: 'unknown', running: false }]);
+});
+
+test('an engine that cancels interrupted tool calls: a result finished after a barge-in waits for the cancellation', async () => {
+  const run = async (cancel: boolean) => {
+    const a = setup({ cancelsInterruptedToolCalls: true, toolCancelWaitMs: cancel ? 5000 : 30 });
+    a.session.engineStarted();
+    a.session.attach(new FakeTransport('MZ1'));
+    a.session.answeredBy(false);
+    a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
+    a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
+    a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
+    await tick();
+    // The callee talks over the goodbye: the hang-up is off at once, the engine's cancellation follows.
+    a.session.onEngineEvent({ type: 'user.speechStarted' });
+    await tick();
+    if (cancel) a.session.onEngineEvent({ type: 'tool.cancelled', callIds: ['call1'] });
+    else await new Promise((r) => setTimeout(r, 60));
+    await tick();
+    return a;
+  };
+  const cancelled = await run(true);
+  assert.deepEqual(cancelled.ends, []);
+  assert.ok(!cancelled.engine.calls.some((c) => c.startsWith('toolResult:')), 'the withdrawn call gets no result');
+  // No cancellation came (the engine did not hear the callee): the result goes after the wait.
+  const kept = await run(false);
+  assert.deepEqual(kept.ends, []);
+  assert.ok(kept.engine.calls.some((c) => c.startsWith('toolResult:call1:false:The callee interrup')));
 });
 
 test('a replacement stream takes over; the old one can no longer end or feed the call', () => {

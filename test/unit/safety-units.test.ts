@@ -6,22 +6,31 @@ import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LiveCostLedger } from '../../src/calls/cost-ledger.js';
-import { DEFAULT_PRICES } from '../../src/records/pricing.js';
+import { DEFAULT_PRICES, carrierExtras } from '../../src/records/pricing.js';
 import { loggerOptions, maskPersonalData } from '../../src/server/logging.js';
 import { secureDataDir } from '../../src/store/data-dir.js';
 import { openDatabase } from '../../src/store/database.js';
 import { inlineHashes, parseOrigins } from '../../src/server/hardening.js';
 
-test('the live cost ledger prices usage as it arrives and adds carrier minutes from answer', () => {
+test('the live cost ledger prices usage as it arrives and adds carrier minutes and extras from answer', () => {
   const l = new LiveCostLedger(DEFAULT_PRICES, 0.014);
   l.addUsage('c1', { provider: 'openai', model: 'gpt-realtime', meters: { audio_output: 1_000_000 } });
   assert.equal(l.cost('c1', null, Date.now()), 64, 'before answer: usage only');
   const answered = new Date(Date.now() - 61_000).toISOString();
-  assert.ok(Math.abs(l.cost('c1', answered, Date.now()) - (64 + 2 * 0.014)) < 1e-9, 'each started minute');
+  // Each started minute, plus answering-machine detection ($0.0075 a call, run on every answered call).
+  assert.ok(Math.abs(l.cost('c1', answered, Date.now()) - (64 + 2 * 0.014 + 0.0075)) < 1e-9, 'each started minute, and AMD');
+  const recorded = new LiveCostLedger(DEFAULT_PRICES, 0.014, { recordCalls: true });
+  assert.ok(Math.abs(recorded.cost('c2', answered, Date.now()) - (2 * 0.014 + 0.0075 + 2 * 0.0025)) < 1e-9, 'recorded calls: each started minute recorded');
   l.addUsage('c1', { provider: 'openai', model: 'no-such-model', meters: { audio_output: 5 } });
   assert.ok(l.cost('c1', null, Date.now()) === 64, 'unpriced meters add nothing (the breakdown lists them as unpriced)');
   l.forget('c1');
   assert.equal(l.cost('c1', null, Date.now()), 0);
+});
+
+test('carrier extras: nothing before answer; AMD on every answered call; recording per started minute when recorded', () => {
+  assert.deepEqual(carrierExtras('twilio', { answered: false, recorded: true, seconds: 0 }), []);
+  assert.deepEqual(carrierExtras('twilio', { answered: true, recorded: false, seconds: 30 }), [{ carrier: 'twilio', extra: 'answering-machine-detection', meter: 'calls', quantity: 1 }]);
+  assert.deepEqual(carrierExtras('twilio', { answered: true, recorded: true, seconds: 121 })[1], { carrier: 'twilio', extra: 'recording', meter: 'minutes', quantity: 3 });
 });
 
 function capture(sensitive: boolean) {

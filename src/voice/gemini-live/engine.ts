@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { closeSocket } from '../close-socket.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, VoiceEngine } from '../engine.js';
 import { AudioChunk } from '../../media/audio-chunk.js';
-import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageTotals, GeminiMessageError, type ServerMessage } from './protocol.js';
+import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageMeters, GeminiMessageError, type ServerMessage } from './protocol.js';
 
 export interface GeminiLiveOptions {
   apiKey: string;
@@ -60,6 +60,7 @@ export class GeminiLiveEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
+    cancelsInterruptedToolCalls: true,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },
   };
@@ -78,7 +79,8 @@ export class GeminiLiveEngine implements VoiceEngine {
   private userText = '';
   private userSeq = 0;
   private readonly toolNames = new Map<string, string>();
-  private lastUsage: Record<string, number> = { audio_input: 0, text_input: 0, audio_output: 0, text_output: 0 };
+  /** Calls the server withdrew: a late result for one is not sent (the server no longer has the call). */
+  private readonly cancelledTools = new Set<string>();
 
   constructor(private readonly opts: GeminiLiveOptions) {}
 
@@ -187,6 +189,7 @@ export class GeminiLiveEngine implements VoiceEngine {
   }
 
   sendToolResult(callId: string, output: string): void {
+    if (this.cancelledTools.delete(callId)) return;
     const name = this.toolNames.get(callId) ?? 'unknown';
     this.toolNames.delete(callId);
     this.send(buildToolResponse(callId, name, output));
@@ -232,6 +235,13 @@ export class GeminiLiveEngine implements VoiceEngine {
         this.emit({ type: 'tool.call', responseId: turnId, callId: c.id, name: c.name, arguments: JSON.stringify(c.args ?? {}) });
       }
     }
+    if (m.toolCallCancellations.length) {
+      for (const id of m.toolCallCancellations) {
+        this.toolNames.delete(id);
+        this.cancelledTools.add(id);
+      }
+      this.emit({ type: 'tool.cancelled', callIds: m.toolCallCancellations });
+    }
     if (m.generationComplete) this.markGenerated();
     if (m.turnComplete) this.finishTurn('completed');
     if (m.usage) this.onUsage(m.usage);
@@ -275,15 +285,9 @@ export class GeminiLiveEngine implements VoiceEngine {
     this.emit({ type: 'agent.transcript', responseId: t.id, itemId: t.id, text: t.text.trim(), audioMs: t.generatedBytes / 48 });
   }
 
-  private onUsage(u: Parameters<typeof usageTotals>[0]): void {
-    // usageMetadata is cumulative for the session: record what is new since the last report.
-    const totals = usageTotals(u);
-    const meters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(totals)) {
-      const delta = v - (this.lastUsage[k] ?? 0);
-      if (delta > 0) meters[k] = delta;
-    }
-    this.lastUsage = totals;
+  private onUsage(u: Parameters<typeof usageMeters>[0]): void {
+    // Each usageMetadata is one turn's usage, billed as reported (not a running total: see usageMeters).
+    const meters = usageMeters(u);
     if (Object.keys(meters).length) this.emit({ type: 'usage', usage: { provider: 'gemini', model: this.opts.model, meters } });
   }
 

@@ -22,7 +22,9 @@ export function buildSetup(c: SetupInput): string {
       model: c.model.startsWith('models/') ? c.model : `models/${c.model}`,
       generationConfig: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: c.voice } } } },
       systemInstruction: { parts: [{ text: c.instructions }] },
-      tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) }] : [],
+      // BLOCKING: the model waits for each result (the bridge's end_call and barge-in rules rely on it);
+      // gemini-3.8-live otherwise defaults to NON_BLOCKING and talks on while a tool runs.
+      tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, behavior: 'BLOCKING' })) }] : [],
       realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs } },
       inputAudioTranscription: {},
       outputAudioTranscription: {},
@@ -48,14 +50,25 @@ export function buildToolResponse(id: string, name: string, output: string): str
 
 // ---------------------------------------------------------------------------------------------
 
+export type ModalityCount = { modality?: string; tokenCount?: number };
+
+/** One usageMetadata: the usage of ONE turn (not a running total), billed as reported. */
 export interface GeminiUsage {
+  /** The whole context the turn was generated from (history included, so it grows turn by turn). */
   promptTokenCount?: number;
+  /** This turn's output. */
   responseTokenCount?: number;
   totalTokenCount?: number;
+  /** Part of promptTokenCount that came from a cache (billed at the cached rate). */
   cachedContentTokenCount?: number;
-  promptTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
-  responseTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
-  cacheTokensDetails?: Array<{ modality?: string; tokenCount?: number }>;
+  /** Thinking, billed as output; not part of responseTokenCount. */
+  thoughtsTokenCount?: number;
+  /** The results of built-in tools (search) fed back to the model, billed as input; not part of promptTokenCount. */
+  toolUsePromptTokenCount?: number;
+  promptTokensDetails?: ModalityCount[];
+  responseTokensDetails?: ModalityCount[];
+  cacheTokensDetails?: ModalityCount[];
+  toolUsePromptTokensDetails?: ModalityCount[];
 }
 
 /** One server message can carry several things at once (e.g. audio and a transcription fragment). */
@@ -81,9 +94,12 @@ const USAGE: UsageShape = {
   responseTokenCount: 'count',
   totalTokenCount: 'count',
   cachedContentTokenCount: 'count',
+  thoughtsTokenCount: 'count',
+  toolUsePromptTokenCount: 'count',
   promptTokensDetails: DETAILS,
   responseTokensDetails: DETAILS,
   cacheTokensDetails: DETAILS,
+  toolUsePromptTokensDetails: DETAILS,
 };
 
 export class GeminiMessageError extends Error {}
@@ -141,19 +157,37 @@ export function parseServerMessage(raw: string): ServerMessage {
   return out;
 }
 
-/** Token counts per meter from a cumulative usageMetadata (Gemini reports running totals). */
-export function usageTotals(u: GeminiUsage): Record<string, number> {
-  const totals: Record<string, number> = { audio_input: 0, text_input: 0, audio_output: 0, text_output: 0 };
-  const add = (list: GeminiUsage['promptTokensDetails'], dir: 'input' | 'output') => {
-    for (const d of list ?? []) {
-      const modality = (d.modality ?? 'TEXT').toUpperCase() === 'AUDIO' ? 'audio' : 'text';
-      totals[`${modality}_${dir}`] += d.tokenCount ?? 0;
-    }
+/**
+ * The billed meters of one usageMetadata. Gemini Live reports each turn on its own (the prompt side is the
+ * whole context, re-billed every turn), so every report is billed in full: summing reports is the bill.
+ * Per-modality details split a count into audio and text; what the details do not cover (a count with no
+ * details, or details that add up to less, as seen on live models) is billed as text. Cached tokens are a
+ * subset of the prompt: they move from the input meter to the cached one, never counted twice.
+ */
+export function usageMeters(u: GeminiUsage): Record<string, number> {
+  const m: Record<string, number> = {};
+  const add = (meter: string, n: number) => {
+    if (n > 0) m[meter] = (m[meter] ?? 0) + n;
   };
-  add(u.promptTokensDetails, 'input');
-  add(u.responseTokensDetails, 'output');
-  // Without details, the totals are text.
-  if (!u.promptTokensDetails?.length) totals.text_input += u.promptTokenCount ?? 0;
-  if (!u.responseTokensDetails?.length) totals.text_output += u.responseTokenCount ?? 0;
-  return totals;
+  const split = (total: number | undefined, details: ModalityCount[] | undefined) => {
+    const by = { audio: 0, text: 0 };
+    for (const d of details ?? []) by[(d.modality ?? '').toUpperCase() === 'AUDIO' ? 'audio' : 'text'] += d.tokenCount ?? 0;
+    by.text += Math.max(0, (total ?? 0) - by.audio - by.text);
+    return by;
+  };
+  const prompt = split(u.promptTokenCount, u.promptTokensDetails);
+  const cached = split(u.cachedContentTokenCount, u.cacheTokensDetails);
+  for (const mod of ['audio', 'text'] as const) {
+    const c = Math.min(cached[mod], prompt[mod]);
+    add(`${mod}_cached_input`, c);
+    add(`${mod}_input`, prompt[mod] - c);
+  }
+  const tool = split(u.toolUsePromptTokenCount, u.toolUsePromptTokensDetails);
+  add('audio_input', tool.audio);
+  add('text_input', tool.text);
+  const response = split(u.responseTokenCount, u.responseTokensDetails);
+  add('audio_output', response.audio);
+  add('text_output', response.text);
+  add('thinking_output', u.thoughtsTokenCount ?? 0);
+  return m;
 }

@@ -42,6 +42,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: false,
     detectsSpeechDuringPlayback: true,
+    cancelsInterruptedToolCalls: false,
     inputFormat: { encoding: 'pcmu', sampleRate: 8000 },
     outputFormat: { encoding: 'pcmu', sampleRate: 8000 },
   };
@@ -241,6 +242,9 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         audio_cached_input: cachedAudio,
         text_output: u.output_token_details?.text_tokens ?? 0,
         audio_output: u.output_token_details?.audio_tokens ?? 0,
+        // Reasoning models (gpt-realtime-2.x) count their reasoning in output_tokens, outside the text and
+        // audio details; it is billed as text output.
+        thinking_output: Math.max(0, (u.output_tokens ?? 0) - (u.output_token_details?.text_tokens ?? 0) - (u.output_token_details?.audio_tokens ?? 0)),
       },
     };
   }

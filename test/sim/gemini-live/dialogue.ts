@@ -8,7 +8,7 @@ import { pitchFor } from './audio.js';
 import type { ActivityEvent } from './user-input.js';
 import type { GeminiSimSession } from './session.js';
 import { TurnRunner, splitWords, type TurnHost } from './turn-runner.js';
-import { totals, usageMetadata } from './usage.js';
+import { totals, turnUsage } from './usage.js';
 import type { GeminiTurn, InterruptionCause, ToolCallRecord, TurnRecord, TurnTrigger } from './types.js';
 
 /** What the model says once the script has run out: short, so stray turns don't dominate a test's timing. */
@@ -24,9 +24,6 @@ export class Dialogue {
   /** With NO_INTERRUPTION, a user turn that ends while the model talks is answered after turnComplete. */
   private queued: TurnTrigger | null = null;
   private callCounter = 0;
-  /** Response tokens already reported, for 'per-turn' usage. */
-  private reportedResponseTokens = 0;
-
   constructor(private readonly s: GeminiSimSession) {}
 
   get speaking(): boolean {
@@ -177,9 +174,10 @@ export class Dialogue {
 
   private completeServerTurn(): void {
     const t = totals(this.s.counters);
-    const baseline = this.s.settings.usageReporting === 'per-turn' ? this.reportedResponseTokens : 0;
-    this.s.send({ serverContent: { turnComplete: true }, usageMetadata: usageMetadata(t, baseline) });
-    this.reportedResponseTokens = t.responseAudio;
+    const usage = turnUsage(t, this.s.reportedResponseAudio, this.s.scenario.thoughtsTokensPerTurn ?? 0);
+    this.s.usageReports.push(usage);
+    this.s.send({ serverContent: { turnComplete: true }, usageMetadata: usage });
+    this.s.reportedResponseAudio = t.responseAudio;
     this.turnOpen = false;
     this.currentRecord = null;
     this.s.issueHandle();

@@ -175,13 +175,19 @@ describe('user turns, model audio, transcription and usage', () => {
       responseTokensDetails: [{ modality: 'AUDIO', tokenCount: responseAudio }],
     }, '1500 ms of input -> 37 audio tokens (25/s, floored)');
 
-    // The second turn's usage is the running total: the client must store deltas.
+    // Usage is per turn: the second report's prompt is the whole context (both user turns' audio, the
+    // system instruction, and the first reply, now context), its response only the second reply.
     c.sendAudio(concat(loud(300), silence(500)));
     const u2 = (await c.waitFor(isTurnComplete, 'turnComplete', 2)).usageMetadata;
-    assert.equal(u2.promptTokensDetails[1].tokenCount, Math.floor(2300 / 40));
-    assert.equal(u2.responseTokenCount, Math.floor((expectedMs + 'Anything else?'.length * 60) / 40));
-    assert.ok(u2.totalTokenCount > u1.totalTokenCount);
-    assert.deepEqual(s.usage, u2);
+    const reply2 = Math.floor((expectedMs + 'Anything else?'.length * 60) / 40) - responseAudio;
+    assert.deepEqual(u2.promptTokensDetails, [
+      { modality: 'TEXT', tokenCount: promptText },
+      { modality: 'AUDIO', tokenCount: Math.floor(2300 / 40) + responseAudio },
+    ]);
+    assert.equal(u2.promptTokenCount, promptText + Math.floor(2300 / 40) + responseAudio);
+    assert.equal(u2.responseTokenCount, reply2, 'response side is this turn only');
+    assert.deepEqual(u2.responseTokensDetails, [{ modality: 'AUDIO', tokenCount: reply2 }]);
+    assert.deepEqual(s.usageReports, [u1, u2], 'every report is kept, for a test to bill them itself');
 
     assert.deepEqual(
       s.turns.map((t) => [t.index, t.trigger, t.status, t.audioMsSent, t.transcript, t.generationComplete]),
@@ -372,7 +378,7 @@ describe('session resumption', () => {
     c2.send(GREET);
     const done = await c2.waitFor(isTurnComplete, 'turnComplete');
     assert.equal(c2.content('outputTranscription').map((sc) => sc.outputTranscription.text).join(''), 'Two.');
-    assert.ok(done.usageMetadata.totalTokenCount > usageBefore.totalTokenCount, 'usage keeps accumulating');
+    assert.ok(done.usageMetadata.promptTokenCount > usageBefore.promptTokenCount, 'the resumed context still holds the first turn');
     assert.deepEqual(s.resumptions, [{ handle, connection: 1 }]);
     assert.deepEqual(s.turns.map((t) => [t.index, t.connection]), [[0, 0], [1, 1]]);
     await c2.close();
@@ -476,13 +482,12 @@ describe('faults', () => {
 });
 
 describe('options', () => {
-  test('text frames and per-turn usage reporting', async () => {
+  test('text frames, finished transcription, thinking tokens on every usage report', async () => {
     const alt = await startGeminiLiveSim({
       apiKey: KEY,
       frames: 'text',
-      usageReporting: 'per-turn',
       inputTranscriptionFinished: true,
-      scenario: () => ({ turns: [{ say: 'Ten chars.' }, { say: 'Ten chars.' }], userTranscripts: ['one two three four'] }),
+      scenario: () => ({ turns: [{ say: 'Ten chars.' }, { say: 'Ten chars.' }], userTranscripts: ['one two three four'], thoughtsTokensPerTurn: 7 }),
     });
     try {
       const c = await TestClient.connect(alt.wsUrl);
@@ -493,7 +498,9 @@ describe('options', () => {
       assert.ok(c.binaryFrames.every((b) => !b));
       assert.equal(u1.responseTokenCount, 15);
       assert.equal(u2.responseTokenCount, 15, 'response side is this turn only');
-      assert.ok(u2.promptTokenCount > u1.promptTokenCount, 'prompt side is the whole context');
+      assert.ok(u2.promptTokenCount > u1.promptTokenCount + 15, 'prompt side is the whole context, earlier reply included');
+      assert.deepEqual([u1.thoughtsTokenCount, u2.thoughtsTokenCount], [7, 7]);
+      assert.equal(u2.totalTokenCount, u2.promptTokenCount + 15 + 7);
       const fragments = c.content('inputTranscription').map((sc) => sc.inputTranscription);
       assert.deepEqual(fragments.map((f) => f.text), ['one ', 'two ', 'three four']);
       assert.deepEqual(fragments.map((f) => f.finished), [undefined, undefined, true]);

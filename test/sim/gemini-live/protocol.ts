@@ -80,6 +80,8 @@ export interface UsageMetadata {
   promptTokenCount?: number;
   responseTokenCount?: number;
   totalTokenCount?: number;
+  /** Thinking tokens (billed as output), reported beside the response count, not in it. */
+  thoughtsTokenCount?: number;
   promptTokensDetails?: ModalityTokenCount[];
   responseTokensDetails?: ModalityTokenCount[];
 }

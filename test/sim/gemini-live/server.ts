@@ -58,7 +58,6 @@ export class GeminiSimServer implements ConnectionHost, SessionHost {
       msPerChar: opts.msPerChar ?? 60,
       vad: { rmsThreshold: opts.vadRmsThreshold ?? 600, minSpeechMs: opts.vadMinSpeechMs ?? 60 },
       goAwayGraceMs: opts.goAwayGraceMs ?? 1000,
-      usageReporting: opts.usageReporting ?? 'cumulative',
       inputTranscriptionFinished: opts.inputTranscriptionFinished ?? false,
       log: opts.log ?? (() => {}),
     };

@@ -22,7 +22,7 @@ import type {
   TurnRecord,
   UserTurnRecord,
 } from './types.js';
-import { totals, usageMetadata, type UsageCounters } from './usage.js';
+import type { UsageCounters } from './usage.js';
 import { UserInput } from './user-input.js';
 import type { VadOptions } from '../shared/energy-vad.js';
 
@@ -32,7 +32,6 @@ export interface SessionSettings {
   msPerChar: number;
   vad: VadOptions;
   goAwayGraceMs: number;
-  usageReporting: 'cumulative' | 'per-turn';
   inputTranscriptionFinished: boolean;
   log: (line: string) => void;
 }
@@ -76,6 +75,10 @@ export class GeminiSimSession {
   readonly warnings: string[] = [];
 
   readonly counters: UsageCounters = { inputAudioMs: 0, inputTextChars: 0, outputAudioMs: 0 };
+  /** Every usageMetadata sent, in order, on every connection: one per turn, the conversation's bill is their sum. */
+  readonly usageReports: UsageMetadata[] = [];
+  /** Model audio tokens already reported as a response; from then on they are context (prompt side). */
+  reportedResponseAudio = 0;
   readonly dialogue: Dialogue;
   current: SimConnection | null = null;
   /** Next scenario turn to play. */
@@ -101,11 +104,6 @@ export class GeminiSimSession {
   /** Setup of the latest connection. */
   get setup(): Setup {
     return this.connections[this.connections.length - 1].setup;
-  }
-
-  /** The cumulative usage as of now (what the next turnComplete would carry in 'cumulative' mode). */
-  get usage(): UsageMetadata {
-    return usageMetadata(totals(this.counters));
   }
 
   /** Input audio received over the whole conversation, every connection, silence included. */

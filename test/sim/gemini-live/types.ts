@@ -24,6 +24,8 @@ export interface GeminiScenario {
   fatalAfterTurns?: number;
   /** Overrides the simulator-wide pacing for this conversation. */
   pacing?: Pacing;
+  /** `thoughtsTokenCount` on every turn's usageMetadata (thinking models report it beside the response). */
+  thoughtsTokensPerTurn?: number;
 }
 
 export interface GeminiLiveSimOptions {
@@ -53,12 +55,6 @@ export interface GeminiLiveSimOptions {
    * key, 1008 missing key). 'http' refuses the upgrade with Google's REST statuses (400 / 403).
    */
   authFailure?: 'close' | 'http';
-  /**
-   * 'cumulative' (default): every usageMetadata is a running total for the conversation. 'per-turn': prompt
-   * counts are still the whole context so far, response counts only this turn's output, which is what a
-   * third-party live probe reported for the real service (see README).
-   */
-  usageReporting?: 'cumulative' | 'per-turn';
   /** Put `finished: true` on the last inputTranscription fragment. Default false: the real service leaves it unset. */
   inputTranscriptionFinished?: boolean;
   /** TCP port on 127.0.0.1; default 0 (ephemeral). */

@@ -2,6 +2,11 @@
  * Deterministic token accounting, so a product-side cost tracker can be checked against exact numbers.
  * Rates: 25 tokens per second of audio both ways (1 token per 40 ms, rounded down on the running total, so
  * totals never go backwards), text at 4 characters per token.
+ *
+ * Reporting is per turn, as the real service does (see README "Usage"): each usageMetadata is one turn's
+ * bill. Its prompt side is the whole context that turn was generated from (every input so far plus the
+ * model's earlier replies, which stay in the context as tokens), its response side only this turn's
+ * output. A client bills the sum of all reports.
  */
 import type { ModalityTokenCount, UsageMetadata } from './protocol.js';
 
@@ -32,19 +37,22 @@ export function totals(c: UsageCounters): UsageTotals {
 }
 
 /**
- * The wire object. `responseBaseline` is subtracted from the response side only (per-turn reporting);
- * zero counts are omitted the way protobuf JSON omits default values.
+ * One turn's usageMetadata. `earlierResponseAudio` is the model audio reported by earlier turns: it is
+ * context now, so it counts on the prompt side (as AUDIO) and no longer on the response side. Zero counts
+ * are omitted the way protobuf JSON omits default values.
  */
-export function usageMetadata(t: UsageTotals, responseBaseline = 0): UsageMetadata {
-  const responseAudio = t.responseAudio - responseBaseline;
-  const prompt = t.promptAudio + t.promptText;
+export function turnUsage(t: UsageTotals, earlierResponseAudio: number, thoughts = 0): UsageMetadata {
+  const responseAudio = t.responseAudio - earlierResponseAudio;
+  const promptAudio = t.promptAudio + earlierResponseAudio;
+  const prompt = promptAudio + t.promptText;
   const out: UsageMetadata = {};
   if (prompt) out.promptTokenCount = prompt;
   if (responseAudio) out.responseTokenCount = responseAudio;
-  if (prompt + responseAudio) out.totalTokenCount = prompt + responseAudio;
+  if (thoughts) out.thoughtsTokenCount = thoughts;
+  if (prompt + responseAudio + thoughts) out.totalTokenCount = prompt + responseAudio + thoughts;
   const promptDetails = details([
     ['TEXT', t.promptText],
-    ['AUDIO', t.promptAudio],
+    ['AUDIO', promptAudio],
   ]);
   if (promptDetails.length) out.promptTokensDetails = promptDetails;
   const responseDetails = details([['AUDIO', responseAudio]]);

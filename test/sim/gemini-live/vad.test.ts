@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { decodePcm16, OUTPUT_RATE, parsePcmMime, synthVoice } from './audio.js';
 import { closeReason, durationJson } from './protocol.js';
-import { totals, usageMetadata } from './usage.js';
+import { totals, turnUsage } from './usage.js';
 import { EnergyVad } from '../shared/energy-vad.js';
 import { concat, loud, silence } from './test-client.js';
 
@@ -54,20 +54,26 @@ test('agent voice: about -20 dBFS RMS, never clipping, identical however it is c
   assert.deepEqual(Int16Array.from(pieces.flatMap((p) => [...p])), whole);
 });
 
-test('usage totals never go down as counters grow, and zero counts are omitted', () => {
-  assert.deepEqual(usageMetadata(totals({ inputAudioMs: 0, inputTextChars: 0, outputAudioMs: 0 })), {});
+test('per-turn usage: the prompt (context) never shrinks, responses add up to all output, zero counts omitted', () => {
+  assert.deepEqual(turnUsage(totals({ inputAudioMs: 0, inputTextChars: 0, outputAudioMs: 0 }), 0), {});
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.nat(5000), fc.nat(200), fc.nat(5000)), { maxLength: 20 }), (steps) => {
       const c = { inputAudioMs: 0, inputTextChars: 0, outputAudioMs: 0 };
-      let last = 0;
+      let lastPrompt = 0;
+      let reported = 0;
+      let responses = 0;
       for (const [a, t, o] of steps) {
         c.inputAudioMs += a + 0.5;
         c.inputTextChars += t;
         c.outputAudioMs += o;
-        const total = usageMetadata(totals(c)).totalTokenCount ?? 0;
-        assert.ok(total >= last);
-        last = total;
+        const tt = totals(c);
+        const u = turnUsage(tt, reported);
+        assert.ok((u.promptTokenCount ?? 0) >= lastPrompt);
+        lastPrompt = u.promptTokenCount ?? 0;
+        responses += u.responseTokenCount ?? 0;
+        reported = tt.responseAudio;
       }
+      assert.equal(responses, totals(c).responseAudio);
     }),
   );
 });

@@ -272,7 +272,7 @@ export class SimSession implements ResponseHost {
       item_id: itemId,
       content_index: 0,
       transcript,
-      usage: transcriptionUsage(audioMs, transcript),
+      usage: transcriptionUsage(audioMs, transcript, this.config.audio?.input?.transcription?.model),
     });
   }
 

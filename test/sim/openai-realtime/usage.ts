@@ -40,8 +40,12 @@ export function computeUsage(u: UsageInputs): Required<Pick<RealtimeResponseUsag
   };
 }
 
-/** Usage block of `conversation.item.input_audio_transcription.completed` (token-billed transcription models). */
-export function transcriptionUsage(audioMs: number, transcript: string) {
+/** Transcription models billed by audio duration (their usage is `{type:'duration', seconds}`). */
+export const DURATION_BILLED_TRANSCRIPTION = new Set(['whisper-1', 'gpt-transcribe', 'gpt-live-transcribe']);
+
+/** Usage block of `conversation.item.input_audio_transcription.completed`: seconds or tokens, as the model bills. */
+export function transcriptionUsage(audioMs: number, transcript: string, model?: string) {
+  if (model && DURATION_BILLED_TRANSCRIPTION.has(model)) return { type: 'duration' as const, seconds: audioMs / 1000 };
   const audio = Math.round(audioMs / 100);
   const out = Math.ceil(transcript.length / 4);
   return {

@@ -122,6 +122,9 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'error':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.fatal ? 'error' : 'warn', text: describeEvent(ev) });
         break;
+      case 'tool.cancelled':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: describeEvent(ev) });
+        break;
       case 'hangup.cancelled':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'Hang-up cancelled: the callee spoke over the goodbye' });
         break;
@@ -187,6 +190,8 @@ export function describeEvent(ev: TimelineEvent): string {
       return `Tool ${d.name} called`;
     case 'tool.result':
       return `Tool ${d.name} ${d.ok === false ? 'failed' : 'done'}${d.output ? `: ${String(d.output).slice(0, 120)}` : ''}`;
+    case 'tool.cancelled':
+      return 'Tool call withdrawn by the voice AI (the callee interrupted it): not acted on';
     case 'knowledge.lookup':
       return `Looked up "${d.query}": ${Array.isArray(d.results) ? d.results.length : 0} passages`;
     case 'knowledge.retrieved':

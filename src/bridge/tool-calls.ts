@@ -1,0 +1,90 @@
+import type { VoiceEngine } from '../voice/engine.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { TimelineEventType } from '../shared/event-types.js';
+
+export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
+
+export interface ToolCallsHost {
+  callId: string;
+  clientId?: string;
+  engine: VoiceEngine;
+  tools: ToolRegistry;
+  record(type: TimelineEventType, data: Record<string, unknown>): void;
+  /** end_call's side effect, owned by the session (it knows what has played). */
+  hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome>;
+  /** The call is ending: nothing more goes to the engine. */
+  ending(): boolean;
+  /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
+  cancelWaitMs?: number;
+}
+
+/**
+ * The model's tool calls during one call: each runs with an AbortSignal the engine can fire
+ * (`tool.cancelled`); a withdrawn call's side effects are called off and its result is never sent.
+ */
+export class ToolCalls {
+  private readonly running = new Map<string, { cancel: AbortController; bargedIn: boolean }>();
+
+  constructor(private readonly h: ToolCallsHost) {}
+
+  async run(responseId: string, callId: string, name: string, argsJson: string): Promise<void> {
+    const h = this.h;
+    h.record('tool.call', { callId, name, arguments: safeJson(argsJson) });
+    const cancel = new AbortController();
+    const entry = { cancel, bargedIn: false };
+    this.running.set(callId, entry);
+    const outcome = await h.tools.dispatch(
+      {
+        callId: h.callId,
+        clientId: h.clientId,
+        signal: cancel.signal,
+        record: (type, data) => h.record(type, data),
+        hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
+      },
+      name,
+      argsJson,
+    );
+    // The callee talked over this call: an engine that cancels interrupted calls is about to withdraw it
+    // (its cancellation may be a message behind the interruption), so the result waits for that.
+    if (entry.bargedIn && !cancel.signal.aborted && h.engine.capabilities.cancelsInterruptedToolCalls) await abortedWithin(cancel.signal, h.cancelWaitMs ?? 2000);
+    this.running.delete(callId);
+    // The engine withdrew the call (the callee interrupted it): it expects no result, and one sent anyway
+    // would answer a call the model no longer has.
+    const cancelled = cancel.signal.aborted;
+    h.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null, ...(cancelled ? { cancelled: true } : {}) });
+    if (outcome.output !== undefined && !h.ending() && !cancelled) h.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !h.engine.capabilities.autoReplyAfterTool });
+  }
+
+  /** The engine cancelled a tool call: its pending side effects are called off and its result is not sent. */
+  cancel(callId: string): void {
+    const entry = this.running.get(callId);
+    this.h.record('tool.cancelled', { callId, running: Boolean(entry) });
+    entry?.cancel.abort();
+  }
+
+  /** The callee spoke over the agent while these calls ran. */
+  bargedIn(): void {
+    for (const entry of this.running.values()) entry.bargedIn = true;
+  }
+}
+
+/** Resolves when `signal` aborts or after `ms`, whichever comes first; leaves no timer or listener behind. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
