@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Db } from '../store/database.js';
 import { isValidClientId } from '../clients/profile.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
-import { Extractor } from './extractor.js';
+import { Extractor, type ParserLimits } from './extractor.js';
 import { isIndexableFile, listIndexableFiles, safeUploadName, writeFileAtomic } from './client-files.js';
 import { ftsTerms } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
@@ -23,6 +23,8 @@ export interface KnowledgeBaseOptions {
   embedBatchSize?: number;
   /** Longest wait for a query's embedding before hybrid search goes on lexically (default 3 s). */
   queryEmbedTimeoutMs?: number;
+  /** Caps on what parsing one document may cost (memory, size, pages, DOCX inflation, time). */
+  parserLimits?: Partial<ParserLimits>;
 }
 
 export interface SearchOptions {
@@ -51,7 +53,7 @@ export class KnowledgeBase {
   private readonly chunking: ChunkOptions;
   private readonly embedBatchSize: number;
   private readonly queryEmbedTimeoutMs: number;
-  private readonly extractor = new Extractor();
+  private readonly extractor: Extractor;
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Set by close(): work asked for afterwards (a late file-watcher event, a request in flight) is refused, not run on a closed database. */
@@ -63,6 +65,7 @@ export class KnowledgeBase {
     this.chunking = o.chunking ?? DEFAULT_CHUNKING;
     this.embedBatchSize = o.embedBatchSize ?? 64;
     this.queryEmbedTimeoutMs = o.queryEmbedTimeoutMs ?? 3000;
+    this.extractor = new Extractor({ limits: o.parserLimits });
     this.store = new IndexStore(o.db);
     // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
     this.store.loadVectorExtension();
