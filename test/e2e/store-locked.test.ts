@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { FULL_CONVERSATION, withStack, until } from './helpers.js';
+import { writerOf } from '../../src/store/database.js';
+
+/**
+ * Another process holding the database's write lock (a backup, a `sqlite3` shell) must not stall the
+ * server: before, every write on the live path waited up to the 5 s busy timeout on the event loop, then
+ * failed. Here a whole call (the daily-spend check, its creation, every status change and webhook
+ * receipt, its timeline, its recording and price) runs while another connection holds the lock.
+ */
+test('a whole call runs while another connection holds the write lock: the event loop never blocks on it, and everything lands once it is released', async () => {
+  await withStack({ script: () => FULL_CONVERSATION.script, scenario: () => FULL_CONVERSATION.scenario, env: { MAX_COST_PER_DAY_USD: '50', MAX_CALLS_PER_DAY: '100' } }, async (stack) => {
+    const file = join(stack.dataDir, 'callwright.db');
+    const other = new Database(file);
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    other.exec('BEGIN IMMEDIATE');
+    loop.enable();
+    let id: string;
+    let call: any;
+    try {
+      id = await stack.placeCall(); // the caps (calls today, today's spend) are read, the insert is queued
+      const listed = await stack.api('GET', '/api/calls');
+      assert.ok(listed.body.calls.some((c: any) => c.id === id), 'a queued call is listed');
+      call = await stack.waitForEnd(id, 30_000);
+    } finally {
+      loop.disable();
+    }
+    const maxMs = loop.max / 1e6;
+    assert.equal(call.status, 'ended');
+    assert.equal(call.endReason, 'agent-hangup');
+    assert.equal(call.transcript.length, 6, 'the call went on as usual, its record readable through the API');
+    assert.ok(maxMs < 1000, `the longest event-loop stall was ${maxMs.toFixed(0)} ms (the old busy timeout blocked for 5000 ms per write)`);
+    const writer = writerOf(stack.app.db);
+    assert.ok(writer.pendingCount > 0, 'the writes waited for the lock');
+    assert.equal(other.prepare('SELECT count(*) FROM calls').pluck().get(), 0, 'nothing was written under the lock');
+
+    assert.equal(stack.app.db.prepare('SELECT count(*) FROM webhook_receipts').pluck().get(), 0, 'the receipts wait too');
+
+    const apiEvents = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+    other.exec('COMMIT');
+    await until('the queued writes are made', () => writer.pendingCount === 0, 10_000);
+    const row = other.prepare('SELECT status, end_reason AS endReason, recording_path AS recordingPath FROM calls WHERE id = ?').get(id) as any;
+    assert.deepEqual({ status: row.status, endReason: row.endReason }, { status: 'ended', endReason: 'agent-hangup' });
+    assert.equal(row.recordingPath, call.recordingPath ?? row.recordingPath);
+    const stored = other.prepare('SELECT seq, type FROM call_events WHERE call_id = ? ORDER BY seq').all(id) as Array<{ seq: number; type: string }>;
+    assert.deepEqual(stored.map((e) => e.seq), stored.map((_, i) => i + 1), 'every event, in order, no gap');
+    const apiTypes = [...apiEvents.matchAll(/^event: (.+)$/gm)].map((m) => m[1]).filter((t) => t !== 'end'); // 'end' closes the stream; it is not stored
+    assert.deepEqual(stored.slice(0, apiTypes.length).map((e) => e.type), apiTypes, 'what was shown is what was stored');
+    assert.ok(stored.some((e) => e.type === 'store.delayed'), 'the record says the events were written late');
+    assert.ok((other.prepare('SELECT count(*) FROM webhook_receipts').pluck().get() as number) > 0, 'webhook receipts stored');
+    other.close();
+  });
+});
