@@ -28,7 +28,8 @@ export interface StoreContentionResult {
 const BAR_MS = 20;
 
 export async function runStoreContention(o: { calls: number; seconds: number; chunks?: number; holdMs?: number; gapMs?: number }): Promise<StoreContentionResult> {
-  const holdMs = o.holdMs ?? 2000;
+  // BENCH_LOCK_HOLD_MS=0: the same load without the second process, to tell the store's share from the machine's.
+  const holdMs = o.holdMs ?? Number(process.env.BENCH_LOCK_HOLD_MS ?? 2000);
   const gapMs = o.gapMs ?? 500;
   let chunks = 0;
   let probeFile = '';
@@ -52,8 +53,8 @@ export async function runStoreContention(o: { calls: number; seconds: number; ch
       async during({ base, apiToken, dataDir, callIds }) {
         const indexed = await waitForIndex(base, apiToken);
         if (!indexed) throw new Error('the bench client was not indexed in time');
-        const locker = fork(new URL('./db-locker.mjs', import.meta.url), [join(dataDir, 'callwright.db'), String(holdMs), String(gapMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        await new Promise((r) => locker.once('message', r));
+        const locker = holdMs <= 0 ? undefined : fork(new URL('./db-locker.mjs', import.meta.url), [join(dataDir, 'callwright.db'), String(holdMs), String(gapMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        if (locker) await new Promise((r) => locker.once('message', r));
         window = { from: Date.now(), to: 0 };
         const api = new ApiLoad(base, apiToken, callIds, o.calls);
         const running = api.run();
@@ -61,10 +62,12 @@ export async function runStoreContention(o: { calls: number; seconds: number; ch
           window.to = Date.now();
           api.stop();
           await running;
-          const lock = await new Promise<{ holds: number; heldMs: number; lifetimeMs: number }>((resolve) => {
-            locker.once('message', (m) => resolve(m as { holds: number; heldMs: number; lifetimeMs: number }));
-            locker.kill('SIGTERM');
-          });
+          const lock = !locker
+            ? { holds: 0, heldMs: 0, lifetimeMs: 1 }
+            : await new Promise<{ holds: number; heldMs: number; lifetimeMs: number }>((resolve) => {
+                locker.once('message', (m) => resolve(m as { holds: number; heldMs: number; lifetimeMs: number }));
+                locker.kill('SIGTERM');
+              });
           await new Promise((r) => setTimeout(r, 300)); // the probe's last interval of the window
           // The server's samples within the window (the data dir goes when the load run ends).
           const samples = readFileSync(probeFile, 'utf8')
