@@ -98,3 +98,27 @@ test('a queued write that can never succeed is dropped with its view, and does n
   assert.equal(calls.pendingCount, 0);
   other.close();
 });
+
+test('the daily-spend check does not decode every usage event of the day at each new call; what it reads stays current', async () => {
+  const { db, calls, timeline, caps } = setup();
+  const usage = { provider: 'openai', model: 'gpt-realtime', meters: { audio_input: 800, audio_output: 400, text_input: 200 } };
+  db.transaction(() => {
+    for (let i = 0; i < 1000; i++) {
+      calls.insert({ ...call(`d${i}`), status: 'ended', answeredAt: NOW.toISOString(), endedAt: NOW.toISOString() });
+      for (let j = 0; j < 60; j++) timeline.append(`d${i}`, 'usage', usage);
+    }
+  })();
+  const first = caps.spentToday(NOW);
+  const times: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    assert.equal(caps.spentToday(NOW), first);
+    times.push(performance.now() - t0);
+  }
+  // Decoding the 60,000 events again took 120 ms or more on the event loop at every new call.
+  assert.ok(Math.min(...times) < 50, `spend check over 1,000 calls took ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+  timeline.append('d0', 'usage', usage);
+  assert.ok(caps.spentToday(NOW) > first, 'a usage event written afterwards counts');
+  assert.equal(timeline.listOfType('d0', 'usage').length, 61);
+  assert.equal(db.prepare("SELECT count(*) FROM call_events WHERE call_id = 'd0' AND type = 'usage'").pluck().get(), 61);
+});
