@@ -14,6 +14,8 @@ import { writerOf } from '../../src/store/database.js';
  */
 test('a whole call runs while another connection holds the write lock: the event loop never blocks on it, and everything lands once it is released', async () => {
   await withStack({ script: () => FULL_CONVERSATION.script, scenario: () => FULL_CONVERSATION.scenario, env: { MAX_COST_PER_DAY_USD: '50', MAX_CALLS_PER_DAY: '100' } }, async (stack) => {
+    // One call first, unlocked: its one-time costs (modules loaded on first use) are not the store's.
+    await stack.waitForEnd(await stack.placeCall(), 30_000);
     const file = join(stack.dataDir, 'callwright.db');
     const other = new Database(file);
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -33,12 +35,13 @@ test('a whole call runs while another connection holds the write lock: the event
     assert.equal(call.status, 'ended');
     assert.equal(call.endReason, 'agent-hangup');
     assert.equal(call.transcript.length, 6, 'the call went on as usual, its record readable through the API');
-    assert.ok(maxMs < 1000, `the longest event-loop stall was ${maxMs.toFixed(0)} ms (the old busy timeout blocked for 5000 ms per write)`);
+    // Well below the old 5000 ms busy timeout per write, with room for a machine loaded by other tests.
+    assert.ok(maxMs < 2000, `the longest event-loop stall was ${maxMs.toFixed(0)} ms (the old busy timeout blocked for 5000 ms per write)`);
     const writer = writerOf(stack.app.db);
     assert.ok(writer.pendingCount > 0, 'the writes waited for the lock');
-    assert.equal(other.prepare('SELECT count(*) FROM calls').pluck().get(), 0, 'nothing was written under the lock');
+    assert.equal(other.prepare('SELECT count(*) FROM calls WHERE id = ?').pluck().get(id!), 0, 'nothing was written under the lock');
 
-    assert.equal(stack.app.db.prepare('SELECT count(*) FROM webhook_receipts').pluck().get(), 0, 'the receipts wait too');
+    assert.equal(stack.app.db.prepare("SELECT count(*) FROM webhook_receipts WHERE key LIKE ? || ':%'").pluck().get(id!), 0, 'the receipts wait too');
 
     const apiEvents = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
     other.exec('COMMIT');
@@ -51,7 +54,7 @@ test('a whole call runs while another connection holds the write lock: the event
     const apiTypes = [...apiEvents.matchAll(/^event: (.+)$/gm)].map((m) => m[1]).filter((t) => t !== 'end'); // 'end' closes the stream; it is not stored
     assert.deepEqual(stored.slice(0, apiTypes.length).map((e) => e.type), apiTypes, 'what was shown is what was stored');
     assert.ok(stored.some((e) => e.type === 'store.delayed'), 'the record says the events were written late');
-    assert.ok((other.prepare('SELECT count(*) FROM webhook_receipts').pluck().get() as number) > 0, 'webhook receipts stored');
+    assert.ok((other.prepare("SELECT count(*) FROM webhook_receipts WHERE key LIKE ? || ':%'").pluck().get(id!) as number) > 0, 'webhook receipts stored');
     other.close();
   });
 });
