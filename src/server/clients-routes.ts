@@ -108,7 +108,8 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     }
     const errors = [...rejected, ...result.errors];
     const out = { documents: result.documents, errors: errors.map((e) => ({ file: e.file, error: e.error })) };
-    if (result.documents.length) return reply.code(201).send(out);
+    // Stored but not listed yet: the index's writes wait for a database locked by another process.
+    if (stored.length) return reply.code(result.documents.length < stored.length ? 202 : 201).send(out);
     // Nothing stored: the status says why (one reason shared by all files, or a plain 400).
     const statuses = new Set(errors.map((e) => e.status));
     const status = statuses.size === 1 ? [...statuses][0]! : 400;

@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { FULL_CONVERSATION, withStack, until } from './helpers.js';
 import { writerOf } from '../../src/store/database.js';
+import { SIM_API_TOKEN } from '../sim/stack.js';
 
 /**
  * Another process holding the database's write lock (a backup, a `sqlite3` shell) must not stall the
@@ -56,5 +57,22 @@ test('a whole call runs while another connection holds the write lock: the event
     assert.ok(stored.some((e) => e.type === 'store.delayed'), 'the record says the events were written late');
     assert.ok((other.prepare("SELECT count(*) FROM webhook_receipts WHERE key LIKE ? || ':%'").pluck().get(id!) as number) > 0, 'webhook receipts stored');
     other.close();
+  });
+});
+
+test('an upload while another connection holds the write lock is stored and answered 202 at once; it is indexed once the lock is released', async () => {
+  await withStack({}, async (stack) => {
+    const other = new Database(join(stack.dataDir, 'callwright.db'));
+    other.exec('BEGIN IMMEDIATE');
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('# Notes\n\nThe gate code is 4512.')]), 'notes.md');
+    const t0 = performance.now();
+    const res = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
+    assert.equal(res.status, 202, await res.clone().text());
+    assert.ok(performance.now() - t0 < 2000);
+    other.exec('COMMIT');
+    other.close();
+    await until('indexed', async () => (await stack.api('GET', '/api/clients/raju/documents')).body.documents.some((d: any) => d.file === 'notes.md' && d.status === 'indexed'));
+    assert.equal((await stack.api('GET', '/api/clients/raju/search?q=gate%20code')).body.results.length, 1);
   });
 });
