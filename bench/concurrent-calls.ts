@@ -39,7 +39,15 @@ export interface ConcurrentResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function runConcurrentCalls(opts: { calls: number; seconds: number; engine?: BenchEngine; warmupMs?: number }): Promise<ConcurrentResult> {
+/** What a benchmark built on this one adds: settings, files before the start, load during the measured window. */
+export interface LoadHooks<T> {
+  env?(dataDir: string): Record<string, string>;
+  prepare?(dataDir: string): Promise<void>;
+  /** Started when the measured window opens; the function it returns is called when it closes. */
+  during?(ctx: { base: string; apiToken: string; dataDir: string; callIds: string[]; serverPid: number }): Promise<() => Promise<T>>;
+}
+
+export async function runConcurrentCalls<T = undefined>(opts: { calls: number; seconds: number; engine?: BenchEngine; warmupMs?: number; hooks?: LoadHooks<T> }): Promise<ConcurrentResult & { extra?: T }> {
   const engine = opts.engine ?? 'openai';
   if (opts.calls > MAX_CALLS) throw new Error(`at most ${MAX_CALLS} calls`);
   const shared = createSharedMeter();
@@ -48,6 +56,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  await opts.hooks?.prepare?.(dataDir);
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...startArgs()], {
     env: {
@@ -75,6 +84,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
       MAX_CALLS_PER_DAY: '0',
       MAX_COST_PER_CALL_USD: '0',
       MAX_COST_PER_DAY_USD: '0',
+      ...opts.hooks?.env?.(dataDir),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -112,6 +122,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     Atomics.store(shared.control, 1, 0);
     Atomics.store(shared.control, 2, 0);
     Atomics.store(shared.control, 0, 1);
+    const stopDuring = await opts.hooks?.during?.({ base, apiToken: API_TOKEN, dataDir, callIds: ids, serverPid: child.pid! });
     const cpu0 = processCpuMs(child.pid!);
     const t0 = Date.now();
     let rssLoadedMb = 0;
@@ -122,6 +133,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
     const elapsedS = (Date.now() - t0) / 1000;
     const cpuMs = processCpuMs(child.pid!) - cpu0;
     Atomics.store(shared.control, 0, 0);
+    const extra = await stopDuring?.();
     type Stop = { received: number; latenciesMs: number[]; loopDelayP99Ms: number; processCpuMs: number; utilization: number };
     const [twStop, aiStop] = (await Promise.all([tw.ask('stop'), ai.ask('stop')])) as [Stop, Stop];
     const sentIn = Atomics.load(shared.control, 1);
@@ -141,6 +153,7 @@ export async function runConcurrentCalls(opts: { calls: number; seconds: number;
       driverCpuPctOfCore: (twStop.processCpuMs / (elapsedS * 1000)) * 100,
       driverThreadBusyPct: [twStop.utilization * 100, aiStop.utilization * 100],
       driverLoopDelayP99Ms: Math.max(twStop.loopDelayP99Ms, aiStop.loopDelayP99Ms),
+      extra,
     };
   } finally {
     // SIGTERM lets the server shut down cleanly (and write a CPU profile when asked for one).

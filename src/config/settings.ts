@@ -103,6 +103,13 @@ export const settingsSchema = z.object({
   KNOWLEDGE_TOP_K: int(1, 50).default(5),
   UPLOAD_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   KNOWLEDGE_WATCH: bool.default(true),
+  // What parsing one document may cost; past any of them that document fails, with the reason.
+  PARSER_MEMORY_MB: int(64, 16_384).default(512),
+  PARSER_MAX_FILE_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),
+  PARSER_MAX_PAGES: int(1, 1_000_000).default(2000),
+  PARSER_MAX_UNCOMPRESSED_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+  PARSER_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
+  RECORDING_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,7 +1,9 @@
-import { Worker } from 'node:worker_threads';
-import { chunkPages, type Chunk, type ChunkOptions } from './chunk.js';
-import type { ExtractRequest, ExtractResponse } from './extract-worker.js';
-import { parseDocument, ParseError } from './parse/index.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Chunk, ChunkOptions } from './chunk.js';
+import { extractWithin, PARSER_CHILD_ENV, type ExtractRequest, type ExtractResponse } from './extract-worker.js';
+import { ParseError } from './parse/index.js';
 import type { DocumentKind } from './sniff.js';
 
 export interface Extracted {
@@ -9,72 +11,132 @@ export interface Extracted {
   pageCount?: number;
 }
 
+/** What one document may cost the parser; each is a setting (see README, "Document parser limits"). */
+export interface ParserLimits {
+  /** The parser process's heap, MB: past it the process dies and only its document fails. */
+  memoryMb: number;
+  maxFileBytes: number;
+  maxPages: number;
+  /** Declared uncompressed size of a DOCX's entries, checked before anything is inflated. */
+  maxUncompressedBytes: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_PARSER_LIMITS: ParserLimits = { memoryMb: 512, maxFileBytes: 100 * 1024 * 1024, maxPages: 2000, maxUncompressedBytes: 200 * 1024 * 1024, timeoutMs: 120_000 };
+
 /**
- * Parses and chunks documents off the main thread, in one worker thread started on first use. If a
- * worker cannot be started (an unusual runtime), it parses in-process instead; if one dies, the
- * documents it had are failed with the reason and the next one starts a new worker.
+ * Parses and chunks documents in a child process started on first use, one document at a time: if it
+ * dies (out of memory under its heap limit, a crash) or runs past the time limit, exactly the document
+ * it had fails, with the reason, and the next one starts a new process. A process, not a worker thread:
+ * a worker's heap limit is best-effort, and some allocations (one large string, one large array) abort
+ * the whole process instead of the worker (nodejs/node#47224), which would end every live call.
+ * With `inProcess` (tests, or a runtime that cannot fork) it parses in-process, with the same caps.
  */
 export class Extractor {
-  private worker?: Worker;
-  private workerUnavailable = false;
+  private child?: ChildProcess;
   private nextId = 1;
   private closed = false;
-  private readonly pending = new Map<number, { resolve(e: Extracted): void; reject(err: Error): void }>();
+  /** One document in the parser at a time, so a parser that dies takes only that document with it. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly limits: ParserLimits;
 
-  constructor(private readonly o: { inProcess?: boolean } = {}) {}
+  constructor(private readonly o: { inProcess?: boolean; limits?: Partial<ParserLimits> } = {}) {
+    this.limits = { ...DEFAULT_PARSER_LIMITS, ...o.limits };
+  }
 
-  async extract(kind: DocumentKind, bytes: Uint8Array, chunking: ChunkOptions): Promise<Extracted> {
-    // A worker started after close() would keep the process alive with nobody left to stop it.
-    if (this.closed) throw new Error('document parser is closed');
-    const worker = this.o.inProcess || this.workerUnavailable ? undefined : this.ensureWorker();
-    if (!worker) {
-      const parsed = await parseDocument(kind, bytes);
-      return { chunks: chunkPages(parsed.pages, chunking), pageCount: parsed.pageCount };
-    }
-    const id = this.nextId++;
-    const result = new Promise<Extracted>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    worker.ref();
-    worker.postMessage({ id, kind, bytes, chunking } satisfies ExtractRequest);
-    return result;
+  extract(kind: DocumentKind, bytes: Uint8Array, chunking: ChunkOptions): Promise<Extracted> {
+    const run = this.queue.then(() => this.extractNow(kind, bytes, chunking));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const w = this.worker;
-    this.worker = undefined;
-    if (w) await w.terminate();
+    const c = this.child;
+    this.child = undefined;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.ref(); // held until it has exited, so close() resolves
+      c.kill();
+      await exited;
+    }
   }
 
-  private ensureWorker(): Worker | undefined {
-    if (this.worker) return this.worker;
-    let w: Worker;
-    try {
-      // The worker runs this project's TypeScript as the main thread does: tsx, registered in the worker
-      // (Node 20 does not carry the main thread's module hooks over to workers).
-      const entry = new URL('./extract-worker.ts', import.meta.url).href;
-      const tsx = import.meta.resolve('tsx/esm/api');
-      w = new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
-    } catch {
-      this.workerUnavailable = true;
-      return undefined;
-    }
-    w.unref();
-    w.on('message', (r: ExtractResponse) => {
-      const p = this.pending.get(r.id);
-      if (!p) return;
-      this.pending.delete(r.id);
-      if (!this.pending.size) w.unref();
-      if (r.ok) p.resolve({ chunks: r.chunks, pageCount: r.pageCount });
-      else p.reject(r.parseError ? new ParseError(r.error) : new Error(r.error));
+  private async extractNow(kind: DocumentKind, bytes: Uint8Array, chunking: ChunkOptions): Promise<Extracted> {
+    // A parser started after close() would keep the process alive with nobody left to stop it.
+    if (this.closed) throw new Error('document parser is closed');
+    const l = this.limits;
+    if (bytes.length > l.maxFileBytes) throw new ParseError(`the file is ${bytes.length} bytes, more than the parser's cap of ${l.maxFileBytes} (PARSER_MAX_FILE_BYTES)`);
+    const request = { kind, bytes, chunking, maxPages: l.maxPages, maxUncompressedBytes: l.maxUncompressedBytes };
+    if (this.o.inProcess) return extractWithin(request);
+    const child = this.ensureChild();
+    const id = this.nextId++;
+    return new Promise<Extracted>((resolve, reject) => {
+      let cause: Error | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        child.unref();
+        child.channel?.unref();
+      };
+      const onMessage = (r: ExtractResponse) => {
+        if (r.id !== id) return;
+        done();
+        if (r.ok) resolve({ chunks: r.chunks, pageCount: r.pageCount });
+        else reject(r.parseError ? new ParseError(r.error) : new Error(r.error));
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        done();
+        if (cause) return reject(cause);
+        if (/heap out of memory|Allocation failed/i.test(stderrOf(child))) return reject(new ParseError(`the document parser ran out of memory on this file (PARSER_MEMORY_MB=${l.memoryMb})`));
+        reject(new Error(`document parser stopped: ${signal ? `signal ${signal}` : `exit code ${code}`}`));
+      };
+      const timer = setTimeout(() => {
+        cause = new ParseError(`parsing took longer than ${Math.round(l.timeoutMs / 1000)} s (PARSER_TIMEOUT_MS)`);
+        child.kill('SIGKILL');
+      }, l.timeoutMs);
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.ref();
+      child.channel?.ref();
+      child.send({ id, ...request } satisfies ExtractRequest, (err) => {
+        if (err && !cause) cause = new Error(`document parser unreachable: ${err.message}`);
+      });
     });
-    const fail = (err: Error) => {
-      if (this.worker === w) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(new Error(`document parser stopped: ${err.message}`));
-      this.pending.clear();
-    };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-    this.worker = w;
-    return w;
+  }
+
+  private ensureChild(): ChildProcess {
+    const live = this.child;
+    if (live && live.exitCode === null && live.signalCode === null && live.connected) return live;
+    // The parser runs this project's TypeScript as the server does (tsx), with its own heap limit.
+    const entry = fileURLToPath(new URL('./extract-worker.ts', import.meta.url));
+    const child = fork(entry, [], {
+      execArgv: ['--import', import.meta.resolve('tsx'), `--max-old-space-size=${this.limits.memoryMb}`],
+      // Not the test runner's child protocol, if the server runs under one.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, [PARSER_CHILD_ENV]: '1' },
+      serialization: 'advanced', // Uint8Array in, chunks out, without JSON
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const tail: string[] = [];
+    // The pipe must not keep the server (or a test) alive on its own, like the process and its channel.
+    (child.stderr as Socket | null)?.unref();
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      tail.push(s);
+      while (tail.join('').length > 8192) tail.shift();
+    });
+    stderrTails.set(child, tail);
+    child.on('error', () => undefined); // a failed start shows as an exit, handled per document
+    child.on('exit', () => {
+      if (this.child === child) this.child = undefined;
+    });
+    child.unref();
+    child.channel?.unref();
+    this.child = child;
+    return child;
   }
 }
+
+const stderrTails = new WeakMap<ChildProcess, string[]>();
+const stderrOf = (c: ChildProcess) => (stderrTails.get(c) ?? []).join('');

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Db } from '../store/database.js';
 import { isValidClientId } from '../clients/profile.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
-import { Extractor } from './extractor.js';
+import { Extractor, type ParserLimits } from './extractor.js';
 import { isProfileFile, listIndexableFiles, safeUploadName, SHARING_FILE, writeFileAtomic } from './client-files.js';
 import { ftsTerms, searchTerms, vectorQueryText } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
@@ -25,6 +25,8 @@ export interface KnowledgeBaseOptions {
   embedBatchSize?: number;
   /** Longest wait for a query's embedding before hybrid search goes on lexically (default 3 s). */
   queryEmbedTimeoutMs?: number;
+  /** Caps on what parsing one document may cost (memory, size, pages, DOCX inflation, time). */
+  parserLimits?: Partial<ParserLimits>;
 }
 
 export interface SearchOptions {
@@ -83,7 +85,7 @@ export class KnowledgeBase {
   private readonly chunking: ChunkOptions;
   private readonly embedBatchSize: number;
   private readonly queryEmbedTimeoutMs: number;
-  private readonly extractor = new Extractor();
+  private readonly extractor: Extractor;
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Each client's sharing.txt as last read, with the file's mtime, size and inode when read. */
@@ -97,6 +99,7 @@ export class KnowledgeBase {
     this.chunking = o.chunking ?? DEFAULT_CHUNKING;
     this.embedBatchSize = o.embedBatchSize ?? 64;
     this.queryEmbedTimeoutMs = o.queryEmbedTimeoutMs ?? 3000;
+    this.extractor = new Extractor({ limits: o.parserLimits });
     this.store = new IndexStore(o.db);
     // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
     this.store.loadVectorExtension();

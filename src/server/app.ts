@@ -73,7 +73,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = loadPriceTable(s.PRICES_FILE);
-  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log });
+  const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
+  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
   const service = new CallService({
@@ -86,7 +87,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     tools: new ToolRegistry([endCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
-    recordingRetry: o.recordingRetry,
+    // The recording size cap rides with the retry options: they are spread into each download as they are.
+    recordingRetry: { ...o.recordingRetry, maxBytes: s.RECORDING_MAX_BYTES } as NonNullable<AppOptions['recordingRetry']>,
     streamTimeoutMs: o.streamTimeoutMs,
     pricePollMs: o.pricePollMs,
     prices,

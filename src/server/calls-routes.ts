@@ -84,7 +84,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
     // The history list shows each call's cost: the same breakdown as the call's page, total only.
     const withCost = (c: CallRow) => {
-      const cost = computeCost(c, o.timeline.list(c.id), o.prices, o.carrierPricePerMinute);
+      const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
       return { ...summary(c), cost: { total: cost.total, currency: cost.currency } };
     };
     return { calls: page.map(withCost), nextCursor };

@@ -5,6 +5,7 @@ import { ClientExistsError, clientExists, createClient, listClients, slugify } f
 import { isValidClientId } from '../clients/profile.js';
 import { KnowledgeError, MAX_K, type KnowledgeBase } from '../knowledge/index.js';
 import { shareRuleSchema } from '../knowledge/sharing.js';
+import { storeUploadPart } from './uploads.js';
 
 export interface ClientsRoutesOptions {
   knowledge: KnowledgeBase;
@@ -88,26 +89,34 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     if (!req.isMultipart()) return reply.code(415).send({ error: 'send the files as multipart/form-data, in fields named "file"' });
-    const files: Array<{ name: string; bytes: Uint8Array }> = [];
+    // Each file is streamed to disk as it arrives (never held whole), checked, and renamed into place.
+    const dir = o.knowledge.clientDir(id);
+    const stored: string[] = [];
     const rejected: Array<{ file: string; error: string; status: number }> = [];
+    let sawFile = false;
     for await (const part of req.parts()) {
       if (part.type !== 'file') continue;
-      const chunks: Buffer[] = [];
-      for await (const c of part.file) chunks.push(c as Buffer);
-      if (part.fieldname !== 'file') rejected.push({ file: part.filename, error: `${part.filename}: files go in fields named "file", not "${part.fieldname}"`, status: 400 });
-      else if (part.file.truncated) rejected.push({ file: part.filename, error: `${part.filename} is larger than the upload limit of ${formatBytes(o.uploadMaxBytes)} (UPLOAD_MAX_BYTES)`, status: 413 });
-      else files.push({ name: part.filename, bytes: Buffer.concat(chunks) });
+      sawFile = true;
+      const outcome = await storeUploadPart(part, dir, o.uploadMaxBytes).catch((err: Error) => {
+        req.log.error({ err, clientId: id, file: part.filename }, 'knowledge: upload could not be stored');
+        return { ok: false as const, file: part.filename, error: `could not store the file: ${err.message}`, status: 500 };
+      });
+      if (!outcome.ok) rejected.push(outcome);
+      else if (!stored.includes(outcome.name)) stored.push(outcome.name);
     }
-    if (!files.length && !rejected.length) return reply.code(400).send({ error: 'no file in the request (use fields named "file")', field: 'file' });
-    let result;
+    if (!sawFile) return reply.code(400).send({ error: 'no file in the request (use fields named "file")', field: 'file' });
+    let result: { documents: ReturnType<KnowledgeBase['listDocuments']>; errors: typeof rejected };
     try {
-      result = await o.knowledge.addDocuments(id, files);
+      if (stored.length) await o.knowledge.syncClient(id);
+      const docs = o.knowledge.listDocuments(id);
+      result = { documents: stored.map((name) => docs.find((d) => d.file === name)).filter((d) => d !== undefined), errors: [] };
     } catch (err) {
       return knowledgeError(reply, err);
     }
     const errors = [...rejected, ...result.errors];
     const out = { documents: result.documents, errors: errors.map((e) => ({ file: e.file, error: e.error })) };
-    if (result.documents.length) return reply.code(201).send(out);
+    // Stored but not listed yet: the index's writes wait for a database locked by another process.
+    if (stored.length) return reply.code(result.documents.length < stored.length ? 202 : 201).send(out);
     // Nothing stored: the status says why (one reason shared by all files, or a plain 400).
     const statuses = new Set(errors.map((e) => e.status));
     const status = statuses.size === 1 ? [...statuses][0]! : 400;
@@ -156,10 +165,4 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
       return knowledgeError(reply, err);
     }
   });
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KB`;
-  return `${n} bytes`;
 }

@@ -1,4 +1,5 @@
-import type { Db } from './database.js';
+import { writerOf, type Db } from './database.js';
+import type { StoreWriter } from './write-queue.js';
 import type { CallStatus, EndReason } from '../calls/state.js';
 
 export interface CallRow {
@@ -64,37 +65,60 @@ export interface CallFilter {
   text?: string;
 }
 
+/** A call's writes still queued (the database was locked): what reads must add to the stored row. */
+interface Pending {
+  /** The whole row, when the insert itself waits. */
+  row?: CallRow;
+  patch: Partial<CallRow>;
+  writes: number;
+}
+
+/**
+ * The calls table. Writes never wait on a lock (see write-queue.ts); while one waits, every read here
+ * returns the row as it will be once written, so a status change is seen at once by whoever reads next.
+ */
 export class CallsRepo {
   private readonly byId;
   private readonly byCarrierId;
   private readonly createdSince;
   private readonly createdSinceCount;
+  private readonly insertStmt;
+  private readonly writer: StoreWriter;
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly db: Db) {
+    this.writer = writerOf(db);
     this.byId = db.prepare(`${SELECT} WHERE id = ?`);
     this.byCarrierId = db.prepare(`${SELECT} WHERE carrier_call_id = ?`);
     this.createdSince = db.prepare(`${SELECT} WHERE created_at >= ?`);
     this.createdSinceCount = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
+    const keys = Object.keys(COLUMNS) as Array<keyof CallRow>;
+    this.insertStmt = db.prepare(`INSERT INTO calls (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((k) => '@' + k).join(', ')})`);
   }
 
   insert(row: CallRow): void {
-    const keys = Object.keys(COLUMNS) as Array<keyof CallRow>;
-    this.db.prepare(`INSERT INTO calls (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((k) => '@' + k).join(', ')})`).run(row);
+    this.write(row.id, () => this.insertStmt.run(row), { row: { ...row }, patch: {} }, 'insert call');
   }
 
   get(id: string): CallRow | undefined {
-    return this.byId.get(id) as CallRow | undefined;
+    return this.withPending(id, this.byId.get(id) as CallRow | undefined);
   }
 
   getByCarrierId(carrierCallId: string): CallRow | undefined {
-    return this.byCarrierId.get(carrierCallId) as CallRow | undefined;
+    for (const id of this.pending.keys()) {
+      const row = this.get(id);
+      if (row?.carrierCallId === carrierCallId) return row;
+    }
+    return this.withPending(undefined, this.byCarrierId.get(carrierCallId) as CallRow | undefined);
   }
 
   update(id: string, patch: Partial<Omit<CallRow, 'id' | 'createdAt'>>): void {
     const keys = Object.keys(patch) as Array<keyof CallRow>;
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ');
-    this.db.prepare(`UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`).run({ ...patch, __now: new Date().toISOString(), __id: id });
+    const updatedAt = new Date().toISOString();
+    const stmt = this.db.prepare(`UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`);
+    this.write(id, () => stmt.run({ ...patch, __now: updatedAt, __id: id }), { patch: { ...patch, updatedAt } }, `update call ${keys.join(',')}`);
   }
 
   /** Newest first; `before` is an opaque cursor from a previous page; `filter` narrows the list (history search). */
@@ -125,19 +149,80 @@ export class CallsRepo {
       args.push(like, like, like, like);
     }
     const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, limit) as CallRow[];
+    const rows = this.db.prepare(sql).all(...args, limit) as CallRow[];
+    if (!this.pending.size) return rows;
+    const matches = (r: CallRow) => (!before || r.createdAt < before.createdAt || (r.createdAt === before.createdAt && r.id < before.id)) && matchesFilter(r, filter);
+    return this.mergePending(rows, matches)
+      .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1))
+      .slice(0, limit);
   }
 
   listLive(): CallRow[] {
-    return this.db.prepare(`${SELECT} WHERE status != 'ended'`).all() as CallRow[];
+    const rows = this.db.prepare(`${SELECT} WHERE status != 'ended'`).all() as CallRow[];
+    return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
   }
 
   /** Calls created at or after `iso` (the daily caps' day). */
   countCreatedSince(iso: string): number {
-    return this.createdSinceCount.get(iso) as number;
+    if (!this.pending.size) return this.createdSinceCount.get(iso) as number;
+    return this.listCreatedSince(iso).length;
   }
 
   listCreatedSince(iso: string): CallRow[] {
-    return this.createdSince.all(iso) as CallRow[];
+    const rows = this.createdSince.all(iso) as CallRow[];
+    return this.pending.size ? this.mergePending(rows, (r) => r.createdAt >= iso) : rows;
   }
+
+  /** How many calls have writes waiting for the database. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private write(id: string, run: () => unknown, adds: Omit<Pending, 'writes'>, label: string): void {
+    const p = this.pending.get(id);
+    // Behind a queued write of the same call, a write is queued too (the writer keeps the order); the
+    // view must include it before the writer says so.
+    const settle = () => {
+      const q = this.pending.get(id);
+      if (q && --q.writes === 0) this.pending.delete(id);
+    };
+    const r = this.writer.run(run, { label, onWritten: settle, onDropped: settle });
+    if (!r.deferred) return;
+    if (p) {
+      p.writes++;
+      Object.assign(p.patch, adds.patch);
+      if (adds.row) p.row = adds.row;
+    } else this.pending.set(id, { row: adds.row, patch: { ...adds.patch }, writes: 1 });
+  }
+
+  private withPending(id: string | undefined, stored: CallRow | undefined): CallRow | undefined {
+    const p = this.pending.get(id ?? stored?.id ?? '');
+    if (!p) return stored;
+    const base = stored ?? p.row;
+    return base ? { ...base, ...p.patch } : undefined;
+  }
+
+  /** Stored rows with their queued writes applied, plus queued calls that now match. */
+  private mergePending(rows: CallRow[], matches: (r: CallRow) => boolean): CallRow[] {
+    const out = rows.map((r) => this.withPending(r.id, r)!).filter(matches);
+    const seen = new Set(rows.map((r) => r.id));
+    for (const id of this.pending.keys()) {
+      if (seen.has(id)) continue;
+      const r = this.get(id);
+      if (r && matches(r)) out.push(r);
+    }
+    return out;
+  }
+}
+
+/** The history filter in code, for rows whose stored version is not current yet. */
+function matchesFilter(r: CallRow, f: CallFilter): boolean {
+  if (f.status === 'live' ? r.status === 'ended' : f.status && r.status !== f.status) return false;
+  if (f.endReason && r.endReason !== f.endReason) return false;
+  if (f.clientId && r.clientId !== f.clientId) return false;
+  if (f.text) {
+    const t = f.text.toLowerCase();
+    if (![r.to, r.clientName, r.clientId, r.instructions].some((v) => v?.toLowerCase().includes(t))) return false;
+  }
+  return true;
 }

@@ -2,21 +2,111 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrations } from './migrations.js';
+import { StoreWriter } from './write-queue.js';
 
 export type Db = Database.Database;
 
-/** Opens (creating if needed) the SQLite database and brings its schema up to date. */
-export function openDatabase(file: string): Db {
+/** Waiting on another connection's lock is allowed only before the server serves anything. */
+const STARTUP_BUSY_TIMEOUT_MS = 5000;
+const writers = new WeakMap<Db, StoreWriter>();
+
+/**
+ * Opens (creating if needed) the SQLite database and brings its schema up to date. Once open, the
+ * connection never waits on a lock (busy_timeout 0): every write made through it, by any repository,
+ * goes through one StoreWriter (write-queue.ts), which queues what finds the database locked and retries
+ * it in the background, in order. Reads need no lock in WAL mode.
+ */
+export function openDatabase(file: string, o: { log?: (msg: string, fields: Record<string, unknown>) => void } = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   // WAL: readers (API, event replay) never block the writer (live calls); NORMAL sync is durable
   // across a process crash, which is the failure the timeline must survive.
+  db.pragma(`busy_timeout = ${STARTUP_BUSY_TIMEOUT_MS}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
+  db.pragma('busy_timeout = 0');
+  const writer = new StoreWriter(db, o.log);
+  writers.set(db, writer);
+  routeWritesThrough(db, writer);
   return db;
+}
+
+/** The connection's writer (repositories make their writes, and see what is queued, through it). */
+export function writerOf(db: Db): StoreWriter {
+  const w = writers.get(db);
+  if (!w) throw new Error('not a connection opened by openDatabase');
+  return w;
+}
+
+/**
+ * Every statement's `run` and every transaction on this connection go through the writer, so code that
+ * prepares its own statements (the webhook receipts, the knowledge index) never blocks on a lock either.
+ * A write the writer had to queue returns a stand-in result: `lastInsertRowid` 0, and `changes` 1, except
+ * for INSERT OR IGNORE, where it is 0 when the row's primary key is already stored or queued (so a
+ * duplicate stays a duplicate while the database is locked). A queued transaction returns undefined.
+ */
+function routeWritesThrough(db: Db, writer: StoreWriter): void {
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => wrapStatement(db, writer, prepare(sql), sql)) as Db['prepare'];
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: unknown[]) => unknown) => {
+    const txn = transaction(fn);
+    const through =
+      (variant: (...args: unknown[]) => unknown) =>
+      (...args: unknown[]) => {
+        const r = writer.run(() => variant(...args), { label: 'transaction' });
+        return r.deferred ? undefined : r.value;
+      };
+    return Object.assign(through(txn), { default: through(txn.default), deferred: through(txn.deferred), immediate: through(txn.immediate), exclusive: through(txn.exclusive) });
+  }) as Db['transaction'];
+}
+
+function wrapStatement(db: Db, writer: StoreWriter, stmt: Database.Statement, sql: string): Database.Statement {
+  if (stmt.reader) return stmt;
+  const ignoreKey = insertOrIgnoreKey(db, sql);
+  const pendingKeys = new Set<string>();
+  const run = (...args: unknown[]): Database.RunResult => {
+    const key = ignoreKey?.(args);
+    const r = writer.run(() => stmt.run(...args), { label: sql.trim().slice(0, 60), onWritten: () => key && pendingKeys.delete(key), onDropped: () => key && pendingKeys.delete(key) });
+    if (!r.deferred) return r.value;
+    if (key === undefined) return { changes: 1, lastInsertRowid: 0 };
+    if (pendingKeys.has(key) || ignoreKey!.stored(args)) return { changes: 0, lastInsertRowid: 0 };
+    pendingKeys.add(key);
+    return { changes: 1, lastInsertRowid: 0 };
+  };
+  const proxy: Database.Statement = new Proxy(stmt, {
+    get(target, prop) {
+      if (prop === 'run') return run;
+      const v = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      // Chainable setters (pluck, bind...) return the statement: hand back the wrapper instead.
+      return (...a: unknown[]) => {
+        const out = (v as (...x: unknown[]) => unknown).apply(target, a);
+        return out === target ? proxy : out;
+      };
+    },
+  });
+  return proxy;
+}
+
+/**
+ * For `INSERT OR IGNORE INTO t (cols) VALUES (?, ...)` on a table with a primary key among the columns:
+ * the key of a row from its arguments, and whether it is already stored. Undefined for any other SQL.
+ */
+function insertOrIgnoreKey(db: Db, sql: string): ((args: unknown[]) => string | undefined) & { stored(args: unknown[]): boolean } | undefined {
+  const m = /^\s*INSERT\s+OR\s+IGNORE\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)\s*$/i.exec(sql);
+  if (!m) return undefined;
+  const [, table, colList, valueList] = m;
+  const cols = colList!.split(',').map((c) => c.trim());
+  if (!valueList!.split(',').every((v) => v.trim() === '?')) return undefined;
+  const pk = (db.pragma(`table_info(${table})`) as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  const positions = pk.map((c) => cols.indexOf(c.name));
+  if (!pk.length || positions.some((p) => p < 0)) return undefined;
+  const exists = db.prepare(`SELECT 1 FROM ${table} WHERE ${pk.map((c) => `${c.name} = ?`).join(' AND ')}`).pluck();
+  const keyOf = (args: unknown[]) => JSON.stringify(positions.map((p) => args[p]));
+  return Object.assign(keyOf, { stored: (args: unknown[]) => exists.get(...positions.map((p) => args[p])) !== undefined });
 }
 
 function migrate(db: Db): void {

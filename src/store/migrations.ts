@@ -111,4 +111,11 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX call_refusals_at ON call_refusals (at DESC, id DESC);
     `,
   },
+  {
+    // The daily-spend check and the calls list price each call from its usage events: without this, each
+    // lookup walks every event of the call (thousands on a long call).
+    version: 4,
+    name: 'call events by type',
+    sql: `CREATE INDEX call_events_type ON call_events (call_id, type, seq);`,
+  },
 ];

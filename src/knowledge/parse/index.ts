@@ -8,10 +8,10 @@ import type { ParsedDocument } from './types.js';
 export { ParseError, type ParsedDocument } from './types.js';
 
 /** Extracts the text of a document of a known (already sniffed) kind. */
-export async function parseDocument(kind: DocumentKind, bytes: Uint8Array): Promise<ParsedDocument> {
+export async function parseDocument(kind: DocumentKind, bytes: Uint8Array, limits: { maxPages?: number } = {}): Promise<ParsedDocument> {
   switch (kind) {
     case 'pdf':
-      return parsePdf(bytes);
+      return parsePdf(bytes, limits.maxPages);
     case 'docx':
       return parseDocx(bytes);
     case 'markdown':

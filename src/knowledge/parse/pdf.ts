@@ -20,7 +20,7 @@ interface TextItem {
  * positions; a vertical gap larger than a line and a half starts a new paragraph, so the chunker can
  * split where the author did.
  */
-export async function parsePdf(bytes: Uint8Array): Promise<ParsedDocument> {
+export async function parsePdf(bytes: Uint8Array, maxPages = Infinity): Promise<ParsedDocument> {
   const { getDocument } = await loadPdfJs();
   // pdf.js takes ownership of (detaches) the buffer it is given: hand it a copy.
   const task = getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, verbosity: 0 });
@@ -30,6 +30,11 @@ export async function parsePdf(bytes: Uint8Array): Promise<ParsedDocument> {
   } catch (err) {
     await task.destroy().catch(() => {});
     throw new ParseError(`cannot read PDF: ${(err as Error).message}`);
+  }
+  // Checked before any page is read: pages are what fill memory, and the count is in the document's catalog.
+  if (doc.numPages > maxPages) {
+    await doc.destroy().catch(() => {});
+    throw new ParseError(`the PDF has ${doc.numPages} pages, more than the cap of ${maxPages} (PARSER_MAX_PAGES)`);
   }
   try {
     const pages: ParsedDocument['pages'] = [];

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openDatabase, writerOf } from '../../src/store/database.js';
+import { CallsRepo, type CallRow } from '../../src/store/calls-repo.js';
+import { EventsRepo } from '../../src/store/events-repo.js';
+import { RefusalsRepo } from '../../src/store/refusals-repo.js';
+import { Timeline } from '../../src/records/timeline.js';
+import { CallCaps } from '../../src/calls/caps.js';
+import { loadPriceTable } from '../../src/records/pricing.js';
+import { until } from '../e2e/helpers.js';
+
+const NOW = new Date('2026-03-02T15:00:00Z');
+
+function setup() {
+  const file = join(mkdtempSync(join(tmpdir(), 'callwright-writer-')), 'db.sqlite');
+  const db = openDatabase(file);
+  const calls = new CallsRepo(db);
+  const timeline = new Timeline(new EventsRepo(db));
+  const caps = new CallCaps({ MAX_CALLS_PER_DAY: 100, MAX_CONCURRENT_CALLS: 5, MAX_COST_PER_DAY_USD: 50, TWILIO_PRICE_PER_MINUTE: 0.014 }, calls, timeline, loadPriceTable(undefined));
+  return { file, db, calls, timeline, caps, writer: writerOf(db) };
+}
+
+const call = (id: string, at = NOW.toISOString()): CallRow => ({
+  id, createdAt: at, updatedAt: at, to: '+14155550123', from: null, clientId: 'raju', clientName: 'Raju', instructions: 'x', provider: 'openai', status: 'queued', endReason: null,
+  answeredBy: null, carrier: 'twilio', carrierCallId: null, streamSecret: 's', answeredAt: null, endedAt: null, carrierDurationSec: 60, carrierPrice: null, carrierPriceUnit: null,
+  recordingSid: null, recordingPath: null, transcriptPath: null, error: null,
+});
+
+/** Runs `fn` and returns how long it held the event loop. */
+const blocked = (fn: () => void) => {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+};
+
+test('with the write lock held elsewhere, status changes, webhook receipts and the daily-spend check never block, read back at once, and land in order afterwards', async () => {
+  const { file, db, calls, timeline, caps, writer } = setup();
+  calls.insert(call('a'));
+  timeline.append('a', 'usage', { provider: 'openai', model: 'gpt-realtime', usage: {} });
+  const receipt = db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
+  assert.equal(receipt.run('a:stored', 't').changes, 1);
+
+  const other = new Database(file);
+  other.exec('BEGIN IMMEDIATE');
+  const worst: number[] = [];
+  worst.push(blocked(() => calls.insert(call('b'))));
+  for (const status of ['dialing', 'ringing', 'answered', 'talking'] as const) worst.push(blocked(() => calls.update('b', { status })));
+  worst.push(blocked(() => calls.update('a', { status: 'ended', endReason: 'callee-hangup', carrierCallId: 'CA1' })));
+  let changes: number[] = [];
+  worst.push(blocked(() => (changes = [receipt.run('b:1', 't').changes, receipt.run('b:1', 't').changes, receipt.run('a:stored', 't').changes, receipt.run('b:2', 't').changes])));
+  let refusal: unknown;
+  worst.push(blocked(() => (refusal = caps.check(0, NOW))));
+  worst.push(blocked(() => timeline.append('b', 'status', { to: 'talking' })));
+  worst.push(blocked(() => new RefusalsRepo(db).insert({ at: NOW.toISOString(), to: '+1', clientId: null, rule: 'dnc', message: 'on the list' })));
+  // The old busy timeout made each of these wait 5000 ms and then throw.
+  assert.ok(Math.max(...worst) < 100, `longest synchronous block ${Math.max(...worst).toFixed(1)} ms`);
+
+  assert.deepEqual(changes, [1, 0, 0, 1], 'a duplicate receipt is a duplicate while queued, and against the stored ones');
+  assert.equal(refusal, undefined);
+  assert.equal(calls.get('b')!.status, 'talking', 'reads see the queued writes');
+  assert.equal(calls.get('a')!.status, 'ended');
+  assert.equal(calls.getByCarrierId('CA1')?.id, 'a');
+  assert.deepEqual(calls.listLive().map((c) => c.id), ['b']);
+  assert.deepEqual(calls.list(10, undefined, { status: 'ended' }).map((c) => c.id), ['a']);
+  assert.equal(calls.countCreatedSince('2026-03-02T00:00:00.000Z'), 2);
+  assert.ok(writer.pendingCount >= 10);
+  await new Promise((r) => setTimeout(r, 100)); // retries fail while the lock is held
+  assert.equal(other.prepare('SELECT count(*) FROM calls').pluck().get(), 1);
+
+  other.exec('COMMIT');
+  await until('the queue is written', () => writer.pendingCount === 0, 5000);
+  assert.deepEqual(other.prepare('SELECT id, status, end_reason AS r, carrier_call_id AS c FROM calls ORDER BY id').all(), [
+    { id: 'a', status: 'ended', r: 'callee-hangup', c: 'CA1' },
+    { id: 'b', status: 'talking', r: null, c: null },
+  ]);
+  assert.deepEqual(other.prepare('SELECT key FROM webhook_receipts ORDER BY key').pluck().all(), ['a:stored', 'b:1', 'b:2']);
+  assert.equal(other.prepare('SELECT count(*) FROM call_refusals').pluck().get(), 1);
+  assert.deepEqual(other.prepare("SELECT type FROM call_events WHERE call_id = 'b' ORDER BY seq").pluck().all(), ['status', 'store.delayed']);
+  assert.equal(calls.pendingCount, 0);
+  other.close();
+});
+
+test('a queued write that can never succeed is dropped with its view, and does not hold back the writes behind it', async () => {
+  const { file, calls, writer } = setup();
+  calls.insert(call('a'));
+  const other = new Database(file);
+  other.exec('BEGIN IMMEDIATE');
+  calls.insert(call('a')); // same id: a constraint violation once the lock is gone
+  calls.insert(call('c'));
+  calls.update('c', { status: 'ringing' });
+  other.exec('COMMIT');
+  await until('the queue is written', () => writer.pendingCount === 0, 5000);
+  assert.equal(calls.get('c')!.status, 'ringing');
+  assert.equal(calls.pendingCount, 0);
+  other.close();
+});
+
+test('the daily-spend check does not decode every usage event of the day at each new call; what it reads stays current', async () => {
+  const { db, calls, timeline, caps } = setup();
+  const usage = { provider: 'openai', model: 'gpt-realtime', meters: { audio_input: 800, audio_output: 400, text_input: 200 } };
+  db.transaction(() => {
+    for (let i = 0; i < 1000; i++) {
+      calls.insert({ ...call(`d${i}`), status: 'ended', answeredAt: NOW.toISOString(), endedAt: NOW.toISOString() });
+      for (let j = 0; j < 60; j++) timeline.append(`d${i}`, 'usage', usage);
+    }
+  })();
+  const first = caps.spentToday(NOW);
+  const times: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    assert.equal(caps.spentToday(NOW), first);
+    times.push(performance.now() - t0);
+  }
+  // Decoding the 60,000 events again took 120 ms or more on the event loop at every new call.
+  assert.ok(Math.min(...times) < 50, `spend check over 1,000 calls took ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+  timeline.append('d0', 'usage', usage);
+  assert.ok(caps.spentToday(NOW) > first, 'a usage event written afterwards counts');
+  assert.equal(timeline.listOfType('d0', 'usage').length, 61);
+  assert.equal(db.prepare("SELECT count(*) FROM call_events WHERE call_id = 'd0' AND type = 'usage'").pluck().get(), 61);
+});
