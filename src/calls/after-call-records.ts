@@ -110,7 +110,7 @@ export class AfterCallRecords {
     if (!d.carrier) return;
     try {
       const src = d.carrier.recordingSource(recordingId);
-      const r = await downloadRecording({ ...src, dir: join(d.settings.DATA_DIR, 'recordings'), callId, ...d.recordingRetry });
+      const r = await downloadRecording({ ...src, dir: join(d.settings.DATA_DIR, 'recordings'), callId, maxBytes: d.settings.RECORDING_MAX_BYTES, ...d.recordingRetry });
       d.calls.update(callId, { recordingPath: r.path });
       this.rt.record(callId, 'recording', { bytes: r.bytes, attempts: r.attempts });
     } catch (err) {

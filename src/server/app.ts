@@ -87,8 +87,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     tools: new ToolRegistry([endCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
-    // The recording size cap rides with the retry options: they are spread into each download as they are.
-    recordingRetry: { ...o.recordingRetry, maxBytes: s.RECORDING_MAX_BYTES } as NonNullable<AppOptions['recordingRetry']>,
+    recordingRetry: o.recordingRetry,
     streamTimeoutMs: o.streamTimeoutMs,
     pricePollMs: o.pricePollMs,
     prices,
