@@ -123,6 +123,29 @@ for (const engine of ENGINES) {
     );
   });
 
+  test(`[${engine}] a long opening waits for the verdict; a person verdict long after it still gets the greeting`, async () => {
+    // 3 s of speech is no "Hello?": the gate holds until the verdict (at 7 s), by which time the opening
+    // is older than anything an engine keeps from before the greeting.
+    await withStack(
+      {
+        engine,
+        script: () => ({ answeredBy: 'human', amdDelayMs: 7000, steps: [{ say: 'Good afternoon, you have reached the front desk of the Raju household.', durationMs: 3000 }, { waitForAgent: true, quietMs: 300, timeoutMs: 10_000 }, { hangup: true }] }),
+        conversation: () => ({ turns: [{ say: GREETING }] }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 20_000);
+        const tw = stack.twilio.calls[0];
+        assert.equal(call.endReason, 'callee-hangup');
+        assert.ok(tw.firstAgentAudioLineMs !== null && tw.firstAgentAudioLineMs >= verdictMs(tw), `greeted at ${tw.firstAgentAudioLineMs} ms, after the verdict`);
+        assert.ok(!tw.log.some((l) => l.type === 'callee-timeout'), 'the callee heard the greeting');
+        const events = await timeline(stack, id);
+        assert.match(events, /"type":"greeting\.held"/);
+        assert.match(events, /"type":"greeting\.start","data":\{"reason":"verdict"/);
+      },
+    );
+  });
+
   test(`[${engine}] a callee who says nothing is greeted after about 2 s of silence, not after the verdict`, async () => {
     const script: CalleeScript = { answeredBy: 'unknown', amdDelayMs: 20_000, steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] };
     await withStack(
