@@ -5,6 +5,7 @@
  *   npm run bench -- --only audio
  *   npm run bench -- --only soak --calls 200 --minutes 5     (not part of a plain `npm run bench`)
  *   npm run bench -- --only retrieval
+ *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -12,6 +13,7 @@ import { printConcurrent, runConcurrentCalls } from './concurrent-calls.js';
 import { runAudioBench } from './audio.js';
 import { printSoak, runSoak } from './soak.js';
 import { printRetrieval, runRetrievalBench } from './retrieval.js';
+import { printAnswer, runAnswerBench } from './answer-at-once.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,8 +24,8 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'soak'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|soak] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'soak'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|soak] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -37,6 +39,9 @@ if (!only || only === 'calls') printConcurrent(await runConcurrentCalls({ calls:
 if (!only || only === 'gemini') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'gemini' }));
 if (!only || only === 'audio') await runAudioBench();
 if (!only || only === 'retrieval') if (!printRetrieval(await runRetrievalBench())) process.exitCode = 1;
+if (!only || only === 'answer') {
+  for (const engine of ['openai', 'gemini'] as const) if (!printAnswer(await runAnswerBench({ calls: callsFor(21), engine }))) process.exitCode = 1;
+}
 if (only === 'soak') {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) {
