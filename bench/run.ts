@@ -6,6 +6,7 @@
  *   npm run bench -- --only soak --calls 200 --minutes 5     (not part of a plain `npm run bench`)
  *   npm run bench -- --only retrieval
  *   npm run bench -- --only store --calls 50 --seconds 20   (calls + API + search + a locked database; not part of a plain run)
+ *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -14,6 +15,7 @@ import { runAudioBench } from './audio.js';
 import { printSoak, runSoak } from './soak.js';
 import { printRetrieval, runRetrievalBench } from './retrieval.js';
 import { printStoreContention, runStoreContention } from './store-contention.js';
+import { printAnswer, runAnswerBench } from './answer-at-once.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +26,8 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'soak', 'store'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'soak', 'store'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -40,6 +42,9 @@ if (!only || only === 'gemini') printConcurrent(await runConcurrentCalls({ calls
 if (!only || only === 'audio') await runAudioBench();
 if (!only || only === 'retrieval') if (!printRetrieval(await runRetrievalBench())) process.exitCode = 1;
 if (only === 'store') if (!printStoreContention(await runStoreContention({ calls: callsFor(50), seconds }))) process.exitCode = 1;
+if (!only || only === 'answer') {
+  for (const engine of ['openai', 'gemini'] as const) if (!printAnswer(await runAnswerBench({ calls: callsFor(21), engine }))) process.exitCode = 1;
+}
 if (only === 'soak') {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) {

@@ -9,6 +9,7 @@ import { heardPart } from '../records/transcript.js';
 import { ToolCalls, type HangupOutcome } from './tool-calls.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
+import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 
 /** What the session needs from the rest of the product: a place to record, and a way to end the call. */
 export interface SessionHooks {
@@ -26,8 +27,8 @@ export interface CallSessionOptions {
   engine: VoiceEngine;
   tools: ToolRegistry;
   hooks: SessionHooks;
-  /** Greet without an answering-machine verdict after this long from the first stream, if the callee sounds like a person. */
-  greetingFallbackMs: number;
+  /** Greet a callee who says nothing after this much silence from the first stream (no verdict awaited). */
+  greetingSilenceMs: number;
   /** Longest opening speech that still sounds like a person answering ("Hello?"), not a voicemail greeting. */
   personOpeningMaxMs?: number;
   /** Largest audio chunk between two playout marks (bounds the heard-position error). */
@@ -71,18 +72,13 @@ export class CallSession {
   private tracker?: PlayoutTracker;
   private streams = 0;
   private engineReady = false;
-  private gateOpen = false;
-  private verdict: 'person' | 'unknown' | undefined;
+  private readonly gate: GreetingGate;
   private calleeSpeaking = false;
-  private calleeSpeechStart = 0;
-  /** Total callee speech before the gate opened: a long opening is a voicemail greeting, not a person. */
-  private calleeOpeningMs = 0;
   private readonly calleeTurnStartedAt = new Map<string, string>();
   private activeResponse?: string;
   private readonly items = new Map<string, AgentItem>();
   private pendingHangup?: PendingHangup;
   private readonly toolCalls: ToolCalls;
-  private fallbackTimer?: NodeJS.Timeout;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
@@ -92,10 +88,21 @@ export class CallSession {
   private readonly audio: AudioPath;
   /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
   private readonly vad?: EnergyVad;
+  /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
+  private readonly openingByEngine: boolean;
 
   constructor(private readonly o: CallSessionOptions) {
-    this.audio = audioPathFor(o.engine.capabilities);
-    if (!o.engine.capabilities.detectsSpeechDuringPlayback) this.vad = new EnergyVad();
+    const caps = o.engine.capabilities;
+    this.audio = audioPathFor(caps);
+    this.openingByEngine = caps.hearsBeforeAutoRespond;
+    if (!caps.detectsSpeechDuringPlayback || !caps.hearsBeforeAutoRespond) this.vad = new EnergyVad();
+    this.gate = new GreetingGate({
+      silenceMs: o.greetingSilenceMs,
+      personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
+      record: (type, data) => o.hooks.record(type, data),
+      open: (reason) => this.openGate(reason),
+      voicemail: (answeredBy) => this.veto(answeredBy),
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -111,7 +118,8 @@ export class CallSession {
   /** Engine events, wired by the factory's onEvent. */
   readonly onEngineEvent = (e: EngineEvent): void => {
     // Once the call is ending nothing more reaches the callee; usage is still billed and recorded.
-    if (this.ending && e.type !== 'usage') return;
+    // The words of an item the callee already heard part of (a machine verdict cut it) are still written.
+    if (this.ending && e.type !== 'usage' && !(e.type === 'agent.transcript' && this.items.has(e.itemId))) return;
     try {
       this.handleEngineEvent(e);
     } catch (err) {
@@ -122,7 +130,7 @@ export class CallSession {
   /** Called once the engine is configured (while the phone rings). */
   engineStarted(): void {
     this.engineReady = true;
-    this.maybeOpenGate();
+    if (this.transport) this.gate.speakable();
   }
 
   /**
@@ -139,8 +147,8 @@ export class CallSession {
     this.tracker = new PlayoutTracker({ chunkMs: this.o.markChunkMs ?? 40, markPrefix: `s${this.streams}m` });
     this.o.hooks.record('media.attached', { stream: this.streams, streamId: transport.streamId });
     previous?.close();
-    if (this.streams === 1) this.armGreetingFallback();
-    this.maybeOpenGate();
+    if (this.streams === 1) this.gate.listening();
+    if (this.engineReady) this.gate.speakable();
     const current = () => this.transport === transport && !this.ending;
     return {
       onAudio: (frame) => current() && this.onAudio(frame),
@@ -166,49 +174,34 @@ export class CallSession {
     }, timeoutMs);
   }
 
-  /** The carrier's answering-machine verdict. A person (or "unknown") opens the greeting gate. */
-  answeredBy(machine: boolean): void {
-    if (machine) {
-      // Nothing may be said to a machine: keep the gate shut, end the call.
-      this.beginEnd();
-      this.o.hooks.requestEnd('voicemail');
-      return;
-    }
-    this.verdict = 'person';
-    this.maybeOpenGate();
-  }
-
   /**
-   * The fallback covers a verdict that never arrives. It must not greet a machine: Twilio's verdict for
-   * a voicemail comes only at the beep, so while the callee is still talking, or has talked longer than
-   * a person answering the phone does, the session keeps waiting for the verdict.
+   * The carrier's answering-machine verdict (Twilio's `AnsweredBy`). It never holds the greeting back;
+   * a machine verdict vetoes the call even mid-greeting (see greeting-gate.ts).
    */
-  private armGreetingFallback(): void {
-    const check = () => {
-      if (this.gateOpen || this.verdict || this.ending) return;
-      const openingMs = this.calleeOpeningMs + (this.calleeSpeaking ? Date.now() - this.calleeSpeechStart : 0);
-      if (this.calleeSpeaking || openingMs > (this.o.personOpeningMaxMs ?? 2500)) {
-        this.o.hooks.record('greeting.fallback', { waited: true, calleeSpeaking: this.calleeSpeaking, openingMs });
-        if (!this.calleeSpeaking) return; // sounds like a machine: only the verdict may open the gate
-        this.fallbackTimer = setTimeout(check, 1000);
-        return;
-      }
-      this.verdict = 'unknown';
-      this.o.hooks.record('greeting.fallback', { waited: false, afterMs: this.o.greetingFallbackMs });
-      this.maybeOpenGate();
-    };
-    this.fallbackTimer = setTimeout(check, this.o.greetingFallbackMs);
+  answeredBy(answeredBy: string): void {
+    if (!this.ending) this.gate.verdict(answeredBy);
   }
 
-  private maybeOpenGate(): void {
-    if (this.gateOpen || this.ending || !this.verdict || !this.engineReady || !this.transport) return;
-    this.gateOpen = true;
-    clearTimeout(this.fallbackTimer);
+  private openGate(reason: GateOpenReason): void {
+    if (this.ending) return;
     this.o.engine.setAutoRespond(true);
-    this.o.hooks.record('greeting.start', { calleeSpeaking: this.calleeSpeaking });
+    this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
     if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply();
+  }
+
+  /**
+   * A machine answered: nothing more may be said to it. What is playing stops now (the carrier's buffer
+   * is flushed, the response cancelled, the transcript keeps what was heard) and the call ends as voicemail.
+   */
+  private veto(answeredBy: string): void {
+    if (this.activeResponse !== undefined || this.tracker?.hasPending) {
+      this.o.hooks.record('amd.veto', { answeredBy });
+      this.cutAgent();
+    }
+    this.beginEnd();
+    this.o.hooks.requestEnd('voicemail');
   }
 
   // ---- carrier side ---------------------------------------------------------------------------
@@ -220,18 +213,27 @@ export class CallSession {
   /** Our VAD hears the caller audio the audio path has just decoded. */
   private readonly listen = (pcm8k: Int16Array): void => {
     const change = this.vad!.pushPcm(pcm8k);
-    if (change === 'started') this.onCalleeSpeech(true);
-    else if (change === 'stopped') this.onCalleeSpeech(false);
+    if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
   };
 
-  private onCalleeSpeech(started: boolean, itemId?: string): void {
+  private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad'): void {
+    if (!this.gate.isOpen) {
+      // Before the greeting only one detector speaks for the opening: the engine's if it hears audio
+      // before auto-replies are on, else ours (Gemini is sent nothing until the gate opens).
+      if ((source === 'engine') !== this.openingByEngine) return;
+      this.calleeSpeaking = started;
+      if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
+      if (started) this.o.hooks.record('callee.speechStarted', {});
+      this.gate.calleeSpeech(started);
+      return;
+    }
+    // After the greeting our VAD hears barge-in only for engines that go deaf during playback.
+    if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
-      if (this.calleeSpeaking && !this.gateOpen) this.calleeOpeningMs += Date.now() - this.calleeSpeechStart;
       this.calleeSpeaking = false;
       return;
     }
     this.calleeSpeaking = true;
-    this.calleeSpeechStart = Date.now();
     if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
     this.o.hooks.record('callee.speechStarted', {});
     if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
@@ -279,10 +281,10 @@ export class CallSession {
       }
       case 'user.speechStarted':
         // The engine's own detector, or its report that it was interrupted: either way a barge-in.
-        this.onCalleeSpeech(true, e.itemId);
+        this.onCalleeSpeech(true, e.itemId, 'engine');
         return;
       case 'user.speechStopped':
-        this.onCalleeSpeech(false);
+        this.onCalleeSpeech(false, undefined, 'engine');
         return;
       case 'session.resumed':
         this.o.hooks.record('engine.resumed', { reason: e.reason, gapMs: e.gapMs });
@@ -338,10 +340,24 @@ export class CallSession {
    * engine's memory of each item to what the callee heard (per echoed marks). Unheard items are deleted.
    */
   private bargeIn(): void {
-    const t = this.transport;
-    const tracker = this.tracker;
     const interruptedResponse = this.activeResponse;
     this.toolCalls.bargedIn();
+    const cut = this.cutAgent();
+    // A goodbye the callee talked over does not end the call, whether its audio was still queued or
+    // its response was still being generated.
+    const p = this.pendingHangup;
+    if (p && (cut > 0 || interruptedResponse === p.responseId)) {
+      this.pendingHangup = undefined;
+      clearTimeout(p.guard);
+      this.o.hooks.record('hangup.cancelled', { reason: 'goodbye interrupted' });
+      p.resolve('interrupted');
+    }
+  }
+
+  /** Stops the agent now: response cancelled, carrier buffer cleared, items cut to what was heard. Returns how many were cut. */
+  private cutAgent(): number {
+    const t = this.transport;
+    const tracker = this.tracker;
     this.o.engine.interrupt();
     this.activeResponse = undefined;
     const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
@@ -357,15 +373,7 @@ export class CallSession {
       }
       this.o.hooks.record('agent.interrupted', { items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
     }
-    // A goodbye the callee talked over does not end the call, whether its audio was still queued or
-    // its response was still being generated.
-    const p = this.pendingHangup;
-    if (p && (cut.length > 0 || interruptedResponse === p.responseId)) {
-      this.pendingHangup = undefined;
-      clearTimeout(p.guard);
-      this.o.hooks.record('hangup.cancelled', { reason: 'goodbye interrupted' });
-      p.resolve('interrupted');
-    }
+    return cut.length;
   }
 
   /** The line went dead with agent audio still queued: those items were cut off where playback stopped. */
@@ -456,7 +464,7 @@ export class CallSession {
    */
   wrapUp(reason: EndReason, instructions: string, graceMs: number): boolean {
     if (this.ending) return true;
-    if (!this.gateOpen || !this.transport) return false;
+    if (!this.gate.isOpen || !this.transport) return false;
     if (this.wrapping) return true;
     const guard = setTimeout(() => this.o.hooks.requestEnd(reason, 'the goodbye did not finish in time'), graceMs);
     this.wrapping = { reason, guard };
@@ -481,7 +489,7 @@ export class CallSession {
   beginEnd(): void {
     if (this.ending) return;
     this.ending = true;
-    clearTimeout(this.fallbackTimer);
+    this.gate.close();
     clearTimeout(this.reattachTimer);
     if (this.wrapping) clearTimeout(this.wrapping.guard);
     if (this.activeResponse) this.o.engine.interrupt();

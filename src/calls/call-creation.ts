@@ -123,7 +123,7 @@ export class CallCreation {
       clientId: client?.id,
       engine,
       tools: d.tools,
-      greetingFallbackMs: s.GREETING_FALLBACK_MS,
+      greetingSilenceMs: s.GREETING_SILENCE_MS,
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -43,7 +43,7 @@ export class CarrierEvents {
         if (call.status === 'ended') return;
         d.calls.update(callId, { answeredBy: event.answeredBy });
         this.rt.record(callId, 'amd', { answeredBy: event.answeredBy, machine: event.machine });
-        this.rt.live.get(callId)?.session.answeredBy(event.machine);
+        this.rt.live.get(callId)?.session.answeredBy(event.answeredBy);
         return;
       }
       case 'recording':

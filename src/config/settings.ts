@@ -67,7 +67,7 @@ export const settingsSchema = z.object({
   RECORD_CALLS: bool.default(true),
   MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
-  GREETING_FALLBACK_MS: int(500, 60000).default(8000),
+  GREETING_SILENCE_MS: int(500, 10000).default(2000),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

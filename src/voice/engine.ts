@@ -28,6 +28,12 @@ export interface EngineCapabilities {
    * cancellation before it is sent.
    */
   cancelsInterruptedToolCalls: boolean;
+  /**
+   * The engine is sent the caller audio, and reports user.speechStarted/Stopped, while auto-replies are
+   * off (before the greeting). When false (Gemini hears nothing until the greeting gate opens, since it
+   * answers every turn it hears), the bridge finds the end of the callee's first words with its own VAD.
+   */
+  hearsBeforeAutoRespond: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }

@@ -25,12 +25,12 @@ test('an answering machine is hung up on before the agent says anything', async 
   );
 });
 
-test('a long voicemail greeting is not mistaken for a person when the verdict is slow', async () => {
-  // The fallback fires (1 s) long before the machine verdict (after a 4 s greeting and the beep).
+test('a long voicemail greeting does not open the greeting at its end: only the verdict decides', async () => {
+  // The greeting (4 s) is far longer than a person's "Hello?" and is followed by seconds of quiet
+  // before the verdict (the beep): neither its end nor the silence after it may start the greeting.
   await withStack(
     {
-      env: { GREETING_FALLBACK_MS: '1000' },
-      script: () => ({ answeredBy: 'machine_end_beep', greetingMs: 4000, steps: [] }),
+      script: () => ({ answeredBy: 'machine_end_beep', greetingMs: 4000, amdDelayMs: 7000, steps: [] }),
       scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant.' }] }),
     },
     async (stack) => {
@@ -42,20 +42,22 @@ test('a long voicemail greeting is not mistaken for a person when the verdict is
       assert.equal(session.responses.length, 0);
       assert.ok(!session.received.some((e: any) => e.type === 'response.create'), 'no greeting was requested');
       const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
-      assert.match(events, /"type":"greeting\.fallback","data":\{"waited":true/);
+      assert.match(events, /"type":"greeting\.held","data":\{"openingMs":/);
       assert.doesNotMatch(events, /"type":"greeting\.start"/);
     },
   );
 });
 
-test('a person who answers silently is greeted after the fallback', async () => {
+test('a person who answers silently is greeted after GREETING_SILENCE_MS, long before the verdict', async () => {
   await withStack(
-    { env: { GREETING_FALLBACK_MS: '800' }, script: () => ({ answeredBy: 'unknown', amdDelayMs: 20_000, steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] }), scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant for Raju.' }] }) },
+    { env: { GREETING_SILENCE_MS: '800' }, script: () => ({ answeredBy: 'unknown', amdDelayMs: 20_000, steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] }), scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant for Raju.' }] }) },
     async (stack) => {
       const id = await stack.placeCall();
       const call = await stack.waitForEnd(id, 20_000);
       assert.equal(call.transcript[0]?.speaker, 'agent');
       assert.equal(call.endReason, 'callee-hangup');
+      const first = stack.twilio.calls[0].firstAgentAudioLineMs;
+      assert.ok(first !== null && first >= 800 && first < 1500, `greeted at ${first} ms`);
     },
   );
 });

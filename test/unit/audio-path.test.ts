@@ -12,6 +12,7 @@ const caps = (pcm: boolean): EngineCapabilities => ({
   autoReplyAfterTool: pcm,
   detectsSpeechDuringPlayback: !pcm,
   cancelsInterruptedToolCalls: pcm,
+  hearsBeforeAutoRespond: !pcm,
   inputFormat: pcm ? { encoding: 'pcm16', sampleRate: 16000 } : { encoding: 'pcmu', sampleRate: 8000 },
   outputFormat: pcm ? { encoding: 'pcm16', sampleRate: 24000 } : { encoding: 'pcmu', sampleRate: 8000 },
 });

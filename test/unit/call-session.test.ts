@@ -12,7 +12,7 @@ import { z } from 'zod';
 /** A recording fake of the engine seam: the session is tested through its public interfaces only. */
 class FakeEngine implements VoiceEngine {
   readonly name = 'fake';
-  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, cancelsInterruptedToolCalls: false, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
+  readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, cancelsInterruptedToolCalls: false, hearsBeforeAutoRespond: true, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
   calls: string[] = [];
   pushed = 0;
   async start(_o: EngineStartOptions) {}
@@ -61,13 +61,13 @@ class FakeTransport implements MediaTransport {
   }
 }
 
-function setup(opts: { fallbackMs?: number; cancelsInterruptedToolCalls?: boolean; toolCancelWaitMs?: number } = {}) {
+function setup(opts: { silenceMs?: number; cancelsInterruptedToolCalls?: boolean; toolCancelWaitMs?: number } = {}) {
   const engine = new FakeEngine();
   if (opts.cancelsInterruptedToolCalls) (engine.capabilities as { cancelsInterruptedToolCalls: boolean }).cancelsInterruptedToolCalls = true;
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   const ends: string[] = [];
   const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: (r) => ends.push(r), conversationStarted: () => records.push({ type: 'started', data: {} }) };
-  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingFallbackMs: opts.fallbackMs ?? 60_000, toolCancelWaitMs: opts.toolCancelWaitMs });
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingSilenceMs: opts.silenceMs ?? 60_000, toolCancelWaitMs: opts.toolCancelWaitMs });
   return { engine, records, ends, session };
 }
 const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
@@ -78,13 +78,13 @@ test('the greeting waits for a person; a machine gets nothing', () => {
   a.session.engineStarted();
   a.session.attach(new FakeTransport('MZ1'));
   assert.deepEqual(a.engine.calls, []);
-  a.session.answeredBy(false);
+  a.session.answeredBy('human');
   assert.deepEqual(a.engine.calls, ['autoRespond:true', 'generateReply']);
 
   const b = setup();
   b.session.engineStarted();
   b.session.attach(new FakeTransport('MZ1'));
-  b.session.answeredBy(true);
+  b.session.answeredBy('machine_end_beep');
   assert.deepEqual(b.ends, ['voicemail']);
   assert.ok(!b.engine.calls.includes('generateReply'));
   assert.ok(!b.engine.calls.includes('autoRespond:true'));
@@ -95,7 +95,7 @@ test('if the callee is mid-sentence when the gate opens, the engine answers them
   session.engineStarted();
   session.attach(new FakeTransport('MZ1'));
   session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
-  session.answeredBy(false);
+  session.answeredBy('human');
   assert.deepEqual(engine.calls, ['autoRespond:true']);
 });
 
@@ -104,7 +104,7 @@ test('barge-in clears, cancels, truncates heard items at the echoed marks and de
   session.engineStarted();
   const t = new FakeTransport('MZ1');
   const h = session.attach(t);
-  session.answeredBy(false);
+  session.answeredBy('human');
   session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
   session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'a', audio: audio(200) });
   session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'b', audio: audio(100) });
@@ -129,7 +129,7 @@ test('end_call hangs up only after the goodbye has played, and not at all if it 
   a.session.engineStarted();
   const t = new FakeTransport('MZ1');
   const h = a.session.attach(t);
-  a.session.answeredBy(false);
+  a.session.answeredBy('human');
   a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
   a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
   a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
@@ -144,7 +144,7 @@ test('end_call hangs up only after the goodbye has played, and not at all if it 
   const b = setup();
   b.session.engineStarted();
   b.session.attach(new FakeTransport('MZ1'));
-  b.session.answeredBy(false);
+  b.session.answeredBy('human');
   b.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r2' });
   b.session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'call2', name: 'end_call', arguments: '{}' });
   b.session.onEngineEvent({ type: 'user.speechStarted' });
@@ -160,7 +160,7 @@ test('a tool call the engine cancels: end_call does not hang up after its goodby
   a.session.engineStarted();
   const t = new FakeTransport('MZ1');
   const h = a.session.attach(t);
-  a.session.answeredBy(false);
+  a.session.answeredBy('human');
   a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
   a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
   a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
@@ -194,7 +194,7 @@ test('a cancelled tool is told through its signal, and its result is dropped; ot
   const engine = new FakeEngine();
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: () => undefined, conversationStarted: () => undefined };
-  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([slow]), hooks, greetingFallbackMs: 60_000 });
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([slow]), hooks, greetingSilenceMs: 60_000 });
   session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'a', name: 'slow', arguments: '{}' });
   await tick();
   session.onEngineEvent({ type: 'tool.cancelled', callIds: ['a', 'unknown'] });
@@ -214,7 +214,7 @@ test('an engine that cancels interrupted tool calls: a result finished after a b
     const a = setup({ cancelsInterruptedToolCalls: true, toolCancelWaitMs: cancel ? 5000 : 30 });
     a.session.engineStarted();
     a.session.attach(new FakeTransport('MZ1'));
-    a.session.answeredBy(false);
+    a.session.answeredBy('human');
     a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
     a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
     a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });

@@ -61,6 +61,7 @@ export class GeminiLiveEngine implements VoiceEngine {
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
     cancelsInterruptedToolCalls: true,
+    hearsBeforeAutoRespond: false,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },
   };
@@ -148,7 +149,6 @@ export class GeminiLiveEngine implements VoiceEngine {
       // heard once the gate opens.
       this.preGate.push(frame);
       if (this.preGate.length > PRE_GATE_FRAMES) this.preGate.shift();
-      if (!this.preGateSpeech && rmsPcm16(frame.bytes) > SPEECH_RMS) this.preGateSpeech = true;
       return;
     }
     if (this.reconnecting) return;
@@ -171,6 +171,9 @@ export class GeminiLiveEngine implements VoiceEngine {
   setAutoRespond(on: boolean): void {
     this.autoRespond = on;
     if (!on) return;
+    // Only speech still in the kept window is replayed: speech that has scrolled out of it (a long
+    // opening, then a late verdict) would leave the model with nothing to answer, so it gets the cue.
+    this.preGateSpeech = this.preGate.some((f) => rmsPcm16(f.bytes) > SPEECH_RMS);
     for (const frame of this.preGate) this.send(buildAudioInput(frame.base64));
     this.preGate = [];
   }

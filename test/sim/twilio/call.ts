@@ -6,7 +6,7 @@
 import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, HangupBy, LogEntry, SimCall, SimStream } from './types.js';
 import { AbortedError, newSid, sleep, whenAborted } from './util.js';
 import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
-import { Line } from './line.js';
+import { Line, TICK_MS } from './line.js';
 import { isMachine, runCallee } from './callee.js';
 import { recordingMulaw } from './mp3.js';
 import { TwimlRunner, type DocSource, type TwimlHost } from './twiml-runner.js';
@@ -60,6 +60,17 @@ export class CallRunner implements SimCall {
   readonly log: LogEntry[] = [];
   readonly streams: SimStream[] = [];
   agentAudioBytesReceived = 0;
+
+  get firstAgentAudioLineMs(): number | null {
+    const t = this.line?.firstAgentPlayTick ?? -1;
+    // Tick n plays [(n-1)*20, n*20) ms: its start is when the callee began to hear the agent.
+    return t < 0 ? null : (t - 1) * TICK_MS;
+  }
+
+  get lastAgentAudioLineMs(): number | null {
+    const t = this.line?.lastAgentPlayTick ?? -1;
+    return t < 0 ? null : t * TICK_MS;
+  }
   readonly done: Promise<void>;
   recordingSid?: string;
   readonly answeredBy: AnsweredBy;

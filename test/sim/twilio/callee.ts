@@ -31,10 +31,12 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
   const drained = (): Promise<boolean> => line.waitFor(() => line.calleeQueuedBytes === 0);
 
   if (isMachine(script)) {
-    line.speak(voicemailGreeting(script.greetingMs ?? 3000));
-    if (script.answeredBy === 'machine_end_beep') line.speak(beep());
-    await drained();
-    if (line.isStopped) return;
+    if (script.greetingMs !== 0) {
+      line.speak(voicemailGreeting(script.greetingMs ?? 3000));
+      if (script.answeredBy === 'machine_end_beep') line.speak(beep());
+      await drained();
+      if (line.isStopped) return;
+    }
     hooks.log('callee-greeting-done');
     hooks.onGreetingDone();
   }
@@ -51,6 +53,8 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       line.speak(speech(step.say, step.durationMs));
       await drained();
       lastSayEndTick = line.ticks;
+      // Media time at which the utterance's last frame went out (start of the tick that sent it + 20 ms).
+      hooks.log('callee-said', { index, lineMs: line.elapsedMs });
     } else if ('waitForAgent' in step) {
       const since = lastSayEndTick;
       const quietTicks = Math.ceil((step.quietMs ?? 600) / TICK_MS);

@@ -83,6 +83,8 @@ export class Line {
   ticks = 0;
   /** Last tick in which agent audio was played; -1 before any. */
   lastAgentPlayTick = -1;
+  /** First tick in which agent audio was played; -1 before any. */
+  firstAgentPlayTick = -1;
   stream: MediaStreamClient | null = null;
   private readonly left = new Tape();
   private readonly right = new Tape();
@@ -203,7 +205,10 @@ export class Line {
     if (this.stream && this.stream.isOpen) {
       const r = this.stream.tick(calleeFrame);
       right = r.frame;
-      if (r.played > 0) this.lastAgentPlayTick = this.ticks;
+      if (r.played > 0) {
+        this.lastAgentPlayTick = this.ticks;
+        if (this.firstAgentPlayTick < 0) this.firstAgentPlayTick = this.ticks;
+      }
     } else {
       right = this.system.takeFrame() ?? SILENT_FRAME;
     }

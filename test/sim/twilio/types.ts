@@ -33,7 +33,7 @@ export interface CreateParams {
   raw: Record<string, string | string[]>;
 }
 
-export type AnsweredBy = 'human' | 'machine_end_beep' | 'machine_end_silence' | 'fax' | 'unknown';
+export type AnsweredBy = 'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
 
 export type CalleeStep =
   | { say: string; durationMs?: number }
@@ -62,7 +62,10 @@ export interface CalleeScript {
   mediaFormat?: MediaFormat;
   /** Delay from answer to the async AMD callback. Default 600 ms; for a machine, the end of greeting + beep. */
   amdDelayMs?: number;
-  /** Length of a machine's voicemail greeting (before the beep). Default 3000 ms. */
+  /**
+   * Length of a machine's voicemail greeting (before the beep). Default 3000 ms. 0: the machine plays no
+   * recorded greeting and `steps` are what it says (e.g. a short "Hello?" that AMD still calls a machine).
+   */
   greetingMs?: number;
   /** The call never connects: final status instead of answering (after ringMs). Default: answers. */
   result?: 'busy' | 'no-answer' | 'failed';
@@ -159,6 +162,9 @@ export interface SimCall {
   readonly log: LogEntry[];
   readonly streams: SimStream[];
   readonly agentAudioBytesReceived: number;
+  /** Media time (ms from answer) at which agent audio was first / last played to the callee; null before any. */
+  readonly firstAgentAudioLineMs: number | null;
+  readonly lastAgentAudioLineMs: number | null;
   /** Resolves once the call has ended and every final webhook (status, recording) has been delivered. */
   readonly done: Promise<void>;
   readonly recordingSid?: string;

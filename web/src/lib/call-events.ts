@@ -177,9 +177,13 @@ export function describeEvent(ev: TimelineEvent): string {
     case 'media.ended':
       return d.expected ? 'Audio stream closed' : 'Audio stream dropped unexpectedly';
     case 'greeting.start':
-      return d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
-    case 'greeting.fallback':
-      return 'No answering-machine verdict in time: greeting anyway';
+      return d.reason === 'silence' ? 'Callee silent: agent greets' : d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
+    case 'greeting.held':
+      return `Long opening (${(Number(d.openingMs) / 1000).toFixed(1)} s): waiting for the answering-machine verdict`;
+    case 'amd.veto':
+      return 'Answering machine: agent stopped';
+    case 'amd.menuSuspected':
+      return 'Sounds like a phone menu: call goes on';
     case 'callee.speechStarted':
       return 'Callee started speaking';
     case 'transcript':

@@ -1,0 +1,148 @@
+import type { TimelineEventType } from '../shared/event-types.js';
+
+/** What an answering-machine verdict means for a call that may already be talking. */
+export type VerdictKind = 'person' | 'voicemail' | 'menu';
+
+/**
+ * Twilio's `AnsweredBy` values as the bridge acts on them. `machine_end_other` (a machine whose message
+ * ended neither with a beep nor with silence) is most often a phone menu, not a mailbox, so it is not
+ * treated as voicemail. `human` and `unknown` (no decision within the detection timeout) are a person.
+ */
+export function classifyVerdict(answeredBy: string): VerdictKind {
+  if (answeredBy === 'machine_end_other') return 'menu';
+  if (answeredBy === 'fax' || answeredBy.startsWith('machine_')) return 'voicemail';
+  return 'person';
+}
+
+export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'menu-suspected';
+
+export interface GreetingGateOptions {
+  /** Greet a callee who has said nothing after this much silence from the first stream. */
+  silenceMs: number;
+  /** Longest opening speech that still sounds like a person answering ("Hello?"), not a recorded greeting. */
+  personOpeningMaxMs: number;
+  record(type: TimelineEventType, data: Record<string, unknown>): void;
+  /** The gate opened: the session turns auto-replies on and asks for the greeting. */
+  open(reason: GateOpenReason): void;
+  /** A machine verdict: stop everything and treat the call as voicemail. */
+  voicemail(answeredBy: string): void;
+}
+
+/**
+ * When the agent may first speak. The greeting starts at the end of the callee's first utterance (a
+ * person answers with a short "Hello?" and waits), or after a silence if they say nothing; it never
+ * waits for the answering-machine verdict, which Twilio sends only 2-4 s after the answer. The verdict
+ * is a veto: a machine stops the agent, even mid-greeting. A long opening (a recorded greeting or a
+ * phone menu) does not open the gate at its end; only a verdict does.
+ */
+export class GreetingGate {
+  private state: 'waiting' | 'ready' | 'open' | 'closed' = 'waiting';
+  private openReason?: GateOpenReason;
+  private speaking = false;
+  private speechStart = 0;
+  /** Callee speech before the gate opened, summed over utterances. */
+  private openingMs = 0;
+  private silenceTimer?: NodeJS.Timeout;
+  private armed = false;
+  /** Set when the session can speak (engine configured and a media stream attached). */
+  private canSpeak = false;
+
+  constructor(private readonly o: GreetingGateOptions) {}
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get calleeSpeaking(): boolean {
+    return this.speaking;
+  }
+
+  /** The callee can hear us from now on (first media stream): the silence clock starts. */
+  listening(): void {
+    if (this.armed || this.state !== 'waiting') return;
+    this.armed = true;
+    if (!this.speaking && this.openingMs === 0) this.armSilence();
+  }
+
+  /** The engine is configured and a stream is attached: an earlier decision to greet can now happen. */
+  speakable(): void {
+    this.canSpeak = true;
+    this.flush();
+  }
+
+  /** Speech start/stop on the callee's side, from whichever detector hears the opening. */
+  calleeSpeech(started: boolean): void {
+    if (this.state !== 'waiting') {
+      this.speaking = started;
+      return;
+    }
+    if (started) {
+      if (this.speaking) return;
+      this.speaking = true;
+      this.speechStart = Date.now();
+      clearTimeout(this.silenceTimer);
+      return;
+    }
+    if (!this.speaking) return;
+    this.speaking = false;
+    this.openingMs += Date.now() - this.speechStart;
+    if (this.openingMs > this.o.personOpeningMaxMs) {
+      // Longer than anyone says "Hello": a recorded greeting or a menu. Only the verdict decides.
+      this.o.record('greeting.held', { openingMs: this.openingMs });
+      return;
+    }
+    this.decide('end-of-turn');
+  }
+
+  /** Twilio's answering-machine verdict, at whatever point of the call it arrives. */
+  verdict(answeredBy: string): void {
+    if (this.state === 'closed') return;
+    const kind = classifyVerdict(answeredBy);
+    if (kind === 'voicemail') {
+      this.close();
+      this.o.voicemail(answeredBy);
+      return;
+    }
+    if (kind === 'menu') {
+      // Menu handling does not exist yet: the call goes on as a conversation rather than being hung up.
+      this.o.record('amd.menuSuspected', { answeredBy, openingMs: this.currentOpeningMs(), greetingStarted: this.state === 'open' });
+      if (this.state !== 'open') this.decide('menu-suspected');
+      return;
+    }
+    // A person: nothing changes once the greeting has started; before, it may start now.
+    if (this.state === 'waiting') this.decide('verdict');
+  }
+
+  /** The call is ending: the gate never opens. */
+  close(): void {
+    this.state = 'closed';
+    clearTimeout(this.silenceTimer);
+  }
+
+  private currentOpeningMs(): number {
+    return this.openingMs + (this.speaking ? Date.now() - this.speechStart : 0);
+  }
+
+  private armSilence(): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      if (this.state === 'waiting' && !this.speaking && this.openingMs === 0) this.decide('silence');
+    }, this.o.silenceMs);
+    // A call that is over closes the gate; the timer alone must not keep a process alive.
+    this.silenceTimer.unref();
+  }
+
+  private decide(reason: GateOpenReason): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'ready';
+    this.openReason = reason;
+    clearTimeout(this.silenceTimer);
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.state !== 'ready' || !this.canSpeak) return;
+    this.state = 'open';
+    this.o.open(this.openReason!);
+  }
+}

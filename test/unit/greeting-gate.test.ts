@@ -1,0 +1,86 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { GreetingGate, classifyVerdict } from '../../src/bridge/greeting-gate.js';
+
+function gate(o: { silenceMs?: number; personOpeningMaxMs?: number } = {}) {
+  const log: string[] = [];
+  const g = new GreetingGate({
+    silenceMs: o.silenceMs ?? 2000,
+    personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
+    record: (type, data) => log.push(`${type} ${JSON.stringify(data)}`),
+    open: (reason) => log.push(`open ${reason}`),
+    voicemail: (answeredBy) => log.push(`voicemail ${answeredBy}`),
+  });
+  return { g, log };
+}
+
+test('verdicts: beep, silence, start and fax are voicemail; machine_end_other is a menu; human and unknown a person', () => {
+  for (const v of ['machine_start', 'machine_end_beep', 'machine_end_silence', 'fax']) assert.equal(classifyVerdict(v), 'voicemail', v);
+  assert.equal(classifyVerdict('machine_end_other'), 'menu');
+  for (const v of ['human', 'unknown']) assert.equal(classifyVerdict(v), 'person', v);
+});
+
+test('a short opening opens the gate at its end, without a verdict; a later person verdict changes nothing', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const { g, log } = gate();
+    g.listening();
+    g.speakable();
+    g.calleeSpeech(true);
+    mock.timers.tick(600);
+    g.calleeSpeech(false);
+    assert.deepEqual(log, ['open end-of-turn']);
+    g.verdict('human');
+    mock.timers.tick(5000);
+    assert.deepEqual(log, ['open end-of-turn']);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a long opening holds the gate, even through silence after it, until a verdict', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const { g, log } = gate();
+    g.listening();
+    g.speakable();
+    g.calleeSpeech(true);
+    mock.timers.tick(3000);
+    g.calleeSpeech(false);
+    mock.timers.tick(10_000);
+    assert.deepEqual(log, ['greeting.held {"openingMs":3000}']);
+    g.verdict('machine_end_beep');
+    assert.deepEqual(log.slice(1), ['voicemail machine_end_beep']);
+    g.verdict('human');
+    assert.equal(log.length, 2, 'a closed gate never opens');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('silence opens the gate after silenceMs; the decision waits for the engine to be ready', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const { g, log } = gate({ silenceMs: 2000 });
+    g.listening();
+    mock.timers.tick(1999);
+    assert.deepEqual(log, []);
+    mock.timers.tick(1);
+    assert.deepEqual(log, [], 'not before the session can speak');
+    g.speakable();
+    assert.deepEqual(log, ['open silence']);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a machine_end_other verdict records a suspected menu and lets the call go on', () => {
+  const { g, log } = gate();
+  g.listening();
+  g.speakable();
+  g.verdict('machine_end_other');
+  assert.equal(log.length, 2);
+  assert.match(log[0], /^amd\.menuSuspected \{"answeredBy":"machine_end_other"/);
+  assert.equal(log[1], 'open menu-suspected');
+  g.close();
+});
