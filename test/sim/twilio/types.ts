@@ -166,6 +166,18 @@ export interface SimCall {
   readonly hangupBy: HangupBy | null;
   /** DTMF digits the server asked Twilio to play (`<Play digits>`). */
   readonly digitsPlayed: string[];
+  /**
+   * Keys a DTMF receiver at the callee's end decoded from the agent's audio as played (in-band tones),
+   * with line time (ms since answer) and the wall clock (Date.now()) when each was recognised.
+   */
+  readonly dtmfHeard: HeardDigit[];
+}
+
+export interface HeardDigit {
+  digit: string;
+  startMs: number;
+  endMs: number;
+  recognisedAt: number;
 }
 
 export interface TwilioSim {
