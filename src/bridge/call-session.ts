@@ -7,6 +7,7 @@ import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
 import { ToolCalls, type HangupOutcome } from './tool-calls.js';
+import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 
@@ -39,6 +40,11 @@ export interface CallSessionOptions {
    * waits for that cancellation before it is sent anyway (the engine may not have heard the callee).
    */
   toolCancelWaitMs?: number;
+  /**
+   * Keys given with the call (an extension), pressed when the callee's first utterance ends. Interim:
+   * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
+   */
+  dtmfOnAnswer?: string;
 }
 
 interface AgentItem {
@@ -92,10 +98,16 @@ export class CallSession {
   private readonly audio: AudioPath;
   /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
   private readonly vad?: EnergyVad;
+  private readonly dtmf: DtmfSender;
+  private dtmfOnAnswerSent = false;
 
   constructor(private readonly o: CallSessionOptions) {
     this.audio = audioPathFor(o.engine.capabilities);
     if (!o.engine.capabilities.detectsSpeechDuringPlayback) this.vad = new EnergyVad();
+    this.dtmf = new DtmfSender({
+      stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
+      record: (type, data) => o.hooks.record(type, data),
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -103,6 +115,7 @@ export class CallSession {
       tools: o.tools,
       record: (type, data) => o.hooks.record(type, data),
       hangupAfterPlayout: (responseId, callId, signal) => this.hangupAfterPlayout(responseId, callId, signal),
+      sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -228,6 +241,10 @@ export class CallSession {
     if (!started) {
       if (this.calleeSpeaking && !this.gateOpen) this.calleeOpeningMs += Date.now() - this.calleeSpeechStart;
       this.calleeSpeaking = false;
+      if (this.o.dtmfOnAnswer && !this.dtmfOnAnswerSent && this.transport) {
+        this.dtmfOnAnswerSent = true;
+        void this.dtmf.send(this.o.dtmfOnAnswer, 'call');
+      }
       return;
     }
     this.calleeSpeaking = true;
@@ -240,6 +257,7 @@ export class CallSession {
   private onMark(name: string): boolean {
     const state = this.tracker?.onMark(name);
     if (!state) return false;
+    if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
     const item = this.items.get(state.itemId);
     if (item && !item.heard) {
       item.heard = true;
@@ -344,7 +362,10 @@ export class CallSession {
     this.toolCalls.bargedIn();
     this.o.engine.interrupt();
     this.activeResponse = undefined;
-    const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
+    const all = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
+    // Key tones are not the agent's speech: the engine has no item to truncate for them.
+    this.dtmf.onCut(all);
+    const cut = all.filter((c) => !isDtmfItem(c.itemId));
     if (cut.length) {
       for (const c of cut) {
         if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
@@ -372,7 +393,9 @@ export class CallSession {
   private cutUnplayed(): void {
     const tracker = this.tracker;
     if (!tracker?.hasPending) return;
-    for (const c of tracker.clear()) {
+    const cut = tracker.clear();
+    this.dtmf.onCut(cut);
+    for (const c of cut) {
       const item = this.items.get(c.itemId);
       if (item && !item.written) item.interrupted = { heardMs: c.playedMs };
     }
@@ -486,6 +509,7 @@ export class CallSession {
     if (this.wrapping) clearTimeout(this.wrapping.guard);
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
+    this.dtmf.close();
     if (this.pendingHangup) {
       clearTimeout(this.pendingHangup.guard);
       this.pendingHangup.resolve('hung-up');

@@ -97,7 +97,7 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -124,6 +124,7 @@ export class CallCreation {
       engine,
       tools: d.tools,
       greetingFallbackMs: s.GREETING_FALLBACK_MS,
+      dtmfOnAnswer: input.dtmf,
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
