@@ -18,6 +18,11 @@ export interface SessionHooks {
   requestEnd(reason: EndReason, detail?: string): void;
   /** The greeting gate opened: the agent may now speak. */
   conversationStarted(): void;
+  /**
+   * DTMF_MODE=carrier: has the carrier play the digits and reconnect the media stream (see
+   * Carrier.playDigits). Absent: keys are pressed with in-band tones.
+   */
+  playDigitsViaCarrier?(digits: string): Promise<void>;
 }
 
 export interface CallSessionOptions {
@@ -107,6 +112,7 @@ export class CallSession {
     this.dtmf = new DtmfSender({
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
       record: (type, data) => o.hooks.record(type, data),
+      carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
@@ -154,6 +160,7 @@ export class CallSession {
     previous?.close();
     if (this.streams === 1) this.armGreetingFallback();
     this.maybeOpenGate();
+    this.dtmf.onAttached();
     const current = () => this.transport === transport && !this.ending;
     return {
       onAudio: (frame) => current() && this.onAudio(frame),
@@ -171,8 +178,10 @@ export class CallSession {
    * stream with a normal `stop`): that stop must not end the call. If no new stream arrives in time,
    * the call ends as a media error.
    */
-  expectNewStream(timeoutMs = 10_000): void {
+  expectNewStream(timeoutMs: number | false = 10_000): void {
     clearTimeout(this.reattachTimer);
+    this.reattachTimer = undefined;
+    if (timeoutMs === false) return; // not coming after all (the update was refused)
     this.reattachTimer = setTimeout(() => {
       this.reattachTimer = undefined;
       if (!this.transport) this.o.hooks.requestEnd('media-error', 'the replacement media stream never arrived');
@@ -258,6 +267,7 @@ export class CallSession {
     const state = this.tracker?.onMark(name);
     if (!state) return false;
     if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
+    this.dtmf.onPlayoutChanged();
     const item = this.items.get(state.itemId);
     if (item && !item.heard) {
       item.heard = true;
@@ -365,6 +375,7 @@ export class CallSession {
     const all = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
     // Key tones are not the agent's speech: the engine has no item to truncate for them.
     this.dtmf.onCut(all);
+    this.dtmf.onPlayoutChanged();
     const cut = all.filter((c) => !isDtmfItem(c.itemId));
     if (cut.length) {
       for (const c of cut) {

@@ -10,9 +10,10 @@ export interface DtmfOutcome {
   /**
    * played: every key was confirmed played by the carrier (marks). interrupted: the carrier's buffer was
    * cleared (the callee spoke over it) or the stream ended; `pressed` holds the keys heard in full.
-   * unconfirmed: sent, but the marks never came back. no-stream: nothing could be sent.
+   * unconfirmed: sent, but the marks (carrier mode: the new stream) never came back. no-stream: nothing
+   * could be sent. failed: the carrier refused to play them (carrier mode).
    */
-  status: 'played' | 'interrupted' | 'unconfirmed' | 'no-stream' | 'cancelled';
+  status: 'played' | 'interrupted' | 'unconfirmed' | 'no-stream' | 'cancelled' | 'failed';
   /** The keys (and `w` pauses) played in full, in order. */
   pressed: string;
 }
@@ -23,6 +24,17 @@ export interface DtmfSenderHost {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** Beyond the sequence's own length, how long to wait for its last mark (default 5 s). */
   markGraceMs?: number;
+  /**
+   * Carrier mode (DTMF_MODE=carrier): has the carrier play the digits; the running stream ends and a new
+   * one re-attaches once they have played. Undefined: in-band tones.
+   */
+  carrier?: {
+    play(digits: string): Promise<void>;
+    /** The running stream is about to be replaced (its stop must not end the call); false: it is not after all. */
+    expectNewStream(timeoutMs: number | false): void;
+  };
+  /** Carrier mode: longest wait for the new stream beyond the digits' own length (default 10 s). */
+  reattachGraceMs?: number;
 }
 
 interface Pending {
@@ -51,10 +63,13 @@ export function isDtmfItem(itemId: string): boolean {
 export class DtmfSender {
   private seq = 0;
   private readonly pending = new Map<string, Pending>();
+  private drainWaiters: Array<() => void> = [];
+  private attachWaiters: Array<() => void> = [];
 
   constructor(private readonly h: DtmfSenderHost) {}
 
   send(digits: string, source: DtmfSource): Promise<DtmfOutcome> {
+    if (this.h.carrier) return this.sendViaCarrier(digits, source, this.h.carrier);
     const s = this.h.stream();
     if (!s) {
       this.h.record('dtmf.sent', { digits, source, status: 'no-stream', pressed: '' });
@@ -84,6 +99,46 @@ export class DtmfSender {
   /** The call is ending: every sequence still waiting resolves with what was confirmed. */
   close(): void {
     for (const id of [...this.pending.keys()]) this.finish(id, 'interrupted', 0);
+    for (const w of [...this.drainWaiters.splice(0), ...this.attachWaiters.splice(0)]) w();
+  }
+
+  /** A mark came back or the buffer was cleared: wakes carrier-mode sends waiting for the agent's audio to play out. */
+  onPlayoutChanged(): void {
+    const s = this.h.stream();
+    if (!s || !s.tracker.hasPending) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** A media stream attached (carrier mode: the replacement after the digits). */
+  onAttached(): void {
+    for (const w of this.attachWaiters.splice(0)) w();
+  }
+
+  /**
+   * Carrier mode. The call update ends the running stream at once, so the agent's queued audio plays out
+   * first; the digits count as played when the new stream attaches (TwiML runs <Play> before <Connect>).
+   */
+  private async sendViaCarrier(digits: string, source: DtmfSource, carrier: NonNullable<DtmfSenderHost['carrier']>): Promise<DtmfOutcome> {
+    const done = (status: DtmfOutcome['status'], extra: Record<string, unknown> = {}): DtmfOutcome => {
+      const pressed = status === 'played' || status === 'unconfirmed' ? digits : '';
+      this.h.record('dtmf.sent', { digits, source, status, pressed, via: 'carrier', ...extra });
+      return { status, pressed };
+    };
+    const s = this.h.stream();
+    if (!s) return done('no-stream');
+    if (s.tracker.hasPending) await within(new Promise<void>((r) => this.drainWaiters.push(r)), s.tracker.pendingMs + (this.h.markGraceMs ?? 5000));
+    if (!this.h.stream()) return done('interrupted');
+    const { durationMs } = dtmfAudio(digits);
+    const attached = new Promise<void>((r) => this.attachWaiters.push(r));
+    const graceMs = durationMs + (this.h.reattachGraceMs ?? 10_000);
+    carrier.expectNewStream(graceMs);
+    try {
+      await carrier.play(digits);
+    } catch (err) {
+      carrier.expectNewStream(false);
+      return done('failed', { error: (err as Error).message });
+    }
+    const ok = await within(attached, graceMs);
+    return done(ok ? 'played' : 'unconfirmed');
   }
 
   private finish(itemId: string, status: DtmfOutcome['status'], playedMs: number): void {
@@ -95,4 +150,10 @@ export class DtmfSender {
     this.h.record('dtmf.sent', { digits: p.digits, source: p.source, status, pressed });
     p.resolve({ status, pressed });
   }
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise; leaves no timer behind. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
 }

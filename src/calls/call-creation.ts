@@ -129,6 +129,15 @@ export class CallCreation {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
         conversationStarted: () => this.rt.transition(row.id, 'talking'),
+        ...(s.DTMF_MODE === 'carrier'
+          ? {
+              playDigitsViaCarrier: async (digits: string) => {
+                const call = d.calls.get(row.id);
+                if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
+                await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
+              },
+            }
+          : {}),
       },
     });
     this.rt.live.set(row.id, live);

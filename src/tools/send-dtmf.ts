@@ -34,6 +34,8 @@ export const sendDtmfTool = defineTool({
         };
       case 'no-stream':
         return { output: 'Nothing was pressed: the call has no audio connection right now.', reply: true };
+      case 'failed':
+        return { output: 'Nothing was pressed: the phone company refused to play the keys. Try once more, or carry on without them.', reply: true };
       case 'cancelled':
         return { reply: false };
     }

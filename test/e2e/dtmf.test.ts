@@ -103,3 +103,38 @@ test('POST /api/calls {dtmf}: validated, kept with the call, pressed when the fi
     },
   );
 });
+
+test('DTMF_MODE=carrier: Twilio plays the digits (<Play digits>), the stream re-attaches to the same call, the call goes on', async () => {
+  await withStack(
+    {
+      engine: 'openai',
+      env: { DTMF_MODE: 'carrier' },
+      script: () => ({
+        // Twilio's tones are not agent audio on the stream: the menu waits for its receiver to hear them.
+        steps: [{ say: MENU }, { waitForKeys: 2, timeoutMs: 10_000 }, { say: 'Support, how can I help?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Sure, it is on its way. Bye.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
+      }),
+      conversation: () => ({
+        turns: [{ call: { name: 'send_dtmf', args: { digits: '1w2' } } }, { say: "Hi, I'm calling about an order." }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }],
+        userTranscripts: [MENU, 'Support, how can I help?', 'Sure, it is on its way. Bye.'],
+      }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'agent-hangup', 'the call went on after the keys');
+      const tw = stack.twilio.calls[0];
+      assert.deepEqual(tw.digitsPlayed, ['1w2']);
+      // Twilio's own tones reach the callee's receiver; the stream was replaced once, with the same parameters.
+      assert.deepEqual(tw.dtmfHeard.map((d) => d.digit), ['1', '2']);
+      assert.equal(tw.streams.length, 2);
+      assert.deepEqual(tw.streams[1].customParameters, tw.streams[0].customParameters);
+      assert.ok(tw.streams[1].agentPlayedMs > 0, 'the agent spoke on the new stream');
+      const resultAt = stack.openai.sessions[0].functionOutputs.find((f) => /Pressed 1, pause, 2/.test(f.output))?.at;
+      assert.ok(resultAt && resultAt >= tw.dtmfHeard[1].recognisedAt, 'the result came after the carrier played the digits');
+      const ev = await timeline(stack, id);
+      assert.deepEqual(ev.filter((e) => e.type === 'dtmf.sent').map((e) => e.data), [{ digits: '1w2', source: 'tool', status: 'played', pressed: '1w2', via: 'carrier' }]);
+      assert.equal(ev.filter((e) => e.type === 'media.attached').length, 2);
+      assert.equal(stack.openai.sessions.length, 1, 'the AI session stayed up');
+    },
+  );
+});

@@ -2,7 +2,8 @@ import twilio from 'twilio';
 import type { Carrier, CarrierPrice, DialRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
-import { webhookUrls } from './urls.js';
+import { mediaStreamUrl, webhookUrls } from './urls.js';
+import { digitsThenStreamTwiml } from './twiml.js';
 
 export interface TwilioCarrierOptions {
   accountSid: string;
@@ -67,6 +68,14 @@ export class TwilioCarrier implements Carrier {
       url: `${base}/2010-04-01/Accounts/${this.opts.accountSid}/Recordings/${recordingId}.mp3`,
       headers: { Authorization: 'Basic ' + Buffer.from(`${this.opts.accountSid}:${this.opts.authToken}`).toString('base64') },
     };
+  }
+
+  async playDigits(carrierCallId: string, digits: string, stream: { publicUrl: string; params: Record<string, string> }): Promise<void> {
+    try {
+      await this.client.calls(carrierCallId).update({ twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
+    } catch (err) {
+      throw toCarrierError(err, 'playDigits');
+    }
   }
 
   async callPrice(carrierCallId: string): Promise<CarrierPrice | undefined> {

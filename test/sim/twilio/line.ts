@@ -177,6 +177,11 @@ export class Line {
     return { left: this.left.take(), right: this.right.take() };
   }
 
+  /** Keys the callee's DTMF receiver has recognised so far. */
+  get keysHeard(): number {
+    return this.dtmf.digits.length;
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }

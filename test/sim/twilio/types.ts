@@ -40,6 +40,8 @@ export type CalleeStep =
   | { waitForAgent: true; quietMs?: number; timeoutMs?: number }
   | { waitAgentPlayedMs: number; timeoutMs?: number }
   | { pauseMs: number }
+  /** A phone menu waiting for keys: until its DTMF receiver has heard `waitForKeys` keys in all. */
+  | { waitForKeys: number; timeoutMs?: number }
   | { digits: string }
   | { hangup: true }
   | { dropSocket: true }
