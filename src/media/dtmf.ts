@@ -2,11 +2,14 @@
  * In-band DTMF (ITU-T Q.23 key tones) as G.711 mu-law 8 kHz audio, to be played to the far end as
  * ordinary outbound audio. Pure: the same digits always give the same bytes.
  *
- * Timing: Q.24 asks receivers to accept tones of 40 ms or more and pauses of 40 ms or more, and PSTN
- * senders use 100 ms on / 100 ms off ("Duration is typically 100 ms with an interruption of 100 ms",
- * 3amsystems World Tone Database, Signalling guide: Tone dialing; H3C/3Com routers default to 120 ms).
- * 100/100 ms is well above the 65 ms minimum the product promises, and leaves room for jitter-buffer
- * stretching and packet loss on the way (a 20 ms frame lost still leaves 80 ms of tone).
+ * Timing: receivers are built for tones of at least 45-50 ms and pauses of at least 23-45 ms (H3C/3Com
+ * router guides citing ITU-T Q.24: "at least 45 milliseconds" with "an inter-digit delay of 23
+ * milliseconds"; MultiTech's Bellcore-style timing: tone-on at least 50 ms, tone-off at least 45 ms, with
+ * "tone-off" meaning below -55 dBm0). PSTN senders use 100 ms on / 100 ms off ("Duration is typically
+ * 100 ms with an interruption of 100 ms", 3amsystems World Tone Database, Signalling guide: Tone dialing;
+ * H3C routers default to 120/120 ms). 100/100 ms is well above the 65 ms minimum the product promises and
+ * leaves room for jitter-buffer stretching and packet loss on the way (one lost 20 ms frame still leaves
+ * 80 ms of tone). Gaps are exact digital silence, far below -55 dBm0.
  *
  * Levels: "Nominal levels are -9 dBm for the higher frequency tone and -11 dBm for the lower frequency
  * tone. The difference in level is known as 'twist'" (same source). Detectors accept a wide window

@@ -24,9 +24,10 @@ const RATE = 8000;
 const N = 102;
 const BLOCK_MS = (N * 1000) / RATE;
 /**
- * Q.24 receivers must accept a tone of 40 ms and reject one under 23 ms (Bellcore/North America figures;
- * other administrations are close). A 40 ms tone (320 samples) always holds two whole blocks whatever
- * its alignment; a 23 ms one (184 samples) never does. So: at least two whole blocks.
+ * Receivers are specified for tones of at least 45-50 ms (H3C/3Com guides citing Q.24: 45 ms; MultiTech,
+ * Bellcore-style: 50 ms); shorter blips (speech, clicks) are theirs to reject. This one accepts a 40 ms
+ * tone, which (320 samples) always holds two whole blocks whatever its alignment, and rejects a 23 ms one
+ * (184 samples), which never does. So: at least two whole blocks.
  */
 const MIN_BLOCKS = 1.9;
 const MIN_DBM0 = -36;
