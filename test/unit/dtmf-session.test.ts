@@ -142,3 +142,49 @@ test('bad digits are a tool error the model sees; nothing is played', async () =
   assert.match(engine.results[2].output, /digits: /);
   assert.ok(engine.results.every((r) => r.reply), 'the model is asked to act on the error');
 });
+
+test('carrier mode: the update waits for queued agent audio, the old stream ends without ending the call, the result waits for the new stream', async () => {
+  const engine = new FakeEngine();
+  const records: Array<{ type: string; data: Record<string, unknown> }> = [];
+  const ends: string[] = [];
+  const played: string[] = [];
+  const hooks: SessionHooks = {
+    record: (type, data) => records.push({ type, data }),
+    requestEnd: (r) => ends.push(r),
+    conversationStarted: () => {},
+    playDigitsViaCarrier: async (digits) => {
+      played.push(digits);
+      if (digits.includes('A')) throw new Error('Twilio <Play digits> cannot play "A"');
+    },
+  };
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([sendDtmfTool]), hooks, greetingFallbackMs: 60_000 });
+  session.engineStarted();
+  const t1 = new FakeTransport();
+  const h1 = session.attach(t1);
+  session.answeredBy(false);
+  session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'a', audio: AudioChunk.fromBytes(SPEECH_B) });
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'k1', name: 'send_dtmf', arguments: '{"digits":"1w2"}' });
+  await tick();
+  assert.deepEqual(played, [], 'not while the agent audio is still queued (the update would cut it)');
+  for (const m of t1.play()) h1.onMark(m);
+  await tick();
+  assert.deepEqual(played, ['1w2']);
+  assert.equal(t1.queue.length, 0);
+  assert.equal(t1.playedAudio().length, SPEECH_B.length, 'only the agent audio went on the stream: no tones in carrier mode');
+  h1.onStreamEnd(true); // Twilio ends the running stream when the call's TwiML is replaced
+  await tick();
+  assert.deepEqual(ends, [], 'the stop of the replaced stream does not end the call');
+  assert.equal(engine.results.length, 0, 'no result before the new stream');
+  session.attach(new FakeTransport());
+  await tick();
+  assert.equal(engine.results.length, 1);
+  assert.match(engine.results[0].output, /^Pressed 1, pause, 2\./);
+  assert.deepEqual(records.filter((r) => r.type === 'dtmf.sent').map((r) => r.data), [{ digits: '1w2', source: 'tool', status: 'played', pressed: '1w2', via: 'carrier' }]);
+
+  // A refused update: nothing pressed, said so, and the stream is not expected to go away any more.
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'k2', name: 'send_dtmf', arguments: '{"digits":"A"}' });
+  await tick();
+  await tick();
+  assert.match(engine.results[1].output, /^Nothing was pressed: the phone company refused/);
+  assert.equal(records.filter((r) => r.type === 'dtmf.sent').at(-1)?.data.status, 'failed');
+});

@@ -71,6 +71,9 @@ export class TwilioCarrier implements Carrier {
   }
 
   async playDigits(carrierCallId: string, digits: string, stream: { publicUrl: string; params: Record<string, string> }): Promise<void> {
+    // <Play digits> is documented for digits and w; a TwiML error on a live call would drop the call, so
+    // anything else (the A-D keys) is refused here rather than sent.
+    if (!/^[0-9*#w]+$/.test(digits)) throw new CarrierError(`Twilio <Play digits> cannot play "${digits}": only 0-9, *, # and w`, false);
     try {
       await this.client.calls(carrierCallId).update({ twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
     } catch (err) {
