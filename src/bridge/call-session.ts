@@ -7,6 +7,7 @@ import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { heardPart } from '../records/transcript.js';
 import { ToolCalls, type HangupOutcome } from './tool-calls.js';
+import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
@@ -18,6 +19,11 @@ export interface SessionHooks {
   requestEnd(reason: EndReason, detail?: string): void;
   /** The greeting gate opened: the agent may now speak. */
   conversationStarted(): void;
+  /**
+   * DTMF_MODE=carrier: has the carrier play the digits and reconnect the media stream (see
+   * Carrier.playDigits). Absent: keys are pressed with in-band tones.
+   */
+  playDigitsViaCarrier?(digits: string): Promise<void>;
 }
 
 export interface CallSessionOptions {
@@ -40,6 +46,11 @@ export interface CallSessionOptions {
    * waits for that cancellation before it is sent anyway (the engine may not have heard the callee).
    */
   toolCancelWaitMs?: number;
+  /**
+   * Keys given with the call (an extension), pressed when the callee's first utterance ends. Interim:
+   * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
+   */
+  dtmfOnAnswer?: string;
 }
 
 interface AgentItem {
@@ -90,6 +101,8 @@ export class CallSession {
   private readonly vad?: EnergyVad;
   /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
   private readonly openingByEngine: boolean;
+  private readonly dtmf: DtmfSender;
+  private dtmfOnAnswerSent = false;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -103,6 +116,11 @@ export class CallSession {
       open: (reason) => this.openGate(reason),
       voicemail: (answeredBy) => this.veto(answeredBy),
     });
+    this.dtmf = new DtmfSender({
+      stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
+      record: (type, data) => o.hooks.record(type, data),
+      carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -110,6 +128,7 @@ export class CallSession {
       tools: o.tools,
       record: (type, data) => o.hooks.record(type, data),
       hangupAfterPlayout: (responseId, callId, signal) => this.hangupAfterPlayout(responseId, callId, signal),
+      sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -149,6 +168,7 @@ export class CallSession {
     previous?.close();
     if (this.streams === 1) this.gate.listening();
     if (this.engineReady) this.gate.speakable();
+    this.dtmf.onAttached();
     const current = () => this.transport === transport && !this.ending;
     return {
       onAudio: (frame) => current() && this.onAudio(frame),
@@ -166,8 +186,10 @@ export class CallSession {
    * stream with a normal `stop`): that stop must not end the call. If no new stream arrives in time,
    * the call ends as a media error.
    */
-  expectNewStream(timeoutMs = 10_000): void {
+  expectNewStream(timeoutMs: number | false = 10_000): void {
     clearTimeout(this.reattachTimer);
+    this.reattachTimer = undefined;
+    if (timeoutMs === false) return; // not coming after all (the update was refused)
     this.reattachTimer = setTimeout(() => {
       this.reattachTimer = undefined;
       if (!this.transport) this.o.hooks.requestEnd('media-error', 'the replacement media stream never arrived');
@@ -224,6 +246,7 @@ export class CallSession {
       this.calleeSpeaking = started;
       if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
       if (started) this.o.hooks.record('callee.speechStarted', {});
+      else this.sendDtmfOnAnswer();
       this.gate.calleeSpeech(started);
       return;
     }
@@ -231,6 +254,7 @@ export class CallSession {
     if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
       this.calleeSpeaking = false;
+      this.sendDtmfOnAnswer();
       return;
     }
     this.calleeSpeaking = true;
@@ -242,6 +266,8 @@ export class CallSession {
   private onMark(name: string): boolean {
     const state = this.tracker?.onMark(name);
     if (!state) return false;
+    if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
+    this.dtmf.onPlayoutChanged();
     const item = this.items.get(state.itemId);
     if (item && !item.heard) {
       item.heard = true;
@@ -336,6 +362,17 @@ export class CallSession {
   }
 
   /**
+   * A call's keys known in advance (`dtmf`) go when the callee's first utterance ends: until menus are
+   * detected, that utterance is taken as the menu's prompt. Before the greeting starts, so the tones are
+   * queued ahead of it.
+   */
+  private sendDtmfOnAnswer(): void {
+    if (!this.o.dtmfOnAnswer || this.dtmfOnAnswerSent || !this.transport) return;
+    this.dtmfOnAnswerSent = true;
+    void this.dtmf.send(this.o.dtmfOnAnswer, 'call');
+  }
+
+  /**
    * The callee spoke over the agent: flush the carrier's buffer, cancel the response, and cut the
    * engine's memory of each item to what the callee heard (per echoed marks). Unheard items are deleted.
    */
@@ -360,7 +397,11 @@ export class CallSession {
     const tracker = this.tracker;
     this.o.engine.interrupt();
     this.activeResponse = undefined;
-    const cut = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
+    const all = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
+    // Key tones are not the agent's speech: the engine has no item to truncate for them.
+    this.dtmf.onCut(all);
+    this.dtmf.onPlayoutChanged();
+    const cut = all.filter((c) => !isDtmfItem(c.itemId));
     if (cut.length) {
       for (const c of cut) {
         if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
@@ -380,7 +421,9 @@ export class CallSession {
   private cutUnplayed(): void {
     const tracker = this.tracker;
     if (!tracker?.hasPending) return;
-    for (const c of tracker.clear()) {
+    const cut = tracker.clear();
+    this.dtmf.onCut(cut);
+    for (const c of cut) {
       const item = this.items.get(c.itemId);
       if (item && !item.written) item.interrupted = { heardMs: c.playedMs };
     }
@@ -494,6 +537,7 @@ export class CallSession {
     if (this.wrapping) clearTimeout(this.wrapping.guard);
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
+    this.dtmf.close();
     if (this.pendingHangup) {
       clearTimeout(this.pendingHangup.guard);
       this.pendingHangup.resolve('hung-up');

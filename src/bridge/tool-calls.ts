@@ -1,6 +1,7 @@
 import type { VoiceEngine } from '../voice/engine.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { TimelineEventType } from '../shared/event-types.js';
+import type { DtmfOutcome } from './dtmf-sender.js';
 
 export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
 
@@ -12,6 +13,8 @@ export interface ToolCallsHost {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** end_call's side effect, owned by the session (it knows what has played). */
   hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome>;
+  /** send_dtmf's side effect: key tones on the media stream, resolved once played (marks). */
+  sendDtmf(digits: string): Promise<DtmfOutcome>;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -40,6 +43,8 @@ export class ToolCalls {
         signal: cancel.signal,
         record: (type, data) => h.record(type, data),
         hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
+        // A call the engine has withdrawn presses nothing.
+        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits)),
       },
       name,
       argsJson,

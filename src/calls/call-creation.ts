@@ -97,7 +97,7 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId });
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -124,10 +124,20 @@ export class CallCreation {
       engine,
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
+      dtmfOnAnswer: input.dtmf,
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
         conversationStarted: () => this.rt.transition(row.id, 'talking'),
+        ...(s.DTMF_MODE === 'carrier'
+          ? {
+              playDigitsViaCarrier: async (digits: string) => {
+                const call = d.calls.get(row.id);
+                if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
+                await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
+              },
+            }
+          : {}),
       },
     });
     this.rt.live.set(row.id, live);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -7,6 +8,11 @@ export const createCallSchema = z.object({
   provider: z.enum(['openai', 'gemini']).optional(),
   /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
   overrideCallingHours: z.boolean().optional(),
+  /**
+   * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
+   * e.g. "1w204#"; w waits half a second.
+   */
+  dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 

@@ -68,6 +68,12 @@ export const settingsSchema = z.object({
   MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
   GREETING_SILENCE_MS: int(500, 10000).default(2000),
+  /**
+   * How keys are pressed (send_dtmf, a call's `dtmf`): `inband` plays tones on the media stream (stream and
+   * AI session stay up); `carrier` has the carrier play them (Twilio <Play digits>), which ends the stream
+   * and re-attaches a new one, for destinations that ignore in-band tones. See docs/phone-menus.md.
+   */
+  DTMF_MODE: z.enum(['inband', 'carrier']).default('inband'),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../store/events-repo.js';
 import type { CallRow } from '../store/calls-repo.js';
+import { dtmfSentText } from '../shared/dtmf-text.js';
 
 export type { TranscriptEntry } from '../shared/api-types.js';
 import type { TranscriptEntry } from '../shared/api-types.js';
@@ -62,6 +63,8 @@ export function renderTranscriptText(call: CallRow, events: StoredEvent[], clien
     } else if (e.type === 'tool.call') {
       const d = e.data as { name: string; arguments: unknown };
       lines.push(`[${off}] (tool ${d.name} ${JSON.stringify(d.arguments)})`);
+    } else if (e.type === 'dtmf.sent') {
+      lines.push(`[${off}] (${dtmfSentText(e.data)})`);
     }
   }
   lines.push('');
@@ -78,3 +81,4 @@ export function heardPart(text: string, heardMs: number, totalMs: number): strin
   const space = text.lastIndexOf(' ', cut);
   return text.slice(0, space > 0 ? space : 0).trimEnd();
 }
+

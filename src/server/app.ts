@@ -13,6 +13,7 @@ import type { Carrier } from '../telephony/carrier.js';
 import { engineFactories } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
+import { sendDtmfTool } from '../tools/send-dtmf.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
@@ -84,7 +85,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    tools: new ToolRegistry([endCallTool, sendDtmfTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,

@@ -29,6 +29,12 @@ export interface Carrier {
   /** Where to fetch a recording: always on the carrier's configured API host. */
   recordingSource(recordingId: string): { url: string; headers: Record<string, string> };
   callPrice(carrierCallId: string): Promise<CarrierPrice | undefined>;
+  /**
+   * Has the carrier itself play DTMF digits on the live call (`w` = half-second pause), then reconnects
+   * the media stream with these parameters. Ends the running stream: a new one (new id) follows once the
+   * digits have played. Optional: a carrier without it supports only in-band tones.
+   */
+  playDigits?(carrierCallId: string, digits: string, stream: { publicUrl: string; params: Record<string, string> }): Promise<void>;
 }
 
 export type CarrierCallStatus = 'initiated' | 'ringing' | 'answered' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';

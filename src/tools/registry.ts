@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { ToolSpec } from '../voice/engine.js';
+import type { DtmfOutcome } from '../bridge/dtmf-sender.js';
 
 /** What a tool may do during a call. Tools reach the carrier only through these methods. */
 export interface ToolContext {
@@ -19,6 +20,11 @@ export interface ToolContext {
    * nothing) if the callee cut that audio off, 'cancelled' (nothing done) if the engine cancelled the call.
    */
   hangupAfterPlayout(): Promise<'hung-up' | 'interrupted' | 'cancelled'>;
+  /**
+   * Presses keys on this call (in-band DTMF tones after the agent's queued audio). Resolves once the
+   * carrier confirmed the tones played, or with what was pressed when they were cut off.
+   */
+  sendDtmf(digits: string): Promise<DtmfOutcome>;
 }
 
 export interface ToolOutcome {

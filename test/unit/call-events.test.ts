@@ -86,3 +86,19 @@ test('a lookup_context call shows once, as its lookup card; a failed lookup stil
   const noDocs = buildCallView([ev('knowledge.retrieved', { clientId: 'raju', error: 'index locked', results: [] })]);
   assert.deepEqual(noDocs.items.map((i) => i.kind === 'note' && i.tone), ['warn']);
 });
+
+test('keys pressed show inline in the conversation, in place of the send_dtmf chip, cut-offs included', () => {
+  seq = 0;
+  const view = buildCallView([
+    ev('transcript', { speaker: 'callee', text: 'For billing, press one.' }),
+    ev('tool.call', { callId: 'k1', name: 'send_dtmf', arguments: { digits: '1w2' } }),
+    ev('dtmf.sent', { digits: '1w2', source: 'tool', status: 'played', pressed: '1w2' }),
+    ev('tool.result', { callId: 'k1', name: 'send_dtmf', ok: true, output: 'Pressed 1, pause, 2.' }),
+    ev('dtmf.sent', { digits: '204#', source: 'call', status: 'interrupted', pressed: '20' }),
+  ]);
+  assert.deepEqual(
+    view.items.map((i) => (i.kind === 'note' ? [i.kind, i.tone, i.text] : [i.kind])),
+    [['turn'], ['note', 'info', 'Pressed 1, pause, 2'], ['note', 'warn', 'Pressed 2, 0; 4, # cut off (keys given with the call)']],
+  );
+  assert.equal(describeEvent(ev('dtmf.sent', { digits: '5', source: 'tool', status: 'played', pressed: '5' })), 'Agent pressed 5');
+});

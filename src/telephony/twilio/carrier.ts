@@ -2,7 +2,8 @@ import twilio from 'twilio';
 import type { Carrier, CarrierPrice, DialRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
-import { webhookUrls } from './urls.js';
+import { mediaStreamUrl, webhookUrls } from './urls.js';
+import { digitsThenStreamTwiml } from './twiml.js';
 
 export interface TwilioCarrierOptions {
   accountSid: string;
@@ -67,6 +68,17 @@ export class TwilioCarrier implements Carrier {
       url: `${base}/2010-04-01/Accounts/${this.opts.accountSid}/Recordings/${recordingId}.mp3`,
       headers: { Authorization: 'Basic ' + Buffer.from(`${this.opts.accountSid}:${this.opts.authToken}`).toString('base64') },
     };
+  }
+
+  async playDigits(carrierCallId: string, digits: string, stream: { publicUrl: string; params: Record<string, string> }): Promise<void> {
+    // <Play digits> is documented for digits and w; a TwiML error on a live call would drop the call, so
+    // anything else (the A-D keys) is refused here rather than sent.
+    if (!/^[0-9*#w]+$/.test(digits)) throw new CarrierError(`Twilio <Play digits> cannot play "${digits}": only 0-9, *, # and w`, false);
+    try {
+      await this.client.calls(carrierCallId).update({ twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
+    } catch (err) {
+      throw toCarrierError(err, 'playDigits');
+    }
   }
 
   async callPrice(carrierCallId: string): Promise<CarrierPrice | undefined> {

@@ -10,6 +10,18 @@ export function streamTwiml(streamUrl: string, params: Record<string, string>): 
   return response.toString();
 }
 
+/**
+ * Plays DTMF digits on the call, then reconnects the media stream. Sent as a live call update, which ends
+ * the running stream; TwiML verbs run in order, so the new stream opens only after the digits played.
+ */
+export function digitsThenStreamTwiml(digits: string, streamUrl: string, params: Record<string, string>): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.play({ digits });
+  const stream = response.connect().stream({ url: streamUrl });
+  for (const [name, value] of Object.entries(params)) stream.parameter({ name, value });
+  return response.toString();
+}
+
 export function hangupTwiml(): string {
   const response = new twilio.twiml.VoiceResponse();
   response.hangup();

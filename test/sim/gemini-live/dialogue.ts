@@ -61,7 +61,7 @@ export class Dialogue {
     for (const r of responses) {
       const call = this.s.toolCalls.find((c) => c.id === r.id);
       const accepted = call !== undefined;
-      this.s.toolResponses.push({ id: r.id, name: r.name, response: r.response, accepted });
+      this.s.toolResponses.push({ id: r.id, name: r.name, response: r.response, accepted, at: Date.now() });
       if (!call) {
         unknown.push(r.id);
         continue;

@@ -329,7 +329,7 @@ describe('tools', () => {
     assert.equal(c.content('turnComplete').length, 1);
     assert.equal(c.content('outputTranscription').map((sc) => sc.outputTranscription.text).join(''), 'Let me check.You are booked.');
     assert.deepEqual(s.turns.map((t) => [t.index, t.trigger, t.status]), [[0, 'clientContent', 'complete'], [1, 'toolResponse', 'complete']]);
-    assert.deepEqual(s.toolResponses, [{ id: call.id, name: 'check_calendar', response: { ok: true }, accepted: true }]);
+    assert.deepEqual(s.toolResponses.map(({ at: _at, ...r }) => r), [{ id: call.id, name: 'check_calendar', response: { ok: true }, accepted: true }]);
     assert.equal(s.toolCalls[0].status, 'answered');
     await c.close();
   });

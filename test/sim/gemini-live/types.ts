@@ -121,6 +121,8 @@ export interface ToolResponseRecord {
   response?: Record<string, unknown>;
   /** False when the id matched no pending call (the connection is then closed). */
   accepted: boolean;
+  /** Date.now() when it arrived (tests order it against what the callee heard). */
+  at: number;
 }
 
 export interface ClientContentRecord {

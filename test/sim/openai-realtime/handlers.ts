@@ -125,7 +125,7 @@ function itemCreate(s: SimSession, raw: unknown): void {
   const id = item.id ?? s.ids.next('item');
   const stored = storedItemFor(s, item, id);
   const prev = s.conversation.insert(stored, previous_item_id);
-  if (item.type === 'function_call_output') s.functionOutputs.push({ callId: item.call_id, output: item.output });
+  if (item.type === 'function_call_output') s.functionOutputs.push({ callId: item.call_id, output: item.output, at: Date.now() });
   if (item.type === 'message') s.messages.push({ itemId: id, role: item.role, text: stored.text });
   s.send({ type: 'conversation.item.added', previous_item_id: prev, item: stored.wire });
   s.send({ type: 'conversation.item.done', previous_item_id: prev, item: stored.wire });

@@ -78,6 +78,8 @@ export interface TruncationRecord {
 export interface FunctionOutputRecord {
   callId: string;
   output: string;
+  /** Date.now() when it arrived (tests order it against what the callee heard). */
+  at: number;
 }
 
 export interface MessageRecord {

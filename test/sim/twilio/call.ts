@@ -3,7 +3,7 @@
  * TwiML execution is delegated to TwimlRunner. Every way a call can end funnels through end(), so
  * the final webhooks go out exactly once and in Twilio's order: stream stop, completed, recording.
  */
-import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, HangupBy, LogEntry, SimCall, SimStream } from './types.js';
+import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, HangupBy, HeardDigit, LogEntry, SimCall, SimStream } from './types.js';
 import { AbortedError, newSid, sleep, whenAborted } from './util.js';
 import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
 import { Line, TICK_MS } from './line.js';
@@ -76,6 +76,7 @@ export class CallRunner implements SimCall {
   readonly answeredBy: AnsweredBy;
   hangupBy: HangupBy | null = null;
   readonly digitsPlayed: string[] = [];
+  readonly dtmfHeard: HeardDigit[] = [];
 
   readonly dateCreated = new Date();
   dateUpdated = new Date();
@@ -200,7 +201,10 @@ export class CallRunner implements SimCall {
   private async answer(): Promise<void> {
     this.setStatus('in-progress');
     this.startTime = new Date();
-    const line = new Line();
+    const line = new Line((d) => {
+      this.dtmfHeard.push({ ...d, recognisedAt: Date.now() });
+      this.addLog('dtmf-heard', { digit: d.digit, startMs: d.startMs, endMs: d.endMs });
+    });
     this.line = line;
     line.start();
     this.addLog('answered', { answeredBy: this.answeredBy });

@@ -7,6 +7,7 @@
 import { MULAW_SILENCE } from '../../../src/media/mulaw.js';
 import { FRAME_BYTES } from './callee-audio.js';
 import type { MediaStreamClient } from './media-stream-client.js';
+import { DtmfDecoder, type DecodedDigit } from './dtmf-decoder.js';
 
 export const TICK_MS = 20;
 /** After a stall the clock catches up, but never with an unbounded burst. */
@@ -96,6 +97,12 @@ export class Line {
   private startedAt = 0;
   private stopped = false;
   readonly startedAtDate = new Date();
+  /** Listens to what the callee hears, as a PSTN DTMF receiver at their end would. */
+  private readonly dtmf: DtmfDecoder;
+
+  constructor(onDtmf?: (d: DecodedDigit) => void) {
+    this.dtmf = new DtmfDecoder(onDtmf);
+  }
 
   start(): void {
     this.startedAt = performance.now();
@@ -172,6 +179,11 @@ export class Line {
     return { left: this.left.take(), right: this.right.take() };
   }
 
+  /** Keys the callee's DTMF receiver has recognised so far. */
+  get keysHeard(): number {
+    return this.dtmf.digits.length;
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }
@@ -213,6 +225,7 @@ export class Line {
       right = this.system.takeFrame() ?? SILENT_FRAME;
     }
     this.right.push(right);
+    this.dtmf.pushMulaw(right);
     for (const w of this.waiters) {
       if (w.check()) {
         this.waiters.delete(w);

@@ -10,6 +10,7 @@ import type { WebhookResult } from './webhooks.js';
 import { MediaStreamClient } from './media-stream-client.js';
 import type { Line } from './line.js';
 import { speech, speechDurationMs } from './callee-audio.js';
+import { dtmfAudio } from '../../../src/media/dtmf.js';
 
 export type DocSource = { twiml: string } | { url: string; method: string };
 
@@ -164,6 +165,12 @@ export class TwimlRunner {
           if (verb.attrs.digits !== undefined) {
             host.onDigitsPlayed(verb.attrs.digits);
             host.log('play-digits', { digits: verb.attrs.digits });
+            // Twilio plays the tones on the call, 0.5 s per w, before the next verb runs.
+            const keys = verb.attrs.digits.replace(/[^0-9*#A-Dw]/g, '');
+            if (keys) {
+              line.playSystem(dtmfAudio(keys).audio);
+              if ((await this.race(line.waitFor(() => line.systemQueuedBytes === 0), signal)) === 'aborted') return { endedBy };
+            }
           } else host.log('play', { url: verb.text.trim() });
           break;
         case 'Pause': {

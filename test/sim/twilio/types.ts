@@ -40,6 +40,8 @@ export type CalleeStep =
   | { waitForAgent: true; quietMs?: number; timeoutMs?: number }
   | { waitAgentPlayedMs: number; timeoutMs?: number }
   | { pauseMs: number }
+  /** A phone menu waiting for keys: until its DTMF receiver has heard `waitForKeys` keys in all. */
+  | { waitForKeys: number; timeoutMs?: number }
   | { digits: string }
   | { hangup: true }
   | { dropSocket: true }
@@ -172,6 +174,18 @@ export interface SimCall {
   readonly hangupBy: HangupBy | null;
   /** DTMF digits the server asked Twilio to play (`<Play digits>`). */
   readonly digitsPlayed: string[];
+  /**
+   * Keys a DTMF receiver at the callee's end decoded from the agent's audio as played (in-band tones),
+   * with line time (ms since answer) and the wall clock (Date.now()) when each was recognised.
+   */
+  readonly dtmfHeard: HeardDigit[];
+}
+
+export interface HeardDigit {
+  digit: string;
+  startMs: number;
+  endMs: number;
+  recognisedAt: number;
 }
 
 export interface TwilioSim {

@@ -1,5 +1,6 @@
 import type { TimelineEvent } from './types.js';
 import { END_REASON_LABEL, ENGINE_LABEL, STATUS_LABEL } from './format.js';
+import { dtmfSentText } from '../../../src/shared/dtmf-text.js';
 
 /**
  * Turns a call's timeline (the server-sent events, replayed then live) into what the call page shows:
@@ -134,6 +135,17 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'dtmf':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: `Keypad: ${d.digit}` });
         break;
+      case 'dtmf.sent': {
+        // The key presses take the place of send_dtmf's own chip, as a lookup's card does for lookup_context.
+        const t = [...tools.values()].reverse().find((x) => x.name === 'send_dtmf' && !x.result && items.includes(x));
+        if (d.source === 'tool' && t) {
+          items.splice(items.indexOf(t), 1);
+          tools.delete(t.callId);
+        }
+        const text = dtmfSentText(d);
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${d.source === 'call' ? ' (keys given with the call)' : ''}` });
+        break;
+      }
       case 'records.complete':
         complete = true;
         if (Array.isArray(d.missing) && d.missing.length) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
@@ -217,6 +229,8 @@ export function describeEvent(ev: TimelineEvent): string {
       return `Ending: ${END_REASON_LABEL[d.reason] ?? d.reason}${d.detail ? ` (${d.detail})` : ''}`;
     case 'dtmf':
       return `Keypad digit ${d.digit}`;
+    case 'dtmf.sent':
+      return `Agent ${dtmfSentText(d)}`;
     case 'recording.status':
       return `Recording ${d.status}`;
     case 'recording':
