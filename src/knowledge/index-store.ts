@@ -245,6 +245,11 @@ export class IndexStore {
     return terms.filter((t) => 2 * (count.get(matchExpression([t])) as number) < total);
   }
 
+  /** Drops cached counts: for a reader whose connection does not see this store's writes happen. */
+  forgetCounts(): void {
+    this.cachedChunkCount = undefined;
+  }
+
   /** Chunks in the whole index (BM25's N), cached until the next write. */
   private chunkCount(): number {
     return (this.cachedChunkCount ??= this.db.prepare('SELECT count(*) FROM kb_chunks').pluck().get() as number);

@@ -7,8 +7,9 @@ import { isValidClientId } from '../clients/profile.js';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunk.js';
 import { Extractor, type ParserLimits } from './extractor.js';
 import { isProfileFile, listIndexableFiles, safeUploadName, SHARING_FILE, writeFileAtomic } from './client-files.js';
-import { ftsTerms, searchTerms, vectorQueryText } from './fts-query.js';
-import { reciprocalRankFusion } from './fusion.js';
+import { vectorQueryText } from './fts-query.js';
+import { visibleFor } from './rank.js';
+import { SearchThread } from './search-thread.js';
 import { IndexStore, type StoredDocument } from './index-store.js';
 import { parseSharing, ruleFor, withRule, type SharingLineError, type SharingRules } from './sharing.js';
 import { kindFromName, sniffMismatch } from './sniff.js';
@@ -27,6 +28,8 @@ export interface KnowledgeBaseOptions {
   queryEmbedTimeoutMs?: number;
   /** Caps on what parsing one document may cost (memory, size, pages, DOCX inflation, time). */
   parserLimits?: Partial<ParserLimits>;
+  /** Search on the event loop instead of the search thread (an in-memory database always is). */
+  searchInProcess?: boolean;
 }
 
 export interface SearchOptions {
@@ -39,36 +42,6 @@ export interface SearchOptions {
 }
 
 export const MAX_K = 50;
-/** How deep each list goes before fusion: deep enough that a chunk ranked low in one list still counts. */
-const FUSION_DEPTH = 50;
-/**
- * Weighted reciprocal rank fusion: the keyword list (with the field synonyms) counts 4 times the vector
- * list, and k = 10 rather than 60 so the first ranks of each list dominate. Measured on the evaluation
- * set (test/fixtures/knowledge-eval) with the embeddings simulator, whose vectors rank worse than
- * keywords (vector recall@5 0.76 against lexical 0.97): equal weights (k = 60) lost lexical hits
- * (hybrid recall@5 0.944); a lexical weight of 3 to 5 with k from 5 to 20 gives 0.972 everywhere in that
- * range. Vectors still reorder and fill the list. Re-measure with a real embeddings model before
- * trusting vectors more.
- */
-const HYBRID_LEXICAL_WEIGHT = 4;
-const HYBRID_RRF_K = 10;
-/**
- * How relevant a passage of a `when-asked-and-relevant` document must be for lookup_context to hand it
- * to the model. Relevance is the passage's keyword (BM25) score divided by the IDF mass of the
- * question's own words (what a passage holding each of them once would score), so the bar means the
- * same in a 10-chunk index and a 10,000-chunk one; raw BM25 scores grow with the index (a bar of 3 let
- * nothing through in a client's first few documents). Measured on the evaluation set (bench/retrieval.ts
- * prints it): the answering passages' relevance has a median of 0.71 (0.78 among 10,000 chunks) and a
- * 10th percentile of 0.24 (0.36); at 0.25, 89% of answering passages pass on the set alone and 97%
- * among 10,000 chunks. The best passage for questions the documents cannot answer scores 0 to 0.43
- * (0 to 0.79 at 10k): they still share words such as "number" with some passage, so this bar keeps
- * out passages that barely touch the question, not every unrelated one. A passage found by vectors
- * alone (no shared word or field synonym) has relevance 0: meaning-only matches are where an
- * embeddings model is least predictable. A document the agent may always use should be `always`.
- */
-export const LOOKUP_MIN_RELEVANCE = 0.25;
-/** Below this IDF mass the index is too small for BM25 to rank (see `search`). One rare word in ten chunks weighs 1.85. */
-const MIN_IDF_MASS = 0.1;
 
 const silent: KnowledgeLog = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -80,6 +53,8 @@ const silent: KnowledgeLog = { info() {}, warn() {}, error() {}, debug() {} };
 export class KnowledgeBase {
   readonly embedder?: Embedder;
   private readonly store: IndexStore;
+  /** Searches' reads, off the event loop (search-thread.ts). */
+  private readonly searcher: SearchThread;
   private readonly clientsDir: string;
   private readonly log: KnowledgeLog;
   private readonly chunking: ChunkOptions;
@@ -101,6 +76,7 @@ export class KnowledgeBase {
     this.queryEmbedTimeoutMs = o.queryEmbedTimeoutMs ?? 3000;
     this.extractor = new Extractor({ limits: o.parserLimits });
     this.store = new IndexStore(o.db);
+    this.searcher = new SearchThread({ db: o.db, store: this.store, log: this.log, inProcess: o.searchInProcess });
     // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
     this.store.loadVectorExtension();
     if (o.embedder) {
@@ -263,7 +239,7 @@ export class KnowledgeBase {
    * Ranks the client's passages for a query. The sharing rules are applied here, before anything is
    * returned: documents the purpose may not see are filtered inside the index queries (so they take no
    * place in the top k), `when-asked-and-relevant` passages are dropped from lookups below
-   * LOOKUP_MIN_BM25, and every result is checked once more against its document's rule.
+   * LOOKUP_MIN_RELEVANCE (rank.ts), and every result is checked once more against its document's rule.
    */
   async search(clientId: string, query: string, o: SearchOptions): Promise<{ mode: SearchMode; results: RetrievedChunk[] }> {
     const k = Math.min(Math.max(Math.trunc(o.k ?? 5), 1), MAX_K);
@@ -275,8 +251,7 @@ export class KnowledgeBase {
     if (!isValidClientId(clientId) || !query.trim()) return { mode, results: [] };
 
     const rules = new Map(this.listDocuments(clientId).map((d) => [d.id, d]));
-    const visible = (d: DocumentInfo | undefined) => d !== undefined && (o.purpose === 'review' || (o.purpose === 'prompt' ? d.share === 'always' && !d.profile : d.share !== 'never'));
-    const exclude = [...rules.values()].filter((d) => !visible(d)).map((d) => d.id);
+    const exclude = [...rules.values()].filter((d) => !visibleFor(o.purpose, d)).map((d) => d.id);
     if (exclude.length === rules.size) return { mode, results: [] };
 
     let vector: Float32Array | undefined;
@@ -291,54 +266,9 @@ export class KnowledgeBase {
       }
     }
 
-    // Lookups may drop passages below the relevance bar, so they rank deeper than k to still fill it.
-    const depth = mode === 'hybrid' || o.purpose !== 'prompt' ? Math.max(k, FUSION_DEPTH) : k;
-    const lexicalHits = mode === 'vector' ? [] : this.store.searchLexical(clientId, searchTerms(query), depth, exclude);
-    const keywordScore = new Map(lexicalHits.map((h) => [h.rowId, -h.raw]));
-    const nearest = () => this.store.searchVector(clientId, vector!, depth, exclude);
-
-    let ranked: Array<{ rowId: number; score: number; ranks: RetrievedChunk['ranks'] }>;
-    if (mode === 'lexical') ranked = lexicalHits.map((h, i) => ({ rowId: h.rowId, score: -h.raw, ranks: { lexical: i + 1 } }));
-    else if (mode === 'vector') ranked = nearest().map((h, i) => ({ rowId: h.rowId, score: 1 - h.raw, ranks: { vector: i + 1 } }));
-    else {
-      const fused = reciprocalRankFusion(
-        [
-          { name: 'lexical', items: lexicalHits, weight: HYBRID_LEXICAL_WEIGHT },
-          { name: 'vector', items: nearest() },
-        ],
-        (h) => String(h.rowId),
-        HYBRID_RRF_K,
-      );
-      ranked = fused.map((f) => ({ rowId: f.item.rowId, score: f.score, ranks: f.ranks }));
-    }
-    // Relevance: the keyword score relative to what a chunk holding each of the question's own words once
-    // would score (its IDF mass), so the bar means the same in a 10-chunk index and a 10,000-chunk one.
-    // In a very small index every word is in half the chunks or more and FTS5 floors its IDF at 1e-6:
-    // the mass says nothing, so relevance is then the share of the question's words the chunk holds.
-    // Chunks only the vector list found have no keyword score: relevance 0.
-    const words = ftsTerms(query);
-    const mass = this.store.termIdfs(words).reduce((a, b) => a + b, 0);
-    const coverage = mass < MIN_IDF_MASS && words.length ? this.store.termCoverage([...keywordScore.keys()], words) : undefined;
-    const relevance = (rowId: number) => {
-      if (!keywordScore.has(rowId)) return 0;
-      return coverage ? (coverage.get(rowId) ?? 0) / words.length : keywordScore.get(rowId)! / mass;
-    };
-    const relevant = (rowId: number) => relevance(rowId) >= LOOKUP_MIN_RELEVANCE;
-    const docOf = new Map(this.store.chunkDocuments(clientId, ranked.map((r) => r.rowId)));
-    const agentCanShare = (rowId: number) => {
-      const d = rules.get(docOf.get(rowId) ?? '');
-      return d !== undefined && (d.share === 'always' || (d.share === 'when-asked-and-relevant' && relevant(rowId)));
-    };
-    const kept = ranked.filter((r) => visible(rules.get(docOf.get(r.rowId) ?? '')) && (o.purpose !== 'lookup' || agentCanShare(r.rowId))).slice(0, k);
-    // Text is fetched for the final k only, with the client filter applied once more.
-    const chunks = new Map(this.store.chunks(clientId, kept.map((r) => r.rowId)).map((c) => [c.rowId, c]));
-    const results: RetrievedChunk[] = [];
-    for (const r of kept) {
-      const c = chunks.get(r.rowId);
-      const d = c && rules.get(c.documentId);
-      if (!c || !visible(d)) continue;
-      results.push({ chunkId: `${c.documentId}:${c.position}`, documentId: c.documentId, file: c.file, page: c.page, position: c.position, text: c.text, score: r.score, ranks: r.ranks, relevance: relevance(r.rowId), share: d!.share, agentCanShare: agentCanShare(r.rowId) });
-    }
+    // The reads run on the search thread: rules and the query vector travel as plain data.
+    const documents = [...rules.values()].map((d) => ({ id: d.id, share: d.share, profile: d.profile }));
+    const results = await this.searcher.rank({ clientId, query, mode, vector, k, purpose: o.purpose, documents, exclude, vectorsReady: this.store.vectorsReady });
     return { mode, results };
   }
 
@@ -457,6 +387,7 @@ export class KnowledgeBase {
     this.closed = true;
     await this.idle();
     await this.extractor.close();
+    await this.searcher.close();
   }
 }
 

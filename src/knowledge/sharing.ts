@@ -11,7 +11,7 @@
  *
  * - `always`: in the call-start reference excerpts (pushed into the prompt) and in lookups.
  * - `when-asked-and-relevant`: never pushed into the prompt; returned by lookup_context only when the
- *   passage matches the question well (see LOOKUP_MIN_RELEVANCE in knowledge-base.ts).
+ *   passage matches the question well (see LOOKUP_MIN_RELEVANCE in rank.ts).
  * - `never`: nothing from it reaches the model, the prompt or a lookup.
  *
  * Defaults: `always` for profile.txt (it is written for the agent and goes into the prompt whole, as it
