@@ -220,7 +220,7 @@ export class CallSession {
   private veto(answeredBy: string): void {
     if (this.activeResponse !== undefined || this.tracker?.hasPending) {
       this.o.hooks.record('amd.veto', { answeredBy });
-      this.cutAgent();
+      this.cutAgent('answering-machine');
     }
     this.beginEnd();
     this.o.hooks.requestEnd('voicemail');
@@ -379,7 +379,7 @@ export class CallSession {
   private bargeIn(): void {
     const interruptedResponse = this.activeResponse;
     this.toolCalls.bargedIn();
-    const cut = this.cutAgent();
+    const cut = this.cutAgent('callee');
     // A goodbye the callee talked over does not end the call, whether its audio was still queued or
     // its response was still being generated.
     const p = this.pendingHangup;
@@ -392,7 +392,7 @@ export class CallSession {
   }
 
   /** Stops the agent now: response cancelled, carrier buffer cleared, items cut to what was heard. Returns how many were cut. */
-  private cutAgent(): number {
+  private cutAgent(cause: 'callee' | 'answering-machine'): number {
     const t = this.transport;
     const tracker = this.tracker;
     this.o.engine.interrupt();
@@ -412,7 +412,7 @@ export class CallSession {
           if (item.text !== undefined && !item.written) this.writeAgentItem(c.itemId, item);
         }
       }
-      this.o.hooks.record('agent.interrupted', { items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
+      this.o.hooks.record('agent.interrupted', { cause, items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
     }
     return cut.length;
   }

@@ -94,6 +94,7 @@ for (const engine of ENGINES) {
         assert.ok(tw.streams[0].agentPlayedMs * 8 < tw.agentAudioBytesReceived, 'queued agent audio was dropped');
         const events = await timeline(stack, id);
         assert.match(events, /"type":"amd\.veto","data":\{"answeredBy":"machine_start"/);
+        assert.match(events, /"type":"agent\.interrupted","data":\{"cause":"answering-machine"/, 'the cut is put down to the machine, not the callee');
         // What the machine heard is what the transcript keeps.
         const agent = call.transcript.filter((t: any) => t.speaker === 'agent');
         assert.equal(agent.length, 1, 'the greeting is in the transcript');

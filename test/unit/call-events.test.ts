@@ -61,6 +61,8 @@ test('knowledge lookups show inline with their sources; every event type has a d
   assert.equal(describeEvent(ev('error', { source: 'openai', fatal: true, code: 'disconnected', message: 'socket closed' })), 'Error from openai: socket closed (disconnected)');
   assert.equal(describeEvent(ev('usage', { provider: 'openai', meters: { audio_input_tokens: 10, text_output_tokens: 0 } })), 'Usage (openai): 10 audio input tokens');
   assert.equal(describeEvent(ev('something.new', { a: 1, nested: { x: 1 } })), 'something.new (a=1)');
+  assert.equal(describeEvent(ev('agent.interrupted', { cause: 'callee', items: [{ itemId: 'i1', heardMs: 1200 }] })), 'Callee interrupted the agent after 1.2 s heard');
+  assert.equal(describeEvent(ev('agent.interrupted', { cause: 'answering-machine', items: [{ itemId: 'i1', heardMs: 1750 }] })), 'Agent stopped: an answering machine answered after 1.8 s heard');
   assert.equal(
     describeEvent(ev('policy.override', { rule: 'calling-hours', window: '08:00-21:00', local: [{ zone: 'America/Chicago', time: '22:14' }] })),
     'Calling hours overridden for this call (allowed 08:00-21:00; it was 22:14 in America/Chicago)',

@@ -200,8 +200,10 @@ export function describeEvent(ev: TimelineEvent): string {
       return 'Callee started speaking';
     case 'transcript':
       return `${d.speaker === 'agent' ? 'Agent' : 'Callee'}: ${d.interrupted ? `${d.interrupted.heardText}… (interrupted)` : d.text}`;
-    case 'agent.interrupted':
-      return `Callee interrupted the agent${Array.isArray(d.items) && d.items[0] ? ` after ${(Number(d.items[0].heardMs) / 1000).toFixed(1)} s heard` : ''}`;
+    case 'agent.interrupted': {
+      const heard = Array.isArray(d.items) && d.items[0] ? ` after ${(Number(d.items[0].heardMs) / 1000).toFixed(1)} s heard` : '';
+      return d.cause === 'answering-machine' ? `Agent stopped: an answering machine answered${heard}` : `Callee interrupted the agent${heard}`;
+    }
     case 'tool.call':
       return `Tool ${d.name} called`;
     case 'tool.result':
