@@ -19,7 +19,8 @@ const MAX_FILES_PER_UPLOAD = 20;
 const createClientSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'may contain only letters, digits, "-" and "_" (at most 64)').optional(),
   name: z.string().trim().min(1, 'is required').max(200).regex(/^[^\n\r\u0000-\u001f]*$/, 'must be one line'),
-  profile: z.string().max(100_000).optional(),
+  // The name goes in `name`, which writes the profile's `Full Name:` line: a second one would make two names.
+  profile: z.string().max(100_000).refine((p) => !/^\s*Full Name:/im.test(p), 'has a "Full Name:" line: put the name in `name` instead').optional(),
   systemPrompt: z.string().max(100_000).optional(),
 });
 

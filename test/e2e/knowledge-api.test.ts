@@ -36,6 +36,10 @@ test('clients: create (id from the name), conflicts, bad input, listing with cou
     assert.equal((await stack.api('POST', '/api/clients', { name: '' })).body.field, 'name');
     assert.equal((await stack.api('POST', '/api/clients', { name: 'two\nlines' })).body.field, 'name');
     assert.equal((await stack.api('POST', '/api/clients', { name: '!!!' })).body.field, 'id');
+    const twoNames = await stack.api('POST', '/api/clients', { name: 'Ana', profile: 'Full Name: Ana Silva\nPhone: 555' });
+    assert.equal(twoNames.status, 400);
+    assert.equal(twoNames.body.field, 'profile');
+    assert.match(twoNames.body.error, /Full Name/);
     assert.equal((await stack.api('POST', '/api/clients', { name: 'A', id: 'a' }, '')).status, 401, 'behind bearer auth');
 
     const up = await upload(stack, 'jose-maria-nunez', [{ name: 'notes.md', bytes: '# Notes\n\nThe gate code is 4512.' }]);
