@@ -62,7 +62,12 @@ test('clients and documents: create a client, upload by file input and by drag a
       assert.match(await page.locator('#c-id-hint').innerText(), /exists/i);
       assert.equal(await page.getByLabel('Client id').getAttribute('aria-invalid'), 'true');
       await page.getByLabel('Client id').fill('');
+      // A name typed into the profile as well would give the client two names: the field says so.
       await page.getByLabel('Profile').fill('Full Name: Meera Shah\nPhone: +14155550111\nAllergic to peanuts.');
+      await page.getByRole('button', { name: 'Create client' }).click();
+      await page.locator('#c-profile-hint.field-error').waitFor();
+      assert.match(await page.locator('#c-profile-hint').innerText(), /Full Name/);
+      await page.getByLabel('Profile').fill('Phone: +14155550111\nAllergic to peanuts.');
       await page.getByRole('button', { name: 'Create client' }).click();
       await page.waitForURL(`${stack.baseUrl}/clients/meera-shah`);
       await page.getByRole('heading', { name: 'Meera Shah', level: 1 }).waitFor();
