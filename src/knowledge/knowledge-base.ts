@@ -250,9 +250,9 @@ export class KnowledgeBase {
     }
     if (!isValidClientId(clientId) || !query.trim()) return { mode, results: [] };
 
-    const rules = new Map(this.listDocuments(clientId).map((d) => [d.id, d]));
-    const exclude = [...rules.values()].filter((d) => !visibleFor(o.purpose, d)).map((d) => d.id);
-    if (exclude.length === rules.size) return { mode, results: [] };
+    const documents = this.listDocuments(clientId).map((d) => ({ id: d.id, share: d.share, profile: d.profile }));
+    const exclude = documents.filter((d) => !visibleFor(o.purpose, d)).map((d) => d.id);
+    if (exclude.length === documents.length) return { mode, results: [] };
 
     let vector: Float32Array | undefined;
     if (mode !== 'lexical') {
@@ -266,8 +266,7 @@ export class KnowledgeBase {
       }
     }
 
-    // The reads run on the search thread: rules and the query vector travel as plain data.
-    const documents = [...rules.values()].map((d) => ({ id: d.id, share: d.share, profile: d.profile }));
+    // The reads run on the search thread: the rules and the query vector travel as plain data.
     const results = await this.searcher.rank({ clientId, query, mode, vector, k, purpose: o.purpose, documents, exclude, vectorsReady: this.store.vectorsReady });
     return { mode, results };
   }
