@@ -71,3 +71,21 @@ export async function endedEvents(stack: Stack, id: string): Promise<number> {
   const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
   return (events.match(/"type":"status","data":\{"status":"ended"/g) ?? []).length;
 }
+
+/** The longest the event loop went without running a 1 ms timer while `work` ran. */
+export async function longestStall(work: () => Promise<unknown>): Promise<number> {
+  let worst = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 1);
+  await new Promise((r) => setTimeout(r, 5));
+  last = performance.now();
+  await work();
+  // Let the probe run once more: a block that ended with the work is only seen at the next timer.
+  await new Promise((r) => setTimeout(r, 2));
+  clearInterval(probe);
+  return worst;
+}

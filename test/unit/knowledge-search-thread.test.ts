@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openDatabase } from '../../src/store/database.js';
 import { KnowledgeBase } from '../../src/knowledge/index.js';
 import { fillerQuestions, writeFillerDocuments } from '../../bench/retrieval-filler.js';
+import { longestStall } from '../e2e/helpers.js';
 
 /** A client with 10,000 chunks of household paperwork (the retrieval bench's filler), indexed into a database file. */
 async function bigClient(searchInProcess: boolean) {
@@ -17,24 +18,6 @@ async function bigClient(searchInProcess: boolean) {
   const kb = new KnowledgeBase({ db: openDatabase(join(root, 'db.sqlite')), clientsDir: join(root, 'clients'), searchInProcess });
   await kb.syncClient('ana');
   return kb;
-}
-
-/** The longest the event loop went without running a 1 ms timer while `work` ran. */
-async function longestStall(work: () => Promise<unknown>): Promise<number> {
-  let worst = 0;
-  let last = performance.now();
-  const probe = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last);
-    last = now;
-  }, 1);
-  await new Promise((r) => setTimeout(r, 5));
-  last = performance.now();
-  await work();
-  // Let the probe run once more: a block that ended with the work is only seen at the next timer.
-  await new Promise((r) => setTimeout(r, 2));
-  clearInterval(probe);
-  return worst;
 }
 
 test('searches run on the search thread: a burst of lookups over 10,000 chunks does not hold the event loop, and finds what the main thread would', async () => {
