@@ -5,12 +5,20 @@ import type { AudioChunk } from '../media/audio-chunk.js';
 import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
 import type { ToolRegistry } from '../tools/registry.js';
-import { heardPart } from '../records/transcript.js';
-import { ToolCalls, type HangupOutcome } from './tool-calls.js';
+import { ToolCalls } from './tool-calls.js';
 import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
+import { AgentSpeech } from './agent-speech.js';
+import { EndAfterPlayout } from './end-after-playout.js';
+import { CallModes, type CallMode } from './call-mode.js';
+
+/**
+ * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
+ * frame: copy what must outlive the call.
+ */
+export type CallerAudioHearer = (pcm8k: Int16Array) => void;
 
 /** What the session needs from the rest of the product: a place to record, and a way to end the call. */
 export interface SessionHooks {
@@ -53,30 +61,11 @@ export interface CallSessionOptions {
   dtmfOnAnswer?: string;
 }
 
-interface AgentItem {
-  responseId: string;
-  /** When the callee began to hear it (first echoed mark), else when its first audio was sent. */
-  startedAt: string;
-  heard: boolean;
-  text?: string;
-  /** Audio the engine generated for the item, including any dropped after a cut. */
-  generatedMs?: number;
-  written: boolean;
-  interrupted?: { heardMs: number };
-}
-
-interface PendingHangup {
-  responseId: string;
-  /** The end_call tool calls waiting on this hang-up; when the engine has cancelled all of them, it is off. */
-  owners: Set<string>;
-  promise: Promise<HangupOutcome>;
-  resolve(outcome: HangupOutcome): void;
-  guard: NodeJS.Timeout;
-}
-
 /**
- * One live call: the carrier's media stream joined to a voice engine. Owns playout (marks), barge-in,
- * the greeting gate and tool dispatch. Knows neither Twilio nor OpenAI by name.
+ * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
+ * events, and decides, per the call's mode (see call-mode.ts), what reaches the engine and what a
+ * callee's speech means. Playout and the transcript are AgentSpeech's, hanging up after the last words
+ * EndAfterPlayout's, the first words the GreetingGate's. Knows neither Twilio nor OpenAI by name.
  */
 export class CallSession {
   private transport?: MediaTransport;
@@ -84,61 +73,95 @@ export class CallSession {
   private streams = 0;
   private engineReady = false;
   private readonly gate: GreetingGate;
+  private readonly modes: CallModes;
   private calleeSpeaking = false;
   private readonly calleeTurnStartedAt = new Map<string, string>();
   private activeResponse?: string;
-  private readonly items = new Map<string, AgentItem>();
-  private pendingHangup?: PendingHangup;
+  private readonly speech: AgentSpeech;
+  private readonly endAfterPlayout: EndAfterPlayout;
   private readonly toolCalls: ToolCalls;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
   private shutdownPromise?: Promise<void>;
-  /** A limit is ending the call: the goodbye response it asked for, and the guard that cuts the line anyway. */
-  private wrapping?: { reason: EndReason; responseId?: string; guard: NodeJS.Timeout };
   private readonly audio: AudioPath;
-  /** Our own ears on the caller audio, for engines that go deaf to barge-in once they finish generating. */
-  private readonly vad?: EnergyVad;
   /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
   private readonly openingByEngine: boolean;
   private readonly dtmf: DtmfSender;
   private dtmfOnAnswerSent = false;
+  /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
+  private readonly hearers: CallerAudioHearer[] = [];
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
+    const record = (type: TimelineEventType, data: Record<string, unknown>) => o.hooks.record(type, data);
     this.audio = audioPathFor(caps);
     this.openingByEngine = caps.hearsBeforeAutoRespond;
-    if (!caps.detectsSpeechDuringPlayback || !caps.hearsBeforeAutoRespond) this.vad = new EnergyVad();
+    // Our own ears for engines that go deaf to barge-in once they finish generating, or hear nothing
+    // before the greeting.
+    if (!caps.detectsSpeechDuringPlayback || !caps.hearsBeforeAutoRespond) {
+      const vad = new EnergyVad();
+      this.hearers.push((pcm) => {
+        const change = vad.pushPcm(pcm);
+        if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
+      });
+    }
+    this.modes = new CallModes({ record, entered: (mode) => this.enteredMode(mode) });
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
-      record: (type, data) => o.hooks.record(type, data),
+      record,
       open: (reason) => this.openGate(reason),
       voicemail: (answeredBy) => this.veto(answeredBy),
     });
     this.dtmf = new DtmfSender({
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
-      record: (type, data) => o.hooks.record(type, data),
+      record,
       carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
+    });
+    this.speech = new AgentSpeech({
+      engine: o.engine,
+      audio: this.audio,
+      dtmf: this.dtmf,
+      record,
+      transport: () => this.transport,
+      tracker: () => this.tracker,
+    });
+    this.endAfterPlayout = new EndAfterPlayout({
+      engine: o.engine,
+      record,
+      requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+      activeResponse: () => this.activeResponse,
+      cancelResponse: () => {
+        if (this.activeResponse) o.engine.interrupt();
+        this.activeResponse = undefined;
+      },
+      playout: () => this.tracker,
+      hangupGraceMs: o.hangupGraceMs,
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
       engine: o.engine,
       tools: o.tools,
-      record: (type, data) => o.hooks.record(type, data),
-      hangupAfterPlayout: (responseId, callId, signal) => this.hangupAfterPlayout(responseId, callId, signal),
+      record,
+      hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
       sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
   }
 
+  /** What the call is doing now (greeting, talking, menu, on-hold, ...). */
+  get mode(): CallMode {
+    return this.modes.current;
+  }
+
   /** Engine events, wired by the factory's onEvent. */
   readonly onEngineEvent = (e: EngineEvent): void => {
     // Once the call is ending nothing more reaches the callee; usage is still billed and recorded.
     // The words of an item the callee already heard part of (a machine verdict cut it) are still written.
-    if (this.ending && e.type !== 'usage' && !(e.type === 'agent.transcript' && this.items.has(e.itemId))) return;
+    if (this.ending && e.type !== 'usage' && !(e.type === 'agent.transcript' && this.speech.has(e.itemId))) return;
     try {
       this.handleEngineEvent(e);
     } catch (err) {
@@ -204,9 +227,14 @@ export class CallSession {
     if (!this.ending) this.gate.verdict(answeredBy);
   }
 
+  /** A mode's rules take effect on entering it. */
+  private enteredMode(mode: CallMode): void {
+    if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply);
+  }
+
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
-    this.o.engine.setAutoRespond(true);
+    this.modes.set('talking', reason);
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
@@ -218,6 +246,7 @@ export class CallSession {
    * is flushed, the response cancelled, the transcript keeps what was heard) and the call ends as voicemail.
    */
   private veto(answeredBy: string): void {
+    this.modes.set('voicemail', 'answering-machine', { answeredBy });
     if (this.activeResponse !== undefined || this.tracker?.hasPending) {
       this.o.hooks.record('amd.veto', { answeredBy });
       this.cutAgent('answering-machine');
@@ -228,14 +257,14 @@ export class CallSession {
 
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
-    this.o.engine.pushAudio(this.audio.toEngine(frame, this.vad && this.listen));
+    const toEngine = this.audio.toEngine(frame, this.hearers.length ? this.listen : undefined);
+    if (this.modes.policy.engineHears !== 'none') this.o.engine.pushAudio(toEngine);
     return true;
   }
 
-  /** Our VAD hears the caller audio the audio path has just decoded. */
+  /** Our own ears hear the caller audio the audio path has just decoded. */
   private readonly listen = (pcm8k: Int16Array): void => {
-    const change = this.vad!.pushPcm(pcm8k);
-    if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
+    for (const hear of this.hearers) hear(pcm8k);
   };
 
   private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad'): void {
@@ -260,7 +289,7 @@ export class CallSession {
     this.calleeSpeaking = true;
     if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
     this.o.hooks.record('callee.speechStarted', {});
-    if (this.tracker?.hasPending || this.activeResponse) this.bargeIn();
+    if (this.modes.policy.bargeIn && (this.tracker?.hasPending || this.activeResponse)) this.bargeIn();
   }
 
   private onMark(name: string): boolean {
@@ -268,19 +297,13 @@ export class CallSession {
     if (!state) return false;
     if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
     this.dtmf.onPlayoutChanged();
-    const item = this.items.get(state.itemId);
-    if (item && !item.heard) {
-      item.heard = true;
-      item.startedAt = new Date().toISOString();
-    }
-    if (item && item.text !== undefined && !item.written && state.playedMs >= state.sentMs) this.writeAgentItem(state.itemId, item);
-    this.checkPendingHangup();
-    this.checkWrapUp();
+    this.speech.played(state);
+    this.endAfterPlayout.check();
     return true;
   }
 
   private onStreamEnd(expected: boolean): void {
-    this.cutUnplayed();
+    this.speech.cutUnplayed();
     this.transport = undefined;
     this.o.hooks.record('media.ended', { expected, replacing: Boolean(this.reattachTimer) });
     if (this.reattachTimer) return;
@@ -292,19 +315,9 @@ export class CallSession {
   // ---- engine side ----------------------------------------------------------------------------
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
-      case 'agent.audio': {
-        const t = this.transport;
-        const tracker = this.tracker;
-        // No stream (between a stream's end and its replacement): nothing can be played.
-        if (!t || !tracker) return;
-        if (!this.items.has(e.itemId)) this.items.set(e.itemId, { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() });
-        const audio = this.audio.toCarrier(e.audio);
-        if (audio.length === 0) return;
-        for (const chunk of tracker.push(e.itemId, audio)) {
-          t.sendAudio(chunk.audio, chunk.mark);
-        }
+      case 'agent.audio':
+        this.speech.play(e);
         return;
-      }
       case 'user.speechStarted':
         // The engine's own detector, or its report that it was interrupted: either way a barge-in.
         this.onCalleeSpeech(true, e.itemId, 'engine');
@@ -323,21 +336,14 @@ export class CallSession {
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
-        if (this.wrapping && !this.wrapping.responseId) this.wrapping.responseId = e.responseId;
+        this.endAfterPlayout.responseStarted(e.responseId);
         return;
-      case 'agent.transcript': {
-        const item = this.items.get(e.itemId) ?? { responseId: e.responseId, written: false, heard: false, startedAt: new Date().toISOString() };
-        this.items.set(e.itemId, item);
-        item.text = e.text;
-        item.generatedMs = e.audioMs;
-        const st = this.tracker?.state(e.itemId);
-        if (item.interrupted || !st || st.playedMs >= st.sentMs) this.writeAgentItem(e.itemId, item);
+      case 'agent.transcript':
+        this.speech.transcript(e);
         return;
-      }
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
-        this.checkPendingHangup();
-        this.checkWrapUp();
+        this.endAfterPlayout.check();
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
@@ -380,149 +386,23 @@ export class CallSession {
     const interruptedResponse = this.activeResponse;
     this.toolCalls.bargedIn();
     const cut = this.cutAgent('callee');
-    // A goodbye the callee talked over does not end the call, whether its audio was still queued or
-    // its response was still being generated.
-    const p = this.pendingHangup;
-    if (p && (cut > 0 || interruptedResponse === p.responseId)) {
-      this.pendingHangup = undefined;
-      clearTimeout(p.guard);
-      this.o.hooks.record('hangup.cancelled', { reason: 'goodbye interrupted' });
-      p.resolve('interrupted');
-    }
+    this.endAfterPlayout.bargedIn(cut, interruptedResponse);
   }
 
-  /** Stops the agent now: response cancelled, carrier buffer cleared, items cut to what was heard. Returns how many were cut. */
   private cutAgent(cause: 'callee' | 'answering-machine'): number {
-    const t = this.transport;
-    const tracker = this.tracker;
-    this.o.engine.interrupt();
     this.activeResponse = undefined;
-    const all = t && tracker?.hasPending ? (t.clear(), tracker.clear()) : [];
-    // Key tones are not the agent's speech: the engine has no item to truncate for them.
-    this.dtmf.onCut(all);
-    this.dtmf.onPlayoutChanged();
-    const cut = all.filter((c) => !isDtmfItem(c.itemId));
-    if (cut.length) {
-      for (const c of cut) {
-        if (c.playedMs > 0 && this.o.engine.capabilities.truncation) this.o.engine.truncate(c.itemId, c.playedMs);
-        else if (c.playedMs === 0) this.o.engine.deleteItem(c.itemId);
-        const item = this.items.get(c.itemId);
-        if (item) {
-          item.interrupted = { heardMs: c.playedMs };
-          if (item.text !== undefined && !item.written) this.writeAgentItem(c.itemId, item);
-        }
-      }
-      this.o.hooks.record('agent.interrupted', { cause, items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
-    }
-    return cut.length;
-  }
-
-  /** The line went dead with agent audio still queued: those items were cut off where playback stopped. */
-  private cutUnplayed(): void {
-    const tracker = this.tracker;
-    if (!tracker?.hasPending) return;
-    const cut = tracker.clear();
-    this.dtmf.onCut(cut);
-    for (const c of cut) {
-      const item = this.items.get(c.itemId);
-      if (item && !item.written) item.interrupted = { heardMs: c.playedMs };
-    }
-  }
-
-  private writeAgentItem(itemId: string, item: AgentItem): void {
-    item.written = true;
-    this.items.delete(itemId);
-    const text = item.text ?? '';
-    if (item.interrupted) {
-      // The heard fraction is taken of all audio generated for the item, including what was dropped.
-      const totalMs = Math.max(item.generatedMs ?? 0, this.tracker?.state(itemId)?.sentMs ?? 0);
-      this.o.hooks.record('transcript', {
-        speaker: 'agent',
-        text,
-        itemId,
-        startedAt: item.startedAt,
-        interrupted: { heardText: heardPart(text, item.interrupted.heardMs, totalMs), heardMs: item.interrupted.heardMs, totalMs },
-      });
-    } else if (text) {
-      this.o.hooks.record('transcript', { speaker: 'agent', text, itemId, startedAt: item.startedAt });
-    }
-  }
-
-  // ---- tools ----------------------------------------------------------------------------------
-  private hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome> {
-    if (signal.aborted) return Promise.resolve('cancelled');
-    // A second end_call while one waits joins it rather than starting another wait.
-    let p = this.pendingHangup;
-    if (!p) {
-      let resolve!: (o: HangupOutcome) => void;
-      const promise = new Promise<HangupOutcome>((r) => (resolve = r));
-      const guard = setTimeout(() => {
-        if (this.pendingHangup?.guard !== guard) return;
-        this.pendingHangup = undefined;
-        this.o.hooks.record('hangup.guard', { note: 'playout marks did not come back in time' });
-        this.o.hooks.requestEnd('agent-hangup');
-        resolve('hung-up');
-      }, (this.tracker?.pendingMs ?? 0) + (this.o.hangupGraceMs ?? 30_000));
-      p = { responseId, owners: new Set(), promise, resolve, guard };
-      this.pendingHangup = p;
-    }
-    const pending = p;
-    pending.owners.add(callId);
-    signal.addEventListener(
-      'abort',
-      () => {
-        pending.owners.delete(callId);
-        if (this.pendingHangup !== pending || pending.owners.size > 0) return;
-        this.pendingHangup = undefined;
-        clearTimeout(pending.guard);
-        this.o.hooks.record('hangup.cancelled', { reason: 'tool call cancelled by the engine' });
-        pending.resolve('cancelled');
-      },
-      { once: true },
-    );
-    this.checkPendingHangup();
-    return pending.promise;
+    return this.speech.cut(cause);
   }
 
   /**
-   * Hangs up once the response carrying end_call is done and all its audio was confirmed played. An
-   * engine that continues by itself after a tool result holds its turn open until it gets one, so
-   * there, all audio before the call is all there is.
-   */
-  private checkPendingHangup(): void {
-    const p = this.pendingHangup;
-    if (!p) return;
-    if (this.activeResponse === p.responseId && !this.o.engine.capabilities.autoReplyAfterTool) return;
-    if (this.tracker?.hasPending) return;
-    this.pendingHangup = undefined;
-    clearTimeout(p.guard);
-    this.o.hooks.requestEnd(this.wrapping?.reason ?? 'agent-hangup');
-    p.resolve('hung-up');
-  }
-
-  /**
-   * Ends the call politely for a limit (cost, duration): no new turns, the engine is asked for a brief
-   * goodbye, and the call ends once that goodbye has played, or after `graceMs` whatever happens.
-   * Returns false when there is no conversation to wrap up (the caller then ends the call at once).
+   * Ends the call politely for a limit (cost, duration): see EndAfterPlayout.wrapUp. Returns false when
+   * there is no conversation to wrap up (the caller then ends the call at once).
    */
   wrapUp(reason: EndReason, instructions: string, graceMs: number): boolean {
     if (this.ending) return true;
     if (!this.gate.isOpen || !this.transport) return false;
-    if (this.wrapping) return true;
-    const guard = setTimeout(() => this.o.hooks.requestEnd(reason, 'the goodbye did not finish in time'), graceMs);
-    this.wrapping = { reason, guard };
-    this.o.engine.setAutoRespond(false);
-    if (this.activeResponse) this.o.engine.interrupt();
-    this.activeResponse = undefined;
-    this.o.engine.generateReply({ instructions });
+    this.endAfterPlayout.wrapUp(reason, instructions, graceMs);
     return true;
-  }
-
-  private checkWrapUp(): void {
-    const w = this.wrapping;
-    if (!w?.responseId || this.activeResponse === w.responseId || this.tracker?.hasPending) return;
-    clearTimeout(w.guard);
-    this.o.hooks.requestEnd(w.reason);
   }
 
   /**
@@ -532,26 +412,21 @@ export class CallSession {
   beginEnd(): void {
     if (this.ending) return;
     this.ending = true;
+    this.modes.set('ending', 'call ending');
     this.gate.close();
     clearTimeout(this.reattachTimer);
-    if (this.wrapping) clearTimeout(this.wrapping.guard);
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
-    if (this.pendingHangup) {
-      clearTimeout(this.pendingHangup.guard);
-      this.pendingHangup.resolve('hung-up');
-      this.pendingHangup = undefined;
-    }
+    this.endAfterPlayout.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */
   shutdown(): Promise<void> {
     this.beginEnd();
     this.shutdownPromise ??= (async () => {
-      this.cutUnplayed();
-      // Agent turns never confirmed as played are still part of what was said up to the end.
-      for (const [id, item] of [...this.items]) if (item.text !== undefined && !item.written) this.writeAgentItem(id, item);
+      this.speech.cutUnplayed();
+      this.speech.writeRemaining();
       this.transport?.close();
       this.transport = undefined;
       await this.o.engine.close().catch(() => undefined);

@@ -170,6 +170,16 @@ export function buildCallView(events: TimelineEvent[]): CallView {
   return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq };
 }
 
+const MODE_LABEL: Record<string, string> = {
+  greeting: 'waiting to greet',
+  talking: 'talking',
+  menu: 'phone menu',
+  'on-hold': 'on hold',
+  screening: 'call screening',
+  voicemail: 'voicemail',
+  ending: 'ending',
+};
+
 /** One line for any timeline event, for the event log: every type the server records, and a fallback. */
 export function describeEvent(ev: TimelineEvent): string {
   const d = ev.data ?? {};
@@ -188,6 +198,8 @@ export function describeEvent(ev: TimelineEvent): string {
       return `Audio stream connected${Number(d.stream) > 1 ? ` (stream ${d.stream})` : ''}`;
     case 'media.ended':
       return d.expected ? 'Audio stream closed' : 'Audio stream dropped unexpectedly';
+    case 'mode.changed':
+      return `Mode: ${MODE_LABEL[d.to] ?? d.to}${d.reason ? ` (${String(d.reason).replace(/-/g, ' ')})` : ''}`;
     case 'greeting.start':
       return d.reason === 'silence' ? 'Callee silent: agent greets' : d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
     case 'greeting.held':

@@ -1,0 +1,151 @@
+import type { MediaTransport } from '../telephony/carrier.js';
+import type { EngineEvent, VoiceEngine } from '../voice/engine.js';
+import type { PlayoutTracker } from '../media/playout-tracker.js';
+import type { TimelineEventType } from '../shared/event-types.js';
+import { heardPart } from '../records/transcript.js';
+import type { AudioPath } from './audio-path.js';
+import { isDtmfItem, type DtmfSender } from './dtmf-sender.js';
+
+export type CutCause = 'callee' | 'answering-machine' | 'mode';
+
+interface AgentItem {
+  responseId: string;
+  /** When the callee began to hear it (first echoed mark), else when its first audio was sent. */
+  startedAt: string;
+  heard: boolean;
+  text?: string;
+  /** Audio the engine generated for the item, including any dropped after a cut. */
+  generatedMs?: number;
+  written: boolean;
+  interrupted?: { heardMs: number };
+}
+
+export interface AgentSpeechHost {
+  engine: VoiceEngine;
+  audio: AudioPath;
+  dtmf: DtmfSender;
+  record(type: TimelineEventType, data: Record<string, unknown>): void;
+  /** The live media stream, if any. */
+  transport(): MediaTransport | undefined;
+  /** The current stream's playout tracker (kept after the stream ends, for what was heard). */
+  tracker(): PlayoutTracker | undefined;
+}
+
+/**
+ * What the agent says, from the engine's audio to the transcript line: plays audio out with marks,
+ * writes each item once it was heard in full, and when the agent is cut off, cuts the engine's memory
+ * and the transcript to what the callee actually heard (per echoed marks).
+ */
+export class AgentSpeech {
+  private readonly items = new Map<string, AgentItem>();
+
+  constructor(private readonly h: AgentSpeechHost) {}
+
+  /** An item the engine is still talking about (its words may arrive after a cut). */
+  has(itemId: string): boolean {
+    return this.items.has(itemId);
+  }
+
+  play(e: Extract<EngineEvent, { type: 'agent.audio' }>): void {
+    // No stream (between a stream's end and its replacement): nothing can be played.
+    const transport = this.h.transport();
+    const tracker = this.h.tracker();
+    if (!transport || !tracker) return;
+    this.itemFor(e.itemId, e.responseId);
+    const audio = this.h.audio.toCarrier(e.audio);
+    if (audio.length === 0) return;
+    for (const chunk of tracker.push(e.itemId, audio)) transport.sendAudio(chunk.audio, chunk.mark);
+  }
+
+  transcript(e: Extract<EngineEvent, { type: 'agent.transcript' }>): void {
+    const item = this.itemFor(e.itemId, e.responseId);
+    item.text = e.text;
+    item.generatedMs = e.audioMs;
+    const st = this.h.tracker()?.state(e.itemId);
+    if (item.interrupted || !st || st.playedMs >= st.sentMs) this.write(e.itemId, item);
+  }
+
+  /** A mark came back: the item is being heard, and once all of it was, it is written. */
+  played(state: { itemId: string; playedMs: number; sentMs: number }): void {
+    const item = this.items.get(state.itemId);
+    if (!item) return;
+    if (!item.heard) {
+      item.heard = true;
+      item.startedAt = new Date().toISOString();
+    }
+    if (item.text !== undefined && !item.written && state.playedMs >= state.sentMs) this.write(state.itemId, item);
+  }
+
+  /**
+   * Stops the agent now: response cancelled, carrier buffer cleared, items cut to what was heard
+   * (truncated in the engine, or deleted if never heard). Returns how many items were cut.
+   */
+  cut(cause: CutCause): number {
+    const { engine } = this.h;
+    const transport = this.h.transport();
+    const tracker = this.h.tracker();
+    engine.interrupt();
+    const all = transport && tracker?.hasPending ? (transport.clear(), tracker.clear()) : [];
+    // Key tones are not the agent's speech: the engine has no item to truncate for them.
+    this.h.dtmf.onCut(all);
+    this.h.dtmf.onPlayoutChanged();
+    const cut = all.filter((c) => !isDtmfItem(c.itemId));
+    if (!cut.length) return 0;
+    for (const c of cut) {
+      if (c.playedMs > 0 && engine.capabilities.truncation) engine.truncate(c.itemId, c.playedMs);
+      else if (c.playedMs === 0) engine.deleteItem(c.itemId);
+      const item = this.items.get(c.itemId);
+      if (item) {
+        item.interrupted = { heardMs: c.playedMs };
+        if (item.text !== undefined && !item.written) this.write(c.itemId, item);
+      }
+    }
+    this.h.record('agent.interrupted', { cause, items: cut.map((c) => ({ itemId: c.itemId, heardMs: c.playedMs, sentMs: c.sentMs })) });
+    return cut.length;
+  }
+
+  /** The line went dead with agent audio still queued: those items were cut off where playback stopped. */
+  cutUnplayed(): void {
+    const tracker = this.h.tracker();
+    if (!tracker?.hasPending) return;
+    const cut = tracker.clear();
+    this.h.dtmf.onCut(cut);
+    for (const c of cut) {
+      const item = this.items.get(c.itemId);
+      if (item && !item.written) item.interrupted = { heardMs: c.playedMs };
+    }
+  }
+
+  /** Agent turns never confirmed as played are still part of what was said up to the end. */
+  writeRemaining(): void {
+    for (const [id, item] of [...this.items]) if (item.text !== undefined && !item.written) this.write(id, item);
+  }
+
+  private itemFor(itemId: string, responseId: string): AgentItem {
+    let item = this.items.get(itemId);
+    if (!item) {
+      item = { responseId, written: false, heard: false, startedAt: new Date().toISOString() };
+      this.items.set(itemId, item);
+    }
+    return item;
+  }
+
+  private write(itemId: string, item: AgentItem): void {
+    item.written = true;
+    this.items.delete(itemId);
+    const text = item.text ?? '';
+    if (item.interrupted) {
+      // The heard fraction is taken of all audio generated for the item, including what was dropped.
+      const totalMs = Math.max(item.generatedMs ?? 0, this.h.tracker()?.state(itemId)?.sentMs ?? 0);
+      this.h.record('transcript', {
+        speaker: 'agent',
+        text,
+        itemId,
+        startedAt: item.startedAt,
+        interrupted: { heardText: heardPart(text, item.interrupted.heardMs, totalMs), heardMs: item.interrupted.heardMs, totalMs },
+      });
+    } else if (text) {
+      this.h.record('transcript', { speaker: 'agent', text, itemId, startedAt: item.startedAt });
+    }
+  }
+}
