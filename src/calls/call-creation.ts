@@ -97,7 +97,7 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}) });
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];

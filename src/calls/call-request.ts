@@ -12,6 +12,8 @@ export const createCallSchema = z.object({
    * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
    * e.g. "1w204#"; w waits half a second.
    */
+  /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */
+  runbook: z.string().max(64).optional(),
   dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;

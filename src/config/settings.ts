@@ -39,6 +39,7 @@ export const settingsSchema = z.object({
   PUBLIC_URL: httpUrl(['https:', 'http:']).optional(),
   DATA_DIR: z.string().default('./data'),
   CLIENTS_DIR: z.string().default('./clients'),
+  RUNBOOKS_DIR: z.string().default('./runbooks'),
   API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

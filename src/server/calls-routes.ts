@@ -11,6 +11,8 @@ import { renderTranscriptText, toolCallEntries, transcriptEntries } from '../rec
 import { streamTimeline } from './sse.js';
 import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
 import type { StreamTokens } from './auth.js';
+import type { RunbookLibrary } from '../runbooks/runbook-library.js';
+import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -19,6 +21,7 @@ export interface CallsRoutesOptions {
   prices: PriceTable;
   carrierPricePerMinute: number;
   streamTokens: StreamTokens;
+  runbooks: RunbookLibrary;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -55,7 +58,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   app.post('/api/calls', async (req, reply) => {
-    const body = createCallSchema.safeParse(req.body ?? {});
+    const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
     if (!body.success) {
       const first = body.error.issues[0];
       const field = String(first.path[0] ?? 'body');

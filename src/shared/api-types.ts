@@ -102,3 +102,16 @@ export interface Refusal {
   rule: string;
   message: string;
 }
+
+/** One runbook as `GET /api/runbooks` lists it. */
+export interface RunbookSummary {
+  name: string;
+  file: string;
+  /** False when the file has problems: no call can be made from it until they are fixed. */
+  valid: boolean;
+  problems: Array<{ line?: number; field?: string; message: string }>;
+  title?: string;
+  description?: string | null;
+  goal?: string;
+  variables?: Record<string, { description: string; required: boolean; example?: string; default?: string }>;
+}

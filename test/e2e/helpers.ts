@@ -89,3 +89,13 @@ export async function longestStall(work: () => Promise<unknown>): Promise<number
   clearInterval(probe);
   return worst;
 }
+
+/** A call's timeline as recorded (GET /api/calls/:id/events, read to its end). */
+export async function timelineOf(stack: Stack, id: string): Promise<Array<{ type: string; data: any }>> {
+  const body = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)))
+    .filter((e) => e && typeof e.type === 'string');
+}

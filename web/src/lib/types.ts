@@ -2,7 +2,7 @@
 import type { CostBreakdown, DocumentInfo, ServerStatus, ShareRule, TranscriptEntry } from '../../../src/shared/api-types.js';
 export type { ShareRule };
 
-export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal } from '../../../src/shared/api-types.js';
+export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal, RunbookSummary } from '../../../src/shared/api-types.js';
 export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';

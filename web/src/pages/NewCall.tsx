@@ -5,7 +5,8 @@ import { navigate } from '../lib/router';
 import { useStore } from '../lib/store';
 import { useAsync, useDebounced } from '../lib/use-async';
 import { checkPhone, countryName } from '../lib/phone';
-import type { Engine, SearchResponse } from '../lib/types';
+import type { Engine, RunbookSummary, SearchResponse } from '../lib/types';
+import { RunbookFields } from '../components/RunbookFields';
 import { ENGINE_LABEL } from '../lib/format';
 import { Alert, Card, Link, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
@@ -22,6 +23,9 @@ export function NewCall() {
   const [instructions, setInstructions] = useState('');
   const [clientId, setClientId] = useState('');
   const [engine, setEngine] = useState<Engine | ''>('');
+  const runbooks = useAsync((signal) => api<{ runbooks: RunbookSummary[] }>('/api/runbooks', { signal }), []);
+  const [runbook, setRunbook] = useState('');
+  const [variables, setVariables] = useState<Record<string, string>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<{ message: string; missing?: string[] } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -39,7 +43,7 @@ export function NewCall() {
     e.preventDefault();
     const errs: Record<string, string> = {};
     if (phone.state !== 'valid') errs.to = phone.state === 'empty' ? 'Enter the number to call.' : phone.message;
-    if (!instructions.trim()) errs.instructions = 'Tell the agent what the call is for.';
+    if (!instructions.trim() && !runbook) errs.instructions = 'Tell the agent what the call is for, or choose a runbook.';
     setErrors(errs);
     setToTouched(true);
     setFormError(null);
@@ -51,11 +55,20 @@ export function NewCall() {
     try {
       const r = await api<{ id: string }>('/api/calls', {
         method: 'POST',
-        json: { to: phone.state === 'valid' ? phone.e164 : to, instructions, ...(clientId ? { clientId } : {}), provider: chosenEngine },
+        json: {
+          to: phone.state === 'valid' ? phone.e164 : to,
+          ...(runbook ? { runbook, variables: Object.fromEntries(Object.entries(variables).filter(([, v]) => v.trim())) } : {}),
+          ...(instructions.trim() || !runbook ? { instructions } : {}),
+          ...(clientId ? { clientId } : {}),
+          provider: chosenEngine,
+        },
       });
       navigate(`/calls/${r.id}`);
     } catch (err) {
-      if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider'].includes(err.field)) {
+      if (err instanceof ApiError && err.field === 'variables') {
+        setErrors({ variables: err.message });
+        document.getElementById(`var-${/^variables\.([A-Za-z0-9_]+)/.exec(err.message)?.[1]}`)?.focus();
+      } else if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider', 'runbook'].includes(err.field)) {
         setErrors({ [err.field]: err.message.replace(new RegExp(`^${err.field}:\\s*`), '') });
         document.getElementById(err.field === 'provider' ? 'engine-openai' : err.field)?.focus();
       } else setFormError({ message: (err as Error).message, missing: err instanceof ApiError ? err.missing : undefined });
@@ -125,8 +138,25 @@ export function NewCall() {
             </p>
           </div>
 
+          <RunbookFields
+            runbooks={runbooks.data?.runbooks}
+            loadError={runbooks.error ?? undefined}
+            name={runbook}
+            onName={(n) => {
+              setRunbook(n);
+              setVariables({});
+              setErrors({ ...errors, runbook: '', variables: '', instructions: '' });
+            }}
+            variables={variables}
+            onVariables={(v) => {
+              setVariables(v);
+              if (errors.variables) setErrors({ ...errors, variables: '' });
+            }}
+            errors={errors}
+          />
+
           <div class="field">
-            <label for="instructions">Instructions</label>
+            <label for="instructions">{runbook ? 'Notes for this call (optional)' : 'Instructions'}</label>
             <textarea
               id="instructions"
               name="instructions"

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { RunbookLibrary } from '../runbooks/runbook-library.js';
+import { RUNBOOK_NAME_RE } from '../runbooks/runbook-schema.js';
+
+const nameParams = z.object({ name: z.string().regex(RUNBOOK_NAME_RE) });
+
+/** The runbooks API: what a call can be made from, and what is wrong with a runbook that cannot. */
+export async function runbooksRoutes(app: FastifyInstance, o: { library: RunbookLibrary }): Promise<void> {
+  app.get('/api/runbooks', async () => {
+    const entries = await o.library.list();
+    return {
+      runbooks: entries.map((e) => ({
+        name: e.name,
+        file: e.file,
+        valid: e.problems.length === 0,
+        problems: e.problems,
+        ...(e.runbook ? { title: e.runbook.title, description: e.runbook.description ?? null, goal: e.runbook.goal, variables: e.runbook.variables } : {}),
+      })),
+    };
+  });
+
+  app.get('/api/runbooks/:name', async (req, reply) => {
+    const p = nameParams.safeParse(req.params);
+    if (!p.success) return reply.code(400).send({ error: 'name: runbook names are lower-case letters, digits and "-"', field: 'name' });
+    const found = await o.library.get(p.data.name);
+    if ('runbook' in found) return { ...found.runbook, valid: true, problems: [] };
+    if ('missing' in found) return reply.code(404).send({ error: found.problems[0].message });
+    return { name: p.data.name, valid: false, problems: found.problems };
+  });
+}
