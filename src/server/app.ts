@@ -17,6 +17,7 @@ import { sendDtmfTool } from '../tools/send-dtmf.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
+import { documented, OpenApiCollector } from './openapi.js';
 import { runbooksRoutes } from './runbooks-routes.js';
 import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { webUi } from './web-ui.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
 
 export interface App {
   server: FastifyInstance;
+  /** The routes as registered and the OpenAPI document built from their RouteDocs. */
+  openapi: OpenApiCollector;
   service: CallService;
   db: Db;
   knowledge: KnowledgeBase;
@@ -71,6 +74,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
       return reply.code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: 'bad request' });
     },
   });
+  // Every route, as registered, for the OpenAPI document (GET /api/openapi.json).
+  const openapi = new OpenApiCollector();
+  server.addHook('onRoute', openapi.onRoute);
   secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
@@ -130,11 +136,21 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
-    api.get('/api/status', async () => serverStatus(s, carrier, service.liveCount, VERSION));
+    api.get(
+      '/api/status',
+      documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),
+      async () => serverStatus(s, carrier, service.liveCount, VERSION),
+    );
   });
 
   await server.register(webUi, { webDir: o.webDir, version: VERSION });
-  server.get('/healthz', async () => ({ ok: true }));
+  server.get('/healthz', documented({ tag: 'system', auth: 'none', summary: 'Liveness: the server answers', responses: { 200: '{ok: true}' } }), async () => ({ ok: true }));
+  // The contract is public: it holds no data, and tools that generate clients fetch it without a token.
+  server.get(
+    '/api/openapi.json',
+    documented({ tag: 'system', auth: 'none', summary: 'This API as an OpenAPI 3.1 document, built from the schemas that validate each request', responses: { 200: 'the OpenAPI document' } }),
+    async () => openapi.document(VERSION),
+  );
 
   await service.recoverAfterRestart();
 
@@ -148,6 +164,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
 
   return {
     server,
+    openapi,
     service,
     db,
     knowledge,

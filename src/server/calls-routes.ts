@@ -11,6 +11,7 @@ import { renderTranscriptText, toolCallEntries, transcriptEntries } from '../rec
 import { streamTimeline } from './sse.js';
 import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
 import type { StreamTokens } from './auth.js';
+import { documented } from './openapi.js';
 import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 
@@ -33,6 +34,40 @@ const listQuery = z.object({
   clientId: z.string().max(64).optional(),
   q: z.string().trim().max(200).optional(),
 });
+
+/** The routes as the OpenAPI document describes them (GET /api/openapi.json), with the schemas above. */
+const DOCS = {
+  place: documented({
+    tag: 'calls',
+    summary: 'Place a call',
+    description:
+      "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win.",
+    body: createCallSchema.extend({ runbook: z.string().optional(), variables: z.record(z.string(), z.string()).optional() }).partial({ instructions: true }),
+    responses: {
+      201: { description: 'The call was created and is being dialled', schema: z.object({ id: z.string(), status: z.string() }) },
+      400: 'a field is missing or wrong (named in `field`)',
+      403: 'the dial policy refused the number (`rule` says which)',
+      404: 'unknown runbook',
+      422: 'the runbook has problems',
+      429: 'a cap was reached (`Retry-After`)',
+      503: 'Callwright is not configured to place calls (`missing` lists the settings)',
+    },
+  }),
+  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total', 400: 'a bad filter or cursor' } }),
+  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
+  events: documented({
+    tag: 'calls',
+    summary: 'The call timeline as server-sent events: replayed, then live; ends with `event: end`',
+    description: 'Honours Last-Event-ID. Browsers use the `token` query parameter from POST /api/calls/{id}/events-token.',
+    params: idParams,
+    query: z.object({ token: z.string().optional() }),
+    responses: { 200: { description: 'text/event-stream', contentType: 'text/event-stream' }, 404: 'no such call' },
+  }),
+  eventsToken: documented({ tag: 'calls', summary: "A 5-minute URL for one call's event stream, for browsers (EventSource cannot send a header)", params: idParams, responses: { 200: '{token, expiresAt, url}', 404: 'no such call' } }),
+  transcript: documented({ tag: 'calls', summary: 'The transcript as plain text', params: idParams, responses: { 200: { description: 'the transcript', contentType: 'text/plain' }, 404: 'no such call' } }),
+  recording: documented({ tag: 'calls', summary: 'The call recording (when RECORD_CALLS is on)', params: idParams, responses: { 200: { description: 'MP3 audio', contentType: 'audio/mpeg' }, 404: 'no such call, or no recording (yet)' } }),
+  hangup: documented({ tag: 'calls', summary: 'End a live call', params: idParams, responses: { 200: '{id, status, endReason}', 404: 'no such call', 409: 'the call is over' } }),
+};
 
 /** The calls API. Every route sits behind bearer auth (registered by the caller). */
 export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): Promise<void> {
@@ -57,7 +92,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     endReason: c.endReason,
   });
 
-  app.post('/api/calls', async (req, reply) => {
+  app.post('/api/calls', DOCS.place, async (req, reply) => {
     const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
     if (!body.success) {
       const first = body.error.issues[0];
@@ -68,7 +103,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
   });
 
-  app.get('/api/calls', async (req, reply) => {
+  app.get('/api/calls', DOCS.list, async (req, reply) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) return reply.code(400).send({ error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) });
     let before: { createdAt: string; id: string } | undefined;
@@ -93,7 +128,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     return { calls: page.map(withCost), nextCursor };
   });
 
-  app.get('/api/calls/:id', async (req) => {
+  app.get('/api/calls/:id', DOCS.get, async (req) => {
     const call = load(req.params);
     const events = o.timeline.list(call.id);
     return {
@@ -110,7 +145,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     };
   });
 
-  app.get('/api/calls/:id/events', async (req, reply) => {
+  app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
     const call = load(req.params);
     const lastId = Number(req.headers['last-event-id'] ?? 0);
     streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
@@ -118,19 +153,19 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   // For browsers: EventSource cannot send the bearer header, so it gets a short-lived URL instead.
-  app.post('/api/calls/:id/events-token', async (req) => {
+  app.post('/api/calls/:id/events-token', DOCS.eventsToken, async (req) => {
     const call = load(req.params);
     const t = o.streamTokens.issue(call.id);
     return { ...t, url: `/api/calls/${call.id}/events?token=${encodeURIComponent(t.token)}` };
   });
 
-  app.get('/api/calls/:id/transcript.txt', async (req, reply) => {
+  app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
     const call = load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
     return renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined);
   });
 
-  app.get('/api/calls/:id/recording.mp3', async (req, reply) => {
+  app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {
     const call = load(req.params);
     if (!call.recordingPath) return reply.code(404).send({ error: call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress' });
     const st = await stat(call.recordingPath).catch(() => undefined);
@@ -139,7 +174,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     return reply.send(createReadStream(call.recordingPath));
   });
 
-  app.post('/api/calls/:id/hangup', async (req) => {
+  app.post('/api/calls/:id/hangup', DOCS.hangup, async (req) => {
     const call = load(req.params);
     const after = await o.service.hangup(call.id);
     return { id: after.id, status: after.status, endReason: after.endReason };

@@ -6,6 +6,7 @@ import { isValidClientId } from '../clients/profile.js';
 import { KnowledgeError, MAX_K, type KnowledgeBase } from '../knowledge/index.js';
 import { shareRuleSchema } from '../knowledge/sharing.js';
 import { storeUploadPart } from './uploads.js';
+import { documented } from './openapi.js';
 
 export interface ClientsRoutesOptions {
   knowledge: KnowledgeBase;
@@ -36,6 +37,23 @@ const patchDocumentSchema = z.strictObject({ share: shareRuleSchema }, { error: 
 const clientParams = z.object({ id: z.string() });
 const documentParams = z.object({ id: z.string(), docId: z.string().max(100) });
 
+/** The routes as the OpenAPI document describes them (GET /api/openapi.json), with the schemas above. */
+const DOCS = {
+  list: documented({ tag: 'clients', summary: 'The clients, with their document and chunk counts', responses: { 200: '{clients: [{id, name, documents, chunks}]}' } }),
+  create: documented({ tag: 'clients', summary: 'Create a client (writes profile.txt and system-prompt.txt)', body: createClientSchema, responses: { 201: 'the client', 400: 'a field is wrong (named in `field`)', 409: 'a client with that id exists' } }),
+  documents: documented({ tag: 'clients', summary: "A client's documents with their index status and sharing rule", params: clientParams, responses: { 200: '{documents, sharingErrors}', 404: 'no such client' } }),
+  upload: documented({
+    tag: 'clients',
+    summary: 'Upload documents (multipart, fields named `file`): .pdf .docx .md .txt',
+    params: clientParams,
+    bodyContentType: 'multipart/form-data',
+    responses: { 201: '{documents, errors}: indexed', 202: 'stored; indexed once the database is free', 400: 'no file', 404: 'no such client', 413: 'over UPLOAD_MAX_BYTES', 415: 'not a supported type' },
+  }),
+  remove: documented({ tag: 'clients', summary: 'Delete a document and its index entries', params: documentParams, responses: { 204: 'deleted', 404: 'no such client or document', 409: 'the profile cannot be deleted here' } }),
+  patch: documented({ tag: 'clients', summary: "Set a document's sharing rule", params: documentParams, body: patchDocumentSchema, responses: { 200: '{document}', 400: 'a bad value or an unknown field', 404: 'no such client or document' } }),
+  search: documented({ tag: 'clients', summary: "Search a client's documents as the agent would", params: clientParams, query: searchQuery, responses: { 200: '{query, mode, results}', 400: 'a bad query', 404: 'no such client' } }),
+};
+
 /** Clients and their documents: create, upload, list, delete, and search as the agent would. */
 export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOptions): Promise<void> {
   await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: o.uploadMaxBytes, files: MAX_FILES_PER_UPLOAD, fields: 20, parts: MAX_FILES_PER_UPLOAD + 20 } });
@@ -57,13 +75,13 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     throw err;
   };
 
-  app.get('/api/clients', async () => {
+  app.get('/api/clients', DOCS.list, async () => {
     const counts = o.knowledge.clientCounts();
     const clients = await listClients(o.clientsDir);
     return { clients: clients.map((c) => ({ ...c, documents: counts.get(c.id)?.documents ?? 0, chunks: counts.get(c.id)?.chunks ?? 0 })) };
   });
 
-  app.post('/api/clients', async (req, reply) => {
+  app.post('/api/clients', DOCS.create, async (req, reply) => {
     const body = createClientSchema.safeParse(req.body ?? {});
     if (!body.success) return badRequest(reply, body.error.issues);
     const id = body.data.id ?? slugify(body.data.name);
@@ -80,13 +98,13 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     return reply.code(201).send({ id, name: body.data.name, documents: counts?.documents ?? 0, chunks: counts?.chunks ?? 0 });
   });
 
-  app.get('/api/clients/:id/documents', async (req, reply) => {
+  app.get('/api/clients/:id/documents', DOCS.documents, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     return { documents: o.knowledge.listDocuments(id), sharingErrors: o.knowledge.sharingErrors(id) };
   });
 
-  app.post('/api/clients/:id/documents', async (req, reply) => {
+  app.post('/api/clients/:id/documents', DOCS.upload, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     if (!req.isMultipart()) return reply.code(415).send({ error: 'send the files as multipart/form-data, in fields named "file"' });
@@ -124,7 +142,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     return reply.code(status).send({ error: errors.map((e) => e.error).join('; '), ...out });
   });
 
-  app.delete('/api/clients/:id/documents/:docId', async (req, reply) => {
+  app.delete('/api/clients/:id/documents/:docId', DOCS.remove, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     const { docId } = documentParams.parse(req.params);
@@ -137,7 +155,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
   });
 
   // A document's sharing rule, kept in the client's sharing.txt (see src/knowledge/sharing.ts).
-  app.patch('/api/clients/:id/documents/:docId', async (req, reply) => {
+  app.patch('/api/clients/:id/documents/:docId', DOCS.patch, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     const { docId } = documentParams.parse(req.params);
@@ -153,7 +171,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     return { document: doc };
   });
 
-  app.get('/api/clients/:id/search', async (req, reply) => {
+  app.get('/api/clients/:id/search', DOCS.search, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     const q = searchQuery.safeParse(req.query);

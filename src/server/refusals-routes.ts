@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CallService } from '../calls/call-service.js';
+import { documented } from './openapi.js';
 
 const query = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -9,7 +10,7 @@ const query = z.object({
 
 /** GET /api/refusals: the calls the dial policy refused, newest first (behind bearer auth, like /api/calls). */
 export async function refusalsRoutes(app: FastifyInstance, o: { service: CallService }): Promise<void> {
-  app.get('/api/refusals', async (req, reply) => {
+  app.get('/api/refusals', documented({ tag: 'calls', summary: 'Calls the dial policy refused, newest first', query, responses: { 200: '{refusals: [{id, at, to, clientId, rule, message}], nextBefore}', 400: 'a bad limit or before' } }), async (req, reply) => {
     const q = query.safeParse(req.query);
     if (!q.success) {
       const field = String(q.error.issues[0].path[0]);

@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { RUNBOOK_NAME_RE } from '../runbooks/runbook-schema.js';
+import { documented } from './openapi.js';
 
 const nameParams = z.object({ name: z.string().regex(RUNBOOK_NAME_RE) });
 
 /** The runbooks API: what a call can be made from, and what is wrong with a runbook that cannot. */
 export async function runbooksRoutes(app: FastifyInstance, o: { library: RunbookLibrary }): Promise<void> {
-  app.get('/api/runbooks', async () => {
+  app.get('/api/runbooks', documented({ tag: 'runbooks', summary: 'The runbooks in RUNBOOKS_DIR, each valid or with its problems by line', responses: { 200: '{runbooks: [{name, file, valid, problems, title, goal, variables}]}' } }), async () => {
     const entries = await o.library.list();
     return {
       runbooks: entries.map((e) => ({
@@ -20,7 +21,7 @@ export async function runbooksRoutes(app: FastifyInstance, o: { library: Runbook
     };
   });
 
-  app.get('/api/runbooks/:name', async (req, reply) => {
+  app.get('/api/runbooks/:name', documented({ tag: 'runbooks', summary: 'One runbook in full (body and outcome schema), or its problems', params: nameParams, responses: { 200: 'the runbook', 400: 'not a runbook name', 404: 'no such runbook' } }), async (req, reply) => {
     const p = nameParams.safeParse(req.params);
     if (!p.success) return reply.code(400).send({ error: 'name: runbook names are lower-case letters, digits and "-"', field: 'name' });
     const found = await o.library.get(p.data.name);

@@ -1,8 +1,11 @@
+import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CarrierEvent } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
 import { streamTwiml, hangupTwiml } from './twiml.js';
 import { mediaStreamUrl } from './urls.js';
+import { documented } from '../../server/openapi.js';
+import { amdSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
 import { isValidSignature, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
 import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
@@ -54,7 +57,12 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     return typeof q.callId === 'string' ? q.callId : '';
   };
 
-  app.post('/twilio/voice', { preHandler: verify }, async (req, reply) => {
+  const FORM = 'application/x-www-form-urlencoded';
+  const callQuery = z.object({ callId: z.string().optional() });
+  const webhook = (summary: string, body: z.ZodType, ok: Record<number, string | { description: string; contentType?: string }>) =>
+    documented({ tag: 'carrier', auth: 'twilio-signature', summary, query: callQuery, body, bodyContentType: FORM, responses: { ...ok, 400: 'a required field is missing', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' } });
+
+  app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream", voiceSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
     let carrierCallId: string;
     try {
       carrierCallId = parseVoiceWebhook(req.body).carrierCallId;
@@ -80,14 +88,20 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     return reply.code(204).send();
   };
 
-  app.post('/twilio/status', { preHandler: verify }, callback(parseStatusWebhook));
-  app.post('/twilio/amd', { preHandler: verify }, callback(parseAmdWebhook));
-  app.post('/twilio/recording', { preHandler: verify }, callback(parseRecordingWebhook));
+  app.post('/twilio/status', { preHandler: verify, ...webhook('Call progress (initiated, ringing, answered, completed)', statusSchema, { 204: 'recorded' }) }, callback(parseStatusWebhook));
+  app.post('/twilio/amd', { preHandler: verify, ...webhook("Answering-machine detection's verdict (AnsweredBy)", amdSchema, { 204: 'recorded' }) }, callback(parseAmdWebhook));
+  app.post('/twilio/recording', { preHandler: verify, ...webhook('The recording is ready (or failed)', recordingSchema, { 204: 'recorded' }) }, callback(parseRecordingWebhook));
 
   app.get(
     '/twilio/media',
     {
       websocket: true,
+      ...documented({
+        tag: 'carrier',
+        auth: 'twilio-signature',
+        summary: 'Media Streams WebSocket (bidirectional, mu-law 8 kHz): the call id and a per-call secret arrive in the start message',
+        responses: { 101: 'switching to WebSocket', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' },
+      }),
       preValidation: async (req, reply) => {
         if (!opts.authToken || !opts.publicUrl) return reply.code(503).send({ error: 'Twilio is not configured on this server' });
         const sig = req.headers['x-twilio-signature'];

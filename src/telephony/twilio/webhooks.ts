@@ -14,15 +14,15 @@ export function isValidSignature(authToken: string, signature: string | undefine
 
 const callSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'CallSid must be CA + 32 hex digits');
 
-const statusSchema = z.object({
+export const statusSchema = z.object({
   CallSid: callSid,
   CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
   CallDuration: z.coerce.number().int().nonnegative().optional(),
   SequenceNumber: z.string().optional(),
 });
-const voiceSchema = z.object({ CallSid: callSid });
-const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
-const recordingSchema = z.object({
+export const voiceSchema = z.object({ CallSid: callSid });
+export const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
+export const recordingSchema = z.object({
   CallSid: callSid,
   RecordingSid: z.string().regex(/^RE[0-9a-fA-F]{32}$/, 'RecordingSid must be RE + 32 hex digits'),
   RecordingStatus: z.string().min(1).max(20),
