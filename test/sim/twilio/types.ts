@@ -164,6 +164,8 @@ export type HangupBy =
 
 export interface SimCall {
   readonly sid: string;
+  /** Wall clock at creation; log entries' `atMs` count from here. */
+  readonly dateCreated: Date;
   readonly params: CreateParams;
   readonly status: CallStatus;
   readonly log: LogEntry[];
