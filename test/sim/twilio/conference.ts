@@ -47,7 +47,7 @@ interface Member {
 class Room {
   readonly record: ConferenceRecord;
   readonly members = new Map<string, Member>();
-  /** Everyone who asked for callbacks, including those who already left (Twilio keeps reporting to them). */
+  /** Callback URLs (the first participant naming each), including those who already left: the conference reports to them until it ends. */
   private readonly subscribers: ParticipantSpec[] = [];
   private seq = 0;
   private readonly t0 = performance.now();
@@ -63,7 +63,8 @@ class Room {
   join(m: Member): void {
     this.members.set(m.spec.callSid, m);
     this.record.participants.push({ callSid: m.spec.callSid, joinedAtMs: this.nowMs, leftAtMs: null, reason: null });
-    if (m.spec.statusCallback) this.subscribers.push(m.spec);
+    // One report per event per callback URL: participants naming the same URL share it (see README).
+    if (m.spec.statusCallback && !this.subscribers.some((x) => x.statusCallback === m.spec.statusCallback)) this.subscribers.push(m.spec);
     this.emit('participant-join', m.spec);
     // "The conference has started ... when there is at least one participant in the conference and a
     // participant with startConferenceOnEnter=true joins"; until then callers hear the wait music.
