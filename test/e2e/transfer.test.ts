@@ -239,3 +239,48 @@ test('a destination the dial policy refuses: a clear error to the model and to t
     },
   );
 });
+
+for (const engine of ['openai', 'gemini'] as Engine[]) {
+  test(`[${engine}] the callee talks over the preamble: nothing is transferred, the call goes on`, async () => {
+    const preamble = 'Sure, let me put you through to Raju now. It will only take a moment, so please stay on the line while I connect you to him.';
+    await withStack(
+      {
+        engine,
+        env: { OWNER_PHONE: OWNER },
+        script: (p): CalleeScript =>
+          p.To === OWNER
+            ? { steps: [], idleHangupMs: 30_000 }
+            : {
+                steps: [
+                  { say: 'Hello?' },
+                  { waitForAgent: true, quietMs: 300 },
+                  { say: 'Can I talk to Raju?' },
+                  { waitAgentPlayedMs: 800, timeoutMs: 10_000 },
+                  { say: 'Actually, never mind, I will call him later.' },
+                  { waitForAgent: true, quietMs: 300 },
+                  { say: 'Bye.' },
+                  { waitForAgent: true, quietMs: 300, timeoutMs: 5000 },
+                ],
+              },
+        conversation: () => ({
+          turns: [{ say: GREETING }, { say: preamble, call: { name: 'transfer_call', args: { mode: 'cold' } } }, { say: 'No problem. Anything else?' }, { say: 'Goodbye!', call: { name: 'end_call', args: {} } }],
+          userTranscripts: ['Hello?', 'Can I talk to Raju?', 'Actually, never mind, I will call him later.', 'Bye.'],
+        }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 30_000);
+        assert.equal(call.endReason, 'agent-hangup', 'the call went on');
+        const tw = stack.twilio.calls[0];
+        assert.equal(tw.dials.length, 0, 'nobody was dialled');
+        assert.equal(stack.twilio.calls.length, 1);
+        assert.ok(!tw.log.some((e) => e.type === 'rest-update' && /Twiml/.test(JSON.stringify(e))), 'the call was never updated');
+        const ev = await timeline(stack, id);
+        assert.ok(ev.some((e) => e.type === 'tool.call' && e.data.name === 'transfer_call'), 'the model did ask for the transfer');
+        assert.match(ev.find((e) => e.type === 'transfer.failed')?.data.reason ?? '', /spoke over the preamble|withdrawn/);
+        assert.ok(!ev.some((e) => e.type === 'transfer.started' || e.type === 'transfer.completed'));
+        assert.ok(call.transcript.some((t: any) => t.speaker === 'callee' && /never mind/.test(t.text)));
+      },
+    );
+  });
+}
