@@ -231,6 +231,7 @@ test('a destination the dial policy refuses: a clear error to the model and to t
       const ev = await timeline(stack, id);
       assert.equal(ev.filter((e) => e.type === 'transfer.refused').length, 5, "4 API refusals and the tool's");
       assert.ok(!ev.some((e) => e.type === 'transfer.started'));
+      assert.ok(!JSON.stringify(ev).includes(OWNER), 'a number given as `to` is masked on the record too');
       // Nothing lost: every turn is in the record.
       assert.deepEqual(call.transcript.filter((t: any) => t.speaker === 'callee').map((t: any) => t.text), ['Hello?', 'Can I talk to Raju?', 'No thanks, bye.']);
       assert.equal(stack.openai.sessions.length, 1);
@@ -284,3 +285,35 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
     );
   });
 }
+
+test('POST /api/calls/:id/transfer {mode: "warm"}: 202 at once; the agent says one holding line, the owner hears the default brief and joins the callee', async () => {
+  await withStack(
+    {
+      engine: 'openai',
+      env: { OWNER_PHONE: OWNER },
+      script: (p): CalleeScript =>
+        p.To === OWNER
+          ? { answeredBy: 'human', steps: [{ say: 'Hello?' }], idleHangupMs: 30_000 }
+          : { idleHangupMs: 30_000, steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { waitForBridge: true, timeoutMs: 20_000 }, { pauseMs: 300 }, { hangup: true }] },
+      conversation: () => ({ turns: [{ say: GREETING }, { say: 'Please hold a moment while I connect you to Raju.' }], userTranscripts: ['Hello?'] }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      await until('the greeting to have played', () => (stack.twilio.calls[0]?.lastAgentAudioLineMs ?? 0) > 0 && stack.twilio.calls[0].log.some((e) => e.type === 'callee-step' && (e as any).index === 2));
+      const r = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'warm' });
+      assert.equal(r.status, 202);
+      assert.deepEqual(r.body, { id, status: 'dialing' });
+      const again = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'cold' });
+      assert.equal(again.status, 409, 'one transfer at a time');
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'transferred');
+      const owner = stack.twilio.calls[1];
+      assert.ok(owner.log.some((e) => e.type === 'say' && /^Hello Raju Kumar, this is your Callwright assistant\./.test(String(e.text))), 'the default brief');
+      assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /please hold/i.test(t.text)), 'the holding line');
+      const ev = await timeline(stack, id);
+      assert.equal(ev.find((e) => e.type === 'transfer.started')?.data.via, 'api');
+      assert.equal(ev.find((e) => e.type === 'transfer.completed')?.data.mode, 'warm');
+      await until('the conference to end', () => stack.twilio.conferences[0]?.ended);
+    },
+  );
+});

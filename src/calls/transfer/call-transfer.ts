@@ -56,7 +56,9 @@ export class CallTransfer implements TransferLegHandler {
   async start(callId: string, req: TransferRequest & { via: 'tool' | 'api' }, preamble: PreambleWait): Promise<{ refused: TransferResult } | { outcome: Promise<TransferResult> }> {
     const c = await this.check(callId, req);
     if (!c.ok) {
-      this.rt.record(callId, 'transfer.refused', { mode: req.mode, via: req.via, ...(req.to ? { to: req.to.slice(0, 40) } : {}), message: c.result.message });
+      // A `to` that is a phone number (refused as such) is masked like every number on the record.
+      const to = req.to && (/\d{5,}/.test(req.to.replace(/\D/g, '')) ? maskNumber(req.to.replace(/[^\d+]/g, '')) : req.to.slice(0, 40));
+      this.rt.record(callId, 'transfer.refused', { mode: req.mode, via: req.via, ...(to ? { to } : {}), message: c.result.message });
       return { refused: c.result };
     }
     this.inProgress.add(callId);
