@@ -317,3 +317,27 @@ test('POST /api/calls/:id/transfer {mode: "warm"}: 202 at once; the agent says o
     },
   );
 });
+
+test('warm transfer: the callee hangs up while the owner is being called: the owner is not left on a call, nor in a room', async () => {
+  await withStack(
+    {
+      engine: 'openai',
+      env: { OWNER_PHONE: OWNER },
+      script: (p): CalleeScript =>
+        p.To === OWNER
+          ? { answeredBy: 'human', amdDelayMs: 1500, steps: [{ say: 'Hello?' }], idleHangupMs: 30_000 }
+          : { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Can I talk to Raju?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] },
+      conversation: () => ({ turns: [{ say: GREETING }, { say: 'Please hold while I get Raju.', call: { name: 'transfer_call', args: { mode: 'warm' } } }], userTranscripts: ['Hello?', 'Can I talk to Raju?'] }),
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'callee-hangup');
+      const owner = await until('the owner leg', () => stack.twilio.calls[1]);
+      await until('the owner leg to end', () => owner.hangupBy, 10_000);
+      assert.ok(owner.hangupBy === 'api' || owner.hangupBy === 'twiml', `owner leg ended by ${owner.hangupBy}`);
+      assert.ok(!owner.log.some((e) => e.type === 'say'), 'no brief for a call that is gone');
+      assert.equal(stack.twilio.conferences.length, 0);
+    },
+  );
+});
