@@ -13,6 +13,8 @@ import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
+import { AfterPreamble } from './after-preamble.js';
+import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -32,6 +34,8 @@ export interface SessionHooks {
    * Carrier.playDigits). Absent: keys are pressed with in-band tones.
    */
   playDigitsViaCarrier?(digits: string): Promise<void>;
+  /** transfer_call: hands the call over once `preamble` says the agent's words were heard (see calls/transfer/). */
+  transfer?(req: TransferRequest, preamble: PreambleWait): Promise<TransferResult>;
 }
 
 export interface CallSessionOptions {
@@ -80,6 +84,7 @@ export class CallSession {
   private readonly speech: AgentSpeech;
   private readonly endAfterPlayout: EndAfterPlayout;
   private readonly toolCalls: ToolCalls;
+  private readonly preambles: AfterPreamble;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
@@ -139,6 +144,7 @@ export class CallSession {
       playout: () => this.tracker,
       hangupGraceMs: o.hangupGraceMs,
     });
+    this.preambles = new AfterPreamble({ engine: o.engine, activeResponse: () => this.activeResponse, playout: () => this.tracker, graceMs: o.hangupGraceMs });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -147,6 +153,8 @@ export class CallSession {
       record,
       hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
       sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
+      transfer: (responseId, signal, req) =>
+        o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal)) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -299,6 +307,7 @@ export class CallSession {
     this.dtmf.onPlayoutChanged();
     this.speech.played(state);
     this.endAfterPlayout.check();
+    this.preambles.check();
     return true;
   }
 
@@ -344,6 +353,7 @@ export class CallSession {
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
         this.endAfterPlayout.check();
+        this.preambles.check();
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
@@ -387,9 +397,29 @@ export class CallSession {
     this.toolCalls.bargedIn();
     const cut = this.cutAgent('callee');
     this.endAfterPlayout.bargedIn(cut, interruptedResponse);
+    this.preambles.bargedIn(cut, interruptedResponse);
   }
 
-  private cutAgent(cause: 'callee' | 'answering-machine'): number {
+  /**
+   * Warm transfer: the callee holds while the owner is called and briefed; the agent neither hears nor
+   * answers them meanwhile. `holdingLine`: instructions for one sentence telling the callee to hold (a
+   * transfer the user started; the model's own transfer said so in its preamble).
+   */
+  holdForTransfer(holdingLine?: string): void {
+    if (this.ending) return;
+    if (holdingLine && (this.activeResponse || this.tracker?.hasPending)) this.cutAgent('mode');
+    this.modes.set('transferring', 'warm transfer');
+    if (holdingLine) this.o.engine.generateReply({ instructions: holdingLine });
+  }
+
+  /** The owner was not reached: back to the callee. `instructions`: have the agent say so at once. */
+  resumeAfterTransfer(instructions?: string): void {
+    if (this.ending) return;
+    this.modes.set('talking', 'transfer not completed');
+    if (instructions) this.o.engine.generateReply({ instructions });
+  }
+
+  private cutAgent(cause: 'callee' | 'answering-machine' | 'mode'): number {
     this.activeResponse = undefined;
     return this.speech.cut(cause);
   }
@@ -419,6 +449,7 @@ export class CallSession {
     this.activeResponse = undefined;
     this.dtmf.close();
     this.endAfterPlayout.close();
+    this.preambles.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

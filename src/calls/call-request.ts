@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
+import { transferTargetsSchema } from './transfer/transfer-targets.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -14,6 +15,11 @@ export const createCallSchema = z.object({
    */
   /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */
   runbook: z.string().max(64).optional(),
+  /**
+   * Where this call may be handed over (besides OWNER_PHONE, label `owner`): E.164 numbers, or
+   * `{label, number}`. transfer_call picks one by label; the model never gives a number.
+   */
+  transferTo: transferTargetsSchema.optional(),
   dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;

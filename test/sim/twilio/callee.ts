@@ -72,6 +72,9 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     } else if ('waitForKeys' in step) {
       const ok = await line.waitFor(() => line.keysHeard >= step.waitForKeys, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('waitForBridge' in step) {
+      const ok = await line.waitFor(() => line.bridged, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+      if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {
