@@ -1,6 +1,10 @@
 import type { VoiceEngine } from '../voice/engine.js';
 
-export type PreambleOutcome = 'played' | 'interrupted' | 'cancelled';
+/**
+ * `unconfirmed`: the marks never came back within the grace time, so the words are taken as heard (a
+ * carrier that stopped echoing marks must not keep the call from ending or moving on).
+ */
+export type PreambleOutcome = 'played' | 'unconfirmed' | 'interrupted' | 'cancelled';
 
 export interface AfterPreambleHost {
   engine: VoiceEngine;
@@ -19,10 +23,9 @@ interface Waiting {
 }
 
 /**
- * A side-effecting tool (transfer_call) acts only once the words the model said before calling it (the
- * preamble: "let me put you through to Raju") have been heard in full, per the carrier's playout marks,
- * and not at all if the callee talked over them. end_call's hang-up follows the same rule (see
- * end-after-playout.ts); this is the same check for tools that do something other than hang up.
+ * A side-effecting tool (end_call, transfer_call) acts only once the words the model said before calling
+ * it (the preamble: "goodbye", "let me put you through to Raju") have been heard in full, per the
+ * carrier's playout marks, and not at all if the callee talked over them.
  * Callers poke `check()` whenever a mark returns or a response ends, and `bargedIn()` on a barge-in.
  */
 export class AfterPreamble {
@@ -40,7 +43,7 @@ export class AfterPreamble {
           clearTimeout(w.guard);
           resolve(o);
         },
-        guard: setTimeout(() => w.resolve('played'), (this.h.playout()?.pendingMs ?? 0) + (this.h.graceMs ?? 30_000)),
+        guard: setTimeout(() => w.resolve('unconfirmed'), (this.h.playout()?.pendingMs ?? 0) + (this.h.graceMs ?? 30_000)),
       };
       this.waiting.add(w);
       signal.addEventListener('abort', () => w.resolve('cancelled'), { once: true });

@@ -132,6 +132,7 @@ export class CallSession {
       transport: () => this.transport,
       tracker: () => this.tracker,
     });
+    this.preambles = new AfterPreamble({ engine: o.engine, activeResponse: () => this.activeResponse, playout: () => this.tracker, graceMs: o.hangupGraceMs });
     this.endAfterPlayout = new EndAfterPlayout({
       engine: o.engine,
       record,
@@ -142,19 +143,18 @@ export class CallSession {
         this.activeResponse = undefined;
       },
       playout: () => this.tracker,
-      hangupGraceMs: o.hangupGraceMs,
+      preambles: this.preambles,
     });
-    this.preambles = new AfterPreamble({ engine: o.engine, activeResponse: () => this.activeResponse, playout: () => this.tracker, graceMs: o.hangupGraceMs });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
       engine: o.engine,
       tools: o.tools,
       record,
-      hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
+      hangupAfterPlayout: (responseId, _callId, signal) => this.endAfterPlayout.hangup(responseId, signal),
       sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
       transfer: (responseId, signal, req) =>
-        o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal)) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
+        o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -396,7 +396,6 @@ export class CallSession {
     const interruptedResponse = this.activeResponse;
     this.toolCalls.bargedIn();
     const cut = this.cutAgent('callee');
-    this.endAfterPlayout.bargedIn(cut, interruptedResponse);
     this.preambles.bargedIn(cut, interruptedResponse);
   }
 
