@@ -116,6 +116,7 @@ export class CallService {
     this.rt.closing = true;
     await Promise.all([...this.rt.live.keys()].map((id) => this.ending.end(id, 'interrupted', { detail: 'Callwright shut down' })));
     this.records.completeAll();
+    this.rt.outcomes?.stop();
     await Promise.allSettled([...this.rt.background]);
   }
 
