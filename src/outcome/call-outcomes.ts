@@ -105,6 +105,13 @@ export class CallOutcomes {
     return this.d.repo.get(callId, call.instructions)?.webhook;
   }
 
+  /** After a restart: the outcome of each ended call the server stopped before working out. */
+  resumePending(track: (p: Promise<unknown>) => void): number {
+    const ids = this.d.repo.pendingForEnded();
+    for (const id of ids) track(this.compute(id).then(() => (this.d.webhook ? this.deliver(id) : undefined)));
+    return ids.length;
+  }
+
   get webhookConfigured(): boolean {
     return Boolean(this.d.webhook);
   }

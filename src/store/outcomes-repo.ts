@@ -25,12 +25,14 @@ export class OutcomesRepo {
   private readonly insertStmt;
   private readonly resultStmt;
   private readonly webhookStmt;
+  private readonly pendingStmt;
 
   constructor(private readonly db: Db) {
     this.byId = db.prepare('SELECT goal, outcome_schema, status, goal_met, result, webhook FROM call_outcomes WHERE call_id = ?');
     this.insertStmt = db.prepare("INSERT INTO call_outcomes (call_id, goal, outcome_schema, status, updated_at) VALUES (?, ?, ?, 'pending', ?)");
     this.resultStmt = db.prepare('UPDATE call_outcomes SET status = ?, goal_met = ?, result = ?, updated_at = ? WHERE call_id = ?');
     this.webhookStmt = db.prepare('UPDATE call_outcomes SET webhook = ?, updated_at = ? WHERE call_id = ?');
+    this.pendingStmt = db.prepare("SELECT o.call_id FROM call_outcomes o JOIN calls c ON c.id = o.call_id WHERE o.status = 'pending' AND c.status = 'ended'").pluck();
   }
 
   register(callId: string, r: OutcomeRequest): void {
@@ -48,6 +50,11 @@ export class OutcomesRepo {
 
   setWebhook(callId: string, w: WebhookDelivery): void {
     this.webhookStmt.run(JSON.stringify(w), new Date().toISOString(), callId);
+  }
+
+  /** Ended calls whose outcome was never worked out (the server stopped first). */
+  pendingForEnded(): string[] {
+    return this.pendingStmt.all() as string[];
   }
 
   /** The outcome as the API shows it; undefined for calls placed before outcomes existed. */

@@ -1,8 +1,8 @@
 /**
  * The simulator's "model": deterministic rules that read the numbered transcript in the prompt and fill
- * the response schema the request carries. Not clever, only predictable: a field's name picks a pattern
- * (a code with a digit for confirmation/reference numbers, a money amount for price/total/cost, a clock
- * time for time fields, a weekday or month for date fields), the callee's lines are searched before the
+ * the response schema the request carries. Not clever, only predictable: a field's name picks a pattern,
+ * the first that fits: a money amount for price/total/cost/fee/deposit, a clock time for time fields, a
+ * weekday or month for date fields, a code with a digit for confirmation/reference/booking numbers, the callee's lines are searched before the
  * agent's, and the quote is the sentence of that line holding the match, copied verbatim.
  */
 
@@ -22,10 +22,10 @@ const WORDS = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1 $2').toLower
 
 function patternFor(name: string): RegExp | undefined {
   const w = WORDS(name);
-  if (/confirm|reference|booking|ticket|code|order (number|id)/.test(w)) return /\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,}\b/;
-  if (/price|total|cost|amount|fee/.test(w)) return /(?:\$|₹|£|€)\s?\d+(?:[.,]\d{1,2})?|\b\d+(?:\.\d{1,2})? (?:dollars|rupees|pounds|euros)\b/i;
+  if (/price|total|cost|amount|fee|deposit|charge/.test(w)) return /(?:\$|₹|£|€)\s?\d+(?:[.,]\d{1,2})?|\b\d+(?:\.\d{1,2})? (?:dollars|rupees|pounds|euros)\b/i;
   if (/time/.test(w)) return /\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b/i;
   if (/date|day/.test(w)) return /\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:january|february|march|april|may|june|july|august|september|october|november|december) \d{1,2}(?:st|nd|rd|th)?)\b/i;
+  if (/confirm|reference|booking|ticket|code|order (number|id)/.test(w)) return /\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{3,}\b/;
   return undefined;
 }
 
