@@ -62,6 +62,13 @@ export class CallOutcomes {
       const reason = this.d.notComputedReason ?? 'no text model is configured';
       this.d.repo.setResult(callId, 'not-computed', { summary: null, goalMet: null, fields: [], reason });
       this.host.record(callId, 'outcome', { status: 'not-computed', reason });
+    } else if (transcriptEntries(call, this.host.events(callId)).length === 0) {
+      // Nothing was said (no answer, busy, a failed dial, a machine hung up on at once): the record itself
+      // says the goal was not met; no model is asked, and no fact is given.
+      const summary = `Nothing was said on the call (it ended: ${call.endReason ?? 'unknown'}).`;
+      const names = Object.keys((req.schema?.properties ?? {}) as object);
+      this.d.repo.setResult(callId, 'computed', { summary, goalMet: 'not-achieved', fields: names.map((name) => ({ name, value: null, citation: null })), computedAt: this.host.now().toISOString() });
+      this.host.record(callId, 'outcome', { status: 'computed', goalMet: 'not-achieved', found: [], note: 'nothing was said' });
     } else {
       const transcript = transcriptEntries(call, this.host.events(callId));
       // Not cut short by shutdown: an answer on its way is worth the wait (at most this long).

@@ -285,3 +285,15 @@ test('a 4xx from the receiver is not retried: the delivery fails at once with th
     await rx.close();
   }
 });
+
+test('a call no one answered: goal not met, said by the record itself; no model is asked', async () => {
+  await withStack({ script: () => ({ result: 'no-answer', steps: [] }), outcome: 'openai' }, async (stack) => {
+    const call = await orderCall(stack);
+    assert.equal(call.endReason, 'no-answer');
+    assert.equal(call.outcome.status, 'computed');
+    assert.equal(call.outcome.goalMet, 'not-achieved');
+    assert.equal(call.outcome.summary, 'Nothing was said on the call (it ended: no-answer).');
+    assert.ok(call.outcome.fields.every((f: any) => f.value === null && f.citation === null));
+    assert.equal(stack.text!.requests.length, 0);
+  });
+});
