@@ -297,3 +297,15 @@ test('a call no one answered: goal not met, said by the record itself; no model 
     assert.equal(stack.text!.requests.length, 0);
   });
 });
+
+test("a call from a runbook: its goal and outcome schema give the outcome (the seed's biryani order)", async () => {
+  await withStack({ script: () => ORDER.script, scenario: () => ORDER.scenario, outcome: 'openai' }, async (stack) => {
+    const id = await stack.placeCall({ runbook: 'order-food-pickup', instructions: undefined, variables: { order: 'one chicken biryani', pickup_time: '7 pm', name: 'Raju' } });
+    const call = await stack.waitForEnd(id, 30_000);
+    const o = call.outcome;
+    assert.equal(o.goal, 'Order one chicken biryani for pickup at 7 pm under the name Raju, and confirm the total price and the pickup time.');
+    assert.deepEqual(o.fields.map((f: any) => [f.name, f.value]), [['totalPrice', '$14.50'], ['pickupTime', '7:15 pm'], ['orderNumber', 'BX4821']]);
+    assert.equal(o.goalMet, 'achieved');
+    assertCitationsInTranscript(call);
+  });
+});

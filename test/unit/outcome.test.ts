@@ -112,3 +112,15 @@ test('settings: a webhook needs its secret; auto picks the call provider\'s key,
   assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'none' }), 'OUTCOME_PROVIDER is none');
   assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'gemini' }), 'OUTCOME_PROVIDER is gemini but GEMINI_API_KEY is not set');
 });
+
+test('a runbook whose outcome is not JSON Schema is invalid, the problem named by line and field', async () => {
+  const { parseRunbook } = await import('../../src/runbooks/parse-runbook.js');
+  const text = '---\ntitle: Order\ngoal: Order food\noutcome:\n  type: object\n  properties:\n    price:\n      type: money\n---\nOrder food.\n';
+  const r = parseRunbook('order', 'order.md', text);
+  assert.equal(r.ok, false);
+  const p = (r as { problems: Array<{ line?: number; field?: string; message: string }> }).problems;
+  assert.equal(p.length, 1);
+  assert.equal(p[0]!.field, 'outcome');
+  assert.equal(p[0]!.line, 5);
+  assert.match(p[0]!.message, /^is not a JSON Schema: .*type/);
+});
