@@ -97,6 +97,7 @@ export class CallOutcomes {
     if (!target || !call || !outcome) return undefined;
     const deliveryId = randomUUID();
     const body = JSON.stringify(webhookPayload(call, outcome, deliveryId));
+    this.d.repo.setWebhook(callId, { status: 'pending', attempts: 0 });
     const r = await deliver(target, body, deliveryId, {
       now: () => this.host.now(),
       signal: this.stopping.signal,
@@ -117,6 +118,13 @@ export class CallOutcomes {
     const ids = this.d.repo.pendingForEnded();
     for (const id of ids) track(this.compute(id).then(() => (this.d.webhook ? this.deliver(id) : undefined)));
     return ids.length;
+  }
+
+  /** The outcome is worked out (computed, not computed or failed): there is something to deliver. */
+  isFinal(callId: string): boolean {
+    const call = this.host.call(callId);
+    const status = call && this.d.repo.get(callId, call.instructions)?.status;
+    return Boolean(status && status !== 'pending');
   }
 
   get webhookConfigured(): boolean {

@@ -94,6 +94,12 @@ const DOCS = {
       502: 'the carrier failed to transfer; the call goes on',
     },
   }),
+  redeliver: documented({
+    tag: 'calls',
+    summary: "Send the call's outcome to CALL_WEBHOOK_URL again (a new delivery, with retries)",
+    params: idParams,
+    responses: { 202: '{id, webhook}: the delivery has started; its tries show on the timeline', 404: 'no such call', 409: 'no webhook is configured, or the outcome is not worked out yet' },
+  }),
   hangup: documented({ tag: 'calls', summary: 'End a live call', params: idParams, responses: { 200: '{id, status, endReason}', 404: 'no such call', 409: 'the call is over' } }),
 };
 
@@ -189,6 +195,14 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       toolCalls: toolCallEntries(events),
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
     };
+  });
+
+  app.post('/api/calls/:id/outcome/webhook', DOCS.redeliver, async (req, reply) => {
+    const call = load(req.params);
+    const r = o.service.redeliverOutcome(call.id);
+    if (r === 'not-configured') return reply.code(409).send({ error: 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)' });
+    if (r === 'not-ready') return reply.code(409).send({ error: "the call's outcome is not worked out yet" });
+    return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
   });
 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {

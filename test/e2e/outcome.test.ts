@@ -142,6 +142,9 @@ test('no text model: the record says the outcome was not computed, and invents n
     assert.equal(call.transcript.length, 4, 'the record is whole');
     assert.match((await stack.api('GET', `/api/calls/${call.id}/transcript.txt`)).body, /Not computed: OUTCOME_PROVIDER is none/);
     assert.deepEqual((await stack.api('GET', '/api/calls?goalMet=none')).body.calls.map((c: any) => c.id), [call.id]);
+    const resend = await stack.api('POST', `/api/calls/${call.id}/outcome/webhook`);
+    assert.equal(resend.status, 409);
+    assert.match(resend.body.error, /no webhook is configured/);
   });
 });
 
@@ -210,7 +213,7 @@ interface Received {
   body: string;
 }
 
-async function receiver(statuses: number[]): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+async function receiver(statuses: number[], port = 0): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const srv = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -220,7 +223,7 @@ async function receiver(statuses: number[]): Promise<{ url: string; received: Re
       res.writeHead(statuses[received.length - 1] ?? 200).end();
     });
   });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/hooks/callwright`;
   return { url, received, close: () => new Promise((r) => srv.close(() => r())) };
 }
@@ -259,8 +262,9 @@ test('the outcome is pushed to CALL_WEBHOOK_URL, signed, retried after a 503, an
   }
 });
 
-test('an unreachable webhook: every try is on the timeline, the delivery is marked failed, the outcome is kept', async () => {
-  const url = `http://127.0.0.1:${await freePort()}/hook`;
+test('an unreachable webhook: every try is on the timeline, the delivery is marked failed, the outcome is kept and can be sent again', async () => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/hooks/callwright`;
   await withStack({ script: () => ORDER.script, scenario: () => ORDER.scenario, outcome: 'openai', env: { CALL_WEBHOOK_URL: url, CALL_WEBHOOK_SECRET: SECRET, CALL_WEBHOOK_MAX_ATTEMPTS: '3' } }, async (stack) => {
     const call = await orderCall(stack);
     const after = (await stack.api('GET', `/api/calls/${call.id}`)).body;
@@ -270,6 +274,20 @@ test('an unreachable webhook: every try is on the timeline, the delivery is mark
     const events = (await stack.api('GET', `/api/calls/${call.id}/events`)).body as string;
     assert.equal((events.match(/"type":"webhook"/g) ?? []).length, 3);
     assert.match(events, /"attempt":3,"status":"failed","error":"ECONNREFUSED"/);
+
+    // The receiver is back: the kept outcome is sent again on request.
+    const rx = await receiver([200], port);
+    try {
+      const again = await stack.api('POST', `/api/calls/${call.id}/outcome/webhook`);
+      assert.equal(again.status, 202);
+      await stack.app.service.idle();
+      assert.equal(rx.received.length, 1);
+      assert.equal(await verifySignature(rx.received[0]!.headers['callwright-signature'] as string, rx.received[0]!.body, SECRET), true);
+      assert.equal(JSON.parse(rx.received[0]!.body).outcome.fields.find((f: any) => f.name === 'confirmationNumber').value, 'BX4821');
+      assert.equal((await stack.api('GET', `/api/calls/${call.id}`)).body.outcome.webhook.status, 'delivered');
+    } finally {
+      await rx.close();
+    }
   });
 });
 
