@@ -5,10 +5,11 @@ import type { StoredEvent } from '../store/events-repo.js';
 import type { OutcomeRequest, OutcomesRepo } from '../store/outcomes-repo.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { CallOutcome, WebhookDelivery } from '../shared/api-types.js';
-import { transcriptEntries } from '../records/transcript.js';
+import { renderTranscriptText, transcriptEntries } from '../records/transcript.js';
+import { writeFile } from 'node:fs/promises';
 import { computeOutcome, type TextExtractor } from './extract.js';
 import { deliver, type WebhookTarget } from './webhook.js';
-import { webhookPayload } from './payload.js';
+import { webhookPayload, withOutcomeText } from './payload.js';
 
 /** What the server configures: where outcomes are kept, who extracts them, where they are pushed. */
 export interface OutcomeDeps {
@@ -86,7 +87,20 @@ export class CallOutcomes {
       }
     }
     if (this.d.webhook) this.d.repo.setWebhook(callId, { status: 'pending', attempts: 0 });
-    return this.d.repo.get(callId, call.instructions);
+    const outcome = this.d.repo.get(callId, call.instructions);
+    await this.rewriteTranscriptFile(callId, outcome);
+    return outcome;
+  }
+
+  /** DATA_DIR/transcripts/<id>.txt was written as the call ended: it gets the outcome too. */
+  private async rewriteTranscriptFile(callId: string, outcome: CallOutcome | undefined): Promise<void> {
+    const call = this.host.call(callId);
+    if (!call?.transcriptPath || !outcome) return;
+    try {
+      await writeFile(call.transcriptPath, withOutcomeText(renderTranscriptText(call, this.host.events(callId), call.clientName ?? undefined), outcome), { mode: 0o600 });
+    } catch (err) {
+      this.host.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
+    }
   }
 
   /** Pushes the stored outcome to CALL_WEBHOOK_URL with retries; every try is on the call's timeline. */

@@ -29,6 +29,12 @@ export function webhookPayload(call: CallRow, outcome: CallOutcome, deliveryId: 
   };
 }
 
+/** The plain-text transcript with the outcome after its header: what a reader looks for comes first. */
+export function withOutcomeText(transcriptText: string, o: CallOutcome | undefined): string {
+  const cut = transcriptText.indexOf('\n\n') + 2;
+  return transcriptText.slice(0, cut) + renderOutcomeText(o) + transcriptText.slice(cut);
+}
+
 /** The outcome as plain text, for the top of the `.txt` export. */
 export function renderOutcomeText(o: CallOutcome | undefined): string {
   if (!o) return '';

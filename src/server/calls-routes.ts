@@ -15,7 +15,7 @@ import { documented } from './openapi.js';
 import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
-import { renderOutcomeText } from '../outcome/payload.js';
+import { withOutcomeText } from '../outcome/payload.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -222,10 +222,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
     const call = load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
-    const text = renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined);
-    // The outcome goes first, after the header: it is what a reader looks for.
-    const cut = text.indexOf('\n\n') + 2;
-    return text.slice(0, cut) + renderOutcomeText(outcomeOf(call) ?? undefined) + text.slice(cut);
+    return withOutcomeText(renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
   });
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {

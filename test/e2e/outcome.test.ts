@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { withStack } from './helpers.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
@@ -100,6 +101,7 @@ test('the outcome is in the calls list (filterable by goal met), the .txt and th
     assert.match(txt, /Goal met: partly/);
     assert.match(txt, /confirmationNumber: BX4821 {2}\(Callee: "Your confirmation number is BX4821\."\)/);
     assert.match(txt, /pickupDate: \(not stated\)/);
+    assert.equal(readFileSync(`${stack.dataDir}/transcripts/${call.id}.txt`, 'utf8'), txt, 'the file in DATA_DIR has the outcome too');
 
     const exp = await stack.api('GET', `/api/calls/${call.id}/export.json`);
     assert.equal(exp.status, 200);
