@@ -33,7 +33,8 @@ export function outcomeSchemaProblem(schema: unknown): string | undefined {
   } catch (err) {
     return `is not a JSON Schema: ${(err as Error).message}`;
   }
-  if (!valid) return `is not a JSON Schema: ${ajv.errorsText(ajv.errors, { dataVar: 'schema' })}`;
+  // The first error only: the meta-schema's alternatives (anyOf) add two more that say the same thing.
+  if (!valid) return `is not a JSON Schema: ${ajv.errorsText(ajv.errors?.slice(0, 1), { dataVar: 'schema' })}`;
   try {
     ajv.compile(s);
   } catch (err) {

@@ -60,3 +60,42 @@ test('the call page shows the outcome first: verdict, summary, each fact with it
     },
   );
 });
+
+test('the new-call form takes a goal and the facts to record; a schema that is not JSON, or not JSON Schema, is named on its field', async () => {
+  await withStack({ env: NO_WATCH, script: () => ({ idleHangupMs: 60_000, steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] }), scenario: () => ({ turns: [{ say: 'Hi, this is an AI assistant.' }] }) }, async (stack) => {
+    const b = await launch();
+    const page = b.page;
+    try {
+      await signInByUrl(page, stack.baseUrl);
+      await page.getByLabel('Phone number').fill('(415) 555-0123');
+      await page.getByLabel('Instructions').fill('Order one chicken biryani for pickup at 7.');
+      await page.getByText('Outcome to record (optional)').click();
+      await page.getByLabel('Goal').fill('Get the price and a confirmation number.');
+      const schema = page.getByLabel('Facts to record (JSON Schema)');
+      await schema.fill('{"type": "object", "properties": {');
+      await page.getByRole('button', { name: 'Place call' }).click();
+      await page.locator('#outcomeSchema-hint', { hasText: /is not valid JSON/ }).waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'outcomeSchema', 'focus moves to the field at fault');
+      assert.equal(stack.twilio.calls.length, 0);
+
+      await schema.fill('{"type": "object", "properties": {"price": {"type": "money"}}}');
+      await page.getByRole('button', { name: 'Place call' }).click();
+      await page.locator('#outcomeSchema-hint', { hasText: /is not a JSON Schema/ }).waitFor();
+      assert.equal(await schema.getAttribute('aria-invalid'), 'true');
+      assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
+      await inspectPage(page, 'new-call-outcome-error');
+
+      await schema.fill('{"type": "object", "properties": {"price": {"type": "number"}, "confirmationNumber": {"type": "string"}}}');
+      await page.getByRole('button', { name: 'Place call' }).click();
+      await page.waitForURL(/\/calls\/[0-9a-f-]{36}$/);
+      const id = page.url().split('/').pop()!;
+      assert.equal((await stack.api('POST', `/api/calls/${id}/hangup`)).status, 200);
+      const call = await stack.waitForEnd(id, 20_000);
+      assert.equal(call.outcome.goal, 'Get the price and a confirmation number.');
+      assert.deepEqual(call.outcome.fields.map((f: any) => f.name), [], 'not computed here (no text model): no facts, none invented');
+      assert.equal(call.outcome.status, 'not-computed');
+    } finally {
+      await b.close();
+    }
+  });
+});
