@@ -81,7 +81,20 @@ export class CallRuntime {
     this.now = d.now ?? (() => new Date());
     this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE, { recordCalls: d.settings.RECORD_CALLS });
     this.outcomes = d.outcome
-      ? new CallOutcomes(d.outcome, { call: (id) => d.calls.get(id), events: (id) => d.timeline.list(id), record: (id, type, data) => this.record(id, type, data), log: d.log, now: () => this.now() })
+      ? new CallOutcomes(d.outcome, {
+          call: (id) => d.calls.get(id),
+          events: (id) => d.timeline.list(id),
+          record: (id, type, data) => this.record(id, type, data),
+          recordUsage: (id, data) => {
+            try {
+              d.timeline.append(id, 'usage', data);
+            } catch (err) {
+              d.log.error({ event: 'timeline.writeFailed', callId: id, type: 'usage', err: (err as Error).message }, 'could not record call event');
+            }
+          },
+          log: d.log,
+          now: () => this.now(),
+        })
       : undefined;
   }
 

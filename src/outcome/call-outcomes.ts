@@ -7,7 +7,7 @@ import type { TimelineEventType } from '../shared/event-types.js';
 import type { CallOutcome, WebhookDelivery } from '../shared/api-types.js';
 import { renderTranscriptText, transcriptEntries } from '../records/transcript.js';
 import { writeFile } from 'node:fs/promises';
-import { computeOutcome, type TextExtractor } from './extract.js';
+import { computeOutcome, usageMeters, type TextExtractor } from './extract.js';
 import { deliver, type WebhookTarget } from './webhook.js';
 import { webhookPayload, withOutcomeText } from './payload.js';
 
@@ -28,6 +28,8 @@ export interface OutcomeHost {
   call(callId: string): CallRow | undefined;
   events(callId: string): StoredEvent[];
   record(callId: string, type: TimelineEventType, data: Record<string, unknown>): void;
+  /** A usage event after the call: on the record and in its cost, not in the live ledger (the call is over). */
+  recordUsage(callId: string, data: Record<string, unknown>): void;
   log: FastifyBaseLogger;
   now(): Date;
 }
@@ -75,7 +77,8 @@ export class CallOutcomes {
       // Not cut short by shutdown: an answer on its way is worth the wait (at most this long).
       const signal = AbortSignal.timeout(this.d.extractTimeoutMs ?? 120_000);
       try {
-        const r = await computeOutcome({ goal, schema: req.schema, transcript, extractor: this.d.extractor, signal });
+        const { usage, ...r } = await computeOutcome({ goal, schema: req.schema, transcript, extractor: this.d.extractor, signal });
+        if (usage) this.host.recordUsage(callId, { provider: r.provider, model: r.model, meters: usageMeters(usage), source: 'outcome' });
         this.d.repo.setResult(callId, 'computed', { ...r, computedAt: this.host.now().toISOString() });
         const rejected = r.fields.filter((f) => f.rejected).map((f) => f.name);
         this.host.record(callId, 'outcome', { status: 'computed', goalMet: r.goalMet, found: r.fields.filter((f) => f.value !== null).map((f) => f.name), ...(rejected.length ? { rejected } : {}), provider: r.provider, model: r.model });

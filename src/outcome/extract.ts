@@ -7,10 +7,23 @@ export interface TextExtractor {
   readonly provider: string;
   readonly model: string;
   /** The model's answer to `input`, as JSON text following `schema`. Throws when the provider fails. */
-  extract(req: { instructions: string; input: string; schema: OutcomeSchema; schemaName: string }, o?: { signal?: AbortSignal }): Promise<string>;
+  extract(req: { instructions: string; input: string; schema: OutcomeSchema; schemaName: string }, o?: { signal?: AbortSignal }): Promise<{ text: string; usage?: TextUsage }>;
 }
 
-export type ComputedOutcome = Pick<CallOutcome, 'summary' | 'goalMet' | 'fields' | 'schemaErrors' | 'provider' | 'model'>;
+/** What the extraction cost, as the provider reported it; cached input is a subset of the input. */
+export interface TextUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+}
+
+/** The usage as the price table's meters (the same the voice engines report). */
+export function usageMeters(u: TextUsage): Record<string, number> {
+  const cached = Math.min(u.cachedInputTokens, u.inputTokens);
+  return { text_input: u.inputTokens - cached, text_cached_input: cached, text_output: u.outputTokens };
+}
+
+export type ComputedOutcome = Pick<CallOutcome, 'summary' | 'goalMet' | 'fields' | 'schemaErrors' | 'provider' | 'model'> & { usage?: TextUsage };
 
 export class OutcomeExtractionError extends Error {
   override name = 'OutcomeExtractionError';
@@ -23,7 +36,7 @@ export async function computeOutcome(o: { goal: string; schema: OutcomeSchema | 
   const fieldsSchema = o.schema ?? NO_FIELDS;
   const names = Object.keys((fieldsSchema.properties ?? {}) as object);
   const lines = transcriptLines(o.transcript);
-  const text = await o.extractor.extract(
+  const { text, usage } = await o.extractor.extract(
     { instructions: EXTRACTION_INSTRUCTIONS, input: extractionInput(o.goal, names, lines), schema: responseSchema(fieldsSchema), schemaName: 'call_outcome' },
     { signal: o.signal },
   );
@@ -33,7 +46,7 @@ export async function computeOutcome(o: { goal: string; schema: OutcomeSchema | 
   } catch {
     throw new OutcomeExtractionError(`the model's answer is not JSON (${text.length} characters)`);
   }
-  return { ...interpretAnswer(answer, lines, fieldsSchema), provider: o.extractor.provider, model: o.extractor.model };
+  return { ...interpretAnswer(answer, lines, fieldsSchema), provider: o.extractor.provider, model: o.extractor.model, ...(usage ? { usage } : {}) };
 }
 
 /**

@@ -79,6 +79,14 @@ for (const provider of ['openai', 'openai-chat', 'gemini'] as const) {
 
       const events = (await stack.api('GET', `/api/calls/${call.id}/events`)).body as string;
       assert.match(events, /"type":"outcome","data":\{"status":"computed","goalMet":"partly"/);
+
+      // What the extraction cost is in the call's cost, as the provider reported it.
+      const model = provider === 'gemini' ? 'gemini-3.8-flash' : 'gpt-5.4-mini';
+      const line = call.cost.lines.find((l: any) => l.item === `${o.provider} ${model} text input`);
+      assert.ok(line && line.quantity > 100, JSON.stringify(call.cost.lines));
+      if (provider === 'gemini') assert.ok(call.cost.unpriced.includes('gemini:gemini-3.8-flash:text_input'), 'no published price: unknown, not free');
+      else assert.equal(line.unitPrice, 0.75 / 1e6, '$0.75 per million');
+      assert.match(events, new RegExp(`"type":"usage","data":\\{"provider":"${o.provider}","model":"${model}","meters":\\{"text_input":\\d+,"text_cached_input":0,"text_output":\\d+\\},"source":"outcome"\\}`));
     });
   });
 }

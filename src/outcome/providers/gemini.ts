@@ -1,5 +1,5 @@
 import { GoogleGenAI } from '@google/genai';
-import type { TextExtractor } from '../extract.js';
+import type { TextExtractor, TextUsage } from '../extract.js';
 import { OutcomeExtractionError } from '../extract.js';
 
 export interface GeminiExtractorOptions {
@@ -21,7 +21,7 @@ export class GeminiExtractor implements TextExtractor {
     this.client = new GoogleGenAI({ apiKey: o.apiKey, httpOptions: { baseUrl: o.baseUrl, timeout: o.timeoutMs ?? 60_000 } });
   }
 
-  async extract(req: Parameters<TextExtractor['extract']>[0], o: { signal?: AbortSignal } = {}): Promise<string> {
+  async extract(req: Parameters<TextExtractor['extract']>[0], o: { signal?: AbortSignal } = {}): Promise<{ text: string; usage?: TextUsage }> {
     const res = await this.client.models.generateContent({
       model: this.model,
       contents: [{ role: 'user', parts: [{ text: req.input }] }],
@@ -29,6 +29,8 @@ export class GeminiExtractor implements TextExtractor {
     });
     const text = res.text;
     if (!text) throw new OutcomeExtractionError(`the model gave no answer (${res.candidates?.[0]?.finishReason ?? res.promptFeedback?.blockReason ?? 'no candidate'})`);
-    return text;
+    const u = res.usageMetadata;
+    // Thinking tokens are billed as output, and are not in candidatesTokenCount.
+    return { text, ...(u ? { usage: { inputTokens: u.promptTokenCount ?? 0, cachedInputTokens: u.cachedContentTokenCount ?? 0, outputTokens: (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0) } } : {}) };
   }
 }

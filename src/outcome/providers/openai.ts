@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { TextExtractor } from '../extract.js';
+import type { TextExtractor, TextUsage } from '../extract.js';
 import { OutcomeExtractionError } from '../extract.js';
 
 export interface OpenAIExtractorOptions {
@@ -24,7 +24,7 @@ export class OpenAIExtractor implements TextExtractor {
     this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, timeout: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 2 });
   }
 
-  async extract(req: Parameters<TextExtractor['extract']>[0], o: { signal?: AbortSignal } = {}): Promise<string> {
+  async extract(req: Parameters<TextExtractor['extract']>[0], o: { signal?: AbortSignal } = {}): Promise<{ text: string; usage?: TextUsage }> {
     if (this.o.api === 'chat-completions') {
       const res = await this.client.chat.completions.create(
         {
@@ -40,7 +40,8 @@ export class OpenAIExtractor implements TextExtractor {
       const msg = res.choices[0]?.message;
       if (msg?.refusal) throw new OutcomeExtractionError(`the model refused: ${msg.refusal.slice(0, 200)}`);
       if (!msg?.content) throw new OutcomeExtractionError(`the model gave no answer (finish_reason ${res.choices[0]?.finish_reason ?? 'none'})`);
-      return msg.content;
+      const u = res.usage;
+      return { text: msg.content, ...(u ? { usage: { inputTokens: u.prompt_tokens, cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0, outputTokens: u.completion_tokens } } : {}) };
     }
     const res = await this.client.responses.create(
       {
@@ -56,6 +57,7 @@ export class OpenAIExtractor implements TextExtractor {
     const refusal = res.output.flatMap((item) => (item.type === 'message' ? item.content : [])).find((c) => c.type === 'refusal');
     if (refusal && refusal.type === 'refusal') throw new OutcomeExtractionError(`the model refused: ${refusal.refusal.slice(0, 200)}`);
     if (!res.output_text) throw new OutcomeExtractionError('the model gave no answer');
-    return res.output_text;
+    const u = res.usage;
+    return { text: res.output_text, ...(u ? { usage: { inputTokens: u.input_tokens, cachedInputTokens: u.input_tokens_details?.cached_tokens ?? 0, outputTokens: u.output_tokens } } : {}) };
   }
 }
