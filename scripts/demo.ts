@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the real Callwright server wired to the project's own Twilio, OpenAI Realtime and
- * embeddings simulators, uploading a note for the client, placing one simulated call through the REST
+ * embeddings and text-model simulators, uploading a note for the client, placing one simulated call through the REST
  * API and printing its live transcript from the event stream, exactly as a real call would produce it
- * (including what the agent looked up in the client's documents). No accounts, keys or network needed.
+ * (including what the agent looked up in the client's documents), then the call's outcome: the facts
+ * asked for, each with the words of the transcript it came from. No accounts, keys or network needed.
  *
  *   npm run demo                    # place the call, then keep the server up to explore the API
  *   npm run demo -- --exit          # place the call and exit when it is over
@@ -27,6 +28,7 @@ const stack = await startStack({
   msPerChar: 45,
   engine,
   embeddings: 'openai',
+  outcome: 'openai',
   script: () => ({
     steps: [
       { say: 'Hello, Spice Garden, how can I help you?' },
@@ -35,7 +37,7 @@ const stack = await startStack({
       { waitAgentPlayedMs: 1800 },
       { say: 'Sorry, do you want it spicy?' },
       { waitForAgent: true, quietMs: 400 },
-      { say: 'Okay, one chicken biryani, pickup at seven, under Raju. See you then.' },
+      { say: "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then." },
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
     ],
   }),
@@ -47,7 +49,7 @@ const stack = await startStack({
       { say: "Raju's notes say medium spicy, please." },
       { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
     ],
-    userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', 'Okay, one chicken biryani, pickup at seven, under Raju. See you then.'],
+    userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then."],
   }),
 });
 
@@ -61,7 +63,9 @@ const doc = ((await uploaded.json()) as { documents: Array<{ file: string; chunk
 console.log(`POST /api/clients/raju/documents  ${doc.file}: ${doc.chunks} chunk(s), embedded: ${doc.embedded}`);
 const instructions = 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.';
 console.log(`POST /api/calls  to=+14155550123  instructions="${instructions}"`);
-const id = await stack.placeCall({ instructions });
+const goal = 'Order the biryani and confirm the price and the pickup time.';
+const outcomeSchema = { type: 'object', properties: { price: { type: 'string' }, pickupTime: { type: 'string' } } };
+const id = await stack.placeCall({ instructions, goal, outcomeSchema });
 console.log(`call ${id}\n`);
 
 const t0 = Date.now();
@@ -98,6 +102,9 @@ console.log(`\n${c(1, 'Cost')} (price table ${call.cost.priceTable}):`);
 const width = Math.max(...call.cost.lines.map((l: { item: string }) => l.item.length));
 for (const l of call.cost.lines) console.log(`  ${l.item.padEnd(width)} ${String(l.quantity).padStart(6)} ${l.unit.padEnd(7)} $${l.amount.toFixed(6)}`);
 console.log(`  ${'total'.padEnd(width + 15)} $${call.cost.total.toFixed(6)}`);
+const o = call.outcome;
+console.log(`\n${c(1, 'Outcome')}: ${o.status === 'computed' ? o.goalMet : `${o.status} (${o.reason})`}${o.summary ? ` - ${o.summary}` : ''}`);
+for (const f of o.fields) console.log(`  ${f.name}: ${f.value ?? '(not stated)'}${f.citation ? c(2, `  (${f.citation.speaker}: "${f.citation.quote}")`) : ''}`);
 console.log(`\nTranscript: ${join(dataDir, 'transcripts', `${id}.txt`)}`);
 console.log(`Recording:  ${call.recording ? join(dataDir, 'recordings', `${id}.mp3`) : '(none)'}`);
 console.log(`API:        curl -H "Authorization: Bearer ${SIM_API_TOKEN}" ${stack.baseUrl}/api/calls/${id}`);

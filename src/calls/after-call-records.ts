@@ -24,7 +24,9 @@ export class AfterCallRecords {
     const expected: LateRecord[] = [];
     if (call.carrierCallId && d.carrier) expected.push('price');
     if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
+    if (this.rt.outcomes) expected.push('outcome');
     this.lateRecords.expect(callId, expected);
+    if (this.rt.outcomes) this.rt.track(this.computeOutcome(callId));
     // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
     if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.rt.track(this.pollPrice(callId));
   }
@@ -52,6 +54,21 @@ export class AfterCallRecords {
 
   isWaiting(callId: string): boolean {
     return this.lateRecords.isWaiting(callId);
+  }
+
+  /**
+   * The outcome, from the transcript now complete; the live stream stays open until it is in. The webhook
+   * goes after the stream has closed: its retries may take far longer than anyone watches the call page.
+   */
+  private async computeOutcome(callId: string): Promise<void> {
+    const outcomes = this.rt.outcomes!;
+    try {
+      await outcomes.compute(callId);
+    } finally {
+      this.settled(callId, 'outcome');
+    }
+    // Still part of this tracked task, so shutdown waits for the try in flight (its retries stop).
+    if (outcomes.webhookConfigured) await outcomes.deliver(callId);
   }
 
   /** The carrier's price is often null right after the call; ask again with growing pauses. */

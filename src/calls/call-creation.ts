@@ -100,6 +100,7 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
+    this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
     const targets = transferTargets(s.OWNER_PHONE, input.transferTo);
     this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
 import { transferTargetsSchema } from './transfer/transfer-targets.js';
+import { outcomeSchemaProblem } from '../outcome/schema.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -9,17 +10,27 @@ export const createCallSchema = z.object({
   provider: z.enum(['openai', 'gemini']).optional(),
   /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
   overrideCallingHours: z.boolean().optional(),
-  /**
-   * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
-   * e.g. "1w204#"; w waits half a second.
-   */
   /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */
   runbook: z.string().max(64).optional(),
+  /** What counts as success, for the outcome's "goal met"; empty: the instructions are the goal. */
+  goal: z.string().trim().min(1, 'is empty').max(2000, 'is longer than 2000 characters').optional(),
+  /** A JSON Schema (object) whose properties are the facts the call is for; see docs/outcome.md. */
+  outcomeSchema: z
+    .record(z.string(), z.unknown(), { error: 'must be a JSON Schema object' })
+    .superRefine((v, ctx) => {
+      const problem = outcomeSchemaProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /**
    * Where this call may be handed over (besides OWNER_PHONE, label `owner`): E.164 numbers, or
    * `{label, number}`. transfer_call picks one by label; the model never gives a number.
    */
   transferTo: transferTargetsSchema.optional(),
+  /**
+   * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
+   * e.g. "1w204#"; w waits half a second.
+   */
   dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
 });
 export type CreateCallInput = z.infer<typeof createCallSchema>;

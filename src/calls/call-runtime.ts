@@ -13,6 +13,7 @@ import type { TimelineEventType } from '../shared/event-types.js';
 import { canTransition, type CallStatus } from './state.js';
 import { LiveCostLedger } from './cost-ledger.js';
 import type { TransferTarget } from './transfer/transfer-targets.js';
+import { CallOutcomes, type OutcomeDeps } from '../outcome/call-outcomes.js';
 
 export interface CallServiceDeps {
   settings: Settings;
@@ -41,6 +42,8 @@ export interface CallServiceDeps {
   costCheckMs?: number;
   /** Longest wait for the goodbye when a limit ends a call, before the line is cut anyway. */
   wrapUpGraceMs?: number;
+  /** The outcome of every call (docs/outcome.md); absent: no outcome is kept (unit tests). */
+  outcome?: OutcomeDeps;
 }
 
 export interface LiveCall {
@@ -71,10 +74,28 @@ export class CallRuntime {
   onUsage: (callId: string) => void = () => undefined;
   /** Told once a call has ended and its session is shut down (e.g. a transfer's second leg stops ringing). */
   readonly endListeners = new Set<(callId: string) => void>();
+  /** Computes and pushes each call's outcome after it ends. */
+  readonly outcomes: CallOutcomes | undefined;
 
   constructor(readonly d: CallServiceDeps, prices: PriceTable) {
     this.now = d.now ?? (() => new Date());
     this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE, { recordCalls: d.settings.RECORD_CALLS });
+    this.outcomes = d.outcome
+      ? new CallOutcomes(d.outcome, {
+          call: (id) => d.calls.get(id),
+          events: (id) => d.timeline.list(id),
+          record: (id, type, data) => this.record(id, type, data),
+          recordUsage: (id, data) => {
+            try {
+              d.timeline.append(id, 'usage', data);
+            } catch (err) {
+              d.log.error({ event: 'timeline.writeFailed', callId: id, type: 'usage', err: (err as Error).message }, 'could not record call event');
+            }
+          },
+          log: d.log,
+          now: () => this.now(),
+        })
+      : undefined;
   }
 
   transition(callId: string, to: CallStatus): boolean {

@@ -106,6 +106,18 @@ export class CallService {
     return this.rt.live.has(callId) || this.rt.ending.has(callId) || this.records.isWaiting(callId);
   }
 
+  /**
+   * Sends the call's stored outcome to CALL_WEBHOOK_URL again (a new delivery, with its retries), e.g.
+   * after the receiver was down for longer than the retries lasted.
+   */
+  redeliverOutcome(callId: string): 'started' | 'not-configured' | 'not-ready' {
+    const outcomes = this.rt.outcomes;
+    if (!outcomes?.webhookConfigured) return 'not-configured';
+    if (this.rt.live.has(callId) || this.rt.ending.has(callId) || this.records.isWaiting(callId) || !outcomes.isFinal(callId)) return 'not-ready';
+    this.rt.track(outcomes.deliver(callId));
+    return 'started';
+  }
+
   /** Calls left live by a crash or restart cannot be resumed: mark them and make sure they are hung up. */
   recoverAfterRestart(): Promise<number> {
     return recoverAfterRestart(this.rt, this.ending);
@@ -116,6 +128,7 @@ export class CallService {
     this.rt.closing = true;
     await Promise.all([...this.rt.live.keys()].map((id) => this.ending.end(id, 'interrupted', { detail: 'Callwright shut down' })));
     this.records.completeAll();
+    this.rt.outcomes?.stop();
     await Promise.allSettled([...this.rt.background]);
   }
 

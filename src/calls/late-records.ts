@@ -1,5 +1,5 @@
-/** Records that arrive after a call has ended: the carrier's price and the recording. */
-export type LateRecord = 'price' | 'recording';
+/** Records that arrive after a call has ended: the carrier's price, the recording, the outcome. */
+export type LateRecord = 'price' | 'recording' | 'outcome';
 
 interface Waiting {
   waitingFor: Set<LateRecord>;

@@ -12,5 +12,6 @@ export async function recoverAfterRestart(rt: CallRuntime, ending: CallEnding): 
     await ending.writeTranscript(call.id);
     rt.record(call.id, 'records.complete', {});
   }
+  rt.outcomes?.resumePending((p) => rt.track(p));
   return stale.length;
 }

@@ -124,6 +124,20 @@ export const settingsSchema = z.object({
   PARSER_MAX_UNCOMPRESSED_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   PARSER_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
   RECORDING_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+
+  // The outcome of every call (docs/outcome.md): extracted after the call from its transcript through a
+  // text model with structured outputs; `auto` uses AI_PROVIDER's key, else the other provider's, else none.
+  OUTCOME_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'none']).default('auto'),
+  /** Empty: gpt-5.4-mini (OpenAI) or gemini-3.8-flash (Gemini). */
+  OUTCOME_MODEL: optionalString,
+  /** OpenAI only: the Responses API (`text.format`) or Chat Completions (`response_format`). */
+  OUTCOME_OPENAI_API: z.enum(['responses', 'chat-completions']).default('responses'),
+  /** Empty: OPENAI_BASE_URL or GEMINI_BASE_URL (a proxy, or the text-API simulator). */
+  OUTCOME_BASE_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),
+  /** Where each call's outcome is POSTed when it is known, signed with CALL_WEBHOOK_SECRET. */
+  CALL_WEBHOOK_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),
+  CALL_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  CALL_WEBHOOK_MAX_ATTEMPTS: int(1, 20).default(6),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -33,6 +33,8 @@ export const DEFAULT_PRICES = {
     'openai:gpt-4o-mini-transcribe': { text_input: 1.25, audio_input: 3.0, text_output: 5.0 },
     'openai:gpt-4o-transcribe': { text_input: 2.5, audio_input: 6.0, text_output: 10.0 },
     'openai:whisper-1': { audio_seconds_flat: 0.006 / 60 },
+    // The outcome extraction's default text model (docs/outcome.md).
+    'openai:gpt-5.4-mini': { text_input: 0.75, text_cached_input: 0.075, text_output: 4.5 },
     'gemini:gemini-3.8-live': GEMINI_LIVE_3,
     'gemini:gemini-3.1-flash-live-preview': GEMINI_LIVE_3,
     'gemini:gemini-2.5-flash-native-audio-preview-12-2025': GEMINI_LIVE_25,

@@ -33,6 +33,7 @@ import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
 import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
+import { outcomeDeps } from '../outcome/setup.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -46,6 +47,8 @@ export interface AppOptions {
   now?: () => Date;
   /** The built web UI (default web/dist); tests point it elsewhere to see the not-built page. */
   webDir?: string;
+  /** Pauses between the outcome webhook's tries (tests shorten them). */
+  webhookRetryDelaysMs?: number[];
 }
 
 export interface App {
@@ -83,6 +86,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = loadPriceTable(s.PRICES_FILE);
+  const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
   const carrier: Carrier | undefined =
@@ -102,6 +106,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     pricePollMs: o.pricePollMs,
     prices,
     now: o.now,
+    outcome,
   });
 
   server.setErrorHandler((err, req, reply) => {
@@ -135,7 +140,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks });
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
     api.get(

@@ -14,6 +14,8 @@ import type { StreamTokens } from './auth.js';
 import { documented } from './openapi.js';
 import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
+import type { OutcomesRepo } from '../store/outcomes-repo.js';
+import { withOutcomeText } from '../outcome/payload.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -23,6 +25,8 @@ export interface CallsRoutesOptions {
   carrierPricePerMinute: number;
   streamTokens: StreamTokens;
   runbooks: RunbookLibrary;
+  /** Each call's outcome (docs/outcome.md). */
+  outcomes?: OutcomesRepo;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -39,6 +43,7 @@ const listQuery = z.object({
   endReason: z.enum(END_REASONS).optional(),
   clientId: z.string().max(64).optional(),
   q: z.string().trim().max(200).optional(),
+  goalMet: z.enum(['achieved', 'partly', 'not-achieved', 'unknown', 'none']).optional(),
 });
 
 /** The routes as the OpenAPI document describes them (GET /api/openapi.json), with the schemas above. */
@@ -59,8 +64,9 @@ const DOCS = {
       503: 'Callwright is not configured to place calls (`missing` lists the settings)',
     },
   }),
-  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total', 400: 'a bad filter or cursor' } }),
-  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
+  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total and outcome verdict ({status, goalMet, summary})', 400: 'a bad filter or cursor' } }),
+  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
+  export: documented({ tag: 'calls', summary: 'The whole record as one JSON file: {outcome, call, transcript, toolCalls, cost}', params: idParams, responses: { 200: 'the record', 404: 'no such call' } }),
   events: documented({
     tag: 'calls',
     summary: 'The call timeline as server-sent events: replayed, then live; ends with `event: end`',
@@ -70,7 +76,7 @@ const DOCS = {
     responses: { 200: { description: 'text/event-stream', contentType: 'text/event-stream' }, 404: 'no such call' },
   }),
   eventsToken: documented({ tag: 'calls', summary: "A 5-minute URL for one call's event stream, for browsers (EventSource cannot send a header)", params: idParams, responses: { 200: '{token, expiresAt, url}', 404: 'no such call' } }),
-  transcript: documented({ tag: 'calls', summary: 'The transcript as plain text', params: idParams, responses: { 200: { description: 'the transcript', contentType: 'text/plain' }, 404: 'no such call' } }),
+  transcript: documented({ tag: 'calls', summary: 'The transcript as plain text, the outcome first', params: idParams, responses: { 200: { description: 'the transcript', contentType: 'text/plain' }, 404: 'no such call' } }),
   recording: documented({ tag: 'calls', summary: 'The call recording (when RECORD_CALLS is on)', params: idParams, responses: { 200: { description: 'MP3 audio', contentType: 'audio/mpeg' }, 404: 'no such call, or no recording (yet)' } }),
   transfer: documented({
     tag: 'calls',
@@ -87,6 +93,12 @@ const DOCS = {
       501: 'the carrier cannot transfer calls',
       502: 'the carrier failed to transfer; the call goes on',
     },
+  }),
+  redeliver: documented({
+    tag: 'calls',
+    summary: "Send the call's outcome to CALL_WEBHOOK_URL again (a new delivery, with retries)",
+    params: idParams,
+    responses: { 202: '{id, webhook}: the delivery has started; its tries show on the timeline', 404: 'no such call', 409: 'no webhook is configured, or the outcome is not worked out yet' },
   }),
   hangup: documented({ tag: 'calls', summary: 'End a live call', params: idParams, responses: { 200: '{id, status, endReason}', 404: 'no such call', 409: 'the call is over' } }),
 };
@@ -113,6 +125,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     answeredBy: c.answeredBy,
     endReason: c.endReason,
   });
+  const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
 
   app.post('/api/calls', DOCS.place, async (req, reply) => {
     const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
@@ -137,15 +150,16 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
         return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
       }
     }
-    const { status, endReason, clientId, q: text } = q.data;
-    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined });
+    const { status, endReason, clientId, q: text, goalMet } = q.data;
+    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined, goalMet });
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
     // The history list shows each call's cost: the same breakdown as the call's page, total only.
     const withCost = (c: CallRow) => {
       const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
-      return { ...summary(c), cost: { total: cost.total, currency: cost.currency } };
+      const outcome = outcomeOf(c);
+      return { ...summary(c), cost: { total: cost.total, currency: cost.currency }, outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary } };
     };
     return { calls: page.map(withCost), nextCursor };
   });
@@ -163,8 +177,32 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       toolCalls: toolCallEntries(events),
       recording: call.recordingPath ? { url: `/api/calls/${call.id}/recording.mp3` } : null,
       transcriptUrl: `/api/calls/${call.id}/transcript.txt`,
+      exportUrl: `/api/calls/${call.id}/export.json`,
+      cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
+      outcome: outcomeOf(call),
+    };
+  });
+
+  // The whole record as one JSON file: the outcome first, then what was said and done, and the cost.
+  app.get('/api/calls/:id/export.json', DOCS.export, async (req, reply) => {
+    const call = load(req.params);
+    const events = o.timeline.list(call.id);
+    reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.json"`);
+    return {
+      outcome: outcomeOf(call),
+      call: { ...summary(call), from: call.from, clientName: call.clientName, instructions: call.instructions, error: call.error },
+      transcript: transcriptEntries(call, events),
+      toolCalls: toolCallEntries(events),
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
     };
+  });
+
+  app.post('/api/calls/:id/outcome/webhook', DOCS.redeliver, async (req, reply) => {
+    const call = load(req.params);
+    const r = o.service.redeliverOutcome(call.id);
+    if (r === 'not-configured') return reply.code(409).send({ error: 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)' });
+    if (r === 'not-ready') return reply.code(409).send({ error: "the call's outcome is not worked out yet" });
+    return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
   });
 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
@@ -184,7 +222,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
     const call = load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
-    return renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined);
+    return withOutcomeText(renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
   });
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {

@@ -115,3 +115,50 @@ export interface RunbookSummary {
   goal?: string;
   variables?: Record<string, { description: string; required: boolean; example?: string; default?: string }>;
 }
+
+/** Whether a call met its goal, as judged from the transcript after the call (docs/outcome.md). */
+export type GoalMet = 'achieved' | 'partly' | 'not-achieved' | 'unknown';
+
+/** Where a fact was said: a transcript line (its index in `transcript`) and the words quoted from it. */
+export interface OutcomeCitation {
+  line: number;
+  /** The timeline event of that line. */
+  seq: number;
+  speaker: 'agent' | 'callee';
+  quote: string;
+}
+
+/** One fact of the call's outcome schema. `value` is null when the transcript does not state it. */
+export interface OutcomeField {
+  name: string;
+  value: string | number | boolean | null;
+  citation: OutcomeCitation | null;
+  /** The model gave a value whose quote is not in the transcript: it is kept here, not used as the value. */
+  rejected?: { value: unknown; line: unknown; quote: unknown; reason: string };
+}
+
+export type OutcomeStatus = 'pending' | 'computed' | 'not-computed' | 'failed';
+
+export interface WebhookDelivery {
+  status: 'not-configured' | 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError?: string;
+  deliveredAt?: string;
+}
+
+/** What came of a call: shown first on its page, in the list, the exports, the API and the webhook. */
+export interface CallOutcome {
+  /** pending: the call is live or the extraction is running; not-computed: no provider (reason says why); failed: the provider failed. */
+  status: OutcomeStatus;
+  reason?: string;
+  goal: string;
+  summary: string | null;
+  goalMet: GoalMet | null;
+  fields: OutcomeField[];
+  /** Facts that do not match the call's outcome schema (the facts are still shown). */
+  schemaErrors?: string[];
+  provider?: string;
+  model?: string;
+  computedAt?: string;
+  webhook: WebhookDelivery;
+}

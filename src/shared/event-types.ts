@@ -15,6 +15,8 @@ export const TIMELINE_EVENT_TYPES = [
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
   // records after the call
   'recording.status', 'recording', 'carrier.price', 'records.complete',
+  // the outcome (docs/outcome.md), and each try of its webhook
+  'outcome', 'webhook',
   // trouble
   'error', 'store.delayed', 'security.foreignUrl',
 ] as const;

@@ -1,6 +1,7 @@
 import { writerOf, type Db } from './database.js';
 import type { StoreWriter } from './write-queue.js';
 import type { CallStatus, EndReason } from '../calls/state.js';
+import type { GoalMet } from '../shared/api-types.js';
 
 export interface CallRow {
   id: string;
@@ -63,6 +64,8 @@ export interface CallFilter {
   endReason?: EndReason;
   clientId?: string;
   text?: string;
+  /** The outcome's verdict (call_outcomes); `none`: no verdict (pending, not computed, failed, or older calls). */
+  goalMet?: GoalMet | 'none';
 }
 
 /** A call's writes still queued (the database was locked): what reads must add to the stored row. */
@@ -142,6 +145,11 @@ export class CallsRepo {
       where.push('client_id = ?');
       args.push(filter.clientId);
     }
+    if (filter.goalMet === 'none') where.push('id NOT IN (SELECT call_id FROM call_outcomes WHERE goal_met IS NOT NULL)');
+    else if (filter.goalMet) {
+      where.push('id IN (SELECT call_id FROM call_outcomes WHERE goal_met = ?)');
+      args.push(filter.goalMet);
+    }
     if (filter.text) {
       // Number, client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
       const like = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
@@ -215,7 +223,10 @@ export class CallsRepo {
   }
 }
 
-/** The history filter in code, for rows whose stored version is not current yet. */
+/**
+ * The history filter in code, for rows whose stored version is not current yet. `goalMet` is not checked
+ * here: a call whose writes are still queued has no outcome yet, and stored rows were filtered by SQL.
+ */
 function matchesFilter(r: CallRow, f: CallFilter): boolean {
   if (f.status === 'live' ? r.status === 'ended' : f.status && r.status !== f.status) return false;
   if (f.endReason && r.endReason !== f.endReason) return false;

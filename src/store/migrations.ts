@@ -118,4 +118,23 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
     name: 'call events by type',
     sql: `CREATE INDEX call_events_type ON call_events (call_id, type, seq);`,
   },
+  {
+    // The outcome of every call (docs/outcome.md): what the call was for (goal, the facts' JSON Schema),
+    // given at creation, and what came of it, written after the call; goal_met is a column for the list's filter.
+    version: 5,
+    name: 'call outcomes',
+    sql: `
+      CREATE TABLE call_outcomes (
+        call_id TEXT PRIMARY KEY REFERENCES calls(id),
+        goal TEXT,
+        outcome_schema TEXT,
+        status TEXT NOT NULL,
+        goal_met TEXT,
+        result TEXT,
+        webhook TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX call_outcomes_goal_met ON call_outcomes (goal_met);
+    `,
+  },
 ];

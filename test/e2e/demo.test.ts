@@ -20,6 +20,8 @@ test('npm run demo places a simulated call and shows its live transcript', () =>
   assert.match(out, /tool: end_call/);
   assert.match(out, /status: ended \(agent-hangup\)/);
   assert.match(out, /total +\$0\.\d+/);
+  assert.match(out, /Outcome: achieved/);
+  assert.match(out, /pickupTime: 7:00 pm {2}\(callee: "Okay, one chicken biryani, that's \$12\.99, ready at 7:00 pm under Raju\."\)/);
   assert.equal(readdirSync(join(dataDir, 'transcripts')).length, 1);
   assert.equal(readdirSync(join(dataDir, 'recordings')).length, 1);
 });

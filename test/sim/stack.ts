@@ -11,6 +11,7 @@ import { startTwilioSim, type CalleeScript, type CreateParams, type TwilioSim } 
 import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario, type Pacing } from './openai-realtime/index.js';
 import { startGeminiLiveSim, type GeminiLiveSim, type GeminiScenario } from './gemini-live/index.js';
 import { startEmbeddingsSim, type EmbeddingsSim } from './embeddings/index.js';
+import { startTextSim, type TextSim } from './text-api/index.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -75,6 +76,10 @@ export interface StackOptions {
   embeddings?: 'openai' | 'gemini';
   /** The Twilio simulator holds back its `POST Calls.json` response this long while the call goes on. */
   createResponseDelayMs?: number;
+  /** Extract each call's outcome through the text-API simulator, as this provider (default: none, not computed). */
+  outcome?: 'openai' | 'openai-chat' | 'gemini';
+  /** Pauses between the outcome webhook's tries (default: a few ms, so a failing receiver is quick). */
+  webhookRetryDelaysMs?: number[];
   /** Reuse running simulators (restart tests). */
   sims?: { twilio: TwilioSim; openai: OpenAIRealtimeSim; gemini?: GeminiLiveSim };
 }
@@ -85,6 +90,8 @@ export interface Stack {
   gemini: GeminiLiveSim;
   /** Running when `embeddings` was asked for. */
   embeddings?: EmbeddingsSim;
+  /** Running when `outcome` was asked for. */
+  text?: TextSim;
   app: App;
   baseUrl: string;
   dataDir: string;
@@ -135,6 +142,8 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
     RATE_LIMIT_PER_MINUTE: '0',
     // The simulator keys must never send documents to a real embeddings endpoint.
     EMBEDDINGS_PROVIDER: 'none',
+    // Nor transcripts to a real text model: outcomes are not computed unless a test asks for the simulator.
+    OUTCOME_PROVIDER: 'none',
   };
 }
 
@@ -147,10 +156,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeDemoClient(join(dataDir, 'clients'));
   const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
   const embeddingsEnv: Record<string, string> = embeddings ? { EMBEDDINGS_PROVIDER: o.embeddings!, OPENAI_BASE_URL: embeddings.openaiBaseUrl, GEMINI_BASE_URL: embeddings.geminiBaseUrl } : {};
+  const text = o.outcome ? await startTextSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
+  const outcomeEnv: Record<string, string> = text
+    ? { OUTCOME_PROVIDER: o.outcome === 'gemini' ? 'gemini' : 'openai', OUTCOME_OPENAI_API: o.outcome === 'openai-chat' ? 'chat-completions' : 'responses', OUTCOME_BASE_URL: o.outcome === 'gemini' ? text.geminiBaseUrl : text.openaiBaseUrl }
+    : {};
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...o.env });
-  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now });
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
+  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
   await app.server.listen({ port, host: '127.0.0.1' });
   let serverStopped = false;
 
@@ -175,6 +188,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     openai,
     gemini,
     embeddings,
+    text,
     get app() {
       return app;
     },
@@ -209,6 +223,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       if (!o.sims) await Promise.all([twilio.close(), openai.close(), gemini.close()]);
       else if (!o.sims.gemini) await gemini.close();
       await embeddings?.close();
+      await text?.close();
     },
   };
   return stack;

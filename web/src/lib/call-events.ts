@@ -285,6 +285,11 @@ export function describeEvent(ev: TimelineEvent): string {
       return `${d.events} events written ${Math.round(Number(d.delayMs))} ms late: the database was busy`;
     case 'security.foreignUrl':
       return `A callback named another host (${d.host}); only ${d.fetchedFrom ?? 'the carrier API'} is fetched from`;
+    case 'outcome':
+      if (d.status === 'computed') return `Outcome worked out: ${String(d.goalMet).replace(/-/g, ' ')}${Array.isArray(d.rejected) && d.rejected.length ? ` (not found in the transcript, not used: ${d.rejected.join(', ')})` : ''}`;
+      return d.status === 'failed' ? `The outcome could not be worked out: ${d.reason}` : `Outcome not computed: ${d.reason}`;
+    case 'webhook':
+      return d.status === 'delivered' ? `Outcome webhook delivered (try ${d.attempt})` : `Outcome webhook try ${d.attempt} failed: ${d.error}${d.status === 'retrying' ? '; trying again' : ''}`;
     case 'wrapup.requested':
       return `Wrapping up (${String(d.reason).replace(/-/g, ' ')}): the agent says goodbye`;
     default: {

@@ -1,8 +1,8 @@
 /** The shapes the UI reads from the REST API (see the README's API section). */
-import type { CostBreakdown, DocumentInfo, ServerStatus, ShareRule, TranscriptEntry } from '../../../src/shared/api-types.js';
+import type { CallOutcome, CostBreakdown, DocumentInfo, GoalMet, ServerStatus, ShareRule, TranscriptEntry } from '../../../src/shared/api-types.js';
 export type { ShareRule };
 
-export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal, RunbookSummary } from '../../../src/shared/api-types.js';
+export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal, RunbookSummary, CallOutcome, GoalMet, OutcomeField } from '../../../src/shared/api-types.js';
 export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';
@@ -21,6 +21,8 @@ export interface CallSummary {
   answeredBy: string | null;
   endReason: string | null;
   cost?: { total: number; currency: string };
+  /** The list carries the verdict only; null for calls placed before outcomes existed. */
+  outcome?: { status: CallOutcome['status']; goalMet: GoalMet | null; summary: string | null } | null;
 }
 
 export interface CallDetail extends CallSummary {
@@ -32,7 +34,9 @@ export interface CallDetail extends CallSummary {
   toolCalls: Array<{ seq: number; at: string; name: string; arguments: unknown; result?: string }>;
   recording: { url: string } | null;
   transcriptUrl: string;
+  exportUrl?: string;
   cost: CostBreakdown;
+  outcome: CallOutcome | null;
 }
 
 export interface TimelineEvent {

@@ -12,9 +12,10 @@ import { Conversation } from '../components/Conversation';
 import { StatusSteps } from '../components/StatusSteps';
 import { CostTable } from '../components/CostTable';
 import { RecordingPlayer } from '../components/RecordingPlayer';
+import { OutcomeCard } from '../components/OutcomeCard';
 
 /** Events after which the stored call (status, cost, recording) has changed. */
-const REFRESH_ON = new Set(['status', 'amd', 'usage', 'recording', 'carrier.price', 'records.complete', 'carrier.status']);
+const REFRESH_ON = new Set(['status', 'amd', 'usage', 'recording', 'carrier.price', 'records.complete', 'carrier.status', 'outcome', 'webhook']);
 
 export function CallPage({ id }: { id: string }) {
   const detail = useAsync((signal) => api<CallDetail>(`/api/calls/${encodeURIComponent(id)}`, { signal }), [id]);
@@ -85,6 +86,9 @@ export function CallPage({ id }: { id: string }) {
           )
         }
       />
+
+      {/* What came of the call comes first, once it has ended. */}
+      {!live && call.outcome && <OutcomeCard outcome={call.outcome} />}
 
       <div class="stats" aria-label="Call summary">
         <div class="stat">
@@ -257,6 +261,9 @@ function DownloadTranscript({ id }: { id: string }) {
     <div>
       <button class="btn" type="button" onClick={() => download(`/api/calls/${encodeURIComponent(id)}/transcript.txt`, `call-${id}.txt`).catch((e: Error) => setError(e.message))}>
         <Icon name="download" /> Transcript (.txt)
+      </button>{' '}
+      <button class="btn" type="button" onClick={() => download(`/api/calls/${encodeURIComponent(id)}/export.json`, `call-${id}.json`).catch((e: Error) => setError(e.message))}>
+        <Icon name="download" /> Export (.json)
       </button>
       <ActionError message={error} />
     </div>

@@ -7,17 +7,19 @@ import { END_REASON_LABEL, formatDate, formatDuration, formatMoney, formatPhone 
 import { navigate } from '../lib/router';
 import { Alert, Empty, Link, LoadMore, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { Icon } from '../components/icons';
+import { GoalMetBadge, GOAL_MET_LABEL } from '../components/OutcomeCard';
 
 interface Filters {
   q: string;
   status: string;
   endReason: string;
   clientId: string;
+  goalMet: string;
 }
 
 function readFilters(): Filters {
   const p = new URLSearchParams(location.search);
-  return { q: p.get('q') ?? '', status: p.get('status') ?? '', endReason: p.get('endReason') ?? '', clientId: p.get('clientId') ?? '' };
+  return { q: p.get('q') ?? '', status: p.get('status') ?? '', endReason: p.get('endReason') ?? '', clientId: p.get('clientId') ?? '', goalMet: p.get('goalMet') ?? '' };
 }
 
 function query(f: Filters, cursor?: string): string {
@@ -26,6 +28,7 @@ function query(f: Filters, cursor?: string): string {
   if (f.status) p.set('status', f.status);
   if (f.endReason) p.set('endReason', f.endReason);
   if (f.clientId) p.set('clientId', f.clientId);
+  if (f.goalMet) p.set('goalMet', f.goalMet);
   if (cursor) p.set('cursor', cursor);
   return p.toString();
 }
@@ -36,20 +39,20 @@ export function History() {
   const effective = { ...filters, q };
   const clients = useAsync((signal) => loadClients(signal), []);
   const [more, setMore] = useState<{ calls: CallSummary[]; nextCursor: string | null } | null>(null);
-  const page = useAsync((signal) => api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective)}`, { signal }), [q, filters.status, filters.endReason, filters.clientId]);
+  const page = useAsync((signal) => api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective)}`, { signal }), [q, filters.status, filters.endReason, filters.clientId, filters.goalMet]);
 
   useEffect(() => {
     setMore(null);
     // The filters live in the address, so a filtered list can be bookmarked or shared.
     const qs = query(effective);
     history.replaceState(null, '', `/calls${qs ? `?${qs}` : ''}`);
-  }, [q, filters.status, filters.endReason, filters.clientId]);
+  }, [q, filters.status, filters.endReason, filters.clientId, filters.goalMet]);
 
   const calls = [...(page.data?.calls ?? []), ...(more?.calls ?? [])];
   const nextCursor = more ? more.nextCursor : page.data?.nextCursor;
   const clientName = (id: string | null) => (id ? clients.data?.find((c) => c.id === id)?.name ?? id : '—');
   const set = (k: keyof Filters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
-  const filtered = Boolean(filters.q || filters.status || filters.endReason || filters.clientId);
+  const filtered = Boolean(filters.q || filters.status || filters.endReason || filters.clientId || filters.goalMet);
 
   return (
     <>
@@ -84,7 +87,7 @@ export function History() {
           </select>
         </div>
         <div class="field">
-          <label for="f-reason">Outcome</label>
+          <label for="f-reason">How it ended</label>
           <select id="f-reason" value={filters.endReason} onChange={set('endReason')}>
             <option value="">Any</option>
             {Object.entries(END_REASON_LABEL).map(([k, v]) => (
@@ -92,6 +95,18 @@ export function History() {
                 {v}
               </option>
             ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-goal">Goal</label>
+          <select id="f-goal" value={filters.goalMet} onChange={set('goalMet')}>
+            <option value="">Any</option>
+            {Object.entries(GOAL_MET_LABEL).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+            <option value="none">No verdict</option>
           </select>
         </div>
         <div class="field">
@@ -125,6 +140,7 @@ export function History() {
                 <th scope="col">Number</th>
                 <th scope="col">Client</th>
                 <th scope="col">Status</th>
+                <th scope="col">Goal</th>
                 <th scope="col" class="num">
                   Duration
                 </th>
@@ -145,6 +161,9 @@ export function History() {
                   <td data-label="Client">{clientName(c.clientId)}</td>
                   <td data-label="Status">
                     <StatusBadge status={c.status} endReason={c.endReason} />
+                  </td>
+                  <td data-label="Goal" title={c.outcome?.summary ?? undefined}>
+                    <GoalMetBadge outcome={c.outcome} />
                   </td>
                   <td data-label="Duration" class="num mono">
                     {formatDuration(c.durationSec)}

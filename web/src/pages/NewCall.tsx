@@ -11,6 +11,7 @@ import { ENGINE_LABEL } from '../lib/format';
 import { Alert, Card, Link, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
 import { SearchResults } from '../components/SearchResults';
+import { OutcomeFields, parseSchemaText } from '../components/OutcomeFields';
 
 const MAX_INSTRUCTIONS = 8000;
 
@@ -26,6 +27,8 @@ export function NewCall() {
   const runbooks = useAsync((signal) => api<{ runbooks: RunbookSummary[] }>('/api/runbooks', { signal }), []);
   const [runbook, setRunbook] = useState('');
   const [variables, setVariables] = useState<Record<string, string>>({});
+  const [goal, setGoal] = useState('');
+  const [schemaText, setSchemaText] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<{ message: string; missing?: string[] } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -44,11 +47,13 @@ export function NewCall() {
     const errs: Record<string, string> = {};
     if (phone.state !== 'valid') errs.to = phone.state === 'empty' ? 'Enter the number to call.' : phone.message;
     if (!instructions.trim() && !runbook) errs.instructions = 'Tell the agent what the call is for, or choose a runbook.';
+    const outcome = parseSchemaText(schemaText);
+    if (outcome.error) errs.outcomeSchema = outcome.error;
     setErrors(errs);
     setToTouched(true);
     setFormError(null);
     if (Object.keys(errs).length) {
-      document.getElementById(errs.to ? 'to' : 'instructions')?.focus();
+      document.getElementById(errs.to ? 'to' : errs.instructions ? 'instructions' : 'outcomeSchema')?.focus();
       return;
     }
     setBusy(true);
@@ -60,6 +65,8 @@ export function NewCall() {
           ...(runbook ? { runbook, variables: Object.fromEntries(Object.entries(variables).filter(([, v]) => v.trim())) } : {}),
           ...(instructions.trim() || !runbook ? { instructions } : {}),
           ...(clientId ? { clientId } : {}),
+          ...(goal.trim() ? { goal: goal.trim() } : {}),
+          ...(outcome.schema ? { outcomeSchema: outcome.schema } : {}),
           provider: chosenEngine,
         },
       });
@@ -68,7 +75,7 @@ export function NewCall() {
       if (err instanceof ApiError && err.field === 'variables') {
         setErrors({ variables: err.message });
         document.getElementById(`var-${/^variables\.([A-Za-z0-9_]+)/.exec(err.message)?.[1]}`)?.focus();
-      } else if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider', 'runbook'].includes(err.field)) {
+      } else if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider', 'runbook', 'goal', 'outcomeSchema'].includes(err.field)) {
         setErrors({ [err.field]: err.message.replace(new RegExp(`^${err.field}:\\s*`), '') });
         document.getElementById(err.field === 'provider' ? 'engine-openai' : err.field)?.focus();
       } else setFormError({ message: (err as Error).message, missing: err instanceof ApiError ? err.missing : undefined });
@@ -207,6 +214,21 @@ export function NewCall() {
               </p>
             </fieldset>
           </div>
+
+          <OutcomeFields
+            goal={goal}
+            schema={schemaText}
+            errors={errors}
+            fromRunbook={Boolean(runbook)}
+            onGoal={(v) => {
+              setGoal(v);
+              if (errors.goal) setErrors({ ...errors, goal: '' });
+            }}
+            onSchema={(v) => {
+              setSchemaText(v);
+              if (errors.outcomeSchema) setErrors({ ...errors, outcomeSchema: '' });
+            }}
+          />
 
           <div class="form-actions">
             <button class="btn btn-primary btn-lg" type="submit" disabled={busy}>
