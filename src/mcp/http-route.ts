@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ApiClient, type FetchLike } from '../client/api-client.js';
+import { createMcpServer } from './mcp-server.js';
+
+export interface McpRouteOptions {
+  /** The whole server: the tools call its REST routes in-process (`inject`), through the same hooks. */
+  root: FastifyInstance;
+  apiToken: string;
+  version: string;
+}
+
+/**
+ * `/mcp`: the MCP tools over streamable HTTP, registered inside the API's bearer-auth scope. Stateless
+ * (no MCP session): each POST gets a fresh server and transport, so nothing is kept between requests
+ * and any node can answer. The tools reach the REST API through `app.inject` with the API token, so the
+ * dial policy, caps, validation and rate limit are exactly the REST API's.
+ */
+export async function mcpRoutes(app: FastifyInstance, o: McpRouteOptions): Promise<void> {
+  const api = new ApiClient({ baseUrl: 'http://callwright.internal', token: o.apiToken, fetch: injectFetch(o.root) });
+
+  app.post('/mcp', async (req, reply) => {
+    const server = createMcpServer(api, o.version);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    reply.hijack();
+    reply.raw.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req.raw, reply.raw, req.body);
+  });
+
+  // Stateless: no server-initiated stream (GET) and no session to delete (DELETE).
+  const notAllowed = async (_req: unknown, reply: import('fastify').FastifyReply) =>
+    reply.code(405).header('Allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless; send requests with POST' }, id: null });
+  app.get('/mcp', notAllowed);
+  app.delete('/mcp', notAllowed);
+}
+
+/** A fetch that answers from the Fastify app in-process: no socket, the same routes and hooks. */
+export function injectFetch(root: FastifyInstance): FetchLike {
+  return async (url, init = {}) => {
+    const u = new URL(url);
+    const res = await root.inject({
+      method: (init.method ?? 'GET') as 'GET',
+      url: u.pathname + u.search,
+      headers: init.headers as Record<string, string>,
+      payload: typeof init.body === 'string' ? init.body : undefined,
+    });
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+    return new Response(res.statusCode === 204 ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
+  };
+}
