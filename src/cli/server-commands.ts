@@ -7,7 +7,7 @@ export const CLI_VERSION: string = JSON.parse(readFileSync(new URL('../../packag
 /** `callwright serve`: the server itself, exactly as `npm start` runs it (settings from env and .env). */
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('Run the Callwright server (the same as `npm start`; settings from the environment and .env)')
+    .description('Run the Callwright server, as `npm start` does (builds the web UI when needed; settings from the environment and .env)')
     .option('--port <port>', 'HTTP port (PORT, default 3000)', (v) => {
       if (!/^\d{1,5}$/.test(v)) throw new InvalidArgumentError('expected a port number');
       return v;
@@ -18,6 +18,9 @@ export function serveCommand(): Command {
       if (o.port) process.env.PORT = o.port;
       if (o.host) process.env.HOST = o.host;
       if (o.dataDir) process.env.DATA_DIR = o.dataDir;
+      // As `npm start` (its prestart): the web UI is built first when missing or older than its source.
+      const { ensureWebBuilt } = await import('../../scripts/build-web.mjs');
+      await ensureWebBuilt();
       await import('../main.js');
       // main.ts keeps the process up until SIGINT/SIGTERM.
       await new Promise(() => undefined);

@@ -27,8 +27,15 @@ export async function mcpRoutes(app: FastifyInstance, o: McpRouteOptions): Promi
       void transport.close();
       void server.close();
     });
-    await server.connect(transport);
-    await transport.handleRequest(req.raw, reply.raw, req.body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req.raw, reply.raw, req.body);
+    } catch (err) {
+      // The reply is hijacked: Fastify's error handler cannot answer for us.
+      req.log.error({ err }, 'mcp: request failed');
+      if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'Content-Type': 'application/json' });
+      if (!reply.raw.writableEnded) reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error' }, id: null }));
+    }
   });
 
   // Stateless: no server-initiated stream (GET) and no session to delete (DELETE).

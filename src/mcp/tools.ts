@@ -11,7 +11,8 @@ import { ApiError, UnreachableError, type ApiClient, type CallDetail } from '../
 /** How long wait_for_call waits at most in one request; an agent that needs longer calls it again. */
 export const WAIT_MAX_SEC = 600;
 const WAIT_DEFAULT_SEC = 50;
-const POLL_MS = 500;
+/** Each poll is one GET /api/calls/:id, counted by the rate limit like any other request. */
+const POLL_MS = 1000;
 
 const POLICY_NOTE =
   'Every call goes through Callwright\'s dial policy and caps, exactly as calls placed from the web UI or REST API: emergency, premium-rate and invalid numbers are refused, and so are numbers outside ALLOWED_DESTINATIONS, numbers on the do-not-call list, calls outside the callee\'s calling hours, and calls over the daily, concurrent or daily-spend caps; a live call is ended at the per-call cost cap and the longest-call limit. A refusal comes back as an error naming the rule; do not try to work around it.';
