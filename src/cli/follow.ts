@@ -16,8 +16,16 @@ export interface FollowResult {
  * at the end). Ctrl-C asks whether to hang up: yes hangs up and keeps following to the end; no keeps
  * following; a second Ctrl-C, or no answer to read (stdin closed), stops following and leaves the call.
  */
+/**
+ * After the call ends, the stream stays open until the recording and the carrier's price are in, which
+ * can take the carrier minutes: the view waits this long for them, then shows the summary (the API
+ * has both later).
+ */
+const RECORDS_WAIT_MS = 10_000;
+
 export async function followCall(api: ApiClient, id: string, o: { print: boolean; verbose?: boolean }): Promise<FollowResult> {
   const stop = new AbortController();
+  let recordsTimer: NodeJS.Timeout | undefined;
   let detached = false;
   let t0: number | undefined;
 
@@ -46,6 +54,7 @@ export async function followCall(api: ApiClient, id: string, o: { print: boolean
   process.on('SIGINT', onSigint);
   try {
     for await (const ev of api.events(id, { signal: stop.signal })) {
+      if (ev.type === 'status' && ev.data?.status === 'ended') recordsTimer ??= setTimeout(() => stop.abort(), RECORDS_WAIT_MS);
       if (!o.print) continue;
       const line = renderEvent(ev, o.verbose);
       if (!line) continue;
@@ -57,6 +66,7 @@ export async function followCall(api: ApiClient, id: string, o: { print: boolean
   } catch (err) {
     if (!stop.signal.aborted) throw err;
   } finally {
+    clearTimeout(recordsTimer);
     process.off('SIGINT', onSigint);
     question?.cancel();
     // Once read, stdin would keep the process alive after the call: nothing more is asked.
@@ -92,13 +102,14 @@ export function renderSummary(call: CallDetail, baseUrl: string): string[] {
   if (call.error) lines.push(`  error: ${call.error}`);
   if (call.durationSec !== null) lines.push(`  duration: ${call.durationSec} s${call.answeredBy ? `, answered by ${call.answeredBy}` : ''}`);
   if (call.outcome !== undefined && call.outcome !== null) lines.push(paint(1, 'Outcome'), ...renderOutcome(call.outcome));
-  lines.push(paint(1, `Cost ${money(call.cost.total, call.cost.currency)}`) + paint(2, ` (price table ${call.cost.priceTable})`));
+  const estimate = call.cost.lines.some((l) => l.source === 'estimate') ? ', the carrier line an estimate until its price is in' : '';
+  lines.push(paint(1, `Cost ${money(call.cost.total, call.cost.currency)}`) + paint(2, ` (price table ${call.cost.priceTable}${estimate})`));
   const width = Math.max(0, ...call.cost.lines.map((l) => l.item.length));
   for (const l of call.cost.lines) lines.push(`  ${l.item.padEnd(width)} ${String(l.quantity).padStart(8)} ${l.unit.padEnd(8)} ${money(l.amount, call.cost.currency)}`);
   if (call.cost.unpriced.length) lines.push(`  unpriced: ${call.cost.unpriced.join(', ')}`);
   lines.push(paint(1, 'Files'));
   lines.push(`  transcript: callwright calls transcript ${call.id}   (${baseUrl}${call.transcriptUrl})`);
-  lines.push(call.recording ? `  recording:  callwright calls recording ${call.id} -o call.mp3   (${baseUrl}${call.recording.url})` : '  recording:  none');
+  lines.push(call.recording ? `  recording:  callwright calls recording ${call.id} -o call.mp3   (${baseUrl}${call.recording.url})` : `  recording:  none${call.status === 'ended' ? ' (yet)' : ''}`);
   return lines;
 }
 
