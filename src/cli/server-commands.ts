@@ -19,8 +19,14 @@ export function serveCommand(): Command {
       if (o.host) process.env.HOST = o.host;
       if (o.dataDir) process.env.DATA_DIR = o.dataDir;
       // As `npm start` (its prestart): the web UI is built first when missing or older than its source.
-      const { ensureWebBuilt } = await import('../../scripts/build-web.mjs');
-      await ensureWebBuilt();
+      // Vite is a dev dependency: without it the server still runs and its home page says how to build.
+      try {
+        const { ensureWebBuilt } = await import('../../scripts/build-web.mjs');
+        await ensureWebBuilt();
+      } catch (err) {
+        process.stderr.write(`callwright serve: the web UI could not be built (${(err as Error).message}); the API works without it\n`);
+      }
+      // The server as this CLI runs: compiled (dist/main.js) or from source under tsx.
       await import('../main.js');
       // main.ts keeps the process up until SIGINT/SIGTERM.
       await new Promise(() => undefined);

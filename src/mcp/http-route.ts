@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ApiClient, type FetchLike } from '../client/api-client.js';
+import { documented } from '../server/openapi.js';
 import { createMcpServer } from './mcp-server.js';
 
 export interface McpRouteOptions {
@@ -19,7 +21,14 @@ export interface McpRouteOptions {
 export async function mcpRoutes(app: FastifyInstance, o: McpRouteOptions): Promise<void> {
   const api = new ApiClient({ baseUrl: 'http://callwright.internal', token: o.apiToken, fetch: injectFetch(o.root) });
 
-  app.post('/mcp', async (req, reply) => {
+  const doc = documented({
+    tag: 'mcp',
+    summary: 'The MCP server over streamable HTTP (stateless, JSON responses): place, follow and hang up calls, search documents, list runbooks',
+    description: 'A JSON-RPC message (or batch) of the Model Context Protocol; see docs/mcp.md. The tools call this API, so its validation, dial policy, caps and rate limit apply.',
+    body: z.unknown(),
+    responses: { 200: 'the JSON-RPC response', 202: 'a notification or response was accepted', 400: 'not a valid JSON-RPC message', 401: 'missing or invalid API token', 406: 'the client does not accept application/json and text/event-stream' },
+  });
+  app.post('/mcp', doc, async (req, reply) => {
     const server = createMcpServer(api, o.version);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
@@ -41,8 +50,9 @@ export async function mcpRoutes(app: FastifyInstance, o: McpRouteOptions): Promi
   // Stateless: no server-initiated stream (GET) and no session to delete (DELETE).
   const notAllowed = async (_req: unknown, reply: import('fastify').FastifyReply) =>
     reply.code(405).header('Allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless; send requests with POST' }, id: null });
-  app.get('/mcp', notAllowed);
-  app.delete('/mcp', notAllowed);
+  const stateless = (method: string) => documented({ tag: 'mcp', summary: `Not used: the MCP server is stateless (no ${method === 'GET' ? 'server-to-client stream' : 'session to end'})`, responses: { 405: 'send MCP requests with POST' } });
+  app.get('/mcp', stateless('GET'), notAllowed);
+  app.delete('/mcp', stateless('DELETE'), notAllowed);
 }
 
 /** A fetch that answers from the Fastify app in-process: no socket, the same routes and hooks. */

@@ -30,7 +30,7 @@ const searchQuery = z.object({
   k: z.coerce.number().int().min(1).max(MAX_K).optional(),
   mode: z.enum(['lexical', 'vector', 'hybrid']).optional(),
   /** `agent`: only what the call's agent could be given (lookup_context's view); `owner` (default): every passage. */
-  view: z.enum(['owner', 'agent']).optional(),
+  view: z.enum(['owner', 'agent']).optional().describe("owner (default): every passage, each saying whether the agent could share it; agent: only those (the sharing rules applied, as lookup_context)"),
 });
 
 /** PATCH /api/clients/:id/documents/:docId: what may change about a document (its sharing rule). */
