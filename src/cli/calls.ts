@@ -7,6 +7,7 @@ import type { CallSummary, CreateCallRequest } from '../client/api-client.js';
 import { action, money, paint, table, withConnection, type Context } from './output.js';
 import { followCall, renderSummary } from './follow.js';
 import { EXIT, UsageError, exitCodeForEnd } from './exit-codes.js';
+import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
 
 const collectVar = (v: string, acc: Record<string, string> = {}) => {
   const i = v.indexOf('=');
@@ -76,8 +77,8 @@ export function callsCommand(): Command {
   calls.addCommand(
     withConnection(new Command('list'))
       .description('Calls, newest first')
-      .option('--status <status>', 'only calls in this status (queued, dialing, ringing, answered, talking, ended, live)')
-      .option('--end-reason <reason>', 'only calls that ended for this reason')
+      .addOption(new Option('--status <status>', 'only calls in this status (live: any before ended)').choices([...CALL_STATUSES, 'live']))
+      .addOption(new Option('--end-reason <reason>', 'only calls that ended for this reason').choices(END_REASONS))
       .option('-c, --client <id>', "only this client's calls")
       .option('-q, --query <text>', 'text to find in the number, client or instructions')
       .option('-n, --limit <n>', 'how many (1-100, default 20)', positiveInt)

@@ -1,4 +1,5 @@
 import { ApiError, UnreachableError } from '../client/api-client.js';
+import type { EndReason } from '../calls/state.js';
 
 /** What `callwright` exits with, for scripts (docs/cli.md lists them). */
 export const EXIT = {
@@ -37,8 +38,8 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failed;
 }
 
-const NOT_REACHED = new Set(['no-answer', 'busy', 'failed', 'canceled', 'voicemail', 'dial-error']);
-const FAULTS = new Set(['provider-error', 'media-error', 'interrupted']);
+const NOT_REACHED = new Set<string>(['no-answer', 'busy', 'failed', 'canceled', 'voicemail', 'dial-error'] satisfies EndReason[]);
+const FAULTS = new Set<string>(['provider-error', 'media-error', 'interrupted'] satisfies EndReason[]);
 
 /** `call`'s exit code from how the call ended. */
 export function exitCodeForEnd(endReason: string | null | undefined): number {

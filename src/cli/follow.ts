@@ -11,18 +11,18 @@ export interface FollowResult {
 }
 
 /**
- * Follows a call's timeline live (`GET /api/calls/:id/events`) until the server ends the stream.
- * With `print`, each event worth seeing is written as a line (with --json nothing is: the result comes
- * at the end). Ctrl-C asks whether to hang up: yes hangs up and keeps following to the end; no keeps
- * following; a second Ctrl-C, or no answer to read (stdin closed), stops following and leaves the call.
- */
-/**
  * After the call ends, the stream stays open until the recording and the carrier's price are in, which
  * can take the carrier minutes: the view waits this long for them, then shows the summary (the API
  * has both later).
  */
 const RECORDS_WAIT_MS = 10_000;
 
+/**
+ * Follows a call's timeline live (`GET /api/calls/:id/events`) until the server ends the stream.
+ * With `print`, each event worth seeing is written as a line (with --json nothing is: the result comes
+ * at the end). Ctrl-C asks whether to hang up: yes hangs up and keeps following to the end; no keeps
+ * following; a second Ctrl-C, or no answer to read (stdin closed), stops following and leaves the call.
+ */
 export async function followCall(api: ApiClient, id: string, o: { print: boolean; verbose?: boolean }): Promise<FollowResult> {
   const stop = new AbortController();
   let recordsTimer: NodeJS.Timeout | undefined;
@@ -39,9 +39,9 @@ export async function followCall(api: ApiClient, id: string, o: { print: boolean
     void question.answer.then(async (answer) => {
       question = undefined;
       if (answer === 'yes') {
+        process.stderr.write('Hanging up…\n');
         try {
           await api.hangup(id);
-          process.stderr.write('Hanging up…\n');
         } catch (err) {
           process.stderr.write(`Could not hang up: ${(err as Error).message}\n`);
         }

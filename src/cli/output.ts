@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ApiError } from '../client/api-client.js';
+import { ApiError, type ApiClient } from '../client/api-client.js';
 import { apiClientFor, resolveConnection, type Connection } from './connection.js';
 import { exitCodeFor } from './exit-codes.js';
-import type { ApiClient } from '../client/api-client.js';
 
 export interface CommonOptions {
   url?: string;
@@ -87,7 +86,8 @@ export function reportError(ctx: Pick<Context, 'json' | 'connection'>, err: unkn
 export function table(headers: string[], rows: Array<Array<string | number | null | undefined>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
-  return cells.map((r, n) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).map((l, n) => (n === 0 ? paint(1, l) : l)).join('\n');
+  const lines = cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
+  return [paint(1, lines[0]), ...lines.slice(1)].join('\n');
 }
 
 export const money = (amount: number, currency = 'USD') => `${currency === 'USD' ? '$' : `${currency} `}${amount.toFixed(amount < 1 ? 4 : 2)}`;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ApiError, UnreachableError, type ApiClient, type CallDetail } from '../client/api-client.js';
+import { CALL_STATUSES } from '../calls/state.js';
 
 /** How long wait_for_call waits at most in one request; an agent that needs longer calls it again. */
 export const WAIT_MAX_SEC = 600;
@@ -84,7 +85,7 @@ export function registerCallwrightTools(server: McpServer, api: ApiClient): void
       title: 'List calls',
       description: 'Calls, newest first, with status, number, client, duration, end reason and cost. Filter by status, client or text; page with cursor.',
       inputSchema: {
-        status: z.enum(['queued', 'dialing', 'ringing', 'answered', 'screening', 'talking', 'ended', 'live']).optional(),
+        status: z.enum([...CALL_STATUSES, 'live']).optional().describe('A status, or live for any before ended'),
         clientId: z.string().max(64).optional(),
         q: z.string().max(200).optional().describe('Text to find in the number, client or instructions'),
         limit: z.number().int().min(1).max(100).optional(),
