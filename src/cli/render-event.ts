@@ -37,6 +37,16 @@ export function renderEvent(ev: TimelineEvent, verbose = false): ViewLine | unde
       return { kind: 'warn', text: `policy override: ${d.rule ?? JSON.stringify(d)}` };
     case 'error':
       return { kind: 'warn', text: `error (${d.source ?? 'call'}): ${d.message ?? d.code ?? ''}` };
+    case 'transfer.started':
+    case 'transfer.refused':
+    case 'transfer.failed':
+    case 'transfer.ownerAnswered':
+    case 'transfer.returned':
+    case 'transfer.completed': {
+      const what = ev.type.slice('transfer.'.length).replace('ownerAnswered', 'answered by the owner');
+      const detail = d.reason ?? d.message;
+      return { kind: ev.type === 'transfer.failed' || ev.type === 'transfer.refused' ? 'warn' : 'status', text: `transfer${d.mode ? ` (${d.mode})` : ''} ${what}${d.label ? ` to ${d.label}` : ''}${detail ? `: ${detail}` : ''}` };
+    }
     default:
       // Types added later (ask-owner, transfer, outcome ...) still show with --verbose.
       return verbose ? { kind: 'info', text: `${ev.type}: ${JSON.stringify(d)}` } : undefined;
