@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ApiClient, type FetchLike } from '../client/api-client.js';
@@ -48,7 +48,7 @@ export async function mcpRoutes(app: FastifyInstance, o: McpRouteOptions): Promi
   });
 
   // Stateless: no server-initiated stream (GET) and no session to delete (DELETE).
-  const notAllowed = async (_req: unknown, reply: import('fastify').FastifyReply) =>
+  const notAllowed = async (_req: unknown, reply: FastifyReply) =>
     reply.code(405).header('Allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless; send requests with POST' }, id: null });
   const stateless = (method: string) => documented({ tag: 'mcp', summary: `Not used: the MCP server is stateless (no ${method === 'GET' ? 'server-to-client stream' : 'session to end'})`, responses: { 405: 'send MCP requests with POST' } });
   app.get('/mcp', stateless('GET'), notAllowed);
