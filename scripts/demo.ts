@@ -108,6 +108,7 @@ for (const f of o.fields) console.log(`  ${f.name}: ${f.value ?? '(not stated)'}
 console.log(`\nTranscript: ${join(dataDir, 'transcripts', `${id}.txt`)}`);
 console.log(`Recording:  ${call.recording ? join(dataDir, 'recordings', `${id}.mp3`) : '(none)'}`);
 console.log(`API:        curl -H "Authorization: Bearer ${SIM_API_TOKEN}" ${stack.baseUrl}/api/calls/${id}`);
+console.log(`CLI:        npx callwright calls show ${id} --url ${stack.baseUrl} --token ${SIM_API_TOKEN}`);
 console.log(`Web UI:     ${stack.baseUrl}/#token=${encodeURIComponent(SIM_API_TOKEN)}`);
 
 if (exitAfter) {

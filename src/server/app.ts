@@ -34,6 +34,7 @@ import { watchClients } from '../knowledge/watcher.js';
 import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
 import { outcomeDeps } from '../outcome/setup.js';
+import { mcpRoutes } from '../mcp/http-route.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -148,6 +149,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
       documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),
       async () => serverStatus(s, carrier, service.liveCount, VERSION),
     );
+    // MCP over streamable HTTP, behind the same bearer token; its tools call the routes above.
+    await api.register(mcpRoutes, { root: server, apiToken: o.apiToken, version: VERSION });
   });
 
   await server.register(webUi, { webDir: o.webDir, version: VERSION });

@@ -29,6 +29,8 @@ const searchQuery = z.object({
   q: z.string().trim().min(1, 'is required').max(2000),
   k: z.coerce.number().int().min(1).max(MAX_K).optional(),
   mode: z.enum(['lexical', 'vector', 'hybrid']).optional(),
+  /** `agent`: only what the call's agent could be given (lookup_context's view); `owner` (default): every passage. */
+  view: z.enum(['owner', 'agent']).optional().describe("owner (default): every passage, each saying whether the agent could share it; agent: only those (the sharing rules applied, as lookup_context)"),
 });
 
 /** PATCH /api/clients/:id/documents/:docId: what may change about a document (its sharing rule). */
@@ -178,7 +180,9 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     if (!q.success) return badRequest(reply, q.error.issues);
     try {
       // The owner sees every passage; each says whether the agent could share it (results[].agentCanShare).
-      const { mode, results } = await o.knowledge.search(id, q.data.q, { purpose: 'review', k: q.data.k ?? o.topK, mode: q.data.mode });
+      // Another AI agent (MCP) asks for the call agent's view, so `never` passages reach no model.
+      const purpose = q.data.view === 'agent' ? 'lookup' : 'review';
+      const { mode, results } = await o.knowledge.search(id, q.data.q, { purpose, k: q.data.k ?? o.topK, mode: q.data.mode });
       return { query: q.data.q, mode, results };
     } catch (err) {
       return knowledgeError(reply, err);

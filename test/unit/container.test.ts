@@ -38,7 +38,7 @@ test('the container runs the server as npm start does, and copies what it needs 
   const cmd = JSON.parse(instructions.filter((i) => i.keyword === 'CMD').at(-1)!.args) as string[];
   assert.deepEqual(cmd.join(' '), pkg.scripts.start, 'CMD is npm start without npm');
   const copied = instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
-  for (const path of ['dist', 'web/dist', 'node_modules', 'runbooks', 'package.json']) {
+  for (const path of ['dist', 'web/dist', 'node_modules', 'runbooks', 'package.json', 'bin']) {
     assert.ok(copied.some((c) => c.includes(path)), `${path} is copied into the image`);
   }
   const env = instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
