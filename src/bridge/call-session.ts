@@ -13,6 +13,7 @@ import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
+import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -59,7 +60,12 @@ export interface CallSessionOptions {
    * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
    */
   dtmfOnAnswer?: string;
+  /** What to do when a machine answers (default: hang up). */
+  voicemail?: VoicemailOptions;
 }
+
+/** Longest a voicemail message may take to play before the call is cut anyway. */
+const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
 
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
@@ -91,6 +97,7 @@ export class CallSession {
   private dtmfOnAnswerSent = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
+  private readonly voicemail: VoicemailMode;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -139,6 +146,12 @@ export class CallSession {
       playout: () => this.tracker,
       hangupGraceMs: o.hangupGraceMs,
     });
+    this.voicemail = new VoicemailMode(o.voicemail ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
+      record,
+      speakThenHangUp: (instructions) => this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS),
+      hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
+    });
+    if (this.voicemail.leavesMessage) this.hearers.push(this.voicemail.hear);
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -251,6 +264,7 @@ export class CallSession {
       this.o.hooks.record('amd.veto', { answeredBy });
       this.cutAgent('answering-machine');
     }
+    if (this.voicemail.begin(answeredBy)) return; // leave-message: silent until the beep (voicemail-mode.ts)
     this.beginEnd();
     this.o.hooks.requestEnd('voicemail');
   }
@@ -316,6 +330,8 @@ export class CallSession {
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'agent.audio':
+        // Waiting for the beep: whatever the engine still says (a greeting requested just before the verdict) is not played.
+        if (this.voicemail.waiting) return this.o.engine.interrupt();
         this.speech.play(e);
         return;
       case 'user.speechStarted':
@@ -418,6 +434,7 @@ export class CallSession {
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
+    this.voicemail.close();
     this.endAfterPlayout.close();
   }
 

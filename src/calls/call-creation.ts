@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
 import { CallSession } from '../bridge/call-session.js';
+import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
@@ -97,7 +98,9 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}) });
+    // The call's voicemail plan: its own, else the defaults (shown on the call page from this event).
+    const voicemail: VoicemailPlan = input.voicemail ?? { action: s.VOICEMAIL_MODE, ...(s.VOICEMAIL_MESSAGE ? { message: s.VOICEMAIL_MESSAGE } : {}) };
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), voicemail });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -125,6 +128,7 @@ export class CallCreation {
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
       dtmfOnAnswer: input.dtmf,
+      voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -33,7 +33,8 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
   if (isMachine(script)) {
     if (script.greetingMs !== 0) {
       line.speak(voicemailGreeting(script.greetingMs ?? 3000));
-      if (script.answeredBy === 'machine_end_beep') line.speak(beep());
+      const tone = script.beep ?? (script.answeredBy === 'machine_end_beep' ? {} : false);
+      if (tone) line.speak(beep(tone.hz, tone.durationMs));
       await drained();
       if (line.isStopped) return;
     }

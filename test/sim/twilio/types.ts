@@ -69,6 +69,11 @@ export interface CalleeScript {
    * recorded greeting and `steps` are what it says (e.g. a short "Hello?" that AMD still calls a machine).
    */
   greetingMs?: number;
+  /**
+   * The tone a machine plays after its greeting: any steady single frequency (see README, "Voicemail").
+   * Default: 1000 Hz for 400 ms when `answeredBy` is `machine_end_beep`, none otherwise; `false`: none.
+   */
+  beep?: { hz?: number; durationMs?: number } | false;
   /** The call never connects: final status instead of answering (after ringMs). Default: answers. */
   result?: 'busy' | 'no-answer' | 'failed';
   /** After the last step the callee stays silent this long, then hangs up. Default: the sim's idleHangupMs. */
@@ -179,6 +184,17 @@ export interface SimCall {
    * with line time (ms since answer) and the wall clock (Date.now()) when each was recognised.
    */
   readonly dtmfHeard: HeardDigit[];
+  /** A machine with a greeting: what its mailbox recorded once the greeting (and beep) was over. */
+  readonly mailbox: Mailbox | null;
+}
+
+export interface Mailbox {
+  /** Media time (ms from answer) at which the greeting and beep ended and recording began. */
+  recordingFromMs: number;
+  /** Agent audio played before that: talking over the greeting. */
+  agentMsOverGreeting: number;
+  /** Agent audio played since: what the message box holds. */
+  agentMsRecorded: number;
 }
 
 export interface HeardDigit {
