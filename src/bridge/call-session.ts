@@ -9,11 +9,12 @@ import { ToolCalls } from './tool-calls.js';
 import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
-import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
+import { GreetingGate, classifyVerdict, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
+import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -98,6 +99,7 @@ export class CallSession {
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly voicemail: VoicemailMode;
+  private readonly screening: ScreeningMode;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -152,6 +154,7 @@ export class CallSession {
       hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
     });
     if (this.voicemail.leavesMessage) this.hearers.push(this.voicemail.hear);
+    this.screening = new ScreeningMode({ record, mode: () => this.modes.current, setMode: (to, reason) => this.modes.set(to, reason), answerBeforeGreeting: () => this.gate.screening() });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -237,6 +240,8 @@ export class CallSession {
    * a machine verdict vetoes the call even mid-greeting (see greeting-gate.ts).
    */
   answeredBy(answeredBy: string): void {
+    // A screening assistant sounds like a machine to AMD; the person behind it may still pick up.
+    if (this.screening.detected && classifyVerdict(answeredBy) === 'voicemail') return this.o.hooks.record('amd.ignored', { answeredBy, reason: 'call-screening' });
     if (!this.ending) this.gate.verdict(answeredBy);
   }
 
@@ -247,11 +252,11 @@ export class CallSession {
 
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
-    this.modes.set('talking', reason);
+    if (reason !== 'screening') this.modes.set('talking', reason);
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
-    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply();
+    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply(reason === 'screening' ? { instructions: SCREENING_ANSWER } : undefined);
   }
 
   /**
@@ -348,6 +353,7 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
+        this.screening.heard(e.text);
         return;
       }
       case 'agent.responseStarted':
@@ -359,6 +365,7 @@ export class CallSession {
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
+        this.screening.agentReplied();
         this.endAfterPlayout.check();
         return;
       case 'tool.call':

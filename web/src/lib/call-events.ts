@@ -228,6 +228,10 @@ export function describeEvent(ev: TimelineEvent): string {
       return 'Answering machine: agent stopped';
     case 'amd.menuSuspected':
       return 'Sounds like a phone menu: call goes on';
+    case 'screening.detected':
+      return 'A call-screening assistant answered: the agent says who is calling and why';
+    case 'amd.ignored':
+      return `Answering-machine verdict (${answeredByLabel(d.answeredBy)}) set aside: ${d.reason === 'call-screening' ? 'a call-screening assistant, not voicemail' : d.reason}`;
     case 'voicemail.waiting':
       return 'Voicemail: waiting for the beep to leave a message';
     case 'voicemail.message':
