@@ -253,6 +253,7 @@ export class CallSession {
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
     if (reason !== 'screening') this.modes.set('talking', reason);
+    this.voicemail.idle();
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.

@@ -61,6 +61,8 @@ export class VoicemailMode {
   private timer?: NodeJS.Timeout;
   /** The last beep heard, while nothing loud has followed it. */
   private lastBeep?: { hz: number; toneMs: number };
+  /** Frames are analysed until a person is being talked to, and again once a machine verdict comes. */
+  private listening = true;
 
   constructor(
     private readonly o: VoicemailOptions,
@@ -77,6 +79,14 @@ export class VoicemailMode {
   }
 
   /**
+   * The conversation with a person has started: stop analysing every frame for tones (a machine verdict
+   * later still starts a fresh wait for the beep).
+   */
+  idle(): void {
+    this.listening = false;
+  }
+
+  /**
    * A machine answered. Returns false when the call should just hang up (plan `hangup`, or a fax);
    * true when the message will be left.
    */
@@ -84,6 +94,7 @@ export class VoicemailMode {
     if (!this.leavesMessage || answeredBy === 'fax') return false;
     if (this.state !== 'off') return true;
     this.state = 'waiting';
+    this.listening = true;
     this.startedAt = Date.now();
     this.h.record('voicemail.waiting', { answeredBy });
     this.timer = setTimeout(() => {
@@ -104,7 +115,7 @@ export class VoicemailMode {
 
   /** Every caller frame (PCM16 8 kHz), from the session's hearers. */
   readonly hear = (pcm: Int16Array): void => {
-    if (this.state === 'speaking') return;
+    if (this.state === 'speaking' || !this.listening) return;
     // Listening starts before the verdict: a beep heard before a late verdict still counts.
     const beep = this.beeps.push(pcm);
     let sum = 0;

@@ -111,3 +111,14 @@ test('neither beep nor silence within beepTimeoutMs: hang up without a message',
 test('voicemailInstructions composes from the call when no text is given', () => {
   assert.match(voicemailInstructions({ action: 'leave-message' }), /who you are, on whose behalf you are calling, and why/);
 });
+
+test('while a person is being talked to no frame is analysed; a later machine verdict listens again', () => {
+  const h = harness();
+  h.vm.idle();
+  h.feed(toneFrames(1000, 300).concat(quiet(100)));
+  h.vm.begin('machine_start');
+  assert.equal(h.said.length, 0, 'the tone heard while idle does not count');
+  h.feed(talkFrames(500).concat(toneFrames(1000, 300), quiet(60)));
+  assert.equal(h.trigger(), 'beep');
+  h.close();
+});
