@@ -154,7 +154,16 @@ export class CallSession {
       hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
     });
     if (this.voicemail.leavesMessage) this.hearers.push(this.voicemail.hear);
-    this.screening = new ScreeningMode({ record, mode: () => this.modes.current, setMode: (to, reason) => this.modes.set(to, reason), answerBeforeGreeting: () => this.gate.screening() });
+    this.screening = new ScreeningMode({
+      record,
+      mode: () => this.modes.current,
+      setMode: (to, reason) => {
+        // A screener may still turn into a mailbox: its beep is listened for until the person answers.
+        if (this.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
+      },
+      answerBeforeGreeting: () => this.gate.screening(),
+      toVoicemail: (reason) => this.veto(reason),
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -253,7 +262,7 @@ export class CallSession {
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
     if (reason !== 'screening') this.modes.set('talking', reason);
-    this.voicemail.idle();
+    this.voicemail.listen(reason === 'screening');
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.

@@ -41,6 +41,12 @@ function normalise(text: string): string {
   return text.toLowerCase().replace(/[\u2018\u2019]/g, "'");
 }
 
+/** Whether an utterance sounds like a mailbox ("leave a message after the tone", "can't take your call"). */
+export function soundsLikeMailbox(text: string): boolean {
+  const t = normalise(text);
+  return MAILBOX_CUES.some((r) => r.test(t));
+}
+
 /** Whether a callee utterance sounds like a call-screening assistant asking who is calling and why. */
 export function soundsLikeScreening(text: string): boolean {
   const t = normalise(text);
@@ -62,6 +68,8 @@ export interface ScreeningHost {
   setMode(to: CallMode, reason: string): void;
   /** Nobody has been greeted yet: start the conversation with the screening answer. */
   answerBeforeGreeting(): void;
+  /** The screener turned into a mailbox: voicemail handling from here (stop talking, hang up or leave the message). */
+  toVoicemail(reason: string): void;
 }
 
 /**
@@ -70,7 +78,9 @@ export interface ScreeningHost {
  * whatever the answering-machine verdict says, which for these assistants is often "machine" (livekit
  * agents-js#1374). In mode `screening` the agent answers briefly and honestly and a machine verdict no
  * longer ends the call; the next utterance that is neither another screening prompt nor "please stay on
- * the line" is the person: mode `talking`, and the conversation goes on.
+ * the line" is the person: mode `talking`, and the conversation goes on. A screener that turns into
+ * message-taking ("they can't take your call, leave a message after the tone": livekit/agents#6202) is
+ * handed to voicemail handling like a machine verdict.
  */
 export class ScreeningMode {
   /** Screening was heard on this call: a machine verdict about its opening is not voicemail. */
@@ -89,6 +99,8 @@ export class ScreeningMode {
   heard(text: string): void {
     const mode = this.h.mode();
     if (mode === 'screening') {
+      // Screeners can end in message-taking: "they can't take your call, please leave a message".
+      if (soundsLikeMailbox(text)) return this.h.toVoicemail('screener-took-message');
       if (this.answered && !soundsLikeScreening(text) && !stillScreening(text)) this.h.setMode('talking', 'person-answered');
       return;
     }

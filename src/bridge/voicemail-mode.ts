@@ -79,11 +79,12 @@ export class VoicemailMode {
   }
 
   /**
-   * The conversation with a person has started: stop analysing every frame for tones (a machine verdict
-   * later still starts a fresh wait for the beep).
+   * Whether to analyse every frame for tones before any verdict: off once a person is being talked to (a
+   * machine verdict later still starts a fresh wait for the beep), on while a screener may turn into a
+   * mailbox.
    */
-  idle(): void {
-    this.listening = false;
+  listen(on: boolean): void {
+    this.listening = on;
   }
 
   /**

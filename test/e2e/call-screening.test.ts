@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withStack } from './helpers.js';
 import type { Engine, Stack } from '../sim/stack.js';
-import { PERSON_PICKS_UP, SCREENING_HOLD, SCREENING_PROMPTS, screeningAssistant } from '../sim/twilio/index.js';
+import { PERSON_PICKS_UP, SCREENER_TAKES_MESSAGE, SCREENING_HOLD, SCREENING_PROMPTS, screeningAssistant } from '../sim/twilio/index.js';
 
 const ANSWER = "I'm an AI assistant calling on behalf of Raju Kumar about his pickup order for tonight.";
 const HOLDING = 'Sure, I will hold.';
@@ -72,6 +72,40 @@ for (const c of CASES) {
           assert.equal(start?.data.reason, 'screening');
           assert.match(stack.openai.sessions[0].responses[0].instructions ?? '', /call-screening assistant/);
         }
+      },
+    );
+  });
+}
+
+const MESSAGE = 'This is the assistant of Raju Kumar about his pickup order. Please call Raju back. Thank you!';
+
+for (const c of [
+  { engine: 'openai' as Engine, answeredBy: 'machine_end_silence' as const },
+  { engine: 'gemini' as Engine, answeredBy: 'human' as const },
+]) {
+  test(`[${c.engine}] a screener that ends in message-taking gets the voicemail message after its beep`, async () => {
+    await withStack(
+      {
+        engine: c.engine,
+        script: () => screeningAssistant({ prompt: 'pixel', answeredBy: c.answeredBy, promptMs: 3000, personAfterMs: 500, takesMessage: true }),
+        // The reply the engine may start to the message-taking line is cut; each later turn is the message.
+        conversation: () => ({ turns: [{ say: ANSWER }, { say: HOLDING }, { say: MESSAGE }, { say: MESSAGE }], userTranscripts: [SCREENING_PROMPTS.pixel, SCREENING_HOLD, SCREENER_TAKES_MESSAGE] }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall({ voicemail: { action: 'leave-message', message: MESSAGE } });
+        const call = await stack.waitForEnd(id, 30_000);
+        const tw = stack.twilio.calls[0];
+        assert.equal(call.endReason, 'voicemail-left');
+        assert.equal(tw.hangupBy, 'api');
+        const agent = call.transcript.filter((t: any) => t.speaker === 'agent');
+        assert.deepEqual(agent.slice(0, 2).map((t: any) => t.text), [ANSWER, HOLDING]);
+        assert.equal(agent.at(-1).text, MESSAGE);
+        assert.ok(!agent.at(-1).interrupted, 'the message was heard in full');
+        assert.ok(tw.mailbox && tw.mailbox.agentMsRecorded >= MESSAGE.length * 20 - 40, `recorded ${tw.mailbox?.agentMsRecorded} ms`);
+        const events = await timeline(stack, id);
+        const modes = events.filter((e) => e.type === 'mode.changed').map((e) => `${e.data.to}:${e.data.answeredBy ?? e.data.reason}`);
+        assert.ok(modes.includes('voicemail:screener-took-message'), modes.join(' '));
+        assert.equal(events.find((e) => e.type === 'voicemail.message')?.data.trigger, 'beep');
       },
     );
   });

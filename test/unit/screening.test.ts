@@ -41,6 +41,7 @@ function harness(start: CallMode = 'greeting') {
       log.push(`${to}:${reason}`);
     },
     answerBeforeGreeting: () => log.push('answer'),
+    toVoicemail: (reason) => log.push(`voicemail:${reason}`),
   });
   return { s, log, mode: () => mode };
 }
@@ -71,4 +72,12 @@ test('a prompt heard mid-conversation switches to screening without a second gre
     assert.deepEqual(h.log, [], mode);
     assert.ok(!h.s.detected);
   }
+});
+
+test('a screener that turns into message-taking is handed to voicemail handling', () => {
+  const h = harness('greeting');
+  h.s.heard(SCREENING_PROMPTS.pixel);
+  h.s.agentReplied();
+  h.s.heard("Sorry, they can't take your call right now. Please leave a message after the tone.");
+  assert.equal(h.log.at(-1), 'voicemail:screener-took-message');
 });

@@ -114,7 +114,7 @@ test('voicemailInstructions composes from the call when no text is given', () =>
 
 test('while a person is being talked to no frame is analysed; a later machine verdict listens again', () => {
   const h = harness();
-  h.vm.idle();
+  h.vm.listen(false);
   h.feed(toneFrames(1000, 300).concat(quiet(100)));
   h.vm.begin('machine_start');
   assert.equal(h.said.length, 0, 'the tone heard while idle does not count');

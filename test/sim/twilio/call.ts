@@ -302,6 +302,9 @@ export class CallRunner implements SimCall {
           if (this.line && this.script.greetingMs !== 0) this.mailboxFrom = { tick: this.line.lastCalleeAudioTick, agentTicks: this.line.agentPlayTicksAtLastCalleeAudio };
           this.resolveGreeting();
         },
+        onRecording: () => {
+          if (this.line) this.mailboxFrom = { tick: this.line.lastCalleeAudioTick, agentTicks: this.line.agentPlayTicksAtLastCalleeAudio };
+        },
       },
       this.ctx.idleHangupMs,
     ).catch((e: unknown) => this.addLog('sim-error', { where: 'callee', error: String(e) }));

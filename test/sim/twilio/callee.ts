@@ -20,6 +20,8 @@ export interface CalleeHooks {
   sendDtmf: (digit: string) => void;
   /** The machine's greeting (and beep) has been spoken: the moment a real AMD would decide. */
   onGreetingDone: () => void;
+  /** A `beep` step has played: a mailbox records from here. */
+  onRecording: () => void;
 }
 
 export function isMachine(script: CalleeScript): boolean {
@@ -73,6 +75,10 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     } else if ('waitForKeys' in step) {
       const ok = await line.waitFor(() => line.keysHeard >= step.waitForKeys, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('beep' in step) {
+      line.speak(beep(step.beep.hz, step.beep.durationMs));
+      await drained();
+      hooks.onRecording();
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

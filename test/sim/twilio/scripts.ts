@@ -35,6 +35,8 @@ export const SCREENING_PROMPTS = {
 } as const;
 export const SCREENING_HOLD = 'Thanks, stay on the line while I see if this person is available.';
 export const PERSON_PICKS_UP = "Hi, this is Sam. What's this about?";
+/** Google's screener ending in message-taking (livekit/agents#6202): then a beep, and it records. */
+export const SCREENER_TAKES_MESSAGE = "Sorry, they can't take your call right now. Please leave a message after the tone.";
 
 export interface ScreeningOptions {
   prompt?: keyof typeof SCREENING_PROMPTS;
@@ -49,6 +51,8 @@ export interface ScreeningOptions {
   personAfterMs?: number;
   /** What the person says after the agent's reply, before hanging up. */
   then?: CalleeStep[];
+  /** Nobody picks up: the screener takes a message instead (beep, then it records). */
+  takesMessage?: boolean;
 }
 
 /**
@@ -70,9 +74,9 @@ export function screeningAssistant(o: ScreeningOptions = {}): CalleeScript {
       { say: SCREENING_HOLD, durationMs: 1500 },
       { waitForAgent: true, quietMs: 300, timeoutMs: 3000 },
       { pauseMs: o.personAfterMs ?? 1000 },
-      { say: PERSON_PICKS_UP, durationMs: 1200 },
-      { waitForAgent: true, quietMs: 300 },
-      ...(o.then ?? [{ hangup: true }]),
+      ...(o.takesMessage
+        ? [{ say: SCREENER_TAKES_MESSAGE, durationMs: 2000 }, { beep: { hz: 1000, durationMs: 400 } }]
+        : [{ say: PERSON_PICKS_UP, durationMs: 1200 }, { waitForAgent: true, quietMs: 300 } as CalleeStep, ...(o.then ?? [{ hangup: true } as CalleeStep])]),
     ],
   };
 }

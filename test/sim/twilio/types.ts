@@ -43,6 +43,8 @@ export type CalleeStep =
   /** A phone menu waiting for keys: until its DTMF receiver has heard `waitForKeys` keys in all. */
   | { waitForKeys: number; timeoutMs?: number }
   | { digits: string }
+  /** A tone (a mailbox's beep); once it has played, the machine records (`SimCall.mailbox`). */
+  | { beep: { hz?: number; durationMs?: number } }
   | { hangup: true }
   | { dropSocket: true }
   | { sendRaw: string };
