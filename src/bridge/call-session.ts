@@ -150,7 +150,8 @@ export class CallSession {
     });
     this.voicemail = new VoicemailMode(o.voicemail ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
       record,
-      speakThenHangUp: (instructions) => this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS),
+      speakThenHangUp: (instructions) =>
+        this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS, { reason: 'voicemail', detail: 'the voicemail message did not finish playing in time' }),
       hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
     });
     if (this.voicemail.leavesMessage) this.hearers.push(this.voicemail.hear);
@@ -371,6 +372,8 @@ export class CallSession {
         this.endAfterPlayout.responseStarted(e.responseId);
         return;
       case 'agent.transcript':
+        // Words of a reply dropped while waiting for the beep were never heard: not part of the transcript.
+        if (this.voicemail.waiting && !this.speech.has(e.itemId)) return;
         this.speech.transcript(e);
         return;
       case 'agent.responseDone':
