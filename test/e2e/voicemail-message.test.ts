@@ -165,3 +165,34 @@ test('POST /api/calls voicemail: bad values are a 400 naming the field', async (
     }
   });
 });
+
+for (const engine of ENGINES) {
+  test(`[${engine}] a mailbox that opens with "Hello?": the greeting is cut at the verdict and the message still waits for the beep`, async () => {
+    // A greeting that fakes a person ("Hello? ... Sorry, I can't take your call"): the agent starts
+    // talking, the machine verdict stops it, and the message goes after the beep, not at once.
+    const script: CalleeScript = {
+      answeredBy: 'machine_start',
+      greetingMs: 0,
+      amdDelayMs: 2300,
+      steps: [{ say: 'Hello?' }, { pauseMs: 1200 }, { say: "Sorry, I can't take your call. Leave a message after the tone.", durationMs: 2000 }, { beep: { hz: 900, durationMs: 400 } }],
+    };
+    const greeting = "Hi, I'm an AI assistant calling on behalf of Raju Kumar about tonight's pickup order.";
+    await withStack({ engine, script: () => script, conversation: () => ({ turns: [{ say: greeting }, { say: MESSAGE }, { say: MESSAGE }], userTranscripts: ['Hello?'] }) }, async (stack) => {
+      const id = await stack.placeCall({ voicemail: { action: 'leave-message', message: MESSAGE } });
+      const call = await stack.waitForEnd(id, 30_000);
+      const tw = stack.twilio.calls[0];
+      assert.equal(call.endReason, 'voicemail-left');
+      const agent = call.transcript.filter((t: any) => t.speaker === 'agent');
+      assert.equal(agent[0].text, greeting);
+      assert.ok(agent[0].interrupted, 'the greeting was cut');
+      assert.equal(agent.at(-1).text, MESSAGE);
+      assert.ok(!agent.at(-1).interrupted);
+      assert.equal(agent.length, 2, agent.map((t: any) => t.text).join(' | '));
+      const box = tw.mailbox!;
+      assert.ok(box.agentMsRecorded >= MESSAGE.length * MS_PER_CHAR - 40, `recorded ${box.agentMsRecorded} ms`);
+      assert.ok(tw.firstAgentAudioLineMs! < box.recordingFromMs, 'the greeting had started before the beep');
+      const msg = (await timeline(stack, id)).find((e) => e.type === 'voicemail.message');
+      assert.equal(msg?.data.trigger, 'beep');
+    });
+  });
+}
