@@ -153,17 +153,25 @@ export class CallSession {
       speakThenHangUp: (instructions) =>
         this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS, { reason: 'voicemail', detail: 'the voicemail message did not finish playing in time' }),
       hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
+      // What sounded like a screener ends in a beep: it was a mailbox (its greeting asked for a name and reason).
+      beepHeard: () => {
+        if (this.modes.current === 'screening') this.veto('beep-after-screening');
+      },
     });
-    if (this.voicemail.leavesMessage) this.hearers.push(this.voicemail.hear);
+    // Listens only before the greeting, while screening and while waiting for a beep (see listen()).
+    this.hearers.push(this.voicemail.hear);
     this.screening = new ScreeningMode({
       record,
       mode: () => this.modes.current,
       setMode: (to, reason) => {
+        // A mailbox whose greeting asks for a name and reason ends in a beep: that is voicemail, not a screener.
+        if (to === 'screening' && this.voicemail.beepJustHeard) return this.veto('beep-after-screening');
         // A screener may still turn into a mailbox: its beep is listened for until the person answers.
         if (this.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
       },
       answerBeforeGreeting: () => this.gate.screening(),
       toVoicemail: (reason) => this.veto(reason),
+      nobodyCame: (waitedMs) => o.hooks.requestEnd('no-answer', `call screening: nobody picked up within ${Math.round(waitedMs / 1000)} s`),
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
@@ -275,6 +283,7 @@ export class CallSession {
    * is flushed, the response cancelled, the transcript keeps what was heard) and the call ends as voicemail.
    */
   private veto(answeredBy: string): void {
+    this.gate.close();
     this.modes.set('voicemail', 'answering-machine', { answeredBy });
     if (this.activeResponse !== undefined || this.tracker?.hasPending) {
       this.o.hooks.record('amd.veto', { answeredBy });
@@ -455,6 +464,7 @@ export class CallSession {
     this.activeResponse = undefined;
     this.dtmf.close();
     this.voicemail.close();
+    this.screening.close();
     this.endAfterPlayout.close();
   }
 

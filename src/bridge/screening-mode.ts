@@ -70,6 +70,10 @@ export interface ScreeningHost {
   answerBeforeGreeting(): void;
   /** The screener turned into a mailbox: voicemail handling from here (stop talking, hang up or leave the message). */
   toVoicemail(reason: string): void;
+  /** Screening went on for `waitMs` and nobody picked up: the call ends. */
+  nobodyCame(waitedMs: number): void;
+  /** How long to wait for the person after a screener answered. Default 60 s. */
+  waitMs?: number;
 }
 
 /**
@@ -87,6 +91,7 @@ export class ScreeningMode {
   private seen = false;
   /** The agent has finished a reply since screening began. */
   private answered = false;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly h: ScreeningHost) {}
 
@@ -100,8 +105,14 @@ export class ScreeningMode {
     const mode = this.h.mode();
     if (mode === 'screening') {
       // Screeners can end in message-taking: "they can't take your call, please leave a message".
-      if (soundsLikeMailbox(text)) return this.h.toVoicemail('screener-took-message');
-      if (this.answered && !soundsLikeScreening(text) && !stillScreening(text)) this.h.setMode('talking', 'person-answered');
+      if (soundsLikeMailbox(text)) {
+        clearTimeout(this.timer);
+        return this.h.toVoicemail('screener-took-message');
+      }
+      if (this.answered && !soundsLikeScreening(text) && !stillScreening(text)) {
+        clearTimeout(this.timer);
+        this.h.setMode('talking', 'person-answered');
+      }
       return;
     }
     // Menus, hold and voicemail have their own listeners; only an opening or a conversation can turn out to be screened.
@@ -111,6 +122,18 @@ export class ScreeningMode {
     this.h.record('screening.detected', { during: mode });
     this.h.setMode('screening', 'screening-assistant');
     if (mode === 'greeting') this.h.answerBeforeGreeting();
+    // A screened call the person never takes (and that never becomes a mailbox) must not sit open until MAX_CALL_SECONDS.
+    const waitMs = this.h.waitMs ?? 60_000;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.h.mode() === 'screening') this.h.nobodyCame(waitMs);
+    }, waitMs);
+    this.timer.unref();
+  }
+
+  /** The call is ending: the wait stops. */
+  close(): void {
+    clearTimeout(this.timer);
   }
 
   /** An agent response finished. */

@@ -23,6 +23,8 @@ export interface VoicemailHost {
   speakThenHangUp(instructions: string): void;
   /** Ends the call as voicemail without a message. */
   hangUp(detail: string): void;
+  /** A beep was heard before any machine verdict (e.g. a "screener" that was a mailbox after all). */
+  beepHeard?(beep: { hz: number; toneMs: number }): void;
 }
 
 /** Frame RMS (16-bit) under which the line counts as quiet for the silence fallback (about -36 dBFS). */
@@ -71,6 +73,11 @@ export class VoicemailMode {
 
   get leavesMessage(): boolean {
     return this.o.action === 'leave-message';
+  }
+
+  /** A beep has just been heard (nothing loud since): whatever answered is a mailbox, recording now. */
+  get beepJustHeard(): boolean {
+    return this.lastBeep !== undefined;
   }
 
   /** Waiting for the beep: anything the engine still sends is not for the mailbox. */
@@ -124,7 +131,10 @@ export class VoicemailMode {
     const loud = pcm.length > 0 && sum / pcm.length > QUIET_RMS * QUIET_RMS;
     if (beep) this.lastBeep = { hz: beep.hz, toneMs: beep.durationMs };
     else if (loud) this.lastBeep = undefined;
-    if (this.state !== 'waiting') return;
+    if (this.state !== 'waiting') {
+      if (beep) this.h.beepHeard?.(this.lastBeep!);
+      return;
+    }
     if (beep) return this.speak('beep', { ...this.lastBeep });
     if (this.greetingOver && !this.beeps.toneOn) return this.speak('carrier-beep');
     this.quietMs = loud ? 0 : this.quietMs + (pcm.length / 8000) * 1000;

@@ -42,6 +42,8 @@ function harness(start: CallMode = 'greeting') {
     },
     answerBeforeGreeting: () => log.push('answer'),
     toVoicemail: (reason) => log.push(`voicemail:${reason}`),
+    nobodyCame: (ms) => log.push(`nobody:${ms}`),
+    waitMs: 50,
   });
   return { s, log, mode: () => mode };
 }
@@ -60,12 +62,23 @@ test('before the greeting, a screening prompt opens the call with the answer; th
   h.s.heard("Hi, this is Sam. What's this about?");
   assert.equal(h.mode(), 'talking');
   assert.equal(h.log.at(-1), 'talking:person-answered');
+  h.s.close();
+});
+
+test('nobody picks up after the screener: the call ends after the wait, not at the call limit', async () => {
+  const h = harness('greeting');
+  h.s.heard(SCREENING_PROMPTS.google);
+  h.s.agentReplied();
+  h.s.heard('Thanks, stay on the line while I see if this person is available.');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(h.log.at(-1), 'nobody:50');
 });
 
 test('a prompt heard mid-conversation switches to screening without a second greeting; menus and voicemail are left alone', () => {
   const t = harness('talking');
   t.s.heard(SCREENING_PROMPTS.ios);
   assert.deepEqual(t.log, ['screening.detected', 'screening:screening-assistant']);
+  t.s.close();
   for (const mode of ['menu', 'on-hold', 'voicemail'] as CallMode[]) {
     const h = harness(mode);
     h.s.heard(SCREENING_PROMPTS.google);
@@ -80,4 +93,5 @@ test('a screener that turns into message-taking is handed to voicemail handling'
   h.s.agentReplied();
   h.s.heard("Sorry, they can't take your call right now. Please leave a message after the tone.");
   assert.equal(h.log.at(-1), 'voicemail:screener-took-message');
+  h.s.close();
 });
