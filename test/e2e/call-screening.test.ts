@@ -104,7 +104,8 @@ for (const c of [
         assert.ok(tw.mailbox && tw.mailbox.agentMsRecorded >= MESSAGE.length * 20 - 40, `recorded ${tw.mailbox?.agentMsRecorded} ms`);
         const events = await timeline(stack, id);
         const modes = events.filter((e) => e.type === 'mode.changed').map((e) => `${e.data.to}:${e.data.answeredBy ?? e.data.reason}`);
-        assert.ok(modes.includes('voicemail:screener-took-message'), modes.join(' '));
+        // Its words or its beep, whichever the bridge has first, hand it to voicemail handling.
+        assert.ok(modes.includes('voicemail:screener-took-message') || modes.includes('voicemail:beep-after-screening'), modes.join(' '));
         assert.equal(events.find((e) => e.type === 'voicemail.message')?.data.trigger, 'beep');
       },
     );
