@@ -7,6 +7,7 @@
  *   npm run bench -- --only retrieval
  *   npm run bench -- --only store --calls 50 --seconds 20   (calls + API + search + a locked database; not part of a plain run)
  *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
+ *   npm run bench -- --only voicemail --calls 12  (end of the beep to the message, both engines)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -16,6 +17,7 @@ import { printSoak, runSoak } from './soak.js';
 import { printRetrieval, runRetrievalBench } from './retrieval.js';
 import { printStoreContention, runStoreContention } from './store-contention.js';
 import { printAnswer, runAnswerBench } from './answer-at-once.js';
+import { printVoicemail, runVoicemailBench } from './voicemail.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +28,8 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'soak', 'store'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -44,6 +46,9 @@ if (!only || only === 'retrieval') if (!printRetrieval(await runRetrievalBench()
 if (only === 'store') if (!printStoreContention(await runStoreContention({ calls: callsFor(50), seconds }))) process.exitCode = 1;
 if (!only || only === 'answer') {
   for (const engine of ['openai', 'gemini'] as const) if (!printAnswer(await runAnswerBench({ calls: callsFor(21), engine }))) process.exitCode = 1;
+}
+if (!only || only === 'voicemail') {
+  for (const engine of ['openai', 'gemini'] as const) if (!printVoicemail(await runVoicemailBench({ calls: callsFor(12), engine }))) process.exitCode = 1;
 }
 if (only === 'soak') {
   const minutes = Number(values.minutes);

@@ -9,12 +9,14 @@ import { ToolCalls } from './tool-calls.js';
 import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
-import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
+import { GreetingGate, classifyVerdict, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
+import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
+import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -63,7 +65,12 @@ export interface CallSessionOptions {
    * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
    */
   dtmfOnAnswer?: string;
+  /** What to do when a machine answers (default: hang up). */
+  voicemail?: VoicemailOptions;
 }
+
+/** Longest a voicemail message may take to play before the call is cut anyway. */
+const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
 
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
@@ -96,6 +103,8 @@ export class CallSession {
   private dtmfOnAnswerSent = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
+  private readonly voicemail: VoicemailMode;
+  private readonly screening: ScreeningMode;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -144,6 +153,31 @@ export class CallSession {
       },
       playout: () => this.tracker,
       preambles: this.preambles,
+    });
+    this.voicemail = new VoicemailMode(o.voicemail ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
+      record,
+      speakThenHangUp: (instructions) =>
+        this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS, { reason: 'voicemail', detail: 'the voicemail message did not finish playing in time' }),
+      hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
+      // What sounded like a screener ends in a beep: it was a mailbox (its greeting asked for a name and reason).
+      beepHeard: () => {
+        if (this.modes.current === 'screening') this.veto('beep-after-screening');
+      },
+    });
+    // Listens only before the greeting, while screening and while waiting for a beep (see listen()).
+    this.hearers.push(this.voicemail.hear);
+    this.screening = new ScreeningMode({
+      record,
+      mode: () => this.modes.current,
+      setMode: (to, reason) => {
+        // A mailbox whose greeting asks for a name and reason ends in a beep: that is voicemail, not a screener.
+        if (to === 'screening' && this.voicemail.beepJustHeard) return this.veto('beep-after-screening');
+        // A screener may still turn into a mailbox: its beep is listened for until the person answers.
+        if (this.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
+      },
+      answerBeforeGreeting: () => this.gate.screening(),
+      toVoicemail: (reason) => this.veto(reason),
+      nobodyCame: (waitedMs) => o.hooks.requestEnd('no-answer', `call screening: nobody picked up within ${Math.round(waitedMs / 1000)} s`),
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
@@ -232,6 +266,8 @@ export class CallSession {
    * a machine verdict vetoes the call even mid-greeting (see greeting-gate.ts).
    */
   answeredBy(answeredBy: string): void {
+    // A screening assistant sounds like a machine to AMD; the person behind it may still pick up.
+    if (this.screening.detected && classifyVerdict(answeredBy) === 'voicemail') return this.o.hooks.record('amd.ignored', { answeredBy, reason: 'call-screening' });
     if (!this.ending) this.gate.verdict(answeredBy);
   }
 
@@ -242,11 +278,12 @@ export class CallSession {
 
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
-    this.modes.set('talking', reason);
+    if (reason !== 'screening') this.modes.set('talking', reason);
+    this.voicemail.listen(reason === 'screening');
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
-    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply();
+    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply(reason === 'screening' ? { instructions: SCREENING_ANSWER } : undefined);
   }
 
   /**
@@ -254,11 +291,13 @@ export class CallSession {
    * is flushed, the response cancelled, the transcript keeps what was heard) and the call ends as voicemail.
    */
   private veto(answeredBy: string): void {
+    this.gate.close();
     this.modes.set('voicemail', 'answering-machine', { answeredBy });
     if (this.activeResponse !== undefined || this.tracker?.hasPending) {
       this.o.hooks.record('amd.veto', { answeredBy });
       this.cutAgent('answering-machine');
     }
+    if (this.voicemail.begin(answeredBy)) return; // leave-message: silent until the beep (voicemail-mode.ts)
     this.beginEnd();
     this.o.hooks.requestEnd('voicemail');
   }
@@ -325,6 +364,8 @@ export class CallSession {
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'agent.audio':
+        // Waiting for the beep: whatever the engine still says (a greeting requested just before the verdict) is not played.
+        if (this.voicemail.waiting) return this.o.engine.interrupt();
         this.speech.play(e);
         return;
       case 'user.speechStarted':
@@ -341,6 +382,7 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
+        this.screening.heard(e.text);
         return;
       }
       case 'agent.responseStarted':
@@ -348,10 +390,13 @@ export class CallSession {
         this.endAfterPlayout.responseStarted(e.responseId);
         return;
       case 'agent.transcript':
+        // Words of a reply dropped while waiting for the beep were never heard: not part of the transcript.
+        if (this.voicemail.waiting && !this.speech.has(e.itemId)) return;
         this.speech.transcript(e);
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
+        this.screening.agentReplied();
         this.endAfterPlayout.check();
         this.preambles.check();
         return;
@@ -447,6 +492,8 @@ export class CallSession {
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
+    this.voicemail.close();
+    this.screening.close();
     this.endAfterPlayout.close();
     this.preambles.close();
   }

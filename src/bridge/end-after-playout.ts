@@ -59,9 +59,10 @@ export class EndAfterPlayout {
    * A limit is ending the call: no new turns, the engine is asked for a brief goodbye, and the call
    * ends once that goodbye has played, or after `graceMs` whatever happens.
    */
-  wrapUp(reason: EndReason, instructions: string, graceMs: number): void {
+  wrapUp(reason: EndReason, instructions: string, graceMs: number, late: { reason: EndReason; detail: string } = { reason, detail: 'the goodbye did not finish in time' }): void {
     if (this.wrapping) return;
-    const guard = setTimeout(() => this.h.requestEnd(reason, 'the goodbye did not finish in time'), graceMs);
+    // `late`: how the call ends if the words never finish playing (a voicemail then is not "message left").
+    const guard = setTimeout(() => this.h.requestEnd(late.reason, late.detail), graceMs);
     this.wrapping = { reason, guard };
     this.h.engine.setAutoRespond(false);
     this.h.cancelResponse();

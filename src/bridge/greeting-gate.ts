@@ -14,7 +14,7 @@ export function classifyVerdict(answeredBy: string): VerdictKind {
   return 'person';
 }
 
-export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'menu-suspected';
+export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'menu-suspected' | 'screening';
 
 export interface GreetingGateOptions {
   /** Greet a callee who has said nothing after this much silence from the first stream. */
@@ -111,6 +111,11 @@ export class GreetingGate {
     }
     // A person: nothing changes once the greeting has started; before, it may start now.
     if (this.state === 'waiting') this.decide('verdict');
+  }
+
+  /** A call-screening assistant asked who is calling: it is answered now, however long its opening was. */
+  screening(): void {
+    this.decide('screening');
   }
 
   /** The call is ending: the gate never opens. */

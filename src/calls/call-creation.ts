@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
 import { CallSession } from '../bridge/call-session.js';
+import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
@@ -102,7 +103,18 @@ export class CallCreation {
     d.calls.insert(row);
     this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
     const targets = transferTargets(s.OWNER_PHONE, input.transferTo);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}) });
+    // The call's voicemail plan: its own, else the defaults (shown on the call page from this event).
+    const voicemail: VoicemailPlan = input.voicemail ?? { action: s.VOICEMAIL_MODE, ...(s.VOICEMAIL_MESSAGE ? { message: s.VOICEMAIL_MESSAGE } : {}) };
+    this.rt.record(row.id, 'status', {
+      status: 'queued',
+      to: row.to,
+      provider,
+      clientId: row.clientId,
+      ...(input.dtmf ? { dtmf: input.dtmf } : {}),
+      ...(input.runbook ? { runbook: input.runbook } : {}),
+      ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}),
+      voicemail,
+    });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -130,6 +142,7 @@ export class CallCreation {
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
       dtmfOnAnswer: input.dtmf,
+      voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -3,6 +3,29 @@ import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
 import { transferTargetsSchema } from './transfer/transfer-targets.js';
 import { outcomeSchemaProblem } from '../outcome/schema.js';
 
+/** Longest voicemail message text (about a minute of speech) and composing instructions. */
+export const VOICEMAIL_MESSAGE_MAX = 1000;
+export const VOICEMAIL_INSTRUCTIONS_MAX = 2000;
+
+/**
+ * What to do if an answering machine answers (default: VOICEMAIL_MODE). `leave-message` speaks `message`
+ * word for word after the beep, or composes one per `instructions` (else from the call's instructions).
+ */
+export const voicemailSchema = z
+  .object({
+    action: z.enum(['hangup', 'leave-message'], { error: 'must be hangup or leave-message' }),
+    message: z.string().trim().min(1, 'is empty').max(VOICEMAIL_MESSAGE_MAX, `is longer than ${VOICEMAIL_MESSAGE_MAX} characters`).optional(),
+    instructions: z.string().trim().min(1, 'is empty').max(VOICEMAIL_INSTRUCTIONS_MAX, `is longer than ${VOICEMAIL_INSTRUCTIONS_MAX} characters`).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    for (const field of ['message', 'instructions'] as const) {
+      if (v[field] !== undefined && v.action !== 'leave-message') ctx.addIssue({ code: 'custom', path: [field], message: 'is only used with action leave-message' });
+    }
+    if (v.message !== undefined && v.instructions !== undefined) ctx.addIssue({ code: 'custom', path: ['instructions'], message: 'cannot be given with message (the message is spoken as written)' });
+  });
+export type VoicemailRequest = z.infer<typeof voicemailSchema>;
+
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
   instructions: z.string({ error: 'is required' }).trim().min(1, 'is required').max(8000, 'is longer than 8000 characters'),
@@ -27,6 +50,8 @@ export const createCallSchema = z.object({
    * `{label, number}`. transfer_call picks one by label; the model never gives a number.
    */
   transferTo: transferTargetsSchema.optional(),
+  /** What to do if an answering machine answers; default VOICEMAIL_MODE / VOICEMAIL_MESSAGE. */
+  voicemail: voicemailSchema.optional(),
   /**
    * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
    * e.g. "1w204#"; w waits half a second.

@@ -10,6 +10,7 @@ export const END_REASONS = [
   'agent-hangup', // the AI ended the call with end_call after its goodbye played
   'user-hangup', // the Callwright user pressed hang up / POST /hangup
   'voicemail', // answering machine detected; hung up before the agent spoke
+  'voicemail-left', // answering machine detected; the agent left its message after the beep, heard in full
   'no-answer',
   'busy',
   'failed', // the carrier could not place the call

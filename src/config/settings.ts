@@ -82,6 +82,17 @@ export const settingsSchema = z.object({
   OWNER_PHONE: optionalString.pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional()),
   /** How long a transfer destination may ring before the transfer counts as not answered. */
   TRANSFER_RING_TIMEOUT_S: int(5, 120).default(20),
+  /**
+   * What a call does when an answering machine answers (a call's `voicemail` overrides it): `hangup`, or
+   * `leave-message` after the beep (docs/voicemail.md). VOICEMAIL_MESSAGE is the default text to leave;
+   * without it the agent composes a short message from the call's instructions.
+   */
+  VOICEMAIL_MODE: z.enum(['hangup', 'leave-message']).default('hangup'),
+  VOICEMAIL_MESSAGE: optionalString.pipe(z.string().max(1000, 'must be at most 1000 characters').optional()),
+  /** No beep: the message starts after this much silence once the mailbox's greeting has ended. */
+  VOICEMAIL_SILENCE_MS: int(500, 20_000).default(3000),
+  /** Longest wait for the beep (or that silence) after the machine verdict; then the call hangs up. */
+  VOICEMAIL_BEEP_TIMEOUT_MS: int(1000, 120_000).default(30_000),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -131,7 +131,8 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
     if (!body.success) {
       const first = body.error.issues[0];
-      const field = String(first.path[0] ?? 'body');
+      // Nested fields are named in full (voicemail.message).
+      const field = first.path.map(String).join('.') || 'body';
       return reply.code(400).send({ error: `${field}: ${first.message}`, field });
     }
     const call = await o.service.create(body.data);

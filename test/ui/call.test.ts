@@ -67,6 +67,8 @@ test('sign in by the start-up URL, place a call, follow it live, hang up, find i
       const id = page.url().split('/').pop()!;
       const placed = stack.twilio.calls[0];
       assert.equal(placed.params.To, "+14155550123");
+      // The call's settings: what it does if voicemail answers (the default, VOICEMAIL_MODE=hangup).
+      assert.match(await page.getByTestId('voicemail-plan').innerText(), /If voicemail answers:\s*Hang up/);
 
       // Live: the lines appear while the call is still going (the Hang up button is there).
       const hangUp = page.getByRole('button', { name: 'Hang up' });

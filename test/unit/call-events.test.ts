@@ -104,3 +104,18 @@ test('keys pressed show inline in the conversation, in place of the send_dtmf ch
   );
   assert.equal(describeEvent(ev('dtmf.sent', { digits: '5', source: 'tool', status: 'played', pressed: '5' })), 'Agent pressed 5');
 });
+
+test('voicemail: the call plan from the queued event, the outcome label and the timeline lines', async () => {
+  const { voicemailPlanText } = await import('../../web/src/lib/call-events.js');
+  seq = 0;
+  const plan = { action: 'leave-message', message: 'Please call Raju back.' };
+  const view = buildCallView([ev('status', { status: 'queued', voicemail: plan }), ev('status', { status: 'ended', reason: 'voicemail-left' })]);
+  assert.deepEqual(view.voicemail, plan);
+  assert.equal(voicemailPlanText(view.voicemail), 'Leave this message after the beep: “Please call Raju back.”');
+  assert.equal(voicemailPlanText({ action: 'hangup' }), 'Hang up');
+  assert.equal(voicemailPlanText(undefined), undefined);
+  assert.ok(view.items.some((i) => i.kind === 'note' && i.text === 'Call ended: Voicemail: message left'));
+  assert.equal(describeEvent(ev('voicemail.message', { trigger: 'beep' })), 'Voicemail: leaving the message (beep heard)');
+  assert.equal(describeEvent(ev('amd.ignored', { answeredBy: 'machine_end_silence', reason: 'call-screening' })), 'Answering-machine verdict (a machine) set aside: a call-screening assistant, not voicemail');
+  assert.match(describeEvent(ev('screening.detected', {})), /call-screening assistant answered/);
+});

@@ -3,7 +3,7 @@
  * TwiML execution is delegated to TwimlRunner. Every way a call can end funnels through end(), so
  * the final webhooks go out exactly once and in Twilio's order: stream stop, completed, recording.
  */
-import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, DialRecord, HangupBy, HeardDigit, LogEntry, SimCall, SimStream } from './types.js';
+import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, DialRecord, HangupBy, HeardDigit, LogEntry, Mailbox, SimCall, SimStream } from './types.js';
 import { AbortedError, newSid, sleep, whenAborted } from './util.js';
 import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
 import { Line, TICK_MS } from './line.js';
@@ -83,6 +83,13 @@ export class CallRunner implements SimCall {
   readonly digitsPlayed: string[] = [];
   readonly dtmfHeard: HeardDigit[] = [];
   readonly dials: DialRecord[] = [];
+  private mailboxFrom?: { tick: number; agentTicks: number };
+
+  get mailbox(): Mailbox | null {
+    const from = this.mailboxFrom;
+    if (!from || !this.line) return null;
+    return { recordingFromMs: from.tick * TICK_MS, agentMsOverGreeting: from.agentTicks * TICK_MS, agentMsRecorded: (this.line.agentPlayTicks - from.agentTicks) * TICK_MS };
+  }
 
   readonly dateCreated = new Date();
   dateUpdated = new Date();
@@ -335,7 +342,14 @@ export class CallRunner implements SimCall {
         dropSocket: () => void this.twiml?.stream?.drop(),
         sendRaw: (t) => this.twiml?.stream?.sendRaw(t),
         sendDtmf: (d) => this.twiml?.stream?.sendDtmf(d),
-        onGreetingDone: () => this.resolveGreeting(),
+        onGreetingDone: () => {
+          // A machine with a greeting records from here on (a greetingMs: 0 machine is not a mailbox).
+          if (this.line && this.script.greetingMs !== 0) this.mailboxFrom = { tick: this.line.lastCalleeAudioTick, agentTicks: this.line.agentPlayTicksAtLastCalleeAudio };
+          this.resolveGreeting();
+        },
+        onRecording: () => {
+          if (this.line) this.mailboxFrom = { tick: this.line.lastCalleeAudioTick, agentTicks: this.line.agentPlayTicksAtLastCalleeAudio };
+        },
       },
       this.ctx.idleHangupMs,
     ).catch((e: unknown) => this.addLog('sim-error', { where: 'callee', error: String(e) }));

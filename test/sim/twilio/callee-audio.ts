@@ -74,6 +74,6 @@ export function voicemailGreeting(durationMs = 3000): Uint8Array {
   return speech(GREETING_TEXT, durationMs);
 }
 
-export function beep(): Uint8Array {
-  return tone(1000, BEEP_MS);
+export function beep(hz = 1000, durationMs = BEEP_MS): Uint8Array {
+  return tone(hz, durationMs);
 }

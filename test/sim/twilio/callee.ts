@@ -20,6 +20,8 @@ export interface CalleeHooks {
   sendDtmf: (digit: string) => void;
   /** The machine's greeting (and beep) has been spoken: the moment a real AMD would decide. */
   onGreetingDone: () => void;
+  /** A `beep` step has played: a mailbox records from here. */
+  onRecording: () => void;
 }
 
 export function isMachine(script: CalleeScript): boolean {
@@ -33,7 +35,8 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
   if (isMachine(script)) {
     if (script.greetingMs !== 0) {
       line.speak(voicemailGreeting(script.greetingMs ?? 3000));
-      if (script.answeredBy === 'machine_end_beep') line.speak(beep());
+      const tone = script.beep ?? (script.answeredBy === 'machine_end_beep' ? {} : false);
+      if (tone) line.speak(beep(tone.hz, tone.durationMs));
       await drained();
       if (line.isStopped) return;
     }
@@ -75,6 +78,10 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     } else if ('waitForBridge' in step) {
       const ok = await line.waitFor(() => line.bridged, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('beep' in step) {
+      line.speak(beep(step.beep.hz, step.beep.durationMs));
+      await drained();
+      hooks.onRecording();
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

@@ -15,6 +15,7 @@ import { WebhookSender } from './webhooks.js';
 export type * from './types.js';
 export { speech, speechPcm, tone, silence, GREETING_TEXT } from './callee-audio.js';
 export { parseTwiml, parseXml, TwimlParseError } from './twiml.js';
+export { mailbox, screeningAssistant, SCREENING_PROMPTS, SCREENING_HOLD, PERSON_PICKS_UP, SCREENER_TAKES_MESSAGE } from './scripts.js';
 
 export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim> {
   const calls: CallRunner[] = [];

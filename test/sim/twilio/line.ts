@@ -84,6 +84,14 @@ export class Line {
   ticks = 0;
   /** Last tick in which agent audio was played; -1 before any. */
   lastAgentPlayTick = -1;
+  /** Ticks in which agent audio was played. */
+  agentPlayTicks = 0;
+  /**
+   * The last tick that sent queued callee audio, and agentPlayTicks as of then. Read after an await they
+   * still say when the callee stopped, even if the clock has caught up several ticks since.
+   */
+  lastCalleeAudioTick = 0;
+  agentPlayTicksAtLastCalleeAudio = 0;
   /** First tick in which agent audio was played; -1 before any. */
   firstAgentPlayTick = -1;
   stream: MediaStreamClient | null = null;
@@ -213,13 +221,15 @@ export class Line {
 
   private tick(): void {
     this.ticks++;
-    const calleeFrame = this.callee.takeFrame() ?? SILENT_FRAME;
+    const queued = this.callee.takeFrame();
+    const calleeFrame = queued ?? SILENT_FRAME;
     this.left.push(calleeFrame);
     let right: Uint8Array = SILENT_FRAME;
     if (this.stream && this.stream.isOpen) {
       const r = this.stream.tick(calleeFrame);
       right = r.frame;
       if (r.played > 0) {
+        this.agentPlayTicks++;
         this.lastAgentPlayTick = this.ticks;
         if (this.firstAgentPlayTick < 0) this.firstAgentPlayTick = this.ticks;
       }
@@ -227,6 +237,10 @@ export class Line {
       right = this.system.takeFrame() ?? SILENT_FRAME;
     }
     this.right.push(right);
+    if (queued) {
+      this.lastCalleeAudioTick = this.ticks;
+      this.agentPlayTicksAtLastCalleeAudio = this.agentPlayTicks;
+    }
     this.dtmf.pushMulaw(right);
     for (const w of this.waiters) {
       if (w.check()) {

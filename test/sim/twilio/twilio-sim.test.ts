@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { startTwilioSim, type TwilioSim, type TwilioSimOptions, type CalleeScript, type SimCall } from './index.js';
+import { mailbox, startTwilioSim, type TwilioSim, type TwilioSimOptions, type CalleeScript, type SimCall } from './index.js';
 import { FakeProduct, type FakeSocket, type Hit } from './fake-product.js';
 import { speech, speechPcm, tone } from './callee-audio.js';
 import { parseTwiml, TwimlParseError, readStream } from './twiml.js';
 import { Playout, SEGMENT_GAP_MS } from './playout.js';
 import { encodeMp3, encodeRecordingMp3 } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
+import { analyseFrame } from '../../../src/media/beep-detector.js';
 
 const ACCOUNT = 'AC' + '0123456789abcdef'.repeat(2);
 const TOKEN = 'test-auth-token-0123456789abcdef';
@@ -816,6 +817,34 @@ test('async AMD: a machine answers; the callback comes after greeting and beep',
       assert.ok(beepFrames.every((r) => r > 5000), `beep frames ${beepFrames.map(Math.round)}`);
       const fetched = await client.calls(call.sid).update({ status: 'completed' });
       assert.equal(fetched.answeredBy, 'machine_end_beep');
+      await call.done;
+    },
+  );
+});
+
+test('mailbox: a beep of the script\'s tone and length after the greeting; it records what the agent says after it', async () => {
+  await rig(
+    { script: () => mailbox({ greetingMs: 600, beep: { hz: 600, durationMs: 300 } }) },
+    async ({ product, client, sim }) => {
+      product.routes.set('/twiml', () => ({ body: product.streamTwiml() }));
+      await client.calls.create({ to: TO, from: FROM, url: `${product.url}/twiml`, machineDetection: 'DetectMessageEnd', asyncAmd: 'true', asyncAmdStatusCallback: `${product.url}/amd` });
+      await product.waitHit((h) => h.path === '/amd', 5000, 'amd callback');
+      const call = sim.calls[0];
+      const box = call.mailbox!;
+      assert.ok(box, 'a machine with a greeting records');
+      const sock = product.sockets[0];
+      // The tone: 15 frames of one pure frequency ending where recording begins.
+      const frames = inboundFrames(sock).map((f) => analyseFrame(mulawDecode(f)));
+      const tonal = frames.filter((a) => a.purity > 0.95 && a.rms > 5000);
+      assert.equal(tonal.length, 15, `${tonal.length} tone frames`);
+      assert.ok(tonal.every((a) => Math.abs(a.hz - 600) <= 25));
+      assert.equal(box.agentMsOverGreeting, 0);
+      sock.sendAudio(speech('the message', 1000));
+      // The line plays it in real time; then nothing more is added.
+      for (let i = 0; i < 250 && call.mailbox!.agentMsRecorded < 1000; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(call.mailbox!.agentMsRecorded, 1000);
+      await client.calls(call.sid).update({ status: 'completed' });
       await call.done;
     },
   );

@@ -48,6 +48,8 @@ export type CalleeStep =
   /** Until the call is bridged to another party: a <Dial>ed number answered, or its conference started. */
   | { waitForBridge: true; timeoutMs?: number }
   | { digits: string }
+  /** A tone (a mailbox's beep); once it has played, the machine records (`SimCall.mailbox`). */
+  | { beep: { hz?: number; durationMs?: number } }
   | { hangup: true }
   | { dropSocket: true }
   | { sendRaw: string };
@@ -74,6 +76,11 @@ export interface CalleeScript {
    * recorded greeting and `steps` are what it says (e.g. a short "Hello?" that AMD still calls a machine).
    */
   greetingMs?: number;
+  /**
+   * The tone a machine plays after its greeting: any steady single frequency (see README, "Voicemail").
+   * Default: 1000 Hz for 400 ms when `answeredBy` is `machine_end_beep`, none otherwise; `false`: none.
+   */
+  beep?: { hz?: number; durationMs?: number } | false;
   /** The call never connects: final status instead of answering (after ringMs). Default: answers. */
   result?: 'busy' | 'no-answer' | 'failed';
   /** After the last step the callee stays silent this long, then hangs up. Default: the sim's idleHangupMs. */
@@ -188,6 +195,8 @@ export interface SimCall {
   readonly dtmfHeard: HeardDigit[];
   /** Numbers this call <Dial>ed (child calls), with how each went. */
   readonly dials: DialRecord[];
+  /** A machine with a greeting: what its mailbox recorded once the greeting (and beep) was over. */
+  readonly mailbox: Mailbox | null;
 }
 
 export interface DialRecord {
@@ -198,6 +207,15 @@ export interface DialRecord {
   /** ms since the parent call was created; null if not (yet). */
   answeredAtMs: number | null;
   endedAtMs: number | null;
+}
+
+export interface Mailbox {
+  /** Media time (ms from answer) at which the greeting and beep ended and recording began. */
+  recordingFromMs: number;
+  /** Agent audio played before that: talking over the greeting. */
+  agentMsOverGreeting: number;
+  /** Agent audio played since: what the message box holds. */
+  agentMsRecorded: number;
 }
 
 export interface HeardDigit {

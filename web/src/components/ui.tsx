@@ -65,7 +65,7 @@ export function Alert({ tone = 'error', title, children }: { tone?: 'error' | 'w
 
 export function StatusBadge({ status, endReason }: { status: string; endReason?: string | null }) {
   const live = status !== 'ended';
-  const tone = live ? 'live' : endReason && ['agent-hangup', 'callee-hangup', 'user-hangup'].includes(endReason) ? 'ok' : endReason === 'voicemail' || endReason === 'no-answer' || endReason === 'busy' || endReason === 'canceled' ? 'neutral' : 'bad';
+  const tone = live ? 'live' : endReason && ['agent-hangup', 'callee-hangup', 'user-hangup'].includes(endReason) ? 'ok' : endReason === 'voicemail' || endReason === 'voicemail-left' || endReason === 'no-answer' || endReason === 'busy' || endReason === 'canceled' ? 'neutral' : 'bad';
   return (
     <span class={`badge badge-${tone}`} title={endReason ? END_REASON_LABEL[endReason] ?? endReason : undefined}>
       {live && <span class="pulse" aria-hidden="true" />}
@@ -75,7 +75,7 @@ export function StatusBadge({ status, endReason }: { status: string; endReason?:
 }
 
 function shortReason(r: string): string {
-  const m: Record<string, string> = { 'agent-hangup': 'Completed', 'callee-hangup': 'Callee hung up', 'user-hangup': 'Hung up', voicemail: 'Voicemail', 'no-answer': 'No answer', busy: 'Busy', failed: 'Failed', canceled: 'Canceled', 'max-duration': 'Time limit', 'provider-error': 'AI error', 'media-error': 'Audio error', 'dial-error': 'Dial error', interrupted: 'Interrupted' };
+  const m: Record<string, string> = { 'agent-hangup': 'Completed', 'callee-hangup': 'Callee hung up', 'user-hangup': 'Hung up', voicemail: 'Voicemail', 'voicemail-left': 'Message left', 'no-answer': 'No answer', busy: 'Busy', failed: 'Failed', canceled: 'Canceled', 'max-duration': 'Time limit', 'provider-error': 'AI error', 'media-error': 'Audio error', 'dial-error': 'Dial error', interrupted: 'Interrupted' };
   return m[r] ?? r;
 }
 

@@ -41,6 +41,8 @@ export interface CallView {
   /** True once the server says no more records will come (records.complete). */
   complete: boolean;
   lastSeq: number;
+  /** What the call does if a machine answers (from the queued status event), for the call's settings. */
+  voicemail?: { action: string; message?: string; instructions?: string };
 }
 
 const ORDER = ['queued', 'dialing', 'ringing', 'answered', 'screening', 'talking', 'ended'];
@@ -68,6 +70,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
   let answeredBy: string | undefined;
   let complete = false;
   let lastSeq = 0;
+  let voicemail: CallView['voicemail'];
 
   for (const ev of events) {
     lastSeq = Math.max(lastSeq, ev.seq);
@@ -76,6 +79,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'status':
         if (ORDER.indexOf(d.status) > ORDER.indexOf(status)) status = d.status;
         if (!reached.has(d.status)) reached.set(d.status, ev.at);
+        if (d.status === 'queued' && d.voicemail) voicemail = d.voicemail;
         if (d.status === 'ended') {
           endReason = d.reason;
           items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.reason === 'provider-error' || d.reason === 'media-error' || d.reason === 'failed' || d.reason === 'dial-error' ? 'error' : 'info', text: `Call ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` });
@@ -174,7 +178,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
     const state: Step['state'] = done ? (s.key !== 'ended' && !laterDone && !ended ? 'current' : 'done') : ended || laterDone ? 'skipped' : 'pending';
     return { ...(s as Omit<Step, 'state'>), state };
   });
-  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq };
+  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq, ...(voicemail ? { voicemail } : {}) };
 }
 
 const MODE_LABEL: Record<string, string> = {
@@ -187,6 +191,22 @@ const MODE_LABEL: Record<string, string> = {
   transferring: 'holding for a transfer',
   ending: 'ending',
 };
+
+const VOICEMAIL_TRIGGER: Record<string, string> = {
+  beep: 'beep heard',
+  'carrier-beep': 'carrier heard the beep',
+  'carrier-silence': 'greeting ended in silence',
+  silence: 'no beep: silence after the greeting',
+};
+
+/** The call's voicemail plan as the call page shows it (from the queued status event). */
+export function voicemailPlanText(plan: { action?: string; message?: string; instructions?: string } | undefined): string | undefined {
+  if (!plan?.action) return undefined;
+  if (plan.action === 'hangup') return 'Hang up';
+  if (plan.message) return `Leave this message after the beep: “${plan.message}”`;
+  if (plan.instructions) return `Leave a message after the beep: ${plan.instructions}`;
+  return 'Leave a message after the beep (composed from the instructions)';
+}
 
 /** One line for any timeline event, for the event log: every type the server records, and a fallback. */
 export function describeEvent(ev: TimelineEvent): string {
@@ -216,6 +236,14 @@ export function describeEvent(ev: TimelineEvent): string {
       return 'Answering machine: agent stopped';
     case 'amd.menuSuspected':
       return 'Sounds like a phone menu: call goes on';
+    case 'screening.detected':
+      return 'A call-screening assistant answered: the agent says who is calling and why';
+    case 'amd.ignored':
+      return `Answering-machine verdict (${answeredByLabel(d.answeredBy)}) set aside: ${d.reason === 'call-screening' ? 'a call-screening assistant, not voicemail' : d.reason}`;
+    case 'voicemail.waiting':
+      return 'Voicemail: waiting for the beep to leave a message';
+    case 'voicemail.message':
+      return `Voicemail: leaving the message (${VOICEMAIL_TRIGGER[d.trigger] ?? d.trigger})`;
     case 'callee.speechStarted':
       return 'Callee started speaking';
     case 'transcript':

@@ -50,6 +50,7 @@ export const END_REASON_LABEL: Record<string, string> = {
   'agent-hangup': 'The agent ended the call',
   'user-hangup': 'You hung up',
   voicemail: 'Voicemail: hung up before speaking',
+  'voicemail-left': 'Voicemail: message left',
   'no-answer': 'No answer',
   busy: 'Line busy',
   failed: 'The carrier could not place the call',

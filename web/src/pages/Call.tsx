@@ -5,7 +5,7 @@ import { followCall } from '../lib/event-stream';
 import { useAsync } from '../lib/use-async';
 import type { CallDetail, CostBreakdown, TimelineEvent } from '../lib/types';
 import { END_REASON_LABEL, ENGINE_LABEL, formatDate, formatDuration, formatMoney, formatPhone } from '../lib/format';
-import { answeredByLabel } from '../lib/call-events';
+import { answeredByLabel, voicemailPlanText } from '../lib/call-events';
 import { Alert, Card, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { Icon } from '../components/icons';
 import { Conversation } from '../components/Conversation';
@@ -144,6 +144,11 @@ export function CallPage({ id }: { id: string }) {
 
           <Card title="Instructions" id="instructions">
             <p class="instructions">{call.instructions}</p>
+            {view.voicemail && (
+              <p class="muted" data-testid="voicemail-plan">
+                <strong>If voicemail answers:</strong> {voicemailPlanText(view.voicemail)}
+              </p>
+            )}
           </Card>
 
           <Card title="Cost" id="cost">
