@@ -10,11 +10,13 @@ import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
-import { AgentSpeech } from './agent-speech.js';
+import { AgentSpeech, type CutCause } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
+import { HoldMode } from './hold-mode.js';
+import { AudioChunk as Chunk } from '../media/audio-chunk.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -63,7 +65,12 @@ export interface CallSessionOptions {
    * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
    */
   dtmfOnAnswer?: string;
+  /** Longest hold before a polite goodbye (`hold-timeout`); silence sent after each line heard on hold. */
+  hold?: { maxMs: number; tailMs?: number };
 }
+
+/** 20 ms of mu-law silence, turned into the engine's format for the silent tail after a line on hold. */
+const SILENT_FRAME = Chunk.fromBytes(new Uint8Array(160).fill(0xff));
 
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
@@ -96,6 +103,7 @@ export class CallSession {
   private dtmfOnAnswerSent = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
+  private readonly hold: HoldMode;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -111,7 +119,12 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode) => this.enteredMode(mode) });
+    this.modes = new CallModes({ record, entered: (mode, from) => (this.enteredMode(mode), this.hold.modeChanged(mode, from)) });
+    this.hold = new HoldMode(
+      { modes: this.modes, engine: o.engine, record, silentFrame: () => this.audio.toEngine(SILENT_FRAME), cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')), wrapUp: (r, i, g) => this.wrapUp(r, i, g), requestEnd: (r, d) => o.hooks.requestEnd(r, d) },
+      { maxMs: o.hold?.maxMs ?? 45 * 60_000, tailMs: o.hold?.tailMs },
+    );
+    this.hearers.push(this.hold.hear);
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
@@ -266,7 +279,9 @@ export class CallSession {
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
     const toEngine = this.audio.toEngine(frame, this.hearers.length ? this.listen : undefined);
-    if (this.modes.policy.engineHears !== 'none') this.o.engine.pushAudio(toEngine);
+    const hears = this.modes.policy.engineHears;
+    if (hears === 'all') this.o.engine.pushAudio(toEngine);
+    else if (hears === 'speech') this.hold.pass(toEngine);
     return true;
   }
 
@@ -341,6 +356,7 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
+        this.hold.calleeSaid(e.text);
         return;
       }
       case 'agent.responseStarted':
@@ -418,7 +434,7 @@ export class CallSession {
     if (instructions) this.o.engine.generateReply({ instructions });
   }
 
-  private cutAgent(cause: 'callee' | 'answering-machine' | 'mode'): number {
+  private cutAgent(cause: CutCause): number {
     this.activeResponse = undefined;
     return this.speech.cut(cause);
   }
@@ -449,6 +465,7 @@ export class CallSession {
     this.dtmf.close();
     this.endAfterPlayout.close();
     this.preambles.close();
+    this.hold.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

@@ -102,7 +102,7 @@ export class CallCreation {
     d.calls.insert(row);
     this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
     const targets = transferTargets(s.OWNER_PHONE, input.transferTo);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}) });
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), ...(input.hold ? { hold: input.hold } : {}), ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -130,6 +130,7 @@ export class CallCreation {
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
       dtmfOnAnswer: input.dtmf,
+      hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -82,6 +82,12 @@ export const settingsSchema = z.object({
   OWNER_PHONE: optionalString.pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional()),
   /** How long a transfer destination may ring before the transfer counts as not answered. */
   TRANSFER_RING_TIMEOUT_S: int(5, 120).default(20),
+  /**
+   * Longest hold (music, announcements) before the agent says goodbye and hangs up (`hold-timeout`).
+   * Fractions are allowed (0.5 = 30 s). 45 stays under OpenAI Realtime's 60-minute session limit; a call
+   * is still bound by MAX_CALL_SECONDS. Per call: `hold.maxMinutes` on POST /api/calls. See docs/hold.md.
+   */
+  HOLD_MAX_MINUTES: z.coerce.number().gt(0, 'must be more than 0').max(600).default(45),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -9,7 +9,7 @@
  */
 import { mulawEncode } from '../../../src/media/mulaw.js';
 import { prng } from '../shared/prng.js';
-import { SAMPLE_RATE } from './callee-audio.js';
+import { SAMPLE_RATE, speech } from './callee-audio.js';
 
 export type HoldMusicKind = 'chords' | 'noise';
 
@@ -87,4 +87,30 @@ function noiseBed(n: number, seed: number): Int16Array {
 /** 5 ms fades at the ends of a block, as the phone system's audio starts and stops. */
 function edge(i: number, n: number): number {
   return Math.min(1, i / 40, (n - 1 - i) / 40);
+}
+
+/**
+ * A hold: music, and a recorded announcement after every `announceEveryMs` of it, `totalMs` in all (the
+ * last stretch of music is cut to fit). Each stretch of music continues the loop with the next seed.
+ */
+export function holdAudio(totalMs: number, kind: HoldMusicKind = 'chords', announcement?: string, announceEveryMs?: number, seed = 1): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let ms = 0;
+  let stretch = 0;
+  const every = announcement && announceEveryMs ? announceEveryMs : totalMs;
+  while (ms < totalMs) {
+    const musicMs = Math.min(every, totalMs - ms);
+    parts.push(holdMusic(musicMs, kind, seed + stretch++));
+    ms += musicMs;
+    const a = announcement ? speech(announcement) : undefined;
+    // An announcement only where music follows it: a hold ends with music, not mid-announcement.
+    if (a && ms + a.length / 8 + 1000 <= totalMs) {
+      parts.push(a);
+      ms += a.length / 8;
+    }
+  }
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
 }

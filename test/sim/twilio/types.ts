@@ -48,6 +48,11 @@ export type CalleeStep =
   /** Until the call is bridged to another party: a <Dial>ed number answered, or its conference started. */
   | { waitForBridge: true; timeoutMs?: number }
   | { digits: string }
+  /**
+   * The business puts us on hold: generated music (`music`, default 'chords') for `holdMs` in all, with a
+   * recorded `announcement` every `announceEveryMs` of music (none if absent). See hold-audio.ts.
+   */
+  | { holdMs: number; music?: 'chords' | 'noise'; announcement?: string; announceEveryMs?: number; seed?: number }
   | { hangup: true }
   | { dropSocket: true }
   | { sendRaw: string };
