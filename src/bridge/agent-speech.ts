@@ -38,6 +38,8 @@ export interface AgentSpeechHost {
  */
 export class AgentSpeech {
   private readonly items = new Map<string, AgentItem>();
+  /** Responses cut before any of their audio was played (a reply to hold music): nobody heard them. */
+  private readonly unheard = new Set<string>();
 
   constructor(private readonly h: AgentSpeechHost) {}
 
@@ -116,6 +118,11 @@ export class AgentSpeech {
     }
   }
 
+  /** A response is cut as it starts: whatever it says was never heard, and its transcript says so. */
+  dropResponse(responseId: string): void {
+    this.unheard.add(responseId);
+  }
+
   /** Agent turns never confirmed as played are still part of what was said up to the end. */
   writeRemaining(): void {
     for (const [id, item] of [...this.items]) if (item.text !== undefined && !item.written) this.write(id, item);
@@ -124,7 +131,7 @@ export class AgentSpeech {
   private itemFor(itemId: string, responseId: string): AgentItem {
     let item = this.items.get(itemId);
     if (!item) {
-      item = { responseId, written: false, heard: false, startedAt: new Date().toISOString() };
+      item = { responseId, written: false, heard: false, startedAt: new Date().toISOString(), ...(this.unheard.has(responseId) ? { interrupted: { heardMs: 0 } } : {}) };
       this.items.set(itemId, item);
     }
     return item;

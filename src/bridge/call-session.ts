@@ -119,7 +119,7 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode, from) => (this.enteredMode(mode), this.hold.modeChanged(mode, from)) });
+    this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode), this.hold.modeChanged(mode, from, reason)) });
     this.hold = new HoldMode(
       { modes: this.modes, engine: o.engine, record, silentFrame: () => this.audio.toEngine(SILENT_FRAME), cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')), wrapUp: (r, i, g) => this.wrapUp(r, i, g), requestEnd: (r, d) => o.hooks.requestEnd(r, d) },
       { maxMs: o.hold?.maxMs ?? 45 * 60_000, tailMs: o.hold?.tailMs },
@@ -362,6 +362,7 @@ export class CallSession {
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.endAfterPlayout.responseStarted(e.responseId);
+        if (this.hold.replyStarted()) (this.speech.dropResponse(e.responseId), this.cutAgent('mode')); // a reply to hold music
         return;
       case 'agent.transcript':
         this.speech.transcript(e);

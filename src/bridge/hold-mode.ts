@@ -71,7 +71,8 @@ interface Line {
  */
 export class HoldMode {
   private readonly classifier = new SoundClassifier();
-  private readonly preRoll: AudioChunk[] = [];
+  /** Recent caller audio in the engine's format, with our class for each frame. */
+  private readonly preRoll: Array<{ chunk: AudioChunk; cls: SoundClass }> = [];
   private frame = 0;
   private musicFrames = 0;
   private line?: Line;
@@ -79,6 +80,7 @@ export class HoldMode {
   private open = false;
   private heard: string[] = [];
   private enteredAt = 0;
+  private enteredBy = '';
   private timer?: NodeJS.Timeout;
   private timedOut = false;
 
@@ -96,7 +98,10 @@ export class HoldMode {
     if (mode === 'talking' || mode === 'menu') {
       this.musicFrames = cls === 'music' ? this.musicFrames + 1 : 0;
       if (this.musicFrames >= this.ms(this.o.musicEnterMs, 3000)) {
-        // The agent may have taken the music for speech and started answering it: that stops now.
+        // An engine that will hear nothing on hold gets its turn on the music closed now, while it still
+        // listens (else it would end, and be answered, when the person is back); what it starts to say to
+        // the music is cut (see replyStarted), as is anything it had started already.
+        if (!this.h.engine.capabilities.hearsBeforeAutoRespond) this.sendTail(true);
         this.h.cutAgent();
         this.h.modes.set('on-hold', 'music', { maxMinutes: this.maxMinutes });
       }
@@ -115,7 +120,7 @@ export class HoldMode {
       this.h.engine.pushAudio(chunk);
       return;
     }
-    this.preRoll.push(chunk);
+    this.preRoll.push({ chunk, cls: this.classifier.current });
     if (this.preRoll.length > this.ms(this.o.preRollMs, 700)) this.preRoll.shift();
   }
 
@@ -133,14 +138,25 @@ export class HoldMode {
     if (!line || line.words !== undefined) return;
     line.words = text;
     line.wordsVerdict = verdict;
-    if (verdict === 'person') this.decide({ verdict: 'person', by: 'words' });
-    else if (verdict === 'announcement' && line.endFrame !== undefined) this.decide({ verdict: 'announcement', by: 'words' });
+    // Words decide at once if the line is over, else when it ends (a person is not talked over).
+    if (verdict !== 'unclear' && line.endFrame !== undefined) this.decide({ verdict, by: 'words' });
+  }
+
+  /**
+   * The engine started a reply. On hold nobody asked for one (auto-replies are off), except the goodbye
+   * at the hold limit, and an acknowledgement of "please hold" already under way when the hold began.
+   * Returns true when the reply must be cut.
+   */
+  replyStarted(): boolean {
+    if (this.h.modes.current !== 'on-hold' || this.timedOut) return false;
+    return this.enteredBy === 'music' || Date.now() - this.enteredAt > 2000;
   }
 
   /** The call's mode changed (by us or by anyone else): the hold limit runs only while on hold. */
-  modeChanged(mode: CallMode, from: CallMode): void {
+  modeChanged(mode: CallMode, from: CallMode, reason: string): void {
     if (mode === 'on-hold') {
       this.enteredAt = Date.now();
+      this.enteredBy = reason;
       this.line = undefined;
       this.open = false;
       this.heard = [];
@@ -188,7 +204,7 @@ export class HoldMode {
       this.closeGate();
       const speechMs = (line.lastSpeechFrame - line.startFrame + 1) * FRAME_MS;
       if (speechMs > (this.o.personMaxSpeechMs ?? 15_000)) return this.decide({ verdict: 'announcement', by: 'long-speech' });
-      if (line.wordsVerdict === 'announcement') return this.decide({ verdict: 'announcement', by: 'words' });
+      if (line.wordsVerdict === 'announcement' || line.wordsVerdict === 'person') return this.decide({ verdict: line.wordsVerdict, by: 'words' });
     }
     // After the line: music coming back means a recording played; quiet means someone waits for us.
     if (cls === 'music') return this.decide({ verdict: 'announcement', by: 'music-resumed' });
@@ -202,7 +218,11 @@ export class HoldMode {
   private openGate(): void {
     if (!this.h.engine.capabilities.hearsBeforeAutoRespond) return;
     this.open = true;
-    for (const c of this.preRoll) this.h.engine.pushAudio(c);
+    // Speech right after music is recognised late, so the pre-roll goes along; speech after a pause
+    // starts after it (the engine would take music, a pause, then speech for two turns).
+    let from = 0;
+    this.preRoll.forEach((p, i) => p.cls === 'silence' && (from = i + 1));
+    for (const p of this.preRoll.slice(from)) this.h.engine.pushAudio(p.chunk);
     this.preRoll.length = 0;
   }
 
@@ -213,8 +233,8 @@ export class HoldMode {
   }
 
   /** The engine's own turn detection needs silence to end the turn: it is sent some, not the music. */
-  private sendTail(): void {
-    if (!this.h.engine.capabilities.hearsBeforeAutoRespond) return;
+  private sendTail(evenIfDeafOnHold = false): void {
+    if (!evenIfDeafOnHold && !this.h.engine.capabilities.hearsBeforeAutoRespond) return;
     const frames = this.ms(this.o.tailMs, 1000);
     for (let i = 0; i < frames; i++) this.h.engine.pushAudio(this.h.silentFrame());
   }

@@ -106,6 +106,8 @@ export class SoundClassifier {
 
   private decide(): SoundClass {
     if (this.quietRun >= this.silenceFrames || this.activeCount === 0) return 'silence';
+    // A short quiet stretch is a pause within whatever was playing (music stopping is not speech).
+    if (this.quietRun > 0) return this.current;
     // Until a whole window has been heard, nothing can be called continuous: sound is speech-like.
     if (this.filled < this.n || this.activeCount < this.continuousShare * this.n) return 'speech';
     return this.syllabicModulationDb() >= this.syllabicDb ? 'speech' : 'music';

@@ -107,6 +107,46 @@ for (const engine of ENGINES) {
     );
   });
 
+  test(`[${engine}] put on hold without a word: music for 3 s means hold; the person back gets the reminder`, async () => {
+    await withStack(
+      {
+        engine,
+        script: () => ({
+          steps: [
+            { say: 'Hello?' },
+            { waitForAgent: true, quietMs: 300 },
+            { holdMs: 9000, music: 'noise' },
+            { pauseMs: 300 },
+            { say: PERSON },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Okay, one chicken biryani at seven.' },
+            { waitForAgent: true, quietMs: 300, timeoutMs: 8000 },
+          ],
+        }),
+        conversation: () => ({
+          // Gemini answers the music it heard before the hold was recognised: that reply is cut unheard.
+          turns: [{ say: GREETING }, ...(engine === 'gemini' ? [{ say: 'Sorry, could you repeat that?' }] : []), { say: REMINDER }, { say: BYE, call: { name: 'end_call', args: { reason: 'order placed' } } }],
+          userTranscripts: engine === 'openai' ? ['Hello?', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', '(music)', 'Okay, one chicken biryani at seven.'],
+        }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 45_000);
+        const ev = await events(stack, id);
+        if (process.env.HOLD_DEBUG) for (const e of ev) if (e.type !== 'usage') console.log(e.at, e.type, JSON.stringify(e.data));
+        const modes = ev.filter((e) => e.type === 'mode.changed').map((e) => [e.data.to, e.data.reason]);
+        assert.deepEqual(modes.slice(1, 3), [['on-hold', 'music'], ['talking', 'person-returned']]);
+        const enteredAfterMs = ev.find((e) => e.type === 'mode.changed' && e.data.to === 'on-hold')!.data.afterMs;
+        assert.equal(call.endReason, 'agent-hangup');
+        const heardAgent = call.transcript.filter((t: any) => t.speaker === 'agent' && t.interrupted?.heardMs !== 0);
+        assert.deepEqual(heardAgent.map((t: any) => t.text), [GREETING, REMINDER, BYE]);
+        const hold = stack.twilio.calls[0].log.find((l) => l.type === 'callee-hold-end')!;
+        assert.ok((hold.lastAgentPlayMs as number) < (hold.startMs as number), 'the agent said nothing over the music');
+        assert.ok(enteredAfterMs > 0);
+      },
+    );
+  });
+
   test(`[${engine}] nobody comes back: after hold.maxMinutes the agent says goodbye and the call ends hold-timeout`, async () => {
     await withStack(
       {
