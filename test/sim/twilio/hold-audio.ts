@@ -90,27 +90,36 @@ function edge(i: number, n: number): number {
 }
 
 /**
- * A hold: music, and a recorded announcement after every `announceEveryMs` of it, `totalMs` in all (the
- * last stretch of music is cut to fit). Each stretch of music continues the loop with the next seed.
+ * A hold: music, and a recorded announcement after every `announceEveryMs` of it, `totalMs` in all; it
+ * ends with music (an announcement is played only where a second of music can follow it).
  */
 export function holdAudio(totalMs: number, kind: HoldMusicKind = 'chords', announcement?: string, announceEveryMs?: number, seed = 1): Uint8Array {
   const parts: Uint8Array[] = [];
-  let ms = 0;
-  let stretch = 0;
-  const every = announcement && announceEveryMs ? announceEveryMs : totalMs;
-  while (ms < totalMs) {
-    const musicMs = Math.min(every, totalMs - ms);
-    parts.push(holdMusic(musicMs, kind, seed + stretch++));
-    ms += musicMs;
-    const a = announcement ? speech(announcement) : undefined;
-    // An announcement only where music follows it: a hold ends with music, not mid-announcement.
-    if (a && ms + a.length / 8 + 1000 <= totalMs) {
-      parts.push(a);
-      ms += a.length / 8;
-    }
-  }
+  for (const [i, part] of holdParts(totalMs, announcement, announceEveryMs).entries()) parts.push(part.announcement ? speech(part.announcement) : holdMusic(part.ms, kind, seed + i));
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) (out.set(p, o), (o += p.length));
   return out;
+}
+
+/** How many announcements a hold plays (a scripted engine needs one transcript per line it hears). */
+export function holdAnnouncements(totalMs: number, announcement: string, announceEveryMs: number): number {
+  return holdParts(totalMs, announcement, announceEveryMs).filter((p) => p.announcement).length;
+}
+
+function holdParts(totalMs: number, announcement?: string, announceEveryMs?: number): Array<{ ms: number; announcement?: string }> {
+  const parts: Array<{ ms: number; announcement?: string }> = [];
+  const every = announcement && announceEveryMs ? announceEveryMs : totalMs;
+  const annMs = announcement ? speech(announcement).length / 8 : 0;
+  let ms = 0;
+  while (ms < totalMs) {
+    const musicMs = Math.min(every, totalMs - ms);
+    parts.push({ ms: musicMs });
+    ms += musicMs;
+    if (announcement && ms + annMs + 1000 <= totalMs) {
+      parts.push({ ms: annMs, announcement });
+      ms += annMs;
+    }
+  }
+  return parts;
 }
