@@ -16,7 +16,6 @@ import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 import { HoldMode } from './hold-mode.js';
-import { AudioChunk as Chunk } from '../media/audio-chunk.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -69,9 +68,6 @@ export interface CallSessionOptions {
   hold?: { maxMs: number; tailMs?: number };
 }
 
-/** 20 ms of mu-law silence, turned into the engine's format for the silent tail after a line on hold. */
-const SILENT_FRAME = Chunk.fromBytes(new Uint8Array(160).fill(0xff));
-
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
  * events, and decides, per the call's mode (see call-mode.ts), what reaches the engine and what a
@@ -121,7 +117,15 @@ export class CallSession {
     }
     this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode), this.hold.modeChanged(mode, from, reason)) });
     this.hold = new HoldMode(
-      { modes: this.modes, engine: o.engine, record, silentFrame: () => this.audio.toEngine(SILENT_FRAME), cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')), wrapUp: (r, i, g) => this.wrapUp(r, i, g), requestEnd: (r, d) => o.hooks.requestEnd(r, d) },
+      {
+        modes: this.modes,
+        engine: o.engine,
+        record,
+        toEngine: (carrierAudio) => this.audio.toEngine(carrierAudio),
+        cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')),
+        wrapUp: (reason, instructions, graceMs) => this.wrapUp(reason, instructions, graceMs),
+        requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+      },
       { maxMs: o.hold?.maxMs ?? 45 * 60_000, tailMs: o.hold?.tailMs },
     );
     this.hearers.push(this.hold.hear);

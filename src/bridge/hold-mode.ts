@@ -1,7 +1,7 @@
 import type { VoiceEngine } from '../voice/engine.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
-import type { AudioChunk } from '../media/audio-chunk.js';
+import { AudioChunk } from '../media/audio-chunk.js';
 import { SoundClassifier, type SoundClass } from '../media/sound-classifier.js';
 import type { CallMode, CallModes } from './call-mode.js';
 import { asksToHold, classifyHoldLine } from './hold-phrases.js';
@@ -10,8 +10,8 @@ export interface HoldHost {
   modes: CallModes;
   engine: VoiceEngine;
   record(type: TimelineEventType, data: Record<string, unknown>): void;
-  /** One 20 ms frame of silence in the engine's input format. */
-  silentFrame(): AudioChunk;
+  /** Carrier audio (mu-law 8 kHz) in the engine's input format, through the call's audio path. */
+  toEngine(carrierAudio: AudioChunk): AudioChunk;
   /** Stops what the agent is saying (it was talking over hold music). */
   cutAgent(): void;
   /** A limit's polite goodbye (CallSession.wrapUp); false when there is no conversation to wrap up. */
@@ -44,6 +44,8 @@ export interface HoldOptions {
 }
 
 const FRAME_MS = 20;
+/** 20 ms of mu-law silence: the tail sent after a line heard on hold. */
+const SILENT_FRAME = AudioChunk.fromBytes(new Uint8Array(160).fill(0xff));
 
 export const RESUME_INSTRUCTIONS =
   'You were on hold and a person has just come back on the line. Greet them briefly and, in one short sentence, remind them who you are calling for and why you called (the task in your instructions). Then carry on with the task.';
@@ -236,7 +238,7 @@ export class HoldMode {
   private sendTail(evenIfDeafOnHold = false): void {
     if (!evenIfDeafOnHold && !this.h.engine.capabilities.hearsBeforeAutoRespond) return;
     const frames = this.ms(this.o.tailMs, 1000);
-    for (let i = 0; i < frames; i++) this.h.engine.pushAudio(this.h.silentFrame());
+    for (let i = 0; i < frames; i++) this.h.engine.pushAudio(this.h.toEngine(SILENT_FRAME));
   }
 
   private decide(v: Verdict): void {
