@@ -53,7 +53,13 @@ export class AgentSpeech {
     const transport = this.h.transport();
     const tracker = this.h.tracker();
     if (!transport || !tracker) return;
+    const fresh = !this.items.has(e.itemId);
     this.itemFor(e.itemId, e.responseId);
+    if (this.unheard.has(e.responseId)) {
+      // Dropped as it started: none of it is played, and the engine forgets it was said.
+      if (fresh) this.h.engine.deleteItem(e.itemId);
+      return;
+    }
     const audio = this.h.audio.toCarrier(e.audio);
     if (audio.length === 0) return;
     for (const chunk of tracker.push(e.itemId, audio)) transport.sendAudio(chunk.audio, chunk.mark);
@@ -118,7 +124,10 @@ export class AgentSpeech {
     }
   }
 
-  /** A response is cut as it starts: whatever it says was never heard, and its transcript says so. */
+  /**
+   * A response nobody asked for (a reply on hold): none of its audio is played, what was queued before it
+   * still is, and its transcript line says it was not heard.
+   */
   dropResponse(responseId: string): void {
     this.unheard.add(responseId);
   }

@@ -173,6 +173,7 @@ export class CallSession {
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
+      waitOnHold: () => this.hold.enter('tool'),
       cancelWaitMs: o.toolCancelWaitMs,
     });
   }
@@ -366,7 +367,12 @@ export class CallSession {
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.endAfterPlayout.responseStarted(e.responseId);
-        if (this.hold.replyStarted()) (this.speech.dropResponse(e.responseId), this.cutAgent('mode')); // a reply to hold music
+        if (this.hold.replyStarted()) {
+          // A reply on hold nobody asked for: stopped, never played (what was queued before it still is).
+          this.speech.dropResponse(e.responseId);
+          this.o.engine.interrupt();
+          this.activeResponse = undefined;
+        }
         return;
       case 'agent.transcript':
         this.speech.transcript(e);

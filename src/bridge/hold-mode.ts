@@ -126,11 +126,17 @@ export class HoldMode {
     if (this.preRoll.length > this.ms(this.o.preRollMs, 700)) this.preRoll.shift();
   }
 
+  /** Goes on hold now (the model's wait_on_hold), from talking or a phone menu. */
+  enter(reason: string): void {
+    const mode = this.h.modes.current;
+    if (mode === 'talking' || mode === 'menu') this.h.modes.set('on-hold', reason, { maxMinutes: this.maxMinutes });
+  }
+
   /** A callee turn's words (from an engine that transcribes). */
   calleeSaid(text: string): void {
     const mode = this.h.modes.current;
     if ((mode === 'talking' || mode === 'menu') && asksToHold(text)) {
-      this.h.modes.set('on-hold', 'asked', { maxMinutes: this.maxMinutes });
+      this.enter('asked');
       return;
     }
     if (mode !== 'on-hold' || this.timedOut) return;
@@ -151,7 +157,8 @@ export class HoldMode {
    */
   replyStarted(): boolean {
     if (this.h.modes.current !== 'on-hold' || this.timedOut) return false;
-    return this.enteredBy === 'music' || Date.now() - this.enteredAt > 2000;
+    // After wait_on_hold an engine that continues by itself after a tool result would speak: cut that.
+    return this.enteredBy === 'music' || this.enteredBy === 'tool' || Date.now() - this.enteredAt > 2000;
   }
 
   /** The call's mode changed (by us or by anyone else): the hold limit runs only while on hold. */

@@ -147,6 +147,52 @@ for (const engine of ENGINES) {
     );
   });
 
+  test(`[${engine}] the model recognises hold itself (wait_on_hold): silent on hold, reminder when a person is back`, async () => {
+    await withStack(
+      {
+        engine,
+        script: () => ({
+          steps: [
+            { say: 'Hello?' },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Un momento, por favor.' },
+            { waitForAgent: true, quietMs: 300 },
+            { holdMs: 5000 },
+            { pauseMs: 300 },
+            { say: PERSON },
+            { waitForAgent: true, quietMs: 300 },
+            { say: 'Okay, one chicken biryani at seven.' },
+            { waitForAgent: true, quietMs: 300, timeoutMs: 8000 },
+          ],
+        }),
+        conversation: () => ({
+          turns: [
+            { say: GREETING },
+            { say: 'Claro.', call: { name: 'wait_on_hold', args: {} } },
+            // Gemini goes on by itself after a tool result: that turn is cut, unheard.
+            ...(engine === 'gemini' ? [{ say: 'I will wait here.' }] : []),
+            { say: REMINDER },
+            { say: BYE, call: { name: 'end_call', args: { reason: 'order placed' } } },
+          ],
+          userTranscripts: engine === 'openai' ? ['Hello?', 'Un momento, por favor.', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', 'Un momento, por favor.', 'Okay, one chicken biryani at seven.'],
+        }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 45_000);
+        const ev = await events(stack, id);
+        if (process.env.HOLD_DEBUG) for (const e of ev) if (e.type !== 'usage') console.log(e.at, e.type, JSON.stringify(e.data));
+        const modes = ev.filter((e) => e.type === 'mode.changed').map((e) => [e.data.to, e.data.reason]);
+        assert.deepEqual(modes.slice(1, 3), [['on-hold', 'tool'], ['talking', 'person-returned']]);
+        assert.equal(call.endReason, 'agent-hangup');
+        const heardAgent = call.transcript.filter((t: any) => t.speaker === 'agent' && t.interrupted?.heardMs !== 0);
+        assert.deepEqual(heardAgent.map((t: any) => t.text), [GREETING, 'Claro.', REMINDER, BYE]);
+        const hold = stack.twilio.calls[0].log.find((l) => l.type === 'callee-hold-end')!;
+        assert.ok((hold.lastAgentPlayMs as number) < (hold.startMs as number) + 1000, 'the agent said nothing on hold');
+      },
+    );
+  });
+
   test(`[${engine}] nobody comes back: after hold.maxMinutes the agent says goodbye and the call ends hold-timeout`, async () => {
     await withStack(
       {
