@@ -8,6 +8,7 @@
  *   npm run bench -- --only store --calls 50 --seconds 20   (calls + API + search + a locked database; not part of a plain run)
  *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
  *   npm run bench -- --only voicemail --calls 12  (end of the beep to the message, both engines)
+ *   npm run bench -- --only hold --seconds 60     (AI cost of a hold minute vs a talking minute, both engines; not part of a plain run)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -18,21 +19,23 @@ import { printRetrieval, runRetrievalBench } from './retrieval.js';
 import { printStoreContention, runStoreContention } from './store-contention.js';
 import { printAnswer, runAnswerBench } from './answer-at-once.js';
 import { printVoicemail, runVoicemailBench } from './voicemail.js';
+import { printHold, runHoldBench } from './hold.js';
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     calls: { type: 'string' },
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string' },
     minutes: { type: 'string', default: '5' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold] [--calls N] [--seconds S] [--minutes M (soak)]');
   process.exit(2);
 }
-const seconds = Number(values.seconds);
+// Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.
+const seconds = Number(values.seconds ?? (only === 'hold' ? '60' : '10'));
 const callsFor = (dflt: number) => (values.calls ? Number(values.calls) : dflt);
 if (!(seconds > 0) || (values.calls && !(Number(values.calls) >= 1))) {
   console.error('--calls and --seconds must be positive numbers');
@@ -50,6 +53,7 @@ if (!only || only === 'answer') {
 if (!only || only === 'voicemail') {
   for (const engine of ['openai', 'gemini'] as const) if (!printVoicemail(await runVoicemailBench({ calls: callsFor(12), engine }))) process.exitCode = 1;
 }
+if (only === 'hold') if (!printHold(await runHoldBench({ seconds, engines: ['openai', 'gemini'] }))) process.exitCode = 1;
 if (only === 'soak') {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) {

@@ -38,6 +38,8 @@ export interface AgentSpeechHost {
  */
 export class AgentSpeech {
   private readonly items = new Map<string, AgentItem>();
+  /** Responses cut before any of their audio was played (a reply to hold music): nobody heard them. */
+  private readonly unheard = new Set<string>();
 
   constructor(private readonly h: AgentSpeechHost) {}
 
@@ -51,7 +53,13 @@ export class AgentSpeech {
     const transport = this.h.transport();
     const tracker = this.h.tracker();
     if (!transport || !tracker) return;
+    const fresh = !this.items.has(e.itemId);
     this.itemFor(e.itemId, e.responseId);
+    if (this.unheard.has(e.responseId)) {
+      // Dropped as it started: none of it is played, and the engine forgets it was said.
+      if (fresh) this.h.engine.deleteItem(e.itemId);
+      return;
+    }
     const audio = this.h.audio.toCarrier(e.audio);
     if (audio.length === 0) return;
     for (const chunk of tracker.push(e.itemId, audio)) transport.sendAudio(chunk.audio, chunk.mark);
@@ -116,6 +124,14 @@ export class AgentSpeech {
     }
   }
 
+  /**
+   * A response nobody asked for (a reply on hold): none of its audio is played, what was queued before it
+   * still is, and its transcript line says it was not heard.
+   */
+  dropResponse(responseId: string): void {
+    this.unheard.add(responseId);
+  }
+
   /** Agent turns never confirmed as played are still part of what was said up to the end. */
   writeRemaining(): void {
     for (const [id, item] of [...this.items]) if (item.text !== undefined && !item.written) this.write(id, item);
@@ -124,7 +140,7 @@ export class AgentSpeech {
   private itemFor(itemId: string, responseId: string): AgentItem {
     let item = this.items.get(itemId);
     if (!item) {
-      item = { responseId, written: false, heard: false, startedAt: new Date().toISOString() };
+      item = { responseId, written: false, heard: false, startedAt: new Date().toISOString(), ...(this.unheard.has(responseId) ? { interrupted: { heardMs: 0 } } : {}) };
       this.items.set(itemId, item);
     }
     return item;

@@ -10,13 +10,14 @@ import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
 import { GreetingGate, classifyVerdict, type GateOpenReason } from './greeting-gate.js';
-import { AgentSpeech } from './agent-speech.js';
+import { AgentSpeech, type CutCause } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
 import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
+import { HoldMode } from './hold-mode.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -67,6 +68,8 @@ export interface CallSessionOptions {
   dtmfOnAnswer?: string;
   /** What to do when a machine answers (default: hang up). */
   voicemail?: VoicemailOptions;
+  /** Longest hold before a polite goodbye (`hold-timeout`); silence sent after each line heard on hold. */
+  hold?: { maxMs: number; tailMs?: number };
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -105,6 +108,7 @@ export class CallSession {
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly voicemail: VoicemailMode;
   private readonly screening: ScreeningMode;
+  private readonly hold: HoldMode;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -120,7 +124,20 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode) => this.enteredMode(mode) });
+    this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode), this.hold.modeChanged(mode, from, reason)) });
+    this.hold = new HoldMode(
+      {
+        modes: this.modes,
+        engine: o.engine,
+        record,
+        toEngine: (carrierAudio) => this.audio.toEngine(carrierAudio),
+        cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')),
+        wrapUp: (reason, instructions, graceMs) => this.wrapUp(reason, instructions, graceMs),
+        requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+      },
+      { maxMs: o.hold?.maxMs ?? 45 * 60_000, tailMs: o.hold?.tailMs },
+    );
+    this.hearers.push(this.hold.hear);
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
@@ -190,6 +207,7 @@ export class CallSession {
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
+      waitOnHold: () => this.hold.enter('tool'),
       cancelWaitMs: o.toolCancelWaitMs,
     });
   }
@@ -305,7 +323,9 @@ export class CallSession {
   // ---- carrier side ---------------------------------------------------------------------------
   private onAudio(frame: AudioChunk): boolean {
     const toEngine = this.audio.toEngine(frame, this.hearers.length ? this.listen : undefined);
-    if (this.modes.policy.engineHears !== 'none') this.o.engine.pushAudio(toEngine);
+    const hears = this.modes.policy.engineHears;
+    if (hears === 'all') this.o.engine.pushAudio(toEngine);
+    else if (hears === 'speech') this.hold.pass(toEngine);
     return true;
   }
 
@@ -383,11 +403,18 @@ export class CallSession {
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
         this.screening.heard(e.text);
+        this.hold.calleeSaid(e.text);
         return;
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.endAfterPlayout.responseStarted(e.responseId);
+        if (this.hold.replyStarted()) {
+          // A reply on hold nobody asked for: stopped, never played (what was queued before it still is).
+          this.speech.dropResponse(e.responseId);
+          this.o.engine.interrupt();
+          this.activeResponse = undefined;
+        }
         return;
       case 'agent.transcript':
         // Words of a reply dropped while waiting for the beep were never heard: not part of the transcript.
@@ -463,7 +490,7 @@ export class CallSession {
     if (instructions) this.o.engine.generateReply({ instructions });
   }
 
-  private cutAgent(cause: 'callee' | 'answering-machine' | 'mode'): number {
+  private cutAgent(cause: CutCause): number {
     this.activeResponse = undefined;
     return this.speech.cut(cause);
   }
@@ -496,6 +523,7 @@ export class CallSession {
     this.screening.close();
     this.endAfterPlayout.close();
     this.preambles.close();
+    this.hold.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

@@ -18,6 +18,8 @@ export interface ToolCallsHost {
   sendDtmf(digits: string): Promise<DtmfOutcome>;
   /** transfer_call's side effect: after the preamble (this response's audio) has played. */
   transfer(responseId: string, signal: AbortSignal, req: TransferRequest): Promise<TransferResult>;
+  /** wait_on_hold's side effect: the call goes on hold. */
+  waitOnHold?(): void;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -49,6 +51,7 @@ export class ToolCalls {
         // A call the engine has withdrawn presses nothing.
         sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits)),
         transfer: (req) => h.transfer(responseId, cancel.signal, req),
+        waitOnHold: h.waitOnHold && (() => !cancel.signal.aborted && h.waitOnHold!()),
       },
       name,
       argsJson,

@@ -112,6 +112,7 @@ export class CallCreation {
       clientId: row.clientId,
       ...(input.dtmf ? { dtmf: input.dtmf } : {}),
       ...(input.runbook ? { runbook: input.runbook } : {}),
+      ...(input.hold ? { hold: input.hold } : {}),
       ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}),
       voicemail,
     });
@@ -143,6 +144,7 @@ export class CallCreation {
       greetingSilenceMs: s.GREETING_SILENCE_MS,
       dtmfOnAnswer: input.dtmf,
       voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
+      hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

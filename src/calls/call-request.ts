@@ -52,6 +52,11 @@ export const createCallSchema = z.object({
   transferTo: transferTargetsSchema.optional(),
   /** What to do if an answering machine answers; default VOICEMAIL_MODE / VOICEMAIL_MESSAGE. */
   voicemail: voicemailSchema.optional(),
+  /** Hold handling for this call (docs/hold.md): the longest hold before a polite hang-up. */
+  hold: z
+    .object({ maxMinutes: z.number({ error: 'maxMinutes must be a number of minutes' }).gt(0, 'maxMinutes must be more than 0').max(600, 'maxMinutes must be at most 600') }, { error: 'must be an object like {"maxMinutes": 30}' })
+    .strict()
+    .optional(),
   /**
    * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
    * e.g. "1w204#"; w waits half a second.

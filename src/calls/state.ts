@@ -17,6 +17,7 @@ export const END_REASONS = [
   'canceled',
   'max-duration',
   'cost-limit', // the live cost ledger crossed MAX_COST_PER_CALL_USD; the agent said goodbye first
+  'hold-timeout', // on hold longer than HOLD_MAX_MINUTES (or the call's hold.maxMinutes); the agent said goodbye first
   'provider-error', // the voice AI failed mid-call
   'media-error', // the carrier's media stream failed or never arrived
   'interrupted', // Callwright stopped (crash or restart) while the call was live

@@ -93,6 +93,12 @@ export const settingsSchema = z.object({
   VOICEMAIL_SILENCE_MS: int(500, 20_000).default(3000),
   /** Longest wait for the beep (or that silence) after the machine verdict; then the call hangs up. */
   VOICEMAIL_BEEP_TIMEOUT_MS: int(1000, 120_000).default(30_000),
+  /**
+   * Longest hold (music, announcements) before the agent says goodbye and hangs up (`hold-timeout`).
+   * Fractions are allowed (0.5 = 30 s). 45 stays under OpenAI Realtime's 60-minute session limit; a call
+   * is still bound by MAX_CALL_SECONDS. Per call: `hold.maxMinutes` on POST /api/calls. See docs/hold.md.
+   */
+  HOLD_MAX_MINUTES: z.coerce.number().gt(0, 'must be more than 0').max(600).default(45),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -14,6 +14,7 @@ import { engineFactories } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
 import { sendDtmfTool } from '../tools/send-dtmf.js';
+import { waitOnHoldTool } from '../tools/wait-on-hold.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
 import { transferCallTool } from '../tools/transfer-call.js';
 import { bearerAuth, StreamTokens } from './auth.js';
@@ -99,7 +100,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool, sendDtmfTool, transferCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    tools: new ToolRegistry([endCallTool, sendDtmfTool, waitOnHoldTool, transferCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,

@@ -9,7 +9,7 @@ export const TIMELINE_EVENT_TYPES = [
   'status', 'policy.override', 'carrier.dialed', 'carrier.status', 'amd', 'end.requested', 'wrapup.requested',
   // media and engine
   'engine.ready', 'engine.resumed', 'media.attached', 'media.ended', 'media.invalidFrames', 'dtmf', 'dtmf.sent',
-  'mode.changed', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'voicemail.waiting', 'voicemail.message', 'screening.detected', 'amd.ignored', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
+  'mode.changed', 'hold.heard', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'voicemail.waiting', 'voicemail.message', 'screening.detected', 'amd.ignored', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   // what was said and done
   'transfer.started', 'transfer.refused', 'transfer.failed', 'transfer.ownerAnswered', 'transfer.returned', 'transfer.completed',
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',

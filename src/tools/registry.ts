@@ -31,6 +31,8 @@ export interface ToolContext {
    * have played (nothing is done if the callee cut them off). Resolves with how it went.
    */
   transfer(req: TransferRequest): Promise<TransferResult>;
+  /** Puts the call on hold (wait_on_hold): the agent listens for a person and says nothing meanwhile. */
+  waitOnHold?(): void;
 }
 
 export interface ToolOutcome {

@@ -119,3 +119,16 @@ test('voicemail: the call plan from the queued event, the outcome label and the 
   assert.equal(describeEvent(ev('amd.ignored', { answeredBy: 'machine_end_silence', reason: 'call-screening' })), 'Answering-machine verdict (a machine) set aside: a call-screening assistant, not voicemail');
   assert.match(describeEvent(ev('screening.detected', {})), /call-screening assistant answered/);
 });
+
+test('hold: the view knows the mode and since when (the page shows "on hold m:ss"), the log names each line heard', () => {
+  seq = 0;
+  const events = [ev('status', { status: 'talking' }, 1), ev('mode.changed', { from: 'talking', to: 'on-hold', reason: 'asked', maxMinutes: 45 }, 10)];
+  const onHold = buildCallView(events);
+  assert.equal(onHold.mode, 'on-hold');
+  assert.equal(onHold.modeSince, events[1].at);
+  const back = buildCallView([...events, ev('mode.changed', { from: 'on-hold', to: 'talking', reason: 'person-returned' }, 40)]);
+  assert.equal(back.mode, 'talking');
+  assert.equal(describeEvent(ev('hold.heard', { verdict: 'announcement', by: 'music-resumed', speechMs: 2000 })), 'On hold: a recorded announcement (music resumed)');
+  assert.equal(describeEvent(ev('hold.heard', { verdict: 'person', by: 'words', speechMs: 2000 })), 'On hold: a person is back');
+  assert.match(describeEvent(ev('status', { status: 'ended', reason: 'hold-timeout' })), /On hold too long/);
+});

@@ -6,6 +6,7 @@ import type { CalleeScript, CalleeStep } from './types.js';
 import type { Line } from './line.js';
 import { TICK_MS } from './line.js';
 import { beep, speech, voicemailGreeting } from './callee-audio.js';
+import { holdAudio } from './hold-audio.js';
 
 export const DEFAULT_SCRIPT: CalleeScript = { answeredBy: 'human', steps: [{ say: 'Hello?' }] };
 const DEFAULT_WAIT_TIMEOUT_MS = 20000;
@@ -82,6 +83,14 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       line.speak(beep(step.beep.hz, step.beep.durationMs));
       await drained();
       hooks.onRecording();
+    } else if ('holdMs' in step) {
+      const startMs = line.elapsedMs;
+      hooks.log('callee-hold-start', { index, lineMs: startMs });
+      line.speak(holdAudio(step.holdMs, step.music ?? 'chords', step.announcement, step.announceEveryMs, step.seed));
+      await drained();
+      lastSayEndTick = line.ticks;
+      // When the agent was last heard: a silent agent on hold was last heard before (or just after) the start.
+      hooks.log('callee-hold-end', { index, lineMs: line.elapsedMs, startMs, lastAgentPlayMs: line.lastAgentPlayTick * TICK_MS });
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

@@ -50,6 +50,11 @@ export type CalleeStep =
   | { digits: string }
   /** A tone (a mailbox's beep); once it has played, the machine records (`SimCall.mailbox`). */
   | { beep: { hz?: number; durationMs?: number } }
+  /**
+   * The business puts us on hold: generated music (`music`, default 'chords') for `holdMs` in all, with a
+   * recorded `announcement` every `announceEveryMs` of music (none if absent). See hold-audio.ts.
+   */
+  | { holdMs: number; music?: 'chords' | 'noise'; announcement?: string; announceEveryMs?: number; seed?: number }
   | { hangup: true }
   | { dropSocket: true }
   | { sendRaw: string };

@@ -38,6 +38,9 @@ export interface CallView {
   endedAt?: string;
   items: ConversationItem[];
   steps: Step[];
+  /** What the call is doing now (mode.changed) and since when: the page shows "on hold 12:34". */
+  mode?: string;
+  modeSince?: string;
   /** True once the server says no more records will come (records.complete). */
   complete: boolean;
   lastSeq: number;
@@ -71,6 +74,8 @@ export function buildCallView(events: TimelineEvent[]): CallView {
   let complete = false;
   let lastSeq = 0;
   let voicemail: CallView['voicemail'];
+  let mode: string | undefined;
+  let modeSince: string | undefined;
 
   for (const ev of events) {
     lastSeq = Math.max(lastSeq, ev.seq);
@@ -84,6 +89,10 @@ export function buildCallView(events: TimelineEvent[]): CallView {
           endReason = d.reason;
           items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.reason === 'provider-error' || d.reason === 'media-error' || d.reason === 'failed' || d.reason === 'dial-error' ? 'error' : 'info', text: `Call ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` });
         }
+        break;
+      case 'mode.changed':
+        mode = String(d.to);
+        modeSince = ev.at;
         break;
       case 'amd':
         answeredBy = d.answeredBy;
@@ -178,7 +187,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
     const state: Step['state'] = done ? (s.key !== 'ended' && !laterDone && !ended ? 'current' : 'done') : ended || laterDone ? 'skipped' : 'pending';
     return { ...(s as Omit<Step, 'state'>), state };
   });
-  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq, ...(voicemail ? { voicemail } : {}) };
+  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), mode, modeSince, items, steps, complete, lastSeq, ...(voicemail ? { voicemail } : {}) };
 }
 
 const MODE_LABEL: Record<string, string> = {
@@ -228,6 +237,8 @@ export function describeEvent(ev: TimelineEvent): string {
       return d.expected ? 'Audio stream closed' : 'Audio stream dropped unexpectedly';
     case 'mode.changed':
       return `Mode: ${MODE_LABEL[d.to] ?? d.to}${d.reason ? ` (${String(d.reason).replace(/-/g, ' ')})` : ''}`;
+    case 'hold.heard':
+      return d.verdict === 'person' ? 'On hold: a person is back' : `On hold: a recorded announcement (${String(d.by).replace(/-/g, ' ')})`;
     case 'greeting.start':
       return d.reason === 'silence' ? 'Callee silent: agent greets' : d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
     case 'greeting.held':

@@ -56,6 +56,7 @@ export const END_REASON_LABEL: Record<string, string> = {
   failed: 'The carrier could not place the call',
   canceled: 'Canceled',
   'max-duration': 'Maximum call length reached',
+  'hold-timeout': 'On hold too long: the agent said goodbye',
   'provider-error': 'The voice AI failed',
   'media-error': 'The audio stream failed',
   'dial-error': 'The carrier refused the call',

@@ -96,6 +96,12 @@ export function CallPage({ id }: { id: string }) {
           <span class="stat-value" aria-live="polite">
             <StatusBadge status={status} endReason={endReason} />
           </span>
+          {/* Outside the live region: a clock ticking every second is not news to a screen reader. */}
+          {live && view.mode === 'on-hold' && view.modeSince && (
+            <span class="muted mono" data-testid="on-hold">
+              on hold {formatDuration((now - Date.parse(view.modeSince)) / 1000)}
+            </span>
+          )}
         </div>
         <div class="stat">
           <span class="stat-label">{live ? 'Elapsed' : 'Duration'}</span>
