@@ -13,6 +13,7 @@ import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
+import { MenuMode } from './menu-mode.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -55,10 +56,12 @@ export interface CallSessionOptions {
    */
   toolCancelWaitMs?: number;
   /**
-   * Keys given with the call (an extension), pressed when the callee's first utterance ends. Interim:
-   * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
+   * Keys given with the call (an extension), pressed when the menu answers: the call's opening is taken
+   * as a phone menu, and the keys go once its first prompt has ended (see menu-mode.ts).
    */
   dtmfOnAnswer?: string;
+  /** Silence after the callee's speech that ends a phone menu's prompt (default 1500 ms). */
+  menuPromptEndMs?: number;
 }
 
 /**
@@ -88,7 +91,9 @@ export class CallSession {
   /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
   private readonly openingByEngine: boolean;
   private readonly dtmf: DtmfSender;
-  private dtmfOnAnswerSent = false;
+  private readonly menu: MenuMode;
+  /** Some of the agent's speech has been heard: callee words after that are no longer the opening. */
+  private agentHeard = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
 
@@ -106,18 +111,31 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode) => this.enteredMode(mode) });
+    this.modes = new CallModes({ record, entered: (mode, from) => this.enteredMode(mode, from) });
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
       record,
       open: (reason) => this.openGate(reason),
       voicemail: (answeredBy) => this.veto(answeredBy),
+      menu: (answeredBy) => this.menu.enter('menu-verdict', { answeredBy }),
     });
     this.dtmf = new DtmfSender({
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
       record,
       carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
+    });
+    this.menu = new MenuMode({
+      engine: o.engine,
+      record,
+      mode: () => this.modes.current,
+      setMode: (to, reason, data) => this.modes.set(to, reason, data),
+      press: (digits, source) => this.dtmf.send(digits, source),
+      conversationStarted: () => o.hooks.conversationStarted(),
+      requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+      keysGiven: o.dtmfOnAnswer,
+      promptEndMs: o.menuPromptEndMs ?? 1500,
+      engineRepliesByItself: !caps.hearsBeforeAutoRespond,
     });
     this.speech = new AgentSpeech({
       engine: o.engine,
@@ -146,7 +164,7 @@ export class CallSession {
       tools: o.tools,
       record,
       hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
-      sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
+      sendDtmf: (digits, signal) => this.menu.enginePress(digits, signal),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -227,14 +245,24 @@ export class CallSession {
     if (!this.ending) this.gate.verdict(answeredBy);
   }
 
-  /** A mode's rules take effect on entering it. */
-  private enteredMode(mode: CallMode): void {
-    if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply);
+  /**
+   * A mode's rules take effect on entering it. At a menu, an engine that hears only while it may answer
+   * is left answering (menu-mode.ts keeps its words from the menu), so that it hears the menu.
+   */
+  private enteredMode(mode: CallMode, from: CallMode): void {
+    if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply || (mode === 'menu' && !this.o.engine.capabilities.hearsBeforeAutoRespond));
+    if (mode === 'menu') {
+      this.gate.handOver();
+      // Whatever the agent was saying was said to a machine: it stops.
+      if (this.activeResponse !== undefined || this.tracker?.hasPending) this.cutAgent('mode');
+      this.menu.entered();
+    } else if (from === 'menu') this.menu.left();
   }
 
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
     this.modes.set('talking', reason);
+    this.menu.agentActed();
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
@@ -268,6 +296,17 @@ export class CallSession {
   };
 
   private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad'): void {
+    // The detector that hears the callee's turns (not a barge-in report) also times a menu's prompts.
+    const turns = (source === 'engine') === this.openingByEngine;
+    if (turns) this.menu.calleeSpeech(started);
+    if (this.menu.active) {
+      // A menu is never barged in on: it is heard to the end.
+      if (!turns) return;
+      this.calleeSpeaking = started;
+      if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
+      if (started) this.o.hooks.record('callee.speechStarted', {});
+      return;
+    }
     if (!this.gate.isOpen) {
       // Before the greeting only one detector speaks for the opening: the engine's if it hears audio
       // before auto-replies are on, else ours (Gemini is sent nothing until the gate opens).
@@ -275,7 +314,8 @@ export class CallSession {
       this.calleeSpeaking = started;
       if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
       if (started) this.o.hooks.record('callee.speechStarted', {});
-      else this.sendDtmfOnAnswer();
+      // Keys given with the call: the opening is the menu answering.
+      else if (this.menu.expectsMenu) this.menu.enter('keys-given');
       this.gate.calleeSpeech(started);
       return;
     }
@@ -283,7 +323,8 @@ export class CallSession {
     if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
       this.calleeSpeaking = false;
-      this.sendDtmfOnAnswer();
+      // Keys given with the call, and the gate opened on silence: the first words are the menu's.
+      if (turns && this.menu.expectsMenu && !this.agentHeard) this.menu.enter('keys-given');
       return;
     }
     this.calleeSpeaking = true;
@@ -296,6 +337,7 @@ export class CallSession {
     const state = this.tracker?.onMark(name);
     if (!state) return false;
     if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
+    else if (state.playedMs > 0) this.agentHeard = true;
     this.dtmf.onPlayoutChanged();
     this.speech.played(state);
     this.endAfterPlayout.check();
@@ -316,7 +358,8 @@ export class CallSession {
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'agent.audio':
-        this.speech.play(e);
+        // Words begun at a phone menu are never played to it.
+        if (!this.menu.silences(e.responseId)) this.speech.play(e);
         return;
       case 'user.speechStarted':
         // The engine's own detector, or its report that it was interrupted: either way a barge-in.
@@ -332,14 +375,17 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
+        this.menu.heard(e.text, !this.agentHeard);
         return;
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
+        this.menu.responseStarted(e.responseId);
         this.endAfterPlayout.responseStarted(e.responseId);
         return;
       case 'agent.transcript':
-        this.speech.transcript(e);
+        if (this.menu.silences(e.responseId)) this.menu.droppedItem(e.itemId, e.responseId, e.text);
+        else this.speech.transcript(e);
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
@@ -368,17 +414,6 @@ export class CallSession {
   }
 
   /**
-   * A call's keys known in advance (`dtmf`) go when the callee's first utterance ends: until menus are
-   * detected, that utterance is taken as the menu's prompt. Before the greeting starts, so the tones are
-   * queued ahead of it.
-   */
-  private sendDtmfOnAnswer(): void {
-    if (!this.o.dtmfOnAnswer || this.dtmfOnAnswerSent || !this.transport) return;
-    this.dtmfOnAnswerSent = true;
-    void this.dtmf.send(this.o.dtmfOnAnswer, 'call');
-  }
-
-  /**
    * The callee spoke over the agent: flush the carrier's buffer, cancel the response, and cut the
    * engine's memory of each item to what the callee heard (per echoed marks). Unheard items are deleted.
    */
@@ -389,7 +424,7 @@ export class CallSession {
     this.endAfterPlayout.bargedIn(cut, interruptedResponse);
   }
 
-  private cutAgent(cause: 'callee' | 'answering-machine'): number {
+  private cutAgent(cause: 'callee' | 'answering-machine' | 'mode'): number {
     this.activeResponse = undefined;
     return this.speech.cut(cause);
   }
@@ -418,6 +453,7 @@ export class CallSession {
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
+    this.menu.close();
     this.endAfterPlayout.close();
   }
 

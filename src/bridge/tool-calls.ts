@@ -13,8 +13,11 @@ export interface ToolCallsHost {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** end_call's side effect, owned by the session (it knows what has played). */
   hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome>;
-  /** send_dtmf's side effect: key tones on the media stream, resolved once played (marks). */
-  sendDtmf(digits: string): Promise<DtmfOutcome>;
+  /**
+   * send_dtmf's side effect: key tones on the media stream, resolved once played (marks). `signal`: the
+   * engine withdrew the call; a press still waiting (for a menu prompt to end) is then called off.
+   */
+  sendDtmf(digits: string, signal: AbortSignal): Promise<DtmfOutcome>;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -44,7 +47,7 @@ export class ToolCalls {
         record: (type, data) => h.record(type, data),
         hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
         // A call the engine has withdrawn presses nothing.
-        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits)),
+        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal)),
       },
       name,
       argsJson,

@@ -125,6 +125,7 @@ export class CallCreation {
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
       dtmfOnAnswer: input.dtmf,
+      menuPromptEndMs: s.MENU_PROMPT_END_MS,
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -20,6 +20,7 @@ export const END_REASONS = [
   'media-error', // the carrier's media stream failed or never arrived
   'interrupted', // Callwright stopped (crash or restart) while the call was live
   'dial-error', // the carrier refused the dial request
+  'menu-stuck', // a phone menu kept repeating after the operator routes (0, "representative")
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 

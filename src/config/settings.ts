@@ -75,6 +75,11 @@ export const settingsSchema = z.object({
    * and re-attaches a new one, for destinations that ignore in-band tones. See docs/phone-menus.md.
    */
   DTMF_MODE: z.enum(['inband', 'carrier']).default('inband'),
+  /**
+   * At a phone menu, the callee's silence after speech that ends a prompt: the agent chooses a key only
+   * then, having heard the whole menu (menus pause well under a second between options). docs/phone-menus.md.
+   */
+  MENU_PROMPT_END_MS: int(500, 10000).default(1500),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

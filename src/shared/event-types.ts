@@ -9,7 +9,8 @@ export const TIMELINE_EVENT_TYPES = [
   'status', 'policy.override', 'carrier.dialed', 'carrier.status', 'amd', 'end.requested', 'wrapup.requested',
   // media and engine
   'engine.ready', 'engine.resumed', 'media.attached', 'media.ended', 'media.invalidFrames', 'dtmf', 'dtmf.sent',
-  'mode.changed', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
+  'mode.changed', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'callee.speechStarted',
+  'menu.prompt', 'menu.stuck', 'menu.operator', 'menu.gaveUp', 'menu.speechDropped', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   // what was said and done
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
   // records after the call

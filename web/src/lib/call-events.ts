@@ -208,6 +208,16 @@ export function describeEvent(ev: TimelineEvent): string {
       return 'Answering machine: agent stopped';
     case 'amd.menuSuspected':
       return 'Sounds like a phone menu: call goes on';
+    case 'menu.prompt':
+      return `Phone menu prompt ended${d.text ? `: "${String(d.text).slice(0, 120)}"` : ''}`;
+    case 'menu.stuck':
+      return d.why === 'invalid-option' ? 'Phone menu: "not a valid option": stuck' : `Phone menu: the same prompt ${d.times ?? 3} times: stuck`;
+    case 'menu.operator':
+      return d.route === '0' ? 'Phone menu: trying the operator (pressing 0)' : 'Phone menu: asking for a representative';
+    case 'menu.gaveUp':
+      return 'Phone menu: no way out after the operator routes';
+    case 'menu.speechDropped':
+      return `Words not played to the phone menu: "${String(d.text ?? '').slice(0, 80)}"`;
     case 'callee.speechStarted':
       return 'Callee started speaking';
     case 'transcript':
