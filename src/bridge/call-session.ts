@@ -261,6 +261,9 @@ export class CallSession {
 
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
+    // Keys given with the call and the callee still speaking (a person verdict came mid-opening): that
+    // opening is the menu's, not a person's.
+    if (this.menu.expectsMenu && this.calleeSpeaking) return this.menu.enter('keys-given');
     this.modes.set('talking', reason);
     this.menu.agentActed();
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
