@@ -109,3 +109,70 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
     );
   });
 }
+
+const WELCOME_MENU = 'Welcome to Acme. For billing, press 1. For orders, press 2.';
+const INVALID = "I'm sorry, that is not a valid option.";
+
+for (const engine of ['openai', 'gemini'] as Engine[]) {
+  test(`[${engine}] stuck: a wrong key gets "not a valid option"; the agent takes the operator route (0), records it, and Sam picks up`, async () => {
+    const conversation = (): Conversation =>
+      engine === 'openai'
+        ? {
+            turns: [{ call: { name: 'send_dtmf', args: { digits: '9' } } }, { say: HELLO_SAM }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }],
+            userTranscripts: [WELCOME_MENU, `${INVALID} ${WELCOME_MENU}`, SAM, BYE],
+          }
+        : {
+            turns: [
+              { call: { name: 'send_dtmf', args: { digits: '9' } } },
+              { say: 'Done.' }, // after the result: silenced
+              { call: { name: 'send_dtmf', args: { digits: '9' } } }, // to the replayed menu: refused, 0 goes instead
+              { say: 'Okay.' }, // silenced
+              { say: HELLO_SAM },
+              { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } },
+            ],
+            userTranscripts: [WELCOME_MENU, `${INVALID} ${WELCOME_MENU}`, SAM, BYE],
+          };
+    await withStack(
+      {
+        engine,
+        script: () => ({
+          answeredBy: 'machine_end_other',
+          greetingMs: 0,
+          amdDelayMs: 3000,
+          steps: [{ menu: { prompt: WELCOME_MENU, invalid: INVALID, options: { '1': { say: 'Billing is closed.' }, '2': { say: 'Orders is closed.' }, '0': { say: SAM } } } }, { waitForAgent: true, quietMs: 300 }, { say: BYE }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
+        }),
+        conversation,
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 60_000);
+        const tw = stack.twilio.calls[0];
+        if (process.env.DEBUG_MENU) console.log(JSON.stringify(tw.log.filter((l) => !['media', 'mark'].includes(String(l.type))).slice(0, 80)), (await timeline(stack, id)).filter((e) => !['usage'].includes(e.type)).map((e) => `${e.type} ${JSON.stringify(e.data).slice(0, 150)}`).join('\n'));
+        assert.equal(call.endReason, 'agent-hangup');
+        assert.deepEqual(tw.dtmfHeard.map((d) => d.digit), ['9', '0']);
+        assert.deepEqual(tw.log.filter((l) => l.type === 'menu-key').map((l) => [l.key, l.valid]), [['9', false], ['0', true]]);
+        const ev = await timeline(stack, id);
+        const stuck = ev.find((e) => e.type === 'menu.stuck');
+        assert.equal(stuck?.data.why, 'invalid-option');
+        assert.match(stuck?.data.prompt, /not a valid option/);
+        assert.deepEqual(ev.filter((e) => e.type === 'menu.operator').map((e) => e.data), [{ route: '0' }]);
+        assert.deepEqual(
+          ev.filter((e) => e.type === 'dtmf.sent').map((e) => [e.data.digits, e.data.source, e.data.status]),
+          [
+            ['9', 'tool', 'played'],
+            ['0', 'menu', 'played'],
+          ],
+        );
+        if (engine === 'gemini') {
+          // The engine's second choice came for the replayed menu and was not pressed: it was told why.
+          const refused = (stack.gemini.sessions[0] as any).toolResponses.map((r: any) => JSON.stringify(r.response));
+          assert.equal(refused.length, 2);
+          assert.match(refused[1], /operator/);
+        }
+        assert.deepEqual(call.transcript.filter((t: any) => t.speaker === 'agent').map((t: any) => t.text), [HELLO_SAM, 'Thanks, goodbye!']);
+        const txt = (await stack.api('GET', `/api/calls/${id}/transcript.txt`)).body as string;
+        assert.match(txt, /\(pressed 9\)[\s\S]*not a valid option[\s\S]*\(pressed 0\)[\s\S]*Hi Sam/);
+      },
+    );
+  });
+}
