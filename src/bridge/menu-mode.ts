@@ -124,7 +124,7 @@ export class MenuMode {
    * yet) a menu's wording moves the call into the menu; in the menu, a person's wording moves it out.
    */
   heard(text: string, opening: boolean): void {
-    if (this.closed) return;
+    if (this.closed || !text.trim()) return;
     const mode = this.h.mode();
     if (mode === 'menu') {
       if (soundsLikePerson(text)) return this.personAnswered(text);
