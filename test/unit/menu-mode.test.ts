@@ -80,7 +80,8 @@ test('the words of a prompt that come after its silence are waited for (briefly)
     // No words at all: decided without them after the wait.
     m.calleeSpeech(true);
     m.calleeSpeech(false);
-    mock.timers.tick(1500 + 1500);
+    mock.timers.tick(1500);
+    mock.timers.tick(1500);
     assert.deepEqual(log.slice(-2), ['menu.prompt {"text":""}', 'reply choose']);
   } finally {
     mock.timers.reset();
