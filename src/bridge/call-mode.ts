@@ -37,7 +37,7 @@ export const MODE_POLICIES: Readonly<Record<CallMode, ModePolicy>> = {
 export interface CallModesOptions {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** Applied on every change, after the change is recorded. */
-  entered(mode: CallMode, from: CallMode): void;
+  entered(mode: CallMode, from: CallMode, reason: string): void;
 }
 
 /** The current mode and its history on the timeline (`mode.changed`). `ending` is final. */
@@ -68,7 +68,7 @@ export class CallModes {
     const now = Date.now();
     this.o.record('mode.changed', { from, to, reason, afterMs: now - this.since, ...data });
     this.since = now;
-    this.o.entered(to, from);
+    this.o.entered(to, from, reason);
     return true;
   }
 }

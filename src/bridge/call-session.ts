@@ -111,7 +111,7 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode, from) => this.enteredMode(mode, from) });
+    this.modes = new CallModes({ record, entered: (mode, from, reason) => this.enteredMode(mode, from, reason) });
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
@@ -249,12 +249,13 @@ export class CallSession {
    * A mode's rules take effect on entering it. At a menu, an engine that hears only while it may answer
    * is left answering (menu-mode.ts keeps its words from the menu), so that it hears the menu.
    */
-  private enteredMode(mode: CallMode, from: CallMode): void {
+  private enteredMode(mode: CallMode, from: CallMode, reason?: string): void {
     if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply || (mode === 'menu' && !this.o.engine.capabilities.hearsBeforeAutoRespond));
     if (mode === 'menu') {
       this.gate.handOver();
-      // Whatever the agent was saying was said to a machine: it stops.
-      if (this.activeResponse !== undefined || this.tracker?.hasPending) this.cutAgent('mode');
+      // Whatever the agent was saying was said to a machine: it stops. Not when the agent itself pressed a
+      // key: what it said first is its own, in order before the tones.
+      if (reason !== 'send_dtmf' && (this.activeResponse !== undefined || this.tracker?.hasPending)) this.cutAgent('mode');
       this.menu.entered();
     } else if (from === 'menu') this.menu.left();
   }

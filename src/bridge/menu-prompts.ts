@@ -71,6 +71,8 @@ const PERSON_PATTERNS: RegExp[] = [
   /\bhow (can|may|could) (i|we) help\b|\bwhat can i do for you\b/,
   /\bthis is [a-z]+\b|\bmy name is\b|\b[a-z]+ speaking\b/,
   /^(hi|hello|hey|yes|yeah)( there)?$/,
+  /^(hi|hello|hey)\b(\s\S+){0,6}$/,
+  /\bare you (still )?there\b|\bcan you hear me\b|\banyone there\b/,
 ];
 
 const any = (res: RegExp[], t: string) => res.some((re) => re.test(t));

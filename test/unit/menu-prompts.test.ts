@@ -34,7 +34,7 @@ test('"not a valid option" and "I didn\'t get that" prompts are recognised, in t
 });
 
 test('a person picking up is told from the menu: person wording, and nothing a menu says', () => {
-  for (const t of ['Hi, this is Sam, how can I help?', 'Billing, Maria speaking.', 'Hello, how may I help you today?', 'Thank you for calling Acme, this is Sam, how can I help?'])
+  for (const t of ['Hi, this is Sam, how can I help?', 'Billing, Maria speaking.', 'Hello, how may I help you today?', 'Thank you for calling Acme, this is Sam, how can I help?', 'Hello? Are you still there?', 'Hi, sorry for the wait.'])
     assert.ok(soundsLikePerson(t), t);
   for (const t of [MAIN, 'For billing, press 1.', 'Thank you.', 'Please hold.', '', 'Hi! For sales press one.']) assert.ok(!soundsLikePerson(t), t);
 });

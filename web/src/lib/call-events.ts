@@ -143,9 +143,20 @@ export function buildCallView(events: TimelineEvent[]): CallView {
           tools.delete(t.callId);
         }
         const text = dtmfSentText(d);
-        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${d.source === 'call' ? ' (keys given with the call)' : ''}` });
+        const why = d.source === 'call' ? ' (keys given with the call)' : d.source === 'menu' ? ' (operator route)' : '';
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${why}` });
         break;
       }
+      // A phone menu: where it began and ended, and when it went round in circles.
+      case 'mode.changed':
+        if (d.to === 'menu') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A phone menu answered: the agent listens and presses keys, saying nothing to it' });
+        else if (d.from === 'menu' && d.reason === 'person-answered') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A person picked up after the phone menu' });
+        break;
+      case 'menu.stuck':
+      case 'menu.operator':
+      case 'menu.gaveUp':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        break;
       case 'records.complete':
         complete = true;
         if (Array.isArray(d.missing) && d.missing.length) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
@@ -224,6 +235,7 @@ export function describeEvent(ev: TimelineEvent): string {
       return `${d.speaker === 'agent' ? 'Agent' : 'Callee'}: ${d.interrupted ? `${d.interrupted.heardText}… (interrupted)` : d.text}`;
     case 'agent.interrupted': {
       const heard = Array.isArray(d.items) && d.items[0] ? ` after ${(Number(d.items[0].heardMs) / 1000).toFixed(1)} s heard` : '';
+      if (d.cause === 'mode') return `Agent stopped: a phone menu answered${heard}`;
       return d.cause === 'answering-machine' ? `Agent stopped: an answering machine answered${heard}` : `Callee interrupted the agent${heard}`;
     }
     case 'tool.call':
