@@ -147,7 +147,6 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
         const id = await stack.placeCall();
         const call = await stack.waitForEnd(id, 60_000);
         const tw = stack.twilio.calls[0];
-        if (process.env.DEBUG_MENU) console.log(JSON.stringify(tw.log.filter((l) => !['media', 'mark'].includes(String(l.type))).slice(0, 80)), (await timeline(stack, id)).filter((e) => !['usage'].includes(e.type)).map((e) => `${e.type} ${JSON.stringify(e.data).slice(0, 150)}`).join('\n'));
         assert.equal(call.endReason, 'agent-hangup');
         assert.deepEqual(tw.dtmfHeard.map((d) => d.digit), ['9', '0']);
         assert.deepEqual(tw.log.filter((l) => l.type === 'menu-key').map((l) => [l.key, l.valid]), [['9', false], ['0', true]]);

@@ -55,7 +55,7 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       await drained();
       lastSayEndTick = line.ticks;
       // Media time at which the utterance's last frame went out (start of the tick that sent it + 20 ms).
-      hooks.log('callee-said', { index, lineMs: line.elapsedMs });
+      hooks.log('callee-said', { index, lineMs: line.elapsedMs, text: step.say });
     } else if ('waitForAgent' in step) {
       const since = lastSayEndTick;
       const quietTicks = Math.ceil((step.quietMs ?? 600) / TICK_MS);
