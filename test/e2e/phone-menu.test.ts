@@ -175,3 +175,39 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
     );
   });
 }
+
+for (const engine of ['openai', 'gemini'] as Engine[]) {
+  test(`[${engine}] stuck: the same prompt three times (the agent found no option to press); 0 is pressed on the third, nothing was said to the menu`, async () => {
+    const THINK = 'Let me think about which option fits.';
+    await withStack(
+      {
+        engine,
+        // No key within 2.5 s: the menu plays its prompt again, word for word.
+        script: () => ({
+          answeredBy: 'machine_end_other',
+          greetingMs: 0,
+          amdDelayMs: 3000,
+          steps: [{ menu: { prompt: WELCOME_MENU, noInput: '', timeoutMs: 2500, options: { '0': { say: SAM } } } }, { waitForAgent: true, quietMs: 300 }, { say: BYE }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }],
+        }),
+        conversation: () => ({
+          turns: [{ say: THINK }, { say: THINK }, ...(engine === 'gemini' ? [{ say: THINK }] : []), { say: HELLO_SAM }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }],
+          userTranscripts: [WELCOME_MENU, WELCOME_MENU, WELCOME_MENU, SAM, BYE],
+        }),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 60_000);
+        const tw = stack.twilio.calls[0];
+        assert.equal(call.endReason, 'agent-hangup');
+        assert.equal(tw.log.filter((l) => l.type === 'menu-prompt').length, 3, 'the menu played three times');
+        assert.deepEqual(tw.dtmfHeard.map((d) => d.digit), ['0']);
+        assert.ok(tw.dtmfHeard[0].startMs >= saidEnd(tw, WELCOME_MENU, 2) + PROMPT_END_MS - 100, 'pressed after the third playing ended');
+        const ev = await timeline(stack, id);
+        assert.deepEqual(ev.filter((e) => e.type === 'menu.stuck').map((e) => [e.data.why, e.data.times]), [['repeated', 3]]);
+        assert.deepEqual(ev.filter((e) => e.type === 'dtmf.sent').map((e) => [e.data.digits, e.data.source]), [['0', 'menu']]);
+        assert.ok(ev.filter((e) => e.type === 'menu.speechDropped').length >= 2, 'the agent wanted to speak: it was not played');
+        assert.deepEqual(call.transcript.filter((t: any) => t.speaker === 'agent').map((t: any) => t.text), [HELLO_SAM, 'Thanks, goodbye!']);
+      },
+    );
+  });
+}
