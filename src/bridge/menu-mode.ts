@@ -132,7 +132,8 @@ export class MenuMode {
       if (this.awaitingText && !this.speaking) this.promptEnded();
       return;
     }
-    this.prompt.push(text);
+    // In a conversation only the latest words are kept: a menu recognised later is answered on them.
+    this.prompt = opening ? [...this.prompt, text] : [text];
     if (opening && (mode === 'greeting' || mode === 'talking') && looksLikeMenu(text)) this.enter('menu-prompt');
   }
 
