@@ -136,6 +136,7 @@ export class CallSession {
       keysGiven: o.dtmfOnAnswer,
       promptEndMs: o.menuPromptEndMs ?? 1500,
       engineRepliesByItself: !caps.hearsBeforeAutoRespond,
+      responding: () => this.activeResponse !== undefined,
     });
     this.speech = new AgentSpeech({
       engine: o.engine,
@@ -164,7 +165,7 @@ export class CallSession {
       tools: o.tools,
       record,
       hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
-      sendDtmf: (digits, signal) => this.menu.enginePress(digits, signal),
+      sendDtmf: (digits, signal, responseId) => this.menu.enginePress(digits, signal, responseId),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });

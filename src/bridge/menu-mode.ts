@@ -36,6 +36,8 @@ export interface MenuModeHost {
    * to end. Otherwise it listens silently and is asked to choose when a prompt ends.
    */
   engineRepliesByItself: boolean;
+  /** A response is in flight (asking for another now would collide with it). */
+  responding?(): boolean;
 }
 
 interface QueuedPress {
@@ -146,7 +148,10 @@ export class MenuMode {
    * The engine's send_dtmf. At a menu it waits until the prompt has ended (the whole menu heard); from a
    * conversation it means the engine found a menu.
    */
-  enginePress(digits: string, signal?: AbortSignal): Promise<DtmfOutcome> {
+  enginePress(digits: string, signal?: AbortSignal, responseId?: string): Promise<DtmfOutcome> {
+    // A choice made at the menu that arrives after a person picked up is stale: it presses nothing (and
+    // does not take the call back to the menu).
+    if (!this.active && responseId !== undefined && this.silenced.has(responseId)) return Promise.resolve({ status: 'refused', pressed: '', why: 'Nothing was pressed: a person picked up. Talk to them.' });
     this.enter('send_dtmf');
     if (!this.active || !this.promptInProgress()) return this.h.press(digits, 'tool');
     return new Promise((resolve) => {
@@ -236,7 +241,8 @@ export class MenuMode {
       for (const q of this.queued.splice(0)) void this.h.press(q.digits, 'tool').then(q.resolve);
       return;
     }
-    if (!this.h.engineRepliesByItself) this.h.engine.generateReply({ instructions: MENU_CHOICE_INSTRUCTIONS });
+    // A response still running (the last choice, or words being silenced) is answering already.
+    if (!this.h.engineRepliesByItself && !this.h.responding?.()) this.h.engine.generateReply({ instructions: MENU_CHOICE_INSTRUCTIONS });
   }
 
   /** The menu is going round in circles: 0, then "representative", then give up. */
@@ -253,6 +259,7 @@ export class MenuMode {
     if (attempt === 2) {
       this.h.record('menu.operator', { route: 'representative' });
       this.refuseQueued('Nothing was pressed: the menu kept going round, so you were asked to say "representative".');
+      if (this.h.responding?.()) this.h.engine.interrupt();
       this.speakNext = true;
       this.h.engine.generateReply({ instructions: SAY_REPRESENTATIVE_INSTRUCTIONS });
       return;
@@ -266,8 +273,11 @@ export class MenuMode {
     this.prompt = [];
     this.h.setMode('talking', 'person-answered', { text });
     this.h.conversationStarted();
-    // An engine left answering by itself is answering this person already.
-    if (!this.h.engineRepliesByItself) this.h.engine.generateReply({ instructions: PERSON_ANSWERED_INSTRUCTIONS });
+    // An engine left answering by itself is answering this person already. Otherwise a response begun at
+    // the menu (silenced) gives way to one for the person.
+    if (this.h.engineRepliesByItself) return;
+    if (this.h.responding?.()) this.h.engine.interrupt();
+    this.h.engine.generateReply({ instructions: PERSON_ANSWERED_INSTRUCTIONS });
   }
 
   /** Presses the engine asked for that will not happen; `why` goes back to it as the tool's result. */

@@ -17,7 +17,7 @@ export interface ToolCallsHost {
    * send_dtmf's side effect: key tones on the media stream, resolved once played (marks). `signal`: the
    * engine withdrew the call; a press still waiting (for a menu prompt to end) is then called off.
    */
-  sendDtmf(digits: string, signal: AbortSignal): Promise<DtmfOutcome>;
+  sendDtmf(digits: string, signal: AbortSignal, responseId: string): Promise<DtmfOutcome>;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -47,7 +47,7 @@ export class ToolCalls {
         record: (type, data) => h.record(type, data),
         hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
         // A call the engine has withdrawn presses nothing.
-        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal)),
+        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal, responseId)),
       },
       name,
       argsJson,

@@ -7,12 +7,13 @@ import type { VoiceEngine } from '../../src/voice/engine.js';
 const MENU = 'For billing, press 1. For orders, press 2.';
 
 /** A MenuMode with a recording host; `mode` follows setMode as CallModes would. */
-function menuMode(o: { repliesByItself?: boolean; keysGiven?: string } = {}) {
+function menuMode(o: { repliesByItself?: boolean; keysGiven?: string; responding?: () => boolean } = {}) {
   const log: string[] = [];
   let mode: CallMode = 'greeting';
   const engine = {
     generateReply: (opts?: { instructions?: string }) => log.push(`reply ${opts?.instructions === MENU_CHOICE_INSTRUCTIONS ? 'choose' : opts?.instructions === PERSON_ANSWERED_INSTRUCTIONS ? 'person' : opts?.instructions === SAY_REPRESENTATIVE_INSTRUCTIONS ? 'representative' : opts?.instructions}`),
     deleteItem: (id: string) => log.push(`delete ${id}`),
+    interrupt: () => log.push('interrupt'),
   } as unknown as VoiceEngine;
   const m: MenuMode = new MenuMode({
     engine,
@@ -36,6 +37,7 @@ function menuMode(o: { repliesByItself?: boolean; keysGiven?: string } = {}) {
     keysGiven: o.keysGiven,
     promptEndMs: 1500,
     engineRepliesByItself: o.repliesByItself ?? false,
+    responding: o.responding,
   });
   return { m, log, mode: () => mode };
 }
@@ -182,4 +184,26 @@ test('a menu-like opening enters the menu; a person-like one does not; later tal
   assert.equal(b.mode(), 'greeting');
   b.m.heard('Press 1 if you like, haha.', false);
   assert.equal(b.mode(), 'greeting', 'not the opening any more');
+});
+
+test('a response still running at a prompt end is not doubled; one begun at the menu gives way to the person, and its late press is refused', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    let busy = true;
+    const { m, log, mode } = menuMode({ responding: () => busy });
+    m.enter('menu-verdict');
+    m.responseStarted('r1');
+    prompt(m, MENU);
+    mock.timers.tick(1500);
+    assert.ok(!log.includes('reply choose'), 'the running response is choosing already');
+    m.heard('Hi, this is Sam, how can I help?', false);
+    assert.equal(mode(), 'talking');
+    assert.deepEqual(log.slice(-2), ['interrupt', 'reply person']);
+    busy = false;
+    assert.deepEqual(await m.enginePress('2', undefined, 'r1'), { status: 'refused', pressed: '', why: 'Nothing was pressed: a person picked up. Talk to them.' });
+    assert.equal(mode(), 'talking', 'a stale press does not take the call back to the menu');
+    assert.ok(!log.some((l) => l.startsWith('press')));
+  } finally {
+    mock.timers.reset();
+  }
 });
