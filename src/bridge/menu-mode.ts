@@ -3,7 +3,7 @@ import type { VoiceEngine } from '../voice/engine.js';
 import type { EndReason } from '../calls/state.js';
 import type { CallMode } from './call-mode.js';
 import type { DtmfOutcome, DtmfSource } from './dtmf-sender.js';
-import { MenuStuckTracker, looksLikeMenu, soundsLikePerson, type MenuVerdict } from './menu-prompts.js';
+import { MenuStuckTracker, looksLikeMenu, soundsLikeMenuOptions, soundsLikePerson, type MenuVerdict } from './menu-prompts.js';
 
 /** What the engine is asked when a menu prompt has ended: choose, and press; never speak. */
 export const MENU_CHOICE_INSTRUCTIONS =
@@ -122,8 +122,10 @@ export class MenuMode {
   }
 
   /**
-   * A callee transcript, in any mode. At the opening (`opening`: nothing has been said to the callee
-   * yet) a menu's wording moves the call into the menu; in the menu, a person's wording moves it out.
+   * A callee transcript, in any mode. A menu's options ("for billing, press 1") move a conversation into
+   * the menu whenever they come (a menu often opens with a short "Acme." the agent greets); a recorded
+   * welcome does only at the opening (`opening`: nothing of the agent's heard yet). In the menu, a
+   * person's wording moves the call out.
    */
   heard(text: string, opening: boolean): void {
     if (this.closed || !text.trim()) return;
@@ -136,7 +138,7 @@ export class MenuMode {
     }
     // In a conversation only the latest words are kept: a menu recognised later is answered on them.
     this.prompt = opening ? [...this.prompt, text] : [text];
-    if (opening && (mode === 'greeting' || mode === 'talking') && looksLikeMenu(text)) this.enter('menu-prompt');
+    if ((mode === 'greeting' || mode === 'talking') && (opening ? looksLikeMenu(text) : soundsLikeMenuOptions(text))) this.enter('menu-prompt');
   }
 
   /** The agent spoke in a conversation (the greeting gate opened): what was heard so far is answered. */

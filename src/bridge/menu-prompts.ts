@@ -80,7 +80,13 @@ const any = (res: RegExp[], t: string) => res.some((re) => re.test(t));
 /** Strong menu wording, or a recorded welcome said by no one in particular. */
 export function looksLikeMenu(text: string): boolean {
   const t = normalisePrompt(text);
-  return any(MENU_PATTERNS, t) || any(INVALID_PATTERNS, t) || (any(WELCOME_PATTERNS, t) && !any(PERSON_PATTERNS, t));
+  return soundsLikeMenuOptions(text) || (any(WELCOME_PATTERNS, t) && !any(PERSON_PATTERNS, t));
+}
+
+/** Wording only a menu uses, whoever spoke before it: keys to press, options, "not a valid option". */
+export function soundsLikeMenuOptions(text: string): boolean {
+  const t = normalisePrompt(text);
+  return any(MENU_PATTERNS, t) || any(INVALID_PATTERNS, t);
 }
 
 export function isInvalidOptionPrompt(text: string): boolean {

@@ -175,15 +175,17 @@ test('keys given with the call go at the first prompt end, instead of the engine
   }
 });
 
-test('a menu-like opening enters the menu; a person-like one does not; later talk does not', () => {
+test('a menu-like opening enters the menu, a person-like one does not; later, only a menu\'s options do', () => {
   const a = menuMode();
   a.m.heard('Thank you for calling Acme. For billing press 1.', true);
   assert.equal(a.mode(), 'menu');
   const b = menuMode();
   b.m.heard('Hello?', true);
   assert.equal(b.mode(), 'greeting');
-  b.m.heard('Press 1 if you like, haha.', false);
-  assert.equal(b.mode(), 'greeting', 'not the opening any more');
+  b.m.heard('Thank you for calling, goodbye.', false);
+  assert.equal(b.mode(), 'greeting', 'a welcome after the opening is not a menu');
+  b.m.heard('For sales, press 1. For support, press 2.', false);
+  assert.equal(b.mode(), 'menu', 'options are, whenever they come');
 });
 
 test('a response still running at a prompt end is not doubled; one begun at the menu gives way to the person, and its late press is refused', async () => {
