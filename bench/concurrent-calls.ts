@@ -1,17 +1,18 @@
 /**
- * N concurrent calls through the real server (a child process running src/main.ts), with both audio
+ * N concurrent calls through the real server (a child process running dist/main.js, as `npm start` does), with both audio
  * directions busy all the time: the callee sends a frame every 20 ms and the AI speaks without pause.
  * Reports the server's added latency per frame in each direction, frames lost, and the server's CPU
  * and memory per call.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { benchNumber, createSharedMeter, MAX_CALLS, type SharedMeter } from './drivers.js';
 import { fmt, processCpuMs, processRssMb, summarize } from './stats.js';
 import { freePort } from '../test/sim/stack.js';
+import { startArgs } from '../test/sim/server-process.js';
 
 const ACCOUNT_SID = 'AC' + 'b2'.repeat(16);
 const AUTH_TOKEN = 'bench-auth-token-0123456789';
@@ -204,9 +205,3 @@ class DriverThread {
 }
 
 /** The server is started exactly as `npm start` starts it (same Node flags), minus npm itself. */
-export function startArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  const [node, ...args] = pkg.scripts.start.split(/\s+/);
-  if (node !== 'node') throw new Error('bench expects "npm start" to be a plain node command');
-  return args;
-}

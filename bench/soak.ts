@@ -18,7 +18,7 @@ import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_
 import { startServerProcess, type ServerProcess } from '../test/sim/server-process.js';
 import { expectedEnds, faultOf, instructionsOf, MALFORMED_BURST, numberOf, type Fault } from './soak-plan.js';
 import type { AiSessionSummary, Mp3Health, SimHealth, TwilioCallSummary } from './soak-sims.js';
-import { startArgs } from './concurrent-calls.js';
+import { startArgs } from '../test/sim/server-process.js';
 import { fmt, processRssMb, summarize } from './stats.js';
 import { combineHealth, monitorLoop, type LoopHealth } from './loop-health.js';
 

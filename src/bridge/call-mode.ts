@@ -5,7 +5,7 @@ import type { TimelineEventType } from '../shared/event-types.js';
  * between these: a person answers (greeting -> talking), a machine does (voicemail), a business does
  * (menu), it puts us on hold (on-hold), a phone's assistant screens us (screening); ending is final.
  */
-export const CALL_MODES = ['greeting', 'talking', 'menu', 'on-hold', 'screening', 'voicemail', 'ending'] as const;
+export const CALL_MODES = ['greeting', 'talking', 'menu', 'on-hold', 'screening', 'voicemail', 'transferring', 'ending'] as const;
 export type CallMode = (typeof CALL_MODES)[number];
 
 /** What a mode lets through. */
@@ -31,6 +31,9 @@ export const MODE_POLICIES: Readonly<Record<CallMode, ModePolicy>> = {
   screening: { engineHears: 'all', autoReply: true, bargeIn: true },
   // A mailbox's greeting is never talked over; the message is spoken after the beep.
   voicemail: { engineHears: 'none', autoReply: false, bargeIn: false },
+  // A warm transfer: the callee was told to hold while the owner is called and briefed; the agent
+  // neither listens nor speaks until the owner is joined (the call ends) or did not answer (back to talking).
+  transferring: { engineHears: 'none', autoReply: false, bargeIn: false },
   ending: { engineHears: 'none', autoReply: false, bargeIn: false },
 };
 

@@ -14,6 +14,8 @@ import { AgentSpeech } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { MenuMode } from './menu-mode.js';
+import { AfterPreamble } from './after-preamble.js';
+import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -33,6 +35,8 @@ export interface SessionHooks {
    * Carrier.playDigits). Absent: keys are pressed with in-band tones.
    */
   playDigitsViaCarrier?(digits: string): Promise<void>;
+  /** transfer_call: hands the call over once `preamble` says the agent's words were heard (see calls/transfer/). */
+  transfer?(req: TransferRequest, preamble: PreambleWait): Promise<TransferResult>;
 }
 
 export interface CallSessionOptions {
@@ -83,6 +87,7 @@ export class CallSession {
   private readonly speech: AgentSpeech;
   private readonly endAfterPlayout: EndAfterPlayout;
   private readonly toolCalls: ToolCalls;
+  private readonly preambles: AfterPreamble;
   private ending = false;
   /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
   private reattachTimer?: NodeJS.Timeout;
@@ -158,6 +163,7 @@ export class CallSession {
       playout: () => this.tracker,
       hangupGraceMs: o.hangupGraceMs,
     });
+    this.preambles = new AfterPreamble({ engine: o.engine, activeResponse: () => this.activeResponse, playout: () => this.tracker, graceMs: o.hangupGraceMs });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -166,6 +172,8 @@ export class CallSession {
       record,
       hangupAfterPlayout: (responseId, callId, signal) => this.endAfterPlayout.hangup(responseId, callId, signal),
       sendDtmf: (digits, signal, responseId) => this.menu.enginePress(digits, signal, responseId),
+      transfer: (responseId, signal, req) =>
+        o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal)) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -346,6 +354,7 @@ export class CallSession {
     this.dtmf.onPlayoutChanged();
     this.speech.played(state);
     this.endAfterPlayout.check();
+    this.preambles.check();
     return true;
   }
 
@@ -395,6 +404,7 @@ export class CallSession {
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
         this.endAfterPlayout.check();
+        this.preambles.check();
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
@@ -427,6 +437,26 @@ export class CallSession {
     this.toolCalls.bargedIn();
     const cut = this.cutAgent('callee');
     this.endAfterPlayout.bargedIn(cut, interruptedResponse);
+    this.preambles.bargedIn(cut, interruptedResponse);
+  }
+
+  /**
+   * Warm transfer: the callee holds while the owner is called and briefed; the agent neither hears nor
+   * answers them meanwhile. `holdingLine`: instructions for one sentence telling the callee to hold (a
+   * transfer the user started; the model's own transfer said so in its preamble).
+   */
+  holdForTransfer(holdingLine?: string): void {
+    if (this.ending) return;
+    if (holdingLine && (this.activeResponse || this.tracker?.hasPending)) this.cutAgent('mode');
+    this.modes.set('transferring', 'warm transfer');
+    if (holdingLine) this.o.engine.generateReply({ instructions: holdingLine });
+  }
+
+  /** The owner was not reached: back to the callee. `instructions`: have the agent say so at once. */
+  resumeAfterTransfer(instructions?: string): void {
+    if (this.ending) return;
+    this.modes.set('talking', 'transfer not completed');
+    if (instructions) this.o.engine.generateReply({ instructions });
   }
 
   private cutAgent(cause: 'callee' | 'answering-machine' | 'mode'): number {
@@ -460,6 +490,7 @@ export class CallSession {
     this.dtmf.close();
     this.menu.close();
     this.endAfterPlayout.close();
+    this.preambles.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

@@ -2,6 +2,7 @@ import type { VoiceEngine } from '../voice/engine.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { DtmfOutcome } from './dtmf-sender.js';
+import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 
 export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
 
@@ -18,6 +19,8 @@ export interface ToolCallsHost {
    * engine withdrew the call; a press still waiting (for a menu prompt to end) is then called off.
    */
   sendDtmf(digits: string, signal: AbortSignal, responseId: string): Promise<DtmfOutcome>;
+  /** transfer_call's side effect: after the preamble (this response's audio) has played. */
+  transfer(responseId: string, signal: AbortSignal, req: TransferRequest): Promise<TransferResult>;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -48,6 +51,7 @@ export class ToolCalls {
         hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
         // A call the engine has withdrawn presses nothing.
         sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal, responseId)),
+        transfer: (req) => h.transfer(responseId, cancel.signal, req),
       },
       name,
       argsJson,

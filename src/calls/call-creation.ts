@@ -14,6 +14,8 @@ import type { CallRuntime, LiveCall } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
 import { bindCarrierCallId } from './carrier-binding.js';
+import { describeTarget, transferTargets } from './transfer/transfer-targets.js';
+import type { CallTransfer } from './transfer/call-transfer.js';
 
 /**
  * Creating a call: the dial policy and caps decide whether it may be placed (a refusal is recorded), the
@@ -31,6 +33,7 @@ export class CallCreation {
     private readonly ending: CallEnding,
     private readonly limits: CallLimits,
     prices: PriceTable,
+    private readonly transfers: CallTransfer,
   ) {
     const { d } = rt;
     this.policy = new DialPolicy(d.settings);
@@ -97,7 +100,8 @@ export class CallCreation {
       error: null,
     };
     d.calls.insert(row);
-    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}) });
+    const targets = transferTargets(s.OWNER_PHONE, input.transferTo);
+    this.rt.record(row.id, 'status', { status: 'queued', to: row.to, provider, clientId: row.clientId, ...(input.dtmf ? { dtmf: input.dtmf } : {}), ...(input.runbook ? { runbook: input.runbook } : {}), ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}) });
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
@@ -116,7 +120,7 @@ export class CallCreation {
       reference,
       lookupAvailable: Boolean(client && d.knowledge),
     });
-    const live: LiveCall = { id: row.id, attached: false } as LiveCall;
+    const live: LiveCall = { id: row.id, attached: false, transferTargets: targets } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
     live.session = new CallSession({
       callId: row.id,
@@ -130,6 +134,10 @@ export class CallCreation {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
         conversationStarted: () => this.rt.transition(row.id, 'talking'),
+        transfer: async (req, preamble) => {
+          const r = await this.transfers.start(row.id, { ...req, via: 'tool' }, preamble);
+          return 'refused' in r ? r.refused : r.outcome;
+        },
         ...(s.DTMF_MODE === 'carrier'
           ? {
               playDigitsViaCarrier: async (digits: string) => {

@@ -66,6 +66,7 @@ export class CallEnding {
       this.rt.live.delete(callId);
       await live.session.shutdown();
     }
+    for (const listener of this.rt.endListeners) listener(callId);
     const before = d.calls.get(callId)!;
     d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
     this.rt.record(callId, 'status', { status: 'ended', reason });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
+import { transferTargetsSchema } from './transfer/transfer-targets.js';
 
 export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
@@ -10,6 +11,11 @@ export const createCallSchema = z.object({
   overrideCallingHours: z.boolean().optional(),
   /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */
   runbook: z.string().max(64).optional(),
+  /**
+   * Where this call may be handed over (besides OWNER_PHONE, label `owner`): E.164 numbers, or
+   * `{label, number}`. transfer_call picks one by label; the model never gives a number.
+   */
+  transferTo: transferTargetsSchema.optional(),
   /**
    * Keys to press when the phone menu answers (an extension, a menu choice known in advance), e.g.
    * "1w204#"; w waits half a second. The call's opening is taken as the menu; the keys go once its first

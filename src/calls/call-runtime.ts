@@ -12,6 +12,7 @@ import type { PriceTable } from '../records/pricing.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import { canTransition, type CallStatus } from './state.js';
 import { LiveCostLedger } from './cost-ledger.js';
+import type { TransferTarget } from './transfer/transfer-targets.js';
 
 export interface CallServiceDeps {
   settings: Settings;
@@ -49,6 +50,8 @@ export interface LiveCall {
   streamTimer?: NodeJS.Timeout;
   costTimer?: NodeJS.Timeout;
   attached: boolean;
+  /** Where this call may be handed over (OWNER_PHONE, then the call's `transferTo`). */
+  transferTargets?: TransferTarget[];
 }
 
 /**
@@ -66,6 +69,8 @@ export class CallRuntime {
   closing = false;
   /** Called after each usage event is in the ledger (the cost limit checks it). */
   onUsage: (callId: string) => void = () => undefined;
+  /** Told once a call has ended and its session is shut down (e.g. a transfer's second leg stops ringing). */
+  readonly endListeners = new Set<(callId: string) => void>();
 
   constructor(readonly d: CallServiceDeps, prices: PriceTable) {
     this.now = d.now ?? (() => new Date());

@@ -13,6 +13,9 @@ import { CarrierEvents } from './carrier-events.js';
 import { StreamAuthorization } from './stream-authorization.js';
 import { CallCreation } from './call-creation.js';
 import { recoverAfterRestart } from './restart-recovery.js';
+import { CallTransfer } from './transfer/call-transfer.js';
+import type { TransferRequest, TransferResult } from './transfer/transfer-types.js';
+import type { TransferLegHandler } from '../telephony/carrier.js';
 
 export { createCallSchema, CallRequestError, type CreateCallInput } from './call-request.js';
 export type { CallServiceDeps } from './call-runtime.js';
@@ -30,6 +33,7 @@ export class CallService {
   private readonly carrierEvents: CarrierEvents;
   private readonly streams: StreamAuthorization;
   private readonly creation: CallCreation;
+  private readonly transfers: CallTransfer;
 
   constructor(d: CallServiceDeps) {
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
@@ -38,7 +42,8 @@ export class CallService {
     this.ending = new CallEnding(this.rt, this.records);
     this.limits = new CallLimits(this.rt, this.ending);
     this.rt.onUsage = (callId) => this.limits.checkCost(callId);
-    this.creation = new CallCreation(this.rt, this.ending, this.limits, prices);
+    this.transfers = new CallTransfer(this.rt, this.ending);
+    this.creation = new CallCreation(this.rt, this.ending, this.limits, prices, this.transfers);
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
     this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
   }
@@ -67,6 +72,23 @@ export class CallService {
 
   authorizeStream(req: StreamOpenRequest, transport: MediaTransport): MediaStreamHandler | undefined {
     return this.streams.authorizeStream(req, transport);
+  }
+
+  /** The carrier's reports on warm-transfer legs. */
+  get transferLegs(): TransferLegHandler {
+    return this.transfers;
+  }
+
+  /**
+   * User-requested transfer (API, UI): acts at once (no preamble to wait for). A refusal, or a cold
+   * transfer's outcome, is the answer; a warm one answers `dialing` and goes on (see the timeline).
+   */
+  async transfer(callId: string, req: TransferRequest): Promise<TransferResult | { status: 'dialing' }> {
+    const r = await this.transfers.start(callId, { ...req, via: 'api' }, async () => 'played');
+    if ('refused' in r) return r.refused;
+    if (req.mode === 'cold') return r.outcome;
+    void r.outcome.catch(() => undefined);
+    return { status: 'dialing' };
   }
 
   /** User-requested hang-up. */

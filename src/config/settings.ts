@@ -80,6 +80,13 @@ export const settingsSchema = z.object({
    * then, having heard the whole menu (menus pause well under a second between options). docs/phone-menus.md.
    */
   MENU_PROMPT_END_MS: int(500, 10000).default(1500),
+  /**
+   * The owner's phone (E.164): where transfer_call hands a call over by default (label `owner`). Set on
+   * the server only: the model picks a label, never a number. See docs/transfer.md.
+   */
+  OWNER_PHONE: optionalString.pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional()),
+  /** How long a transfer destination may ring before the transfer counts as not answered. */
+  TRANSFER_RING_TIMEOUT_S: int(5, 120).default(20),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

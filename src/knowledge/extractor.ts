@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../shared/sibling-module.js';
 import type { Chunk, ChunkOptions } from './chunk.js';
 import { extractWithin, PARSER_CHILD_ENV, type ExtractRequest, type ExtractResponse } from './extract-worker.js';
 import { ParseError } from './parse/index.js';
@@ -109,10 +110,10 @@ export class Extractor {
   private ensureChild(): ChildProcess {
     const live = this.child;
     if (live && live.exitCode === null && live.signalCode === null && live.connected) return live;
-    // The parser runs this project's TypeScript as the server does (tsx), with its own heap limit.
-    const entry = fileURLToPath(new URL('./extract-worker.ts', import.meta.url));
-    const child = fork(entry, [], {
-      execArgv: ['--import', import.meta.resolve('tsx'), `--max-old-space-size=${this.limits.memoryMb}`],
+    // The parser runs as the server does (compiled, or from source through tsx), with its own heap limit.
+    const entry = siblingModule(import.meta.url, 'extract-worker');
+    const child = fork(fileURLToPath(entry.url), [], {
+      execArgv: [...(entry.fromSource ? ['--import', import.meta.resolve('tsx')] : []), `--max-old-space-size=${this.limits.memoryMb}`],
       // Not the test runner's child protocol, if the server runs under one.
       env: { ...process.env, NODE_TEST_CONTEXT: undefined, [PARSER_CHILD_ENV]: '1' },
       serialization: 'advanced', // Uint8Array in, chunks out, without JSON

@@ -3,6 +3,7 @@ import type { Db } from '../store/database.js';
 import type { IndexStore } from './index-store.js';
 import { rankChunks, type RankRequest } from './rank.js';
 import type { KnowledgeLog, RetrievedChunk } from './types.js';
+import { siblingModule } from '../shared/sibling-module.js';
 
 type Pending = { resolve: (r: RetrievedChunk[]) => void; reject: (e: Error) => void };
 
@@ -49,13 +50,12 @@ export class SearchThread {
   private ensureWorker(): Worker | undefined {
     if (this.worker) return this.worker;
     try {
-      // The thread runs this project's TypeScript as the server does (tsx), registered before the entry loads.
-      const entry = new URL('./search-worker.ts', import.meta.url).href;
-      const tsx = import.meta.resolve('tsx/esm/api');
-      const w = new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, {
-        eval: true,
-        workerData: { file: this.o.db.name },
-      });
+      // The thread runs as the server does: compiled, or from source with tsx registered before the entry loads.
+      const entry = siblingModule(import.meta.url, 'search-worker');
+      const workerData = { file: this.o.db.name };
+      const w = entry.fromSource
+        ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.url.href)}); })`, { eval: true, workerData })
+        : new Worker(entry.url, { workerData });
       w.on('message', (m: { id: number; results?: RetrievedChunk[]; error?: string }) => {
         const p = this.pending.get(m.id);
         if (!p) return;

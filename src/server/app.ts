@@ -15,6 +15,7 @@ import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
 import { sendDtmfTool } from '../tools/send-dtmf.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
+import { transferCallTool } from '../tools/transfer-call.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
 import { documented, OpenApiCollector } from './openapi.js';
@@ -93,7 +94,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool, sendDtmfTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    tools: new ToolRegistry([endCallTool, sendDtmfTool, transferCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,
@@ -125,6 +126,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       streamParamsFor: (callId, sid) => service.streamParamsFor(callId, sid),
       onCarrierEvent: (callId, sid, ev, key) => service.onCarrierEvent(callId, sid, ev, key),
       authorizeStream: (req, transport) => service.authorizeStream(req, transport),
+      transferLeg: service.transferLegs,
     },
   });
 

@@ -26,6 +26,12 @@ export interface CallsRoutesOptions {
 }
 
 const idParams = z.object({ id: z.string().uuid() });
+const transferBody = z.object({
+  mode: z.enum(['cold', 'warm'], { error: 'must be "cold" or "warm"' }),
+  /** A destination's label (or 1-based position): never a number (see docs/transfer.md). */
+  to: z.string().trim().min(1, 'is empty').max(40).optional(),
+  brief: z.string().trim().min(1, 'is empty').max(400, 'is longer than 400 characters').optional(),
+});
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
@@ -66,6 +72,22 @@ const DOCS = {
   eventsToken: documented({ tag: 'calls', summary: "A 5-minute URL for one call's event stream, for browsers (EventSource cannot send a header)", params: idParams, responses: { 200: '{token, expiresAt, url}', 404: 'no such call' } }),
   transcript: documented({ tag: 'calls', summary: 'The transcript as plain text', params: idParams, responses: { 200: { description: 'the transcript', contentType: 'text/plain' }, 404: 'no such call' } }),
   recording: documented({ tag: 'calls', summary: 'The call recording (when RECORD_CALLS is on)', params: idParams, responses: { 200: { description: 'MP3 audio', contentType: 'audio/mpeg' }, 404: 'no such call, or no recording (yet)' } }),
+  transfer: documented({
+    tag: 'calls',
+    summary: 'Hand a live call over: cold (connected at once, the AI leaves) or warm (the owner is called and briefed first; back to the callee if not reached). See docs/transfer.md',
+    params: idParams,
+    body: transferBody,
+    responses: {
+      200: '{id, status: "transferred", label}: a cold transfer is done',
+      202: '{id, status: "dialing"}: a warm transfer has started; its outcome is on the timeline (transfer.completed or transfer.returned)',
+      400: 'a bad field, an unknown destination label, or a phone number given as `to` (field named)',
+      403: 'the dial policy refuses the destination (field `to`)',
+      404: 'no such call',
+      409: 'the call is not live or not answered yet, or a transfer is already in progress',
+      501: 'the carrier cannot transfer calls',
+      502: 'the carrier failed to transfer; the call goes on',
+    },
+  }),
   hangup: documented({ tag: 'calls', summary: 'End a live call', params: idParams, responses: { 200: '{id, status, endReason}', 404: 'no such call', 409: 'the call is over' } }),
 };
 
@@ -172,6 +194,27 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     if (!st) return reply.code(404).send({ error: 'recording file is missing from DATA_DIR' });
     reply.type('audio/mpeg').header('Content-Length', st.size).header('Content-Disposition', `inline; filename="call-${call.id}.mp3"`);
     return reply.send(createReadStream(call.recordingPath));
+  });
+
+  app.post('/api/calls/:id/transfer', DOCS.transfer, async (req, reply) => {
+    const call = load(req.params);
+    const body = transferBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      const first = body.error.issues[0];
+      const field = String(first.path[0] ?? 'body');
+      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+    }
+    const r = await o.service.transfer(call.id, body.data);
+    switch (r.status) {
+      case 'refused':
+        return reply.code(r.httpStatus).send({ error: r.message, ...(r.field ? { field: r.field } : {}) });
+      case 'failed':
+        return reply.code(502).send({ error: r.message });
+      case 'dialing':
+        return reply.code(202).send({ id: call.id, status: 'dialing' });
+      default:
+        return reply.code(200).send({ id: call.id, ...r });
+    }
   });
 
   app.post('/api/calls/:id/hangup', DOCS.hangup, async (req) => {

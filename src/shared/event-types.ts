@@ -12,6 +12,7 @@ export const TIMELINE_EVENT_TYPES = [
   'mode.changed', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'callee.speechStarted',
   'menu.prompt', 'menu.stuck', 'menu.operator', 'menu.gaveUp', 'menu.speechDropped', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   // what was said and done
+  'transfer.started', 'transfer.refused', 'transfer.failed', 'transfer.ownerAnswered', 'transfer.returned', 'transfer.completed',
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
   // records after the call
   'recording.status', 'recording', 'carrier.price', 'records.complete',

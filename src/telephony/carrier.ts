@@ -35,6 +35,39 @@ export interface Carrier {
    * digits have played. Optional: a carrier without it supports only in-band tones.
    */
   playDigits?(carrierCallId: string, digits: string, stream: { publicUrl: string; params: Record<string, string> }): Promise<void>;
+  /**
+   * Cold transfer: connects the live call to `to` through the carrier; our media stream ends (the AI
+   * leaves the call) and the carrier call goes on with the new party. Optional, like every hand-over.
+   */
+  transfer?(carrierCallId: string, to: string, opts: { callerId: string; ringTimeoutSec: number }): Promise<void>;
+  /**
+   * Warm transfer, first step: places a second call (to the owner) whose progress comes back through
+   * the TransferLegHandler (answered with a machine verdict, briefed, status).
+   */
+  dialTransferLeg?(req: TransferLegRequest): Promise<{ carrierCallId: string }>;
+  /** Warm transfer, last step: moves a live call into a conference room (its media stream ends). */
+  joinRoom?(carrierCallId: string, room: string): Promise<void>;
+}
+
+export interface TransferLegRequest {
+  /** Our call the leg belongs to. */
+  callId: string;
+  to: string;
+  from: string;
+  publicUrl: string;
+  ringTimeoutSec: number;
+}
+
+/**
+ * The carrier reports a warm-transfer leg (the call to the owner) here, carrier-neutral. The carrier's
+ * routes turn the answers into its own call-control language.
+ */
+export interface TransferLegHandler {
+  /** The leg answered; `human` is the carrier's machine-detection verdict. What to say, or undefined: hang up. */
+  answered(callId: string, legCarrierId: string, human: boolean): { brief: string } | undefined;
+  /** The brief has been spoken: the room to join, or undefined: hang up (the transfer is off). */
+  briefed(callId: string, legCarrierId: string): { room: string } | undefined;
+  status(callId: string, legCarrierId: string, status: CarrierCallStatus): void;
 }
 
 export type CarrierCallStatus = 'initiated' | 'ringing' | 'answered' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { ToolSpec } from '../voice/engine.js';
 import type { DtmfOutcome } from '../bridge/dtmf-sender.js';
+import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 
 /** What a tool may do during a call. Tools reach the carrier only through these methods. */
 export interface ToolContext {
@@ -25,6 +26,11 @@ export interface ToolContext {
    * carrier confirmed the tones played, or with what was pressed when they were cut off.
    */
   sendDtmf(digits: string): Promise<DtmfOutcome>;
+  /**
+   * Hands the call over to a destination set on the call or in settings, once the agent's words so far
+   * have played (nothing is done if the callee cut them off). Resolves with how it went.
+   */
+  transfer(req: TransferRequest): Promise<TransferResult>;
 }
 
 export interface ToolOutcome {

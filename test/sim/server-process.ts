@@ -1,10 +1,21 @@
 /**
- * The real server as a child process (`src/main.ts`, as `npm start` runs it) pointed at simulators in
+ * The real server as a child process (compiled, `dist/main.js`, exactly as `npm start` runs it) pointed at simulators in
  * the calling process: for crash tests (kill -9) and long runs (the soak), where the server's own
  * process, memory and restarts are what is being tested.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { SIM_API_TOKEN } from './stack.js';
+
+/** The node arguments of `npm start` (a plain `node ... dist/main.js` command): tests and benches run the server as users do. */
+export function startArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = pkg.scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error('"npm start" is expected to be a plain node command');
+  const entry = args.find((a) => a.endsWith('.js'));
+  if (entry && !existsSync(new URL(`../../${entry}`, import.meta.url))) throw new Error(`${entry} is missing: run \`npm run build\` (npm test builds it first)`);
+  return args;
+}
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -16,7 +27,7 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...startArgs()], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

@@ -1,9 +1,9 @@
 import twilio from 'twilio';
-import type { Carrier, CarrierPrice, DialRequest } from '../carrier.js';
+import type { Carrier, CarrierPrice, DialRequest, TransferLegRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
-import { mediaStreamUrl, webhookUrls } from './urls.js';
-import { digitsThenStreamTwiml } from './twiml.js';
+import { mediaStreamUrl, transferLegUrls, webhookUrls } from './urls.js';
+import { conferenceTwiml, dialTwiml, digitsThenStreamTwiml } from './twiml.js';
 
 export interface TwilioCarrierOptions {
   accountSid: string;
@@ -78,6 +78,45 @@ export class TwilioCarrier implements Carrier {
       await this.client.calls(carrierCallId).update({ twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
     } catch (err) {
       throw toCarrierError(err, 'playDigits');
+    }
+  }
+
+  async transfer(carrierCallId: string, to: string, opts: { callerId: string; ringTimeoutSec: number }): Promise<void> {
+    try {
+      // New TwiML on a live call ends the running <Connect><Stream> (our side gets `stop`) and runs <Dial>.
+      await this.client.calls(carrierCallId).update({ twiml: dialTwiml(to, opts.callerId, opts.ringTimeoutSec) });
+    } catch (err) {
+      throw toCarrierError(err, 'transfer');
+    }
+  }
+
+  async dialTransferLeg(req: TransferLegRequest): Promise<{ carrierCallId: string }> {
+    const urls = transferLegUrls(req.publicUrl, req.callId);
+    try {
+      const call = await this.client.calls.create({
+        to: req.to,
+        from: req.from,
+        url: urls.answered,
+        method: 'POST',
+        statusCallback: urls.status,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        // Synchronous detection: the TwiML request carries AnsweredBy, so a voicemail greeting is never
+        // briefed and never joined to the callee.
+        machineDetection: 'Enable',
+        timeout: req.ringTimeoutSec,
+      });
+      return { carrierCallId: call.sid };
+    } catch (err) {
+      throw toCarrierError(err, 'dialTransferLeg');
+    }
+  }
+
+  async joinRoom(carrierCallId: string, room: string): Promise<void> {
+    try {
+      await this.client.calls(carrierCallId).update({ twiml: conferenceTwiml(room) });
+    } catch (err) {
+      throw toCarrierError(err, 'joinRoom');
     }
   }
 

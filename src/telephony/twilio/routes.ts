@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CarrierEvent } from '../carrier.js';
+import type { CarrierEvent, TransferLegHandler } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
-import { streamTwiml, hangupTwiml } from './twiml.js';
-import { mediaStreamUrl } from './urls.js';
+import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml } from './twiml.js';
+import { mediaStreamUrl, transferLegUrls } from './urls.js';
 import { documented } from '../../server/openapi.js';
-import { amdSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
-import { isValidSignature, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
+import { amdSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
+import { isValidSignature, parseLegAnsweredWebhook, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
 import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
 export interface TwilioRouteHandlers {
@@ -14,6 +14,8 @@ export interface TwilioRouteHandlers {
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined;
   onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void;
   authorizeStream: StreamAuthorizer;
+  /** Warm-transfer legs (the call to the owner). */
+  transferLeg?: TransferLegHandler;
 }
 
 export interface TwilioRoutesOptions {
@@ -91,6 +93,47 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   app.post('/twilio/status', { preHandler: verify, ...webhook('Call progress (initiated, ringing, answered, completed)', statusSchema, { 204: 'recorded' }) }, callback(parseStatusWebhook));
   app.post('/twilio/amd', { preHandler: verify, ...webhook("Answering-machine detection's verdict (AnsweredBy)", amdSchema, { 204: 'recorded' }) }, callback(parseAmdWebhook));
   app.post('/twilio/recording', { preHandler: verify, ...webhook('The recording is ready (or failed)', recordingSchema, { 204: 'recorded' }) }, callback(parseRecordingWebhook));
+
+  // Warm transfer: the owner's leg. Answered (with the machine verdict): the brief, then back to us;
+  // briefed: into the room. Anything unexpected hangs the leg up rather than leave the owner in silence.
+  const legTwiml = (answer: (callId: string, body: unknown) => string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    let twiml: string;
+    try {
+      twiml = answer(callIdOf(req), req.body);
+    } catch (err) {
+      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    return reply.type('text/xml').send(twiml);
+  };
+  app.post(
+    '/twilio/transfer/answered',
+    { preHandler: verify, ...webhook("Warm transfer: the owner's call answered (with the machine verdict): TwiML with the brief, or a hang-up", legAnsweredSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) },
+    legTwiml((callId, body) => {
+      const { carrierCallId, human } = parseLegAnsweredWebhook(body);
+      const next = opts.handlers.transferLeg?.answered(callId, carrierCallId, human);
+      return next ? briefTwiml(next.brief, transferLegUrls(opts.publicUrl!, callId).briefed) : hangupTwiml();
+    }),
+  );
+  app.post(
+    '/twilio/transfer/briefed',
+    { preHandler: verify, ...webhook('Warm transfer: the owner has heard the brief: TwiML joining them to the conference, or a hang-up', voiceSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) },
+    legTwiml((callId, body) => {
+      const next = opts.handlers.transferLeg?.briefed(callId, parseVoiceWebhook(body).carrierCallId);
+      return next ? conferenceTwiml(next.room) : hangupTwiml();
+    }),
+  );
+  app.post('/twilio/transfer/status', { preHandler: verify, ...webhook("Warm transfer: progress of the owner's call", statusSchema, { 204: 'recorded' }) }, async (req, reply) => {
+    let parsed: ParsedWebhook;
+    try {
+      parsed = parseStatusWebhook(req.body);
+    } catch (err) {
+      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    if (parsed.event.type === 'status') opts.handlers.transferLeg?.status(callIdOf(req), parsed.carrierCallId, parsed.event.status);
+    return reply.code(204).send();
+  });
 
   app.get(
     '/twilio/media',

@@ -27,3 +27,28 @@ export function hangupTwiml(): string {
   response.hangup();
   return response.toString();
 }
+
+/** Cold transfer: the call is connected to `to`; when that leg ends, so does the call (nothing follows). */
+export function dialTwiml(to: string, callerId: string, timeoutSec: number): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial({ callerId, timeout: timeoutSec }, to);
+  return response.toString();
+}
+
+/**
+ * Warm transfer: both legs meet in a room. Either leaving ends it for the other (endConferenceOnExit),
+ * so nobody is left alone in a room; no beeps: this is a hand-over, not a meeting.
+ */
+export function conferenceTwiml(room: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial().conference({ startConferenceOnEnter: true, endConferenceOnExit: true, beep: 'false' }, room);
+  return response.toString();
+}
+
+/** Warm transfer: the owner hears the brief, then Twilio asks us (`next`) where to put them. */
+export function briefTwiml(brief: string, next: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(brief);
+  response.redirect({ method: 'POST' }, next);
+  return response.toString();
+}

@@ -10,6 +10,17 @@ export function webhookUrls(publicUrl: string, callId: string) {
   };
 }
 
+/** Where Twilio reports a warm-transfer leg (the call to the owner); `callId` is the call it belongs to. */
+export function transferLegUrls(publicUrl: string, callId: string) {
+  const base = publicUrl.replace(/\/+$/, '');
+  const q = `?callId=${encodeURIComponent(callId)}`;
+  return {
+    answered: `${base}/twilio/transfer/answered${q}`,
+    briefed: `${base}/twilio/transfer/briefed${q}`,
+    status: `${base}/twilio/transfer/status${q}`,
+  };
+}
+
 /** Media Streams URLs cannot carry a query string; ids and the secret go in <Parameter>s instead. */
 export function mediaStreamUrl(publicUrl: string): string {
   return publicUrl.replace(/\/+$/, '').replace(/^http/, 'ws') + '/twilio/media';

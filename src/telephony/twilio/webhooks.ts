@@ -21,6 +21,7 @@ export const statusSchema = z.object({
   SequenceNumber: z.string().optional(),
 });
 export const voiceSchema = z.object({ CallSid: callSid });
+export const legAnsweredSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().max(40).optional() });
 export const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
 export const recordingSchema = z.object({
   CallSid: callSid,
@@ -87,4 +88,13 @@ export function parseRecordingWebhook(body: unknown): ParsedWebhook {
     event: { type: 'recording', recordingId: b.RecordingSid, status: b.RecordingStatus, durationSec: b.RecordingDuration, ...(b.RecordingUrl ? { advertisedOrigin: originOf(b.RecordingUrl) } : {}) },
     dedupeKey: `recording:${b.RecordingSid}:${b.RecordingStatus}`,
   };
+}
+
+/**
+ * A warm-transfer leg's TwiML fetch with synchronous machine detection (`AnsweredBy` in the request).
+ * No verdict, or `unknown` (someone picked up and said nothing), counts as a person.
+ */
+export function parseLegAnsweredWebhook(body: unknown): { carrierCallId: string; human: boolean } {
+  const b = parse(legAnsweredSchema, body);
+  return { carrierCallId: b.CallSid, human: !b.AnsweredBy || !MACHINE.has(b.AnsweredBy) };
 }

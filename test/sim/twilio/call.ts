@@ -3,7 +3,7 @@
  * TwiML execution is delegated to TwimlRunner. Every way a call can end funnels through end(), so
  * the final webhooks go out exactly once and in Twilio's order: stream stop, completed, recording.
  */
-import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, HangupBy, HeardDigit, LogEntry, SimCall, SimStream } from './types.js';
+import type { AnsweredBy, CallStatus, CalleeScript, CreateParams, DialRecord, HangupBy, HeardDigit, LogEntry, SimCall, SimStream } from './types.js';
 import { AbortedError, newSid, sleep, whenAborted } from './util.js';
 import type { WebhookRequest, WebhookResult, WebhookSender } from './webhooks.js';
 import { Line, TICK_MS } from './line.js';
@@ -11,6 +11,7 @@ import { isMachine, runCallee } from './callee.js';
 import { recordingMulaw } from './mp3.js';
 import { TwimlRunner, type DocSource, type TwimlHost } from './twiml-runner.js';
 import { parseTwiml } from './twiml.js';
+import type { Conferences } from './conference.js';
 import {
   amdParams,
   callParams,
@@ -30,6 +31,10 @@ export interface SimContext {
   idleHangupMs: number;
   saveRecording: (rec: StoredRecording) => void;
   log?: (msg: string) => void;
+  /** The account's conference rooms. */
+  conferences: Conferences;
+  /** Who answers a number this call <Dial>s (the same script source as for created calls). */
+  partyScript: (params: CreateParams) => CalleeScript;
 }
 
 export interface StoredRecording {
@@ -77,6 +82,7 @@ export class CallRunner implements SimCall {
   hangupBy: HangupBy | null = null;
   readonly digitsPlayed: string[] = [];
   readonly dtmfHeard: HeardDigit[] = [];
+  readonly dials: DialRecord[] = [];
 
   readonly dateCreated = new Date();
   dateUpdated = new Date();
@@ -242,8 +248,10 @@ export class CallRunner implements SimCall {
       mediaFormat: this.script.mediaFormat,
       isEnded: () => this.ended,
       log: (type, fields) => this.addLog(type, fields),
-      fetchTwiml: (url, method) =>
-        this.webhook({ kind: 'twiml', url, method, params: { ...callParams(this.identity, 'in-progress'), ...this.syncAmdParams } }),
+      fetchTwiml: (url, method, extra) =>
+        this.webhook({ kind: 'twiml', url, method, params: { ...callParams(this.identity, 'in-progress'), ...this.syncAmdParams, ...extra } }),
+      dialNumber: (to, opts, signal) => this.dialNumber(line, to, opts, signal),
+      conferences: this.ctx.conferences,
       end: (by, status) => this.end(by, status),
       startCallee: () => this.startCallee(),
       onStreamCreated: (info) => this.streams.push(info),
@@ -255,6 +263,43 @@ export class CallRunner implements SimCall {
         void this.track(this.webhook({ kind: 'stream-status', url: spec.statusCallback, method: spec.statusCallbackMethod, params }));
       },
     };
+  }
+
+  /**
+   * <Dial>number</Dial>: a child call to a simulated party (the sim's script for that number). It rings
+   * for `ringMs` (at most the Dial's timeout); a script `result` (busy, no-answer, failed) is the
+   * DialCallStatus; otherwise the party answers and stays on the line for its `idleHangupMs`, unless
+   * the parent call hangs up or is given new TwiML first.
+   */
+  private async dialNumber(line: Line, to: string, opts: { callerId?: string; timeoutSec: number }, signal: AbortSignal): Promise<import('./twiml-runner.js').DialOutcome | 'aborted'> {
+    const from = opts.callerId ?? this.params.From;
+    const script = this.ctx.partyScript({ To: to, From: from, StatusCallbackEvent: [], RecordingStatusCallbackEvent: [], raw: { To: to, From: from } });
+    const rec: DialRecord = { to, callerId: opts.callerId ?? null, childSid: newSid('CA'), status: 'ringing', answeredAtMs: null, endedAtMs: null };
+    this.dials.push(rec);
+    const at = () => Math.round(performance.now() - this.createdAt);
+    try {
+      await sleep(Math.min(this.ctx.ringMs, opts.timeoutSec * 1000), signal);
+    } catch {
+      Object.assign(rec, { status: 'canceled', endedAtMs: at() });
+      return 'aborted';
+    }
+    if (script.result) {
+      Object.assign(rec, { status: script.result, endedAtMs: at() });
+      return { status: script.result, durationSec: 0 };
+    }
+    Object.assign(rec, { status: 'in-progress', answeredAtMs: at() });
+    line.bridged = true;
+    this.addLog('dial-answered', { to, childSid: rec.childSid });
+    const t0 = performance.now();
+    let aborted = false;
+    try {
+      await sleep(script.idleHangupMs ?? this.ctx.idleHangupMs, signal);
+    } catch {
+      aborted = true;
+    }
+    Object.assign(rec, { status: 'completed', endedAtMs: at() });
+    if (aborted) return 'aborted';
+    return { status: 'completed', durationSec: Math.round((performance.now() - t0) / 1000), childSid: rec.childSid };
   }
 
   /** Media time (ms from answer) at which AMD decides; null if the call ended first. */

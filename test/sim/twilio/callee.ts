@@ -83,6 +83,9 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       };
       const end = await runMenu(step.menu, { line, say, log: hooks.log, hangup: hooks.hangup });
       if (end !== 'done') return;
+    } else if ('waitForBridge' in step) {
+      const ok = await line.waitFor(() => line.bridged, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+      if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

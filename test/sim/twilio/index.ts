@@ -8,7 +8,8 @@ import { CallRunner, type StoredRecording } from './call.js';
 import { DEFAULT_SCRIPT } from './callee.js';
 import { createRestHandler } from './rest.js';
 import { encodeRecordingMp3 } from './mp3.js';
-import type { SimCall, TwilioSim, TwilioSimOptions } from './types.js';
+import type { CreateParams, SimCall, TwilioSim, TwilioSimOptions } from './types.js';
+import { Conferences } from './conference.js';
 import { WebhookSender } from './webhooks.js';
 
 export type * from './types.js';
@@ -30,13 +31,21 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     retryDelayMs: opts.webhookRetryDelayMs ?? 100,
   });
 
+  const hard = new AbortController();
+  const conferences = new Conferences({
+    accountSid: opts.accountSid,
+    log: opts.log,
+    send: (req) => void webhooks.send(req, hard.signal, (a) => opts.log?.(`[twilio-sim] conference webhook ${a.url} -> ${a.status ?? a.error}`)).catch(() => undefined),
+  });
+  const partyScript = (params: CreateParams) => (opts.script ? opts.script(params) : DEFAULT_SCRIPT);
+
   const handler = createRestHandler({
     accountSid: opts.accountSid,
     authToken: opts.authToken,
     baseUrl: () => baseUrl,
     calls: () => calls,
     createCall: (params) => {
-      const script = opts.script ? opts.script(params) : DEFAULT_SCRIPT;
+      const script = partyScript(params);
       const call = new CallRunner(
         {
           baseUrl,
@@ -47,6 +56,8 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
           idleHangupMs: opts.idleHangupMs ?? 60000,
           saveRecording: (rec) => recordings.set(rec.sid, rec),
           log: opts.log,
+          conferences,
+          partyScript,
         },
         params,
         script,
@@ -83,6 +94,7 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
   return {
     url: baseUrl,
     calls,
+    conferences: conferences.all,
     failRecordings(n: number): void {
       recordingFailuresLeft += n;
     },
@@ -109,6 +121,7 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
       if (closed) return;
       closed = true;
       for (const w of callWaiters.splice(0)) w();
+      hard.abort();
       for (const c of calls) c.shutdown();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

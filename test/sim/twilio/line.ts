@@ -87,6 +87,8 @@ export class Line {
   /** First tick in which agent audio was played; -1 before any. */
   firstAgentPlayTick = -1;
   stream: MediaStreamClient | null = null;
+  /** The callee is talking with another party: a <Dial>ed number that answered, or a started conference. */
+  bridged = false;
   private readonly left = new Tape();
   private readonly right = new Tape();
   private readonly callee = new ByteQueue();

@@ -10,9 +10,18 @@ import type { WebhookResult } from './webhooks.js';
 import { MediaStreamClient } from './media-stream-client.js';
 import type { Line } from './line.js';
 import { speech, speechDurationMs } from './callee-audio.js';
+import type { Conferences } from './conference.js';
 import { dtmfAudio } from '../../../src/media/dtmf.js';
 
-export type DocSource = { twiml: string } | { url: string; method: string };
+/** A document to run: inline, or fetched (with `params` added to the request, e.g. a <Dial> action's DialCallStatus). */
+export type DocSource = { twiml: string } | { url: string; method: string; params?: Record<string, string> };
+
+/** How a <Dial> ended, as its `action` request reports it (DialCallStatus, DialCallSid, DialCallDuration). */
+export interface DialOutcome {
+  status: 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+  durationSec: number;
+  childSid?: string;
+}
 
 export interface TwimlHost {
   readonly accountSid: string;
@@ -24,7 +33,10 @@ export interface TwimlHost {
   isEnded(): boolean;
   log(type: string, fields?: Record<string, unknown>): void;
   /** Signed TwiML request with the call's parameters; null if the sim is shutting down. */
-  fetchTwiml(url: string, method: string): Promise<WebhookResult | null>;
+  fetchTwiml(url: string, method: string, extra?: Record<string, string>): Promise<WebhookResult | null>;
+  /** <Dial>number</Dial>: rings the number (a simulated second party) and bridges it until one side leaves. */
+  dialNumber(to: string, opts: { callerId?: string; timeoutSec: number }, signal: AbortSignal): Promise<DialOutcome | 'aborted'>;
+  readonly conferences: Conferences;
   end(by: HangupBy, status?: 'completed' | 'failed'): void;
   /** Media is flowing: the callee starts following its script. */
   startCallee(): void;
@@ -100,7 +112,7 @@ export class TwimlRunner {
         host.log('twiml-fetch-failed', { url: src.url, error: 'invalid URL' });
         return null;
       }
-      const r = await host.fetchTwiml(url, src.method);
+      const r = await host.fetchTwiml(url, src.method, src.params);
       if (!r || !r.ok) {
         host.log('twiml-fetch-failed', { url, status: r?.status ?? null, error: r?.error });
         return null;
@@ -187,16 +199,72 @@ export class TwimlRunner {
           return { endedBy };
         case 'Redirect':
           return { redirect: { url: verb.text.trim(), method: verb.attrs.method ?? 'POST' }, endedBy };
-        case 'Dial':
+        case 'Dial': {
           host.startCallee();
-          // No second leg is simulated: the dial is recorded and falls through to the next verb.
-          host.log('dial', { to: verb.text.trim() || verb.children.map((c) => c.text.trim()).join(',') });
+          const outcome = await this.runDial(verb, signal);
+          if (outcome === 'aborted' || host.isEnded()) return { endedBy };
+          // "Twilio will make a GET or POST request to the action URL (if provided) when the <Dial> call
+          // ends"; without one the document goes on with the next verb.
+          if (verb.attrs.action) {
+            const params: Record<string, string> = { DialCallStatus: outcome.status, DialCallDuration: String(outcome.durationSec), ...(outcome.childSid ? { DialCallSid: outcome.childSid } : {}) };
+            return { redirect: { url: verb.attrs.action, method: verb.attrs.method ?? 'POST', params }, endedBy };
+          }
           break;
+        }
         default:
           host.log('twiml-unsupported', { verb: verb.name });
       }
     }
     return { endedBy };
+  }
+
+  /** <Dial>: a conference room, or a number (text or one <Number>). */
+  private async runDial(verb: TwimlNode, signal: AbortSignal): Promise<DialOutcome | 'aborted'> {
+    const host = this.host;
+    const conf = verb.children.find((c) => c.name === 'Conference');
+    if (conf) return this.runConference(conf, signal);
+    const to = (verb.children.find((c) => c.name === 'Number')?.text ?? verb.text).trim();
+    const timeoutSec = Number(verb.attrs.timeout ?? '30');
+    host.log('dial', { to, callerId: verb.attrs.callerId, timeoutSec });
+    const r = await host.dialNumber(to, { callerId: verb.attrs.callerId, timeoutSec }, signal);
+    host.line.bridged = false;
+    if (r !== 'aborted') host.log('dial-ended', { to, dialCallStatus: r.status, durationSec: r.durationSec });
+    return r;
+  }
+
+  /** In the room until the call leaves it (aborted: hang-up or new TwiML) or the conference ends. */
+  private async runConference(node: TwimlNode, signal: AbortSignal): Promise<DialOutcome | 'aborted'> {
+    const host = this.host;
+    const name = node.text.trim();
+    const bool = (v: string | undefined, d: boolean) => (v === undefined ? d : v === 'true');
+    let removed!: () => void;
+    const over = new Promise<void>((r) => (removed = r));
+    const started = performance.now();
+    const member = host.conferences.join(
+      name,
+      {
+        callSid: host.callSid,
+        startConferenceOnEnter: bool(node.attrs.startConferenceOnEnter, true),
+        endConferenceOnExit: bool(node.attrs.endConferenceOnExit, false),
+        statusCallback: node.attrs.statusCallback,
+        statusCallbackMethod: node.attrs.statusCallbackMethod,
+        statusCallbackEvent: (node.attrs.statusCallbackEvent ?? '').split(/[\s,]+/).filter(Boolean),
+      },
+      () => removed(),
+    );
+    host.log('conference-joined', { name, conferenceSid: member.room.sid });
+    const watch = setInterval(() => (host.line.bridged = member.room.started && !member.room.ended), 20);
+    host.line.bridged = member.room.started;
+    const r = await Promise.race([over.then(() => 'over' as const), whenAborted(signal).then(() => 'aborted' as const)]);
+    clearInterval(watch);
+    host.line.bridged = false;
+    if (r === 'aborted') {
+      member.leave(host.isEnded() ? 'hangup' : 'twiml-updated');
+      host.log('conference-left', { name, reason: host.isEnded() ? 'hangup' : 'twiml-updated' });
+      return 'aborted';
+    }
+    host.log('conference-left', { name, reason: 'conference-ended' });
+    return { status: 'completed', durationSec: Math.round((performance.now() - started) / 1000) };
   }
 
   private async race<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {

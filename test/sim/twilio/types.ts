@@ -3,6 +3,9 @@
  * simulators can import them without pulling in servers.
  */
 
+import type { ConferenceRecord } from './conference.js';
+export type { ConferenceRecord } from './conference.js';
+
 /** The form parameters of a Calls.json create, as the SDK sent them. */
 export interface CreateParams {
   To: string;
@@ -42,6 +45,8 @@ export type CalleeStep =
   | { pauseMs: number }
   /** A phone menu waiting for keys: until its DTMF receiver has heard `waitForKeys` keys in all. */
   | { waitForKeys: number; timeoutMs?: number }
+  /** Until the call is bridged to another party: a <Dial>ed number answered, or its conference started. */
+  | { waitForBridge: true; timeoutMs?: number }
   | { digits: string }
   /** A phone menu (IVR) that listens for keys with its DTMF receiver: see PhoneMenu. */
   | { menu: PhoneMenu }
@@ -186,6 +191,8 @@ export type HangupBy =
 
 export interface SimCall {
   readonly sid: string;
+  /** Wall clock at creation; log entries' `atMs` count from here. */
+  readonly dateCreated: Date;
   readonly params: CreateParams;
   readonly status: CallStatus;
   readonly log: LogEntry[];
@@ -206,6 +213,18 @@ export interface SimCall {
    * with line time (ms since answer) and the wall clock (Date.now()) when each was recognised.
    */
   readonly dtmfHeard: HeardDigit[];
+  /** Numbers this call <Dial>ed (child calls), with how each went. */
+  readonly dials: DialRecord[];
+}
+
+export interface DialRecord {
+  to: string;
+  callerId: string | null;
+  childSid: string;
+  status: 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+  /** ms since the parent call was created; null if not (yet). */
+  answeredAtMs: number | null;
+  endedAtMs: number | null;
 }
 
 export interface HeardDigit {
@@ -218,6 +237,8 @@ export interface HeardDigit {
 export interface TwilioSim {
   url: string;
   calls: SimCall[];
+  /** Every conference room that existed, with its participants and events. */
+  conferences: ConferenceRecord[];
   waitForCall(timeoutMs?: number): Promise<SimCall>;
   /** Fault injection: the next `n` recording downloads fail (HTTP 5xx), as `recordingFailures` at start. */
   failRecordings(n: number): void;

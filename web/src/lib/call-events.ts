@@ -157,6 +157,13 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'menu.gaveUp':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
         break;
+      case 'transfer.started':
+      case 'transfer.completed':
+      case 'transfer.returned':
+      case 'transfer.refused':
+      case 'transfer.failed':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: ev.type === 'transfer.refused' || ev.type === 'transfer.failed' || ev.type === 'transfer.returned' ? 'warn' : 'info', text: describeEvent(ev) });
+        break;
       case 'records.complete':
         complete = true;
         if (Array.isArray(d.missing) && d.missing.length) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
@@ -188,6 +195,7 @@ const MODE_LABEL: Record<string, string> = {
   'on-hold': 'on hold',
   screening: 'call screening',
   voicemail: 'voicemail',
+  transferring: 'holding for a transfer',
   ending: 'ending',
 };
 
@@ -261,6 +269,18 @@ export function describeEvent(ev: TimelineEvent): string {
       return `Hang-up cancelled: ${d.reason}`;
     case 'hangup.guard':
       return `Hung up without playback confirmation: ${d.note}`;
+    case 'transfer.started':
+      return `${d.mode === 'warm' ? 'Warm' : 'Cold'} transfer to ${transferDest(d)} started`;
+    case 'transfer.refused':
+      return `Transfer refused: ${d.message}`;
+    case 'transfer.failed':
+      return `Transfer to ${transferDest(d)} not done: ${d.reason}`;
+    case 'transfer.ownerAnswered':
+      return d.human ? `${d.label} answered: hearing the brief` : `${d.label}'s voicemail answered: not briefed`;
+    case 'transfer.returned':
+      return `${transferDest(d)} not reached (${d.reason}): back with the callee`;
+    case 'transfer.completed':
+      return `Handed over to ${transferDest(d)} (${d.mode})`;
     case 'end.requested':
       return `Ending: ${END_REASON_LABEL[d.reason] ?? d.reason}${d.detail ? ` (${d.detail})` : ''}`;
     case 'dtmf':
@@ -297,4 +317,9 @@ export function describeEvent(ev: TimelineEvent): string {
       return `${ev.type}${summary ? ` (${summary})` : ''}`;
     }
   }
+}
+
+/** A transfer destination as the timeline has it: its label and the masked number. */
+function transferDest(d: Record<string, any>): string {
+  return d.number ? `${d.label} (${d.number})` : String(d.label ?? 'the destination');
 }

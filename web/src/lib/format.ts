@@ -60,6 +60,7 @@ export const END_REASON_LABEL: Record<string, string> = {
   'dial-error': 'The carrier refused the call',
   interrupted: 'Callwright restarted mid-call',
   'menu-stuck': 'Stuck in a phone menu (0 and "representative" tried)',
+  transferred: 'Handed over (transferred)',
 };
 
 export const STATUS_LABEL: Record<string, string> = {

@@ -74,7 +74,16 @@ export function CallPage({ id }: { id: string }) {
             {ENGINE_LABEL[call.provider] ?? call.provider} · {formatDate(call.createdAt)}
           </>
         }
-        actions={live ? <HangUp id={id} /> : <DownloadTranscript id={id} />}
+        actions={
+          live ? (
+            <>
+              <Transfer id={id} />
+              <HangUp id={id} />
+            </>
+          ) : (
+            <DownloadTranscript id={id} />
+          )
+        }
       />
 
       <div class="stats" aria-label="Call summary">
@@ -199,6 +208,45 @@ function HangUp({ id }: { id: string }) {
         <Icon name="phoneOff" /> {busy ? 'Hanging up…' : 'Hang up'}
       </button>
       <ActionError message={error} />
+    </div>
+  );
+}
+
+/**
+ * Hand the call over: to the owner (OWNER_PHONE) or a destination set on the call. Warm: the owner is
+ * called and briefed first, and the agent comes back if they do not answer; cold: connected at once.
+ */
+function Transfer({ id }: { id: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [note, setNote] = useState<string>();
+  const go = async (mode: 'warm' | 'cold') => {
+    setBusy(true);
+    setError(undefined);
+    setNote(undefined);
+    try {
+      await api(`/api/calls/${encodeURIComponent(id)}/transfer`, { method: 'POST', json: { mode } });
+      if (mode === 'warm') setNote('Calling the owner: the progress shows in the transcript.');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="transfer">
+      <button class="btn btn-lg" type="button" disabled={busy} onClick={() => void go('warm')} title="Call the owner, brief them, then join them to the callee">
+        <Icon name="phone" /> {busy ? 'Transferring…' : 'Transfer (warm)'}
+      </button>
+      <button class="btn btn-lg" type="button" disabled={busy} onClick={() => void go('cold')} title="Connect the callee to the owner at once; the agent leaves">
+        Transfer now
+      </button>
+      <ActionError message={error} />
+      {note && (
+        <p class="muted" role="status">
+          {note}
+        </p>
+      )}
     </div>
   );
 }
