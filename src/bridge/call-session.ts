@@ -132,12 +132,9 @@ export class CallSession {
     });
     this.menu = new MenuMode({
       engine: o.engine,
-      record,
-      mode: () => this.modes.current,
-      setMode: (to, reason, data) => this.modes.set(to, reason, data),
+      hooks: o.hooks,
+      modes: this.modes,
       press: (digits, source) => this.dtmf.send(digits, source),
-      conversationStarted: () => o.hooks.conversationStarted(),
-      requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
       keysGiven: o.dtmfOnAnswer,
       promptEndMs: o.menuPromptEndMs ?? 1500,
       engineRepliesByItself: !caps.hearsBeforeAutoRespond,
@@ -312,23 +309,15 @@ export class CallSession {
     // The detector that hears the callee's turns (not a barge-in report) also times a menu's prompts.
     const turns = (source === 'engine') === this.openingByEngine;
     if (turns) this.menu.calleeSpeech(started);
-    if (this.menu.active) {
-      // A menu is never barged in on: it is heard to the end.
-      if (!turns) return;
-      this.calleeSpeaking = started;
-      if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
-      if (started) this.o.hooks.record('callee.speechStarted', {});
-      return;
-    }
+    // A menu is never barged in on: it is heard to the end.
+    if (this.menu.active) return void (turns && this.calleeTurn(started, itemId));
     if (!this.gate.isOpen) {
       // Before the greeting only one detector speaks for the opening: the engine's if it hears audio
       // before auto-replies are on, else ours (Gemini is sent nothing until the gate opens).
-      if ((source === 'engine') !== this.openingByEngine) return;
-      this.calleeSpeaking = started;
-      if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
-      if (started) this.o.hooks.record('callee.speechStarted', {});
+      if (!turns) return;
+      this.calleeTurn(started, itemId);
       // Keys given with the call: the opening is the menu answering.
-      else if (this.menu.expectsMenu) this.menu.enter('keys-given');
+      if (!started && this.menu.expectsMenu) this.menu.enter('keys-given');
       this.gate.calleeSpeech(started);
       return;
     }
@@ -340,10 +329,15 @@ export class CallSession {
       if (turns && this.menu.expectsMenu && !this.agentHeard) this.menu.enter('keys-given');
       return;
     }
-    this.calleeSpeaking = true;
-    if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
-    this.o.hooks.record('callee.speechStarted', {});
+    this.calleeTurn(true, itemId);
     if (this.modes.policy.bargeIn && (this.tracker?.hasPending || this.activeResponse)) this.bargeIn();
+  }
+
+  /** The callee started or stopped a turn: kept for the transcript's times and on the timeline. */
+  private calleeTurn(started: boolean, itemId: string | undefined): void {
+    this.calleeSpeaking = started;
+    if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
+    if (started) this.o.hooks.record('callee.speechStarted', {});
   }
 
   private onMark(name: string): boolean {

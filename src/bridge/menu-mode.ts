@@ -16,14 +16,16 @@ export const SAY_REPRESENTATIVE_INSTRUCTIONS = 'You are at an automated phone me
 
 export interface MenuModeHost {
   engine: VoiceEngine;
-  record(type: TimelineEventType, data: Record<string, unknown>): void;
-  mode(): CallMode;
-  setMode(to: CallMode, reason: string, data?: Record<string, unknown>): boolean;
+  /** The timeline; the call becoming a conversation (status `talking`); ending the call. */
+  hooks: {
+    record(type: TimelineEventType, data: Record<string, unknown>): void;
+    conversationStarted(): void;
+    requestEnd(reason: EndReason, detail?: string): void;
+  };
+  /** The call's modes: the menu moves the call in and out of `menu`. */
+  modes: { readonly current: CallMode; set(to: CallMode, reason: string, data?: Record<string, unknown>): boolean };
   /** Plays keys on the call (in-band tones or the carrier), resolved once played. */
   press(digits: string, source: DtmfSource): Promise<DtmfOutcome>;
-  /** A person picked up: the call is a conversation from now on (call status `talking`). */
-  conversationStarted(): void;
-  requestEnd(reason: EndReason, detail?: string): void;
   /** Keys given with the call (an extension), pressed when the menu's first prompt has ended. */
   keysGiven?: string;
   /** Silence after the callee's speech that ends a menu prompt (menus pause between options). */
@@ -77,7 +79,7 @@ export class MenuMode {
   }
 
   get active(): boolean {
-    return this.h.mode() === 'menu' && !this.closed;
+    return this.h.modes.current === 'menu' && !this.closed;
   }
 
   /** Keys given with the call are still to be pressed: the opening is taken as the menu's. */
@@ -88,11 +90,11 @@ export class MenuMode {
   /** Enters the menu (a verdict, a menu-like opening, keys given with the call, the engine pressing). */
   enter(reason: string, data: Record<string, unknown> = {}): void {
     if (this.closed) return;
-    const from = this.h.mode();
+    const from = this.h.modes.current;
     if (from === 'menu' || from === 'voicemail' || from === 'ending') return;
     // The engine pressed a key on what it had heard: that is acted on already.
     if (reason === 'send_dtmf') this.prompt = [];
-    this.h.setMode('menu', reason, data);
+    this.h.modes.set('menu', reason, data);
   }
 
   /** The mode changed to menu (after the change is recorded). */
@@ -129,7 +131,7 @@ export class MenuMode {
    */
   heard(text: string, opening: boolean): void {
     if (this.closed || !text.trim()) return;
-    const mode = this.h.mode();
+    const mode = this.h.modes.current;
     if (mode === 'menu') {
       if (soundsLikePerson(text)) return this.personAnswered(text);
       this.prompt.push(text);
@@ -190,7 +192,7 @@ export class MenuMode {
   droppedItem(itemId: string, responseId: string, text: string): void {
     if (!this.silenced.has(responseId)) return;
     this.h.engine.deleteItem(itemId);
-    this.h.record('menu.speechDropped', { itemId, text });
+    this.h.hooks.record('menu.speechDropped', { itemId, text });
   }
 
   close(): void {
@@ -229,7 +231,7 @@ export class MenuMode {
     this.awaitingText = false;
     const text = this.prompt.join(' ').trim();
     this.prompt = [];
-    this.h.record('menu.prompt', { text });
+    this.h.hooks.record('menu.prompt', { text });
     if (this.keysPending !== undefined) {
       const keys = this.keysPending;
       this.keysPending = undefined;
@@ -249,32 +251,32 @@ export class MenuMode {
 
   /** The menu is going round in circles: 0, then "representative", then give up. */
   private operatorRoute(verdict: Extract<MenuVerdict, { stuck: true }>, text: string): void {
-    this.h.record('menu.stuck', { why: verdict.why, ...(verdict.times ? { times: verdict.times } : {}), prompt: text });
+    this.h.hooks.record('menu.stuck', { why: verdict.why, ...(verdict.times ? { times: verdict.times } : {}), prompt: text });
     this.stuck.reset();
     const attempt = ++this.operatorTries;
     if (attempt === 1) {
-      this.h.record('menu.operator', { route: '0' });
+      this.h.hooks.record('menu.operator', { route: '0' });
       this.refuseQueued('Nothing was pressed: the menu kept going round, so 0 (operator) was pressed instead. Listen to what comes next; say nothing.');
       void this.h.press('0', 'menu');
       return;
     }
     if (attempt === 2) {
-      this.h.record('menu.operator', { route: 'representative' });
+      this.h.hooks.record('menu.operator', { route: 'representative' });
       this.refuseQueued('Nothing was pressed: the menu kept going round, so you were asked to say "representative".');
       if (this.h.responding?.()) this.h.engine.interrupt();
       this.speakNext = true;
       this.h.engine.generateReply({ instructions: SAY_REPRESENTATIVE_INSTRUCTIONS });
       return;
     }
-    this.h.record('menu.gaveUp', { operatorTries: attempt - 1 });
+    this.h.hooks.record('menu.gaveUp', { operatorTries: attempt - 1 });
     this.refuseQueued(undefined);
-    this.h.requestEnd('menu-stuck', 'the phone menu kept repeating after 0 and "representative"');
+    this.h.hooks.requestEnd('menu-stuck', 'the phone menu kept repeating after 0 and "representative"');
   }
 
   private personAnswered(text: string): void {
     this.prompt = [];
-    this.h.setMode('talking', 'person-answered', { text });
-    this.h.conversationStarted();
+    this.h.modes.set('talking', 'person-answered', { text });
+    this.h.hooks.conversationStarted();
     // An engine left answering by itself is answering this person already. Otherwise a response begun at
     // the menu (silenced) gives way to one for the person.
     if (this.h.engineRepliesByItself) return;

@@ -17,23 +17,29 @@ function menuMode(o: { repliesByItself?: boolean; keysGiven?: string; responding
   } as unknown as VoiceEngine;
   const m: MenuMode = new MenuMode({
     engine,
-    record: (type, data) => log.push(`${type} ${JSON.stringify(data)}`),
-    mode: () => mode,
-    setMode: (to, reason) => {
-      if (mode === to) return false;
-      const from = mode;
-      mode = to;
-      log.push(`mode ${to} ${reason}`);
-      if (to === 'menu') m.entered();
-      else if (from === 'menu') m.left();
-      return true;
+    hooks: {
+      record: (type, data) => log.push(`${type} ${JSON.stringify(data)}`),
+      conversationStarted: () => log.push('conversation'),
+      requestEnd: (reason) => log.push(`end ${reason}`),
+    },
+    modes: {
+      get current() {
+        return mode;
+      },
+      set: (to, reason) => {
+        if (mode === to) return false;
+        const from = mode;
+        mode = to;
+        log.push(`mode ${to} ${reason}`);
+        if (to === 'menu') m.entered();
+        else if (from === 'menu') m.left();
+        return true;
+      },
     },
     press: async (digits, source) => {
       log.push(`press ${digits} ${source}`);
       return { status: 'played', pressed: digits };
     },
-    conversationStarted: () => log.push('conversation'),
-    requestEnd: (reason) => log.push(`end ${reason}`),
     keysGiven: o.keysGiven,
     promptEndMs: 1500,
     engineRepliesByItself: o.repliesByItself ?? false,
