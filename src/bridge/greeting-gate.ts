@@ -14,7 +14,7 @@ export function classifyVerdict(answeredBy: string): VerdictKind {
   return 'person';
 }
 
-export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'menu-suspected';
+export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict';
 
 export interface GreetingGateOptions {
   /** Greet a callee who has said nothing after this much silence from the first stream. */
