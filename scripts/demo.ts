@@ -8,14 +8,23 @@
  *   npm run demo                    # place the call, then keep the server up to explore the API
  *   npm run demo -- --exit          # place the call and exit when it is over
  *   npm run demo -- --engine gemini # the same call on Gemini Live (audio transcoded both ways)
+ *   npm run demo -- --scenario menu # a phone menu answers: the agent presses through it to a person
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startStack, SIM_API_TOKEN, type Engine } from '../test/sim/stack.js';
+import { dtmfSentText } from '../src/shared/dtmf-text.js';
+import { DEMO_SCENARIOS } from './demo-scenarios.js';
 
 const exitAfter = process.argv.includes('--exit');
-const engineArg = process.argv[process.argv.indexOf('--engine') + 1];
-const engine: Engine = process.argv.includes('--engine') && engineArg === 'gemini' ? 'gemini' : 'openai';
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const engine: Engine = arg('--engine') === 'gemini' ? 'gemini' : 'openai';
+const scenarioName = arg('--scenario') ?? 'order';
+const scenario = DEMO_SCENARIOS[scenarioName];
+if (!scenario) {
+  console.error(`unknown scenario "${scenarioName}": use one of ${Object.keys(DEMO_SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const c = (code: number, s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
 
@@ -29,39 +38,21 @@ const stack = await startStack({
   engine,
   embeddings: 'openai',
   outcome: 'openai',
-  script: () => ({
-    steps: [
-      { say: 'Hello, Spice Garden, how can I help you?' },
-      { waitForAgent: true, quietMs: 400 },
-      { say: 'Sure. Anything else with that?' },
-      { waitAgentPlayedMs: 1800 },
-      { say: 'Sorry, do you want it spicy?' },
-      { waitForAgent: true, quietMs: 400 },
-      { say: "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then." },
-      { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
-    ],
-  }),
-  conversation: () => ({
-    turns: [
-      { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup, please." },
-      { say: 'One chicken biryani for pickup at seven this evening. And I would also like to ask whether you have any vegetarian starters today, and what they cost.' },
-      { call: { name: 'lookup_context', args: { query: 'spice level' } } },
-      { say: "Raju's notes say medium spicy, please." },
-      { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
-    ],
-    userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then."],
-  }),
+  script: () => scenario.script,
+  conversation: () => scenario.conversation(engine),
 });
 
-console.log(c(1, `Callwright demo: the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
+console.log(c(1, `Callwright demo (${scenario.title}): the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
 console.log(`Data for this demo is kept in ${dataDir}\n`);
-const note = '# Food preferences\n\nSpice level: medium. No peanuts (allergy).\n\nUsual pickup place: Spice Garden on 5th Street.';
-const form = new FormData();
-form.append('file', new Blob([note]), 'food-preferences.md');
-const uploaded = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
-const doc = ((await uploaded.json()) as { documents: Array<{ file: string; chunks: number; embedded: boolean }> }).documents[0]!;
-console.log(`POST /api/clients/raju/documents  ${doc.file}: ${doc.chunks} chunk(s), embedded: ${doc.embedded}`);
-const instructions = 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.';
+if (scenario.uploadNote) {
+  const note = '# Food preferences\n\nSpice level: medium. No peanuts (allergy).\n\nUsual pickup place: Spice Garden on 5th Street.';
+  const form = new FormData();
+  form.append('file', new Blob([note]), 'food-preferences.md');
+  const uploaded = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
+  const doc = ((await uploaded.json()) as { documents: Array<{ file: string; chunks: number; embedded: boolean }> }).documents[0]!;
+  console.log(`POST /api/clients/raju/documents  ${doc.file}: ${doc.chunks} chunk(s), embedded: ${doc.embedded}`);
+}
+const instructions = scenario.instructions;
 console.log(`POST /api/calls  to=+14155550123  instructions="${instructions}"`);
 const goal = 'Order the biryani and confirm the price and the pickup time.';
 const outcomeSchema = { type: 'object', properties: { price: { type: 'string' }, pickupTime: { type: 'string' } } };
@@ -94,6 +85,12 @@ outer: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array
     else if (event === 'knowledge.lookup') console.log(stamp(), c(35, `looked up "${d.query}": ${d.results.length ? `${d.results[0].file}: "${d.results[0].excerpt}"` : 'nothing found'}`));
     else if (event === 'agent.interrupted') console.log(stamp(), c(31, `callee barged in: Twilio buffer cleared, the rest of the agent's turn dropped${engine === 'openai' ? ', item truncated at what was heard' : ''}`));
     else if (event === 'engine.resumed') console.log(stamp(), c(36, `AI session resumed after: ${d.reason}`));
+    else if (event === 'mode.changed' && d.to !== 'ending') console.log(stamp(), c(36, `mode: ${d.to} (${d.reason})`));
+    else if (event === 'menu.prompt') console.log(stamp(), c(36, 'menu prompt ended: the agent chooses'));
+    else if (event === 'dtmf.sent') console.log(stamp(), c(35, `Agent ${dtmfSentText(d)}`));
+    else if (event === 'menu.stuck') console.log(stamp(), c(31, `menu stuck (${d.why})`));
+    else if (event === 'menu.operator') console.log(stamp(), c(35, `operator route: ${d.route}`));
+    else if (event === 'menu.speechDropped') console.log(stamp(), c(2, `not played to the menu: "${d.text}"`));
   }
 }
 

@@ -13,6 +13,7 @@ import { GreetingGate, classifyVerdict, type GateOpenReason } from './greeting-g
 import { AgentSpeech, type CutCause } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
+import { MenuMode } from './menu-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
@@ -62,14 +63,16 @@ export interface CallSessionOptions {
    */
   toolCancelWaitMs?: number;
   /**
-   * Keys given with the call (an extension), pressed when the callee's first utterance ends. Interim:
-   * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
+   * Keys given with the call (an extension), pressed when the menu answers: the call's opening is taken
+   * as a phone menu, and the keys go once its first prompt has ended (see menu-mode.ts).
    */
   dtmfOnAnswer?: string;
   /** What to do when a machine answers (default: hang up). */
   voicemail?: VoicemailOptions;
   /** Longest hold before a polite goodbye (`hold-timeout`); silence sent after each line heard on hold. */
   hold?: { maxMs: number; tailMs?: number };
+  /** Silence after the callee's speech that ends a phone menu's prompt (default 1500 ms). */
+  menuPromptEndMs?: number;
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -103,7 +106,9 @@ export class CallSession {
   /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
   private readonly openingByEngine: boolean;
   private readonly dtmf: DtmfSender;
-  private dtmfOnAnswerSent = false;
+  private readonly menu: MenuMode;
+  /** Some of the agent's speech has been heard: callee words after that are no longer the opening. */
+  private agentHeard = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly voicemail: VoicemailMode;
@@ -124,7 +129,7 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
-    this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode), this.hold.modeChanged(mode, from, reason)) });
+    this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode, from, reason), this.hold.modeChanged(mode, from, reason)) });
     this.hold = new HoldMode(
       {
         modes: this.modes,
@@ -144,11 +149,22 @@ export class CallSession {
       record,
       open: (reason) => this.openGate(reason),
       voicemail: (answeredBy) => this.veto(answeredBy),
+      menu: (answeredBy) => this.menu.enter('menu-verdict', { answeredBy }),
     });
     this.dtmf = new DtmfSender({
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
       record,
       carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
+    });
+    this.menu = new MenuMode({
+      engine: o.engine,
+      hooks: o.hooks,
+      modes: this.modes,
+      press: (digits, source) => this.dtmf.send(digits, source),
+      keysGiven: o.dtmfOnAnswer,
+      promptEndMs: o.menuPromptEndMs ?? 1500,
+      engineRepliesByItself: !caps.hearsBeforeAutoRespond,
+      responding: () => this.activeResponse !== undefined,
     });
     this.speech = new AgentSpeech({
       engine: o.engine,
@@ -203,7 +219,7 @@ export class CallSession {
       tools: o.tools,
       record,
       hangupAfterPlayout: (responseId, _callId, signal) => this.endAfterPlayout.hangup(responseId, signal),
-      sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
+      sendDtmf: (digits, signal, responseId) => this.menu.enginePress(digits, signal, responseId),
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       ending: () => this.ending,
@@ -289,15 +305,29 @@ export class CallSession {
     if (!this.ending) this.gate.verdict(answeredBy);
   }
 
-  /** A mode's rules take effect on entering it. */
-  private enteredMode(mode: CallMode): void {
-    if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply);
+  /**
+   * A mode's rules take effect on entering it. At a menu, an engine that hears only while it may answer
+   * is left answering (menu-mode.ts keeps its words from the menu), so that it hears the menu.
+   */
+  private enteredMode(mode: CallMode, from: CallMode, reason?: string): void {
+    if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply || (mode === 'menu' && !this.o.engine.capabilities.hearsBeforeAutoRespond));
+    if (mode === 'menu') {
+      this.gate.handOver();
+      // Whatever the agent was saying was said to a machine: it stops. Not when the agent itself pressed a
+      // key: what it said first is its own, in order before the tones.
+      if (reason !== 'send_dtmf' && (this.activeResponse !== undefined || this.tracker?.hasPending)) this.cutAgent('mode');
+      this.menu.entered();
+    } else if (from === 'menu') this.menu.left();
   }
 
   private openGate(reason: GateOpenReason): void {
     if (this.ending) return;
+    // Keys given with the call and the callee still speaking (a person verdict came mid-opening): that
+    // opening is the menu's, not a person's.
+    if (this.menu.expectsMenu && this.calleeSpeaking) return this.menu.enter('keys-given');
     if (reason !== 'screening') this.modes.set('talking', reason);
     this.voicemail.listen(reason === 'screening');
+    this.menu.agentActed();
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
@@ -335,14 +365,18 @@ export class CallSession {
   };
 
   private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad'): void {
+    // The detector that hears the callee's turns (not a barge-in report) also times a menu's prompts.
+    const turns = (source === 'engine') === this.openingByEngine;
+    if (turns) this.menu.calleeSpeech(started);
+    // A menu is never barged in on: it is heard to the end.
+    if (this.menu.active) return void (turns && this.calleeTurn(started, itemId));
     if (!this.gate.isOpen) {
       // Before the greeting only one detector speaks for the opening: the engine's if it hears audio
       // before auto-replies are on, else ours (Gemini is sent nothing until the gate opens).
-      if ((source === 'engine') !== this.openingByEngine) return;
-      this.calleeSpeaking = started;
-      if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
-      if (started) this.o.hooks.record('callee.speechStarted', {});
-      else this.sendDtmfOnAnswer();
+      if (!turns) return;
+      this.calleeTurn(started, itemId);
+      // Keys given with the call: the opening is the menu answering.
+      if (!started && this.menu.expectsMenu) this.menu.enter('keys-given');
       this.gate.calleeSpeech(started);
       return;
     }
@@ -350,19 +384,26 @@ export class CallSession {
     if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
       this.calleeSpeaking = false;
-      this.sendDtmfOnAnswer();
+      // Keys given with the call, and the gate opened on silence: the first words are the menu's.
+      if (turns && this.menu.expectsMenu && !this.agentHeard) this.menu.enter('keys-given');
       return;
     }
-    this.calleeSpeaking = true;
-    if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
-    this.o.hooks.record('callee.speechStarted', {});
+    this.calleeTurn(true, itemId);
     if (this.modes.policy.bargeIn && (this.tracker?.hasPending || this.activeResponse)) this.bargeIn();
+  }
+
+  /** The callee started or stopped a turn: kept for the transcript's times and on the timeline. */
+  private calleeTurn(started: boolean, itemId: string | undefined): void {
+    this.calleeSpeaking = started;
+    if (started && itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
+    if (started) this.o.hooks.record('callee.speechStarted', {});
   }
 
   private onMark(name: string): boolean {
     const state = this.tracker?.onMark(name);
     if (!state) return false;
     if (isDtmfItem(state.itemId)) this.dtmf.onPlayout(state);
+    else if (state.playedMs > 0) this.agentHeard = true;
     this.dtmf.onPlayoutChanged();
     this.speech.played(state);
     this.endAfterPlayout.check();
@@ -386,7 +427,8 @@ export class CallSession {
       case 'agent.audio':
         // Waiting for the beep: whatever the engine still says (a greeting requested just before the verdict) is not played.
         if (this.voicemail.waiting) return this.o.engine.interrupt();
-        this.speech.play(e);
+        // Words begun at a phone menu are never played to it.
+        if (!this.menu.silences(e.responseId)) this.speech.play(e);
         return;
       case 'user.speechStarted':
         // The engine's own detector, or its report that it was interrupted: either way a barge-in.
@@ -404,10 +446,12 @@ export class CallSession {
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
         this.screening.heard(e.text);
         this.hold.calleeSaid(e.text);
+        this.menu.heard(e.text, !this.agentHeard);
         return;
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
+        this.menu.responseStarted(e.responseId);
         this.endAfterPlayout.responseStarted(e.responseId);
         if (this.hold.replyStarted()) {
           // A reply on hold nobody asked for: stopped, never played (what was queued before it still is).
@@ -419,7 +463,8 @@ export class CallSession {
       case 'agent.transcript':
         // Words of a reply dropped while waiting for the beep were never heard: not part of the transcript.
         if (this.voicemail.waiting && !this.speech.has(e.itemId)) return;
-        this.speech.transcript(e);
+        if (this.menu.silences(e.responseId)) this.menu.droppedItem(e.itemId, e.responseId, e.text);
+        else this.speech.transcript(e);
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
@@ -447,17 +492,6 @@ export class CallSession {
         }
         return;
     }
-  }
-
-  /**
-   * A call's keys known in advance (`dtmf`) go when the callee's first utterance ends: until menus are
-   * detected, that utterance is taken as the menu's prompt. Before the greeting starts, so the tones are
-   * queued ahead of it.
-   */
-  private sendDtmfOnAnswer(): void {
-    if (!this.o.dtmfOnAnswer || this.dtmfOnAnswerSent || !this.transport) return;
-    this.dtmfOnAnswerSent = true;
-    void this.dtmf.send(this.o.dtmfOnAnswer, 'call');
   }
 
   /**
@@ -521,6 +555,7 @@ export class CallSession {
     this.dtmf.close();
     this.voicemail.close();
     this.screening.close();
+    this.menu.close();
     this.endAfterPlayout.close();
     this.preambles.close();
     this.hold.close();

@@ -4,18 +4,22 @@ import { AudioChunk } from '../media/audio-chunk.js';
 import { dtmfAudio, type DtmfSegment } from '../media/dtmf.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 
-export type DtmfSource = 'tool' | 'call';
+/** Who pressed: the engine (send_dtmf), the call's own keys (`dtmf`), or the menu handling (operator route). */
+export type DtmfSource = 'tool' | 'call' | 'menu';
 
 export interface DtmfOutcome {
   /**
    * played: every key was confirmed played by the carrier (marks). interrupted: the carrier's buffer was
    * cleared (the callee spoke over it) or the stream ended; `pressed` holds the keys heard in full.
    * unconfirmed: sent, but the marks (carrier mode: the new stream) never came back. no-stream: nothing
-   * could be sent. failed: the carrier refused to play them (carrier mode).
+   * could be sent. failed: the carrier refused to play them (carrier mode). refused: not pressed, because
+   * the menu handling pressed something else or a person picked up (`why` says which).
    */
-  status: 'played' | 'interrupted' | 'unconfirmed' | 'no-stream' | 'cancelled' | 'failed';
+  status: 'played' | 'interrupted' | 'unconfirmed' | 'no-stream' | 'cancelled' | 'failed' | 'refused';
   /** The keys (and `w` pauses) played in full, in order. */
   pressed: string;
+  /** refused: why, in words for the model. */
+  why?: string;
 }
 
 export interface DtmfSenderHost {

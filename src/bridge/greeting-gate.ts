@@ -14,7 +14,7 @@ export function classifyVerdict(answeredBy: string): VerdictKind {
   return 'person';
 }
 
-export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'menu-suspected' | 'screening';
+export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'screening';
 
 export interface GreetingGateOptions {
   /** Greet a callee who has said nothing after this much silence from the first stream. */
@@ -26,6 +26,8 @@ export interface GreetingGateOptions {
   open(reason: GateOpenReason): void;
   /** A machine verdict: stop everything and treat the call as voicemail. */
   voicemail(answeredBy: string): void;
+  /** A phone-menu verdict (`machine_end_other`): the call goes to menu handling. */
+  menu(answeredBy: string): void;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface GreetingGateOptions {
  * person answers with a short "Hello?" and waits), or after a silence if they say nothing; it never
  * waits for the answering-machine verdict, which Twilio sends only 2-4 s after the answer. The verdict
  * is a veto: a machine stops the agent, even mid-greeting. A long opening (a recorded greeting or a
- * phone menu) does not open the gate at its end; only a verdict does.
+ * phone menu) does not open the gate at its end; only a verdict does (or the menu takes the call over).
  */
 export class GreetingGate {
   private state: 'waiting' | 'ready' | 'open' | 'closed' = 'waiting';
@@ -104,9 +106,9 @@ export class GreetingGate {
       return;
     }
     if (kind === 'menu') {
-      // Menu handling does not exist yet: the call goes on as a conversation rather than being hung up.
+      // Not a mailbox: never hung up on. The menu handling decides what happens next.
       this.o.record('amd.menuSuspected', { answeredBy, openingMs: this.currentOpeningMs(), greetingStarted: this.state === 'open' });
-      if (this.state !== 'open') this.decide('menu-suspected');
+      this.o.menu(answeredBy);
       return;
     }
     // A person: nothing changes once the greeting has started; before, it may start now.
@@ -116,6 +118,16 @@ export class GreetingGate {
   /** A call-screening assistant asked who is calling: it is answered now, however long its opening was. */
   screening(): void {
     this.decide('screening');
+  }
+
+  /**
+   * A phone menu has taken the call over before any greeting: the gate's work is done and it never
+   * greets (a person who picks up after the menu is greeted by the menu handling). Counts as open.
+   */
+  handOver(): void {
+    if (this.state !== 'waiting' && this.state !== 'ready') return;
+    this.state = 'open';
+    clearTimeout(this.silenceTimer);
   }
 
   /** The call is ending: the gate never opens. */

@@ -14,8 +14,11 @@ export interface ToolCallsHost {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** end_call's side effect, owned by the session (it knows what has played). */
   hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome>;
-  /** send_dtmf's side effect: key tones on the media stream, resolved once played (marks). */
-  sendDtmf(digits: string): Promise<DtmfOutcome>;
+  /**
+   * send_dtmf's side effect: key tones on the media stream, resolved once played (marks). `signal`: the
+   * engine withdrew the call; a press still waiting (for a menu prompt to end) is then called off.
+   */
+  sendDtmf(digits: string, signal: AbortSignal, responseId: string): Promise<DtmfOutcome>;
   /** transfer_call's side effect: after the preamble (this response's audio) has played. */
   transfer(responseId: string, signal: AbortSignal, req: TransferRequest): Promise<TransferResult>;
   /** wait_on_hold's side effect: the call goes on hold. */
@@ -49,7 +52,7 @@ export class ToolCalls {
         record: (type, data) => h.record(type, data),
         hangupAfterPlayout: () => h.hangupAfterPlayout(responseId, callId, cancel.signal),
         // A call the engine has withdrawn presses nothing.
-        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits)),
+        sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal, responseId)),
         transfer: (req) => h.transfer(responseId, cancel.signal, req),
         waitOnHold: h.waitOnHold && (() => !cancel.signal.aborted && h.waitOnHold!()),
       },

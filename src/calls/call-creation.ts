@@ -145,6 +145,7 @@ export class CallCreation {
       dtmfOnAnswer: input.dtmf,
       voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
       hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
+      menuPromptEndMs: s.MENU_PROMPT_END_MS,
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),

@@ -58,8 +58,9 @@ export const createCallSchema = z.object({
     .strict()
     .optional(),
   /**
-   * Keys to press once the callee's first utterance ends (an extension, a menu choice known in advance),
-   * e.g. "1w204#"; w waits half a second.
+   * Keys to press when the phone menu answers (an extension, a menu choice known in advance), e.g.
+   * "1w204#"; w waits half a second. The call's opening is taken as the menu; the keys go once its first
+   * prompt has ended (docs/phone-menus.md).
    */
   dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
 });

@@ -22,6 +22,7 @@ export const END_REASONS = [
   'media-error', // the carrier's media stream failed or never arrived
   'interrupted', // Callwright stopped (crash or restart) while the call was live
   'dial-error', // the carrier refused the dial request
+  'menu-stuck', // a phone menu kept repeating after the operator routes (0, "representative")
   'transferred', // handed over to the owner (or a number set on the call); the carrier call may go on without the AI
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];

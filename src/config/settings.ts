@@ -76,6 +76,11 @@ export const settingsSchema = z.object({
    */
   DTMF_MODE: z.enum(['inband', 'carrier']).default('inband'),
   /**
+   * At a phone menu, the callee's silence after speech that ends a prompt: the agent chooses a key only
+   * then, having heard the whole menu (menus pause well under a second between options). docs/phone-menus.md.
+   */
+  MENU_PROMPT_END_MS: int(500, 10000).default(1500),
+  /**
    * The owner's phone (E.164): where transfer_call hands a call over by default (label `owner`). Set on
    * the server only: the model picks a label, never a number. See docs/transfer.md.
    */

@@ -36,6 +36,8 @@ export const sendDtmfTool = defineTool({
         return { output: 'Nothing was pressed: the call has no audio connection right now.', reply: true };
       case 'failed':
         return { output: 'Nothing was pressed: the phone company refused to play the keys. Try once more, or carry on without them.', reply: true };
+      case 'refused':
+        return { output: r.why ?? 'Nothing was pressed.', reply: false };
       case 'cancelled':
         return { reply: false };
     }

@@ -25,3 +25,16 @@ test('npm run demo places a simulated call and shows its live transcript', () =>
   assert.equal(readdirSync(join(dataDir, 'transcripts')).length, 1);
   assert.equal(readdirSync(join(dataDir, 'recordings')).length, 1);
 });
+
+// `--scenario menu`: a phone menu answers; the agent presses through it without a word, then talks to a person.
+test('npm run demo -- --scenario menu presses through a two-level phone menu to a person', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwright-demo-'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--exit', '--scenario', 'menu'], { env: { ...process.env, DEMO_DATA_DIR: dataDir, NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout;
+  assert.match(out, /mode: menu \(menu-/);
+  assert.match(out, /Callee: For billing, press 1\.[\s\S]*menu prompt ended[\s\S]*Agent pressed 2[\s\S]*Callee: Subscriptions\.[\s\S]*Agent pressed 2/);
+  assert.match(out, /mode: talking \(person-answered\)[\s\S]*Agent: +Hi Sam/);
+  assert.doesNotMatch(out.slice(0, out.indexOf('person-answered')), /Agent: /, 'nothing said to the menu');
+  assert.match(out, /status: ended \(agent-hangup\)/);
+});

@@ -2,7 +2,8 @@
  * Pressing keys on a live call: send_dtmf plays in-band tones over the media stream, which a DTMF
  * receiver at the callee's end (the Twilio simulator's Goertzel decoder, fed with the audio as played)
  * must recognise; the tool's result reaches the model only once the tones have played, and the call goes
- * on. Keys given with the call (`POST /api/calls {dtmf}`) are pressed when the callee's first utterance ends.
+ * on. Keys given with the call (`POST /api/calls {dtmf}`) are pressed when the menu answers: once its
+ * first prompt has ended (see phone-menu.test.ts for menus in full).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,9 @@ import type { Stack, Engine } from '../sim/stack.js';
 import { speechDurationMs } from '../sim/twilio/callee-audio.js';
 
 const MENU = 'Thank you for calling Acme. For billing, press one. For support, press two.';
+const SAM = 'Support, this is Sam, how can I help?';
+/** MENU_PROMPT_END_MS's default: the silence that ends a menu prompt. */
+const PROMPT_END_MS = 1500;
 
 async function timeline(stack: Stack, id: string): Promise<Array<{ type: string; data: any }>> {
   const body = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
@@ -23,9 +27,14 @@ async function timeline(stack: Stack, id: string): Promise<Array<{ type: string;
 
 for (const engine of ['openai', 'gemini'] as Engine[]) {
   test(`[${engine}] send_dtmf("1w2"): the callee's line decodes 1 then 2, the result comes after the tones, the call goes on`, async () => {
-    // Gemini continues on its own after a tool result (the next scripted turn follows at once); the
-    // OpenAI model waits for the callee.
-    const turns = [{ call: { name: 'send_dtmf', args: { digits: '1w2' } } }, { say: "Hi, I'm calling about an order." }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }];
+    // Gemini continues on its own after a tool result (the next scripted turn follows at once): at the
+    // menu that turn is not played. The OpenAI model waits for the callee.
+    const turns = [
+      { call: { name: 'send_dtmf', args: { digits: '1w2' } } },
+      ...(engine === 'gemini' ? [{ say: 'One moment.' }] : []),
+      { say: "Hi, I'm calling about an order." },
+      { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } },
+    ];
     await withStack(
       {
         engine,
@@ -33,12 +42,13 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
           steps: [
             { say: MENU },
             { waitForAgent: true, quietMs: 300 },
-            ...(engine === 'openai' ? [{ say: 'Support, how can I help?' }, { waitForAgent: true as const, quietMs: 300 }] : []),
+            { say: SAM },
+            { waitForAgent: true, quietMs: 300 },
             { say: 'Sure, it is on its way. Bye.' },
             { waitForAgent: true, quietMs: 300, timeoutMs: 5000 },
           ],
         }),
-        conversation: () => ({ turns, userTranscripts: engine === 'openai' ? [MENU, 'Support, how can I help?', 'Sure, it is on its way. Bye.'] : [MENU, 'Sure, it is on its way. Bye.'] }),
+        conversation: () => ({ turns, userTranscripts: [MENU, SAM, 'Sure, it is on its way. Bye.'] }),
       },
       async (stack) => {
         const id = await stack.placeCall();
@@ -73,12 +83,12 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
   });
 }
 
-test('POST /api/calls {dtmf}: validated, kept with the call, pressed when the first utterance ends', async () => {
+test('POST /api/calls {dtmf}: validated, kept with the call, pressed when the menu answers (its first prompt ended), nothing said to it', async () => {
   await withStack(
     {
       engine: 'openai',
-      script: () => ({ steps: [{ say: 'Acme, please enter the extension.' }, { waitForAgent: true, quietMs: 300 }, { say: 'Connecting you.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }] }),
-      conversation: () => ({ turns: [{ say: 'Hello.' }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }], userTranscripts: ['Acme, please enter the extension.', 'Connecting you.'] }),
+      script: () => ({ steps: [{ say: 'Acme, please enter the extension.' }, { waitForKeys: 4, timeoutMs: 10_000 }, { say: SAM }, { waitForAgent: true, quietMs: 300 }, { say: 'Yes, that is us. Bye.' }, { waitForAgent: true, quietMs: 300, timeoutMs: 5000 }] }),
+      conversation: () => ({ turns: [{ say: "Hello Sam, I'm calling about an order." }, { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } }], userTranscripts: ['Acme, please enter the extension.', SAM, 'Yes, that is us. Bye.'] }),
     },
     async (stack) => {
       for (const dtmf of ['12x', '', 'w'.repeat(65), 12]) {
@@ -97,9 +107,12 @@ test('POST /api/calls {dtmf}: validated, kept with the call, pressed when the fi
       const ev = await timeline(stack, id);
       assert.equal(ev.find((e) => e.type === 'status' && e.data.status === 'queued')?.data.dtmf, '204#', 'kept with the call');
       assert.deepEqual(ev.filter((e) => e.type === 'dtmf.sent').map((e) => e.data), [{ digits: '204#', source: 'call', status: 'played', pressed: '204#' }]);
-      // Pressed once the callee's first utterance (the prompt, spoken from the answer on) had ended.
+      // The opening of a call with keys is taken as the menu; the keys go once its prompt has ended
+      // (the prompt is spoken from the answer on, then the menu's silence).
       const promptMs = speechDurationMs('Acme, please enter the extension.');
-      assert.ok(tw.dtmfHeard[0].startMs >= promptMs, `first key at ${tw.dtmfHeard[0].startMs} ms, prompt ends at ${promptMs} ms`);
+      assert.ok(tw.dtmfHeard[0].startMs >= promptMs + PROMPT_END_MS - 100, `first key at ${tw.dtmfHeard[0].startMs} ms, prompt ends at ${promptMs} ms`);
+      assert.deepEqual(ev.filter((e) => e.type === 'mode.changed').map((e) => [e.data.to, e.data.reason]).slice(0, 2), [['menu', 'keys-given'], ['talking', 'person-answered']]);
+      assert.deepEqual(call.transcript.filter((t: any) => t.speaker === 'agent').map((t: any) => t.text), ["Hello Sam, I'm calling about an order.", 'Thanks, goodbye!'], 'nothing was said to the menu; Sam was greeted');
     },
   );
 });

@@ -194,10 +194,12 @@ test('a destination the dial policy refuses: a clear error to the model and to t
     },
     async (stack) => {
       // transferTo is checked when the call is placed: emergency, premium-rate and malformed numbers never get in.
-      for (const transferTo of [['911'], ['+19005550123'], ['abc'], [], [{ label: 'owner', number: CALLEE }], 'x']) {
+      // A bad entry is named with its position (transferTo.0); a bad list as a whole, as transferTo.
+      const refused: Array<[unknown, string]> = [[['911'], 'transferTo.0'], [['+19005550123'], 'transferTo.0'], [['abc'], 'transferTo.0'], [[], 'transferTo'], [[{ label: 'owner', number: CALLEE }], 'transferTo'], ['x', 'transferTo']];
+      for (const [transferTo, field] of refused) {
         const r = await stack.api('POST', '/api/calls', { to: CALLEE, instructions: 'Order food.', transferTo });
         assert.equal(r.status, 400, JSON.stringify(transferTo));
-        assert.equal(r.body.field, 'transferTo');
+        assert.equal(r.body.field, field, JSON.stringify(transferTo));
       }
       assert.equal(stack.twilio.calls.length, 0);
 

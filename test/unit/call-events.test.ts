@@ -132,3 +132,31 @@ test('hold: the view knows the mode and since when (the page shows "on hold m:ss
   assert.equal(describeEvent(ev('hold.heard', { verdict: 'person', by: 'words', speechMs: 2000 })), 'On hold: a person is back');
   assert.match(describeEvent(ev('status', { status: 'ended', reason: 'hold-timeout' })), /On hold too long/);
 });
+
+test('a phone menu in the conversation: where it began, the stuck menu and the operator route, the person picking up', () => {
+  seq = 0;
+  const view = buildCallView([
+    ev('mode.changed', { from: 'greeting', to: 'menu', reason: 'menu-verdict' }),
+    ev('transcript', { speaker: 'callee', text: "I'm sorry, that is not a valid option." }),
+    ev('menu.prompt', { text: "I'm sorry, that is not a valid option." }),
+    ev('menu.stuck', { why: 'invalid-option', prompt: "I'm sorry, that is not a valid option." }),
+    ev('menu.operator', { route: '0' }),
+    ev('dtmf.sent', { digits: '0', source: 'menu', status: 'played', pressed: '0' }),
+    ev('menu.speechDropped', { itemId: 'i1', text: 'Hello?' }),
+    ev('mode.changed', { from: 'menu', to: 'talking', reason: 'person-answered' }),
+    ev('mode.changed', { from: 'talking', to: 'ending', reason: 'call ending' }),
+  ]);
+  assert.deepEqual(
+    view.items.map((i) => (i.kind === 'note' ? [i.tone, i.text] : [i.kind])),
+    [
+      ['info', 'A phone menu answered: the agent listens and presses keys, saying nothing to it'],
+      ['turn'],
+      ['warn', 'Phone menu: "not a valid option": stuck'],
+      ['warn', 'Phone menu: trying the operator (pressing 0)'],
+      ['info', 'Pressed 0 (operator route)'],
+      ['info', 'A person picked up after the phone menu'],
+    ],
+  );
+  assert.equal(describeEvent(ev('menu.speechDropped', { itemId: 'i1', text: 'Hello?' })), 'Words not played to the phone menu: "Hello?"');
+  assert.equal(describeEvent(ev('agent.interrupted', { cause: 'mode', items: [{ heardMs: 1200 }] })), 'Agent stopped: a phone menu answered after 1.2 s heard');
+});

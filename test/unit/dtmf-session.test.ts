@@ -113,20 +113,36 @@ test("tones play after the agent's queued audio; audio generated meanwhile waits
   assert.equal(t.clears, 0);
 });
 
-test('a barge-in during the tones cuts them: the result says what was pressed; the engine truncates nothing for them', async () => {
+test('pressing a key puts the call in menu mode: speech over the tones does not cut them (a menu is never barged in on)', async () => {
+  const { engine, records, session, t, h } = setup();
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'k1', name: 'send_dtmf', arguments: '{"digits":"1w2"}' });
+  await tick();
+  assert.equal(session.mode, 'menu');
+  for (const m of t.play(7)) h.onMark(m);
+  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  await tick();
+  assert.equal(t.clears, 0);
+  for (const m of t.play()) h.onMark(m);
+  await tick();
+  assert.deepEqual(records.filter((r) => r.type === 'dtmf.sent').map((r) => r.data), [{ digits: '1w2', source: 'tool', status: 'played', pressed: '1w2' }]);
+  assert.match(engine.results[0].output, /^Pressed 1, pause, 2\./);
+});
+
+test('a machine verdict during the tones cuts them: the result says what was pressed; the engine truncates nothing for them', async () => {
   const { engine, records, session, t, h } = setup();
   session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'k1', name: 'send_dtmf', arguments: '{"digits":"1w2"}' });
   await tick();
   // 1 (100 ms) + gap (100 ms) + part of the pause: 40 ms chunks.
   for (const m of t.play(7)) h.onMark(m);
-  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  session.answeredBy('machine_end_beep');
   await tick();
   assert.equal(t.clears, 1);
   assert.ok(!engine.calls.some((c) => c.startsWith('truncate') || c.startsWith('delete')), engine.calls.join());
   assert.deepEqual(records.filter((r) => r.type === 'dtmf.sent').map((r) => r.data), [{ digits: '1w2', source: 'tool', status: 'interrupted', pressed: '1' }]);
   assert.ok(!records.some((r) => r.type === 'agent.interrupted'), 'tones are not agent speech');
-  assert.equal(engine.results.length, 1);
-  assert.match(engine.results[0].output, /^Only 1 was pressed/);
+  // The call is ending (voicemail): the result is recorded, not sent.
+  assert.match(String(records.find((r) => r.type === 'tool.result')?.data.output), /^Only 1 was pressed/);
+  assert.equal(engine.results.length, 0);
 });
 
 test('bad digits are a tool error the model sees; nothing is played', async () => {

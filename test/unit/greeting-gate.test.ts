@@ -10,6 +10,7 @@ function gate(o: { silenceMs?: number; personOpeningMaxMs?: number } = {}) {
     record: (type, data) => log.push(`${type} ${JSON.stringify(data)}`),
     open: (reason) => log.push(`open ${reason}`),
     voicemail: (answeredBy) => log.push(`voicemail ${answeredBy}`),
+    menu: (answeredBy) => log.push(`menu ${answeredBy}`),
   });
   return { g, log };
 }
@@ -74,13 +75,19 @@ test('silence opens the gate after silenceMs; the decision waits for the engine 
   }
 });
 
-test('a machine_end_other verdict records a suspected menu and lets the call go on', () => {
+test('a machine_end_other verdict records a suspected menu and hands the call to the menu handling, which the gate never greets over', () => {
   const { g, log } = gate();
   g.listening();
   g.speakable();
   g.verdict('machine_end_other');
   assert.equal(log.length, 2);
   assert.match(log[0], /^amd\.menuSuspected \{"answeredBy":"machine_end_other"/);
-  assert.equal(log[1], 'open menu-suspected');
+  assert.equal(log[1], 'menu machine_end_other');
+  g.handOver();
+  assert.ok(g.isOpen, 'handed over: the conversation path hears the callee from now on');
+  g.verdict('human');
+  g.calleeSpeech(true);
+  g.calleeSpeech(false);
+  assert.equal(log.length, 2, 'no greeting after the hand-over');
   g.close();
 });

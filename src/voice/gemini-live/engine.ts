@@ -232,6 +232,9 @@ export class GeminiLiveEngine implements VoiceEngine {
       // The model holds its turn open until it has the tool's result; what it said before the call is
       // a finished utterance (the goodbye before end_call, say), and anything after is a new turn.
       const turnId = this.turn?.id ?? `gturn_${this.turnSeq}`;
+      // A turn that is only a tool call is a model turn too: the callee's words come first (a phone
+      // menu's key is chosen on them).
+      this.flushUserText();
       this.finishTurn('completed');
       for (const c of m.toolCalls) {
         this.toolNames.set(c.id, c.name);

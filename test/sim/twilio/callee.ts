@@ -7,6 +7,7 @@ import type { Line } from './line.js';
 import { TICK_MS } from './line.js';
 import { beep, speech, voicemailGreeting } from './callee-audio.js';
 import { holdAudio } from './hold-audio.js';
+import { runMenu } from './phone-menu.js';
 
 export const DEFAULT_SCRIPT: CalleeScript = { answeredBy: 'human', steps: [{ say: 'Hello?' }] };
 const DEFAULT_WAIT_TIMEOUT_MS = 20000;
@@ -58,7 +59,7 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       await drained();
       lastSayEndTick = line.ticks;
       // Media time at which the utterance's last frame went out (start of the tick that sent it + 20 ms).
-      hooks.log('callee-said', { index, lineMs: line.elapsedMs });
+      hooks.log('callee-said', { index, lineMs: line.elapsedMs, text: step.say });
     } else if ('waitForAgent' in step) {
       const since = lastSayEndTick;
       const quietTicks = Math.ceil((step.quietMs ?? 600) / TICK_MS);
@@ -76,6 +77,16 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     } else if ('waitForKeys' in step) {
       const ok = await line.waitFor(() => line.keysHeard >= step.waitForKeys, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });
+    } else if ('menu' in step) {
+      const say = async (text: string): Promise<boolean> => {
+        line.speak(speech(text));
+        await drained();
+        lastSayEndTick = line.ticks;
+        hooks.log('callee-said', { index, lineMs: line.elapsedMs, text });
+        return !line.isStopped;
+      };
+      const end = await runMenu(step.menu, { line, say, log: hooks.log, hangup: hooks.hangup });
+      if (end !== 'done') return;
     } else if ('waitForBridge' in step) {
       const ok = await line.waitFor(() => line.bridged, step.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
       if (!ok && !line.isStopped) hooks.log('callee-timeout', { index, step: kind });

@@ -194,6 +194,11 @@ export class Line {
     return this.dtmf.digits.length;
   }
 
+  /** The `i`-th key the callee's DTMF receiver recognised (0-based), if it has. */
+  keyAt(i: number): string | undefined {
+    return this.dtmf.digits[i]?.digit;
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }

@@ -10,6 +10,7 @@ import { Playout, SEGMENT_GAP_MS } from './playout.js';
 import { encodeMp3, encodeRecordingMp3 } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
 import { analyseFrame } from '../../../src/media/beep-detector.js';
+import { dtmfAudio } from '../../../src/media/dtmf.js';
 
 const ACCOUNT = 'AC' + '0123456789abcdef'.repeat(2);
 const TOKEN = 'test-auth-token-0123456789abcdef';
@@ -674,6 +675,44 @@ test('DTMF and raw frames from the callee script', async () => {
       assert.ok(sock.raw.includes('{"event":"weird"}'));
     },
   );
+});
+
+test('phone menu: hears in-band keys, replays on a wrong key ("not a valid option") and on none, goes down a level, gives up after three tries', async () => {
+  const menu = { prompt: ['Welcome.', 'For sales, press 1.'], timeoutMs: 400, gapMs: 200, options: { '1': { prompt: 'Sales. For a person, press 0.', timeoutMs: 400, options: { '0': { say: 'Hi, this is Sam.' } } } } };
+  await rig({ script: () => ({ steps: [{ menu }, { say: 'Anything else?' }, { hangup: true }] }) }, async ({ product, client, sim }) => {
+    product.routes.set('/twiml', () => ({ body: product.streamTwiml() }));
+    await client.calls.create({ to: TO, from: FROM, url: `${product.url}/twiml` });
+    const sock = await product.waitSocket();
+    await sock.waitEvent('start');
+    const call = sim.calls[0];
+    const said = () => call.log.filter((l) => l.type === 'callee-said').map((l) => l.text);
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(ok(), what);
+    };
+    await until('main prompt', () => said().includes('For sales, press 1.'));
+    sock.sendAudio(dtmfAudio('9').audio);
+    await until('invalid', () => said().includes("I'm sorry, that is not a valid option. Welcome."));
+    await until('no input', () => said().includes("I'm sorry, I didn't get that. Welcome."));
+    sock.sendAudio(dtmfAudio('1').audio);
+    await until('submenu', () => said().includes('Sales. For a person, press 0.'));
+    sock.sendAudio(dtmfAudio('0').audio);
+    await call.done;
+    assert.deepEqual(said().slice(-2), ['Hi, this is Sam.', 'Anything else?']);
+    assert.deepEqual(call.log.filter((l) => l.type === 'menu-key').map((l) => [l.path, l.key, l.valid]), [['', '9', false], ['', '1', true], ['1', '0', true]]);
+    assert.equal(call.log.filter((l) => l.type === 'menu-no-input').length, 1);
+    assert.equal(call.hangupBy, 'callee');
+  });
+  // Nobody presses anything: three playings, then goodbye and a hang-up.
+  await rig({ script: () => ({ steps: [{ menu: { prompt: 'Press 1.', timeoutMs: 200, noInput: '', options: {} } }] }) }, async ({ product, client, sim }) => {
+    product.routes.set('/twiml', () => ({ body: product.streamTwiml() }));
+    await client.calls.create({ to: TO, from: FROM, url: `${product.url}/twiml` });
+    const call = await sim.waitForCall();
+    await call.done;
+    assert.deepEqual(call.log.filter((l) => l.type === 'callee-said').map((l) => l.text), ['Press 1.', 'Press 1.', 'Press 1.', 'Goodbye.']);
+    assert.equal(call.log.filter((l) => l.type === 'menu-gave-up').length, 1);
+    assert.equal(call.hangupBy, 'callee');
+  });
 });
 
 test('waits that never complete time out, are logged, and the script continues', async () => {

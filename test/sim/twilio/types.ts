@@ -55,9 +55,36 @@ export type CalleeStep =
    * recorded `announcement` every `announceEveryMs` of music (none if absent). See hold-audio.ts.
    */
   | { holdMs: number; music?: 'chords' | 'noise'; announcement?: string; announceEveryMs?: number; seed?: number }
+  /** A phone menu (IVR) that listens for keys with its DTMF receiver: see PhoneMenu. */
+  | { menu: PhoneMenu }
   | { hangup: true }
   | { dropSocket: true }
   | { sendRaw: string };
+
+/**
+ * A phone menu level. It plays its prompt, then waits for one key (keys pressed during the prompt count,
+ * as real menus let callers key ahead). A key in `options` leads to a submenu or to a line said (a
+ * person picking up, say), after which the script goes on with its next steps; any other key gets
+ * `invalid` and the prompt again, no key within `timeoutMs` gets `noInput` and the prompt again. After
+ * `maxTries` playings without a valid key the menu says `goodbye` and hangs up.
+ */
+export interface PhoneMenu {
+  /** One string, or sentences with `gapMs` of silence between them (menus pause between options). */
+  prompt: string | string[];
+  options: Record<string, PhoneMenu | { say: string }>;
+  /** Default "I'm sorry, that is not a valid option." (said with the prompt that follows, as one utterance). */
+  invalid?: string;
+  /** Default "I'm sorry, I didn't get that." */
+  noInput?: string;
+  /** Wait for a key after the prompt; default 5000 (Twilio <Gather>'s default timeout). */
+  timeoutMs?: number;
+  /** Default 3 (FreeSWITCH max-failures, 46elks repeat). */
+  maxTries?: number;
+  /** Silence between the sentences of an array prompt; default 700. */
+  gapMs?: number;
+  /** Default "Goodbye." */
+  goodbye?: string;
+}
 
 /** What a stream's `start` message announces in `mediaFormat`. */
 export interface MediaFormat {

@@ -156,9 +156,20 @@ export function buildCallView(events: TimelineEvent[]): CallView {
           tools.delete(t.callId);
         }
         const text = dtmfSentText(d);
-        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${d.source === 'call' ? ' (keys given with the call)' : ''}` });
+        const why = d.source === 'call' ? ' (keys given with the call)' : d.source === 'menu' ? ' (operator route)' : '';
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${why}` });
         break;
       }
+      // A phone menu: where it began and ended, and when it went round in circles.
+      case 'mode.changed':
+        if (d.to === 'menu') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A phone menu answered: the agent listens and presses keys, saying nothing to it' });
+        else if (d.from === 'menu' && d.reason === 'person-answered') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A person picked up after the phone menu' });
+        break;
+      case 'menu.stuck':
+      case 'menu.operator':
+      case 'menu.gaveUp':
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
+        break;
       case 'transfer.started':
       case 'transfer.completed':
       case 'transfer.returned':
@@ -255,12 +266,23 @@ export function describeEvent(ev: TimelineEvent): string {
       return 'Voicemail: waiting for the beep to leave a message';
     case 'voicemail.message':
       return `Voicemail: leaving the message (${VOICEMAIL_TRIGGER[d.trigger] ?? d.trigger})`;
+    case 'menu.prompt':
+      return `Phone menu prompt ended${d.text ? `: "${String(d.text).slice(0, 120)}"` : ''}`;
+    case 'menu.stuck':
+      return d.why === 'invalid-option' ? 'Phone menu: "not a valid option": stuck' : `Phone menu: the same prompt ${d.times ?? 3} times: stuck`;
+    case 'menu.operator':
+      return d.route === '0' ? 'Phone menu: trying the operator (pressing 0)' : 'Phone menu: asking for a representative';
+    case 'menu.gaveUp':
+      return 'Phone menu: no way out after the operator routes';
+    case 'menu.speechDropped':
+      return `Words not played to the phone menu: "${String(d.text ?? '').slice(0, 80)}"`;
     case 'callee.speechStarted':
       return 'Callee started speaking';
     case 'transcript':
       return `${d.speaker === 'agent' ? 'Agent' : 'Callee'}: ${d.interrupted ? `${d.interrupted.heardText}… (interrupted)` : d.text}`;
     case 'agent.interrupted': {
       const heard = Array.isArray(d.items) && d.items[0] ? ` after ${(Number(d.items[0].heardMs) / 1000).toFixed(1)} s heard` : '';
+      if (d.cause === 'mode') return `Agent stopped: a phone menu answered${heard}`;
       return d.cause === 'answering-machine' ? `Agent stopped: an answering machine answered${heard}` : `Callee interrupted the agent${heard}`;
     }
     case 'tool.call':

@@ -61,6 +61,7 @@ export const END_REASON_LABEL: Record<string, string> = {
   'media-error': 'The audio stream failed',
   'dial-error': 'The carrier refused the call',
   interrupted: 'Callwright restarted mid-call',
+  'menu-stuck': 'Stuck in a phone menu (0 and "representative" tried)',
   transferred: 'Handed over (transferred)',
 };
 

@@ -1,0 +1,101 @@
+/**
+ * The calls `npm run demo` can place (`--scenario <name>`), each a callee script for the Twilio simulator
+ * and what the model "says" on either engine. The server between them is the real one.
+ */
+import type { CalleeScript, CalleeStep } from '../test/sim/twilio/index.js';
+import type { Conversation, Engine } from '../test/sim/stack.js';
+
+export interface DemoScenario {
+  /** One line for the banner. */
+  title: string;
+  instructions: string;
+  /** Upload a note to the client's documents first (the order call looks it up). */
+  uploadNote: boolean;
+  script: CalleeScript;
+  conversation(engine: Engine): Conversation;
+}
+
+/** A restaurant takes an order: greeting, a barge-in, a document lookup, goodbye and end_call. */
+const order: DemoScenario = {
+  title: 'an order for pickup',
+  instructions: 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.',
+  uploadNote: true,
+  script: {
+    steps: [
+      { say: 'Hello, Spice Garden, how can I help you?' },
+      { waitForAgent: true, quietMs: 400 },
+      { say: 'Sure. Anything else with that?' },
+      { waitAgentPlayedMs: 1800 },
+      { say: 'Sorry, do you want it spicy?' },
+      { waitForAgent: true, quietMs: 400 },
+      { say: "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then." },
+      { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
+    ],
+  },
+  conversation: () => ({
+    turns: [
+      { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup, please." },
+      { say: 'One chicken biryani for pickup at seven this evening. And I would also like to ask whether you have any vegetarian starters today, and what they cost.' },
+      { call: { name: 'lookup_context', args: { query: 'spice level' } } },
+      { say: "Raju's notes say medium spicy, please." },
+      { say: 'Perfect, thank you so much. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
+    ],
+    userTranscripts: ['Hello, Spice Garden, how can I help you?', 'Sure. Anything else with that?', 'Sorry, do you want it spicy?', "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju. See you then."],
+  }),
+};
+
+const WELCOME = 'Thank you for calling StreamCo, your home of great shows.';
+const MAIN = 'For billing, press 1. To manage or cancel your subscription, press 2.';
+const SUBS = 'Subscriptions. To change your plan, press 1. To cancel your subscription, press 2.';
+const SAM = 'Hi, this is Sam in cancellations, how can I help?';
+const DONE = 'All done, the subscription is cancelled as of today. Anything else?';
+const HELLO_SAM = "Hi Sam, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to cancel his StreamCo subscription, please.";
+const BYE = "No, that's all. Thank you, goodbye!";
+
+/**
+ * Hold: left empty until hold mode exists (issue 12, "Hold"). Its steps go here, between the menu and
+ * the person: "Please hold", music with announcements, then the person. The agent's side needs no turn
+ * for it (on hold it stays silent).
+ */
+const HOLD_STEPS: CalleeStep[] = [];
+
+/**
+ * Cancelling a subscription through a two-level phone menu: the menu answers (machine_end_other), the
+ * agent hears each prompt out and presses 2, then 2, saying nothing to the menu; a person picks up.
+ */
+const menu: DemoScenario = {
+  title: 'a phone menu, then a person (cancel a subscription)',
+  instructions: "Cancel Raju Kumar's StreamCo subscription (account under his name). Do not make anything up.",
+  uploadNote: false,
+  script: {
+    answeredBy: 'machine_end_other',
+    greetingMs: 0,
+    amdDelayMs: 5000,
+    steps: [
+      { menu: { prompt: [WELCOME, MAIN], options: { '1': { say: 'Billing is closed today. Goodbye.' }, '2': { prompt: SUBS, options: { '1': { say: 'Plan changes are online only. Goodbye.' }, '2': { say: SAM } } } } } },
+      ...HOLD_STEPS,
+      { waitForAgent: true, quietMs: 400 },
+      { say: DONE },
+      { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
+    ],
+  },
+  // OpenAI listens silently at the menu and is asked to choose at each prompt's end; Gemini answers
+  // every utterance by itself, and those answers are not played to the menu.
+  conversation: (engine) => ({
+    turns:
+      engine === 'openai'
+        ? [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: HELLO_SAM }, { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } }]
+        : [
+            { say: 'Hello?' },
+            { call: { name: 'send_dtmf', args: { digits: '2' } } },
+            { say: 'Pressed two.' },
+            { call: { name: 'send_dtmf', args: { digits: '2' } } },
+            { say: 'Waiting.' },
+            { say: HELLO_SAM },
+            { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } },
+          ],
+    userTranscripts: [WELCOME, MAIN, SUBS, SAM, DONE],
+  }),
+};
+
+export const DEMO_SCENARIOS: Record<string, DemoScenario> = { order, menu };
