@@ -2,7 +2,7 @@
  * The calls `npm run demo` can place (`--scenario <name>`), each a callee script for the Twilio simulator
  * and what the model "says" on either engine. The server between them is the real one.
  */
-import type { CalleeScript, CalleeStep } from '../test/sim/twilio/index.js';
+import type { CalleeScript } from '../test/sim/twilio/index.js';
 import type { Conversation, Engine } from '../test/sim/stack.js';
 
 export interface DemoScenario {
@@ -52,12 +52,6 @@ const DONE = 'All done, the subscription is cancelled as of today. Anything else
 const HELLO_SAM = "Hi Sam, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to cancel his StreamCo subscription, please.";
 const BYE = "No, that's all. Thank you, goodbye!";
 
-/**
- * Hold: left empty until hold mode exists (issue 12, "Hold"). Its steps go here, between the menu and
- * the person: "Please hold", music with announcements, then the person. The agent's side needs no turn
- * for it (on hold it stays silent).
- */
-const HOLD_STEPS: CalleeStep[] = [];
 
 /**
  * Cancelling a subscription through a two-level phone menu: the menu answers (machine_end_other), the
@@ -73,7 +67,6 @@ const menu: DemoScenario = {
     amdDelayMs: 5000,
     steps: [
       { menu: { prompt: [WELCOME, MAIN], options: { '1': { say: 'Billing is closed today. Goodbye.' }, '2': { prompt: SUBS, options: { '1': { say: 'Plan changes are online only. Goodbye.' }, '2': { say: SAM } } } } } },
-      ...HOLD_STEPS,
       { waitForAgent: true, quietMs: 400 },
       { say: DONE },
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
