@@ -221,8 +221,8 @@ for (const engine of ENGINES) {
 
 test('hold.maxMinutes is validated: 400 naming the field', async () => {
   await withStack({}, async (stack) => {
-    // A bad value is named in full (hold.maxMinutes); an unknown key or a non-object, as hold.
-    const refused: Array<[unknown, string]> = [[{ maxMinutes: 0 }, 'hold.maxMinutes'], [{ maxMinutes: -1 }, 'hold.maxMinutes'], [{ maxMinutes: 'ten' }, 'hold.maxMinutes'], [{ maxMinutes: 601 }, 'hold.maxMinutes'], [{ minutes: 5 }, 'hold'], [5, 'hold']];
+    // A bad or missing maxMinutes is named in full (hold.maxMinutes); a hold that is not an object, as hold.
+    const refused: Array<[unknown, string]> = [[{ maxMinutes: 0 }, 'hold.maxMinutes'], [{ maxMinutes: -1 }, 'hold.maxMinutes'], [{ maxMinutes: 'ten' }, 'hold.maxMinutes'], [{ maxMinutes: 601 }, 'hold.maxMinutes'], [{ minutes: 5 }, 'hold.maxMinutes'], [5, 'hold']];
     for (const [hold, field] of refused) {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', hold });
       assert.equal(r.status, 400, JSON.stringify(hold));
