@@ -15,6 +15,8 @@ import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
+import { OwnerWait } from './owner-wait.js';
+import type { OwnerReply } from '../owner/owner-channel.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -63,6 +65,8 @@ export interface CallSessionOptions {
    * until phone-menu detection exists, that first utterance stands for the menu's first prompt.
    */
   dtmfOnAnswer?: string;
+  /** ask_owner: puts a question to the owner (see owner/); absent, the tool answers "cancelled". */
+  owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
 }
 
 /**
@@ -96,6 +100,7 @@ export class CallSession {
   private dtmfOnAnswerSent = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
+  private readonly ownerWait: OwnerWait;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -145,6 +150,14 @@ export class CallSession {
       playout: () => this.tracker,
       preambles: this.preambles,
     });
+    this.ownerWait = new OwnerWait({
+      engine: o.engine,
+      record,
+      ask: o.owner?.ask,
+      ownerName: o.owner?.name ?? 'the person you represent',
+      holdingLineMs: o.owner?.holdingLineMs ?? 15_000,
+      quiet: () => this.modes.current === 'talking' && !this.ending && !this.activeResponse && !this.calleeSpeaking && !this.tracker?.hasPending,
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -155,6 +168,7 @@ export class CallSession {
       sendDtmf: (digits) => this.dtmf.send(digits, 'tool'),
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
+      askOwner: (question, signal) => this.ownerWait.ask(question, signal),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -449,6 +463,7 @@ export class CallSession {
     this.dtmf.close();
     this.endAfterPlayout.close();
     this.preambles.close();
+    this.ownerWait.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

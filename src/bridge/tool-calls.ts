@@ -3,6 +3,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { DtmfOutcome } from './dtmf-sender.js';
 import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
+import type { OwnerReply } from '../owner/owner-channel.js';
 
 export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
 
@@ -18,6 +19,8 @@ export interface ToolCallsHost {
   sendDtmf(digits: string): Promise<DtmfOutcome>;
   /** transfer_call's side effect: after the preamble (this response's audio) has played. */
   transfer(responseId: string, signal: AbortSignal, req: TransferRequest): Promise<TransferResult>;
+  /** ask_owner's side effect: the question to the owner, with holding lines while it is open. */
+  askOwner(question: string, signal: AbortSignal): Promise<OwnerReply & { ownerName: string }>;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -49,6 +52,7 @@ export class ToolCalls {
         // A call the engine has withdrawn presses nothing.
         sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits)),
         transfer: (req) => h.transfer(responseId, cancel.signal, req),
+        askOwner: (question) => h.askOwner(question, cancel.signal),
       },
       name,
       argsJson,
