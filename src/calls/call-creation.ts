@@ -120,6 +120,7 @@ export class CallCreation {
       discloseAi: s.DISCLOSE_AI,
       reference,
       lookupAvailable: Boolean(client && d.knowledge),
+      askOwnerAvailable: Boolean(d.owner),
     });
     const live: LiveCall = { id: row.id, attached: false, transferTargets: targets } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
