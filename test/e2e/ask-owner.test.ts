@@ -5,6 +5,8 @@
  * after ASK_OWNER_TIMEOUT_S and the call goes on. The UI round trip is in test/ui/ask-owner.test.ts.
  */
 import { test } from 'node:test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { withStack } from './helpers.js';
 import { SIM_API_TOKEN, type Engine, type Stack } from '../sim/stack.js';
@@ -185,5 +187,59 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
     assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Mild, please/.test(t.text)));
     const answered = (await timeline(stack, id)).find((e) => e.type === 'owner.answered')!;
     assert.equal(answered.data.channel, 'api');
+  });
+});
+
+test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers through the API; an unreachable webhook costs only that channel', async () => {
+  const received: any[] = [];
+  let answerStatus = 0;
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const q = JSON.parse(body);
+      received.push({ contentType: req.headers['content-type'], ...q });
+      res.writeHead(204).end();
+      // The owner's system answers a moment later, as a person or a bot would.
+      setTimeout(async () => {
+        const r = await fetch(q.answerUrl, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ answer: 'Extra hot is fine' }) });
+        answerStatus = r.status;
+      }, 200);
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/owner`;
+  try {
+    await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+      const id = await stack.placeCall();
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(answerStatus, 200);
+      assert.equal(received.length, 1);
+      const q = received[0];
+      assert.equal(q.contentType, 'application/json');
+      assert.equal(q.type, 'owner.question');
+      assert.equal(q.callId, id);
+      assert.equal(q.question, 'No medium spice: mild or extra hot?');
+      assert.equal(q.answerUrl, `${stack.baseUrl}/api/calls/${id}/questions/${q.questionId}/answer`);
+      assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)));
+      const ev = await timeline(stack, id);
+      assert.deepEqual(ev.find((e) => e.type === 'owner.asked')!.data.channels, ['ui', 'webhook']);
+      assert.equal(ev.find((e) => e.type === 'owner.answered')!.data.channel, 'api');
+    });
+  } finally {
+    await new Promise((r) => receiver.close(r));
+  }
+
+  // Nothing listens there: the delivery fails on the timeline, the question stays open on the page and is answered there.
+  await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+    const id = await stack.placeCall();
+    const failed = await waitForEvent(stack, id, (e) => e.type === 'owner.delivery' && e.data.channel === 'webhook');
+    assert.equal(failed.data.ok, false);
+    assert.ok(failed.data.error);
+    const r = await stack.api('POST', `/api/calls/${id}/questions/${failed.data.questionId}/answer`, { answer: 'Mild', channel: 'ui' });
+    assert.equal(r.status, 200);
+    const call = await stack.waitForEnd(id, 30_000);
+    assert.equal(call.endReason, 'agent-hangup');
+    assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Mild/.test(t.text)));
   });
 });
