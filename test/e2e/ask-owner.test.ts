@@ -9,7 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { withStack } from './helpers.js';
-import { SIM_API_TOKEN, type Engine, type Stack } from '../sim/stack.js';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
+import { SIM_API_TOKEN, SIM_AUTH_TOKEN, type Engine, type Stack } from '../sim/stack.js';
 
 const OWNER_PHONE = '+14155550199';
 const QUESTION = 'No medium spice today. Mild or extra hot?';
@@ -162,7 +163,7 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
   });
 }
 
-test('answering: unknown question 404, bad ids 404, empty answer 400 naming the field', async () => {
+test('answering: unknown question 404, bad ids 404, empty answer 400 naming the field; the SMS webhook refuses unsigned or incomplete requests', async () => {
   await withStack({ engine: 'openai', script, conversation, env: { ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
     const id = await stack.placeCall();
     const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
@@ -181,6 +182,17 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
     assert.equal((await stack.api('POST', `/api/calls/${id}/questions/nope/answer`, { answer: 'mild' })).status, 404);
     assert.equal((await stack.api('POST', `/api/calls/00000000-0000-4000-8000-000000000000/questions/${qid}/answer`, { answer: 'mild' })).status, 404);
     assert.equal((await stack.api('POST', `/api/calls/${id}/questions/${qid}/answer`, { answer: 'mild' }, 'wrong-token-0123456789')).status, 401);
+    // The SMS webhook takes only Twilio's signed requests, with the fields it needs.
+    const sms = (params: Record<string, string>, signature: string) =>
+      fetch(`${stack.baseUrl}/twilio/sms`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature }, body: new URLSearchParams(params).toString() });
+    const forged = { MessageSid: 'SM' + 'ab'.repeat(16), From: '+14155550199', To: '+14155550100', Body: 'extra hot' };
+    assert.equal((await sms(forged, 'bm90IGEgc2lnbmF0dXJl')).status, 403);
+    const missing = { From: '+14155550199', To: '+14155550100', Body: 'extra hot' };
+    const bad = await sms(missing, getExpectedTwilioSignature(SIM_AUTH_TOKEN, `${stack.baseUrl}/twilio/sms`, missing));
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /MessageSid/);
+    assert.equal((await stack.api('GET', `/api/calls/${id}/questions`)).body.open.length, 1, 'still open');
+
     const ok = await stack.api('POST', `/api/calls/${id}/questions/${qid}/answer`, { answer: 'Mild, please' });
     assert.equal(ok.status, 200);
     const call = await stack.waitForEnd(id, 30_000);
