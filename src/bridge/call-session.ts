@@ -101,6 +101,8 @@ export class CallSession {
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly ownerWait: OwnerWait;
+  /** A tool result arrived mid-response: the reply it wants is asked for when that response is done. */
+  private replyAfterResponse = false;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -169,6 +171,7 @@ export class CallSession {
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       askOwner: (question, signal) => this.ownerWait.ask(question, signal),
+      replyWhenIdle: () => (this.activeResponse ? (this.replyAfterResponse = true) : false),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -368,6 +371,10 @@ export class CallSession {
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
         this.endAfterPlayout.check();
         this.preambles.check();
+        if (this.replyAfterResponse && !this.activeResponse && !this.ending) {
+          this.replyAfterResponse = false;
+          this.o.engine.generateReply();
+        }
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
