@@ -103,6 +103,8 @@ export class CallSession {
   private readonly ownerWait: OwnerWait;
   /** A tool result arrived mid-response: the reply it wants is asked for when that response is done. */
   private replyAfterResponse = false;
+  /** When the session last asked for a reply itself (a holding line) that has not started yet. */
+  private replyRequestedAt?: number;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -158,7 +160,11 @@ export class CallSession {
       ask: o.owner?.ask,
       ownerName: o.owner?.name ?? 'the person you represent',
       holdingLineMs: o.owner?.holdingLineMs ?? 15_000,
-      quiet: () => this.modes.current === 'talking' && !this.ending && !this.activeResponse && !this.calleeSpeaking && !this.tracker?.hasPending,
+      quiet: () => this.modes.current === 'talking' && !this.ending && !this.responseUnderWay() && !this.calleeSpeaking && !this.tracker?.hasPending,
+      speak: (instructions) => {
+        this.replyRequestedAt = Date.now();
+        o.engine.generateReply({ instructions });
+      },
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
@@ -171,7 +177,7 @@ export class CallSession {
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       askOwner: (question, signal) => this.ownerWait.ask(question, signal),
-      replyWhenIdle: () => (this.activeResponse ? (this.replyAfterResponse = true) : false),
+      replyWhenIdle: () => (this.responseUnderWay() ? (this.replyAfterResponse = true) : false),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -250,6 +256,15 @@ export class CallSession {
    */
   answeredBy(answeredBy: string): void {
     if (!this.ending) this.gate.verdict(answeredBy);
+  }
+
+  /**
+   * A response is being generated, or one the session asked for has not started yet (a response.create
+   * on its way is as good as active: the engine would refuse a second). A request older than 5 s that
+   * never started is not waited for.
+   */
+  private responseUnderWay(): boolean {
+    return Boolean(this.activeResponse) || (this.replyRequestedAt !== undefined && Date.now() - this.replyRequestedAt < 5000);
   }
 
   /** A mode's rules take effect on entering it. */
@@ -362,6 +377,7 @@ export class CallSession {
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
+        this.replyRequestedAt = undefined;
         this.endAfterPlayout.responseStarted(e.responseId);
         return;
       case 'agent.transcript':

@@ -14,6 +14,8 @@ export interface OwnerWaitHost {
   ownerName: string;
   /** How often a holding line is said while a question is open. */
   holdingLineMs: number;
+  /** Asks the engine for a reply with these instructions (the session notes that one is on its way). */
+  speak(instructions: string): void;
   /** The agent may speak now: the conversation is on, nothing is playing or being generated, the callee is silent. */
   quiet(): boolean;
 }
@@ -69,7 +71,7 @@ export class OwnerWait {
     if (!this.open.size || this.closed) return;
     if (!this.h.quiet()) return this.schedule(RETRY_MS);
     this.h.record('owner.holdingLine', { open: this.open.size });
-    this.h.engine.generateReply({ instructions: HOLDING_LINE_INSTRUCTIONS });
+    this.h.speak(HOLDING_LINE_INSTRUCTIONS);
     this.schedule(this.h.holdingLineMs);
   }
 

@@ -255,3 +255,54 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers th
     assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Mild/.test(t.text)));
   });
 });
+
+test('several questions in one call: one answered on the page during a holding line, the next by SMS naming its code; both relayed, both on the record', async () => {
+  await withStack(
+    {
+      engine: 'openai',
+      script,
+      conversation: () => ({
+        turns: [
+          conversation().turns[0],
+          conversation().turns[1],
+          { say: 'Thanks for waiting. {{toolOutput}} One more thing, let me check.', call: { name: 'ask_owner', args: { question: 'Raita or salad on the side?' } } },
+          { say: '{{toolOutput}} Thanks, goodbye!', call: { name: 'end_call', args: {} } },
+        ],
+        userTranscripts: conversation().userTranscripts,
+        onInstructions: conversation().onInstructions,
+      }),
+      env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' },
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const first = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
+      // Answered just as a holding line is asked for: the reply waits for that line instead of colliding with it.
+      await waitForEvent(stack, id, (e) => e.type === 'owner.holdingLine');
+      const r = await stack.api('POST', `/api/calls/${id}/questions/${first.data.questionId}/answer`, { answer: 'Extra hot is fine', channel: 'ui' });
+      assert.equal(r.status, 200);
+      const second = await waitForEvent(stack, id, (e) => e.type === 'owner.asked' && e.data.questionId !== first.data.questionId);
+      assert.notEqual(second.data.code, first.data.code);
+      const sms = await stack.twilio.waitForMessage((m) => m.body.includes('Raita or salad'));
+      assert.match(sms.body, new RegExp(`"${second.data.code} your answer"`));
+      const reply = await stack.twilio.sendSms({ from: OWNER_PHONE, to: '+14155550100', body: `${second.data.code} raita please` });
+      assert.match(reply.result.body, /Thanks, passed on/);
+
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'agent-hangup');
+      const agent = call.transcript.filter((t: any) => t.speaker === 'agent').map((t: any) => t.text).join(' | ');
+      assert.match(agent, /Extra hot is fine/);
+      assert.match(agent, /raita please/);
+      assert.deepEqual(stack.openai.sessions[0].errorsSent, [], 'no response.create the engine had to refuse');
+      const ev = await timeline(stack, id);
+      assert.deepEqual(
+        ev.filter((e) => e.type === 'owner.answered').map((e) => [e.data.channel, e.data.answer]),
+        [
+          ['ui', 'Extra hot is fine'],
+          ['sms', 'raita please'],
+        ],
+      );
+      const txt = (await stack.api('GET', `/api/calls/${id}/transcript.txt`)).body as string;
+      assert.match(txt, /Raju Kumar answered by ui after [\d.]+ s: "Extra hot is fine"[\s\S]*asked Raju Kumar: "Raita or salad on the side\?"[\s\S]*Raju Kumar answered by sms after [\d.]+ s: "raita please"/);
+    },
+  );
+});

@@ -72,16 +72,16 @@ test('no answer: timeout; withdrawn: cancelled; a channel failing leaves the que
 
 function fakeEngine(speaksWhileToolRuns: boolean) {
   const replies: Array<string | undefined> = [];
-  const engine = { capabilities: { speaksWhileToolRuns }, generateReply: (o?: { instructions?: string }) => replies.push(o?.instructions) } as unknown as VoiceEngine;
-  return { engine, replies };
+  const engine = { capabilities: { speaksWhileToolRuns } } as unknown as VoiceEngine;
+  return { engine, replies, speak: (instructions: string) => void replies.push(instructions) };
 }
 
 test('holding lines: while a question is open, only when quiet, only with an engine that can speak during a tool call', async () => {
   for (const can of [true, false]) {
-    const { engine, replies } = fakeEngine(can);
+    const { engine, replies, speak } = fakeEngine(can);
     let quiet = false;
     let answer!: (v: { status: 'answered'; answer: string; afterMs: number }) => void;
-    const wait = new OwnerWait({ engine, record: () => undefined, ownerName: 'Raju', holdingLineMs: 40, quiet: () => quiet, ask: () => new Promise((r) => (answer = r)) });
+    const wait = new OwnerWait({ engine, speak, record: () => undefined, ownerName: 'Raju', holdingLineMs: 40, quiet: () => quiet, ask: () => new Promise((r) => (answer = r)) });
     const p = wait.ask('Mild?', new AbortController().signal);
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(replies.length, 0, 'nobody may be interrupted');
@@ -98,9 +98,10 @@ test('holding lines: while a question is open, only when quiet, only with an eng
 });
 
 test('the call ending withdraws open questions', async () => {
-  const { engine } = fakeEngine(true);
+  const { engine, speak } = fakeEngine(true);
   const wait = new OwnerWait({
     engine,
+    speak,
     record: () => undefined,
     ownerName: 'Raju',
     holdingLineMs: 1000,
