@@ -306,3 +306,49 @@ test('several questions in one call: one answered on the page during a holding l
     },
   );
 });
+
+test('[gemini] the callee speaks while the agent waits: Gemini withdraws the tool call, the question stays open, and the answer is relayed when it comes', async () => {
+  await withStack(
+    {
+      engine: 'gemini',
+      script: () => ({
+        amdDelayMs: 4000,
+        idleHangupMs: 30_000,
+        steps: [
+          { say: 'Hello, Spice Garden.' },
+          { waitForAgent: true as const, quietMs: 300 },
+          { say: QUESTION },
+          { waitForAgent: true as const, quietMs: 300 },
+          { say: 'Sure, take your time.' },
+          { waitForAgent: true as const, quietMs: 300 },
+          { pauseMs: 30_000 },
+        ],
+      }),
+      conversation: () => ({
+        turns: [
+          conversation().turns[0],
+          conversation().turns[1],
+          { say: 'Thank you, still checking.' },
+          { say: 'Thanks for waiting. {{clientText}} Goodbye!', call: { name: 'end_call', args: {} } },
+        ],
+        userTranscripts: ['Hello, Spice Garden.', QUESTION, 'Sure, take your time.'],
+      }),
+      env: { ASK_OWNER_TIMEOUT_S: '30' },
+    },
+    async (stack) => {
+      const id = await stack.placeCall();
+      const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
+      await waitForEvent(stack, id, (e) => e.type === 'owner.detached', 20_000);
+      assert.equal((await stack.api('GET', `/api/calls/${id}/questions`)).body.open.length, 1, 'the question is still open');
+      const r = await stack.api('POST', `/api/calls/${id}/questions/${asked.data.questionId}/answer`, { answer: 'Extra hot is fine', channel: 'ui' });
+      assert.equal(r.status, 200);
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'agent-hangup');
+      const g = stack.gemini.sessions[0] as any;
+      // The withdrawn call got no result; end_call hangs up (its call is never answered either).
+      assert.deepEqual(g.toolCalls.map((c: any) => [c.name, c.status]), [['ask_owner', 'cancelled'], ['end_call', 'lost']]);
+      assert.deepEqual(g.warnings.filter((w: string) => /cancelled call/.test(w)), [], 'no result for the withdrawn call');
+      assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Raju Kumar has now answered your earlier question .*"Extra hot is fine"/.test(t.text)), 'the late answer was relayed');
+    },
+  );
+});

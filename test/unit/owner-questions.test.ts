@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OwnerQuestions, type AskRequest } from '../../src/owner/questions.js';
 import type { OwnerChannel, OwnerQuestion } from '../../src/owner/owner-channel.js';
-import { OwnerWait, HOLDING_LINE_INSTRUCTIONS } from '../../src/bridge/owner-wait.js';
+import { OwnerWait, HOLDING_LINE_INSTRUCTIONS, lateAnswerInstructions } from '../../src/bridge/owner-wait.js';
 import type { VoiceEngine } from '../../src/voice/engine.js';
 
 function recorder() {
@@ -112,4 +112,34 @@ test('the call ending withdraws open questions', async () => {
   wait.close();
   assert.deepEqual(await p, { status: 'cancelled', ownerName: 'Raju' });
   assert.deepEqual(await wait.ask('Again?', new AbortController().signal), { status: 'cancelled', ownerName: 'Raju' });
+});
+
+test('the engine withdrawing the tool call leaves the question open; its answer is then given to the engine to relay', async () => {
+  const { engine, replies, speak } = fakeEngine(false);
+  const owner = new OwnerQuestions([]);
+  const events: string[] = [];
+  let quiet = false;
+  const wait = new OwnerWait({
+    engine,
+    speak,
+    record: (type) => void events.push(type),
+    ownerName: 'Raju',
+    holdingLineMs: 1000,
+    quiet: () => quiet,
+    ask: (question, signal) => owner.ask({ callId: 'c1', callee: '+14155550123', ownerName: 'Raju', question, timeoutMs: 60_000, signal, record: (type) => void events.push(type) }),
+  });
+  const toolCall = new AbortController();
+  const p = wait.ask('Mild?', toolCall.signal);
+  toolCall.abort();
+  assert.deepEqual(await p, { status: 'cancelled', ownerName: 'Raju' }, 'no result for the withdrawn call');
+  assert.deepEqual(events, ['owner.asked', 'owner.detached']);
+  const [q] = owner.openQuestions('c1');
+  assert.ok(q, 'still open for the owner');
+  assert.deepEqual(owner.answer('c1', q.id, 'Hot', 'sms'), { ok: true });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(replies, [], 'not over someone speaking');
+  quiet = true;
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.deepEqual(replies, [lateAnswerInstructions('Raju', 'Mild?', 'Hot')]);
+  wait.close();
 });

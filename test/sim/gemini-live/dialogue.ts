@@ -84,6 +84,8 @@ export class Dialogue {
 
   /** A turn can relay what the latest tool response said (`{{toolOutput}}` in its text). */
   private withToolOutput(text: string): string {
+    // `{{clientText}}`: the latest text the client sent as a turn (clientContent), e.g. an instruction to relay.
+    if (text.includes('{{clientText}}')) text = text.replaceAll('{{clientText}}', this.s.clientContents.at(-1)?.text ?? '(no client text)');
     if (!text.includes('{{toolOutput}}')) return text;
     const last = [...this.s.toolResponses].reverse().find((r) => r.accepted)?.response;
     const value = last?.output ?? last?.result;

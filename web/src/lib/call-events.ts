@@ -242,6 +242,8 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
       return d.ok ? `Question sent ${CHANNEL_LABEL[d.channel] ?? d.channel}` : `Question could not be sent ${CHANNEL_LABEL[d.channel] ?? d.channel}: ${d.error}`;
     case 'owner.holdingLine':
       return 'Agent: still checking (holding line)';
+    case 'owner.detached':
+      return 'The callee spoke while the agent waited: the question stays open, and the answer will be passed on when it comes';
     case 'owner.answered':
       return `${ownerName === 'the owner' ? 'The owner' : ownerName} answered ${CHANNEL_LABEL[d.channel] ?? d.channel} after ${after}: "${d.answer}"`;
     case 'owner.timeout':
