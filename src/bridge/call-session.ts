@@ -16,6 +16,7 @@ import { CallModes, type CallMode } from './call-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 import { OwnerWait } from './owner-wait.js';
+import { ReplyTurns } from './reply-turns.js';
 import type { OwnerReply } from '../owner/owner-channel.js';
 
 /**
@@ -101,10 +102,7 @@ export class CallSession {
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly ownerWait: OwnerWait;
-  /** A tool result arrived mid-response: the reply it wants is asked for when that response is done. */
-  private replyAfterResponse = false;
-  /** When the session last asked for a reply itself (a holding line) that has not started yet. */
-  private replyRequestedAt?: number;
+  private readonly replies: ReplyTurns;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -154,17 +152,15 @@ export class CallSession {
       playout: () => this.tracker,
       preambles: this.preambles,
     });
+    this.replies = new ReplyTurns({ engine: o.engine, active: () => Boolean(this.activeResponse), ending: () => this.ending });
     this.ownerWait = new OwnerWait({
       engine: o.engine,
       record,
       ask: o.owner?.ask,
       ownerName: o.owner?.name ?? 'the person you represent',
       holdingLineMs: o.owner?.holdingLineMs ?? 15_000,
-      quiet: () => this.modes.current === 'talking' && !this.ending && !this.responseUnderWay() && !this.calleeSpeaking && !this.tracker?.hasPending,
-      speak: (instructions) => {
-        this.replyRequestedAt = Date.now();
-        o.engine.generateReply({ instructions });
-      },
+      quiet: () => this.modes.current === 'talking' && !this.ending && !this.replies.underWay() && !this.calleeSpeaking && !this.tracker?.hasPending,
+      speak: (instructions) => this.replies.speak(instructions),
     });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
@@ -177,7 +173,7 @@ export class CallSession {
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
       askOwner: (question, signal) => this.ownerWait.ask(question, signal),
-      replyWhenIdle: () => (this.responseUnderWay() ? (this.replyAfterResponse = true) : false),
+      replyWhenIdle: () => this.replies.replyWhenIdle(),
       ending: () => this.ending,
       cancelWaitMs: o.toolCancelWaitMs,
     });
@@ -256,15 +252,6 @@ export class CallSession {
    */
   answeredBy(answeredBy: string): void {
     if (!this.ending) this.gate.verdict(answeredBy);
-  }
-
-  /**
-   * A response is being generated, or one the session asked for has not started yet (a response.create
-   * on its way is as good as active: the engine would refuse a second). A request older than 5 s that
-   * never started is not waited for.
-   */
-  private responseUnderWay(): boolean {
-    return Boolean(this.activeResponse) || (this.replyRequestedAt !== undefined && Date.now() - this.replyRequestedAt < 5000);
   }
 
   /** A mode's rules take effect on entering it. */
@@ -377,7 +364,7 @@ export class CallSession {
       }
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
-        this.replyRequestedAt = undefined;
+        this.replies.responseStarted();
         this.endAfterPlayout.responseStarted(e.responseId);
         return;
       case 'agent.transcript':
@@ -387,10 +374,7 @@ export class CallSession {
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
         this.endAfterPlayout.check();
         this.preambles.check();
-        if (this.replyAfterResponse && !this.activeResponse && !this.ending) {
-          this.replyAfterResponse = false;
-          this.o.engine.generateReply();
-        }
+        this.replies.responseDone();
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
