@@ -19,6 +19,9 @@ import type { PreambleWait, TransferRequest, TransferResult } from '../calls/tra
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
 import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
 import { HoldMode } from './hold-mode.js';
+import { OwnerWait } from './owner-wait.js';
+import { ReplyTurns } from './reply-turns.js';
+import type { OwnerReply } from '../owner/owner-channel.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -73,6 +76,8 @@ export interface CallSessionOptions {
   hold?: { maxMs: number; tailMs?: number };
   /** Silence after the callee's speech that ends a phone menu's prompt (default 1500 ms). */
   menuPromptEndMs?: number;
+  /** ask_owner: puts a question to the owner (see owner/); absent, the tool answers "cancelled". */
+  owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -114,6 +119,8 @@ export class CallSession {
   private readonly voicemail: VoicemailMode;
   private readonly screening: ScreeningMode;
   private readonly hold: HoldMode;
+  private readonly ownerWait: OwnerWait;
+  private readonly replies: ReplyTurns;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -212,6 +219,16 @@ export class CallSession {
       toVoicemail: (reason) => this.veto(reason),
       nobodyCame: (waitedMs) => o.hooks.requestEnd('no-answer', `call screening: nobody picked up within ${Math.round(waitedMs / 1000)} s`),
     });
+    this.replies = new ReplyTurns({ engine: o.engine, active: () => Boolean(this.activeResponse), ending: () => this.ending });
+    this.ownerWait = new OwnerWait({
+      engine: o.engine,
+      record,
+      ask: o.owner?.ask,
+      ownerName: o.owner?.name ?? 'the person you represent',
+      holdingLineMs: o.owner?.holdingLineMs ?? 15_000,
+      quiet: () => this.modes.current === 'talking' && !this.ending && !this.replies.underWay() && !this.calleeSpeaking && !this.tracker?.hasPending,
+      speak: (instructions) => this.replies.speak(instructions),
+    });
     this.toolCalls = new ToolCalls({
       callId: o.callId,
       clientId: o.clientId,
@@ -222,6 +239,8 @@ export class CallSession {
       sendDtmf: (digits, signal, responseId) => this.menu.enginePress(digits, signal, responseId),
       transfer: (responseId, signal, req) =>
         o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
+      askOwner: (question, signal) => this.ownerWait.ask(question, signal),
+      replyWhenIdle: () => this.replies.replyWhenIdle(),
       ending: () => this.ending,
       waitOnHold: () => this.hold.enter('tool'),
       cancelWaitMs: o.toolCancelWaitMs,
@@ -452,6 +471,7 @@ export class CallSession {
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.menu.responseStarted(e.responseId);
+        this.replies.responseStarted();
         this.endAfterPlayout.responseStarted(e.responseId);
         if (this.hold.replyStarted()) {
           // A reply on hold nobody asked for: stopped, never played (what was queued before it still is).
@@ -471,6 +491,7 @@ export class CallSession {
         this.screening.agentReplied();
         this.endAfterPlayout.check();
         this.preambles.check();
+        this.replies.responseDone();
         return;
       case 'tool.call':
         void this.toolCalls.run(e.responseId, e.callId, e.name, e.arguments);
@@ -559,6 +580,7 @@ export class CallSession {
     this.endAfterPlayout.close();
     this.preambles.close();
     this.hold.close();
+    this.ownerWait.close();
   }
 
   /** Stops everything this session runs and writes what is left of the transcript. Idempotent. */

@@ -3,6 +3,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { DtmfOutcome } from './dtmf-sender.js';
 import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
+import type { OwnerReply } from '../owner/owner-channel.js';
 
 export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
 
@@ -23,6 +24,13 @@ export interface ToolCallsHost {
   transfer(responseId: string, signal: AbortSignal, req: TransferRequest): Promise<TransferResult>;
   /** wait_on_hold's side effect: the call goes on hold. */
   waitOnHold?(): void;
+  /** ask_owner's side effect: the question to the owner, with holding lines while it is open. */
+  askOwner(question: string, signal: AbortSignal): Promise<OwnerReply & { ownerName: string }>;
+  /**
+   * A response is in progress: the session asks for a reply once it is done and returns true; false
+   * when the engine can be asked at once.
+   */
+  replyWhenIdle?(): boolean;
   /** The call is ending: nothing more goes to the engine. */
   ending(): boolean;
   /** With an engine that cancels interrupted tool calls: longest wait for that cancellation (default 2 s). */
@@ -55,6 +63,7 @@ export class ToolCalls {
         sendDtmf: (digits) => (cancel.signal.aborted ? Promise.resolve({ status: 'cancelled', pressed: '' }) : h.sendDtmf(digits, cancel.signal, responseId)),
         transfer: (req) => h.transfer(responseId, cancel.signal, req),
         waitOnHold: h.waitOnHold && (() => !cancel.signal.aborted && h.waitOnHold!()),
+        askOwner: (question) => h.askOwner(question, cancel.signal),
       },
       name,
       argsJson,
@@ -67,7 +76,13 @@ export class ToolCalls {
     // would answer a call the model no longer has.
     const cancelled = cancel.signal.aborted;
     h.record('tool.result', { callId, name, ok: outcome.ok, output: outcome.output ?? null, ...(cancelled ? { cancelled: true } : {}) });
-    if (outcome.output !== undefined && !h.ending() && !cancelled) h.engine.sendToolResult(callId, outcome.output, { reply: outcome.reply && !h.engine.capabilities.autoReplyAfterTool });
+    if (outcome.output !== undefined && !h.ending() && !cancelled) {
+      const reply = outcome.reply && !h.engine.capabilities.autoReplyAfterTool;
+      // One response at a time: a result that lands while the agent is speaking (a holding line during
+      // ask_owner, say) is added at once, and the reply is asked for when that response is done.
+      const later = reply && Boolean(h.replyWhenIdle?.());
+      h.engine.sendToolResult(callId, outcome.output, { reply: reply && !later });
+    }
   }
 
   /** The engine cancelled a tool call: its pending side effects are called off and its result is not sent. */

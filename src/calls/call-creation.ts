@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
-import { CallSession } from '../bridge/call-session.js';
+import { CallSession, type CallSessionOptions } from '../bridge/call-session.js';
 import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
@@ -133,6 +133,7 @@ export class CallCreation {
       discloseAi: s.DISCLOSE_AI,
       reference,
       lookupAvailable: Boolean(client && d.knowledge),
+      askOwnerAvailable: Boolean(d.owner),
     });
     const live: LiveCall = { id: row.id, attached: false, transferTargets: targets } as LiveCall;
     const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
@@ -146,6 +147,7 @@ export class CallCreation {
       voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
       hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
       menuPromptEndMs: s.MENU_PROMPT_END_MS,
+      owner: this.ownerFor(row, client),
       hooks: {
         record: (type, data) => this.rt.record(row.id, type, data),
         requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
@@ -207,6 +209,20 @@ export class CallCreation {
     // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
     d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');
     return d.calls.get(row.id)!;
+  }
+
+  /** ask_owner on this call: whom the agent names, and where the question goes. */
+  private ownerFor(row: CallRow, client?: ClientProfile): CallSessionOptions['owner'] {
+    const { d } = this.rt;
+    const owner = d.owner;
+    if (!owner) return undefined;
+    const name = d.settings.OWNER_NAME ?? client?.name ?? "the person I'm calling for";
+    return {
+      name,
+      holdingLineMs: d.settings.ASK_OWNER_HOLDING_LINE_S * 1000,
+      ask: (question, signal) =>
+        owner.ask({ callId: row.id, callee: row.to, ownerName: name, question, signal, timeoutMs: d.settings.ASK_OWNER_TIMEOUT_S * 1000, record: (type, data) => this.rt.record(row.id, type, data) }),
+    };
   }
 
   /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */

@@ -10,6 +10,7 @@ import type { Timeline } from '../records/timeline.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { PriceTable } from '../records/pricing.js';
 import type { TimelineEventType } from '../shared/event-types.js';
+import type { OwnerQuestions } from '../owner/questions.js';
 import { canTransition, type CallStatus } from './state.js';
 import { LiveCostLedger } from './cost-ledger.js';
 import type { TransferTarget } from './transfer/transfer-targets.js';
@@ -24,6 +25,8 @@ export interface CallServiceDeps {
   engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
   tools: ToolRegistry;
   log: FastifyBaseLogger;
+  /** Questions to the owner mid-call (ask_owner); absent, the tool has no one to ask. */
+  owner?: OwnerQuestions;
   /** The client's documents: retrieved for the instructions at call start. */
   knowledge?: KnowledgeBase;
   /** Recording download retry tuning (tests shorten it). */

@@ -18,6 +18,8 @@ export interface PromptInput {
   reference?: ReferenceExcerpt[];
   /** Whether the lookup_context tool is offered on this call. */
   lookupAvailable?: boolean;
+  /** Whether the ask_owner tool is offered (the owner can be asked mid-call). */
+  askOwnerAvailable?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on 
 {{profile}}{{reference}}
 
 # Rules
-{{greeting}}- Only state facts that appear in your task, in the profile above{{factSources}}. If you are asked something you do not know{{lookupRule}}, do not guess or invent: say "I'll check with {{name}} and get back to you", and move on.
+{{greeting}}- Only state facts that appear in your task, in the profile above{{factSources}}. If you are asked something you do not know{{lookupRule}}, do not guess or invent: {{askOwnerRule}}say "I'll check with {{name}} and get back to you", and move on.
 - Speak naturally and briefly, one or two sentences at a time, as people do on the phone. Let the other person finish.
 - If the other person asks you to stop calling or wants to end the call, apologise, say goodbye and end the call.
 - If an automated phone menu answers, listen to the whole menu first, say nothing to it, and press keys with the send_dtmf tool.
@@ -68,6 +70,7 @@ export function buildSystemPrompt(p: PromptInput): string {
     .replaceAll('{{reference}}', reference ? `\n\n${reference}` : '')
     .replaceAll('{{factSources}}', factSources(p))
     .replaceAll('{{lookupRule}}', p.lookupAvailable ? ', first call lookup_context with the question; if it finds nothing that answers it' : '')
+    .replaceAll('{{askOwnerRule}}', askOwnerRule(p))
     .replaceAll('{{name}}', name)
     .replaceAll('{{profile}}', profileText(p))
     .replaceAll('{{instructions}}', p.instructions.trim());
@@ -76,7 +79,7 @@ export function buildSystemPrompt(p: PromptInput): string {
   if (reference && !template.includes('{{reference}}')) extras.push(reference);
   if (p.client?.systemPromptTemplate) {
     extras.push(
-      `# Always (these rules come before anything above)\n${rules}- Never invent facts: state only what is in your task, the profile${factSources(p)}.${p.lookupAvailable ? ' When asked something you do not know, call lookup_context first.' : ''} If you still do not know, say "I'll check with ${name} and get back to you".`,
+      `# Always (these rules come before anything above)\n${rules}- Never invent facts: state only what is in your task, the profile${factSources(p)}.${p.lookupAvailable ? ' When asked something you do not know, call lookup_context first.' : ''} If you still do not know, ${askOwnerRule(p).replaceAll('{{name}}', name)}say "I'll check with ${name} and get back to you".`,
     );
   }
   return [filled, ...extras].join('\n\n');
@@ -88,6 +91,11 @@ function profileText(p: PromptInput): string {
   if (p.client.profileShare === 'always') return p.client.profile;
   if (p.client.profileShare === 'never') return `Name: ${p.client.name}`;
   return `Name: ${p.client.name}${p.lookupAvailable ? "\n(Other details of the profile are shared only when someone asks for them: use lookup_context.)" : ''}`;
+}
+
+/** With ask_owner: ask first, defer only when no answer comes (the tool's result says which). */
+function askOwnerRule(p: PromptInput): string {
+  return p.askOwnerAvailable ? 'if it matters for the task, say "One moment, let me check with {{name}}" and ask them with the ask_owner tool; relay their answer. If they do not answer, ' : '';
 }
 
 function factSources(p: PromptInput): string {

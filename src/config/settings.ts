@@ -81,8 +81,9 @@ export const settingsSchema = z.object({
    */
   MENU_PROMPT_END_MS: int(500, 10000).default(1500),
   /**
-   * The owner's phone (E.164): where transfer_call hands a call over by default (label `owner`). Set on
-   * the server only: the model picks a label, never a number. See docs/transfer.md.
+   * The owner's phone (E.164): where transfer_call hands a call over by default (label `owner`), and
+   * where ask_owner's questions go by SMS. Set on the server only: the model picks a label, never a number.
+   * See docs/transfer.md and docs/ask-owner.md.
    */
   OWNER_PHONE: optionalString.pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional()),
   /** How long a transfer destination may ring before the transfer counts as not answered. */
@@ -104,6 +105,15 @@ export const settingsSchema = z.object({
    * is still bound by MAX_CALL_SECONDS. Per call: `hold.maxMinutes` on POST /api/calls. See docs/hold.md.
    */
   HOLD_MAX_MINUTES: z.coerce.number().gt(0, 'must be more than 0').max(600).default(45),
+  // Asking the owner mid-call (ask_owner, docs/ask-owner.md): the live call page always; SMS to OWNER_PHONE
+  // (above; replying answers) and a POST to OWNER_WEBHOOK_URL when set.
+  OWNER_WEBHOOK_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),
+  /** The owner's name as the agent says it; default the call's client's name. */
+  OWNER_NAME: optionalString,
+  /** With no answer after this long the agent defers ("I'll check with ... and get back to you"). */
+  ASK_OWNER_TIMEOUT_S: z.coerce.number().min(1).max(3600).default(90),
+  /** While a question is open, a short holding line this often (engines that can speak meanwhile). */
+  ASK_OWNER_HOLDING_LINE_S: z.coerce.number().min(1).max(600).default(15),
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -52,6 +52,7 @@ export function renderTranscriptText(call: CallRow, events: StoredEvent[], clien
   lines.push(`Placed: ${call.createdAt}${call.answeredBy ? `   Answered by: ${call.answeredBy}` : ''}`);
   lines.push('');
   const t0 = Date.parse(call.answeredAt ?? call.createdAt);
+  const askedWho = new Map<string, string>();
   for (const e of events) {
     const at = typeof e.data.startedAt === 'string' ? e.data.startedAt : e.at;
     const off = clock(Math.max(0, (Date.parse(at) - t0) / 1000));
@@ -65,12 +66,34 @@ export function renderTranscriptText(call: CallRow, events: StoredEvent[], clien
       lines.push(`[${off}] (tool ${d.name} ${JSON.stringify(d.arguments)})`);
     } else if (e.type === 'dtmf.sent') {
       lines.push(`[${off}] (${dtmfSentText(e.data)})`);
+    } else if (e.type.startsWith('owner.')) {
+      const line = ownerLine(e, askedWho);
+      if (line) lines.push(`[${off}] (${line})`);
     }
   }
   lines.push('');
   const dur = call.answeredAt && call.endedAt ? ` after ${Math.round((Date.parse(call.endedAt) - Date.parse(call.answeredAt)) / 1000)} s` : '';
   lines.push(`Ended: ${call.endReason ?? call.status}${dur}`);
   return lines.join('\n') + '\n';
+}
+
+/** A question to the owner and how it ended, as the transcript shows it. */
+function ownerLine(e: StoredEvent, askedWho: Map<string, string>): string | undefined {
+  const d = e.data as { questionId?: string; question?: string; ownerName?: string; answer?: string; channel?: string; afterMs?: number };
+  const who = askedWho.get(d.questionId ?? '') ?? 'the owner';
+  const after = `${((d.afterMs ?? 0) / 1000).toFixed(1)} s`;
+  switch (e.type) {
+    case 'owner.asked':
+      askedWho.set(d.questionId ?? '', d.ownerName ?? 'the owner');
+      return `asked ${d.ownerName ?? 'the owner'}: "${d.question}"`;
+    case 'owner.answered':
+      return `${who} answered by ${d.channel ?? 'unknown channel'} after ${after}: "${d.answer}"`;
+    case 'owner.timeout':
+      return `no answer from ${who} after ${after}; the agent deferred`;
+    case 'owner.cancelled':
+      return `question to ${who} withdrawn after ${after}`;
+  }
+  return undefined;
 }
 
 /** The part of `text` heard after `heardMs` of `totalMs` of audio, cut back to a word boundary. */

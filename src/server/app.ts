@@ -17,6 +17,11 @@ import { sendDtmfTool } from '../tools/send-dtmf.js';
 import { waitOnHoldTool } from '../tools/wait-on-hold.js';
 import { lookupContextTool } from '../tools/lookup-context.js';
 import { transferCallTool } from '../tools/transfer-call.js';
+import { askOwnerTool } from '../tools/ask-owner.js';
+import { OwnerQuestions } from '../owner/questions.js';
+import { smsChannel, uiChannel, webhookChannel } from '../owner/channels.js';
+import type { OwnerChannel } from '../owner/owner-channel.js';
+import { ownerRoutes } from './owner-routes.js';
 import { bearerAuth, StreamTokens } from './auth.js';
 import { callsRoutes } from './calls-routes.js';
 import { documented, OpenApiCollector } from './openapi.js';
@@ -93,14 +98,20 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
+  // ask_owner: the live call page always; SMS and a webhook when configured (docs/ask-owner.md).
+  const ownerChannels: OwnerChannel[] = [uiChannel];
+  if (s.OWNER_PHONE && carrier?.sendMessage && s.TWILIO_FROM_NUMBER) ownerChannels.push(smsChannel({ carrier, ownerPhone: s.OWNER_PHONE, from: s.TWILIO_FROM_NUMBER }));
+  if (s.OWNER_WEBHOOK_URL) ownerChannels.push(webhookChannel({ url: s.OWNER_WEBHOOK_URL, publicUrl: s.PUBLIC_URL }));
+  const owner = new OwnerQuestions(ownerChannels, (channel) => server.log.warn({ event: 'owner.deliveryFailed', channel }, 'a question to the owner could not be delivered on one channel (the reason is on the call timeline)'));
   const service = new CallService({
+    owner,
     settings: s,
     db,
     calls,
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool, sendDtmfTool, waitOnHoldTool, transferCallTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    tools: new ToolRegistry([endCallTool, sendDtmfTool, waitOnHoldTool, transferCallTool, askOwnerTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
     knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,
@@ -134,6 +145,15 @@ export async function buildApp(o: AppOptions): Promise<App> {
       onCarrierEvent: (callId, sid, ev, key) => service.onCarrierEvent(callId, sid, ev, key),
       authorizeStream: (req, transport) => service.authorizeStream(req, transport),
       transferLeg: service.transferLegs,
+      onInboundMessage: async (msg) => {
+        // Only the owner's phone answers questions; anyone else texting our number gets no reply.
+        if (!s.OWNER_PHONE || msg.from !== s.OWNER_PHONE) {
+          server.log.info({ event: 'sms.ignored' }, 'text message from a number that is not OWNER_PHONE ignored');
+          return undefined;
+        }
+        const q = owner.answerReply(msg.body, 'sms');
+        return q ? `Thanks, passed on: "${q.question.slice(0, 60)}${q.question.length > 60 ? '…' : ''}"` : 'There is no open question from Callwright right now.';
+      },
     },
   });
 
@@ -145,6 +165,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
+    await api.register(ownerRoutes, { owner, calls });
     api.get(
       '/api/status',
       documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),

@@ -14,6 +14,8 @@ export const TIMELINE_EVENT_TYPES = [
   // what was said and done
   'transfer.started', 'transfer.refused', 'transfer.failed', 'transfer.ownerAnswered', 'transfer.returned', 'transfer.completed',
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',
+  // asking the owner mid-call (ask_owner)
+  'owner.asked', 'owner.delivery', 'owner.holdingLine', 'owner.detached', 'owner.answered', 'owner.timeout', 'owner.cancelled',
   // records after the call
   'recording.status', 'recording', 'carrier.price', 'records.complete',
   // the outcome (docs/outcome.md), and each try of its webhook

@@ -47,6 +47,8 @@ export interface Carrier {
   dialTransferLeg?(req: TransferLegRequest): Promise<{ carrierCallId: string }>;
   /** Warm transfer, last step: moves a live call into a conference room (its media stream ends). */
   joinRoom?(carrierCallId: string, room: string): Promise<void>;
+  /** Sends a text message (SMS) from one of our numbers. Optional: a carrier without it sends none. */
+  sendMessage?(msg: { to: string; from: string; body: string }): Promise<{ messageId: string }>;
 }
 
 export interface TransferLegRequest {
@@ -68,6 +70,14 @@ export interface TransferLegHandler {
   /** The brief has been spoken: the room to join, or undefined: hang up (the transfer is off). */
   briefed(callId: string, legCarrierId: string): { room: string } | undefined;
   status(callId: string, legCarrierId: string, status: CarrierCallStatus): void;
+}
+
+/** A text message someone sent to one of our numbers (carrier-neutral; from a signed webhook). */
+export interface InboundMessage {
+  messageId: string;
+  from: string;
+  to: string;
+  body: string;
 }
 
 export type CarrierCallStatus = 'initiated' | 'ringing' | 'answered' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';

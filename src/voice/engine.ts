@@ -34,6 +34,12 @@ export interface EngineCapabilities {
    * answers every turn it hears), the bridge finds the end of the callee's first words with its own VAD.
    */
   hearsBeforeAutoRespond: boolean;
+  /**
+   * The engine can be asked for a reply while one of its tool calls is still open (OpenAI: a
+   * response.create needs no function output first). Gemini holds its turn open until the result, and
+   * new input then cancels the call, so the bridge says no holding lines there. Absent: false.
+   */
+  speaksWhileToolRuns?: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }

@@ -28,6 +28,8 @@ export type Engine = 'openai' | 'gemini';
 export interface Conversation {
   turns: Array<{ say?: string; call?: { name: string; args: Record<string, unknown> } }>;
   userTranscripts?: string[];
+  /** OpenAI: what the model says to a response.create whose instructions contain `match` (see RealtimeScenario). */
+  onInstructions?: Array<{ match: string; say: string }>;
   pacing?: Pacing;
   /** Fault: the connection drops mid-audio of the N-th response (1-based). */
   dropAfterResponses?: number;
@@ -43,6 +45,7 @@ export function toRealtimeScenario(c: Conversation): RealtimeScenario {
   return {
     turns: c.turns.map((t) => ({ ...(t.say ? { say: t.say } : {}), ...(t.call ? { call: { name: t.call.name, arguments: t.call.args } } : {}) })),
     userTranscripts: c.userTranscripts,
+    onInstructions: c.onInstructions,
     pacing: c.pacing,
     dropAfterResponses: c.dropAfterResponses,
     fatalErrorAfterResponses: c.fatalAfterResponses,
@@ -165,6 +168,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
   const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
   await app.server.listen({ port, host: '127.0.0.1' });
+  // As configuring TWILIO_FROM_NUMBER's messaging webhook in the Twilio Console: replies go here.
+  twilio.incomingSmsUrl = `${baseUrl}/twilio/sms`;
   let serverStopped = false;
 
   const api: Stack['api'] = async (method, path, body, token = SIM_API_TOKEN) => {

@@ -160,3 +160,30 @@ test('a phone menu in the conversation: where it began, the stuck menu and the o
   assert.equal(describeEvent(ev('menu.speechDropped', { itemId: 'i1', text: 'Hello?' })), 'Words not played to the phone menu: "Hello?"');
   assert.equal(describeEvent(ev('agent.interrupted', { cause: 'mode', items: [{ heardMs: 1200 }] })), 'Agent stopped: a phone menu answered after 1.2 s heard');
 });
+
+test('questions to the owner: open while unanswered, in place of the ask_owner chip; answered, timed out, withdrawn with the call', () => {
+  seq = 0;
+  const asked = [
+    ev('status', { status: 'talking' }),
+    ev('tool.call', { callId: 'c1', name: 'ask_owner', arguments: { question: 'Mild or hot?' } }),
+    ev('owner.asked', { questionId: 'q1', question: 'Mild or hot?', ownerName: 'Raju Kumar', code: '1234', channels: ['ui', 'sms'], timeoutMs: 90000 }),
+    ev('owner.delivery', { questionId: 'q1', channel: 'sms', ok: true }),
+  ];
+  const open = buildCallView(asked);
+  assert.deepEqual(open.questions, [{ id: 'q1', question: 'Mild or hot?', ownerName: 'Raju Kumar', askedAt: asked[2].at, timeoutMs: 90000, state: 'open' }]);
+  assert.ok(!open.items.some((i) => i.kind === 'tool'), 'the question takes the chip\'s place');
+  assert.ok(open.items.some((i) => i.kind === 'note' && i.text === 'Asked Raju Kumar: "Mild or hot?"'));
+
+  const answered = buildCallView([...asked, ev('owner.answered', { questionId: 'q1', answer: 'Hot', channel: 'sms', afterMs: 8200 })]);
+  assert.equal(answered.questions[0].state, 'answered');
+  assert.equal(answered.questions[0].answer, 'Hot');
+  assert.ok(answered.items.some((i) => i.kind === 'note' && i.text === 'Raju Kumar answered by SMS after 8 s: "Hot"'));
+
+  const timedOut = buildCallView([...asked, ev('owner.timeout', { questionId: 'q1', afterMs: 90000 })]);
+  assert.equal(timedOut.questions[0].state, 'timeout');
+  assert.match(describeEvent(ev('owner.timeout', { questionId: 'q1', afterMs: 90000 })), /No answer after 90 s/);
+
+  const ended = buildCallView([...asked, ev('status', { status: 'ended', reason: 'callee-hangup' })]);
+  assert.equal(ended.questions[0].state, 'cancelled', 'open questions go with the call');
+  for (const type of ['owner.holdingLine', 'owner.cancelled']) assert.doesNotMatch(describeEvent(ev(type, { afterMs: 1000 })), /^owner\./);
+});

@@ -282,3 +282,35 @@ test('after the call starts ending nothing more is sent to the callee', async ()
   assert.ok(t.closed);
   assert.ok(engine.calls.includes('close'));
 });
+
+test('a tool result that lands while the agent is speaking asks for its reply once that response is done', async () => {
+  const engine = new FakeEngine();
+  let finish!: () => void;
+  const slow = defineTool({ name: 'slow', description: 'd', args: z.object({}), run: () => new Promise((r) => (finish = () => r({ output: 'the answer', reply: true }))) });
+  const hooks: SessionHooks = { record: () => undefined, requestEnd: () => undefined, conversationStarted: () => undefined };
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([slow]), hooks, greetingSilenceMs: 60_000 });
+  session.engineStarted();
+  session.attach(new FakeTransport('MZ1'));
+  session.answeredBy('human');
+  session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r0', status: 'completed' });
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 't1', name: 'slow', arguments: '{}' });
+  await tick();
+  // A holding line is being spoken when the result comes.
+  session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r2' });
+  engine.calls = [];
+  finish();
+  await tick();
+  await tick();
+  assert.deepEqual(engine.calls, ['toolResult:t1:false:the answer'], 'no second response while one is in progress');
+  session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r2', status: 'completed' });
+  assert.deepEqual(engine.calls, ['toolResult:t1:false:the answer', 'generateReply']);
+
+  // With nothing in progress the reply is asked for with the result, as before.
+  session.onEngineEvent({ type: 'tool.call', responseId: 'r3', callId: 't2', name: 'slow', arguments: '{}' });
+  await tick();
+  engine.calls = [];
+  finish();
+  await tick();
+  await tick();
+  assert.deepEqual(engine.calls, ['toolResult:t2:true:the answer']);
+});

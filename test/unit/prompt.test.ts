@@ -83,3 +83,12 @@ test('the profile goes into the prompt whole only while its sharing rule is `alw
   writeFileSync(join(dir, 'private', 'sharing.txt'), 'profile.txt: alwys\n');
   assert.equal((await loadClientProfile(dir, 'private')).profileShare, 'never');
 });
+
+test('with ask_owner offered, the rule is to ask the owner first and defer only without an answer', () => {
+  const client = { id: 'raju', name: 'Raju Kumar', profile: 'Full Name: Raju Kumar', profileShare: 'always' as const };
+  const p = buildSystemPrompt({ instructions: 'Order food.', client, recordingAnnounced: false, askOwnerAvailable: true });
+  assert.match(p, /say "One moment, let me check with Raju Kumar" and ask them with the ask_owner tool; relay their answer\. If they do not answer, say "I'll check with Raju Kumar and get back to you"/);
+  const custom = buildSystemPrompt({ instructions: 'Order food.', client: { ...client, systemPromptTemplate: 'You call for {{name}}.' }, recordingAnnounced: false, askOwnerAvailable: true });
+  assert.match(custom, /ask them with the ask_owner tool/, 'a client template cannot drop the rule');
+  assert.doesNotMatch(buildSystemPrompt({ instructions: 'Order food.', client, recordingAnnounced: false }), /ask_owner/);
+});

@@ -120,6 +120,15 @@ export class TwilioCarrier implements Carrier {
     }
   }
 
+  async sendMessage(msg: { to: string; from: string; body: string }): Promise<{ messageId: string }> {
+    try {
+      const m = await this.client.messages.create({ to: msg.to, from: msg.from, body: msg.body });
+      return { messageId: m.sid };
+    } catch (err) {
+      throw toCarrierError(err, 'sendMessage');
+    }
+  }
+
   async callPrice(carrierCallId: string): Promise<CarrierPrice | undefined> {
     try {
       const c = await this.client.calls(carrierCallId).fetch();

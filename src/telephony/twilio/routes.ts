@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CarrierEvent, TransferLegHandler } from '../carrier.js';
+import type { CarrierEvent, InboundMessage, TransferLegHandler } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
-import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml } from './twiml.js';
+import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml, messageTwiml } from './twiml.js';
 import { mediaStreamUrl, transferLegUrls } from './urls.js';
 import { documented } from '../../server/openapi.js';
-import { amdSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
-import { isValidSignature, parseLegAnsweredWebhook, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
+import { amdSchema, inboundMessageSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
+import { isValidSignature, parseLegAnsweredWebhook, parseAmdWebhook, parseInboundMessageWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
 import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
 export interface TwilioRouteHandlers {
@@ -16,6 +16,8 @@ export interface TwilioRouteHandlers {
   authorizeStream: StreamAuthorizer;
   /** Warm-transfer legs (the call to the owner). */
   transferLeg?: TransferLegHandler;
+  /** A text message to one of our numbers; resolves the reply to text back, or nothing. */
+  onInboundMessage?(msg: InboundMessage): Promise<string | undefined>;
 }
 
 export interface TwilioRoutesOptions {
@@ -133,6 +135,20 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     }
     if (parsed.event.type === 'status') opts.handlers.transferLeg?.status(callIdOf(req), parsed.carrierCallId, parsed.event.status);
     return reply.code(204).send();
+  });
+
+  // Configure this URL as the messaging webhook ("A message comes in") of TWILIO_FROM_NUMBER.
+  app.post('/twilio/sms', { preHandler: verify, ...webhook('A text message to our number (the owner replying to a question, see docs/ask-owner.md)', inboundMessageSchema, { 200: { description: 'TwiML: a reply message, or nothing', contentType: 'text/xml' } }) }, async (req, reply) => {
+    let msg: InboundMessage;
+    try {
+      msg = parseInboundMessageWebhook(req.body);
+    } catch (err) {
+      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    const answer = opts.handlers.onInboundMessage ? await opts.handlers.onInboundMessage(msg) : undefined;
+    reply.type('text/xml');
+    return messageTwiml(answer);
   });
 
   app.get(

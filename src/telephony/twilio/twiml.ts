@@ -52,3 +52,10 @@ export function briefTwiml(brief: string, next: string): string {
   response.redirect({ method: 'POST' }, next);
   return response.toString();
 }
+
+/** The answer to an incoming text message: a reply SMS, or an empty response (send nothing). */
+export function messageTwiml(reply?: string): string {
+  const response = new twilio.twiml.MessagingResponse();
+  if (reply) response.message(reply);
+  return response.toString();
+}

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import { z } from 'zod';
-import type { CarrierCallStatus, CarrierEvent } from '../carrier.js';
+import type { CarrierCallStatus, CarrierEvent, InboundMessage } from '../carrier.js';
 
 /** Twilio's X-Twilio-Signature check, against the public URL Twilio used (never the Host header). */
 export function isValidSignature(authToken: string, signature: string | undefined, url: string, params: Record<string, unknown>): boolean {
@@ -97,4 +97,18 @@ export function parseRecordingWebhook(body: unknown): ParsedWebhook {
 export function parseLegAnsweredWebhook(body: unknown): { carrierCallId: string; human: boolean } {
   const b = parse(legAnsweredSchema, body);
   return { carrierCallId: b.CallSid, human: !b.AnsweredBy || !MACHINE.has(b.AnsweredBy) };
+}
+
+// The incoming-message webhook (https://www.twilio.com/docs/messaging/guides/webhook-request): only the
+// fields the product reads; Twilio adds others freely, and the signature covers all of them.
+export const inboundMessageSchema = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, 'MessageSid must be SM + 32 hex digits'),
+  From: z.string().min(1).max(64),
+  To: z.string().min(1).max(64),
+  Body: z.string().max(1600).default(''),
+});
+
+export function parseInboundMessageWebhook(body: unknown): InboundMessage {
+  const b = parse(inboundMessageSchema, body);
+  return { messageId: b.MessageSid, from: b.From, to: b.To, body: b.Body };
 }

@@ -61,6 +61,7 @@ export class GeminiLiveEngine implements VoiceEngine {
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
     cancelsInterruptedToolCalls: true,
+    speaksWhileToolRuns: false,
     hearsBeforeAutoRespond: false,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },

@@ -43,6 +43,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     autoReplyAfterTool: false,
     detectsSpeechDuringPlayback: true,
     cancelsInterruptedToolCalls: false,
+    speaksWhileToolRuns: true,
     hearsBeforeAutoRespond: true,
     inputFormat: { encoding: 'pcmu', sampleRate: 8000 },
     outputFormat: { encoding: 'pcmu', sampleRate: 8000 },

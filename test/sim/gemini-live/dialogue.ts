@@ -82,6 +82,16 @@ export class Dialogue {
     return unknown;
   }
 
+  /** A turn can relay what the latest tool response said (`{{toolOutput}}` in its text). */
+  private withToolOutput(text: string): string {
+    // `{{clientText}}`: the latest text the client sent as a turn (clientContent), e.g. an instruction to relay.
+    if (text.includes('{{clientText}}')) text = text.replaceAll('{{clientText}}', this.s.clientContents.at(-1)?.text ?? '(no client text)');
+    if (!text.includes('{{toolOutput}}')) return text;
+    const last = [...this.s.toolResponses].reverse().find((r) => r.accepted)?.response;
+    const value = last?.output ?? last?.result;
+    return text.replaceAll('{{toolOutput}}', typeof value === 'string' ? value : last ? JSON.stringify(last) : '(no tool output)');
+  }
+
   /** The current connection went away, or a resumed one replaced it: nothing more goes out for this turn. */
   onConnectionLost(): void {
     this.runner?.abort();
@@ -119,7 +129,7 @@ export class Dialogue {
       },
     };
     const runner = new TurnRunner(host, {
-      text: turn.say ?? '',
+      text: this.withToolOutput(turn.say ?? ''),
       record,
       pacing: this.s.scenario.pacing ?? this.s.settings.pacing,
       deltaMs: this.s.settings.deltaMs,

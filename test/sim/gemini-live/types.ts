@@ -6,6 +6,10 @@ export type { Pacing, UsageMetadata };
 
 export interface GeminiTurn {
   /** Spoken reply: 24 kHz PCM16 audio chunks plus outputTranscription words. */
+  /**
+   * `{{toolOutput}}` stands for the latest accepted tool response (its `output` or `result`, else its
+   * JSON); `{{clientText}}` for the text of the latest clientContent turn.
+   */
   say?: string;
   /** A function call sent after the audio; the next turn plays once the client answers it. */
   call?: { name: string; args: Record<string, unknown> };

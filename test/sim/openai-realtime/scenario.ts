@@ -24,3 +24,17 @@ export function turnAt(scenario: RealtimeScenario, index: number): AgentTurn {
 export function userTranscriptAt(scenario: RealtimeScenario, index: number): string {
   return scenario.userTranscripts?.[index] ?? DEFAULT_USER_TRANSCRIPT;
 }
+
+/** The turn a response.create with these `instructions` gets instead of a scripted one, if the scenario has one. */
+export function instructedTurn(scenario: RealtimeScenario, instructions: string | undefined): AgentTurn | undefined {
+  if (!instructions) return undefined;
+  const lower = instructions.toLowerCase();
+  const hit = scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
+  return hit ? { say: hit.say } : undefined;
+}
+
+/** Fills `{{toolOutput}}` with the latest function output (or "(no tool output)"). */
+export function withToolOutput(turn: AgentTurn, latestOutput: string | undefined): AgentTurn {
+  if (!turn.say?.includes('{{toolOutput}}')) return turn;
+  return { ...turn, say: turn.say.replaceAll('{{toolOutput}}', latestOutput ?? '(no tool output)') };
+}

@@ -13,7 +13,7 @@ import { InputAudioBuffer } from './input-buffer.js';
 import type { Pacing } from '../shared/pacer.js';
 import { IdMinter, RealtimeRequestError, type ConversationItem, type ServerEventBody, type SessionObject } from './protocol.js';
 import { ResponseRunner, type Fault, type ResponseHost } from './response.js';
-import { turnAt, userTranscriptAt } from './scenario.js';
+import { instructedTurn, turnAt, userTranscriptAt, withToolOutput } from './scenario.js';
 import type { ParsedClientEvent } from './schemas.js';
 import type {
   ErrorRecord,
@@ -61,6 +61,8 @@ export class SimSession implements ResponseHost {
   /** Resolves once the socket is closed: the close frame's code, or 1006 if the TCP connection just ended. */
   readonly closed: Promise<{ code: number; reason: string }>;
   userTurns = 0;
+  /** Scripted turns used so far (responses answering `onInstructions` do not count). */
+  private scriptedTurns = 0;
 
   readonly ids: IdMinter;
   readonly conversation = new Conversation();
@@ -224,7 +226,7 @@ export class SimSession implements ResponseHost {
     }
     const voice = params?.audio?.output?.voice ?? cfgOut?.voice ?? 'alloy';
     const runner = new ResponseRunner(this, {
-      turn: turnAt(this.scenario, responseIndex),
+      turn: withToolOutput(instructedTurn(this.scenario, params?.instructions) ?? turnAt(this.scenario, this.scriptedTurns++), this.functionOutputs.at(-1)?.output),
       record,
       responseIndex,
       pacing: this.scenario.pacing ?? this.settings.pacing,

@@ -4,7 +4,10 @@ import type { Pacing } from '../shared/pacer.js';
 export type { Pacing };
 
 export interface AgentTurn {
-  /** Spoken reply: audio deltas + transcript deltas. */
+  /**
+   * Spoken reply: audio deltas + transcript deltas. `{{toolOutput}}` stands for the latest function output
+   * the client sent, so a turn can relay what a tool returned (an owner's answer, say).
+   */
   say?: string;
   /** A function call in the same response, emitted after the audio item. */
   call?: { name: string; arguments: Record<string, unknown> };
@@ -13,6 +16,12 @@ export interface AgentTurn {
 export interface RealtimeScenario {
   /** One per response, in order (greeting, auto-responses after user turns, responses after tool output). */
   turns: AgentTurn[];
+  /**
+   * Replies the model gives when a response.create carries `instructions` containing `match`
+   * (case-insensitive): such a response says this instead of the next scripted turn, and the script does
+   * not advance (e.g. a holding line asked for while a tool runs).
+   */
+  onInstructions?: Array<{ match: string; say: string }>;
   /** Transcript of the 1st, 2nd, ... committed user utterance; default "(inaudible)". */
   userTranscripts?: string[];
   /** Fault: the N-th response (1-based) is cut mid-audio by terminating the TCP socket (no close frame). 0 = right after session.created. */

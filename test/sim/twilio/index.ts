@@ -11,6 +11,7 @@ import { encodeRecordingMp3 } from './mp3.js';
 import type { CreateParams, SimCall, TwilioSim, TwilioSimOptions } from './types.js';
 import { Conferences } from './conference.js';
 import { WebhookSender } from './webhooks.js';
+import { Messaging } from './messages.js';
 
 export type * from './types.js';
 export { speech, speechPcm, tone, silence, GREETING_TEXT } from './callee-audio.js';
@@ -39,8 +40,11 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     send: (req) => void webhooks.send(req, hard.signal, (a) => opts.log?.(`[twilio-sim] conference webhook ${a.url} -> ${a.status ?? a.error}`)).catch(() => undefined),
   });
   const partyScript = (params: CreateParams) => (opts.script ? opts.script(params) : DEFAULT_SCRIPT);
+  const messaging = new Messaging({ accountSid: opts.accountSid, webhooks });
+  const inboundAbort = new AbortController();
 
   const handler = createRestHandler({
+    messaging,
     accountSid: opts.accountSid,
     authToken: opts.authToken,
     baseUrl: () => baseUrl,
@@ -96,6 +100,16 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     url: baseUrl,
     calls,
     conferences: conferences.all,
+    messages: messaging.sent,
+    inboundMessages: messaging.received,
+    set incomingSmsUrl(url: string | undefined) {
+      messaging.incomingUrl = url;
+    },
+    get incomingSmsUrl() {
+      return messaging.incomingUrl;
+    },
+    waitForMessage: (pred, timeoutMs) => messaging.waitForMessage(pred, timeoutMs),
+    sendSms: (m) => messaging.deliverInbound(m, inboundAbort.signal),
     failRecordings(n: number): void {
       recordingFailuresLeft += n;
     },
@@ -121,6 +135,7 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      inboundAbort.abort();
       for (const w of callWaiters.splice(0)) w();
       hard.abort();
       for (const c of calls) c.shutdown();

@@ -1,6 +1,6 @@
 /**
- * The slice of Twilio's 2010-04-01 REST API the product uses: Calls (create, fetch, update, list) and
- * Recordings (media download). Responses mirror Twilio's JSON and error bodies so the official SDK
+ * The slice of Twilio's 2010-04-01 REST API the product uses: Calls (create, fetch, update, list),
+ * Recordings (media download) and Messages (send an SMS, see messages.ts). Responses mirror Twilio's JSON and error bodies so the official SDK
  * parses them, and raises RestException, exactly as against api.twilio.com.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +9,7 @@ import type { CreateParams } from './types.js';
 import { isDialable, newSid, rfc2822, sleep } from './util.js';
 import { encodeWav } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
+import type { Messaging } from './messages.js';
 
 export interface RestDeps {
   accountSid: string;
@@ -26,6 +27,8 @@ export interface RestDeps {
   onRecordingDownloaded?: (sid: string) => void;
   /** How long to hold back the response to `POST Calls.json` while the call goes on (default 0). */
   createResponseDelayMs?: (params: CreateParams) => number;
+  /** Programmable Messaging (SMS). */
+  messaging: Messaging;
 }
 
 const API = '/2010-04-01';
@@ -59,6 +62,10 @@ async function handle(deps: RestDeps, req: IncomingMessage, res: ServerResponse)
   if (rest === '/Calls.json') {
     if (method === 'POST') return createCall(deps, new URLSearchParams(body), res);
     if (method === 'GET') return listCalls(deps, url, res);
+    return sendError(res, 405, 20004, 'Method not allowed');
+  }
+  if (rest === '/Messages.json') {
+    if (method === 'POST') return deps.messaging.create(new URLSearchParams(body), res, sendJson, sendError);
     return sendError(res, 405, 20004, 'Method not allowed');
   }
   const callMatch = /^\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(rest);

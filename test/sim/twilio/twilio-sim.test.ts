@@ -1006,3 +1006,56 @@ test('close() tears down a live call and leaves nothing running', async () => {
     await product.close();
   }
 });
+
+test('Messages.json: the SDK sends an SMS and gets the Message resource; missing or bad fields get Twilio\'s error codes', async () => {
+  await rig({}, async ({ sim, client }) => {
+    const m = await client.messages.create({ to: TO, from: FROM, body: 'Mild or hot?' });
+    assert.match(m.sid, /^SM[0-9a-f]{32}$/);
+    assert.equal(m.status, 'queued');
+    assert.equal(m.direction, 'outbound-api');
+    assert.equal(m.to, TO);
+    assert.equal(m.body, 'Mild or hot?');
+    assert.deepEqual(sim.messages.map((x) => [x.to, x.from, x.body]), [[TO, FROM, 'Mild or hot?']]);
+    assert.equal((await sim.waitForMessage((x) => x.body.startsWith('Mild'))).sid, m.sid);
+    const codes: number[] = [];
+    // The SDK itself refuses a create without `to`; over plain HTTP it is Twilio's 21604.
+    const raw = await fetch(`${sim.url}/2010-04-01/Accounts/${ACCOUNT}/Messages.json`, {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ From: FROM, Body: 'x' }).toString(),
+    });
+    assert.equal(raw.status, 400);
+    codes.push(((await raw.json()) as { code: number }).code);
+    for (const params of [{ to: 'nope', from: FROM, body: 'x' }, { to: TO, body: 'x' }, { to: TO, from: FROM }, { to: TO, from: FROM, body: 'x'.repeat(1601) }]) {
+      try {
+        await client.messages.create(params as never);
+        codes.push(0);
+      } catch (err) {
+        codes.push((err as { code: number }).code);
+      }
+    }
+    assert.deepEqual(codes, [21604, 21211, 21603, 21602, 21617]);
+    assert.equal(sim.messages.length, 1, 'refused messages are not sent');
+  });
+});
+
+test('sendSms: a reply reaches the incoming-message webhook with the documented fields, signed; its TwiML comes back', async () => {
+  await rig({}, async ({ sim, product }) => {
+    product.routes.set('/sms', async () => ({ status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Got it</Message></Response>' }));
+    sim.incomingSmsUrl = `${product.url}/sms`;
+    const r = await sim.sendSms({ from: TO, to: FROM, body: '1234 extra hot' });
+    assert.equal(r.result.status, 200);
+    assert.match(r.result.body, /<Message>Got it<\/Message>/);
+    const hit = product.hitsTo('/sms')[0];
+    assert.ok(hit.signatureValid, 'X-Twilio-Signature validates');
+    assert.equal(hit.params.From, TO);
+    assert.equal(hit.params.To, FROM);
+    assert.equal(hit.params.Body, '1234 extra hot');
+    assert.equal(hit.params.AccountSid, ACCOUNT);
+    assert.match(hit.params.MessageSid, /^SM[0-9a-f]{32}$/);
+    assert.equal(hit.params.SmsMessageSid, hit.params.MessageSid);
+    assert.equal(hit.params.NumMedia, '0');
+    assert.equal(hit.params.ApiVersion, '2010-04-01');
+    assert.equal(sim.inboundMessages.length, 1);
+  });
+});

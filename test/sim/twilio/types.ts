@@ -2,6 +2,7 @@
  * Public types of the Twilio simulator. Kept apart from the implementation so tests and other
  * simulators can import them without pulling in servers.
  */
+import type { SimMessage, SimInboundMessage } from './messages.js';
 
 import type { ConferenceRecord } from './conference.js';
 export type { ConferenceRecord } from './conference.js';
@@ -257,11 +258,22 @@ export interface HeardDigit {
   recognisedAt: number;
 }
 
+export type { SimMessage, SimInboundMessage };
+
 export interface TwilioSim {
   url: string;
   calls: SimCall[];
   /** Every conference room that existed, with its participants and events. */
   conferences: ConferenceRecord[];
+  /** SMS the product sent (`POST Messages.json`), in order. */
+  messages: SimMessage[];
+  /** SMS delivered to the product's incoming-message webhook, with its answer. */
+  inboundMessages: SimInboundMessage[];
+  /** The messaging webhook of the account's numbers (a number's SmsUrl): where replies are delivered. */
+  incomingSmsUrl: string | undefined;
+  waitForMessage(pred?: (m: SimMessage) => boolean, timeoutMs?: number): Promise<SimMessage>;
+  /** Someone texts `to` (one of the account's numbers): the signed incoming-message webhook goes out. */
+  sendSms(m: { from: string; to: string; body: string; url?: string }): Promise<SimInboundMessage>;
   waitForCall(timeoutMs?: number): Promise<SimCall>;
   /** Fault injection: the next `n` recording downloads fail (HTTP 5xx), as `recordingFailures` at start. */
   failRecordings(n: number): void;

@@ -30,8 +30,23 @@ export interface Step {
   state: 'done' | 'current' | 'pending' | 'skipped';
 }
 
+/** A question the agent put to the owner (ask_owner) and, once closed, how it ended. */
+export interface OwnerQuestionView {
+  id: string;
+  question: string;
+  ownerName: string;
+  askedAt: string;
+  /** Seconds the agent waits before deferring. */
+  timeoutMs?: number;
+  state: 'open' | 'answered' | 'timeout' | 'cancelled';
+  answer?: string;
+  channel?: string;
+}
+
 export interface CallView {
   status: string;
+  /** Questions to the owner, oldest first; the open ones are shown prominently while the call is live. */
+  questions: OwnerQuestionView[];
   endReason?: string;
   answeredBy?: string;
   answeredAt?: string;
@@ -76,6 +91,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
   let voicemail: CallView['voicemail'];
   let mode: string | undefined;
   let modeSince: string | undefined;
+  const questions = new Map<string, OwnerQuestionView>();
 
   for (const ev of events) {
     lastSeq = Math.max(lastSeq, ev.seq);
@@ -177,6 +193,29 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'transfer.failed':
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: ev.type === 'transfer.refused' || ev.type === 'transfer.failed' || ev.type === 'transfer.returned' ? 'warn' : 'info', text: describeEvent(ev) });
         break;
+      case 'owner.asked': {
+        const q: OwnerQuestionView = { id: String(d.questionId), question: String(d.question ?? ''), ownerName: String(d.ownerName ?? 'the owner'), askedAt: ev.at, timeoutMs: typeof d.timeoutMs === 'number' ? d.timeoutMs : undefined, state: 'open' };
+        questions.set(q.id, q);
+        // The tool's own chip gives way to the question, as for lookups and key presses.
+        const t = [...tools.values()].reverse().find((x) => x.name === 'ask_owner' && !x.result && items.includes(x));
+        if (t) {
+          items.splice(items.indexOf(t), 1);
+          tools.delete(t.callId);
+        }
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: describeEvent(ev) });
+        break;
+      }
+      case 'owner.answered':
+      case 'owner.timeout':
+      case 'owner.cancelled': {
+        const q = questions.get(String(d.questionId));
+        if (q) {
+          q.state = ev.type === 'owner.answered' ? 'answered' : ev.type === 'owner.timeout' ? 'timeout' : 'cancelled';
+          if (ev.type === 'owner.answered') Object.assign(q, { answer: String(d.answer ?? ''), channel: String(d.channel ?? '') });
+        }
+        items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: ev.type === 'owner.answered' ? 'info' : 'warn', text: describeEvent(ev, q?.ownerName) });
+        break;
+      }
       case 'records.complete':
         complete = true;
         if (Array.isArray(d.missing) && d.missing.length) items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'warn', text: describeEvent(ev) });
@@ -198,7 +237,9 @@ export function buildCallView(events: TimelineEvent[]): CallView {
     const state: Step['state'] = done ? (s.key !== 'ended' && !laterDone && !ended ? 'current' : 'done') : ended || laterDone ? 'skipped' : 'pending';
     return { ...(s as Omit<Step, 'state'>), state };
   });
-  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), mode, modeSince, items, steps, complete, lastSeq, ...(voicemail ? { voicemail } : {}) };
+  // Questions still open when the call ended were withdrawn with it.
+  const qs = [...questions.values()].map((q) => (ended && q.state === 'open' ? { ...q, state: 'cancelled' as const } : q));
+  return { status, endReason, answeredBy, answeredAt, endedAt: reached.get('ended'), items, steps, complete, lastSeq, questions: qs, mode, modeSince, ...(voicemail ? { voicemail } : {}) };
 }
 
 const MODE_LABEL: Record<string, string> = {
@@ -229,9 +270,26 @@ export function voicemailPlanText(plan: { action?: string; message?: string; ins
 }
 
 /** One line for any timeline event, for the event log: every type the server records, and a fallback. */
-export function describeEvent(ev: TimelineEvent): string {
+const CHANNEL_LABEL: Record<string, string> = { ui: 'on this page', sms: 'by SMS', webhook: 'by webhook', api: 'through the API' };
+
+export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): string {
   const d = ev.data ?? {};
+  const after = `${Math.round(Number(d.afterMs) / 1000)} s`;
   switch (ev.type) {
+    case 'owner.asked':
+      return `Asked ${d.ownerName ?? ownerName}: "${d.question}"`;
+    case 'owner.delivery':
+      return d.ok ? `Question sent ${CHANNEL_LABEL[d.channel] ?? d.channel}` : `Question could not be sent ${CHANNEL_LABEL[d.channel] ?? d.channel}: ${d.error}`;
+    case 'owner.holdingLine':
+      return 'Agent: still checking (holding line)';
+    case 'owner.detached':
+      return 'The callee spoke while the agent waited: the question stays open, and the answer will be passed on when it comes';
+    case 'owner.answered':
+      return `${ownerName === 'the owner' ? 'The owner' : ownerName} answered ${CHANNEL_LABEL[d.channel] ?? d.channel} after ${after}: "${d.answer}"`;
+    case 'owner.timeout':
+      return `No answer after ${after}: the agent said it would check and get back to them`;
+    case 'owner.cancelled':
+      return `Question withdrawn after ${after}`;
     case 'status':
       return d.status === 'ended' ? `Ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` : `Status: ${STATUS_LABEL[d.status] ?? d.status}${d.provider ? ` (${ENGINE_LABEL[d.provider] ?? d.provider})` : ''}`;
     case 'engine.ready':

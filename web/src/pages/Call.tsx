@@ -13,6 +13,7 @@ import { StatusSteps } from '../components/StatusSteps';
 import { CostTable } from '../components/CostTable';
 import { RecordingPlayer } from '../components/RecordingPlayer';
 import { OutcomeCard } from '../components/OutcomeCard';
+import { NotifyToggle, OwnerQuestions } from '../components/OwnerQuestions';
 
 /** Events after which the stored call (status, cost, recording) has changed. */
 const REFRESH_ON = new Set(['status', 'amd', 'usage', 'recording', 'carrier.price', 'records.complete', 'carrier.status', 'outcome', 'webhook']);
@@ -78,6 +79,7 @@ export function CallPage({ id }: { id: string }) {
         actions={
           live ? (
             <>
+              <NotifyToggle />
               <Transfer id={id} />
               <HangUp id={id} />
             </>
@@ -89,6 +91,7 @@ export function CallPage({ id }: { id: string }) {
 
       {/* What came of the call comes first, once it has ended. */}
       {!live && call.outcome && <OutcomeCard outcome={call.outcome} />}
+      {live && <OwnerQuestions callId={id} questions={view.questions} />}
 
       <div class="stats" aria-label="Call summary">
         <div class="stat">
