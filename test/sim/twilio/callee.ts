@@ -6,6 +6,8 @@ import type { CalleeScript, CalleeStep } from './types.js';
 import type { Line } from './line.js';
 import { TICK_MS } from './line.js';
 import { beep, speech, voicemailGreeting } from './callee-audio.js';
+import { noise } from './line-noise.js';
+import { clip } from './clips.js';
 
 export const DEFAULT_SCRIPT: CalleeScript = { answeredBy: 'human', steps: [{ say: 'Hello?' }] };
 const DEFAULT_WAIT_TIMEOUT_MS = 20000;
@@ -52,8 +54,9 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     if (line.isStopped) return;
     const kind = stepKind(step);
     hooks.log('callee-step', { index, step: kind });
-    if ('say' in step) {
-      line.speak(speech(step.say, step.durationMs));
+    if ('say' in step || 'backchannel' in step || 'speech' in step) {
+      const audio = 'say' in step ? speech(step.say, step.durationMs) : 'backchannel' in step ? clip(`backchannel-${step.backchannel}`) : clip(`speech-${step.speech}`);
+      line.speak(audio);
       await drained();
       lastSayEndTick = line.ticks;
       // Media time at which the utterance's last frame went out (start of the tick that sent it + 20 ms).
@@ -82,6 +85,10 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       line.speak(beep(step.beep.hz, step.beep.durationMs));
       await drained();
       hooks.onRecording();
+    } else if ('noise' in step) {
+      // Noise is not talking: a later waitForAgent still waits for the reply to the last words.
+      line.speak(noise(step.noise, step.durationMs, step.seed));
+      await drained();
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

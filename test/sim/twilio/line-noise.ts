@@ -6,9 +6,10 @@
  */
 import { mulawEncode } from '../../../src/media/mulaw.js';
 import { prng } from '../shared/prng.js';
+import type { NoiseKind } from './types.js';
 
-export const NOISE_KINDS = ['hiss', 'clicks', 'hum', 'music', 'crackle'] as const;
-export type NoiseKind = (typeof NOISE_KINDS)[number];
+export type { NoiseKind };
+export const NOISE_KINDS: readonly NoiseKind[] = ['hiss', 'clicks', 'hum', 'music', 'crackle'];
 
 const RATE = 8000;
 
