@@ -1,0 +1,119 @@
+/**
+ * When the callee talking over the agent is a barge-in. Pure and clocked by caller frames (20 ms each),
+ * so a test can drive it frame by frame. Three bands of speech, heard by our own VAD while the agent's
+ * audio plays:
+ *
+ *  - shorter than `minSpeechMs`: never a barge-in (a cough, a click the VAD let through);
+ *  - at least `backchannelMaxMs`: a barge-in, at once;
+ *  - in between: a short utterance, judged by its words once the engine's transcript comes: an
+ *    acknowledgement ("mhm", "okay", "right") lets the agent carry on, anything else ("stop", "wait")
+ *    cuts it. No words within `wordsWaitMs`: it was not speech the engine could make out; carry on.
+ *
+ * Twilio cannot pause the agent and resume (a `clear` drops the buffer), so the agent is never cut on a
+ * guess: it plays on until speech is confirmed. See docs/barge-in.md.
+ */
+
+export interface BargeInOptions {
+  minSpeechMs: number;
+  /** 0: every speech of minSpeechMs cuts at once (no backchannel tolerance). */
+  backchannelMaxMs: number;
+  wordsWaitMs: number;
+}
+
+export type BargeInVerdict =
+  | { action: 'cut'; reason: 'speech' | 'words'; speechMs: number; text?: string }
+  | { action: 'carry-on'; reason: 'too-short' | 'backchannel' | 'no-words'; speechMs: number; text?: string };
+
+const FRAME_MS = 20;
+
+/**
+ * Acknowledgements that do not claim the turn. English only (the engines transcribe in the callee's
+ * language; other languages' short words are judged as "words" and cut, the safe side).
+ */
+const BACKCHANNEL_WORDS = new Set([
+  'mhm', 'mmhm', 'mm', 'mmm', 'hmm', 'hm', 'uh', 'huh', 'uhhuh', 'ok', 'okay', 'kay', 'yeah', 'yep', 'yes', 'yup', 'ya',
+  'right', 'sure', 'alright', 'got', 'it', 'i', 'see', 'cool', 'great', 'fine', 'good', 'true', 'exactly', 'ah', 'oh', 'aha',
+]);
+/** Words above that are acknowledgements only in a pair ("got it", "I see"), not alone. */
+const ONLY_IN_PAIRS = new Set(['got', 'it', 'i', 'see']);
+const MAX_BACKCHANNEL_WORDS = 3;
+
+/** True when the whole utterance is an acknowledgement, e.g. "Mm-hm.", "Okay, okay.", "Uh huh", "I see". */
+export function isBackchannel(text: string): boolean {
+  const words = text
+    .toLowerCase()
+    .replace(/(\w)-(\w)/g, '$1$2')
+    .split(/[^a-z']+/)
+    .filter(Boolean);
+  if (words.length === 0 || words.length > MAX_BACKCHANNEL_WORDS) return false;
+  if (!words.every((w) => BACKCHANNEL_WORDS.has(w))) return false;
+  if (words.every((w) => ONLY_IN_PAIRS.has(w))) return words.join(' ') === 'got it' || words.join(' ') === 'i see';
+  return true;
+}
+
+export class BargeInPolicy {
+  /** Speech heard over the agent so far in the current run, ms. -1: no run. */
+  private runMs = -1;
+  /** A short run ended: its length, and how long its words have been awaited. */
+  private awaiting?: { speechMs: number; waitedMs: number };
+  /** The current run already cut the agent: the rest of it is the callee's turn, not a new barge-in. */
+  private spent = false;
+
+  constructor(private readonly o: BargeInOptions) {}
+
+  /**
+   * One caller frame. `speaking`: our VAD's state after it; `onsetMs`: speech the VAD had already heard
+   * when it said 'started'; `agentTalking`: agent audio is playing (or being generated) at this frame.
+   */
+  frame(speaking: boolean, agentTalking: boolean, onsetMs = 0): BargeInVerdict | undefined {
+    if (!speaking) this.spent = false;
+    if (!agentTalking || this.spent) {
+      // Nothing to cut: talking after the agent is a turn, not a barge-in.
+      this.runMs = -1;
+      this.awaiting = undefined;
+      return undefined;
+    }
+    if (speaking) {
+      this.runMs = this.runMs < 0 ? onsetMs + FRAME_MS : this.runMs + FRAME_MS;
+      if (this.runMs >= this.o.minSpeechMs && this.runMs >= this.o.backchannelMaxMs) return this.cut('speech', this.runMs);
+      return undefined;
+    }
+    if (this.runMs >= 0) {
+      const speechMs = this.runMs;
+      this.runMs = -1;
+      if (speechMs < this.o.minSpeechMs) return this.awaiting ? undefined : { action: 'carry-on', reason: 'too-short', speechMs };
+      this.awaiting = { speechMs: Math.max(speechMs, this.awaiting?.speechMs ?? 0), waitedMs: 0 };
+      return undefined;
+    }
+    if (this.awaiting) {
+      this.awaiting.waitedMs += FRAME_MS;
+      if (this.awaiting.waitedMs >= this.o.wordsWaitMs) {
+        const { speechMs } = this.awaiting;
+        this.awaiting = undefined;
+        return { action: 'carry-on', reason: 'no-words', speechMs };
+      }
+    }
+    return undefined;
+  }
+
+  /** The engine's transcript of a callee utterance. Judges a short run that awaits its words. */
+  transcript(text: string): BargeInVerdict | undefined {
+    const a = this.awaiting;
+    if (!a || !text.trim()) return undefined;
+    this.awaiting = undefined;
+    if (isBackchannel(text)) return { action: 'carry-on', reason: 'backchannel', speechMs: a.speechMs, text };
+    return this.cut('words', a.speechMs, text);
+  }
+
+  /** Whether a short utterance over the agent is waiting for its words (the agent plays on meanwhile). */
+  get pending(): boolean {
+    return this.awaiting !== undefined;
+  }
+
+  private cut(reason: 'speech' | 'words', speechMs: number, text?: string): BargeInVerdict {
+    this.spent = this.runMs >= 0;
+    this.runMs = -1;
+    this.awaiting = undefined;
+    return { action: 'cut', reason, speechMs, ...(text !== undefined ? { text } : {}) };
+  }
+}

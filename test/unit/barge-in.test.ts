@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BargeInPolicy, isBackchannel, type BargeInVerdict } from '../../src/bridge/barge-in.js';
+
+const OPTS = { minSpeechMs: 300, backchannelMaxMs: 800, wordsWaitMs: 1000 };
+
+/** Drives the policy: `speechMs` of speech then `silenceMs` of silence, agent talking throughout. */
+function drive(p: BargeInPolicy, speechMs: number, silenceMs: number, onsetMs = 0): { verdicts: BargeInVerdict[]; atMs: number[] } {
+  const verdicts: BargeInVerdict[] = [];
+  const atMs: number[] = [];
+  // The VAD says 'started' onsetMs into the speech, and 'stopped' right at its end.
+  const heard = Math.max(0, speechMs - onsetMs);
+  for (let t = 0; t < heard + silenceMs; t += 20) {
+    const v = p.frame(t < heard, true, onsetMs);
+    if (v) {
+      verdicts.push(v);
+      atMs.push(t + 20 + onsetMs);
+    }
+  }
+  return { verdicts, atMs };
+}
+
+test('isBackchannel: acknowledgements yes, requests and longer sentences no', () => {
+  for (const t of ['Mhm.', 'Mm-hm', 'uh-huh', 'Uh huh.', 'Okay.', 'OK, okay', 'Yeah.', 'Right.', 'Yep', 'Got it.', 'I see.', 'Sure.', 'Oh, okay.']) assert.ok(isBackchannel(t), t);
+  for (const t of ['Stop.', 'Wait.', 'No.', 'Hold on.', 'Okay, but wait', 'Yeah, no, I want to cancel it.', 'Sorry?', 'I', 'it', 'See', '', '  ', 'Okay yeah right sure']) assert.ok(!isBackchannel(t), t);
+});
+
+test('speech shorter than minSpeechMs never cuts, whatever its words', () => {
+  const p = new BargeInPolicy(OPTS);
+  const { verdicts } = drive(p, 200, 400);
+  assert.deepEqual(verdicts, [{ action: 'carry-on', reason: 'too-short', speechMs: 200 }]);
+  assert.equal(p.transcript('Stop!'), undefined, 'not awaiting words');
+});
+
+test('speech reaching backchannelMaxMs cuts at once, counting the VAD onset', () => {
+  const p = new BargeInPolicy(OPTS);
+  const { verdicts, atMs } = drive(p, 2000, 200, 100);
+  assert.deepEqual(verdicts, [{ action: 'cut', reason: 'speech', speechMs: 800 }]);
+  assert.deepEqual(atMs, [800]);
+});
+
+test('one long utterance cuts once; the rest of it is the callee\'s turn', () => {
+  const p = new BargeInPolicy(OPTS);
+  let cuts = 0;
+  for (let t = 0; t < 3000; t += 20) if (p.frame(true, true)?.action === 'cut') cuts++;
+  assert.equal(cuts, 1);
+  assert.equal(p.frame(false, true), undefined);
+  for (let t = 0; t < 1000; t += 20) if (p.frame(true, true)?.action === 'cut') cuts++;
+  assert.equal(cuts, 2, 'the next utterance over the agent cuts again');
+});
+
+test('a short utterance is judged by its words: a backchannel carries on, anything else cuts', () => {
+  const p = new BargeInPolicy(OPTS);
+  assert.deepEqual(drive(p, 500, 200).verdicts, []);
+  assert.ok(p.pending);
+  assert.deepEqual(p.transcript('Mm-hm.'), { action: 'carry-on', reason: 'backchannel', speechMs: 500, text: 'Mm-hm.' });
+  assert.ok(!p.pending);
+
+  drive(p, 400, 100);
+  assert.deepEqual(p.transcript('Stop.'), { action: 'cut', reason: 'words', speechMs: 400, text: 'Stop.' });
+});
+
+test('no words within wordsWaitMs: it was noise, carry on; a later transcript changes nothing', () => {
+  const p = new BargeInPolicy(OPTS);
+  const { verdicts } = drive(p, 500, 1200);
+  assert.deepEqual(verdicts, [{ action: 'carry-on', reason: 'no-words', speechMs: 500 }]);
+  assert.equal(p.transcript('Wait.'), undefined);
+});
+
+test('speech while the agent is silent is a turn, not a barge-in; the agent going quiet ends the wait', () => {
+  const p = new BargeInPolicy(OPTS);
+  for (let t = 0; t < 2000; t += 20) assert.equal(p.frame(true, false), undefined);
+  drive(p, 500, 40);
+  assert.ok(p.pending);
+  p.frame(false, false);
+  assert.ok(!p.pending);
+});
+
+test('backchannelMaxMs 0: every speech of minSpeechMs cuts at once', () => {
+  const p = new BargeInPolicy({ ...OPTS, backchannelMaxMs: 0 });
+  const { verdicts, atMs } = drive(p, 500, 100);
+  assert.deepEqual(verdicts, [{ action: 'cut', reason: 'speech', speechMs: 300 }]);
+  assert.deepEqual(atMs, [300]);
+});
