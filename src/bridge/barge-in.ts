@@ -20,6 +20,9 @@ export interface BargeInOptions {
   wordsWaitMs: number;
 }
 
+/** The settings' defaults (BARGE_IN_MIN_SPEECH_MS, BARGE_IN_BACKCHANNEL_MAX_MS, BARGE_IN_WORDS_WAIT_MS). */
+export const DEFAULT_BARGE_IN: BargeInOptions = { minSpeechMs: 300, backchannelMaxMs: 800, wordsWaitMs: 2500 };
+
 export type BargeInVerdict =
   | { action: 'cut'; reason: 'speech' | 'words'; speechMs: number; text?: string }
   | { action: 'carry-on'; reason: 'too-short' | 'backchannel' | 'no-words'; speechMs: number; text?: string };

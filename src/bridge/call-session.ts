@@ -17,6 +17,10 @@ import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
 import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
+import { BargeInListener, type Cut } from './barge-in-listener.js';
+import { DEFAULT_BARGE_IN, type BargeInOptions } from './barge-in.js';
+import { createVoiceActivityDetector } from '../media/vad-factory.js';
+import type { VadKind } from '../media/voice-activity.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -67,6 +71,8 @@ export interface CallSessionOptions {
   dtmfOnAnswer?: string;
   /** What to do when a machine answers (default: hang up). */
   voicemail?: VoicemailOptions;
+  /** When the callee talking over the agent stops it (docs/barge-in.md). Default: DEFAULT_BARGE_IN, Silero. */
+  bargeIn?: BargeInOptions & { vad: VadKind };
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -105,6 +111,8 @@ export class CallSession {
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly voicemail: VoicemailMode;
   private readonly screening: ScreeningMode;
+  /** Decides barge-in for every engine: our neural VAD, a minimum speech length, backchannels. */
+  private readonly ears: BargeInListener;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -120,6 +128,9 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
+    const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
+    this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
+    this.hearers.push((pcm) => this.onEars(this.ears.hear(pcm, this.agentTalking())));
     this.modes = new CallModes({ record, entered: (mode) => this.enteredMode(mode) });
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
@@ -326,7 +337,8 @@ export class CallSession {
       this.gate.calleeSpeech(started);
       return;
     }
-    // After the greeting our VAD hears barge-in only for engines that go deaf during playback.
+    // After the greeting the energy VAD tracks the callee's turns only for engines that go deaf during
+    // playback. Neither it nor the engine's speech-start cuts the agent: `ears` decides barge-in.
     if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
       this.calleeSpeaking = false;
@@ -336,7 +348,21 @@ export class CallSession {
     this.calleeSpeaking = true;
     if (itemId) this.calleeTurnStartedAt.set(itemId, new Date().toISOString());
     this.o.hooks.record('callee.speechStarted', {});
-    if (this.modes.policy.bargeIn && (this.tracker?.hasPending || this.activeResponse)) this.bargeIn();
+  }
+
+  /** Agent audio is playing or being generated, and the mode lets the callee cut it. */
+  private agentTalking(): boolean {
+    return this.gate.isOpen && this.modes.policy.bargeIn && Boolean(this.tracker?.hasPending || this.activeResponse);
+  }
+
+  /**
+   * The callee spoke over the agent for real: cut it. When the callee's turn is already over (judged by
+   * its final words) an engine that does not answer a turn that ended mid-reply is asked to answer it.
+   */
+  private onEars(cut: Cut | undefined): void {
+    if (!cut || this.ending || !this.modes.policy.bargeIn) return;
+    this.bargeIn();
+    if (cut.turnOver && !this.o.engine.capabilities.answersTurnsWhileReplying) this.o.engine.generateReply();
   }
 
   private onMark(name: string): boolean {
@@ -369,7 +395,7 @@ export class CallSession {
         this.speech.play(e);
         return;
       case 'user.speechStarted':
-        // The engine's own detector, or its report that it was interrupted: either way a barge-in.
+        // The engine's own detector: the callee's turn began (a barge-in is `ears`' to decide).
         this.onCalleeSpeech(true, e.itemId, 'engine');
         return;
       case 'user.speechStopped':
@@ -383,8 +409,15 @@ export class CallSession {
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
         this.screening.heard(e.text);
+        // A short utterance over the agent is judged by its words: "stop" cuts it, "mhm" does not.
+        this.onEars(this.ears.words(e.text));
         return;
       }
+      case 'user.words':
+        // Interim words of a short utterance over the agent: "stop" cuts it now. The callee's turn may
+        // not be over yet, so no reply is asked for; the engine answers the turn when it ends.
+        this.onEars(this.ears.interimWords(e.text));
+        return;
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.endAfterPlayout.responseStarted(e.responseId);
@@ -506,6 +539,7 @@ export class CallSession {
       this.speech.writeRemaining();
       this.transport?.close();
       this.transport = undefined;
+      this.ears.close();
       await this.o.engine.close().catch(() => undefined);
     })();
     return this.shutdownPromise;

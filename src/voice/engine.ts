@@ -34,6 +34,12 @@ export interface EngineCapabilities {
    * answers every turn it hears), the bridge finds the end of the callee's first words with its own VAD.
    */
   hearsBeforeAutoRespond: boolean;
+  /**
+   * A callee turn that ends while the engine is replying is answered by the engine once that reply is
+   * done (Gemini with `NO_INTERRUPTION`). When false (OpenAI with `interrupt_response: false`), such a
+   * turn gets no reply of its own, so after cutting the agent for it the bridge asks for one.
+   */
+  answersTurnsWhileReplying?: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }

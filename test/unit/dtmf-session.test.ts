@@ -119,7 +119,9 @@ test('a barge-in during the tones cuts them: the result says what was pressed; t
   await tick();
   // 1 (100 ms) + gap (100 ms) + part of the pause: 40 ms chunks.
   for (const m of t.play(7)) h.onMark(m);
-  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  // The callee talks over the tones (a second of speech, as the carrier sends it).
+  const words = speech('Wait, wait, that is not what I asked for.', 1000);
+  for (let i = 0; i < words.length; i += 160) h.onAudio(AudioChunk.fromBytes(words.subarray(i, i + 160)));
   await tick();
   assert.equal(t.clears, 1);
   assert.ok(!engine.calls.some((c) => c.startsWith('truncate') || c.startsWith('delete')), engine.calls.join());

@@ -60,8 +60,11 @@ export class GeminiLiveEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
-    cancelsInterruptedToolCalls: true,
+    // Gemini withdraws a tool call only when the callee's speech interrupts the model, which this
+    // session turns off (NO_INTERRUPTION: the bridge decides barge-in); so it withdraws none.
+    cancelsInterruptedToolCalls: false,
     hearsBeforeAutoRespond: false,
+    answersTurnsWhileReplying: true,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },
   };
