@@ -2,8 +2,8 @@
 # Makes the real-speech clips under test/fixtures/audio/ (run once; the output is committed).
 # Needs Debian's espeak-ng and sox: apt-get install -y espeak-ng sox
 # Each clip: espeak-ng speech, leading/trailing silence trimmed, 8 kHz mono G.711 mu-law, headerless
-# (the format of a Twilio media stream's payload). Noise is not recorded: test/sim/twilio/line-noise.ts
-# makes it from a seed.
+# (the format of a Twilio media stream's payload). `sox -D` (no dither): a rerun gives the same bytes.
+# Noise is not recorded: test/sim/twilio/line-noise.ts makes it from a seed.
 set -euo pipefail
 out="$(cd "$(dirname "$0")/.." && pwd)/test/fixtures/audio"
 mkdir -p "$out"
@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 clip() { # name voice speed text
   espeak-ng -v "$2" -s "$3" -g 0 -w "$tmp/in.wav" "$4"
-  sox "$tmp/in.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ulaw" \
+  sox -D "$tmp/in.wav" -r 8000 -c 1 -e u-law -t raw "$out/$1.ulaw" \
     silence 1 0.01 1% reverse silence 1 0.01 1% reverse norm -3
 }
 
@@ -24,6 +24,8 @@ clip speech-wait en-us 170 "Wait, wait, that is not what I asked for."
 clip speech-question en-gb 160 "Sorry, can I ask you something first?"
 clip speech-cancel en-us+f3 170 "No, I just want to cancel the whole thing."
 clip speech-repeat en-gb+f2 165 "Could you say that again please?"
+# A short command, shorter than BARGE_IN_BACKCHANNEL_MAX_MS: judged by its words.
+clip speech-stop en-us 170 "Stop."
 
 # Backchannels: short acknowledgements that must not stop the agent.
 clip backchannel-mhm en-us 180 "mhm"

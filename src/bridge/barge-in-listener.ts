@@ -26,9 +26,14 @@ export class BargeInListener {
     return this.decide(this.policy.frame(this.o.vad.speaking, agentTalking, this.o.vad.onsetMs));
   }
 
-  /** The engine's transcript of a callee utterance. */
+  /** The engine's final transcript of a callee utterance. */
   words(text: string): boolean {
     return this.decide(this.policy.transcript(text));
+  }
+
+  /** A fragment of the callee's words before the final transcript. */
+  interimWords(fragment: string): boolean {
+    return this.decide(this.policy.interimWords(fragment));
   }
 
   close(): void {

@@ -59,6 +59,8 @@ export class BargeInPolicy {
   private runMs = -1;
   /** A short run ended: its length, and how long its words have been awaited. */
   private awaiting?: { speechMs: number; waitedMs: number };
+  /** Interim words heard since the current run (or the runs awaiting their words) began. */
+  private words = '';
   /** The current run already cut the agent: the rest of it is the callee's turn, not a new barge-in. */
   private spent = false;
 
@@ -72,11 +74,11 @@ export class BargeInPolicy {
     if (!speaking) this.spent = false;
     if (!agentTalking || this.spent) {
       // Nothing to cut: talking after the agent is a turn, not a barge-in.
-      this.runMs = -1;
-      this.awaiting = undefined;
+      this.reset();
       return undefined;
     }
     if (speaking) {
+      if (this.runMs < 0 && !this.awaiting) this.words = '';
       this.runMs = this.runMs < 0 ? onsetMs + FRAME_MS : this.runMs + FRAME_MS;
       if (this.runMs >= this.o.minSpeechMs && this.runMs >= this.o.backchannelMaxMs) return this.cut('speech', this.runMs);
       return undefined;
@@ -86,24 +88,37 @@ export class BargeInPolicy {
       this.runMs = -1;
       if (speechMs < this.o.minSpeechMs) return this.awaiting ? undefined : { action: 'carry-on', reason: 'too-short', speechMs };
       this.awaiting = { speechMs: Math.max(speechMs, this.awaiting?.speechMs ?? 0), waitedMs: 0 };
-      return undefined;
+      // Words that came while it was said may already settle it.
+      return this.words ? this.judgeInterim() : undefined;
     }
     if (this.awaiting) {
       this.awaiting.waitedMs += FRAME_MS;
       if (this.awaiting.waitedMs >= this.o.wordsWaitMs) {
         const { speechMs } = this.awaiting;
-        this.awaiting = undefined;
-        return { action: 'carry-on', reason: 'no-words', speechMs };
+        const text = this.words;
+        this.reset();
+        // Only acknowledgements were heard (no final transcript came): still a backchannel.
+        return text ? { action: 'carry-on', reason: 'backchannel', speechMs, text } : { action: 'carry-on', reason: 'no-words', speechMs };
       }
     }
     return undefined;
   }
 
-  /** The engine's transcript of a callee utterance. Judges a short run that awaits its words. */
+  /**
+   * Interim words of the callee's current utterance, as the engine transcribes them (a fragment: the
+   * policy joins them). Words that are not an acknowledgement cut at once; acknowledgements wait for more.
+   */
+  interimWords(fragment: string): BargeInVerdict | undefined {
+    if (this.runMs < 0 && !this.awaiting) return undefined;
+    this.words += fragment;
+    return this.awaiting ? this.judgeInterim() : undefined;
+  }
+
+  /** The engine's final transcript of a callee utterance. Judges a short run that awaits its words. */
   transcript(text: string): BargeInVerdict | undefined {
     const a = this.awaiting;
     if (!a || !text.trim()) return undefined;
-    this.awaiting = undefined;
+    this.reset();
     if (isBackchannel(text)) return { action: 'carry-on', reason: 'backchannel', speechMs: a.speechMs, text };
     return this.cut('words', a.speechMs, text);
   }
@@ -113,10 +128,21 @@ export class BargeInPolicy {
     return this.awaiting !== undefined;
   }
 
-  private cut(reason: 'speech' | 'words', speechMs: number, text?: string): BargeInVerdict {
-    this.spent = this.runMs >= 0;
+  private judgeInterim(): BargeInVerdict | undefined {
+    const text = this.words.trim();
+    if (!text || isBackchannel(text)) return undefined;
+    return this.cut('words', this.awaiting?.speechMs ?? this.runMs, text);
+  }
+
+  private reset(): void {
     this.runMs = -1;
     this.awaiting = undefined;
+    this.words = '';
+  }
+
+  private cut(reason: 'speech' | 'words', speechMs: number, text?: string): BargeInVerdict {
+    this.spent = this.runMs >= 0;
+    this.reset();
     return { action: 'cut', reason, speechMs, ...(text !== undefined ? { text } : {}) };
   }
 }

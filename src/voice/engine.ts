@@ -80,6 +80,11 @@ export type EngineEvent =
   | { type: 'user.speechStarted'; itemId?: string }
   | { type: 'user.speechStopped' }
   | { type: 'user.transcript'; itemId: string; text: string }
+  /**
+   * A fragment of the callee's words as the engine transcribes them, before the final user.transcript
+   * (Gemini streams these while its turn is still open). The bridge judges short barge-ins by them.
+   */
+  | { type: 'user.words'; text: string }
   | { type: 'agent.responseStarted'; responseId: string }
   | { type: 'agent.audio'; responseId: string; itemId: string; audio: AudioChunk }
   /** Final transcript of an agent item; audioMs is all audio generated for it (some may have been dropped). */

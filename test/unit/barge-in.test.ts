@@ -82,3 +82,29 @@ test('backchannelMaxMs 0: every speech of minSpeechMs cuts at once', () => {
   assert.deepEqual(verdicts, [{ action: 'cut', reason: 'speech', speechMs: 300 }]);
   assert.deepEqual(atMs, [300]);
 });
+
+test('interim words: an acknowledgement waits for more, anything else cuts at once; words said during the run count', () => {
+  const p = new BargeInPolicy(OPTS);
+  drive(p, 500, 100);
+  assert.equal(p.interimWords('Okay'), undefined);
+  assert.deepEqual(p.interimWords(', but wait'), { action: 'cut', reason: 'words', speechMs: 500, text: 'Okay, but wait' });
+
+  // Only an acknowledgement came, and no final transcript: a backchannel at the end of the wait.
+  const q = new BargeInPolicy(OPTS);
+  drive(q, 500, 100);
+  q.interimWords('Mhm.');
+  const { verdicts } = drive(q, 0, 1000);
+  assert.deepEqual(verdicts, [{ action: 'carry-on', reason: 'backchannel', speechMs: 500, text: 'Mhm.' }]);
+
+  // Words streamed while the callee was still talking are judged the moment the run ends.
+  const r = new BargeInPolicy(OPTS);
+  for (let t = 0; t < 400; t += 20) r.frame(true, true);
+  assert.equal(r.interimWords('Stop'), undefined, 'not judged mid-run');
+  assert.deepEqual(r.frame(false, true), { action: 'cut', reason: 'words', speechMs: 400, text: 'Stop' });
+
+  // Fragments outside any run over the agent are not kept for a later one.
+  const u = new BargeInPolicy(OPTS);
+  assert.equal(u.interimWords('Hello there'), undefined);
+  drive(u, 500, 100);
+  assert.deepEqual(u.transcript('Mhm.'), { action: 'carry-on', reason: 'backchannel', speechMs: 500, text: 'Mhm.' });
+});

@@ -215,7 +215,11 @@ export class GeminiLiveEngine implements VoiceEngine {
       this.emit({ type: 'error', error: { fatal: false, code: 'bad_server_message', message: (err as GeminiMessageError).message } });
       return;
     }
-    if (m.inputTranscript) this.userText += m.inputTranscript;
+    if (m.inputTranscript) {
+      this.userText += m.inputTranscript;
+      // The final text waits for the end of the model's turn; a barge-in cannot (docs/barge-in.md).
+      this.emit({ type: 'user.words', text: m.inputTranscript });
+    }
     if (m.audio.length) {
       const turn = this.currentTurn();
       for (const b64 of m.audio) {

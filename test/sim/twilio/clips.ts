@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Backchannel, SpeechClip } from './types.js';
 
 export const BACKCHANNELS: readonly Backchannel[] = ['mhm', 'uh-huh', 'okay', 'yeah', 'right'];
+/** Long enough to stop the agent by their length alone. */
 export const SPEECH_CLIPS: readonly SpeechClip[] = ['wait', 'question', 'cancel', 'repeat'];
+/** Shorter than BARGE_IN_BACKCHANNEL_MAX_MS: they stop the agent by their words. */
+export const SHORT_SPEECH_CLIPS: readonly SpeechClip[] = ['stop'];
 /** What each clip says, for a model simulator's scripted transcript. */
 export const CLIP_TEXT: Record<`backchannel-${Backchannel}` | `speech-${SpeechClip}`, string> = {
   'backchannel-mhm': 'Mhm.',
@@ -18,6 +21,7 @@ export const CLIP_TEXT: Record<`backchannel-${Backchannel}` | `speech-${SpeechCl
   'speech-question': 'Sorry, can I ask you something first?',
   'speech-cancel': 'No, I just want to cancel the whole thing.',
   'speech-repeat': 'Could you say that again please?',
+  'speech-stop': 'Stop.',
 };
 
 const cache = new Map<string, Uint8Array>();

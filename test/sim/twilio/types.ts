@@ -62,7 +62,7 @@ export type CalleeStep =
 
 export type NoiseKind = 'hiss' | 'clicks' | 'hum' | 'music' | 'crackle';
 export type Backchannel = 'mhm' | 'uh-huh' | 'okay' | 'yeah' | 'right';
-export type SpeechClip = 'wait' | 'question' | 'cancel' | 'repeat';
+export type SpeechClip = 'wait' | 'question' | 'cancel' | 'repeat' | 'stop';
 
 /** What a stream's `start` message announces in `mediaFormat`. */
 export interface MediaFormat {
