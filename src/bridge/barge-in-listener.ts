@@ -1,6 +1,8 @@
 import type { VoiceActivityDetector } from '../media/voice-activity.js';
 import { BargeInPolicy, type BargeInOptions, type BargeInVerdict } from './barge-in.js';
 
+export type Cut = Extract<BargeInVerdict, { action: 'cut' }>;
+
 export interface BargeInListenerOptions extends BargeInOptions {
   vad: VoiceActivityDetector;
   /** Each time the agent was spoken over and carried on (noise, a backchannel), for the timeline. */
@@ -11,7 +13,7 @@ export interface BargeInListenerOptions extends BargeInOptions {
  * The bridge's ears for barge-in, for every engine: our VAD on each caller frame, and the barge-in policy
  * on what it hears while the agent talks and on the callee's words. The engines are configured not to
  * cut themselves off (OpenAI `interrupt_response: false`, Gemini `NO_INTERRUPTION`), so this is the one
- * place that decides. Returns true when the agent must stop now.
+ * place that decides. Each method returns the verdict when the agent must stop now.
  */
 export class BargeInListener {
   private readonly policy: BargeInPolicy;
@@ -21,18 +23,18 @@ export class BargeInListener {
   }
 
   /** One caller frame (PCM16 8 kHz), and whether agent audio is playing or being generated. */
-  hear(pcm8k: Int16Array, agentTalking: boolean): boolean {
+  hear(pcm8k: Int16Array, agentTalking: boolean): Cut | undefined {
     this.o.vad.pushPcm(pcm8k);
     return this.decide(this.policy.frame(this.o.vad.speaking, agentTalking, this.o.vad.onsetMs));
   }
 
   /** The engine's final transcript of a callee utterance. */
-  words(text: string): boolean {
+  words(text: string): Cut | undefined {
     return this.decide(this.policy.transcript(text));
   }
 
   /** A fragment of the callee's words before the final transcript. */
-  interimWords(fragment: string): boolean {
+  interimWords(fragment: string): Cut | undefined {
     return this.decide(this.policy.interimWords(fragment));
   }
 
@@ -40,10 +42,10 @@ export class BargeInListener {
     this.o.vad.close();
   }
 
-  private decide(v: BargeInVerdict | undefined): boolean {
-    if (!v) return false;
-    if (v.action === 'cut') return true;
+  private decide(v: BargeInVerdict | undefined): Cut | undefined {
+    if (!v) return undefined;
+    if (v.action === 'cut') return v;
     this.o.carriedOn(v);
-    return false;
+    return undefined;
   }
 }

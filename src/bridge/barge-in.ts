@@ -21,13 +21,16 @@ export interface BargeInOptions {
 }
 
 /** The settings' defaults (BARGE_IN_MIN_SPEECH_MS, BARGE_IN_BACKCHANNEL_MAX_MS, BARGE_IN_WORDS_WAIT_MS). */
-export const DEFAULT_BARGE_IN: BargeInOptions = { minSpeechMs: 300, backchannelMaxMs: 800, wordsWaitMs: 2500 };
+export const DEFAULT_BARGE_IN: BargeInOptions = { minSpeechMs: 200, backchannelMaxMs: 800, wordsWaitMs: 2500 };
 
 export type BargeInVerdict =
-  | { action: 'cut'; reason: 'speech' | 'words'; speechMs: number; text?: string }
+  /** `turnOver`: judged by the engine's final transcript, so the callee's turn has already ended. */
+  | { action: 'cut'; reason: 'speech' | 'words'; speechMs: number; text?: string; turnOver?: true }
   | { action: 'carry-on'; reason: 'too-short' | 'backchannel' | 'no-words'; speechMs: number; text?: string };
 
 const FRAME_MS = 20;
+/** A pause shorter than this (between words, a breath) does not end a run of speech. */
+const RUN_PAUSE_MS = 240;
 
 /**
  * Acknowledgements that do not claim the turn. English only (the engines transcribe in the callee's
@@ -55,12 +58,16 @@ export function isBackchannel(text: string): boolean {
 }
 
 export class BargeInPolicy {
-  /** Speech heard over the agent so far in the current run, ms. -1: no run. */
+  /** Speech heard over the agent so far in the current run, ms (pauses not counted). -1: no run. */
   private runMs = -1;
+  /** Silence since the run's last speech. */
+  private gapMs = 0;
   /** A short run ended: its length, and how long its words have been awaited. */
   private awaiting?: { speechMs: number; waitedMs: number };
   /** Interim words heard since the current run (or the runs awaiting their words) began. */
   private words = '';
+  /** `words` is the engine's final transcript (it came before the run was over). */
+  private wordsFinal = false;
   /** The current run already cut the agent: the rest of it is the callee's turn, not a new barge-in. */
   private spent = false;
 
@@ -78,17 +85,30 @@ export class BargeInPolicy {
       return undefined;
     }
     if (speaking) {
-      if (this.runMs < 0 && !this.awaiting) this.words = '';
-      this.runMs = this.runMs < 0 ? onsetMs + FRAME_MS : this.runMs + FRAME_MS;
+      if (this.runMs < 0) {
+        if (!this.awaiting) {
+          this.words = '';
+          this.wordsFinal = false;
+        }
+        this.runMs = onsetMs;
+      } else if (this.gapMs > 0) {
+        // Speech again after a pause: the VAD heard onsetMs of it before it said so.
+        this.runMs += Math.min(onsetMs, this.gapMs);
+      }
+      this.gapMs = 0;
+      this.runMs += FRAME_MS;
       if (this.runMs >= this.o.minSpeechMs && this.runMs >= this.o.backchannelMaxMs) return this.cut('speech', this.runMs);
       return undefined;
     }
     if (this.runMs >= 0) {
+      this.gapMs += FRAME_MS;
+      if (this.gapMs < RUN_PAUSE_MS) return undefined;
       const speechMs = this.runMs;
       this.runMs = -1;
       if (speechMs < this.o.minSpeechMs) return this.awaiting ? undefined : { action: 'carry-on', reason: 'too-short', speechMs };
       this.awaiting = { speechMs: Math.max(speechMs, this.awaiting?.speechMs ?? 0), waitedMs: 0 };
       // Words that came while it was said may already settle it.
+      if (this.wordsFinal) return this.transcript(this.words);
       return this.words ? this.judgeInterim() : undefined;
     }
     if (this.awaiting) {
@@ -117,10 +137,19 @@ export class BargeInPolicy {
   /** The engine's final transcript of a callee utterance. Judges a short run that awaits its words. */
   transcript(text: string): BargeInVerdict | undefined {
     const a = this.awaiting;
-    if (!a || !text.trim()) return undefined;
+    if (!text.trim()) return undefined;
+    if (!a) {
+      // The engine's turn ended before our run did (its end-of-turn silence is shorter than the pause
+      // the policy allows between words): the words are judged when the run ends.
+      if (this.runMs >= 0) {
+        this.words = text;
+        this.wordsFinal = true;
+      }
+      return undefined;
+    }
     this.reset();
     if (isBackchannel(text)) return { action: 'carry-on', reason: 'backchannel', speechMs: a.speechMs, text };
-    return this.cut('words', a.speechMs, text);
+    return this.cut('words', a.speechMs, text, true);
   }
 
   /** Whether a short utterance over the agent is waiting for its words (the agent plays on meanwhile). */
@@ -136,13 +165,16 @@ export class BargeInPolicy {
 
   private reset(): void {
     this.runMs = -1;
+    this.gapMs = 0;
     this.awaiting = undefined;
     this.words = '';
+    this.wordsFinal = false;
   }
 
-  private cut(reason: 'speech' | 'words', speechMs: number, text?: string): BargeInVerdict {
+  private cut(reason: 'speech' | 'words', speechMs: number, text?: string, turnOver?: true): Extract<BargeInVerdict, { action: 'cut' }> {
     this.spent = this.runMs >= 0;
     this.reset();
-    return { action: 'cut', reason, speechMs, ...(text !== undefined ? { text } : {}) };
+    return { action: 'cut', reason, speechMs, ...(text !== undefined ? { text } : {}), ...(turnOver ? { turnOver } : {}) };
   }
+
 }

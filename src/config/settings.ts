@@ -75,7 +75,7 @@ export const settingsSchema = z.object({
    */
   BARGE_IN_VAD: z.enum(['silero', 'energy']).default('silero'),
   /** Speech shorter than this never stops the agent (a cough, a click). */
-  BARGE_IN_MIN_SPEECH_MS: int(60, 2000).default(300),
+  BARGE_IN_MIN_SPEECH_MS: int(60, 2000).default(200),
   /** Speech this long stops the agent at once; shorter speech is judged by its words (backchannels carry on). 0: no backchannel tolerance. */
   BARGE_IN_BACKCHANNEL_MAX_MS: int(0, 3000).default(800),
   /** How long a short utterance's words are awaited before it counts as noise (the agent carries on). */

