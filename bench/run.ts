@@ -8,6 +8,8 @@
  *   npm run bench -- --only store --calls 50 --seconds 20   (calls + API + search + a locked database; not part of a plain run)
  *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
  *   npm run bench -- --only voicemail --calls 12  (end of the beep to the message, both engines)
+ *   npm run bench -- --only bargein               (noise, backchannels, speech over the agent, both engines; VAD cost)
+ *   npm run bench -- --only bargein --vad energy  (the same calls with the energy VAD, for comparison)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -18,6 +20,7 @@ import { printRetrieval, runRetrievalBench } from './retrieval.js';
 import { printStoreContention, runStoreContention } from './store-contention.js';
 import { printAnswer, runAnswerBench } from './answer-at-once.js';
 import { printVoicemail, runVoicemailBench } from './voicemail.js';
+import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +28,12 @@ const { values } = parseArgs({
     calls: { type: 'string' },
     seconds: { type: 'string', default: '10' },
     minutes: { type: 'string', default: '5' },
+    vad: { type: 'string', default: 'silero' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'bargein'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|bargein] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)]');
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -49,6 +53,11 @@ if (!only || only === 'answer') {
 }
 if (!only || only === 'voicemail') {
   for (const engine of ['openai', 'gemini'] as const) if (!printVoicemail(await runVoicemailBench({ calls: callsFor(12), engine }))) process.exitCode = 1;
+}
+if (!only || only === 'bargein') {
+  const vad = values.vad === 'energy' ? 'energy' : 'silero';
+  for (const engine of ['openai', 'gemini'] as const) if (!printBargeIn(await runBargeInBench({ engine, vad }))) process.exitCode = 1;
+  runVadCost();
 }
 if (only === 'soak') {
   const minutes = Number(values.minutes);
