@@ -30,6 +30,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist
 COPY runbooks ./runbooks
+# Silero VAD for barge-in (src/media/silero-vad.ts finds it at ../../models from dist/media)
+COPY models ./models
 # The callwright command (runs dist/cli): docker compose exec callwright node bin/callwright.js calls list
 COPY bin ./bin
 RUN mkdir -p /data/clients && chown -R node:node /data

@@ -9,6 +9,8 @@
  *   npm run bench -- --only answer --calls 20     (end of "Hello?" to first agent audio, both engines)
  *   npm run bench -- --only voicemail --calls 12  (end of the beep to the message, both engines)
  *   npm run bench -- --only hold --seconds 60     (AI cost of a hold minute vs a talking minute, both engines; not part of a plain run)
+ *   npm run bench -- --only bargein               (noise, backchannels, speech over the agent, both engines; VAD cost)
+ *   npm run bench -- --only bargein --vad energy  (the same calls with the energy VAD, for comparison)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -20,6 +22,7 @@ import { printStoreContention, runStoreContention } from './store-contention.js'
 import { printAnswer, runAnswerBench } from './answer-at-once.js';
 import { printVoicemail, runVoicemailBench } from './voicemail.js';
 import { printHold, runHoldBench } from './hold.js';
+import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,11 +30,12 @@ const { values } = parseArgs({
     calls: { type: 'string' },
     seconds: { type: 'string' },
     minutes: { type: 'string', default: '5' },
+    vad: { type: 'string', default: 'silero' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold] [--calls N] [--seconds S] [--minutes M (soak)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)]');
   process.exit(2);
 }
 // Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.
@@ -54,6 +58,11 @@ if (!only || only === 'voicemail') {
   for (const engine of ['openai', 'gemini'] as const) if (!printVoicemail(await runVoicemailBench({ calls: callsFor(12), engine }))) process.exitCode = 1;
 }
 if (only === 'hold') if (!printHold(await runHoldBench({ seconds, engines: ['openai', 'gemini'] }))) process.exitCode = 1;
+if (!only || only === 'bargein') {
+  const vad = values.vad === 'energy' ? 'energy' : 'silero';
+  for (const engine of ['openai', 'gemini'] as const) if (!printBargeIn(await runBargeInBench({ engine, vad }))) process.exitCode = 1;
+  runVadCost();
+}
 if (only === 'soak') {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) {

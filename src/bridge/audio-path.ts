@@ -10,13 +10,30 @@ export interface AudioPath {
   toCarrier(engineAudio: AudioChunk): AudioChunk;
 }
 
-const passThrough: AudioPath = {
-  toEngine: (a, listen) => {
-    if (listen) listen(mulawDecode(a.bytes));
+/**
+ * Mu-law both ways: the base64 goes through untouched. The local listeners (barge-in VAD) hear every
+ * frame, decoded into per-call scratch buffers: 50 fresh buffers a second per call would be garbage.
+ */
+class PassThroughPath implements AudioPath {
+  private raw = Buffer.alloc(1024);
+  private pcm = new Int16Array(1024);
+
+  toEngine(a: AudioChunk, listen?: (pcm8k: Int16Array) => void): AudioChunk {
+    if (!listen) return a;
+    const need = a.length;
+    if (this.raw.length < need) {
+      this.raw = Buffer.alloc(need * 2);
+      this.pcm = new Int16Array(need * 2);
+    }
+    const n = this.raw.write(a.base64, 0, 'base64');
+    listen(mulawDecode(this.raw.subarray(0, n), this.pcm.subarray(0, n)));
     return a;
-  },
-  toCarrier: (a) => a,
-};
+  }
+
+  toCarrier(a: AudioChunk): AudioChunk {
+    return a;
+  }
+}
 
 /**
  * Picks the conversion from the engine's declared formats. Each path keeps filter state across chunks,
@@ -25,7 +42,7 @@ const passThrough: AudioPath = {
 export function audioPathFor(caps: EngineCapabilities): AudioPath {
   const inF = caps.inputFormat;
   const outF = caps.outputFormat;
-  if (inF.encoding === 'pcmu' && outF.encoding === 'pcmu') return passThrough;
+  if (inF.encoding === 'pcmu' && outF.encoding === 'pcmu') return new PassThroughPath();
   if (inF.encoding === 'pcm16' && inF.sampleRate === 16000 && outF.encoding === 'pcm16' && outF.sampleRate === 24000) return new TranscodingPath();
   throw new Error(`no audio conversion from mu-law 8 kHz to ${JSON.stringify(inF)} / from ${JSON.stringify(outF)}`);
 }

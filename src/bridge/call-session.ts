@@ -22,6 +22,10 @@ import { HoldMode } from './hold-mode.js';
 import { OwnerWait } from './owner-wait.js';
 import { ReplyTurns } from './reply-turns.js';
 import type { OwnerReply } from '../owner/owner-channel.js';
+import { BargeInListener, type Cut } from './barge-in-listener.js';
+import { DEFAULT_BARGE_IN, type BargeInOptions } from './barge-in.js';
+import { createVoiceActivityDetector } from '../media/vad-factory.js';
+import type { VadKind } from '../media/voice-activity.js';
 
 /**
  * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
@@ -78,6 +82,8 @@ export interface CallSessionOptions {
   menuPromptEndMs?: number;
   /** ask_owner: puts a question to the owner (see owner/); absent, the tool answers "cancelled". */
   owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
+  /** When the callee talking over the agent stops it (docs/barge-in.md). Default: DEFAULT_BARGE_IN, Silero. */
+  bargeIn?: BargeInOptions & { vad: VadKind };
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -121,6 +127,8 @@ export class CallSession {
   private readonly hold: HoldMode;
   private readonly ownerWait: OwnerWait;
   private readonly replies: ReplyTurns;
+  /** Decides barge-in for every engine: our neural VAD, a minimum speech length, backchannels. */
+  private readonly ears: BargeInListener;
 
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
@@ -136,6 +144,9 @@ export class CallSession {
         if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
       });
     }
+    const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
+    this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
+    this.hearers.push((pcm) => this.onEars(this.ears.hear(pcm, this.agentTalking())));
     this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode, from, reason), this.hold.modeChanged(mode, from, reason)) });
     this.hold = new HoldMode(
       {
@@ -399,7 +410,8 @@ export class CallSession {
       this.gate.calleeSpeech(started);
       return;
     }
-    // After the greeting our VAD hears barge-in only for engines that go deaf during playback.
+    // After the greeting the energy VAD tracks the callee's turns only for engines that go deaf during
+    // playback. Neither it nor the engine's speech-start cuts the agent: `ears` decides barge-in.
     if (source === 'vad' && this.o.engine.capabilities.detectsSpeechDuringPlayback) return;
     if (!started) {
       this.calleeSpeaking = false;
@@ -408,7 +420,21 @@ export class CallSession {
       return;
     }
     this.calleeTurn(true, itemId);
-    if (this.modes.policy.bargeIn && (this.tracker?.hasPending || this.activeResponse)) this.bargeIn();
+  }
+
+  /** Agent audio is playing or being generated, and the mode lets the callee cut it. */
+  private agentTalking(): boolean {
+    return this.gate.isOpen && this.modes.policy.bargeIn && Boolean(this.tracker?.hasPending || this.activeResponse);
+  }
+
+  /**
+   * The callee spoke over the agent for real: cut it. When the callee's turn is already over (judged by
+   * its final words) an engine that does not answer a turn that ended mid-reply is asked to answer it.
+   */
+  private onEars(cut: Cut | undefined): void {
+    if (!cut || this.ending || !this.modes.policy.bargeIn) return;
+    this.bargeIn();
+    if (cut.turnOver && !this.o.engine.capabilities.answersTurnsWhileReplying) this.o.engine.generateReply();
   }
 
   /** The callee started or stopped a turn: kept for the transcript's times and on the timeline. */
@@ -450,7 +476,7 @@ export class CallSession {
         if (!this.menu.silences(e.responseId)) this.speech.play(e);
         return;
       case 'user.speechStarted':
-        // The engine's own detector, or its report that it was interrupted: either way a barge-in.
+        // The engine's own detector: the callee's turn began (a barge-in is `ears`' to decide).
         this.onCalleeSpeech(true, e.itemId, 'engine');
         return;
       case 'user.speechStopped':
@@ -466,8 +492,15 @@ export class CallSession {
         this.screening.heard(e.text);
         this.hold.calleeSaid(e.text);
         this.menu.heard(e.text, !this.agentHeard);
+        // A short utterance over the agent is judged by its words: "stop" cuts it, "mhm" does not.
+        this.onEars(this.ears.words(e.text));
         return;
       }
+      case 'user.words':
+        // Interim words of a short utterance over the agent: "stop" cuts it now. The callee's turn may
+        // not be over yet, so no reply is asked for; the engine answers the turn when it ends.
+        this.onEars(this.ears.interimWords(e.text));
+        return;
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
         this.menu.responseStarted(e.responseId);
@@ -591,6 +624,7 @@ export class CallSession {
       this.speech.writeRemaining();
       this.transport?.close();
       this.transport = undefined;
+      this.ears.close();
       await this.o.engine.close().catch(() => undefined);
     })();
     return this.shutdownPromise;

@@ -143,6 +143,7 @@ export class CallCreation {
       engine,
       tools: d.tools,
       greetingSilenceMs: s.GREETING_SILENCE_MS,
+      bargeIn: { vad: s.BARGE_IN_VAD, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
       dtmfOnAnswer: input.dtmf,
       voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
       hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },

@@ -70,6 +70,17 @@ export const settingsSchema = z.object({
   AMD_SPEECH_END_THRESHOLD_MS: int(500, 5000).default(800),
   GREETING_SILENCE_MS: int(500, 10000).default(2000),
   /**
+   * Barge-in (docs/barge-in.md): our own VAD on the caller audio decides when the callee talking over the
+   * agent stops it. `silero` (neural, tells speech from line noise) or `energy` (loudness; the old one).
+   */
+  BARGE_IN_VAD: z.enum(['silero', 'energy']).default('silero'),
+  /** Speech shorter than this never stops the agent (a cough, a click). */
+  BARGE_IN_MIN_SPEECH_MS: int(60, 2000).default(200),
+  /** Speech this long stops the agent at once; shorter speech is judged by its words (backchannels carry on). 0: no backchannel tolerance. */
+  BARGE_IN_BACKCHANNEL_MAX_MS: int(0, 3000).default(800),
+  /** How long a short utterance's words are awaited before it counts as noise (the agent carries on). */
+  BARGE_IN_WORDS_WAIT_MS: int(200, 10000).default(2500),
+  /**
    * How keys are pressed (send_dtmf, a call's `dtmf`): `inband` plays tones on the media stream (stream and
    * AI session stay up); `carrier` has the carrier play them (Twilio <Play digits>), which ends the stream
    * and re-attaches a new one, for destinations that ignore in-band tones. See docs/phone-menus.md.

@@ -1,4 +1,5 @@
 import { mulawDecodeSample } from './mulaw.js';
+import type { VoiceActivityDetector } from './voice-activity.js';
 
 export interface EnergyVadOptions {
   /** RMS (16-bit scale) over one frame above which the frame counts as speech. */
@@ -14,19 +15,25 @@ export interface EnergyVadOptions {
  * callee's speech once they have finished generating (Gemini) still need barge-in while their audio
  * plays at the carrier; this catches the callee talking over it.
  */
-export class EnergyVad {
+export class EnergyVad implements VoiceActivityDetector {
   private readonly threshold2: number;
   private readonly startFrames: number;
   private readonly stopFrames: number;
   private loud = 0;
   private quiet = 0;
   speaking = false;
+  readonly onsetMs: number;
 
   constructor(o: EnergyVadOptions = {}) {
     const t = o.thresholdRms ?? 800;
     this.threshold2 = t * t;
     this.startFrames = o.startFrames ?? 3;
     this.stopFrames = o.stopFrames ?? 15;
+    this.onsetMs = this.startFrames * 20;
+  }
+
+  close(): void {
+    // Nothing held.
   }
 
   /** Feeds one mu-law frame; returns 'started' or 'stopped' on a change, else undefined. */

@@ -11,6 +11,7 @@ export const TIMELINE_EVENT_TYPES = [
   'engine.ready', 'engine.resumed', 'media.attached', 'media.ended', 'media.invalidFrames', 'dtmf', 'dtmf.sent',
   'mode.changed', 'hold.heard', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'voicemail.waiting', 'voicemail.message', 'screening.detected', 'amd.ignored', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   'menu.prompt', 'menu.stuck', 'menu.operator', 'menu.gaveUp', 'menu.speechDropped',
+  'bargeIn.ignored',
   // what was said and done
   'transfer.started', 'transfer.refused', 'transfer.failed', 'transfer.ownerAnswered', 'transfer.returned', 'transfer.completed',
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',

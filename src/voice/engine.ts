@@ -40,6 +40,12 @@ export interface EngineCapabilities {
    * new input then cancels the call, so the bridge says no holding lines there. Absent: false.
    */
   speaksWhileToolRuns?: boolean;
+  /**
+   * A callee turn that ends while the engine is replying is answered by the engine once that reply is
+   * done (Gemini with `NO_INTERRUPTION`). When false (OpenAI with `interrupt_response: false`), such a
+   * turn gets no reply of its own, so after cutting the agent for it the bridge asks for one.
+   */
+  answersTurnsWhileReplying?: boolean;
   inputFormat: AudioFormat;
   outputFormat: AudioFormat;
 }
@@ -80,6 +86,11 @@ export type EngineEvent =
   | { type: 'user.speechStarted'; itemId?: string }
   | { type: 'user.speechStopped' }
   | { type: 'user.transcript'; itemId: string; text: string }
+  /**
+   * A fragment of the callee's words as the engine transcribes them, before the final user.transcript
+   * (Gemini streams these while its turn is still open). The bridge judges short barge-ins by them.
+   */
+  | { type: 'user.words'; text: string }
   | { type: 'agent.responseStarted'; responseId: string }
   | { type: 'agent.audio'; responseId: string; itemId: string; audio: AudioChunk }
   /** Final transcript of an agent item; audioMs is all audio generated for it (some may have been dropped). */

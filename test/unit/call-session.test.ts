@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CallSession, type SessionHooks } from '../../src/bridge/call-session.js';
-import type { MediaTransport } from '../../src/telephony/carrier.js';
+import type { MediaStreamHandler, MediaTransport } from '../../src/telephony/carrier.js';
+import { speech } from '../sim/twilio/callee-audio.js';
 import type { EngineCapabilities, EngineStartOptions, VoiceEngine } from '../../src/voice/engine.js';
 import { AudioChunk } from '../../src/media/audio-chunk.js';
 import { ToolRegistry } from '../../src/tools/registry.js';
@@ -72,6 +73,11 @@ function setup(opts: { silenceMs?: number; cancelsInterruptedToolCalls?: boolean
 }
 const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
 const tick = () => new Promise((r) => setImmediate(r));
+/** The callee talks over the agent: a second of speech, in 20 ms frames as the carrier sends it. */
+function talkOver(h: MediaStreamHandler): void {
+  const words = speech('Wait, wait, that is not what I asked for.', 1000);
+  for (let i = 0; i < words.length; i += 160) h.onAudio(AudioChunk.fromBytes(words.subarray(i, i + 160)));
+}
 
 test('the greeting waits for a person; a machine gets nothing', () => {
   const a = setup();
@@ -112,7 +118,7 @@ test('barge-in clears, cancels, truncates heard items at the echoed marks and de
   assert.equal(marks.length, 5 + 3); // 40 ms chunks
   h.onMark(marks[0]);
   h.onMark(marks[1]); // 80 ms of "a" heard
-  session.onEngineEvent({ type: 'user.speechStarted', itemId: 'u1' });
+  talkOver(h);
   assert.deepEqual(t.sent[t.sent.length - 1], { clear: true });
   assert.ok(engine.calls.includes('interrupt'));
   assert.ok(engine.calls.includes('truncate:a:80'));
@@ -143,11 +149,11 @@ test('end_call hangs up only after the goodbye has played, and not at all if it 
   // Interrupted while the goodbye response is still being generated (nothing queued yet).
   const b = setup();
   b.session.engineStarted();
-  b.session.attach(new FakeTransport('MZ1'));
+  const hb = b.session.attach(new FakeTransport('MZ1'));
   b.session.answeredBy('human');
   b.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r2' });
   b.session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'call2', name: 'end_call', arguments: '{}' });
-  b.session.onEngineEvent({ type: 'user.speechStarted' });
+  talkOver(hb);
   b.session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r2', status: 'cancelled' });
   await tick();
   await tick();
@@ -213,14 +219,14 @@ test('an engine that cancels interrupted tool calls: a result finished after a b
   const run = async (cancel: boolean) => {
     const a = setup({ cancelsInterruptedToolCalls: true, toolCancelWaitMs: cancel ? 5000 : 30 });
     a.session.engineStarted();
-    a.session.attach(new FakeTransport('MZ1'));
+    const h = a.session.attach(new FakeTransport('MZ1'));
     a.session.answeredBy('human');
     a.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
     a.session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'bye', audio: audio(80) });
     a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
     await tick();
     // The callee talks over the goodbye: the hang-up is off at once, the engine's cancellation follows.
-    a.session.onEngineEvent({ type: 'user.speechStarted' });
+    talkOver(h);
     await tick();
     if (cancel) a.session.onEngineEvent({ type: 'tool.cancelled', callIds: ['call1'] });
     else await new Promise((r) => setTimeout(r, 60));

@@ -60,9 +60,12 @@ export class GeminiLiveEngine implements VoiceEngine {
     serverTurnDetection: true,
     autoReplyAfterTool: true,
     detectsSpeechDuringPlayback: false,
-    cancelsInterruptedToolCalls: true,
+    // Gemini withdraws a tool call only when the callee's speech interrupts the model, which this
+    // session turns off (NO_INTERRUPTION: the bridge decides barge-in); so it withdraws none.
+    cancelsInterruptedToolCalls: false,
     speaksWhileToolRuns: false,
     hearsBeforeAutoRespond: false,
+    answersTurnsWhileReplying: true,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },
     outputFormat: { encoding: 'pcm16', sampleRate: 24000 },
   };
@@ -213,7 +216,11 @@ export class GeminiLiveEngine implements VoiceEngine {
       this.emit({ type: 'error', error: { fatal: false, code: 'bad_server_message', message: (err as GeminiMessageError).message } });
       return;
     }
-    if (m.inputTranscript) this.userText += m.inputTranscript;
+    if (m.inputTranscript) {
+      this.userText += m.inputTranscript;
+      // The final text waits for the end of the model's turn; a barge-in cannot (docs/barge-in.md).
+      this.emit({ type: 'user.words', text: m.inputTranscript });
+    }
     if (m.audio.length) {
       const turn = this.currentTurn();
       for (const b64 of m.audio) {

@@ -25,7 +25,9 @@ export function buildSetup(c: SetupInput): string {
       // BLOCKING: the model waits for each result (the bridge's end_call and barge-in rules rely on it);
       // gemini-3.8-live otherwise defaults to NON_BLOCKING and talks on while a tool runs.
       tools: c.tools.length ? [{ functionDeclarations: c.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters, behavior: 'BLOCKING' })) }] : [],
-      realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs } },
+      // NO_INTERRUPTION: the bridge decides what is a barge-in (docs/barge-in.md); with the default
+      // START_OF_ACTIVITY_INTERRUPTS the model stops its reply on any noise its VAD takes for speech.
+      realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs }, activityHandling: 'NO_INTERRUPTION' },
       inputAudioTranscription: {},
       outputAudioTranscription: {},
       // Always ask for resumption handles: a goAway or a dropped socket then costs a short pause, not the call.

@@ -58,7 +58,10 @@ function turnDetection(silenceMs: number, autoRespond: boolean) {
     prefix_padding_ms: 300,
     threshold: 0.5,
     create_response: autoRespond,
-    interrupt_response: true,
+    // The bridge decides what is a barge-in (its own neural VAD, a minimum speech length, backchannels:
+    // docs/barge-in.md) and cancels the response itself; the server's VAD would cut the agent off on
+    // any noise loud enough. Its speech_started/stopped events still come.
+    interrupt_response: false,
   };
 }
 

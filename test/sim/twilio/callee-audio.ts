@@ -1,9 +1,12 @@
 /**
- * Deterministic "speech" for the scripted callee. Real speech is not needed: the product's voice
- * activity detection and the realtime model's turn taking only need voiced, syllable-modulated energy
- * that is clearly distinct from digital silence. Seeding by the text makes every run byte-identical.
+ * Deterministic "speech" for the scripted callee. The simulators' energy VADs and turn taking need
+ * voiced, syllable-modulated energy in every frame, clearly distinct from digital silence; the product's
+ * neural VAD (Silero) needs something that sounds like a human voice. So each utterance is a harmonic
+ * "voice" (loud in every frame) with a stretch of real recorded speech (espeak-ng, see
+ * test/fixtures/audio/README.md) mixed in. Seeding by the text makes every run byte-identical.
  */
-import { mulawEncode, MULAW_SILENCE } from '../../../src/media/mulaw.js';
+import { readFileSync } from 'node:fs';
+import { mulawDecode, mulawEncode, MULAW_SILENCE } from '../../../src/media/mulaw.js';
 import { fnv1a } from '../shared/fnv1a.js';
 import { prng } from '../shared/prng.js';
 
@@ -19,12 +22,48 @@ function frames(ms: number): number {
   return Math.max(1, Math.round(ms / 20));
 }
 
+let bed: Int16Array | undefined;
+/**
+ * The recorded speech mixed into every utterance (looped), as PCM16, with the pauses between words and
+ * sentences taken out (20 ms frames quieter than RMS 600 dropped): an utterance is speech throughout.
+ */
+function speechBed(): Int16Array {
+  if (bed) return bed;
+  const all = mulawDecode(readFileSync(new URL('../../fixtures/audio/speech-bed.ulaw', import.meta.url)));
+  const kept: number[] = [];
+  for (let i = 0; i + FRAME_BYTES <= all.length; i += FRAME_BYTES) {
+    let sum = 0;
+    for (let j = i; j < i + FRAME_BYTES; j++) sum += all[j] * all[j];
+    if (sum / FRAME_BYTES > 600 * 600) for (let j = i; j < i + FRAME_BYTES; j++) kept.push(all[j]);
+  }
+  bed = Int16Array.from(kept);
+  return bed;
+}
+/** Level of the recorded speech against the harmonic voice: Silero hears the speech, energy VADs both. */
+const BED_GAIN = 0.72;
+const VOICE_GAIN = 0.66;
+
 /**
  * Speech-like PCM: four harmonics of a 120-220 Hz fundamental with a gentle pitch contour, amplitude
- * modulated at a 4-5 Hz syllable rate. The envelope never drops below half so that every 20 ms frame
- * stays well above an energy VAD threshold (frame RMS > ~1500 of 32767; overall about -20 dBFS).
+ * modulated at a 4-5 Hz syllable rate, plus recorded speech from a point in the bed chosen by the text.
+ * The envelope never drops below half so that every 20 ms frame stays above an energy VAD threshold
+ * (frame RMS > 1000 of 32767; overall about -20 dBFS).
  */
 export function speechPcm(text: string, durationMs = speechDurationMs(text)): Int16Array {
+  const voice = harmonicPcm(text, durationMs);
+  const words = speechBed();
+  const start = fnv1a(`bed:${text}`) % words.length;
+  const ramp = 40;
+  const n = voice.length;
+  for (let i = 0; i < n; i++) {
+    const edge = Math.min(1, i / ramp, (n - 1 - i) / ramp);
+    const s = voice[i] * VOICE_GAIN + words[(start + i) % words.length] * BED_GAIN * edge;
+    voice[i] = Math.max(-32768, Math.min(32767, Math.round(s)));
+  }
+  return voice;
+}
+
+function harmonicPcm(text: string, durationMs: number): Int16Array {
   const seed = fnv1a(text);
   const rnd = prng(seed);
   const n = frames(durationMs) * FRAME_BYTES;

@@ -8,6 +8,8 @@ import { TICK_MS } from './line.js';
 import { beep, speech, voicemailGreeting } from './callee-audio.js';
 import { holdAudio } from './hold-audio.js';
 import { runMenu } from './phone-menu.js';
+import { noise } from './line-noise.js';
+import { clip } from './clips.js';
 
 export const DEFAULT_SCRIPT: CalleeScript = { answeredBy: 'human', steps: [{ say: 'Hello?' }] };
 const DEFAULT_WAIT_TIMEOUT_MS = 20000;
@@ -54,12 +56,13 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
     if (line.isStopped) return;
     const kind = stepKind(step);
     hooks.log('callee-step', { index, step: kind });
-    if ('say' in step) {
-      line.speak(speech(step.say, step.durationMs));
+    if ('say' in step || 'backchannel' in step || 'speech' in step) {
+      const audio = 'say' in step ? speech(step.say, step.durationMs) : 'backchannel' in step ? clip(`backchannel-${step.backchannel}`) : clip(`speech-${step.speech}`);
+      line.speak(audio);
       await drained();
       lastSayEndTick = line.ticks;
       // Media time at which the utterance's last frame went out (start of the tick that sent it + 20 ms).
-      hooks.log('callee-said', { index, lineMs: line.elapsedMs, text: step.say });
+      hooks.log('callee-said', { index, lineMs: line.elapsedMs, text: 'say' in step ? step.say : undefined });
     } else if ('waitForAgent' in step) {
       const since = lastSayEndTick;
       const quietTicks = Math.ceil((step.quietMs ?? 600) / TICK_MS);
@@ -102,6 +105,10 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       lastSayEndTick = line.ticks;
       // When the agent was last heard: a silent agent on hold was last heard before (or just after) the start.
       hooks.log('callee-hold-end', { index, lineMs: line.elapsedMs, startMs, lastAgentPlayMs: line.lastAgentPlayTick * TICK_MS });
+    } else if ('noise' in step) {
+      // Noise is not talking: a later waitForAgent still waits for the reply to the last words.
+      line.speak(noise(step.noise, step.durationMs, step.seed));
+      await drained();
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
     } else if ('digits' in step) {

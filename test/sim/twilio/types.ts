@@ -60,7 +60,17 @@ export type CalleeStep =
   | { menu: PhoneMenu }
   | { hangup: true }
   | { dropSocket: true }
-  | { sendRaw: string };
+  | { sendRaw: string }
+  /** Line noise (not speech) for this long: a neural VAD must not take it for the callee talking. */
+  | { noise: NoiseKind; durationMs: number; seed?: number }
+  /** A recorded acknowledgement ("mhm", "okay") said while the agent talks: it must not stop the agent. */
+  | { backchannel: Backchannel }
+  /** A recorded person talking (test/fixtures/audio/speech-NAME.ulaw): a true interruption. */
+  | { speech: SpeechClip };
+
+export type NoiseKind = 'hiss' | 'clicks' | 'hum' | 'music' | 'crackle';
+export type Backchannel = 'mhm' | 'uh-huh' | 'okay' | 'yeah' | 'right';
+export type SpeechClip = 'wait' | 'question' | 'cancel' | 'repeat' | 'stop';
 
 /**
  * A phone menu level. It plays its prompt, then waits for one key (keys pressed during the prompt count,

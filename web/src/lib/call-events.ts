@@ -343,6 +343,12 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
       if (d.cause === 'mode') return `Agent stopped: a phone menu answered${heard}`;
       return d.cause === 'answering-machine' ? `Agent stopped: an answering machine answered${heard}` : `Callee interrupted the agent${heard}`;
     }
+    case 'bargeIn.ignored':
+      return d.reason === 'backchannel'
+        ? `Callee acknowledged ("${d.text}") while the agent spoke: agent carried on`
+        : d.reason === 'no-words'
+          ? 'Sound over the agent with no words in it: agent carried on'
+          : `Brief sound over the agent (${d.speechMs} ms): agent carried on`;
     case 'tool.call':
       return `Tool ${d.name} called`;
     case 'tool.result':
