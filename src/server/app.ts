@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
 import { registerHardening } from './hardening.js';
 import { refusalsRoutes } from './refusals-routes.js';
+import { setupRoutes } from './setup-routes.js';
 import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
@@ -133,6 +134,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       onCarrierEvent: (callId, sid, ev, key) => service.onCarrierEvent(callId, sid, ev, key),
       authorizeStream: (req, transport) => service.authorizeStream(req, transport),
       transferLeg: service.transferLegs,
+      incomingCall: (call) => service.incomingCall(call),
     },
   });
 
@@ -144,6 +146,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
+    await api.register(setupRoutes, { settings: s, carrier });
     api.get(
       '/api/status',
       documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),
