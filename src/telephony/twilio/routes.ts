@@ -5,7 +5,7 @@ import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js'
 import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml, sayThenHangupTwiml } from './twiml.js';
 import { mediaStreamUrl, transferLegUrls } from './urls.js';
 import { documented } from '../../server/openapi.js';
-import { amdSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
+import { amdSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceDocSchema, voiceSchema } from './webhooks.js';
 import { isValidSignature, parseIncomingVoiceWebhook, parseLegAnsweredWebhook, parseAmdWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
 import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
@@ -66,7 +66,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   const webhook = (summary: string, body: z.ZodType, ok: Record<number, string | { description: string; contentType?: string }>) =>
     documented({ tag: 'carrier', auth: 'twilio-signature', summary, query: callQuery, body, bodyContentType: FORM, responses: { ...ok, 400: 'a required field is missing', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' } });
 
-  app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream. Without `callId`: a call to our number (the number's voice webhook, with From, To and Direction=inbound), answered per INBOUND", voiceSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
+  app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream. Without `callId`: a call to our number (the number's voice webhook, with From, To and Direction=inbound), answered per INBOUND", voiceDocSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
     if (!callIdOf(req)) return incoming(req, reply);
     let carrierCallId: string;
     try {

@@ -76,6 +76,9 @@ export function parseVoiceWebhook(body: unknown): { carrierCallId: string } {
   return { carrierCallId: parse(voiceSchema, body).CallSid };
 }
 
+/** /twilio/voice as documented: a call we dialled (callId in the URL) sends the CallSid; a call to our number also From, To, Direction. */
+export const voiceDocSchema = voiceSchema.extend({ From: z.string().optional(), To: z.string().optional(), Direction: z.string().optional() });
+
 /** The voice webhook of a call to our number (see incomingVoiceSchema). */
 export function parseIncomingVoiceWebhook(body: unknown): { carrierCallId: string; from: string; to: string } {
   const b = parse(incomingVoiceSchema, body);
