@@ -160,3 +160,29 @@ test('INBOUND=assistant over MAX_CONCURRENT_CALLS: the second caller is asked to
     },
   );
 });
+
+test('INBOUND=assistant: transfer_call hands the caller over to OWNER_PHONE, showing our number as caller ID', async () => {
+  const OWNER = '+14155550142';
+  await withStack(
+    {
+      env: { INBOUND: 'assistant', INBOUND_CLIENT_ID: 'raju', OWNER_PHONE: OWNER },
+      script: () => ({ steps: [], idleHangupMs: 30_000 }), // the owner, when <Dial>ed
+      conversation: () => ({ turns: [{ say: GREETING }, { say: "I'll put you through to Raju now.", call: { name: 'transfer_call', args: { mode: 'cold' } } }], userTranscripts: ['Can I talk to Raju directly?'] }),
+    },
+    async (stack) => {
+      await setUp(stack);
+      const tw = stack.twilio.placeInboundCall({
+        from: CALLER,
+        to: SIM_FROM,
+        script: { steps: [{ waitForAgent: true, quietMs: 300 }, { say: 'Can I talk to Raju directly?' }, { waitForAgent: true, quietMs: 300 }, { waitForBridge: true, timeoutMs: 10_000 }, { pauseMs: 400 }, { hangup: true }] },
+      });
+      const id = await inboundCallId(stack);
+      const call = await stack.waitForEnd(id, 30_000);
+      assert.equal(call.endReason, 'transferred');
+      assert.equal(tw.dials.length, 1);
+      assert.equal(tw.dials[0].to, OWNER);
+      assert.equal(tw.dials[0].callerId, SIM_FROM, 'our number, not the caller (who may be withheld)');
+      assert.ok(tw.dials[0].answeredAtMs !== null, 'the owner answered');
+    },
+  );
+});
