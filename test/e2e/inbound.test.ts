@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until, withStack, timelineOf } from './helpers.js';
-import { SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
+import twilio from 'twilio';
+import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 
 const ENGINES: Engine[] = ['openai', 'gemini'];
@@ -185,4 +186,36 @@ test('INBOUND=assistant: transfer_call hands the caller over to OWNER_PHONE, sho
       assert.ok(tw.dials[0].answeredAtMs !== null, 'the owner answered');
     },
   );
+});
+
+test('the inbound voice webhook: unsigned is refused (403), a missing field is a 400 naming it, a retried one gets the same session', async () => {
+  await withStack({ env: { INBOUND: 'assistant' }, conversation: () => ({ turns: [{ say: GREETING }] }) }, async (stack) => {
+    const url = `${stack.baseUrl}/twilio/voice`;
+    const sid = 'CA' + '7'.repeat(32);
+    const params = { AccountSid: SIM_ACCOUNT_SID, ApiVersion: '2010-04-01', CallSid: sid, CallStatus: 'ringing', Direction: 'inbound', From: CALLER, To: SIM_FROM, Called: SIM_FROM, Caller: CALLER };
+    const post = async (p: Record<string, string>, signed = true) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(signed ? { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(SIM_AUTH_TOKEN, url, p) } : {}) },
+        body: new URLSearchParams(p).toString(),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    assert.equal((await post(params, false)).status, 403);
+    const { From: _f, ...noFrom } = params;
+    const bad = await post(noFrom);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /From/);
+    assert.equal(stack.openai.sessions.length, 0, 'no session for a refused webhook');
+
+    const first = await post(params);
+    assert.equal(first.status, 200);
+    assert.match(first.body, /<Connect><Stream url="ws:\/\/127\.0\.0\.1:\d+\/twilio\/media">/);
+    const again = await post(params);
+    assert.equal(again.body, first.body, 'Twilio retrying the webhook gets the same stream parameters');
+    const calls = (await stack.api('GET', '/api/calls')).body.calls;
+    assert.equal(calls.length, 1);
+    // No media stream follows: the call ends as a media error, like any call whose stream never came.
+    await stack.app.service.end(calls[0].id, 'media-error');
+  });
 });
