@@ -3,6 +3,7 @@ import { missingForCalls } from '../config/settings.js';
 import type { IncomingCall, IncomingCallAnswer } from '../telephony/carrier.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
+import type { OutcomeRequest } from '../store/outcomes-repo.js';
 import { loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import type { PriceTable } from '../records/pricing.js';
 import { RunbookLibrary } from '../runbooks/runbook-library.js';
@@ -11,6 +12,13 @@ import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import { CallCaps } from './caps.js';
 import { startSession, type SessionParts } from './session-start.js';
 import { transferTargets } from './transfer/transfer-targets.js';
+
+interface InboundSetup {
+  client?: ClientProfile;
+  task: string;
+  goal?: string;
+  outcomeSchema?: OutcomeRequest['schema'];
+}
 
 /** What a caller hears when we do not take the call (Twilio reads it out, then hangs up). */
 export const DECLINE_MESSAGES = {
@@ -59,7 +67,7 @@ export class InboundCalls {
       d.log.warn({ event: 'inbound.declined', reason: 'not-configured', missing }, 'inbound call declined: Callwright is not configured for calls');
       return { decline: DECLINE_MESSAGES.unavailable };
     }
-    let setup: { client?: ClientProfile; task: string };
+    let setup: InboundSetup;
     try {
       setup = await this.assistantSetup();
     } catch (err) {
@@ -103,6 +111,8 @@ export class InboundCalls {
       direction: 'inbound',
     };
     d.calls.insert(row);
+    // The outcome is computed after the call as for any other (the runbook's goal and facts, if one is set).
+    rt.outcomes?.register(row.id, { goal: setup.goal ?? null, schema: setup.outcomeSchema ?? null });
     rt.record(row.id, 'status', { status: 'queued', direction: 'inbound', from: row.from, to: row.to, provider, clientId: row.clientId, ...(s.INBOUND_RUNBOOK ? { runbook: s.INBOUND_RUNBOOK } : {}) });
     if (rt.transition(row.id, 'answered')) d.calls.update(row.id, { answeredAt: new Date().toISOString() });
 
@@ -134,16 +144,15 @@ export class InboundCalls {
   }
 
   /** The client and task from the settings: INBOUND_RUNBOOK's instructions, else INBOUND_INSTRUCTIONS. */
-  private async assistantSetup(): Promise<{ client?: ClientProfile; task: string }> {
+  private async assistantSetup(): Promise<InboundSetup> {
     const s = this.parts.rt.d.settings;
     const client = s.INBOUND_CLIENT_ID ? await loadClientProfile(s.CLIENTS_DIR, s.INBOUND_CLIENT_ID) : undefined;
-    let task = s.INBOUND_INSTRUCTIONS;
-    if (s.INBOUND_RUNBOOK) {
-      const found = await this.runbooks.get(s.INBOUND_RUNBOOK);
-      if (!('runbook' in found)) throw new Error(`INBOUND_RUNBOOK "${s.INBOUND_RUNBOOK}": ${found.problems[0]?.message ?? 'cannot be used'}`);
-      task = String(expandRunbook(found.runbook, {}).instructions);
-    }
-    return { client, task: task.replaceAll('{{name}}', client?.name ?? 'the owner') };
+    const named = (text: string) => text.replaceAll('{{name}}', client?.name ?? 'the owner');
+    if (!s.INBOUND_RUNBOOK) return { client, task: named(s.INBOUND_INSTRUCTIONS) };
+    const found = await this.runbooks.get(s.INBOUND_RUNBOOK);
+    if (!('runbook' in found)) throw new Error(`INBOUND_RUNBOOK "${s.INBOUND_RUNBOOK}": ${found.problems[0]?.message ?? 'cannot be used'}`);
+    const expanded = expandRunbook(found.runbook, {});
+    return { client, task: named(String(expanded.instructions)), goal: typeof expanded.goal === 'string' ? expanded.goal : undefined, outcomeSchema: expanded.outcomeSchema as OutcomeRequest['schema'] | undefined };
   }
 
   private startRecording(callId: string, carrierCallId: string): void {

@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until, withStack, timelineOf } from './helpers.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import twilio from 'twilio';
 import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
@@ -217,5 +220,33 @@ test('the inbound voice webhook: unsigned is refused (403), a missing field is a
     assert.equal(calls.length, 1);
     // No media stream follows: the call ends as a media error, like any call whose stream never came.
     await stack.app.service.end(calls[0].id, 'media-error');
+  });
+});
+
+test("INBOUND_RUNBOOK: the runbook's instructions are the task and its goal the outcome's; a runbook that is missing declines the call politely", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cw-inbound-runbooks-'));
+  writeFileSync(join(dir, 'front-desk.md'), '---\ntitle: Front desk\ngoal: Take a message for {{owner}}\nvariables:\n  owner:\n    description: Who the message is for\n    default: Raju\n---\nAsk for the caller\'s name and number. Never quote prices.\n');
+  await withStack(
+    {
+      env: { INBOUND: 'assistant', INBOUND_CLIENT_ID: 'raju', RUNBOOKS_DIR: dir, INBOUND_RUNBOOK: 'front-desk' },
+      conversation: () => ({ turns: [{ say: GREETING, call: { name: 'end_call', args: { reason: 'done' } } }] }),
+    },
+    async (stack) => {
+      await setUp(stack);
+      stack.twilio.placeInboundCall({ from: CALLER, to: SIM_FROM, script: { steps: [{ waitForAgent: true, quietMs: 300, timeoutMs: 5000 }] } });
+      const id = await inboundCallId(stack);
+      const call = await stack.waitForEnd(id);
+      assert.match(call.instructions, /Goal: Take a message for Raju/);
+      assert.match(call.instructions, /Never quote prices/);
+      assert.match(promptOf(stack, 'openai'), /Never quote prices/);
+      assert.equal(call.outcome?.goal, 'Take a message for Raju');
+    },
+  );
+  await withStack({ env: { INBOUND: 'assistant', RUNBOOKS_DIR: dir, INBOUND_RUNBOOK: 'no-such-runbook' } }, async (stack) => {
+    await setUp(stack);
+    const tw = stack.twilio.placeInboundCall({ from: CALLER, to: SIM_FROM, script: { steps: [] } });
+    await tw.done;
+    assert.match(String(tw.log.find((l) => l.type === 'say')?.text), /cannot take calls right now/);
+    assert.equal(stack.openai.sessions.length, 0);
   });
 });
