@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { until, withStack, timelineOf } from './helpers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import twilio from 'twilio';
-import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
+import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 
 const ENGINES: Engine[] = ['openai', 'gemini'];
@@ -248,5 +249,25 @@ test("INBOUND_RUNBOOK: the runbook's instructions are the task and its goal the 
     await tw.done;
     assert.match(String(tw.log.find((l) => l.type === 'say')?.text), /cannot take calls right now/);
     assert.equal(stack.openai.sessions.length, 0);
+  });
+});
+
+test('callwright setup twilio does the same through the CLI', async () => {
+  await withStack({}, async (stack) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'callwright-cli-'));
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+        const child = spawn(process.execPath, [resolve('bin/callwright.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => res({ code, stdout, stderr }));
+      });
+    const r = await run(['setup', 'twilio', '--url', stack.baseUrl, '--token', SIM_API_TOKEN]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`calls now go to ${stack.baseUrl}/twilio/voice \\(POST\\)`));
+    assert.match(r.stdout, /INBOUND=off/);
+    assert.equal(stack.twilio.numbers[0].voiceUrl, `${stack.baseUrl}/twilio/voice`);
   });
 });
