@@ -84,6 +84,8 @@ export interface CallSessionOptions {
   owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
   /** When the callee talking over the agent stops it (docs/barge-in.md). Default: DEFAULT_BARGE_IN, Silero. */
   bargeIn?: BargeInOptions & { vad: VadKind };
+  /** An inbound call: the caller is already waiting, so the agent greets as soon as it can be heard. */
+  greetFirst?: boolean;
 }
 
 /** Longest a voicemail message may take to play before the call is cut anyway. */
@@ -295,7 +297,7 @@ export class CallSession {
     this.tracker = new PlayoutTracker({ chunkMs: this.o.markChunkMs ?? 40, markPrefix: `s${this.streams}m` });
     this.o.hooks.record('media.attached', { stream: this.streams, streamId: transport.streamId });
     previous?.close();
-    if (this.streams === 1) this.gate.listening();
+    if (this.streams === 1) this.gate.listening(this.o.greetFirst ? 'inbound' : undefined);
     if (this.engineReady) this.gate.speakable();
     this.dtmf.onAttached();
     const current = () => this.transport === transport && !this.ending;

@@ -14,7 +14,7 @@ export function classifyVerdict(answeredBy: string): VerdictKind {
   return 'person';
 }
 
-export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'screening';
+export type GateOpenReason = 'end-of-turn' | 'silence' | 'verdict' | 'screening' | 'inbound';
 
 export interface GreetingGateOptions {
   /** Greet a callee who has said nothing after this much silence from the first stream. */
@@ -59,10 +59,14 @@ export class GreetingGate {
     return this.speaking;
   }
 
-  /** The callee can hear us from now on (first media stream): the silence clock starts. */
-  listening(): void {
+  /**
+   * The callee can hear us from now on (first media stream): the silence clock starts. With `at once`
+   * (an inbound call: the caller rang us and is waiting), the gate opens now, without waiting to hear them.
+   */
+  listening(atOnce?: 'inbound'): void {
     if (this.armed || this.state !== 'waiting') return;
     this.armed = true;
+    if (atOnce) return this.decide(atOnce);
     if (!this.speaking && this.openingMs === 0) this.armSilence();
   }
 

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
-import { CallSession, type CallSessionOptions } from '../bridge/call-session.js';
 import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import type { CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
@@ -11,7 +10,8 @@ import { checkDestination } from './policy.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
 import { CallCaps } from './caps.js';
 import { CallRequestError, type CreateCallInput } from './call-request.js';
-import type { CallRuntime, LiveCall } from './call-runtime.js';
+import type { CallRuntime } from './call-runtime.js';
+import { startSession } from './session-start.js';
 import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
 import { bindCarrierCallId } from './carrier-binding.js';
@@ -99,6 +99,7 @@ export class CallCreation {
       recordingPath: null,
       transcriptPath: null,
       error: null,
+      direction: 'outbound',
     };
     d.calls.insert(row);
     this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
@@ -135,54 +136,9 @@ export class CallCreation {
       lookupAvailable: Boolean(client && d.knowledge),
       askOwnerAvailable: Boolean(d.owner),
     });
-    const live: LiveCall = { id: row.id, attached: false, transferTargets: targets } as LiveCall;
-    const engine = factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
-    live.session = new CallSession({
-      callId: row.id,
-      clientId: client?.id,
-      engine,
-      tools: d.tools,
-      greetingSilenceMs: s.GREETING_SILENCE_MS,
-      bargeIn: { vad: s.BARGE_IN_VAD, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
-      dtmfOnAnswer: input.dtmf,
-      voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS },
-      hold: { maxMs: (input.hold?.maxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
-      menuPromptEndMs: s.MENU_PROMPT_END_MS,
-      owner: this.ownerFor(row, client),
-      hooks: {
-        record: (type, data) => this.rt.record(row.id, type, data),
-        requestEnd: (reason, detail) => void this.ending.end(row.id, reason, { detail }),
-        conversationStarted: () => this.rt.transition(row.id, 'talking'),
-        transfer: async (req, preamble) => {
-          const r = await this.transfers.start(row.id, { ...req, via: 'tool' }, preamble);
-          return 'refused' in r ? r.refused : r.outcome;
-        },
-        ...(s.DTMF_MODE === 'carrier'
-          ? {
-              playDigitsViaCarrier: async (digits: string) => {
-                const call = d.calls.get(row.id);
-                if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
-                await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
-              },
-            }
-          : {}),
-      },
-    });
-    this.rt.live.set(row.id, live);
-    this.limits.watchCost(row.id);
-
-    // The engine connects while the phone rings, so the greeting is not delayed by the handshake.
-    this.rt.track(
-      engine
-        .start({ instructions, tools: d.tools.specs({ hasClient: Boolean(client && d.knowledge) }), autoRespond: false })
-        .then(() => {
-          this.rt.record(row.id, 'engine.ready', { engine: engine.name });
-          live.session.engineStarted();
-        })
-        .catch((err: Error) => {
-          this.rt.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
-          return this.ending.end(row.id, 'provider-error', { detail: err.message });
-        }),
+    startSession(
+      { rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers },
+      { row, factory, client, instructions, transferTargets: targets, dtmfOnAnswer: input.dtmf, voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS }, holdMaxMinutes: input.hold?.maxMinutes },
     );
 
     this.rt.transition(row.id, 'dialing');
@@ -213,19 +169,6 @@ export class CallCreation {
   }
 
   /** ask_owner on this call: whom the agent names, and where the question goes. */
-  private ownerFor(row: CallRow, client?: ClientProfile): CallSessionOptions['owner'] {
-    const { d } = this.rt;
-    const owner = d.owner;
-    if (!owner) return undefined;
-    const name = d.settings.OWNER_NAME ?? client?.name ?? "the person I'm calling for";
-    return {
-      name,
-      holdingLineMs: d.settings.ASK_OWNER_HOLDING_LINE_S * 1000,
-      ask: (question, signal) =>
-        owner.ask({ callId: row.id, callee: row.to, ownerName: name, question, signal, timeoutMs: d.settings.ASK_OWNER_TIMEOUT_S * 1000, record: (type, data) => this.rt.record(row.id, type, data) }),
-    };
-  }
-
   /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */
   private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
     const { d } = this.rt;

@@ -58,6 +58,8 @@ export interface LiveCall {
   attached: boolean;
   /** Where this call may be handed over (OWNER_PHONE, then the call's `transferTo`). */
   transferTargets?: TransferTarget[];
+  /** Called once, when the call's first media stream is attached (e.g. an inbound call's recording starts). */
+  onAttached?: () => void;
 }
 
 /**

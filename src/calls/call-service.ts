@@ -15,7 +15,8 @@ import { CallCreation } from './call-creation.js';
 import { recoverAfterRestart } from './restart-recovery.js';
 import { CallTransfer } from './transfer/call-transfer.js';
 import type { TransferRequest, TransferResult } from './transfer/transfer-types.js';
-import type { TransferLegHandler } from '../telephony/carrier.js';
+import type { IncomingCall, IncomingCallAnswer, TransferLegHandler } from '../telephony/carrier.js';
+import { DECLINE_MESSAGES, InboundCalls } from './inbound-calls.js';
 
 export { createCallSchema, CallRequestError, type CreateCallInput } from './call-request.js';
 export type { CallServiceDeps } from './call-runtime.js';
@@ -34,6 +35,7 @@ export class CallService {
   private readonly streams: StreamAuthorization;
   private readonly creation: CallCreation;
   private readonly transfers: CallTransfer;
+  private readonly inbound: InboundCalls;
 
   constructor(d: CallServiceDeps) {
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
@@ -46,6 +48,7 @@ export class CallService {
     this.creation = new CallCreation(this.rt, this.ending, this.limits, prices, this.transfers);
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
     this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
+    this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers }, prices);
   }
 
   get liveCount(): number {
@@ -64,6 +67,12 @@ export class CallService {
   /** Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards. */
   onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
     this.carrierEvents.onCarrierEvent(callId, carrierCallId, event, dedupeKey);
+  }
+
+  /** A call to our number: answered per INBOUND (see inbound-calls.ts). */
+  incomingCall(call: IncomingCall): Promise<IncomingCallAnswer> {
+    if (this.rt.closing) return Promise.resolve({ decline: DECLINE_MESSAGES.unavailable });
+    return this.inbound.answer(call);
   }
 
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {

@@ -29,6 +29,8 @@ export class CarrierEvents {
    */
   onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
     const { d } = this.rt;
+    // A number's own status callback (an inbound call) names no call of ours: the carrier's id does.
+    if (!callId) callId = d.calls.getByCarrierId(carrierCallId)?.id ?? '';
     if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback') === 'refused') {
       d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
       return;

@@ -20,6 +20,8 @@ export interface PromptInput {
   lookupAvailable?: boolean;
   /** Whether the ask_owner tool is offered (the owner can be asked mid-call). */
   askOwnerAvailable?: boolean;
+  /** An inbound call: we answered the phone for the client (someone called them), we did not call. */
+  inbound?: boolean;
 }
 
 /**
@@ -43,10 +45,14 @@ export const DEFAULT_TEMPLATE = `You are an AI phone assistant making a call on 
 - If you are asked to hold, say only a brief "Sure, I'll hold" and then wait in silence: never speak to hold music or automated announcements.
 - When the task is done or cannot be done, say a short goodbye and then call the end_call tool in the same turn.`;
 
+const OUTBOUND_OPENING = 'You are an AI phone assistant making a call on behalf of {{name}}. You are speaking on the phone with the person you called.';
+/** The default template's first line for a call to the client's number. */
+const INBOUND_OPENING = "You are an AI phone assistant answering {{name}}'s phone. Someone called {{name}}; you picked up, and you speak first.";
+
 /** What the greeting must say, as prompt rules (one per line, each ending in a newline). */
 function greetingRules(name: string, p: PromptInput): string {
   const said: string[] = [];
-  if (p.discloseAi ?? true) said.push(`that you are an AI assistant calling on behalf of ${name}`);
+  if (p.discloseAi ?? true) said.push(p.inbound ? `that you are an AI assistant answering for ${name}` : `that you are an AI assistant calling on behalf of ${name}`);
   if (p.recordingAnnounced) said.push('that the call is recorded');
   // Whatever the settings, the agent never claims to be human.
   const honest = '- If anyone asks whether you are a person or a machine, say truthfully that you are an AI assistant.\n';
@@ -61,7 +67,7 @@ function greetingRules(name: string, p: PromptInput): string {
  */
 export function buildSystemPrompt(p: PromptInput): string {
   const name = p.client?.name ?? 'the person you represent';
-  const template = p.client?.systemPromptTemplate ?? DEFAULT_TEMPLATE;
+  const template = p.client?.systemPromptTemplate ?? (p.inbound ? DEFAULT_TEMPLATE.replace(OUTBOUND_OPENING, INBOUND_OPENING) : DEFAULT_TEMPLATE);
   const rules = greetingRules(name, p);
   const reference = referenceSection(name, p.reference ?? []);
   const filled = template
@@ -75,6 +81,8 @@ export function buildSystemPrompt(p: PromptInput): string {
     .replaceAll('{{profile}}', profileText(p))
     .replaceAll('{{instructions}}', p.instructions.trim());
   const extras: string[] = [];
+  // A client's own template is written for calls it makes: say which way this one goes.
+  if (p.inbound && p.client?.systemPromptTemplate) extras.push(`# This call\n${INBOUND_OPENING.replaceAll('{{name}}', name)}`);
   if (!template.includes('{{instructions}}')) extras.push(`# Your task\n${p.instructions.trim()}`);
   if (reference && !template.includes('{{reference}}')) extras.push(reference);
   if (p.client?.systemPromptTemplate) {

@@ -42,8 +42,10 @@ export class StreamAuthorization {
       void this.ending.end(req.callId, 'media-error', { detail: req.refusal });
       return undefined;
     }
+    const first = !live.attached;
     live.attached = true;
     clearTimeout(live.streamTimer);
+    if (first) live.onAttached?.();
     this.limits.armCallTimers(req.callId);
     return live.session.attach(transport);
   }

@@ -207,6 +207,10 @@ export class ApiClient {
   listRunbooks(): Promise<{ runbooks: RunbookSummary[] }> {
     return this.json('GET', '/api/runbooks');
   }
+  /** Points TWILIO_FROM_NUMBER's voice webhook at the server (docs/inbound.md). */
+  setupTwilio(): Promise<{ number: string; numberId: string; voiceUrl: string; voiceMethod: string; statusCallback: string | null; inbound: 'off' | 'assistant' }> {
+    return this.json('POST', '/api/setup/twilio');
+  }
   status(): Promise<ServerStatus> {
     return this.json('GET', '/api/status');
   }

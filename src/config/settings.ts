@@ -33,6 +33,10 @@ const httpUrl = (schemes: string[]) =>
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const num = (min: number) => z.coerce.number().min(min);
 
+/** What the inbound assistant does unless INBOUND_INSTRUCTIONS or INBOUND_RUNBOOK says otherwise. */
+export const DEFAULT_INBOUND_INSTRUCTIONS =
+  "Answer as {{name}}'s assistant. Ask who is calling and what it is about, and take a message: the caller's name, a number to call back and the message; read it back to check it. Answer questions only from {{name}}'s documents; for anything else say {{name}} will get back to them. Never make commitments on {{name}}'s behalf: no appointments, prices, payments or promises.";
+
 export const settingsSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
@@ -125,6 +129,18 @@ export const settingsSchema = z.object({
   ASK_OWNER_TIMEOUT_S: z.coerce.number().min(1).max(3600).default(90),
   /** While a question is open, a short holding line this often (engines that can speak meanwhile). */
   ASK_OWNER_HOLDING_LINE_S: z.coerce.number().min(1).max(600).default(15),
+  /**
+   * Calls to TWILIO_FROM_NUMBER: `off` (default) hangs up politely and starts no AI session; `assistant`
+   * answers as the owner's assistant (see docs/inbound.md). The number's voice webhook must point here
+   * (POST /api/setup/twilio).
+   */
+  INBOUND: z.enum(['off', 'assistant']).default('off'),
+  /** The client an inbound call is answered for (its profile and documents); empty: none. */
+  INBOUND_CLIENT_ID: optionalString,
+  /** The inbound assistant's task; `{{name}}` is the client's name. INBOUND_RUNBOOK replaces it. */
+  INBOUND_INSTRUCTIONS: optionalString.transform((v) => v ?? DEFAULT_INBOUND_INSTRUCTIONS),
+  /** A runbook (RUNBOOKS_DIR) whose instructions inbound calls use instead of INBOUND_INSTRUCTIONS. */
+  INBOUND_RUNBOOK: optionalString,
   PRICES_FILE: optionalString,
   DEFAULT_COUNTRY: z.string().trim().toUpperCase().refine((c) => isSupportedCountry(c), 'must be a two-letter country code such as US or GB').default('US'),
 

@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
 import { registerHardening } from './hardening.js';
 import { refusalsRoutes } from './refusals-routes.js';
+import { setupRoutes } from './setup-routes.js';
 import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
@@ -154,6 +155,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
         const q = owner.answerReply(msg.body, 'sms');
         return q ? `Thanks, passed on: "${q.question.slice(0, 60)}${q.question.length > 60 ? '…' : ''}"` : 'There is no open question from Callwright right now.';
       },
+      incomingCall: (call) => service.incomingCall(call),
     },
   });
 
@@ -166,6 +168,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
     await api.register(ownerRoutes, { owner, calls });
+    await api.register(setupRoutes, { settings: s, carrier });
     api.get(
       '/api/status',
       documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),

@@ -44,6 +44,8 @@ const listQuery = z.object({
   clientId: z.string().max(64).optional(),
   q: z.string().trim().max(200).optional(),
   goalMet: z.enum(['achieved', 'partly', 'not-achieved', 'unknown', 'none']).optional(),
+  /** `inbound`: calls to our number (the UI's "Incoming" filter); `outbound`: calls we placed. */
+  direction: z.enum(['inbound', 'outbound']).optional(),
 });
 
 /** The routes as the OpenAPI document describes them (GET /api/openapi.json), with the schemas above. */
@@ -115,7 +117,10 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   const summary = (c: CallRow) => ({
     id: c.id,
     status: c.status,
+    direction: c.direction,
     to: c.to,
+    // The caller's number of an inbound call (an outbound call's `from` is our own number: see GET /:id).
+    ...(c.direction === 'inbound' ? { from: c.from } : {}),
     clientId: c.clientId,
     provider: c.provider,
     createdAt: c.createdAt,
@@ -151,8 +156,8 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
         return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
       }
     }
-    const { status, endReason, clientId, q: text, goalMet } = q.data;
-    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined, goalMet });
+    const { status, endReason, clientId, q: text, goalMet, direction } = q.data;
+    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined, goalMet, direction });
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;

@@ -28,7 +28,11 @@ export interface CallRow {
   recordingPath: string | null;
   transcriptPath: string | null;
   error: string | null;
+  /** `outbound`: placed by us; `inbound`: answered by us (`from` is the caller, `to` our number). */
+  direction: CallDirection;
 }
+
+export type CallDirection = 'outbound' | 'inbound';
 
 const COLUMNS: Record<keyof CallRow, string> = {
   id: 'id',
@@ -55,6 +59,7 @@ const COLUMNS: Record<keyof CallRow, string> = {
   recordingPath: 'recording_path',
   transcriptPath: 'transcript_path',
   error: 'error',
+  direction: 'direction',
 };
 const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')} FROM calls`;
 
@@ -66,6 +71,7 @@ export interface CallFilter {
   text?: string;
   /** The outcome's verdict (call_outcomes); `none`: no verdict (pending, not computed, failed, or older calls). */
   goalMet?: GoalMet | 'none';
+  direction?: CallDirection;
 }
 
 /** A call's writes still queued (the database was locked): what reads must add to the stored row. */
@@ -141,6 +147,10 @@ export class CallsRepo {
       where.push('end_reason = ?');
       args.push(filter.endReason);
     }
+    if (filter.direction) {
+      where.push('direction = ?');
+      args.push(filter.direction);
+    }
     if (filter.clientId) {
       where.push('client_id = ?');
       args.push(filter.clientId);
@@ -151,10 +161,10 @@ export class CallsRepo {
       args.push(filter.goalMet);
     }
     if (filter.text) {
-      // Number, client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
+      // Number (an inbound call's caller too), client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
       const like = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      where.push("(to_number LIKE ? ESCAPE '\\' OR client_name LIKE ? ESCAPE '\\' OR client_id LIKE ? ESCAPE '\\' OR instructions LIKE ? ESCAPE '\\')");
-      args.push(like, like, like, like);
+      where.push("(to_number LIKE ? ESCAPE '\\' OR (direction = 'inbound' AND from_number LIKE ? ESCAPE '\\') OR client_name LIKE ? ESCAPE '\\' OR client_id LIKE ? ESCAPE '\\' OR instructions LIKE ? ESCAPE '\\')");
+      args.push(like, like, like, like, like);
     }
     const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, limit) as CallRow[];
@@ -230,10 +240,11 @@ export class CallsRepo {
 function matchesFilter(r: CallRow, f: CallFilter): boolean {
   if (f.status === 'live' ? r.status === 'ended' : f.status && r.status !== f.status) return false;
   if (f.endReason && r.endReason !== f.endReason) return false;
+  if (f.direction && r.direction !== f.direction) return false;
   if (f.clientId && r.clientId !== f.clientId) return false;
   if (f.text) {
     const t = f.text.toLowerCase();
-    if (![r.to, r.clientName, r.clientId, r.instructions].some((v) => v?.toLowerCase().includes(t))) return false;
+    if (![r.to, r.direction === 'inbound' ? r.from : null, r.clientName, r.clientId, r.instructions].some((v) => v?.toLowerCase().includes(t))) return false;
   }
   return true;
 }

@@ -137,4 +137,10 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX call_outcomes_goal_met ON call_outcomes (goal_met);
     `,
   },
+  {
+    // Inbound calls (INBOUND=assistant): calls answered, not placed. Every earlier call was placed by us.
+    version: 6,
+    name: 'call direction',
+    sql: `ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound';`,
+  },
 ];

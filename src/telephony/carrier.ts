@@ -49,7 +49,41 @@ export interface Carrier {
   joinRoom?(carrierCallId: string, room: string): Promise<void>;
   /** Sends a text message (SMS) from one of our numbers. Optional: a carrier without it sends none. */
   sendMessage?(msg: { to: string; from: string; body: string }): Promise<{ messageId: string }>;
+  /**
+   * Starts a dual-channel recording of a live call we did not dial (an inbound call: an outbound one is
+   * recorded from the dial request). Its progress comes back as `recording` CarrierEvents for `callId`.
+   */
+  startRecording?(carrierCallId: string, opts: { callId: string; publicUrl: string }): Promise<void>;
+  /**
+   * Points our number's incoming calls at this server (the carrier's voice webhook and call status
+   * callback). Optional: a carrier configured by hand needs nothing here.
+   */
+  configureNumber?(number: string, publicUrl: string): Promise<NumberConfiguration>;
 }
+
+/** A number's incoming-call configuration as the carrier now holds it. */
+export interface NumberConfiguration {
+  /** The carrier's id for the number. */
+  numberId: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  statusCallback: string | null;
+}
+
+/** A call to our number, as the carrier's webhook announces it (no call of ours exists yet). */
+export interface IncomingCall {
+  carrierCallId: string;
+  /** Caller ID as the carrier reports it (may be anonymous: not always a number). */
+  from: string;
+  /** The number that was called (ours). */
+  to: string;
+}
+
+/**
+ * What to do with an incoming call: connect its media stream with these parameters (an AI session is
+ * waiting for it), or decline with a short sentence the caller hears before the line is hung up.
+ */
+export type IncomingCallAnswer = { connect: Record<string, string> } | { decline: string };
 
 export interface TransferLegRequest {
   /** Our call the leg belongs to. */

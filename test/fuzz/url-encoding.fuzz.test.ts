@@ -100,7 +100,7 @@ test('every route: random and malformed query strings and tokens get a 4xx (neve
   new CallsRepo(app.db).insert({
     id, createdAt: now, updatedAt: now, to: '+14155550123', from: null, clientId: null, clientName: null, instructions: 'x', provider: 'openai',
     status: 'ended', endReason: 'user-hangup', answeredBy: null, carrier: 'twilio', carrierCallId: 'CA' + 'b2'.repeat(16), streamSecret: SECRET,
-    answeredAt: null, endedAt: now, carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null,
+    answeredAt: null, endedAt: now, carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null, direction: 'outbound',
   });
   const routes: Array<[string, string]> = [
     ['GET', '/api/calls'], ['POST', '/api/calls'], ['GET', `/api/calls/${id}`], ['GET', `/api/calls/${id}/events`], ['POST', `/api/calls/${id}/events-token`],

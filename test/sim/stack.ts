@@ -151,7 +151,7 @@ export function simEnv(o: { port: number; dataDir: string; twilioUrl: string; op
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: o.script, recordingFailures: o.recordingFailures, createResponseDelayMs: o.createResponseDelayMs, log: o.log }));
+  const twilio = o.sims?.twilio ?? (await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, numbers: [SIM_FROM], script: o.script, recordingFailures: o.recordingFailures, createResponseDelayMs: o.createResponseDelayMs, log: o.log }));
   const conv = o.conversation;
   const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario ?? (conv && ((i) => toRealtimeScenario(conv(i)))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));

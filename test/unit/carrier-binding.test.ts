@@ -27,7 +27,7 @@ function setup() {
     calls.insert({
       id, createdAt: now, updatedAt: now, to: '+14155550123', from: null, clientId: null, clientName: null, instructions: 'x', provider: 'openai',
       status, endReason: null, answeredBy: null, carrier: 'twilio', carrierCallId, streamSecret: 's', answeredAt: null, endedAt: null,
-      carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null,
+      carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null, direction: 'outbound',
     } satisfies CallRow);
   };
   const events = (id: string) => timeline.list(id).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> }));

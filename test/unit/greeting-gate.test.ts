@@ -91,3 +91,20 @@ test('a machine_end_other verdict records a suspected menu and hands the call to
   assert.equal(log.length, 2, 'no greeting after the hand-over');
   g.close();
 });
+
+test('an inbound call: the gate opens as soon as the caller can hear us, without waiting to hear them', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const { g, log } = gate();
+    g.listening('inbound');
+    assert.deepEqual(log, [], 'not before the engine can speak');
+    g.speakable();
+    assert.deepEqual(log, ['open inbound']);
+    g.calleeSpeech(true);
+    mock.timers.tick(5000);
+    g.calleeSpeech(false);
+    assert.deepEqual(log, ['open inbound']);
+  } finally {
+    mock.timers.reset();
+  }
+});

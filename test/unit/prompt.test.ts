@@ -92,3 +92,17 @@ test('with ask_owner offered, the rule is to ask the owner first and defer only 
   assert.match(custom, /ask them with the ask_owner tool/, 'a client template cannot drop the rule');
   assert.doesNotMatch(buildSystemPrompt({ instructions: 'Order food.', client, recordingAnnounced: false }), /ask_owner/);
 });
+
+test('an inbound call: the prompt says we answered the client\'s phone, and the disclosure says "answering for"', async () => {
+  const client = await loadClientProfile(dir, 'raju');
+  const p = buildSystemPrompt({ instructions: 'Take a message.', client, recordingAnnounced: true, inbound: true });
+  assert.match(p, /answering Raju Kumar's phone/);
+  assert.doesNotMatch(p, /making a call on behalf of/);
+  assert.match(p, /In your first sentence, say that you are an AI assistant answering for Raju Kumar, and that the call is recorded/);
+  assert.match(p, /truthfully that you are an AI assistant/);
+  // A client's own template is written for calls it makes: the direction is added, the rules stay.
+  const custom = buildSystemPrompt({ instructions: 'Take a message.', client: await loadClientProfile(dir, 'custom'), recordingAnnounced: true, inbound: true });
+  assert.match(custom, /answering Ana Lee's phone/);
+  assert.match(custom, /AI assistant answering for Ana Lee/);
+  assert.match(custom, /call is recorded/);
+});

@@ -27,7 +27,7 @@ function setup() {
 const call = (id: string, at = NOW.toISOString()): CallRow => ({
   id, createdAt: at, updatedAt: at, to: '+14155550123', from: null, clientId: 'raju', clientName: 'Raju', instructions: 'x', provider: 'openai', status: 'queued', endReason: null,
   answeredBy: null, carrier: 'twilio', carrierCallId: null, streamSecret: 's', answeredAt: null, endedAt: null, carrierDurationSec: 60, carrierPrice: null, carrierPriceUnit: null,
-  recordingSid: null, recordingPath: null, transcriptPath: null, error: null,
+  recordingSid: null, recordingPath: null, transcriptPath: null, error: null, direction: 'outbound',
 });
 
 /** Runs `fn` and returns how long it held the event loop. */

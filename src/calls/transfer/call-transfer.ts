@@ -1,3 +1,4 @@
+import type { CallRow } from '../../store/calls-repo.js';
 import { randomUUID } from 'node:crypto';
 import type { TransferLegHandler, CarrierCallStatus } from '../../telephony/carrier.js';
 import type { CallRuntime, LiveCall } from '../call-runtime.js';
@@ -103,7 +104,7 @@ export class CallTransfer implements TransferLegHandler {
     // The update ends our media stream with a normal `stop`: that is the hand-over, not the callee leaving.
     c.live.session.expectNewStream(15_000);
     try {
-      await d.carrier!.transfer!(c.carrierCallId, c.target.number, { callerId: d.calls.get(callId)?.from ?? d.settings.TWILIO_FROM_NUMBER!, ringTimeoutSec: d.settings.TRANSFER_RING_TIMEOUT_S });
+      await d.carrier!.transfer!(c.carrierCallId, c.target.number, { callerId: ourNumber(d.calls.get(callId)) ?? d.settings.TWILIO_FROM_NUMBER!, ringTimeoutSec: d.settings.TRANSFER_RING_TIMEOUT_S });
     } catch (err) {
       c.live.session.expectNewStream(false);
       return this.failed(callId, 'cold', c.target, err as Error);
@@ -139,7 +140,7 @@ export class CallTransfer implements TransferLegHandler {
       leg.settle({ reason: 'no answer in time' });
     }, s.TRANSFER_RING_TIMEOUT_S * 1000 + LEG_GRACE_MS);
     try {
-      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: d.calls.get(callId)?.from ?? s.TWILIO_FROM_NUMBER!, publicUrl: s.PUBLIC_URL!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
+      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: ourNumber(d.calls.get(callId)) ?? s.TWILIO_FROM_NUMBER!, publicUrl: s.PUBLIC_URL!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
       // A callback may have named the leg first (see `answered`); a different id is not this leg's.
       leg.legId ??= carrierCallId;
       if (leg.settled) this.hangupLeg(leg);
@@ -242,4 +243,13 @@ const POLICY_TEXT: Record<string, string> = {
 
 function defaultBrief(name: string | null | undefined): string {
   return `Hello${name ? ` ${name}` : ''}, this is your Callwright assistant. The person I called asked to speak with you; connecting you now.`;
+}
+
+/**
+ * Our number on the call, the caller ID a hand-over shows: an inbound call's `to` (its `from` is the
+ * caller, which a new call may not use as From and which may be withheld, see Twilio error 13214).
+ */
+function ourNumber(call: CallRow | undefined): string | undefined {
+  if (!call) return undefined;
+  return (call.direction === 'inbound' ? call.to : call.from) ?? undefined;
 }

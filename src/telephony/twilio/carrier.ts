@@ -1,8 +1,8 @@
 import twilio from 'twilio';
-import type { Carrier, CarrierPrice, DialRequest, TransferLegRequest } from '../carrier.js';
+import type { Carrier, CarrierPrice, DialRequest, NumberConfiguration, TransferLegRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
-import { mediaStreamUrl, transferLegUrls, webhookUrls } from './urls.js';
+import { mediaStreamUrl, numberUrls, transferLegUrls, webhookUrls } from './urls.js';
 import { conferenceTwiml, dialTwiml, digitsThenStreamTwiml } from './twiml.js';
 
 export interface TwilioCarrierOptions {
@@ -126,6 +126,37 @@ export class TwilioCarrier implements Carrier {
       return { messageId: m.sid };
     } catch (err) {
       throw toCarrierError(err, 'sendMessage');
+    }
+  }
+
+  async startRecording(carrierCallId: string, opts: { callId: string; publicUrl: string }): Promise<void> {
+    try {
+      // The Recordings resource of a call in progress; the same dual channels and callback as a dial's.
+      await this.client.calls(carrierCallId).recordings.create({
+        recordingChannels: 'dual',
+        recordingStatusCallback: webhookUrls(opts.publicUrl, opts.callId).recording,
+        recordingStatusCallbackMethod: 'POST',
+        recordingStatusCallbackEvent: ['completed'],
+      });
+    } catch (err) {
+      throw toCarrierError(err, 'startRecording');
+    }
+  }
+
+  async configureNumber(number: string, publicUrl: string): Promise<NumberConfiguration> {
+    const urls = numberUrls(publicUrl);
+    let sid: string | undefined;
+    try {
+      sid = (await this.client.incomingPhoneNumbers.list({ phoneNumber: number, limit: 1 }))[0]?.sid;
+    } catch (err) {
+      throw toCarrierError(err, 'configureNumber');
+    }
+    if (!sid) throw new CarrierError('the number is not one of this Twilio account\'s phone numbers (IncomingPhoneNumbers)', false, 404);
+    try {
+      const n = await this.client.incomingPhoneNumbers(sid).update({ voiceUrl: urls.voice, voiceMethod: 'POST', statusCallback: urls.status, statusCallbackMethod: 'POST' });
+      return { numberId: n.sid, voiceUrl: n.voiceUrl, voiceMethod: n.voiceMethod, statusCallback: n.statusCallback ?? null };
+    } catch (err) {
+      throw toCarrierError(err, 'configureNumber');
     }
   }
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CarrierEvent, InboundMessage, TransferLegHandler } from '../carrier.js';
+import type { CarrierEvent, IncomingCall, IncomingCallAnswer, InboundMessage, TransferLegHandler } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
-import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml, messageTwiml } from './twiml.js';
+import { streamTwiml, hangupTwiml, briefTwiml, conferenceTwiml, messageTwiml, sayThenHangupTwiml } from './twiml.js';
 import { mediaStreamUrl, transferLegUrls } from './urls.js';
 import { documented } from '../../server/openapi.js';
-import { amdSchema, inboundMessageSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceSchema } from './webhooks.js';
-import { isValidSignature, parseLegAnsweredWebhook, parseAmdWebhook, parseInboundMessageWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
+import { amdSchema, inboundMessageSchema, legAnsweredSchema, recordingSchema, statusSchema, voiceDocSchema, voiceSchema } from './webhooks.js';
+import { isValidSignature, parseIncomingVoiceWebhook, parseLegAnsweredWebhook, parseAmdWebhook, parseInboundMessageWebhook, parseRecordingWebhook, parseStatusWebhook, parseVoiceWebhook, WebhookError, type ParsedWebhook } from './webhooks.js';
 import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding.js';
 
 export interface TwilioRouteHandlers {
@@ -18,6 +18,8 @@ export interface TwilioRouteHandlers {
   transferLeg?: TransferLegHandler;
   /** A text message to one of our numbers; resolves the reply to text back, or nothing. */
   onInboundMessage?(msg: InboundMessage): Promise<string | undefined>;
+  /** A call to our number (its voice webhook names no call of ours). Absent: declined. */
+  incomingCall?(call: IncomingCall): Promise<IncomingCallAnswer>;
 }
 
 export interface TwilioRoutesOptions {
@@ -66,7 +68,8 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   const webhook = (summary: string, body: z.ZodType, ok: Record<number, string | { description: string; contentType?: string }>) =>
     documented({ tag: 'carrier', auth: 'twilio-signature', summary, query: callQuery, body, bodyContentType: FORM, responses: { ...ok, 400: 'a required field is missing', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' } });
 
-  app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream", voiceSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
+  app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream. Without `callId`: a call to our number (the number's voice webhook, with From, To and Direction=inbound), answered per INBOUND", voiceDocSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
+    if (!callIdOf(req)) return incoming(req, reply);
     let carrierCallId: string;
     try {
       carrierCallId = parseVoiceWebhook(req.body).carrierCallId;
@@ -79,6 +82,20 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     // An unknown or finished call gets a polite hang-up rather than an error Twilio would read aloud.
     return params ? streamTwiml(mediaStreamUrl(opts.publicUrl!), params) : hangupTwiml();
   });
+
+  // A call to our number: an AI session (its stream parameters) or a sentence and a hang-up.
+  const incoming = async (req: FastifyRequest, reply: FastifyReply) => {
+    let call: IncomingCall;
+    try {
+      call = parseIncomingVoiceWebhook(req.body);
+    } catch (err) {
+      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      throw err;
+    }
+    const answer: IncomingCallAnswer = (await opts.handlers.incomingCall?.(call)) ?? { decline: 'Sorry, this number does not take calls. Goodbye.' };
+    reply.type('text/xml');
+    return 'connect' in answer ? streamTwiml(mediaStreamUrl(opts.publicUrl!), answer.connect) : sayThenHangupTwiml(answer.decline);
+  };
 
   const callback = (parse: (b: unknown) => ParsedWebhook) => async (req: FastifyRequest, reply: FastifyReply) => {
     let parsed: ParsedWebhook;

@@ -22,6 +22,14 @@ export function digitsThenStreamTwiml(digits: string, streamUrl: string, params:
   return response.toString();
 }
 
+/** A short sentence, then the line is hung up (an incoming call we do not take). */
+export function sayThenHangupTwiml(text: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(text);
+  response.hangup();
+  return response.toString();
+}
+
 export function hangupTwiml(): string {
   const response = new twilio.twiml.VoiceResponse();
   response.hangup();

@@ -21,6 +21,15 @@ export function transferLegUrls(publicUrl: string, callId: string) {
   };
 }
 
+/**
+ * Where our number sends its incoming calls (the IncomingPhoneNumber's VoiceUrl and StatusCallback):
+ * no callId, since no call of ours exists yet; the CallSid in the signed body identifies the call.
+ */
+export function numberUrls(publicUrl: string) {
+  const base = publicUrl.replace(/\/+$/, '');
+  return { voice: `${base}/twilio/voice`, status: `${base}/twilio/status` };
+}
+
 /** Media Streams URLs cannot carry a query string; ids and the secret go in <Parameter>s instead. */
 export function mediaStreamUrl(publicUrl: string): string {
   return publicUrl.replace(/\/+$/, '').replace(/^http/, 'ws') + '/twilio/media';

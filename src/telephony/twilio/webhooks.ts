@@ -21,6 +21,17 @@ export const statusSchema = z.object({
   SequenceNumber: z.string().optional(),
 });
 export const voiceSchema = z.object({ CallSid: callSid });
+/**
+ * A call to our number (the number's VoiceUrl, no callId of ours in the URL): Twilio's voice webhook
+ * names the caller (From), the number called (To) and Direction `inbound`. Caller ID may be withheld
+ * (e.g. `anonymous`), so From is any short string, not necessarily a number.
+ */
+export const incomingVoiceSchema = z.object({
+  CallSid: callSid,
+  From: z.string().trim().min(1).max(64),
+  To: z.string().trim().min(1).max(64),
+  Direction: z.literal('inbound', { error: 'must be "inbound" for a call to our number' }),
+});
 export const legAnsweredSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().max(40).optional() });
 export const amdSchema = z.object({ CallSid: callSid, AnsweredBy: z.string().min(1).max(40) });
 export const recordingSchema = z.object({
@@ -63,6 +74,15 @@ export function parseStatusWebhook(body: unknown): ParsedWebhook {
 /** The TwiML fetch: only the CallSid matters (it may bind the call, see calls/carrier-binding.ts). */
 export function parseVoiceWebhook(body: unknown): { carrierCallId: string } {
   return { carrierCallId: parse(voiceSchema, body).CallSid };
+}
+
+/** /twilio/voice as documented: a call we dialled (callId in the URL) sends the CallSid; a call to our number also From, To, Direction. */
+export const voiceDocSchema = voiceSchema.extend({ From: z.string().optional(), To: z.string().optional(), Direction: z.string().optional() });
+
+/** The voice webhook of a call to our number (see incomingVoiceSchema). */
+export function parseIncomingVoiceWebhook(body: unknown): { carrierCallId: string; from: string; to: string } {
+  const b = parse(incomingVoiceSchema, body);
+  return { carrierCallId: b.CallSid, from: b.From, to: b.To };
 }
 
 const MACHINE = new Set(['machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'fax']);

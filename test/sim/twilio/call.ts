@@ -183,6 +183,35 @@ export class CallRunner implements SimCall {
     return null;
   }
 
+  /**
+   * REST `POST Calls/{sid}/Recordings.json`: starts recording a call in progress (dual channels unless
+   * `mono`), reported to RecordingStatusCallback like a recording asked for at dial time.
+   */
+  startRecording(form: URLSearchParams): UpdateError | { sid: string } {
+    this.addLog('rest-recording-create', { fields: Object.fromEntries(form) });
+    if (this.ended || this.status !== 'in-progress') return { status: 400, code: 21220, message: 'Call is not in-progress. Cannot create recording.' };
+    if (this.recordingSid) return { status: 400, code: 21220, message: 'Requested resource is already being recorded.' };
+    const events = form.getAll('RecordingStatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
+    Object.assign(this.params, {
+      RecordingChannels: form.get('RecordingChannels') ?? 'mono',
+      RecordingStatusCallback: form.get('RecordingStatusCallback') ?? undefined,
+      RecordingStatusCallbackMethod: form.get('RecordingStatusCallbackMethod') ?? undefined,
+      RecordingStatusCallbackEvent: events,
+    });
+    this.recordingSid = newSid('RE');
+    return { sid: this.recordingSid };
+  }
+
+  /** The first TwiML fetch of an inbound call happens while it rings (Twilio sends CallStatus=ringing). */
+  private firstFetchStatus(): string {
+    if (this.params.Direction === 'inbound' && !this.fetchedOnce) {
+      this.fetchedOnce = true;
+      return 'ringing';
+    }
+    return 'in-progress';
+  }
+  private fetchedOnce = false;
+
   /** Simulator shutdown: stop everything at once, deliver nothing more. */
   shutdown(): void {
     this.hard.abort();
@@ -201,7 +230,8 @@ export class CallRunner implements SimCall {
       this.statusEvent('initiated');
       this.setStatus('ringing');
       this.statusEvent('ringing');
-      await sleep(this.ctx.ringMs, this.life.signal);
+      // An inbound call rings at our number while Twilio fetches its TwiML: nothing to wait for.
+      if (this.params.Direction !== 'inbound') await sleep(this.ctx.ringMs, this.life.signal);
       if (this.script.result) return this.end('not-answered', this.script.result);
       await this.answer();
     } catch (e) {
@@ -256,7 +286,7 @@ export class CallRunner implements SimCall {
       isEnded: () => this.ended,
       log: (type, fields) => this.addLog(type, fields),
       fetchTwiml: (url, method, extra) =>
-        this.webhook({ kind: 'twiml', url, method, params: { ...callParams(this.identity, 'in-progress'), ...this.syncAmdParams, ...extra } }),
+        this.webhook({ kind: 'twiml', url, method, params: { ...callParams(this.identity, this.firstFetchStatus()), ...this.syncAmdParams, ...extra } }),
       dialNumber: (to, opts, signal) => this.dialNumber(line, to, opts, signal),
       conferences: this.ctx.conferences,
       end: (by, status) => this.end(by, status),

@@ -20,7 +20,7 @@ export function callParams(c: CallIdentity, callStatus: string): Record<string, 
     CallStatus: callStatus,
     Called: c.params.To,
     Caller: c.params.From,
-    Direction: 'outbound-api',
+    Direction: c.params.Direction ?? 'outbound-api',
     From: c.params.From,
     To: c.params.To,
   };
@@ -82,7 +82,8 @@ export function recordingParams(
     RecordingUrl: rec.url,
     RecordingStatus: rec.status,
     RecordingChannels: String(rec.channels),
-    RecordingSource: 'OutboundAPI',
+    // A recording started on a live call through the Recordings resource says so.
+    RecordingSource: c.params.Record === 'true' ? 'OutboundAPI' : 'StartCallRecordingAPI',
     RecordingStartTime: rfc2822(rec.startTime),
     RecordingTrack: 'both',
   };

@@ -8,7 +8,8 @@ import { CallRunner, type StoredRecording } from './call.js';
 import { DEFAULT_SCRIPT } from './callee.js';
 import { createRestHandler } from './rest.js';
 import { encodeRecordingMp3 } from './mp3.js';
-import type { CreateParams, SimCall, TwilioSim, TwilioSimOptions } from './types.js';
+import type { CalleeScript, CreateParams, InboundCallOptions, SimCall, SimNumber, TwilioSim, TwilioSimOptions } from './types.js';
+import { newSid } from './util.js';
 import { Conferences } from './conference.js';
 import { WebhookSender } from './webhooks.js';
 import { Messaging } from './messages.js';
@@ -42,15 +43,10 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
   const partyScript = (params: CreateParams) => (opts.script ? opts.script(params) : DEFAULT_SCRIPT);
   const messaging = new Messaging({ accountSid: opts.accountSid, webhooks });
   const inboundAbort = new AbortController();
+  // A number is bought with no voice URL: calls to it reach no one until IncomingPhoneNumbers sets one.
+  const numbers: SimNumber[] = (opts.numbers ?? []).map((phoneNumber) => ({ sid: newSid('PN'), phoneNumber, voiceUrl: '', voiceMethod: 'POST', statusCallback: '', statusCallbackMethod: 'POST', updates: [] }));
 
-  const handler = createRestHandler({
-    messaging,
-    accountSid: opts.accountSid,
-    authToken: opts.authToken,
-    baseUrl: () => baseUrl,
-    calls: () => calls,
-    createCall: (params) => {
-      const script = partyScript(params);
+  const runCall = (params: CreateParams, script: CalleeScript): CallRunner => {
       const call = new CallRunner(
         {
           baseUrl,
@@ -72,7 +68,16 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
       call.start();
       for (const w of callWaiters.splice(0)) w();
       return call;
-    },
+  };
+
+  const handler = createRestHandler({
+    messaging,
+    accountSid: opts.accountSid,
+    authToken: opts.authToken,
+    baseUrl: () => baseUrl,
+    calls: () => calls,
+    numbers: () => numbers,
+    createCall: (params) => runCall(params, partyScript(params)),
     recording: (sid) => recordings.get(sid),
     deleteRecording: (sid) => recordings.delete(sid),
     encodeMp3: opts.encodeMp3 ?? (async (left, right, channels) => encodeRecordingMp3(left, right, channels)),
@@ -99,6 +104,27 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
   return {
     url: baseUrl,
     calls,
+    numbers,
+    placeInboundCall(o: InboundCallOptions): SimCall {
+      const n = numbers.find((x) => x.phoneNumber === o.to);
+      if (!n) throw new Error(`${o.to} is not one of the account's numbers`);
+      if (!n.voiceUrl) throw new Error(`${o.to} has no VoiceUrl: configure it through IncomingPhoneNumbers first`);
+      // The number's configuration in CreateParams' terms: its voice webhook is the call's TwiML URL,
+      // and its StatusCallback gets only the final status (no StatusCallbackEvent on a number).
+      const params: CreateParams = {
+        To: n.phoneNumber,
+        From: o.from,
+        Url: n.voiceUrl,
+        Method: n.voiceMethod,
+        StatusCallback: n.statusCallback || undefined,
+        StatusCallbackMethod: n.statusCallbackMethod,
+        StatusCallbackEvent: [],
+        RecordingStatusCallbackEvent: [],
+        Direction: 'inbound',
+        raw: {},
+      };
+      return runCall(params, o.script);
+    },
     conferences: conferences.all,
     messages: messaging.sent,
     inboundMessages: messaging.received,

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallRunner, StoredRecording } from './call.js';
-import type { CreateParams } from './types.js';
+import type { CreateParams, SimNumber } from './types.js';
 import { isDialable, newSid, rfc2822, sleep } from './util.js';
 import { encodeWav } from './mp3.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
@@ -17,6 +17,8 @@ export interface RestDeps {
   baseUrl: () => string;
   calls: () => CallRunner[];
   createCall: (params: CreateParams) => CallRunner;
+  /** The account's phone numbers (IncomingPhoneNumbers). */
+  numbers: () => SimNumber[];
   recording: (sid: string) => StoredRecording | undefined;
   deleteRecording: (sid: string) => boolean;
   /** True while injected recording download failures remain. */
@@ -79,6 +81,42 @@ async function handle(deps: RestDeps, req: IncomingMessage, res: ServerResponse)
       return sendJson(res, 200, callResource(call));
     }
     return sendError(res, 405, 20004, 'Method not allowed');
+  }
+  const callRecMatch = /^\/Calls\/(CA[0-9a-f]{32})\/Recordings\.json$/.exec(rest);
+  if (callRecMatch) {
+    const call = deps.calls().find((c) => c.sid === callRecMatch[1]);
+    if (!call) return sendError(res, 404, 20404, `The requested resource ${path} was not found`);
+    if (method !== 'POST') return sendError(res, 405, 20004, 'Method not allowed');
+    const r = call.startRecording(new URLSearchParams(body));
+    if ('status' in r) return sendError(res, r.status, r.code, r.message);
+    return sendJson(res, 201, callRecordingResource(deps, call, r.sid));
+  }
+  if (rest === '/IncomingPhoneNumbers.json') {
+    if (method !== 'GET') return sendError(res, 405, 20004, 'Method not allowed');
+    const want = url.searchParams.get('PhoneNumber');
+    const found = deps.numbers().filter((n) => !want || n.phoneNumber === want);
+    const uri = `${API}/Accounts/${deps.accountSid}/IncomingPhoneNumbers.json?PageSize=50&Page=0`;
+    return sendJson(res, 200, { incoming_phone_numbers: found.map((n) => numberResource(deps, n)), end: Math.max(0, found.length - 1), first_page_uri: uri, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri });
+  }
+  const numMatch = /^\/IncomingPhoneNumbers\/(PN[0-9a-f]{32})\.json$/.exec(rest);
+  if (numMatch) {
+    const n = deps.numbers().find((x) => x.sid === numMatch[1]);
+    if (!n) return sendError(res, 404, 20404, `The requested resource ${path} was not found`);
+    if (method === 'GET') return sendJson(res, 200, numberResource(deps, n));
+    if (method !== 'POST') return sendError(res, 405, 20004, 'Method not allowed');
+    const form = new URLSearchParams(body);
+    for (const k of ['VoiceUrl', 'StatusCallback']) {
+      const v = form.get(k);
+      if (v && !/^https?:\/\/\S+$/.test(v)) return sendError(res, 400, 21502, `${k} is not valid: ${v}`);
+    }
+    const m = form.get('VoiceMethod');
+    if (m && m !== 'GET' && m !== 'POST') return sendError(res, 400, 21502, `VoiceMethod must be GET or POST`);
+    n.updates.push(Object.fromEntries(form));
+    if (form.has('VoiceUrl')) n.voiceUrl = form.get('VoiceUrl')!;
+    if (form.has('VoiceMethod')) n.voiceMethod = form.get('VoiceMethod')!;
+    if (form.has('StatusCallback')) n.statusCallback = form.get('StatusCallback')!;
+    if (form.has('StatusCallbackMethod')) n.statusCallbackMethod = form.get('StatusCallbackMethod')!;
+    return sendJson(res, 200, numberResource(deps, n));
   }
   const recMatch = /^\/Recordings\/(RE[0-9a-f]{32})(\.mp3|\.wav|\.json)?$/.exec(rest);
   if (recMatch) return recording(deps, method, recMatch[1], recMatch[2] ?? '', path, res);
@@ -151,6 +189,60 @@ export function toCreateParams(form: URLSearchParams): CreateParams {
   };
 }
 
+/** An IncomingPhoneNumber as Twilio returns it (the fields the SDK maps; capabilities for a voice number). */
+function numberResource(deps: RestDeps, n: SimNumber): Record<string, unknown> {
+  const now = rfc2822(new Date());
+  return {
+    account_sid: deps.accountSid,
+    address_requirements: 'none',
+    api_version: '2010-04-01',
+    beta: false,
+    capabilities: { voice: true, sms: true, mms: false, fax: false },
+    date_created: now,
+    date_updated: now,
+    friendly_name: n.phoneNumber,
+    phone_number: n.phoneNumber,
+    origin: 'twilio',
+    sid: n.sid,
+    sms_method: 'POST',
+    sms_url: '',
+    status_callback: n.statusCallback,
+    status_callback_method: n.statusCallbackMethod,
+    voice_caller_id_lookup: false,
+    voice_fallback_method: 'POST',
+    voice_fallback_url: null,
+    voice_method: n.voiceMethod,
+    voice_url: n.voiceUrl,
+    voice_receive_mode: 'voice',
+    status: 'in-use',
+    uri: `${API}/Accounts/${deps.accountSid}/IncomingPhoneNumbers/${n.sid}.json`,
+  };
+}
+
+/** The Recording a `POST Calls/{sid}/Recordings.json` creates (in progress until the call ends). */
+function callRecordingResource(deps: RestDeps, call: CallRunner, sid: string): Record<string, unknown> {
+  const now = rfc2822(new Date());
+  return {
+    account_sid: deps.accountSid,
+    api_version: '2010-04-01',
+    call_sid: call.sid,
+    conference_sid: null,
+    channels: call.params.RecordingChannels === 'mono' ? 1 : 2,
+    date_created: now,
+    date_updated: now,
+    start_time: now,
+    duration: '-1',
+    price: null,
+    price_unit: 'USD',
+    sid,
+    source: 'StartCallRecordingAPI',
+    status: 'in-progress',
+    error_code: null,
+    track: 'both',
+    uri: `${API}/Accounts/${deps.accountSid}/Calls/${call.sid}/Recordings/${sid}.json`,
+  };
+}
+
 export function callResource(call: CallRunner): Record<string, unknown> {
   const uri = callUri(call);
   return {
@@ -161,7 +253,7 @@ export function callResource(call: CallRunner): Record<string, unknown> {
     caller_name: null,
     date_created: rfc2822(call.dateCreated),
     date_updated: rfc2822(call.dateUpdated),
-    direction: 'outbound-api',
+    direction: call.params.Direction ?? 'outbound-api',
     duration: call.durationSec === null ? null : String(call.durationSec),
     end_time: call.endTime ? rfc2822(call.endTime) : null,
     forwarded_from: null,

@@ -1059,3 +1059,37 @@ test('sendSms: a reply reaches the incoming-message webhook with the documented 
     assert.equal(sim.inboundMessages.length, 1);
   });
 });
+
+test('inbound: the SDK finds the number by PhoneNumber and sets its voice URL; a call to it fetches TwiML as Twilio does (Direction=inbound, ringing, signed), and only a live call can be recorded', async () => {
+  await rig({ numbers: [FROM] }, async ({ sim, product, client }) => {
+    const [n] = await client.incomingPhoneNumbers.list({ phoneNumber: FROM, limit: 1 });
+    assert.equal(n.phoneNumber, FROM);
+    assert.equal((await client.incomingPhoneNumbers.list({ phoneNumber: '+15550000000', limit: 1 })).length, 0);
+    assert.throws(() => sim.placeInboundCall({ from: TO, to: FROM, script: { steps: [] } }), /no VoiceUrl/);
+    const updated = await client.incomingPhoneNumbers(n.sid).update({ voiceUrl: `${product.url}/twiml`, voiceMethod: 'POST', statusCallback: `${product.url}/status`, statusCallbackMethod: 'POST' });
+    assert.equal(updated.voiceUrl, `${product.url}/twiml`);
+    assert.equal(updated.statusCallback, `${product.url}/status`);
+    await assert.rejects(client.incomingPhoneNumbers(n.sid).update({ voiceUrl: 'not a url' }), (e: { code?: number }) => e.code === 21502);
+
+    product.routes.set('/twiml', () => ({ body: product.streamTwiml('/media', { callId: 'in-1' }) }));
+    const call = sim.placeInboundCall({ from: TO, to: FROM, script: { steps: [{ say: 'Hi there' }, { hangup: true }] } });
+    const hit = await product.waitHit((h) => h.path === '/twiml');
+    assert.ok(hit.signatureValid);
+    assert.equal(hit.params.Direction, 'inbound');
+    assert.equal(hit.params.CallStatus, 'ringing');
+    assert.equal(hit.params.From, TO);
+    assert.equal(hit.params.To, FROM);
+    const socket = await product.waitSocket();
+    await socket.waitEvent('start');
+    // The Recordings resource of the live call: dual channels, reported like any recording.
+    const rec = await client.calls(call.sid).recordings.create({ recordingChannels: 'dual', recordingStatusCallback: `${product.url}/recording`, recordingStatusCallbackEvent: ['completed'] });
+    assert.match(rec.sid, /^RE[0-9a-f]{32}$/);
+    await call.done;
+    const status = product.hitsTo('/status');
+    assert.deepEqual(status.map((h) => h.params.CallStatus), ['completed'], "a number's status callback gets only the final status");
+    const recHit = product.hitsTo('/recording')[0];
+    assert.equal(recHit?.params.RecordingSid, rec.sid);
+    assert.equal(recHit?.params.RecordingSource, 'StartCallRecordingAPI');
+    await assert.rejects(client.calls(call.sid).recordings.create({ recordingChannels: 'dual' }), (e: { code?: number }) => e.code === 21220);
+  });
+});

@@ -33,6 +33,8 @@ export interface CreateParams {
   RecordingStatusCallbackEvent: string[];
   Timeout?: string;
   TimeLimit?: string;
+  /** `inbound`: a call placed to one of the account's numbers (placeInboundCall); absent: `outbound-api`. */
+  Direction?: 'inbound';
   /** Every field exactly as received (repeated fields as arrays), for assertions on the wire format. */
   raw: Record<string, string | string[]>;
 }
@@ -135,6 +137,8 @@ export interface TwilioSimOptions {
   accountSid: string;
   authToken: string;
   script?: (call: CreateParams) => CalleeScript;
+  /** The account's phone numbers (E.164), with no voice URL until configured through IncomingPhoneNumbers. */
+  numbers?: string[];
   recordingFailures?: number;
   ringMs?: number;
   log?: (msg: string) => void;
@@ -270,9 +274,38 @@ export interface HeardDigit {
 
 export type { SimMessage, SimInboundMessage };
 
+/** One of the account's phone numbers (IncomingPhoneNumbers), as its voice configuration stands. */
+export interface SimNumber {
+  sid: string;
+  phoneNumber: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+  /** Every update the REST API applied, in order (the form fields as received). */
+  updates: Array<Record<string, string>>;
+}
+
+export interface InboundCallOptions {
+  /** Caller ID (From). */
+  from: string;
+  /** The number called: one of the account's numbers (To). */
+  to: string;
+  /** What the caller does once the call is connected. */
+  script: CalleeScript;
+}
+
 export interface TwilioSim {
   url: string;
   calls: SimCall[];
+  /** The account's phone numbers (IncomingPhoneNumbers). */
+  numbers: SimNumber[];
+  /**
+   * Someone calls one of the account's numbers: Twilio's signed voice webhook to the number's VoiceUrl
+   * (Direction=inbound, CallStatus=ringing), the returned TwiML run as for any call, and the call status
+   * callback to the number's StatusCallback when it ends. Throws if the number has no VoiceUrl.
+   */
+  placeInboundCall(o: InboundCallOptions): SimCall;
   /** Every conference room that existed, with its participants and events. */
   conferences: ConferenceRecord[];
   /** SMS the product sent (`POST Messages.json`), in order. */

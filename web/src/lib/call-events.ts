@@ -291,6 +291,7 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
     case 'owner.cancelled':
       return `Question withdrawn after ${after}`;
     case 'status':
+      if (d.status === 'queued' && d.direction === 'inbound') return `Incoming call from ${d.from ?? 'an unknown caller'}${d.provider ? ` (${ENGINE_LABEL[d.provider] ?? d.provider})` : ''}`;
       return d.status === 'ended' ? `Ended: ${END_REASON_LABEL[d.reason] ?? d.reason}` : `Status: ${STATUS_LABEL[d.status] ?? d.status}${d.provider ? ` (${ENGINE_LABEL[d.provider] ?? d.provider})` : ''}`;
     case 'engine.ready':
       return `Voice AI connected (${ENGINE_LABEL[d.engine] ?? d.engine})`;
@@ -309,7 +310,7 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
     case 'hold.heard':
       return d.verdict === 'person' ? 'On hold: a person is back' : `On hold: a recorded announcement (${String(d.by).replace(/-/g, ' ')})`;
     case 'greeting.start':
-      return d.reason === 'silence' ? 'Callee silent: agent greets' : d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
+      return d.reason === 'inbound' ? 'Agent answers the caller' : d.reason === 'silence' ? 'Callee silent: agent greets' : d.calleeSpeaking ? 'Greeting after the callee finishes speaking' : 'Agent greets';
     case 'greeting.held':
       return `Long opening (${(Number(d.openingMs) / 1000).toFixed(1)} s): waiting for the answering-machine verdict`;
     case 'amd.veto':

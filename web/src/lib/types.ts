@@ -11,7 +11,11 @@ export type Engine = 'openai' | 'gemini';
 export interface CallSummary {
   id: string;
   status: CallStatus;
+  /** `inbound`: a call to our number, answered by the assistant (`from` is the caller). */
+  direction: 'inbound' | 'outbound';
   to: string;
+  /** Inbound calls only in the list: the caller ID. */
+  from?: string | null;
   clientId: string | null;
   provider: Engine;
   createdAt: string;
@@ -26,7 +30,6 @@ export interface CallSummary {
 }
 
 export interface CallDetail extends CallSummary {
-  from: string | null;
   clientName: string | null;
   instructions: string;
   error: string | null;

@@ -69,7 +69,7 @@ export function CallPage({ id }: { id: string }) {
     <>
       <PageHeader
         back={{ href: '/calls', label: 'All calls' }}
-        title={formatPhone(call.to)}
+        title={call.direction === 'inbound' ? `Incoming from ${formatPhone(call.from ?? 'unknown')}` : formatPhone(call.to)}
         subtitle={
           <>
             {call.clientName ? `For ${call.clientName} · ` : ''}
@@ -144,7 +144,7 @@ export function CallPage({ id }: { id: string }) {
           {!live && (
             <Card title="Recording" id="recording">
               {call.recording ? (
-                <RecordingPlayer url={call.recording.url} label={`Recording of the call to ${formatPhone(call.to)}`} />
+                <RecordingPlayer url={call.recording.url} label={call.direction === 'inbound' ? `Recording of the call from ${formatPhone(call.from ?? 'unknown')}` : `Recording of the call to ${formatPhone(call.to)}`} />
               ) : (
                 <p class="muted">{view.complete || !answeredAt ? 'No recording for this call.' : 'The recording arrives from the carrier in a moment…'}</p>
               )}

@@ -15,11 +15,13 @@ interface Filters {
   endReason: string;
   clientId: string;
   goalMet: string;
+  /** `inbound`: the "Incoming" filter (calls to our number). */
+  direction: string;
 }
 
 function readFilters(): Filters {
   const p = new URLSearchParams(location.search);
-  return { q: p.get('q') ?? '', status: p.get('status') ?? '', endReason: p.get('endReason') ?? '', clientId: p.get('clientId') ?? '', goalMet: p.get('goalMet') ?? '' };
+  return { q: p.get('q') ?? '', status: p.get('status') ?? '', endReason: p.get('endReason') ?? '', clientId: p.get('clientId') ?? '', goalMet: p.get('goalMet') ?? '', direction: p.get('direction') ?? '' };
 }
 
 function query(f: Filters, cursor?: string): string {
@@ -29,6 +31,7 @@ function query(f: Filters, cursor?: string): string {
   if (f.endReason) p.set('endReason', f.endReason);
   if (f.clientId) p.set('clientId', f.clientId);
   if (f.goalMet) p.set('goalMet', f.goalMet);
+  if (f.direction) p.set('direction', f.direction);
   if (cursor) p.set('cursor', cursor);
   return p.toString();
 }
@@ -39,20 +42,20 @@ export function History() {
   const effective = { ...filters, q };
   const clients = useAsync((signal) => loadClients(signal), []);
   const [more, setMore] = useState<{ calls: CallSummary[]; nextCursor: string | null } | null>(null);
-  const page = useAsync((signal) => api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective)}`, { signal }), [q, filters.status, filters.endReason, filters.clientId, filters.goalMet]);
+  const page = useAsync((signal) => api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective)}`, { signal }), [q, filters.status, filters.endReason, filters.clientId, filters.goalMet, filters.direction]);
 
   useEffect(() => {
     setMore(null);
     // The filters live in the address, so a filtered list can be bookmarked or shared.
     const qs = query(effective);
     history.replaceState(null, '', `/calls${qs ? `?${qs}` : ''}`);
-  }, [q, filters.status, filters.endReason, filters.clientId, filters.goalMet]);
+  }, [q, filters.status, filters.endReason, filters.clientId, filters.goalMet, filters.direction]);
 
   const calls = [...(page.data?.calls ?? []), ...(more?.calls ?? [])];
   const nextCursor = more ? more.nextCursor : page.data?.nextCursor;
   const clientName = (id: string | null) => (id ? clients.data?.find((c) => c.id === id)?.name ?? id : '—');
   const set = (k: keyof Filters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
-  const filtered = Boolean(filters.q || filters.status || filters.endReason || filters.clientId || filters.goalMet);
+  const filtered = Boolean(filters.q || filters.status || filters.endReason || filters.clientId || filters.goalMet || filters.direction);
 
   return (
     <>
@@ -84,6 +87,14 @@ export function History() {
             <option value="">Any</option>
             <option value="live">Live now</option>
             <option value="ended">Ended</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-direction">Direction</label>
+          <select id="f-direction" value={filters.direction} onChange={set('direction')}>
+            <option value="">Any</option>
+            <option value="inbound">Incoming</option>
+            <option value="outbound">Outgoing</option>
           </select>
         </div>
         <div class="field">
@@ -155,8 +166,9 @@ export function History() {
                 <tr key={c.id} class="row-link" onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/calls/${c.id}`)}>
                   <td data-label="Number">
                     <Link href={`/calls/${c.id}`} class="strong">
-                      {formatPhone(c.to)}
+                      {c.direction === 'inbound' ? formatPhone(c.from ?? 'unknown') : formatPhone(c.to)}
                     </Link>
+                    {c.direction === 'inbound' && <span class="muted"> incoming</span>}
                   </td>
                   <td data-label="Client">{clientName(c.clientId)}</td>
                   <td data-label="Status">

@@ -1,0 +1,113 @@
+import { CallSession, type CallSessionOptions } from '../bridge/call-session.js';
+import type { ClientProfile } from '../clients/profile.js';
+import type { EngineFactory } from '../voice/engine.js';
+import type { CallRow } from '../store/calls-repo.js';
+import type { CallRuntime, LiveCall } from './call-runtime.js';
+import type { CallEnding } from './call-ending.js';
+import type { CallLimits } from './call-limits.js';
+import type { CallTransfer } from './transfer/call-transfer.js';
+import type { TransferTarget } from './transfer/transfer-targets.js';
+
+/** The parts a session is built from (one set per CallService). */
+export interface SessionParts {
+  rt: CallRuntime;
+  ending: CallEnding;
+  limits: CallLimits;
+  transfers: CallTransfer;
+}
+
+export interface SessionStart {
+  row: CallRow;
+  factory: EngineFactory;
+  client?: ClientProfile;
+  /** The system prompt (see prompt.ts). */
+  instructions: string;
+  transferTargets: TransferTarget[];
+  dtmfOnAnswer?: string;
+  /** What to do when a machine answers (a call we place; default: hang up). */
+  voicemail?: CallSessionOptions['voicemail'];
+  /** The caller is already waiting (an inbound call): the agent greets as soon as it can be heard. */
+  greetFirst?: boolean;
+  /** The call's own longest hold (`hold.maxMinutes`); default HOLD_MAX_MINUTES. */
+  holdMaxMinutes?: number;
+}
+
+/**
+ * One live call's session and engine, built the same way whichever side dialled: the bridge, its hooks
+ * into the call service, the live registration and cost watch, and the engine connecting in the
+ * background (a failure to connect ends the call as a provider error).
+ */
+export function startSession(p: SessionParts, o: SessionStart): LiveCall {
+  const { rt, ending, limits, transfers } = p;
+  const { d } = rt;
+  const s = d.settings;
+  const { row, client } = o;
+  const live: LiveCall = { id: row.id, attached: false, transferTargets: o.transferTargets } as LiveCall;
+  const engine = o.factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
+  live.session = new CallSession({
+    callId: row.id,
+    clientId: client?.id,
+    engine,
+    tools: d.tools,
+    greetingSilenceMs: s.GREETING_SILENCE_MS,
+    bargeIn: { vad: s.BARGE_IN_VAD, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
+    dtmfOnAnswer: o.dtmfOnAnswer,
+    voicemail: o.voicemail,
+    greetFirst: o.greetFirst,
+    hold: { maxMs: (o.holdMaxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
+    menuPromptEndMs: s.MENU_PROMPT_END_MS,
+    owner: ownerFor(rt, row, client),
+    hooks: {
+      record: (type, data) => rt.record(row.id, type, data),
+      requestEnd: (reason, detail) => void ending.end(row.id, reason, { detail }),
+      conversationStarted: () => rt.transition(row.id, 'talking'),
+      transfer: async (req, preamble) => {
+        const r = await transfers.start(row.id, { ...req, via: 'tool' }, preamble);
+        return 'refused' in r ? r.refused : r.outcome;
+      },
+      ...(s.DTMF_MODE === 'carrier'
+        ? {
+            playDigitsViaCarrier: async (digits: string) => {
+              const call = d.calls.get(row.id);
+              if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
+              await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
+            },
+          }
+        : {}),
+    },
+  });
+  rt.live.set(row.id, live);
+  limits.watchCost(row.id);
+
+  // The engine connects while the phone rings (or the caller's stream opens), so the greeting is not
+  // delayed by the handshake.
+  rt.track(
+    engine
+      .start({ instructions: o.instructions, tools: d.tools.specs({ hasClient: Boolean(client && d.knowledge) }), autoRespond: false })
+      .then(() => {
+        rt.record(row.id, 'engine.ready', { engine: engine.name });
+        live.session.engineStarted();
+      })
+      .catch((err: Error) => {
+        rt.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
+        return ending.end(row.id, 'provider-error', { detail: err.message });
+      }),
+  );
+  return live;
+}
+
+/** ask_owner on this call: whom the agent names, how often it says a holding line, and how a question is put. */
+function ownerFor(rt: CallRuntime, row: CallRow, client?: ClientProfile): CallSessionOptions['owner'] {
+  const { d } = rt;
+  const owner = d.owner;
+  if (!owner) return undefined;
+  const name = d.settings.OWNER_NAME ?? client?.name ?? "the person I'm calling for";
+  // The other party: whom we called, or who called us.
+  const callee = row.direction === 'inbound' ? row.from ?? row.to : row.to;
+  return {
+    name,
+    holdingLineMs: d.settings.ASK_OWNER_HOLDING_LINE_S * 1000,
+    ask: (question, signal) =>
+      owner.ask({ callId: row.id, callee, ownerName: name, question, signal, timeoutMs: d.settings.ASK_OWNER_TIMEOUT_S * 1000, record: (type, data) => rt.record(row.id, type, data) }),
+  };
+}
