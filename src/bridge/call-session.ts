@@ -1,6 +1,7 @@
 import type { MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
 import type { EngineEvent, VoiceEngine } from '../voice/engine.js';
-import { PlayoutTracker } from '../media/playout-tracker.js';
+import type { PlayoutTracker } from '../media/playout-tracker.js';
+import { MediaLink } from './media-link.js';
 import type { AudioChunk } from '../media/audio-chunk.js';
 import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
@@ -9,15 +10,15 @@ import { ToolCalls } from './tool-calls.js';
 import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
-import { GreetingGate, classifyVerdict, type GateOpenReason } from './greeting-gate.js';
+import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech, type CutCause } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
 import { MenuMode } from './menu-mode.js';
 import { AfterPreamble } from './after-preamble.js';
 import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
-import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
-import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
+import type { VoicemailOptions } from './voicemail-mode.js';
+import { MachineAnswers } from './machine-answers.js';
 import { HoldMode } from './hold-mode.js';
 import { OwnerWait } from './owner-wait.js';
 import { ReplyTurns } from './reply-turns.js';
@@ -88,9 +89,6 @@ export interface CallSessionOptions {
   greetFirst?: boolean;
 }
 
-/** Longest a voicemail message may take to play before the call is cut anyway. */
-const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
-
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
  * events, and decides, per the call's mode (see call-mode.ts), what reaches the engine and what a
@@ -98,9 +96,7 @@ const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
  * EndAfterPlayout's, the first words the GreetingGate's. Knows neither Twilio nor OpenAI by name.
  */
 export class CallSession {
-  private transport?: MediaTransport;
-  private tracker?: PlayoutTracker;
-  private streams = 0;
+  private readonly link: MediaLink;
   private engineReady = false;
   private readonly gate: GreetingGate;
   private readonly modes: CallModes;
@@ -112,8 +108,6 @@ export class CallSession {
   private readonly toolCalls: ToolCalls;
   private readonly preambles: AfterPreamble;
   private ending = false;
-  /** Set while a stream replacement is expected (e.g. after a TwiML update): its end is not the call's. */
-  private reattachTimer?: NodeJS.Timeout;
   private shutdownPromise?: Promise<void>;
   private readonly audio: AudioPath;
   /** Whose speech events find the end of the callee's first utterance: the engine's, or our VAD's. */
@@ -124,17 +118,26 @@ export class CallSession {
   private agentHeard = false;
   /** Local listeners on the caller audio (PCM16 8 kHz, every frame): voice activity, tones, music. */
   private readonly hearers: CallerAudioHearer[] = [];
-  private readonly voicemail: VoicemailMode;
-  private readonly screening: ScreeningMode;
+  private readonly machine: MachineAnswers;
   private readonly hold: HoldMode;
   private readonly ownerWait: OwnerWait;
   private readonly replies: ReplyTurns;
   /** Decides barge-in for every engine: our neural VAD, a minimum speech length, backchannels. */
   private readonly ears: BargeInListener;
 
+  /** The live media stream, if any, and the tracker of what was played on it (see media-link.ts). */
+  private get transport(): MediaTransport | undefined {
+    return this.link.transport;
+  }
+
+  private get tracker(): PlayoutTracker | undefined {
+    return this.link.tracker;
+  }
+
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
     const record = (type: TimelineEventType, data: Record<string, unknown>) => o.hooks.record(type, data);
+    this.link = new MediaLink({ record, requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail), markChunkMs: o.markChunkMs ?? 40 });
     this.audio = audioPathFor(caps);
     this.openingByEngine = caps.hearsBeforeAutoRespond;
     // Our own ears for engines that go deaf to barge-in once they finish generating, or hear nothing
@@ -168,7 +171,7 @@ export class CallSession {
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
       record,
       open: (reason) => this.openGate(reason),
-      voicemail: (answeredBy) => this.veto(answeredBy),
+      voicemail: (answeredBy) => this.machine.veto(answeredBy),
       menu: (answeredBy) => this.menu.enter('menu-verdict', { answeredBy }),
     });
     this.dtmf = new DtmfSender({
@@ -207,31 +210,17 @@ export class CallSession {
       playout: () => this.tracker,
       preambles: this.preambles,
     });
-    this.voicemail = new VoicemailMode(o.voicemail ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
+    this.machine = new MachineAnswers(o.voicemail, {
       record,
-      speakThenHangUp: (instructions) =>
-        this.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS, { reason: 'voicemail', detail: 'the voicemail message did not finish playing in time' }),
-      hangUp: (detail) => o.hooks.requestEnd('voicemail', detail),
-      // What sounded like a screener ends in a beep: it was a mailbox (its greeting asked for a name and reason).
-      beepHeard: () => {
-        if (this.modes.current === 'screening') this.veto('beep-after-screening');
-      },
+      requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+      modes: this.modes,
+      gate: this.gate,
+      endAfterPlayout: this.endAfterPlayout,
+      agentSpeaking: () => this.activeResponse !== undefined || Boolean(this.tracker?.hasPending),
+      cutAgent: () => void this.cutAgent('answering-machine'),
+      beginEnd: () => this.beginEnd(),
     });
-    // Listens only before the greeting, while screening and while waiting for a beep (see listen()).
-    this.hearers.push(this.voicemail.hear);
-    this.screening = new ScreeningMode({
-      record,
-      mode: () => this.modes.current,
-      setMode: (to, reason) => {
-        // A mailbox whose greeting asks for a name and reason ends in a beep: that is voicemail, not a screener.
-        if (to === 'screening' && this.voicemail.beepJustHeard) return this.veto('beep-after-screening');
-        // A screener may still turn into a mailbox: its beep is listened for until the person answers.
-        if (this.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
-      },
-      answerBeforeGreeting: () => this.gate.screening(),
-      toVoicemail: (reason) => this.veto(reason),
-      nobodyCame: (waitedMs) => o.hooks.requestEnd('no-answer', `call screening: nobody picked up within ${Math.round(waitedMs / 1000)} s`),
-    });
+    this.hearers.push(this.machine.hear);
     this.replies = new ReplyTurns({ engine: o.engine, active: () => Boolean(this.activeResponse), ending: () => this.ending });
     this.ownerWait = new OwnerWait({
       engine: o.engine,
@@ -288,16 +277,8 @@ export class CallSession {
    * (new id) for the same call: it replaces the old one, whose late events are then ignored.
    */
   attach(transport: MediaTransport): MediaStreamHandler {
-    clearTimeout(this.reattachTimer);
-    this.reattachTimer = undefined;
-    const previous = this.transport;
-    this.transport = transport;
-    this.streams++;
-    this.tracker?.clear();
-    this.tracker = new PlayoutTracker({ chunkMs: this.o.markChunkMs ?? 40, markPrefix: `s${this.streams}m` });
-    this.o.hooks.record('media.attached', { stream: this.streams, streamId: transport.streamId });
-    previous?.close();
-    if (this.streams === 1) this.gate.listening(this.o.greetFirst ? 'inbound' : undefined);
+    this.link.attach(transport);
+    if (this.link.streams === 1) this.gate.listening(this.o.greetFirst ? 'inbound' : undefined);
     if (this.engineReady) this.gate.speakable();
     this.dtmf.onAttached();
     const current = () => this.transport === transport && !this.ending;
@@ -308,7 +289,7 @@ export class CallSession {
       onStreamEnd: (expected) => {
         if (this.transport === transport) this.onStreamEnd(expected);
       },
-      onInvalidFrames: (report) => this.o.hooks.record('media.invalidFrames', { stream: this.streams, ...report }),
+      onInvalidFrames: (report) => this.o.hooks.record('media.invalidFrames', { stream: this.link.streams, ...report }),
     };
   }
 
@@ -318,14 +299,9 @@ export class CallSession {
    * the call ends as a media error.
    */
   expectNewStream(timeoutMs: number | false = 10_000): void {
-    clearTimeout(this.reattachTimer);
-    this.reattachTimer = undefined;
-    if (timeoutMs === false) return; // not coming after all (the update was refused)
-    this.reattachTimer = setTimeout(() => {
-      this.reattachTimer = undefined;
-      if (!this.transport) this.o.hooks.requestEnd('media-error', 'the replacement media stream never arrived');
-    }, timeoutMs);
+    this.link.expectNewStream(timeoutMs);
   }
+
 
   /**
    * The carrier's answering-machine verdict (Twilio's `AnsweredBy`). It never holds the greeting back;
@@ -333,8 +309,7 @@ export class CallSession {
    */
   answeredBy(answeredBy: string): void {
     // A screening assistant sounds like a machine to AMD; the person behind it may still pick up.
-    if (this.screening.detected && classifyVerdict(answeredBy) === 'voicemail') return this.o.hooks.record('amd.ignored', { answeredBy, reason: 'call-screening' });
-    if (!this.ending) this.gate.verdict(answeredBy);
+    if (!this.ending && this.machine.verdictCounts(answeredBy)) this.gate.verdict(answeredBy);
   }
 
   /**
@@ -358,28 +333,12 @@ export class CallSession {
     // opening is the menu's, not a person's.
     if (this.menu.expectsMenu && this.calleeSpeaking) return this.menu.enter('keys-given');
     if (reason !== 'screening') this.modes.set('talking', reason);
-    this.voicemail.listen(reason === 'screening');
+    const first = this.machine.gateOpened(reason);
     this.menu.agentActed();
     this.o.hooks.record('greeting.start', { reason, calleeSpeaking: this.calleeSpeaking });
     this.o.hooks.conversationStarted();
     // One response at a time: if the callee is mid-sentence, the engine answers when they finish.
-    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply(reason === 'screening' ? { instructions: SCREENING_ANSWER } : undefined);
-  }
-
-  /**
-   * A machine answered: nothing more may be said to it. What is playing stops now (the carrier's buffer
-   * is flushed, the response cancelled, the transcript keeps what was heard) and the call ends as voicemail.
-   */
-  private veto(answeredBy: string): void {
-    this.gate.close();
-    this.modes.set('voicemail', 'answering-machine', { answeredBy });
-    if (this.activeResponse !== undefined || this.tracker?.hasPending) {
-      this.o.hooks.record('amd.veto', { answeredBy });
-      this.cutAgent('answering-machine');
-    }
-    if (this.voicemail.begin(answeredBy)) return; // leave-message: silent until the beep (voicemail-mode.ts)
-    this.beginEnd();
-    this.o.hooks.requestEnd('voicemail');
+    if (!this.calleeSpeaking && !this.activeResponse) this.o.engine.generateReply(first);
   }
 
   // ---- carrier side ---------------------------------------------------------------------------
@@ -460,20 +419,16 @@ export class CallSession {
 
   private onStreamEnd(expected: boolean): void {
     this.speech.cutUnplayed();
-    this.transport = undefined;
-    this.o.hooks.record('media.ended', { expected, replacing: Boolean(this.reattachTimer) });
-    if (this.reattachTimer) return;
-    // `stop` means the call is over (the callee hung up, or we did). A drop without `stop` also leaves
-    // the call with no audio path, so it ends too, with a reason that says so.
-    this.o.hooks.requestEnd(expected ? 'callee-hangup' : 'media-error', expected ? undefined : 'media stream closed without stop');
+    this.link.ended(expected);
   }
+
 
   // ---- engine side ----------------------------------------------------------------------------
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'agent.audio':
         // Waiting for the beep: whatever the engine still says (a greeting requested just before the verdict) is not played.
-        if (this.voicemail.waiting) return this.o.engine.interrupt();
+        if (this.machine.waitingForBeep) return this.o.engine.interrupt();
         // Words begun at a phone menu are never played to it.
         if (!this.menu.silences(e.responseId)) this.speech.play(e);
         return;
@@ -491,7 +446,7 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
-        this.screening.heard(e.text);
+        this.machine.heard(e.text);
         this.hold.calleeSaid(e.text);
         this.menu.heard(e.text, !this.agentHeard);
         // A short utterance over the agent is judged by its words: "stop" cuts it, "mhm" does not.
@@ -517,13 +472,13 @@ export class CallSession {
         return;
       case 'agent.transcript':
         // Words of a reply dropped while waiting for the beep were never heard: not part of the transcript.
-        if (this.voicemail.waiting && !this.speech.has(e.itemId)) return;
+        if (this.machine.waitingForBeep && !this.speech.has(e.itemId)) return;
         if (this.menu.silences(e.responseId)) this.menu.droppedItem(e.itemId, e.responseId, e.text);
         else this.speech.transcript(e);
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
-        this.screening.agentReplied();
+        this.machine.agentReplied();
         this.endAfterPlayout.check();
         this.preambles.check();
         this.replies.responseDone();
@@ -605,12 +560,11 @@ export class CallSession {
     this.ending = true;
     this.modes.set('ending', 'call ending');
     this.gate.close();
-    clearTimeout(this.reattachTimer);
+    this.link.stopWaiting();
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
-    this.voicemail.close();
-    this.screening.close();
+    this.machine.close();
     this.menu.close();
     this.endAfterPlayout.close();
     this.preambles.close();
@@ -624,8 +578,7 @@ export class CallSession {
     this.shutdownPromise ??= (async () => {
       this.speech.cutUnplayed();
       this.speech.writeRemaining();
-      this.transport?.close();
-      this.transport = undefined;
+      this.link.close();
       this.ears.close();
       await this.o.engine.close().catch(() => undefined);
     })();

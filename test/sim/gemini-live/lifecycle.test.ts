@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { leakableResources, settledTo } from '../shared/leaks.js';
 import { startGeminiLiveSim } from './index.js';
 import { KEY, TestClient } from './test-client.js';
 
 test('close() during a realtime-paced turn closes clients with 1001 and leaves no sockets or timers', async () => {
-  const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  const before = leakableResources();
   const sim = await startGeminiLiveSim({ apiKey: KEY, pacing: 'realtime', scenario: () => ({ turns: [{ say: 'Long. '.repeat(50) }], goAwayAfterMs: 60_000 }) });
   const c = await TestClient.connect(sim.wsUrl);
   const c2 = await TestClient.connect(sim.wsUrl);
@@ -17,9 +18,6 @@ test('close() during a realtime-paced turn closes clients with 1001 and leaves n
   assert.equal((await c.closed).code, 1001);
   assert.equal((await c2.closed).code, 1001);
   assert.equal(sim.sessions[0].turns[0].status, 'speaking');
-  // libuv releases a closed listener handle a loop turn or two after 'close' fires; give it a moment.
-  const settled = performance.now() + 500;
-  const active = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
-  while (active().length > before.length && performance.now() < settled) await new Promise((r) => setTimeout(r, 5));
-  assert.deepEqual(active(), before);
+  // The listener, both sockets and every pacing timer are gone (the timer that waits here is not counted).
+  assert.deepEqual(await settledTo(before), before);
 });

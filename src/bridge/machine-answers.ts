@@ -1,0 +1,117 @@
+import type { TimelineEventType } from '../shared/event-types.js';
+import type { EndReason } from '../calls/state.js';
+import type { CallModes } from './call-mode.js';
+import type { EndAfterPlayout } from './end-after-playout.js';
+import { classifyVerdict, type GateOpenReason, type GreetingGate } from './greeting-gate.js';
+import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
+import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
+
+/** The longest a voicemail message may take to play before the call ends as plain `voicemail`. */
+const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
+
+export interface MachineAnswersHost {
+  record(type: TimelineEventType, data: Record<string, unknown>): void;
+  requestEnd(reason: EndReason, detail?: string): void;
+  modes: CallModes;
+  gate: GreetingGate;
+  endAfterPlayout: EndAfterPlayout;
+  /** The agent is saying something (a response in progress, or audio not yet played). */
+  agentSpeaking(): boolean;
+  /** Stops the agent now (cause: an answering machine). */
+  cutAgent(): void;
+  /** Nothing more happens on the call (hang-up follows). */
+  beginEnd(): void;
+}
+
+/**
+ * When a machine answers instead of a person: a mailbox (hang up, or leave a message after the beep:
+ * voicemail-mode.ts) or a call-screening assistant (answer it briefly, wait for the person:
+ * screening-mode.ts). One job for the session: which machine it is, and what the call does about it.
+ */
+export class MachineAnswers {
+  private readonly voicemail: VoicemailMode;
+  private readonly screening: ScreeningMode;
+
+  constructor(options: VoicemailOptions | undefined, private readonly h: MachineAnswersHost) {
+    this.voicemail = new VoicemailMode(options ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
+      record: h.record,
+      speakThenHangUp: (instructions) =>
+        h.endAfterPlayout.wrapUp('voicemail-left', instructions, VOICEMAIL_MESSAGE_GRACE_MS, { reason: 'voicemail', detail: 'the voicemail message did not finish playing in time' }),
+      hangUp: (detail) => h.requestEnd('voicemail', detail),
+      // What sounded like a screener ends in a beep: it was a mailbox (its greeting asked for a name and reason).
+      beepHeard: () => {
+        if (h.modes.current === 'screening') this.veto('beep-after-screening');
+      },
+    });
+    this.screening = new ScreeningMode({
+      record: h.record,
+      mode: () => h.modes.current,
+      setMode: (to, reason) => {
+        // A mailbox whose greeting asks for a name and reason ends in a beep: that is voicemail, not a screener.
+        if (to === 'screening' && this.voicemail.beepJustHeard) return this.veto('beep-after-screening');
+        // A screener may still turn into a mailbox: its beep is listened for until the person answers.
+        if (h.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
+      },
+      answerBeforeGreeting: () => h.gate.screening(),
+      toVoicemail: (reason) => this.veto(reason),
+      nobodyCame: (waitedMs) => h.requestEnd('no-answer', `call screening: nobody picked up within ${Math.round(waitedMs / 1000)} s`),
+    });
+  }
+
+  /** Listens for the beep: only before the greeting, while screening and while waiting for it (voicemail-mode.ts). */
+  get hear(): (pcm8k: Int16Array) => void {
+    return this.voicemail.hear;
+  }
+
+  /** Waiting for the beep: nothing the engine says may be played. */
+  get waitingForBeep(): boolean {
+    return this.voicemail.waiting;
+  }
+
+  /**
+   * The carrier's answering-machine verdict. A screening assistant sounds like a machine to AMD and the
+   * person behind it may still pick up: such a verdict is set aside (returns false).
+   */
+  verdictCounts(answeredBy: string): boolean {
+    if (!this.screening.detected || classifyVerdict(answeredBy) !== 'voicemail') return true;
+    this.h.record('amd.ignored', { answeredBy, reason: 'call-screening' });
+    return false;
+  }
+
+  /** The greeting gate opened: what the agent is asked to say first (a screener gets its short answer). */
+  gateOpened(reason: GateOpenReason): { instructions: string } | undefined {
+    this.voicemail.listen(reason === 'screening');
+    return reason === 'screening' ? { instructions: SCREENING_ANSWER } : undefined;
+  }
+
+  /**
+   * A machine answered: nothing more may be said to it. What is playing stops now (the carrier's buffer
+   * is flushed, the response cancelled, the transcript keeps what was heard); with `leave-message` the
+   * call waits silently for the beep, otherwise it ends as voicemail.
+   */
+  veto(answeredBy: string): void {
+    this.h.gate.close();
+    this.h.modes.set('voicemail', 'answering-machine', { answeredBy });
+    if (this.h.agentSpeaking()) {
+      this.h.record('amd.veto', { answeredBy });
+      this.h.cutAgent();
+    }
+    if (this.voicemail.begin(answeredBy)) return;
+    this.h.beginEnd();
+    this.h.requestEnd('voicemail');
+  }
+
+  /** The callee's words (a screener asking who is calling, a person picking up). */
+  heard(text: string): void {
+    this.screening.heard(text);
+  }
+
+  agentReplied(): void {
+    this.screening.agentReplied();
+  }
+
+  close(): void {
+    this.voicemail.close();
+    this.screening.close();
+  }
+}
