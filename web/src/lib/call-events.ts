@@ -109,6 +109,9 @@ export function buildCallView(events: TimelineEvent[]): CallView {
       case 'mode.changed':
         mode = String(d.to);
         modeSince = ev.at;
+        // A phone menu: where it began and ended.
+        if (d.to === 'menu') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A phone menu answered: the agent listens and presses keys, saying nothing to it' });
+        else if (d.from === 'menu' && d.reason === 'person-answered') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A person picked up after the phone menu' });
         break;
       case 'amd':
         answeredBy = d.answeredBy;
@@ -176,11 +179,7 @@ export function buildCallView(events: TimelineEvent[]): CallView {
         items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: d.status === 'played' ? 'info' : 'warn', text: `${text[0].toUpperCase()}${text.slice(1)}${why}` });
         break;
       }
-      // A phone menu: where it began and ended, and when it went round in circles.
-      case 'mode.changed':
-        if (d.to === 'menu') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A phone menu answered: the agent listens and presses keys, saying nothing to it' });
-        else if (d.from === 'menu' && d.reason === 'person-answered') items.push({ kind: 'note', seq: ev.seq, at: ev.at, tone: 'info', text: 'A person picked up after the phone menu' });
-        break;
+      // A phone menu that went round in circles.
       case 'menu.stuck':
       case 'menu.operator':
       case 'menu.gaveUp':
