@@ -1,7 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
 import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
-import type { CallRow } from '../store/calls-repo.js';
+import { newCallRow, type CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
 import type { PriceTable } from '../records/pricing.js';
@@ -73,34 +72,20 @@ export class CallCreation {
     const capped = this.caps.check(this.rt.live.size + this.starting, now());
     if (capped) throw this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
 
-    const createdAt = now().toISOString();
-    const row: CallRow = {
-      id: randomUUID(),
-      createdAt,
-      updatedAt: createdAt,
-      to: dest.e164,
-      from: s.TWILIO_FROM_NUMBER ?? null,
-      clientId: client?.id ?? null,
-      clientName: client?.name ?? null,
-      instructions: input.instructions,
-      provider,
-      status: 'queued',
-      endReason: null,
-      answeredBy: null,
-      carrier: d.carrier.name,
-      carrierCallId: null,
-      streamSecret: randomBytes(24).toString('base64url'),
-      answeredAt: null,
-      endedAt: null,
-      carrierDurationSec: null,
-      carrierPrice: null,
-      carrierPriceUnit: null,
-      recordingSid: null,
-      recordingPath: null,
-      transcriptPath: null,
-      error: null,
-      direction: 'outbound',
-    };
+    const row = newCallRow(
+      {
+        to: dest.e164,
+        from: s.TWILIO_FROM_NUMBER ?? null,
+        clientId: client?.id ?? null,
+        clientName: client?.name ?? null,
+        instructions: input.instructions,
+        provider,
+        carrier: d.carrier.name,
+        carrierCallId: null,
+        direction: 'outbound',
+      },
+      now(),
+    );
     d.calls.insert(row);
     this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
     const targets = transferTargets(s.OWNER_PHONE, input.transferTo);

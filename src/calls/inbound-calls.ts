@@ -1,7 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { missingForCalls } from '../config/settings.js';
 import type { IncomingCall, IncomingCallAnswer } from '../telephony/carrier.js';
-import type { CallRow } from '../store/calls-repo.js';
+import { newCallRow } from '../store/calls-repo.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
 import type { OutcomeRequest } from '../store/outcomes-repo.js';
 import { loadClientProfile, type ClientProfile } from '../clients/profile.js';
@@ -82,34 +81,20 @@ export class InboundCalls {
       return { decline: DECLINE_MESSAGES.busy };
     }
 
-    const at = rt.now().toISOString();
-    const row: CallRow = {
-      id: randomUUID(),
-      createdAt: at,
-      updatedAt: at,
-      to: call.to,
-      from: call.from,
-      clientId: client?.id ?? null,
-      clientName: client?.name ?? null,
-      instructions: task,
-      provider,
-      status: 'queued',
-      endReason: null,
-      answeredBy: null,
-      carrier: d.carrier.name,
-      carrierCallId: call.carrierCallId,
-      streamSecret: randomBytes(24).toString('base64url'),
-      answeredAt: null,
-      endedAt: null,
-      carrierDurationSec: null,
-      carrierPrice: null,
-      carrierPriceUnit: null,
-      recordingSid: null,
-      recordingPath: null,
-      transcriptPath: null,
-      error: null,
-      direction: 'inbound',
-    };
+    const row = newCallRow(
+      {
+        to: call.to,
+        from: call.from,
+        clientId: client?.id ?? null,
+        clientName: client?.name ?? null,
+        instructions: task,
+        provider,
+        carrier: d.carrier.name,
+        carrierCallId: call.carrierCallId,
+        direction: 'inbound',
+      },
+      rt.now(),
+    );
     d.calls.insert(row);
     // The outcome is computed after the call as for any other (the runbook's goal and facts, if one is set).
     rt.outcomes?.register(row.id, { goal: setup.goal ?? null, schema: setup.outcomeSchema ?? null });

@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { writerOf, type Db } from './database.js';
 import type { StoreWriter } from './write-queue.js';
 import type { CallStatus, EndReason } from '../calls/state.js';
@@ -33,6 +34,33 @@ export interface CallRow {
 }
 
 export type CallDirection = 'outbound' | 'inbound';
+
+/** What a new call is; everything else starts empty (queued, nothing recorded yet). */
+export type NewCall = Pick<CallRow, 'to' | 'from' | 'clientId' | 'clientName' | 'instructions' | 'provider' | 'carrier' | 'carrierCallId' | 'direction'>;
+
+/** A new call's row: a fresh id and per-call stream secret, created now, queued. */
+export function newCallRow(call: NewCall, now: Date): CallRow {
+  const at = now.toISOString();
+  return {
+    ...call,
+    id: randomUUID(),
+    createdAt: at,
+    updatedAt: at,
+    status: 'queued',
+    endReason: null,
+    answeredBy: null,
+    streamSecret: randomBytes(24).toString('base64url'),
+    answeredAt: null,
+    endedAt: null,
+    carrierDurationSec: null,
+    carrierPrice: null,
+    carrierPriceUnit: null,
+    recordingSid: null,
+    recordingPath: null,
+    transcriptPath: null,
+    error: null,
+  };
+}
 
 const COLUMNS: Record<keyof CallRow, string> = {
   id: 'id',
