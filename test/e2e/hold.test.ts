@@ -211,7 +211,8 @@ for (const engine of ENGINES) {
         const wrap = ev.find((e) => e.type === 'wrapup.requested');
         assert.equal(wrap?.data.reason, 'hold-timeout');
         assert.equal(wrap?.data.maxMinutes, 0.08);
-        assert.ok(wrap.data.heldMs >= 4800 && wrap.data.heldMs < 7000, `held ${wrap.data.heldMs} ms`);
+        // 0.08 min = 4800 ms; Node's timers may fire a millisecond before Date.now() says the time is up.
+        assert.ok(wrap.data.heldMs >= 4795 && wrap.data.heldMs < 7000, `held ${wrap.data.heldMs} ms`);
         assert.equal(call.transcript.at(-1).text, "I'm sorry, I can't hold any longer. I'll try again later. Goodbye!");
         assert.ok(!ev.some((e) => e.type === 'hold.heard' && e.data.verdict === 'person'), 'announcements are not people');
       },

@@ -72,6 +72,8 @@ test('an upload over UPLOAD_MAX_BYTES is refused while streaming: memory does no
     const dir = join(stack.dataDir, 'clients', 'raju');
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.upload-') || f === 'big.txt'), [], 'the partial file is deleted');
     // Holding the 96 MB that fit under the limit would show here (buffering the parts did); streaming holds socket and stream buffers only (about 20 MB at most, whatever the file size).
-    assert.ok(peakBuffers < 40 * MB, `buffers held grew by ${(peakBuffers / MB).toFixed(1)} MB during a 200 MB upload (limit 96 MB)`);
+    // The uploading client shares this process: under Node 24 its fetch keeps ~20 MB more in flight (41 MB
+    // measured) than under Node 20; buffering the parts would still show the 96 MB.
+    assert.ok(peakBuffers < 64 * MB, `buffers held grew by ${(peakBuffers / MB).toFixed(1)} MB during a 200 MB upload (limit 96 MB)`);
   });
 });

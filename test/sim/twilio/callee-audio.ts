@@ -63,7 +63,7 @@ export function speechPcm(text: string, durationMs = speechDurationMs(text)): In
   return voice;
 }
 
-function harmonicPcm(text: string, durationMs: number): Int16Array {
+export function harmonicPcm(text: string, durationMs: number): Int16Array {
   const seed = fnv1a(text);
   const rnd = prng(seed);
   const n = frames(durationMs) * FRAME_BYTES;
