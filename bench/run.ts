@@ -11,6 +11,9 @@
  *   npm run bench -- --only hold --seconds 60     (AI cost of a hold minute vs a talking minute, both engines; not part of a plain run)
  *   npm run bench -- --only bargein               (noise, backchannels, speech over the agent, both engines; VAD cost)
  *   npm run bench -- --only bargein --vad energy  (the same calls with the energy VAD, for comparison)
+ *   npm run bench -- --only bridge --calls 200 --seconds 60 --churn --baseline   (as an operator runs it: separate
+ *     processes, REST path, calls starting and ending, vs a minimal pass-through bridge; not part of a plain run;
+ *     see bench/bridge/main.ts and docs/benchmarks.md)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -23,6 +26,7 @@ import { printAnswer, runAnswerBench } from './answer-at-once.js';
 import { printVoicemail, runVoicemailBench } from './voicemail.js';
 import { printHold, runHoldBench } from './hold.js';
 import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
+import { runBridgeCli } from './bridge/main.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,11 +35,19 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     minutes: { type: 'string', default: '5' },
     vad: { type: 'string', default: 'silero' },
+    // --only bridge
+    churn: { type: 'boolean' },
+    'call-seconds': { type: 'string' },
+    baseline: { type: 'boolean' },
+    'find-max': { type: 'boolean' },
+    ramp: { type: 'string' },
+    json: { type: 'string' },
+    'log-level': { type: 'string' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE (bridge)]');
   process.exit(2);
 }
 // Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.
@@ -46,6 +58,14 @@ if (!(seconds > 0) || (values.calls && !(Number(values.calls) >= 1))) {
   process.exit(2);
 }
 console.log(`Callwright benchmarks, node ${process.version}, ${cpus().length} cores`);
+if (only === 'bridge') {
+  try {
+    if (!(await runBridgeCli(values))) process.exitCode = 1;
+  } catch (err) {
+    console.error(String(err));
+    process.exitCode = 1;
+  }
+}
 if (!only || only === 'calls') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'openai' }));
 if (!only || only === 'gemini') printConcurrent(await runConcurrentCalls({ calls: callsFor(100), seconds, engine: 'gemini' }));
 if (!only || only === 'audio') await runAudioBench();

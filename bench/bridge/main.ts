@@ -1,0 +1,100 @@
+/**
+ * The bridge bench's command line (from bench/run.ts):
+ *   npm run bench -- --only bridge --calls 200 --seconds 60 --churn --baseline
+ *   npm run bench -- --only bridge --calls 20 --seconds 20 --churn --call-seconds 5-15 --baseline
+ *   npm run bench -- --only bridge --find-max --seconds 20 --churn   (largest N with p99 under 20 ms)
+ * --ramp R: calls placed (and at the end hung up) per second, default 20. --json FILE: every figure.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { runBridgeTarget, type BridgeOptions, type TargetResult } from './bridge-bench.js';
+import { printComparison, printTarget, verdict } from './report.js';
+
+export interface BridgeCli {
+  calls?: string;
+  seconds?: string;
+  churn?: boolean;
+  'call-seconds'?: string;
+  baseline?: boolean;
+  'find-max'?: boolean;
+  ramp?: string;
+  json?: string;
+  'log-level'?: string;
+}
+
+/** The issue's bar for the largest N: p99 added latency under this, each way, and nothing lost. */
+const FIND_MAX_P99_MS = 20;
+const P99_BAR_MS = 5;
+
+function options(v: BridgeCli): BridgeOptions {
+  const range = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(v['call-seconds'] ?? '30-120');
+  if (!range || Number(range[1]) <= 0 || Number(range[2]) < Number(range[1])) throw new Error('--call-seconds must be MIN-MAX seconds, e.g. 30-120');
+  const o: BridgeOptions = {
+    calls: Number(v.calls ?? '200'),
+    seconds: Number(v.seconds ?? '60'),
+    rampPerSecond: Number(v.ramp ?? '20'),
+    churn: v.churn ? { minS: Number(range[1]), maxS: Number(range[2]) } : undefined,
+    seed: 18,
+    logLevel: v['log-level'],
+    log: (l) => console.log(`  [${new Date().toISOString().slice(11, 19)}] ${l}`),
+  };
+  if (!(o.calls >= 1) || !(o.seconds > 0) || !(o.rampPerSecond > 0)) throw new Error('--calls, --seconds and --ramp must be positive numbers');
+  return o;
+}
+
+const passes = (r: TargetResult, barMs: number) =>
+  Math.max(r.inbound.all.p99, r.outbound.all.p99) < barMs && r.inbound.lost + r.outbound.lost + r.inbound.callsWithoutAudio + r.outbound.callsWithoutAudio === 0;
+
+/** Doubles N until the bar fails, then halves the gap until it is within 10%. Disturbed steps are rerun once. */
+async function findMax(o: BridgeOptions): Promise<{ largest: number; steps: Array<{ calls: number; pass: boolean; p99: number; disturbed: boolean }> }> {
+  const steps: Array<{ calls: number; pass: boolean; p99: number; disturbed: boolean }> = [];
+  const tryN = async (calls: number): Promise<boolean> => {
+    let r = await runBridgeTarget('product', { ...o, calls });
+    if (r.machine.disturbed) r = await runBridgeTarget('product', { ...o, calls });
+    const pass = passes(r, FIND_MAX_P99_MS);
+    steps.push({ calls, pass, p99: Math.max(r.inbound.all.p99, r.outbound.all.p99), disturbed: r.machine.disturbed });
+    console.log(`  N=${calls}: p99 ${steps.at(-1)!.p99.toFixed(2)} ms, ${pass ? 'under' : 'NOT under'} ${FIND_MAX_P99_MS} ms${r.machine.disturbed ? ' (disturbed)' : ''}`);
+    return pass;
+  };
+  let lo = 0;
+  let hi = 0;
+  for (let n = o.calls; ; n *= 2) {
+    if (await tryN(n)) lo = n;
+    else {
+      hi = n;
+      break;
+    }
+    if (n >= 4000) return { largest: lo, steps };
+  }
+  while (hi - lo > Math.max(5, lo * 0.1)) {
+    const mid = Math.round((lo + hi) / 2);
+    if (await tryN(mid)) lo = mid;
+    else hi = mid;
+  }
+  return { largest: lo, steps };
+}
+
+export async function runBridgeCli(v: BridgeCli): Promise<boolean> {
+  const o = options(v);
+  console.log(`\nBridge as an operator runs it: separate processes for the bridge, the Twilio load and the OpenAI model, ${cpus().length} cores`);
+  if (cpus().length <= 2) console.log('  (a 2-core machine: the bridge, the load and the model share it, so absolute figures are this machine\'s; compare ratios)');
+  if (v['find-max']) {
+    const r = await findMax({ ...o, calls: v.calls ? o.calls : 50 });
+    console.log(`Largest N with p99 under ${FIND_MAX_P99_MS} ms each way and nothing lost: ${r.largest}${r.steps.some((s) => s.disturbed) ? ' (some steps disturbed: see above)' : ''}`);
+    if (v.json) writeFileSync(v.json, JSON.stringify(r, null, 2));
+    return true;
+  }
+  const product = await runBridgeTarget('product', o);
+  printTarget(product);
+  let baseline: TargetResult | undefined;
+  if (v.baseline) {
+    baseline = await runBridgeTarget('baseline', o);
+    printTarget(baseline);
+    printComparison(product, baseline);
+  }
+  const bars = verdict(product, baseline, P99_BAR_MS);
+  console.log(`\nBars (${o.calls} calls${o.churn ? ' with churn' : ''}):`);
+  for (const l of bars.lines) console.log(`  ${l}`);
+  if (v.json) writeFileSync(v.json, JSON.stringify({ options: { ...o, log: undefined }, product, baseline }, (_k, x) => (x instanceof Map ? undefined : x), 2));
+  return bars.pass;
+}

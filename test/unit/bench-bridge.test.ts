@@ -1,0 +1,95 @@
+// The bridge bench's measuring parts (bench/bridge): the timestamp tag must survive any cut of the audio
+// into messages, be found exactly once, be refused when damaged, and be silence to the product's own
+// barge-in detectors; the phase and loss accounting must count what it says it counts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { monoUs, TagScanner, TAG_BYTES, writeTag, type Tag } from '../../bench/bridge/tag.js';
+import { direction, Phases } from '../../bench/bridge/analyze.js';
+import { FrameReceiver } from '../../bench/bridge/frame-log.js';
+import type { CallTimes } from '../../bench/bridge/carrier-call.js';
+import { mulawDecode } from '../../src/media/mulaw.js';
+import { createVoiceActivityDetector } from '../../src/media/vad-factory.js';
+
+const frame = (call: number, seq: number, at = 0, t = monoUs()) => {
+  const f = Buffer.alloc(160, 0xff);
+  writeTag(f, call, seq, at, t);
+  return f;
+};
+
+function scanAll(parts: Buffer[], nowUs?: number): Tag[] {
+  const s = new TagScanner();
+  const out: Tag[] = [];
+  for (const p of parts) s.scan(p, (t) => out.push(t), nowUs);
+  return out;
+}
+
+test('a tag reads back its call, frame number and send time', () => {
+  const t = monoUs();
+  const [tag] = scanAll([frame(123_456, 987_654, 0, t)], t + 2500);
+  assert.equal(tag.call, 123_456);
+  assert.equal(tag.seq, 987_654);
+  assert.ok(Math.abs(tag.sentUs - t) <= 1, `sent ${tag.sentUs} vs ${t}`);
+});
+
+test('a tag cut across two messages at any point is found once; merged frames give one tag each', () => {
+  const f = frame(7, 42, 30);
+  for (let cut = 1; cut < f.length; cut++) {
+    const tags = scanAll([f.subarray(0, cut), f.subarray(cut)]);
+    assert.equal(tags.length, 1, `cut at ${cut}`);
+    assert.equal(tags[0].seq, 42);
+  }
+  const merged = scanAll([Buffer.concat([frame(1, 1), frame(1, 2), frame(1, 3)])]);
+  assert.deepEqual(merged.map((t) => t.seq), [1, 2, 3]);
+});
+
+test('a damaged tag is refused', () => {
+  for (let i = 3; i < TAG_BYTES; i++) {
+    const f = frame(5, 9);
+    f[i] = 0x00; // a loud code: not a tag symbol
+    assert.equal(scanAll([f]).length, 0, `byte ${i}`);
+    const g = frame(5, 9);
+    g[i] ^= 0x01; // another tag symbol: the check symbol catches it
+    assert.equal(scanAll([g]).length, 0, `flipped byte ${i}`);
+  }
+});
+
+test('tagged caller audio is silence to the barge-in detectors (energy and Silero)', () => {
+  const pcm = mulawDecode(frame(3, 1));
+  assert.ok(Math.max(...pcm.map(Math.abs)) <= 124, 'quietest mu-law codes only');
+  for (const kind of ['energy', 'silero'] as const) {
+    const vad = createVoiceActivityDetector(kind);
+    try {
+      for (let i = 1; i <= 250; i++) assert.equal(vad.pushPcm(mulawDecode(frame(3, i))), undefined, `${kind} heard speech at frame ${i}`);
+      assert.equal(vad.speaking, false);
+    } finally {
+      vad.close();
+    }
+  }
+});
+
+const call = (c: number, postUs: number, streamingUs: number, hangupUs: number, endDoneUs: number): CallTimes => ({ call: c, postUs, streamingUs, hangupUs, endDoneUs, endedByServer: false, clears: 0, marksEchoed: 0 });
+
+test('phases: set-up and tear-down windows are start and end (plus the tail), the rest steady', () => {
+  const p = new Phases([call(0, 0, 1e6, 10e6, 10.2e6), call(1, 5e6, 6e6, 20e6, 20.1e6)], new Map([[0, 10.3e6]]));
+  assert.equal(p.of(0.5e6), 'start');
+  assert.equal(p.of(3e6), 'steady');
+  assert.equal(p.of(5.5e6), 'start');
+  assert.equal(p.of(10.5e6), 'end'); // model socket closed at 10.3 s, + 500 ms tail
+  assert.equal(p.of(10.9e6), 'steady');
+  assert.equal(p.of(9e6, 10.1e6), 'end');
+});
+
+test('frames lost are counted only inside the window where they must arrive', () => {
+  const recv = new FrameReceiver();
+  const t0 = monoUs() - 10e6;
+  // Frames 1..100 sent every 20 ms from t0; 3 (before the path existed), 50 and 51 (lost), 99 (after the hang-up grace) missing.
+  for (let seq = 1; seq <= 100; seq++) if (![3, 50, 51, 99].includes(seq)) recv.take({ call: 4, seq, sentUs: t0 + (seq - 1) * 20_000 });
+  const phases = new Phases([call(4, t0 - 1e6, t0 - 0.5e6, t0 + 3e6, t0 + 3.1e6)], new Map());
+  const f = direction(recv.report(), { calls: new Map([[4, { firstSendUs: t0, lastSeq: 100 }]]), dueUs: () => [t0 + 0.1e6, t0 + 1.9e6] }, phases);
+  assert.equal(f.lost, 2);
+  assert.equal(f.due, 96 - 6 + 1); // frames 6 (first sent at or after 0.1 s) to 96 (the last sent by 1.9 s)
+  assert.equal(f.all.n, 96);
+  assert.equal(f.callsWithoutAudio, 0);
+  const none = direction(new FrameReceiver().report(), { calls: new Map([[4, { firstSendUs: t0, lastSeq: 100 }]]), dueUs: () => [t0, t0 + 1e6] }, phases);
+  assert.equal(none.callsWithoutAudio, 1);
+});
