@@ -34,6 +34,8 @@ export interface DirectionFigures {
   tailShare: Record<Phase, number>;
   due: number;
   lost: number;
+  /** Of `lost`, frames after the last one that arrived on their call: cut off by the hang-up (a latency above HANGUP_GRACE_MS) or a bridge that stopped forwarding. */
+  lostAtEnd: number;
   /** Calls on which not one frame of this direction arrived (counted apart from `lost`). */
   callsWithoutAudio: number;
 }
@@ -125,6 +127,7 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
   }
   let due = 0;
   let lost = 0;
+  let lostAtEnd = 0;
   let callsWithoutAudio = 0;
   for (const [call, s] of sent.calls) {
     const seen = recv.seen.get(call);
@@ -138,9 +141,14 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
       callsWithoutAudio++;
       continue;
     }
+    let lastSeen = seen.length - 1;
+    while (lastSeen > 0 && !seen[lastSeen]) lastSeen--;
     for (let q = first; q <= last; q++) {
       due++;
-      if (!(q < seen.length && seen[q])) lost++;
+      if (!(q < seen.length && seen[q])) {
+        lost++;
+        if (q > lastSeen) lostAtEnd++;
+      }
     }
   }
   return {
@@ -149,6 +157,7 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
     tailShare: { start: tail.start / (tailN || 1), steady: tail.steady / (tailN || 1), end: tail.end / (tailN || 1) },
     due,
     lost,
+    lostAtEnd,
     callsWithoutAudio,
   };
 }

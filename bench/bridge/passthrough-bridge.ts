@@ -60,7 +60,8 @@ wss.on('connection', (carrier) => {
   carrier.on('message', (data) => {
     const msg = JSON.parse(String(data));
     if (msg.event === 'media') {
-      if (ready) model!.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: msg.media.payload }));
+      // As the product does: caller audio goes to the model as soon as its socket is open.
+      if (model?.readyState === WebSocket.OPEN) model.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: msg.media.payload }));
     } else if (msg.event === 'start') {
       streamSid = msg.start.streamSid;
       const call = calls.get(msg.start.customParameters.callId);

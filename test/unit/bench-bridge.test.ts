@@ -87,6 +87,7 @@ test('frames lost are counted only inside the window where they must arrive', ()
   const phases = new Phases([call(4, t0 - 1e6, t0 - 0.5e6, t0 + 3e6, t0 + 3.1e6)], new Map());
   const f = direction(recv.report(), { calls: new Map([[4, { firstSendUs: t0, lastSeq: 100 }]]), dueUs: () => [t0 + 0.1e6, t0 + 1.9e6] }, phases);
   assert.equal(f.lost, 2);
+  assert.equal(f.lostAtEnd, 0);
   assert.equal(f.due, 96 - 6 + 1); // frames 6 (first sent at or after 0.1 s) to 96 (the last sent by 1.9 s)
   assert.equal(f.all.n, 96);
   assert.equal(f.callsWithoutAudio, 0);
