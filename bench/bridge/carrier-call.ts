@@ -104,10 +104,10 @@ export class CarrierCall {
     let seq = 2;
     let chunk = 0;
     const t0 = Date.now();
-    this.untick = this.ctx.ticker.add(() => {
+    this.untick = this.ctx.ticker.add((lateMs) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
-      this.ctx.inbound.stamp(frame, this.times.call);
+      this.ctx.inbound.stamp(frame, this.times.call, lateMs);
       chunk++;
       ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Date.now() - t0}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
       for (const name of this.playout.take().marks) this.echo(name);

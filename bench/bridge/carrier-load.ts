@@ -178,13 +178,20 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
     await sleep(gapMs);
   }
   // Steady state starts once every call streams (or 30 s, if some never do: they are reported).
-  await waitFor(() => allTimes.slice(0, plan.calls).every((t) => t.streamingUs || t.error), 30_000);
+  await waitFor(() => allTimes.slice(0, plan.calls).every((t) => t.streamingUs || t.hangupUs || t.error), 30_000);
   await sleep(plan.seconds * 1000);
   replacing = false;
-  for (const call of [...live]) {
-    if (call.times.hangupUs) continue;
-    void end(call);
-    await sleep(gapMs);
+  // Every call still up hangs up, at the ramp's pace; one placed a moment ago is caught once its
+  // Calls.json has arrived.
+  const until = Date.now() + 30_000;
+  for (let pending = allTimes.filter((t) => !t.hangupUs); pending.length && Date.now() < until; pending = allTimes.filter((t) => !t.hangupUs)) {
+    for (const t of pending) {
+      const call = byTimes.get(t);
+      if (!call || call.times.hangupUs) continue;
+      void end(call);
+      await sleep(gapMs);
+    }
+    await sleep(50);
   }
   // Calls the bridge ended itself were counted down when it did.
   await Promise.race([Promise.all(ended), sleep(30_000)]);

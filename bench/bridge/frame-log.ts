@@ -5,7 +5,11 @@
  */
 import { monoUs, writeTag, type Tag } from './tag.js';
 
-/** Sender side, per call: frames are numbered from 1 and sent on a drift-free 20 ms clock. */
+/**
+ * Sender side, per call: frames are numbered from 1 and sent on a drift-free 20 ms clock, so frame q is
+ * sent at firstSendUs + (q-1) * 20 ms or later (never earlier: firstSendUs is frame 1's scheduled time,
+ * not the possibly late moment it went out).
+ */
 export interface SentCall {
   firstSendUs: number;
   lastSeq: number;
@@ -14,12 +18,12 @@ export interface SentCall {
 export class FrameSender {
   readonly calls = new Map<number, SentCall>();
 
-  /** Tags `frame` as the next frame of `call` and notes it. */
-  stamp(frame: Buffer, call: number): void {
+  /** Tags `frame` as the next frame of `call` and notes it; `lateMs`: how late the ticker runs it. */
+  stamp(frame: Buffer, call: number, lateMs = 0): void {
     const now = monoUs();
     let c = this.calls.get(call);
     if (!c) {
-      c = { firstSendUs: now, lastSeq: 0 };
+      c = { firstSendUs: now - lateMs * 1000, lastSeq: 0 };
       this.calls.set(call, c);
     }
     writeTag(frame, call, ++c.lastSeq, 0, now);

@@ -46,11 +46,11 @@ wss.on('connection', (ws: WebSocket) => {
     speaking = true;
     ev({ type: 'response.created', response: { object: 'realtime.response', id: responseId, status: 'in_progress', output: [] } });
     ev({ type: 'response.output_item.added', response_id: responseId, output_index: 0, item: { id: itemId, object: 'realtime.item', type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
-    untick = ticker.add(() => {
+    untick = ticker.add((lateMs) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (call < 0) return void unknownCall++;
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
-      outbound.stamp(frame, call);
+      outbound.stamp(frame, call, lateMs);
       ws.send(`{"type":"response.output_audio.delta","event_id":"e","response_id":"${responseId}","item_id":"${itemId}","output_index":0,"content_index":0,"delta":"${frame.toString('base64')}"}`);
     });
     return { responseId, itemId };

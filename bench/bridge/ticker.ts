@@ -12,7 +12,7 @@ const SLOT_MS = 2;
 const SLOTS = FRAME_MS / SLOT_MS;
 
 export class FrameTicker {
-  private readonly slots: Array<Set<() => void>> = Array.from({ length: SLOTS }, () => new Set());
+  private readonly slots: Array<Set<(lateMs: number) => void>> = Array.from({ length: SLOTS }, () => new Set());
   private readonly t0 = performance.now();
   /** Next slot to run, counted from t0. */
   private next = 0;
@@ -20,8 +20,11 @@ export class FrameTicker {
   private placed = 0;
   private stopped = false;
 
-  /** Runs `tick` every 20 ms from the next free phase; returns the function that stops it. */
-  add(tick: () => void): () => void {
+  /**
+   * Runs `tick` every 20 ms from the next free phase; returns the function that stops it. `lateMs` is how
+   * far behind its slot this run is (the frame's scheduled time is now - lateMs).
+   */
+  add(tick: (lateMs: number) => void): () => void {
     // 7 slots apart: neighbours in time are far apart in phase, as 7 and 10 share no factor.
     const slot = this.slots[(this.placed++ * 7) % SLOTS];
     slot.add(tick);
@@ -45,9 +48,11 @@ export class FrameTicker {
 
   private run(): void {
     this.timer = null;
-    const due = Math.floor((performance.now() - this.t0) / SLOT_MS);
+    const now = performance.now();
+    const due = Math.floor((now - this.t0) / SLOT_MS);
     for (; this.next <= due; this.next++) {
-      for (const tick of this.slots[this.next % SLOTS]) tick();
+      const late = now - (this.t0 + this.next * SLOT_MS);
+      for (const tick of this.slots[this.next % SLOTS]) tick(late);
     }
     if (this.slots.some((s) => s.size > 0)) this.arm();
   }
