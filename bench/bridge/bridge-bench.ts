@@ -44,12 +44,17 @@ export interface TargetResult {
   callsPlaced: number;
   callErrors: string[];
   callsEndedByBridge: number;
+  /** Calls up for over 10 s whose model session was never configured. */
+  callsWithoutSession: number;
+  /** The first warnings and errors in the bridge's own log. */
+  bridgeLogProblems: string[];
   clears: number;
   cancels: number;
   runSeconds: number;
   /** How much of the run each phase took. */
   phaseSeconds: Record<Phase, number>;
-  /** Per call: POST /api/calls to the first agent frame at the callee; hang-up to everything closed. */
+  /** Per call: POST /api/calls to the model session configured, and to the first agent frame at the callee; hang-up to everything closed. */
+  setupToModelMs: Dist;
   setupMs: Dist;
   teardownMs: Dist;
   inbound: DirectionFigures;
@@ -147,6 +152,11 @@ function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; 
   return child;
 }
 
+function problems(logFile: string): string[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8').split('\n').filter((l) => /"level":(40|50|60)/.test(l) || /^(Error|TypeError)/.test(l)).slice(0, 5).map((l) => l.slice(0, 300));
+}
+
 function readProbe(file: string): Array<LoopHealth & { atUs: number }> {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -203,6 +213,9 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
       cancels: mr.cancels,
       runSeconds: runS,
       phaseSeconds: phases.seconds(fromUs, toUs),
+      setupToModelMs: dist(lr.calls.filter((c) => ready.has(c.call)).map((c) => (ready.get(c.call)! - c.postUs) / 1000)),
+      callsWithoutSession: lr.calls.filter((c) => !ready.has(c.call) && c.hangupUs - c.postUs > 10e6).length,
+      bridgeLogProblems: problems(join(dataDir, 'bridge.log')),
       setupMs: dist(lr.calls.filter((c) => c.streamingUs).map((c) => (c.streamingUs - c.postUs) / 1000)),
       teardownMs: dist(lr.calls.filter((c) => c.hangupUs).map((c) => (Math.max(c.endDoneUs, closed.get(c.call) ?? 0) - c.hangupUs) / 1000)),
       inbound,

@@ -43,7 +43,8 @@ function options(v: BridgeCli): BridgeOptions {
 }
 
 const passes = (r: TargetResult, barMs: number) =>
-  Math.max(r.inbound.all.p99, r.outbound.all.p99) < barMs && r.inbound.lost + r.outbound.lost + r.inbound.callsWithoutAudio + r.outbound.callsWithoutAudio === 0;
+  Math.max(r.inbound.all.p99, r.outbound.all.p99) < barMs &&
+  r.inbound.lost + r.outbound.lost + r.inbound.callsWithoutAudio + r.outbound.callsWithoutAudio + r.callsWithoutSession === 0;
 
 /** Doubles N until the bar fails, then halves the gap until it is within 10%. Disturbed steps are rerun once. */
 async function findMax(o: BridgeOptions): Promise<{ largest: number; steps: Array<{ calls: number; pass: boolean; p99: number; disturbed: boolean }> }> {

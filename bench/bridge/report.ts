@@ -15,7 +15,7 @@ export function printTarget(r: TargetResult): void {
   const name = r.target === 'product' ? 'Callwright (dist/main.js, as `npm start` runs it)' : 'baseline: minimal pass-through bridge';
   console.log(`\n${name}: ${r.calls} calls up, ${r.callsPlaced} placed, ${fmt(r.runSeconds, 1)} s from the first POST to the last call ended`);
   const ph = r.phaseSeconds;
-  console.log(`  phases: start ${fmt(ph.start, 1)} s, steady ${fmt(ph.steady, 1)} s, end ${fmt(ph.end, 1)} s; per call, setup p50 ${fmt(r.setupMs.p50, 0)} / max ${fmt(r.setupMs.max, 0)} ms, teardown p50 ${fmt(r.teardownMs.p50, 0)} / max ${fmt(r.teardownMs.max, 0)} ms`);
+  console.log(`  phases: start ${fmt(ph.start, 1)} s, steady ${fmt(ph.steady, 1)} s, end ${fmt(ph.end, 1)} s; per call, POST to model session p50 ${fmt(r.setupToModelMs.p50, 0)} / max ${fmt(r.setupToModelMs.max, 0)} ms, to first agent audio p50 ${fmt(r.setupMs.p50, 0)} / max ${fmt(r.setupMs.max, 0)} ms, teardown p50 ${fmt(r.teardownMs.p50, 0)} / max ${fmt(r.teardownMs.max, 0)} ms`);
   console.log(`  added latency, ms          phase       p50      p99      max    frames`);
   printDirection('caller -> AI (Twilio->OpenAI)', r.inbound);
   printDirection('AI -> caller (OpenAI->Twilio)', r.outbound);
@@ -30,11 +30,13 @@ export function printTarget(r: TargetResult): void {
   console.log(`  harness: load ${pct(r.harnessCpuAvgCores.load)} of a core (loop delay p99 ${fmt(r.harnessLoopP99Ms.load, 1)} ms), model ${pct(r.harnessCpuAvgCores.model)} (${fmt(r.harnessLoopP99Ms.model, 1)} ms), bench ${pct(r.harnessCpuAvgCores.bench)}: part of every latency above`);
   const odd = [
     r.callErrors.length ? `${r.callErrors.length} call errors (first: ${r.callErrors[0]})` : '',
+    r.callsWithoutSession ? `${r.callsWithoutSession} calls never reached the model` : '',
     r.callsEndedByBridge ? `${r.callsEndedByBridge} calls ended by the bridge` : '',
     r.clears ? `${r.clears} clears (the bridge heard a barge-in in silence)` : '',
     r.duplicates ? `${r.duplicates} frames delivered twice` : '',
   ].filter(Boolean);
   if (odd.length) console.log(`  NOTE: ${odd.join('; ')}`);
+  for (const l of r.bridgeLogProblems) console.log(`  bridge log: ${l}`);
   if (m.disturbed) console.log(`  DISTURBED RUN, discard: ${m.reason}`);
   else if (m.saturatedShare > 0.1) console.log(`  SATURATED by the bench itself in ${pct(m.saturatedShare)} of the seconds: the figures show this machine's limit, not only the bridge's`);
 }
@@ -56,11 +58,13 @@ export function printComparison(p: TargetResult, b: TargetResult): void {
 /** The issue's bars: 0 frames lost, p99 under the bar each way, CPU per call-second within 1.3x the baseline. */
 export function verdict(p: TargetResult, b: TargetResult | undefined, p99BarMs: number): { pass: boolean; lines: string[] } {
   const lines: string[] = [];
-  const lost = p.inbound.lost + p.outbound.lost + p.inbound.callsWithoutAudio + p.outbound.callsWithoutAudio;
-  lines.push(`${lost === 0 ? 'PASS' : 'FAIL'} frames lost: ${lost}`);
+  const lost = p.inbound.lost + p.outbound.lost;
+  const silentCalls = p.inbound.callsWithoutAudio + p.outbound.callsWithoutAudio + p.callsWithoutSession;
+  const measured = p.inbound.all.n > 0 && p.outbound.all.n > 0;
+  lines.push(`${lost === 0 && silentCalls === 0 && measured ? 'PASS' : 'FAIL'} frames lost: ${lost}${silentCalls ? `, and ${silentCalls} calls (directions) with no audio at all` : ''}${measured ? '' : ' (no frame arrived in at least one direction: nothing was measured)'}`);
   const worst = Math.max(p.inbound.all.p99, p.outbound.all.p99);
   lines.push(`${worst < p99BarMs ? 'PASS' : 'FAIL'} p99 added latency, worse direction: ${fmt(worst)} ms (bar: under ${p99BarMs} ms)`);
-  let pass = lost === 0 && worst < p99BarMs;
+  let pass = lost === 0 && silentCalls === 0 && measured && worst < p99BarMs;
   if (b) {
     const r = p.bridgeCpu.msPerCallSecond / b.bridgeCpu.msPerCallSecond;
     lines.push(`${r <= 1.3 ? 'PASS' : 'FAIL'} CPU per call-second: ${fmt(r, 2)}x the baseline (bar: at most 1.3x)`);
