@@ -94,3 +94,18 @@ test('frames lost are counted only inside the window where they must arrive', ()
   const none = direction(new FrameReceiver().report(), { calls: new Map([[4, { firstSendUs: t0, lastSeq: 100 }]]), dueUs: () => [t0, t0 + 1e6] }, phases);
   assert.equal(none.callsWithoutAudio, 1);
 });
+
+test('a run is disturbed when other processes took a fifth of a core, or saturated the machine', async () => {
+  const { judgeMachine } = await import('../../bench/bridge/machine.js');
+  const s = (busyCores: number, ours: number) => ({ atUs: 0, busyCores, procCores: { bridge: ours }, othersCores: busyCores - ours });
+  assert.equal(judgeMachine([s(1.0, 0.95), s(1.1, 1.0)], 2).disturbed, false);
+  const noisy = judgeMachine([s(1.5, 1.0), s(1.4, 1.0)], 2);
+  assert.equal(noisy.disturbed, true);
+  assert.match(noisy.reason!, /other processes used 45% of a core/);
+  // Mostly quiet, but one second where a neighbour filled the machine.
+  assert.equal(judgeMachine([...Array(20)].map(() => s(1.0, 1.0)).concat([s(2.0, 1.2)]), 2).disturbed, true);
+  // Saturated by the bench itself: not disturbed (the report says saturated instead).
+  const own = judgeMachine([s(1.98, 1.95), s(1.99, 1.96)], 2);
+  assert.equal(own.disturbed, false);
+  assert.equal(own.saturatedShare, 1);
+});
