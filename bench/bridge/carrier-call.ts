@@ -76,10 +76,13 @@ export class CarrierCall {
 
   async run(): Promise<void> {
     const p = this.params;
+    // A call hung up while it is still being set up (a short churn life on a slow machine) goes no further.
     for (const CallStatus of ['initiated', 'ringing']) await this.webhook(p.StatusCallback, { ...this.base, CallStatus });
+    if (this.times.hangupUs) return;
     const twiml = await this.webhook(p.Url, { ...this.base, CallStatus: 'in-progress' });
     this.answeredAtMs = Date.now();
     await this.webhook(p.StatusCallback, { ...this.base, CallStatus: 'in-progress' });
+    if (this.times.hangupUs) return;
     const streamUrl = /<Stream[^>]*\surl="([^"]+)"/.exec(twiml)?.[1];
     if (!streamUrl) throw new Error(`no <Stream url> in the TwiML: ${twiml.slice(0, 200)}`);
     const custom: Record<string, string> = {};
@@ -88,6 +91,7 @@ export class CarrierCall {
     this.ws = ws;
     await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
     ws.on('error', () => undefined);
+    if (this.times.hangupUs) return void ws.close(1000);
     ws.on('message', (data) => this.onMessage(String(data)));
     ws.on('close', () => {
       this.wsClosed = true;
