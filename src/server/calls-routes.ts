@@ -70,7 +70,7 @@ const DOCS = {
       503: 'Callwright is not configured to place calls (`missing` lists the settings)',
     },
   }),
-  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total and outcome verdict ({status, goalMet, summary})', 400: 'a bad filter or cursor' } }),
+  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with what it was for (`purpose`), its cost total, outcome verdict ({status, goalMet, summary}) and recording ({url} or null)', 400: 'a bad filter or cursor' } }),
   get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
   export: documented({ tag: 'calls', summary: 'The whole record as one JSON file: {outcome, call, transcript, toolCalls, cost}', params: idParams, responses: { 200: 'the record', 404: 'no such call' } }),
   events: documented({
@@ -154,7 +154,12 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   const listRow = (c: CallRow) => {
     const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
     const outcome = outcomeOf(c);
-    return { ...summary(c), cost: { total: cost.total, currency: cost.currency }, outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary } };
+    return {
+      ...summary(c),
+      cost: { total: cost.total, currency: cost.currency },
+      outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary },
+      recording: c.recordingPath ? { url: `/api/calls/${c.id}/recording.mp3` } : null,
+    };
   };
   const filterOf = (query: unknown) => {
     const q = listQuery.safeParse(query);
