@@ -17,6 +17,9 @@ test("client page: edit the profile and the system-prompt override with a live p
     form.append('file', new Blob(['Spice Garden menu: paneer tikka 8.50, onion bhaji 4.50.\n']), 'menu.txt');
     const up = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
     assert.equal(up.status, 201);
+    // Shared always: its passages go into a call's prompt (the preview's too).
+    const menuId = ((await up.json()) as { documents: Array<{ id: string }> }).documents[0]!.id;
+    assert.equal((await stack.api('PATCH', `/api/clients/raju/documents/${menuId}`, { share: 'always' })).status, 200);
     const dir = join(stack.dataDir, 'clients', 'raju');
 
     const b = await launch();
@@ -30,7 +33,7 @@ test("client page: edit the profile and the system-prompt override with a live p
       await signInByUrl(page, stack.baseUrl, '/clients/raju');
       await page.getByRole('heading', { name: 'Raju Kumar', level: 1 }).waitFor();
       assert.equal(await page.getByLabel('Full name').inputValue(), 'Raju Kumar');
-      assert.equal(await page.getByLabel('Profile', { exact: true }).inputValue(), 'Phone: +14155550100\nPreferred pickup: evenings');
+      assert.equal(await page.getByRole('textbox', { name: 'Profile', exact: true }).inputValue(), 'Phone: +14155550100\nPreferred pickup: evenings');
       assert.equal(await page.getByLabel('System prompt override').inputValue(), '');
 
       // The preview is the prompt a call gets: built by the server's prompt builder, as a call builds it.
@@ -39,7 +42,7 @@ test("client page: edit the profile and the system-prompt override with a live p
       assert.match(await preview.innerText(), /Phone: \+14155550100/);
 
       // Unsaved edits show in the preview at once; so do the instructions to preview with.
-      await page.getByLabel('Profile', { exact: true }).fill('Phone: +14155550100\nAllergic to peanuts.');
+      await page.getByRole('textbox', { name: 'Profile', exact: true }).fill('Phone: +14155550100\nAllergic to peanuts.');
       await preview.getByText('Allergic to peanuts.').waitFor();
       await page.getByLabel('Instructions to preview with').fill('Ask whether the onion bhaji has peanuts');
       await preview.getByText('Ask whether the onion bhaji has peanuts').waitFor();
@@ -61,10 +64,10 @@ test("client page: edit the profile and the system-prompt override with a live p
       assert.equal(readFileSync(join(dir, 'profile.txt'), 'utf8'), 'Full Name: Raju Kumar\nPhone: +14155550100\nAllergic to peanuts.\n');
       assert.match(readFileSync(join(dir, 'system-prompt.txt'), 'utf8'), /^You are \{\{name\}\}'s assistant/);
       // A field error from the API lands on its field.
-      await page.getByLabel('Profile', { exact: true }).fill('Full Name: Someone Else');
+      await page.getByRole('textbox', { name: 'Profile', exact: true }).fill('Full Name: Someone Else');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await page.locator('#e-profile-hint.field-error').getByText(/Full Name/).waitFor();
-      assert.equal(await page.getByLabel('Profile', { exact: true }).getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByRole('textbox', { name: 'Profile', exact: true }).getAttribute('aria-invalid'), 'true');
       await page.getByRole('button', { name: 'Discard' }).click();
 
       // The client's calls, with what each was for.
