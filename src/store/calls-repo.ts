@@ -122,6 +122,7 @@ export class CallsRepo {
   private readonly insertStmt;
   private readonly writer: StoreWriter;
   private readonly pending = new Map<string, Pending>();
+  private deletedSinceStmt: ReturnType<Db['prepare']> | undefined;
 
   constructor(private readonly db: Db) {
     this.writer = writerOf(db);
@@ -217,8 +218,8 @@ export class CallsRepo {
 
   /** Calls created at or after `iso` that were deleted since, and what they cost (for the daily caps). */
   deletedSince(iso: string): { count: number; costUsd: number } {
-    const r = this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(cost_usd), 0) AS costUsd FROM deleted_calls WHERE created_at >= ?').get(iso) as { count: number; costUsd: number };
-    return r;
+    this.deletedSinceStmt ??= this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(cost_usd), 0) AS costUsd FROM deleted_calls WHERE created_at >= ?');
+    return this.deletedSinceStmt.get(iso) as { count: number; costUsd: number };
   }
 
   /**

@@ -135,6 +135,7 @@ test('calls list: what each call was for, today against the caps, export CSV and
       const at = await page.locator('audio.recording').evaluate((el: HTMLAudioElement) => ({ t: el.currentTime, d: el.duration }));
       assert.ok(at.d >= target, `the recording (${at.d} s) reaches ${target} s`);
       assert.ok(at.t >= target && at.t < target + 1.5, `currentTime ${at.t} is at ${target} s`);
+      await inspectPage(page, 'call-ended-seek');
 
       // Delete a call from the list: the record and its files go; today's count keeps it.
       await page.getByRole('link', { name: 'Calls', exact: true }).click();
