@@ -182,8 +182,8 @@ export function History() {
                     </Link>
                     {c.direction === 'inbound' && <span class="muted"> incoming</span>}
                   </td>
-                  <td data-label="For" class="purpose" title={c.purpose}>
-                    {c.purpose || '—'}
+                  <td data-label="For" title={c.purpose}>
+                    <span class="purpose-text">{c.purpose || '—'}</span>
                   </td>
                   <td data-label="Client">{clientName(c.clientId)}</td>
                   <td data-label="Status">
