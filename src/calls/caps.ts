@@ -23,7 +23,7 @@ export function utcDayStart(now: Date): Date {
 export class CallCaps {
   constructor(
     private readonly s: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>,
-    private readonly calls: Pick<CallsRepo, 'countCreatedSince' | 'listCreatedSince'>,
+    private readonly calls: Pick<CallsRepo, 'countCreatedSince' | 'listCreatedSince'> & Partial<Pick<CallsRepo, 'deletedSince'>>,
     private readonly timeline: Pick<Timeline, 'listOfType'>,
     private readonly prices: PriceTable,
   ) {}
@@ -49,7 +49,8 @@ export class CallCaps {
 
   /** USD spent on calls created today (UTC), priced exactly as each call's cost breakdown is. */
   spentToday(now: Date): number {
-    let total = 0;
+    // Deleted calls were paid for all the same.
+    let total = this.calls.deletedSince?.(utcDayStart(now).toISOString()).costUsd ?? 0;
     for (const call of this.calls.listCreatedSince(utcDayStart(now).toISOString())) {
       total += computeCost(call, this.timeline.listOfType(call.id, 'usage'), this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
     }

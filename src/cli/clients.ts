@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { action, table, withConnection } from './output.js';
+import { EXIT, UsageError } from './exit-codes.js';
 
 export function clientsCommand(): Command {
   const clients = new Command('clients').description('The people calls are made for (folders under CLIENTS_DIR)');
@@ -33,6 +35,61 @@ export function clientsCommand(): Command {
             ...(o.systemPrompt ? { systemPrompt: await readFile(o.systemPrompt, 'utf8') } : {}),
           });
           ctx.print(r, () => `Created client ${r.id} (${r.name})`);
+        }),
+      ),
+  );
+  clients.addCommand(
+    withConnection(new Command('show'))
+      .description("A client's name, profile and system-prompt override")
+      .argument('<id>', 'the client id')
+      .action(
+        action(async (ctx, id: string) => {
+          const c = await ctx.api.getClient(id);
+          ctx.print(c, () => [
+            `${c.name} (${c.id}) · ${c.documents} document${c.documents === 1 ? '' : 's'}`,
+            '',
+            'Profile:',
+            c.profile || '(empty)',
+            '',
+            'System prompt:',
+            c.systemPrompt || '(the built-in template)',
+          ]);
+        }),
+      ),
+  );
+
+  clients.addCommand(
+    withConnection(new Command('rename'))
+      .description('Change the name the agent uses for a client (the id stays; past calls keep their name)')
+      .argument('<id>', 'the client id')
+      .argument('<name>', 'the new full name')
+      .action(
+        action(async (ctx, id: string, name: string) => {
+          const c = await ctx.api.updateClient(id, { name });
+          ctx.print(c, () => `Renamed ${c.id} to ${c.name}`);
+        }),
+      ),
+  );
+
+  clients.addCommand(
+    withConnection(new Command('delete'))
+      .description('Delete a client with its profile and every document (their calls keep their records)')
+      .argument('<id>', 'the client id')
+      .option('-y, --yes', 'do not ask for confirmation (needed when not at a terminal)')
+      .action(
+        action(async (ctx, id: string, o: { yes?: boolean }) => {
+          if (!o.yes) {
+            if (!process.stdin.isTTY) throw new UsageError(`deleting client "${id}" needs confirmation: add --yes`);
+            const c = await ctx.api.getClient(id);
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            const answer = await rl.question(`Delete ${c.name} (${c.id}) and ${c.documents} document${c.documents === 1 ? '' : 's'}? Calls keep their records. [y/N] `).finally(() => rl.close());
+            if (!/^y(es)?$/i.test(answer.trim())) {
+              process.stderr.write('Not deleted.\n');
+              return EXIT.failed;
+            }
+          }
+          const r = await ctx.api.deleteClient(id);
+          ctx.print(r, () => `Deleted client ${r.id} and ${r.documents} document${r.documents === 1 ? '' : 's'}`);
         }),
       ),
   );

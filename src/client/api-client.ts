@@ -104,6 +104,11 @@ export interface ClientInfo {
   [key: string]: unknown;
 }
 
+export interface ClientDetails extends ClientInfo {
+  profile: string;
+  systemPrompt: string;
+}
+
 export interface SearchResult {
   file: string;
   page: number | null;
@@ -189,6 +194,18 @@ export class ApiClient {
   }
   createClient(body: { name: string; id?: string; profile?: string; systemPrompt?: string }): Promise<{ id: string; name: string; documents: number; chunks: number }> {
     return this.json('POST', '/api/clients', { body });
+  }
+  /** A client's name, profile and system-prompt override. */
+  getClient(id: string): Promise<ClientDetails> {
+    return this.json('GET', `/api/clients/${seg(id)}`);
+  }
+  /** Rename (`name`), or change the profile or the system-prompt override (empty: the built-in one). */
+  updateClient(id: string, body: { name?: string; profile?: string; systemPrompt?: string }): Promise<ClientDetails> {
+    return this.json('PATCH', `/api/clients/${seg(id)}`, { body });
+  }
+  /** Deletes the client's folder and documents; its calls keep their records. */
+  deleteClient(id: string): Promise<{ id: string; documents: number }> {
+    return this.json('DELETE', `/api/clients/${seg(id)}`);
   }
   listDocuments(clientId: string): Promise<{ documents: DocumentInfo[]; sharingErrors?: unknown }> {
     return this.json('GET', `/api/clients/${seg(clientId)}/documents`);

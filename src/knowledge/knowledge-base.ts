@@ -107,6 +107,19 @@ export class KnowledgeBase {
     return this.enqueue(clientId, () => this.sync(clientId, dir));
   }
 
+  /**
+   * Deletes a client's folder with `remove` and then everything indexed from it, in the client's queue:
+   * an upload or sync already under way finishes first, and none can run in between.
+   */
+  deleteClient(clientId: string, remove: () => Promise<void>): Promise<SyncReport> {
+    const dir = this.clientDir(clientId);
+    return this.enqueue(clientId, async () => {
+      await remove();
+      this.sharing.delete(clientId);
+      return this.sync(clientId, dir);
+    });
+  }
+
   /** Syncs every client folder, and forgets the documents of client folders that are gone. */
   async syncAll(): Promise<SyncReport[]> {
     const ids = new Set<string>(this.store.clientCounts().keys());

@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { loggerOptions } from './logging.js';
 import { registerHardening } from './hardening.js';
 import { refusalsRoutes } from './refusals-routes.js';
+import { RefusalsRepo } from '../store/refusals-repo.js';
 import { setupRoutes } from './setup-routes.js';
 import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
@@ -162,9 +163,10 @@ export async function buildApp(o: AppOptions): Promise<App> {
   await server.register(async (api) => {
     const streamTokens = new StreamTokens(o.apiToken);
     api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
-    await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
+    await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo });
+    const refusals = new RefusalsRepo(db);
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now } });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
     await api.register(ownerRoutes, { owner, calls });

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CallRequestError, createCallSchema, type CallService } from '../calls/call-service.js';
-import type { CallRow, CallsRepo } from '../store/calls-repo.js';
+import type { CallFilter, CallRow, CallsRepo } from '../store/calls-repo.js';
 import type { Timeline } from '../records/timeline.js';
 import { computeCost } from '../records/cost.js';
 import type { PriceTable } from '../records/pricing.js';
@@ -16,6 +16,8 @@ import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { withOutcomeText } from '../outcome/payload.js';
+import { callPurpose } from '../records/call-purpose.js';
+import { callRecordsRoutes, type CallRecordsRoutesOptions } from './call-records-routes.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -27,6 +29,8 @@ export interface CallsRoutesOptions {
   runbooks: RunbookLibrary;
   /** Each call's outcome (docs/outcome.md). */
   outcomes?: OutcomesRepo;
+  /** The overview's caps, refusals and clock (call-records-routes.ts). */
+  records: Pick<CallRecordsRoutesOptions, 'settings' | 'refusedSince' | 'now'>;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -66,7 +70,7 @@ const DOCS = {
       503: 'Callwright is not configured to place calls (`missing` lists the settings)',
     },
   }),
-  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total and outcome verdict ({status, goalMet, summary})', 400: 'a bad filter or cursor' } }),
+  list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with what it was for (`purpose`), its cost total, outcome verdict ({status, goalMet, summary}) and recording ({url} or null)', 400: 'a bad filter or cursor' } }),
   get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
   export: documented({ tag: 'calls', summary: 'The whole record as one JSON file: {outcome, call, transcript, toolCalls, cost}', params: idParams, responses: { 200: 'the record', 404: 'no such call' } }),
   events: documented({
@@ -129,6 +133,8 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     durationSec: durationSec(c),
     answeredBy: c.answeredBy,
     endReason: c.endReason,
+    // What the call was for: its runbook, or the first line of its instructions.
+    purpose: callPurpose(c, o.timeline.listOfType(c.id, 'status')[0]),
   });
   const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
 
@@ -144,6 +150,25 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
   });
 
+  // The history list shows each call's cost: the same breakdown as the call's page, total only.
+  const listRow = (c: CallRow) => {
+    const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
+    const outcome = outcomeOf(c);
+    return {
+      ...summary(c),
+      cost: { total: cost.total, currency: cost.currency },
+      outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary },
+      recording: c.recordingPath ? { url: `/api/calls/${c.id}/recording.mp3` } : null,
+    };
+  };
+  const filterOf = (query: unknown) => {
+    const q = listQuery.safeParse(query);
+    if (!q.success) return { error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) };
+    const { status, endReason, clientId, q: text, goalMet, direction } = q.data;
+    return { filter: { status, endReason, clientId, text: text || undefined, goalMet, direction } };
+  };
+  await app.register(callRecordsRoutes, { ...o, ...o.records, listRow, filterOf });
+
   app.get('/api/calls', DOCS.list, async (req, reply) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) return reply.code(400).send({ error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) });
@@ -156,18 +181,12 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
         return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
       }
     }
-    const { status, endReason, clientId, q: text, goalMet, direction } = q.data;
-    const rows = o.calls.list(q.data.limit + 1, before, { status, endReason, clientId, text: text || undefined, goalMet, direction });
+    const { filter } = filterOf(req.query) as { filter: CallFilter };
+    const rows = o.calls.list(q.data.limit + 1, before, filter);
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
-    // The history list shows each call's cost: the same breakdown as the call's page, total only.
-    const withCost = (c: CallRow) => {
-      const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
-      const outcome = outcomeOf(c);
-      return { ...summary(c), cost: { total: cost.total, currency: cost.currency }, outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary } };
-    };
-    return { calls: page.map(withCost), nextCursor };
+    return { calls: page.map(listRow), nextCursor };
   });
 
   app.get('/api/calls/:id', DOCS.get, async (req) => {

@@ -7,22 +7,23 @@ import { KnowledgeError, MAX_K, type KnowledgeBase } from '../knowledge/index.js
 import { shareRuleSchema } from '../knowledge/sharing.js';
 import { storeUploadPart } from './uploads.js';
 import { documented } from './openapi.js';
+import { clientFields, clientProfileRoutes, type ClientProfileRoutesOptions } from './client-profile-routes.js';
 
 export interface ClientsRoutesOptions {
   knowledge: KnowledgeBase;
   clientsDir: string;
   uploadMaxBytes: number;
   topK: number;
+  prompt: ClientProfileRoutesOptions['prompt'];
 }
 
 const MAX_FILES_PER_UPLOAD = 20;
 
 const createClientSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'may contain only letters, digits, "-" and "_" (at most 64)').optional(),
-  name: z.string().trim().min(1, 'is required').max(200).regex(/^[^\n\r\u0000-\u001f]*$/, 'must be one line'),
-  // The name goes in `name`, which writes the profile's `Full Name:` line: a second one would make two names.
-  profile: z.string().max(100_000).refine((p) => !/^\s*Full Name:/im.test(p), 'has a "Full Name:" line: put the name in `name` instead').optional(),
-  systemPrompt: z.string().max(100_000).optional(),
+  name: clientFields.name,
+  profile: clientFields.profile.optional(),
+  systemPrompt: clientFields.systemPrompt.optional(),
 });
 
 const searchQuery = z.object({
@@ -58,6 +59,7 @@ const DOCS = {
 
 /** Clients and their documents: create, upload, list, delete, and search as the agent would. */
 export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOptions): Promise<void> {
+  await app.register(clientProfileRoutes, o);
   await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: o.uploadMaxBytes, files: MAX_FILES_PER_UPLOAD, fields: 20, parts: MAX_FILES_PER_UPLOAD + 20 } });
 
   const badRequest = (reply: FastifyReply, issues: z.core.$ZodIssue[]) => {

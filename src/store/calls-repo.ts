@@ -122,6 +122,7 @@ export class CallsRepo {
   private readonly insertStmt;
   private readonly writer: StoreWriter;
   private readonly pending = new Map<string, Pending>();
+  private deletedSinceStmt: ReturnType<Db['prepare']> | undefined;
 
   constructor(private readonly db: Db) {
     this.writer = writerOf(db);
@@ -208,10 +209,37 @@ export class CallsRepo {
     return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
   }
 
-  /** Calls created at or after `iso` (the daily caps' day). */
+  /** Calls created at or after `iso` (the daily caps' day), deleted ones included. */
   countCreatedSince(iso: string): number {
-    if (!this.pending.size) return this.createdSinceCount.get(iso) as number;
-    return this.listCreatedSince(iso).length;
+    const deleted = this.deletedSince(iso).count;
+    if (!this.pending.size) return (this.createdSinceCount.get(iso) as number) + deleted;
+    return this.listCreatedSince(iso).length + deleted;
+  }
+
+  /** Calls created at or after `iso` that were deleted since, and what they cost (for the daily caps). */
+  deletedSince(iso: string): { count: number; costUsd: number } {
+    this.deletedSinceStmt ??= this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(cost_usd), 0) AS costUsd FROM deleted_calls WHERE created_at >= ?');
+    return this.deletedSinceStmt.get(iso) as { count: number; costUsd: number };
+  }
+
+  /**
+   * Deletes the call's row and every row that refers to it (its timeline, its outcome, and whatever a
+   * later table keys on calls.id), in one transaction, leaving a tombstone with its day and cost for the
+   * daily caps. False when there is no such call. The caller checks that the call is over.
+   */
+  delete(id: string, costUsd: number): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    if (this.pending.has(id)) throw new Error('the call still has writes waiting for the database; try again in a moment');
+    const refs = this.db
+      .prepare(`SELECT m.name AS tbl, f."from" AS col FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f."table" = 'calls'`)
+      .all() as Array<{ tbl: string; col: string }>;
+    this.db.transaction(() => {
+      for (const r of refs) this.db.prepare(`DELETE FROM "${r.tbl}" WHERE "${r.col}" = ?`).run(id);
+      this.db.prepare('DELETE FROM calls WHERE id = ?').run(id);
+      this.db.prepare('INSERT OR REPLACE INTO deleted_calls (id, created_at, cost_usd, deleted_at) VALUES (?, ?, ?, ?)').run(id, row.createdAt, costUsd, new Date().toISOString());
+    })();
+    return true;
   }
 
   listCreatedSince(iso: string): CallRow[] {

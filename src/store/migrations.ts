@@ -143,4 +143,19 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
     name: 'call direction',
     sql: `ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound';`,
   },
+  {
+    // A deleted call leaves only what the daily caps count (when it was made, what it cost): deleting
+    // today's calls must not reopen MAX_CALLS_PER_DAY or MAX_COST_PER_DAY_USD. No number, no words.
+    version: 7,
+    name: 'deleted calls (for the daily caps)',
+    sql: `
+      CREATE TABLE deleted_calls (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        cost_usd REAL NOT NULL,
+        deleted_at TEXT NOT NULL
+      );
+      CREATE INDEX deleted_calls_created ON deleted_calls (created_at);
+    `,
+  },
 ];

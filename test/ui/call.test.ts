@@ -130,7 +130,7 @@ test('sign in by the start-up URL, place a call, follow it live, hang up, find i
       await page.getByLabel('Search').fill('sushi');
       await page.getByText('No calls match these filters').waitFor();
       await page.getByLabel('Search').fill('');
-      await row.getByRole('link').click();
+      await row.getByRole('link', { name: '+1 415 555 0123', exact: true }).click();
       await page.waitForURL(`${stack.baseUrl}/calls/${id}`);
       await page.locator('audio.recording').waitFor();
     } finally {

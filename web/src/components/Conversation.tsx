@@ -1,17 +1,32 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import type { ConversationItem } from '../lib/call-events';
 import { formatDuration } from '../lib/format';
 import { Icon } from './icons';
 
 /** The transcript with tool calls, lookups and notable moments inline, in the order the callee lived them. */
-export function Conversation({ items, startedAt, live }: { items: ConversationItem[]; startedAt?: string; live: boolean }) {
+/**
+ * `onSeek`: the recording is there, and each line's time (seconds from `startedAt`, where the recording
+ * starts) becomes a button that plays the recording from that moment.
+ */
+export function Conversation({ items, startedAt, live, onSeek }: { items: ConversationItem[]; startedAt?: string; live: boolean; onSeek?: (sec: number) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useEffect(() => {
     const el = box.current;
     if (el && live && stick.current) el.scrollTop = el.scrollHeight;
   }, [items.length, live]);
-  const at = (iso: string) => (startedAt ? formatDuration(Math.max(0, (Date.parse(iso) - Date.parse(startedAt)) / 1000)) : '');
+  const at = (iso: string) => {
+    if (!startedAt) return '';
+    const sec = Math.max(0, (Date.parse(iso) - Date.parse(startedAt)) / 1000);
+    const label = formatDuration(sec);
+    if (!onSeek) return label;
+    return (
+      <button type="button" class="seek-time" onClick={() => onSeek(Math.floor(sec))} aria-label={`Play the recording from ${label}`}>
+        {label}
+      </button>
+    );
+  };
 
   if (items.length === 0) {
     return <p class="muted conversation-empty">{live ? 'The conversation appears here as it is spoken.' : 'Nothing was said on this call.'}</p>;
@@ -41,7 +56,7 @@ export function Conversation({ items, startedAt, live }: { items: ConversationIt
   );
 }
 
-function ItemBody({ item: it, time }: { item: ConversationItem; time: string }) {
+function ItemBody({ item: it, time }: { item: ConversationItem; time: ComponentChildren }) {
   switch (it.kind) {
     case 'turn': {
       const heard = it.interrupted ? it.interrupted.heardText : it.text;

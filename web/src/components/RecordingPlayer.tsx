@@ -1,3 +1,4 @@
+import type { Ref } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { apiBlob } from '../lib/api';
 import { Spinner } from './ui';
@@ -6,7 +7,7 @@ import { Spinner } from './ui';
  * The recording needs the API token, which must not go into a URL: it is fetched with the bearer
  * header and played from an object URL (released when the page goes).
  */
-export function RecordingPlayer({ url, label }: { url: string; label: string }) {
+export function RecordingPlayer({ url, label, audioRef }: { url: string; label: string; audioRef?: Ref<HTMLAudioElement> }) {
   const [src, setSrc] = useState<string>();
   const [error, setError] = useState<string>();
   useEffect(() => {
@@ -26,5 +27,5 @@ export function RecordingPlayer({ url, label }: { url: string; label: string }) 
   }, [url]);
   if (error) return <p class="field-error">Could not load the recording: {error}</p>;
   if (!src) return <Spinner label="Loading the recording" />;
-  return <audio class="recording" controls preload="metadata" src={src} aria-label={label} />;
+  return <audio ref={audioRef} class="recording" controls preload="metadata" src={src} aria-label={label} />;
 }

@@ -24,6 +24,10 @@ export interface CallSummary {
   durationSec: number | null;
   answeredBy: string | null;
   endReason: string | null;
+  /** What the call was for: "Runbook: name", or the first line of its instructions. */
+  purpose?: string;
+  /** The list says whether there is one; the call's page plays it. */
+  recording?: { url: string } | null;
   cost?: { total: number; currency: string };
   /** The list carries the verdict only; null for calls placed before outcomes existed. */
   outcome?: { status: CallOutcome['status']; goalMet: GoalMet | null; summary: string | null } | null;
@@ -58,6 +62,33 @@ export interface Client {
   chunks: number;
 }
 
+/** GET /api/clients/:id: what the client page edits. */
+export interface ClientDetails extends Client {
+  profile: string;
+  systemPrompt: string;
+}
+
+/** GET /api/calls/overview: today (UTC) against the caps; a max of 0 means no cap. */
+export interface CallsOverview {
+  day: string;
+  calls: { today: number; max: number };
+  spend: { today: number; max: number; currency: string };
+  live: { now: number; max: number };
+  refused: { today: number };
+}
+
+/** GET /api/calls/:id/repeat: the POST /api/calls body that places the call again. */
+export interface RepeatRequest {
+  to: string;
+  instructions: string;
+  clientId?: string;
+  provider: Engine;
+  goal?: string;
+  outcomeSchema?: Record<string, unknown>;
+  voicemail?: Record<string, unknown>;
+  dtmf?: string;
+  hold?: { maxMinutes: number };
+}
 
 export interface SearchResult {
   chunkId: string;

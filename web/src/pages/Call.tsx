@@ -6,7 +6,8 @@ import { useAsync } from '../lib/use-async';
 import type { CallDetail, CostBreakdown, TimelineEvent } from '../lib/types';
 import { END_REASON_LABEL, ENGINE_LABEL, formatDate, formatDuration, formatMoney, formatPhone } from '../lib/format';
 import { answeredByLabel, voicemailPlanText } from '../lib/call-events';
-import { Alert, Card, PageHeader, Spinner, StatusBadge } from '../components/ui';
+import { Alert, Card, Link, PageHeader, Spinner, StatusBadge } from '../components/ui';
+import { callAgainHref } from '../lib/call-again';
 import { Icon } from '../components/icons';
 import { Conversation } from '../components/Conversation';
 import { StatusSteps } from '../components/StatusSteps';
@@ -23,6 +24,7 @@ export function CallPage({ id }: { id: string }) {
   const [events, setEvents] = useState<TimelineEvent[]>([]);
   const [connection, setConnection] = useState<'connecting' | 'open' | 'retrying' | 'closed'>('connecting');
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const player = useRef<HTMLAudioElement>(null);
 
   useEffect(() => {
     setEvents([]);
@@ -84,7 +86,14 @@ export function CallPage({ id }: { id: string }) {
               <HangUp id={id} />
             </>
           ) : (
-            <DownloadTranscript id={id} />
+            <>
+              {call.direction === 'outbound' && (
+                <Link class="btn" href={callAgainHref(id)}>
+                  <Icon name="phone" /> Call again
+                </Link>
+              )}
+              <DownloadTranscript id={id} />
+            </>
           )
         }
       />
@@ -127,7 +136,7 @@ export function CallPage({ id }: { id: string }) {
 
       <div class="grid-call">
         <Card title={live ? 'Live transcript' : 'Transcript'} id="transcript" class="transcript-card">
-          <Conversation items={view.items} startedAt={answeredAt ?? call.createdAt} live={live} />
+          <Conversation items={view.items} startedAt={answeredAt ?? call.createdAt} live={live} onSeek={!live && call.recording ? (sec) => seek(player.current, sec) : undefined} />
         </Card>
 
         <div class="side">
@@ -144,7 +153,7 @@ export function CallPage({ id }: { id: string }) {
           {!live && (
             <Card title="Recording" id="recording">
               {call.recording ? (
-                <RecordingPlayer url={call.recording.url} label={call.direction === 'inbound' ? `Recording of the call from ${formatPhone(call.from ?? 'unknown')}` : `Recording of the call to ${formatPhone(call.to)}`} />
+                <RecordingPlayer audioRef={player} url={call.recording.url} label={call.direction === 'inbound' ? `Recording of the call from ${formatPhone(call.from ?? 'unknown')}` : `Recording of the call to ${formatPhone(call.to)}`} />
               ) : (
                 <p class="muted">{view.complete || !answeredAt ? 'No recording for this call.' : 'The recording arrives from the carrier in a moment…'}</p>
               )}
@@ -180,6 +189,14 @@ export function CallPage({ id }: { id: string }) {
       </details>
     </>
   );
+}
+
+/** Plays the recording from `sec` (the recording starts when the call is answered). */
+function seek(audio: HTMLAudioElement | null, sec: number): void {
+  if (!audio) return;
+  audio.currentTime = sec;
+  audio.scrollIntoView({ block: 'nearest' });
+  void audio.play().catch(() => undefined);
 }
 
 /** While live, the carrier estimate grows with the started minutes; the AI usage lines come from the server. */

@@ -1,21 +1,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../lib/api';
-import { loadClients } from '../lib/app-data';
 import { useAsync, useDebounced } from '../lib/use-async';
-import type { ClientDocument, SearchResponse, ShareRule } from '../lib/types';
+import type { ClientDetails, ClientDocument, SearchResponse, ShareRule } from '../lib/types';
 import { formatBytes, formatDate } from '../lib/format';
 import { Alert, Card, Empty, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
 import { SearchResults } from '../components/SearchResults';
+import { ClientEditor } from '../components/ClientEditor';
+import { ClientCalls, DeleteClient } from '../components/ClientCalls';
 
 const ACCEPT = '.pdf,.docx,.md,.markdown,.txt,text/plain,text/markdown,application/pdf,application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 
 export function ClientPage({ id }: { id: string }) {
   const base = `/api/clients/${encodeURIComponent(id)}`;
-  const clients = useAsync((signal) => loadClients(signal), [id]);
+  const details = useAsync((signal) => api<ClientDetails>(base, { signal }), [id]);
   const listing = useAsync((signal) => api<{ documents: ClientDocument[]; sharingErrors: Array<{ line: number; error: string }> }>(`${base}/documents`, { signal }), [id]);
   const docs = { ...listing, data: listing.data?.documents };
-  const client = clients.data?.find((c) => c.id === id);
+  const client = details.data;
+  const missing = details.error instanceof ApiError && details.error.status === 404;
 
   // Indexing runs in the background on the server: while a document is pending, look again shortly.
   const busyDocs = docs.data?.some((d) => d.status === 'pending' || d.status === 'indexing');
@@ -28,7 +30,9 @@ export function ClientPage({ id }: { id: string }) {
   return (
     <>
       <PageHeader back={{ href: '/clients', label: 'All clients' }} title={client?.name ?? id} subtitle={client ? `Client id ${client.id}` : undefined} />
-      {clients.data && !client && <Alert tone="warn">There is no client “{id}”.</Alert>}
+      {missing && <Alert tone="warn">There is no client “{id}”.</Alert>}
+      {details.error && !missing && <Alert title="Could not load the client">{details.error.message}</Alert>}
+      {client && <ClientEditor key={client.id} client={client} onSaved={(c) => details.set(c)} />}
       <div class="grid-2">
         <div class="stack">
           <Card title="Documents" id="documents">
@@ -69,6 +73,12 @@ export function ClientPage({ id }: { id: string }) {
           <Search base={base} />
         </Card>
       </div>
+      {client && (
+        <div class="grid-2">
+          <ClientCalls id={id} />
+          <DeleteClient client={{ ...client, documents: docs.data?.length ?? client.documents }} />
+        </div>
+      )}
     </>
   );
 }

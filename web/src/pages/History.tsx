@@ -8,6 +8,9 @@ import { navigate } from '../lib/router';
 import { Alert, Empty, Link, LoadMore, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { Icon } from '../components/icons';
 import { GoalMetBadge, GOAL_MET_LABEL } from '../components/OutcomeCard';
+import { CallRowActions } from '../components/CallRowActions';
+import { CallsOverview } from '../components/CallsOverview';
+import { ExportCalls } from '../components/ExportCalls';
 
 interface Filters {
   q: string;
@@ -42,6 +45,8 @@ export function History() {
   const effective = { ...filters, q };
   const clients = useAsync((signal) => loadClients(signal), []);
   const [more, setMore] = useState<{ calls: CallSummary[]; nextCursor: string | null } | null>(null);
+  const [deleted, setDeleted] = useState<string[]>([]);
+  const [actionError, setActionError] = useState<string>();
   const page = useAsync((signal) => api<{ calls: CallSummary[]; nextCursor: string | null }>(`/api/calls?limit=25&${query(effective)}`, { signal }), [q, filters.status, filters.endReason, filters.clientId, filters.goalMet, filters.direction]);
 
   useEffect(() => {
@@ -51,7 +56,7 @@ export function History() {
     history.replaceState(null, '', `/calls${qs ? `?${qs}` : ''}`);
   }, [q, filters.status, filters.endReason, filters.clientId, filters.goalMet, filters.direction]);
 
-  const calls = [...(page.data?.calls ?? []), ...(more?.calls ?? [])];
+  const calls = [...(page.data?.calls ?? []), ...(more?.calls ?? [])].filter((c) => !deleted.includes(c.id));
   const nextCursor = more ? more.nextCursor : page.data?.nextCursor;
   const clientName = (id: string | null) => (id ? clients.data?.find((c) => c.id === id)?.name ?? id : '—');
   const set = (k: keyof Filters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
@@ -64,6 +69,7 @@ export function History() {
         subtitle="Every call, newest first."
         actions={
           <>
+            <ExportCalls query={query(effective)} />
             <Link class="btn" href="/refusals">
               Refused calls
             </Link>
@@ -73,6 +79,7 @@ export function History() {
           </>
         }
       />
+      <CallsOverview refresh={deleted.length} />
       <form class="filters card" role="search" aria-label="Filter calls" onSubmit={(e) => e.preventDefault()}>
         <div class="field grow">
           <label for="f-q">Search</label>
@@ -134,6 +141,7 @@ export function History() {
       </form>
 
       {page.error && <Alert title="Could not load calls">{page.error.message}</Alert>}
+      <div aria-live="polite">{actionError && <Alert>{actionError}</Alert>}</div>
       {page.loading && !page.data ? (
         <Spinner label="Loading calls" />
       ) : calls.length === 0 && !page.error ? (
@@ -149,6 +157,7 @@ export function History() {
             <thead>
               <tr>
                 <th scope="col">Number</th>
+                <th scope="col">For</th>
                 <th scope="col">Client</th>
                 <th scope="col">Status</th>
                 <th scope="col">Goal</th>
@@ -159,16 +168,22 @@ export function History() {
                   Cost
                 </th>
                 <th scope="col">Date</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody aria-busy={page.loading ? 'true' : undefined}>
               {calls.map((c) => (
-                <tr key={c.id} class="row-link" onClick={(e) => !(e.target as HTMLElement).closest('a') && navigate(`/calls/${c.id}`)}>
+                <tr key={c.id} class="row-link" onClick={(e) => !(e.target as HTMLElement).closest('a, button') && navigate(`/calls/${c.id}`)}>
                   <td data-label="Number">
                     <Link href={`/calls/${c.id}`} class="strong">
                       {c.direction === 'inbound' ? formatPhone(c.from ?? 'unknown') : formatPhone(c.to)}
                     </Link>
                     {c.direction === 'inbound' && <span class="muted"> incoming</span>}
+                  </td>
+                  <td data-label="For" title={c.purpose}>
+                    <span class="purpose-text">{c.purpose || '—'}</span>
                   </td>
                   <td data-label="Client">{clientName(c.clientId)}</td>
                   <td data-label="Status">
@@ -184,6 +199,16 @@ export function History() {
                     {c.cost ? formatMoney(c.cost.total, c.cost.currency) : '—'}
                   </td>
                   <td data-label="Date">{formatDate(c.createdAt)}</td>
+                  <td data-label="Actions">
+                    <CallRowActions
+                      call={c}
+                      onError={setActionError}
+                      onDeleted={(id) => {
+                        setActionError(undefined);
+                        setDeleted([...deleted, id]);
+                      }}
+                    />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -12,6 +12,7 @@ import { Alert, Card, Link, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
 import { SearchResults } from '../components/SearchResults';
 import { OutcomeFields, parseSchemaText } from '../components/OutcomeFields';
+import { describeExtras, useCallAgain } from '../lib/call-again';
 
 const MAX_INSTRUCTIONS = 8000;
 
@@ -32,6 +33,15 @@ export function NewCall() {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<{ message: string; missing?: string[] } | null>(null);
   const [busy, setBusy] = useState(false);
+  // "Call again" from the calls list: the form opens with the call's settings, to check before dialling.
+  const again = useCallAgain((r) => {
+    setTo(r.to);
+    setInstructions(r.instructions);
+    setClientId(r.clientId ?? '');
+    setEngine(r.provider);
+    setGoal(r.goal ?? '');
+    setSchemaText(r.outcomeSchema ? JSON.stringify(r.outcomeSchema, null, 2) : '');
+  });
 
   const phone = useMemo(() => checkPhone(to, country), [to, country]);
   const chosenEngine: Engine = engine || st?.provider || 'openai';
@@ -68,6 +78,7 @@ export function NewCall() {
           ...(goal.trim() ? { goal: goal.trim() } : {}),
           ...(outcome.schema ? { outcomeSchema: outcome.schema } : {}),
           provider: chosenEngine,
+          ...again.extras,
         },
       });
       navigate(`/calls/${r.id}`);
@@ -97,6 +108,12 @@ export function NewCall() {
       )}
       <div class="grid-2">
         <form class="card form" onSubmit={submit} noValidate aria-label="Call details">
+          {again.error && <Alert tone="warn">{again.error}</Alert>}
+          {again.from && (
+            <Alert tone="info" title="Calling again with the same settings">
+              Check them, then place the call.{describeExtras(again.extras).length ? ` Also repeated: ${describeExtras(again.extras).join('; ')}.` : ''}
+            </Alert>
+          )}
           {formError && (
             <Alert title="The call was not placed">
               {formError.message}
