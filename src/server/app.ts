@@ -22,7 +22,9 @@ import { OwnerQuestions } from '../owner/questions.js';
 import { smsChannel, uiChannel, webhookChannel } from '../owner/channels.js';
 import type { OwnerChannel } from '../owner/owner-channel.js';
 import { ownerRoutes } from './owner-routes.js';
-import { bearerAuth, StreamTokens } from './auth.js';
+import { apiAuth, StreamTokens } from './auth.js';
+import { BrowserSessions } from './sessions.js';
+import { sessionRoutes, signInRoute } from './session-routes.js';
 import { callsRoutes } from './calls-routes.js';
 import { documented, OpenApiCollector } from './openapi.js';
 import { runbooksRoutes } from './runbooks-routes.js';
@@ -159,9 +161,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
     },
   });
 
+  const sessions = new BrowserSessions(db, o.apiToken, BrowserSessions.ttlFromDays(s.SESSION_DAYS));
+  await server.register(signInRoute, { token: o.apiToken, sessions, publicUrl: s.PUBLIC_URL });
   await server.register(async (api) => {
     const streamTokens = new StreamTokens(o.apiToken);
-    api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
+    api.addHook('onRequest', apiAuth({ token: o.apiToken, streamTokens, sessions, publicUrl: s.PUBLIC_URL }));
+    await api.register(sessionRoutes, { sessions });
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo });

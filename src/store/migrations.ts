@@ -143,4 +143,20 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
     name: 'call direction',
     sql: `ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound';`,
   },
+  {
+    // Browser sign-in (docs/sign-in.md): one row per session cookie, kept by the hash of its id (a copy of the
+    // database holds no usable cookie); revoked_at ends it before expires_at, on sign-out from any browser.
+    version: 7,
+    name: 'browser sessions',
+    sql: `
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        token_fingerprint TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+    `,
+  },
 ];
