@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
@@ -32,7 +32,8 @@ import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { webUi } from './web-ui.js';
 import { uiNotBuiltPage } from './home.js';
 import { join } from 'node:path';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, QuietRequestLogs } from './logging.js';
+import type { Logger } from 'pino';
 import { registerHardening } from './hardening.js';
 import { refusalsRoutes } from './refusals-routes.js';
 import { setupRoutes } from './setup-routes.js';
@@ -50,6 +51,8 @@ export interface AppOptions {
   apiToken: string;
   /** Tests pass a quieter logger or a shorter retry schedule. */
   logger?: boolean | object;
+  /** The server's own logger (main.ts: LOG_FORMAT, asynchronous destination); wins over `logger`. */
+  loggerInstance?: Logger;
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
   pricePollMs?: number[];
@@ -77,7 +80,9 @@ export const VERSION = '0.1.0';
 export async function buildApp(o: AppOptions): Promise<App> {
   const s = o.settings;
   const server = Fastify({
-    logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE),
+    ...(o.loggerInstance ? { loggerInstance: o.loggerInstance as FastifyBaseLogger } : { logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE) }),
+    // Request lines at debug level: at info the log is one line per event that matters (logging.ts).
+    logController: new QuietRequestLogs(),
     bodyLimit: 256 * 1024,
     trustProxy: false,
     // Errors the router raises before any route runs. Its own message for a bad path echoes the whole URL
