@@ -1,44 +1,87 @@
 import 'dotenv/config';
-import { mkdirSync, chmodSync } from 'node:fs';
-import { parseSettings, SettingsError, missingForCalls } from './config/settings.js';
-import { buildApp } from './server/app.js';
+import { chmodSync } from 'node:fs';
+import { parseSettings, SettingsError, missingForCalls, type Settings } from './config/settings.js';
+import { buildApp, VERSION, type App } from './server/app.js';
 import { resolveApiToken } from './server/auth.js';
+import { createServerLogger, resolveLogFormat, type ServerLogger } from './server/logging.js';
+import { checkDataDir, dataDirFailure, EXIT, listenError, StartupError } from './server/startup-errors.js';
 
+/**
+ * `npm start`: the server. Start-up problems a person can fix (a bad setting, DATA_DIR not writable, the
+ * port in use) end with one sentence on stderr and their own exit code (startup-errors.ts, docs/terminal.md).
+ */
 async function main(): Promise<void> {
-  let settings;
+  let settings: Settings;
   try {
     settings = parseSettings(process.env);
   } catch (err) {
-    if (err instanceof SettingsError) {
-      console.error(err.message);
-      process.exit(2);
-    }
+    if (err instanceof SettingsError) fail(`Callwright cannot start: ${err.problems.join('; ')} (set in .env or the environment).`, EXIT.badSetting);
     throw err;
   }
-  // Everything this process creates (database, -wal/-shm, recordings, transcripts, token) is owner-only.
-  process.umask(0o077);
-  mkdirSync(settings.DATA_DIR, { recursive: true, mode: 0o700 });
-  chmodSync(settings.DATA_DIR, 0o700);
-  const token = resolveApiToken(settings.API_TOKEN, settings.DATA_DIR);
-  const app = await buildApp({ settings, apiToken: token.token });
-  await app.server.listen({ port: settings.PORT, host: settings.HOST });
-  const local = `http://localhost:${settings.PORT}`;
-  const lines = [`Callwright is listening on ${local}`];
-  if (token.generated) {
-    lines.push(`Generated an API token (kept in ${token.file}); it is printed this once:`, `  ${token.token}`, `Sign in to the UI: ${local}/#token=${encodeURIComponent(token.token)}`);
-  } else if (token.file) {
-    lines.push(`API token: in ${token.file}`);
+  const tty = Boolean(process.stdout.isTTY);
+  const log = createServerLogger({
+    level: settings.LOG_LEVEL,
+    sensitive: settings.LOG_SENSITIVE,
+    format: resolveLogFormat(settings.LOG_FORMAT, tty),
+    color: tty && !process.env.NO_COLOR,
+  });
+  let app: App | undefined;
+  try {
+    // Everything this process creates (database, -wal/-shm, recordings, transcripts, token) is owner-only.
+    process.umask(0o077);
+    checkDataDir(settings.DATA_DIR);
+    chmodSync(settings.DATA_DIR, 0o700);
+    const token = resolveApiToken(settings.API_TOKEN, settings.DATA_DIR);
+    app = await buildApp({ settings, apiToken: token.token, loggerInstance: log.logger });
+    try {
+      await app.server.listen({ port: settings.PORT, host: settings.HOST });
+    } catch (err) {
+      throw listenError(err, settings.HOST, settings.PORT) ?? err;
+    }
+    announce(log, settings, token, tty);
+  } catch (err) {
+    const known = err instanceof StartupError ? err : dataDirFailure(err, settings.DATA_DIR);
+    log.flush();
+    if (known) fail(known.message, known.exitCode);
+    throw err;
   }
-  const missing = missingForCalls(settings);
-  if (missing.length) lines.push('Not ready to place calls yet. Missing settings:', ...missing.map((m) => `  - ${m}`), 'See .env.example, or run `npm run demo` to see a simulated call.');
-  console.log(lines.join('\n'));
 
   const stop = async () => {
-    await app.close();
+    await app!.close();
+    log.flush();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-void main();
+/**
+ * How to sign in, on every start. The sign-in URL carries the token, so it is printed only to a terminal,
+ * never into a log (a file, a pipe, a container's log): there the token file's path is printed instead.
+ */
+function announce(log: ServerLogger, s: Settings, token: { generated: boolean; file?: string; token: string }, tty: boolean): void {
+  const local = `http://localhost:${s.PORT}`;
+  const where = token.file ? `the file ${token.file}` : 'the API_TOKEN setting';
+  const signIn = tty ? `${local}/#token=${encodeURIComponent(token.token)}` : `open ${local} and paste the API token from ${where}`;
+  const missing = missingForCalls(s);
+  if (log.format === 'json') {
+    log.notice({ event: 'server.ready', url: local, tokenFrom: token.file ?? 'API_TOKEN', tokenGenerated: token.generated, signIn: tty ? 'the sign-in URL is printed on the terminal' : signIn, missing }, `Callwright ${VERSION} is listening on ${local}`);
+    return;
+  }
+  const lines = [`Callwright ${VERSION} is listening on ${local}`];
+  if (token.generated) lines.push(`A new API token was generated and kept in ${token.file}.`);
+  lines.push(`Sign in: ${signIn}`, `API token: in ${where} (for the CLI, MCP and the REST API).`);
+  if (missing.length) lines.push('Not ready to place calls yet. Missing settings:', ...missing.map((m) => `  - ${m}`), 'See .env.example, or run `npm run demo` to see a simulated call.');
+  log.print(lines.join('\n'));
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(message + '\n');
+  process.exit(code);
+}
+
+main().catch((err) => {
+  // A bug: the stack is what a report needs.
+  process.stderr.write(`Callwright stopped on an unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(EXIT.unexpected);
+});

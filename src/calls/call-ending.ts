@@ -53,6 +53,9 @@ export class CallEnding {
       clearTimeout(live.streamTimer);
       clearInterval(live.costTimer);
     }
+    // The cost for the log's "call ended" line: usage and carrier minutes so far (the carrier's own price comes later).
+    const atEnd = d.calls.get(callId);
+    const costUsd = Math.round(this.rt.ledger.cost(callId, atEnd?.answeredAt ?? null, Date.now()) * 1e4) / 1e4;
     this.rt.ledger.forget(callId);
     const carrierCallId = d.calls.get(callId)?.carrierCallId;
     if (hangup && carrierCallId && d.carrier) {
@@ -71,7 +74,9 @@ export class CallEnding {
     d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
     this.rt.record(callId, 'status', { status: 'ended', reason });
     await this.writeTranscript(callId);
-    d.log.info({ event: 'call.ended', callId, reason }, 'call ended');
+    const ended = d.calls.get(callId);
+    const durationSec = ended?.answeredAt && ended.endedAt ? Math.round((Date.parse(ended.endedAt) - Date.parse(ended.answeredAt)) / 1000) : 0;
+    d.log.info({ event: 'call.ended', callId, reason, durationSec, costUsd }, 'call ended');
     this.records.startSettling(callId);
   }
 

@@ -46,6 +46,10 @@ export const settingsSchema = z.object({
   RUNBOOKS_DIR: z.string().default('./runbooks'),
   API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pretty`: one readable line per event; `json`: one JSON object per line; `auto`: pretty on a terminal, else JSON. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  /** How long a browser stays signed in after signing in (docs/sign-in.md). */
+  SESSION_DAYS: z.coerce.number().gt(0, 'must be more than 0').max(3650).default(30),
 
   TWILIO_ACCOUNT_SID: optionalString.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional()),
   TWILIO_AUTH_TOKEN: optionalString,

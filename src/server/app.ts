@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
@@ -22,7 +22,9 @@ import { OwnerQuestions } from '../owner/questions.js';
 import { smsChannel, uiChannel, webhookChannel } from '../owner/channels.js';
 import type { OwnerChannel } from '../owner/owner-channel.js';
 import { ownerRoutes } from './owner-routes.js';
-import { bearerAuth, StreamTokens } from './auth.js';
+import { apiAuth, StreamTokens } from './auth.js';
+import { BrowserSessions } from './sessions.js';
+import { sessionRoutes, signInRoute } from './session-routes.js';
 import { callsRoutes } from './calls-routes.js';
 import { documented, OpenApiCollector } from './openapi.js';
 import { runbooksRoutes } from './runbooks-routes.js';
@@ -30,7 +32,8 @@ import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { webUi } from './web-ui.js';
 import { uiNotBuiltPage } from './home.js';
 import { join } from 'node:path';
-import { loggerOptions } from './logging.js';
+import { loggerOptions, QuietRequestLogs } from './logging.js';
+import type { Logger } from 'pino';
 import { registerHardening } from './hardening.js';
 import { refusalsRoutes } from './refusals-routes.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
@@ -49,6 +52,8 @@ export interface AppOptions {
   apiToken: string;
   /** Tests pass a quieter logger or a shorter retry schedule. */
   logger?: boolean | object;
+  /** The server's own logger (main.ts: LOG_FORMAT, asynchronous destination); wins over `logger`. */
+  loggerInstance?: Logger;
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
   pricePollMs?: number[];
@@ -76,7 +81,9 @@ export const VERSION = '0.1.0';
 export async function buildApp(o: AppOptions): Promise<App> {
   const s = o.settings;
   const server = Fastify({
-    logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE),
+    ...(o.loggerInstance ? { loggerInstance: o.loggerInstance as FastifyBaseLogger } : { logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE) }),
+    // Request lines at debug level: at info the log is one line per event that matters (logging.ts).
+    logController: new QuietRequestLogs(),
     bodyLimit: 256 * 1024,
     trustProxy: false,
     // Errors the router raises before any route runs. Its own message for a bad path echoes the whole URL
@@ -160,9 +167,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
     },
   });
 
+  const sessions = new BrowserSessions(db, o.apiToken, BrowserSessions.ttlFromDays(s.SESSION_DAYS));
+  await server.register(signInRoute, { token: o.apiToken, sessions, publicUrl: s.PUBLIC_URL });
   await server.register(async (api) => {
     const streamTokens = new StreamTokens(o.apiToken);
-    api.addHook('onRequest', bearerAuth(o.apiToken, streamTokens));
+    api.addHook('onRequest', apiAuth({ token: o.apiToken, streamTokens, sessions, publicUrl: s.PUBLIC_URL }));
+    await api.register(sessionRoutes, { sessions });
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     const refusals = new RefusalsRepo(db);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeComponent } from './url-encoding.js';
+import { clearedSessionCookie, crossSiteReason, isHttps, sessionIdOf, type BrowserSessions } from './sessions.js';
 
 /** Returns the API token: API_TOKEN if set, else the one kept in DATA_DIR (created on first start). */
 export function resolveApiToken(configured: string | undefined, dataDir: string): { token: string; generated: boolean; file?: string } {
@@ -55,19 +56,60 @@ export class StreamTokens {
   }
 }
 
-/** Bearer auth for every API route; the event stream of one call also accepts that call's stream token. */
-export function bearerAuth(token: string, streamTokens?: StreamTokens) {
+/** How an API request proved who it is (routes that care read `req.authVia`). */
+export type AuthVia = 'token' | 'session' | 'stream-token';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    authVia?: AuthVia;
+  }
+}
+
+export interface ApiAuthOptions {
+  token: string;
+  streamTokens?: StreamTokens;
+  sessions?: BrowserSessions;
+  /** Its origin is accepted as the page's own in the CSRF check (behind a proxy that rewrites Host). */
+  publicUrl?: string;
+}
+
+/**
+ * Auth for every API route: the bearer token (API, CLI, MCP); the browser's session cookie (docs/sign-in.md),
+ * with the CSRF check on state-changing requests; and, for one call's event stream, that call's stream token.
+ * A request that shows a bearer header is judged by it alone.
+ */
+export function apiAuth(o: ApiAuthOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (streamTokens && req.method === 'GET') {
+    if (o.streamTokens && req.method === 'GET') {
       const m = /^\/api\/calls\/([0-9a-f-]{36})\/events\?(?:.*&)?token=([^&#]+)/.exec(req.url);
       // A malformed escape is answered 400 before this hook (hardening); here it simply is no token.
       const given = m ? decodeComponent(m[2]) : undefined;
-      if (m && given !== undefined && streamTokens.verify(m[1], given)) return;
+      if (m && given !== undefined && o.streamTokens.verify(m[1], given)) {
+        req.authVia = 'stream-token';
+        return;
+      }
     }
     const h = req.headers.authorization;
+    const sessionId = h === undefined && o.sessions ? sessionIdOf(req) : undefined;
+    if (sessionId !== undefined && o.sessions) {
+      if (o.sessions.verify(sessionId)) {
+        const refused = crossSiteReason(req, o.publicUrl);
+        if (refused) {
+          return reply.code(403).send({ error: { code: 'cross_site_refused', message: `refused: ${refused}; a signed-in browser may change things only from Callwright's own pages (API clients use Authorization: Bearer)` } });
+        }
+        req.authVia = 'session';
+        // A signed-out browser's open event streams end at once, so other tabs notice.
+        if (String(req.headers.accept ?? '').includes('text/event-stream')) o.sessions.track(reply.raw);
+        return;
+      }
+      // An ended session: the browser forgets the cookie and shows its sign-in page.
+      reply.header('Set-Cookie', clearedSessionCookie(isHttps(req)));
+      return reply.code(401).send({ error: { code: 'session_ended', message: 'your session has ended (signed out, expired, or the API token changed): sign in again' } });
+    }
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-    if (!m || !tokenMatches(m[1], token)) {
+    if (!m || !tokenMatches(m[1], o.token)) {
       return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'missing or invalid API token (Authorization: Bearer <API_TOKEN>)' });
     }
+    req.authVia = 'token';
   };
 }

@@ -158,4 +158,20 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX deleted_calls_created ON deleted_calls (created_at);
     `,
   },
+  {
+    // Browser sign-in (docs/sign-in.md): one row per session cookie, kept by the hash of its id (a copy of the
+    // database holds no usable cookie); revoked_at ends it before expires_at, on sign-out from any browser.
+    version: 8,
+    name: 'browser sessions',
+    sql: `
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        token_fingerprint TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+    `,
+  },
 ];

@@ -20,11 +20,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launch(o: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
+/**
+ * `userDataDir`: a profile to reuse (closing keeps it), as a browser restarted by its user would; by
+ * default a fresh one, removed on close.
+ */
+export async function launch(o: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark'; userDataDir?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: the UI tests need a real browser. Install it with: apt-get update && apt-get install -y --no-install-recommends chromium (or set CHROMIUM_PATH).`);
   }
-  const userDataDir = mkdtempSync(join(tmpdir(), 'callwright-chromium-'));
+  const userDataDir = o.userDataDir ?? mkdtempSync(join(tmpdir(), 'callwright-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -43,7 +47,7 @@ export async function launch(o: { viewport?: { width: number; height: number }; 
     page,
     async close() {
       await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
+      if (!o.userDataDir) rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

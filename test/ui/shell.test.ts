@@ -115,15 +115,17 @@ test('sign-in form, settings without secrets, theme toggle, keyboard navigation,
       await page.goto(`${stack.baseUrl}/no/such/page`);
       await page.getByRole('heading', { name: 'Page not found' }).waitFor();
 
-      // Sign out forgets the token in this tab.
+      // Sign out ends the session: the cookie is gone, and a reload stays signed out.
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      assert.equal(await page.evaluate(() => sessionStorage.getItem('callwright.token')), null);
+      assert.deepEqual(await b.context.cookies(`${stack.baseUrl}/api`), []);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 
-      // A token the server stops accepting signs the tab out with the reason.
-      await page.evaluate(() => sessionStorage.setItem('callwright.token', 'revoked-token-0123456789'));
+      // A session the server no longer accepts signs the tab out with the reason.
+      await b.context.addCookies([{ name: 'callwright_session', value: 'x'.repeat(43), domain: '127.0.0.1', path: '/api', httpOnly: true, sameSite: 'Strict' }]);
       await page.goto(`${stack.baseUrl}/calls`);
-      await page.getByText('The server did not accept the API token').waitFor();
+      await page.getByText('Your session has ended').waitFor();
     } finally {
       await b.close();
     }

@@ -1,6 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import { token } from './lib/auth';
-import { signOut } from './lib/auth';
+import { session, signOut } from './lib/auth';
 import { loadStatus } from './lib/app-data';
 import { useRoute, type Route } from './lib/router';
 import { useStore } from './lib/store';
@@ -26,18 +25,21 @@ const NAV: Array<{ href: string; label: string; icon: IconName; active: (r: Rout
 const TITLES: Record<Route['name'], string> = { 'new-call': 'New call', calls: 'Calls', call: 'Call', clients: 'Clients', client: 'Client', settings: 'Settings', refusals: 'Refused calls', 'not-found': 'Not found' };
 
 export function App() {
-  const t = useStore(token);
+  const state = useStore(session);
+  const t = state === 'signed-in';
   const route = useRoute();
   const choice = useStore(theme);
   useStore(systemDark);
 
   useEffect(() => {
-    document.title = t ? `${TITLES[route.name]} · Callwright` : 'Sign in · Callwright';
-  }, [route.name, t]);
+    if (state !== 'checking') document.title = t ? `${TITLES[route.name]} · Callwright` : 'Sign in · Callwright';
+  }, [route.name, state]);
   useEffect(() => {
     if (t) loadStatus().catch(() => undefined);
   }, [t]);
 
+  // While the server is asked whether this browser is signed in: nothing, rather than a flash of the sign-in form.
+  if (state === 'checking') return null;
   if (!t) return <SignIn />;
   const dark = effectiveTheme(choice) === 'dark';
 
@@ -67,7 +69,7 @@ export function App() {
           <button class="btn btn-icon btn-ghost" type="button" onClick={() => setTheme(dark ? 'light' : 'dark')} aria-label={dark ? 'Switch to light theme' : 'Switch to dark theme'} title={dark ? 'Light theme' : 'Dark theme'}>
             <Icon name={dark ? 'sun' : 'moon'} />
           </button>
-          <button class="btn btn-icon btn-ghost" type="button" onClick={() => signOut()} aria-label="Sign out" title="Sign out">
+          <button class="btn btn-icon btn-ghost" type="button" onClick={() => void signOut()} aria-label="Sign out" title="Sign out everywhere">
             <Icon name="logout" />
           </button>
         </div>

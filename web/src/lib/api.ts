@@ -1,4 +1,4 @@
-import { signOut, token } from './auth';
+import { SESSION_ENDED, signedOut } from './auth';
 
 /** An API refusal: the message, and the request field at fault when the server names one. */
 export class ApiError extends Error {
@@ -18,14 +18,11 @@ export interface RequestOptions {
   json?: unknown;
   body?: BodyInit;
   signal?: AbortSignal;
-  /** Sign-in checks a token that is not stored yet. */
-  token?: string;
 }
 
 async function send(path: string, o: RequestOptions = {}): Promise<Response> {
-  const t = o.token ?? token.get();
+  // The session cookie goes with every same-origin request by itself; no credential is held in script.
   const headers: Record<string, string> = {};
-  if (t) headers.Authorization = `Bearer ${t}`;
   if (o.json !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
@@ -35,24 +32,27 @@ async function send(path: string, o: RequestOptions = {}): Promise<Response> {
     throw new ApiError(0, 'Cannot reach the Callwright server. Is it running?');
   }
   if (res.ok) return res;
-  let body: { error?: string; field?: string; missing?: string[] } = {};
+  // Errors are {error: {code, message, field?}}; older routes answer {error: message, field?}.
+  let body: { error?: string | { message?: string; field?: string }; field?: string; missing?: string[] } = {};
   try {
     body = await res.json();
   } catch {
     /* not JSON */
   }
-  if (res.status === 401 && !o.token) signOut('The server did not accept the API token. Sign in again.');
-  throw new ApiError(res.status, body.error ?? `${res.status} ${res.statusText}`, body.field, body.missing);
+  if (res.status === 401) signedOut(SESSION_ENDED);
+  const e = body.error;
+  const message = (typeof e === 'string' ? e : e?.message) ?? `${res.status} ${res.statusText}`;
+  throw new ApiError(res.status, message, (typeof e === 'object' ? e?.field : undefined) ?? body.field, body.missing);
 }
 
-/** JSON API call with the bearer token; a 204 gives undefined. */
+/** JSON API call (the session cookie authenticates it); a 204 gives undefined. */
 export async function api<T>(path: string, o: RequestOptions = {}): Promise<T> {
   const res = await send(path, o);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
-/** A protected file (recording, transcript) as a blob: the token travels in a header, never in a URL. */
+/** A protected file (recording, transcript) as a blob. */
 export async function apiBlob(path: string, signal?: AbortSignal): Promise<Blob> {
   return (await send(path, { signal })).blob();
 }

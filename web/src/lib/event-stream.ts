@@ -16,10 +16,9 @@ export interface FollowHandlers {
 }
 
 /**
- * Follows one call's timeline over server-sent events. The browser's EventSource cannot send the
- * bearer header, so each connection uses a short-lived token scoped to this call (POST events-token);
- * when the browser's own reconnect is refused (the token expired), a fresh token opens a new stream.
- * The stream replays from the start; events already seen are skipped by sequence number.
+ * Follows one call's timeline over server-sent events, authenticated by the session cookie like every
+ * other request (signing out elsewhere closes the stream, and its reconnect is refused). The stream
+ * replays from the start; events already seen are skipped by sequence number.
  */
 export function followCall(callId: string, h: FollowHandlers): () => void {
   let source: EventSource | undefined;
@@ -41,17 +40,10 @@ export function followCall(callId: string, h: FollowHandlers): () => void {
     h.onEvent(ev);
   };
 
-  const open = async () => {
+  const open = () => {
     if (stopped) return;
     h.onConnection(lastSeq ? 'retrying' : 'connecting');
-    let url: string;
-    try {
-      url = (await api<{ url: string }>(`/api/calls/${encodeURIComponent(callId)}/events-token`, { method: 'POST' })).url;
-    } catch {
-      return scheduleRetry();
-    }
-    if (stopped) return;
-    const es = new EventSource(url);
+    const es = new EventSource(`/api/calls/${encodeURIComponent(callId)}/events`);
     source = es;
     es.onopen = () => h.onConnection('open');
     for (const t of EVENT_TYPES) es.addEventListener(t, onMessage as EventListener);
@@ -60,10 +52,11 @@ export function followCall(callId: string, h: FollowHandlers): () => void {
       if (!stopped) h.onEnd();
     });
     es.onerror = () => {
-      // CONNECTING: the browser retries by itself (Last-Event-ID); CLOSED: it gave up (e.g. 401), so do it here.
+      // CONNECTING: the browser retries by itself (Last-Event-ID); CLOSED: it gave up (a refusal such as 401).
+      // Asking the server whether this browser is still signed in shows the sign-in page if it is not.
       if (es.readyState === EventSource.CLOSED) {
         es.close();
-        scheduleRetry();
+        api('/api/session').then(scheduleRetry, scheduleRetry);
       } else h.onConnection('retrying');
     };
   };
@@ -75,7 +68,7 @@ export function followCall(callId: string, h: FollowHandlers): () => void {
     retryTimer = setTimeout(open, Math.min(10_000, 500 * 2 ** Math.min(failures, 5)));
   };
 
-  void open();
+  open();
   return () => {
     stopped = true;
     clearTimeout(retryTimer);

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../lib/api';
-import { signIn, signOutReason } from '../lib/auth';
+import { signIn, SignInError, signOutReason } from '../lib/auth';
 import { useStore } from '../lib/store';
 import { Logo } from '../components/icons';
 import { Alert } from '../components/ui';
@@ -19,11 +18,10 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      await api('/api/status', { token: t });
       markNavigated();
-      signIn(t);
+      await signIn(t);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'That token was not accepted. Check it and try again.' : (err as Error).message);
+      setError(err instanceof SignInError && err.status === 401 ? 'That token was not accepted. Check it and try again.' : (err as Error).message);
     } finally {
       setBusy(false);
     }
@@ -59,7 +57,7 @@ export function SignIn() {
             </p>
           ) : (
             <p id="token-hint" class="hint">
-              Kept in this browser tab only, until you sign out or close it.
+              Exchanged for a sign-in that every tab of this browser shares, until you sign out (the token itself is not kept).
             </p>
           )}
         </div>
