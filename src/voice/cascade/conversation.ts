@@ -86,7 +86,8 @@ export class Conversation {
       out.push({ role: 'assistant', content, ...(e.toolCalls.length ? { toolCalls: e.toolCalls } : {}) });
       for (const c of e.toolCalls) out.push({ role: 'tool', toolCallId: c.id, content: this.results.get(c.id) ?? NO_RESULT_YET });
     }
-    if (!this.entries.some((e) => e.role === 'user')) out.push({ role: 'user', content: OPENING_CUE });
+    // Before the agent's own words: the cue stands for the callee's answering the phone.
+    if (!this.entries.some((e) => e.role === 'user')) out.splice(1, 0, { role: 'user', content: OPENING_CUE });
     return out;
   }
 
