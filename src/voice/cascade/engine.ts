@@ -13,6 +13,8 @@ export interface CascadeEngineOptions {
   onEvent: EngineListener;
   /** Caller audio from before the detector confirmed speech, kept for the STT (its onset delay). */
   preRollMs?: number;
+  /** Longest a reply that has not started waits for the callee to finish a turn they began (default 2000). */
+  holdForCalleeMs?: number;
 }
 
 /** Why the words must be plain: they are spoken by a synthesizer, not shown. */
@@ -71,6 +73,8 @@ export class CascadeEngine implements VoiceEngine {
   private pendingUser: Promise<void> = Promise.resolve();
   private reply?: Reply;
   private seq = 0;
+  /** Resolves when the callee's current turn ends (a reply about to start waits for it). */
+  private turnOver?: { promise: Promise<void>; resolve: () => void };
 
   constructor(private readonly o: CascadeEngineOptions) {
     this.preRollFrames = Math.ceil((o.preRollMs ?? 300) / 20);
@@ -106,12 +110,17 @@ export class CascadeEngine implements VoiceEngine {
     for (const p of this.preRoll) stt.push(p);
     this.preRoll = [];
     this.utterance = { itemId, stt };
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.turnOver = { promise, resolve };
     this.emit({ type: 'user.speechStarted', itemId });
   }
 
   private turnEnded(): void {
     const u = this.utterance;
     this.utterance = undefined;
+    this.turnOver?.resolve();
+    this.turnOver = undefined;
     if (!u) return;
     this.emit({ type: 'user.speechStopped' });
     // Transcriptions may overlap; their results join the conversation in the order they were spoken.
@@ -221,6 +230,11 @@ export class CascadeEngine implements VoiceEngine {
   private speak(r: Reply, text: string): void {
     const audio = prefetch(this.o.stages.tts.synthesize(text, r.abort.signal));
     r.chain = r.chain.then(async () => {
+      if (r.cancelled) return;
+      // A reply that has not begun does not start over the callee (who began just as it was asked for,
+      // "Hello?" as the greeting starts): it waits for their turn to end, as a person would, but not for
+      // ever (speech-like noise).
+      if (!r.audioMs && this.turnOver) await Promise.race([this.turnOver.promise, new Promise((t) => setTimeout(t, this.o.holdForCalleeMs ?? 2000))]);
       if (r.cancelled) return;
       const clause: Clause = { text, audioMs: 0 };
       try {
