@@ -225,7 +225,7 @@ test('an item the callee never heard is forgotten; its tool calls stay answered'
   await until(done);
   engine.deleteItem(t.itemId);
   engine.sendToolResult('c1', 'ok', { reply: true });
-  await until(() => f.requests.length === 2);
+  await poll('the second request', () => f.requests.length === 2);
   assert.deepEqual(f.requests[1].filter((m) => m.role === 'assistant' || m.role === 'tool'), [
     { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'end_call', arguments: '{}' }] },
     { role: 'tool', toolCallId: 'c1', content: 'ok' },
@@ -246,4 +246,74 @@ test('a failing LLM request is an error the call survives; an unreachable server
   assert.deepEqual(events.filter(done).map((e) => (e as any).status), ['failed', 'failed']);
   await engine.close();
   assert.deepEqual(events.at(-1), { type: 'closed', expected: true, reason: 'call ended' });
+});
+
+async function poll(what: string, fn: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !fn(); i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(fn(), `waited for ${what}`);
+}
+
+/** An STT that can transcribe the audio so far (peek), counting its requests. */
+function withPeek(f: Fake): { calls: string[] } {
+  const log = { calls: [] as string[] };
+  f.stages.stt = {
+    model: 'stt-x',
+    open: () => ({
+      push: () => undefined,
+      finish: async () => (log.calls.push('finish'), { text: f.transcripts.shift() ?? '' }),
+      peek: async () => (log.calls.push('peek'), { text: f.transcripts[0] ?? '' }),
+      abort: () => undefined,
+    }),
+  };
+  return log;
+}
+
+test('speculative reply: started at the callee pause, used when the turn ends without more speech (one STT request, one LLM request)', async () => {
+  const f = fake();
+  const stt = withPeek(f);
+  f.transcripts.push('What time is pickup?');
+  f.replies.push([{ type: 'text', text: 'Seven.' }]);
+  const { engine, events, until } = await engineWith(f);
+  f.turnEvents.push('speechStarted', undefined, 'speechPaused');
+  for (let i = 0; i < 3; i++) engine.pushAudio(SILENT);
+  await poll('the prepared request', () => f.requests.length === 1);
+  assert.ok(!events.some((e) => e.type === 'user.speechStopped' || e.type === 'agent.responseStarted'), 'prepared during the silence, nothing said yet');
+  assert.deepEqual(f.requests[0].at(-1), { role: 'user', content: 'What time is pickup?' });
+  f.turnEvents.push('turnEnded');
+  engine.pushAudio(SILENT);
+  await until(done);
+  assert.deepEqual(stt.calls, ['peek']);
+  assert.equal(f.requests.length, 1);
+  assert.equal((events.find((e) => e.type === 'agent.transcript') as any).text, 'Seven.');
+  assert.equal((events.find((e) => e.type === 'user.transcript') as any).text, 'What time is pickup?');
+});
+
+test('speculative reply: dropped (its request aborted) when the callee speaks again, and asked afresh at the real end of the turn', async () => {
+  const f = fake();
+  const stt = withPeek(f);
+  f.transcripts.push('What time is pickup, and can I pay by card?');
+  let aborted = false;
+  f.replies.push((signal) =>
+    (async function* (): AsyncIterable<LlmChunk> {
+      await new Promise((r) => signal.addEventListener('abort', r));
+      aborted = true;
+    })(),
+  );
+  f.replies.push([{ type: 'text', text: 'Seven, and yes.' }]);
+  const { engine, events, until } = await engineWith(f);
+  f.turnEvents.push('speechStarted', 'speechPaused');
+  engine.pushAudio(SILENT);
+  engine.pushAudio(SILENT);
+  await poll('the prepared request', () => f.requests.length === 1);
+  f.turnEvents.push('speechResumed', 'speechPaused', 'turnEnded');
+  engine.pushAudio(SILENT);
+  await poll('the abort', () => aborted);
+  engine.pushAudio(SILENT);
+  engine.pushAudio(SILENT);
+  await until(done);
+  assert.equal((events.find((e) => e.type === 'agent.transcript') as any).text, 'Seven, and yes.');
+  // The second pause's speculation is used if it got going; either way one reply, answering the whole turn.
+  assert.equal(events.filter((e) => e.type === 'agent.responseStarted').length, 1);
+  assert.deepEqual(f.requests.at(-1)!.at(-1), { role: 'user', content: 'What time is pickup, and can I pay by card?' });
+  assert.ok(stt.calls.length >= 2);
 });

@@ -31,13 +31,17 @@ const NO_RESULT_YET = 'No result yet: the tool is still running.';
 export class Conversation {
   private readonly entries: Entry[] = [];
   private readonly results = new Map<string, string>();
+  /** Bumped by every change: a reply prepared ahead of time is used only if nothing changed since. */
+  version = 0;
 
   addUser(text: string): void {
+    this.version++;
     this.entries.push({ role: 'user', text });
   }
 
   /** A new agent item, filled as its clauses are spoken. */
   addAgent(itemId: string): AgentEntry {
+    this.version++;
     const e: AgentEntry = { role: 'assistant', itemId, clauses: [], toolCalls: [] };
     this.entries.push(e);
     return e;
@@ -45,7 +49,7 @@ export class Conversation {
 
   addToolResult(callId: string, output: string): boolean {
     const known = this.entries.some((e) => e.role === 'assistant' && e.toolCalls.some((c) => c.id === callId));
-    if (known) this.results.set(callId, output);
+    if (known) (this.results.set(callId, output), this.version++);
     return known;
   }
 
@@ -53,6 +57,7 @@ export class Conversation {
   truncate(itemId: string, playedMs: number): void {
     const e = this.agent(itemId);
     if (!e) return;
+    this.version++;
     const words: string[] = [];
     let start = 0;
     for (const c of e.clauses) {
@@ -70,11 +75,14 @@ export class Conversation {
   /** The callee heard none of the item. Its tool calls (if any) stand: they were made. */
   forget(itemId: string): void {
     const e = this.agent(itemId);
-    if (e) e.heard = '';
+    if (e) (e.heard = '', this.version++);
   }
 
-  /** The messages for the next reply: instructions first, then the conversation. */
-  messages(instructions: string): ChatMessage[] {
+  /**
+   * The messages for the next reply: instructions first, then the conversation, then `pendingUser` (the
+   * callee's words not yet added: a reply prepared before their turn is confirmed over).
+   */
+  messages(instructions: string, pendingUser?: string): ChatMessage[] {
     const out: ChatMessage[] = [{ role: 'system', content: instructions }];
     for (const e of this.entries) {
       if (e.role === 'user') {
@@ -86,8 +94,9 @@ export class Conversation {
       out.push({ role: 'assistant', content, ...(e.toolCalls.length ? { toolCalls: e.toolCalls } : {}) });
       for (const c of e.toolCalls) out.push({ role: 'tool', toolCallId: c.id, content: this.results.get(c.id) ?? NO_RESULT_YET });
     }
+    if (pendingUser !== undefined) out.push({ role: 'user', content: pendingUser });
     // Before the agent's own words: the cue stands for the callee's answering the phone.
-    if (!this.entries.some((e) => e.role === 'user')) out.splice(1, 0, { role: 'user', content: OPENING_CUE });
+    else if (!this.entries.some((e) => e.role === 'user')) out.splice(1, 0, { role: 'user', content: OPENING_CUE });
     return out;
   }
 

@@ -4,7 +4,7 @@ import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOption
 import { ClauseSplitter } from './clauses.js';
 import { Conversation, type Clause } from './conversation.js';
 import { prefetch } from './prefetch.js';
-import { StageError, type CascadeStages, type SttStream, type ToolCallRequest, type Transcript, type TurnDetector } from './stages.js';
+import { StageError, type CascadeStages, type LlmChunk, type SttStream, type ToolCallRequest, type Transcript, type TurnDetector } from './stages.js';
 
 export interface CascadeEngineOptions {
   stages: CascadeStages;
@@ -15,6 +15,17 @@ export interface CascadeEngineOptions {
   preRollMs?: number;
   /** Longest a reply that has not started waits for the callee to finish a turn they began (default 2000). */
   holdForCalleeMs?: number;
+  /** Start the reply at the callee's pause, before the end-of-turn silence is over (default true). */
+  speculative?: boolean;
+}
+
+/** A reply being prepared at the callee's pause: used if the turn ends without more speech, else dropped. */
+interface Speculation {
+  itemId: string;
+  version: number;
+  abort: AbortController;
+  transcript: Promise<Transcript | Error>;
+  llm: AsyncIterable<LlmChunk>;
 }
 
 /** Why the words must be plain: they are spoken by a synthesizer, not shown. */
@@ -73,6 +84,9 @@ export class CascadeEngine implements VoiceEngine {
   private pendingUser: Promise<void> = Promise.resolve();
   private reply?: Reply;
   private seq = 0;
+  private spec?: Speculation;
+  /** Transcriptions not yet added to the conversation. */
+  private transcribing = 0;
   /** Resolves when the callee's current turn ends (a reply about to start waits for it). */
   private turnOver?: { promise: Promise<void>; resolve: () => void };
 
@@ -101,6 +115,8 @@ export class CascadeEngine implements VoiceEngine {
       if (this.preRoll.length > this.preRollFrames) this.preRoll.shift();
     }
     if (event === 'speechStarted') this.speechStarted();
+    else if (event === 'speechPaused') this.speculate();
+    else if (event === 'speechResumed') this.dropSpeculation();
     else if (event === 'turnEnded') this.turnEnded();
   }
 
@@ -121,25 +137,60 @@ export class CascadeEngine implements VoiceEngine {
     this.utterance = undefined;
     this.turnOver?.resolve();
     this.turnOver = undefined;
-    if (!u) return;
+    if (!u) return this.dropSpeculation();
     this.emit({ type: 'user.speechStopped' });
+    // The reply prepared at the pause stands if nothing was said or done since: the audio after the pause
+    // was silence, so its transcript is the turn's, and its LLM request is already under way.
+    const spec = this.spec;
+    this.spec = undefined;
+    const usable = spec && spec.itemId === u.itemId && spec.version === this.convo.version && this.autoRespond && !this.reply && this.transcribing === 0;
+    if (spec && !usable) spec.abort.abort();
+    if (usable) u.stt.abort();
     // Transcriptions may overlap; their results join the conversation in the order they were spoken.
-    const result = u.stt.finish().then(
-      (t): Transcript | Error => t,
-      (err: unknown): Transcript | Error => (err instanceof Error ? err : new Error(String(err))),
-    );
+    const result = usable ? spec.transcript : settle(u.stt.finish());
+    this.transcribing++;
     this.pendingUser = this.pendingUser.then(async () => {
       const t = await result;
+      this.transcribing--;
       if (this.closed) return;
       if (t instanceof Error) return this.stageFailed(t, 'stt');
-      if (t.usage) this.emit({ type: 'usage', usage: t.usage });
-      if (!t.text) return;
+      if (t.usage && !usable) this.emit({ type: 'usage', usage: t.usage });
+      if (!t.text) return spec?.abort.abort();
       this.convo.addUser(t.text);
       this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
       // As OpenAI's server VAD with interrupt_response off: a turn that ends while the agent is replying
       // gets no reply of its own (the bridge asks for one if it cut the agent for it).
-      if (this.autoRespond && !this.reply) this.respond(undefined, false);
+      if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined);
+      else spec?.abort.abort();
     });
+  }
+
+  /** The callee paused: transcribe what they said so far and start the LLM on it, not speaking yet. */
+  private speculate(): void {
+    const u = this.utterance;
+    const peek = u?.stt.peek;
+    if (!u || !peek || this.o.speculative === false || !this.autoRespond || this.reply || this.transcribing > 0) return;
+    this.dropSpeculation();
+    const abort = new AbortController();
+    const transcript = settle(peek.call(u.stt));
+    const system = this.instructions;
+    const version = this.convo.version;
+    const llm = this.o.stages.llm;
+    const tools = this.tools;
+    const convo = this.convo;
+    const emit = (e: EngineEvent) => this.emit(e);
+    void transcript.then((t) => !(t instanceof Error) && t.usage && emit({ type: 'usage', usage: t.usage }));
+    const stream = (async function* (): AsyncIterable<LlmChunk> {
+      const t = await transcript;
+      if (t instanceof Error || !t.text || abort.signal.aborted) return;
+      yield* llm.stream({ messages: convo.messages(system, t.text), tools }, abort.signal);
+    })();
+    this.spec = { itemId: u.itemId, version, abort, transcript, llm: prefetch(stream) };
+  }
+
+  private dropSpeculation(): void {
+    this.spec?.abort.abort();
+    this.spec = undefined;
   }
 
   generateReply(opts?: { instructions?: string }): void {
@@ -183,22 +234,25 @@ export class CascadeEngine implements VoiceEngine {
     }
     this.utterance?.stt.abort();
     this.utterance = undefined;
+    this.dropSpeculation();
     this.turns?.close();
     this.emit({ type: 'closed', expected: true, reason: 'call ended' });
   }
 
   // ---- a reply: LLM -> clauses -> TTS -----------------------------------------------------------
-  private respond(instructions: string | undefined, awaitUser: boolean): void {
+  private respond(instructions: string | undefined, awaitUser: boolean, prepared?: Speculation): void {
     // One reply at a time, as the speech-to-speech engines: the bridge cancels before it asks again.
-    if (this.closed || this.reply) return;
+    if (this.closed || this.reply) return prepared?.abort.abort();
+    if (!prepared) this.dropSpeculation();
     const n = ++this.seq;
     const r: Reply = { id: `cresp_${n}`, itemId: `citem_${n}`, abort: new AbortController(), cancelled: false, finished: false, clauses: [], toolCalls: [], audioMs: 0, chain: Promise.resolve() };
     this.reply = r;
     this.emit({ type: 'agent.responseStarted', responseId: r.id });
-    void this.run(r, instructions, awaitUser);
+    if (prepared) r.abort.signal.addEventListener('abort', () => prepared.abort.abort(), { once: true });
+    void this.run(r, instructions, awaitUser, prepared?.llm);
   }
 
-  private async run(r: Reply, instructions: string | undefined, awaitUser: boolean): Promise<void> {
+  private async run(r: Reply, instructions: string | undefined, awaitUser: boolean, prepared?: AsyncIterable<LlmChunk>): Promise<void> {
     try {
       if (awaitUser) await this.pendingUser;
       if (r.cancelled) return;
@@ -206,8 +260,8 @@ export class CascadeEngine implements VoiceEngine {
       r.clauses = entry.clauses;
       const system = instructions ? `${this.instructions}\n\n${instructions}` : this.instructions;
       const splitter = new ClauseSplitter();
-      const messages = this.convo.messages(system);
-      for await (const chunk of this.o.stages.llm.stream({ messages, tools: this.tools }, r.abort.signal)) {
+      const stream = prepared ?? this.o.stages.llm.stream({ messages: this.convo.messages(system), tools: this.tools }, r.abort.signal);
+      for await (const chunk of stream) {
         if (r.cancelled) return;
         if (chunk.type === 'text') for (const clause of splitter.push(chunk.text)) this.speak(r, clause);
         else if (chunk.type === 'toolCall') r.toolCalls.push(chunk.call);
@@ -272,4 +326,12 @@ export class CascadeEngine implements VoiceEngine {
     // request is recorded and the call goes on.
     this.emit({ type: 'error', error: { fatal: e.unreachable, code: `${e.stage}_${e.unreachable ? 'unreachable' : 'failed'}`, message: e.message } });
   }
+}
+
+/** A promise that resolves with its value or its error, so a failure waits its turn in a chain. */
+function settle<T>(p: Promise<T>): Promise<T | Error> {
+  return p.then(
+    (v) => v,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
 }

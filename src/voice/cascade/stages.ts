@@ -36,6 +36,8 @@ export interface SttStream {
   push(pcm8k: Int16Array): void;
   /** No more audio: resolves with the utterance's text. */
   finish(): Promise<Transcript>;
+  /** The text of the audio so far, the stream staying open (for a reply prepared at a pause). */
+  peek?(): Promise<Transcript>;
   abort(): void;
 }
 

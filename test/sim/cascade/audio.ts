@@ -38,6 +38,15 @@ export interface WavInfo {
   samples: number;
 }
 
+/** The samples of a 16-bit mono WAV file read by readWav. */
+export function wavSamples(b: Buffer): Int16Array {
+  const at = b.indexOf('data', 12, 'ascii');
+  const bytes = b.subarray(at + 8, at + 8 + ((b.length - at - 8) & ~1));
+  const out = new Int16Array(bytes.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(2 * i);
+  return out;
+}
+
 /** Reads a complete PCM WAV file (what the transcription endpoint is sent). */
 export function readWav(b: Buffer): WavInfo {
   if (b.toString('ascii', 0, 4) !== 'RIFF' || b.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file');

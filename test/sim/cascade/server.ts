@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type LlmTurn } from './llm.js';
-import { readWav, streamingWavHeader, voicePcm, type WavInfo } from './audio.js';
+import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
 
 export interface SttRecord {
   model: string;
@@ -47,6 +47,8 @@ export class CascadeSimServer {
   private readonly http: Server;
   private port = 0;
   private transcriptIndex = 0;
+  /** Audio already transcribed, with the transcript it got: a later file that starts with it is the same utterance. */
+  private readonly heard: Array<{ pcm: Int16Array; index: number }> = [];
 
   constructor(readonly o: CascadeSimOptions) {
     this.http = createServer((req, res) => void this.handle(req, res).catch((err) => json(res, 500, { error: { message: (err as Error).message } })));
@@ -107,15 +109,23 @@ export class CascadeSimServer {
     const model = form.get('model');
     if (!(file instanceof Blob) || typeof model !== 'string') return json(res, 400, { error: { message: "'file' and 'model' are required", type: 'invalid_request_error' } });
     let wav: WavInfo;
+    const bytes = Buffer.from(await file.arrayBuffer());
     try {
-      wav = readWav(Buffer.from(await file.arrayBuffer()));
+      wav = readWav(bytes);
     } catch (err) {
       return json(res, 400, { error: { message: `Invalid file format: ${(err as Error).message}`, type: 'invalid_request_error', param: 'file' } });
     }
     const language = form.get('language');
     this.stt.push({ model, filename: (file as File).name ?? '', wav, ...(typeof language === 'string' ? { language } : {}) });
     if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
-    const text = this.o.transcripts?.[this.transcriptIndex++] ?? '';
+    // The scripted transcripts go utterance by utterance. A client may send the start of an utterance
+    // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
+    // same words (only what was said after the first part could differ, and the script has no such case).
+    const pcm = wavSamples(bytes);
+    const same = this.heard.find((h) => h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
+    const index = same?.index ?? this.transcriptIndex++;
+    if (!same) this.heard.push({ pcm, index });
+    const text = this.o.transcripts?.[index] ?? '';
     json(res, 200, { text });
   }
 

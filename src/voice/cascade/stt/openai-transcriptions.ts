@@ -36,31 +36,38 @@ export class OpenAITranscriptionStt implements SpeechToText {
     const chunks: Int16Array[] = [];
     let samples = 0;
     const abort = new AbortController();
+    /** The audio so far as one WAV file, transcribed. */
+    const transcribe = async (): Promise<Transcript> => {
+      const count = samples;
+      const pcm = new Int16Array(count);
+      let off = 0;
+      for (const c of chunks) {
+        if (off >= count) break;
+        pcm.set(c.subarray(0, count - off), off);
+        off += c.length;
+      }
+      const file = await toFile(encodeWav(pcm, 16000), 'speech.wav', { type: 'audio/wav' });
+      let res: { text?: string };
+      try {
+        res = await this.client.audio.transcriptions.create(
+          { file, model: this.model, response_format: 'json', ...(this.o.language ? { language: this.o.language } : {}) },
+          { signal: abort.signal },
+        );
+      } catch (err) {
+        if (err instanceof OpenAI.APIConnectionError) throw new StageError('stt', `cannot reach the server: ${err.message}`, true);
+        if (err instanceof OpenAI.APIError) throw new StageError('stt', `HTTP ${err.status ?? '?'}: ${err.message}`.slice(0, 300));
+        throw err;
+      }
+      return { text: (res.text ?? '').trim(), usage: { provider: 'stt', model: this.model, meters: { audio_seconds: Math.round((count / 16000) * 1000) / 1000 } } };
+    };
     return {
       push: (pcm8k) => {
         const out = up.process(pcm8k, new Int16Array(pcm8k.length * 2));
         chunks.push(out);
         samples += out.length;
       },
-      finish: async (): Promise<Transcript> => {
-        const pcm = new Int16Array(samples);
-        let off = 0;
-        for (const c of chunks) (pcm.set(c, off), (off += c.length));
-        const file = await toFile(encodeWav(pcm, 16000), 'speech.wav', { type: 'audio/wav' });
-        let res: { text?: string };
-        try {
-          res = await this.client.audio.transcriptions.create(
-            { file, model: this.model, response_format: 'json', ...(this.o.language ? { language: this.o.language } : {}) },
-            { signal: abort.signal },
-          );
-        } catch (err) {
-          if (err instanceof OpenAI.APIConnectionError) throw new StageError('stt', `cannot reach the server: ${err.message}`, true);
-          if (err instanceof OpenAI.APIError) throw new StageError('stt', `HTTP ${err.status ?? '?'}: ${err.message}`.slice(0, 300));
-          throw err;
-        }
-        const seconds = samples / 16000;
-        return { text: (res.text ?? '').trim(), usage: { provider: 'stt', model: this.model, meters: { audio_seconds: Math.round(seconds * 1000) / 1000 } } };
-      },
+      finish: transcribe,
+      peek: transcribe,
       abort: () => abort.abort(),
     };
   }
