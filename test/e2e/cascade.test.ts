@@ -60,7 +60,6 @@ test('cascade: a full call, greeting, a question answered from the client profil
         async (stack) => {
           const id = await stack.placeCall();
           const call = await stack.waitForEnd(id, 30_000);
-          if (process.env.DEBUG_CASCADE) for (const e of (await stack.api('GET', `/api/calls/${id}/events`)).body.split('\n').filter((l: string) => l.startsWith('data: '))) console.log(e.slice(0, 220));
           assert.equal(call.endReason, 'agent-hangup');
           assert.deepEqual(
             call.transcript.map((t: any) => [t.speaker, t.text]),
@@ -136,6 +135,7 @@ test('cascade barge-in: the carrier is cleared, the reply cancelled, and the LLM
         // The LLM's next request holds the greeting as heard: whole clauses played, and the heard share
         // of the clause cut (20 ms of speech per character in the simulator).
         const after = seen.find((b) => lastUser(b) === 'Sorry, who is this?')!;
+        assert.ok(after, `a request answering the callee: ${JSON.stringify({ asked: seen.map(lastUser), transcript: call.transcript.map((t: any) => [t.speaker, t.text]), stt: sim.stt.length })}`);
         const remembered = String(after.messages.find((m) => m.role === 'assistant')?.content);
         assert.ok(LONG_GREETING.startsWith(remembered), remembered);
         assert.ok(remembered.length < LONG_GREETING.length);
