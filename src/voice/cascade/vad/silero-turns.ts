@@ -34,7 +34,8 @@ export class SileroTurnDetector implements TurnDetector {
     }
     if (!this.inTurn) return undefined;
     if (change === 'stopped') {
-      this.silentMs = 0;
+      // The frame that ended the speech is the first of the silence.
+      this.silentMs = pcm8k.length / 8;
       return 'speechPaused';
     }
     if (this.vad.speaking) return undefined;
