@@ -30,7 +30,7 @@ export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
   instructions: z.string({ error: 'is required' }).trim().min(1, 'is required').max(8000, 'is longer than 8000 characters'),
   clientId: z.string().max(64).optional(),
-  provider: z.enum(['openai', 'gemini']).optional(),
+  provider: z.enum(['openai', 'gemini', 'cascade']).optional(),
   /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
   overrideCallingHours: z.boolean().optional(),
   /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import type { Carrier } from '../telephony/carrier.js';
 import type { EngineFactory, UsageReport } from '../voice/engine.js';
+import type { EngineName } from '../voice/registry.js';
 import type { CallSession } from '../bridge/call-session.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallsRepo } from '../store/calls-repo.js';
@@ -22,7 +23,7 @@ export interface CallServiceDeps {
   calls: CallsRepo;
   timeline: Timeline;
   carrier?: Carrier;
-  engines: Partial<Record<'openai' | 'gemini', EngineFactory>>;
+  engines: Partial<Record<EngineName, EngineFactory>>;
   tools: ToolRegistry;
   log: FastifyBaseLogger;
   /** Questions to the owner mid-call (ask_owner); absent, the tool has no one to ask. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { allowListEntries, parseAllowEntry } from '../calls/allow-list.js';
+import { cascadeSettingsShape } from '../voice/cascade/settings.js';
 
 /**
  * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
@@ -57,7 +58,7 @@ export const settingsSchema = z.object({
   TWILIO_API_URL: httpUrl(['https:', 'http:']).default('https://api.twilio.com'),
   TWILIO_PRICE_PER_MINUTE: num(0).default(0.014),
 
-  AI_PROVIDER: z.enum(['openai', 'gemini']).default('openai'),
+  AI_PROVIDER: z.enum(['openai', 'gemini', 'cascade']).default('openai'),
   OPENAI_API_KEY: optionalString,
   OPENAI_REALTIME_URL: httpUrl(['wss:', 'ws:']).default('wss://api.openai.com/v1/realtime'),
   // Model defaults checked against the providers' model and deprecation pages on 2026-12-05 (docs/costs.md):
@@ -72,6 +73,8 @@ export const settingsSchema = z.object({
   GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1, v1beta or v1alpha').default('v1beta'),
   GEMINI_LIVE_MODEL: z.string().trim().min(1).default('gemini-3.8-live'),
   GEMINI_VOICE: z.string().default('Puck'),
+  // The cascade engine's stages (STT_*, LLM_*, TTS_*): docs/cascade.md.
+  ...cascadeSettingsShape,
 
   RECORD_CALLS: bool.default(true),
   MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),

@@ -10,7 +10,7 @@ import { loadPriceTable } from '../records/pricing.js';
 import { TwilioCarrier } from '../telephony/twilio/carrier.js';
 import { twilioRoutes } from '../telephony/twilio/routes.js';
 import type { Carrier } from '../telephony/carrier.js';
-import { engineFactories } from '../voice/registry.js';
+import { engineFactories, withEnginePrices } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
 import { endCallTool } from '../tools/end-call.js';
 import { sendDtmfTool } from '../tools/send-dtmf.js';
@@ -101,7 +101,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
-  const prices = loadPriceTable(s.PRICES_FILE);
+  const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
   const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });

@@ -21,6 +21,8 @@ export function serverStatus(s: Settings, carrier: Carrier | undefined, liveCall
     engines: {
       openai: { configured: Boolean(s.OPENAI_API_KEY), model: s.OPENAI_REALTIME_MODEL },
       gemini: { configured: Boolean(s.GEMINI_API_KEY), model: s.GEMINI_LIVE_MODEL },
+      // Needs no key: its servers may all be local (docs/cascade.md). The model shown is the LLM.
+      cascade: { configured: true, model: s.LLM_MODEL },
     },
     defaultCountry: s.DEFAULT_COUNTRY,
     recordCalls: s.RECORD_CALLS,

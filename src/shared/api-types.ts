@@ -64,12 +64,12 @@ export type ShareRule = 'always' | 'when-asked-and-relevant' | 'never';
 export interface ServerStatus {
   version: string;
   carrier: { name: string; configured: boolean };
-  provider: 'openai' | 'gemini';
+  provider: 'openai' | 'gemini' | 'cascade';
   publicUrl: boolean;
   readyToCall: boolean;
   missing: string[];
   liveCalls: number;
-  engines: Record<'openai' | 'gemini', { configured: boolean; model: string }>;
+  engines: Record<'openai' | 'gemini' | 'cascade', { configured: boolean; model: string }>;
   defaultCountry: string;
   recordCalls: boolean;
   /** Who may be called, when, and what a call and a day may cost (0 = no limit). */

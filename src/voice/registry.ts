@@ -1,11 +1,15 @@
 import type { Settings } from '../config/settings.js';
 import type { EngineFactory } from './engine.js';
+import type { PriceTable } from '../records/pricing.js';
 import { OpenAIRealtimeEngine } from './openai-realtime/engine.js';
 import { GeminiLiveEngine } from './gemini-live/engine.js';
+import { cascadeEngineFactory, withCascadePrices } from './cascade/index.js';
+
+export type EngineName = Settings['AI_PROVIDER'];
 
 /** The engines this build can run, each configured from settings. Adding an engine adds a line here. */
-export function engineFactories(s: Settings): Partial<Record<'openai' | 'gemini', EngineFactory>> {
-  const engines: Partial<Record<'openai' | 'gemini', EngineFactory>> = {};
+export function engineFactories(s: Settings): Partial<Record<EngineName, EngineFactory>> {
+  const engines: Partial<Record<EngineName, EngineFactory>> = {};
   if (s.OPENAI_API_KEY) {
     const apiKey = s.OPENAI_API_KEY;
     engines.openai = (ctx) =>
@@ -26,5 +30,12 @@ export function engineFactories(s: Settings): Partial<Record<'openai' | 'gemini'
     engines.gemini = (ctx) =>
       new GeminiLiveEngine({ apiKey, baseUrl, apiVersion: s.GEMINI_API_VERSION, model: s.GEMINI_LIVE_MODEL, voice: s.GEMINI_VOICE, silenceMs: s.VAD_SILENCE_MS, onEvent: ctx.onEvent });
   }
+  // No key needed: the stages may all run on this machine (docs/cascade.md).
+  engines.cascade = cascadeEngineFactory(s);
   return engines;
+}
+
+/** The price table with what the configured engines add (the cascade's per-stage prices). */
+export function withEnginePrices(table: PriceTable, s: Settings): PriceTable {
+  return withCascadePrices(table, s);
 }

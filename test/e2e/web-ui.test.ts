@@ -76,7 +76,7 @@ test('GET /api/status tells the UI what is configured, never a secret; GET /api/
   await withStack({ env: { DEFAULT_COUNTRY: 'gb', ...NO_WATCH } }, async (stack) => {
     const st = await stack.api('GET', '/api/status');
     assert.equal(st.body.defaultCountry, 'GB');
-    assert.deepEqual(Object.keys(st.body.engines).sort(), ['gemini', 'openai']);
+    assert.deepEqual(Object.keys(st.body.engines).sort(), ['cascade', 'gemini', 'openai']);
     assert.equal(st.body.engines.openai.configured, true);
     assert.equal(st.body.recordCalls, true);
     assert.ok(!/sim-|sk-|gm-/.test(JSON.stringify(st.body)), 'no key in the status');

@@ -24,7 +24,7 @@ function outcomeProviderFor(s: Settings): 'openai' | 'gemini' | undefined {
   if (p === 'none') return undefined;
   if (p !== 'auto') return p;
   const hasKey = { openai: Boolean(s.OPENAI_API_KEY), gemini: Boolean(s.GEMINI_API_KEY) };
-  if (hasKey[s.AI_PROVIDER]) return s.AI_PROVIDER;
+  if (s.AI_PROVIDER !== 'cascade' && hasKey[s.AI_PROVIDER]) return s.AI_PROVIDER;
   if (hasKey.openai) return 'openai';
   if (hasKey.gemini) return 'gemini';
   return undefined;

@@ -43,7 +43,7 @@ export function offset(fromIso: string | null | undefined, atIso: string): strin
   return formatDuration((Date.parse(atIso) - Date.parse(fromIso)) / 1000);
 }
 
-export const ENGINE_LABEL: Record<string, string> = { openai: 'OpenAI Realtime', gemini: 'Gemini Live' };
+export const ENGINE_LABEL: Record<string, string> = { openai: 'OpenAI Realtime', gemini: 'Gemini Live', cascade: 'Cascade (STT, LLM, TTS)' };
 
 export const END_REASON_LABEL: Record<string, string> = {
   'callee-hangup': 'The callee hung up',

@@ -6,7 +6,7 @@ export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal,
 export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';
-export type Engine = 'openai' | 'gemini';
+export type Engine = 'openai' | 'gemini' | 'cascade';
 
 export interface CallSummary {
   id: string;

@@ -219,7 +219,7 @@ export function NewCall() {
             <fieldset class="field">
               <legend>Voice engine</legend>
               <div class="segmented">
-                {(['openai', 'gemini'] as const).map((id) => (
+                {(['openai', 'gemini', 'cascade'] as const).map((id) => (
                   <label key={id} class={`segment${chosenEngine === id ? ' selected' : ''}`}>
                     <input type="radio" id={`engine-${id}`} name="engine" value={id} checked={chosenEngine === id} onChange={() => setEngine(id)} />
                     <span>{ENGINE_LABEL[id]}</span>

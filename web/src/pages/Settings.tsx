@@ -50,7 +50,7 @@ export function Settings() {
               {s.engines &&
                 (Object.keys(s.engines) as Array<keyof typeof s.engines>).map((k) => (
                   <Row key={k} label={ENGINE_LABEL[k] ?? k} ok={s.engines![k].configured}>
-                    {s.engines![k].configured ? 'API key set' : 'No API key'} <span class="muted">· {s.engines![k].model}</span>
+                    {k === 'cascade' ? 'STT, LLM and TTS servers' : s.engines![k].configured ? 'API key set' : 'No API key'} <span class="muted">· {s.engines![k].model}</span>
                   </Row>
                 ))}
               {s.recordCalls !== undefined && <Row label="Recording">{s.recordCalls ? 'On (the agent announces it)' : 'Off'}</Row>}

@@ -1,0 +1,51 @@
+import { SileroVad } from '../../../media/silero-vad.js';
+import type { VoiceActivityDetector } from '../../../media/voice-activity.js';
+import type { TurnDetector, TurnEvent } from '../stages.js';
+
+export interface SileroTurnOptions {
+  /** Silence after speech that ends the turn: VAD_SILENCE_MS, as the other engines' server VAD uses. */
+  silenceMs: number;
+  /** The detector (tests may pass another VoiceActivityDetector); default Silero through sherpa-onnx. */
+  vad?: VoiceActivityDetector;
+}
+
+/**
+ * End of turn from Silero VAD, run in-process (the same model and addon the bridge's barge-in uses).
+ * Silero reports speech within one 32 ms window of it stopping; the turn ends only once the silence has
+ * lasted `silenceMs` of audio, counted in frames (media time, not wall-clock), so a loaded machine
+ * decides the same way.
+ */
+export class SileroTurnDetector implements TurnDetector {
+  private readonly vad: VoiceActivityDetector;
+  private inTurn = false;
+  private silentMs = 0;
+
+  constructor(private readonly o: SileroTurnOptions) {
+    this.vad = o.vad ?? new SileroVad();
+  }
+
+  hear(pcm8k: Int16Array): TurnEvent | undefined {
+    const change = this.vad.pushPcm(pcm8k);
+    if (change === 'started') {
+      this.silentMs = 0;
+      if (this.inTurn) return 'speechResumed';
+      this.inTurn = true;
+      return 'speechStarted';
+    }
+    if (!this.inTurn) return undefined;
+    if (change === 'stopped') {
+      // The frame that ended the speech is the first of the silence.
+      this.silentMs = pcm8k.length / 8;
+      return 'speechPaused';
+    }
+    if (this.vad.speaking) return undefined;
+    this.silentMs += pcm8k.length / 8;
+    if (this.silentMs < this.o.silenceMs) return undefined;
+    this.inTurn = false;
+    return 'turnEnded';
+  }
+
+  close(): void {
+    this.vad.close();
+  }
+}

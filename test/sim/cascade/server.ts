@@ -1,0 +1,167 @@
+/**
+ * One HTTP server with the three OpenAI endpoints a cascade engine calls (README.md cites the shapes):
+ * POST /v1/chat/completions (llm.ts), POST /v1/audio/transcriptions (multipart WAV in, `{text}` out),
+ * POST /v1/audio/speech (JSON in, pcm or wav audio streamed out). Everything it was sent is recorded.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type LlmTurn } from './llm.js';
+import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
+
+export interface SttRecord {
+  model: string;
+  language?: string;
+  filename: string;
+  wav: WavInfo;
+}
+
+export interface TtsRecord {
+  model: string;
+  voice: string;
+  input: string;
+  format: string;
+  aborted: boolean;
+}
+
+export interface CascadeSimOptions extends LlmSimOptions {
+  /** Bearer key every request must carry; undefined: none checked (a local server). */
+  apiKey?: string;
+  /** What the callee said, utterance by utterance; past the end, an empty text. */
+  transcripts?: string[];
+  sttDelayMs?: number;
+  /** Length of the synthesized speech per character of text. */
+  msPerChar?: number;
+  /** Sample rate of `wav` answers (Piper voices: 22050). `pcm` is always 24 kHz, as OpenAI's. */
+  wavRate?: number;
+  /** Pause between 50 ms audio chunks of the speech answer (a synthesis rate). */
+  ttsChunkDelayMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class CascadeSimServer {
+  readonly llm: LlmRecord[] = [];
+  readonly stt: SttRecord[] = [];
+  readonly tts: TtsRecord[] = [];
+  /** Answers every chat request with this status until cleared. */
+  llmFailure: { status: number; message: string } | undefined;
+  private readonly http: Server;
+  private port = 0;
+  private transcriptIndex = 0;
+  /** Audio already transcribed, with the transcript it got: a later file that starts with it is the same utterance. */
+  private readonly heard: Array<{ pcm: Int16Array; index: number }> = [];
+
+  constructor(readonly o: CascadeSimOptions) {
+    this.http = createServer((req, res) => void this.handle(req, res).catch((err) => json(res, 500, { error: { message: (err as Error).message } })));
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.http.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.o.apiKey && req.headers.authorization !== `Bearer ${this.o.apiKey}`) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    const body = await readBody(req);
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST') return json(res, 405, { error: { message: 'method not allowed' } });
+    if (path === '/v1/chat/completions') return this.chat(res, body);
+    if (path === '/v1/audio/transcriptions') return this.transcribe(req, res, body);
+    if (path === '/v1/audio/speech') return this.speech(res, body);
+    return json(res, 404, { error: { message: `no route ${path}` } });
+  }
+
+  private async chat(res: ServerResponse, raw: Buffer): Promise<void> {
+    const body = JSON.parse(raw.toString('utf8')) as ChatRequest;
+    if (!body.model || !Array.isArray(body.messages)) return json(res, 400, { error: { message: "'model' and 'messages' are required", type: 'invalid_request_error' } });
+    if (this.llmFailure) return json(res, this.llmFailure.status, { error: { message: this.llmFailure.message, type: 'server_error' } });
+    if (this.o.rejectToolChoice && body.tool_choice !== undefined) return json(res, 400, { error: { message: 'tool_choice is not supported', type: 'invalid_request_error', param: 'tool_choice' } });
+    // Every tool call must be answered before the conversation goes on (OpenAI returns 400 otherwise).
+    for (const [i, m] of body.messages.entries()) {
+      for (const c of m.tool_calls ?? []) {
+        const answered = body.messages.slice(i + 1).some((n) => n.role === 'tool' && n.tool_call_id === c.id);
+        if (!answered) return json(res, 400, { error: { message: `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id' (${c.id})`, type: 'invalid_request_error' } });
+      }
+    }
+    if (!body.stream) return json(res, 400, { error: { message: 'the simulator streams only (stream: true)' } });
+    const record: LlmRecord = { body, aborted: false };
+    const i = this.llm.length;
+    this.llm.push(record);
+    const turn: LlmTurn = this.o.reply?.(i, body) ?? { say: 'Okay.' };
+    await answerChat(res, body, turn, this.o, record);
+  }
+
+  private async transcribe(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const form = await new Request('http://sim/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: new Uint8Array(raw) }).formData().catch(() => undefined);
+    if (!form) return json(res, 400, { error: { message: 'expected multipart/form-data', type: 'invalid_request_error' } });
+    const file = form.get('file');
+    const model = form.get('model');
+    if (!(file instanceof Blob) || typeof model !== 'string') return json(res, 400, { error: { message: "'file' and 'model' are required", type: 'invalid_request_error' } });
+    let wav: WavInfo;
+    const bytes = Buffer.from(await file.arrayBuffer());
+    try {
+      wav = readWav(bytes);
+    } catch (err) {
+      return json(res, 400, { error: { message: `Invalid file format: ${(err as Error).message}`, type: 'invalid_request_error', param: 'file' } });
+    }
+    const language = form.get('language');
+    this.stt.push({ model, filename: (file as File).name ?? '', wav, ...(typeof language === 'string' ? { language } : {}) });
+    if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
+    // The scripted transcripts go utterance by utterance. A client may send the start of an utterance
+    // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
+    // same words (only what was said after the first part could differ, and the script has no such case).
+    const pcm = wavSamples(bytes);
+    const same = this.heard.find((h) => h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
+    const index = same?.index ?? this.transcriptIndex++;
+    if (!same) this.heard.push({ pcm, index });
+    const text = this.o.transcripts?.[index] ?? '';
+    json(res, 200, { text });
+  }
+
+  private async speech(res: ServerResponse, raw: Buffer): Promise<void> {
+    const body = JSON.parse(raw.toString('utf8')) as { model?: string; input?: string; voice?: string; response_format?: string };
+    if (!body.model || typeof body.input !== 'string' || !body.voice) return json(res, 400, { error: { message: "'model', 'input' and 'voice' are required", type: 'invalid_request_error' } });
+    const format = body.response_format ?? 'mp3';
+    if (format !== 'pcm' && format !== 'wav') return json(res, 400, { error: { message: `the simulator speaks pcm and wav, not ${format}`, param: 'response_format' } });
+    const record: TtsRecord = { model: body.model, voice: body.voice, input: body.input, format, aborted: false };
+    this.tts.push(record);
+    const rate = format === 'pcm' ? 24000 : (this.o.wavRate ?? 22050);
+    const pcm = voicePcm(body.input.length * (this.o.msPerChar ?? 20), rate);
+    res.writeHead(200, { 'content-type': format === 'pcm' ? 'audio/pcm' : 'audio/wav', 'transfer-encoding': 'chunked' });
+    res.on('close', () => {
+      if (!res.writableFinished) record.aborted = true;
+    });
+    if (format === 'wav') res.write(streamingWavHeader(rate));
+    const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    // 50 ms chunks, cut at odd byte offsets on purpose: nothing promises sample-aligned chunks.
+    const step = ((rate / 20) * 2) | 1;
+    for (let off = 0; off < bytes.length && !res.destroyed; off += step) {
+      res.write(bytes.subarray(off, off + step));
+      if (this.o.ttsChunkDelayMs) await sleep(this.o.ttsChunkDelayMs);
+    }
+    if (!res.destroyed) res.end();
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
