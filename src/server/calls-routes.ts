@@ -16,6 +16,7 @@ import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { withOutcomeText } from '../outcome/payload.js';
+import type { CallScheduler } from '../calls/scheduler.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -27,6 +28,8 @@ export interface CallsRoutesOptions {
   runbooks: RunbookLibrary;
   /** Each call's outcome (docs/outcome.md). */
   outcomes?: OutcomesRepo;
+  /** Calls with `scheduledAt` go here instead of dialling now (docs/scheduled-calls.md). */
+  scheduler?: CallScheduler;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -57,7 +60,7 @@ const DOCS = {
       "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win.",
     body: createCallSchema.extend({ runbook: z.string().optional(), variables: z.record(z.string(), z.string()).optional() }).partial({ instructions: true }),
     responses: {
-      201: { description: 'The call was created and is being dialled', schema: z.object({ id: z.string(), status: z.string() }) },
+      201: { description: 'The call was created and is being dialled; with `scheduledAt`, the scheduled call (status `scheduled`, see GET /api/scheduled-calls/{id})', schema: z.object({ id: z.string(), status: z.string() }) },
       400: 'a field is missing or wrong (named in `field`)',
       403: 'the dial policy refused the number (`rule` says which)',
       404: 'unknown runbook',
@@ -140,6 +143,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       const field = first.path.map(String).join('.') || 'body';
       return reply.code(400).send({ error: `${field}: ${first.message}`, field });
     }
+    if (body.data.scheduledAt && o.scheduler) return reply.code(201).send(await o.scheduler.schedule(body.data));
     const call = await o.service.create(body.data);
     return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
   });

@@ -143,4 +143,25 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
     name: 'call direction',
     sql: `ALTER TABLE calls ADD COLUMN direction TEXT NOT NULL DEFAULT 'outbound';`,
   },
+  {
+    // Calls set for later (docs/scheduled-calls.md): the request as it will be placed, when, and what came
+    // of it. A row is claimed (status 'dialing') by one conditional update before it dials, so it dials once.
+    version: 7,
+    name: 'scheduled calls',
+    sql: `
+      CREATE TABLE scheduled_calls (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request TEXT NOT NULL,
+        to_number TEXT NOT NULL,
+        client_id TEXT,
+        call_id TEXT,
+        reason TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX scheduled_calls_due ON scheduled_calls (status, scheduled_at);
+    `,
+  },
 ];
