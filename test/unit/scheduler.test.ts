@@ -199,3 +199,15 @@ test('two schedulers on one database (two processes) dial a due call once betwee
   await a.scheduler.stop();
   await b.scheduler.stop();
 });
+
+test('a stored request the schema no longer accepts is marked failed with the field, not dialled', async () => {
+  const { scheduler, repo, clock, dialled } = setup();
+  repo.insert({ id: 'old-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x', provider: 'retired-engine' }, to: '+14155550123', clientId: null });
+  scheduler.start();
+  clock.advance(1000);
+  await scheduler.idle();
+  assert.equal(dialled.length, 0);
+  const row = scheduler.get('old-1')!;
+  assert.equal(row.status, 'failed');
+  assert.match(row.reason!, /^could not be placed: the stored request is not valid any more \(provider: /);
+});
