@@ -204,6 +204,7 @@ test('a stored request the schema no longer accepts is marked failed with the fi
   const { scheduler, repo, clock, dialled } = setup();
   repo.insert({ id: 'old-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x', provider: 'retired-engine' }, to: '+14155550123', clientId: null });
   scheduler.start();
+  await scheduler.idle();
   clock.advance(1000);
   await scheduler.idle();
   assert.equal(dialled.length, 0);
