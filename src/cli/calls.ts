@@ -117,6 +117,7 @@ export function callsCommand(): Command {
           ctx.print(call, () => [
             `${paint(1, `Call ${call.id}`)} to ${call.to}${call.clientName ? ` for ${call.clientName}` : ''} (${call.provider})`,
             `Instructions: ${call.instructions}`,
+            ...(call.callingHoursOverride ? [paint(33, `Calling hours overridden: ${(call.callingHoursOverride as { reason?: string }).reason ?? '(no reason given)'}`)] : []),
             ...call.transcript.map((t) => `${paint(2, `[${String(t.offsetSec).padStart(4)}s]`)} ${t.speaker === 'agent' ? 'Agent: ' : 'Callee:'} ${t.interrupted ? `${t.interrupted.heardText} — [cut off]` : t.text}`),
             ...call.toolCalls.map((t) => paint(35, `tool: ${t.name}(${JSON.stringify(t.arguments)})${t.result !== undefined ? ` -> ${t.result}` : ''}`)),
             ...renderSummary(call, ctx.connection.baseUrl),

@@ -70,7 +70,7 @@ const DOCS = {
     },
   }),
   list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with its cost total and outcome verdict ({status, goalMet, summary})', 400: 'a bad filter or cursor' } }),
-  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
+  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome, calling-hours override (window, local times, reason)', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
   export: documented({ tag: 'calls', summary: 'The whole record as one JSON file: {outcome, call, transcript, toolCalls, cost}', params: idParams, responses: { 200: 'the record', 404: 'no such call' } }),
   events: documented({
     tag: 'calls',
@@ -190,6 +190,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       exportUrl: `/api/calls/${call.id}/export.json`,
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
       outcome: outcomeOf(call),
+      callingHoursOverride: callingHoursOverride(events),
     };
   });
 
@@ -270,6 +271,12 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const after = await o.service.hangup(call.id);
     return { id: after.id, status: after.status, endReason: after.endReason };
   });
+}
+
+/** The call was placed outside calling hours on a user's word: the window, the local times, and why. */
+function callingHoursOverride(events: Array<{ type: string; data: Record<string, unknown> }>): { window: unknown; local: unknown; reason: unknown } | null {
+  const e = events.find((x) => x.type === 'policy.override' && x.data.rule === 'calling-hours');
+  return e ? { window: e.data.window, local: e.data.local, reason: e.data.reason ?? null } : null;
 }
 
 function durationSec(c: CallRow): number | null {

@@ -77,6 +77,7 @@ test('calling hours: refused outside the window with the local time named; an ex
     assert.equal(data.window, window);
     assert.equal(data.local[0].zone, 'America/Los_Angeles');
     assert.equal(data.reason, 'they asked us to call before opening');
+    assert.deepEqual((await stack.api('GET', `/api/calls/${id}`)).body.callingHoursOverride, { window, local: data.local, reason: 'they asked us to call before opening' }, "on the call's record");
     assert.equal((await stack.api('GET', '/api/refusals')).body.refusals[0].rule, 'calling-hours');
   });
 });
