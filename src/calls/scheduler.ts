@@ -37,7 +37,7 @@ export interface SchedulerDeps {
   clock?: Clock;
 }
 
-/** The longest the scheduler sleeps between looks at the table (timers drift; setTimeout caps at ~24 days). */
+/** The longest the scheduler sleeps between looks at the table (timers drift; setTimeout caps at ~24 days; other writers). */
 const MAX_SLEEP_MS = 60_000;
 
 /**
@@ -70,11 +70,13 @@ export class CallScheduler {
       throw new CallRequestError(400, 'scheduledAt', `scheduledAt: is more than ${Math.round(this.d.maxAheadMs / 86_400_000)} days ahead (SCHEDULE_MAX_DAYS)`);
     }
     await this.d.checkAhead(request, at);
-    const id = randomUUID();
-    this.d.repo.insert({ id, createdAt: now.toISOString(), scheduledAt: at.toISOString(), request, to: request.to.trim(), clientId: request.clientId ?? null });
-    this.d.log.info({ event: 'call.scheduled', scheduledCallId: id, scheduledAt: at.toISOString() }, 'call scheduled');
+    const row: ScheduledRow = { id: randomUUID(), createdAt: now.toISOString(), scheduledAt: at.toISOString(), status: 'scheduled', request, to: request.to.trim(), clientId: request.clientId ?? null, callId: null, reason: null, updatedAt: now.toISOString() };
+    // With the database locked, the insert waits in the writer's queue (it is not lost): the answer is
+    // built from the row itself, and the scheduler finds the row once it is written.
+    this.d.repo.insert(row);
+    this.d.log.info({ event: 'call.scheduled', scheduledCallId: row.id, scheduledAt: row.scheduledAt }, 'call scheduled');
     this.arm();
-    return this.get(id)!;
+    return view(row);
   }
 
   get(id: string): ScheduledCall | undefined {
@@ -128,9 +130,10 @@ export class CallScheduler {
     if (this.stopped) return;
     this.clock.clearTimer(this.timer);
     this.timer = undefined;
+    // With nothing waiting it still looks once in a while: a row whose insert waited on a locked database,
+    // or one another process added, is found within MAX_SLEEP_MS.
     const next = this.d.repo.nextDueAt();
-    if (!next) return;
-    const ms = Math.min(MAX_SLEEP_MS, Math.max(0, next.getTime() - this.clock.now().getTime()));
+    const ms = next ? Math.min(MAX_SLEEP_MS, Math.max(0, next.getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS;
     this.timer = this.clock.setTimer(() => this.wake(), ms);
   }
 

@@ -212,3 +212,18 @@ test('a stored request the schema no longer accepts is marked failed with the fi
   assert.equal(row.status, 'failed');
   assert.match(row.reason!, /^could not be placed: the stored request is not valid any more \(provider: /);
 });
+
+test('a row written behind its back (another process, or an insert that waited on a lock) is found within a minute', async () => {
+  const { scheduler, repo, clock, dialled } = setup();
+  scheduler.start();
+  await scheduler.idle();
+  repo.insert({ id: 'other-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x' }, to: '+14155550123', clientId: null });
+  clock.advance(59_999);
+  await scheduler.idle();
+  assert.equal(dialled.length, 0);
+  clock.advance(1);
+  await scheduler.idle();
+  assert.equal(dialled.length, 1);
+  assert.equal(scheduler.get('other-1')!.status, 'placed');
+  await scheduler.stop();
+});
