@@ -12,8 +12,16 @@ export interface DemoScenario {
   /** Upload a note to the client's documents first (the order call looks it up). */
   uploadNote: boolean;
   script: CalleeScript;
-  conversation(engine: Engine): Conversation;
+  /**
+   * What the simulated model says. `opening` is the disclosure the product's prompt asks for in the first
+   * sentence under the server's settings (disclosureSentence in src/calls/prompt.ts), e.g. "I'm an AI
+   * assistant calling on behalf of Raju Kumar, and this call is recorded."; '' when both are off.
+   */
+  conversation(engine: Engine, opening: string): Conversation;
 }
+
+/** A greeting: the salutation, the disclosure the rules require (if any), then the request. */
+const greet = (hello: string, opening: string, request: string) => [hello, opening, request].filter(Boolean).join(' ');
 
 /** A restaurant takes an order: greeting, a barge-in, a document lookup, goodbye and end_call. */
 const order: DemoScenario = {
@@ -32,9 +40,9 @@ const order: DemoScenario = {
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
     ],
   },
-  conversation: () => ({
+  conversation: (_engine, opening) => ({
     turns: [
-      { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup, please." },
+      { say: greet('Hi!', opening, "I'd like to place an order for pickup, please.") },
       { say: 'One chicken biryani for pickup at seven this evening. And I would also like to ask whether you have any vegetarian starters today, and what they cost.' },
       { call: { name: 'lookup_context', args: { query: 'spice level' } } },
       { say: "Raju's notes say medium spicy, please." },
@@ -49,7 +57,7 @@ const MAIN = 'For billing, press 1. To manage or cancel your subscription, press
 const SUBS = 'Subscriptions. To change your plan, press 1. To cancel your subscription, press 2.';
 const SAM = 'Hi, this is Sam in cancellations, how can I help?';
 const DONE = 'All done, the subscription is cancelled as of today. Anything else?';
-const HELLO_SAM = "Hi Sam, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to cancel his StreamCo subscription, please.";
+const helloSam = (opening: string) => greet('Hi Sam.', opening, "I'd like to cancel Raju Kumar's StreamCo subscription, please.");
 const BYE = "No, that's all. Thank you, goodbye!";
 
 
@@ -74,17 +82,17 @@ const menu: DemoScenario = {
   },
   // OpenAI listens silently at the menu and is asked to choose at each prompt's end; Gemini answers
   // every utterance by itself, and those answers are not played to the menu.
-  conversation: (engine) => ({
+  conversation: (engine, opening) => ({
     turns:
       engine === 'openai'
-        ? [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: HELLO_SAM }, { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } }]
+        ? [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: helloSam(opening) }, { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } }]
         : [
             { say: 'Hello?' },
             { call: { name: 'send_dtmf', args: { digits: '2' } } },
             { say: 'Pressed two.' },
             { call: { name: 'send_dtmf', args: { digits: '2' } } },
             { say: 'Waiting.' },
-            { say: HELLO_SAM },
+            { say: helloSam(opening) },
             { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } },
           ],
     userTranscripts: [WELCOME, MAIN, SUBS, SAM, DONE],

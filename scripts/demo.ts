@@ -15,6 +15,8 @@ import { mkdirSync } from 'node:fs';
 import { startStack, SIM_API_TOKEN, type Engine } from '../test/sim/stack.js';
 import { dtmfSentText } from '../src/shared/dtmf-text.js';
 import { DEMO_SCENARIOS } from './demo-scenarios.js';
+import { disclosureSentence } from '../src/calls/prompt.js';
+import type { ServerStatus } from '../src/shared/api-types.js';
 
 const exitAfter = process.argv.includes('--exit');
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -39,16 +41,23 @@ const stack = await startStack({
   embeddings: 'openai',
   outcome: 'openai',
   script: () => scenario.script,
-  conversation: () => scenario.conversation(engine),
+  // Called when the call's engine session starts: by then `opening` holds the server's disclosure rules.
+  conversation: () => scenario.conversation(engine, opening),
 });
+const auth = { Authorization: `Bearer ${SIM_API_TOKEN}` };
+// The simulated agent greets as the product's prompt tells a real model to, under this server's settings.
+const status = (await (await fetch(`${stack.baseUrl}/api/status`, { headers: auth })).json()) as ServerStatus;
+const opening = disclosureSentence('Raju Kumar', { discloseAi: status.safety.discloseAi, recordingAnnounced: status.recordCalls && status.safety.announceRecording });
+const signIn = (path = '/') => `${stack.baseUrl}${path}#token=${encodeURIComponent(SIM_API_TOKEN)}`;
 
 console.log(c(1, `Callwright demo (${scenario.title}): the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
-console.log(`Data for this demo is kept in ${dataDir}\n`);
+console.log(`Data for this demo is kept in ${dataDir}`);
+console.log(`Web UI (open it now to watch the call live): ${signIn()}\n`);
 if (scenario.uploadNote) {
   const note = '# Food preferences\n\nSpice level: medium. No peanuts (allergy).\n\nUsual pickup place: Spice Garden on 5th Street.';
   const form = new FormData();
   form.append('file', new Blob([note]), 'food-preferences.md');
-  const uploaded = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: { Authorization: `Bearer ${SIM_API_TOKEN}` }, body: form });
+  const uploaded = await fetch(`${stack.baseUrl}/api/clients/raju/documents`, { method: 'POST', headers: auth, body: form });
   const doc = ((await uploaded.json()) as { documents: Array<{ file: string; chunks: number; embedded: boolean }> }).documents[0]!;
   console.log(`POST /api/clients/raju/documents  ${doc.file}: ${doc.chunks} chunk(s), embedded: ${doc.embedded}`);
 }
@@ -57,7 +66,7 @@ console.log(`POST /api/calls  to=+14155550123  instructions="${instructions}"`);
 const goal = 'Order the biryani and confirm the price and the pickup time.';
 const outcomeSchema = { type: 'object', properties: { price: { type: 'string' }, pickupTime: { type: 'string' } } };
 const id = await stack.placeCall({ instructions, goal, outcomeSchema });
-console.log(`call ${id}\n`);
+console.log(`call ${id}: ${signIn(`/calls/${id}`)}\n`);
 
 const t0 = Date.now();
 const stamp = () => c(2, `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`);
@@ -104,14 +113,16 @@ console.log(`\n${c(1, 'Outcome')}: ${o.status === 'computed' ? o.goalMet : `${o.
 for (const f of o.fields) console.log(`  ${f.name}: ${f.value ?? '(not stated)'}${f.citation ? c(2, `  (${f.citation.speaker}: "${f.citation.quote}")`) : ''}`);
 console.log(`\nTranscript: ${join(dataDir, 'transcripts', `${id}.txt`)}`);
 console.log(`Recording:  ${call.recording ? join(dataDir, 'recordings', `${id}.mp3`) : '(none)'}`);
-console.log(`API:        curl -H "Authorization: Bearer ${SIM_API_TOKEN}" ${stack.baseUrl}/api/calls/${id}`);
-console.log(`CLI:        npx callwright calls show ${id} --url ${stack.baseUrl} --token ${SIM_API_TOKEN}`);
-console.log(`Web UI:     ${stack.baseUrl}/#token=${encodeURIComponent(SIM_API_TOKEN)}`);
 
 if (exitAfter) {
+  // The server stops here: no URL is printed that would no longer answer.
   await stack.close();
+  console.log('\nThe demo server has stopped (--exit). Run `npm run demo` without --exit to explore the call in the web UI, the API and the CLI.');
   process.exit(0);
 }
+console.log(`API:        curl -H "Authorization: Bearer ${SIM_API_TOKEN}" ${stack.baseUrl}/api/calls/${id}`);
+console.log(`CLI:        npx callwright calls show ${id} --url ${stack.baseUrl} --token ${SIM_API_TOKEN}`);
+console.log(`Web UI:     ${signIn(`/calls/${id}`)}`);
 console.log(c(1, `\nThe demo server keeps running on ${stack.baseUrl} (Ctrl-C to stop).`));
 process.once('SIGINT', async () => {
   await stack.close();

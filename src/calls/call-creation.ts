@@ -8,7 +8,7 @@ import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import { checkDestination } from './policy.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
 import { CallCaps } from './caps.js';
-import { CallRequestError, type CreateCallInput } from './call-request.js';
+import { CallRequestError, checkOverrideReason, type CreateCallInput } from './call-request.js';
 import type { CallRuntime } from './call-runtime.js';
 import { startSession } from './session-start.js';
 import type { CallEnding } from './call-ending.js';
@@ -44,12 +44,13 @@ export class CallCreation {
   async create(input: CreateCallInput): Promise<CallRow> {
     const { d, now } = this.rt;
     const s = d.settings;
+    checkOverrideReason(input);
     const dest = checkDestination(input.to);
     if (!dest.ok) {
       if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
       throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
     }
-    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, now: now() });
+    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, overrideReason: input.overrideReason, now: now() });
     if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
     const provider = input.provider ?? s.AI_PROVIDER;
     const missing = missingForCalls(s, provider);
@@ -153,7 +154,33 @@ export class CallCreation {
     return d.calls.get(row.id)!;
   }
 
-  /** ask_owner on this call: whom the agent names, and where the question goes. */
+  /**
+   * The checks a call can pass ahead of its time (a scheduled call, when it is scheduled): the carrier is
+   * configured, the number and the dial policy with calling hours at `at`, the client exists. A refusal
+   * is recorded like any other. Caps are not checked here: they are about the moment it dials.
+   */
+  async checkAhead(input: CreateCallInput, at: Date): Promise<void> {
+    const { d } = this.rt;
+    checkOverrideReason(input);
+    const missing = missingForCalls(d.settings, input.provider ?? d.settings.AI_PROVIDER);
+    if (missing.length || !d.carrier) throw new CallRequestError(503, undefined, `Callwright is not configured to place calls yet. Set: ${missing.join('; ')}. See .env.example.`, missing);
+    const dest = checkDestination(input.to);
+    if (!dest.ok) {
+      if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+      throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+    }
+    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, now: at });
+    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
+    if (input.clientId) {
+      try {
+        await loadClientProfile(d.settings.CLIENTS_DIR, input.clientId);
+      } catch (err) {
+        if (err instanceof ClientError) throw new CallRequestError(400, 'clientId', `clientId: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+
   /** The client's excerpts for the task; a retrieval failure costs the reference section, not the call. */
   private async retrieveReference(callId: string, clientId: string, instructions: string): Promise<ReferenceExcerpt[]> {
     const { d } = this.rt;

@@ -33,6 +33,13 @@ export const createCallSchema = z.object({
   provider: z.enum(['openai', 'gemini', 'cascade']).optional(),
   /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
   overrideCallingHours: z.boolean().optional(),
+  /** Why calling hours are overridden: required with overrideCallingHours, kept on the call's timeline. */
+  overrideReason: z.string().trim().min(1, 'is empty').max(500, 'is longer than 500 characters').optional(),
+  /**
+   * Place the call later, at this time (ISO 8601 with an offset, e.g. 2026-05-04T09:30:00+02:00); the
+   * dial policy and caps are checked again when it dials (docs/scheduled-calls.md).
+   */
+  scheduledAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time with an offset, e.g. 2026-05-04T09:30:00+02:00' }).optional(),
   /** Set by the API when the call was made from a runbook (runbooks/<name>.md): kept on the record. */
   runbook: z.string().max(64).optional(),
   /** What counts as success, for the outcome's "goal met"; empty: the instructions are the goal. */
@@ -78,5 +85,12 @@ export class CallRequestError extends Error {
   ) {
     super(message);
     this.name = 'CallRequestError';
+  }
+}
+
+/** Overriding calling hours is a person's decision, and the record says why. */
+export function checkOverrideReason(input: Pick<CreateCallInput, 'overrideCallingHours' | 'overrideReason'>): void {
+  if (input.overrideCallingHours && !input.overrideReason) {
+    throw new CallRequestError(400, 'overrideReason', 'overrideReason: is required with overrideCallingHours: say why this call may be placed outside calling hours');
   }
 }

@@ -59,6 +59,11 @@ export class CallService {
     return this.creation.create(input);
   }
 
+  /** Checks a call ahead of its time (a scheduled call); throws the refusal. See CallCreation.checkAhead. */
+  checkAhead(input: CreateCallInput, at: Date): Promise<void> {
+    return this.creation.checkAhead(input, at);
+  }
+
   /** The calls the dial policy refused, newest first. */
   listRefusals(limit: number, beforeId?: number): Refusal[] {
     return this.creation.listRefusals(limit, beforeId);

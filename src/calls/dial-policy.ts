@@ -32,7 +32,7 @@ export class DialPolicy {
     this.hours = parseCallingHours(s.CALLING_HOURS);
   }
 
-  async check(e164: string, country: string | undefined, opts: { overrideCallingHours?: boolean; now: Date }): Promise<PolicyRefusal | PolicyPass> {
+  async check(e164: string, country: string | undefined, opts: { overrideCallingHours?: boolean; overrideReason?: string; now: Date }): Promise<PolicyRefusal | PolicyPass> {
     if (!isAllowed(this.allow, e164, country)) {
       return { rule: 'not-allowed', status: 403, message: `to: ${e164} is not on the allow list (ALLOWED_DESTINATIONS)` };
     }
@@ -50,7 +50,7 @@ export class DialPolicy {
       const phone = parsePhoneNumberFromString(e164)!;
       const r = await checkCallingHours(phone, this.hours, opts.now);
       if (!r.ok && !opts.overrideCallingHours) return { rule: 'calling-hours', status: 403, message: `to: ${r.message}` };
-      if (!r.ok) notes.push({ type: 'policy.override', data: { rule: 'calling-hours', window: this.hours.text, local: r.local } });
+      if (!r.ok) notes.push({ type: 'policy.override', data: { rule: 'calling-hours', window: this.hours.text, local: r.local, ...(opts.overrideReason ? { reason: opts.overrideReason } : {}) } });
     }
     return { notes };
   }

@@ -49,11 +49,38 @@ const OUTBOUND_OPENING = 'You are an AI phone assistant making a call on behalf 
 /** The default template's first line for a call to the client's number. */
 const INBOUND_OPENING = "You are an AI phone assistant answering {{name}}'s phone. Someone called {{name}}; you picked up, and you speak first.";
 
+/** Which disclosures the greeting must make: the AI disclosure (DISCLOSE_AI) and the recording notice. */
+export interface GreetingDisclosure {
+  /** RECORD_CALLS and ANNOUNCE_RECORDING both on. */
+  recordingAnnounced: boolean;
+  /** DISCLOSE_AI (default on). */
+  discloseAi?: boolean;
+  inbound?: boolean;
+}
+
+/** The disclosures the first sentence must make, each as a rule for the prompt and as words to say. */
+function disclosures(name: string, p: GreetingDisclosure): Array<{ rule: string; spoken: string }> {
+  const out: Array<{ rule: string; spoken: string }> = [];
+  if (p.discloseAi ?? true) {
+    out.push(p.inbound ? { rule: `that you are an AI assistant answering for ${name}`, spoken: `I'm an AI assistant answering for ${name}` } : { rule: `that you are an AI assistant calling on behalf of ${name}`, spoken: `I'm an AI assistant calling on behalf of ${name}` });
+  }
+  if (p.recordingAnnounced) out.push({ rule: 'that the call is recorded', spoken: 'this call is recorded' });
+  return out;
+}
+
+/**
+ * The disclosures as the agent would say them in its first sentence ("I'm an AI assistant calling on
+ * behalf of Raju Kumar, and this call is recorded."), or '' when none is on. The simulated agent (the demo)
+ * speaks this, so its greeting follows the same rules as the prompt the real model gets.
+ */
+export function disclosureSentence(name: string, p: GreetingDisclosure): string {
+  const spoken = disclosures(name, p).map((d) => d.spoken).join(', and ');
+  return spoken ? `${spoken[0]!.toUpperCase()}${spoken.slice(1)}.` : '';
+}
+
 /** What the greeting must say, as prompt rules (one per line, each ending in a newline). */
 function greetingRules(name: string, p: PromptInput): string {
-  const said: string[] = [];
-  if (p.discloseAi ?? true) said.push(p.inbound ? `that you are an AI assistant answering for ${name}` : `that you are an AI assistant calling on behalf of ${name}`);
-  if (p.recordingAnnounced) said.push('that the call is recorded');
+  const said = disclosures(name, p).map((d) => d.rule);
   // Whatever the settings, the agent never claims to be human.
   const honest = '- If anyone asks whether you are a person or a machine, say truthfully that you are an AI assistant.\n';
   return (said.length ? `- In your first sentence, say ${said.join(', and ')}.\n` : '') + honest;

@@ -8,6 +8,8 @@ import { action, money, paint, table, withConnection, type Context } from './out
 import { followCall, renderSummary } from './follow.js';
 import { EXIT, UsageError, exitCodeForEnd } from './exit-codes.js';
 import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
+import { SCHEDULED_CALL_STATUSES, type ScheduledCall } from '../shared/scheduled-call-types.js';
+import { parseWhen } from './when.js';
 
 const collectVar = (v: string, acc: Record<string, string> = {}) => {
   const i = v.indexOf('=');
@@ -32,12 +34,13 @@ export function callCommand(): Command {
     .option('--var <name=value>', 'a runbook variable (repeat for each)', collectVar)
     .addOption(new Option('-e, --engine <engine>', 'the voice engine (default: the server setting)').choices(['openai', 'gemini']))
     .option('--dtmf <keys>', 'keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)')
-    .option('--override-calling-hours', 'place the call even outside CALLING_HOURS (recorded on the call)')
+    .option('--override-calling-hours <reason>', 'place the call even outside CALLING_HOURS; the reason is recorded on the call')
+    .option('--at <when>', 'place it later: 2026-05-04T09:30:00+02:00, "2026-05-04 09:30" (local time) or +10m/+2h/+1d; prints the scheduled call and returns', (v) => parseWhen(v))
     .option('-d, --detach', 'print the call id and return at once instead of following the call')
     .option('-v, --verbose', 'show every timeline event while following')
     .addHelpText('after', '\nExample:\n  callwright call +14155550123 "Order one chicken biryani for pickup at 7" --client raju\n  callwright call +14155550123 --runbook order-food-pickup --var order="one chicken biryani" --client raju')
     .action(
-      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: boolean; detach?: boolean; verbose?: boolean }) => {
+      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: string; at?: string; detach?: boolean; verbose?: boolean }) => {
         const body: CreateCallRequest = {
           to,
           ...(instructions !== undefined ? { instructions } : {}),
@@ -46,9 +49,14 @@ export function callCommand(): Command {
           ...(o.var ? { variables: o.var } : {}),
           ...(o.engine ? { provider: o.engine } : {}),
           ...(o.dtmf ? { dtmf: o.dtmf } : {}),
-          ...(o.overrideCallingHours ? { overrideCallingHours: true } : {}),
+          ...(o.overrideCallingHours ? { overrideCallingHours: true, overrideReason: o.overrideCallingHours } : {}),
+          ...(o.at ? { scheduledAt: o.at } : {}),
         };
         const created = await ctx.api.createCall(body);
+        if (created.status === 'scheduled') {
+          ctx.print(created, () => `Scheduled call ${created.id} to ${to} at ${localTime(created.scheduledAt!)}\nList: callwright calls scheduled   Cancel: callwright calls cancel ${created.id}`);
+          return EXIT.ok;
+        }
         if (o.detach) {
           ctx.print(created, () => created.id);
           return created.endReason ? exitCodeForEnd(created.endReason) : EXIT.ok;
@@ -109,6 +117,7 @@ export function callsCommand(): Command {
           ctx.print(call, () => [
             `${paint(1, `Call ${call.id}`)} to ${call.to}${call.clientName ? ` for ${call.clientName}` : ''} (${call.provider})`,
             `Instructions: ${call.instructions}`,
+            ...(call.callingHoursOverride ? [paint(33, `Calling hours overridden: ${(call.callingHoursOverride as { reason?: string }).reason ?? '(no reason given)'}`)] : []),
             ...call.transcript.map((t) => `${paint(2, `[${String(t.offsetSec).padStart(4)}s]`)} ${t.speaker === 'agent' ? 'Agent: ' : 'Callee:'} ${t.interrupted ? `${t.interrupted.heardText} — [cut off]` : t.text}`),
             ...call.toolCalls.map((t) => paint(35, `tool: ${t.name}(${JSON.stringify(t.arguments)})${t.result !== undefined ? ` -> ${t.result}` : ''}`)),
             ...renderSummary(call, ctx.connection.baseUrl),
@@ -167,5 +176,44 @@ export function callsCommand(): Command {
       ),
   );
 
+  calls.addCommand(
+    withConnection(new Command('scheduled'))
+      .description('Scheduled calls still waiting, the next first (--status for the others: placed, missed, refused, ...)')
+      .addOption(new Option('--status <status>', 'scheduled calls in this status (default: scheduled)').choices([...SCHEDULED_CALL_STATUSES, 'all']))
+      .action(
+        action(async (ctx, o: { status?: string }) => {
+          const status = o.status === 'all' ? undefined : (o.status ?? 'scheduled');
+          const r = await ctx.api.listScheduledCalls({ status });
+          ctx.print(r, () => {
+            if (!r.scheduledCalls.length) return status === 'scheduled' ? 'No calls are scheduled.' : 'No scheduled calls.';
+            const rows = r.scheduledCalls.map((c: ScheduledCall) => [c.id, localTime(c.scheduledAt), c.to, c.clientId, c.status, c.callId ? `call ${c.callId}` : (c.reason ?? firstLine(c.instructions))]);
+            return table(['ID', 'AT (LOCAL)', 'TO', 'CLIENT', 'STATUS', 'CALL / REASON / FOR'], rows);
+          });
+        }),
+      ),
+  );
+
+  calls.addCommand(
+    withConnection(new Command('cancel'))
+      .description('Cancel a scheduled call that has not dialled yet')
+      .argument('<id>', 'the scheduled call id (callwright calls scheduled)')
+      .action(
+        action(async (ctx, id: string) => {
+          const r = await ctx.api.cancelScheduledCall(id);
+          ctx.print(r, () => `Scheduled call ${r.id} to ${r.to} at ${localTime(r.scheduledAt)}: cancelled`);
+        }),
+      ),
+  );
+
   return calls;
 }
+
+/** A time as this machine's local date and time, with its offset, e.g. "2026-05-04 09:30 (+02:00)". */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  const off = -d.getTimezoneOffset();
+  const p = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())} (${off >= 0 ? '+' : '-'}${p(off / 60)}:${p(off % 60)})`;
+}
+
+const firstLine = (s: string) => (s.split('\n')[0] ?? '').slice(0, 60);

@@ -34,7 +34,7 @@ export function renderEvent(ev: TimelineEvent, verbose = false): ViewLine | unde
     case 'engine.resumed':
       return { kind: 'warn', text: `voice AI session resumed (${d.reason})` };
     case 'policy.override':
-      return { kind: 'warn', text: `policy override: ${d.rule ?? JSON.stringify(d)}` };
+      return { kind: 'warn', text: `policy override: ${d.rule ?? JSON.stringify(d)}${d.reason ? ` (${d.reason})` : ''}` };
     case 'error':
       return { kind: 'warn', text: `error (${d.source ?? 'call'}): ${d.message ?? d.code ?? ''}` };
     case 'transfer.started':

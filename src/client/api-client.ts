@@ -5,6 +5,7 @@
  */
 import type { CostBreakdown, DocumentInfo, RunbookSummary, ServerStatus, TranscriptEntry } from '../shared/api-types.js';
 import { readSseBody } from './sse.js';
+import type { ScheduledCall } from '../shared/scheduled-call-types.js';
 
 /** `fetch` or anything shaped like it (the MCP route on the server passes one backed by `app.inject`). */
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -48,6 +49,10 @@ export interface CreateCallRequest {
   variables?: Record<string, string>;
   dtmf?: string;
   overrideCallingHours?: boolean;
+  /** Why calling hours are overridden (required with overrideCallingHours). */
+  overrideReason?: string;
+  /** Place it later (ISO 8601 with an offset): the answer is then the scheduled call. */
+  scheduledAt?: string;
 }
 
 export interface CallSummary {
@@ -133,8 +138,14 @@ export class ApiClient {
   }
 
   // Calls
-  createCall(body: CreateCallRequest): Promise<{ id: string; status: string; endReason?: string; error?: string }> {
+  createCall(body: CreateCallRequest): Promise<{ id: string; status: string; endReason?: string; error?: string; scheduledAt?: string }> {
     return this.json('POST', '/api/calls', { body });
+  }
+  listScheduledCalls(q: { status?: string; limit?: number } = {}): Promise<{ scheduledCalls: ScheduledCall[] }> {
+    return this.json('GET', '/api/scheduled-calls', { query: { ...q } });
+  }
+  cancelScheduledCall(id: string): Promise<ScheduledCall> {
+    return this.json('POST', `/api/scheduled-calls/${seg(id)}/cancel`);
   }
   getCall(id: string): Promise<CallDetail> {
     return this.json('GET', `/api/calls/${seg(id)}`);

@@ -166,6 +166,10 @@ export const settingsSchema = z.object({
   MAX_CONCURRENT_CALLS: int(0, 10_000).default(5),
   MAX_COST_PER_CALL_USD: num(0).default(5),
   MAX_COST_PER_DAY_USD: num(0).default(50),
+  // Scheduled calls (docs/scheduled-calls.md): how far ahead one may be set, and how late it may still
+  // be dialled when the server was down at its time (after that it is marked missed).
+  SCHEDULE_MAX_DAYS: int(1, 366).default(30),
+  SCHEDULE_GRACE_MINUTES: int(0, 24 * 60).default(15),
   DISCLOSE_AI: bool.default(true),
   ANNOUNCE_RECORDING: bool.default(true),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),

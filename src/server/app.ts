@@ -46,6 +46,9 @@ import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
 import { outcomeDeps } from '../outcome/setup.js';
 import { mcpRoutes } from '../mcp/http-route.js';
+import { CallScheduler, type Clock } from '../calls/scheduler.js';
+import { ScheduledCallsRepo } from '../store/scheduled-calls-repo.js';
+import { scheduledCallsRoutes } from './scheduled-calls-routes.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -63,6 +66,8 @@ export interface AppOptions {
   webDir?: string;
   /** Pauses between the outcome webhook's tries (tests shorten them). */
   webhookRetryDelaysMs?: number[];
+  /** The scheduled calls' clock and timers (tests inject one). */
+  schedulerClock?: Clock;
 }
 
 export interface App {
@@ -131,6 +136,16 @@ export async function buildApp(o: AppOptions): Promise<App> {
     outcome,
   });
 
+  const scheduler = new CallScheduler({
+    repo: new ScheduledCallsRepo(db),
+    dial: (input) => service.create(input),
+    checkAhead: (input, at) => service.checkAhead(input, at),
+    maxAheadMs: s.SCHEDULE_MAX_DAYS * 86_400_000,
+    graceMs: s.SCHEDULE_GRACE_MINUTES * 60_000,
+    log: server.log,
+    clock: o.schedulerClock,
+  });
+
   server.setErrorHandler((err, req, reply) => {
     if (err instanceof CallRequestError) {
       if (err.policy?.retryAfterSec) reply.header('Retry-After', String(err.policy.retryAfterSec));
@@ -176,7 +191,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     const refusals = new RefusalsRepo(db);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now } });
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler });
+    await api.register(scheduledCallsRoutes, { scheduler });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
     await api.register(ownerRoutes, { owner, calls });
@@ -200,6 +216,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   );
 
   await service.recoverAfterRestart();
+  // Once listening (the carrier's callbacks for a call it dials must find the server), and after the
+  // recovery above: a scheduled call due now dials as a new call.
+  server.addHook('onListen', async () => scheduler.start());
 
   // The index catches up with CLIENTS_DIR in the background: listening does not wait for parsing.
   let closing = false;
@@ -218,6 +237,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     async close() {
       closing = true;
       watcher?.close();
+      await scheduler.stop();
       await service.shutdown();
       await server.close();
       await knowledge.close();

@@ -18,6 +18,7 @@ import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { withOutcomeText } from '../outcome/payload.js';
 import { callPurpose } from '../records/call-purpose.js';
 import { callRecordsRoutes, type CallRecordsRoutesOptions } from './call-records-routes.js';
+import type { CallScheduler } from '../calls/scheduler.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -31,6 +32,8 @@ export interface CallsRoutesOptions {
   outcomes?: OutcomesRepo;
   /** The overview's caps, refusals and clock (call-records-routes.ts). */
   records: Pick<CallRecordsRoutesOptions, 'settings' | 'refusedSince' | 'now'>;
+  /** Calls with `scheduledAt` go here instead of dialling now (docs/scheduled-calls.md). */
+  scheduler?: CallScheduler;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -61,7 +64,7 @@ const DOCS = {
       "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win.",
     body: createCallSchema.extend({ runbook: z.string().optional(), variables: z.record(z.string(), z.string()).optional() }).partial({ instructions: true }),
     responses: {
-      201: { description: 'The call was created and is being dialled', schema: z.object({ id: z.string(), status: z.string() }) },
+      201: { description: 'The call was created and is being dialled; with `scheduledAt`, the scheduled call (status `scheduled`, see GET /api/scheduled-calls/{id})', schema: z.object({ id: z.string(), status: z.string() }) },
       400: 'a field is missing or wrong (named in `field`)',
       403: 'the dial policy refused the number (`rule` says which)',
       404: 'unknown runbook',
@@ -71,7 +74,7 @@ const DOCS = {
     },
   }),
   list: documented({ tag: 'calls', summary: 'List calls, newest first, with filters', query: listQuery, responses: { 200: '{calls, nextCursor}: each call with what it was for (`purpose`), its cost total, outcome verdict ({status, goalMet, summary}) and recording ({url} or null)', 400: 'a bad filter or cursor' } }),
-  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
+  get: documented({ tag: 'calls', summary: 'One call: status, transcript, tool calls, recording, cost breakdown, outcome, calling-hours override (window, local times, reason)', params: idParams, responses: { 200: 'the call', 404: 'no such call' } }),
   export: documented({ tag: 'calls', summary: 'The whole record as one JSON file: {outcome, call, transcript, toolCalls, cost}', params: idParams, responses: { 200: 'the record', 404: 'no such call' } }),
   events: documented({
     tag: 'calls',
@@ -146,6 +149,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       const field = first.path.map(String).join('.') || 'body';
       return reply.code(400).send({ error: `${field}: ${first.message}`, field });
     }
+    if (body.data.scheduledAt && o.scheduler) return reply.code(201).send(await o.scheduler.schedule(body.data));
     const call = await o.service.create(body.data);
     return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
   });
@@ -205,6 +209,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       exportUrl: `/api/calls/${call.id}/export.json`,
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
       outcome: outcomeOf(call),
+      callingHoursOverride: callingHoursOverride(events),
     };
   });
 
@@ -285,6 +290,12 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const after = await o.service.hangup(call.id);
     return { id: after.id, status: after.status, endReason: after.endReason };
   });
+}
+
+/** The call was placed outside calling hours on a user's word: the window, the local times, and why. */
+function callingHoursOverride(events: Array<{ type: string; data: Record<string, unknown> }>): { window: unknown; local: unknown; reason: unknown } | null {
+  const e = events.find((x) => x.type === 'policy.override' && x.data.rule === 'calling-hours');
+  return e ? { window: e.data.window, local: e.data.local, reason: e.data.reason ?? null } : null;
 }
 
 function durationSec(c: CallRow): number | null {

@@ -12,6 +12,7 @@ export function serverStatus(s: Settings, carrier: Carrier | undefined, liveCall
   const missing = missingForCalls(s);
   return {
     version,
+    simulated: Boolean(carrier) && isLoopback(s.TWILIO_API_URL),
     carrier: carrier ? { name: carrier.name, configured: true } : { name: 'twilio', configured: false },
     provider: s.AI_PROVIDER,
     publicUrl: Boolean(s.PUBLIC_URL),
@@ -40,4 +41,10 @@ export function serverStatus(s: Settings, carrier: Carrier | undefined, liveCall
     },
     knowledge: { embeddings: embeddingsProviderFor(s) ?? 'none', topK: s.KNOWLEDGE_TOP_K, watch: s.KNOWLEDGE_WATCH },
   };
+}
+
+/** Real carriers are never on this machine: a loopback API URL is a simulator. */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -63,6 +63,11 @@ export type ShareRule = 'always' | 'when-asked-and-relevant' | 'never';
 /** `GET /api/status`: what the server is configured with, for the UI. Never a secret, a path or a list's entries. */
 export interface ServerStatus {
   version: string;
+  /**
+   * True when the carrier API is on this machine (a loopback TWILIO_API_URL: the demo's and the tests'
+   * simulator): no call reaches the phone network. The UI shows a "Simulated" badge.
+   */
+  simulated: boolean;
   carrier: { name: string; configured: boolean };
   provider: 'openai' | 'gemini' | 'cascade';
   publicUrl: boolean;

@@ -174,4 +174,25 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX sessions_expires ON sessions (expires_at);
     `,
   },
+  {
+    // Calls set for later (docs/scheduled-calls.md): the request as it will be placed, when, and what came
+    // of it. A row is claimed (status 'dialing') by one conditional update before it dials, so it dials once.
+    version: 9,
+    name: 'scheduled calls',
+    sql: `
+      CREATE TABLE scheduled_calls (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        scheduled_at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request TEXT NOT NULL,
+        to_number TEXT NOT NULL,
+        client_id TEXT,
+        call_id TEXT,
+        reason TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX scheduled_calls_due ON scheduled_calls (status, scheduled_at);
+    `,
+  },
 ];

@@ -13,7 +13,15 @@ test('npm run demo places a simulated call and shows its live transcript', () =>
   const out = r.stdout;
   assert.match(out, /status: talking/);
   assert.match(out, /Callee: Hello, Spice Garden/);
-  assert.match(out, /Agent: +Hi! I'm an AI assistant calling on behalf of Raju Kumar/);
+  // The greeting follows the product's rules (DISCLOSE_AI and the recording notice are on by default).
+  assert.match(out, /Agent: +Hi! I'm an AI assistant calling on behalf of Raju Kumar, and this call is recorded\. I'd like/);
+  // The web UI's link comes before the call is placed, so the call can be watched live.
+  const ui = /Web UI \(open it now to watch the call live\): (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(out);
+  assert.ok(ui && out.indexOf(ui[0]) < out.indexOf('POST /api/calls '), out);
+  // With --exit the server is gone at the end: nothing after the call points at it.
+  const after = out.slice(out.indexOf('status: ended'));
+  assert.doesNotMatch(after, /https?:\/\//, 'no dead URL after --exit');
+  assert.match(after, /The demo server has stopped \(--exit\)/);
   assert.match(out, /\[interrupted after \d\.\d s\]/);
   assert.match(out, /food-preferences\.md: 1 chunk\(s\), embedded: true/);
   assert.match(out, /looked up "spice level": food-preferences\.md: "Food preferences Spice level: medium\./);
@@ -34,7 +42,7 @@ test('npm run demo -- --scenario menu presses through a two-level phone menu to 
   const out = r.stdout;
   assert.match(out, /mode: menu \(menu-/);
   assert.match(out, /Callee: For billing, press 1\.[\s\S]*menu prompt ended[\s\S]*Agent pressed 2[\s\S]*Callee: Subscriptions\.[\s\S]*Agent pressed 2/);
-  assert.match(out, /mode: talking \(person-answered\)[\s\S]*Agent: +Hi Sam/);
+  assert.match(out, /mode: talking \(person-answered\)[\s\S]*Agent: +Hi Sam\. I'm an AI assistant calling on behalf of Raju Kumar, and this call is recorded\./);
   assert.doesNotMatch(out.slice(0, out.indexOf('person-answered')), /Agent: /, 'nothing said to the menu');
   assert.match(out, /status: ended \(agent-hangup\)/);
 });

@@ -61,7 +61,12 @@ test('calling hours: refused outside the window with the local time named; an ex
     assert.match(r.body.error, /overrideCallingHours/);
     assert.equal(stack.twilio.calls.length, 0);
 
-    const id = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true });
+    const unexplained = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true });
+    assert.equal(unexplained.status, 400, 'an override needs a reason');
+    assert.equal(unexplained.body.field, 'overrideReason');
+    assert.equal(stack.twilio.calls.length, 0);
+
+    const id = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true, overrideReason: 'they asked us to call before opening' });
     await stack.api('POST', `/api/calls/${id}/hangup`);
     await stack.waitForEnd(id);
     const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
@@ -71,6 +76,8 @@ test('calling hours: refused outside the window with the local time named; an ex
     assert.equal(data.rule, 'calling-hours');
     assert.equal(data.window, window);
     assert.equal(data.local[0].zone, 'America/Los_Angeles');
+    assert.equal(data.reason, 'they asked us to call before opening');
+    assert.deepEqual((await stack.api('GET', `/api/calls/${id}`)).body.callingHoursOverride, { window, local: data.local, reason: 'they asked us to call before opening' }, "on the call's record");
     assert.equal((await stack.api('GET', '/api/refusals')).body.refusals[0].rule, 'calling-hours');
   });
 });
@@ -164,9 +171,9 @@ test('with the server clock at 04:14 UTC in January: Chicago is refused naming 2
     await stack.api('POST', `/api/calls/${a}/hangup`);
     assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' })).body.rule, 'max-calls-per-day');
     now = new Date('2026-01-15T23:59:00Z');
-    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true })).body.rule, 'max-calls-per-day', 'still the same UTC day');
+    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true, overrideReason: 'late test' })).body.rule, 'max-calls-per-day', 'still the same UTC day');
     now = new Date('2026-01-16T00:01:00Z');
-    const b = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true });
+    const b = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true, overrideReason: 'late test' });
     await stack.api('POST', `/api/calls/${b}/hangup`);
   });
 });

@@ -67,6 +67,10 @@ test('knowledge lookups show inline with their sources; every event type has a d
     describeEvent(ev('policy.override', { rule: 'calling-hours', window: '08:00-21:00', local: [{ zone: 'America/Chicago', time: '22:14' }] })),
     'Calling hours overridden for this call (allowed 08:00-21:00; it was 22:14 in America/Chicago)',
   );
+  assert.equal(
+    describeEvent(ev('policy.override', { rule: 'calling-hours', window: '08:00-21:00', local: [{ zone: 'America/Chicago', time: '22:14' }], reason: 'they close at 23:00' })),
+    'Calling hours overridden for this call (allowed 08:00-21:00; it was 22:14 in America/Chicago): they close at 23:00',
+  );
   assert.equal(describeEvent(ev('media.invalidFrames', { stream: 1, count: 300, total: 300, lastReason: 'bad base64' })), '300 malformed media frames dropped (last: bad base64)');
   assert.equal(describeEvent(ev('store.delayed', { events: 12, delayMs: 3001.4 })), '12 events written 3001 ms late: the database was busy');
 });

@@ -115,8 +115,9 @@ test('DialPolicy: allow list, do-not-call and calling hours refuse with rule and
   assert.ok(isRefusal(late) && late.rule === 'calling-hours' && /23:00 in America\/Los_Angeles/.test(late.message));
   const ok = await p.check('+14155550123', 'US', { now: noon });
   assert.ok(!isRefusal(ok) && ok.notes.length === 0);
-  const overridden = await p.check('+14155550123', 'US', { now: night, overrideCallingHours: true });
+  const overridden = await p.check('+14155550123', 'US', { now: night, overrideCallingHours: true, overrideReason: 'the restaurant asked us to call back after closing' });
   assert.ok(!isRefusal(overridden));
   assert.equal(overridden.notes[0].type, 'policy.override');
   assert.deepEqual(overridden.notes[0].data.local, [{ zone: 'America/Los_Angeles', time: '23:00' }]);
+  assert.equal(overridden.notes[0].data.reason, 'the restaurant asked us to call back after closing');
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { buildSystemPrompt } from '../../src/calls/prompt.js';
+import { buildSystemPrompt, disclosureSentence } from '../../src/calls/prompt.js';
 import { loadClientProfile, ClientError } from '../../src/clients/profile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-clients-'));
@@ -105,4 +105,19 @@ test('an inbound call: the prompt says we answered the client\'s phone, and the 
   assert.match(custom, /answering Ana Lee's phone/);
   assert.match(custom, /AI assistant answering for Ana Lee/);
   assert.match(custom, /call is recorded/);
+});
+
+test('the spoken disclosure (the simulated agent\'s greeting) follows the same settings as the prompt\'s rule', () => {
+  const cases: Array<[{ discloseAi: boolean; recordingAnnounced: boolean }, string, RegExp | undefined]> = [
+    [{ discloseAi: true, recordingAnnounced: true }, "I'm an AI assistant calling on behalf of Raju Kumar, and this call is recorded.", /say that you are an AI assistant calling on behalf of Raju Kumar, and that the call is recorded\./],
+    [{ discloseAi: true, recordingAnnounced: false }, "I'm an AI assistant calling on behalf of Raju Kumar.", /say that you are an AI assistant calling on behalf of Raju Kumar\.\n/],
+    [{ discloseAi: false, recordingAnnounced: true }, 'This call is recorded.', /say that the call is recorded\./],
+    [{ discloseAi: false, recordingAnnounced: false }, '', undefined],
+  ];
+  for (const [p, spoken, rule] of cases) {
+    assert.equal(disclosureSentence('Raju Kumar', p), spoken);
+    const prompt = buildSystemPrompt({ instructions: 'x', client: { id: 'raju', name: 'Raju Kumar', profile: 'Full Name: Raju Kumar', profileShare: 'always' } as never, ...p });
+    if (rule) assert.match(prompt, rule);
+    else assert.doesNotMatch(prompt, /In your first sentence/);
+  }
 });

@@ -1,6 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import { session, signOut } from './lib/auth';
-import { loadStatus } from './lib/app-data';
+import { loadStatus, status as statusStore } from './lib/app-data';
 import { useRoute, type Route } from './lib/router';
 import { useStore } from './lib/store';
 import { effectiveTheme, setTheme, systemDark, theme } from './lib/theme';
@@ -29,6 +29,7 @@ export function App() {
   const t = state === 'signed-in';
   const route = useRoute();
   const choice = useStore(theme);
+  const st = useStore(statusStore);
   useStore(systemDark);
 
   useEffect(() => {
@@ -53,6 +54,11 @@ export function App() {
           <Logo />
           <span>Callwright</span>
         </Link>
+        {st?.simulated && (
+          <span class="badge badge-simulated" role="status" title="The carrier is a simulator on this machine: no call reaches a real phone.">
+            Simulated
+          </span>
+        )}
         <nav aria-label="Main">
           <ul>
             {NAV.map((n) => (

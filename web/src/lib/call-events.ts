@@ -402,7 +402,7 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
     }
     case 'policy.override': {
       const local = Array.isArray(d.local) ? (d.local as Array<{ zone: string; time: string }>).map((l) => `${l.time} in ${l.zone}`).join(', ') : '';
-      return `Calling hours overridden for this call (allowed ${d.window}${local ? `; it was ${local}` : ''})`;
+      return `Calling hours overridden for this call (allowed ${d.window}${local ? `; it was ${local}` : ''})${d.reason ? `: ${d.reason}` : ''}`;
     }
     case 'media.invalidFrames':
       return `${d.count} malformed media frames dropped${d.lastReason ? ` (last: ${d.lastReason})` : ''}`;

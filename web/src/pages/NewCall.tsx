@@ -13,6 +13,9 @@ import { Icon } from '../components/icons';
 import { SearchResults } from '../components/SearchResults';
 import { OutcomeFields, parseSchemaText } from '../components/OutcomeFields';
 import { describeExtras, useCallAgain } from '../lib/call-again';
+import { WHEN_NOW, WhenFields, whenRequest, type WhenValue } from '../components/WhenFields';
+import { ScheduledCalls } from '../components/ScheduledCalls';
+import { formatDate } from '../lib/format';
 
 const MAX_INSTRUCTIONS = 8000;
 
@@ -42,6 +45,8 @@ export function NewCall() {
     setGoal(r.goal ?? '');
     setSchemaText(r.outcomeSchema ? JSON.stringify(r.outcomeSchema, null, 2) : '');
   });
+  const [when, setWhen] = useState<WhenValue>(WHEN_NOW);
+  const [scheduled, setScheduled] = useState<{ at: string; version: number } | null>(null);
 
   const phone = useMemo(() => checkPhone(to, country), [to, country]);
   const chosenEngine: Engine = engine || st?.provider || 'openai';
@@ -59,16 +64,18 @@ export function NewCall() {
     if (!instructions.trim() && !runbook) errs.instructions = 'Tell the agent what the call is for, or choose a runbook.';
     const outcome = parseSchemaText(schemaText);
     if (outcome.error) errs.outcomeSchema = outcome.error;
+    const timing = whenRequest(when);
+    Object.assign(errs, timing.errors);
     setErrors(errs);
     setToTouched(true);
     setFormError(null);
     if (Object.keys(errs).length) {
-      document.getElementById(errs.to ? 'to' : errs.instructions ? 'instructions' : 'outcomeSchema')?.focus();
+      document.getElementById(['to', 'instructions', 'outcomeSchema', 'scheduledAt', 'overrideReason'].find((f) => errs[f]) ?? 'to')?.focus();
       return;
     }
     setBusy(true);
     try {
-      const r = await api<{ id: string }>('/api/calls', {
+      const r = await api<{ id: string; status: string; scheduledAt?: string }>('/api/calls', {
         method: 'POST',
         json: {
           to: phone.state === 'valid' ? phone.e164 : to,
@@ -79,14 +86,20 @@ export function NewCall() {
           ...(outcome.schema ? { outcomeSchema: outcome.schema } : {}),
           provider: chosenEngine,
           ...again.extras,
+          ...timing.fields,
         },
       });
+      if (r.status === 'scheduled') {
+        setScheduled({ at: r.scheduledAt!, version: (scheduled?.version ?? 0) + 1 });
+        setWhen(WHEN_NOW);
+        return;
+      }
       navigate(`/calls/${r.id}`);
     } catch (err) {
       if (err instanceof ApiError && err.field === 'variables') {
         setErrors({ variables: err.message });
         document.getElementById(`var-${/^variables\.([A-Za-z0-9_]+)/.exec(err.message)?.[1]}`)?.focus();
-      } else if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider', 'runbook', 'goal', 'outcomeSchema'].includes(err.field)) {
+      } else if (err instanceof ApiError && err.field && ['to', 'instructions', 'clientId', 'provider', 'runbook', 'goal', 'outcomeSchema', 'scheduledAt', 'overrideReason'].includes(err.field)) {
         setErrors({ [err.field]: err.message.replace(new RegExp(`^${err.field}:\\s*`), '') });
         document.getElementById(err.field === 'provider' ? 'engine-openai' : err.field)?.focus();
       } else setFormError({ message: (err as Error).message, missing: err instanceof ApiError ? err.missing : undefined });
@@ -247,9 +260,24 @@ export function NewCall() {
             }}
           />
 
+          <WhenFields
+            value={when}
+            callingHours={st?.safety.callingHours}
+            errors={errors}
+            onChange={(v) => {
+              setWhen(v);
+              if (errors.scheduledAt || errors.overrideReason) setErrors({ ...errors, scheduledAt: '', overrideReason: '' });
+            }}
+          />
+
+          {scheduled && (
+            <Alert tone="success" title="Call scheduled">
+              It dials {formatDate(scheduled.at)}. It is listed under Scheduled calls, where it can be cancelled.
+            </Alert>
+          )}
           <div class="form-actions">
             <button class="btn btn-primary btn-lg" type="submit" disabled={busy}>
-              <Icon name="phone" /> {busy ? 'Placing the call…' : 'Place call'}
+              <Icon name="phone" /> {when.later ? (busy ? 'Scheduling…' : 'Schedule call') : busy ? 'Placing the call…' : 'Place call'}
             </button>
           </div>
         </form>
@@ -276,6 +304,7 @@ export function NewCall() {
           )}
         </Card>
       </div>
+      <ScheduledCalls version={scheduled?.version ?? 0} />
     </>
   );
 }
