@@ -16,6 +16,9 @@ import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { withOutcomeText } from '../outcome/payload.js';
+import { readMetadata } from '../calls/metadata.js';
+import { zodError, sendError, sendZodError } from './errors.js';
+import { IDEMPOTENCY_HEADER, IdempotentRequests } from './idempotency.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -27,6 +30,8 @@ export interface CallsRoutesOptions {
   runbooks: RunbookLibrary;
   /** Each call's outcome (docs/outcome.md). */
   outcomes?: OutcomesRepo;
+  /** Idempotency-Key on POST /api/calls (docs/api-reference.md). */
+  idempotency?: IdempotentRequests;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -35,7 +40,7 @@ const transferBody = z.object({
   /** A destination's label (or 1-based position): never a number (see docs/transfer.md). */
   to: z.string().trim().min(1, 'is empty').max(40).optional(),
   brief: z.string().trim().min(1, 'is empty').max(400, 'is longer than 400 characters').optional(),
-});
+}).strict();
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
@@ -129,31 +134,37 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     durationSec: durationSec(c),
     answeredBy: c.answeredBy,
     endReason: c.endReason,
+    metadata: readMetadata(c.metadataJson),
   });
   const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
 
   app.post('/api/calls', DOCS.place, async (req, reply) => {
-    const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
-    if (!body.success) {
-      const first = body.error.issues[0];
-      // Nested fields are named in full (voicemail.message).
-      const field = first.path.map(String).join('.') || 'body';
-      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+    const key = IdempotentRequests.keyOf(req.headers[IDEMPOTENCY_HEADER]);
+    const place = async () => {
+      const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
+      if (!body.success) throw zodError(body.error);
+      const call = await o.service.create(body.data);
+      return { status: 201, body: { id: call.id, status: call.status, metadata: readMetadata(call.metadataJson), ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) } };
+    };
+    if (!key || !o.idempotency) {
+      const a = await place();
+      return reply.code(a.status).send(a.body);
     }
-    const call = await o.service.create(body.data);
-    return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
+    const a = await o.idempotency.run(key, req.body ?? {}, place);
+    if (a.replayed) reply.header('Idempotent-Replayed', 'true');
+    return reply.code(a.status).send(a.body);
   });
 
   app.get('/api/calls', DOCS.list, async (req, reply) => {
     const q = listQuery.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) });
+    if (!q.success) return sendZodError(reply, q.error, 'query');
     let before: { createdAt: string; id: string } | undefined;
     if (q.data.cursor) {
       try {
         before = JSON.parse(Buffer.from(q.data.cursor, 'base64url').toString('utf8'));
         if (typeof before?.createdAt !== 'string' || typeof before?.id !== 'string') throw new Error();
       } catch {
-        return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
+        return sendError(reply, 400, 'cursor is not valid', { field: 'cursor' });
       }
     }
     const { status, endReason, clientId, q: text, goalMet, direction } = q.data;
@@ -206,8 +217,8 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.post('/api/calls/:id/outcome/webhook', DOCS.redeliver, async (req, reply) => {
     const call = load(req.params);
     const r = o.service.redeliverOutcome(call.id);
-    if (r === 'not-configured') return reply.code(409).send({ error: 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)' });
-    if (r === 'not-ready') return reply.code(409).send({ error: "the call's outcome is not worked out yet" });
+    if (r === 'not-configured') return sendError(reply, 409, 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)');
+    if (r === 'not-ready') return sendError(reply, 409, "the call's outcome is not worked out yet");
     return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
   });
 
@@ -233,9 +244,9 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {
     const call = load(req.params);
-    if (!call.recordingPath) return reply.code(404).send({ error: call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress' });
+    if (!call.recordingPath) return sendError(reply, 404, call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress');
     const st = await stat(call.recordingPath).catch(() => undefined);
-    if (!st) return reply.code(404).send({ error: 'recording file is missing from DATA_DIR' });
+    if (!st) return sendError(reply, 404, 'recording file is missing from DATA_DIR');
     reply.type('audio/mpeg').header('Content-Length', st.size).header('Content-Disposition', `inline; filename="call-${call.id}.mp3"`);
     return reply.send(createReadStream(call.recordingPath));
   });
@@ -243,17 +254,13 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.post('/api/calls/:id/transfer', DOCS.transfer, async (req, reply) => {
     const call = load(req.params);
     const body = transferBody.safeParse(req.body ?? {});
-    if (!body.success) {
-      const first = body.error.issues[0];
-      const field = String(first.path[0] ?? 'body');
-      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
-    }
+    if (!body.success) return sendZodError(reply, body.error);
     const r = await o.service.transfer(call.id, body.data);
     switch (r.status) {
       case 'refused':
-        return reply.code(r.httpStatus).send({ error: r.message, ...(r.field ? { field: r.field } : {}) });
+        return sendError(reply, r.httpStatus, r.message, { ...(r.field ? { field: r.field } : {}) });
       case 'failed':
-        return reply.code(502).send({ error: r.message });
+        return sendError(reply, 502, r.message);
       case 'dialing':
         return reply.code(202).send({ id: call.id, status: 'dialing' });
       default:
