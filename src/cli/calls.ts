@@ -15,6 +15,15 @@ const collectVar = (v: string, acc: Record<string, string> = {}) => {
   return { ...acc, [v.slice(0, i)]: v.slice(i + 1) };
 };
 
+/** `--meta key=value`: numbers and true/false are sent as such, so the metadata reads back as given. */
+const collectMeta = (v: string, acc: Record<string, string | number | boolean> = {}) => {
+  const i = v.indexOf('=');
+  if (i < 1) throw new InvalidArgumentError('expected key=value');
+  const raw = v.slice(i + 1);
+  const value = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...acc, [v.slice(0, i)]: value };
+};
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number above 0');
@@ -33,11 +42,13 @@ export function callCommand(): Command {
     .addOption(new Option('-e, --engine <engine>', 'the voice engine (default: the server setting)').choices(['openai', 'gemini']))
     .option('--dtmf <keys>', 'keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)')
     .option('--override-calling-hours', 'place the call even outside CALLING_HOURS (recorded on the call)')
+    .option('--meta <key=value>', 'your own label for the call, kept and returned with it (repeat for each)', collectMeta)
+    .option('--idempotency-key <key>', 'a key of your own: running the same command again with it returns the same call instead of placing another')
     .option('-d, --detach', 'print the call id and return at once instead of following the call')
     .option('-v, --verbose', 'show every timeline event while following')
     .addHelpText('after', '\nExample:\n  callwright call +14155550123 "Order one chicken biryani for pickup at 7" --client raju\n  callwright call +14155550123 --runbook order-food-pickup --var order="one chicken biryani" --client raju')
     .action(
-      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: boolean; detach?: boolean; verbose?: boolean }) => {
+      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: boolean; meta?: Record<string, string | number | boolean>; idempotencyKey?: string; detach?: boolean; verbose?: boolean }) => {
         const body: CreateCallRequest = {
           to,
           ...(instructions !== undefined ? { instructions } : {}),
@@ -47,8 +58,9 @@ export function callCommand(): Command {
           ...(o.engine ? { provider: o.engine } : {}),
           ...(o.dtmf ? { dtmf: o.dtmf } : {}),
           ...(o.overrideCallingHours ? { overrideCallingHours: true } : {}),
+          ...(o.meta ? { metadata: o.meta } : {}),
         };
-        const created = await ctx.api.createCall(body);
+        const created = await ctx.api.createCall(body, { idempotencyKey: o.idempotencyKey });
         if (o.detach) {
           ctx.print(created, () => created.id);
           return created.endReason ? exitCodeForEnd(created.endReason) : EXIT.ok;

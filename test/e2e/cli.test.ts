@@ -111,7 +111,7 @@ test('exit codes: refused by the dial policy (3), bad token (4), not found (5), 
     assert.match(refused.stderr, /^callwright: refused \(emergency\): .*emergency numbers are never dialled/m);
     const refusedJson = await cli(['call', '911', 'Report a fire', '--json', ...at(stack)]);
     assert.equal(refusedJson.code, 3);
-    assert.deepEqual(JSON.parse(refusedJson.stdout).error, { message: JSON.parse(refusedJson.stdout).error.message, status: 400, field: 'to', rule: 'emergency' });
+    assert.deepEqual(JSON.parse(refusedJson.stdout).error, { code: 'refused_by_policy', message: JSON.parse(refusedJson.stdout).error.message, status: 400, field: 'to', rule: 'emergency' });
     assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
 
     const badToken = await cli(['calls', 'list', '--url', stack.baseUrl, '--token', 'wrong-token-0123456789']);

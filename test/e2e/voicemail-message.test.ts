@@ -161,7 +161,7 @@ test('POST /api/calls voicemail: bad values are a 400 naming the field', async (
     for (const [voicemail, field] of cases) {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'Say hi.', voicemail });
       assert.equal(r.status, 400, JSON.stringify(voicemail));
-      assert.equal(r.body.field, field, JSON.stringify(r.body));
+      assert.equal(r.body.error.field, field, JSON.stringify(r.body));
     }
   });
 });
