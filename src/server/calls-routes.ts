@@ -59,14 +59,18 @@ const DOCS = {
     tag: 'calls',
     summary: 'Place a call',
     description:
-      "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win.",
+      "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win. Unknown fields are refused (400, code `unknown_field`). `metadata` is your own labels, returned wherever the call is (the call, the list, the export, the event stream, the outcome webhook). With `Idempotency-Key`, a retry of the same request (same key, same body, within 24 h, across restarts) returns the first call and places no second one; the replayed answer has `Idempotent-Replayed: true`.",
+    headers: z.object({
+      'Idempotency-Key': z.string().min(1).max(255).optional().describe('Your own key for this request (a UUID): a retry with the same key and body returns the same call instead of placing another. Kept 24 h.'),
+    }),
     body: createCallSchema.extend({ runbook: z.string().optional(), variables: z.record(z.string(), z.string()).optional() }).partial({ instructions: true }),
     responses: {
-      201: { description: 'The call was created and is being dialled', schema: z.object({ id: z.string(), status: z.string() }) },
-      400: 'a field is missing or wrong (named in `field`)',
+      201: { description: 'The call was created and is being dialled (or, with a repeated Idempotency-Key, the call first created)', schema: z.object({ id: z.string(), status: z.string(), metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }) },
+      400: 'a field is missing, wrong or unknown (named in `field`), or a bad Idempotency-Key',
       403: 'the dial policy refused the number (`rule` says which)',
       404: 'unknown runbook',
-      422: 'the runbook has problems',
+      409: 'the first request with this Idempotency-Key was cut short by a restart (code `idempotency_key_interrupted`)',
+      422: 'the runbook has problems, or the Idempotency-Key was used with a different body (code `idempotency_key_reused`)',
       429: 'a cap was reached (`Retry-After`)',
       503: 'Callwright is not configured to place calls (`missing` lists the settings)',
     },

@@ -19,6 +19,32 @@ export interface ErrorBody {
 
 export type ErrorExtra = Omit<ErrorBody['error'], 'code' | 'message'>;
 
+/** Every code an error can carry (the OpenAPI Error schema lists them). */
+export const ERROR_CODES = [
+  'invalid_request',
+  'invalid_field',
+  'unknown_field',
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'method_not_allowed',
+  'conflict',
+  'body_too_large',
+  'unsupported_media_type',
+  'unprocessable',
+  'rate_limited',
+  'refused_by_policy',
+  'cap_reached',
+  'not_configured',
+  'idempotency_key_reused',
+  'idempotency_key_interrupted',
+  'idempotency_key_busy',
+  'internal_error',
+  'not_supported',
+  'upstream_failed',
+] as const;
+
 /** The code an error gets when the route does not name a more precise one. */
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'invalid_request',
