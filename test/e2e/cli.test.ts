@@ -188,3 +188,21 @@ test('clients, docs and runbooks commands: create and list a client, upload, lis
     assert.match(runbooks.stdout, /--var pickup_time=…/);
   });
 });
+
+test('--meta labels the call (shown with --json and in the summary); --idempotency-key makes running the command again return the same call', async () => {
+  await withStack({ engine: 'openai', script: () => ({ result: 'busy', steps: [] }) }, async (stack) => {
+    const args = ['call', '+14155550123', 'Order one chicken biryani', '--meta', 'orderId=A-1001', '--meta', 'attempt=2', '--meta', 'vip=true', '--idempotency-key', 'order-A-1001', '--json', ...at(stack)];
+    const first = await cli(args);
+    assert.equal(first.code, 7, first.stderr);
+    const call = JSON.parse(first.stdout);
+    assert.deepEqual(call.metadata, { orderId: 'A-1001', attempt: 2, vip: true });
+    const again = await cli(args);
+    assert.equal(JSON.parse(again.stdout).id, call.id, 'the same call');
+    assert.equal(stack.twilio.calls.length, 1, 'dialled once');
+    const shown = await cli(['calls', 'show', call.id, ...at(stack)]);
+    assert.match(shown.stdout, /metadata: orderId=A-1001 attempt=2 vip=true/);
+    const unknown = await cli(['call', '+14155550123', 'x', '--meta', 'a=1', '--idempotency-key', 'order-A-1001', '--json', ...at(stack)]);
+    assert.equal(unknown.code, 2, 'the same key with another request is a usage error');
+    assert.equal(JSON.parse(unknown.stdout).error.code, 'idempotency_key_reused');
+  });
+});

@@ -55,7 +55,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     const sig = req.headers['x-twilio-signature'];
     if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, url, (req.body ?? {}) as Record<string, unknown>)) {
       req.log.warn({ event: 'twilio.badSignature', route: req.routeOptions.url }, 'Twilio webhook refused: invalid signature');
-      return sendError(reply, 403, 'invalid signature');
+      return sendError(reply, 403, 'X-Twilio-Signature does not match this request: PUBLIC_URL must be the exact origin Twilio calls (see docs/first-real-call.md)');
     }
   };
 
@@ -184,7 +184,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
         const sig = req.headers['x-twilio-signature'];
         if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, mediaStreamUrl(opts.publicUrl), {})) {
           req.log.warn({ event: 'twilio.badSignature', route: '/twilio/media' }, 'media stream refused: invalid signature');
-          return sendError(reply, 403, 'invalid signature');
+          return sendError(reply, 403, 'X-Twilio-Signature does not match this request: PUBLIC_URL must be the exact origin Twilio calls (see docs/first-real-call.md)');
         }
       },
     },
