@@ -83,7 +83,8 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
     // false: no CORS headers at all, so a browser on any other origin cannot read a response.
     origin: origins.length ? origins : false,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'],
+    exposedHeaders: ['Idempotent-Replayed', 'Retry-After'],
     maxAge: 600,
   });
 
