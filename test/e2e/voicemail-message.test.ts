@@ -155,7 +155,7 @@ test('POST /api/calls voicemail: bad values are a 400 naming the field', async (
       [{ action: 'hangup', message: 'hi' }, 'voicemail.message'],
       [{ action: 'leave-message', message: 'x'.repeat(1001) }, 'voicemail.message'],
       [{ action: 'leave-message', message: 'hi', instructions: 'be brief' }, 'voicemail.instructions'],
-      [{ action: 'leave-message', beep: true }, 'voicemail'],
+      [{ action: 'leave-message', beep: true }, 'voicemail.beep'],
       ['leave-message', 'voicemail'],
     ];
     for (const [voicemail, field] of cases) {
