@@ -9,6 +9,7 @@ import { checkDestination } from './policy.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
 import { CallCaps } from './caps.js';
 import { CallRequestError, checkOverrideReason, type CreateCallInput } from './call-request.js';
+import { storeMetadata } from './metadata.js';
 import type { CallRuntime } from './call-runtime.js';
 import { startSession } from './session-start.js';
 import type { CallEnding } from './call-ending.js';
@@ -46,18 +47,19 @@ export class CallCreation {
     const s = d.settings;
     checkOverrideReason(input);
     const dest = checkDestination(input.to);
-    if (!dest.ok) {
-      if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
-      throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
-    }
-    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, overrideReason: input.overrideReason, now: now() });
-    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
+    if (!dest.ok && (dest.rule === 'format' || dest.rule === 'invalid')) throw new CallRequestError(400, 'to', `to: ${dest.message}`);
+    // Not configured comes first: a calling-hours or policy message would send the user after the wrong
+    // fix, and no call could be placed anyway (docs/first-real-call.md).
     const provider = input.provider ?? s.AI_PROVIDER;
     const missing = missingForCalls(s, provider);
     const factory = d.engines[provider];
     if (missing.length || !d.carrier || !factory) {
-      throw new CallRequestError(503, undefined, `Callwright is not configured to place calls yet. Set: ${missing.join('; ')}. See .env.example.`, missing);
+      const what = d.carrier ? 'Callwright is not configured to place calls yet' : 'No phone carrier is configured, so Callwright cannot place calls yet';
+      throw new CallRequestError(503, undefined, `${what}. Set: ${missing.join('; ')}. See .env.example and docs/first-real-call.md.`, missing, undefined, 'not_configured');
     }
+    if (!dest.ok) throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+    const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, overrideReason: input.overrideReason, now: now() });
+    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
     let client: ClientProfile | undefined;
     if (input.clientId) {
       try {
@@ -84,6 +86,7 @@ export class CallCreation {
         carrier: d.carrier.name,
         carrierCallId: null,
         direction: 'outbound',
+        metadataJson: storeMetadata(input.metadata),
       },
       now(),
     );
@@ -100,6 +103,7 @@ export class CallCreation {
       ...(input.dtmf ? { dtmf: input.dtmf } : {}),
       ...(input.runbook ? { runbook: input.runbook } : {}),
       ...(input.hold ? { hold: input.hold } : {}),
+      ...(input.metadata && Object.keys(input.metadata).length ? { metadata: input.metadata } : {}),
       ...(targets.length ? { transferTo: targets.map(describeTarget) } : {}),
       voicemail,
     });

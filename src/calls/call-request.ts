@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
 import { transferTargetsSchema } from './transfer/transfer-targets.js';
 import { outcomeSchemaProblem } from '../outcome/schema.js';
+import { metadataSchema } from './metadata.js';
 
 /** Longest voicemail message text (about a minute of speech) and composing instructions. */
 export const VOICEMAIL_MESSAGE_MAX = 1000;
@@ -70,7 +71,11 @@ export const createCallSchema = z.object({
    * prompt has ended (docs/phone-menus.md).
    */
   dtmf: z.string().min(1, 'is empty').max(DTMF_MAX_LENGTH, `is longer than ${DTMF_MAX_LENGTH} keys`).regex(DTMF_SEQUENCE_RE, 'may hold only 0-9, *, #, A-D and w (a half-second pause)').optional(),
-});
+  /** The caller's own labels for this call (an order id, a CRM record), returned wherever the call is. */
+  metadata: metadataSchema.optional(),
+})
+  // An unknown field is refused, not ignored: a misspelt or unsupported setting must not place a call without it.
+  .strict();
 export type CreateCallInput = z.infer<typeof createCallSchema>;
 
 /** A refusal the API shows as 4xx, naming the field at fault. */
@@ -82,6 +87,8 @@ export class CallRequestError extends Error {
     readonly missing?: string[],
     /** Policy refusals: the rule that refused, and when trying again can help. */
     readonly policy?: { rule: string; retryAfterSec?: number },
+    /** The error's code for programs (server/errors.ts); by default one follows from the status. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'CallRequestError';

@@ -17,6 +17,15 @@ const collectVar = (v: string, acc: Record<string, string> = {}) => {
   return { ...acc, [v.slice(0, i)]: v.slice(i + 1) };
 };
 
+/** `--meta key=value`: numbers and true/false are sent as such, so the metadata reads back as given. */
+const collectMeta = (v: string, acc: Record<string, string | number | boolean> = {}) => {
+  const i = v.indexOf('=');
+  if (i < 1) throw new InvalidArgumentError('expected key=value');
+  const raw = v.slice(i + 1);
+  const value = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  return { ...acc, [v.slice(0, i)]: value };
+};
+
 const positiveInt = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number above 0');
@@ -36,11 +45,13 @@ export function callCommand(): Command {
     .option('--dtmf <keys>', 'keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)')
     .option('--override-calling-hours <reason>', 'place the call even outside CALLING_HOURS; the reason is recorded on the call')
     .option('--at <when>', 'place it later: 2026-05-04T09:30:00+02:00, "2026-05-04 09:30" (local time) or +10m/+2h/+1d; prints the scheduled call and returns', (v) => parseWhen(v))
+    .option('--meta <key=value>', 'your own label for the call, kept and returned with it (repeat for each)', collectMeta)
+    .option('--idempotency-key <key>', 'a key of your own: running the same command again with it returns the same call instead of placing another')
     .option('-d, --detach', 'print the call id and return at once instead of following the call')
     .option('-v, --verbose', 'show every timeline event while following')
     .addHelpText('after', '\nExample:\n  callwright call +14155550123 "Order one chicken biryani for pickup at 7" --client raju\n  callwright call +14155550123 --runbook order-food-pickup --var order="one chicken biryani" --client raju')
     .action(
-      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: string; at?: string; detach?: boolean; verbose?: boolean }) => {
+      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: string; at?: string; meta?: Record<string, string | number | boolean>; idempotencyKey?: string; detach?: boolean; verbose?: boolean }) => {
         const body: CreateCallRequest = {
           to,
           ...(instructions !== undefined ? { instructions } : {}),
@@ -51,8 +62,9 @@ export function callCommand(): Command {
           ...(o.dtmf ? { dtmf: o.dtmf } : {}),
           ...(o.overrideCallingHours ? { overrideCallingHours: true, overrideReason: o.overrideCallingHours } : {}),
           ...(o.at ? { scheduledAt: o.at } : {}),
+          ...(o.meta ? { metadata: o.meta } : {}),
         };
-        const created = await ctx.api.createCall(body);
+        const created = await ctx.api.createCall(body, { idempotencyKey: o.idempotencyKey });
         if (created.status === 'scheduled') {
           ctx.print(created, () => `Scheduled call ${created.id} to ${to} at ${localTime(created.scheduledAt!)}\nList: callwright calls scheduled   Cancel: callwright calls cancel ${created.id}`);
           return EXIT.ok;

@@ -101,6 +101,7 @@ export function renderSummary(call: CallDetail, baseUrl: string): string[] {
   const lines = ['', paint(1, `Call ${call.id}: ${call.status}${call.endReason ? ` (${call.endReason})` : ''}`)];
   if (call.error) lines.push(`  error: ${call.error}`);
   if (call.durationSec !== null) lines.push(`  duration: ${call.durationSec} s${call.answeredBy ? `, answered by ${call.answeredBy}` : ''}`);
+  if (call.metadata && Object.keys(call.metadata).length) lines.push(`  metadata: ${Object.entries(call.metadata).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
   if (call.outcome !== undefined && call.outcome !== null) lines.push(paint(1, 'Outcome'), ...renderOutcome(call.outcome));
   const estimate = call.cost.lines.some((l) => l.source === 'estimate') ? ', the carrier line an estimate until its price is in' : '';
   lines.push(paint(1, `Cost ${money(call.cost.total, call.cost.currency)}`) + paint(2, ` (price table ${call.cost.priceTable}${estimate})`));

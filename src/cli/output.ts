@@ -71,7 +71,8 @@ export function reportError(ctx: Pick<Context, 'json' | 'connection'>, err: unkn
   const e = err as Error;
   const api = err instanceof ApiError ? err : undefined;
   if (ctx.json) {
-    const body = { error: { message: e?.message ?? String(err), ...(api ? { status: api.status, field: api.field, rule: api.rule, retryAfterSec: api.retryAfterSec } : {}) } };
+    // The API's own error shape ({error: {code, message, field?, rule?, missing?}}) plus the HTTP status.
+    const body = { error: { ...(api ? { code: api.code } : {}), message: e?.message ?? String(err), ...(api ? { status: api.status, field: api.field, rule: api.rule, missing: api.missing, retryAfterSec: api.retryAfterSec } : {}) } };
     process.stdout.write(JSON.stringify(body, null, 2) + '\n');
     return;
   }

@@ -16,7 +16,7 @@ export interface ApiClientOptions {
   fetch?: FetchLike;
 }
 
-/** An answer other than 2xx: the server's message, and the field or policy rule it names. */
+/** An answer other than 2xx (`{error: {code, message, field?}}`): the server's message, code, and the field or policy rule it names. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -26,6 +26,10 @@ export class ApiError extends Error {
     readonly rule?: string,
     readonly retryAfterSec?: number,
     readonly body?: unknown,
+    /** What kind of error, for programs (`unknown_field`, `not_configured`, `refused_by_policy`...). */
+    readonly code?: string,
+    /** The settings to set, when the server is not configured to place calls. */
+    readonly missing?: string[],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -53,7 +57,11 @@ export interface CreateCallRequest {
   overrideReason?: string;
   /** Place it later (ISO 8601 with an offset): the answer is then the scheduled call. */
   scheduledAt?: string;
+  /** Your own labels for the call (string keys; string, number or boolean values), returned wherever the call is. */
+  metadata?: CallMetadata;
 }
+
+export type CallMetadata = Record<string, string | number | boolean>;
 
 export interface CallSummary {
   id: string;
@@ -67,6 +75,8 @@ export interface CallSummary {
   durationSec: number | null;
   answeredBy: string | null;
   endReason: string | null;
+  /** The metadata given when the call was placed ({} when none). */
+  metadata?: CallMetadata;
   cost?: { total: number; currency: string };
 }
 
@@ -138,8 +148,9 @@ export class ApiClient {
   }
 
   // Calls
-  createCall(body: CreateCallRequest): Promise<{ id: string; status: string; endReason?: string; error?: string; scheduledAt?: string }> {
-    return this.json('POST', '/api/calls', { body });
+  /** With `idempotencyKey`, sending the same request again (a retry) returns the same call and places no second one. */
+  createCall(body: CreateCallRequest, o: { idempotencyKey?: string } = {}): Promise<{ id: string; status: string; metadata?: CallMetadata; endReason?: string; error?: string; scheduledAt?: string }> {
+    return this.json('POST', '/api/calls', { body, ...(o.idempotencyKey ? { headers: { 'Idempotency-Key': o.idempotencyKey } } : {}) });
   }
   listScheduledCalls(q: { status?: string; limit?: number } = {}): Promise<{ scheduledCalls: ScheduledCall[] }> {
     return this.json('GET', '/api/scheduled-calls', { query: { ...q } });
@@ -243,7 +254,7 @@ export class ApiClient {
     return this.json('GET', '/api/status');
   }
 
-  private async json<T>(method: string, path: string, o: { body?: unknown; query?: Query } = {}): Promise<T> {
+  private async json<T>(method: string, path: string, o: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
     return (await this.send(method, path, o)).json() as Promise<T>;
   }
 
@@ -268,15 +279,18 @@ export class ApiClient {
     }
     if (res.ok) return res;
     const text = await res.text().catch(() => '');
-    let parsed: { error?: unknown; field?: unknown; rule?: unknown } | undefined;
+    let parsed: { error?: unknown } | undefined;
     try {
       parsed = JSON.parse(text);
     } catch {
       /* not JSON */
     }
-    const message = typeof parsed?.error === 'string' ? parsed.error : text.trim() || `HTTP ${res.status}`;
+    // Every error the server answers is {error: {code, message, field?, rule?, missing?}}.
+    const e = parsed?.error && typeof parsed.error === 'object' ? (parsed.error as Record<string, unknown>) : {};
+    const message = str(e.message) ?? (text.trim() || `HTTP ${res.status}`);
     const retry = Number(res.headers.get('retry-after'));
-    throw new ApiError(res.status, message, str(parsed?.field), str(parsed?.rule), Number.isFinite(retry) && retry > 0 ? retry : undefined, parsed ?? text);
+    const missing = Array.isArray(e.missing) ? e.missing.filter((m): m is string => typeof m === 'string') : undefined;
+    throw new ApiError(res.status, message, str(e.field), str(e.rule), Number.isFinite(retry) && retry > 0 ? retry : undefined, parsed ?? text, str(e.code), missing);
   }
 }
 

@@ -38,6 +38,10 @@ export function registerCallwrightTools(server: McpServer, api: ApiClient): void
         variables: z.record(z.string(), z.string()).optional().describe("The runbook's variables, name: value"),
         provider: z.enum(['openai', 'gemini']).optional().describe('The voice engine (default: the server setting)'),
         dtmf: z.string().max(64).optional().describe('Keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)'),
+        metadata: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          .optional()
+          .describe('Your own labels for the call (e.g. {"orderId": "A-1001"}), kept and returned with it; at most 20 keys'),
       },
       annotations: { destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
@@ -165,6 +169,7 @@ export function callView(c: CallDetail): Record<string, unknown> {
     endReason: c.endReason,
     error: c.error,
     durationSec: c.durationSec,
+    metadata: c.metadata ?? {},
     ...(c.outcome !== undefined ? { outcome: c.outcome } : {}),
     transcript: c.transcript.map((t) => ({ speaker: t.speaker, atSec: t.offsetSec, text: t.interrupted ? t.interrupted.heardText : t.text, ...(t.interrupted ? { interrupted: true } : {}) })),
     toolCalls: c.toolCalls.map((t) => ({ name: t.name, arguments: t.arguments, ...(t.result !== undefined ? { result: t.result } : {}) })),

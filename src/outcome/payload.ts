@@ -1,5 +1,6 @@
 import type { CallRow } from '../store/calls-repo.js';
 import type { CallOutcome } from '../shared/api-types.js';
+import { readMetadata, type CallMetadata } from '../calls/metadata.js';
 
 /** The JSON a call's outcome is pushed as (webhook) and exported as (`export.json` adds the transcript). */
 export interface OutcomePayload {
@@ -15,6 +16,8 @@ export interface OutcomePayload {
     createdAt: string;
     answeredAt: string | null;
     endedAt: string | null;
+    /** The caller's metadata from POST /api/calls ({} when none). */
+    metadata: CallMetadata;
   };
   outcome: Omit<CallOutcome, 'webhook'>;
 }
@@ -24,7 +27,7 @@ export function webhookPayload(call: CallRow, outcome: CallOutcome, deliveryId: 
   return {
     type: 'call.outcome',
     deliveryId,
-    call: { id: call.id, to: call.to, clientId: call.clientId, status: call.status, endReason: call.endReason, answeredBy: call.answeredBy, createdAt: call.createdAt, answeredAt: call.answeredAt, endedAt: call.endedAt },
+    call: { id: call.id, to: call.to, clientId: call.clientId, status: call.status, endReason: call.endReason, answeredBy: call.answeredBy, createdAt: call.createdAt, answeredAt: call.answeredAt, endedAt: call.endedAt, metadata: readMetadata(call.metadataJson) },
     outcome: rest,
   };
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
@@ -26,6 +26,8 @@ import { apiAuth, StreamTokens } from './auth.js';
 import { BrowserSessions } from './sessions.js';
 import { sessionRoutes, signInRoute } from './session-routes.js';
 import { callsRoutes } from './calls-routes.js';
+import { IdempotentRequests } from './idempotency.js';
+import { IdempotencyRepo } from '../store/idempotency-repo.js';
 import { documented, OpenApiCollector } from './openapi.js';
 import { runbooksRoutes } from './runbooks-routes.js';
 import { RunbookLibrary } from '../runbooks/runbook-library.js';
@@ -35,6 +37,7 @@ import { join } from 'node:path';
 import { loggerOptions, QuietRequestLogs } from './logging.js';
 import type { Logger } from 'pino';
 import { registerHardening } from './hardening.js';
+import { ApiError, frameworkError, sendError, unexpectedBodyFields } from './errors.js';
 import { refusalsRoutes } from './refusals-routes.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
 import { setupRoutes } from './setup-routes.js';
@@ -82,6 +85,9 @@ export interface App {
 
 export const VERSION = '0.1.0';
 
+/** The largest JSON body any route takes (uploads are multipart and have their own limit). */
+const BODY_LIMIT = 256 * 1024;
+
 /** Builds the whole server: store, carrier, engines, tools, routes. Nothing listens until `listen`. */
 export async function buildApp(o: AppOptions): Promise<App> {
   const s = o.settings;
@@ -89,14 +95,13 @@ export async function buildApp(o: AppOptions): Promise<App> {
     ...(o.loggerInstance ? { loggerInstance: o.loggerInstance as FastifyBaseLogger } : { logger: o.logger ?? loggerOptions(s.LOG_LEVEL, s.LOG_SENSITIVE) }),
     // Request lines at debug level: at info the log is one line per event that matters (logging.ts).
     logController: new QuietRequestLogs(),
-    bodyLimit: 256 * 1024,
+    bodyLimit: BODY_LIMIT,
     trustProxy: false,
     // Errors the router raises before any route runs. Its own message for a bad path echoes the whole URL
     // (query and token included): answer with the field instead.
     frameworkErrors: (err, _req, res) => {
-      const reply = res as FastifyReply;
-      if (err.code === 'FST_ERR_BAD_URL') return reply.code(400).send({ error: 'path: malformed %-escape in the URL path (a % must start a %XX escape of valid UTF-8)', field: 'path' });
-      return reply.code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: 'bad request' });
+      const e = frameworkError(err, { bodyLimit: BODY_LIMIT }) ?? new ApiError(400, 'the request could not be read');
+      return sendError(res as FastifyReply, e.status, e.message, e.extra);
     },
   });
   // Every route, as registered, for the OpenAPI document (GET /api/openapi.json).
@@ -146,15 +151,31 @@ export async function buildApp(o: AppOptions): Promise<App> {
     clock: o.schedulerClock,
   });
 
+  // Every error in one shape ({error: {code, message, field?}}, see server/errors.ts), the framework's own included.
   server.setErrorHandler((err, req, reply) => {
     if (err instanceof CallRequestError) {
       if (err.policy?.retryAfterSec) reply.header('Retry-After', String(err.policy.retryAfterSec));
-      return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}), ...(err.missing ? { missing: err.missing } : {}), ...(err.policy ? { rule: err.policy.rule } : {}) });
+      return sendError(reply, err.status, err.message, { code: callErrorCode(err), field: err.field, missing: err.missing, rule: err.policy?.rule });
     }
-    const e = err as { statusCode?: number; message: string; field?: unknown };
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.message, ...(typeof e.field === 'string' ? { field: e.field } : {}) });
+    if (err instanceof ApiError) return sendError(reply, err.status, err.message, err.extra);
+    const fw = frameworkError(err as FastifyError, { bodyLimit: BODY_LIMIT });
+    if (fw) return sendError(reply, fw.status, fw.message, fw.extra);
+    const e = err as { statusCode?: number; message: string; field?: unknown; code?: unknown };
+    if (e.statusCode && e.statusCode < 500) {
+      // A framework error not mapped above: its own words name fastify's internals.
+      const message = typeof e.code === 'string' && e.code.startsWith('FST_') ? 'the request could not be read' : e.message;
+      return sendError(reply, e.statusCode, message, { field: typeof e.field === 'string' ? e.field : undefined });
+    }
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'internal error' });
+    return sendError(reply, 500, 'something went wrong on the server; the details are in its log');
+  });
+
+  // Routes documented without a body (hang up, event token, redelivery...) take none: fields sent to one are refused.
+  server.addHook('preValidation', async (req) => {
+    const doc = req.routeOptions.config?.doc;
+    if (!doc || doc.body || doc.bodyContentType) return;
+    const unexpected = unexpectedBodyFields(req.body);
+    if (unexpected) throw unexpected;
   });
 
   await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': uiNotBuiltPage(VERSION) } });
@@ -191,7 +212,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     const refusals = new RefusalsRepo(db);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler });
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(db), o.now) });
     await api.register(scheduledCallsRoutes, { scheduler });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
@@ -247,4 +268,11 @@ export async function buildApp(o: AppOptions): Promise<App> {
       db.close();
     },
   };
+}
+
+/** The error code of a refused call request: what kind of refusal, for programs (the rule says which). */
+function callErrorCode(err: CallRequestError): string | undefined {
+  if (err.code) return err.code;
+  if (err.policy) return err.status === 429 ? 'cap_reached' : 'refused_by_policy';
+  return undefined;
 }

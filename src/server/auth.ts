@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -108,7 +109,7 @@ export function apiAuth(o: ApiAuthOptions) {
     }
     const m = typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h) : null;
     if (!m || !tokenMatches(m[1], o.token)) {
-      return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'missing or invalid API token (Authorization: Bearer <API_TOKEN>)' });
+      return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, 'missing or invalid API token (Authorization: Bearer <API_TOKEN>)');
     }
     req.authVia = 'token';
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sendError } from './errors.js';
 import { z } from 'zod';
 import { CallRequestError, type CallService } from '../calls/call-service.js';
 import { CallCaps, utcDayStart } from '../calls/caps.js';
@@ -89,7 +90,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
 
   app.get('/api/calls/export.csv', DOCS.csv, async (req, reply) => {
     const r = exported(req.query);
-    if ('error' in r) return reply.code(400).send(r);
+    if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.csv"`);
     if (r.truncated) reply.header('X-Callwright-Truncated', String(EXPORT_MAX));
     return callsCsv(r.calls);
@@ -97,7 +98,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
 
   app.get('/api/calls/export.json', DOCS.json, async (req, reply) => {
     const r = exported(req.query);
-    if ('error' in r) return reply.code(400).send(r);
+    if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.json"`);
     return { exportedAt: now().toISOString(), filters: r.filters, truncated: r.truncated, calls: r.calls };
   });
@@ -117,8 +118,8 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
 
   app.delete('/api/calls/:id', DOCS.remove, async (req, reply) => {
     const call = load(req.params);
-    if (call.status !== 'ended') return reply.code(409).send({ error: 'the call is live: hang up first, then delete it' });
-    if (o.service.isStreaming(call.id)) return reply.code(409).send({ error: "the call's records (recording, price, outcome) are still arriving: try again in a moment" });
+    if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
+    if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
     const cost = computeCost(call, o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
     const { files } = await deleteCallRecord(o.calls, call, cost.currency === 'USD' ? cost.total : 0);
     req.log.info({ event: 'call.deleted', callId: call.id, files: files.length }, 'call record deleted');
@@ -127,7 +128,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
 
   app.get('/api/calls/:id/repeat', DOCS.repeat, async (req, reply) => {
     const call = load(req.params);
-    if (call.direction === 'inbound') return reply.code(409).send({ error: 'an incoming call cannot be placed again: start a new call to the caller instead' });
+    if (call.direction === 'inbound') return sendError(reply, 409, 'an incoming call cannot be placed again: start a new call to the caller instead');
     return { request: repeatRequest(call, o.timeline.listOfType(call.id, 'status')[0], o.outcomes?.request(call.id)) };
   });
 }

@@ -19,6 +19,9 @@ import { withOutcomeText } from '../outcome/payload.js';
 import { callPurpose } from '../records/call-purpose.js';
 import { callRecordsRoutes, type CallRecordsRoutesOptions } from './call-records-routes.js';
 import type { CallScheduler } from '../calls/scheduler.js';
+import { readMetadata } from '../calls/metadata.js';
+import { zodError, sendError, sendZodError } from './errors.js';
+import { IDEMPOTENCY_HEADER, IdempotentRequests } from './idempotency.js';
 
 export interface CallsRoutesOptions {
   service: CallService;
@@ -34,6 +37,8 @@ export interface CallsRoutesOptions {
   records: Pick<CallRecordsRoutesOptions, 'settings' | 'refusedSince' | 'now'>;
   /** Calls with `scheduledAt` go here instead of dialling now (docs/scheduled-calls.md). */
   scheduler?: CallScheduler;
+  /** Idempotency-Key on POST /api/calls (docs/api-reference.md). */
+  idempotency?: IdempotentRequests;
 }
 
 const idParams = z.object({ id: z.string().uuid() });
@@ -42,7 +47,7 @@ const transferBody = z.object({
   /** A destination's label (or 1-based position): never a number (see docs/transfer.md). */
   to: z.string().trim().min(1, 'is empty').max(40).optional(),
   brief: z.string().trim().min(1, 'is empty').max(400, 'is longer than 400 characters').optional(),
-});
+}).strict();
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
@@ -61,14 +66,18 @@ const DOCS = {
     tag: 'calls',
     summary: 'Place a call',
     description:
-      "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win.",
+      "The dial policy (destination rules, allow and do-not-call lists, calling hours) and the caps apply to every call. With `runbook`, the runbook gives the instructions and settings and `variables` fills them in (see GET /api/runbooks); the request's own fields win. Unknown fields are refused (400, code `unknown_field`). `metadata` is your own labels, returned wherever the call is (the call, the list, the export, the event stream, the outcome webhook). With `Idempotency-Key`, a retry of the same request (same key, same body, within 24 h, across restarts) returns the first call and places no second one; the replayed answer has `Idempotent-Replayed: true`.",
+    headers: z.object({
+      'Idempotency-Key': z.string().min(1).max(255).optional().describe('Your own key for this request (a UUID): a retry with the same key and body returns the same call instead of placing another. Kept 24 h.'),
+    }),
     body: createCallSchema.extend({ runbook: z.string().optional(), variables: z.record(z.string(), z.string()).optional() }).partial({ instructions: true }),
     responses: {
-      201: { description: 'The call was created and is being dialled; with `scheduledAt`, the scheduled call (status `scheduled`, see GET /api/scheduled-calls/{id})', schema: z.object({ id: z.string(), status: z.string() }) },
-      400: 'a field is missing or wrong (named in `field`)',
+      201: { description: 'The call was created and is being dialled (or, with a repeated Idempotency-Key, the call first created); with `scheduledAt`, the scheduled call (status `scheduled`, see GET /api/scheduled-calls/{id})', schema: z.object({ id: z.string(), status: z.string(), metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional() }) },
+      400: 'a field is missing, wrong or unknown (named in `field`), or a bad Idempotency-Key',
       403: 'the dial policy refused the number (`rule` says which)',
       404: 'unknown runbook',
-      422: 'the runbook has problems',
+      409: 'the first request with this Idempotency-Key was cut short by a restart (code `idempotency_key_interrupted`)',
+      422: 'the runbook has problems, or the Idempotency-Key was used with a different body (code `idempotency_key_reused`)',
       429: 'a cap was reached (`Retry-After`)',
       503: 'Callwright is not configured to place calls (`missing` lists the settings)',
     },
@@ -138,20 +147,26 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     endReason: c.endReason,
     // What the call was for: its runbook, or the first line of its instructions.
     purpose: callPurpose(c, o.timeline.listOfType(c.id, 'status')[0]),
+    metadata: readMetadata(c.metadataJson),
   });
   const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
 
   app.post('/api/calls', DOCS.place, async (req, reply) => {
-    const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
-    if (!body.success) {
-      const first = body.error.issues[0];
-      // Nested fields are named in full (voicemail.message).
-      const field = first.path.map(String).join('.') || 'body';
-      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+    const key = IdempotentRequests.keyOf(req.headers[IDEMPOTENCY_HEADER]);
+    const place = async () => {
+      const body = createCallSchema.safeParse(await resolveRunbookRequest(o.runbooks, req.body ?? {}));
+      if (!body.success) throw zodError(body.error);
+      if (body.data.scheduledAt && o.scheduler) return { status: 201, body: await o.scheduler.schedule(body.data) };
+      const call = await o.service.create(body.data);
+      return { status: 201, body: { id: call.id, status: call.status, metadata: readMetadata(call.metadataJson), ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) } };
+    };
+    if (!key || !o.idempotency) {
+      const a = await place();
+      return reply.code(a.status).send(a.body);
     }
-    if (body.data.scheduledAt && o.scheduler) return reply.code(201).send(await o.scheduler.schedule(body.data));
-    const call = await o.service.create(body.data);
-    return reply.code(201).send({ id: call.id, status: call.status, ...(call.endReason ? { endReason: call.endReason, error: call.error } : {}) });
+    const a = await o.idempotency.run(key, req.body ?? {}, place);
+    if (a.replayed) reply.header('Idempotent-Replayed', 'true');
+    return reply.code(a.status).send(a.body);
   });
 
   // The history list shows each call's cost: the same breakdown as the call's page, total only.
@@ -175,14 +190,14 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
 
   app.get('/api/calls', DOCS.list, async (req, reply) => {
     const q = listQuery.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: `${String(q.error.issues[0].path[0])} ${q.error.issues[0].message}`, field: String(q.error.issues[0].path[0]) });
+    if (!q.success) return sendZodError(reply, q.error, 'query');
     let before: { createdAt: string; id: string } | undefined;
     if (q.data.cursor) {
       try {
         before = JSON.parse(Buffer.from(q.data.cursor, 'base64url').toString('utf8'));
         if (typeof before?.createdAt !== 'string' || typeof before?.id !== 'string') throw new Error();
       } catch {
-        return reply.code(400).send({ error: 'cursor is not valid', field: 'cursor' });
+        return sendError(reply, 400, 'cursor is not valid', { field: 'cursor' });
       }
     }
     const { filter } = filterOf(req.query) as { filter: CallFilter };
@@ -230,8 +245,8 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.post('/api/calls/:id/outcome/webhook', DOCS.redeliver, async (req, reply) => {
     const call = load(req.params);
     const r = o.service.redeliverOutcome(call.id);
-    if (r === 'not-configured') return reply.code(409).send({ error: 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)' });
-    if (r === 'not-ready') return reply.code(409).send({ error: "the call's outcome is not worked out yet" });
+    if (r === 'not-configured') return sendError(reply, 409, 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)');
+    if (r === 'not-ready') return sendError(reply, 409, "the call's outcome is not worked out yet");
     return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
   });
 
@@ -257,9 +272,9 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {
     const call = load(req.params);
-    if (!call.recordingPath) return reply.code(404).send({ error: call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress' });
+    if (!call.recordingPath) return sendError(reply, 404, call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress');
     const st = await stat(call.recordingPath).catch(() => undefined);
-    if (!st) return reply.code(404).send({ error: 'recording file is missing from DATA_DIR' });
+    if (!st) return sendError(reply, 404, 'recording file is missing from DATA_DIR');
     reply.type('audio/mpeg').header('Content-Length', st.size).header('Content-Disposition', `inline; filename="call-${call.id}.mp3"`);
     return reply.send(createReadStream(call.recordingPath));
   });
@@ -267,17 +282,13 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.post('/api/calls/:id/transfer', DOCS.transfer, async (req, reply) => {
     const call = load(req.params);
     const body = transferBody.safeParse(req.body ?? {});
-    if (!body.success) {
-      const first = body.error.issues[0];
-      const field = String(first.path[0] ?? 'body');
-      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
-    }
+    if (!body.success) return sendZodError(reply, body.error);
     const r = await o.service.transfer(call.id, body.data);
     switch (r.status) {
       case 'refused':
-        return reply.code(r.httpStatus).send({ error: r.message, ...(r.field ? { field: r.field } : {}) });
+        return sendError(reply, r.httpStatus, r.message, { ...(r.field ? { field: r.field } : {}) });
       case 'failed':
-        return reply.code(502).send({ error: r.message });
+        return sendError(reply, 502, r.message);
       case 'dialing':
         return reply.code(202).send({ id: call.id, status: 'dialing' });
       default:

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sendError } from './errors.js';
 import { z } from 'zod';
 import { clientExists } from '../clients/directory.js';
 import { joinProfile, readClientDetails, removeClientFolder, updateClientDetails } from '../clients/editor.js';
@@ -73,12 +74,12 @@ export async function clientProfileRoutes(app: FastifyInstance, o: ClientProfile
   const badRequest = (reply: FastifyReply, issues: z.core.$ZodIssue[]) => {
     const first = issues[0]!;
     const field = String(first.path[0] ?? (first.code === 'unrecognized_keys' ? first.keys[0] : undefined) ?? 'body');
-    return reply.code(400).send({ error: `${field}: ${first.message}`, field });
+    return sendError(reply, 400, `${field}: ${first.message}`, { field, code: first.code === 'unrecognized_keys' ? 'unknown_field' : 'invalid_field' });
   };
   const existing = async (raw: unknown, reply: FastifyReply): Promise<string | undefined> => {
     const { id } = params.parse(raw);
     if (await clientExists(o.clientsDir, id)) return id;
-    await reply.code(404).send({ error: isValidClientId(id) ? `no client "${id}" in CLIENTS_DIR` : 'client ids contain only letters, digits, "-" and "_"' });
+    await sendError(reply, 404, isValidClientId(id) ? `no client "${id}" in CLIENTS_DIR` : 'client ids contain only letters, digits, "-" and "_"');
     return undefined;
   };
   const withCounts = (d: { id: string }) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import { ClientExistsError, clientExists, createClient, listClients, slugify } from '../clients/directory.js';
@@ -24,7 +25,7 @@ const createClientSchema = z.object({
   name: clientFields.name,
   profile: clientFields.profile.optional(),
   systemPrompt: clientFields.systemPrompt.optional(),
-});
+}).strict();
 
 const searchQuery = z.object({
   q: z.string().trim().min(1, 'is required').max(2000),
@@ -62,20 +63,16 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
   await app.register(clientProfileRoutes, o);
   await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: o.uploadMaxBytes, files: MAX_FILES_PER_UPLOAD, fields: 20, parts: MAX_FILES_PER_UPLOAD + 20 } });
 
-  const badRequest = (reply: FastifyReply, issues: z.core.$ZodIssue[]) => {
-    const first = issues[0]!;
-    const field = String(first.path[0] ?? (first.code === 'unrecognized_keys' ? first.keys[0] : undefined) ?? 'body');
-    return reply.code(400).send({ error: `${field}: ${first.message}`, field });
-  };
+  const badRequest = (reply: FastifyReply, error: z.ZodError) => sendZodError(reply, error);
   /** The client id from the path, or a 404 already sent. */
   const existingClient = async (params: unknown, reply: FastifyReply): Promise<string | undefined> => {
     const { id } = clientParams.parse(params);
     if (await clientExists(o.clientsDir, id)) return id;
-    await reply.code(404).send({ error: isValidClientId(id) ? `no client "${id}" in CLIENTS_DIR` : 'client ids contain only letters, digits, "-" and "_"' });
+    await sendError(reply, 404, isValidClientId(id) ? `no client "${id}" in CLIENTS_DIR` : 'client ids contain only letters, digits, "-" and "_"');
     return undefined;
   };
   const knowledgeError = (reply: FastifyReply, err: unknown) => {
-    if (err instanceof KnowledgeError) return reply.code(err.status).send({ error: err.message, ...(err.field ? { field: err.field } : {}) });
+    if (err instanceof KnowledgeError) return sendError(reply, err.status, err.message, { ...(err.field ? { field: err.field } : {}) });
     throw err;
   };
 
@@ -87,13 +84,13 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
 
   app.post('/api/clients', DOCS.create, async (req, reply) => {
     const body = createClientSchema.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error.issues);
+    if (!body.success) return badRequest(reply, body.error);
     const id = body.data.id ?? slugify(body.data.name);
-    if (!id) return reply.code(400).send({ error: 'id: cannot be made from this name; give an id (letters, digits, "-" and "_")', field: 'id' });
+    if (!id) return sendError(reply, 400, 'id: cannot be made from this name; give an id (letters, digits, "-" and "_")', { field: 'id' });
     try {
       await createClient(o.clientsDir, { ...body.data, id });
     } catch (err) {
-      if (err instanceof ClientExistsError) return reply.code(409).send({ error: err.message, field: 'id' });
+      if (err instanceof ClientExistsError) return sendError(reply, 409, err.message, { field: 'id' });
       throw err;
     }
     // The profile is indexed like a document: searchable (and found by lookup_context) from the start.
@@ -111,7 +108,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
   app.post('/api/clients/:id/documents', DOCS.upload, async (req, reply) => {
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
-    if (!req.isMultipart()) return reply.code(415).send({ error: 'send the files as multipart/form-data, in fields named "file"' });
+    if (!req.isMultipart()) return sendError(reply, 415, 'send the files as multipart/form-data, in fields named "file"');
     // Each file is streamed to disk as it arrives (never held whole), checked, and renamed into place.
     const dir = o.knowledge.clientDir(id);
     const stored: string[] = [];
@@ -127,7 +124,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
       if (!outcome.ok) rejected.push(outcome);
       else if (!stored.includes(outcome.name)) stored.push(outcome.name);
     }
-    if (!sawFile) return reply.code(400).send({ error: 'no file in the request (use fields named "file")', field: 'file' });
+    if (!sawFile) return sendError(reply, 400, 'no file in the request (use fields named "file")', { field: 'file' });
     let result: { documents: ReturnType<KnowledgeBase['listDocuments']>; errors: typeof rejected };
     try {
       if (stored.length) await o.knowledge.syncClient(id);
@@ -143,7 +140,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     // Nothing stored: the status says why (one reason shared by all files, or a plain 400).
     const statuses = new Set(errors.map((e) => e.status));
     const status = statuses.size === 1 ? [...statuses][0]! : 400;
-    return reply.code(status).send({ error: errors.map((e) => e.error).join('; '), ...out });
+    return reply.code(status).send({ ...errorBody(status, errors.map((e) => e.error).join('; ')), ...out });
   });
 
   app.delete('/api/clients/:id/documents/:docId', DOCS.remove, async (req, reply) => {
@@ -151,7 +148,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     if (!id) return reply;
     const { docId } = documentParams.parse(req.params);
     try {
-      if (!(await o.knowledge.deleteDocument(id, docId))) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+      if (!(await o.knowledge.deleteDocument(id, docId))) return sendError(reply, 404, `client "${id}" has no document "${docId}"`);
     } catch (err) {
       return knowledgeError(reply, err);
     }
@@ -164,14 +161,14 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     if (!id) return reply;
     const { docId } = documentParams.parse(req.params);
     const body = patchDocumentSchema.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error.issues);
+    if (!body.success) return badRequest(reply, body.error);
     let doc;
     try {
       doc = await o.knowledge.setShareRule(id, docId, body.data.share);
     } catch (err) {
       return knowledgeError(reply, err);
     }
-    if (!doc) return reply.code(404).send({ error: `client "${id}" has no document "${docId}"` });
+    if (!doc) return sendError(reply, 404, `client "${id}" has no document "${docId}"`);
     return { document: doc };
   });
 
@@ -179,7 +176,7 @@ export async function clientsRoutes(app: FastifyInstance, o: ClientsRoutesOption
     const id = await existingClient(req.params, reply);
     if (!id) return reply;
     const q = searchQuery.safeParse(req.query);
-    if (!q.success) return badRequest(reply, q.error.issues);
+    if (!q.success) return badRequest(reply, q.error);
     try {
       // The owner sees every passage; each says whether the agent could share it (results[].agentCanShare).
       // Another AI agent (MCP) asks for the call agent's view, so `never` passages reach no model.

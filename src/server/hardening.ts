@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
@@ -36,7 +37,7 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
   // own query parser keeps such text undecoded, so without this a handler would act on garbled input.
   server.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const field = malformedQueryField(req.url);
-    if (field !== undefined) return reply.code(400).send({ error: new MalformedEncodingError(field, 'query string').message, field });
+    if (field !== undefined) return sendError(reply, 400, new MalformedEncodingError(field, 'query string').message, { field });
   });
   const hashes = new Map<string, string[]>();
   for (const [path, html] of Object.entries(o.inlinePages ?? {})) hashes.set(path, inlineHashes(html));
@@ -82,7 +83,8 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
     // false: no CORS headers at all, so a browser on any other origin cannot read a response.
     origin: origins.length ? origins : false,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'],
+    exposedHeaders: ['Idempotent-Replayed', 'Retry-After'],
     maxAge: 600,
   });
 

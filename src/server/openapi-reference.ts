@@ -1,3 +1,5 @@
+import { ERROR_CODES } from './errors.js';
+
 /** Renders the OpenAPI document as a Markdown reference (docs/api-reference.md), grouped by tag. */
 export function renderApiReference(doc: Record<string, any>): string {
   const byTag = new Map<string, string[]>();
@@ -29,7 +31,7 @@ export function renderApiReference(doc: Record<string, any>): string {
       byTag.set(tag, [...(byTag.get(tag) ?? []), lines.join('\n')]);
     }
   }
-  const head = `# API reference\n\nGenerated from the OpenAPI 3.1 document the server serves at \`GET /api/openapi.json\` (also in [openapi.json](openapi.json)); regenerate both with \`npm run openapi\`. Errors are \`{"error": "...", "field": "..."}\`, naming the field at fault.\n`;
+  const head = `# API reference\n\nGenerated from the OpenAPI 3.1 document the server serves at \`GET /api/openapi.json\` (also in [openapi.json](openapi.json)); regenerate both with \`npm run openapi\`.\n\n## Errors\n\nEvery error, from every route, is one shape: \`{"error": {"code": "...", "message": "...", "field": "..."}}\`. \`code\` is for programs (${ERROR_CODES.map((c) => `\`${c}\``).join(', ')}); \`message\` is for people and starts with the field at fault; \`field\` names the request field (nested ones in full, e.g. \`voicemail.message\`) or header (\`Idempotency-Key\`). Some carry more: \`fields\` (every unknown field), \`rule\` (the dial-policy or cap rule that refused a call), \`missing\` (the settings to set). Unknown fields in a request body are refused with 400 \`unknown_field\`, never ignored.\n`;
   return `${head}\n${[...byTag].map(([tag, ops]) => `## ${tag}\n\n${ops.join('\n')}`).join('\n')}`;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RouteOptions } from 'fastify';
+import { ERROR_CODES } from './errors.js';
 
 /**
  * What a route is, for the OpenAPI document: written at the route itself, with the same zod schemas that
@@ -13,6 +14,8 @@ export interface RouteDoc {
   auth?: 'bearer' | 'twilio-signature' | 'none';
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the route reads (besides Authorization), e.g. Idempotency-Key. */
+  headers?: z.ZodObject;
   body?: z.ZodType;
   /** A body that is not JSON (multipart uploads, Twilio's form posts). */
   bodyContentType?: string;
@@ -64,6 +67,7 @@ export class OpenApiCollector {
       const parameters = [
         ...paramsOf(d.params, 'path'),
         ...paramsOf(d.query, 'query'),
+        ...paramsOf(d.headers, 'header'),
       ];
       const op: Record<string, unknown> = {
         summary: d.summary,
@@ -92,7 +96,8 @@ export class OpenApiCollector {
       info: {
         title: 'Callwright API',
         version,
-        description: 'Self-hosted AI agent that makes phone calls on your behalf. Every /api route takes `Authorization: Bearer <API_TOKEN>`. Errors are `{error, field?}`, naming the field at fault.',
+        description:
+          'Self-hosted AI agent that makes phone calls on your behalf. Every /api route takes `Authorization: Bearer <API_TOKEN>`. Every error is `{error: {code, message, field?}}` (the Error schema): `code` for programs, `message` for people, `field` naming the request field at fault. Unknown fields in a request body are refused (400, `unknown_field`).',
       },
       paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
       components: {
@@ -101,7 +106,20 @@ export class OpenApiCollector {
           Error: {
             type: 'object',
             required: ['error'],
-            properties: { error: { type: 'string', description: 'What went wrong, in words; starts with the field at fault' }, field: { type: 'string', description: 'The request field at fault' } },
+            properties: {
+              error: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: {
+                  code: { type: 'string', enum: [...ERROR_CODES], description: 'What kind of error, for programs' },
+                  message: { type: 'string', description: 'What went wrong, in words; starts with the field at fault when there is one' },
+                  field: { type: 'string', description: 'The request field at fault, nested ones in full (voicemail.message, metadata.orderId), or a header (Idempotency-Key)' },
+                  fields: { type: 'array', items: { type: 'string' }, description: 'unknown_field: every unknown field' },
+                  rule: { type: 'string', description: 'refused_by_policy, cap_reached: the dial-policy or cap rule that refused the call' },
+                  missing: { type: 'array', items: { type: 'string' }, description: 'not_configured: the settings to set' },
+                },
+              },
+            },
           },
         },
       },
@@ -109,10 +127,16 @@ export class OpenApiCollector {
   }
 }
 
-function paramsOf(schema: z.ZodObject | undefined, where: 'path' | 'query'): Array<Record<string, unknown>> {
+function paramsOf(schema: z.ZodObject | undefined, where: 'path' | 'query' | 'header'): Array<Record<string, unknown>> {
   if (!schema) return [];
-  const js = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(js.properties ?? {}).map(([name, s]) => ({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s }));
+  const js = jsonSchema(schema) as { properties?: Record<string, { description?: string }>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    ...(s.description ? { description: s.description } : {}),
+    schema: s,
+  }));
 }
 
 function operationId(method: string, url: string): string {

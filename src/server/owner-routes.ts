@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import { z } from 'zod';
 import type { CallsRepo } from '../store/calls-repo.js';
 import type { OwnerQuestions } from '../owner/questions.js';
@@ -15,7 +16,7 @@ const answerBody = z.object({
   answer: z.string().trim().min(1, 'must not be empty').max(1000, 'at most 1000 characters'),
   /** Which channel this is: the live call page sends `ui`; anything else answering through the API is `api`. */
   channel: z.enum(['ui', 'api']).default('api'),
-});
+}).strict();
 
 const docs = {
   answer: documented({
@@ -34,22 +35,18 @@ export async function ownerRoutes(app: FastifyInstance, o: OwnerRoutesOptions): 
     const p = params.safeParse(req.params);
     if (!p.success || !o.calls.get(p.data.id)) {
       const field = p.success ? 'id' : String(p.error.issues[0].path[0]);
-      return reply.code(404).send({ error: field === 'qid' ? 'no such question' : 'call not found', field });
+      return sendError(reply, 404, field === 'qid' ? 'no such question' : 'call not found', { field });
     }
     const body = answerBody.safeParse(req.body ?? {});
-    if (!body.success) {
-      const first = body.error.issues[0];
-      const field = String(first.path[0] ?? 'answer');
-      return reply.code(400).send({ error: `${field}: ${first.message}`, field });
-    }
+    if (!body.success) return sendZodError(reply, body.error, 'answer');
     const r = o.owner.answer(p.data.id, p.data.qid, body.data.answer, body.data.channel);
-    if ('error' in r) return reply.code(r.status).send({ error: r.error, field: 'qid' });
+    if ('error' in r) return sendError(reply, r.status, r.error, { field: 'qid' });
     return { ok: true, questionId: p.data.qid };
   });
 
   app.get('/api/calls/:id/questions', docs.open, async (req, reply) => {
     const p = idParams.safeParse(req.params);
-    if (!p.success || !o.calls.get(p.data.id)) return reply.code(404).send({ error: 'call not found' });
+    if (!p.success || !o.calls.get(p.data.id)) return sendError(reply, 404, 'call not found');
     return { open: o.owner.openQuestions(p.data.id).map((q) => ({ id: q.id, question: q.question, askedAt: q.askedAt, code: q.code })) };
   });
 }

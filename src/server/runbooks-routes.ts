@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import { z } from 'zod';
 import type { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { RUNBOOK_NAME_RE } from '../runbooks/runbook-schema.js';
@@ -23,10 +24,10 @@ export async function runbooksRoutes(app: FastifyInstance, o: { library: Runbook
 
   app.get('/api/runbooks/:name', documented({ tag: 'runbooks', summary: 'One runbook in full (body and outcome schema), or its problems', params: nameParams, responses: { 200: 'the runbook', 400: 'not a runbook name', 404: 'no such runbook' } }), async (req, reply) => {
     const p = nameParams.safeParse(req.params);
-    if (!p.success) return reply.code(400).send({ error: 'name: runbook names are lower-case letters, digits and "-"', field: 'name' });
+    if (!p.success) return sendError(reply, 400, 'name: runbook names are lower-case letters, digits and "-"', { field: 'name' });
     const found = await o.library.get(p.data.name);
     if ('runbook' in found) return { ...found.runbook, valid: true, problems: [] };
-    if ('missing' in found) return reply.code(404).send({ error: found.problems[0].message });
+    if ('missing' in found) return sendError(reply, 404, found.problems[0].message);
     return { name: p.data.name, valid: false, problems: found.problems };
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sendZodError } from './errors.js';
 import { z } from 'zod';
 import { CallRequestError } from '../calls/call-request.js';
 import type { CallScheduler } from '../calls/scheduler.js';
@@ -20,10 +21,7 @@ export async function scheduledCallsRoutes(app: FastifyInstance, o: { scheduler:
     documented({ tag: 'calls', summary: 'Scheduled calls: `?status=scheduled` lists those still waiting, the next first', query, responses: { 200: `{scheduledCalls: [${SHAPE}]}`, 400: 'a bad status or limit' } }),
     async (req, reply) => {
       const q = query.safeParse(req.query);
-      if (!q.success) {
-        const field = String(q.error.issues[0].path[0]);
-        return reply.code(400).send({ error: `${field}: ${q.error.issues[0].message}`, field });
-      }
+      if (!q.success) return sendZodError(reply, q.error, 'query');
       return { scheduledCalls: o.scheduler.list(q.data.status, q.data.limit) };
     },
   );

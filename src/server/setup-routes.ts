@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import type { Settings } from '../config/settings.js';
 import { CarrierError, type Carrier } from '../telephony/carrier.js';
 import { documented } from './openapi.js';
@@ -28,15 +29,15 @@ export async function setupRoutes(app: FastifyInstance, o: { settings: Settings;
         ...(s.TWILIO_FROM_NUMBER ? [] : ['TWILIO_FROM_NUMBER']),
         ...(s.PUBLIC_URL ? [] : ['PUBLIC_URL']),
       ];
-      if (missing.length || !o.carrier) return reply.code(503).send({ error: `not configured: set ${missing.join(', ')}`, missing });
-      if (!o.carrier.configureNumber) return reply.code(503).send({ error: `the ${o.carrier.name} carrier cannot configure numbers here: set the voice webhook by hand`, missing: [] });
+      if (missing.length || !o.carrier) return sendError(reply, 503, `not configured: set ${missing.join(', ')}`, { missing });
+      if (!o.carrier.configureNumber) return sendError(reply, 503, `the ${o.carrier.name} carrier cannot configure numbers here: set the voice webhook by hand`, { missing: [] });
       try {
         const n = await o.carrier.configureNumber(s.TWILIO_FROM_NUMBER!, s.PUBLIC_URL!);
         return { number: s.TWILIO_FROM_NUMBER, ...n, inbound: s.INBOUND };
       } catch (err) {
         const e = err as CarrierError;
-        if (e instanceof CarrierError && e.status === 404) return reply.code(404).send({ error: 'TWILIO_FROM_NUMBER: ' + e.message, field: 'TWILIO_FROM_NUMBER' });
-        return reply.code(502).send({ error: (err as Error).message });
+        if (e instanceof CarrierError && e.status === 404) return sendError(reply, 404, 'TWILIO_FROM_NUMBER: ' + e.message, { field: 'TWILIO_FROM_NUMBER' });
+        return sendError(reply, 502, (err as Error).message);
       }
     },
   );

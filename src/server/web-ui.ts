@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { errorBody, sendError, sendZodError } from './errors.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -48,6 +49,6 @@ export async function webUi(app: FastifyInstance, o: { webDir?: string; version:
     const path = req.url.split('?')[0];
     const wantsPage = (req.method === 'GET' || req.method === 'HEAD') && !SERVER_PATHS.test(path) && !/\.[a-z0-9]+$/i.test(path) && String(req.headers.accept ?? '').includes('text/html');
     if (wantsPage) return sendIndex(reply);
-    return reply.code(404).send({ error: `no route ${req.method} ${path}` });
+    return sendError(reply, 404, `no route ${req.method} ${path}`);
   });
 }

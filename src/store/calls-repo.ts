@@ -31,17 +31,20 @@ export interface CallRow {
   error: string | null;
   /** `outbound`: placed by us; `inbound`: answered by us (`from` is the caller, `to` our number). */
   direction: CallDirection;
+  /** The caller's metadata as stored (JSON text; calls/metadata.ts reads it), null or absent when none was given. */
+  metadataJson?: string | null;
 }
 
 export type CallDirection = 'outbound' | 'inbound';
 
 /** What a new call is; everything else starts empty (queued, nothing recorded yet). */
-export type NewCall = Pick<CallRow, 'to' | 'from' | 'clientId' | 'clientName' | 'instructions' | 'provider' | 'carrier' | 'carrierCallId' | 'direction'>;
+export type NewCall = Pick<CallRow, 'to' | 'from' | 'clientId' | 'clientName' | 'instructions' | 'provider' | 'carrier' | 'carrierCallId' | 'direction' | 'metadataJson'>;
 
 /** A new call's row: a fresh id and per-call stream secret, created now, queued. */
 export function newCallRow(call: NewCall, now: Date): CallRow {
   const at = now.toISOString();
   return {
+    metadataJson: null,
     ...call,
     id: randomUUID(),
     createdAt: at,
@@ -88,6 +91,7 @@ const COLUMNS: Record<keyof CallRow, string> = {
   transcriptPath: 'transcript_path',
   error: 'error',
   direction: 'direction',
+  metadataJson: 'metadata',
 };
 const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')} FROM calls`;
 
@@ -135,7 +139,7 @@ export class CallsRepo {
   }
 
   insert(row: CallRow): void {
-    this.write(row.id, () => this.insertStmt.run(row), { row: { ...row }, patch: {} }, 'insert call');
+    this.write(row.id, () => this.insertStmt.run({ metadataJson: null, ...row }), { row: { ...row }, patch: {} }, 'insert call');
   }
 
   get(id: string): CallRow | undefined {

@@ -195,4 +195,21 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX scheduled_calls_due ON scheduled_calls (status, scheduled_at);
     `,
   },
+  {
+    // POST /api/calls: the caller's metadata kept with the call, and Idempotency-Key, so a retried request
+    // returns the call it placed instead of placing another (docs/api-reference.md). Keys are kept for a day.
+    version: 10,
+    name: 'call metadata and idempotency keys',
+    sql: `
+      ALTER TABLE calls ADD COLUMN metadata TEXT;
+      CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        body_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status INTEGER,
+        response TEXT
+      );
+      CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+    `,
+  },
 ];

@@ -122,7 +122,7 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
       assert.match(late.result.body, /no open question/);
       const again = await stack.api('POST', `/api/calls/${id}/questions/${asked.data.questionId}/answer`, { answer: 'mild' });
       assert.equal(again.status, 409);
-      assert.match(again.body.error, /already answered/);
+      assert.match(again.body.error.message, /already answered/);
 
       const txt = (await stack.api('GET', `/api/calls/${id}/transcript.txt`)).body as string;
       assert.match(txt, /\(asked Raju Kumar: "No medium spice: mild or extra hot\?"\)/);
@@ -155,7 +155,7 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
         assert.equal(stack.twilio.messages.length, 0, 'no SMS without OWNER_PHONE');
         const late = await stack.api('POST', `/api/calls/${id}/questions/${asked.data.questionId}/answer`, { answer: 'mild' });
         assert.equal(late.status, 409);
-        assert.match(late.body.error, /timed out/);
+        assert.match(late.body.error.message, /timed out/);
         const txt = (await stack.api('GET', `/api/calls/${id}/transcript.txt`)).body as string;
         assert.match(txt, /\(no answer from Raju Kumar after 2\.\d s; the agent deferred\)/);
       },
@@ -173,12 +173,12 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
     for (const body of [{}, { answer: '' }, { answer: '   ' }, { answer: 7 }]) {
       const r = await stack.api('POST', `/api/calls/${id}/questions/${qid}/answer`, body);
       assert.equal(r.status, 400, JSON.stringify(body));
-      assert.equal(r.body.field, 'answer');
-      assert.match(r.body.error, /^answer: /);
+      assert.equal(r.body.error.field, 'answer');
+      assert.match(r.body.error.message, /^answer: /);
     }
     const unknown = await stack.api('POST', `/api/calls/${id}/questions/00000000-0000-4000-8000-000000000000/answer`, { answer: 'mild' });
     assert.equal(unknown.status, 404);
-    assert.match(unknown.body.error, /no question/);
+    assert.match(unknown.body.error.message, /no question/);
     assert.equal((await stack.api('POST', `/api/calls/${id}/questions/nope/answer`, { answer: 'mild' })).status, 404);
     assert.equal((await stack.api('POST', `/api/calls/00000000-0000-4000-8000-000000000000/questions/${qid}/answer`, { answer: 'mild' })).status, 404);
     assert.equal((await stack.api('POST', `/api/calls/${id}/questions/${qid}/answer`, { answer: 'mild' }, 'wrong-token-0123456789')).status, 401);
@@ -190,7 +190,7 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
     const missing = { From: '+14155550199', To: '+14155550100', Body: 'extra hot' };
     const bad = await sms(missing, getExpectedTwilioSignature(SIM_AUTH_TOKEN, `${stack.baseUrl}/twilio/sms`, missing));
     assert.equal(bad.status, 400);
-    assert.match(((await bad.json()) as { error: string }).error, /MessageSid/);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /MessageSid/);
     assert.equal((await stack.api('GET', `/api/calls/${id}/questions`)).body.open.length, 1, 'still open');
 
     const ok = await stack.api('POST', `/api/calls/${id}/questions/${qid}/answer`, { answer: 'Mild, please' });

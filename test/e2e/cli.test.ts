@@ -111,7 +111,7 @@ test('exit codes: refused by the dial policy (3), bad token (4), not found (5), 
     assert.match(refused.stderr, /^callwright: refused \(emergency\): .*emergency numbers are never dialled/m);
     const refusedJson = await cli(['call', '911', 'Report a fire', '--json', ...at(stack)]);
     assert.equal(refusedJson.code, 3);
-    assert.deepEqual(JSON.parse(refusedJson.stdout).error, { message: JSON.parse(refusedJson.stdout).error.message, status: 400, field: 'to', rule: 'emergency' });
+    assert.deepEqual(JSON.parse(refusedJson.stdout).error, { code: 'refused_by_policy', message: JSON.parse(refusedJson.stdout).error.message, status: 400, field: 'to', rule: 'emergency' });
     assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
 
     const badToken = await cli(['calls', 'list', '--url', stack.baseUrl, '--token', 'wrong-token-0123456789']);
@@ -186,5 +186,23 @@ test('clients, docs and runbooks commands: create and list a client, upload, lis
     assert.equal(runbooks.code, 0, runbooks.stderr);
     assert.match(runbooks.stdout, /^order-food-pickup  Order food for pickup/m);
     assert.match(runbooks.stdout, /--var pickup_time=…/);
+  });
+});
+
+test('--meta labels the call (shown with --json and in the summary); --idempotency-key makes running the command again return the same call', async () => {
+  await withStack({ engine: 'openai', script: () => ({ result: 'busy', steps: [] }) }, async (stack) => {
+    const args = ['call', '+14155550123', 'Order one chicken biryani', '--meta', 'orderId=A-1001', '--meta', 'attempt=2', '--meta', 'vip=true', '--idempotency-key', 'order-A-1001', '--json', ...at(stack)];
+    const first = await cli(args);
+    assert.equal(first.code, 7, first.stderr);
+    const call = JSON.parse(first.stdout);
+    assert.deepEqual(call.metadata, { orderId: 'A-1001', attempt: 2, vip: true });
+    const again = await cli(args);
+    assert.equal(JSON.parse(again.stdout).id, call.id, 'the same call');
+    assert.equal(stack.twilio.calls.length, 1, 'dialled once');
+    const shown = await cli(['calls', 'show', call.id, ...at(stack)]);
+    assert.match(shown.stdout, /metadata: orderId=A-1001 attempt=2 vip=true/);
+    const unknown = await cli(['call', '+14155550123', 'x', '--meta', 'a=1', '--idempotency-key', 'order-A-1001', '--json', ...at(stack)]);
+    assert.equal(unknown.code, 2, 'the same key with another request is a usage error');
+    assert.equal(JSON.parse(unknown.stdout).error.code, 'idempotency_key_reused');
   });
 });

@@ -42,10 +42,10 @@ test('clients API and CLI: show, rename, edit the prompt, preview it, refuse bad
     // Bad edits are refused naming the field; nothing is written.
     const unknown = await stack.api('PATCH', '/api/clients/raju', { name: 'X', voice: 'alloy' });
     assert.equal(unknown.status, 400);
-    assert.equal(unknown.body.field, 'voice');
+    assert.equal(unknown.body.error.field, 'voice');
     const twoNames = await stack.api('PATCH', '/api/clients/raju', { profile: 'Full Name: Someone Else' });
     assert.equal(twoNames.status, 400);
-    assert.equal(twoNames.body.field, 'profile');
+    assert.equal(twoNames.body.error.field, 'profile');
     assert.equal((await stack.api('PATCH', '/api/clients/nobody', { name: 'X' })).status, 404);
     assert.equal((await stack.api('GET', '/api/clients/raju')).body.name, 'Raju K. Sharma');
 
@@ -54,7 +54,7 @@ test('clients API and CLI: show, rename, edit the prompt, preview it, refuse bad
     assert.equal(p.status, 200);
     assert.ok(p.body.prompt.startsWith('Hello from Raju K. Sharma: Book a table'), p.body.prompt);
     assert.match(p.body.prompt, /# Always/);
-    assert.equal((await stack.api('POST', '/api/clients/raju/prompt', { instructions: 1 })).body.field, 'instructions');
+    assert.equal((await stack.api('POST', '/api/clients/raju/prompt', { instructions: 1 })).body.error.field, 'instructions');
 
     // Deleting needs a confirmation away from a terminal.
     const unconfirmed = await cli(stack, ['clients', 'delete', 'raju']);
@@ -76,7 +76,7 @@ test('calls: delete refuses a live call and an unknown one; the export and the o
     const id = await stack.placeCall();
     const live = await stack.api('DELETE', `/api/calls/${id}`);
     assert.equal(live.status, 409);
-    assert.equal(live.body.error, 'the call is live: hang up first, then delete it');
+    assert.equal(live.body.error.message, 'the call is live: hang up first, then delete it');
     assert.equal((await stack.api('GET', '/api/calls/overview')).body.live.now, 1);
     assert.equal((await stack.api('DELETE', '/api/calls/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await stack.api('GET', '/api/calls/export.csv?status=bogus')).status, 400);

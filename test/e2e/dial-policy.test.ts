@@ -17,9 +17,9 @@ test('allow list, do-not-call file (edited live) and emergency numbers: refused 
     const refused = async (to: string, status: number, rule: string, msg: RegExp) => {
       const r = await stack.api('POST', '/api/calls', { to, instructions: 'x', clientId: 'raju' });
       assert.equal(r.status, status, `${to}: ${JSON.stringify(r.body)}`);
-      assert.equal(r.body.rule, rule);
-      assert.equal(r.body.field, 'to');
-      assert.match(r.body.error, msg);
+      assert.equal(r.body.error.rule, rule);
+      assert.equal(r.body.error.field, 'to');
+      assert.match(r.body.error.message, msg);
     };
     await refused('+13125550123', 403, 'not-allowed', /not on the allow list \(ALLOWED_DESTINATIONS\)/);
     await refused('+14155550199', 403, 'do-not-call', /do-not-call list \(DNC_FILE\)/);
@@ -56,9 +56,9 @@ test('calling hours: refused outside the window with the local time named; an ex
   await withStack({ env: { CALLING_HOURS: window }, script: LONG_CALLEE }, async (stack) => {
     const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', clientId: 'raju' });
     assert.equal(r.status, 403, JSON.stringify(r.body));
-    assert.equal(r.body.rule, 'calling-hours');
-    assert.match(r.body.error, new RegExp(`it is \\d\\d:\\d\\d in America/Los_Angeles for \\+1 415 555 0123, outside calling hours ${window}`));
-    assert.match(r.body.error, /overrideCallingHours/);
+    assert.equal(r.body.error.rule, 'calling-hours');
+    assert.match(r.body.error.message, new RegExp(`it is \\d\\d:\\d\\d in America/Los_Angeles for \\+1 415 555 0123, outside calling hours ${window}`));
+    assert.match(r.body.error.message, /overrideCallingHours/);
     assert.equal(stack.twilio.calls.length, 0);
 
     const unexplained = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true });
@@ -87,8 +87,8 @@ test('caps: concurrent calls and calls per day refuse with 429 and Retry-After',
     const a = await stack.placeCall();
     const busy = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' });
     assert.equal(busy.status, 429);
-    assert.equal(busy.body.rule, 'max-concurrent-calls');
-    assert.match(busy.body.error, /MAX_CONCURRENT_CALLS=1/);
+    assert.equal(busy.body.error.rule, 'max-concurrent-calls');
+    assert.match(busy.body.error.message, /MAX_CONCURRENT_CALLS=1/);
     assert.equal(busy.headers.get('retry-after'), '30');
     await stack.api('POST', `/api/calls/${a}/hangup`);
     await stack.waitForEnd(a);
@@ -97,7 +97,7 @@ test('caps: concurrent calls and calls per day refuse with 429 and Retry-After',
     await stack.waitForEnd(b);
     const day = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' });
     assert.equal(day.status, 429);
-    assert.equal(day.body.rule, 'max-calls-per-day');
+    assert.equal(day.body.error.rule, 'max-calls-per-day');
     const retry = Number(day.headers.get('retry-after'));
     assert.ok(retry > 0 && retry <= 86_400, `Retry-After ${retry}`);
     assert.equal(stack.twilio.calls.length, 2);
@@ -155,8 +155,8 @@ test('per-day cost cap: once today\'s spend reaches it, new calls are refused', 
     assert.ok(call.cost.total >= 0.01, `the first call cost ${call.cost.total}`);
     const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' });
     assert.equal(r.status, 429);
-    assert.equal(r.body.rule, 'max-cost-per-day');
-    assert.match(r.body.error, /today's calls \(UTC\) have cost \$0\.0\d/);
+    assert.equal(r.body.error.rule, 'max-cost-per-day');
+    assert.match(r.body.error.message, /today's calls \(UTC\) have cost \$0\.0\d/);
     await until('refusal recorded', async () => (await stack.api('GET', '/api/refusals')).body.refusals.length === 1);
   });
 });
@@ -166,12 +166,12 @@ test('with the server clock at 04:14 UTC in January: Chicago is refused naming 2
   await withStack({ env: { CALLING_HOURS: '08:00-21:00', MAX_CALLS_PER_DAY: '1' }, now: () => now, script: LONG_CALLEE }, async (stack) => {
     const chicago = await stack.api('POST', '/api/calls', { to: '+13125550123', instructions: 'x' });
     assert.equal(chicago.status, 403);
-    assert.equal(chicago.body.error, "to: it is 22:14 in America/Chicago for +1 312 555 0123, outside calling hours 08:00-21:00 in the callee's local time; set overrideCallingHours to call anyway");
+    assert.equal(chicago.body.error.message, "to: it is 22:14 in America/Chicago for +1 312 555 0123, outside calling hours 08:00-21:00 in the callee's local time; set overrideCallingHours to call anyway");
     const a = await stack.placeCall({ to: '+14155550123' }); // 20:14 in San Francisco
     await stack.api('POST', `/api/calls/${a}/hangup`);
-    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' })).body.rule, 'max-calls-per-day');
+    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x' })).body.error.rule, 'max-calls-per-day');
     now = new Date('2026-01-15T23:59:00Z');
-    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true, overrideReason: 'late test' })).body.rule, 'max-calls-per-day', 'still the same UTC day');
+    assert.equal((await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true, overrideReason: 'late test' })).body.error.rule, 'max-calls-per-day', 'still the same UTC day');
     now = new Date('2026-01-16T00:01:00Z');
     const b = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true, overrideReason: 'late test' });
     await stack.api('POST', `/api/calls/${b}/hangup`);

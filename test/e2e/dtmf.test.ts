@@ -94,8 +94,8 @@ test('POST /api/calls {dtmf}: validated, kept with the call, pressed when the me
       for (const dtmf of ['12x', '', 'w'.repeat(65), 12]) {
         const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'Ask for the order.', dtmf });
         assert.equal(r.status, 400, `dtmf ${JSON.stringify(dtmf)}`);
-        assert.equal(r.body.field, 'dtmf');
-        assert.match(r.body.error, /^dtmf: /);
+        assert.equal(r.body.error.field, 'dtmf');
+        assert.match(r.body.error.message, /^dtmf: /);
       }
       assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
 

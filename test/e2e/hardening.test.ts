@@ -19,7 +19,7 @@ test('rate limit: per token holder, wrong tokens counted per address, 429 with R
     for (let i = 0; i < 5; i++) assert.equal((await stack.api('GET', '/api/calls')).status, 200);
     const limited = await stack.api('GET', '/api/calls');
     assert.equal(limited.status, 429);
-    assert.match(limited.body.error, /at most 5 a minute.*RATE_LIMIT_PER_MINUTE/);
+    assert.match(limited.body.error.message, /at most 5 a minute.*RATE_LIMIT_PER_MINUTE/);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     // Guessing tokens: every wrong token shares the address's budget, not one budget per guess.
     const guesses = [];

@@ -227,7 +227,7 @@ test('hold.maxMinutes is validated: 400 naming the field', async () => {
     for (const [hold, field] of refused) {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', hold });
       assert.equal(r.status, 400, JSON.stringify(hold));
-      assert.equal(r.body.field, field, JSON.stringify(hold));
+      assert.equal(r.body.error.field, field, JSON.stringify(hold));
     }
   });
 });

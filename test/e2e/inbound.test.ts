@@ -56,7 +56,7 @@ test('POST /api/setup/twilio: a number that is not on the account is a 404 namin
   await withStack({ env: { TWILIO_FROM_NUMBER: '+14155550999' } }, async (stack) => {
     const r = await stack.api('POST', '/api/setup/twilio');
     assert.equal(r.status, 404);
-    assert.equal(r.body.field, 'TWILIO_FROM_NUMBER');
+    assert.equal(r.body.error.field, 'TWILIO_FROM_NUMBER');
   });
 });
 
@@ -130,7 +130,7 @@ for (const engine of ENGINES) {
         );
         assert.equal((await stack.api('GET', '/api/calls?direction=outbound')).body.calls.length, 0);
         assert.equal((await stack.api('GET', `/api/calls?q=${encodeURIComponent('5550177')}`)).body.calls.length, 1, 'the caller ID is searchable');
-        assert.equal((await stack.api('GET', '/api/calls?direction=sideways')).body.field, 'direction');
+        assert.equal((await stack.api('GET', '/api/calls?direction=sideways')).body.error.field, 'direction');
       },
     );
   });

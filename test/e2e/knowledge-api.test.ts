@@ -32,14 +32,14 @@ test('clients: create (id from the name), conflicts, bad input, listing with cou
     assert.equal((await stack.api('POST', '/api/clients', { name: 'Someone', id: 'jose-maria-nunez' })).status, 409);
     const badId = await stack.api('POST', '/api/clients', { name: 'X', id: '../etc' });
     assert.equal(badId.status, 400);
-    assert.equal(badId.body.field, 'id');
-    assert.equal((await stack.api('POST', '/api/clients', { name: '' })).body.field, 'name');
-    assert.equal((await stack.api('POST', '/api/clients', { name: 'two\nlines' })).body.field, 'name');
-    assert.equal((await stack.api('POST', '/api/clients', { name: '!!!' })).body.field, 'id');
+    assert.equal(badId.body.error.field, 'id');
+    assert.equal((await stack.api('POST', '/api/clients', { name: '' })).body.error.field, 'name');
+    assert.equal((await stack.api('POST', '/api/clients', { name: 'two\nlines' })).body.error.field, 'name');
+    assert.equal((await stack.api('POST', '/api/clients', { name: '!!!' })).body.error.field, 'id');
     const twoNames = await stack.api('POST', '/api/clients', { name: 'Ana', profile: 'Full Name: Ana Silva\nPhone: 555' });
     assert.equal(twoNames.status, 400);
-    assert.equal(twoNames.body.field, 'profile');
-    assert.match(twoNames.body.error, /Full Name/);
+    assert.equal(twoNames.body.error.field, 'profile');
+    assert.match(twoNames.body.error.message, /Full Name/);
     assert.equal((await stack.api('POST', '/api/clients', { name: 'A', id: 'a' }, '')).status, 401, 'behind bearer auth');
 
     const up = await upload(stack, 'jose-maria-nunez', [{ name: 'notes.md', bytes: '# Notes\n\nThe gate code is 4512.' }]);
@@ -94,14 +94,14 @@ test('upload: PDF, DOCX and Markdown in one request; one bad file does not stop 
     assert.match((await search(stack, 'raju', 'lisinopril dose')).body.results[0].text, /Lisinopril \| Dose: 10 mg/);
     assert.equal((await search(stack, 'raju', 'order', '&k=1')).body.results.length, 1);
     assert.equal((await search(stack, 'raju', '')).status, 400);
-    assert.equal((await search(stack, 'raju', 'x', '&k=0')).body.field, 'k');
+    assert.equal((await search(stack, 'raju', 'x', '&k=0')).body.error.field, 'k');
     // Multipart files are bound by UPLOAD_MAX_BYTES, not by the JSON body limit (256 KB).
     const large = await upload(stack, 'raju', [{ name: 'large.txt', bytes: 'Line of filler text for a large file.\n\n'.repeat(10_000) }]);
     assert.equal(large.status, 201);
     assert.ok(large.body.documents[0].bytes > 300_000 && large.body.documents[0].chunks > 500);
     const vector = await search(stack, 'raju', 'x', '&mode=vector');
     assert.equal(vector.status, 400);
-    assert.match(vector.body.error, /embeddings provider/);
+    assert.match(vector.body.error.message, /embeddings provider/);
   });
 });
 
@@ -109,14 +109,14 @@ test('upload limits: too large is 413 naming the limit, wrong content 415 naming
   await withStack({ env: { UPLOAD_MAX_BYTES: '2048' } }, async (stack) => {
     const big = await upload(stack, 'raju', [{ name: 'big.txt', bytes: 'x'.repeat(5000) }]);
     assert.equal(big.status, 413);
-    assert.match(big.body.error, /big\.txt is larger than the upload limit of 2 KB \(UPLOAD_MAX_BYTES\)/);
+    assert.match(big.body.error.message, /big\.txt is larger than the upload limit of 2 KB \(UPLOAD_MAX_BYTES\)/);
 
     const wrong = await upload(stack, 'raju', [{ name: 'scan.docx', bytes: await makePdf([['hello']]) }]);
     assert.equal(wrong.status, 415);
-    assert.match(wrong.body.error, /scan\.docx: not a DOCX/);
+    assert.match(wrong.body.error.message, /scan\.docx: not a DOCX/);
     const binary = await upload(stack, 'raju', [{ name: 'notes.txt', bytes: new Uint8Array([0x68, 0x00, 0xff]) }]);
     assert.equal(binary.status, 415);
-    assert.match(binary.body.error, /notes\.txt/);
+    assert.match(binary.body.error.message, /notes\.txt/);
 
     const hostile = await upload(stack, 'raju', [
       { name: '../../../escape.txt', bytes: 'escaped?' },
@@ -153,7 +153,7 @@ test('delete removes the document, its file and its chunks; unknown clients and 
     // The profile is edited in the client's folder: the API does not delete it.
     const profileDel = await stack.api('DELETE', `/api/clients/raju/documents/${left[0].id}`);
     assert.equal(profileDel.status, 409);
-    assert.equal(profileDel.body.field, 'docId');
+    assert.equal(profileDel.body.error.field, 'docId');
     assert.equal(existsSync(join(stack.dataDir, 'clients', 'raju', 'profile.txt')), true);
     assert.equal(existsSync(join(stack.dataDir, 'clients', 'raju', 'a.md')), false);
     assert.equal((await stack.api('DELETE', `/api/clients/raju/documents/${id}`)).status, 404);
@@ -166,7 +166,7 @@ test('delete removes the document, its file and its chunks; unknown clients and 
     ] as const) {
       const r = await stack.api(method, path);
       assert.equal(r.status, 404, `${method} ${path}`);
-      assert.match(r.body.error, /client/);
+      assert.match(r.body.error.message, /client/);
     }
     assert.equal((await upload(stack, 'ghost', [{ name: 'a.md', bytes: 'x' }])).status, 404);
   });

@@ -92,12 +92,12 @@ test('sharing rules API: PATCH validates and names the field; sharing.txt lines 
     const patch = (body: unknown, docId = doc.id, client = 'raju') => stack.api('PATCH', `/api/clients/${client}/documents/${docId}`, body);
     const bad = await patch({ share: 'sometimes' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.field, 'share');
-    assert.match(bad.body.error, /share: must be one of always, when-asked-and-relevant, never/);
+    assert.equal(bad.body.error.field, 'share');
+    assert.match(bad.body.error.message, /share: must be one of always, when-asked-and-relevant, never/);
     const missing = await patch({});
-    assert.deepEqual([missing.status, missing.body.field], [400, 'share']);
+    assert.deepEqual([missing.status, missing.body.error.field], [400, 'share']);
     const extra = await patch({ share: 'always', file: 'x.md' });
-    assert.deepEqual([extra.status, extra.body.field], [400, 'file']);
+    assert.deepEqual([extra.status, extra.body.error.field], [400, 'file']);
     assert.equal((await patch({ share: 'always' }, 'nope')).status, 404);
     assert.equal((await patch({ share: 'always' }, doc.id, 'nobody')).status, 404);
     assert.equal((await patch({ share: 'always' })).status, 200);

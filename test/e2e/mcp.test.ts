@@ -51,7 +51,7 @@ test('stdio (`callwright mcp`): place a call, wait for it to end, read it; refus
       assert.match(place.description!, /dial policy and caps/, 'the description says calls are checked');
       assert.deepEqual((place.inputSchema as { required?: string[] }).required, ['to']);
 
-      const placed = await call(client, 'place_call', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7.', clientId: 'raju' });
+      const placed = await call(client, 'place_call', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7.', clientId: 'raju', metadata: { orderId: 'A-1001', attempt: 1 } });
       assert.ok(placed.ok, placed.text);
       const ended = await call(client, 'wait_for_call', { id: placed.value.id, timeoutSec: 60 });
       assert.ok(ended.ok, ended.text);
@@ -61,6 +61,7 @@ test('stdio (`callwright mcp`): place a call, wait for it to end, read it; refus
       assert.deepEqual(ended.value.toolCalls.map((t: { name: string }) => t.name), ['end_call']);
       const got = await call(client, 'get_call', { id: placed.value.id });
       assert.equal(got.value.status, 'ended');
+      assert.deepEqual(got.value.metadata, { orderId: 'A-1001', attempt: 1 });
       const listed = await call(client, 'list_calls', { clientId: 'raju' });
       assert.deepEqual(listed.value.calls.map((c: { id: string }) => c.id), [placed.value.id]);
 
@@ -123,7 +124,7 @@ test('streamable HTTP (/mcp): needs the bearer token; caps apply; hang up a live
     await client.connect(transport);
     try {
       assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), TOOLS);
-      const placed = await call(client, 'place_call', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7.', clientId: 'raju' });
+      const placed = await call(client, 'place_call', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7.', clientId: 'raju', metadata: { orderId: 'A-1001', attempt: 1 } });
       assert.ok(placed.ok, placed.text);
       const id = placed.value.id as string;
 

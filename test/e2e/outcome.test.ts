@@ -101,7 +101,7 @@ test('the outcome is in the calls list (filterable by goal met), the .txt and th
     assert.deepEqual((await stack.api('GET', '/api/calls?goalMet=none')).body.calls, []);
     const bad = await stack.api('GET', '/api/calls?goalMet=maybe');
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.field, 'goalMet');
+    assert.equal(bad.body.error.field, 'goalMet');
 
     const txt = (await stack.api('GET', `/api/calls/${call.id}/transcript.txt`)).body as string;
     const outcomeAt = txt.indexOf('Outcome\n');
@@ -154,7 +154,7 @@ test('no text model: the record says the outcome was not computed, and invents n
     assert.deepEqual((await stack.api('GET', '/api/calls?goalMet=none')).body.calls.map((c: any) => c.id), [call.id]);
     const resend = await stack.api('POST', `/api/calls/${call.id}/outcome/webhook`);
     assert.equal(resend.status, 409);
-    assert.match(resend.body.error, /no webhook is configured/);
+    assert.match(resend.body.error.message, /no webhook is configured/);
   });
 });
 
@@ -183,12 +183,12 @@ test('an outcome schema that is not JSON Schema is a 400 naming outcomeSchema, a
     for (const [schema, message] of cases) {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'Order food.', outcomeSchema: schema });
       assert.equal(r.status, 400, JSON.stringify(schema));
-      assert.equal(r.body.field, 'outcomeSchema');
-      assert.match(r.body.error, message);
+      assert.equal(r.body.error.field, 'outcomeSchema');
+      assert.match(r.body.error.message, message);
     }
     const goal = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'Order food.', goal: '  ' });
     assert.equal(goal.status, 400);
-    assert.equal(goal.body.field, 'goal');
+    assert.equal(goal.body.error.field, 'goal');
     assert.deepEqual((await stack.api('GET', '/api/calls')).body.calls, []);
     assert.equal(stack.twilio.calls.length, 0);
     // A draft-07 schema is a JSON Schema too.

@@ -22,11 +22,11 @@ test('GET /api/runbooks lists the shipped runbooks; a call is made from one with
 
     const missing = await stack.api('POST', '/api/calls', { runbook: 'order-food-pickup', to: '+14155550123', clientId: 'raju', variables: { order: 'one chicken biryani' } });
     assert.equal(missing.status, 400);
-    assert.equal(missing.body.field, 'variables');
-    assert.match(missing.body.error, /^variables\.pickup_time: is required/);
+    assert.equal(missing.body.error.field, 'variables');
+    assert.match(missing.body.error.message, /^variables\.pickup_time: is required/);
     const unknown = await stack.api('POST', '/api/calls', { runbook: 'order-pizza', to: '+14155550123', variables: {} });
     assert.equal(unknown.status, 404);
-    assert.equal(unknown.body.field, 'runbook');
+    assert.equal(unknown.body.error.field, 'runbook');
     assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
 
     const id = await stack.placeCall({ runbook: 'order-food-pickup', instructions: undefined, variables: { order: 'one chicken biryani', pickup_time: '7 pm', name: 'Raju' } });
@@ -62,11 +62,11 @@ test('a runbook file with problems is listed with each problem by line, and no c
 
     const r = await stack.api('POST', '/api/calls', { runbook: 'broken', to: '+14155550123', variables: { who: 'Sam' } });
     assert.equal(r.status, 422);
-    assert.equal(r.body.field, 'runbook');
-    assert.match(r.body.error, /^runbook: "broken" cannot be used: line 6: variables\.who\.description: /);
+    assert.equal(r.body.error.field, 'runbook');
+    assert.match(r.body.error.message, /^runbook: "broken" cannot be used: line 6: variables\.who\.description: /);
     const notString = await stack.api('POST', '/api/calls', { runbook: 7, to: '+14155550123' });
     assert.equal(notString.status, 400);
-    assert.equal(notString.body.field, 'runbook');
+    assert.equal(notString.body.error.field, 'runbook');
     assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
   });
 });

@@ -57,7 +57,7 @@ test('scheduledAt is validated; a scheduled call can be cancelled; a cap reached
     const bad = async (scheduledAt: unknown, re: RegExp) => {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', scheduledAt });
       assert.equal(r.status, 400, JSON.stringify(r.body));
-      assert.equal(r.body.field, 'scheduledAt');
+      assert.equal(r.body.error.field, 'scheduledAt');
       assert.match(JSON.stringify(r.body), re);
     };
     await bad('tomorrow at nine', /ISO 8601 date and time with an offset/);

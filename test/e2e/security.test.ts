@@ -157,8 +157,8 @@ test('the API requires the bearer token and validates input, naming the field', 
     for (const [body, field, msg] of cases) {
       const r = await stack.api('POST', '/api/calls', body);
       assert.equal(r.status, 400, JSON.stringify(body));
-      assert.equal(r.body.field, field, JSON.stringify(r.body));
-      assert.match(r.body.error, msg);
+      assert.equal(r.body.error.field, field, JSON.stringify(r.body));
+      assert.match(r.body.error.message, msg);
     }
     assert.equal(stack.twilio.calls.length, 0, 'nothing was dialled');
     const bogus = await fetch(`${stack.baseUrl}/api/calls`, { method: 'POST', headers: { Authorization: 'Bearer sim-api-token-0123456789', 'Content-Type': 'application/json' }, body: '{"to":' });

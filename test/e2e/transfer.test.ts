@@ -199,7 +199,7 @@ test('a destination the dial policy refuses: a clear error to the model and to t
       for (const [transferTo, field] of refused) {
         const r = await stack.api('POST', '/api/calls', { to: CALLEE, instructions: 'Order food.', transferTo });
         assert.equal(r.status, 400, JSON.stringify(transferTo));
-        assert.equal(r.body.field, field, JSON.stringify(transferTo));
+        assert.equal(r.body.error.field, field, JSON.stringify(transferTo));
       }
       assert.equal(stack.twilio.calls.length, 0);
 
@@ -208,18 +208,18 @@ test('a destination the dial policy refuses: a clear error to the model and to t
       // The API: bad fields are 400s naming them; the owner is refused by the allow list (403 naming `to`).
       const bad = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'sideways' });
       assert.equal(bad.status, 400);
-      assert.equal(bad.body.field, 'mode');
+      assert.equal(bad.body.error.field, 'mode');
       const number = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'warm', to: OWNER });
       assert.equal(number.status, 400, 'a phone number is never a destination');
-      assert.equal(number.body.field, 'to');
+      assert.equal(number.body.error.field, 'to');
       const unknown = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'cold', to: 'sales' });
       assert.equal(unknown.status, 400);
-      assert.match(unknown.body.error, /^to: unknown destination "sales"; choose one of: owner, desk$/);
+      assert.match(unknown.body.error.message, /^to: unknown destination "sales"; choose one of: owner, desk$/);
       for (const to of [undefined, 'desk']) {
         const refused = await stack.api('POST', `/api/calls/${id}/transfer`, { mode: 'cold', ...(to ? { to } : {}) });
         assert.equal(refused.status, 403);
-        assert.equal(refused.body.field, 'to');
-        assert.match(refused.body.error, /dial policy refuses destination "(owner|desk)" \(\+14\*+\d\d\): not on the allow list/);
+        assert.equal(refused.body.error.field, 'to');
+        assert.match(refused.body.error.message, /dial policy refuses destination "(owner|desk)" \(\+14\*+\d\d\): not on the allow list/);
         assert.ok(!JSON.stringify(refused.body).includes(OWNER));
       }
 

@@ -155,13 +155,13 @@ test('POST /api/calls voicemail: bad values are a 400 naming the field', async (
       [{ action: 'hangup', message: 'hi' }, 'voicemail.message'],
       [{ action: 'leave-message', message: 'x'.repeat(1001) }, 'voicemail.message'],
       [{ action: 'leave-message', message: 'hi', instructions: 'be brief' }, 'voicemail.instructions'],
-      [{ action: 'leave-message', beep: true }, 'voicemail'],
+      [{ action: 'leave-message', beep: true }, 'voicemail.beep'],
       ['leave-message', 'voicemail'],
     ];
     for (const [voicemail, field] of cases) {
       const r = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'Say hi.', voicemail });
       assert.equal(r.status, 400, JSON.stringify(voicemail));
-      assert.equal(r.body.field, field, JSON.stringify(r.body));
+      assert.equal(r.body.error.field, field, JSON.stringify(r.body));
     }
   });
 });

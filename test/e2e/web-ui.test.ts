@@ -102,6 +102,6 @@ test('GET /api/status tells the UI what is configured, never a secret; GET /api/
     assert.equal(list.body.calls[0].cost.currency, 'USD');
     const bad = await stack.api('GET', '/api/calls?status=sleeping');
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.field, 'status');
+    assert.equal(bad.body.error.field, 'status');
   });
 });

@@ -140,8 +140,8 @@ test('every route: random and malformed query strings and tokens get a 4xx (neve
           const malformed = Boolean(badPath) || q.bad || Boolean(token?.bad);
           if (malformed) {
             assert.equal(res.statusCode, 400, `${method} ${target}: ${res.statusCode} ${res.body.slice(0, 200)}`);
-            const body = res.json();
-            assert.match(body.error, /malformed %-escape/);
+            const body = res.json().error;
+            assert.match(body.message, /malformed %-escape/);
             assert.equal(typeof body.field, 'string');
           }
           // Nothing secret in any answer: not the API token, Twilio's token, the call's stream secret,

@@ -194,7 +194,7 @@ test('webhook routes: signed hostile bodies get 400 or 204, never a 5xx, and uns
           // 413 for bodies over the form limit; otherwise a clear 400 naming the field, or accepted.
           else assert.ok([204, 400, 413].includes(res.statusCode), `${res.statusCode} ${res.body.slice(0, 200)}`);
           if (res.statusCode === 400) {
-            const { error, field } = JSON.parse(res.body);
+            const { message: error, field } = JSON.parse(res.body).error;
             if (malformed) {
               assert.match(error, /^[\x20-\x7e]{1,64}: malformed %-escape in the form body/);
               assert.equal(typeof field, 'string');

@@ -114,7 +114,7 @@ test('calls list: what each call was for, today against the caps, export CSV and
       // A live call cannot be deleted: the API says why.
       const refused = await stack.api('DELETE', `/api/calls/${again}`);
       assert.equal(refused.status, 409);
-      assert.match(refused.body.error, /live: hang up first|records .* still arriving/);
+      assert.match(refused.body.error.message, /live: hang up first|records .* still arriving/);
       const repeated = await stack.waitForEnd(again);
       assert.equal(repeated.instructions, original.instructions);
       assert.equal(repeated.clientId, 'raju');

@@ -47,9 +47,9 @@ test('the server: a malformed escape in the token, another query field, the path
     for (const [method, url, field, form] of cases) {
       const res = await app.server.inject({ method: method as 'GET', url, ...(form ? { payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}) });
       assert.equal(res.statusCode, 400, `${method} ${url}: ${res.statusCode} ${res.body}`);
-      const body = res.json();
+      const body = res.json().error;
       assert.equal(body.field, field, url);
-      assert.match(body.error, new RegExp(`^${field}: malformed %-escape`));
+      assert.match(body.message, new RegExp(`^${field}: malformed %-escape`));
       assert.ok(!res.body.includes('E0%A4'), 'the bad text is not echoed');
     }
   } finally {

@@ -26,7 +26,7 @@ export const transferTargetsSchema = z
   .array(
     z.union([
       e164,
-      z.object({
+      z.strictObject({
         label: z.string().trim().regex(LABEL_RE, 'label: 1-32 letters, digits, spaces, _ or -'),
         number: e164,
       }),

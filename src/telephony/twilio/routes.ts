@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sendError } from '../../server/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CarrierEvent, IncomingCall, IncomingCallAnswer, InboundMessage, TransferLegHandler } from '../carrier.js';
 import { handleMediaSocket, type StreamAuthorizer } from './media-connection.js';
@@ -37,7 +38,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   // Twilio's form bodies, read strictly: a malformed %-escape is a 400 naming the field (see
   // url-encoding.ts). The signature check needs the parsed parameters, so this comes first.
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof MalformedEncodingError) return reply.code(400).send({ error: err.message, field: err.field });
+    if (err instanceof MalformedEncodingError) return sendError(reply, 400, err.message, { field: err.field });
     throw err; // to the app's handler
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
@@ -49,12 +50,12 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
   });
 
   const verify = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!opts.authToken || !opts.publicUrl) return reply.code(503).send({ error: 'Twilio is not configured on this server' });
+    if (!opts.authToken || !opts.publicUrl) return sendError(reply, 503, 'Twilio is not configured on this server');
     const url = opts.publicUrl.replace(/\/+$/, '') + req.url;
     const sig = req.headers['x-twilio-signature'];
     if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, url, (req.body ?? {}) as Record<string, unknown>)) {
       req.log.warn({ event: 'twilio.badSignature', route: req.routeOptions.url }, 'Twilio webhook refused: invalid signature');
-      return reply.code(403).send({ error: 'invalid signature' });
+      return sendError(reply, 403, 'X-Twilio-Signature does not match this request: PUBLIC_URL must be the exact origin Twilio calls (see docs/first-real-call.md)');
     }
   };
 
@@ -74,7 +75,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       carrierCallId = parseVoiceWebhook(req.body).carrierCallId;
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     const params = opts.handlers.streamParamsFor(callIdOf(req), carrierCallId);
@@ -89,7 +90,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       call = parseIncomingVoiceWebhook(req.body);
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     const answer: IncomingCallAnswer = (await opts.handlers.incomingCall?.(call)) ?? { decline: 'Sorry, this number does not take calls. Goodbye.' };
@@ -102,7 +103,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       parsed = parse(req.body);
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     opts.handlers.onCarrierEvent(callIdOf(req), parsed.carrierCallId, parsed.event, parsed.dedupeKey);
@@ -120,7 +121,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       twiml = answer(callIdOf(req), req.body);
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     return reply.type('text/xml').send(twiml);
@@ -147,7 +148,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       parsed = parseStatusWebhook(req.body);
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     if (parsed.event.type === 'status') opts.handlers.transferLeg?.status(callIdOf(req), parsed.carrierCallId, parsed.event.status);
@@ -160,7 +161,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     try {
       msg = parseInboundMessageWebhook(req.body);
     } catch (err) {
-      if (err instanceof WebhookError) return reply.code(400).send({ error: err.message });
+      if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
     const answer = opts.handlers.onInboundMessage ? await opts.handlers.onInboundMessage(msg) : undefined;
@@ -179,11 +180,11 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
         responses: { 101: 'switching to WebSocket', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' },
       }),
       preValidation: async (req, reply) => {
-        if (!opts.authToken || !opts.publicUrl) return reply.code(503).send({ error: 'Twilio is not configured on this server' });
+        if (!opts.authToken || !opts.publicUrl) return sendError(reply, 503, 'Twilio is not configured on this server');
         const sig = req.headers['x-twilio-signature'];
         if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, mediaStreamUrl(opts.publicUrl), {})) {
           req.log.warn({ event: 'twilio.badSignature', route: '/twilio/media' }, 'media stream refused: invalid signature');
-          return reply.code(403).send({ error: 'invalid signature' });
+          return sendError(reply, 403, 'X-Twilio-Signature does not match this request: PUBLIC_URL must be the exact origin Twilio calls (see docs/first-real-call.md)');
         }
       },
     },

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly missing?: string[],
+    /** The server's error code (`unknown_field`, `not_configured`, `refused_by_policy`...). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -32,17 +34,16 @@ async function send(path: string, o: RequestOptions = {}): Promise<Response> {
     throw new ApiError(0, 'Cannot reach the Callwright server. Is it running?');
   }
   if (res.ok) return res;
-  // Errors are {error: {code, message, field?}}; older routes answer {error: message, field?}.
-  let body: { error?: string | { message?: string; field?: string }; field?: string; missing?: string[] } = {};
+  // Every server error is {error: {code, message, field?, missing?}}.
+  let body: { error?: { code?: string; message?: string; field?: string; missing?: string[] } } = {};
   try {
     body = await res.json();
   } catch {
     /* not JSON */
   }
   if (res.status === 401) signedOut(SESSION_ENDED);
-  const e = body.error;
-  const message = (typeof e === 'string' ? e : e?.message) ?? `${res.status} ${res.statusText}`;
-  throw new ApiError(res.status, message, (typeof e === 'object' ? e?.field : undefined) ?? body.field, body.missing);
+  const e = body.error && typeof body.error === 'object' ? body.error : {};
+  throw new ApiError(res.status, e.message ?? `${res.status} ${res.statusText}`, e.field, e.missing, e.code);
 }
 
 /** JSON API call (the session cookie authenticates it); a 204 gives undefined. */

@@ -31,6 +31,8 @@ export interface CallSummary {
   cost?: { total: number; currency: string };
   /** The list carries the verdict only; null for calls placed before outcomes existed. */
   outcome?: { status: CallOutcome['status']; goalMet: GoalMet | null; summary: string | null } | null;
+  /** The caller's own labels from POST /api/calls ({} when none). */
+  metadata?: Record<string, string | number | boolean>;
 }
 
 export interface CallDetail extends CallSummary {
