@@ -63,7 +63,7 @@ test('calling hours: refused outside the window with the local time named; an ex
 
     const unexplained = await stack.api('POST', '/api/calls', { to: '+14155550123', instructions: 'x', overrideCallingHours: true });
     assert.equal(unexplained.status, 400, 'an override needs a reason');
-    assert.equal(unexplained.body.field, 'overrideReason');
+    assert.equal(unexplained.body.error.field, 'overrideReason');
     assert.equal(stack.twilio.calls.length, 0);
 
     const id = await stack.placeCall({ to: '+14155550123', overrideCallingHours: true, overrideReason: 'they asked us to call before opening' });

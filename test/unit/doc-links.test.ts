@@ -11,7 +11,8 @@ const REPO_DIRS = ['src', 'test', 'bench', 'scripts', 'docs', 'web', 'runbooks',
 /** Relative Markdown links, without their #anchor: `[text](path)` and `[ref]: path`. */
 export function relativeLinks(md: string): string[] {
   const out: string[] = [];
-  const body = md.replace(/```[\s\S]*?```/g, '');
+  // Code blocks and inline code are text, not links (a regex pattern in the API reference looks like one).
+  const body = md.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
   for (const m of body.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)|^\[[^\]]+\]:\s*(\S+)/gm)) {
     const target = (m[1] ?? m[2])!;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#') || target.startsWith('/')) continue;
