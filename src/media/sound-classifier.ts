@@ -57,6 +57,8 @@ export class SoundClassifier {
   private musicRun = 0;
   /** The current speech was measured on a whole window of sound (not assumed for want of one). */
   private speechConfirmed = false;
+  /** Frames in a row measured as music (before any confirmation), up to the latest frame with sound. */
+  private rawMusicRun = 0;
   current: SoundClass = 'silence';
 
   constructor(o: SoundClassifierOptions = {}) {
@@ -94,6 +96,16 @@ export class SoundClassifier {
     return this.current;
   }
 
+  /**
+   * Whether the latest sound, before any quiet now, ended as music: its last frames were measured as music
+   * (a whole window of continuous sound without syllabic movement), even if too few to confirm music.
+   * Speech followed by a second of music that then stops (a recording, then the line going quiet for a
+   * transfer) ends as music; a person's line followed by quiet does not.
+   */
+  get soundEndedAsMusic(): boolean {
+    return this.rawMusicRun >= 2;
+  }
+
   /** RMS in dB of the level's movement in the syllabic band over the window (exposed for tests and tuning). */
   syllabicModulationDb(): number {
     let mean = 0;
@@ -123,8 +135,13 @@ export class SoundClassifier {
     if (this.quietRun > 0) return this.current;
     // Until a whole window of continuous sound has been heard, nothing can be called music: sound is
     // speech-like, but only provisionally, so music is declared the moment such a window is full.
-    if (this.filled < this.n || this.activeCount < this.continuousShare * this.n) return this.settle('speech');
-    if (this.syllabicModulationDb() >= this.syllabicDb) {
+    if (this.filled < this.n || this.activeCount < this.continuousShare * this.n) {
+      this.rawMusicRun = 0;
+      return this.settle('speech');
+    }
+    const speechLike = this.syllabicModulationDb() >= this.syllabicDb;
+    this.rawMusicRun = speechLike ? 0 : this.rawMusicRun + 1;
+    if (speechLike) {
       // A quiet frame still in the window is a step to the floor that the measure reads as syllabic.
       if (this.activeCount === this.n) this.speechConfirmed = true;
       return this.settle('speech');

@@ -126,3 +126,16 @@ test('music after a pause is music as soon as a whole window of it has been hear
   assert.ok(firstMusic > musicStart && firstMusic - musicStart <= frames(1040), `music after ${(firstMusic - musicStart) * 20} ms`);
   assert.ok(got.slice(firstMusic).every((k) => k === 'music'));
 });
+
+test('whether the sound before a quiet ended as music: a voice going quiet did not; a second of music after a recording did', () => {
+  for (const kind of ['chords', 'noise'] as const) {
+    for (const line of [ANNOUNCEMENT, 'Thanks for holding, this is Sam, how can I help?', 'Hello?', 'Hi, Maria speaking.']) {
+      const person = new SoundClassifier();
+      classify(concat(holdMusic(3000, kind), silence(300), calleeVoice(line), silence(1000)), person);
+      assert.equal(person.soundEndedAsMusic, false, `${kind}: "${line}" then quiet`);
+      const recording = new SoundClassifier();
+      classify(concat(holdMusic(3000, kind), calleeVoice(line), holdMusic(1000, kind, 2), silence(1000)), recording);
+      assert.equal(recording.soundEndedAsMusic, true, `${kind}: "${line}", a second of music, then quiet`);
+    }
+  }
+});
