@@ -1,7 +1,8 @@
 /**
  * The shipped runbooks, end to end through the simulators: the call is made from the runbook file with
  * its variables, gets through what that kind of call meets, and its outcome holds the facts the runbook's
- * schema asks for, each cited from the transcript. (The order-food runbook's call is in outcome.test.ts.)
+ * schema asks for, each cited from the transcript. Both engines, each with its own outcome provider
+ * (OpenAI Responses, Gemini). (The order-food runbook's call is in outcome.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,62 +139,66 @@ const OFFICE = "Dr. Chen's office, this is Maria.";
 const OFFERED = 'We have two openings next week: one early in the morning, one late in the afternoon.';
 const BOOKED = 'Great, Thursday at 4 pm is booked. Your confirmation is AP-7731.';
 
-test('[openai] book-appointment: the offered times clash with the calendar notes, the agent asks the owner, and books the time the owner picks', async () => {
-  await withStack(
-    {
-      engine: 'openai',
-      outcome: 'openai',
-      script: () => ({
-        idleHangupMs: 30_000,
-        steps: [
-          { say: OFFICE },
-          { waitForAgent: true, quietMs: 300 },
-          { say: OFFERED },
-          { waitForAgent: true, quietMs: 300 },
-          { pauseMs: 4000 },
-          { waitForAgent: true, quietMs: 300, timeoutMs: 20_000 },
-          { say: BOOKED },
-          { waitForAgent: true, quietMs: 300, timeoutMs: 8000 },
-        ],
-      }),
-      conversation: () => ({
-        turns: [
-          { say: "Hi Maria, I'm an AI assistant calling on behalf of Raju Kumar to move his appointment to a weekday morning next week." },
-          { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'The early morning opening clashes with your calendar notes. Is the late afternoon one all right?' } } },
-          { say: 'Thanks for waiting. {{toolOutput}} The late afternoon one, please.' },
-          { say: 'Thank you, AP-7731. Goodbye!', call: { name: 'end_call', args: { reason: 'booked' } } },
-        ],
-        userTranscripts: [OFFICE, OFFERED, BOOKED],
-        onInstructions: [{ match: 'still waiting for an answer', say: 'Still checking, thanks for waiting.' }],
-      }),
-      env: { ASK_OWNER_HOLDING_LINE_S: '30', ASK_OWNER_TIMEOUT_S: '30' },
-    },
-    async (stack) => {
-      const id = await stack.placeCall({
-        runbook: 'book-appointment',
-        instructions: undefined,
-        variables: { action: 'Move', patient: 'Raju Kumar', place: "Dr. Chen's office", preference: 'a weekday morning next week' },
-      });
-      const prompt = String(stack.openai.sessions[0]!.config.instructions);
-      assert.match(prompt, /If every offered time clashes, or you are unsure, use the ask_owner tool/);
-      // The owner answers the question on the call page (through the API the page uses).
-      let asked: any;
-      for (let i = 0; i < 300 && !asked; i++) {
-        asked = (await stack.api('GET', `/api/calls/${id}/questions`)).body.open?.[0];
-        if (!asked) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(asked, 'the agent asked the owner');
-      assert.match(asked.question, /clashes/);
-      const r = await stack.api('POST', `/api/calls/${id}/questions/${asked.id}/answer`, { answer: 'The late afternoon works' });
-      assert.equal(r.status, 200);
-      const call = await stack.waitForEnd(id, 60_000);
-      assert.equal(call.endReason, 'agent-hangup');
-      assert.ok(stack.openai.sessions[0].functionOutputs.some((f) => /The late afternoon works/.test(f.output)), 'the answer went back to the model');
-      const byName = Object.fromEntries(call.outcome.fields.map((f: any) => [f.name, f.value]));
-      assert.equal(byName.appointmentDate, 'Thursday');
-      assert.equal(byName.appointmentTime, '4 pm');
-      assert.equal(byName.confirmationNumber, 'AP-7731');
-      assert.equal(call.outcome.goalMet, 'achieved');
-    },
-  );
-});
+for (const engine of ENGINES) {
+  test(`[${engine}] book-appointment: the offered times clash with the calendar notes, the agent asks the owner, and books the time the owner picks`, async () => {
+    await withStack(
+      {
+        engine,
+        outcome: engine,
+        script: () => ({
+          idleHangupMs: 30_000,
+          steps: [
+            { say: OFFICE },
+            { waitForAgent: true, quietMs: 300 },
+            { say: OFFERED },
+            { waitForAgent: true, quietMs: 300 },
+            { pauseMs: 4000 },
+            { waitForAgent: true, quietMs: 300, timeoutMs: 20_000 },
+            { say: BOOKED },
+            { waitForAgent: true, quietMs: 300, timeoutMs: 8000 },
+          ],
+        }),
+        conversation: () => ({
+          turns: [
+            { say: "Hi Maria, I'm an AI assistant calling on behalf of Raju Kumar to move his appointment to a weekday morning next week." },
+            { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'The early morning opening clashes with your calendar notes. Is the late afternoon one all right?' } } },
+            { say: 'Thanks for waiting. {{toolOutput}} The late afternoon one, please.' },
+            { say: 'Thank you, AP-7731. Goodbye!', call: { name: 'end_call', args: { reason: 'booked' } } },
+          ],
+          userTranscripts: [OFFICE, OFFERED, BOOKED],
+          // (OpenAI only: Gemini has no per-instruction answers; the owner answers before any holding line.)
+          onInstructions: [{ match: 'still waiting for an answer', say: 'Still checking, thanks for waiting.' }],
+        }),
+        env: { ASK_OWNER_HOLDING_LINE_S: '30', ASK_OWNER_TIMEOUT_S: '30' },
+      },
+      async (stack) => {
+        const id = await stack.placeCall({
+          runbook: 'book-appointment',
+          instructions: undefined,
+          variables: { action: 'Move', patient: 'Raju Kumar', place: "Dr. Chen's office", preference: 'a weekday morning next week' },
+        });
+        const prompt = promptOf(stack, engine);
+        assert.match(prompt, /If every offered time clashes, or you are unsure, use the ask_owner tool/);
+        // The owner answers the question on the call page (through the API the page uses).
+        let asked: any;
+        for (let i = 0; i < 300 && !asked; i++) {
+          asked = (await stack.api('GET', `/api/calls/${id}/questions`)).body.open?.[0];
+          if (!asked) await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(asked, 'the agent asked the owner');
+        assert.match(asked.question, /clashes/);
+        const r = await stack.api('POST', `/api/calls/${id}/questions/${asked.id}/answer`, { answer: 'The late afternoon works' });
+        assert.equal(r.status, 200);
+        const call = await stack.waitForEnd(id, 60_000);
+        assert.equal(call.endReason, 'agent-hangup');
+        const toolResults = engine === 'openai' ? stack.openai.sessions[0].functionOutputs.map((f) => f.output) : stack.gemini.sessions[0].toolResponses.map((r) => JSON.stringify(r.response));
+        assert.ok(toolResults.some((out) => /The late afternoon works/.test(out)), 'the answer went back to the model');
+        const byName = Object.fromEntries(call.outcome.fields.map((f: any) => [f.name, f.value]));
+        assert.equal(byName.appointmentDate, 'Thursday');
+        assert.equal(byName.appointmentTime, '4 pm');
+        assert.equal(byName.confirmationNumber, 'AP-7731');
+        assert.equal(call.outcome.goalMet, 'achieved');
+      },
+    );
+  });
+}
