@@ -105,8 +105,10 @@ const hold: DemoScenario = {
   instructions: 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.',
   uploadNote: false,
   script: {
+    // The answering-machine verdict comes after the short opening (as on most real calls, 2 to 4 s).
+    amdDelayMs: 2500,
     steps: [
-      { say: 'Spice Garden, hello?' },
+      { say: 'Spice Garden.' },
       { waitForAgent: true, quietMs: 400 },
       { say: 'Please hold.' },
       { waitForAgent: true, quietMs: 400 },
@@ -128,7 +130,7 @@ const hold: DemoScenario = {
     ],
     // How many stretches OpenAI hears on hold depends on the pace (the music's onset may make one), so its
     // simulator transcribes each by the scripted line it holds rather than in order.
-    userTranscripts: engine === 'openai' ? ['Spice Garden, hello?', 'Please hold.', ANNOUNCEMENT, PERSON, ORDER_TAKEN] : ['Spice Garden, hello?', 'Please hold.', ORDER_TAKEN],
+    userTranscripts: engine === 'openai' ? ['Spice Garden.', 'Please hold.', ANNOUNCEMENT, PERSON, ORDER_TAKEN] : ['Spice Garden.', 'Please hold.', ORDER_TAKEN],
     transcribeBySound: engine === 'openai',
   }),
 };
