@@ -99,4 +99,48 @@ const menu: DemoScenario = {
   }),
 };
 
-export const DEMO_SCENARIOS: Record<string, DemoScenario> = { order, menu };
+const ANNOUNCEMENT = 'Your call is important to us. Please continue to hold.';
+const PERSON = 'Thanks for holding, this is Sam. What can I get you?';
+const ORDER_TAKEN = "Okay, one chicken biryani, that's $12.99, ready at 7:00 pm under Raju.";
+
+/**
+ * Put on hold: the restaurant asks us to hold, music with a recorded announcement plays, and a person
+ * comes back. The agent says nothing on hold (the engine hears only the speech, or nothing at all), then
+ * greets the person with one line about why it called.
+ */
+const hold: DemoScenario = {
+  title: 'put on hold, then a person (an order for pickup)',
+  instructions: 'Order one chicken biryani for pickup at 7, my name is Raju. Do not make anything up.',
+  uploadNote: false,
+  script: {
+    // The answering-machine verdict comes after the short opening (as on most real calls, 2 to 4 s).
+    amdDelayMs: 2500,
+    steps: [
+      { say: 'Spice Garden.' },
+      { waitForAgent: true, quietMs: 400 },
+      { say: 'Please hold.' },
+      { waitForAgent: true, quietMs: 400 },
+      { holdMs: 12_000, announcement: ANNOUNCEMENT, announceEveryMs: 5000 },
+      { say: PERSON },
+      { waitForAgent: true, quietMs: 400 },
+      { say: ORDER_TAKEN },
+      { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
+    ],
+  },
+  // OpenAI hears each line on hold (transcribed; auto-replies off); Gemini, which answers whatever it
+  // hears, is sent nothing on hold.
+  conversation: (engine) => ({
+    turns: [
+      { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar to order food for pickup." },
+      { say: "Sure, I'll hold." },
+      { say: "Hi Sam, thanks. I'm calling for Raju Kumar to order one chicken biryani for pickup at seven." },
+      { say: 'Perfect, thank you. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
+    ],
+    // How many stretches OpenAI hears on hold depends on the pace (the music's onset may make one), so its
+    // simulator transcribes each by the scripted line it holds rather than in order.
+    userTranscripts: engine === 'openai' ? ['Spice Garden.', 'Please hold.', ANNOUNCEMENT, PERSON, ORDER_TAKEN] : ['Spice Garden.', 'Please hold.', ORDER_TAKEN],
+    transcribeBySound: engine === 'openai',
+  }),
+};
+
+export const DEMO_SCENARIOS: Record<string, DemoScenario> = { order, menu, hold };

@@ -9,6 +9,7 @@
  *   npm run demo -- --exit          # place the call and exit when it is over
  *   npm run demo -- --engine gemini # the same call on Gemini Live (audio transcoded both ways)
  *   npm run demo -- --scenario menu # a phone menu answers: the agent presses through it to a person
+ *   npm run demo -- --scenario hold # put on hold: silent through music and announcements, then a person
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -99,6 +100,7 @@ outer: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array
     else if (event === 'dtmf.sent') console.log(stamp(), c(35, `Agent ${dtmfSentText(d)}`));
     else if (event === 'menu.stuck') console.log(stamp(), c(31, `menu stuck (${d.why})`));
     else if (event === 'menu.operator') console.log(stamp(), c(35, `operator route: ${d.route}`));
+    else if (event === 'hold.heard') console.log(stamp(), c(2, `on hold, heard: ${d.verdict === 'person' ? 'a person' : 'an announcement'} (${d.by})`));
     else if (event === 'menu.speechDropped') console.log(stamp(), c(2, `not played to the menu: "${d.text}"`));
   }
 }

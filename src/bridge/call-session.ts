@@ -5,8 +5,7 @@ import { MediaLink } from './media-link.js';
 import type { AudioChunk } from '../media/audio-chunk.js';
 import { EnergyVad } from '../media/energy-vad.js';
 import { audioPathFor, type AudioPath } from './audio-path.js';
-import type { ToolRegistry } from '../tools/registry.js';
-import { ToolCalls } from './tool-calls.js';
+import type { ToolCalls } from './tool-calls.js';
 import { DtmfSender, isDtmfItem } from './dtmf-sender.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
@@ -14,80 +13,21 @@ import { GreetingGate, type GateOpenReason } from './greeting-gate.js';
 import { AgentSpeech, type CutCause } from './agent-speech.js';
 import { EndAfterPlayout } from './end-after-playout.js';
 import { CallModes, type CallMode } from './call-mode.js';
-import { MenuMode } from './menu-mode.js';
+import type { MenuMode } from './menu-mode.js';
 import { AfterPreamble } from './after-preamble.js';
-import type { PreambleWait, TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
-import type { VoicemailOptions } from './voicemail-mode.js';
-import { MachineAnswers } from './machine-answers.js';
-import { HoldMode } from './hold-mode.js';
-import { OwnerWait } from './owner-wait.js';
-import { ReplyTurns } from './reply-turns.js';
-import type { OwnerReply } from '../owner/owner-channel.js';
+import type { MachineAnswers } from './machine-answers.js';
+import type { HoldMode } from './hold-mode.js';
+import { createSessionModes } from './session-modes.js';
+import type { OwnerWait } from './owner-wait.js';
+import type { ReplyTurns } from './reply-turns.js';
+import { createSessionTools } from './session-tools.js';
 import { BargeInListener, type Cut } from './barge-in-listener.js';
-import { DEFAULT_BARGE_IN, type BargeInOptions } from './barge-in.js';
+import { DEFAULT_BARGE_IN } from './barge-in.js';
+import type { ModeHandler } from './mode-handler.js';
+import type { CallerAudioHearer, CallSessionOptions } from './call-session-types.js';
 import { createVoiceActivityDetector } from '../media/vad-factory.js';
-import type { VadKind } from '../media/voice-activity.js';
 
-/**
- * Hears one frame of caller audio, already decoded to PCM16 8 kHz. The buffer is reused for the next
- * frame: copy what must outlive the call.
- */
-export type CallerAudioHearer = (pcm8k: Int16Array) => void;
-
-/** What the session needs from the rest of the product: a place to record, and a way to end the call. */
-export interface SessionHooks {
-  record(type: TimelineEventType, data: Record<string, unknown>): void;
-  /** Ends the call (hang up at the carrier). Idempotent; the first reason wins. Never throws. */
-  requestEnd(reason: EndReason, detail?: string): void;
-  /** The greeting gate opened: the agent may now speak. */
-  conversationStarted(): void;
-  /**
-   * DTMF_MODE=carrier: has the carrier play the digits and reconnect the media stream (see
-   * Carrier.playDigits). Absent: keys are pressed with in-band tones.
-   */
-  playDigitsViaCarrier?(digits: string): Promise<void>;
-  /** transfer_call: hands the call over once `preamble` says the agent's words were heard (see calls/transfer/). */
-  transfer?(req: TransferRequest, preamble: PreambleWait): Promise<TransferResult>;
-}
-
-export interface CallSessionOptions {
-  callId: string;
-  /** The call's client: tools that read documents look up only this client's. */
-  clientId?: string;
-  engine: VoiceEngine;
-  tools: ToolRegistry;
-  hooks: SessionHooks;
-  /** Greet a callee who says nothing after this much silence from the first stream (no verdict awaited). */
-  greetingSilenceMs: number;
-  /** Longest opening speech that still sounds like a person answering ("Hello?"), not a voicemail greeting. */
-  personOpeningMaxMs?: number;
-  /** Largest audio chunk between two playout marks (bounds the heard-position error). */
-  markChunkMs?: number;
-  /** Safety net for end_call if marks never come back: hang up after the pending audio plus this. */
-  hangupGraceMs?: number;
-  /**
-   * With an engine that cancels interrupted tool calls: how long a result finished after a barge-in
-   * waits for that cancellation before it is sent anyway (the engine may not have heard the callee).
-   */
-  toolCancelWaitMs?: number;
-  /**
-   * Keys given with the call (an extension), pressed when the menu answers: the call's opening is taken
-   * as a phone menu, and the keys go once its first prompt has ended (see menu-mode.ts).
-   */
-  dtmfOnAnswer?: string;
-  /** What to do when a machine answers (default: hang up). */
-  voicemail?: VoicemailOptions;
-  /** Longest hold before a polite goodbye (`hold-timeout`); silence sent after each line heard on hold. */
-  hold?: { maxMs: number; tailMs?: number };
-  /** Silence after the callee's speech that ends a phone menu's prompt (default 1500 ms). */
-  menuPromptEndMs?: number;
-  /** ask_owner: puts a question to the owner (see owner/); absent, the tool answers "cancelled". */
-  owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
-  /** When the callee talking over the agent stops it (docs/barge-in.md). Default: DEFAULT_BARGE_IN, Silero. */
-  bargeIn?: BargeInOptions & { vad: VadKind };
-  /** An inbound call: the caller is already waiting, so the agent greets as soon as it can be heard. */
-  greetFirst?: boolean;
-}
+export type { CallerAudioHearer, CallSessionOptions, SessionHooks } from './call-session-types.js';
 
 /**
  * One live call: the carrier's media stream joined to a voice engine. Routes caller audio and engine
@@ -120,6 +60,8 @@ export class CallSession {
   private readonly hearers: CallerAudioHearer[] = [];
   private readonly machine: MachineAnswers;
   private readonly hold: HoldMode;
+  /** The call's modes, told of audio, words, replies, mode changes and the end in this order. */
+  private readonly handlers: ModeHandler[];
   private readonly ownerWait: OwnerWait;
   private readonly replies: ReplyTurns;
   /** Decides barge-in for every engine: our neural VAD, a minimum speech length, backchannels. */
@@ -152,20 +94,16 @@ export class CallSession {
     const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
     this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
     this.hearers.push((pcm) => this.onEars(this.ears.hear(pcm, this.agentTalking())));
-    this.modes = new CallModes({ record, entered: (mode, from, reason) => (this.enteredMode(mode, from, reason), this.hold.modeChanged(mode, from, reason)) });
-    this.hold = new HoldMode(
-      {
-        modes: this.modes,
-        engine: o.engine,
-        record,
-        toEngine: (carrierAudio) => this.audio.toEngine(carrierAudio),
-        cutAgent: () => void ((this.activeResponse !== undefined || this.tracker?.hasPending) && this.cutAgent('mode')),
-        wrapUp: (reason, instructions, graceMs) => this.wrapUp(reason, instructions, graceMs),
-        requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+    this.hearers.push((pcm) => {
+      for (const h of this.handlers) h.hear?.(pcm);
+    });
+    this.modes = new CallModes({
+      record,
+      entered: (mode, from, reason) => {
+        this.enteredMode(mode, reason);
+        for (const h of this.handlers) h.modeChanged?.(mode, from, reason);
       },
-      { maxMs: o.hold?.maxMs ?? 45 * 60_000, tailMs: o.hold?.tailMs },
-    );
-    this.hearers.push(this.hold.hear);
+    });
     this.gate = new GreetingGate({
       silenceMs: o.greetingSilenceMs,
       personOpeningMaxMs: o.personOpeningMaxMs ?? 2500,
@@ -178,16 +116,6 @@ export class CallSession {
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
       record,
       carrier: o.hooks.playDigitsViaCarrier && { play: o.hooks.playDigitsViaCarrier, expectNewStream: (ms) => this.expectNewStream(ms) },
-    });
-    this.menu = new MenuMode({
-      engine: o.engine,
-      hooks: o.hooks,
-      modes: this.modes,
-      press: (digits, source) => this.dtmf.send(digits, source),
-      keysGiven: o.dtmfOnAnswer,
-      promptEndMs: o.menuPromptEndMs ?? 1500,
-      engineRepliesByItself: !caps.hearsBeforeAutoRespond,
-      responding: () => this.activeResponse !== undefined,
     });
     this.speech = new AgentSpeech({
       engine: o.engine,
@@ -210,43 +138,36 @@ export class CallSession {
       playout: () => this.tracker,
       preambles: this.preambles,
     });
-    this.machine = new MachineAnswers(o.voicemail, {
-      record,
-      requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail),
+    const m = createSessionModes(o, {
       modes: this.modes,
       gate: this.gate,
+      dtmf: this.dtmf,
       endAfterPlayout: this.endAfterPlayout,
+      record,
+      toEngine: (carrierAudio) => this.audio.toEngine(carrierAudio),
+      responding: () => this.activeResponse !== undefined,
       agentSpeaking: () => this.activeResponse !== undefined || Boolean(this.tracker?.hasPending),
-      cutAgent: () => void this.cutAgent('answering-machine'),
+      cutAgent: (cause) => void this.cutAgent(cause),
+      wrapUp: (reason, instructions, graceMs) => this.wrapUp(reason, instructions, graceMs),
       beginEnd: () => this.beginEnd(),
     });
-    this.hearers.push(this.machine.hear);
-    this.replies = new ReplyTurns({ engine: o.engine, active: () => Boolean(this.activeResponse), ending: () => this.ending });
-    this.ownerWait = new OwnerWait({
-      engine: o.engine,
+    this.machine = m.machine;
+    this.hold = m.hold;
+    this.menu = m.menu;
+    this.handlers = [this.machine, this.hold, this.menu];
+    const t = createSessionTools(o, {
       record,
-      ask: o.owner?.ask,
-      ownerName: o.owner?.name ?? 'the person you represent',
-      holdingLineMs: o.owner?.holdingLineMs ?? 15_000,
-      quiet: () => this.modes.current === 'talking' && !this.ending && !this.replies.underWay() && !this.calleeSpeaking && !this.tracker?.hasPending,
-      speak: (instructions) => this.replies.speak(instructions),
-    });
-    this.toolCalls = new ToolCalls({
-      callId: o.callId,
-      clientId: o.clientId,
-      engine: o.engine,
-      tools: o.tools,
-      record,
-      hangupAfterPlayout: (responseId, _callId, signal) => this.endAfterPlayout.hangup(responseId, signal),
-      sendDtmf: (digits, signal, responseId) => this.menu.enginePress(digits, signal, responseId),
-      transfer: (responseId, signal, req) =>
-        o.hooks.transfer ? o.hooks.transfer(req, () => this.preambles.wait(responseId, signal).then((p) => (p === 'unconfirmed' ? 'played' : p))) : Promise.resolve({ status: 'refused', httpStatus: 501, message: 'transfers are not available on this call' }),
-      askOwner: (question, signal) => this.ownerWait.ask(question, signal),
-      replyWhenIdle: () => this.replies.replyWhenIdle(),
+      endAfterPlayout: this.endAfterPlayout,
+      preambles: this.preambles,
+      menu: this.menu,
+      hold: this.hold,
+      responding: () => this.activeResponse !== undefined,
       ending: () => this.ending,
-      waitOnHold: () => this.hold.enter('tool'),
-      cancelWaitMs: o.toolCancelWaitMs,
+      quiet: () => this.modes.current === 'talking' && !this.ending && !this.calleeSpeaking && !this.tracker?.hasPending,
     });
+    this.toolCalls = t.toolCalls;
+    this.ownerWait = t.ownerWait;
+    this.replies = t.replies;
   }
 
   /** What the call is doing now (greeting, talking, menu, on-hold, ...). */
@@ -302,7 +223,6 @@ export class CallSession {
     this.link.expectNewStream(timeoutMs);
   }
 
-
   /**
    * The carrier's answering-machine verdict (Twilio's `AnsweredBy`). It never holds the greeting back;
    * a machine verdict vetoes the call even mid-greeting (see greeting-gate.ts).
@@ -316,15 +236,13 @@ export class CallSession {
    * A mode's rules take effect on entering it. At a menu, an engine that hears only while it may answer
    * is left answering (menu-mode.ts keeps its words from the menu), so that it hears the menu.
    */
-  private enteredMode(mode: CallMode, from: CallMode, reason?: string): void {
+  private enteredMode(mode: CallMode, reason: string): void {
     if (mode !== 'ending') this.o.engine.setAutoRespond(this.modes.policy.autoReply || (mode === 'menu' && !this.o.engine.capabilities.hearsBeforeAutoRespond));
-    if (mode === 'menu') {
-      this.gate.handOver();
-      // Whatever the agent was saying was said to a machine: it stops. Not when the agent itself pressed a
-      // key: what it said first is its own, in order before the tones.
-      if (reason !== 'send_dtmf' && (this.activeResponse !== undefined || this.tracker?.hasPending)) this.cutAgent('mode');
-      this.menu.entered();
-    } else if (from === 'menu') this.menu.left();
+    if (mode !== 'menu') return;
+    this.gate.handOver();
+    // Whatever the agent was saying was said to a machine: it stops. Not when the agent itself pressed a
+    // key: what it said first is its own, in order before the tones.
+    if (reason !== 'send_dtmf' && (this.activeResponse !== undefined || this.tracker?.hasPending)) this.cutAgent('mode');
   }
 
   private openGate(reason: GateOpenReason): void {
@@ -422,7 +340,6 @@ export class CallSession {
     this.link.ended(expected);
   }
 
-
   // ---- engine side ----------------------------------------------------------------------------
   private handleEngineEvent(e: EngineEvent): void {
     switch (e.type) {
@@ -446,9 +363,7 @@ export class CallSession {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
         this.o.hooks.record('transcript', { speaker: 'callee', text: e.text, itemId: e.itemId, ...(startedAt ? { startedAt } : {}) });
-        this.machine.heard(e.text);
-        this.hold.calleeSaid(e.text);
-        this.menu.heard(e.text, !this.agentHeard);
+        for (const h of this.handlers) h.heard?.(e.text, !this.agentHeard);
         // A short utterance over the agent is judged by its words: "stop" cuts it, "mhm" does not.
         this.onEars(this.ears.words(e.text));
         return;
@@ -460,10 +375,10 @@ export class CallSession {
         return;
       case 'agent.responseStarted':
         this.activeResponse = e.responseId;
-        this.menu.responseStarted(e.responseId);
         this.replies.responseStarted();
         this.endAfterPlayout.responseStarted(e.responseId);
-        if (this.hold.replyStarted()) {
+        // Every mode hears of the reply (the menu marks it silenced); any may have it cut.
+        if (this.handlers.reduce((cut, h) => (h.replyStarted?.(e.responseId) ?? false) || cut, false)) {
           // A reply on hold nobody asked for: stopped, never played (what was queued before it still is).
           this.speech.dropResponse(e.responseId);
           this.o.engine.interrupt();
@@ -478,7 +393,7 @@ export class CallSession {
         return;
       case 'agent.responseDone':
         if (this.activeResponse === e.responseId) this.activeResponse = undefined;
-        this.machine.agentReplied();
+        for (const h of this.handlers) h.replyDone?.();
         this.endAfterPlayout.check();
         this.preambles.check();
         this.replies.responseDone();
@@ -564,11 +479,9 @@ export class CallSession {
     if (this.activeResponse) this.o.engine.interrupt();
     this.activeResponse = undefined;
     this.dtmf.close();
-    this.machine.close();
-    this.menu.close();
+    for (const h of this.handlers) h.close();
     this.endAfterPlayout.close();
     this.preambles.close();
-    this.hold.close();
     this.ownerWait.close();
   }
 

@@ -4,6 +4,7 @@ import type { EndReason } from '../calls/state.js';
 import { AudioChunk } from '../media/audio-chunk.js';
 import { SoundClassifier, type SoundClass } from '../media/sound-classifier.js';
 import type { CallMode, CallModes } from './call-mode.js';
+import type { ModeHandler } from './mode-handler.js';
 import { asksToHold, classifyHoldLine } from './hold-phrases.js';
 
 export interface HoldHost {
@@ -71,7 +72,7 @@ interface Line {
  * coming back ends the hold with a one-line reminder of why we called. Past the hold limit the agent
  * says goodbye and the call ends `hold-timeout`. How a line is judged is in docs/hold.md.
  */
-export class HoldMode {
+export class HoldMode implements ModeHandler {
   private readonly classifier = new SoundClassifier();
   /** Recent caller audio in the engine's format, with our class for each frame. */
   private readonly preRoll: Array<{ chunk: AudioChunk; cls: SoundClass }> = [];
@@ -80,9 +81,10 @@ export class HoldMode {
   private line?: Line;
   /** The engine is being sent this line's audio (and its silent tail). */
   private open = false;
-  private heard: string[] = [];
+  private linesHeard: string[] = [];
   private enteredAt = 0;
   private enteredBy = '';
+  private enteredFrom: CallMode = 'talking';
   private timer?: NodeJS.Timeout;
   private timedOut = false;
 
@@ -133,15 +135,15 @@ export class HoldMode {
   }
 
   /** A callee turn's words (from an engine that transcribes). */
-  calleeSaid(text: string): void {
+  heard(text: string): void {
     const mode = this.h.modes.current;
     if ((mode === 'talking' || mode === 'menu') && asksToHold(text)) {
       this.enter('asked');
       return;
     }
     if (mode !== 'on-hold' || this.timedOut) return;
-    const verdict = classifyHoldLine(text, this.heard);
-    this.heard.push(text);
+    const verdict = classifyHoldLine(text, this.linesHeard);
+    this.linesHeard.push(text);
     const line = this.line;
     if (!line || line.words !== undefined) return;
     line.words = text;
@@ -158,7 +160,8 @@ export class HoldMode {
   replyStarted(): boolean {
     if (this.h.modes.current !== 'on-hold' || this.timedOut) return false;
     // After wait_on_hold an engine that continues by itself after a tool result would speak: cut that.
-    return this.enteredBy === 'music' || this.enteredBy === 'tool' || Date.now() - this.enteredAt > 2000;
+    // A phone menu's "please hold" is a recording: nobody is there to hear an acknowledgement.
+    return this.enteredBy === 'music' || this.enteredBy === 'tool' || this.enteredFrom === 'menu' || Date.now() - this.enteredAt > 2000;
   }
 
   /** The call's mode changed (by us or by anyone else): the hold limit runs only while on hold. */
@@ -166,9 +169,10 @@ export class HoldMode {
     if (mode === 'on-hold') {
       this.enteredAt = Date.now();
       this.enteredBy = reason;
+      this.enteredFrom = from;
       this.line = undefined;
       this.open = false;
-      this.heard = [];
+      this.linesHeard = [];
       this.preRoll.length = 0;
       this.timer = setTimeout(() => this.timeout(), this.o.maxMs);
       this.timer.unref?.();
@@ -221,6 +225,9 @@ export class HoldMode {
     if (quietFrames < this.ms(this.o.settleMs, 1500)) return;
     const waitingForWords = this.h.engine.capabilities.hearsBeforeAutoRespond && line.words === undefined;
     if (waitingForWords && quietFrames < this.ms(this.o.settleMs, 1500) + this.ms(this.o.wordsWaitMs, 2000)) return;
+    // Quiet means someone waits for us only if a voice went quiet. A recording's last words, a moment of
+    // music, then the line going quiet (music stopped for a transfer) is still the phone system.
+    if (this.classifier.soundEndedAsMusic) return this.decide({ verdict: 'announcement', by: 'music-stopped' });
     this.decide({ verdict: 'person', by: 'quiet-after' });
   }
 

@@ -5,6 +5,7 @@ import type { EndAfterPlayout } from './end-after-playout.js';
 import { classifyVerdict, type GateOpenReason, type GreetingGate } from './greeting-gate.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
 import { ScreeningMode, SCREENING_ANSWER } from './screening-mode.js';
+import type { ModeHandler } from './mode-handler.js';
 
 /** The longest a voicemail message may take to play before the call ends as plain `voicemail`. */
 const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
@@ -28,7 +29,7 @@ export interface MachineAnswersHost {
  * voicemail-mode.ts) or a call-screening assistant (answer it briefly, wait for the person:
  * screening-mode.ts). One job for the session: which machine it is, and what the call does about it.
  */
-export class MachineAnswers {
+export class MachineAnswers implements ModeHandler {
   private readonly voicemail: VoicemailMode;
   private readonly screening: ScreeningMode;
 
@@ -59,8 +60,8 @@ export class MachineAnswers {
   }
 
   /** Listens for the beep: only before the greeting, while screening and while waiting for it (voicemail-mode.ts). */
-  get hear(): (pcm8k: Int16Array) => void {
-    return this.voicemail.hear;
+  hear(pcm8k: Int16Array): void {
+    this.voicemail.hear(pcm8k);
   }
 
   /** Waiting for the beep: nothing the engine says may be played. */
@@ -106,7 +107,7 @@ export class MachineAnswers {
     this.screening.heard(text);
   }
 
-  agentReplied(): void {
+  replyDone(): void {
     this.screening.agentReplied();
   }
 

@@ -2,6 +2,7 @@ import type { TimelineEventType } from '../shared/event-types.js';
 import type { VoiceEngine } from '../voice/engine.js';
 import type { EndReason } from '../calls/state.js';
 import type { CallMode } from './call-mode.js';
+import type { ModeHandler } from './mode-handler.js';
 import type { DtmfOutcome, DtmfSource } from './dtmf-sender.js';
 import { MenuStuckTracker, looksLikeMenu, soundsLikeMenuOptions, soundsLikePerson, type MenuVerdict } from './menu-prompts.js';
 
@@ -55,7 +56,7 @@ interface QueuedPress {
  * the call ends as `menu-stuck`. A person picking up ("Hi, this is Sam, how can I help?") turns the call
  * into a conversation.
  */
-export class MenuMode {
+export class MenuMode implements ModeHandler {
   private readonly stuck = new MenuStuckTracker();
   /** Callee transcripts since the last decision: the prompt being heard. */
   private prompt: string[] = [];
@@ -95,6 +96,11 @@ export class MenuMode {
     // The engine pressed a key on what it had heard: that is acted on already.
     if (reason === 'send_dtmf') this.prompt = [];
     this.h.modes.set('menu', reason, data);
+  }
+
+  modeChanged(mode: CallMode, from: CallMode): void {
+    if (mode === 'menu') this.entered();
+    else if (from === 'menu') this.left();
   }
 
   /** The mode changed to menu (after the change is recorded). */
@@ -173,14 +179,15 @@ export class MenuMode {
     });
   }
 
-  /** A response began; one begun at the menu is silenced (unless it is the operator route's word). */
-  responseStarted(responseId: string): void {
-    if (!this.active) return;
-    if (this.speakNext) {
-      this.speakNext = false;
-      return;
-    }
-    this.silenced.add(responseId);
+  /**
+   * A response began; one begun at the menu is silenced (unless it is the operator route's word): it runs
+   * on (its key presses count), but none of its audio is played (see `silences`). Never cut here.
+   */
+  replyStarted(responseId: string): boolean {
+    if (!this.active) return false;
+    if (this.speakNext) this.speakNext = false;
+    else this.silenced.add(responseId);
+    return false;
   }
 
   /** Whether this response's audio must not be played (it was begun at the menu). */

@@ -24,12 +24,14 @@ export const DECLINE_MESSAGES = {
   off: 'Sorry, no one can take your call at this number. Please try again later. Goodbye.',
   busy: 'Sorry, all our lines are busy right now. Please call back later. Goodbye.',
   unavailable: 'Sorry, this line cannot take calls right now. Please call back later. Goodbye.',
+  wrongNumber: 'Sorry, this number does not take calls. Goodbye.',
 } as const;
 
 /**
  * Calls to our number (INBOUND). `off`: a polite sentence and a hang-up, never an AI session.
  * `assistant`: a call record (direction `inbound`, `from` the caller ID, `to` our number) and a session
- * built exactly as for a call we place, which greets first (the caller is waiting). The caps apply
+ * built exactly as for a call we place, which greets first (the caller is waiting). A call to any number
+ * but TWILIO_FROM_NUMBER is declined (logged as `inbound.declined`, reason `wrong-number`). The caps apply
  * (over one: "please call back later", and a refusal is recorded); the dial policy does not: we dial no one.
  */
 export class InboundCalls {
@@ -54,6 +56,12 @@ export class InboundCalls {
     const known = d.calls.getByCarrierId(call.carrierCallId);
     if (known) {
       return rt.live.has(known.id) && !rt.ending.has(known.id) ? { connect: { callId: known.id, secret: known.streamSecret } } : { decline: DECLINE_MESSAGES.unavailable };
+    }
+    // Only calls to our own number are ours to answer: another number on the account whose voice webhook
+    // points here (a copied console setting, a second deployment's number) must not reach this assistant.
+    if (s.TWILIO_FROM_NUMBER && call.to.trim() !== s.TWILIO_FROM_NUMBER) {
+      d.log.warn({ event: 'inbound.declined', reason: 'wrong-number', to: call.to }, 'inbound call declined: it was made to a number other than TWILIO_FROM_NUMBER');
+      return { decline: DECLINE_MESSAGES.wrongNumber };
     }
     if (s.INBOUND === 'off') {
       d.log.info({ event: 'inbound.declined', reason: 'off' }, 'inbound call declined (INBOUND=off)');

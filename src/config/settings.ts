@@ -130,6 +130,8 @@ export const settingsSchema = z.object({
   // Asking the owner mid-call (ask_owner, docs/ask-owner.md): the live call page always; SMS to OWNER_PHONE
   // (above; replying answers) and a POST to OWNER_WEBHOOK_URL when set.
   OWNER_WEBHOOK_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),
+  /** Signs each POST to OWNER_WEBHOOK_URL (as CALL_WEBHOOK_SECRET signs the outcome); required with it. */
+  OWNER_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** The owner's name as the agent says it; default the call's client's name. */
   OWNER_NAME: optionalString,
   /** With no answer after this long the agent defers ("I'll check with ... and get back to you"). */

@@ -26,6 +26,13 @@ export interface SoundClassifierOptions {
   syllabicDb?: number;
   /** Quiet frames in a row before the class is silence. Default 10 (200 ms). */
   silenceFrames?: number;
+  /**
+   * Music frames in a row needed to end speech that the syllabic measure had confirmed. Default 12
+   * (240 ms): at the onset of speech over music the window still holds mostly music, and the measure can
+   * dip below the bar for a few frames after first crossing it (up to 7 frames seen on the simulator's
+   * mixed recorded voice).
+   */
+  musicConfirmFrames?: number;
 }
 
 const FRAME_RATE_HZ = 50;
@@ -36,6 +43,7 @@ export class SoundClassifier {
   private readonly continuousShare: number;
   private readonly syllabicDb: number;
   private readonly silenceFrames: number;
+  private readonly musicConfirmFrames: number;
   /** Ring buffer of frame levels (dB, floored) and whether each frame had sound. */
   private readonly levels: Float64Array;
   private readonly active: Uint8Array;
@@ -45,6 +53,12 @@ export class SoundClassifier {
   private filled = 0;
   private activeCount = 0;
   private quietRun = 0;
+  /** Music decisions in a row while the class is still speech. */
+  private musicRun = 0;
+  /** The current speech was measured on a whole window of sound (not assumed for want of one). */
+  private speechConfirmed = false;
+  /** Frames in a row measured as music (before any confirmation), up to the latest frame with sound. */
+  private rawMusicRun = 0;
   current: SoundClass = 'silence';
 
   constructor(o: SoundClassifierOptions = {}) {
@@ -53,6 +67,7 @@ export class SoundClassifier {
     this.continuousShare = o.continuousShare ?? 0.95;
     this.syllabicDb = o.syllabicDb ?? 1.2;
     this.silenceFrames = o.silenceFrames ?? 10;
+    this.musicConfirmFrames = o.musicConfirmFrames ?? 12;
     this.levels = new Float64Array(this.n).fill(this.floorDb);
     this.active = new Uint8Array(this.n);
     // DFT rows for the bins from 3 to 8 Hz of a window of n frames at 50 frames a second.
@@ -81,6 +96,16 @@ export class SoundClassifier {
     return this.current;
   }
 
+  /**
+   * Whether the latest sound, before any quiet now, ended as music: its last frames were measured as music
+   * (a whole window of continuous sound without syllabic movement), even if too few to confirm music.
+   * Speech followed by a second of music that then stops (a recording, then the line going quiet for a
+   * transfer) ends as music; a person's line followed by quiet does not.
+   */
+  get soundEndedAsMusic(): boolean {
+    return this.rawMusicRun >= 2;
+  }
+
   /** RMS in dB of the level's movement in the syllabic band over the window (exposed for tests and tuning). */
   syllabicModulationDb(): number {
     let mean = 0;
@@ -105,12 +130,31 @@ export class SoundClassifier {
   }
 
   private decide(): SoundClass {
-    if (this.quietRun >= this.silenceFrames || this.activeCount === 0) return 'silence';
+    if (this.quietRun >= this.silenceFrames || this.activeCount === 0) return this.settle('silence');
     // A short quiet stretch is a pause within whatever was playing (music stopping is not speech).
     if (this.quietRun > 0) return this.current;
-    // Until a whole window has been heard, nothing can be called continuous: sound is speech-like.
-    if (this.filled < this.n || this.activeCount < this.continuousShare * this.n) return 'speech';
-    return this.syllabicModulationDb() >= this.syllabicDb ? 'speech' : 'music';
+    // Until a whole window of continuous sound has been heard, nothing can be called music: sound is
+    // speech-like, but only provisionally, so music is declared the moment such a window is full.
+    if (this.filled < this.n || this.activeCount < this.continuousShare * this.n) {
+      this.rawMusicRun = 0;
+      return this.settle('speech');
+    }
+    const speechLike = this.syllabicModulationDb() >= this.syllabicDb;
+    this.rawMusicRun = speechLike ? 0 : this.rawMusicRun + 1;
+    if (speechLike) {
+      // A quiet frame still in the window is a step to the floor that the measure reads as syllabic.
+      if (this.activeCount === this.n) this.speechConfirmed = true;
+      return this.settle('speech');
+    }
+    // Measured speech ends only once music has been heard for a while, not on a dip of the measure.
+    if (this.current === 'speech' && this.speechConfirmed && ++this.musicRun < this.musicConfirmFrames) return 'speech';
+    return this.settle('music');
+  }
+
+  private settle(k: SoundClass): SoundClass {
+    this.musicRun = 0;
+    if (k !== 'speech') this.speechConfirmed = false;
+    return k;
   }
 }
 

@@ -19,7 +19,7 @@ import { lookupContextTool } from '../tools/lookup-context.js';
 import { transferCallTool } from '../tools/transfer-call.js';
 import { askOwnerTool } from '../tools/ask-owner.js';
 import { OwnerQuestions } from '../owner/questions.js';
-import { smsChannel, uiChannel, webhookChannel } from '../owner/channels.js';
+import { ownerWebhookFromSettings, smsChannel, uiChannel } from '../owner/channels.js';
 import type { OwnerChannel } from '../owner/owner-channel.js';
 import { ownerRoutes } from './owner-routes.js';
 import { apiAuth, StreamTokens } from './auth.js';
@@ -120,7 +120,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // ask_owner: the live call page always; SMS and a webhook when configured (docs/ask-owner.md).
   const ownerChannels: OwnerChannel[] = [uiChannel];
   if (s.OWNER_PHONE && carrier?.sendMessage && s.TWILIO_FROM_NUMBER) ownerChannels.push(smsChannel({ carrier, ownerPhone: s.OWNER_PHONE, from: s.TWILIO_FROM_NUMBER }));
-  if (s.OWNER_WEBHOOK_URL) ownerChannels.push(webhookChannel({ url: s.OWNER_WEBHOOK_URL, publicUrl: s.PUBLIC_URL }));
+  const ownerWebhook = ownerWebhookFromSettings(s);
+  if (ownerWebhook) ownerChannels.push(ownerWebhook);
   const owner = new OwnerQuestions(ownerChannels, (channel) => server.log.warn({ event: 'owner.deliveryFailed', channel }, 'a question to the owner could not be delivered on one channel (the reason is on the call timeline)'));
   const service = new CallService({
     owner,

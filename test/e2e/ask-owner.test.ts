@@ -202,7 +202,23 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
   });
 });
 
-test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers through the API; an unreachable webhook costs only that channel', async () => {
+/**
+ * The receiver's check, independent of the server's code (WebCrypto's HMAC, not node:crypto): the scheme
+ * docs/ask-owner.md and docs/outcome.md describe, with a five-minute tolerance.
+ */
+async function verifySignature(header: string | undefined, rawBody: string, secret: string, nowSec = Math.floor(Date.now() / 1000)): Promise<boolean> {
+  if (!header) return false;
+  const parts = new Map(header.split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  const t = Number(parts.get('t'));
+  if (!Number.isInteger(t) || Math.abs(nowSec - t) > 300) return false;
+  const key = await globalThis.crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  const sig = new Uint8Array((parts.get('v1')?.match(/../g) ?? []).map((h) => parseInt(h, 16)));
+  return globalThis.crypto.subtle.verify('HMAC', key, sig, new TextEncoder().encode(`${t}.${rawBody}`));
+}
+
+const OWNER_SECRET = 'owner-webhook-secret-0123456789';
+
+test('OWNER_WEBHOOK_URL: the question is POSTed as signed JSON, the receiver answers through the API; an unreachable webhook costs only that channel', async () => {
   const received: any[] = [];
   let answerStatus = 0;
   const receiver = http.createServer((req, res) => {
@@ -210,7 +226,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers th
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const q = JSON.parse(body);
-      received.push({ contentType: req.headers['content-type'], ...q });
+      received.push({ contentType: req.headers['content-type'], signature: req.headers['callwright-signature'], rawBody: body, ...q });
       res.writeHead(204).end();
       // The owner's system answers a moment later, as a person or a bot would.
       setTimeout(async () => {
@@ -222,7 +238,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers th
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/owner`;
   try {
-    await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+    await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
       const id = await stack.placeCall();
       const call = await stack.waitForEnd(id, 30_000);
       assert.equal(answerStatus, 200);
@@ -233,6 +249,11 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers th
       assert.equal(q.callId, id);
       assert.equal(q.question, 'No medium spice: mild or extra hot?');
       assert.equal(q.answerUrl, `${stack.baseUrl}/api/calls/${id}/questions/${q.questionId}/answer`);
+      // Signed as the outcome webhook is: the receiver can tell a real question from a forged one.
+      assert.equal(await verifySignature(q.signature, q.rawBody, OWNER_SECRET), true, 'signature verifies');
+      assert.equal(await verifySignature(q.signature, q.rawBody, 'another-secret-0123456789'), false, 'not with another secret');
+      assert.equal(await verifySignature(q.signature, q.rawBody.replace('extra hot', 'extra mild'), OWNER_SECRET), false, 'not for another body');
+      assert.equal(await verifySignature(q.signature, q.rawBody, OWNER_SECRET, Math.floor(Date.now() / 1000) + 3600), false, 'not an hour later');
       assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)));
       const ev = await timeline(stack, id);
       assert.deepEqual(ev.find((e) => e.type === 'owner.asked')!.data.channels, ['ui', 'webhook']);
@@ -243,7 +264,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as JSON, the receiver answers th
   }
 
   // Nothing listens there: the delivery fails on the timeline, the question stays open on the page and is answered there.
-  await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+  await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
     const id = await stack.placeCall();
     const failed = await waitForEvent(stack, id, (e) => e.type === 'owner.delivery' && e.data.channel === 'webhook');
     assert.equal(failed.data.ok, false);

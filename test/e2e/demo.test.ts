@@ -46,3 +46,21 @@ test('npm run demo -- --scenario menu presses through a two-level phone menu to 
   assert.doesNotMatch(out.slice(0, out.indexOf('person-answered')), /Agent: /, 'nothing said to the menu');
   assert.match(out, /status: ended \(agent-hangup\)/);
 });
+
+// `--scenario hold`, on both engines: silent on hold (music, announcements), one reminder when a person is back.
+for (const engine of ['openai', 'gemini']) {
+  test(`npm run demo -- --scenario hold --engine ${engine}: silent on hold, then the person's every line is heard`, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callwright-demo-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--exit', '--scenario', 'hold', '--engine', engine], { env: { ...process.env, DEMO_DATA_DIR: dataDir, NO_COLOR: '1' }, encoding: 'utf8', timeout: 150_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout;
+    assert.match(out, /mode: on-hold \(asked\)[\s\S]*on hold, heard: a person[\s\S]*mode: talking \(person-returned\)[\s\S]*Agent: +Hi Sam/);
+    const onHold = out.slice(out.indexOf('mode: on-hold'), out.indexOf('person-returned'));
+    assert.doesNotMatch(onHold.slice(onHold.indexOf('\n', onHold.indexOf("Sure, I'll hold")) + 1), /Agent: /, 'nothing said on hold after the acknowledgement');
+    // The caller's last line, after the hold, is transcribed (and is where the outcome's facts come from).
+    assert.match(out, /Callee: Okay, one chicken biryani, that's \$12\.99, ready at 7:00 pm under Raju\./);
+    if (engine === 'openai') assert.match(out, /Callee: Thanks for holding, this is Sam\./);
+    assert.match(out, /status: ended \(agent-hangup\)/);
+    assert.match(out, /pickupTime: 7:00 pm/);
+  });
+}

@@ -10,7 +10,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import twilio from 'twilio';
+import { loggerOptions } from '../../src/server/logging.js';
 import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 
@@ -57,6 +59,28 @@ test('POST /api/setup/twilio: a number that is not on the account is a 404 namin
     const r = await stack.api('POST', '/api/setup/twilio');
     assert.equal(r.status, 404);
     assert.equal(r.body.error.field, 'TWILIO_FROM_NUMBER');
+  });
+});
+
+test('a call to another number on the account is declined with a clear log line, even with INBOUND=assistant', async () => {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
+  await withStack({ env: { INBOUND: 'assistant' }, logger: { ...loggerOptions('info'), stream: sink } }, async (stack) => {
+    await setUp(stack);
+    // A second number on the account whose voice webhook was pointed here too (a copied console setting).
+    const other = '+14155550188';
+    stack.twilio.numbers.push({ sid: 'PN0000000000000000000000000000beef', phoneNumber: other, voiceUrl: `${stack.baseUrl}/twilio/voice`, voiceMethod: 'POST', statusCallback: '', statusCallbackMethod: 'POST', updates: [] });
+    const tw = stack.twilio.placeInboundCall({ from: CALLER, to: other, script: { steps: [{ say: 'Hello?' }] } });
+    await tw.done;
+    assert.match(String(tw.log.find((l) => l.type === 'say')?.text), /this number does not take calls/);
+    assert.equal(tw.hangupBy, 'twiml');
+    assert.equal(tw.streams.length, 0, 'no media stream');
+    assert.equal(stack.openai.sessions.length + stack.gemini.sessions.length, 0, 'no AI session');
+    assert.equal((await stack.api('GET', '/api/calls')).body.calls.length, 0, 'no call record');
+    const declined = lines.map((l) => JSON.parse(l)).find((l) => l.event === 'inbound.declined');
+    assert.equal(declined?.reason, 'wrong-number');
+    assert.match(declined.msg, /other than TWILIO_FROM_NUMBER/);
+    assert.ok(!lines.join('').includes(other), 'the number called is masked in the log');
   });
 });
 

@@ -326,14 +326,17 @@ test('a call no one answered: goal not met, said by the record itself; no model 
   });
 });
 
-test("a call from a runbook: its goal and outcome schema give the outcome (the seed's biryani order)", async () => {
-  await withStack({ script: () => ORDER.script, scenario: () => ORDER.scenario, outcome: 'openai' }, async (stack) => {
-    const id = await stack.placeCall({ runbook: 'order-food-pickup', instructions: undefined, variables: { order: 'one chicken biryani', pickup_time: '7 pm', name: 'Raju' } });
-    const call = await stack.waitForEnd(id, 30_000);
-    const o = call.outcome;
-    assert.equal(o.goal, 'Order one chicken biryani for pickup at 7 pm under the name Raju, and confirm the total price and the pickup time.');
-    assert.deepEqual(o.fields.map((f: any) => [f.name, f.value]), [['totalPrice', '$14.50'], ['pickupTime', '7:15 pm'], ['orderNumber', 'BX4821']]);
-    assert.equal(o.goalMet, 'achieved');
-    assertCitationsInTranscript(call);
+for (const engine of ['openai', 'gemini'] as const) {
+  test(`[${engine}] a call from a runbook: its goal and outcome schema give the outcome (the seed's biryani order)`, async () => {
+    const conversation = () => ({ turns: ORDER.scenario.turns.map((t) => ({ say: t.say, ...(t.call ? { call: { name: t.call.name, args: t.call.arguments as Record<string, unknown> } } : {}) })), userTranscripts: ORDER.scenario.userTranscripts });
+    await withStack({ engine, script: () => ORDER.script, conversation, outcome: engine }, async (stack) => {
+      const id = await stack.placeCall({ runbook: 'order-food-pickup', instructions: undefined, variables: { order: 'one chicken biryani', pickup_time: '7 pm', name: 'Raju' } });
+      const call = await stack.waitForEnd(id, 30_000);
+      const o = call.outcome;
+      assert.equal(o.goal, 'Order one chicken biryani for pickup at 7 pm under the name Raju, and confirm the total price and the pickup time.');
+      assert.deepEqual(o.fields.map((f: any) => [f.name, f.value]), [['totalPrice', '$14.50'], ['pickupTime', '7:15 pm'], ['orderNumber', 'BX4821']]);
+      assert.equal(o.goalMet, 'achieved');
+      assertCitationsInTranscript(call);
+    });
   });
-});
+}

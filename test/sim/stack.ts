@@ -28,6 +28,8 @@ export type Engine = 'openai' | 'gemini';
 export interface Conversation {
   turns: Array<{ say?: string; call?: { name: string; args: Record<string, unknown> } }>;
   userTranscripts?: string[];
+  /** OpenAI: transcribe each turn as the scripted line its audio holds, not by order (see voice-prints.ts). */
+  transcribeBySound?: boolean;
   /** OpenAI: what the model says to a response.create whose instructions contain `match` (see RealtimeScenario). */
   onInstructions?: Array<{ match: string; say: string }>;
   pacing?: Pacing;
@@ -45,6 +47,7 @@ export function toRealtimeScenario(c: Conversation): RealtimeScenario {
   return {
     turns: c.turns.map((t) => ({ ...(t.say ? { say: t.say } : {}), ...(t.call ? { call: { name: t.call.name, arguments: t.call.args } } : {}) })),
     userTranscripts: c.userTranscripts,
+    transcribeBySound: c.transcribeBySound,
     onInstructions: c.onInstructions,
     pacing: c.pacing,
     dropAfterResponses: c.dropAfterResponses,

@@ -115,9 +115,9 @@ test('the same prompt three times: stuck; the operator route is 0, then "represe
     mock.timers.tick(1500);
     assert.deepEqual(log.slice(-2), ['menu.operator {"route":"representative"}', 'reply representative']);
     // The spoken word is the one response at the menu that is played; the next is silenced again.
-    m.responseStarted('r1');
+    m.replyStarted('r1');
     assert.equal(m.silences('r1'), false);
-    m.responseStarted('r2');
+    m.replyStarted('r2');
     assert.equal(m.silences('r2'), true);
     m.droppedItem('i2', 'r2', 'Hello?');
     assert.deepEqual(log.slice(-2), ['delete i2', 'menu.speechDropped {"itemId":"i2","text":"Hello?"}']);
@@ -200,7 +200,7 @@ test('a response still running at a prompt end is not doubled; one begun at the 
     let busy = true;
     const { m, log, mode } = menuMode({ responding: () => busy });
     m.enter('menu-verdict');
-    m.responseStarted('r1');
+    m.replyStarted('r1');
     prompt(m, MENU);
     mock.timers.tick(1500);
     assert.ok(!log.includes('reply choose'), 'the running response is choosing already');

@@ -4,6 +4,8 @@ import { OwnerQuestions, type AskRequest } from '../../src/owner/questions.js';
 import type { OwnerChannel, OwnerQuestion } from '../../src/owner/owner-channel.js';
 import { OwnerWait, HOLDING_LINE_INSTRUCTIONS, lateAnswerInstructions } from '../../src/bridge/owner-wait.js';
 import type { VoiceEngine } from '../../src/voice/engine.js';
+import { ownerWebhookFromSettings } from '../../src/owner/channels.js';
+import { parseSettings, SettingsError } from '../../src/config/settings.js';
 
 function recorder() {
   const events: Array<{ type: string; data: Record<string, unknown> }> = [];
@@ -142,4 +144,12 @@ test('the engine withdrawing the tool call leaves the question open; its answer 
   await new Promise((r) => setTimeout(r, 1100));
   assert.deepEqual(replies, [lateAnswerInstructions('Raju', 'Mild?', 'Hot')]);
   wait.close();
+});
+
+test('the owner webhook needs its signing secret: a URL without OWNER_WEBHOOK_SECRET fails start-up naming it', () => {
+  const base = { OWNER_WEBHOOK_URL: 'https://owner.example.com/hook' };
+  assert.throws(() => ownerWebhookFromSettings(parseSettings(base)), (e: Error) => e instanceof SettingsError && /OWNER_WEBHOOK_SECRET: is required/.test(e.message));
+  assert.equal(ownerWebhookFromSettings(parseSettings({ ...base, OWNER_WEBHOOK_SECRET: 'owner-webhook-secret-0123456789' }))?.name, 'webhook');
+  assert.equal(ownerWebhookFromSettings(parseSettings({})), undefined);
+  assert.throws(() => parseSettings({ ...base, OWNER_WEBHOOK_SECRET: 'short' }), /OWNER_WEBHOOK_SECRET/);
 });

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { SoundClassifier, type SoundClass } from '../../src/media/sound-classifier.js';
 import { mulawDecode, mulawEncode } from '../../src/media/mulaw.js';
 import { holdMusic } from '../sim/twilio/hold-audio.js';
-import { harmonicPcm, silence, speechDurationMs } from '../sim/twilio/callee-audio.js';
+import { harmonicPcm, silence, speech as calleeVoice, speechDurationMs } from '../sim/twilio/callee-audio.js';
 
 /**
- * The simulator's harmonic voice, which this classifier was tuned on. The simulated callee now also mixes
- * recorded speech in (for Silero); at that mix's onset the classifier flaps to music for about 140 ms
- * (seen 2026-12-05, noted on issue 12), which the hold e2e tests tolerate through the pre-roll.
+ * The simulator's harmonic voice, which this classifier was tuned on. The simulated callee's own voice
+ * (`calleeVoice`) mixes recorded speech into it (for Silero); its onset has a test of its own below.
  */
 const speech = (text: string, durationMs = speechDurationMs(text)): Uint8Array => mulawEncode(harmonicPcm(text, durationMs));
 
@@ -93,4 +92,50 @@ test('the syllabic-band measure: sim speech far above the threshold, hold music 
   const m = new SoundClassifier();
   classify(holdMusic(5000), m);
   assert.ok(m.syllabicModulationDb() < 0.7, `music ${m.syllabicModulationDb()}`);
+});
+
+test('the simulated callee\'s mixed recorded voice over music: once speech is heard it stays speech to the end', () => {
+  // At the onset the window still holds mostly music and the syllabic measure dips back under the bar for
+  // up to 140 ms after first crossing it; speech must not end on that dip, only on music heard for a while.
+  const lines = [ANNOUNCEMENT, 'Thanks for holding, this is Sam, how can I help?', 'Hello, this is Sam from billing.', 'Thanks for your patience.'];
+  for (const kind of ['chords', 'noise'] as const) {
+    for (const line of lines) {
+      for (const seed of [1, 2, 3]) {
+        const voice = calleeVoice(line);
+        const got = classify(concat(holdMusic(3000, kind, seed), voice, holdMusic(4000, kind, seed + 1)));
+        const start = frames(3000);
+        const end = start + voice.length / 160;
+        const at = `${kind} seed ${seed} "${line}"`;
+        const firstSpeech = got.findIndex((k, i) => i >= start && k === 'speech');
+        assert.ok(firstSpeech >= start && firstSpeech - start <= frames(600), `${at}: speech after ${(firstSpeech - start) * 20} ms`);
+        const notSpeech = got.slice(firstSpeech, end).filter((k) => k !== 'speech').length;
+        assert.equal(notSpeech, 0, `${at}: ${notSpeech * 20} ms of the line not speech`);
+        const backToMusic = got.findIndex((k, i) => i >= end && k === 'music');
+        assert.ok(backToMusic > 0 && backToMusic - end <= frames(1500), `${at}: music after ${(backToMusic - end) * 20} ms`);
+        assert.ok(got.slice(backToMusic).every((k) => k === 'music'), `${at}: music stays music`);
+      }
+    }
+  }
+});
+
+test('music after a pause is music as soon as a whole window of it has been heard, even after speech', () => {
+  // The confirmation applies to measured speech only: after "please hold" and a pause, music is not delayed.
+  const got = classify(concat(calleeVoice('Please hold.'), silence(600), holdMusic(5000)));
+  const musicStart = frames(speechDurationMs('Please hold.') + 600);
+  const firstMusic = got.indexOf('music');
+  assert.ok(firstMusic > musicStart && firstMusic - musicStart <= frames(1040), `music after ${(firstMusic - musicStart) * 20} ms`);
+  assert.ok(got.slice(firstMusic).every((k) => k === 'music'));
+});
+
+test('whether the sound before a quiet ended as music: a voice going quiet did not; a second of music after a recording did', () => {
+  for (const kind of ['chords', 'noise'] as const) {
+    for (const line of [ANNOUNCEMENT, 'Thanks for holding, this is Sam, how can I help?', 'Hello?', 'Hi, Maria speaking.']) {
+      const person = new SoundClassifier();
+      classify(concat(holdMusic(3000, kind), silence(300), calleeVoice(line), silence(1000)), person);
+      assert.equal(person.soundEndedAsMusic, false, `${kind}: "${line}" then quiet`);
+      const recording = new SoundClassifier();
+      classify(concat(holdMusic(3000, kind), calleeVoice(line), holdMusic(1000, kind, 2), silence(1000)), recording);
+      assert.equal(recording.soundEndedAsMusic, true, `${kind}: "${line}", a second of music, then quiet`);
+    }
+  }
 });

@@ -60,6 +60,7 @@ function inputAudioAppend(s: SimSession, raw: unknown): void {
     s.warn(`audio appended while input format is ${formatLabel(s.config.audio?.input?.format)}; decoding it as audio/pcmu`, 'append-format');
   }
   const td = s.turnDetection();
+  s.prints?.hear(bytes);
   const events = s.input.append(bytes, td);
   if (!td) return;
   for (const ev of events) {
@@ -100,6 +101,7 @@ function inputAudioCommit(s: SimSession, raw: unknown): void {
 function inputAudioClear(s: SimSession, raw: unknown): void {
   parseClientEvent('input_audio_buffer.clear', raw);
   s.input.clear();
+  s.prints?.take();
   s.pendingUserItemId = null;
   s.send({ type: 'input_audio_buffer.cleared' });
 }

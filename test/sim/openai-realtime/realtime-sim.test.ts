@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario } from './index.js';
 import { audioBytes, concat, loud, PCMU_SESSION, silence, TestClient } from './test-client.js';
+import { speech as calleeSpeech } from '../twilio/callee-audio.js';
+import { holdMusic } from '../twilio/hold-audio.js';
 
 const KEY = 'sk-test-sim';
 
@@ -132,6 +134,24 @@ describe('session.update', () => {
 });
 
 describe('server VAD and automatic responses', () => {
+  test('transcribeBySound: each turn is the scripted line its audio holds, in whatever order; music is (inaudible)', async () => {
+    const lines = ['Your call is important to us.', 'Thanks for holding, this is Sam.'];
+    const { c } = await connect({ turns: [], userTranscripts: lines, transcribeBySound: true });
+    c.send({ type: 'session.update', session: { ...PCMU_SESSION, audio: { ...PCMU_SESSION.audio, input: { ...PCMU_SESSION.audio.input, turn_detection: { type: 'server_vad', silence_duration_ms: 500, create_response: false } } } } });
+    await c.waitFor('session.updated');
+    const transcripts = async (n: number) => {
+      for (let i = 0; i < 100 && c.of('conversation.item.input_audio_transcription.completed').length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      return c.of('conversation.item.input_audio_transcription.completed').map((e: any) => e.transcript);
+    };
+    // The second line first, then music alone, then the first line said shorter than its default length.
+    c.appendAudio(concat(calleeSpeech(lines[1]), silence(700)));
+    assert.deepEqual(await transcripts(1), [lines[1]]);
+    c.appendAudio(concat(holdMusic(1500), silence(700)));
+    assert.deepEqual(await transcripts(2), [lines[1], '(inaudible)']);
+    c.appendAudio(concat(calleeSpeech(lines[0], 1200), silence(700)));
+    assert.deepEqual(await transcripts(3), [lines[1], '(inaudible)', lines[0]]);
+  });
+
   test('1 s of speech + 600 ms silence -> speech events, transcription, auto response with audio and usage', async () => {
     const say = 'Sure, a table for two at eight.';
     const { c, idx } = await connect({ turns: [{ say }], userTranscripts: ['I need a table for two'] });

@@ -13,7 +13,8 @@ import { InputAudioBuffer } from './input-buffer.js';
 import type { Pacing } from '../shared/pacer.js';
 import { IdMinter, RealtimeRequestError, type ConversationItem, type ServerEventBody, type SessionObject } from './protocol.js';
 import { ResponseRunner, type Fault, type ResponseHost } from './response.js';
-import { instructedTurn, turnAt, userTranscriptAt, withToolOutput } from './scenario.js';
+import { instructedTurn, turnAt, userTranscriptAt, withToolOutput, DEFAULT_USER_TRANSCRIPT } from './scenario.js';
+import { VoicePrints } from './voice-prints.js';
 import type { ParsedClientEvent } from './schemas.js';
 import type {
   ErrorRecord,
@@ -75,6 +76,8 @@ export class SimSession implements ResponseHost {
   private readonly listeners = new Set<() => void>();
   private readonly warnedOnce = new Set<string>();
   private isClosed = false;
+  /** Transcription by sound (scenario.transcribeBySound), else transcripts go out in order. */
+  readonly prints?: VoicePrints;
   /** A drop is under way: the connection counts as gone, nothing more is sent or handled. */
   private dropping = false;
 
@@ -93,6 +96,7 @@ export class SimSession implements ResponseHost {
     this.conversationId = this.ids.next('conv');
     this.config = defaultSession(this.ids.next('sess'), model, Math.floor(Date.now() / 1000));
     this.input = new InputAudioBuffer({ rmsThreshold: settings.vadRmsThreshold, minSpeechMs: settings.vadMinSpeechMs });
+    this.prints = scenario.transcribeBySound ? new VoicePrints(scenario.userTranscripts ?? []) : undefined;
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.isClosed = true;
@@ -250,7 +254,7 @@ export class SimSession implements ResponseHost {
 
   /** Turns the buffered audio up to `atMs` into a user message item, with transcription if configured. */
   commitUserAudio(itemId: string, audioMs: number): void {
-    const transcript = userTranscriptAt(this.scenario, this.userTurns);
+    const transcript = this.prints ? (this.prints.take() ?? DEFAULT_USER_TRANSCRIPT) : userTranscriptAt(this.scenario, this.userTurns);
     this.userTurns++;
     const item: ConversationItem = {
       id: itemId,

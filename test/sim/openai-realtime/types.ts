@@ -24,6 +24,11 @@ export interface RealtimeScenario {
   onInstructions?: Array<{ match: string; say: string }>;
   /** Transcript of the 1st, 2nd, ... committed user utterance; default "(inaudible)". */
   userTranscripts?: string[];
+  /**
+   * Transcribe each turn as the `userTranscripts` line whose audio it contains (the Twilio simulator's
+   * scripted voice), not by order; a turn with none is "(inaudible)". See voice-prints.ts.
+   */
+  transcribeBySound?: boolean;
   /** Fault: the N-th response (1-based) is cut mid-audio by terminating the TCP socket (no close frame). 0 = right after session.created. */
   dropAfterResponses?: number;
   /** Fault: in the N-th response (1-based), mid-audio, send a `server_error` error event and close with 1011. 0 = right after session.created. */

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { EndReason } from '../../../src/calls/state.js';
 
 export function formatPhone(e164: string): string {
   return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
@@ -45,7 +46,8 @@ export function offset(fromIso: string | null | undefined, atIso: string): strin
 
 export const ENGINE_LABEL: Record<string, string> = { openai: 'OpenAI Realtime', gemini: 'Gemini Live', cascade: 'Cascade (STT, LLM, TTS)' };
 
-export const END_REASON_LABEL: Record<string, string> = {
+/** One label per end reason: typed by the server's list, so a new reason without a label fails the typecheck. */
+export const END_REASON_LABEL: Record<EndReason, string> & Record<string, string | undefined> = {
   'callee-hangup': 'The callee hung up',
   'agent-hangup': 'The agent ended the call',
   'user-hangup': 'You hung up',
@@ -56,6 +58,7 @@ export const END_REASON_LABEL: Record<string, string> = {
   failed: 'The carrier could not place the call',
   canceled: 'Canceled',
   'max-duration': 'Maximum call length reached',
+  'cost-limit': 'Cost limit reached: the agent said goodbye',
   'hold-timeout': 'On hold too long: the agent said goodbye',
   'provider-error': 'The voice AI failed',
   'media-error': 'The audio stream failed',
