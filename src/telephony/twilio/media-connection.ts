@@ -1,7 +1,8 @@
 import type WebSocket from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { MediaStreamHandler, MediaTransport } from '../carrier.js';
-import { assertSafeId, buildClear, buildMark, buildMedia, parseInbound, StreamFrameError, unsupportedMediaFormat } from './media-stream.js';
+import { assertSafeId, buildClear, buildMark, buildMedia, parseFastFrame, parseInbound, StreamFrameError, unsupportedMediaFormat, type FastFrame } from './media-stream.js';
+import { AudioChunk } from '../../media/audio-chunk.js';
 
 export interface StreamOpenRequest {
   callId: string;
@@ -81,9 +82,18 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
     handler?.onStreamEnd(expected);
   };
 
+  // One scratch result per stream: the fast path allocates nothing but the payload string.
+  const fast: FastFrame = { kind: 'media', text: '', outbound: false };
+
   socket.on('message', (data, isBinary) => {
     if (isBinary) {
       noteInvalid(new StreamFrameError('binary frame'));
+      return;
+    }
+    // Media and mark frames of this stream, as Twilio sends them: no JSON.parse, no regex (see parseFastFrame).
+    if (handler && streamSid && Buffer.isBuffer(data) && parseFastFrame(data, streamSid, fast)) {
+      if (fast.kind === 'mark') handler.onMark(fast.text);
+      else if (!fast.outbound) handler.onAudio(AudioChunk.fromBase64(fast.text));
       return;
     }
     let ev;
