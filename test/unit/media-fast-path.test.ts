@@ -8,7 +8,7 @@ import type { MediaStreamHandler } from '../../src/telephony/carrier.js';
 import { isBase64 } from '../../src/media/audio-chunk.js';
 
 const SID = 'MZ' + '0123456789abcdef'.repeat(2);
-const payload = Buffer.alloc(160).map((_, i) => (i * 37) & 255).toString('base64');
+const payload = Buffer.from(Uint8Array.from({ length: 160 }, (_, i) => (i * 37) & 255)).toString('base64');
 // Byte for byte what Twilio sends (compact JSON in its documented key order), as the simulator does too.
 const media = (p = payload, track = 'inbound', sid = SID) => JSON.stringify({ event: 'media', sequenceNumber: '12', media: { track, chunk: '11', timestamp: '200', payload: p }, streamSid: sid });
 const mark = (name: string, sid = SID) => JSON.stringify({ event: 'mark', sequenceNumber: '13', streamSid: sid, mark: { name } });

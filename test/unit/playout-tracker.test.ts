@@ -60,3 +60,45 @@ test('marks of two trackers never collide', () => {
   const b = new PlayoutTracker({ markPrefix: 's2m' }).push('i', audio(10));
   assert.notEqual(a[0].mark, b[0].mark);
 });
+
+test('per chunk, no Map entry is made or deleted: a second of audio in 20 ms deltas, echoed as it plays', () => {
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m' });
+  t.push('i', audio(160));
+  const set = Map.prototype.set;
+  const del = Map.prototype.delete;
+  let ops = 0;
+  Map.prototype.set = function (this: Map<unknown, unknown>, k: unknown, v: unknown) {
+    ops++;
+    return set.call(this, k, v);
+  };
+  Map.prototype.delete = function (this: Map<unknown, unknown>, k: unknown) {
+    ops++;
+    return del.call(this, k);
+  };
+  let last;
+  try {
+    for (let i = 0; i < 50; i++) for (const c of t.push('i', audio(160))) last = t.onMark(c.mark);
+  } finally {
+    Map.prototype.set = set;
+    Map.prototype.delete = del;
+  }
+  assert.equal(ops, 0, 'Map operations for 50 chunks and their echoes');
+  assert.deepEqual(last, { itemId: 'i', sentMs: 1020, playedMs: 1020 });
+  assert.equal(t.hasPending, false);
+});
+
+test('marks echoed out of a long queue: earlier ones count as played, stale and foreign names are ignored', () => {
+  const t = new PlayoutTracker({ chunkMs: 20, markPrefix: 's2m' });
+  const marks = Array.from({ length: 600 }, (_, i) => t.push(i < 300 ? 'a' : 'b', audio(160))[0]!.mark);
+  assert.deepEqual(t.onMark(marks[299]!), { itemId: 'a', sentMs: 6000, playedMs: 6000 });
+  assert.equal(t.onMark(marks[10]!), undefined, 'already confirmed');
+  assert.equal(t.onMark('s1m301'), undefined, 'another stream');
+  assert.equal(t.onMark('s2mx'), undefined);
+  assert.deepEqual(t.pendingItems(), ['b']);
+  assert.deepEqual(t.onMark(marks[449]!), { itemId: 'b', sentMs: 6000, playedMs: 3000 });
+  assert.equal(t.pendingMs, 3000);
+  assert.deepEqual(t.clear(), [{ itemId: 'b', sentMs: 6000, playedMs: 3000 }]);
+  assert.equal(t.onMark(marks[500]!), undefined, 'void after clear');
+  const again = t.push('c', audio(160))[0]!.mark;
+  assert.deepEqual(t.onMark(again), { itemId: 'c', sentMs: 20, playedMs: 20 });
+});
