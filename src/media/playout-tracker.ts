@@ -10,7 +10,8 @@ import type { AudioChunk } from './audio-chunk.js';
 
 export interface PlayoutChunk {
   audio: AudioChunk;
-  mark: string;
+  /** The mark to send after the audio; absent for a chunk that a later mark covers (see `push`). */
+  mark?: string;
 }
 
 export interface ItemPlayout {
@@ -54,6 +55,8 @@ export class PlayoutTracker {
   private head = 0;
   /** The number of the mark at `head`. */
   private headSeq = 1;
+  /** Audio sent since the last mark sent (coalescing, see `push`). */
+  private unmarkedBytes = 0;
 
   constructor(opts: PlayoutTrackerOptions = {}) {
     this.bytesPerMs = opts.bytesPerMs ?? 8;
@@ -61,8 +64,14 @@ export class PlayoutTracker {
     this.prefix = opts.markPrefix ?? 'm';
   }
 
-  /** Splits agent audio of `itemId` into chunks, each to be sent followed by its mark. */
-  push(itemId: string, audio: AudioChunk): PlayoutChunk[] {
+  /**
+   * Splits agent audio of `itemId` into chunks, each to be sent followed by its mark. With `coalesce`, a
+   * chunk gets a mark only once `chunkMs` of audio has gone without one (an engine's 20 ms deltas get a
+   * mark every other delta, halving what is sent): marks play in order, so an echo also confirms the
+   * unmarked chunks before it, and the heard position stays within `chunkMs`. The audio after the last
+   * mark is confirmed by the next mark, or by `markTail` once no more audio comes.
+   */
+  push(itemId: string, audio: AudioChunk, coalesce = false): PlayoutChunk[] {
     let item = this.items.get(itemId);
     if (!item) {
       item = { sentBytes: 0, playedBytes: 0 };
@@ -77,11 +86,17 @@ export class PlayoutTracker {
       item.sentBytes += piece.length;
       const mark = `${this.prefix}${++this.seq}`;
       if (this.head === this.marks.length) this.headSeq = this.seq;
-      this.marks.push(mark);
+      this.unmarkedBytes += piece.length;
+      const send = !coalesce || this.unmarkedBytes >= this.chunkBytes;
+      // An unsent mark keeps its place (and number) in the queue, with no name: a later echo confirms it.
+      this.marks.push(send ? mark : '');
       this.markItems.push(item);
       this.markItemIds.push(itemId);
       this.markEnds.push(item.sentBytes);
-      chunks.push({ audio: piece, mark });
+      if (send) {
+        this.unmarkedBytes = 0;
+        chunks.push({ audio: piece, mark });
+      } else chunks.push({ audio: piece });
     }
     return chunks;
   }
@@ -104,6 +119,18 @@ export class PlayoutTracker {
     this.compact();
     // The item may have been pruned meanwhile (a long-finished one): then nothing is known of it.
     return this.items.get(itemId) === item ? this.state(itemId) : undefined;
+  }
+
+  /**
+   * The last chunk sent had no mark: returns the mark to send now (on its own) so that the audio up to
+   * there is confirmed once played; undefined when there is none to send.
+   */
+  markTail(): string | undefined {
+    const last = this.marks.length - 1;
+    if (last < this.head || this.marks[last] !== '') return undefined;
+    this.marks[last] = `${this.prefix}${this.headSeq + (last - this.head)}`;
+    this.unmarkedBytes = 0;
+    return this.marks[last];
   }
 
   /** True while some sent audio has not been confirmed as played. */
@@ -150,6 +177,7 @@ export class PlayoutTracker {
     this.markItemIds = [];
     this.markEnds = [];
     this.head = 0;
+    this.unmarkedBytes = 0;
     return cut;
   }
 

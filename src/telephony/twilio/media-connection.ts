@@ -60,11 +60,15 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
       }
       // Media and its mark always travel together: corking the TCP socket puts both frames in one
       // write, which halves the system calls on the busiest path. (`_socket` is ws's own net.Socket.)
+      if (mark === undefined) return void socket.send(buildMedia(streamSid, audio));
       const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       tcp?.cork();
       socket.send(buildMedia(streamSid, audio));
       socket.send(buildMark(streamSid, mark));
       tcp?.uncork();
+    },
+    sendMark(mark) {
+      if (socket.readyState === socket.OPEN && streamSid) socket.send(buildMark(streamSid, mark));
     },
     clear() {
       if (socket.readyState === socket.OPEN && streamSid) socket.send(buildClear(streamSid));
