@@ -6,6 +6,9 @@ import { heardPart } from '../records/transcript.js';
 import type { AudioPath } from './audio-path.js';
 import { isDtmfItem, type DtmfSender } from './dtmf-sender.js';
 
+/** How long agent audio sent without a mark waits for more before its mark is sent on its own. */
+const TAIL_MARK_MS = 40;
+
 export type CutCause = 'callee' | 'answering-machine' | 'mode';
 
 interface AgentItem {
@@ -40,6 +43,8 @@ export class AgentSpeech {
   private readonly items = new Map<string, AgentItem>();
   /** Responses cut before any of their audio was played (a reply to hold music): nobody heard them. */
   private readonly unheard = new Set<string>();
+  private tailTimer?: NodeJS.Timeout;
+  private lastUnmarkedAt = 0;
 
   constructor(private readonly h: AgentSpeechHost) {}
 
@@ -62,10 +67,44 @@ export class AgentSpeech {
     }
     const audio = this.h.audio.toCarrier(e.audio);
     if (audio.length === 0) return;
-    for (const chunk of tracker.push(e.itemId, audio)) transport.sendAudio(chunk.audio, chunk.mark);
+    // A transport that can send a mark on its own gets one per 40 ms of audio, not one per delta.
+    const coalesce = transport.sendMark !== undefined;
+    let unmarked = false;
+    for (const chunk of tracker.push(e.itemId, audio, coalesce)) {
+      transport.sendAudio(chunk.audio, chunk.mark);
+      unmarked = chunk.mark === undefined;
+    }
+    if (unmarked) {
+      this.lastUnmarkedAt = performance.now();
+      // Harmless if it fires after the call ended (no stream: nothing is sent).
+      this.tailTimer ??= setTimeout(this.markTail, TAIL_MARK_MS).unref();
+    }
   }
 
+  /**
+   * Audio went out without a mark and no more has come for a while (the end of a turn): its mark goes on
+   * its own, so that what was heard, and the end of the item, are confirmed once it plays.
+   */
+  private readonly markTail = (): void => {
+    this.tailTimer = undefined;
+    const idle = performance.now() - this.lastUnmarkedAt;
+    if (idle < TAIL_MARK_MS) {
+      // Audio still flowing: its next chunk carries the mark.
+      this.tailTimer = setTimeout(this.markTail, TAIL_MARK_MS - idle).unref();
+      return;
+    }
+    this.sendTailMark();
+  };
+
+  private sendTailMark(): void {
+    const mark = this.h.tracker()?.markTail();
+    if (mark) this.h.transport()?.sendMark?.(mark);
+  }
+
+
   transcript(e: Extract<EngineEvent, { type: 'agent.transcript' }>): void {
+    // The item's words are complete, and its audio with them: its last mark goes now, not after a pause.
+    this.sendTailMark();
     const item = this.itemFor(e.itemId, e.responseId);
     item.text = e.text;
     item.generatedMs = e.audioMs;

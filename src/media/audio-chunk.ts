@@ -40,9 +40,38 @@ export class AudioChunk {
   }
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** 1 for the 64 base64 alphabet characters (by char code), 0 for anything else. */
+const ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
+const EQ = 61;
 
-/** Strict base64 check, so a pass-through chunk is known to be well formed without decoding it. */
+/**
+ * Strict base64 check, so a pass-through chunk is known to be well formed without decoding it: a length
+ * that is a multiple of 4, alphabet characters only, and at most two `=` at the very end. A table loop
+ * rather than a regular expression: it runs on every audio frame in each direction, and the regex cost
+ * about twice as much.
+ */
 export function isBase64(s: string): boolean {
-  return s.length > 0 && s.length % 4 === 0 && BASE64.test(s);
+  const n = s.length;
+  if (n === 0 || n % 4 !== 0) return false;
+  let end = n;
+  if (s.charCodeAt(n - 1) === EQ) end = s.charCodeAt(n - 2) === EQ ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || ALPHABET[c] === 0) return false;
+  }
+  return true;
+}
+
+/** isBase64 over bytes `[start, end)` of a buffer (a frame not yet turned into a string). */
+export function isBase64Bytes(b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n % 4 !== 0) return false;
+  let stop = end;
+  if (b[end - 1] === EQ) stop = b[end - 2] === EQ ? end - 2 : end - 1;
+  for (let i = start; i < stop; i++) {
+    const c = b[i]!;
+    if (c > 127 || ALPHABET[c] === 0) return false;
+  }
+  return true;
 }

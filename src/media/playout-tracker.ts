@@ -10,7 +10,8 @@ import type { AudioChunk } from './audio-chunk.js';
 
 export interface PlayoutChunk {
   audio: AudioChunk;
-  mark: string;
+  /** The mark to send after the audio; absent for a chunk that a later mark covers (see `push`). */
+  mark?: string;
 }
 
 export interface ItemPlayout {
@@ -41,8 +42,21 @@ export class PlayoutTracker {
   private readonly prefix: string;
   private seq = 0;
   private readonly items = new Map<string, ItemState>();
-  /** mark name -> [itemId, item byte offset reached when the mark plays], in send order. */
-  private readonly pending = new Map<string, { itemId: string; endBytes: number }>();
+  /**
+   * Marks sent and not yet echoed, in send order, as a queue of parallel arrays from `head`: the mark's
+   * name, its item, and the item's byte offset reached when it plays. A mark's position follows from its
+   * number (marks are numbered in send order), so an echo finds it without a lookup table; per chunk this
+   * costs three array slots, not a Map entry and an object.
+   */
+  private marks: string[] = [];
+  private markItems: ItemState[] = [];
+  private markItemIds: string[] = [];
+  private markEnds: number[] = [];
+  private head = 0;
+  /** The number of the mark at `head`. */
+  private headSeq = 1;
+  /** Audio sent since the last mark sent (coalescing, see `push`). */
+  private unmarkedBytes = 0;
 
   constructor(opts: PlayoutTrackerOptions = {}) {
     this.bytesPerMs = opts.bytesPerMs ?? 8;
@@ -50,8 +64,14 @@ export class PlayoutTracker {
     this.prefix = opts.markPrefix ?? 'm';
   }
 
-  /** Splits agent audio of `itemId` into chunks, each to be sent followed by its mark. */
-  push(itemId: string, audio: AudioChunk): PlayoutChunk[] {
+  /**
+   * Splits agent audio of `itemId` into chunks, each to be sent followed by its mark. With `coalesce`, a
+   * chunk gets a mark only once `chunkMs` of audio has gone without one (an engine's 20 ms deltas get a
+   * mark every other delta, halving what is sent): marks play in order, so an echo also confirms the
+   * unmarked chunks before it, and the heard position stays within `chunkMs`. The audio after the last
+   * mark is confirmed by the next mark, or by `markTail` once no more audio comes.
+   */
+  push(itemId: string, audio: AudioChunk, coalesce = false): PlayoutChunk[] {
     let item = this.items.get(itemId);
     if (!item) {
       item = { sentBytes: 0, playedBytes: 0 };
@@ -65,40 +85,64 @@ export class PlayoutTracker {
       const piece = total <= this.chunkBytes ? audio : audio.subarray(off, Math.min(total, off + this.chunkBytes));
       item.sentBytes += piece.length;
       const mark = `${this.prefix}${++this.seq}`;
-      this.pending.set(mark, { itemId, endBytes: item.sentBytes });
-      chunks.push({ audio: piece, mark });
+      if (this.head === this.marks.length) this.headSeq = this.seq;
+      this.unmarkedBytes += piece.length;
+      const send = !coalesce || this.unmarkedBytes >= this.chunkBytes;
+      // An unsent mark keeps its place (and number) in the queue, with no name: a later echo confirms it.
+      this.marks.push(send ? mark : '');
+      this.markItems.push(item);
+      this.markItemIds.push(itemId);
+      this.markEnds.push(item.sentBytes);
+      if (send) {
+        this.unmarkedBytes = 0;
+        chunks.push({ audio: piece, mark });
+      } else chunks.push({ audio: piece });
     }
     return chunks;
   }
 
   /** Records an echoed mark. Returns the item it advanced, or undefined for a stale or foreign mark. */
   onMark(name: string): ItemPlayout | undefined {
-    const entry = this.pending.get(name);
-    if (!entry) return undefined;
+    if (!name.startsWith(this.prefix)) return undefined;
+    const at = this.head + (Number(name.slice(this.prefix.length)) - this.headSeq);
+    if (!(at >= this.head && at < this.marks.length) || this.marks[at] !== name) return undefined;
     // Marks play in order: an echo also confirms every earlier mark (which cannot still be pending
     // unless an echo was lost, so treat them as played).
-    for (const [n, e] of this.pending) {
-      this.pending.delete(n);
-      const it = this.items.get(e.itemId);
-      if (it && e.endBytes > it.playedBytes) it.playedBytes = e.endBytes;
-      if (n === name) break;
+    for (let k = this.head; k <= at; k++) {
+      const it = this.markItems[k]!;
+      if (this.markEnds[k]! > it.playedBytes) it.playedBytes = this.markEnds[k]!;
     }
-    return this.state(entry.itemId);
+    const itemId = this.markItemIds[at]!;
+    const item = this.markItems[at];
+    this.headSeq += at + 1 - this.head;
+    this.head = at + 1;
+    this.compact();
+    // The item may have been pruned meanwhile (a long-finished one): then nothing is known of it.
+    return this.items.get(itemId) === item ? this.state(itemId) : undefined;
+  }
+
+  /**
+   * The last chunk sent had no mark: returns the mark to send now (on its own) so that the audio up to
+   * there is confirmed once played; undefined when there is none to send.
+   */
+  markTail(): string | undefined {
+    const last = this.marks.length - 1;
+    if (last < this.head || this.marks[last] !== '') return undefined;
+    this.marks[last] = `${this.prefix}${this.headSeq + (last - this.head)}`;
+    this.unmarkedBytes = 0;
+    return this.marks[last];
   }
 
   /** True while some sent audio has not been confirmed as played. */
   get hasPending(): boolean {
-    return this.pending.size > 0;
+    return this.head < this.marks.length;
   }
 
   /** Milliseconds of audio sent but not yet confirmed played. */
   get pendingMs(): number {
     let bytes = 0;
-    const seen = new Set<string>();
-    for (const e of this.pending.values()) {
-      if (seen.has(e.itemId)) continue;
-      seen.add(e.itemId);
-      const it = this.items.get(e.itemId)!;
+    for (const id of this.pendingItems()) {
+      const it = this.items.get(id)!;
       bytes += it.sentBytes - it.playedBytes;
     }
     return bytes / this.bytesPerMs;
@@ -107,7 +151,12 @@ export class PlayoutTracker {
   /** Item ids that still have unplayed audio, oldest first. */
   pendingItems(): string[] {
     const ids: string[] = [];
-    for (const e of this.pending.values()) if (!ids.includes(e.itemId)) ids.push(e.itemId);
+    let last: string | undefined;
+    for (let k = this.head; k < this.marks.length; k++) {
+      const id = this.markItemIds[k]!;
+      if (id !== last && !ids.includes(id)) ids.push(id);
+      last = id;
+    }
     return ids;
   }
 
@@ -123,8 +172,27 @@ export class PlayoutTracker {
    */
   clear(): ItemPlayout[] {
     const cut = this.pendingItems().map((id) => this.state(id)!);
-    this.pending.clear();
+    this.marks = [];
+    this.markItems = [];
+    this.markItemIds = [];
+    this.markEnds = [];
+    this.head = 0;
+    this.unmarkedBytes = 0;
     return cut;
+  }
+
+  /** Drops the echoed head of the queue once it is most of it (amortised: no shift per echo). */
+  private compact(): void {
+    if (this.head === this.marks.length) {
+      this.marks.length = this.markItems.length = this.markItemIds.length = this.markEnds.length = 0;
+      this.head = 0;
+    } else if (this.head >= 256 && this.head * 2 >= this.marks.length) {
+      this.marks = this.marks.slice(this.head);
+      this.markItems = this.markItems.slice(this.head);
+      this.markItemIds = this.markItemIds.slice(this.head);
+      this.markEnds = this.markEnds.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private prune(keep: string): void {

@@ -95,6 +95,9 @@ const COLUMNS: Record<keyof CallRow, string> = {
 };
 const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')} FROM calls`;
 
+/** Rows kept in memory at most (live calls' always; ended ones, most recent first, up to this). */
+const MAX_KEPT_ROWS = 2000;
+
 /** History filters: `live` means any status before `ended`. */
 export interface CallFilter {
   status?: CallStatus | 'live';
@@ -117,6 +120,10 @@ interface Pending {
 /**
  * The calls table. Writes never wait on a lock (see write-queue.ts); while one waits, every read here
  * returns the row as it will be once written, so a status change is seen at once by whoever reads next.
+ *
+ * Rows of live calls are kept in memory (this repository is the table's only writer, so a kept row stays
+ * current by applying each update to it): a call's webhooks, stream and status paths read its row a dozen
+ * times or more, and each read was a SELECT of every column on the event loop that carries live audio.
  */
 export class CallsRepo {
   private readonly byId;
@@ -124,9 +131,16 @@ export class CallsRepo {
   private readonly createdSince;
   private readonly createdSinceCount;
   private readonly insertStmt;
+  /** One prepared UPDATE per set of columns (a call's life uses a handful). */
+  private readonly updateStmts = new Map<string, ReturnType<Db['prepare']>>();
   private readonly writer: StoreWriter;
   private readonly pending = new Map<string, Pending>();
   private deletedSinceStmt: ReturnType<Db['prepare']> | undefined;
+  /** Kept rows (every live call's, and recently read ended ones), oldest first. */
+  private readonly kept = new Map<string, CallRow>();
+  private readonly idByCarrierId = new Map<string, string>();
+  /** Rows read from the table (for tests and benchmarks: a kept row costs none). */
+  selects = 0;
 
   constructor(private readonly db: Db) {
     this.writer = writerOf(db);
@@ -140,13 +154,22 @@ export class CallsRepo {
 
   insert(row: CallRow): void {
     this.write(row.id, () => this.insertStmt.run({ metadataJson: null, ...row }), { row: { ...row }, patch: {} }, 'insert call');
+    this.keep({ metadataJson: null, ...row });
   }
 
   get(id: string): CallRow | undefined {
-    return this.withPending(id, this.byId.get(id) as CallRow | undefined);
+    const kept = this.kept.get(id);
+    if (kept) return { ...kept };
+    this.selects++;
+    const row = this.withPending(id, this.byId.get(id) as CallRow | undefined);
+    if (row) this.keep({ ...row });
+    return row;
   }
 
   getByCarrierId(carrierCallId: string): CallRow | undefined {
+    const keptId = this.idByCarrierId.get(carrierCallId);
+    if (keptId !== undefined && this.kept.has(keptId)) return this.get(keptId);
+    this.selects++;
     for (const id of this.pending.keys()) {
       const row = this.get(id);
       if (row?.carrierCallId === carrierCallId) return row;
@@ -159,8 +182,32 @@ export class CallsRepo {
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ');
     const updatedAt = new Date().toISOString();
-    const stmt = this.db.prepare(`UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`);
-    this.write(id, () => stmt.run({ ...patch, __now: updatedAt, __id: id }), { patch: { ...patch, updatedAt } }, `update call ${keys.join(',')}`);
+    const sql = `UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`;
+    let stmt = this.updateStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.updateStmts.set(sql, stmt);
+    }
+    const run = stmt;
+    this.write(id, () => run.run({ ...patch, __now: updatedAt, __id: id }), { patch: { ...patch, updatedAt } }, `update call ${keys.join(',')}`);
+    const kept = this.kept.get(id);
+    if (kept) {
+      Object.assign(kept, patch, { updatedAt });
+      if (kept.carrierCallId) this.idByCarrierId.set(kept.carrierCallId, id);
+    }
+  }
+
+  /** Keeps a row; past the bound, the oldest ended calls' rows go (a live call's row is never dropped). */
+  private keep(row: CallRow): void {
+    this.kept.set(row.id, row);
+    if (row.carrierCallId) this.idByCarrierId.set(row.carrierCallId, row.id);
+    if (this.kept.size <= MAX_KEPT_ROWS) return;
+    for (const [id, r] of this.kept) {
+      if (this.kept.size <= MAX_KEPT_ROWS * 0.9) break;
+      if (r.status !== 'ended') continue;
+      this.kept.delete(id);
+      if (r.carrierCallId) this.idByCarrierId.delete(r.carrierCallId);
+    }
   }
 
   /** Newest first; `before` is an opaque cursor from a previous page; `filter` narrows the list (history search). */
@@ -243,6 +290,9 @@ export class CallsRepo {
       this.db.prepare('DELETE FROM calls WHERE id = ?').run(id);
       this.db.prepare('INSERT OR REPLACE INTO deleted_calls (id, created_at, cost_usd, deleted_at) VALUES (?, ?, ?, ?)').run(id, row.createdAt, costUsd, new Date().toISOString());
     })();
+    // A kept row would otherwise outlive its record: the call would still be found by id or carrier id.
+    this.kept.delete(id);
+    if (row.carrierCallId) this.idByCarrierId.delete(row.carrierCallId);
     return true;
   }
 
@@ -264,7 +314,9 @@ export class CallsRepo {
       const q = this.pending.get(id);
       if (q && --q.writes === 0) this.pending.delete(id);
     };
-    const r = this.writer.run(run, { label, onWritten: settle, onDropped: settle });
+    // A queued write that could never be made: the kept row (which has it) is read again from the table.
+    const dropped = () => (settle(), this.kept.delete(id));
+    const r = this.writer.run(run, { label, onWritten: settle, onDropped: dropped });
     if (!r.deferred) return;
     if (p) {
       p.writes++;

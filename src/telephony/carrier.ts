@@ -125,8 +125,10 @@ export type CarrierEvent =
 /** The carrier side of a live media stream, as the bridge sees it. */
 export interface MediaTransport {
   readonly streamId: string;
-  /** Sends audio followed by a mark that the carrier echoes when playback reaches it. */
-  sendAudio(audio: AudioChunk, mark: string): void;
+  /** Sends audio followed by a mark (if given) that the carrier echoes when playback reaches it. */
+  sendAudio(audio: AudioChunk, mark?: string): void;
+  /** Sends a mark on its own (after audio sent without one). A transport without it gets a mark after every chunk. */
+  sendMark?(mark: string): void;
   clear(): void;
   close(): void;
 }

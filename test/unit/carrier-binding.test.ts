@@ -30,7 +30,8 @@ function setup() {
       carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null, direction: 'outbound',
     } satisfies CallRow);
   };
-  const events = (id: string) => timeline.list(id).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> }));
+  // As stored and served (JSON): an event read back before its batch is written is the object as appended.
+  const events = (id: string) => timeline.list(id).map((e) => ({ type: e.type, data: JSON.parse(JSON.stringify(e.data)) as Record<string, unknown> }));
   return { rt, calls, add, events };
 }
 

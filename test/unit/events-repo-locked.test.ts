@@ -21,11 +21,14 @@ function setup() {
   return { file, db, repo, timeline: new Timeline(repo), logs };
 }
 
+/** Timeline events are written in batches, right after the turn of the event loop that made them. */
+const tick = () => new Promise((r) => setImmediate(r));
 const stored = (db: Database.Database, callId: string) => db.prepare('SELECT seq, type FROM call_events WHERE call_id = ? ORDER BY seq').all(callId) as Array<{ seq: number; type: string }>;
 
 test('a database locked by another connection defers timeline writes without blocking; they land in order afterwards', async () => {
   const { file, db, timeline, repo } = setup();
   timeline.append('a', 'engine.ready', {});
+  await tick();
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE'); // holds the write lock
   const live: number[] = [];
@@ -61,6 +64,7 @@ test('an event that can never be stored is dropped with a log line and does not 
   timeline.append('a', 'carrier.dialed', {});
   timeline.append('no-such-call', 'dtmf', {}); // foreign key: can never be written
   timeline.append('a', 'engine.ready', {});
+  await tick(); // the batch finds the database locked
   other.exec('COMMIT');
   await until('backlog written', () => repo.pendingCount === 0, 5000);
   assert.deepEqual(stored(db, 'a').map((r) => r.type), ['carrier.dialed', 'engine.ready', 'store.delayed']);

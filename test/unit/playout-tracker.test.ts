@@ -18,11 +18,11 @@ test('splits audio into chunks of at most chunkMs, each with a unique mark', () 
 test('heard position comes only from echoed marks', () => {
   const t = new PlayoutTracker({ chunkMs: 20 });
   const chunks = t.push('i1', audio(1600)); // 200 ms
-  t.onMark(chunks[2].mark);
+  t.onMark(chunks[2].mark!);
   assert.equal(t.state('i1')?.playedMs, 60);
   assert.equal(t.pendingMs, 140);
   // An echo confirms every earlier mark too.
-  t.onMark(chunks[4].mark);
+  t.onMark(chunks[4].mark!);
   assert.equal(t.state('i1')?.playedMs, 100);
   assert.equal(t.onMark('unknown'), undefined);
 });
@@ -31,12 +31,12 @@ test('clear voids pending marks: their echoes do not count as heard', () => {
   const t = new PlayoutTracker({ chunkMs: 20 });
   const a = t.push('a', audio(800)); // 100 ms = 5 chunks
   const b = t.push('b', audio(800));
-  t.onMark(a[4].mark); // all of a heard
-  t.onMark(b[1].mark); // 40 ms of b heard
+  t.onMark(a[4].mark!); // all of a heard
+  t.onMark(b[1].mark!); // 40 ms of b heard
   const cut = t.clear();
   assert.deepEqual(cut, [{ itemId: 'b', sentMs: 100, playedMs: 40 }]);
   assert.equal(t.hasPending, false);
-  assert.equal(t.onMark(b[3].mark), undefined);
+  assert.equal(t.onMark(b[3].mark!), undefined);
   assert.equal(t.state('b')?.playedMs, 40);
 });
 
@@ -58,5 +58,71 @@ test('items never heard report zero', () => {
 test('marks of two trackers never collide', () => {
   const a = new PlayoutTracker({ markPrefix: 's1m' }).push('i', audio(10));
   const b = new PlayoutTracker({ markPrefix: 's2m' }).push('i', audio(10));
-  assert.notEqual(a[0].mark, b[0].mark);
+  assert.notEqual(a[0].mark, b[0].mark!);
+});
+
+test('per chunk, no Map entry is made or deleted: a second of audio in 20 ms deltas, echoed as it plays', () => {
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m' });
+  t.push('i', audio(160));
+  const set = Map.prototype.set;
+  const del = Map.prototype.delete;
+  let ops = 0;
+  Map.prototype.set = function (this: Map<unknown, unknown>, k: unknown, v: unknown) {
+    ops++;
+    return set.call(this, k, v);
+  };
+  Map.prototype.delete = function (this: Map<unknown, unknown>, k: unknown) {
+    ops++;
+    return del.call(this, k);
+  };
+  let last;
+  try {
+    for (let i = 0; i < 50; i++) for (const c of t.push('i', audio(160))) last = t.onMark(c.mark!);
+  } finally {
+    Map.prototype.set = set;
+    Map.prototype.delete = del;
+  }
+  assert.equal(ops, 0, 'Map operations for 50 chunks and their echoes');
+  assert.deepEqual(last, { itemId: 'i', sentMs: 1020, playedMs: 1020 });
+  assert.equal(t.hasPending, false);
+});
+
+test('marks echoed out of a long queue: earlier ones count as played, stale and foreign names are ignored', () => {
+  const t = new PlayoutTracker({ chunkMs: 20, markPrefix: 's2m' });
+  const marks = Array.from({ length: 600 }, (_, i) => t.push(i < 300 ? 'a' : 'b', audio(160))[0]!.mark);
+  assert.deepEqual(t.onMark(marks[299]!), { itemId: 'a', sentMs: 6000, playedMs: 6000 });
+  assert.equal(t.onMark(marks[10]!), undefined, 'already confirmed');
+  assert.equal(t.onMark('s1m301'), undefined, 'another stream');
+  assert.equal(t.onMark('s2mx'), undefined);
+  assert.deepEqual(t.pendingItems(), ['b']);
+  assert.deepEqual(t.onMark(marks[449]!), { itemId: 'b', sentMs: 6000, playedMs: 3000 });
+  assert.equal(t.pendingMs, 3000);
+  assert.deepEqual(t.clear(), [{ itemId: 'b', sentMs: 6000, playedMs: 3000 }]);
+  assert.equal(t.onMark(marks[500]!), undefined, 'void after clear');
+  const again = t.push('c', audio(160))[0]!.mark;
+  assert.deepEqual(t.onMark(again!), { itemId: 'c', sentMs: 20, playedMs: 20 });
+});
+
+test('coalescing: 20 ms deltas get a mark every 40 ms (25 a second, not 50); an echo confirms the unmarked chunks before it; the heard position stays within 40 ms', () => {
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m' });
+  const sent: Array<{ audio: number; mark?: string }> = [];
+  for (let i = 0; i < 50; i++) for (const c of t.push('i', audio(160), true)) sent.push({ audio: c.audio.length, mark: c.mark });
+  const marks = sent.filter((s) => s.mark).map((s) => s.mark!);
+  assert.equal(sent.length, 50, 'every delta goes out as it came');
+  assert.equal(marks.length, 25, 'marks per second of audio');
+  // The callee has heard 330 ms when barging in: the last echo says 320 ms (8 marks of 40 ms).
+  for (const m of marks.slice(0, 8)) t.onMark(m);
+  assert.equal(t.state('i')!.playedMs, 320);
+  const [cut] = t.clear();
+  assert.ok(Math.abs(cut!.playedMs - 330) <= 40, `heard ${cut!.playedMs} ms of 330`);
+  // The tail: audio after the last mark is confirmed by a mark sent on its own.
+  const t2 = new PlayoutTracker({ chunkMs: 40 });
+  const chunks = t2.push('j', audio(160), true);
+  assert.equal(chunks[0]!.mark, undefined);
+  assert.equal(t2.hasPending, true);
+  const tail = t2.markTail()!;
+  assert.ok(tail);
+  assert.equal(t2.markTail(), undefined, 'once');
+  assert.deepEqual(t2.onMark(tail), { itemId: 'j', sentMs: 20, playedMs: 20 });
+  assert.equal(t2.hasPending, false);
 });

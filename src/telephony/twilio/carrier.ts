@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import type { Carrier, CarrierPrice, DialRequest, NumberConfiguration, TransferLegRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
+import { TwilioRest } from './rest-api.js';
 import { mediaStreamUrl, numberUrls, transferLegUrls, webhookUrls } from './urls.js';
 import { conferenceTwiml, dialTwiml, digitsThenStreamTwiml } from './twiml.js';
 
@@ -11,37 +12,59 @@ export interface TwilioCarrierOptions {
   apiUrl: string;
 }
 
-/** Twilio REST call control through the official SDK. No media here: see media-stream.ts and routes.ts. */
+interface CallResource {
+  sid: string;
+  price?: string | null;
+  price_unit?: string | null;
+  duration?: string | null;
+}
+
+/**
+ * Twilio REST call control. What a live call does (dial, update, hang up, price, recording, message) goes
+ * through rest-api.ts, light on the event loop that carries live audio; setting up a number goes through
+ * the official SDK. No media here: see media-stream.ts and routes.ts.
+ */
 export class TwilioCarrier implements Carrier {
   readonly name = 'twilio';
-  private readonly client: twilio.Twilio;
+  private sdk?: twilio.Twilio;
+  private readonly rest: TwilioRest;
 
   constructor(private readonly opts: TwilioCarrierOptions) {
-    this.client = twilio(opts.accountSid, opts.authToken, { httpClient: new RebasedRequestClient(opts.apiUrl), autoRetry: true, maxRetries: 2 });
+    this.rest = new TwilioRest(opts.apiUrl, opts.accountSid, opts.authToken);
+  }
+
+  /** The SDK, for the set-up requests only (it loads its REST resources on first use). */
+  private get client(): twilio.Twilio {
+    this.sdk ??= twilio(this.opts.accountSid, this.opts.authToken, { httpClient: new RebasedRequestClient(this.opts.apiUrl), autoRetry: true, maxRetries: 2 });
+    return this.sdk;
+  }
+
+  private updateCall(carrierCallId: string, params: Record<string, string>): Promise<CallResource> {
+    return this.rest.post<CallResource>(`/Calls/${encodeURIComponent(carrierCallId)}.json`, params);
   }
 
   async dial(req: DialRequest): Promise<{ carrierCallId: string }> {
     const urls = webhookUrls(req.publicUrl, req.callId);
     try {
-      const call = await this.client.calls.create({
-        to: req.to,
-        from: req.from,
-        url: urls.voice,
-        method: 'POST',
-        statusCallback: urls.status,
-        statusCallbackMethod: 'POST',
-        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+      const call = await this.rest.post<CallResource>('/Calls.json', {
+        To: req.to,
+        From: req.from,
+        Url: urls.voice,
+        Method: 'POST',
+        StatusCallback: urls.status,
+        StatusCallbackMethod: 'POST',
+        StatusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         // DetectMessageEnd waits for the beep, so a voicemail verdict lands where a message could start;
         // async keeps the call flowing (the stream opens at once) while AMD listens.
-        machineDetection: 'DetectMessageEnd',
-        asyncAmd: 'true',
-        asyncAmdStatusCallback: urls.amd,
-        asyncAmdStatusCallbackMethod: 'POST',
-        machineDetectionSpeechEndThreshold: req.amdSpeechEndThresholdMs,
-        timeLimit: req.timeLimitSec,
-        timeout: 30,
+        MachineDetection: 'DetectMessageEnd',
+        AsyncAmd: 'true',
+        AsyncAmdStatusCallback: urls.amd,
+        AsyncAmdStatusCallbackMethod: 'POST',
+        MachineDetectionSpeechEndThreshold: req.amdSpeechEndThresholdMs,
+        TimeLimit: req.timeLimitSec,
+        Timeout: 30,
         ...(req.record
-          ? { record: true, recordingChannels: 'dual', recordingStatusCallback: urls.recording, recordingStatusCallbackMethod: 'POST', recordingStatusCallbackEvent: ['completed'] }
+          ? { Record: true, RecordingChannels: 'dual', RecordingStatusCallback: urls.recording, RecordingStatusCallbackMethod: 'POST', RecordingStatusCallbackEvent: ['completed'] }
           : {}),
       });
       return { carrierCallId: call.sid };
@@ -52,7 +75,7 @@ export class TwilioCarrier implements Carrier {
 
   async hangup(carrierCallId: string): Promise<void> {
     try {
-      await this.client.calls(carrierCallId).update({ status: 'completed' });
+      await this.updateCall(carrierCallId, { Status: 'completed' });
     } catch (err) {
       const e = toCarrierError(err, 'hangup');
       // 21220: the call is not in progress any more; the goal (no live call) is met.
@@ -75,7 +98,7 @@ export class TwilioCarrier implements Carrier {
     // anything else (the A-D keys) is refused here rather than sent.
     if (!/^[0-9*#w]+$/.test(digits)) throw new CarrierError(`Twilio <Play digits> cannot play "${digits}": only 0-9, *, # and w`, false);
     try {
-      await this.client.calls(carrierCallId).update({ twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
+      await this.updateCall(carrierCallId, { Twiml: digitsThenStreamTwiml(digits, mediaStreamUrl(stream.publicUrl), stream.params) });
     } catch (err) {
       throw toCarrierError(err, 'playDigits');
     }
@@ -84,7 +107,7 @@ export class TwilioCarrier implements Carrier {
   async transfer(carrierCallId: string, to: string, opts: { callerId: string; ringTimeoutSec: number }): Promise<void> {
     try {
       // New TwiML on a live call ends the running <Connect><Stream> (our side gets `stop`) and runs <Dial>.
-      await this.client.calls(carrierCallId).update({ twiml: dialTwiml(to, opts.callerId, opts.ringTimeoutSec) });
+      await this.updateCall(carrierCallId, { Twiml: dialTwiml(to, opts.callerId, opts.ringTimeoutSec) });
     } catch (err) {
       throw toCarrierError(err, 'transfer');
     }
@@ -93,18 +116,18 @@ export class TwilioCarrier implements Carrier {
   async dialTransferLeg(req: TransferLegRequest): Promise<{ carrierCallId: string }> {
     const urls = transferLegUrls(req.publicUrl, req.callId);
     try {
-      const call = await this.client.calls.create({
-        to: req.to,
-        from: req.from,
-        url: urls.answered,
-        method: 'POST',
-        statusCallback: urls.status,
-        statusCallbackMethod: 'POST',
-        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+      const call = await this.rest.post<CallResource>('/Calls.json', {
+        To: req.to,
+        From: req.from,
+        Url: urls.answered,
+        Method: 'POST',
+        StatusCallback: urls.status,
+        StatusCallbackMethod: 'POST',
+        StatusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         // Synchronous detection: the TwiML request carries AnsweredBy, so a voicemail greeting is never
         // briefed and never joined to the callee.
-        machineDetection: 'Enable',
-        timeout: req.ringTimeoutSec,
+        MachineDetection: 'Enable',
+        Timeout: req.ringTimeoutSec,
       });
       return { carrierCallId: call.sid };
     } catch (err) {
@@ -114,7 +137,7 @@ export class TwilioCarrier implements Carrier {
 
   async joinRoom(carrierCallId: string, room: string): Promise<void> {
     try {
-      await this.client.calls(carrierCallId).update({ twiml: conferenceTwiml(room) });
+      await this.updateCall(carrierCallId, { Twiml: conferenceTwiml(room) });
     } catch (err) {
       throw toCarrierError(err, 'joinRoom');
     }
@@ -122,7 +145,7 @@ export class TwilioCarrier implements Carrier {
 
   async sendMessage(msg: { to: string; from: string; body: string }): Promise<{ messageId: string }> {
     try {
-      const m = await this.client.messages.create({ to: msg.to, from: msg.from, body: msg.body });
+      const m = await this.rest.post<{ sid: string }>('/Messages.json', { To: msg.to, From: msg.from, Body: msg.body });
       return { messageId: m.sid };
     } catch (err) {
       throw toCarrierError(err, 'sendMessage');
@@ -132,11 +155,11 @@ export class TwilioCarrier implements Carrier {
   async startRecording(carrierCallId: string, opts: { callId: string; publicUrl: string }): Promise<void> {
     try {
       // The Recordings resource of a call in progress; the same dual channels and callback as a dial's.
-      await this.client.calls(carrierCallId).recordings.create({
-        recordingChannels: 'dual',
-        recordingStatusCallback: webhookUrls(opts.publicUrl, opts.callId).recording,
-        recordingStatusCallbackMethod: 'POST',
-        recordingStatusCallbackEvent: ['completed'],
+      await this.rest.post(`/Calls/${encodeURIComponent(carrierCallId)}/Recordings.json`, {
+        RecordingChannels: 'dual',
+        RecordingStatusCallback: webhookUrls(opts.publicUrl, opts.callId).recording,
+        RecordingStatusCallbackMethod: 'POST',
+        RecordingStatusCallbackEvent: ['completed'],
       });
     } catch (err) {
       throw toCarrierError(err, 'startRecording');
@@ -162,8 +185,8 @@ export class TwilioCarrier implements Carrier {
 
   async callPrice(carrierCallId: string): Promise<CarrierPrice | undefined> {
     try {
-      const c = await this.client.calls(carrierCallId).fetch();
-      return { price: c.price === null || c.price === undefined ? null : Number(c.price), unit: c.priceUnit ?? null, durationSec: c.duration ? Number(c.duration) : null };
+      const c = await this.rest.get<CallResource>(`/Calls/${encodeURIComponent(carrierCallId)}.json`);
+      return { price: c.price === null || c.price === undefined ? null : Number(c.price), unit: c.price_unit ?? null, durationSec: c.duration ? Number(c.duration) : null };
     } catch {
       return undefined;
     }

@@ -1,7 +1,8 @@
 import type WebSocket from 'ws';
 import type { FastifyBaseLogger } from 'fastify';
 import type { MediaStreamHandler, MediaTransport } from '../carrier.js';
-import { assertSafeId, buildClear, buildMark, buildMedia, parseInbound, StreamFrameError, unsupportedMediaFormat } from './media-stream.js';
+import { assertSafeId, buildClear, buildMark, buildMedia, parseFastFrame, parseInbound, StreamFrameError, unsupportedMediaFormat, type FastFrame } from './media-stream.js';
+import { AudioChunk } from '../../media/audio-chunk.js';
 
 export interface StreamOpenRequest {
   callId: string;
@@ -59,11 +60,15 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
       }
       // Media and its mark always travel together: corking the TCP socket puts both frames in one
       // write, which halves the system calls on the busiest path. (`_socket` is ws's own net.Socket.)
+      if (mark === undefined) return void socket.send(buildMedia(streamSid, audio));
       const tcp = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       tcp?.cork();
       socket.send(buildMedia(streamSid, audio));
       socket.send(buildMark(streamSid, mark));
       tcp?.uncork();
+    },
+    sendMark(mark) {
+      if (socket.readyState === socket.OPEN && streamSid) socket.send(buildMark(streamSid, mark));
     },
     clear() {
       if (socket.readyState === socket.OPEN && streamSid) socket.send(buildClear(streamSid));
@@ -81,9 +86,18 @@ export function handleMediaSocket(socket: WebSocket, authorize: StreamAuthorizer
     handler?.onStreamEnd(expected);
   };
 
+  // One scratch result per stream: the fast path allocates nothing but the payload string.
+  const fast: FastFrame = { kind: 'media', text: '', outbound: false };
+
   socket.on('message', (data, isBinary) => {
     if (isBinary) {
       noteInvalid(new StreamFrameError('binary frame'));
+      return;
+    }
+    // Media and mark frames of this stream, as Twilio sends them: no JSON.parse, no regex (see parseFastFrame).
+    if (handler && streamSid && Buffer.isBuffer(data) && parseFastFrame(data, streamSid, fast)) {
+      if (fast.kind === 'mark') handler.onMark(fast.text);
+      else if (!fast.outbound) handler.onAudio(AudioChunk.fromBase64(fast.text));
       return;
     }
     let ev;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AudioChunk, isBase64 } from '../../media/audio-chunk.js';
+import { AudioChunk, isBase64, isBase64Bytes } from '../../media/audio-chunk.js';
 
 /**
  * Twilio Media Streams wire codec (bidirectional `<Connect><Stream>`): pure parse/build functions.
@@ -162,4 +162,96 @@ const SAFE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function assertSafeId(id: string): string {
   if (!SAFE_ID.test(id)) throw new StreamFrameError(`unsafe id "${id.slice(0, 40)}"`);
   return id;
+}
+
+/**
+ * The fast path for the two frames that arrive 50 times a second per call or more: `media` and `mark`,
+ * exactly as Twilio sends them (compact JSON, its key order, no escapes), matched byte by byte against
+ * that template without building a string or an object for the whole frame. Only a frame that matches
+ * the template completely is taken: it is then valid JSON whose parse is known, and its payload is valid
+ * base64 and its stream id the one expected. Anything else (another key order, whitespace, escapes, a
+ * foreign stream, garbage) returns false and goes through parseInbound, which validates it in full.
+ */
+export interface FastFrame {
+  kind: 'media' | 'mark';
+  /** The payload (base64) of a media frame, or the name of a mark. */
+  text: string;
+  /** A media frame of the outbound track (our own audio, echoed: not the callee's). */
+  outbound: boolean;
+}
+
+const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const MEDIA_HEAD = bytes('{"event":"media","sequenceNumber":"');
+const MEDIA_TRACK = bytes('","media":{"track":"');
+const MEDIA_CHUNK = bytes('","chunk":"');
+const MEDIA_TS = bytes('","timestamp":"');
+const MEDIA_PAYLOAD = bytes('","payload":"');
+const MEDIA_SID = bytes('"},"streamSid":"');
+const MARK_HEAD = bytes('{"event":"mark","sequenceNumber":"');
+const MARK_SID = bytes('","streamSid":"');
+const MARK_NAME = bytes('","mark":{"name":"');
+const QUOTE = 34;
+const OUTBOUND = bytes('outbound');
+
+/** Position after `lit` if it is at `i`, else -1. */
+function lit(b: Uint8Array, i: number, l: Uint8Array): number {
+  if (i < 0 || i + l.length > b.length) return -1;
+  for (let k = 0; k < l.length; k++) if (b[i + k] !== l[k]) return -1;
+  return i + l.length;
+}
+
+/** Position of the closing quote after 1-32 characters of one class (0: digits, 1: lowercase, 2: safe id), else -1. */
+function run(b: Uint8Array, i: number, cls: 0 | 1 | 2, max = 32): number {
+  if (i < 0) return -1;
+  let j = i;
+  for (; j < b.length && j - i <= max; j++) {
+    const c = b[j]!;
+    if (c === QUOTE) break;
+    const ok = cls === 0 ? c >= 48 && c <= 57 : cls === 1 ? c >= 97 && c <= 122 : SAFE_ID_BYTE[c] === 1;
+    if (!ok) return -1;
+  }
+  return j > i && j - i <= max && b[j] === QUOTE ? j : -1;
+}
+
+const SAFE_ID_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-') SAFE_ID_BYTE[c.charCodeAt(0)] = 1;
+
+/** The stream id `sid` (a safe id, see assertSafeId) at `i`, closed by a quote: the position of that quote, else -1. */
+function sidAt(b: Uint8Array, i: number, sid: string): number {
+  if (i < 0 || i + sid.length >= b.length) return -1;
+  for (let k = 0; k < sid.length; k++) if (b[i + k] !== sid.charCodeAt(k)) return -1;
+  return b[i + sid.length] === QUOTE ? i + sid.length : -1;
+}
+
+/** Fills `out` from a `media` or `mark` frame of stream `sid` that matches Twilio's template; false for anything else. */
+export function parseFastFrame(raw: Buffer, sid: string, out: FastFrame): boolean {
+  const n = raw.length;
+  if (n < 40 || n > MAX_STREAM_FRAME_BYTES || raw[n - 1] !== 125 /* } */) return false;
+  let i = lit(raw, 0, MEDIA_HEAD);
+  if (i > 0) {
+    i = lit(raw, run(raw, i, 0), MEDIA_TRACK);
+    const trackStart = i;
+    const trackEnd = run(raw, i, 1);
+    i = lit(raw, run(raw, lit(raw, run(raw, lit(raw, trackEnd, MEDIA_CHUNK), 0), MEDIA_TS), 0), MEDIA_PAYLOAD);
+    if (i < 0) return false;
+    const payloadStart = i;
+    const payloadEnd = raw.indexOf(QUOTE, i);
+    if (payloadEnd < 0 || !isBase64Bytes(raw, payloadStart, payloadEnd)) return false;
+    const end = sidAt(raw, lit(raw, payloadEnd, MEDIA_SID), sid);
+    if (end < 0 || end + 2 !== n || raw[end + 1] !== 125) return false;
+    out.kind = 'media';
+    out.outbound = trackEnd - trackStart === OUTBOUND.length && lit(raw, trackStart, OUTBOUND) === trackEnd;
+    out.text = raw.toString('latin1', payloadStart, payloadEnd);
+    return true;
+  }
+  i = lit(raw, 0, MARK_HEAD);
+  if (i < 0) return false;
+  i = lit(raw, sidAt(raw, lit(raw, run(raw, i, 0), MARK_SID), sid), MARK_NAME);
+  const nameEnd = run(raw, i, 2, 128);
+  // `"}}` closes the name, the mark and the frame.
+  if (nameEnd < 0 || nameEnd + 3 !== n || raw[nameEnd + 1] !== 125) return false;
+  out.kind = 'mark';
+  out.outbound = false;
+  out.text = raw.toString('latin1', i, nameEnd);
+  return true;
 }
