@@ -30,6 +30,8 @@ const CALL_SYMBOLS = 4;
 const SEQ_SYMBOLS = 5;
 export const TAG_BYTES = MAGIC.length + T_SYMBOLS + CALL_SYMBOLS + SEQ_SYMBOLS + 1;
 const T_MOD = 2 ** 35;
+/** No bench frame is this old: a tag that says so is a misread (see readTag). */
+export const MAX_AGE_US = 10 * 60 * 1e6;
 
 const enc = (v: number) => 0x70 | (v & 15) | (v & 16 ? 0x80 : 0);
 const isSymbol = (b: number) => (b & 0x70) === 0x70;
@@ -87,6 +89,9 @@ function readTag(buf: Buffer, at: number, nowUs: number): Tag | undefined {
   const seq = readField(buf, p, SEQ_SYMBOLS);
   // The tag holds the send time modulo 2^35 us; the send was in the recent past.
   const ageUs = (((Math.floor(nowUs) % T_MOD) - t) % T_MOD + T_MOD) % T_MOD;
+  // The 5-bit check lets one random match in 32 through (e.g. agent audio that happens to hold the magic);
+  // such a misread decodes to any age up to 9.5 h. No frame of a bench run is older than MAX_AGE_US.
+  if (ageUs > MAX_AGE_US) return undefined;
   return { call, seq, sentUs: nowUs - ageUs };
 }
 

@@ -3,7 +3,7 @@
 // barge-in detectors; the phase and loss accounting must count what it says it counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { monoUs, TagScanner, TAG_BYTES, writeTag, type Tag } from '../../bench/bridge/tag.js';
+import { MAX_AGE_US, monoUs, TagScanner, TAG_BYTES, writeTag, type Tag } from '../../bench/bridge/tag.js';
 import { direction, Phases } from '../../bench/bridge/analyze.js';
 import { FrameReceiver } from '../../bench/bridge/frame-log.js';
 import type { CallTimes } from '../../bench/bridge/carrier-call.js';
@@ -40,6 +40,12 @@ test('a tag cut across two messages at any point is found once; merged frames gi
   }
   const merged = scanAll([Buffer.concat([frame(1, 1), frame(1, 2), frame(1, 3)])]);
   assert.deepEqual(merged.map((t) => t.seq), [1, 2, 3]);
+});
+
+test('a tag that reads as older than any bench frame (a misread the check let through) is refused', () => {
+  const t = monoUs();
+  assert.equal(scanAll([frame(1, 1, 0, t)], t + MAX_AGE_US - 1).length, 1);
+  assert.equal(scanAll([frame(1, 1, 0, t)], t + MAX_AGE_US + 1e6).length, 0);
 });
 
 test('a damaged tag is refused', () => {
