@@ -12,6 +12,7 @@ import { benchNumber } from '../drivers.js';
 import { CarrierCall, type CallTimes } from './carrier-call.js';
 import { FrameReceiver, FrameSender } from './frame-log.js';
 import { monoUs } from './tag.js';
+import { prng } from '../../test/sim/shared/prng.js';
 import { FrameTicker } from './ticker.js';
 
 export interface LoadPlan {
@@ -103,20 +104,8 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 30_000;
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 
-/** Mulberry32: a small seeded generator, so the churn's durations are the same run after run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function run(plan: LoadPlan): Promise<LoadResult> {
-  const random = seeded(plan.seed);
+  const random = prng(plan.seed); // seeded: the churn's durations are the same run after run
   let next = 0;
   let replacing = true;
   const ended: Array<Promise<void>> = [];
