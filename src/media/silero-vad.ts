@@ -11,7 +11,8 @@ import type { VoiceActivityChange, VoiceActivityDetector } from './voice-activit
  *
  * sherpa-onnx runs Silero at 16 kHz only (it refuses 8 kHz), so the caller's 8 kHz audio is doubled with
  * the same half-band filter the Gemini path uses. It infers once per 32 ms window (512 samples), about
- * 0.1 ms of one core per window: see `npm run bench -- --only bargein`.
+ * 0.1 ms of one core per window: see `npm run bench -- --only bargein`. With `floorDbfs` it is not run
+ * at all on frames quieter than that (the callee's silences): scripts/profile-vad-gate.ts.
  */
 export interface SileroVadOptions {
   /** Speech probability above which a window counts as speech (Silero's own default, 0.5). */
@@ -35,8 +36,9 @@ export interface SileroVadOptions {
  * as RFC 7874 section 4 puts it: RMS 2600 of 32767, about -22 dBFS); quiet or badly placed talkers sit some
  * 8 dB lower (about -24 dBm, "VoIP Voice and Fax Signal Processing" 1.5), and networks gain-control speech
  * down to only -40..-42 dBm0. G.711 mu-law's full-scale sine is +3.17 dBm0, so dBm0 ~ dBFS - 3. At -45 dBFS
- * (about -42 dBm0) the gate sits ~23 dB under nominal speech and below what AGC still treats as speech,
- * while silent lines (idle channel noise well under -50) stay gated most of a call.
+ * (about -42 dBm0) the gate sits ~23 dB under nominal speech and at the bottom of what AGC still treats
+ * as speech, while a quiet line between the callee's words stays gated. Loud noise (hum, music) passes
+ * the gate and is left to Silero, which is what tells it from speech.
  */
 export const VAD_FLOOR_DBFS_DEFAULT = -45;
 /**
