@@ -64,7 +64,7 @@ export interface CallSessionOptions {
   /** ask_owner: puts a question to the owner (see owner/); absent, the tool answers "cancelled". */
   owner?: { name: string; holdingLineMs: number; ask(question: string, signal: AbortSignal): Promise<OwnerReply> };
   /** When the callee talking over the agent stops it (docs/barge-in.md). Default: DEFAULT_BARGE_IN, Silero. */
-  bargeIn?: BargeInOptions & { vad: VadKind };
+  bargeIn?: BargeInOptions & { vad: VadKind; vadFloorDbfs?: number };
   /** An inbound call: the caller is already waiting, so the agent greets as soon as it can be heard. */
   greetFirst?: boolean;
 }

@@ -92,7 +92,7 @@ export class CallSession {
       });
     }
     const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
-    this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
+    this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad, { floorDbfs: b.vadFloorDbfs }), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
     this.hearers.push((pcm) => this.onEars(this.ears.hear(pcm, this.agentTalking())));
     this.hearers.push((pcm) => {
       for (const h of this.handlers) h.hear?.(pcm);

@@ -50,7 +50,7 @@ export function startSession(p: SessionParts, o: SessionStart): LiveCall {
     engine,
     tools: d.tools,
     greetingSilenceMs: s.GREETING_SILENCE_MS,
-    bargeIn: { vad: s.BARGE_IN_VAD, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
+    bargeIn: { vad: s.BARGE_IN_VAD, vadFloorDbfs: s.BARGE_IN_VAD_FLOOR_DBFS, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
     dtmfOnAnswer: o.dtmfOnAnswer,
     voicemail: o.voicemail,
     greetFirst: o.greetFirst,

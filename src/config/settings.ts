@@ -85,6 +85,8 @@ export const settingsSchema = z.object({
    * agent stops it. `silero` (neural, tells speech from line noise) or `energy` (loudness; the old one).
    */
   BARGE_IN_VAD: z.enum(['silero', 'energy']).default('silero'),
+  /** Silero is not run on caller audio quieter than this (dBFS RMS): it is silence. -100 feeds every frame. */
+  BARGE_IN_VAD_FLOOR_DBFS: int(-100, -20).default(-45),
   /** Speech shorter than this never stops the agent (a cough, a click). */
   BARGE_IN_MIN_SPEECH_MS: int(60, 2000).default(200),
   /** Speech this long stops the agent at once; shorter speech is judged by its words (backchannels carry on). 0: no backchannel tolerance. */

@@ -8,11 +8,11 @@ import { OpenAISpeechTts } from './tts/openai-speech.js';
 import { SileroTurnDetector } from './vad/silero-turns.js';
 
 /** The cascade engine as configured by settings: Silero end of turn, and the three OpenAI-style servers. */
-export function cascadeEngineFactory(s: CascadeSettings & { VAD_SILENCE_MS: number }): EngineFactory {
+export function cascadeEngineFactory(s: CascadeSettings & { VAD_SILENCE_MS: number; BARGE_IN_VAD_FLOOR_DBFS?: number }): EngineFactory {
   const stt = new OpenAITranscriptionStt({ baseUrl: s.STT_BASE_URL, model: s.STT_MODEL, apiKey: s.STT_API_KEY, language: s.STT_LANGUAGE });
   const llm = new OpenAIChatLlm({ baseUrl: s.LLM_BASE_URL, model: s.LLM_MODEL, apiKey: s.LLM_API_KEY });
   const tts = new OpenAISpeechTts({ baseUrl: s.TTS_BASE_URL, model: s.TTS_MODEL, voice: s.TTS_VOICE, apiKey: s.TTS_API_KEY, format: s.TTS_FORMAT, sampleRate: s.TTS_SAMPLE_RATE });
-  const stages = { turns: () => new SileroTurnDetector({ silenceMs: s.VAD_SILENCE_MS }), stt, llm, tts };
+  const stages = { turns: () => new SileroTurnDetector({ silenceMs: s.VAD_SILENCE_MS, floorDbfs: s.BARGE_IN_VAD_FLOOR_DBFS }), stt, llm, tts };
   return (ctx) => new CascadeEngine({ stages, noThink: s.LLM_NO_THINK, onEvent: ctx.onEvent });
 }
 

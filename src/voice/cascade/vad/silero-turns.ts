@@ -1,4 +1,4 @@
-import { SileroVad } from '../../../media/silero-vad.js';
+import { createVoiceActivityDetector } from '../../../media/vad-factory.js';
 import type { VoiceActivityDetector } from '../../../media/voice-activity.js';
 import type { TurnDetector, TurnEvent } from '../stages.js';
 
@@ -7,6 +7,12 @@ export interface SileroTurnOptions {
   silenceMs: number;
   /** The detector (tests may pass another VoiceActivityDetector); default Silero through sherpa-onnx. */
   vad?: VoiceActivityDetector;
+  /**
+   * Silero's energy pre-gate (BARGE_IN_VAD_FLOOR_DBFS; default -45). Safe for turns: gated frames still
+   * pass through hear() as silence, so the silence is counted in audio time as before; the onset may move
+   * by one 32 ms window, which the engine's 300 ms pre-roll to the STT covers.
+   */
+  floorDbfs?: number;
 }
 
 /**
@@ -21,7 +27,7 @@ export class SileroTurnDetector implements TurnDetector {
   private silentMs = 0;
 
   constructor(private readonly o: SileroTurnOptions) {
-    this.vad = o.vad ?? new SileroVad();
+    this.vad = o.vad ?? createVoiceActivityDetector('silero', { floorDbfs: o.floorDbfs });
   }
 
   hear(pcm8k: Int16Array): TurnEvent | undefined {

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SileroVad, VAD_FLOOR_DBFS_DEFAULT } from '../../src/media/silero-vad.js';
+import { mulawDecode } from '../../src/media/mulaw.js';
+import { BACKCHANNELS, SHORT_SPEECH_CLIPS, SPEECH_CLIPS, clip } from '../sim/twilio/clips.js';
+
+const FRAME = 160; // 20 ms at 8 kHz
+
+/** Feeds 20 ms frames; returns the frame indices of each change and the samples handed to the network. */
+function run(vad: SileroVad, pcm: Int16Array): { started: number[]; stopped: number[]; fed: number } {
+  const started: number[] = [];
+  const stopped: number[] = [];
+  for (let i = 0, f = 0; i + FRAME <= pcm.length; i += FRAME, f++) {
+    const c = vad.pushPcm(pcm.subarray(i, i + FRAME));
+    if (c === 'started') started.push(f);
+    if (c === 'stopped') stopped.push(f);
+  }
+  const fed = vad.samplesFed;
+  vad.close();
+  return { started, stopped, fed };
+}
+
+const gated = () => new SileroVad({ floorDbfs: VAD_FLOOR_DBFS_DEFAULT });
+const silence = (ms: number) => new Int16Array(ms * 8);
+
+/** Seeded white noise (sum of uniforms, near Gaussian) at the given RMS level in dBFS. */
+function hiss(ms: number, dbfs: number, seed = 7): Int16Array {
+  const out = new Int16Array(ms * 8);
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const rms = 32768 * 10 ** (dbfs / 20);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round((rnd() + rnd() + rnd()) * 2 * rms);
+  return out;
+}
+
+function concat(...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+test('Silero gate: 10 s of silence and of -60 dBFS hiss never run the network', () => {
+  assert.equal(run(gated(), silence(10_000)).fed, 0);
+  assert.equal(run(gated(), hiss(10_000, -60)).fed, 0);
+  // Without the gate the same audio is all fed: the counter counts.
+  assert.equal(run(new SileroVad(), silence(1000)).fed, 16_000);
+});
+
+// Silero judges whole 32 ms windows. Ungated, the windows are laid from the start of the call; gated, from
+// the first frame above the floor (the detector is reset in the gap), so the window that confirms speech
+// may end up to one window (32 ms) earlier or later, which 20 ms frames report as at most 2 frames apart.
+const ONE_WINDOW_IN_FRAMES = 2;
+
+test('Silero gate: recorded speech starts at the same frame as ungated, or within one 32 ms window', () => {
+  const names = [...SPEECH_CLIPS, ...SHORT_SPEECH_CLIPS].map((n) => `speech-${n}` as const);
+  for (const name of [...names, ...BACKCHANNELS.map((b) => `backchannel-${b}` as const)]) {
+    const words = mulawDecode(clip(name));
+    // Speech from the first frame: both lay the same windows, so the same frame.
+    assert.equal(run(gated(), words).started[0], run(new SileroVad(), words).started[0], `${name} from the start`);
+    const pcm = concat(silence(1000), words, silence(1000));
+    const plain = run(new SileroVad(), pcm);
+    const g = run(gated(), pcm);
+    assert.ok(plain.started.length > 0, `${name}: heard ungated`);
+    const apart = Math.abs(g.started[0] - plain.started[0]);
+    assert.ok(apart <= ONE_WINDOW_IN_FRAMES, `${name}: started at frame ${g.started[0]}, ungated ${plain.started[0]}`);
+    assert.equal(g.stopped.length, g.started.length, `${name}: every start has its stop`);
+    assert.ok(g.fed < plain.fed, `${name}: the silences were gated (${g.fed} of ${plain.fed} samples fed)`);
+  }
+});
+
+test('Silero gate: speech after a gated gap is detected again', () => {
+  const words = mulawDecode(clip('speech-wait'));
+  const once = run(gated(), concat(words, silence(500)));
+  const g = run(gated(), concat(words, hiss(3000, -60), words, silence(500)));
+  const second = (words.length / 8 + 3000) / 20;
+  // The same starts in the second utterance as in the first, shifted by its offset: Silero starts clean.
+  assert.deepEqual(g.started.filter((f) => f >= second), once.started.map((f) => f + second), JSON.stringify(g));
+  assert.equal(g.stopped.length, g.started.length);
+  assert.ok(g.fed <= 2 * once.fed, 'the gap was not fed (beyond the hangover)');
+});
+
+test('Silero gate: a frame just above the floor is fed, one just below is not', () => {
+  const level = (dbfs: number) => new Int16Array(FRAME).fill(Math.round(32768 * 10 ** (dbfs / 20)));
+  const above = gated();
+  above.pushPcm(level(VAD_FLOOR_DBFS_DEFAULT + 0.2));
+  assert.equal(above.samplesFed, 2 * FRAME);
+  above.close();
+  const below = gated();
+  below.pushPcm(level(VAD_FLOOR_DBFS_DEFAULT - 0.2));
+  assert.equal(below.samplesFed, 0);
+  below.close();
+});
