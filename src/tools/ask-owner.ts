@@ -8,7 +8,7 @@ import { defineTool } from './registry.js';
 export const askOwnerTool = defineTool({
   name: 'ask_owner',
   description:
-    'Ask the person you are calling for a question you cannot answer from your task, the profile or the documents (a choice, a preference, a yes/no). Before calling it, tell the other person in the same turn that you are checking, e.g. "One moment, let me check with Raju." The answer comes back as the result, usually within a minute: then tell the other person what it is. Ask one short, self-contained question at a time.',
+    'Ask the person you are calling for a question you cannot answer from your task, the profile or the documents (a choice, a preference, a yes/no). Before calling it, tell the other person in the same turn that you are checking, e.g. "One moment, let me check with Raju." The answer comes back as the result, usually within a minute (or, when the result says the question has gone out, as a message shortly after): then tell the other person what it is. Ask one short, self-contained question at a time.',
   args: z.object({
     question: z.string().trim().min(1, 'write the question').max(500, 'at most 500 characters').describe('The question, short and self-contained, e.g. "They have no medium spice; is extra spicy OK?"'),
   }),
