@@ -92,7 +92,7 @@ function toModel(stack: Stack, engine: Engine): string[] {
 }
 
 for (const engine of ['openai', 'gemini'] as Engine[]) {
-  test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, the reply is the tool result, the agent relays it`, async () => {
+  test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, holding lines meanwhile, the reply reaches the model (tool result or text turn), the agent relays it`, async () => {
     await withStack({ engine, script, conversation: () => conversation(engine), env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' } }, async (stack) => {
       const id = await stack.placeCall();
       const sms = await stack.twilio.waitForMessage((m) => m.to === OWNER_PHONE, 15_000);
