@@ -1,6 +1,7 @@
 import type { VoiceEngine } from '../voice/engine.js';
 import type { TimelineEventType } from '../shared/event-types.js';
-import type { OwnerReply } from '../owner/owner-channel.js';
+import type { AskOwnerResult, OwnerReply } from '../owner/owner-channel.js';
+import { ownerAnswered, ownerTimedOut } from '../tools/ask-owner.js';
 
 /** What the engine is asked for while the owner has not answered yet. */
 export const HOLDING_LINE_INSTRUCTIONS =
@@ -28,11 +29,24 @@ export function lateAnswerInstructions(ownerName: string, question: string, answ
   return `${ownerName} has now answered your earlier question ("${question}"): "${answer}". Tell the other person now, in your own words, and carry on.`;
 }
 
+/** How the owner's answer (or the deferral) is put to an engine whose tool call was answered at once. */
+export function relayInstructions(ownerName: string, question: string, reply: OwnerReply): string | undefined {
+  if (reply.status === 'answered') return `About your question to ${ownerName} ("${question}"): ${ownerAnswered(ownerName, reply.answer)}`;
+  if (reply.status === 'timeout') return `About your question to ${ownerName} ("${question}"): ${ownerTimedOut(ownerName)}`;
+  return undefined;
+}
+
 /**
  * The bridge's side of ask_owner: the question goes to the owner, and while it is open the callee is not
- * left in silence: a short holding line every `holdingLineMs`, only when nobody is speaking, and only
- * with an engine that can speak while a tool call is open. If the engine withdraws the tool call (Gemini
- * does when the callee speaks during it), the question stays open and its answer, when it comes, is
+ * left in silence: a short holding line every `holdingLineMs`, only when nobody is speaking.
+ * - An engine that can speak while a tool call is open (OpenAI): the call stays open until the answer or
+ *   the timeout, which is its result; holding lines are replies asked for meanwhile.
+ * - An engine that holds with text turns (Gemini Live, `holdsWithTextTurns`): the tool call is answered at
+ *   once ("asked; wait"), since a BLOCKING call is cancelled by any new input; holding lines, then the
+ *   answer or the deferral, are text turns the agent speaks (the pattern of Google's "asynchronous
+ *   function calling" guide: the client sends a text message for the model to say while the work goes on).
+ * - Otherwise the call stays open and nothing is said meanwhile.
+ * If the engine withdraws an open tool call, the question stays open and its answer, when it comes, is
  * given to the engine as an instruction to relay it. The call ending withdraws open questions.
  */
 export class OwnerWait {
@@ -47,7 +61,7 @@ export class OwnerWait {
 
   constructor(private readonly h: OwnerWaitHost) {}
 
-  async ask(question: string, signal: AbortSignal): Promise<OwnerReply & { ownerName: string }> {
+  async ask(question: string, signal: AbortSignal): Promise<AskOwnerResult> {
     const ownerName = this.h.ownerName;
     if (!this.h.ask || this.closed || signal.aborted) return { status: 'cancelled', ownerName };
     const ac = new AbortController();
@@ -55,6 +69,15 @@ export class OwnerWait {
     const reply = this.h.ask(question, ac.signal).finally(() => this.open.delete(ac));
     this.waiting++;
     this.schedule(this.h.holdingLineMs);
+    if (this.h.engine.capabilities.holdsWithTextTurns) {
+      void reply.then((r) => {
+        this.waiting--;
+        if (!this.waiting) this.stop();
+        const instructions = relayInstructions(ownerName, question, r);
+        if (instructions && !this.closed) this.relay(instructions);
+      });
+      return { status: 'asked', ownerName };
+    }
     let onWithdrawn!: () => void;
     const withdrawn = new Promise<'withdrawn'>((resolve) => {
       onWithdrawn = () => resolve('withdrawn');
@@ -102,7 +125,8 @@ export class OwnerWait {
   }
 
   private schedule(ms: number): void {
-    if (this.timer || this.closed || !this.h.engine.capabilities.speaksWhileToolRuns) return;
+    const caps = this.h.engine.capabilities;
+    if (this.timer || this.closed || !(caps.speaksWhileToolRuns || caps.holdsWithTextTurns)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.tick();

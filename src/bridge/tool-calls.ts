@@ -3,7 +3,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { DtmfOutcome } from './dtmf-sender.js';
 import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
-import type { OwnerReply } from '../owner/owner-channel.js';
+import type { AskOwnerResult } from '../owner/owner-channel.js';
 
 export type HangupOutcome = 'hung-up' | 'interrupted' | 'cancelled';
 
@@ -25,7 +25,7 @@ export interface ToolCallsHost {
   /** wait_on_hold's side effect: the call goes on hold. */
   waitOnHold?(): void;
   /** ask_owner's side effect: the question to the owner, with holding lines while it is open. */
-  askOwner(question: string, signal: AbortSignal): Promise<OwnerReply & { ownerName: string }>;
+  askOwner(question: string, signal: AbortSignal): Promise<AskOwnerResult>;
   /**
    * A response is in progress: the session asks for a reply once it is done and returns true; false
    * when the engine can be asked at once.

@@ -30,3 +30,9 @@ export type OwnerReply =
   | { status: 'timeout'; afterMs: number }
   /** Withdrawn: the engine cancelled the tool call, or the call ended. */
   | { status: 'cancelled' };
+
+/**
+ * What ask_owner's tool sees: how the question ended, or `asked` when the bridge answers the tool call at
+ * once and the answer will come later as a text turn (engines with `holdsWithTextTurns`).
+ */
+export type AskOwnerResult = (OwnerReply | { status: 'asked' }) & { ownerName: string };

@@ -3,7 +3,7 @@ import type { TimelineEventType } from '../shared/event-types.js';
 import type { ToolSpec } from '../voice/engine.js';
 import type { DtmfOutcome } from '../bridge/dtmf-sender.js';
 import type { TransferRequest, TransferResult } from '../calls/transfer/transfer-types.js';
-import type { OwnerReply } from '../owner/owner-channel.js';
+import type { AskOwnerResult } from '../owner/owner-channel.js';
 
 /** What a tool may do during a call. Tools reach the carrier only through these methods. */
 export interface ToolContext {
@@ -38,7 +38,7 @@ export interface ToolContext {
    * Asks the owner (the person the call is for) and waits for the first answer on any channel, or the
    * timeout. Resolves 'cancelled' if the engine withdrew the call or the call is ending.
    */
-  askOwner(question: string): Promise<OwnerReply & { ownerName: string }>;
+  askOwner(question: string): Promise<AskOwnerResult>;
 }
 
 export interface ToolOutcome {

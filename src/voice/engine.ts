@@ -41,6 +41,14 @@ export interface EngineCapabilities {
    */
   speaksWhileToolRuns?: boolean;
   /**
+   * A tool call must not stay open while the bridge keeps the callee company: a long wait (ask_owner) is
+   * answered at once ("asked, wait"), holding lines are asked for as text turns, and the eventual answer
+   * comes as a text turn to relay. Gemini Live: a BLOCKING call is cancelled by any new input, and
+   * clientContent text turns are how a client makes the model speak meanwhile (docs/ask-owner.md#engines).
+   * Absent: false (the tool call stays open until the answer).
+   */
+  holdsWithTextTurns?: boolean;
+  /**
    * A callee turn that ends while the engine is replying is answered by the engine once that reply is
    * done (Gemini with `NO_INTERRUPTION`). When false (OpenAI with `interrupt_response: false`), such a
    * turn gets no reply of its own, so after cutting the agent for it the bridge asks for one.

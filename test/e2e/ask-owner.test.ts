@@ -64,30 +64,44 @@ const script = () => ({
   steps: [{ say: 'Hello, Spice Garden.' }, { waitForAgent: true as const, quietMs: 300 }, { say: QUESTION }, { waitForAgent: true as const, quietMs: 300 }, { pauseMs: 30_000 }],
 });
 
-const conversation = () => ({
-  turns: [
-    { say: "Hi, I'm an AI assistant calling on behalf of Raju Kumar about a pickup order." },
-    { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'No medium spice: mild or extra hot?' } } },
-    { say: 'Thanks for waiting. {{toolOutput}} Goodbye!', call: { name: 'end_call', args: {} } },
-  ],
+/**
+ * The agent's side. On OpenAI the tool call stays open and the answer is its result (`{{toolOutput}}`); on
+ * Gemini the call is answered at once ("asked; wait"), the model continues with a short line, and the
+ * answer comes as a text turn (`{{clientText}}`). `then` is what the agent says on the answer.
+ */
+const askTurns = (engine: Engine, then: string) => [
+  { say: "Hi, I'm an AI assistant calling on behalf of Raju Kumar about a pickup order." },
+  { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'No medium spice: mild or extra hot?' } } },
+  ...(engine === 'gemini' ? [{ say: 'I have asked Raju, it will only take a moment.' }] : []),
+  { say: then.replace('{{answer}}', engine === 'gemini' ? '{{clientText}}' : '{{toolOutput}}'), call: { name: 'end_call', args: {} } },
+];
+
+const HOLDING = [{ match: 'still waiting for an answer', say: 'Still checking, thanks for waiting.' }];
+
+const conversation = (engine: Engine = 'openai') => ({
+  turns: askTurns(engine, 'Thanks for waiting. {{answer}} Goodbye!'),
   userTranscripts: ['Hello, Spice Garden.', QUESTION],
-  onInstructions: [{ match: 'still waiting for an answer', say: 'Still checking, thanks for waiting.' }],
+  onInstructions: HOLDING,
 });
 
-function toolOutputs(stack: Stack, engine: Engine): string[] {
-  return engine === 'openai' ? stack.openai.sessions[0].functionOutputs.map((f) => f.output) : (stack.gemini.sessions[0] as any).toolResponses.map((r: any) => String(r.response?.output));
+/** What the model was told of the owner: tool results, and on Gemini the text turns after them. */
+function toModel(stack: Stack, engine: Engine): string[] {
+  if (engine === 'openai') return stack.openai.sessions[0].functionOutputs.map((f) => f.output);
+  const g = stack.gemini.sessions[0] as any;
+  return [...g.toolResponses.map((r: any) => String(r.response?.output)), ...g.clientContents.map((c: any) => String(c.text))];
 }
 
 for (const engine of ['openai', 'gemini'] as Engine[]) {
-  test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, the reply is the tool result, the agent relays it`, async () => {
-    await withStack({ engine, script, conversation, env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' } }, async (stack) => {
+  test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, holding lines meanwhile, the reply reaches the model (tool result or text turn), the agent relays it`, async () => {
+    await withStack({ engine, script, conversation: () => conversation(engine), env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' } }, async (stack) => {
       const id = await stack.placeCall();
       const sms = await stack.twilio.waitForMessage((m) => m.to === OWNER_PHONE, 15_000);
       assert.equal(sms.from, '+14155550100', 'sent from TWILIO_FROM_NUMBER');
       assert.match(sms.body, /No medium spice: mild or extra hot\?/);
       assert.match(sms.body, /\+14155550123/, 'names the call');
-      // The callee is not left in silence (OpenAI can speak while the tool runs; Gemini holds its turn).
-      if (engine === 'openai') await waitForEvent(stack, id, (e) => e.type === 'owner.holdingLine');
+      // The callee is not left in silence: OpenAI speaks while the tool call is open; on Gemini the call was
+      // answered at once and the holding line is a text turn.
+      await waitForEvent(stack, id, (e) => e.type === 'owner.holdingLine');
 
       // Someone else texting the number answers nothing.
       const stranger = await stack.twilio.sendSms({ from: '+14155550177', to: '+14155550100', body: 'extra hot' });
@@ -101,9 +115,16 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
 
       const call = await stack.waitForEnd(id, 30_000);
       assert.equal(call.endReason, 'agent-hangup');
-      const outputs = toolOutputs(stack, engine);
+      const outputs = toModel(stack, engine);
       assert.ok(outputs.some((o) => /Raju Kumar answered: "Extra hot is fine"/.test(o)), JSON.stringify(outputs));
       assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)), 'the agent relayed the answer');
+      assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Still checking, thanks for waiting/.test(t.text)), 'the holding line was spoken');
+      if (engine === 'gemini') {
+        const g = stack.gemini.sessions[0] as any;
+        assert.match(String(g.toolResponses[0]?.response?.output), /The question has gone to Raju Kumar/, 'the tool call was answered at once');
+        assert.deepEqual(g.interruptions, [], 'no text turn cut the model off');
+        assert.deepEqual(g.warnings, []);
+      }
 
       const ev = await timeline(stack, id);
       const asked = ev.find((e) => e.type === 'owner.asked')!;
@@ -114,8 +135,10 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
       assert.equal(answered.data.answer, 'Extra hot is fine');
       assert.ok(answered.data.afterMs > 0);
       assert.ok(ev.some((e) => e.type === 'owner.delivery' && e.data.channel === 'sms' && e.data.ok));
-      const holding = ev.filter((e) => e.type === 'owner.holdingLine');
-      if (engine === 'gemini') assert.equal(holding.length, 0, 'no holding line that would cancel a Gemini tool call');
+      const types = ev.map((e) => e.type).filter((t) => /^owner\.(asked|holdingLine|answered|timeout)$/.test(t));
+      assert.equal(types[0], 'owner.asked');
+      assert.equal(types.at(-1), 'owner.answered');
+      assert.ok(types.includes('owner.holdingLine'), types.join());
 
       // The late answer is refused: the question is closed.
       const late = await stack.twilio.sendSms({ from: OWNER_PHONE, to: '+14155550100', body: 'Actually mild' });
@@ -135,17 +158,14 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
       {
         engine,
         script,
-        conversation: () => ({
-          ...conversation(),
-          turns: [conversation().turns[0], conversation().turns[1], { say: "I'll check with Raju and get back to you. Thanks, goodbye!", call: { name: 'end_call', args: {} } }],
-        }),
+        conversation: () => ({ ...conversation(engine), turns: askTurns(engine, "I'll check with Raju and get back to you. Thanks, goodbye!") }),
         env: { ASK_OWNER_TIMEOUT_S: '2', ASK_OWNER_HOLDING_LINE_S: '30' },
       },
       async (stack) => {
         const id = await stack.placeCall();
         const call = await stack.waitForEnd(id, 30_000);
         assert.equal(call.endReason, 'agent-hangup', 'the call went on to its goodbye');
-        const outputs = toolOutputs(stack, engine);
+        const outputs = toModel(stack, engine);
         assert.ok(outputs.some((o) => /Raju Kumar has not answered yet\. Say "I'll check with Raju Kumar and get back to you"/.test(o)), JSON.stringify(outputs));
         const ev = await timeline(stack, id);
         const asked = ev.find((e) => e.type === 'owner.asked')!;
@@ -164,7 +184,7 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
 }
 
 test('answering: unknown question 404, bad ids 404, empty answer 400 naming the field; the SMS webhook refuses unsigned or incomplete requests', async () => {
-  await withStack({ engine: 'openai', script, conversation, env: { ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+  await withStack({ engine: 'openai', script, conversation: () => conversation(), env: { ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
     const id = await stack.placeCall();
     const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
     const qid = asked.data.questionId as string;
@@ -238,7 +258,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as signed JSON, the receiver ans
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/owner`;
   try {
-    await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+    await withStack({ engine: 'openai', script, conversation: () => conversation(), env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
       const id = await stack.placeCall();
       const call = await stack.waitForEnd(id, 30_000);
       assert.equal(answerStatus, 200);
@@ -264,7 +284,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as signed JSON, the receiver ans
   }
 
   // Nothing listens there: the delivery fails on the timeline, the question stays open on the page and is answered there.
-  await withStack({ engine: 'openai', script, conversation, env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
+  await withStack({ engine: 'openai', script, conversation: () => conversation(), env: { OWNER_WEBHOOK_URL: url, OWNER_WEBHOOK_SECRET: OWNER_SECRET, ASK_OWNER_TIMEOUT_S: '20' } }, async (stack) => {
     const id = await stack.placeCall();
     const failed = await waitForEvent(stack, id, (e) => e.type === 'owner.delivery' && e.data.channel === 'webhook');
     assert.equal(failed.data.ok, false);
@@ -328,7 +348,7 @@ test('several questions in one call: one answered on the page during a holding l
   );
 });
 
-test('[gemini] the callee speaks while the agent waits: the tool call stays open (the bridge, not Gemini, decides barge-in), and the answer is its result', async () => {
+test('[gemini] the callee speaks while the agent waits: the model answers them, the question stays open, and its answer comes as a text turn', async () => {
   await withStack(
     {
       engine: 'gemini',
@@ -346,7 +366,7 @@ test('[gemini] the callee speaks while the agent waits: the tool call stays open
         ],
       }),
       conversation: () => ({
-        turns: [conversation().turns[0], conversation().turns[1], { say: 'Thanks for waiting. {{toolOutput}}' }, { say: 'Goodbye!', call: { name: 'end_call', args: {} } }],
+        turns: [...askTurns('gemini', '').slice(0, 3), { say: 'No problem.' }, { say: 'Thanks for waiting. {{clientText}} Goodbye!', call: { name: 'end_call', args: {} } }],
         userTranscripts: ['Hello, Spice Garden.', QUESTION, 'Sure, take your time.'],
       }),
       env: { ASK_OWNER_TIMEOUT_S: '30' },
@@ -354,7 +374,7 @@ test('[gemini] the callee speaks while the agent waits: the tool call stays open
     async (stack) => {
       const id = await stack.placeCall();
       const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
-      // With activityHandling NO_INTERRUPTION the callee's words do not cancel the open call.
+      // The tool call was answered at once, so the callee's words have nothing to cancel.
       let starts = 0;
       await waitForEvent(stack, id, (e) => e.type === 'callee.speechStarted' && ++starts === 3, 20_000);
       // Past the end of "Sure, take your time.".

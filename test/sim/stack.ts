@@ -30,7 +30,10 @@ export interface Conversation {
   userTranscripts?: string[];
   /** OpenAI: transcribe each turn as the scripted line its audio holds, not by order (see voice-prints.ts). */
   transcribeBySound?: boolean;
-  /** OpenAI: what the model says to a response.create whose instructions contain `match` (see RealtimeScenario). */
+  /**
+   * What the model says to an instruction containing `match`: OpenAI a response.create's instructions (see
+   * RealtimeScenario), Gemini a clientContent turn's text (GeminiScenario.onText).
+   */
   onInstructions?: Array<{ match: string; say: string }>;
   pacing?: Pacing;
   /** Fault: the connection drops mid-audio of the N-th response (1-based). */
@@ -56,7 +59,7 @@ export function toRealtimeScenario(c: Conversation): RealtimeScenario {
 }
 
 export function toGeminiScenario(c: Conversation): GeminiScenario {
-  return { turns: c.turns, userTranscripts: c.userTranscripts, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs, thoughtsTokensPerTurn: c.thoughtsTokensPerTurn };
+  return { turns: c.turns, userTranscripts: c.userTranscripts, onText: c.onInstructions, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs, thoughtsTokensPerTurn: c.thoughtsTokensPerTurn };
 }
 
 export interface StackOptions {

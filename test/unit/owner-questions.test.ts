@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OwnerQuestions, type AskRequest } from '../../src/owner/questions.js';
 import type { OwnerChannel, OwnerQuestion } from '../../src/owner/owner-channel.js';
-import { OwnerWait, HOLDING_LINE_INSTRUCTIONS, lateAnswerInstructions } from '../../src/bridge/owner-wait.js';
+import { OwnerWait, HOLDING_LINE_INSTRUCTIONS, lateAnswerInstructions, relayInstructions } from '../../src/bridge/owner-wait.js';
 import type { VoiceEngine } from '../../src/voice/engine.js';
 import { ownerWebhookFromSettings } from '../../src/owner/channels.js';
 import { parseSettings, SettingsError } from '../../src/config/settings.js';
@@ -72,9 +72,9 @@ test('no answer: timeout; withdrawn: cancelled; a channel failing leaves the que
   assert.equal(owner.openQuestions().length, 0);
 });
 
-function fakeEngine(speaksWhileToolRuns: boolean) {
+function fakeEngine(speaksWhileToolRuns: boolean, holdsWithTextTurns = false) {
   const replies: Array<string | undefined> = [];
-  const engine = { capabilities: { speaksWhileToolRuns } } as unknown as VoiceEngine;
+  const engine = { capabilities: { speaksWhileToolRuns, holdsWithTextTurns } } as unknown as VoiceEngine;
   return { engine, replies, speak: (instructions: string) => void replies.push(instructions) };
 }
 
@@ -144,6 +144,56 @@ test('the engine withdrawing the tool call leaves the question open; its answer 
   await new Promise((r) => setTimeout(r, 1100));
   assert.deepEqual(replies, [lateAnswerInstructions('Raju', 'Mild?', 'Hot')]);
   wait.close();
+});
+
+test('an engine that holds with text turns: the tool call is answered at once, holding lines while quiet, then the answer as a text turn', async () => {
+  const { engine, replies, speak } = fakeEngine(false, true);
+  const owner = new OwnerQuestions([]);
+  const events: string[] = [];
+  let quiet = false;
+  const wait = new OwnerWait({
+    engine,
+    speak,
+    record: (type) => void events.push(type),
+    ownerName: 'Raju',
+    holdingLineMs: 40,
+    quiet: () => quiet,
+    ask: (question, signal) => owner.ask({ callId: 'c1', callee: '+14155550123', ownerName: 'Raju', question, timeoutMs: 60_000, signal, record: (type) => void events.push(type) }),
+  });
+  assert.deepEqual(await wait.ask('Mild?', new AbortController().signal), { status: 'asked', ownerName: 'Raju' }, 'answered at once');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(replies, [], 'nobody may be interrupted');
+  quiet = true;
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.ok(replies.length >= 1 && replies.every((i) => i === HOLDING_LINE_INSTRUCTIONS), `lines: ${replies.length}`);
+  quiet = false;
+  const [q] = owner.openQuestions('c1');
+  assert.deepEqual(owner.answer('c1', q.id, 'Hot', 'sms'), { ok: true });
+  await new Promise((r) => setTimeout(r, 10));
+  const lines = replies.length;
+  quiet = true;
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.deepEqual(replies.slice(lines), [relayInstructions('Raju', 'Mild?', { status: 'answered', answer: 'Hot', afterMs: 1 })], 'the answer once it is quiet, and no holding line after it');
+  assert.match(replies.at(-1)!, /^About your question to Raju \("Mild\?"\): Raju answered: "Hot"\. Tell the other person now/);
+  assert.deepEqual(events.filter((e) => e !== 'owner.delivery'), ['owner.asked', ...Array(lines).fill('owner.holdingLine'), 'owner.answered']);
+  wait.close();
+});
+
+test('holding with text turns: no answer in time is relayed as the deferral; the call ending says nothing more', async () => {
+  const { engine, replies, speak } = fakeEngine(false, true);
+  const wait = new OwnerWait({ engine, speak, record: () => undefined, ownerName: 'Raju', holdingLineMs: 60_000, quiet: () => true, ask: () => Promise.resolve({ status: 'timeout', afterMs: 5 }) });
+  assert.equal((await wait.ask('Mild?', new AbortController().signal)).status, 'asked');
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(replies.length, 1);
+  assert.match(replies[0]!, /Raju has not answered yet\. Say "I'll check with Raju and get back to you"/);
+  assert.equal(relayInstructions('Raju', 'Mild?', { status: 'cancelled' }), undefined, 'a withdrawn question is not relayed');
+  let answer!: (v: { status: 'answered'; answer: string; afterMs: number }) => void;
+  const ended = new OwnerWait({ engine, speak, record: () => undefined, ownerName: 'Raju', holdingLineMs: 20, quiet: () => true, ask: () => new Promise((r) => (answer = r)) });
+  await ended.ask('Mild?', new AbortController().signal);
+  ended.close();
+  answer({ status: 'answered', answer: 'late', afterMs: 1 });
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(replies.length, 1, 'nothing said after the call ended');
 });
 
 test('the owner webhook needs its signing secret: a URL without OWNER_WEBHOOK_SECRET fails start-up naming it', () => {

@@ -64,6 +64,8 @@ export class GeminiLiveEngine implements VoiceEngine {
     // session turns off (NO_INTERRUPTION: the bridge decides barge-in); so it withdraws none.
     cancelsInterruptedToolCalls: false,
     speaksWhileToolRuns: false,
+    // So ask_owner is answered at once and the wait is kept with clientContent text turns (owner-wait.ts).
+    holdsWithTextTurns: true,
     hearsBeforeAutoRespond: false,
     answersTurnsWhileReplying: true,
     inputFormat: { encoding: 'pcm16', sampleRate: 16000 },

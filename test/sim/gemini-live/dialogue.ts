@@ -112,10 +112,19 @@ export class Dialogue {
     this.startTurn(trigger);
   }
 
+  /** The scenario's answer to the latest clientContent text, when one of its `onText` rules matches it. */
+  private textRule(): GeminiTurn | undefined {
+    const text = (this.s.clientContents.at(-1)?.text ?? '').toLowerCase();
+    const rule = this.s.scenario.onText?.find((r) => text.includes(r.match.toLowerCase()));
+    return rule && { say: rule.say };
+  }
+
   private startTurn(trigger: TurnTrigger): void {
     const conn = this.s.current!;
-    const index = this.s.turnPointer++;
-    const turn = this.s.scenario.turns[index] ?? FALLBACK_TURN;
+    const onText = trigger === 'clientContent' ? this.textRule() : undefined;
+    // A turn answering a client instruction (scenario.onText) leaves the script where it was.
+    const index = onText ? this.s.turnPointer : this.s.turnPointer++;
+    const turn = onText ?? this.s.scenario.turns[index] ?? FALLBACK_TURN;
     const turnNumber = ++this.s.turnsStarted;
     const record: TurnRecord = { index, connection: conn.index, trigger, status: 'speaking', audioMsSent: 0, transcript: '', generationComplete: false };
     this.s.turns.push(record);

@@ -300,6 +300,20 @@ describe('clientContent', () => {
     await c.close();
   });
 
+  test('onText answers a matching text turn, as often as it comes, and the script stays where it was', async () => {
+    const { c, s } = await connect({ turns: [{ say: 'Hi.' }, { say: 'Next scripted.' }], onText: [{ match: 'STILL waiting', say: 'Still checking.' }] });
+    const text = (t: string) => ({ clientContent: { turns: [{ role: 'user', parts: [{ text: t }] }], turnComplete: true } });
+    const said = () => c.content('outputTranscription').map((sc) => sc.outputTranscription.text).join('');
+    let n = 0;
+    for (const t of ['Greet them.', 'You are still waiting; say so.', 'You are still waiting; say so.', 'Go on.']) {
+      c.send(text(t));
+      await c.waitFor(isTurnComplete, 'turnComplete', ++n);
+    }
+    assert.equal(said(), 'Hi.Still checking.Still checking.Next scripted.');
+    assert.deepEqual(s.turns.map((t) => t.index), [0, 1, 1, 1]);
+    await c.close();
+  });
+
   test('realtimeInput.text also starts a turn', async () => {
     const { c, s } = await connect({ turns: [{ say: 'Hello.' }] });
     c.send({ realtimeInput: { text: 'Say hello.' } });

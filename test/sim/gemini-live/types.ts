@@ -18,6 +18,12 @@ export interface GeminiTurn {
 export interface GeminiScenario {
   /** One per model turn, in order (greeting, replies to user turns, continuations after tool responses). */
   turns: GeminiTurn[];
+  /**
+   * What the model says to a `clientContent` turn whose text contains `match` (case-insensitive), instead of
+   * the next scripted turn, which stays next: a client's instruction ("say you are still checking") is
+   * answered whenever it comes, however many times.
+   */
+  onText?: Array<{ match: string; say: string }>;
   /** Input transcription of the 1st, 2nd, ... user utterance; default "(inaudible)". */
   userTranscripts?: string[];
   /** Fault: on the conversation's first connection, send goAway this long after setupComplete, then close. */
