@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { openAICompatibleClient, serverError } from '../openai-client.js';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ToolSpec } from '../../engine.js';
 import { StageError, type ChatLlm, type ChatMessage, type LlmChunk, type ToolCallRequest } from '../stages.js';
@@ -28,7 +29,7 @@ export class OpenAIChatLlm implements ChatLlm {
 
   constructor(o: OpenAIChatOptions) {
     this.model = o.model;
-    this.client = new OpenAI({ baseURL: o.baseUrl, apiKey: o.apiKey ?? 'local', timeout: o.timeoutMs ?? 60_000, maxRetries: 0 });
+    this.client = openAICompatibleClient({ ...o, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: 0 });
   }
 
   async *stream(req: { messages: ChatMessage[]; tools: ToolSpec[] }, signal: AbortSignal): AsyncIterable<LlmChunk> {
@@ -124,7 +125,5 @@ function toolToWire(t: ToolSpec): ChatCompletionTool {
 
 export function asStageError(err: unknown): StageError {
   if (err instanceof StageError) return err;
-  if (err instanceof OpenAI.APIConnectionError) return new StageError('llm', `cannot reach the server: ${err.message}`, true);
-  if (err instanceof OpenAI.APIError) return new StageError('llm', `HTTP ${err.status ?? '?'}: ${err.message}`.slice(0, 300));
-  return new StageError('llm', (err as Error)?.message ?? String(err));
+  return serverError('llm', err) ?? new StageError('llm', (err as Error)?.message ?? String(err));
 }

@@ -1,7 +1,8 @@
-import OpenAI, { toFile } from 'openai';
+import { toFile, type OpenAI } from 'openai';
+import { openAICompatibleClient, serverError } from '../openai-client.js';
 import { Upsampler8kTo16k } from '../../../media/resample.js';
 import { encodeWav } from '../audio.js';
-import { StageError, type SpeechToText, type SttStream, type Transcript } from '../stages.js';
+import type { SpeechToText, SttStream, Transcript } from '../stages.js';
 
 export interface OpenAITranscriptionOptions {
   /** e.g. http://127.0.0.1:8000/v1 (faster-whisper-server), https://api.openai.com/v1 */
@@ -27,8 +28,7 @@ export class OpenAITranscriptionStt implements SpeechToText {
 
   constructor(private readonly o: OpenAITranscriptionOptions) {
     this.model = o.model;
-    // Local servers take any key; the SDK insists on one.
-    this.client = new OpenAI({ baseURL: o.baseUrl, apiKey: o.apiKey ?? 'local', timeout: o.timeoutMs ?? 30_000, maxRetries: 1 });
+    this.client = openAICompatibleClient({ ...o, timeoutMs: o.timeoutMs ?? 30_000, maxRetries: 1 });
   }
 
   open(): SttStream {
@@ -54,9 +54,7 @@ export class OpenAITranscriptionStt implements SpeechToText {
           { signal: abort.signal },
         );
       } catch (err) {
-        if (err instanceof OpenAI.APIConnectionError) throw new StageError('stt', `cannot reach the server: ${err.message}`, true);
-        if (err instanceof OpenAI.APIError) throw new StageError('stt', `HTTP ${err.status ?? '?'}: ${err.message}`.slice(0, 300));
-        throw err;
+        throw serverError('stt', err) ?? err;
       }
       return { text: (res.text ?? '').trim(), usage: { provider: 'stt', model: this.model, meters: { audio_seconds: Math.round((count / 16000) * 1000) / 1000 } } };
     };

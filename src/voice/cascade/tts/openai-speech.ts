@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { openAICompatibleClient, serverError } from '../openai-client.js';
 import type { UsageReport } from '../../engine.js';
 import { parseWavHeader, resamplerTo8k, type Resampler } from '../audio.js';
 import { StageError, type TextToSpeech } from '../stages.js';
@@ -27,7 +28,7 @@ export class OpenAISpeechTts implements TextToSpeech {
 
   constructor(private readonly o: OpenAISpeechOptions) {
     this.model = o.model;
-    this.client = new OpenAI({ baseURL: o.baseUrl, apiKey: o.apiKey ?? 'local', timeout: o.timeoutMs ?? 30_000, maxRetries: 1 });
+    this.client = openAICompatibleClient({ ...o, timeoutMs: o.timeoutMs ?? 30_000, maxRetries: 1 });
   }
 
   usageFor(text: string): UsageReport {
@@ -39,9 +40,7 @@ export class OpenAISpeechTts implements TextToSpeech {
     try {
       res = await this.client.audio.speech.create({ model: this.model, voice: this.o.voice, input: text, response_format: this.o.format }, { signal });
     } catch (err) {
-      if (err instanceof OpenAI.APIConnectionError) throw new StageError('tts', `cannot reach the server: ${err.message}`, true);
-      if (err instanceof OpenAI.APIError) throw new StageError('tts', `HTTP ${err.status ?? '?'}: ${err.message}`.slice(0, 300));
-      throw err;
+      throw serverError('tts', err) ?? err;
     }
     if (!res.body) return;
     const decoder = new PcmDecoder(this.o.format, this.o.sampleRate);
