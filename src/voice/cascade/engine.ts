@@ -102,6 +102,8 @@ export class CascadeEngine implements VoiceEngine {
     this.instructions = [start.instructions, SPOKEN_STYLE, ...(this.o.noThink ? [NO_THINK] : [])].join('\n\n');
     this.tools = start.tools;
     this.autoRespond = start.autoRespond;
+    // A model that is missing fails the call here, as a server that cannot be reached would, not mid-call.
+    await Promise.all([this.o.stages.stt.ready?.(), this.o.stages.tts.ready?.()]);
     this.turns = this.o.stages.turns();
   }
 

@@ -43,6 +43,8 @@ export interface SttStream {
 
 export interface SpeechToText {
   readonly model: string;
+  /** In-process stages load their model here (once per process): rejects when it cannot run at all. */
+  ready?(): Promise<void>;
   open(): SttStream;
 }
 
@@ -74,6 +76,8 @@ export interface ChatLlm {
 
 export interface TextToSpeech {
   readonly model: string;
+  /** As SpeechToText.ready. */
+  ready?(): Promise<void>;
   /** Speaks one clause: PCM16 at 8 kHz, chunk by chunk as the server sends it. */
   synthesize(text: string, signal: AbortSignal): AsyncIterable<Int16Array>;
   /** What speaking this text costs, as a usage report (characters), if metered. */

@@ -1,0 +1,104 @@
+import { recognizerConfig, requireModelDir } from '../sherpa/model-files.js';
+import { replyError, SherpaThread } from '../sherpa/thread.js';
+import type { SpeechToText, SttStream, Transcript } from '../stages.js';
+
+export interface SherpaSttOptions {
+  /** DATA_DIR: the model is DATA_DIR/models/<model>/. */
+  dataDir: string;
+  /** e.g. sherpa-onnx-streaming-zipformer-en-2023-06-26 */
+  model: string;
+  /** ONNX Runtime threads for the model (SHERPA_THREADS). */
+  numThreads: number;
+  /** Tests only: a stand-in module for sherpa-onnx-node. */
+  addon?: string;
+}
+
+/**
+ * Audio a text preview waits for after it is asked (the callee's pause): a streaming Zipformer answers
+ * for audio only once it has its look-ahead behind it (a 320 ms chunk plus 70 ms of padding frames for
+ * sherpa-onnx's chunk-16 exports), so the words just before the pause come out only when this much of
+ * the silence after them has been heard.
+ */
+export const PEEK_TAIL_MS = 450;
+
+/**
+ * Streaming speech-to-text in-process: a transducer (Zipformer) run by sherpa-onnx in a worker thread
+ * (sherpa/thread.ts), fed as the callee speaks, so at the end of the turn only the last chunk is left to
+ * decode. The 8 kHz line is doubled to the model's 16 kHz with the project's half-band filter
+ * (src/media/resample.ts) in the thread. Local: usage is reported in audio seconds, priced 0 by default.
+ */
+export class SherpaStreamingStt implements SpeechToText {
+  readonly model: string;
+  private thread?: SherpaThread;
+  private seq = 0;
+
+  constructor(private readonly o: SherpaSttOptions) {
+    this.model = o.model;
+  }
+
+  /** Loads the model once per process; rejects (the call cannot start) when it is not downloaded. */
+  async ready(): Promise<void> {
+    if (!this.thread) {
+      const dir = requireModelDir(this.o.dataDir, this.o.model, 'stt');
+      const config = recognizerConfig(dir, this.o.model, { numThreads: this.o.numThreads });
+      this.thread = new SherpaThread('stt', this.o.model, { kind: 'stt', config, addon: this.o.addon });
+    }
+    await this.thread.start();
+  }
+
+  async close(): Promise<void> {
+    await this.thread?.close();
+  }
+
+  open(): SttStream {
+    const thread = this.thread;
+    if (!thread) throw new Error(`stt: ${this.model} is not loaded (ready() was not awaited)`);
+    const sid = ++this.seq;
+    thread.post({ op: 'open', sid });
+    let samples = 0;
+    let ended = false;
+    let final: Promise<Transcript> | undefined;
+    /** Previews waiting for their tail of audio: they resolve with the final text if the stream ends first. */
+    const waiting: Array<{ at: number; go: () => void }> = [];
+    const text = async (isFinal: boolean): Promise<Transcript> => {
+      const r = await thread.request({ op: 'text', id: 0, sid, final: isFinal });
+      const err = replyError('stt', this.model, r);
+      if (err) throw err;
+      const { text, audioMs } = r as { text: string; audioMs: number };
+      return { text, usage: { provider: 'stt', model: this.model, meters: { audio_seconds: Math.round(audioMs) / 1000 } } };
+    };
+    const finish = (): Promise<Transcript> => {
+      if (!final) {
+        ended = true;
+        final = text(true);
+        for (const w of waiting.splice(0)) w.go();
+      }
+      return final;
+    };
+    return {
+      push: (pcm8k) => {
+        if (ended) return;
+        // A copy of its own: the frame may be a view into a larger buffer, which must not be sent whole.
+        const pcm = pcm8k.slice();
+        thread.post({ op: 'audio', sid, pcm }, [pcm.buffer]);
+        samples += pcm.length;
+        while (waiting.length && waiting[0].at <= samples) waiting.shift()!.go();
+      },
+      finish,
+      peek: () => {
+        if (ended) return finish();
+        return new Promise<Transcript>((resolve, reject) => {
+          const at = samples + PEEK_TAIL_MS * 8;
+          waiting.push({ at, go: () => (ended ? finish() : text(false)).then(resolve, reject) });
+        });
+      },
+      abort: () => {
+        if (ended) return;
+        // A preview still waiting is answered with the whole utterance (the engine uses it as the turn's).
+        if (waiting.length) return void finish().catch(() => undefined);
+        ended = true;
+        thread.post({ op: 'close', sid });
+      },
+    };
+  }
+}
