@@ -101,8 +101,11 @@ function start(): (m: SherpaRequest) => void {
       const t0 = performance.now();
       const audio = tts.generate({ text: m.text, sid: data.speaker, speed: data.speed });
       const genMs = performance.now() - t0;
-      // A fresh filter per clause: each clause's audio starts and ends in the voice's own silence.
-      const pcm = resamplerTo8k(audio.sampleRate).process(floatToInt16(audio.samples)).slice();
+      // A fresh filter per clause: each clause's audio starts and ends in the voice's own silence. 10 ms
+      // of zeros after it let out the last samples the filter holds back (its half-length, ~2 ms).
+      const padded = new Float32Array(audio.samples.length + Math.ceil(audio.sampleRate / 100));
+      padded.set(audio.samples);
+      const pcm = resamplerTo8k(audio.sampleRate).process(floatToInt16(padded)).slice();
       reply({ id: m.id, pcm, genMs }, [pcm.buffer]);
     } catch (err) {
       reply({ id: m.id, error: (err as Error).message });

@@ -80,8 +80,8 @@ export class SherpaStreamingStt implements SpeechToText {
         if (ended) return;
         // A copy of its own: the frame may be a view into a larger buffer, which must not be sent whole.
         const pcm = pcm8k.slice();
-        thread.post({ op: 'audio', sid, pcm }, [pcm.buffer]);
         samples += pcm.length;
+        thread.post({ op: 'audio', sid, pcm }, [pcm.buffer]);
         while (waiting.length && waiting[0].at <= samples) waiting.shift()!.go();
       },
       finish,
