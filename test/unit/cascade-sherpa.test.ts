@@ -12,50 +12,58 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SherpaStreamingStt, PEEK_TAIL_MS } from '../../src/voice/cascade/stt/sherpa-streaming.js';
 import { PiperTts } from '../../src/voice/cascade/tts/piper-sherpa.js';
-import { piperConfig, recognizerConfig } from '../../src/voice/cascade/sherpa/model-files.js';
+import { installedModel, piperConfig, recognizerConfig } from '../../src/voice/cascade/sherpa/model-files.js';
+import { findModel, INSTALL_MANIFEST, MODEL_CATALOG, modelDir } from '../../src/models/catalog.js';
 import { StageError } from '../../src/voice/cascade/stages.js';
 import { cosineInt16, toneAt } from '../../src/media/resample-quality.js';
 
 const STAND_IN = fileURLToPath(new URL('../fixtures/sherpa-stand-in.cjs', import.meta.url));
-const ZIPFORMER = 'sherpa-onnx-streaming-zipformer-en-2023-06-26';
-const VOICE = 'vits-piper-en_US-lessac-medium';
+/** A streaming Zipformer and a Piper voice from the catalog (whatever it names them). */
+const ZIPFORMER_ENTRY = MODEL_CATALOG.find((m) => m.engine === 'sherpa-onnx-online-transducer')!;
+const VOICE_ENTRY = MODEL_CATALOG.find((m) => m.engine === 'sherpa-onnx-vits-piper')!;
+const ZIPFORMER = ZIPFORMER_ENTRY.name;
+const VOICE = VOICE_ENTRY.name;
+const pullHint = (name: string) => `callwright models pull ${name}`;
 
-/** A DATA_DIR with the models' files laid out as sherpa-onnx's releases ship them (empty files). */
+/**
+ * A DATA_DIR with the two models laid out as `callwright models pull` leaves them: the catalog's files
+ * (empty: the stand-in only checks they exist) and the install manifest, written last by a pull.
+ */
 function dataDir(): string {
   const root = mkdtempSync(join(tmpdir(), 'cw-sherpa-'));
-  const stt = join(root, 'models', ZIPFORMER);
-  mkdirSync(stt, { recursive: true });
-  for (const part of ['encoder', 'decoder', 'joiner']) {
-    writeFileSync(join(stt, `${part}-epoch-99-avg-1-chunk-16-left-128.onnx`), '');
-    writeFileSync(join(stt, `${part}-epoch-99-avg-1-chunk-16-left-128.int8.onnx`), '');
+  for (const name of [ZIPFORMER, VOICE]) {
+    const entry = findModel(name)!;
+    const dir = modelDir(root, name);
+    for (const [role, rel] of Object.entries(entry.files)) {
+      if (role.endsWith('Dir')) mkdirSync(join(dir, rel), { recursive: true });
+      else {
+        mkdirSync(dirname(join(dir, rel)), { recursive: true });
+        writeFileSync(join(dir, rel), '');
+      }
+    }
+    writeFileSync(join(dir, INSTALL_MANIFEST), '{}');
   }
-  writeFileSync(join(stt, 'tokens.txt'), '');
-  const tts = join(root, 'models', VOICE);
-  mkdirSync(join(tts, 'espeak-ng-data'), { recursive: true });
-  writeFileSync(join(tts, 'en_US-lessac-medium.onnx'), '');
-  writeFileSync(join(tts, 'en_US-lessac-medium.onnx.json'), '{}');
-  writeFileSync(join(tts, 'tokens.txt'), '');
   return root;
 }
 
-test('sherpa config: the int8 encoder and joiner, 16 kHz features, no endpointing (the VAD ends turns); a Piper voice with its tokens and espeak-ng data', () => {
+test('sherpa config: the catalog\'s files, 16 kHz features, no endpointing (the VAD ends turns); a Piper voice with its tokens and espeak-ng data; a model of the wrong kind refused', () => {
   const root = dataDir();
   try {
-    const dir = join(root, 'models', ZIPFORMER);
-    const c = recognizerConfig(dir, ZIPFORMER, { numThreads: 2 });
-    assert.equal(c.modelConfig.transducer.encoder, join(dir, 'encoder-epoch-99-avg-1-chunk-16-left-128.int8.onnx'));
-    assert.equal(c.modelConfig.transducer.joiner, join(dir, 'joiner-epoch-99-avg-1-chunk-16-left-128.int8.onnx'));
+    const dir = modelDir(root, ZIPFORMER);
+    const c = recognizerConfig(installedModel(root, ZIPFORMER, 'stt', 'sherpa-onnx-online-transducer'), { numThreads: 2 });
+    assert.deepEqual(c.modelConfig.transducer, { encoder: join(dir, ZIPFORMER_ENTRY.files.encoder), decoder: join(dir, ZIPFORMER_ENTRY.files.decoder), joiner: join(dir, ZIPFORMER_ENTRY.files.joiner) });
     assert.equal(c.modelConfig.tokens, join(dir, 'tokens.txt'));
     assert.deepEqual([c.featConfig.sampleRate, c.modelConfig.numThreads, c.enableEndpoint], [16000, 2, 0]);
-    const vdir = join(root, 'models', VOICE);
-    const v = piperConfig(vdir, VOICE, { numThreads: 1 });
-    assert.deepEqual(v.model.vits, { model: join(vdir, 'en_US-lessac-medium.onnx'), tokens: join(vdir, 'tokens.txt'), dataDir: join(vdir, 'espeak-ng-data') });
+    const vdir = modelDir(root, VOICE);
+    const v = piperConfig(installedModel(root, VOICE, 'tts', 'sherpa-onnx-vits-piper'), { numThreads: 1 });
+    assert.deepEqual(v.model.vits, { model: join(vdir, VOICE_ENTRY.files.model), tokens: join(vdir, 'tokens.txt'), dataDir: join(vdir, 'espeak-ng-data') });
+    assert.throws(() => installedModel(root, VOICE, 'stt', 'sherpa-onnx-online-transducer'), (e: Error) => e.message.startsWith(`stt: model ${VOICE} is a tts model`));
     rmSync(join(dir, 'tokens.txt'));
-    assert.throws(() => recognizerConfig(dir, ZIPFORMER, { numThreads: 2 }), /has no tokens\.txt .*callwright models pull sherpa-onnx-streaming-zipformer-en-2023-06-26/);
+    assert.throws(() => installedModel(root, ZIPFORMER, 'stt', 'sherpa-onnx-online-transducer'), (e: StageError) => e.unreachable && e.message.includes('tokens.txt is missing') && e.message.includes(pullHint(ZIPFORMER)));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -65,22 +73,19 @@ test('sherpa STT: a model not downloaded fails ready() as unreachable, naming th
   const root = mkdtempSync(join(tmpdir(), 'cw-sherpa-'));
   try {
     const stt = new SherpaStreamingStt({ dataDir: root, model: ZIPFORMER, numThreads: 1, addon: STAND_IN });
-    await assert.rejects(stt.ready(), (e: StageError) => e instanceof StageError && e.unreachable && e.stage === 'stt' && e.message.includes(`model ${ZIPFORMER} is not downloaded`) && e.message.includes(`callwright models pull ${ZIPFORMER}`));
+    await assert.rejects(stt.ready(), (e: StageError) => e instanceof StageError && e.unreachable && e.stage === 'stt' && e.message.includes(`model ${ZIPFORMER} is not downloaded`) && e.message.includes(pullHint(ZIPFORMER)));
     const tts = new PiperTts({ dataDir: root, voice: VOICE, numThreads: 1, addon: STAND_IN });
-    await assert.rejects(tts.ready(), /tts: model vits-piper-en_US-lessac-medium is not downloaded .*callwright models pull vits-piper-en_US-lessac-medium/);
+    await assert.rejects(tts.ready(), (e: StageError) => e.unreachable && e.message.startsWith(`tts: model ${VOICE} is not downloaded`) && e.message.includes(pullHint(VOICE)));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
-test('sherpa STT: a model whose files the addon cannot load fails ready() with the addon\'s reason', async () => {
+test('sherpa STT: when the thread cannot load the model (here: no addon for this platform) ready() fails with the reason, as unreachable', async () => {
   const root = dataDir();
   try {
-    rmSync(join(root, 'models', ZIPFORMER, 'decoder-epoch-99-avg-1-chunk-16-left-128.int8.onnx'));
-    // The config picks the float decoder that is left; the stand-in then fails on... nothing: make the
-    // tokens file vanish after the config is built instead, so the thread's load is what fails.
-    const stt = new SherpaStreamingStt({ dataDir: root, model: ZIPFORMER, numThreads: 1, addon: join(root, 'missing-addon.cjs') });
-    await assert.rejects(stt.ready(), (e: StageError) => e.unreachable && /could not load model sherpa-onnx-streaming-zipformer-en-2023-06-26: .*missing-addon/.test(e.message));
+    const stt = new SherpaStreamingStt({ dataDir: root, model: ZIPFORMER, numThreads: 1, addon: join(root, 'no-such-addon.cjs') });
+    await assert.rejects(stt.ready(), (e: StageError) => e.unreachable && e.message.startsWith(`stt: could not load model ${ZIPFORMER}: `) && e.message.includes('no-such-addon'));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

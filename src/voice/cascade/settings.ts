@@ -27,11 +27,11 @@ const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).trans
 export const cascadeSettingsShape = {
   /** `openai`: a server speaking /v1/audio/transcriptions (STT_BASE_URL...); `sherpa`: in-process streaming Zipformer (STT_SHERPA_MODEL). */
   STT_PROVIDER: z.enum(['openai', 'sherpa']).default('openai'),
-  /** A sherpa-onnx streaming transducer in DATA_DIR/models/<name>/ (`callwright models pull <name>`). */
+  /** A streaming Zipformer from the model catalog, pulled into DATA_DIR/models/<name>/ (`callwright models list`, `callwright models pull <name>`). */
   STT_SHERPA_MODEL: z.string().trim().min(1).default('sherpa-onnx-streaming-zipformer-en-2023-06-26'),
   /** `openai`: a server speaking /v1/audio/speech (TTS_BASE_URL...); `piper`: an in-process Piper voice (TTS_PIPER_VOICE). */
   TTS_PROVIDER: z.enum(['openai', 'piper']).default('openai'),
-  /** A Piper voice as sherpa-onnx packs it, in DATA_DIR/models/<name>/. */
+  /** A Piper voice from the model catalog, pulled into DATA_DIR/models/<name>/. */
   TTS_PIPER_VOICE: z.string().trim().min(1).default('vits-piper-en_US-lessac-medium'),
   /** ONNX Runtime threads for each in-process model (one recognizer and one voice per process). */
   SHERPA_THREADS: z.coerce.number().int().min(1).max(32).default(2),

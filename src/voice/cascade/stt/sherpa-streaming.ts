@@ -1,11 +1,11 @@
-import { recognizerConfig, requireModelDir } from '../sherpa/model-files.js';
+import { installedModel, recognizerConfig } from '../sherpa/model-files.js';
 import { replyError, SherpaThread } from '../sherpa/thread.js';
 import type { SpeechToText, SttStream, Transcript } from '../stages.js';
 
 export interface SherpaSttOptions {
   /** DATA_DIR: the model is DATA_DIR/models/<model>/. */
   dataDir: string;
-  /** e.g. sherpa-onnx-streaming-zipformer-en-2023-06-26 */
+  /** A catalog name (src/models/catalog.ts), e.g. sherpa-onnx-streaming-zipformer-en-2023-06-26. */
   model: string;
   /** ONNX Runtime threads for the model (SHERPA_THREADS). */
   numThreads: number;
@@ -39,8 +39,8 @@ export class SherpaStreamingStt implements SpeechToText {
   /** Loads the model once per process; rejects (the call cannot start) when it is not downloaded. */
   async ready(): Promise<void> {
     if (!this.thread) {
-      const dir = requireModelDir(this.o.dataDir, this.o.model, 'stt');
-      const config = recognizerConfig(dir, this.o.model, { numThreads: this.o.numThreads });
+      const model = installedModel(this.o.dataDir, this.o.model, 'stt', 'sherpa-onnx-online-transducer');
+      const config = recognizerConfig(model, { numThreads: this.o.numThreads });
       this.thread = new SherpaThread('stt', this.o.model, { kind: 'stt', config, addon: this.o.addon });
     }
     await this.thread.start();

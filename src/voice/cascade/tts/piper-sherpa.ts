@@ -1,12 +1,12 @@
 import type { UsageReport } from '../../engine.js';
-import { piperConfig, requireModelDir } from '../sherpa/model-files.js';
+import { installedModel, piperConfig } from '../sherpa/model-files.js';
 import { replyError, SherpaThread } from '../sherpa/thread.js';
 import type { TextToSpeech } from '../stages.js';
 
 export interface PiperTtsOptions {
   /** DATA_DIR: the voice is DATA_DIR/models/<voice>/. */
   dataDir: string;
-  /** e.g. vits-piper-en_US-lessac-medium */
+  /** A catalog name (src/models/catalog.ts), e.g. vits-piper-en_US-lessac-medium. */
   voice: string;
   /** ONNX Runtime threads for the voice (SHERPA_THREADS). */
   numThreads: number;
@@ -57,8 +57,8 @@ export class PiperTts implements TextToSpeech {
 
   async ready(): Promise<void> {
     if (!this.thread) {
-      const dir = requireModelDir(this.o.dataDir, this.o.voice, 'tts');
-      const config = piperConfig(dir, this.o.voice, { numThreads: this.o.numThreads });
+      const model = installedModel(this.o.dataDir, this.o.voice, 'tts', 'sherpa-onnx-vits-piper');
+      const config = piperConfig(model, { numThreads: this.o.numThreads });
       this.thread = new SherpaThread('tts', this.o.voice, { kind: 'tts', config, speaker: this.o.speaker ?? 0, speed: this.o.speed ?? 1, addon: this.o.addon });
     }
     await this.thread.start();
