@@ -4,8 +4,9 @@
  * resampling, previews at a pause, clause ordering, cancellation).
  *
  * NO REAL MODEL RUNS HERE: no model files exist where the tests run and none may be downloaded. The
- * worker thread loads test/fixtures/sherpa-stand-in.cjs instead of sherpa-onnx-node, a stand-in with the
- * same API that "recognizes" a tone's frequency and "speaks" tones (see its header). Real models are
+ * child process loads test/fixtures/sherpa-stand-in.cjs instead of sherpa-onnx-node, a stand-in with the
+ * same API that "recognizes" a tone's frequency and "speaks" tones (see its header). One test loads the
+ * real addon, with damaged (empty) model files. Real models are
  * checked with `npm run sherpa-check` (docs/cascade.md).
  */
 import { test } from 'node:test';
@@ -81,12 +82,27 @@ test('sherpa STT: a model not downloaded fails ready() as unreachable, naming th
   }
 });
 
-test('sherpa STT: when the thread cannot load the model (here: no addon for this platform) ready() fails with the reason, as unreachable', async () => {
+test('sherpa STT: when the child cannot load the model (here: no addon for this platform) ready() fails with the reason, as unreachable', async () => {
   const root = dataDir();
   try {
     const stt = new SherpaStreamingStt({ dataDir: root, model: ZIPFORMER, numThreads: 1, addon: join(root, 'no-such-addon.cjs') });
     await assert.rejects(stt.ready(), (e: StageError) => e.unreachable && e.message.startsWith(`stt: could not load model ${ZIPFORMER}: `) && e.message.includes('no-such-addon'));
   } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('sherpa STT with the REAL sherpa-onnx-node: a damaged model aborts its own process only; ready() fails with sherpa\'s reason and this process goes on', async () => {
+  // The catalog's files exist but are empty: sherpa-onnx 1.13.8 aborts (an uncaught Ort::Exception),
+  // which in a worker thread would take the whole server down with every live call.
+  const root = dataDir();
+  const stt = new SherpaStreamingStt({ dataDir: root, model: ZIPFORMER, numThreads: 1 });
+  try {
+    await assert.rejects(stt.ready(), (e: StageError) => e.unreachable && e.message.startsWith(`stt: could not load model ${ZIPFORMER}: `) && /Load model from .* failed|exited on SIGABRT/.test(e.message));
+    // The next call tries again (a fresh process), and fails the same way rather than hanging.
+    await assert.rejects(stt.ready(), /could not load model/);
+  } finally {
+    await stt.close();
     rmSync(root, { recursive: true, force: true });
   }
 });

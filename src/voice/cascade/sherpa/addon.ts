@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 
 /**
  * The parts of sherpa-onnx-node (1.13.x) the in-process STT and TTS use, typed from its JS and types.js
- * (node_modules/sherpa-onnx-node/streaming-asr.js, non-streaming-tts.js). Only the worker thread
- * (worker.ts) loads it; the config shapes are built on the main thread (model-files.ts).
+ * (node_modules/sherpa-onnx-node/streaming-asr.js, non-streaming-tts.js). Only the child process
+ * (child.ts) loads it; the config shapes are built in the server (model-files.ts).
  */
 export interface OnlineRecognizerConfig {
   featConfig: { sampleRate: number; featureDim: number };
@@ -27,7 +27,7 @@ export interface OnlineStreamLike {
 export interface OnlineRecognizerLike {
   createStream(): OnlineStreamLike;
   isReady(s: OnlineStreamLike): boolean;
-  /** Synchronous: runs the model on the stream's next chunk (hence the worker thread). */
+  /** Synchronous: runs the model on the stream's next chunk (hence the child process). */
   decode(s: OnlineStreamLike): void;
   /** Every stream must be ready; they are run through the model as one batch. */
   decodeStreams(s: OnlineStreamLike[]): void;
@@ -47,7 +47,7 @@ export interface OfflineTtsConfig {
 
 export interface OfflineTtsLike {
   readonly sampleRate: number;
-  /** Synchronous (hence the worker thread). */
+  /** Synchronous (hence the child process). */
   generate(req: { text: string; sid: number; speed: number }): { samples: Float32Array; sampleRate: number };
 }
 

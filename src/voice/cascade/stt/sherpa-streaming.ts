@@ -1,5 +1,5 @@
 import { installedModel, recognizerConfig } from '../sherpa/model-files.js';
-import { replyError, SherpaThread } from '../sherpa/thread.js';
+import { replyError, SherpaHost } from '../sherpa/host.js';
 import type { SpeechToText, SttStream, Transcript } from '../stages.js';
 
 export interface SherpaSttOptions {
@@ -22,14 +22,14 @@ export interface SherpaSttOptions {
 export const PEEK_TAIL_MS = 450;
 
 /**
- * Streaming speech-to-text in-process: a transducer (Zipformer) run by sherpa-onnx in a worker thread
- * (sherpa/thread.ts), fed as the callee speaks, so at the end of the turn only the last chunk is left to
- * decode. The 8 kHz line is doubled to the model's 16 kHz with the project's half-band filter
- * (src/media/resample.ts) in the thread. Local: usage is reported in audio seconds, priced 0 by default.
+ * Streaming speech-to-text on this machine: a transducer (Zipformer) run by sherpa-onnx in a child
+ * process shared by all calls (sherpa/host.ts), fed as the callee speaks, so at the end of the turn only
+ * the last chunk is left to decode. The 8 kHz line is doubled to the model's 16 kHz with the project's
+ * half-band filter (src/media/resample.ts) there. Local: usage is reported in audio seconds, priced 0 by default.
  */
 export class SherpaStreamingStt implements SpeechToText {
   readonly model: string;
-  private thread?: SherpaThread;
+  private host?: SherpaHost;
   private seq = 0;
 
   constructor(private readonly o: SherpaSttOptions) {
@@ -38,30 +38,30 @@ export class SherpaStreamingStt implements SpeechToText {
 
   /** Loads the model once per process; rejects (the call cannot start) when it is not downloaded. */
   async ready(): Promise<void> {
-    if (!this.thread) {
+    if (!this.host) {
       const model = installedModel(this.o.dataDir, this.o.model, 'stt', 'sherpa-onnx-online-transducer');
       const config = recognizerConfig(model, { numThreads: this.o.numThreads });
-      this.thread = new SherpaThread('stt', this.o.model, { kind: 'stt', config, addon: this.o.addon });
+      this.host = new SherpaHost('stt', this.o.model, { kind: 'stt', config, addon: this.o.addon });
     }
-    await this.thread.start();
+    await this.host.start();
   }
 
   async close(): Promise<void> {
-    await this.thread?.close();
+    await this.host?.close();
   }
 
   open(): SttStream {
-    const thread = this.thread;
-    if (!thread) throw new Error(`stt: ${this.model} is not loaded (ready() was not awaited)`);
+    const host = this.host;
+    if (!host) throw new Error(`stt: ${this.model} is not loaded (ready() was not awaited)`);
     const sid = ++this.seq;
-    thread.post({ op: 'open', sid });
+    host.post({ op: 'open', sid });
     let samples = 0;
     let ended = false;
     let final: Promise<Transcript> | undefined;
     /** Previews waiting for their tail of audio: they resolve with the final text if the stream ends first. */
     const waiting: Array<{ at: number; go: () => void }> = [];
     const text = async (isFinal: boolean): Promise<Transcript> => {
-      const r = await thread.request({ op: 'text', id: 0, sid, final: isFinal });
+      const r = await host.request({ op: 'text', id: 0, sid, final: isFinal });
       const err = replyError('stt', this.model, r);
       if (err) throw err;
       const { text, audioMs } = r as { text: string; audioMs: number };
@@ -78,10 +78,9 @@ export class SherpaStreamingStt implements SpeechToText {
     return {
       push: (pcm8k) => {
         if (ended) return;
-        // A copy of its own: the frame may be a view into a larger buffer, which must not be sent whole.
-        const pcm = pcm8k.slice();
-        samples += pcm.length;
-        thread.post({ op: 'audio', sid, pcm }, [pcm.buffer]);
+        samples += pcm8k.length;
+        // Its own copy: the frame may be a view into a larger buffer, which must not be sent whole.
+        host.post({ op: 'audio', sid, pcm: pcm8k.slice() });
         while (waiting.length && waiting[0].at <= samples) waiting.shift()!.go();
       },
       finish,
@@ -97,7 +96,7 @@ export class SherpaStreamingStt implements SpeechToText {
         // A preview still waiting is answered with the whole utterance (the engine uses it as the turn's).
         if (waiting.length) return void finish().catch(() => undefined);
         ended = true;
-        thread.post({ op: 'close', sid });
+        host.post({ op: 'close', sid });
       },
     };
   }

@@ -1,6 +1,6 @@
 import type { UsageReport } from '../../engine.js';
 import { installedModel, piperConfig } from '../sherpa/model-files.js';
-import { replyError, SherpaThread } from '../sherpa/thread.js';
+import { replyError, SherpaHost } from '../sherpa/host.js';
 import type { TextToSpeech } from '../stages.js';
 
 export interface PiperTtsOptions {
@@ -32,19 +32,20 @@ interface Job {
 }
 
 /**
- * Piper voices in-process: sherpa-onnx's OfflineTts (VITS) in one worker thread shared by all calls,
+ * Piper voices on this machine: sherpa-onnx's OfflineTts (VITS) in one child process shared by all calls
+ * (sherpa/host.ts),
  * one clause at a time. Generation is synchronous and CPU-bound, and ONNX Runtime already spreads one
  * generation over SHERPA_THREADS cores, so a pool would mostly split the same cores while holding a copy
- * of the voice each; one thread with a well-ordered queue gives the first words sooner. The queue takes
+ * of the voice each; one process with a well-ordered queue gives the first words sooner. The queue takes
  * the clause that is earliest in its reply first (every reply's first clause before anyone's second),
  * then by arrival, so one call's long answer does not hold up another call's first words. A clause
  * whose reply is cancelled (barge-in) leaves the queue at once; one already generating is dropped when
- * it comes back. The voice's rate (Piper: 16 or 22.05 kHz) is brought to 8 kHz in the thread, through
+ * it comes back. The voice's rate (Piper: 16 or 22.05 kHz) is brought to 8 kHz in that process, through
  * the windowed-sinc low-pass at 3.6 kHz (audio.ts).
  */
 export class PiperTts implements TextToSpeech {
   readonly model: string;
-  private thread?: SherpaThread;
+  private host?: SherpaHost;
   private readonly queue: Job[] = [];
   private busy = false;
   private seq = 0;
@@ -56,16 +57,16 @@ export class PiperTts implements TextToSpeech {
   }
 
   async ready(): Promise<void> {
-    if (!this.thread) {
+    if (!this.host) {
       const model = installedModel(this.o.dataDir, this.o.voice, 'tts', 'sherpa-onnx-vits-piper');
       const config = piperConfig(model, { numThreads: this.o.numThreads });
-      this.thread = new SherpaThread('tts', this.o.voice, { kind: 'tts', config, speaker: this.o.speaker ?? 0, speed: this.o.speed ?? 1, addon: this.o.addon });
+      this.host = new SherpaHost('tts', this.o.voice, { kind: 'tts', config, speaker: this.o.speaker ?? 0, speed: this.o.speed ?? 1, addon: this.o.addon });
     }
-    await this.thread.start();
+    await this.host.start();
   }
 
   async close(): Promise<void> {
-    await this.thread?.close();
+    await this.host?.close();
   }
 
   usageFor(text: string): UsageReport {
@@ -99,8 +100,8 @@ export class PiperTts implements TextToSpeech {
 
   private pump(): void {
     if (this.busy || !this.queue.length) return;
-    const thread = this.thread;
-    if (!thread) {
+    const host = this.host;
+    if (!host) {
       for (const j of this.queue.splice(0)) j.reject(new Error(`tts: ${this.model} is not loaded (ready() was not awaited)`));
       return;
     }
@@ -112,7 +113,7 @@ export class PiperTts implements TextToSpeech {
     }
     const job = this.queue.splice(best, 1)[0];
     this.busy = true;
-    thread
+    host
       .request({ op: 'speak', id: 0, text: job.text })
       .then((r) => {
         const err = replyError('tts', this.model, r);

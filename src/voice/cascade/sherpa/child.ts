@@ -1,18 +1,15 @@
 /**
- * The sherpa-onnx thread (see thread.ts): one model per thread, recognizer or voice. sherpa-onnx's
+ * The sherpa-onnx child process (see host.ts): one model per process, recognizer or voice. sherpa-onnx's
  * streaming decode and its TTS generate are synchronous native calls (tens to hundreds of ms of CPU);
  * here they run beside the event loop that carries live calls' audio, not on it. Resampling happens
- * here too, so the main thread only moves 8 kHz PCM.
+ * here too, so the server only moves 8 kHz PCM.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Upsampler8kTo16k } from '../../../media/resample.js';
 import { resamplerTo8k } from '../audio.js';
 import { loadSherpaAddon, type OnlineRecognizerLike, type OnlineStreamLike } from './addon.js';
-import type { SherpaReply, SherpaRequest, SherpaWorkerData } from './thread.js';
+import type { SherpaReply, SherpaRequest, SherpaChildData } from './host.js';
 
-const data = workerData as SherpaWorkerData;
-const port = parentPort!;
 
 /**
  * Zeros after the last audio so the recognizer's look-ahead sees past the last word: sherpa-onnx's own
@@ -20,8 +17,8 @@ const port = parentPort!;
  */
 const TAIL_PADDING_S = 0.66;
 
-function reply(r: SherpaReply, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(r, transfer);
+function reply(r: SherpaReply): void {
+  process.send!(r);
 }
 
 function int16ToFloat(pcm: Int16Array): Float32Array {
@@ -77,7 +74,7 @@ function serveRecognizer(recognizer: OnlineRecognizerLike): (m: SherpaRequest) =
       }
     } else if (m.op === 'text') {
       const u = streams.get(m.sid);
-      if (!u) return reply({ id: m.id, error: `no utterance ${m.sid} on this recognizer (the thread restarted?)` });
+      if (!u) return reply({ id: m.id, error: `no utterance ${m.sid} on this recognizer (the process restarted?)` });
       if (m.final) {
         streams.delete(m.sid);
         u.stream.acceptWaveform({ samples: new Float32Array(Math.round(16000 * TAIL_PADDING_S)), sampleRate: 16000 });
@@ -91,7 +88,7 @@ function serveRecognizer(recognizer: OnlineRecognizerLike): (m: SherpaRequest) =
   };
 }
 
-function start(): (m: SherpaRequest) => void {
+function start(data: SherpaChildData): (m: SherpaRequest) => void {
   const addon = loadSherpaAddon(data.addon);
   if (data.kind === 'stt') return serveRecognizer(new addon.OnlineRecognizer(data.config));
   const tts = new addon.OfflineTts(data.config);
@@ -105,20 +102,26 @@ function start(): (m: SherpaRequest) => void {
       // of zeros after it let out the last samples the filter holds back (its half-length, ~2 ms).
       const padded = new Float32Array(audio.samples.length + Math.ceil(audio.sampleRate / 100));
       padded.set(audio.samples);
-      const pcm = resamplerTo8k(audio.sampleRate).process(floatToInt16(padded)).slice();
-      reply({ id: m.id, pcm, genMs }, [pcm.buffer]);
+      const pcm = resamplerTo8k(audio.sampleRate).process(floatToInt16(padded));
+      reply({ id: m.id, pcm, genMs });
     } catch (err) {
       reply({ id: m.id, error: (err as Error).message });
     }
   };
 }
 
-let handle: (m: SherpaRequest) => void;
-try {
-  handle = start();
-  port.postMessage({ ready: true });
-} catch (err) {
-  port.postMessage({ ready: false, error: (err as Error).message });
-  process.exit(1);
-}
-port.on('message', (m: SherpaRequest) => handle(m));
+let handle: ((m: SherpaRequest) => void) | undefined;
+process.on('message', (m: SherpaRequest | { init: SherpaChildData }) => {
+  if ('init' in m) {
+    try {
+      handle = start(m.init);
+      process.send!({ ready: true });
+    } catch (err) {
+      process.send!({ ready: false, error: (err as Error).message }, () => process.exit(1));
+    }
+    return;
+  }
+  handle?.(m);
+});
+// The server going away (its end of the channel closes) ends this process too.
+process.on('disconnect', () => process.exit(0));
