@@ -135,6 +135,8 @@ export class SherpaHost {
     this.started = undefined;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
+      // Held until it has gone, so close() resolves rather than the process ending under it.
+      this.idle(child, false);
       child.kill();
       await exited;
     }

@@ -31,6 +31,8 @@ export class SherpaStreamingStt implements SpeechToText {
   readonly model: string;
   private host?: SherpaHost;
   private seq = 0;
+  /** Audio finished so far and the model's time on it, all calls together (scripts/sherpa-check.ts prints them). */
+  readonly totals = { audioMs: 0, decodeMs: 0 };
 
   constructor(private readonly o: SherpaSttOptions) {
     this.model = o.model;
@@ -64,7 +66,11 @@ export class SherpaStreamingStt implements SpeechToText {
       const r = await host.request({ op: 'text', id: 0, sid, final: isFinal });
       const err = replyError('stt', this.model, r);
       if (err) throw err;
-      const { text, audioMs } = r as { text: string; audioMs: number };
+      const { text, audioMs, decodeMs } = r as { text: string; audioMs: number; decodeMs: number };
+      if (isFinal) {
+        this.totals.audioMs += audioMs;
+        this.totals.decodeMs += decodeMs;
+      }
       return { text, usage: { provider: 'stt', model: this.model, meters: { audio_seconds: Math.round(audioMs) / 1000 } } };
     };
     const finish = (): Promise<Transcript> => {
