@@ -21,6 +21,10 @@ import { installedModel, piperConfig, recognizerConfig } from '../../src/voice/c
 import { findModel, INSTALL_MANIFEST, MODEL_CATALOG, modelDir } from '../../src/models/catalog.js';
 import { StageError } from '../../src/voice/cascade/stages.js';
 import { cosineInt16, toneAt } from '../../src/media/resample-quality.js';
+import { mulawDecode } from '../../src/media/mulaw.js';
+import { CascadeEngine } from '../../src/voice/cascade/engine.js';
+import type { LlmChunk } from '../../src/voice/cascade/stages.js';
+import type { EngineEvent } from '../../src/voice/engine.js';
 
 const STAND_IN = fileURLToPath(new URL('../fixtures/sherpa-stand-in.cjs', import.meta.url));
 /** A streaming Zipformer and a Piper voice from the catalog (whatever it names them). */
@@ -244,6 +248,101 @@ test('Piper TTS: clauses are synthesized in order within a reply, each reply\'s 
     assert.ok(toneAt(pcms[1], 400, 2000, 400, 8000).amplitude > 0.3 * 32767, 'each clause got its own audio');
     assert.ok(worstGapMs < 150, `event loop stalled ${worstGapMs.toFixed(0)} ms while ~1.2 s of synthesis ran`);
   } finally {
+    await tts.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('Piper TTS in the engine: the first clause is heard while the LLM is still writing, clauses play in order as 8 kHz mu-law, and an interrupted reply stops', async () => {
+  const root = dataDir();
+  const tts = new PiperTts({ dataDir: root, voice: VOICE, numThreads: 1, addon: STAND_IN });
+  let firstAudio!: () => void;
+  const heard = new Promise<void>((r) => (firstAudio = r));
+  const replies: Array<(signal: AbortSignal) => AsyncIterable<LlmChunk>> = [
+    async function* () {
+      yield { type: 'text', text: 'say 500, this is the first clause. ' };
+      await heard; // the LLM writes on only once the callee hears the first clause
+      yield { type: 'text', text: 'And say 700 the second.' };
+    },
+    async function* (signal) {
+      yield { type: 'text', text: 'say 900, a long answer begins. say 300 and goes on. say 600 and on. ' };
+      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+    },
+  ];
+  const events: EngineEvent[] = [];
+  const clauses: Array<{ text: string; pieces: number; ended: Promise<void> }> = [];
+  let wake: (() => void) | undefined;
+  const engine = new CascadeEngine({
+    stages: {
+      turns: () => ({ hear: () => undefined, close: () => undefined }),
+      stt: { model: 'stt-x', open: () => ({ push: () => undefined, finish: async () => ({ text: '' }), abort: () => undefined }) },
+      llm: { model: 'llm-x', stream: (_req, signal) => replies.shift()!(signal) },
+      // The voice, watched: each clause's synthesis, when it has ended and how much audio it gave.
+      tts: {
+        model: tts.model,
+        ready: () => tts.ready(),
+        synthesize: (text, signal) => {
+          const clause = { text, pieces: 0, ended: undefined as unknown as Promise<void> };
+          let end!: () => void;
+          clause.ended = new Promise<void>((r) => (end = r));
+          clauses.push(clause);
+          return (async function* () {
+            try {
+              for await (const p of tts.synthesize(text, signal)) (clause.pieces++, yield p);
+            } finally {
+              end();
+            }
+          })();
+        },
+      },
+    },
+    noThink: true,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'agent.audio') firstAudio();
+      wake?.();
+    },
+  });
+  const until = async (p: () => boolean) => {
+    while (!p()) await new Promise<void>((r) => (wake = r));
+  };
+  try {
+    await engine.start({ instructions: 'Book a table.', tools: [], autoRespond: false });
+    engine.generateReply();
+    await until(() => events.some((e) => e.type === 'agent.responseDone'));
+    const audio = (from: number, to = events.length) => {
+      const bytes = events.slice(from, to).flatMap((e) => (e.type === 'agent.audio' ? [...e.audio.bytes] : []));
+      return mulawDecode(Uint8Array.from(bytes));
+    };
+    const pcm = audio(0);
+    const first = 0.04 * 'say 500, this is the first clause.'.length * 8000;
+    assert.ok(toneAt(pcm, 800, 1600, 500, 8000).amplitude > 0.3 * 32767, 'the first clause first');
+    assert.ok(toneAt(pcm, first + 800, 1600, 700, 8000).amplitude > 0.3 * 32767, 'then the second');
+    const said = events.find((e) => e.type === 'agent.transcript');
+    assert.equal(said?.type === 'agent.transcript' && said.text, 'say 500, this is the first clause. And say 700 the second.');
+
+    // A barge-in: the reply is cancelled after its first audio, and nothing more is spoken.
+    const mark = events.length;
+    engine.generateReply();
+    await until(() => events.slice(mark).some((e) => e.type === 'agent.audio'));
+    engine.interrupt();
+    await until(() => events.slice(mark).some((e) => e.type === 'agent.responseDone'));
+    const stopped = events.length;
+    await Promise.all(clauses.map((c) => c.ended));
+    assert.deepEqual(
+      clauses.slice(2).map((c) => [c.text, c.pieces > 0]),
+      [
+        ['say 900, a long answer begins.', true],
+        ['say 300 and goes on.', false],
+        ['say 600 and on.', false],
+      ],
+      'the clauses queued behind the one playing were dropped',
+    );
+    assert.equal(events.slice(stopped).filter((e) => e.type === 'agent.audio').length, 0);
+    const done = events.slice(mark).find((e) => e.type === 'agent.responseDone');
+    assert.equal(done?.type === 'agent.responseDone' && done.status, 'cancelled');
+  } finally {
+    await engine.close();
     await tts.close();
     rmSync(root, { recursive: true, force: true });
   }
