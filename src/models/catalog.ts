@@ -181,9 +181,9 @@ export interface InstalledModel {
  * catalog and ModelNotDownloadedError (with the command that fixes it) when it was never pulled or its
  * install did not finish. Cheap: checks presence only; `callwright models verify` re-hashes.
  */
-export function requireModel(dataDir: string, name: string): InstalledModel {
-  const entry = findModel(name);
-  if (!entry) throw new UnknownModelError(name);
+export function requireModel(dataDir: string, model: string | ModelEntry): InstalledModel {
+  const entry = resolveModel(model);
+  const name = entry.name;
   const dir = modelDir(dataDir, name);
   if (!existsSync(path.join(dir, INSTALL_MANIFEST))) throw new ModelNotDownloadedError(name, `nothing installed in ${dir}`);
   const files: Record<string, string> = {};
@@ -195,10 +195,18 @@ export function requireModel(dataDir: string, name: string): InstalledModel {
   return { entry, dir, files };
 }
 
+/** A catalog name, or an entry given whole (a model not in the built-in catalog). */
+export function resolveModel(model: string | ModelEntry): ModelEntry {
+  if (typeof model !== 'string') return model;
+  const entry = findModel(model);
+  if (!entry) throw new UnknownModelError(model);
+  return entry;
+}
+
 /** Whether `requireModel` would succeed, for listings. */
-export function isInstalled(dataDir: string, name: string): boolean {
+export function isInstalled(dataDir: string, model: string | ModelEntry): boolean {
   try {
-    requireModel(dataDir, name);
+    requireModel(dataDir, model);
     return true;
   } catch {
     return false;
