@@ -4,7 +4,8 @@ import path from 'node:path';
 /**
  * The models Callwright can download for the cascade engine's in-process stages (docs/local.md). Each is
  * one upstream release archive, pinned by exact byte size and sha256: nothing is trusted that does not
- * match. Nothing here downloads; `callwright models pull <name>` does (src/models/install.ts), into
+ * match. A model's name is the folder its archive unpacks to, as sherpa-onnx's releases and docs name it
+ * (and STT_SHERPA_MODEL / TTS_PIPER_VOICE take). Nothing here downloads; `callwright models pull <name>` does (src/models/install.ts), into
  * DATA_DIR/models/<name>/, and the stages find their files through `requireModel`.
  *
  * Where each pin comes from: the k2-fsa/sherpa-onnx GitHub releases `asr-models` and `tts-models` publish
@@ -60,7 +61,7 @@ function archive(base: string, root: string, bytes: number, sha256: string, chec
 
 export const MODEL_CATALOG: readonly ModelEntry[] = [
   {
-    name: 'zipformer-en-20m',
+    name: 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17',
     description: 'Streaming Zipformer transducer, English, 20M parameters (icefall, LibriSpeech); small and fast, the CPU pick',
     stage: 'stt',
     engine: 'sherpa-onnx-online-transducer',
@@ -85,7 +86,7 @@ export const MODEL_CATALOG: readonly ModelEntry[] = [
     },
   },
   {
-    name: 'zipformer-en',
+    name: 'sherpa-onnx-streaming-zipformer-en-2023-06-26',
     description: 'Streaming Zipformer transducer, English, ~70M parameters (icefall 2023-05-17, LibriSpeech); more accurate, needs a faster CPU',
     stage: 'stt',
     engine: 'sherpa-onnx-online-transducer',
@@ -110,7 +111,7 @@ export const MODEL_CATALOG: readonly ModelEntry[] = [
     },
   },
   {
-    name: 'piper-en-us-lessac-medium',
+    name: 'vits-piper-en_US-lessac-medium',
     description: 'Piper VITS voice en_US lessac (medium), repackaged for sherpa-onnx with its espeak-ng data',
     stage: 'tts',
     engine: 'sherpa-onnx-vits-piper',

@@ -35,7 +35,7 @@ async function withMirror(fn: (m: ModelMirror) => Promise<void>) {
   }
 }
 
-const voice = MODEL_CATALOG.find((m) => m.name === 'piper-en-us-lessac-medium')!;
+const voice = MODEL_CATALOG.find((m) => m.name === 'vits-piper-en_US-lessac-medium')!;
 
 test('models list: every catalog model with its size, licence and whether it is pulled', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-data-'));
@@ -46,7 +46,7 @@ test('models list: every catalog model with its size, licence and whether it is 
   assert.ok(rows.every((r) => r.installed === false && r.dir === join(dataDir, 'models', r.name)));
   const text = await cli(['list', '--data-dir', dataDir], {});
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /piper-en-us-lessac-medium {2}TTS {2}67\.2 MB {2}not pulled/);
+  assert.match(text.stdout, /vits-piper-en_US-lessac-medium {2}TTS {2}67\.2 MB {2}not pulled/);
   assert.match(text.stdout, /licence: Apache-2\.0/);
 });
 
@@ -70,7 +70,7 @@ test('models pull: an interrupted download resumes with Range on the next run; a
     const second = await cli(['pull', voice.name], env);
     assert.equal(second.code, 1, second.stderr);
     assert.equal(m.requests.at(-1)!.range, `bytes=${kept}-`);
-    assert.match(second.stderr, /piper-en-us-lessac-medium: 29% .*\n[\s\S]*piper-en-us-lessac-medium: 100% \(67\.2 MB of 67\.2 MB\)/);
+    assert.match(second.stderr, /vits-piper-en_US-lessac-medium: 29% .*\n[\s\S]*vits-piper-en_US-lessac-medium: 100% \(67\.2 MB of 67\.2 MB\)/);
     assert.match(second.stderr, new RegExp(`checksum mismatch .*expected sha256 ${voice.archive.sha256}, got [0-9a-f]{64}; the download was deleted`));
     assert.equal(existsSync(part), false);
     assert.equal(existsSync(join(dataDir, 'models', voice.name)), false);
@@ -83,16 +83,16 @@ test('models pull: an interrupted download resumes with Range on the next run; a
 test('models pull: a mirror without the file, an unknown model and a bad MODELS_BASE_URL each say what is wrong', async () => {
   await withMirror(async (m) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'callwright-data-'));
-    const missing = await cli(['pull', 'zipformer-en-20m'], { DATA_DIR: dataDir, MODELS_BASE_URL: `${m.baseUrl}/` });
+    const missing = await cli(['pull', 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17'], { DATA_DIR: dataDir, MODELS_BASE_URL: `${m.baseUrl}/` });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, new RegExp(`${m.baseUrl}/sherpa-onnx-streaming-zipformer-en-20M-2023-02-17\\.tar\\.bz2 answered HTTP 404 Not Found`));
     assert.equal(m.requests.length, 1, 'a 404 is not retried');
 
     const unknown = await cli(['pull', 'whisper-huge'], { DATA_DIR: dataDir, MODELS_BASE_URL: m.baseUrl });
     assert.equal(unknown.code, 5);
-    assert.match(unknown.stderr, /unknown model "whisper-huge"; known models: zipformer-en-20m, /);
+    assert.match(unknown.stderr, /unknown model "whisper-huge"; known models: sherpa-onnx-streaming-zipformer-en-20M-2023-02-17, /);
 
-    const bad = await cli(['pull', 'zipformer-en-20m', '--base-url', 'ftp://mirror'], { DATA_DIR: dataDir });
+    const bad = await cli(['pull', 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17', '--base-url', 'ftp://mirror'], { DATA_DIR: dataDir });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--base-url: must be a URL starting with http:\/\/ or https:\/\//);
     assert.equal(m.requests.length, 1);
