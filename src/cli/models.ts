@@ -103,6 +103,7 @@ export function modelsCommand(): Command {
             `${paint(1, r.name)}  ${r.stage.toUpperCase()}  ${mb(r.bytes)}  ${r.installed ? paint(32, 'pulled') : 'not pulled'}`,
             `  ${r.description}`,
             `  licence: ${r.licence}`,
+            `  ${r.licenceNote}`,
           ]);
           process.stdout.write(lines.join('\n') + `\n\nPull one with: callwright models pull <name>   (into ${modelDir(dataDir, '<name>')})\n`);
         }),

@@ -62,7 +62,7 @@ function archive(base: string, root: string, bytes: number, sha256: string, chec
 export const MODEL_CATALOG: readonly ModelEntry[] = [
   {
     name: 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17',
-    description: 'Streaming Zipformer transducer, English, 20M parameters (icefall, LibriSpeech); small and fast, the CPU pick',
+    description: 'Streaming Zipformer transducer, English, 20M parameters (icefall, LibriSpeech); the smallest and fastest, for small CPUs',
     stage: 'stt',
     engine: 'sherpa-onnx-online-transducer',
     sampleRate: 16000,

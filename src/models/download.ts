@@ -133,13 +133,13 @@ async function fetchInto(o: DownloadOptions, part: string, have: number): Promis
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
+        finish(new DownloadError('stalled', o.url, `download of ${o.url} stalled for ${stallMs / 1000} s after ${received} of ${total} bytes; it resumes from there next time`));
         res.destroy();
-        finish(new DownloadError('stalled', o.url, `download of ${o.url} stalled for ${Math.round(stallMs / 1000)} s after ${received} of ${total} bytes; it resumes from there next time`));
       }, stallMs);
     };
     const onAbort = () => {
-      res.destroy();
       finish((o.signal?.reason as Error) ?? new Error('aborted'));
+      res.destroy();
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     arm();
@@ -149,8 +149,8 @@ async function fetchInto(o: DownloadOptions, part: string, have: number): Promis
       received += chunk.length;
       // A server sending more than the pinned size is sending something else; stop before filling the disk.
       if (received > total) {
-        res.destroy();
-        return finish(new DownloadError('size', o.url, `${o.url} sent more than the expected ${total} bytes`));
+        finish(new DownloadError('size', o.url, `${o.url} sent more than the expected ${total} bytes`));
+        return void res.destroy();
       }
       out.write(chunk);
       o.onProgress?.({ received, total, resumedFrom: start });
@@ -159,8 +159,8 @@ async function fetchInto(o: DownloadOptions, part: string, have: number): Promis
     res.on('aborted', () => finish(interrupted('the connection closed early')));
     res.on('error', (err) => finish(interrupted(causeOf(err))));
     out.on('error', (err) => {
-      res.destroy();
       finish(new Error(`could not write ${part}: ${err.message}`));
+      res.destroy();
     });
   });
   function interrupted(why: string): DownloadError {
@@ -186,6 +186,8 @@ function request(o: DownloadOptions, have: number, stallMs: number): Promise<Inc
       const get = target.protocol === 'https:' ? httpsGet : target.protocol === 'http:' ? httpGet : undefined;
       if (!get) return reject(new DownloadError('http', o.url, `${url}: only http and https URLs are supported`));
       const req = get(target, { headers: { 'user-agent': 'callwright-models', ...(have > 0 ? { range: `bytes=${have}-` } : {}) }, signal: o.signal, timeout: stallMs }, (res) => {
+        // From here the body's own stall timer (fetchInto) watches the transfer.
+        req.setTimeout(0);
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
@@ -194,7 +196,7 @@ function request(o: DownloadOptions, have: number, stallMs: number): Promise<Inc
         }
         resolve(res);
       });
-      req.on('timeout', () => req.destroy(new DownloadError('stalled', o.url, `${url} did not answer within ${Math.round(stallMs / 1000)} s`)));
+      req.on('timeout', () => req.destroy(new DownloadError('stalled', o.url, `${url} did not answer within ${stallMs / 1000} s`)));
       req.on('error', (err) => {
         if (err instanceof DownloadError || o.signal?.aborted) reject(err);
         else reject(new DownloadError('network', o.url, `could not reach ${url}: ${causeOf(err)}`));

@@ -95,6 +95,21 @@ test('drops mid-download are retried on their own, each try resuming where the l
   });
 });
 
+test('a transfer that stalls is given up after stallMs, keeps its part, and the retry resumes it', async () => {
+  await withMirror({ 'm.bin': BODY }, async (m) => {
+    const dest = join(tmp(), 'm.bin');
+    const o = { url: `${m.baseUrl}/m.bin`, dest, bytes: BODY.length, sha256: sha256(BODY), stallMs: 300 };
+    m.hangAfter = 60_000;
+    const err = await rejectsWith(downloadVerified({ ...o, retries: 0 }), 'stalled');
+    assert.match(err.message, /stalled for 0.3 s after 60000 of 200000 bytes/);
+    assert.equal(statSync(`${dest}.part`).size, 60_000);
+    m.hangAfter = 10_000;
+    await downloadVerified({ ...o, retries: 1 });
+    assert.deepEqual(readFileSync(dest), BODY);
+    assert.deepEqual(m.requests.map((r) => r.range), [undefined, 'bytes=60000-', 'bytes=70000-']);
+  });
+});
+
 test('a server without Range support sends the whole file again; it is written from the start, not appended', async () => {
   await withMirror({ 'm.bin': BODY }, async (m) => {
     const dest = join(tmp(), 'm.bin');

@@ -24,6 +24,8 @@ export interface ModelMirror {
   /** Close the connection after sending this many bytes of a body, for the next `cutTimes` responses. */
   cutAfter?: number;
   cutTimes: number;
+  /** Send this many bytes of the next body, then nothing more while keeping the connection open. */
+  hangAfter?: number;
   /** Answer file requests with a redirect to /assets/<name>, as GitHub release downloads do. */
   redirect: boolean;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startModelMirror(files: Record<string, Buffer> = {}): Prom
     ranges: true,
     cutAfter: undefined as number | undefined,
     cutTimes: 0,
+    hangAfter: undefined as number | undefined,
     redirect: false,
   };
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -65,6 +68,12 @@ export async function startModelMirror(files: Record<string, Buffer> = {}): Prom
       res.writeHead(200, { 'content-length': body.length, ...(mirror.ranges ? { 'accept-ranges': 'bytes' } : {}) });
     }
     const rest = body.subarray(start);
+    if (mirror.hangAfter !== undefined) {
+      const n = mirror.hangAfter;
+      mirror.hangAfter = undefined;
+      res.write(rest.subarray(0, n));
+      return;
+    }
     if (mirror.cutAfter !== undefined && mirror.cutTimes > 0) {
       mirror.cutTimes--;
       // Part of the body, then the connection drops: what a flaky home connection looks like to the client.
