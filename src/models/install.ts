@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -57,6 +57,45 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
   const root = modelsRoot(o.dataDir);
   // Partial downloads live here between tries, named by the archive so a resume finds them.
   const archivePath = path.join(root, '.downloads', entry.archive.fileName);
+  const release = await lock(`${archivePath}.lock`, entry.name);
+  try {
+    return await downloadAndInstall(o, entry, root, archivePath, dir);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * One pull of a model at a time: two would append to the same .part. The lock file holds the puller's
+ * pid, so one left by a process that died (killed, machine off) is taken over rather than blocking forever.
+ */
+async function lock(file: string, name: string): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(file), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+      if (pid > 0 && isAlive(pid)) throw new Error(`${name} is already being pulled by process ${pid}; wait for it to finish (or remove ${file} if that process is not a callwright)`);
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`could not take the pull lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function downloadAndInstall(o: PullOptions, entry: ModelEntry, root: string, archivePath: string, dir: string): Promise<PullResult> {
   await downloadVerified({
     url: archiveUrl(entry, o.baseUrl),
     dest: archivePath,

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,6 +184,24 @@ test('pull unpacks into DATA_DIR/models/<name>, the stage finds its files, and v
     const v = await verifyModel(dataDir, entry);
     assert.equal(v.ok, false);
     assert.deepEqual(v.problems, ['tokens.txt has changed since it was installed (sha256 differs)']);
+  });
+});
+
+test('one pull of a model at a time: a live puller blocks a second, the lock of a dead one is taken over', async () => {
+  const { archive, entry } = fakeArchive();
+  await withMirror({ 'fake-model.tar.bz2': archive }, async (m) => {
+    const dataDir = tmp();
+    const lockFile = join(dataDir, 'models', '.downloads', 'fake-model.tar.bz2.lock');
+    mkdirSync(join(dataDir, 'models', '.downloads'), { recursive: true });
+    writeFileSync(lockFile, String(process.pid));
+    await assert.rejects(pullModel({ dataDir, model: entry, baseUrl: m.baseUrl }), new RegExp(`fake-voice is already being pulled by process ${process.pid}`));
+    assert.equal(m.requests.length, 0);
+    // A process that has exited: its pid is free.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(lockFile, String(dead));
+    await pullModel({ dataDir, model: entry, baseUrl: m.baseUrl });
+    assert.ok(requireModel(dataDir, entry).dir);
+    assert.equal(existsSync(lockFile), false, 'released');
   });
 });
 
