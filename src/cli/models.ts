@@ -163,7 +163,7 @@ export function modelsCommand(): Command {
           for (const name of targets) results.push(await verifyModel(dataDir, name));
           if (o.json) process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
           else if (!results.length) process.stdout.write('No models pulled.\n');
-          else for (const r of results) process.stdout.write(r.ok ? `${r.name}: ok\n` : `${r.name}: ${paint(31, 'FAILED')}\n${r.problems.map((p) => `  ${p}`).join('\n')}\n`);
+          else for (const r of results) process.stdout.write(r.ok ? `${r.name}: ok${r.note ? ` (${r.note})` : ''}\n` : `${r.name}: ${paint(31, 'FAILED')}\n${r.problems.map((p) => `  ${p}`).join('\n')}\n`);
           return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
         }),
       ),

@@ -150,7 +150,10 @@ export function modelDir(dataDir: string, name: string): string {
   return path.join(modelsRoot(dataDir), name);
 }
 
-/** Written last by an install: a folder without it (an interrupted unpack) is never used. */
+/**
+ * What an install unpacked (every file's size and sha256), for `models verify`. A folder without one was
+ * placed by hand (an archive unpacked by the user): it is used, with nothing to verify it against.
+ */
 export const INSTALL_MANIFEST = '.callwright-model.json';
 
 export class ModelNotDownloadedError extends Error {
@@ -179,14 +182,15 @@ export interface InstalledModel {
 
 /**
  * A pulled model's files, for a stage about to load it. Throws UnknownModelError for a name not in the
- * catalog and ModelNotDownloadedError (with the command that fixes it) when it was never pulled or its
- * install did not finish. Cheap: checks presence only; `callwright models verify` re-hashes.
+ * catalog and ModelNotDownloadedError (with the command that fixes it) when it was never pulled or lacks
+ * a file. An install only ever appears whole (it is unpacked elsewhere and moved in with one rename), so
+ * this checks presence only; `callwright models verify` re-hashes.
  */
 export function requireModel(dataDir: string, model: string | ModelEntry): InstalledModel {
   const entry = resolveModel(model);
   const name = entry.name;
   const dir = modelDir(dataDir, name);
-  if (!existsSync(path.join(dir, INSTALL_MANIFEST))) throw new ModelNotDownloadedError(name, `nothing installed in ${dir}`);
+  if (!existsSync(dir)) throw new ModelNotDownloadedError(name, `no ${dir}`);
   const files: Record<string, string> = {};
   for (const [role, rel] of Object.entries(entry.files)) {
     const abs = path.join(dir, rel);

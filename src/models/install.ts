@@ -10,6 +10,7 @@ import {
   modelDir,
   modelsRoot,
   readInstallManifest,
+  requireModel,
   resolveModel,
   type InstallManifest,
   type ModelEntry,
@@ -177,6 +178,7 @@ export interface VerifyResult {
   ok: boolean;
   /** What is wrong, one line each (empty when ok). */
   problems: string[];
+  note?: string;
 }
 
 /** Re-hashes an installed model's files against the manifest its install wrote. */
@@ -184,7 +186,14 @@ export async function verifyModel(dataDir: string, model: string | ModelEntry): 
   const entry = resolveModel(model);
   const name = entry.name;
   const manifest = readInstallManifest(dataDir, name);
-  if (!manifest) return { name, ok: false, problems: [`not installed (run \`callwright models pull ${name}\`)`] };
+  if (!manifest) {
+    try {
+      requireModel(dataDir, entry);
+    } catch (err) {
+      return { name, ok: false, problems: [(err as Error).message] };
+    }
+    return { name, ok: true, problems: [], note: 'placed by hand: its files are there, but with no install record there is nothing to check them against' };
+  }
   const problems: string[] = [];
   if (manifest.archiveSha256 !== entry.archive.sha256) problems.push('installed from another archive than the one pinned now; pull it again with --force');
   const dir = modelDir(dataDir, name);

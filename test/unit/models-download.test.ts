@@ -205,6 +205,24 @@ test('one pull of a model at a time: a live puller blocks a second, the lock of 
   });
 });
 
+test('a model unpacked by hand into DATA_DIR/models/<name> is used; verify says there is no record to check it against', async () => {
+  const { archive, entry } = fakeArchive();
+  const dataDir = tmp();
+  const archiveFile = join(tmp(), 'fake-model.tar.bz2');
+  writeFileSync(archiveFile, archive);
+  mkdirSync(join(dataDir, 'models'), { recursive: true });
+  execFileSync('tar', ['-xjf', archiveFile, '-C', join(dataDir, 'models')]);
+  execFileSync('mv', [join(dataDir, 'models', 'fake-model'), join(dataDir, 'models', 'fake-voice')]);
+  assert.equal(requireModel(dataDir, entry).files.model, join(dataDir, 'models', 'fake-voice', 'model.onnx'));
+  const v = await verifyModel(dataDir, entry);
+  assert.deepEqual([v.ok, v.problems], [true, []]);
+  assert.match(v.note ?? '', /placed by hand/);
+  // Without a file the stage needs, it is not usable, and both say so with the command that fixes it.
+  execFileSync('rm', [join(dataDir, 'models', 'fake-voice', 'tokens.txt')]);
+  assert.throws(() => requireModel(dataDir, entry), /model fake-voice is not downloaded \(tokens\.txt is missing from .*\); run `callwright models pull fake-voice`/);
+  assert.equal((await verifyModel(dataDir, entry)).ok, false);
+});
+
 test('an archive that lacks a file the stage needs is refused and nothing is installed', async () => {
   const { archive, entry } = fakeArchive();
   const broken: ModelEntry = { ...entry, files: { ...entry.files, joiner: 'joiner.onnx' } };
