@@ -56,6 +56,8 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
   if (!o.force && isInstalled(o.dataDir, entry)) return { entry, dir, already: true };
 
   const root = modelsRoot(o.dataDir);
+  // A pull may be the first thing to create DATA_DIR: owner-only, as the server makes it (README, Security).
+  await mkdir(root, { recursive: true, mode: 0o700 });
   // Partial downloads live here between tries, named by the archive so a resume finds them.
   const archivePath = path.join(root, '.downloads', entry.archive.fileName);
   const release = await lock(`${archivePath}.lock`, entry.name);

@@ -161,12 +161,14 @@ function fakeArchive(): { archive: Buffer; entry: ModelEntry } {
 test('pull unpacks into DATA_DIR/models/<name>, the stage finds its files, and verify spots a changed file', async () => {
   const { archive, entry } = fakeArchive();
   await withMirror({ 'fake-model.tar.bz2': archive }, async (m) => {
-    const dataDir = tmp();
+    const dataDir = join(tmp(), 'data');
     assert.throws(() => requireModel(dataDir, entry), (err: Error) => err instanceof ModelNotDownloadedError && /run `callwright models pull fake-voice`/.test(err.message));
     let unpacked = false;
     const r = await pullModel({ dataDir, model: entry, baseUrl: m.baseUrl, onUnpack: () => (unpacked = true) });
     assert.equal(r.already, false);
     assert.ok(unpacked);
+    // The pull created DATA_DIR: owner-only, as the server would have.
+    if (process.platform !== 'win32') assert.equal(statSync(dataDir).mode & 0o777, 0o700);
     const got = requireModel(dataDir, entry);
     assert.equal(got.dir, join(dataDir, 'models', 'fake-voice'));
     assert.equal(readFileSync(got.files.tokens, 'utf8'), 'a 0\nb 1\n');
