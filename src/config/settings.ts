@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { allowListEntries, parseAllowEntry } from '../calls/allow-list.js';
 import { cascadeSettingsShape } from '../voice/cascade/settings.js';
+import { modelsSettingsShape } from '../models/settings.js';
 
 /**
  * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
@@ -75,6 +76,8 @@ export const settingsSchema = z.object({
   GEMINI_VOICE: z.string().default('Puck'),
   // The cascade engine's stages (STT_*, LLM_*, TTS_*): docs/cascade.md.
   ...cascadeSettingsShape,
+  // Where `callwright models pull` downloads from (docs/local.md).
+  ...modelsSettingsShape,
 
   RECORD_CALLS: bool.default(true),
   MAX_CALL_SECONDS: int(1, 4 * 3600).default(600),

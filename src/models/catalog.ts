@@ -4,7 +4,8 @@ import path from 'node:path';
 /**
  * The models Callwright can download for the cascade engine's in-process stages (docs/local.md). Each is
  * one upstream release archive, pinned by exact byte size and sha256: nothing is trusted that does not
- * match. Nothing here downloads; `callwright models pull <name>` does (src/models/install.ts), into
+ * match. A model's name is the folder its archive unpacks to, as sherpa-onnx's releases and docs name it
+ * (and STT_SHERPA_MODEL / TTS_PIPER_VOICE take). Nothing here downloads; `callwright models pull <name>` does (src/models/install.ts), into
  * DATA_DIR/models/<name>/, and the stages find their files through `requireModel`.
  *
  * Where each pin comes from: the k2-fsa/sherpa-onnx GitHub releases `asr-models` and `tts-models` publish
@@ -60,8 +61,8 @@ function archive(base: string, root: string, bytes: number, sha256: string, chec
 
 export const MODEL_CATALOG: readonly ModelEntry[] = [
   {
-    name: 'zipformer-en-20m',
-    description: 'Streaming Zipformer transducer, English, 20M parameters (icefall, LibriSpeech); small and fast, the CPU pick',
+    name: 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17',
+    description: 'Streaming Zipformer transducer, English, 20M parameters (icefall, LibriSpeech); the smallest and fastest, for small CPUs',
     stage: 'stt',
     engine: 'sherpa-onnx-online-transducer',
     sampleRate: 16000,
@@ -85,7 +86,7 @@ export const MODEL_CATALOG: readonly ModelEntry[] = [
     },
   },
   {
-    name: 'zipformer-en',
+    name: 'sherpa-onnx-streaming-zipformer-en-2023-06-26',
     description: 'Streaming Zipformer transducer, English, ~70M parameters (icefall 2023-05-17, LibriSpeech); more accurate, needs a faster CPU',
     stage: 'stt',
     engine: 'sherpa-onnx-online-transducer',
@@ -110,7 +111,7 @@ export const MODEL_CATALOG: readonly ModelEntry[] = [
     },
   },
   {
-    name: 'piper-en-us-lessac-medium',
+    name: 'vits-piper-en_US-lessac-medium',
     description: 'Piper VITS voice en_US lessac (medium), repackaged for sherpa-onnx with its espeak-ng data',
     stage: 'tts',
     engine: 'sherpa-onnx-vits-piper',
@@ -149,7 +150,10 @@ export function modelDir(dataDir: string, name: string): string {
   return path.join(modelsRoot(dataDir), name);
 }
 
-/** Written last by an install: a folder without it (an interrupted unpack) is never used. */
+/**
+ * What an install unpacked (every file's size and sha256), for `models verify`. A folder without one was
+ * placed by hand (an archive unpacked by the user): it is used, with nothing to verify it against.
+ */
 export const INSTALL_MANIFEST = '.callwright-model.json';
 
 export class ModelNotDownloadedError extends Error {
@@ -178,14 +182,15 @@ export interface InstalledModel {
 
 /**
  * A pulled model's files, for a stage about to load it. Throws UnknownModelError for a name not in the
- * catalog and ModelNotDownloadedError (with the command that fixes it) when it was never pulled or its
- * install did not finish. Cheap: checks presence only; `callwright models verify` re-hashes.
+ * catalog and ModelNotDownloadedError (with the command that fixes it) when it was never pulled or lacks
+ * a file. An install only ever appears whole (it is unpacked elsewhere and moved in with one rename), so
+ * this checks presence only; `callwright models verify` re-hashes.
  */
-export function requireModel(dataDir: string, name: string): InstalledModel {
-  const entry = findModel(name);
-  if (!entry) throw new UnknownModelError(name);
+export function requireModel(dataDir: string, model: string | ModelEntry): InstalledModel {
+  const entry = resolveModel(model);
+  const name = entry.name;
   const dir = modelDir(dataDir, name);
-  if (!existsSync(path.join(dir, INSTALL_MANIFEST))) throw new ModelNotDownloadedError(name, `nothing installed in ${dir}`);
+  if (!existsSync(dir)) throw new ModelNotDownloadedError(name, `no ${dir}`);
   const files: Record<string, string> = {};
   for (const [role, rel] of Object.entries(entry.files)) {
     const abs = path.join(dir, rel);
@@ -195,10 +200,18 @@ export function requireModel(dataDir: string, name: string): InstalledModel {
   return { entry, dir, files };
 }
 
+/** A catalog name, or an entry given whole (a model not in the built-in catalog). */
+export function resolveModel(model: string | ModelEntry): ModelEntry {
+  if (typeof model !== 'string') return model;
+  const entry = findModel(model);
+  if (!entry) throw new UnknownModelError(model);
+  return entry;
+}
+
 /** Whether `requireModel` would succeed, for listings. */
-export function isInstalled(dataDir: string, name: string): boolean {
+export function isInstalled(dataDir: string, model: string | ModelEntry): boolean {
   try {
-    requireModel(dataDir, name);
+    requireModel(dataDir, model);
     return true;
   } catch {
     return false;
