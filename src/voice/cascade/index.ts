@@ -13,7 +13,7 @@ export function cascadeEngineFactory(s: CascadeSettings & { VAD_SILENCE_MS: numb
   const llm = new OpenAIChatLlm({ baseUrl: s.LLM_BASE_URL, model: s.LLM_MODEL, apiKey: s.LLM_API_KEY });
   const tts = new OpenAISpeechTts({ baseUrl: s.TTS_BASE_URL, model: s.TTS_MODEL, voice: s.TTS_VOICE, apiKey: s.TTS_API_KEY, format: s.TTS_FORMAT, sampleRate: s.TTS_SAMPLE_RATE });
   const stages = { turns: () => new SileroTurnDetector({ silenceMs: s.VAD_SILENCE_MS, floorDbfs: s.BARGE_IN_VAD_FLOOR_DBFS }), stt, llm, tts };
-  return (ctx) => new CascadeEngine({ stages, noThink: s.LLM_NO_THINK, onEvent: ctx.onEvent });
+  return (ctx) => new CascadeEngine({ stages, noThink: s.LLM_NO_THINK, onEvent: ctx.onEvent, silenceMs: s.VAD_SILENCE_MS });
 }
 
 /**

@@ -34,6 +34,8 @@ export interface CascadeSimOptions extends LlmSimOptions {
   wavRate?: number;
   /** Pause between 50 ms audio chunks of the speech answer (a synthesis rate). */
   ttsChunkDelayMs?: number;
+  /** Pause before the first audio chunk (a voice's time to first audio), after the headers. */
+  ttsFirstAudioDelayMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,7 +144,8 @@ export class CascadeSimServer {
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
     });
-    if (format === 'wav') res.write(streamingWavHeader(rate));
+    if (this.o.ttsFirstAudioDelayMs) await sleep(this.o.ttsFirstAudioDelayMs);
+    if (format === 'wav' && !res.destroyed) res.write(streamingWavHeader(rate));
     const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     // 50 ms chunks, cut at odd byte offsets on purpose: nothing promises sample-aligned chunks.
     const step = ((rate / 20) * 2) | 1;
