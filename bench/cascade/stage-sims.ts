@@ -1,7 +1,8 @@
 /**
  * The cascade bench's stage process: the simulated STT, LLM and TTS servers (test/sim/cascade) with fixed,
  * known delays, in a process of their own as a user's model servers are. Forked by cascade-bench.ts with
- * an IPC channel: sends `{url}` once listening, and closes when the channel does.
+ * an IPC channel: sends `{url}` once listening, answers `report` with each request's time to its first
+ * answer byte on this process's clock (`{answerTimes}`), and closes when the channel does.
  */
 import { startCascadeSim } from '../../test/sim/cascade/index.js';
 
@@ -23,4 +24,5 @@ const sim = await startCascadeSim({
   ttsFirstAudioDelayMs: delays.ttsFirstAudioMs,
 });
 process.send!({ url: sim.baseUrl });
+process.on('message', (m) => m === 'report' && process.send!({ answerTimes: sim.server.answerTimes }));
 process.on('disconnect', () => void sim.close().finally(() => process.exit(0)));

@@ -44,6 +44,11 @@ export class CascadeSimServer {
   readonly llm: LlmRecord[] = [];
   readonly stt: SttRecord[] = [];
   readonly tts: TtsRecord[] = [];
+  /**
+   * Per request, the time from its arrival to the first byte of its answer's body, on the simulator's
+   * clock: the configured delay plus the simulator's own work and lateness (a loaded machine shows here).
+   */
+  readonly answerTimes: Array<{ stage: 'stt' | 'llm' | 'tts'; ms: number }> = [];
   /** Answers every chat request with this status until cleared. */
   llmFailure: { status: number; message: string } | undefined;
   private readonly http: Server;
@@ -74,6 +79,7 @@ export class CascadeSimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.timeAnswer(req, res);
     if (this.o.apiKey && req.headers.authorization !== `Bearer ${this.o.apiKey}`) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
     const body = await readBody(req);
     const path = (req.url ?? '').split('?')[0];
@@ -82,6 +88,23 @@ export class CascadeSimServer {
     if (path === '/v1/audio/transcriptions') return this.transcribe(req, res, body);
     if (path === '/v1/audio/speech') return this.speech(res, body);
     return json(res, 404, { error: { message: `no route ${path}` } });
+  }
+
+  /** Notes when the answer's body starts (answerTimes): on the first write, or an end with a body. */
+  private timeAnswer(req: IncomingMessage, res: ServerResponse): void {
+    const stage = STAGE_OF[(req.url ?? '').split('?')[0]];
+    if (!stage) return;
+    const t0 = performance.now();
+    let timed = false;
+    const first = () => {
+      if (timed) return;
+      timed = true;
+      if (res.statusCode === 200) this.answerTimes.push({ stage, ms: performance.now() - t0 });
+    };
+    const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+    res.write = ((...a: unknown[]) => (first(), write(...a))) as typeof res.write;
+    res.end = ((...a: unknown[]) => (a[0] !== undefined && typeof a[0] !== 'function' && first(), end(...a))) as typeof res.end;
   }
 
   private async chat(res: ServerResponse, raw: Buffer): Promise<void> {
@@ -156,6 +179,8 @@ export class CascadeSimServer {
     if (!res.destroyed) res.end();
   }
 }
+
+const STAGE_OF: Record<string, 'stt' | 'llm' | 'tts'> = { '/v1/chat/completions': 'llm', '/v1/audio/transcriptions': 'stt', '/v1/audio/speech': 'tts' };
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.end();
