@@ -55,7 +55,6 @@ test('cascade latency: one turn.latency event per callee turn, marks in order, s
           for (const [a, b] of [['speechEnd', 'sttFinal'], ['sttFinal', 'llmFirstToken'], ['llmFirstToken', 'ttsFirstAudio'], ['ttsFirstAudio', 'carrierFirstAudio'], ['speechEnd', 'endOfTurn'], ['endOfTurn', 'ttsFirstAudio']]) {
             assert.ok(typeof m[a] === 'number' && typeof m[b] === 'number' && m[a] <= m[b], `${a} <= ${b}: ${why}`);
           }
-          assert.ok(m.endOfTurn >= SILENCE_MS - 40, `the end of turn waits for the silence (one frame and a VAD window of slack): ${why}`);
           // Each stage took at least its simulated time.
           assert.ok(r.stages.stt.end - r.stages.stt.start >= STT_MS - SLACK, why);
           assert.ok(m.llmFirstToken - r.stages.llm.start >= LLM_FIRST_TOKEN_MS - SLACK, why);
@@ -65,7 +64,8 @@ test('cascade latency: one turn.latency event per callee turn, marks in order, s
           // The total is the last mark, and the project's share is what the stages and the silence do not cover.
           assert.equal(r.totalMs, m.carrierFirstAudio);
           assert.ok(r.ownMs >= 0 && r.ownMs <= r.totalMs, why);
-          assert.ok(r.totalMs >= Math.max(SILENCE_MS - 40, STT_MS + LLM_FIRST_TOKEN_MS) + TTS_FIRST_AUDIO_MS - SLACK, why);
+          // The stages run one after another (the LLM needs the words, the TTS a clause), whatever overlaps the silence.
+          assert.ok(r.totalMs >= STT_MS + LLM_FIRST_TOKEN_MS + TTS_FIRST_AUDIO_MS - 3 * SLACK, why);
         }
       },
     );
