@@ -14,6 +14,8 @@
  *   npm run bench -- --only bridge --calls 200 --seconds 60 --churn --baseline   (as an operator runs it: separate
  *     processes, REST path, calls starting and ending, vs a minimal pass-through bridge; not part of a plain run;
  *     see bench/bridge/main.ts and docs/benchmarks.md)
+ *   npm run bench -- --only cascade --calls 4 --turns 5 [--json FILE]   (per-turn latency breakdown of the cascade
+ *     engine with simulated stages of known delay; own added latency p95 under 50 ms; see bench/cascade/)
  */
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
@@ -27,6 +29,7 @@ import { printVoicemail, runVoicemailBench } from './voicemail.js';
 import { printHold, runHoldBench } from './hold.js';
 import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
 import { runBridgeCli } from './bridge/main.js';
+import { printCascade, runCascadeBench } from './cascade/cascade-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,11 +46,13 @@ const { values } = parseArgs({
     ramp: { type: 'string' },
     json: { type: 'string' },
     'log-level': { type: 'string' },
+    // --only cascade
+    turns: { type: 'string' },
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE (bridge)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge', 'cascade'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge|cascade] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE (bridge)] [--turns T --json FILE (cascade)]');
   process.exit(2);
 }
 // Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.
@@ -93,4 +98,15 @@ if (only === 'soak') {
   printSoak(r);
   const pass = r.wrongEnd.length === 0 && r.framesLost === 0 && r.eventsLost === 0 && r.eventProblems.length === 0 && r.recordingsMissing === 0 && r.memory.rssGrowthPct < 10 && r.memory.heapGrowthPct < 10;
   process.exitCode = pass ? 0 : 1;
+}
+if (!only || only === 'cascade') {
+  const turns = Number(values.turns ?? '5');
+  if (!(turns >= 1)) {
+    console.error('--turns must be a positive number');
+    process.exit(2);
+  }
+  // Known stage delays, typical of a local set (faster-whisper small on a GPU, an 8B model's prompt, Kokoro).
+  const delays = { sttMs: 150, llmFirstTokenMs: 300, ttsFirstAudioMs: 120 };
+  const r = await runCascadeBench({ calls: callsFor(4), turns, delays, silenceMs: 500, log: (l) => console.log(`  ${l}`) });
+  if (!printCascade(r, only === 'cascade' ? values.json : undefined)) process.exitCode = 1;
 }

@@ -21,6 +21,8 @@ interface AgentItem {
   generatedMs?: number;
   written: boolean;
   interrupted?: { heardMs: number };
+  /** Some of its audio went to the carrier (the engine was told, once). */
+  sent?: boolean;
 }
 
 export interface AgentSpeechHost {
@@ -59,7 +61,7 @@ export class AgentSpeech {
     const tracker = this.h.tracker();
     if (!transport || !tracker) return;
     const fresh = !this.items.has(e.itemId);
-    this.itemFor(e.itemId, e.responseId);
+    const item = this.itemFor(e.itemId, e.responseId);
     if (this.unheard.has(e.responseId)) {
       // Dropped as it started: none of it is played, and the engine forgets it was said.
       if (fresh) this.h.engine.deleteItem(e.itemId);
@@ -73,6 +75,11 @@ export class AgentSpeech {
     for (const chunk of tracker.push(e.itemId, audio, coalesce)) {
       transport.sendAudio(chunk.audio, chunk.mark);
       unmarked = chunk.mark === undefined;
+    }
+    if (!item.sent) {
+      item.sent = true;
+      // Only the bridge knows when the reply's first audio left for the callee (the end of a turn's latency).
+      this.h.engine.audioSent?.(e.responseId);
     }
     if (unmarked) {
       this.lastUnmarkedAt = performance.now();

@@ -357,8 +357,9 @@ export class CallSession {
         this.onCalleeSpeech(false, undefined, 'engine');
         return;
       case 'session.resumed':
-        this.o.hooks.record('engine.resumed', { reason: e.reason, gapMs: e.gapMs });
-        return;
+        return this.o.hooks.record('engine.resumed', { reason: e.reason, gapMs: e.gapMs });
+      case 'turn.latency':
+        return this.o.hooks.record('turn.latency', e.report);
       case 'user.transcript': {
         const startedAt = this.calleeTurnStartedAt.get(e.itemId);
         this.calleeTurnStartedAt.delete(e.itemId);
@@ -405,8 +406,7 @@ export class CallSession {
         for (const callId of e.callIds) this.toolCalls.cancel(callId);
         return;
       case 'usage':
-        this.o.hooks.record('usage', { ...e.usage });
-        return;
+        return this.o.hooks.record('usage', { ...e.usage });
       case 'error':
         this.o.hooks.record('error', { source: this.o.engine.name, ...e.error });
         if (e.error.fatal) this.o.hooks.requestEnd('provider-error', `${this.o.engine.name}: ${e.error.code}: ${e.error.message}`);

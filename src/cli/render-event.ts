@@ -1,4 +1,5 @@
 import type { TimelineEvent } from '../client/api-client.js';
+import { describeTurnLatency } from '../shared/turn-latency-text.js';
 
 /** How a line of the live view looks: the kind picks its colour. */
 export interface ViewLine {
@@ -31,6 +32,9 @@ export function renderEvent(ev: TimelineEvent, verbose = false): ViewLine | unde
       return { kind: 'tool', text: `pressed keys: ${d.digits ?? d.keys ?? JSON.stringify(d)}` };
     case 'agent.interrupted':
       return { kind: 'warn', text: 'callee barged in: the rest of the agent\'s turn was dropped' };
+    case 'turn.latency':
+      // One per callee turn: the event log's, shown only with --verbose.
+      return verbose ? { kind: 'info', text: describeTurnLatency(d) } : undefined;
     case 'engine.resumed':
       return { kind: 'warn', text: `voice AI session resumed (${d.reason})` };
     case 'policy.override':

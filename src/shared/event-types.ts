@@ -12,6 +12,8 @@ export const TIMELINE_EVENT_TYPES = [
   'mode.changed', 'hold.heard', 'greeting.start', 'greeting.held', 'amd.veto', 'amd.menuSuspected', 'voicemail.waiting', 'voicemail.message', 'screening.detected', 'amd.ignored', 'callee.speechStarted', 'agent.interrupted', 'hangup.guard', 'hangup.cancelled',
   'menu.prompt', 'menu.stuck', 'menu.operator', 'menu.gaveUp', 'menu.speechDropped',
   'bargeIn.ignored',
+  // where a reply's latency went, per callee turn (the cascade engine: docs/cascade.md#latency)
+  'turn.latency',
   // what was said and done
   'transfer.started', 'transfer.refused', 'transfer.failed', 'transfer.ownerAnswered', 'transfer.returned', 'transfer.completed',
   'transcript', 'tool.call', 'tool.result', 'tool.cancelled', 'knowledge.retrieved', 'knowledge.lookup', 'usage',

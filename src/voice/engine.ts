@@ -114,7 +114,12 @@ export type EngineEvent =
   | { type: 'error'; error: EngineError }
   | { type: 'closed'; expected: boolean; reason: string }
   /** The connection was lost or recycled and the session was resumed; the conversation goes on. */
-  | { type: 'session.resumed'; reason: string; gapMs: number };
+  | { type: 'session.resumed'; reason: string; gapMs: number }
+  /**
+   * Where a reply to a callee turn spent its time (the cascade's TurnLatencyReport), recorded as it is
+   * on the timeline as `turn.latency`.
+   */
+  | { type: 'turn.latency'; report: Record<string, unknown> };
 
 export type EngineListener = (event: EngineEvent) => void;
 
@@ -135,6 +140,11 @@ export interface VoiceEngine {
   /** Removes an item the callee never heard. */
   deleteItem(itemId: string): void;
   sendToolResult(callId: string, output: string, opts: { reply: boolean }): void;
+  /**
+   * Optional: the bridge sent the first audio of a response's item to the carrier. An engine that reports
+   * per-turn latency ends its breakdown here (only the bridge knows when audio left for the callee).
+   */
+  audioSent?(responseId: string): void;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { mulawDecode, mulawEncode } from '../../media/mulaw.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, ToolSpec, VoiceEngine } from '../engine.js';
 import { ClauseSplitter } from './clauses.js';
 import { Conversation, type Clause } from './conversation.js';
+import { LlmTimer, StageTimer, TurnClock, timedLlm, timedTts } from './latency.js';
 import { prefetch } from './prefetch.js';
 import { StageError, type CascadeStages, type LlmChunk, type SttStream, type ToolCallRequest, type Transcript, type TurnDetector } from './stages.js';
 
@@ -17,6 +18,8 @@ export interface CascadeEngineOptions {
   holdForCalleeMs?: number;
   /** Start the reply at the callee's pause, before the end-of-turn silence is over (default true). */
   speculative?: boolean;
+  /** The detector's end-of-turn silence (VAD_SILENCE_MS): a setting, not added latency (latency.ts). */
+  silenceMs?: number;
 }
 
 /** A reply being prepared at the callee's pause: used if the turn ends without more speech, else dropped. */
@@ -26,6 +29,8 @@ interface Speculation {
   abort: AbortController;
   transcript: Promise<Transcript | Error>;
   llm: AsyncIterable<LlmChunk>;
+  sttTimer: StageTimer;
+  llmTimer: LlmTimer;
 }
 
 /** Why the words must be plain: they are spoken by a synthesizer, not shown. */
@@ -45,6 +50,8 @@ interface Reply {
   audioMs: number;
   /** Clauses are spoken one after another in this chain, each synthesized ahead while the last plays. */
   chain: Promise<void>;
+  /** The callee turn this reply answers by itself, timed for its latency report. */
+  clock?: TurnClock;
 }
 
 /**
@@ -77,7 +84,7 @@ export class CascadeEngine implements VoiceEngine {
   private closed = false;
   private readonly convo = new Conversation();
   private turns?: TurnDetector;
-  private utterance?: { itemId: string; stt: SttStream };
+  private utterance?: { itemId: string; stt: SttStream; clock: TurnClock };
   private preRoll: Int16Array[] = [];
   private readonly preRollFrames: number;
   /** Transcriptions in order: a reply waits for them, so it answers what was said. */
@@ -127,7 +134,7 @@ export class CascadeEngine implements VoiceEngine {
     const stt = this.o.stages.stt.open();
     for (const p of this.preRoll) stt.push(p);
     this.preRoll = [];
-    this.utterance = { itemId, stt };
+    this.utterance = { itemId, stt, clock: new TurnClock(itemId, this.o.silenceMs ?? 0) };
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.turnOver = { promise, resolve };
@@ -140,6 +147,7 @@ export class CascadeEngine implements VoiceEngine {
     this.turnOver?.resolve();
     this.turnOver = undefined;
     if (!u) return this.dropSpeculation();
+    u.clock.turnEnded();
     this.emit({ type: 'user.speechStopped' });
     // The reply prepared at the pause stands if nothing was said or done since: the audio after the pause
     // was silence, so its transcript is the turn's, and its LLM request is already under way.
@@ -148,8 +156,10 @@ export class CascadeEngine implements VoiceEngine {
     const usable = spec && spec.itemId === u.itemId && spec.version === this.convo.version && this.autoRespond && !this.reply && this.transcribing === 0;
     if (spec && !usable) spec.abort.abort();
     if (usable) u.stt.abort();
+    if (usable) Object.assign(u.clock, { speculative: true, stt: spec.sttTimer, llm: spec.llmTimer });
+    else u.clock.stt = new StageTimer();
     // Transcriptions may overlap; their results join the conversation in the order they were spoken.
-    const result = usable ? spec.transcript : settle(u.stt.finish());
+    const result = usable ? spec.transcript : settle(u.stt.finish()).finally(() => u.clock.stt?.done());
     this.transcribing++;
     this.pendingUser = this.pendingUser.then(async () => {
       const t = await result;
@@ -162,7 +172,7 @@ export class CascadeEngine implements VoiceEngine {
       this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
       // As OpenAI's server VAD with interrupt_response off: a turn that ends while the agent is replying
       // gets no reply of its own (the bridge asks for one if it cut the agent for it).
-      if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined);
+      if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
       else spec?.abort.abort();
     });
   }
@@ -170,11 +180,14 @@ export class CascadeEngine implements VoiceEngine {
   /** The callee paused: transcribe what they said so far and start the LLM on it, not speaking yet. */
   private speculate(): void {
     const u = this.utterance;
+    u?.clock.speechEnded();
     const peek = u?.stt.peek;
     if (!u || !peek || this.o.speculative === false || !this.autoRespond || this.reply || this.transcribing > 0) return;
     this.dropSpeculation();
     const abort = new AbortController();
-    const transcript = settle(peek.call(u.stt));
+    const sttTimer = new StageTimer();
+    const llmTimer = new LlmTimer();
+    const transcript = settle(peek.call(u.stt)).finally(() => sttTimer.done());
     const system = this.instructions;
     const version = this.convo.version;
     const llm = this.o.stages.llm;
@@ -185,9 +198,10 @@ export class CascadeEngine implements VoiceEngine {
     const stream = (async function* (): AsyncIterable<LlmChunk> {
       const t = await transcript;
       if (t instanceof Error || !t.text || abort.signal.aborted) return;
-      yield* llm.stream({ messages: convo.messages(system, t.text), tools }, abort.signal);
+      llmTimer.begin();
+      yield* timedLlm(llm.stream({ messages: convo.messages(system, t.text), tools }, abort.signal), llmTimer);
     })();
-    this.spec = { itemId: u.itemId, version, abort, transcript, llm: prefetch(stream) };
+    this.spec = { itemId: u.itemId, version, abort, transcript, llm: prefetch(stream), sttTimer, llmTimer };
   }
 
   private dropSpeculation(): void {
@@ -211,6 +225,16 @@ export class CascadeEngine implements VoiceEngine {
     this.reply = undefined;
     // Reported after the bridge's cut has run (it truncates next), as a server's events would come.
     setImmediate(() => this.finish(r, 'cancelled'));
+  }
+
+  /** The bridge sent the reply's first audio to the carrier: the turn's latency report is complete. */
+  audioSent(responseId: string): void {
+    if (this.reply?.id === responseId) this.reportLatency(this.reply, performance.now());
+  }
+
+  private reportLatency(r: Reply, sentAt?: number): void {
+    const report = r.clock?.report(sentAt);
+    if (report) this.emit({ type: 'turn.latency', report: { ...report } });
   }
 
   truncate(itemId: string, playedMs: number): void {
@@ -242,12 +266,13 @@ export class CascadeEngine implements VoiceEngine {
   }
 
   // ---- a reply: LLM -> clauses -> TTS -----------------------------------------------------------
-  private respond(instructions: string | undefined, awaitUser: boolean, prepared?: Speculation): void {
+  private respond(instructions: string | undefined, awaitUser: boolean, prepared?: Speculation, clock?: TurnClock): void {
     // One reply at a time, as the speech-to-speech engines: the bridge cancels before it asks again.
     if (this.closed || this.reply) return prepared?.abort.abort();
     if (!prepared) this.dropSpeculation();
     const n = ++this.seq;
-    const r: Reply = { id: `cresp_${n}`, itemId: `citem_${n}`, abort: new AbortController(), cancelled: false, finished: false, clauses: [], toolCalls: [], audioMs: 0, chain: Promise.resolve() };
+    const r: Reply = { id: `cresp_${n}`, itemId: `citem_${n}`, abort: new AbortController(), cancelled: false, finished: false, clauses: [], toolCalls: [], audioMs: 0, chain: Promise.resolve(), clock };
+    if (clock) clock.responseId = r.id;
     this.reply = r;
     this.emit({ type: 'agent.responseStarted', responseId: r.id });
     if (prepared) r.abort.signal.addEventListener('abort', () => prepared.abort.abort(), { once: true });
@@ -262,7 +287,8 @@ export class CascadeEngine implements VoiceEngine {
       r.clauses = entry.clauses;
       const system = instructions ? `${this.instructions}\n\n${instructions}` : this.instructions;
       const splitter = new ClauseSplitter();
-      const stream = prepared ?? this.o.stages.llm.stream({ messages: this.convo.messages(system), tools: this.tools }, r.abort.signal);
+      let stream = prepared ?? this.o.stages.llm.stream({ messages: this.convo.messages(system), tools: this.tools }, r.abort.signal);
+      if (!prepared && r.clock) stream = timedLlm(stream, (r.clock.llm = new LlmTimer()));
       for await (const chunk of stream) {
         if (r.cancelled) return;
         if (chunk.type === 'text') for (const clause of splitter.push(chunk.text)) this.speak(r, clause);
@@ -284,7 +310,9 @@ export class CascadeEngine implements VoiceEngine {
 
   /** Queues a clause: its speech is synthesized now and played after the clauses before it. */
   private speak(r: Reply, text: string): void {
-    const audio = prefetch(this.o.stages.tts.synthesize(text, r.abort.signal));
+    let source = this.o.stages.tts.synthesize(text, r.abort.signal);
+    if (r.clock && !r.clock.tts) source = timedTts(source, (r.clock.tts = new StageTimer()));
+    const audio = prefetch(source);
     r.chain = r.chain.then(async () => {
       if (r.cancelled) return;
       // A reply that has not begun does not start over the callee (who began just as it was asked for,
@@ -315,6 +343,8 @@ export class CascadeEngine implements VoiceEngine {
   private finish(r: Reply, status: 'completed' | 'cancelled' | 'failed'): void {
     if (r.finished) return;
     r.finished = true;
+    // A reply none of whose audio was sent (a tool call only, cut, dropped) still shows where it got to.
+    this.reportLatency(r);
     if (this.reply === r) this.reply = undefined;
     const text = r.clauses.map((c) => c.text).join(' ');
     if (text || r.audioMs) this.emit({ type: 'agent.transcript', responseId: r.id, itemId: r.itemId, text, audioMs: r.audioMs });

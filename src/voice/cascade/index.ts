@@ -29,7 +29,7 @@ export function cascadeEngineFactory(s: FactorySettings): EngineFactory {
   const llm = new OpenAIChatLlm({ baseUrl: s.LLM_BASE_URL, model: s.LLM_MODEL, apiKey: s.LLM_API_KEY });
   const tts = ttsStage(s);
   const stages = { turns: () => new SileroTurnDetector({ silenceMs: s.VAD_SILENCE_MS, floorDbfs: s.BARGE_IN_VAD_FLOOR_DBFS }), stt, llm, tts };
-  return (ctx) => new CascadeEngine({ stages, noThink: s.LLM_NO_THINK, onEvent: ctx.onEvent });
+  return (ctx) => new CascadeEngine({ stages, noThink: s.LLM_NO_THINK, onEvent: ctx.onEvent, silenceMs: s.VAD_SILENCE_MS });
 }
 
 /**

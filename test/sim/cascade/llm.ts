@@ -23,6 +23,8 @@ export interface LlmSimOptions {
   rejectToolChoice?: boolean;
   /** Pause between streamed chunks (a token rate), ms. */
   tokenDelayMs?: number;
+  /** Pause before the first chunk (a model's time to first token: prompt processing), ms. */
+  firstTokenDelayMs?: number;
   /** What to answer; `i` counts requests from 0. Default: the turns in order, then "Okay." */
   reply?: (i: number, body: ChatRequest) => LlmTurn;
 }
@@ -51,6 +53,7 @@ export async function answerChat(res: ServerResponse, body: ChatRequest, turn: L
   });
   const id = `chatcmpl-sim${Math.random().toString(36).slice(2, 10)}`;
   const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
+  if (o.firstTokenDelayMs) await sleep(o.firstTokenDelayMs);
   const send = async (delta: Record<string, unknown>, finish: string | null = null) => {
     if (res.destroyed) return;
     res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);

@@ -34,6 +34,8 @@ export interface CascadeSimOptions extends LlmSimOptions {
   wavRate?: number;
   /** Pause between 50 ms audio chunks of the speech answer (a synthesis rate). */
   ttsChunkDelayMs?: number;
+  /** Pause before the first audio chunk (a voice's time to first audio), after the headers. */
+  ttsFirstAudioDelayMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,6 +44,11 @@ export class CascadeSimServer {
   readonly llm: LlmRecord[] = [];
   readonly stt: SttRecord[] = [];
   readonly tts: TtsRecord[] = [];
+  /**
+   * Per request, the time from its arrival to the first byte of its answer's body, on the simulator's
+   * clock: the configured delay plus the simulator's own work and lateness (a loaded machine shows here).
+   */
+  readonly answerTimes: Array<{ stage: 'stt' | 'llm' | 'tts'; ms: number }> = [];
   /** Answers every chat request with this status until cleared. */
   llmFailure: { status: number; message: string } | undefined;
   private readonly http: Server;
@@ -72,6 +79,7 @@ export class CascadeSimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.timeAnswer(req, res);
     if (this.o.apiKey && req.headers.authorization !== `Bearer ${this.o.apiKey}`) return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
     const body = await readBody(req);
     const path = (req.url ?? '').split('?')[0];
@@ -80,6 +88,23 @@ export class CascadeSimServer {
     if (path === '/v1/audio/transcriptions') return this.transcribe(req, res, body);
     if (path === '/v1/audio/speech') return this.speech(res, body);
     return json(res, 404, { error: { message: `no route ${path}` } });
+  }
+
+  /** Notes when the answer's body starts (answerTimes): on the first write, or an end with a body. */
+  private timeAnswer(req: IncomingMessage, res: ServerResponse): void {
+    const stage = STAGE_OF[(req.url ?? '').split('?')[0]];
+    if (!stage) return;
+    const t0 = performance.now();
+    let timed = false;
+    const first = () => {
+      if (timed) return;
+      timed = true;
+      if (res.statusCode === 200) this.answerTimes.push({ stage, ms: performance.now() - t0 });
+    };
+    const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+    res.write = ((...a: unknown[]) => (first(), write(...a))) as typeof res.write;
+    res.end = ((...a: unknown[]) => (a[0] !== undefined && typeof a[0] !== 'function' && first(), end(...a))) as typeof res.end;
   }
 
   private async chat(res: ServerResponse, raw: Buffer): Promise<void> {
@@ -142,7 +167,8 @@ export class CascadeSimServer {
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
     });
-    if (format === 'wav') res.write(streamingWavHeader(rate));
+    if (this.o.ttsFirstAudioDelayMs) await sleep(this.o.ttsFirstAudioDelayMs);
+    if (format === 'wav' && !res.destroyed) res.write(streamingWavHeader(rate));
     const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
     // 50 ms chunks, cut at odd byte offsets on purpose: nothing promises sample-aligned chunks.
     const step = ((rate / 20) * 2) | 1;
@@ -153,6 +179,8 @@ export class CascadeSimServer {
     if (!res.destroyed) res.end();
   }
 }
+
+const STAGE_OF: Record<string, 'stt' | 'llm' | 'tts'> = { '/v1/chat/completions': 'llm', '/v1/audio/transcriptions': 'stt', '/v1/audio/speech': 'tts' };
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.end();

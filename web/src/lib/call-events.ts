@@ -1,6 +1,7 @@
 import type { TimelineEvent } from './types.js';
 import { END_REASON_LABEL, ENGINE_LABEL, STATUS_LABEL } from './format.js';
 import { dtmfSentText } from '../../../src/shared/dtmf-text.js';
+import { describeTurnLatency } from '../../../src/shared/turn-latency-text.js';
 
 /**
  * Turns a call's timeline (the server-sent events, replayed then live) into what the call page shows:
@@ -364,6 +365,8 @@ export function describeEvent(ev: TimelineEvent, ownerName = 'the owner'): strin
       const meters = Object.entries((d.meters ?? {}) as Record<string, number>).filter(([, v]) => v);
       return `Usage (${d.provider}): ${meters.map(([k, v]) => `${v} ${k.replace(/_/g, ' ')}`).join(', ') || 'none'}`;
     }
+    case 'turn.latency':
+      return describeTurnLatency(d);
     case 'engine.resumed':
       return `Voice AI session resumed after ${d.reason} (${d.gapMs} ms gap)`;
     case 'error':
