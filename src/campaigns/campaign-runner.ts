@@ -122,7 +122,13 @@ export class CampaignRunner {
       return;
     }
     const call = n.callId ? this.d.getCall(n.callId) : undefined;
-    if (!call || call.status !== 'ended') return;
+    if (!call) {
+      // Deleted (DELETE /api/calls/{id}) before its end was seen: what came of it is not known any more.
+      repo.finish(n.campaignId, n.index, nodeId, { outcome: 'failed', endReason: null, detail: `its call ${n.callId} was deleted before its outcome was recorded`, now: now() });
+      this.d.changed(n.campaignId, n.index);
+      return;
+    }
+    if (call.status !== 'ended') return;
     const campaign = repo.get(n.campaignId)!;
     const next = afterCall(call, n, campaign.spec, now());
     if ('retryAt' in next && campaign.status !== 'cancelled') {
