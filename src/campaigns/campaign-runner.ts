@@ -20,6 +20,12 @@ export interface RunnerDeps {
   /** Places a call through every check a call gets (dial policy, caps): POST /api/calls's own path. */
   dial(input: CreateCallInput): Promise<CallRow>;
   getCall(id: string): CallRow | undefined;
+  /**
+   * How many more calls the server may have live now (MAX_CONCURRENT_CALLS less the live ones; Infinity
+   * without a cap). Claims stay under it, so a campaign waits for a free line instead of collecting a
+   * cap refusal (and a refusal record) for every number it would otherwise try.
+   */
+  freeLines(): number;
   nodeId: string;
   leaseMs: number;
   tickMs: number;
@@ -100,7 +106,9 @@ export class CampaignRunner {
     for (const c of repo.working()) {
       if (this.stopped) return;
       if (c.status === 'active') {
-        for (const n of repo.claimDue(c.id, nodeId, now(), leaseUntil(), c.spec.concurrency)) {
+        // Dials under way may or may not be live yet: counted both ways, a line is left idle a moment, never overused.
+        const lines = Math.max(0, this.d.freeLines() - this.dialing.size);
+        for (const n of lines ? repo.claimDue(c.id, nodeId, now(), leaseUntil(), c.spec.concurrency, lines) : []) {
           const p = this.dialOne(c, n).finally(() => this.dialing.delete(key(n)));
           this.dialing.set(key(n), p);
         }

@@ -21,6 +21,7 @@ export function setupCampaigns(o: { db: Db; settings: Settings; service: CallSer
     runbooks,
     dial: (input) => o.service.create(input),
     getCall: (id) => o.calls.get(id),
+    freeLines: () => (s.MAX_CONCURRENT_CALLS > 0 ? s.MAX_CONCURRENT_CALLS - o.service.liveCount : Infinity),
     nodeId: s.NODE_ID ?? hostname(),
     leaseMs: s.CAMPAIGN_LEASE_SECONDS * 1000,
     tickMs: s.CAMPAIGN_TICK_MS,

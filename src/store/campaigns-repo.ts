@@ -85,16 +85,16 @@ export class CampaignsRepo {
   /**
    * Claims up to the campaign's free slots among its due numbers, for `owner` until `leaseUntil`, in one
    * transaction: the slots counted and the rows claimed cannot change in between. Each claim counts as an
-   * attempt (given back by `release` when nothing was dialled).
+   * attempt (given back by `release` when nothing was dialled). `most`: the server's own free slots.
    */
-  claimDue(campaignId: string, owner: string, now: Date, leaseUntil: Date, concurrency: number): CampaignNumber[] {
+  claimDue(campaignId: string, owner: string, now: Date, leaseUntil: Date, concurrency: number, most = Infinity): CampaignNumber[] {
     const inFlight = this.raw(`SELECT COUNT(*) FROM campaign_numbers WHERE campaign_id = ? AND state IN ('dialing', 'calling')`).pluck();
     const due = this.raw(`SELECT idx FROM campaign_numbers WHERE campaign_id = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, idx LIMIT ?`).pluck();
     const claim = this.raw(`UPDATE campaign_numbers SET state = 'dialing', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? WHERE campaign_id = ? AND idx = ? AND state = 'pending'`);
     const isActive = this.raw(`SELECT 1 FROM campaigns WHERE id = ? AND status = 'active'`).pluck();
     const claimed = this.txn(() => {
       if (!isActive.get(campaignId)) return [] as number[];
-      const free = concurrency - (inFlight.get(campaignId) as number);
+      const free = Math.min(most, concurrency - (inFlight.get(campaignId) as number));
       if (free <= 0) return [] as number[];
       const idxs = due.all(campaignId, now.toISOString(), free) as number[];
       for (const idx of idxs) claim.run(owner, leaseUntil.toISOString(), now.toISOString(), campaignId, idx);

@@ -219,3 +219,14 @@ test('the dial policy applies to every dial: do-not-call refused, campaign calli
     assert.equal(refusals[0].rule, 'do-not-call');
   });
 });
+
+test('MAX_CONCURRENT_CALLS holds over a campaign: it waits for a free line instead of collecting cap refusals', async () => {
+  await withStack({ env: { ...TICK, MAX_CONCURRENT_CALLS: '1' }, script: () => ({ steps: [{ say: 'Hello?' }, { pauseMs: 300 }, { hangup: true as const }] }) }, async (stack) => {
+    const r = await stack.api('POST', '/api/campaigns', { name: 'Capped', instructions: 'Say hello.', concurrency: 3, numbers: [1, 2, 3].map((i) => ({ to: num(i) })) });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const c = await finished(stack, r.body.id);
+    assert.equal(c.progress.answered, 3);
+    assert.equal(mostAtOnce(stack.twilio.calls), 1, 'one call at a time, as the cap says');
+    assert.deepEqual((await stack.api('GET', '/api/refusals')).body.refusals, [], 'no cap refusal was collected');
+  });
+});
