@@ -21,7 +21,9 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 const at = (stack: Stack) => ['--url', stack.baseUrl, '--token', SIM_API_TOKEN];
 
 test('callwright campaigns create from a CSV file, list, show, pause, resume, export; a bad row exits 2 naming it', async () => {
-  await withStack({ env: { CAMPAIGN_TICK_MS: '40' }, script: () => ({ steps: [{ say: 'Hello?' }, { pauseMs: 300 }, { hangup: true as const }] }) }, async (stack) => {
+  // The first callee stays on the line until the test hangs up, so the campaign is surely mid-call when it is paused.
+  const script = (p: { To: string }) => (p.To === '+14155550151' ? { steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] } : { steps: [{ say: 'Hello?' }, { pauseMs: 300 }, { hangup: true as const }] });
+  await withStack({ env: { CAMPAIGN_TICK_MS: '40' }, script }, async (stack) => {
     const bad = join(cwd, 'bad.csv');
     writeFileSync(bad, 'phone,name\n+14155550151,Ann\n12345,Bob\n');
     const refused = await cli(['campaigns', 'create', '--name', 'Bad', '--csv', bad, '--instructions', 'Hi {{name}}', ...at(stack)]);
@@ -40,6 +42,10 @@ test('callwright campaigns create from a CSV file, list, show, pause, resume, ex
     assert.equal(paused.code, 0, paused.stderr);
     assert.match(paused.stdout, /paused: /);
     assert.equal((await cli(['campaigns', 'pause', id, ...at(stack)])).code, 2, 'a paused campaign cannot be paused again (409)');
+    const first = await until('first number on its call', async () => (await stack.api('GET', `/api/campaigns/${id}`)).body.numbers[0].callId);
+    assert.equal((await stack.api('POST', `/api/calls/${first}/hangup`)).status, 200);
+    await until('first number done', async () => (await stack.api('GET', `/api/campaigns/${id}`)).body.progress.done === 1);
+    assert.equal(stack.twilio.calls.length, 1, 'nothing dialled while paused');
     assert.equal((await cli(['campaigns', 'resume', id, ...at(stack)])).code, 0);
     await until('completed', async () => (await stack.api('GET', `/api/campaigns/${id}`)).body.status === 'completed', 20_000);
 
@@ -55,6 +61,7 @@ test('callwright campaigns create from a CSV file, list, show, pause, resume, ex
     assert.equal(exported.code, 0, exported.stderr);
     const lines = readFileSync(out, 'utf8').trim().split('\r\n');
     assert.equal(lines.length, 3);
+    assert.match(lines[1]!, /^1,\+14155550151,Ann,done,answered,1,user-hangup,/);
     assert.match(lines[2]!, /^2,\+14155550152,Bob,done,answered,1,callee-hangup,/);
     assert.equal((await cli(['campaigns', 'show', '00000000-0000-4000-8000-000000000000', ...at(stack)])).code, 5);
   });
