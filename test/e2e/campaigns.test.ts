@@ -7,6 +7,7 @@ import { withStack, until, readSse } from './helpers.js';
 import { SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 import type { CalleeScript, SimCall } from '../sim/twilio/types.js';
 import { localTime } from '../../src/calls/calling-hours.js';
+import { mailbox } from '../sim/twilio/scripts.js';
 
 const TICK = { CAMPAIGN_TICK_MS: '40' };
 const SHORT: CalleeScript = { steps: [{ say: 'Hello?' }, { hangup: true }] };
@@ -228,5 +229,20 @@ test('MAX_CONCURRENT_CALLS holds over a campaign: it waits for a free line inste
     assert.equal(c.progress.answered, 3);
     assert.equal(mostAtOnce(stack.twilio.calls), 1, 'one call at a time, as the cap says');
     assert.deepEqual((await stack.api('GET', '/api/refusals')).body.refusals, [], 'no cap refusal was collected');
+  });
+});
+
+test("voicemail behaviour: a machine gets the campaign's message left after the beep; a person is answered", async () => {
+  const message = 'Hello, this is the clinic about your appointment tomorrow. Please call us back.';
+  const script = (p: { To: string }): CalleeScript => (p.To === num(1) ? mailbox({ greetingMs: 1500 }) : SHORT);
+  await withStack({ env: TICK, script, conversation: () => ({ turns: [{ say: message }] }) }, async (stack) => {
+    const r = await stack.api('POST', '/api/campaigns', { name: 'Voicemail', instructions: 'Remind them of the appointment.', voicemail: { action: 'leave-message', message }, numbers: [{ to: num(1) }, { to: num(2) }] });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body.voicemail, { action: 'leave-message', message });
+    const c = await finished(stack, r.body.id);
+    assert.deepEqual(c.numbers.map((n: any) => n.outcome), ['voicemail-left', 'answered']);
+    const box = stack.twilio.calls.find((x) => x.params.To === num(1))!.mailbox;
+    assert.ok(box && box.agentMsRecorded > 0, 'the mailbox recorded the message');
+    assert.equal(box.agentMsOverGreeting, 0);
   });
 });
