@@ -7,6 +7,7 @@ import { config } from 'dotenv';
 import { Command, CommanderError } from 'commander';
 import { callCommand, callsCommand } from './calls.js';
 import { clientsCommand } from './clients.js';
+import { campaignsCommand } from './campaigns.js';
 import { docsCommand } from './docs.js';
 import { modelsCommand } from './models.js';
 import { runbooksCommand } from './runbooks.js';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nExit codes: 0 ok, 1 failed, 2 bad input, 3 refused by the dial policy or a cap, 4 bad token, 5 not found,\n6 server unreachable, 7 call not reached (no answer, busy, voicemail), 8 call failed, 130 stopped following (Ctrl-C).');
-  for (const cmd of [callCommand(), callsCommand(), clientsCommand(), docsCommand(), modelsCommand(), runbooksCommand(), setupCommand(), serveCommand(), mcpCommand()]) program.addCommand(cmd);
+  for (const cmd of [callCommand(), callsCommand(), campaignsCommand(), clientsCommand(), docsCommand(), modelsCommand(), runbooksCommand(), setupCommand(), serveCommand(), mcpCommand()]) program.addCommand(cmd);
   // Every command, nested ones too: usage errors exit 2 (commander's default is 1, which means "failed" here).
   const override = (c: Command) => {
     c.exitOverride();

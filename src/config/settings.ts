@@ -177,6 +177,12 @@ export const settingsSchema = z.object({
   // be dialled when the server was down at its time (after that it is marked missed).
   SCHEDULE_MAX_DAYS: int(1, 366).default(30),
   SCHEDULE_GRACE_MINUTES: int(0, 24 * 60).default(15),
+  // Campaigns (docs/campaigns.md): how often the runner looks for due numbers and finished calls, and how
+  // long a node's claim on a number holds without being renewed (after that another node, or this one
+  // restarted, settles it). NODE_ID names this server in those claims (default: the host name).
+  CAMPAIGN_TICK_MS: int(20, 60_000).default(1000),
+  CAMPAIGN_LEASE_SECONDS: int(5, 3600).default(60),
+  NODE_ID: optionalString.pipe(z.string().max(100).optional()),
   DISCLOSE_AI: bool.default(true),
   ANNOUNCE_RECORDING: bool.default(true),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),

@@ -52,6 +52,8 @@ import { mcpRoutes } from '../mcp/http-route.js';
 import { CallScheduler, type Clock } from '../calls/scheduler.js';
 import { ScheduledCallsRepo } from '../store/scheduled-calls-repo.js';
 import { scheduledCallsRoutes } from './scheduled-calls-routes.js';
+import { setupCampaigns } from '../campaigns/setup.js';
+import { campaignRoutes } from './campaign-routes.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -152,6 +154,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     clock: o.schedulerClock,
   });
 
+  const campaigns = setupCampaigns({ db, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
+
   // Every error in one shape ({error: {code, message, field?}}, see server/errors.ts), the framework's own included.
   server.setErrorHandler((err, req, reply) => {
     if (err instanceof CallRequestError) {
@@ -215,6 +219,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     const refusals = new RefusalsRepo(db);
     await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(db), o.now) });
     await api.register(scheduledCallsRoutes, { scheduler });
+    await api.register(campaignRoutes, { campaigns: campaigns.service });
     await api.register(runbooksRoutes, { library: runbooks });
     await api.register(refusalsRoutes, { service });
     await api.register(ownerRoutes, { owner, calls });
@@ -241,6 +246,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // Once listening (the carrier's callbacks for a call it dials must find the server), and after the
   // recovery above: a scheduled call due now dials as a new call.
   server.addHook('onListen', async () => scheduler.start());
+  server.addHook('onListen', async () => campaigns.runner.start());
 
   // The index catches up with CLIENTS_DIR in the background: listening does not wait for parsing.
   let closing = false;
@@ -260,6 +266,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       closing = true;
       watcher?.close();
       await scheduler.stop();
+      await campaigns.runner.stop();
       await service.shutdown();
       await server.close();
       await knowledge.close();

@@ -212,4 +212,42 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
       CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
     `,
   },
+  {
+    // Campaigns (docs/campaigns.md): one row per number, claimed for a dial with a lease (owner, expiry) in
+    // one transaction, so a number is dialled by one node at a time and a crashed node's claims run out.
+    version: 11,
+    name: 'campaigns',
+    sql: `
+      CREATE TABLE campaigns (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX campaigns_created ON campaigns (created_at DESC);
+      CREATE TABLE campaign_numbers (
+        campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+        idx INTEGER NOT NULL,
+        to_number TEXT NOT NULL,
+        variables TEXT NOT NULL,
+        timezone TEXT,
+        state TEXT NOT NULL,
+        outcome TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        call_id TEXT,
+        call_ids TEXT NOT NULL DEFAULT '[]',
+        end_reason TEXT,
+        detail TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, idx)
+      );
+      CREATE INDEX campaign_numbers_due ON campaign_numbers (campaign_id, state, next_at);
+    `,
+  },
 ];

@@ -14,15 +14,18 @@ import { Refusals } from './pages/Refusals';
 import { Clients } from './pages/Clients';
 import { ClientPage } from './pages/Client';
 import { Settings } from './pages/Settings';
+import { Campaigns } from './pages/Campaigns';
+import { CampaignPage } from './pages/Campaign';
 
 const NAV: Array<{ href: string; label: string; icon: IconName; active: (r: Route) => boolean }> = [
   { href: '/', label: 'New call', icon: 'phone', active: (r) => r.name === 'new-call' },
   { href: '/calls', label: 'Calls', icon: 'list', active: (r) => r.name === 'calls' || r.name === 'call' || r.name === 'refusals' },
+  { href: '/campaigns', label: 'Campaigns', icon: 'upload', active: (r) => r.name === 'campaigns' || r.name === 'campaign' },
   { href: '/clients', label: 'Clients', icon: 'users', active: (r) => r.name === 'clients' || r.name === 'client' },
   { href: '/settings', label: 'Settings', icon: 'settings', active: (r) => r.name === 'settings' },
 ];
 
-const TITLES: Record<Route['name'], string> = { 'new-call': 'New call', calls: 'Calls', call: 'Call', clients: 'Clients', client: 'Client', settings: 'Settings', refusals: 'Refused calls', 'not-found': 'Not found' };
+const TITLES: Record<Route['name'], string> = { 'new-call': 'New call', calls: 'Calls', call: 'Call', clients: 'Clients', client: 'Client', settings: 'Settings', refusals: 'Refused calls', campaigns: 'Campaigns', campaign: 'Campaign', 'not-found': 'Not found' };
 
 export function App() {
   const state = useStore(session);
@@ -103,6 +106,10 @@ function Page({ route }: { route: Route }) {
       return <Settings />;
     case 'refusals':
       return <Refusals />;
+    case 'campaigns':
+      return <Campaigns />;
+    case 'campaign':
+      return <CampaignPage id={route.id} />;
     default:
       return (
         <>

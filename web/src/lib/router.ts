@@ -35,6 +35,8 @@ export type Route =
   | { name: 'client'; id: string }
   | { name: 'settings' }
   | { name: 'refusals' }
+  | { name: 'campaigns' }
+  | { name: 'campaign'; id: string }
   | { name: 'not-found' };
 
 export function match(p: string): Route {
@@ -46,6 +48,8 @@ export function match(p: string): Route {
   if (parts[0] === 'clients' && parts.length === 2) return { name: 'client', id: parts[1] };
   if (parts[0] === 'settings' && parts.length === 1) return { name: 'settings' };
   if (parts[0] === 'refusals' && parts.length === 1) return { name: 'refusals' };
+  if (parts[0] === 'campaigns' && parts.length === 1) return { name: 'campaigns' };
+  if (parts[0] === 'campaigns' && parts.length === 2) return { name: 'campaign', id: parts[1] };
   return { name: 'not-found' };
 }
 

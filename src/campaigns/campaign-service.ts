@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { CampaignsRepo } from '../store/campaigns-repo.js';
+import type { RunbookLibrary } from '../runbooks/runbook-library.js';
+import { ApiError } from '../server/errors.js';
+import type { Campaign, CampaignNumber, CampaignStatus, CreateCampaignInput, Progress } from './campaign-schema.js';
+import { checkNumbers, numbersFromCsv, numbersFromJson } from './campaign-input.js';
+import type { CampaignRunner } from './campaign-runner.js';
+import { csvLine } from './csv.js';
+
+export interface CampaignView extends Omit<Campaign, 'spec'> {
+  runbook: string | null;
+  instructions: string | null;
+  clientId: string | null;
+  callingHours: string | null;
+  timezone: string | null;
+  concurrency: number;
+  retries: Campaign['spec']['retries'];
+  voicemail: Campaign['spec']['voicemail'] | null;
+  progress: Progress;
+}
+
+export type NumberView = Omit<CampaignNumber, 'campaignId'>;
+
+/** A change to a campaign, for its live stream: the campaign with its progress, and the number that changed. */
+export interface CampaignChange {
+  campaign: CampaignView;
+  number?: NumberView;
+}
+
+/** Campaigns as the API sees them: created (every number checked first), listed, paused, resumed, cancelled, exported. */
+export class CampaignService {
+  private readonly bus = new EventEmitter();
+  runner?: CampaignRunner;
+
+  constructor(
+    private readonly d: {
+      repo: CampaignsRepo;
+      runbooks: RunbookLibrary;
+      now: () => Date;
+      /** The checks made when a campaign is created that do not depend on the number (the carrier is configured, the client exists). */
+      checkReady(input: { clientId?: string; provider?: string }): Promise<void>;
+    },
+  ) {
+    // One listener per open stream; many browsers may watch one campaign.
+    this.bus.setMaxListeners(0);
+  }
+
+  async create(input: CreateCampaignInput): Promise<CampaignView> {
+    const { numbers, csv, name, ...spec } = input;
+    if (spec.runbook) {
+      const found = await this.d.runbooks.get(spec.runbook);
+      if (!('runbook' in found)) throw new ApiError('missing' in found ? 404 : 422, `runbook: ${found.problems[0]!.message}`, { code: 'missing' in found ? 'not_found' : 'unprocessable', field: 'runbook' });
+    }
+    await this.d.checkReady({ clientId: spec.clientId, provider: spec.provider });
+    const rows = await checkNumbers(this.d.runbooks, spec, csv !== undefined ? numbersFromCsv(csv) : numbersFromJson(numbers!));
+    const now = this.d.now().toISOString();
+    const c: Campaign = { id: randomUUID(), name, status: 'active', createdAt: now, updatedAt: now, spec, total: rows.length };
+    this.d.repo.insert(c, rows);
+    this.runner?.wake();
+    return this.view(c);
+  }
+
+  list(limit: number): CampaignView[] {
+    return this.d.repo.list(limit).map((c) => this.view(c));
+  }
+
+  get(id: string): CampaignView {
+    return this.view(this.load(id));
+  }
+
+  numbers(id: string): NumberView[] {
+    this.load(id);
+    return this.d.repo.numbers(id).map(numberView);
+  }
+
+  pause(id: string): CampaignView {
+    return this.move(id, ['active'], 'paused', 'only an active campaign can be paused');
+  }
+
+  resume(id: string): CampaignView {
+    const v = this.move(id, ['paused'], 'active', 'only a paused campaign can be resumed');
+    this.runner?.wake();
+    return v;
+  }
+
+  /** Stops the campaign: numbers not dialled yet are cancelled; calls in progress finish and keep their outcome. */
+  cancel(id: string): CampaignView {
+    const v = this.move(id, ['active', 'paused'], 'cancelled', 'the campaign is already over');
+    this.d.repo.cancelPending(id, this.d.now());
+    this.changed(id);
+    return this.get(id);
+  }
+
+  /** Every number with its outcome, as CSV (one row per number; its variables as columns). */
+  resultsCsv(id: string): string {
+    const c = this.load(id);
+    const rows = this.d.repo.numbers(c.id);
+    const vars = [...new Set(rows.flatMap((r) => Object.keys(r.variables)))];
+    let out = csvLine(['row', 'to', ...vars, 'state', 'outcome', 'attempts', 'end_reason', 'call_id', 'call_ids', 'detail', 'updated_at']);
+    for (const r of rows) out += csvLine([r.index, r.to, ...vars.map((v) => r.variables[v] ?? ''), r.state, r.outcome ?? '', r.attempts, r.endReason ?? '', r.callId ?? '', r.callIds.join(' '), r.detail ?? '', r.updatedAt]);
+    return out;
+  }
+
+  /** Tells the campaign's watchers what changed. */
+  changed(campaignId: string, index?: number): void {
+    if (!this.bus.listenerCount(campaignId)) return;
+    const c = this.d.repo.get(campaignId);
+    if (!c) return;
+    const n = index === undefined ? undefined : this.d.repo.number(campaignId, index);
+    this.bus.emit(campaignId, { campaign: this.view(c), ...(n ? { number: numberView(n) } : {}) } satisfies CampaignChange);
+  }
+
+  subscribe(campaignId: string, listener: (c: CampaignChange) => void): () => void {
+    const safe = (c: CampaignChange) => {
+      try {
+        listener(c);
+      } catch {
+        /* a watcher's failure is its own */
+      }
+    };
+    this.bus.on(campaignId, safe);
+    return () => this.bus.off(campaignId, safe);
+  }
+
+  private move(id: string, from: CampaignStatus[], to: CampaignStatus, refusal: string): CampaignView {
+    const c = this.load(id);
+    if (!this.d.repo.setStatus(id, from, to, this.d.now())) throw new ApiError(409, `${refusal} (it is ${this.d.repo.get(id)?.status ?? c.status})`, { code: 'conflict' });
+    this.changed(id);
+    return this.get(id);
+  }
+
+  private load(id: string): Campaign {
+    const c = this.d.repo.get(id);
+    if (!c) throw new ApiError(404, 'campaign not found', { code: 'not_found' });
+    return c;
+  }
+
+  private view(c: Campaign): CampaignView {
+    const { spec, ...rest } = c;
+    return {
+      ...rest,
+      runbook: spec.runbook ?? null,
+      instructions: spec.instructions ?? null,
+      clientId: spec.clientId ?? null,
+      callingHours: spec.callingHours ?? null,
+      timezone: spec.timezone ?? null,
+      concurrency: spec.concurrency,
+      retries: spec.retries,
+      voicemail: spec.voicemail ?? null,
+      progress: this.d.repo.progress(c.id),
+    };
+  }
+}
+
+function numberView(n: CampaignNumber): NumberView {
+  const { campaignId: _, ...rest } = n;
+  return rest;
+}
