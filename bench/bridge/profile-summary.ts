@@ -60,6 +60,14 @@ function stack(id: number): ProfileNode[] {
 const dur = prof.samples.map((_, i) => (prof.timeDeltas[i + 1] ?? 0) / 1000);
 const idleName = (n: ProfileNode) => n.callFrame.functionName === '(idle)';
 
+/**
+ * The two message handlers that carry a live call's audio: the carrier's media stream and the model's
+ * socket. What runs under them is mostly per frame (their start/stop messages are a few per call);
+ * everything else (REST, callbacks, TwiML, session start, the end, timers, the store) is call control.
+ */
+const MEDIA_ENTRIES = [/media-connection\.js:71$/, /openai-realtime\/engine\.js:85$/];
+const category = new Map<string, number>();
+
 const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
 const deepestProduct = new Map<string, number>();
@@ -70,7 +78,9 @@ let program = 0;
 const chunks: Array<{ ms: number; from: number; to: number }> = [];
 let open: { ms: number; from: number; to: number } | undefined;
 
-for (let i = 0; i < prof.samples.length; i++) {
+// From the first call placed (POST /api/calls): the server's own start-up is not a call's cost.
+const firstCall = prof.samples.findIndex((id) => stack(id).some((f) => isProduct(f) && f.callFrame.functionName === 'place'));
+for (let i = Math.max(0, firstCall); i < prof.samples.length; i++) {
   const ms = dur[i];
   total += ms;
   const node = byId.get(prof.samples[i])!;
@@ -92,6 +102,9 @@ for (let i = 0; i < prof.samples.length; i++) {
     const l = label(f);
     if (!seen.has(l)) (seen.add(l), inclusive.set(l, (inclusive.get(l) ?? 0) + ms));
   }
+  const entry = s.find(isProduct);
+  const cat = !entry ? (node.callFrame.functionName.startsWith('(') ? node.callFrame.functionName : 'no product frame (node, packages)') : MEDIA_ENTRIES.some((r) => r.test(label(entry))) ? 'media and model messages' : 'call control';
+  category.set(cat, (category.get(cat) ?? 0) + ms);
   const deep = [...s].reverse().find(isProduct);
   const owner = deep ? label(deep) : `(no product frame) ${place(node.callFrame.url) || node.callFrame.functionName}`;
   deepestProduct.set(owner, (deepestProduct.get(owner) ?? 0) + ms);
@@ -101,7 +114,7 @@ if (open) chunks.push(open);
 const fmt = (ms: number) => ms.toFixed(1).padStart(9);
 const perCall = (ms: number) => (calls ? `${(ms / calls).toFixed(2).padStart(7)} ms/call` : '');
 const busy = total - idle;
-console.log(`${file}: ${(total / 1000).toFixed(1)} s sampled, main thread busy ${(busy / 1000).toFixed(2)} s (${((busy / total) * 100).toFixed(0)}%), GC ${(gc / 1000).toFixed(2)} s, (program) ${(program / 1000).toFixed(2)} s${calls ? `; ${calls} calls: ${(busy / calls).toFixed(1)} ms busy per call` : ''}`);
+console.log(`${file}: from the first call placed, ${(total / 1000).toFixed(1)} s sampled, main thread busy ${(busy / 1000).toFixed(2)} s (${((busy / total) * 100).toFixed(0)}%), GC ${(gc / 1000).toFixed(2)} s, (program) ${(program / 1000).toFixed(2)} s${calls ? `; ${calls} calls: ${(busy / calls).toFixed(1)} ms busy per call` : ''}`);
 
 const sorted = [...chunks].sort((a, b) => b.ms - a.ms);
 const over = (t: number) => chunks.filter((c) => c.ms > t);
@@ -118,6 +131,9 @@ for (const c of sorted.slice(0, 8)) {
   console.log(`  ${c.ms.toFixed(1)} ms chunk:`);
   for (const [k, ms] of [...parts].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`    ${fmt(ms)} ms  ${k}`);
 }
+
+console.log('\nBusy time by what the task was:');
+for (const [k, ms] of [...category].sort((a, b) => b[1] - a[1])) console.log(`${fmt(ms)} ms ${perCall(ms)}  ${k}`);
 
 const table = (title: string, m: Map<string, number>) => {
   console.log(`\n${title}`);
