@@ -78,7 +78,7 @@ export function loadSherpa(): SherpaModule {
  * calls replacing calls the pool stays small, and after a peak the rest go to the finalizer.
  */
 const idleVads = new Map<string, SherpaVad[]>();
-const IDLE_VADS_MAX = 32;
+const IDLE_VADS_MAX = 16;
 
 function acquireVad(config: Record<string, unknown>): SherpaVad {
   return idleVads.get(JSON.stringify(config))?.pop() ?? new (loadSherpa().Vad)(config, SEGMENT_BUFFER_S);
