@@ -114,6 +114,9 @@ function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; 
   const out = openSync(join(dataDir, 'bridge.log'), 'a');
   const base = `http://127.0.0.1:${port}`;
   const common = { BENCH_PROBE_FILE: probeFile, PORT: String(port) };
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of the bridge (written when it exits on SIGTERM), for
+  // attributing main-thread time to call start and end (bench/bridge/profile-summary.ts reads it).
+  if (process.env.BENCH_CPU_PROF) flags.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${target}.cpuprofile`, '--cpu-prof-interval=100');
   const child =
     target === 'product'
       ? spawn(process.execPath, [...flags, '--import', PROBE, entry], {
@@ -236,7 +239,8 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
   } finally {
     if (bridge && bridge.exitCode === null) {
       bridge.kill('SIGTERM');
-      await Promise.race([new Promise((r) => bridge!.once('exit', r)), sleep(10_000)]);
+      // A CPU profile is written only on a clean exit, after the server has shut down.
+      await Promise.race([new Promise((r) => bridge!.once('exit', r)), sleep(process.env.BENCH_CPU_PROF ? 60_000 : 10_000)]);
       if (bridge.exitCode === null) bridge.kill('SIGKILL');
     }
     for (const c of [load, model]) if (c.connected) c.send({ cmd: 'exit' });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { downloadRecording } from '../records/recordings.js';
 import { LateRecords, type LateRecord } from './late-records.js';
 import type { CallRuntime } from './call-runtime.js';
@@ -11,6 +12,8 @@ import type { CallRuntime } from './call-runtime.js';
 export class AfterCallRecords {
   private readonly lateRecords: LateRecords;
   private readonly pricePolls = new Set<string>();
+  /** Aborted on shutdown: a price poll between its tries stops at once rather than holding the exit for minutes. */
+  private readonly shuttingDown = new AbortController();
 
   constructor(private readonly rt: CallRuntime) {
     this.lateRecords = new LateRecords(rt.d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));
@@ -42,6 +45,7 @@ export class AfterCallRecords {
 
   /** Shutdown: stop waiting for every call. */
   completeAll(): void {
+    this.shuttingDown.abort();
     this.lateRecords.completeAll();
   }
 
@@ -77,7 +81,7 @@ export class AfterCallRecords {
     this.pricePolls.add(callId);
     try {
       for (const waitMs of this.rt.d.pricePollMs ?? [0, 5_000, 30_000, 120_000]) {
-        if (waitMs) await new Promise((r) => setTimeout(r, waitMs));
+        if (waitMs) await sleep(waitMs, undefined, { signal: this.shuttingDown.signal }).catch(() => undefined);
         if (this.rt.closing) return;
         if (await this.fetchPrice(callId)) return;
       }

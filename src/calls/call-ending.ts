@@ -9,6 +9,8 @@ import type { AfterCallRecords } from './after-call-records.js';
 
 /** Ending a call, once, whoever asks: the user, the agent, the carrier, a limit, a failure. */
 export class CallEnding {
+  private transcriptsDir: Promise<unknown> | undefined;
+
   constructor(private readonly rt: CallRuntime, private readonly records: AfterCallRecords) {}
 
   /** User-requested hang-up. */
@@ -84,12 +86,16 @@ export class CallEnding {
     const { d } = this.rt;
     try {
       const dir = join(d.settings.DATA_DIR, 'transcripts');
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      // Once per process, not once per call (each was a syscall and a promise at every call's end); if
+      // the folder is removed meanwhile, the failed write below makes the next call create it again.
+      this.transcriptsDir ??= mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.transcriptsDir;
       const path = join(dir, `${callId}.txt`);
       const call = d.calls.get(callId)!;
       await writeFile(path, renderTranscriptText(call, d.timeline.list(callId), call.clientName ?? undefined), { mode: 0o600 });
       d.calls.update(callId, { transcriptPath: path });
     } catch (err) {
+      this.transcriptsDir = undefined;
       this.rt.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
     }
   }

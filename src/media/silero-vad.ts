@@ -49,6 +49,8 @@ const GATE_HANGOVER_MS = 256;
 
 export const SILERO_MODEL_PATH = fileURLToPath(new URL('../../models/silero_vad.onnx', import.meta.url));
 const WINDOW = 512;
+/** sherpa keeps the audio of each speech segment for its caller; this detector drops them at once. */
+const SEGMENT_BUFFER_S = 30;
 const SAMPLE_RATE = 16000;
 
 interface SherpaVad {
@@ -67,10 +69,42 @@ export function loadSherpa(): SherpaModule {
   return sherpa;
 }
 
+/**
+ * Detectors of ended calls, reset and kept for the next calls. Building one loads the model into a new
+ * ONNX Runtime session: about 90 ms of CPU in one synchronous native call, on the event loop that carries
+ * every live call's audio (issue 18's profile: the largest single cost of starting a call). A reset one is
+ * as good as new (it drops the recurrent state, the buffered audio and the segments, as the pre-gate's
+ * reset relies on) and costs microseconds. Each holds about 10 MB, so only a few idle ones are kept: with
+ * calls replacing calls the pool stays small, and after a peak the rest go to the finalizer.
+ */
+const idleVads = new Map<string, SherpaVad[]>();
+const IDLE_VADS_MAX = 16;
+
+function acquireVad(config: Record<string, unknown>): SherpaVad {
+  return idleVads.get(JSON.stringify(config))?.pop() ?? new (loadSherpa().Vad)(config, SEGMENT_BUFFER_S);
+}
+
+function releaseVad(config: Record<string, unknown>, vad: SherpaVad): void {
+  const key = JSON.stringify(config);
+  const idle = idleVads.get(key) ?? [];
+  if (idle.length >= IDLE_VADS_MAX) return; // freed by the addon's finalizer once unreferenced
+  vad.reset();
+  idle.push(vad);
+  idleVads.set(key, idle);
+}
+
+/** Idle detectors held for reuse (tests). */
+export function idleSileroVads(): number {
+  let n = 0;
+  for (const list of idleVads.values()) n += list.length;
+  return n;
+}
+
 export class SileroVad implements VoiceActivityDetector {
   speaking = false;
   readonly onsetMs: number;
   private vad?: SherpaVad;
+  private readonly config: Record<string, unknown>;
   private up = new Upsampler8kTo16k();
   private pcm16k = new Int16Array(640);
   private float = new Float32Array(640);
@@ -86,25 +120,22 @@ export class SileroVad implements VoiceActivityDetector {
     // sherpa confirms speech once it has lasted minSpeechMs, judged at the end of a 32 ms window.
     this.onsetMs = minSpeechMs + (WINDOW / SAMPLE_RATE) * 1000;
     this.floorMeanSq = o.floorDbfs === undefined ? 0 : (32768 * 10 ** (o.floorDbfs / 20)) ** 2;
-    this.vad = new (loadSherpa().Vad)(
-      {
-        sileroVad: {
-          model: SILERO_MODEL_PATH,
-          threshold: o.threshold ?? 0.5,
-          minSpeechDuration: minSpeechMs / 1000,
-          minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
-          windowSize: WINDOW,
-          // Long speech is cut into segments of at most this; the segments themselves are dropped below.
-          maxSpeechDuration: 20,
-        },
-        sampleRate: SAMPLE_RATE,
-        numThreads: 1,
-        provider: 'cpu',
-        debug: 0,
+    this.config = {
+      sileroVad: {
+        model: SILERO_MODEL_PATH,
+        threshold: o.threshold ?? 0.5,
+        minSpeechDuration: minSpeechMs / 1000,
+        minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
+        windowSize: WINDOW,
+        // Long speech is cut into segments of at most this; the segments themselves are dropped below.
+        maxSpeechDuration: 20,
       },
-      // sherpa keeps the audio of each speech segment for its caller; this detector drops them at once.
-      30,
-    );
+      sampleRate: SAMPLE_RATE,
+      numThreads: 1,
+      provider: 'cpu',
+      debug: 0,
+    };
+    this.vad = acquireVad(this.config);
   }
 
   pushPcm(pcm8k: Int16Array): VoiceActivityChange | undefined {
@@ -153,7 +184,7 @@ export class SileroVad implements VoiceActivityDetector {
   }
 
   close(): void {
-    // The native object is freed by the addon's finalizer once unreferenced.
+    if (this.vad) releaseVad(this.config, this.vad);
     this.vad = undefined;
   }
 }

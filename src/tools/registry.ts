@@ -63,6 +63,7 @@ export function defineTool<A extends z.ZodTypeAny>(t: ToolDefinition<A>): ToolDe
 
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
+  private readonly specCache = new Map<'all' | 'withoutClient', ToolSpec[]>();
 
   constructor(tools: ToolDefinition[]) {
     for (const t of tools) this.tools.set(t.name, t);
@@ -70,10 +71,18 @@ export class ToolRegistry {
 
   /** The tools offered to the engine; `hasClient: false` leaves out those that need a client. */
   specs(o: { hasClient?: boolean } = {}): ToolSpec[] {
-    return [...this.tools.values()].filter((t) => !(t.requiresClient && o.hasClient === false)).map((t) => {
-      const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.args) as Record<string, unknown>;
-      return { name: t.name, description: t.description, parameters };
-    });
+    // Built once per variant: converting every tool's zod schema to JSON Schema cost ~1 ms of the event
+    // loop at each call's start (issue 18). The tools are fixed at construction; the specs are frozen.
+    const key = o.hasClient === false ? 'withoutClient' : 'all';
+    let specs = this.specCache.get(key);
+    if (!specs) {
+      specs = [...this.tools.values()].filter((t) => !(t.requiresClient && o.hasClient === false)).map((t) => {
+        const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.args) as Record<string, unknown>;
+        return deepFreeze({ name: t.name, description: t.description, parameters });
+      });
+      this.specCache.set(key, specs);
+    }
+    return [...specs];
   }
 
   /**
@@ -99,4 +108,12 @@ export class ToolRegistry {
       return { ok: false, args: parsed.data, output: `Error: ${name} failed: ${(err as Error).message}`, reply: true };
     }
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SileroVad, VAD_FLOOR_DBFS_DEFAULT } from '../../src/media/silero-vad.js';
+import { SileroVad, VAD_FLOOR_DBFS_DEFAULT, idleSileroVads } from '../../src/media/silero-vad.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
 import { BACKCHANNELS, SHORT_SPEECH_CLIPS, SPEECH_CLIPS, clip } from '../sim/twilio/clips.js';
 
@@ -93,4 +93,26 @@ test('Silero gate: a frame just above the floor is fed, one just below is not', 
   below.pushPcm(level(VAD_FLOOR_DBFS_DEFAULT - 0.2));
   assert.equal(below.samplesFed, 0);
   below.close();
+});
+
+test('Silero: a detector kept from an ended call hears exactly as a newly built one', () => {
+  const words = mulawDecode(clip('speech-wait'));
+  // Hold every idle detector, so the next two are newly built.
+  const held = Array.from({ length: idleSileroVads() }, () => new SileroVad());
+  assert.equal(idleSileroVads(), 0);
+  const fresh = new SileroVad();
+  // A call that ends mid-speech: state, buffered audio and a segment in it when it is closed.
+  const dirty = new SileroVad();
+  const expected = run(fresh, concat(words, silence(500)));
+  assert.ok(expected.started.length > 0);
+  let heard = false;
+  for (let i = 0; i + FRAME <= words.length / 2; i += FRAME) heard = dirty.pushPcm(words.subarray(i, i + FRAME)) === 'started' || heard;
+  assert.ok(heard && dirty.speaking, 'closed while speaking');
+  dirty.close();
+  dirty.close(); // twice: returned once
+  assert.equal(idleSileroVads(), 2);
+  const reused = new SileroVad();
+  assert.equal(idleSileroVads(), 1, 'the next call takes an idle detector instead of building one');
+  assert.deepEqual(run(reused, concat(words, silence(500))), expected);
+  for (const v of held) v.close();
 });

@@ -47,6 +47,20 @@ test('stream TwiML carries the id and secret as parameters, on a wss URL without
   assert.equal(webhookUrls('https://cw.example.test', 'a b').status, 'https://cw.example.test/twilio/status?callId=a%20b');
 });
 
+test('stream TwiML is what the SDK builder writes, byte for byte, escapes included', () => {
+  const sdk = (url: string, params: Record<string, string>) => {
+    const r = new twilio.twiml.VoiceResponse();
+    const stream = r.connect().stream({ url });
+    for (const [name, value] of Object.entries(params)) stream.parameter({ name, value });
+    return r.toString();
+  };
+  for (const [url, params] of [
+    ['wss://cw.example.test/twilio/media', { callId: 'abc', secret: 's3' }],
+    ['wss://h.test/a?x=1&y=<2>', { 'n"&<>': `v "quoted" & <tag> 'apos' \t\n\r é` }],
+    ['wss://h.test/', {}],
+  ] as const) assert.equal(streamTwiml(url, params), sdk(url, params));
+});
+
 test('tokens: constant-time match, scoped and expiring stream tokens, redacted URLs', () => {
   assert.equal(tokenMatches('abc', 'abc'), true);
   assert.equal(tokenMatches('abc', 'abcd'), false);
