@@ -65,6 +65,8 @@ export class VoicemailMode {
   private lastBeep?: { hz: number; toneMs: number };
   /** Frames are analysed until a person is being talked to, and again once a machine verdict comes. */
   private listening = true;
+  /** The verdict that started the wait. */
+  private verdict?: string;
 
   constructor(
     private readonly o: VoicemailOptions,
@@ -102,6 +104,7 @@ export class VoicemailMode {
     if (!this.leavesMessage || answeredBy === 'fax') return false;
     if (this.state !== 'off') return true;
     this.state = 'waiting';
+    this.verdict = answeredBy;
     this.listening = true;
     this.startedAt = Date.now();
     this.h.record('voicemail.waiting', { answeredBy });
@@ -140,6 +143,24 @@ export class VoicemailMode {
     this.quietMs = loud ? 0 : this.quietMs + (pcm.length / 8000) * 1000;
     if (this.quietMs >= this.o.silenceMs) this.speak('silence', { quietMs: Math.round(this.quietMs) });
   };
+
+  /** The verdict the call is waiting for a beep under, if it is. */
+  get waitingUnder(): string | undefined {
+    return this.state === 'waiting' ? this.verdict : undefined;
+  }
+
+  /**
+   * The machine is not a mailbox after all (a screener asked who is calling while the call waited for the
+   * beep): the wait ends without a message. Returns the verdict it was waiting under.
+   */
+  cancel(): string | undefined {
+    if (this.state !== 'waiting') return undefined;
+    clearTimeout(this.timer);
+    this.state = 'off';
+    this.greetingOver = false;
+    this.quietMs = 0;
+    return this.verdict;
+  }
 
   /** The call is ending: timers stop. */
   close(): void {
