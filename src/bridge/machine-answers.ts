@@ -4,7 +4,7 @@ import type { CallModes } from './call-mode.js';
 import type { EndAfterPlayout } from './end-after-playout.js';
 import { classifyVerdict, type GateOpenReason, type GreetingGate } from './greeting-gate.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
-import { ScreeningMode, SCREENING_ANSWER, soundsLikeScreening } from './screening-mode.js';
+import { ScreeningMode, SCREENING_ANSWER, soundsLikeMailbox, soundsLikeScreening } from './screening-mode.js';
 import type { ModeHandler } from './mode-handler.js';
 
 /** The longest a voicemail message may take to play before the call ends as plain `voicemail`. */
@@ -27,6 +27,8 @@ export interface MachineAnswersHost {
    * false when the engine cannot: then it hears nothing while the call waits for a beep.
    */
   transcribeOnly(on: boolean): boolean;
+  /** Whether the engine can transcribe without answering (transcribeOnly would succeed). */
+  canTranscribe: boolean;
 }
 
 /**
@@ -122,7 +124,9 @@ export class MachineAnswers implements ModeHandler {
       this.h.record('amd.veto', { answeredBy });
       this.h.cutAgent();
     }
-    if (this.voicemail.begin(answeredBy)) {
+    // An early verdict (`machine_start`: the machine is still speaking) may be a screener's prompt: even a
+    // call that hangs up on machines first listens to the words, when the engine can.
+    if (this.voicemail.begin(answeredBy, answeredBy === 'machine_start' && this.h.canTranscribe)) {
       // While the greeting plays its words are still transcribed (never answered): a call-screening
       // assistant that AMD called a machine before its prompt was over is recognised by them.
       if (this.voicemail.waiting && !this.transcribing) this.transcribing = this.h.transcribeOnly(true);
@@ -136,6 +140,7 @@ export class MachineAnswers implements ModeHandler {
   heard(text: string): void {
     if (this.transcribing && this.voicemail.waiting && soundsLikeScreening(text)) this.screenerWords = text;
     this.screening.heard(text);
+    if (this.transcribing && soundsLikeMailbox(text)) this.voicemail.mailboxHeard();
   }
 
   /**

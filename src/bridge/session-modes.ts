@@ -69,6 +69,7 @@ export function createSessionModes(o: CallSessionOptions, h: SessionModesHost): 
     beginEnd: h.beginEnd,
     // An engine that hears before it may answer transcribes as it is (auto-replies are off while the call
     // waits for a beep); another must be told, if it can be at all.
+    canTranscribe: o.engine.capabilities.hearsBeforeAutoRespond || o.engine.transcribeOnly !== undefined,
     transcribeOnly: (on) => {
       if (o.engine.capabilities.hearsBeforeAutoRespond) return true;
       if (!o.engine.transcribeOnly) return false;

@@ -88,15 +88,21 @@ function split(engine: Engine, conversation: Conversation, opening: string[]): (
   return (i) => (i === 0 ? conversation : { turns: [], userTranscripts: opening });
 }
 
-for (const engine of ['openai', 'gemini'] as Engine[]) {
-  test(`[${engine}] AMD says machine before the screener has finished speaking: its words are still transcribed, and it gets its answer`, async () => {
+// Both plans: a call set to hang up on machines listens to an early verdict's machine first too.
+for (const [engine, plan] of [
+  ['openai', 'leave-message'],
+  ['gemini', 'leave-message'],
+  ['gemini', 'hangup'],
+  ['openai', 'hangup'],
+] as Array<[Engine, 'hangup' | 'leave-message']>) {
+  test(`[${engine}] AMD says machine before the screener has finished speaking (VOICEMAIL_MODE=${plan}): its words are still transcribed, and it gets its answer`, async () => {
     const promptMs = 3000;
-    // Twilio's machine_start comes while the prompt (0.5-3.5 s into the call) is still playing.
+    // Twilio's machine_start comes while the prompt is still playing.
     const verdictAt = 1500;
     await withStack(
       {
         engine,
-        env: { VOICEMAIL_MODE: 'leave-message' },
+        env: { VOICEMAIL_MODE: plan },
         script: () => ({ ...screeningAssistant({ prompt: 'google', promptMs, personAfterMs: 500 }), answeredBy: 'machine_start', amdDelayMs: verdictAt }),
         conversation: split(engine, { turns: [{ say: ANSWER }, { say: HOLDING }, { say: TO_PERSON }], userTranscripts: [SCREENING_HOLD, PERSON_PICKS_UP] }, [SCREENING_PROMPTS.google]),
       },
