@@ -263,7 +263,7 @@ export class CallSession {
   private onAudio(frame: AudioChunk): boolean {
     const toEngine = this.audio.toEngine(frame, this.hearers.length ? this.listen : undefined);
     const hears = this.modes.policy.engineHears;
-    if (hears === 'all') this.o.engine.pushAudio(toEngine);
+    if (hears === 'all' || this.machine.transcribingUnderVerdict) this.o.engine.pushAudio(toEngine);
     else if (hears === 'speech') this.hold.pass(toEngine);
     return true;
   }

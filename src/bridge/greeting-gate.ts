@@ -38,7 +38,8 @@ export interface GreetingGateOptions {
  * phone menu) does not open the gate at its end; only a verdict does (or the menu takes the call over).
  */
 export class GreetingGate {
-  private state: 'waiting' | 'ready' | 'open' | 'closed' = 'waiting';
+  /** `vetoed`: a machine verdict shut it, and only a screener heard after that can open it again. */
+  private state: 'waiting' | 'ready' | 'open' | 'vetoed' | 'closed' = 'waiting';
   private openReason?: GateOpenReason;
   private speaking = false;
   private speechStart = 0;
@@ -102,10 +103,10 @@ export class GreetingGate {
 
   /** Twilio's answering-machine verdict, at whatever point of the call it arrives. */
   verdict(answeredBy: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'vetoed') return;
     const kind = classifyVerdict(answeredBy);
     if (kind === 'voicemail') {
-      this.close();
+      this.veto();
       this.o.voicemail(answeredBy);
       return;
     }
@@ -121,6 +122,9 @@ export class GreetingGate {
 
   /** A call-screening assistant asked who is calling: it is answered now, however long its opening was. */
   screening(): void {
+    // A machine verdict came first, and then the machine turned out to be a screener (its words were
+    // transcribed while the call waited for a beep): it is answered all the same.
+    if (this.state === 'vetoed') this.state = 'waiting';
     this.decide('screening');
   }
 
@@ -131,6 +135,13 @@ export class GreetingGate {
   handOver(): void {
     if (this.state !== 'waiting' && this.state !== 'ready') return;
     this.state = 'open';
+    clearTimeout(this.silenceTimer);
+  }
+
+  /** A machine verdict: nothing may be said now; only `screening()` can open the gate again. */
+  veto(): void {
+    if (this.state === 'closed') return;
+    this.state = 'vetoed';
     clearTimeout(this.silenceTimer);
   }
 

@@ -68,6 +68,11 @@ export interface ScreeningHost {
   setMode(to: CallMode, reason: string): void;
   /** Nobody has been greeted yet: start the conversation with the screening answer. */
   answerBeforeGreeting(): void;
+  /**
+   * A machine verdict came first and the call waits for a beep, with the machine's words still being
+   * transcribed: a screener heard now is one AMD called a machine before its prompt was over.
+   */
+  waitingUnderVerdict(): boolean;
   /** The screener turned into a mailbox: voicemail handling from here (stop talking, hang up or leave the message). */
   toVoicemail(reason: string): void;
   /** Screening went on for `waitMs` and nobody picked up: the call ends. */
@@ -115,13 +120,16 @@ export class ScreeningMode {
       }
       return;
     }
-    // Menus, hold and voicemail have their own listeners; only an opening or a conversation can turn out to be screened.
-    if ((mode !== 'greeting' && mode !== 'talking') || !soundsLikeScreening(text)) return;
+    // Menus and hold have their own listeners; an opening, a conversation, or a "mailbox" still playing
+    // its greeting under a machine verdict can turn out to be screened.
+    const underVerdict = mode === 'voicemail' && this.h.waitingUnderVerdict();
+    if ((mode !== 'greeting' && mode !== 'talking' && !underVerdict) || !soundsLikeScreening(text)) return;
     this.seen = true;
     this.answered = false;
     this.h.record('screening.detected', { during: mode });
     this.h.setMode('screening', 'screening-assistant');
-    if (mode === 'greeting') this.h.answerBeforeGreeting();
+    if (this.h.mode() !== 'screening') return;
+    if (mode === 'greeting' || underVerdict) this.h.answerBeforeGreeting();
     // A screened call the person never takes (and that never becomes a mailbox) must not sit open until MAX_CALL_SECONDS.
     const waitMs = this.h.waitMs ?? 60_000;
     clearTimeout(this.timer);

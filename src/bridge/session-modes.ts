@@ -67,6 +67,15 @@ export function createSessionModes(o: CallSessionOptions, h: SessionModesHost): 
     agentSpeaking: h.agentSpeaking,
     cutAgent: () => h.cutAgent('answering-machine'),
     beginEnd: h.beginEnd,
+    // An engine that hears before it may answer transcribes as it is (auto-replies are off while the call
+    // waits for a beep); another must be told, if it can be at all.
+    canTranscribe: o.engine.capabilities.hearsBeforeAutoRespond || o.engine.transcribeOnly !== undefined,
+    transcribeOnly: (on) => {
+      if (o.engine.capabilities.hearsBeforeAutoRespond) return true;
+      if (!o.engine.transcribeOnly) return false;
+      o.engine.transcribeOnly(on);
+      return true;
+    },
   });
   return { machine, hold, menu };
 }

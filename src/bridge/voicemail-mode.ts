@@ -65,6 +65,10 @@ export class VoicemailMode {
   private lastBeep?: { hz: number; toneMs: number };
   /** Frames are analysed until a person is being talked to, and again once a machine verdict comes. */
   private listening = true;
+  /** The verdict that started the wait. */
+  private verdict?: string;
+  /** Plan `hangup`, waiting only to learn the machine is no screener: the end of the greeting hangs up. */
+  private hangUpAfter = false;
 
   constructor(
     private readonly o: VoicemailOptions,
@@ -96,15 +100,18 @@ export class VoicemailMode {
 
   /**
    * A machine answered. Returns false when the call should just hang up (plan `hangup`, or a fax);
-   * true when the message will be left.
+   * true when the call waits for the end of the greeting: to leave the message, or, with `listenFirst`
+   * (an early verdict whose machine may still turn out to be a screener), to hang up then.
    */
-  begin(answeredBy: string): boolean {
-    if (!this.leavesMessage || answeredBy === 'fax') return false;
+  begin(answeredBy: string, listenFirst = false): boolean {
+    if (answeredBy === 'fax' || (!this.leavesMessage && !listenFirst)) return false;
     if (this.state !== 'off') return true;
     this.state = 'waiting';
+    this.verdict = answeredBy;
+    this.hangUpAfter = !this.leavesMessage;
     this.listening = true;
     this.startedAt = Date.now();
-    this.h.record('voicemail.waiting', { answeredBy });
+    this.h.record('voicemail.waiting', { answeredBy, ...(this.hangUpAfter ? { then: 'hangup' } : {}) });
     this.timer = setTimeout(() => {
       if (this.state !== 'waiting') return;
       this.state = 'off';
@@ -141,6 +148,32 @@ export class VoicemailMode {
     if (this.quietMs >= this.o.silenceMs) this.speak('silence', { quietMs: Math.round(this.quietMs) });
   };
 
+  /** The machine's words are a mailbox's: a call that only waited to learn that hangs up now. */
+  mailboxHeard(): void {
+    if (this.state !== 'waiting' || !this.hangUpAfter) return;
+    clearTimeout(this.timer);
+    this.state = 'off';
+    this.h.hangUp("its greeting is a mailbox's");
+  }
+
+  /** The verdict the call is waiting for a beep under, if it is. */
+  get waitingUnder(): string | undefined {
+    return this.state === 'waiting' ? this.verdict : undefined;
+  }
+
+  /**
+   * The machine is not a mailbox after all (a screener asked who is calling while the call waited for the
+   * beep): the wait ends without a message. Returns the verdict it was waiting under.
+   */
+  cancel(): string | undefined {
+    if (this.state !== 'waiting') return undefined;
+    clearTimeout(this.timer);
+    this.state = 'off';
+    this.greetingOver = false;
+    this.quietMs = 0;
+    return this.verdict;
+  }
+
   /** The call is ending: timers stop. */
   close(): void {
     clearTimeout(this.timer);
@@ -151,6 +184,7 @@ export class VoicemailMode {
     if (this.state !== 'waiting') return;
     this.state = 'speaking';
     clearTimeout(this.timer);
+    if (this.hangUpAfter) return this.h.hangUp(`the machine's greeting is over (${trigger}) and no call screener spoke`);
     this.h.record('voicemail.message', { trigger, afterMs: Date.now() - this.startedAt, exact: Boolean(this.o.message), ...data });
     this.h.speakThenHangUp(voicemailInstructions(this.o));
   }

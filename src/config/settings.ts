@@ -74,6 +74,8 @@ export const settingsSchema = z.object({
   GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1, v1beta or v1alpha').default('v1beta'),
   GEMINI_LIVE_MODEL: z.string().trim().min(1).default('gemini-3.8-live'),
   GEMINI_VOICE: z.string().default('Puck'),
+  /** Transcribes a machine's opening under a machine verdict, without the conversation answering it (docs/voicemail.md). */
+  GEMINI_TRANSCRIBE_MODEL: z.string().trim().min(1).default('gemini-3.5-transcribe-live'),
   // The cascade engine's stages (STT_*, LLM_*, TTS_*): docs/cascade.md.
   ...cascadeSettingsShape,
   // Where `callwright models pull` downloads from (docs/local.md).

@@ -133,6 +133,13 @@ export interface VoiceEngine {
   /** Asks for a reply now (the greeting, or after a tool result). */
   generateReply(opts?: { instructions?: string }): void;
   setAutoRespond(on: boolean): void;
+  /**
+   * While on, caller audio pushed is only transcribed (user.transcript) and never answered, so the bridge
+   * can learn what a machine says without the engine replying to it (a screener or a mailbox greeting).
+   * Engines that hear before auto-replies are on (`hearsBeforeAutoRespond`) need none; absent otherwise:
+   * the engine cannot, and hears nothing then.
+   */
+  transcribeOnly?(on: boolean): void;
   /** Cancels the in-flight response, if any. */
   interrupt(): void;
   /** Cuts an item's audio to what was heard (requires capabilities.truncation). */

@@ -28,7 +28,7 @@ export function engineFactories(s: Settings): Partial<Record<EngineName, EngineF
     // An http(s) base URL (a proxy or the simulator) is reached over the matching ws(s) scheme.
     const baseUrl = s.GEMINI_LIVE_URL.replace(/^http/, 'ws');
     engines.gemini = (ctx) =>
-      new GeminiLiveEngine({ apiKey, baseUrl, apiVersion: s.GEMINI_API_VERSION, model: s.GEMINI_LIVE_MODEL, voice: s.GEMINI_VOICE, silenceMs: s.VAD_SILENCE_MS, onEvent: ctx.onEvent });
+      new GeminiLiveEngine({ apiKey, baseUrl, apiVersion: s.GEMINI_API_VERSION, model: s.GEMINI_LIVE_MODEL, voice: s.GEMINI_VOICE, silenceMs: s.VAD_SILENCE_MS, transcribeModel: s.GEMINI_TRANSCRIBE_MODEL, onEvent: ctx.onEvent });
   }
   // No key needed: the stages may all run on this machine (docs/cascade.md).
   engines.cascade = cascadeEngineFactory(s);

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withStack } from './helpers.js';
 import type { Engine, Stack } from '../sim/stack.js';
-import { PERSON_PICKS_UP, SCREENER_TAKES_MESSAGE, SCREENING_HOLD, SCREENING_PROMPTS, screeningAssistant } from '../sim/twilio/index.js';
+import { GREETING_TEXT, PERSON_PICKS_UP, SCREENER_TAKES_MESSAGE, SCREENING_HOLD, SCREENING_PROMPTS, mailbox, screeningAssistant } from '../sim/twilio/index.js';
+import type { Conversation } from '../sim/stack.js';
 
 const ANSWER = "I'm an AI assistant calling on behalf of Raju Kumar about his pickup order for tonight.";
 const HOLDING = 'Sure, I will hold.';
@@ -77,7 +78,113 @@ for (const c of CASES) {
   });
 }
 
+/**
+ * Gemini's conversation session hears nothing while a machine verdict stands; the machine's words are
+ * transcribed by a second, transcription-only session (the call's second simulator session). What each
+ * of them hears, in order: the conversation what comes after the transcribed opening, the transcriber the opening.
+ */
+function split(engine: Engine, conversation: Conversation, opening: string[]): (i: number) => Conversation {
+  if (engine === 'openai') return () => ({ ...conversation, userTranscripts: [...opening, ...(conversation.userTranscripts ?? [])] });
+  return (i) => (i === 0 ? conversation : { turns: [], userTranscripts: opening });
+}
+
+// Both plans: a call set to hang up on machines listens to an early verdict's machine first too.
+for (const [engine, plan] of [
+  ['openai', 'leave-message'],
+  ['gemini', 'leave-message'],
+  ['gemini', 'hangup'],
+  ['openai', 'hangup'],
+] as Array<[Engine, 'hangup' | 'leave-message']>) {
+  test(`[${engine}] AMD says machine before the screener has finished speaking (VOICEMAIL_MODE=${plan}): its words are still transcribed, and it gets its answer`, async () => {
+    const promptMs = 3000;
+    // Twilio's machine_start comes while the prompt is still playing.
+    const verdictAt = 1500;
+    await withStack(
+      {
+        engine,
+        env: { VOICEMAIL_MODE: plan },
+        script: () => ({ ...screeningAssistant({ prompt: 'google', promptMs, personAfterMs: 500 }), answeredBy: 'machine_start', amdDelayMs: verdictAt }),
+        conversation: split(engine, { turns: [{ say: ANSWER }, { say: HOLDING }, { say: TO_PERSON }], userTranscripts: [SCREENING_HOLD, PERSON_PICKS_UP] }, [SCREENING_PROMPTS.google]),
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const call = await stack.waitForEnd(id, 30_000);
+        const tw = stack.twilio.calls[0];
+        assert.equal(call.endReason, 'callee-hangup', 'the person hung up at the end, not us');
+        assert.deepEqual(
+          call.transcript.map((t: any) => [t.speaker, t.text]),
+          [
+            ['callee', SCREENING_PROMPTS.google],
+            ['agent', ANSWER],
+            ['callee', SCREENING_HOLD],
+            ['agent', HOLDING],
+            ['callee', PERSON_PICKS_UP],
+            ['agent', TO_PERSON],
+          ],
+        );
+        const events = await timeline(stack, id);
+        const modes = events.filter((e) => e.type === 'mode.changed').map((e) => `${e.data.to}:${e.data.reason}`);
+        assert.deepEqual(modes.slice(0, 2), ['voicemail:answering-machine', 'screening:screening-assistant'], modes.join(' '));
+        assert.equal(modes.at(-2), 'talking:person-answered', modes.join(' '));
+        assert.ok(events.some((e) => e.type === 'amd.ignored' && e.data.answeredBy === 'machine_start' && e.data.heardAfterVerdict), 'the verdict was set aside');
+        assert.ok(!events.some((e) => e.type === 'voicemail.message'), 'no voicemail message was left');
+        assert.equal(events.find((e) => e.type === 'greeting.start')?.data.reason, 'screening');
+        // Nothing was said over the prompt: the answer came after it.
+        const promptEndMs = tw.log.find((l) => l.type === 'callee-said')!.lineMs as number;
+        const verdictMs = tw.log.find((l) => l.type === 'amd')!.durationMs as number;
+        assert.ok(verdictMs < promptEndMs, `the verdict (${verdictMs} ms) came mid-prompt (its end: ${promptEndMs} ms)`);
+        assert.ok(tw.firstAgentAudioLineMs! >= promptEndMs, `answered at ${tw.firstAgentAudioLineMs} ms, after the prompt (${promptEndMs} ms)`);
+        if (engine === 'gemini') {
+          const [conv, transcriber] = stack.gemini.sessions;
+          assert.match(transcriber.setup.model, /transcribe-live/);
+          assert.equal(transcriber.turns.length, 0, 'the transcriber never spoke');
+          assert.equal(transcriber.userTurns[0].transcript, SCREENING_PROMPTS.google);
+          // The conversation did not hear the prompt: the answer was asked for with its words quoted.
+          assert.equal(conv.turns[0].trigger, 'clientContent');
+          assert.match(conv.clientContents[0].text, /call-screening assistant[\s\S]*screening service from Google/);
+          assert.equal(conv.userTurns[0].transcript, SCREENING_HOLD, 'the conversation hears the call again once the screener is known');
+        } else {
+          assert.match(stack.openai.sessions[0].responses[0].instructions ?? '', /call-screening assistant/);
+        }
+      },
+    );
+  });
+}
+
 const MESSAGE = 'This is the assistant of Raju Kumar about his pickup order. Please call Raju back. Thank you!';
+
+test('[gemini] a mailbox under an early machine verdict: its greeting is transcribed, never answered, and the message follows the beep', async () => {
+  await withStack(
+    {
+      engine: 'gemini',
+      script: () => mailbox({ answeredBy: 'machine_start', amdDelayMs: 1000, greetingMs: 4000 }),
+      conversation: split('gemini', { turns: [{ say: MESSAGE }] }, [GREETING_TEXT]),
+    },
+    async (stack) => {
+      const id = await stack.placeCall({ voicemail: { action: 'leave-message', message: MESSAGE } });
+      const call = await stack.waitForEnd(id, 30_000);
+      const tw = stack.twilio.calls[0];
+      assert.equal(call.endReason, 'voicemail-left');
+      assert.equal(tw.mailbox?.agentMsOverGreeting, 0, 'nothing said over the greeting');
+      assert.deepEqual(
+        call.transcript.map((t: any) => [t.speaker, t.text]),
+        [
+          ['callee', GREETING_TEXT],
+          ['agent', MESSAGE],
+        ],
+      );
+      const events = await timeline(stack, id);
+      assert.equal(events.find((e) => e.type === 'voicemail.message')?.data.trigger, 'beep');
+      assert.ok(!events.some((e) => e.type === 'screening.detected'));
+      const [conv, transcriber] = stack.gemini.sessions;
+      assert.match(transcriber.setup.model, /transcribe-live/);
+      assert.equal(transcriber.turns.length, 0);
+      // The conversation heard none of the greeting: its only turn is the message, asked for after the beep.
+      assert.deepEqual(conv.turns.map((t) => t.trigger), ['clientContent']);
+      assert.equal(conv.userTurns.length, 0);
+    },
+  );
+});
 
 for (const c of [
   { engine: 'openai' as Engine, answeredBy: 'machine_end_silence' as const },

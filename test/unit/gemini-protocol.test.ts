@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSetup, parseServerMessage, usageMeters } from '../../src/voice/gemini-live/protocol.js';
+import { buildAudioStreamEnd, buildSetup, buildTranscriberSetup, parseServerMessage, usageMeters } from '../../src/voice/gemini-live/protocol.js';
+import { RealtimeInputSchema, SetupSchema } from '../sim/gemini-live/schemas.js';
 
 test('a usageMetadata is billed as one turn: every meter, cached moved out of input, thinking and tool-use counted', () => {
   // Shape of a live report on a thinking model (discuss.ai.google.dev, gemini-3.8-live): the details do not
@@ -44,4 +45,19 @@ test('tools are declared BLOCKING: gemini-3.8-live would otherwise talk on while
   const setup = JSON.parse(buildSetup({ model: 'gemini-3.8-live', instructions: 'x', voice: 'Puck', silenceMs: 500, tools: [{ name: 'end_call', description: 'd', parameters: { type: 'object' } }] }));
   assert.equal(setup.setup.model, 'models/gemini-3.8-live');
   assert.deepEqual(setup.setup.tools[0].functionDeclarations[0].behavior, 'BLOCKING');
+});
+
+test('the transcription-only setup asks for TEXT and input transcription from a transcribe model, and passes the setup schema', () => {
+  const setup = JSON.parse(buildTranscriberSetup({ model: 'gemini-3.5-transcribe-live', silenceMs: 500 })).setup;
+  assert.equal(setup.model, 'models/gemini-3.5-transcribe-live');
+  assert.deepEqual(setup.generationConfig, { responseModalities: ['TEXT'] });
+  assert.deepEqual(setup.inputAudioTranscription, {});
+  assert.equal(setup.systemInstruction, undefined, 'no agent: no instructions, no tools, no voice');
+  assert.equal(setup.tools, undefined);
+  assert.ok(SetupSchema.safeParse(setup).success);
+  assert.ok(RealtimeInputSchema.safeParse(JSON.parse(buildAudioStreamEnd()).realtimeInput).success);
+  // A finished fragment ends an utterance.
+  const m = parseServerMessage(JSON.stringify({ serverContent: { inputTranscription: { text: 'and why', finished: true } } }));
+  assert.equal(m.inputTranscript, 'and why');
+  assert.equal(m.inputFinished, true);
 });

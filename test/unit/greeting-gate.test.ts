@@ -108,3 +108,25 @@ test('an inbound call: the gate opens as soon as the caller can hear us, without
     mock.timers.reset();
   }
 });
+
+test('a machine verdict vetoes the gate: it stays shut until a screener heard after the verdict opens it; a call that ends stays shut', () => {
+  const { g, log } = gate();
+  g.listening();
+  g.speakable();
+  g.calleeSpeech(true);
+  g.verdict('machine_start');
+  g.calleeSpeech(false);
+  g.verdict('human');
+  assert.deepEqual(log, ['voicemail machine_start']);
+  assert.ok(!g.isOpen);
+  g.screening();
+  assert.deepEqual(log, ['voicemail machine_start', 'open screening']);
+  assert.ok(g.isOpen);
+  const ended = gate();
+  ended.g.listening();
+  ended.g.speakable();
+  ended.g.verdict('machine_start');
+  ended.g.close();
+  ended.g.screening();
+  assert.deepEqual(ended.log, ['voicemail machine_start']);
+});

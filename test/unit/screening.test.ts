@@ -30,7 +30,7 @@ test('people answering and mailbox greetings are not screening', () => {
     assert.ok(!soundsLikeScreening(p), p);
 });
 
-function harness(start: CallMode = 'greeting') {
+function harness(start: CallMode = 'greeting', underVerdict = false) {
   let mode: CallMode = start;
   const log: string[] = [];
   const s = new ScreeningMode({
@@ -41,6 +41,7 @@ function harness(start: CallMode = 'greeting') {
       log.push(`${to}:${reason}`);
     },
     answerBeforeGreeting: () => log.push('answer'),
+    waitingUnderVerdict: () => underVerdict,
     toVoicemail: (reason) => log.push(`voicemail:${reason}`),
     nobodyCame: (ms) => log.push(`nobody:${ms}`),
     waitMs: 50,
@@ -85,6 +86,16 @@ test('a prompt heard mid-conversation switches to screening without a second gre
     assert.deepEqual(h.log, [], mode);
     assert.ok(!h.s.detected);
   }
+});
+
+test('under a machine verdict, while the call waits for a beep and the words are still transcribed, a screener is answered', () => {
+  const h = harness('voicemail', true);
+  h.s.heard(GREETING_TEXT);
+  assert.deepEqual(h.log, [], 'a mailbox greeting leaves the call waiting for the beep');
+  h.s.heard(SCREENING_PROMPTS.google);
+  assert.deepEqual(h.log, ['screening.detected', 'screening:screening-assistant', 'answer']);
+  assert.ok(h.s.detected);
+  h.s.close();
 });
 
 test('a screener that turns into message-taking is handed to voicemail handling', () => {

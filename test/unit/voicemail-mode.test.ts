@@ -122,3 +122,27 @@ test('while a person is being talked to no frame is analysed; a later machine ve
   assert.equal(h.trigger(), 'beep');
   h.close();
 });
+
+test('hangup plan listening first (an early verdict): hangs up at the end of the greeting or at mailbox words, never speaks; a screener cancels the wait', () => {
+  const h = harness({ action: 'hangup', message: undefined });
+  assert.equal(h.vm.begin('machine_start', true), true);
+  assert.equal(h.vm.waitingUnder, 'machine_start');
+  h.feed(talkFrames(1500).concat(toneFrames(1000, 400), quiet(60)));
+  assert.deepEqual(h.said, [], 'no message with a hangup plan');
+  assert.equal(h.hungUp.length, 1);
+  assert.match(h.hungUp[0], /greeting is over \(beep\)/);
+
+  const words = harness({ action: 'hangup', message: undefined });
+  words.vm.begin('machine_start', true);
+  words.feed(talkFrames(1000));
+  words.vm.mailboxHeard();
+  assert.match(words.hungUp[0] ?? '', /mailbox/);
+
+  const screener = harness({ action: 'hangup', message: undefined, beepTimeoutMs: 60 });
+  screener.vm.begin('machine_start', true);
+  assert.equal(screener.vm.cancel(), 'machine_start');
+  assert.equal(screener.vm.waiting, false);
+  screener.feed(talkFrames(500).concat(quiet(2000)));
+  assert.deepEqual(screener.hungUp, [], 'a cancelled wait neither hangs up nor speaks');
+  screener.close();
+});

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { closeSocket } from '../close-socket.js';
 import type { EngineCapabilities, EngineEvent, EngineListener, EngineStartOptions, VoiceEngine } from '../engine.js';
 import { AudioChunk } from '../../media/audio-chunk.js';
+import { GeminiTranscriber } from './transcriber.js';
 import { buildAudioInput, buildSetup, buildTextTurn, buildToolResponse, parseServerMessage, usageMeters, GeminiMessageError, type ServerMessage } from './protocol.js';
 
 export interface GeminiLiveOptions {
@@ -12,6 +13,8 @@ export interface GeminiLiveOptions {
   model: string;
   voice: string;
   silenceMs: number;
+  /** The Live transcription model for `transcribeOnly` (GEMINI_TRANSCRIBE_MODEL; default gemini-3.5-transcribe-live). */
+  transcribeModel?: string;
   connectTimeoutMs?: number;
   onEvent: EngineListener;
 }
@@ -86,6 +89,8 @@ export class GeminiLiveEngine implements VoiceEngine {
   private userText = '';
   private userSeq = 0;
   private readonly toolNames = new Map<string, string>();
+  /** While set, caller audio goes to this transcription-only session instead (transcribeOnly). */
+  private transcriber?: GeminiTranscriber;
   /** Calls the server withdrew: a late result for one is not sent (the server no longer has the call). */
   private readonly cancelledTools = new Set<string>();
 
@@ -149,6 +154,7 @@ export class GeminiLiveEngine implements VoiceEngine {
   }
 
   pushAudio(frame: AudioChunk): void {
+    if (this.transcriber) return this.transcriber.push(frame.base64);
     if (!this.autoRespond) {
       // Until the greeting gate opens nothing is sent: Gemini answers every turn it hears, and the
       // callee may be an answering machine. What a person said meanwhile ("Hello?") is kept, to be
@@ -184,6 +190,35 @@ export class GeminiLiveEngine implements VoiceEngine {
     this.preGate = [];
   }
 
+  /**
+   * The conversation's session answers every turn it hears, so audio that must only be understood (a
+   * machine's opening, under a machine verdict) goes to a second, transcription-only session; the kept
+   * opening goes first, so its words are complete. The conversation never hears any of it: when it is
+   * asked to speak, the bridge tells it what it needs to know.
+   */
+  transcribeOnly(on: boolean): void {
+    if (!on) {
+      void this.transcriber?.close();
+      this.transcriber = undefined;
+      return;
+    }
+    if (this.transcriber || this.closing) return;
+    let seq = 0;
+    this.transcriber = new GeminiTranscriber({
+      url: this.url(),
+      apiKey: this.opts.apiKey,
+      model: this.opts.transcribeModel ?? 'gemini-3.5-transcribe-live',
+      silenceMs: this.opts.silenceMs,
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      onText: (text) => this.emit({ type: 'user.transcript', itemId: `gtx_${++seq}`, text }),
+      onUsage: (usage) => this.emit({ type: 'usage', usage }),
+      onError: (message) => this.emit({ type: 'error', error: { fatal: false, code: 'transcription_failed', message } }),
+    });
+    for (const frame of this.preGate) this.transcriber.push(frame.base64);
+    this.preGate = [];
+    this.preGateSpeech = false;
+  }
+
   /** No cancel message exists: the rest of the current turn's audio is dropped here instead. */
   interrupt(): void {
     if (this.turn && !this.turn.done) this.turn.dropped = true;
@@ -206,6 +241,7 @@ export class GeminiLiveEngine implements VoiceEngine {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.transcribeOnly(false);
     await closeSocket(this.ws, 'call ended');
   }
 

@@ -37,9 +37,30 @@ export function buildSetup(c: SetupInput): string {
   });
 }
 
+/**
+ * A transcription-only session (ai.google.dev, "Live transcription with Gemini Live API": a
+ * `*-transcribe-live` model, `responseModalities: ['TEXT']`, `inputAudioTranscription`): it streams the
+ * words of the audio it hears and never speaks.
+ */
+export function buildTranscriberSetup(c: { model: string; silenceMs: number }): string {
+  return JSON.stringify({
+    setup: {
+      model: c.model.startsWith('models/') ? c.model : `models/${c.model}`,
+      generationConfig: { responseModalities: ['TEXT'] },
+      realtimeInputConfig: { automaticActivityDetection: { disabled: false, silenceDurationMs: c.silenceMs } },
+      inputAudioTranscription: {},
+    },
+  });
+}
+
 /** PCM16 LE at 16 kHz, base64; hand-built because it runs 50 times a second per call. */
 export function buildAudioInput(base64Pcm16k: string): string {
   return `{"realtimeInput":{"audio":{"data":"${base64Pcm16k}","mimeType":"audio/pcm;rate=16000"}}}`;
+}
+
+/** The audio pauses: speech in progress ends now, and its words are sent (Live API, `audioStreamEnd`). */
+export function buildAudioStreamEnd(): string {
+  return '{"realtimeInput":{"audioStreamEnd":true}}';
 }
 
 export function buildTextTurn(text: string): string {

@@ -45,12 +45,20 @@ export class Dialogue {
     }
     userTurn.endMs = ev.atMs;
     userTurn.transcript = this.s.nextUserTranscript();
-    if (conn.setup?.inputAudioTranscription) this.sendInputTranscription(userTurn.transcript);
-    this.reply('user');
+    const transcribesOnly = this.transcribesOnly;
+    if (conn.setup?.inputAudioTranscription) this.sendInputTranscription(userTurn.transcript, transcribesOnly || this.s.settings.inputTranscriptionFinished);
+    // A transcription model is a speech-recognition pipeline, not an agent: it never answers (README).
+    if (!transcribesOnly) this.reply('user');
+  }
+
+  /** A Live transcription model (`gemini-3.5-transcribe-live`): words out, no model turns. */
+  get transcribesOnly(): boolean {
+    return /-transcribe/.test(this.s.current?.setup?.model ?? '');
   }
 
   /** clientContent and realtimeInput.text: text interrupts whatever is being generated. */
   onText(cause: 'clientContent' | 'text', turnComplete: boolean): void {
+    if (this.transcribesOnly) return this.s.warn(`${cause} sent to a transcription model; it does not answer text`, 'transcribe-text');
     if (this.turnOpen) this.interrupt(cause, null);
     if (turnComplete) this.reply(cause);
   }
@@ -209,12 +217,12 @@ export class Dialogue {
    * Input transcription arrives in pieces (first word, second word, the rest) so a client that keeps only
    * the last fragment, instead of joining them, fails its tests.
    */
-  private sendInputTranscription(text: string): void {
+  private sendInputTranscription(text: string, markFinished: boolean): void {
     const words = splitWords(text);
     const fragments = words.length <= 2 ? words : [words[0], words[1], words.slice(2).join('')];
     fragments.forEach((fragment, i) => {
       const last = i === fragments.length - 1;
-      const t = last && this.s.settings.inputTranscriptionFinished ? { text: fragment, finished: true } : { text: fragment };
+      const t = last && markFinished ? { text: fragment, finished: true } : { text: fragment };
       this.s.send({ serverContent: { inputTranscription: t } });
     });
   }

@@ -495,6 +495,23 @@ describe('faults', () => {
   });
 });
 
+describe('transcription models', () => {
+  test('a *-transcribe-live session sends each utterance as inputTranscription ending in `finished`, and never answers', async () => {
+    const setup = { model: 'models/gemini-3.5-transcribe-live', generationConfig: { responseModalities: ['TEXT'] }, inputAudioTranscription: {} };
+    const { c, s } = await connect({ turns: [{ say: 'Never said.' }], userTranscripts: ['who is calling and why', 'thanks'] }, setup);
+    c.sendAudio(concat(loud(600), silence(600), loud(300), silence(600)));
+    await c.waitFor((m) => m.serverContent?.inputTranscription?.finished === true, 'a finished transcription', 2);
+    c.send(GREET);
+    await s.waitUntil(() => s.warnings.some((w) => /transcription model/.test(w)));
+    const fragments = c.content('inputTranscription').map((sc) => sc.inputTranscription);
+    assert.deepEqual(fragments.map((f) => f.text).join(''), 'who is calling and whythanks');
+    assert.deepEqual(fragments.filter((f) => f.finished).map((f) => f.text), ['calling and why', 'thanks']);
+    assert.equal(s.turns.length, 0, 'no model turn, for speech or for text');
+    assert.equal(c.content('modelTurn').length, 0);
+    await c.close();
+  });
+});
+
 describe('options', () => {
   test('text frames, finished transcription, thinking tokens on every usage report', async () => {
     const alt = await startGeminiLiveSim({
