@@ -1,0 +1,83 @@
+/**
+ * A scripted conversation for the cascade simulator, in the same terms as the speech-to-speech simulators'
+ * scenarios (test/sim/stack.ts `Conversation`): the agent's turns in order, the callee's transcripts in
+ * order (or recognised by sound), replies to per-reply instructions that do not advance the script, and
+ * `{{toolOutput}}` standing for the latest tool result. README.md says how requests map to turns.
+ */
+import type { ChatRequest, LlmTurn } from './llm.js';
+
+export interface CascadeScenario {
+  /** One per reply, in order (greeting, replies to the callee's turns, replies after tool results). */
+  turns: LlmTurn[];
+  /** Transcript of the 1st, 2nd, ... utterance; past the end, an empty text (a server that heard no words). */
+  userTranscripts?: string[];
+  /** Transcribe each utterance as the `userTranscripts` line whose audio it holds (stt-by-sound.ts). */
+  transcribeBySound?: boolean;
+  /** What the model says when a reply's instructions contain `match` (case-insensitive); the script does not advance. */
+  onInstructions?: Array<{ match: string; say: string }>;
+  /** Fault: the N-th scripted reply (1-based) loses its connection halfway through its stream. */
+  dropAfterResponses?: number;
+  /** Fault: the N-th scripted reply (1-based) is answered with HTTP 500. */
+  fatalAfterResponses?: number;
+}
+
+/** What a reply says once the script has run out: short, as the other simulators' fallback. */
+export const FALLBACK_TURN: LlmTurn = { say: 'Okay.' };
+
+export interface ScriptedReply {
+  turn: LlmTurn;
+  /** 1-based number of the scripted turn this request got (0 for an instructed reply). */
+  scripted: number;
+  /** First time this conversation state was asked for (a repeat is the same reply prepared again). */
+  fresh: boolean;
+}
+
+/**
+ * Picks the reply to a chat request. A model answers a conversation, not a request count: the cascade
+ * engine may ask twice for the same conversation (a reply prepared at the callee's pause, dropped when
+ * they went on, and asked again with the same words), and a deterministic model says the same thing
+ * both times. So the script advances once per distinct conversation, and a repeat gets the same turn.
+ */
+export class CascadeScript {
+  private readonly byConversation = new Map<string, number>();
+  private next = 0;
+  /** The instructions every request shares (the session's); what follows them is one reply's. */
+  private base: string | undefined;
+
+  constructor(private readonly scenario: CascadeScenario) {}
+
+  reply(body: ChatRequest): ScriptedReply {
+    const extra = this.replyInstructions(body);
+    const lower = extra.toLowerCase();
+    const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
+    if (hit) return { turn: { say: hit.say }, scripted: 0, fresh: true };
+    const key = JSON.stringify([extra, body.messages.slice(1)]);
+    let index = this.byConversation.get(key);
+    const fresh = index === undefined;
+    if (index === undefined) this.byConversation.set(key, (index = this.next++));
+    const turn = this.scenario.turns[index] ?? FALLBACK_TURN;
+    return { turn: withToolOutput(turn, body), scripted: index + 1, fresh };
+  }
+
+  /**
+   * The instructions for this reply alone. The engine adds them after the session's instructions in the
+   * system message; the session's are what every system message so far starts with, cut at a paragraph.
+   */
+  private replyInstructions(body: ChatRequest): string {
+    const system = body.messages[0]?.role === 'system' ? String(body.messages[0].content ?? '') : '';
+    if (this.base === undefined) this.base = system;
+    else {
+      let n = 0;
+      while (n < this.base.length && n < system.length && this.base[n] === system[n]) n++;
+      if (n < this.base.length) this.base = this.base.slice(0, Math.max(0, this.base.lastIndexOf('\n\n', n)));
+    }
+    return system.slice(this.base.length).trim();
+  }
+}
+
+/** Fills `{{toolOutput}}` with the latest tool result in the request (or "(no tool output)"). */
+function withToolOutput(turn: LlmTurn, body: ChatRequest): LlmTurn {
+  if (!turn.say?.includes('{{toolOutput}}')) return turn;
+  const last = body.messages.filter((m) => m.role === 'tool').at(-1)?.content ?? '(no tool output)';
+  return { ...turn, say: turn.say.replaceAll('{{toolOutput}}', String(last)) };
+}
