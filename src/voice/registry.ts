@@ -5,7 +5,8 @@ import { OpenAIRealtimeEngine } from './openai-realtime/engine.js';
 import { GeminiLiveEngine } from './gemini-live/engine.js';
 import { cascadeEngineFactory, withCascadePrices } from './cascade/index.js';
 
-export type EngineName = Settings['AI_PROVIDER'];
+export { ENGINE_NAMES, type EngineName } from './engine-names.js';
+import type { EngineName } from './engine-names.js';
 
 /** The engines this build can run, each configured from settings. Adding an engine adds a line here. */
 export function engineFactories(s: Settings): Partial<Record<EngineName, EngineFactory>> {
