@@ -42,6 +42,8 @@ export interface LlmRecord {
   body: ChatRequest;
   /** The stream was cut by the client before its end (a barge-in cancelled the reply). */
   aborted: boolean;
+  /** With a scenario: the instructions for this reply alone (what follows the session's in the system message). */
+  instructions?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,6 +26,8 @@ export const FALLBACK_TURN: LlmTurn = { say: 'Okay.' };
 
 export interface ScriptedReply {
   turn: LlmTurn;
+  /** The instructions for this reply alone ('' for none). */
+  instructions: string;
   /** 1-based number of the scripted turn this request got (0 for an instructed reply). */
   scripted: number;
   /** First time this conversation state was asked for (a repeat is the same reply prepared again). */
@@ -50,13 +52,13 @@ export class CascadeScript {
     const extra = this.replyInstructions(body);
     const lower = extra.toLowerCase();
     const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
-    if (hit) return { turn: { say: hit.say }, scripted: 0, fresh: true };
+    if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
     const key = JSON.stringify([extra, body.messages.slice(1)]);
     let index = this.byConversation.get(key);
     const fresh = index === undefined;
     if (index === undefined) this.byConversation.set(key, (index = this.next++));
     const turn = this.scenario.turns[index] ?? FALLBACK_TURN;
-    return { turn: withToolOutput(turn, body), scripted: index + 1, fresh };
+    return { turn: withPlaceholders(turn, body, extra), instructions: extra, scripted: index + 1, fresh };
   }
 
   /**
@@ -75,9 +77,13 @@ export class CascadeScript {
   }
 }
 
-/** Fills `{{toolOutput}}` with the latest tool result in the request (or "(no tool output)"). */
-function withToolOutput(turn: LlmTurn, body: ChatRequest): LlmTurn {
-  if (!turn.say?.includes('{{toolOutput}}')) return turn;
+/**
+ * Fills `{{toolOutput}}` with the latest tool result in the request (or "(no tool output)"), and
+ * `{{clientText}}` with this reply's instructions, as the Gemini simulator fills it with a text turn: an
+ * answer given to the engine to relay (an owner's, say) is said back.
+ */
+function withPlaceholders(turn: LlmTurn, body: ChatRequest, instructions: string): LlmTurn {
+  if (!turn.say?.includes('{{')) return turn;
   const last = body.messages.filter((m) => m.role === 'tool').at(-1)?.content ?? '(no tool output)';
-  return { ...turn, say: turn.say.replaceAll('{{toolOutput}}', String(last)) };
+  return { ...turn, say: turn.say.replaceAll('{{toolOutput}}', String(last)).replaceAll('{{clientText}}', instructions) };
 }

@@ -110,7 +110,8 @@ export class CascadeSimServer {
     const i = this.llm.length;
     this.llm.push(record);
     if (this.script) {
-      const { turn, scripted, fresh } = this.script.reply(body);
+      const { turn, instructions, scripted, fresh } = this.script.reply(body);
+      record.instructions = instructions;
       const fault = fresh && scripted > 0 ? this.o.scenario! : undefined;
       if (fault && scripted === fault.fatalAfterResponses) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
       return answerChat(res, body, turn, { ...this.o, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
