@@ -40,6 +40,8 @@ export interface ChatRequest {
 
 export interface LlmRecord {
   body: ChatRequest;
+  /** Date.now() when the request arrived (tests order it against what the callee heard). */
+  at: number;
   /** The stream was cut by the client before its end (a barge-in cancelled the reply). */
   aborted: boolean;
   /** With a scenario: the instructions for this reply alone (what follows the session's in the system message). */

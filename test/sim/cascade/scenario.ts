@@ -38,7 +38,9 @@ export interface ScriptedReply {
  * Picks the reply to a chat request. A model answers a conversation, not a request count: the cascade
  * engine may ask twice for the same conversation (a reply prepared at the callee's pause, dropped when
  * they went on, and asked again with the same words), and a deterministic model says the same thing
- * both times. So the script advances once per distinct conversation, and a repeat gets the same turn.
+ * both times. So the script advances once per distinct conversation (the messages after the system
+ * prompt), and a repeat gets the same turn, whatever instructions came with it (unless `onInstructions`
+ * answers them, as the other simulators do).
  */
 export class CascadeScript {
   private readonly byConversation = new Map<string, number>();
@@ -53,7 +55,9 @@ export class CascadeScript {
     const lower = extra.toLowerCase();
     const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
     if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
-    const key = JSON.stringify([extra, body.messages.slice(1)]);
+    // The conversation, not the reply's instructions: a reply prepared at the callee's pause and dropped
+    // (the bridge then asked for one with instructions of its own, say at a phone menu) is the same turn.
+    const key = JSON.stringify(body.messages.slice(1));
     let index = this.byConversation.get(key);
     const fresh = index === undefined;
     if (index === undefined) this.byConversation.set(key, (index = this.next++));

@@ -106,7 +106,7 @@ export class CascadeSimServer {
       }
     }
     if (!body.stream) return json(res, 400, { error: { message: 'the simulator streams only (stream: true)' } });
-    const record: LlmRecord = { body, aborted: false };
+    const record: LlmRecord = { body, at: Date.now(), aborted: false };
     const i = this.llm.length;
     this.llm.push(record);
     if (this.script) {
