@@ -39,8 +39,8 @@ export interface ScriptedReply {
  * engine may ask twice for the same conversation (a reply prepared at the callee's pause, dropped when
  * they went on, and asked again with the same words), and a deterministic model says the same thing
  * both times. So the script advances once per distinct conversation (the messages after the system
- * prompt), and a repeat gets the same turn, whatever instructions came with it (unless `onInstructions`
- * answers them, as the other simulators do).
+ * prompt, the agent's by their place and tool calls only), and a repeat gets the same turn, whatever
+ * instructions came with it (unless `onInstructions` answers them, as the other simulators do).
  */
 export class CascadeScript {
   private readonly byConversation = new Map<string, number>();
@@ -57,7 +57,9 @@ export class CascadeScript {
     if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
     // The conversation, not the reply's instructions: a reply prepared at the callee's pause and dropped
     // (the bridge then asked for one with instructions of its own, say at a phone menu) is the same turn.
-    const key = JSON.stringify(body.messages.slice(1));
+    // Nor the agent's words, which are the script's own: a reply prepared while the agent was still being
+    // heard, then asked again once a barge-in cut its memory to what was heard, is the same turn too.
+    const key = JSON.stringify(body.messages.slice(1).map((m) => (m.role === 'assistant' ? { role: m.role, calls: m.tool_calls?.map((c) => c.function.name) } : m)));
     let index = this.byConversation.get(key);
     const fresh = index === undefined;
     if (index === undefined) this.byConversation.set(key, (index = this.next++));
