@@ -14,6 +14,7 @@ import { startEmbeddingsSim, type EmbeddingsSim } from './embeddings/index.js';
 import { startTextSim, type TextSim } from './text-api/index.js';
 import { startCascadeSim, cascadeEnv, type CascadeSim } from './cascade/index.js';
 import type { CascadeScenario } from './cascade/scenario.js';
+import type { EngineName } from '../../src/voice/engine-names.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -24,7 +25,8 @@ export const SIM_GEMINI_KEY = 'gm-sim-0123456789';
 export const SIM_API_TOKEN = 'sim-api-token-0123456789';
 export const SIM_FROM = '+14155550100';
 
-export type Engine = 'openai' | 'gemini' | 'cascade';
+/** Every engine of the build (src/voice/engine-names.ts); each has its simulator here. */
+export type Engine = EngineName;
 
 /** One scripted conversation, run by whichever engine simulator the call uses. */
 export interface Conversation {
