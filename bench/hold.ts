@@ -17,7 +17,10 @@ import { startOpenAIRealtimeSim } from '../test/sim/openai-realtime/index.js';
 import { startGeminiLiveSim } from '../test/sim/gemini-live/index.js';
 import { startServerProcess } from '../test/sim/server-process.js';
 import { holdAnnouncements } from '../test/sim/twilio/hold-audio.js';
-import { freePort, simEnv, toGeminiScenario, toRealtimeScenario, writeDemoClient, type Conversation, type Engine, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../test/sim/stack.js';
+import { freePort, simEnv, toGeminiScenario, toRealtimeScenario, writeDemoClient, type Conversation, type Engine as StackEngine, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../test/sim/stack.js';
+
+/** The hold bench drives the speech-to-speech engines' simulators directly (no cascade yet). */
+type Engine = Exclude<StackEngine, 'cascade'>;
 
 const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
 const ACK = "Sure, I'll hold.";

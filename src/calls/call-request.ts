@@ -3,6 +3,7 @@ import { DTMF_MAX_LENGTH, DTMF_SEQUENCE_RE } from '../media/dtmf.js';
 import { transferTargetsSchema } from './transfer/transfer-targets.js';
 import { outcomeSchemaProblem } from '../outcome/schema.js';
 import { metadataSchema } from './metadata.js';
+import { ENGINE_NAMES } from '../voice/engine-names.js';
 
 /** Longest voicemail message text (about a minute of speech) and composing instructions. */
 export const VOICEMAIL_MESSAGE_MAX = 1000;
@@ -31,7 +32,7 @@ export const createCallSchema = z.object({
   to: z.string({ error: 'is required' }).min(1, 'is required').max(32),
   instructions: z.string({ error: 'is required' }).trim().min(1, 'is required').max(8000, 'is longer than 8000 characters'),
   clientId: z.string().max(64).optional(),
-  provider: z.enum(['openai', 'gemini', 'cascade']).optional(),
+  provider: z.enum(ENGINE_NAMES).optional(),
   /** Place the call even outside CALLING_HOURS; recorded in the call's timeline. */
   overrideCallingHours: z.boolean().optional(),
   /** Why calling hours are overridden: required with overrideCallingHours, kept on the call's timeline. */

@@ -10,6 +10,7 @@ import { EXIT, UsageError, exitCodeForEnd } from './exit-codes.js';
 import { CALL_STATUSES, END_REASONS } from '../calls/state.js';
 import { SCHEDULED_CALL_STATUSES, type ScheduledCall } from '../shared/scheduled-call-types.js';
 import { parseWhen } from './when.js';
+import { ENGINE_NAMES, type EngineName } from '../voice/engine-names.js';
 
 const collectVar = (v: string, acc: Record<string, string> = {}) => {
   const i = v.indexOf('=');
@@ -41,7 +42,7 @@ export function callCommand(): Command {
     .option('-c, --client <id>', 'the client the call is made for (their profile and documents)')
     .option('-r, --runbook <name>', 'follow a runbook (callwright runbooks list)')
     .option('--var <name=value>', 'a runbook variable (repeat for each)', collectVar)
-    .addOption(new Option('-e, --engine <engine>', 'the voice engine (default: the server setting)').choices(['openai', 'gemini']))
+    .addOption(new Option('-e, --engine <engine>', 'the voice engine (default: the server setting)').choices([...ENGINE_NAMES]))
     .option('--dtmf <keys>', 'keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)')
     .option('--override-calling-hours <reason>', 'place the call even outside CALLING_HOURS; the reason is recorded on the call')
     .option('--at <when>', 'place it later: 2026-05-04T09:30:00+02:00, "2026-05-04 09:30" (local time) or +10m/+2h/+1d; prints the scheduled call and returns', (v) => parseWhen(v))
@@ -51,7 +52,7 @@ export function callCommand(): Command {
     .option('-v, --verbose', 'show every timeline event while following')
     .addHelpText('after', '\nExample:\n  callwright call +14155550123 "Order one chicken biryani for pickup at 7" --client raju\n  callwright call +14155550123 --runbook order-food-pickup --var order="one chicken biryani" --client raju')
     .action(
-      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: 'openai' | 'gemini'; dtmf?: string; overrideCallingHours?: string; at?: string; meta?: Record<string, string | number | boolean>; idempotencyKey?: string; detach?: boolean; verbose?: boolean }) => {
+      action(async (ctx, to: string, instructions: string | undefined, o: { client?: string; runbook?: string; var?: Record<string, string>; engine?: EngineName; dtmf?: string; overrideCallingHours?: string; at?: string; meta?: Record<string, string | number | boolean>; idempotencyKey?: string; detach?: boolean; verbose?: boolean }) => {
         const body: CreateCallRequest = {
           to,
           ...(instructions !== undefined ? { instructions } : {}),

@@ -5,6 +5,7 @@
  */
 import type { CostBreakdown, DocumentInfo, RunbookSummary, ServerStatus, TranscriptEntry } from '../shared/api-types.js';
 import { readSseBody } from './sse.js';
+import type { EngineName } from '../voice/engine-names.js';
 import type { ScheduledCall } from '../shared/scheduled-call-types.js';
 
 /** `fetch` or anything shaped like it (the MCP route on the server passes one backed by `app.inject`). */
@@ -48,7 +49,7 @@ export interface CreateCallRequest {
   to: string;
   instructions?: string;
   clientId?: string;
-  provider?: 'openai' | 'gemini';
+  provider?: EngineName;
   runbook?: string;
   variables?: Record<string, string>;
   dtmf?: string;

@@ -3,6 +3,7 @@ import { isSupportedCountry } from 'libphonenumber-js/max';
 import { allowListEntries, parseAllowEntry } from '../calls/allow-list.js';
 import { cascadeSettingsShape } from '../voice/cascade/settings.js';
 import { modelsSettingsShape } from '../models/settings.js';
+import { ENGINE_NAMES } from '../voice/engine-names.js';
 
 /**
  * Every setting Callwright reads, validated once at start-up. Names are stable: users' .env files and
@@ -59,7 +60,7 @@ export const settingsSchema = z.object({
   TWILIO_API_URL: httpUrl(['https:', 'http:']).default('https://api.twilio.com'),
   TWILIO_PRICE_PER_MINUTE: num(0).default(0.014),
 
-  AI_PROVIDER: z.enum(['openai', 'gemini', 'cascade']).default('openai'),
+  AI_PROVIDER: z.enum(ENGINE_NAMES).default('openai'),
   OPENAI_API_KEY: optionalString,
   OPENAI_REALTIME_URL: httpUrl(['wss:', 'ws:']).default('wss://api.openai.com/v1/realtime'),
   // Model defaults checked against the providers' model and deprecation pages on 2026-12-05 (docs/costs.md):

@@ -8,6 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ApiError, UnreachableError, type ApiClient, type CallDetail } from '../client/api-client.js';
 import { CALL_STATUSES } from '../calls/state.js';
+import { ENGINE_NAMES } from '../voice/engine-names.js';
 
 /** How long wait_for_call waits at most in one request; an agent that needs longer calls it again. */
 export const WAIT_MAX_SEC = 600;
@@ -36,7 +37,7 @@ export function registerCallwrightTools(server: McpServer, api: ApiClient): void
         clientId: z.string().max(64).optional().describe('The client the call is made for (list_clients); the agent uses their profile and documents'),
         runbook: z.string().max(64).optional().describe('A runbook to follow (list_runbooks); fill in its variables'),
         variables: z.record(z.string(), z.string()).optional().describe("The runbook's variables, name: value"),
-        provider: z.enum(['openai', 'gemini']).optional().describe('The voice engine (default: the server setting)'),
+        provider: z.enum(ENGINE_NAMES).optional().describe('The voice engine (default: the server setting)'),
         dtmf: z.string().max(64).optional().describe('Keys to press once the callee first speaks, e.g. "1w204#" (w = half-second pause)'),
         metadata: z
           .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENGINE_NAMES } from '../voice/engine-names.js';
 
 /** A runbook's name is its file name without the extension: what `POST /api/calls {runbook}` names. */
 export const RUNBOOK_NAME_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -44,7 +45,7 @@ export const runbookSchema = z
     dtmf: z.string().optional(),
     /** Known menu paths, in words ("press 2 for billing, then 1 to cancel"): given to the agent. */
     menu: phrases('menu hint').default([]),
-    provider: z.enum(['openai', 'gemini']).optional(),
+    provider: z.enum(ENGINE_NAMES).optional(),
   })
   .strict();
 

@@ -1,7 +1,9 @@
 /**
  * Shapes the REST API sends, shared by the server (which builds them) and the web UI (which reads
- * them). Types only, importing nothing, so the browser build can use them without Node's types.
+ * them). Types only, importing nothing but the engine names (a list with no imports of its own), so
+ * the browser build can use them without Node's types.
  */
+import type { EngineName } from '../voice/engine-names.js';
 
 export interface CostLine {
   item: string;
@@ -69,12 +71,12 @@ export interface ServerStatus {
    */
   simulated: boolean;
   carrier: { name: string; configured: boolean };
-  provider: 'openai' | 'gemini' | 'cascade';
+  provider: EngineName;
   publicUrl: boolean;
   readyToCall: boolean;
   missing: string[];
   liveCalls: number;
-  engines: Record<'openai' | 'gemini' | 'cascade', { configured: boolean; model: string }>;
+  engines: Record<EngineName, { configured: boolean; model: string }>;
   defaultCountry: string;
   recordCalls: boolean;
   /** Who may be called, when, and what a call and a day may cost (0 = no limit). */

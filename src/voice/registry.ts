@@ -4,10 +4,14 @@ import type { PriceTable } from '../records/pricing.js';
 import { OpenAIRealtimeEngine } from './openai-realtime/engine.js';
 import { GeminiLiveEngine } from './gemini-live/engine.js';
 import { cascadeEngineFactory, withCascadePrices } from './cascade/index.js';
+import type { EngineName } from './engine-names.js';
 
-export type EngineName = Settings['AI_PROVIDER'];
+export { ENGINE_NAMES, type EngineName } from './engine-names.js';
 
-/** The engines this build can run, each configured from settings. Adding an engine adds a line here. */
+/**
+ * The engines this build can run, each configured from settings. Adding an engine adds a line here and
+ * its name in engine-names.ts (which every boundary validates against).
+ */
 export function engineFactories(s: Settings): Partial<Record<EngineName, EngineFactory>> {
   const engines: Partial<Record<EngineName, EngineFactory>> = {};
   if (s.OPENAI_API_KEY) {

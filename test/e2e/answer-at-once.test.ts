@@ -5,11 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack, FAST } from './helpers.js';
-import type { Engine } from '../sim/stack.js';
+import { withStack, FAST, ENGINES } from './helpers.js';
 import type { CalleeScript, SimCall } from '../sim/twilio/index.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
 const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
 const LONG_GREETING =
   "Hi, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup this evening, one chicken biryani, mild, with an extra raita on the side, please.";
@@ -37,7 +35,10 @@ async function timeline(stack: { api(m: string, p: string): Promise<{ body: any 
 }
 
 for (const engine of ENGINES) {
-  test(`[${engine}] "Hello?" is answered within end-of-turn silence + 100 ms, with the verdict at 1, 2.5 or 4 s`, async () => {
+  // The cascade's greeting runs its three stages one after another once the turn has ended (docs/cascade.md,
+  // "Not done yet"): its bar would have to include their time, which this test does not measure.
+  const notYet = engine === 'cascade' ? 'cascade: the greeting does not use the speculative reply yet (docs/cascade.md)' : false;
+  test(`[${engine}] "Hello?" is answered within end-of-turn silence + 100 ms, with the verdict at 1, 2.5 or 4 s`, { skip: notYet }, async () => {
     const delays = [1000, 2500, 4000];
     let n = 0;
     await withStack(
@@ -104,7 +105,8 @@ for (const engine of ENGINES) {
     );
   });
 
-  test(`[${engine}] a machine_end_other verdict (often a phone menu) does not hang up`, async () => {
+  // Its verdict at 2.5 s assumes the greeting has played by then; the cascade's starts later (notYet).
+  test(`[${engine}] a machine_end_other verdict (often a phone menu) does not hang up`, { skip: notYet }, async () => {
     await withStack(
       {
         engine,

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
-import { withStack } from './helpers.js';
+import { withStack, ENGINES } from './helpers.js';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { SIM_API_TOKEN, SIM_AUTH_TOKEN, type Engine, type Stack } from '../sim/stack.js';
 
@@ -72,8 +72,8 @@ const script = () => ({
 const askTurns = (engine: Engine, then: string) => [
   { say: "Hi, I'm an AI assistant calling on behalf of Raju Kumar about a pickup order." },
   { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'No medium spice: mild or extra hot?' } } },
-  ...(engine === 'gemini' ? [{ say: 'I have asked Raju, it will only take a moment.' }] : []),
-  { say: then.replace('{{answer}}', engine === 'gemini' ? '{{clientText}}' : '{{toolOutput}}'), call: { name: 'end_call', args: {} } },
+  ...(engine !== 'openai' ? [{ say: 'I have asked Raju, it will only take a moment.' }] : []),
+  { say: then.replace('{{answer}}', engine !== 'openai' ? '{{clientText}}' : '{{toolOutput}}'), call: { name: 'end_call', args: {} } },
 ];
 
 const HOLDING = [{ match: 'still waiting for an answer', say: 'Still checking, thanks for waiting.' }];
@@ -87,11 +87,13 @@ const conversation = (engine: Engine = 'openai') => ({
 /** What the model was told of the owner: tool results, and on Gemini the text turns after them. */
 function toModel(stack: Stack, engine: Engine): string[] {
   if (engine === 'openai') return stack.openai.sessions[0].functionOutputs.map((f) => f.output);
+  // The cascade: tool results in the chat requests, and each reply's own instructions.
+  if (engine === 'cascade') return [...new Set(stack.cascade.llm.flatMap((r) => [...r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)), r.instructions ?? '']))];
   const g = stack.gemini.sessions[0] as any;
   return [...g.toolResponses.map((r: any) => String(r.response?.output)), ...g.clientContents.map((c: any) => String(c.text))];
 }
 
-for (const engine of ['openai', 'gemini'] as Engine[]) {
+for (const engine of ENGINES) {
   test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, holding lines meanwhile, the reply reaches the model (tool result or text turn), the agent relays it`, async () => {
     await withStack({ engine, script, conversation: () => conversation(engine), env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' } }, async (stack) => {
       const id = await stack.placeCall();
@@ -124,6 +126,11 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
         assert.match(String(g.toolResponses[0]?.response?.output), /The question has gone to Raju Kumar/, 'the tool call was answered at once');
         assert.deepEqual(g.interruptions, [], 'no text turn cut the model off');
         assert.deepEqual(g.warnings, []);
+      }
+      if (engine === 'cascade') {
+        // The tool call was answered at once, so every chat request showed a real result for it.
+        const results = stack.cascade.llm.flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)));
+        assert.ok(results.length > 0 && results.every((r) => /The question has gone to Raju Kumar/.test(r)), JSON.stringify(results));
       }
 
       const ev = await timeline(stack, id);

@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack } from './helpers.js';
-import type { Conversation, Engine } from '../sim/stack.js';
+import { withStack, ENGINES } from './helpers.js';
+import type { Conversation } from '../sim/stack.js';
 import type { CalleeStep } from '../sim/twilio/index.js';
 import { CLIP_TEXT } from '../sim/twilio/clips.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
 const LONG =
   "Hi, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup this evening, one chicken biryani, mild, with an extra raita on the side, and I can confirm the pickup time once we are done.";
 /** The callee starts after this much of the greeting has played. */
@@ -59,8 +58,11 @@ for (const engine of ENGINES) {
           const s = stack.openai.sessions[0];
           assert.ok(s.sent.filter((e) => e.type === 'input_audio_buffer.speech_started').length >= 2, 'speech_started on the noise');
           assert.equal(s.responses[0].status, 'completed');
-        } else {
+        } else if (engine === 'gemini') {
           assert.ok(stack.gemini.sessions[0].userTurns.length >= 2, 'Gemini heard the noise as a user turn');
+        } else {
+          // Whatever the cascade's own VAD made of the noise, the greeting's reply was never cancelled.
+          assert.ok(!stack.cascade.llm.some((r) => r.aborted), 'no reply was cut');
         }
       },
     );

@@ -128,7 +128,7 @@ test('exit codes: refused by the dial policy (3), bad token (4), not found (5), 
     assert.match(badInput.stderr, /instructions: is required/);
     const badEngine = await cli(['call', '+14155550123', 'x', '--engine', 'siri', ...at(stack)]);
     assert.equal(badEngine.code, 2, 'a usage error is found before the server is asked');
-    assert.match(badEngine.stderr, /Allowed choices are openai, gemini/);
+    assert.match(badEngine.stderr, /Allowed choices are openai, gemini, cascade/);
 
     const busy = await cli(['call', '+14155550123', 'Order one chicken biryani', ...at(stack)]);
     assert.equal(busy.code, 7, busy.stdout + busy.stderr);

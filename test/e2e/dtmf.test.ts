@@ -7,8 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack } from './helpers.js';
-import type { Stack, Engine } from '../sim/stack.js';
+import { withStack, ENGINES } from './helpers.js';
+import type { Stack } from '../sim/stack.js';
 import { speechDurationMs } from '../sim/twilio/callee-audio.js';
 
 const MENU = 'Thank you for calling Acme. For billing, press one. For support, press two.';
@@ -25,7 +25,7 @@ async function timeline(stack: Stack, id: string): Promise<Array<{ type: string;
     .filter((e) => e && typeof e.type === 'string');
 }
 
-for (const engine of ['openai', 'gemini'] as Engine[]) {
+for (const engine of ENGINES) {
   test(`[${engine}] send_dtmf("1w2"): the callee's line decodes 1 then 2, the result comes after the tones, the call goes on`, async () => {
     // Gemini continues on its own after a tool result (the next scripted turn follows at once): at the
     // menu that turn is not played. The OpenAI model waits for the callee.
@@ -68,7 +68,9 @@ for (const engine of ['openai', 'gemini'] as Engine[]) {
         const resultAt =
           engine === 'openai'
             ? stack.openai.sessions[0].functionOutputs.find((f) => /Pressed 1, pause, 2/.test(f.output))?.at
-            : (stack.gemini.sessions[0] as any).toolResponses.find((r: any) => /Pressed 1, pause, 2/.test(JSON.stringify(r.response)))?.at;
+            : engine === 'cascade'
+              ? stack.cascade.llm.find((r) => r.body.messages.some((m) => m.role === 'tool' && /Pressed 1, pause, 2/.test(String(m.content))))?.at
+              : (stack.gemini.sessions[0] as any).toolResponses.find((r: any) => /Pressed 1, pause, 2/.test(JSON.stringify(r.response)))?.at;
         assert.ok(resultAt, 'the model got "Pressed 1, pause, 2"');
         assert.ok(resultAt >= two.recognisedAt, `the result reached the model ${two.recognisedAt - resultAt} ms before the callee's receiver had heard 2`);
 

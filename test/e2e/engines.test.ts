@@ -4,13 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack, endedEvents } from './helpers.js';
+import { withStack, endedEvents, timelineOf, ENGINES } from './helpers.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { DEFAULT_PRICES } from '../../src/records/pricing.js';
-import type { Conversation, Engine } from '../sim/stack.js';
+import type { Conversation } from '../sim/stack.js';
 import type { Pacing } from '../sim/openai-realtime/index.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
 const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
 const LONG =
   "Hi, I'm an AI assistant calling on behalf of Raju Kumar. I'd like to place an order for pickup this evening, one chicken biryani, mild, with an extra raita on the side, and I can confirm the pickup time once we are done.";
@@ -51,9 +50,19 @@ for (const engine of ENGINES) {
         assert.equal(tw.hangupBy, 'api');
         assert.equal(tw.streams[0].clears.length, 0);
         assert.equal(tw.streams[0].agentPlayedMs * 8, tw.agentAudioBytesReceived, 'everything sent was played');
-        const usage = call.cost.lines.filter((l: any) => l.source === 'usage' && l.item.startsWith(engine));
-        assert.ok(usage.some((l: any) => /audio input$/.test(l.item) && l.quantity > 0));
-        assert.ok(usage.some((l: any) => /audio output$/.test(l.item) && l.quantity > 0));
+        const usage = call.cost.lines.filter((l: any) => l.source === 'usage' && (engine === 'cascade' ? /^(llm|stt|tts) / : new RegExp(`^${engine}`)).test(l.item));
+        if (engine === 'cascade') {
+          // One meter per stage (docs/cascade.md): the LLM's tokens, the seconds transcribed, the characters
+          // spoken (every character sent to the TTS, all of it played here), free for local stages.
+          const q = (re: RegExp) => usage.find((l: any) => re.test(l.item))?.quantity ?? 0;
+          assert.ok(q(/^llm llm-sim text input$/) > 0 && q(/^llm llm-sim text output$/) > 0);
+          assert.ok(q(/^stt whisper-sim audio seconds$/) > 1);
+          assert.equal(q(/^tts tts-sim characters$/), stack.cascade.tts.reduce((a, r) => a + r.input.length, 0));
+          assert.ok(usage.every((l: any) => l.amount === 0), 'local stages cost nothing');
+        } else {
+          assert.ok(usage.some((l: any) => /audio input$/.test(l.item) && l.quantity > 0));
+          assert.ok(usage.some((l: any) => /audio output$/.test(l.item) && l.quantity > 0));
+        }
         assert.deepEqual(call.cost.unpriced, []);
         assert.equal(await endedEvents(stack, id), 1);
         if (engine === 'gemini') {
@@ -108,6 +117,12 @@ for (const engine of ENGINES) {
             const s = stack.openai.sessions[0];
             assert.equal(s.truncations.length, 1);
             assert.ok(Math.abs(s.truncations[0].audioEndMs - played) <= 60);
+          } else if (engine === 'cascade') {
+            // The LLM's next request holds the greeting as the callee heard it, and nothing after.
+            const after = stack.cascade.llm.find((r) => r.body.messages.at(-1)?.content === 'Sorry, who is this?')!;
+            assert.ok(after, 'a request answering the callee');
+            const remembered = after.body.messages.filter((m) => m.role === 'assistant').map((m) => m.content);
+            assert.deepEqual(remembered, [cut.interrupted.heardText]);
           } else {
             const s = stack.gemini.sessions[0] as any;
             // Gemini is set not to interrupt itself (NO_INTERRUPTION, docs/barge-in.md): the bridge heard
@@ -156,6 +171,11 @@ for (const engine of ENGINES) {
           assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
           assert.equal(g.toolResponses.filter((r) => r.id === first).length, 1, 'one result for the first end_call');
           assert.doesNotMatch(events, /event: tool\.cancelled/);
+        } else if (engine === 'cascade') {
+          // The result followed its call in the LLM's next request, as chat completions require.
+          assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
+          const results = stack.cascade.llm.flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => m.content));
+          assert.ok(results.some((c) => /interrupted your goodbye/.test(String(c))));
         } else {
           // The tool result went back to the engine with the call's id.
           assert.match(call.toolCalls[0].result, /interrupted your goodbye/);
@@ -196,6 +216,13 @@ for (const engine of ENGINES) {
           // No resumption in the Realtime API: the call ends cleanly, with the reason.
           assert.equal(call.endReason, 'provider-error');
           assert.equal(stack.twilio.calls[0].hangupBy, 'api');
+        } else if (engine === 'cascade') {
+          // The LLM server's connection dropped mid-reply: as a lost connection, the call ends cleanly
+          // with the stage named (docs/cascade.md), and nothing more was asked of the stages.
+          assert.equal(call.endReason, 'provider-error');
+          assert.equal(stack.twilio.calls[0].hangupBy, 'api');
+          assert.match(events, /"type":"error","data":\{"source":"cascade","fatal":true,"code":"llm_unreachable"/);
+          assert.equal(call.transcript.filter((t: any) => t.speaker === 'agent')[0].text, GREETING);
         } else {
           // Gemini resumes the session with its handle (the state as of its last finished turn): a short
           // pause, the cut turn is said again, and the conversation goes on to its end.
@@ -240,6 +267,20 @@ test('the engine can be chosen per call, whatever AI_PROVIDER says', async () =>
       assert.equal(call.provider, 'gemini');
       assert.equal(stack.gemini.sessions.length, 1);
       assert.equal(stack.openai.sessions.length, 0);
+      assert.equal(call.transcript.find((t: any) => t.speaker === 'agent')?.text, GREETING);
+    },
+  );
+});
+
+test('the cascade can be chosen per call too, with no AI key of its own', async () => {
+  await withStack(
+    { engine: 'openai', script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] }), conversation: conversation([{ say: GREETING }], ['Hello?']) },
+    async (stack) => {
+      const id = await stack.placeCall({ provider: 'cascade' });
+      const call = await stack.waitForEnd(id);
+      assert.equal(call.provider, 'cascade');
+      assert.equal(stack.openai.sessions.length, 0);
+      assert.ok(stack.cascade.llm.length >= 1);
       assert.equal(call.transcript.find((t: any) => t.speaker === 'agent')?.text, GREETING);
     },
   );

@@ -1,6 +1,12 @@
 import type { CalleeScript } from '../sim/twilio/index.js';
 import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
-import { startStack, type Stack, type StackOptions } from '../sim/stack.js';
+import { startStack, type Engine, type Stack, type StackOptions } from '../sim/stack.js';
+
+/**
+ * Every engine the behaviour suite runs on: the same calls and assertions through each engine's
+ * simulator, differing only where an engine's capabilities do (docs/cascade.md lists what does not apply).
+ */
+export const ENGINES: readonly Engine[] = ['openai', 'gemini', 'cascade'];
 
 /** Faster than real speech so the suite stays quick; every timing still goes through marks and VAD. */
 export const FAST: Partial<StackOptions> = { msPerChar: 20, env: { VAD_SILENCE_MS: '300' } };

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { until, withStack, timelineOf } from './helpers.js';
+import { until, withStack, timelineOf, ENGINES } from './helpers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,6 @@ import { loggerOptions } from '../../src/server/logging.js';
 import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_FROM, type Engine, type Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
 const CALLER = '+14155550177';
 const GREETING = "Hello, you've reached Raju Kumar. I'm an AI assistant answering for him, and this call is recorded. How can I help?";
 const MESSAGE = 'This is Priya. Please ask Raju to call me back about the order.';
@@ -32,8 +31,9 @@ async function inboundCallId(stack: Stack): Promise<string> {
   return until('the inbound call record', async () => (await stack.api('GET', '/api/calls?direction=inbound')).body.calls?.[0]?.id as string | undefined);
 }
 
-/** The system prompt the engine was given (either simulator). */
+/** The system prompt the engine was given (whichever simulator). */
 function promptOf(stack: Stack, engine: Engine): string {
+  if (engine === 'cascade') return String(stack.cascade.llm[0].body.messages[0].content);
   return engine === 'openai' ? String(stack.openai.sessions[0].config.instructions) : JSON.stringify(stack.gemini.sessions[0].setup.systemInstruction);
 }
 

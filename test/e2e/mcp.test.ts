@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ENGINE_NAMES } from '../../src/voice/engine-names.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -50,6 +51,8 @@ test('stdio (`callwright mcp`): place a call, wait for it to end, read it; refus
       const place = tools.find((t) => t.name === 'place_call')!;
       assert.match(place.description!, /dial policy and caps/, 'the description says calls are checked');
       assert.deepEqual((place.inputSchema as { required?: string[] }).required, ['to']);
+      // The engines are the registry's, so a new one is offered here without touching the MCP tool.
+      assert.deepEqual((place.inputSchema as any).properties.provider.enum, [...ENGINE_NAMES]);
 
       const placed = await call(client, 'place_call', { to: '+14155550123', instructions: 'Order one chicken biryani for pickup at 7.', clientId: 'raju', metadata: { orderId: 'A-1001', attempt: 1 } });
       assert.ok(placed.ok, placed.text);

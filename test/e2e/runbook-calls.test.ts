@@ -10,7 +10,7 @@ import { timelineOf, withStack } from './helpers.js';
 import type { Conversation, Engine, Stack } from '../sim/stack.js';
 import type { PhoneMenu } from '../sim/twilio/index.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
+const ENGINES: Array<'openai' | 'gemini'> = ['openai', 'gemini'];
 
 const WELCOME = 'Thank you for calling StreamCo.';
 const MAIN = 'For billing, press 1. To manage or cancel your subscription, press 2.';

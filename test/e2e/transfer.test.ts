@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GREETING, until, withStack } from './helpers.js';
+import { GREETING, until, withStack, ENGINES } from './helpers.js';
 import type { Engine, Stack } from '../sim/stack.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 
@@ -26,10 +26,11 @@ async function timeline(stack: Stack, id: string): Promise<Array<{ type: string;
 
 /** What the model was told as the tool's result, on either engine. */
 function toolOutputs(stack: Stack, engine: Engine): string[] {
+  if (engine === 'cascade') return [...new Set(stack.cascade.llm.flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content))))];
   return engine === 'openai' ? stack.openai.sessions[0].functionOutputs.map((f) => f.output) : (stack.gemini.sessions[0] as any).toolResponses.map((r: any) => JSON.stringify(r.response));
 }
 
-for (const engine of ['openai', 'gemini'] as Engine[]) {
+for (const engine of ENGINES) {
   test(`[${engine}] cold transfer: after the preamble has played, Twilio <Dial>s the owner, the AI leaves, the record ends "transferred" with its transcript`, async () => {
     const preamble = "Sure, I'll put you through to Raju now.";
     await withStack(
@@ -244,7 +245,7 @@ test('a destination the dial policy refuses: a clear error to the model and to t
   );
 });
 
-for (const engine of ['openai', 'gemini'] as Engine[]) {
+for (const engine of ENGINES) {
   test(`[${engine}] the callee talks over the preamble: nothing is transferred, the call goes on`, async () => {
     const preamble = 'Sure, let me put you through to Raju now. It will only take a moment, so please stay on the line while I connect you to him.';
     await withStack(

@@ -12,6 +12,9 @@ import { startOpenAIRealtimeSim, type OpenAIRealtimeSim, type RealtimeScenario, 
 import { startGeminiLiveSim, type GeminiLiveSim, type GeminiScenario } from './gemini-live/index.js';
 import { startEmbeddingsSim, type EmbeddingsSim } from './embeddings/index.js';
 import { startTextSim, type TextSim } from './text-api/index.js';
+import { startCascadeSim, cascadeEnv, type CascadeSim } from './cascade/index.js';
+import type { CascadeScenario } from './cascade/scenario.js';
+import type { EngineName } from '../../src/voice/engine-names.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
 
@@ -22,7 +25,8 @@ export const SIM_GEMINI_KEY = 'gm-sim-0123456789';
 export const SIM_API_TOKEN = 'sim-api-token-0123456789';
 export const SIM_FROM = '+14155550100';
 
-export type Engine = 'openai' | 'gemini';
+/** Every engine of the build (src/voice/engine-names.ts); each has its simulator here. */
+export type Engine = EngineName;
 
 /** One scripted conversation, run by whichever engine simulator the call uses. */
 export interface Conversation {
@@ -62,8 +66,12 @@ export function toGeminiScenario(c: Conversation): GeminiScenario {
   return { turns: c.turns, userTranscripts: c.userTranscripts, onText: c.onInstructions, pacing: c.pacing, dropAfterTurns: c.dropAfterResponses, fatalAfterTurns: c.fatalAfterResponses, goAwayAfterMs: c.goAwayAfterMs, thoughtsTokensPerTurn: c.thoughtsTokensPerTurn };
 }
 
+export function toCascadeScenario(c: Conversation): CascadeScenario {
+  return { turns: c.turns, userTranscripts: c.userTranscripts, transcribeBySound: c.transcribeBySound, onInstructions: c.onInstructions, dropAfterResponses: c.dropAfterResponses, fatalAfterResponses: c.fatalAfterResponses };
+}
+
 export interface StackOptions {
-  /** The engine calls use (AI_PROVIDER); both simulators always run. */
+  /** The engine calls use (AI_PROVIDER); every engine's simulator always runs. */
   engine?: Engine;
   /** A conversation for either engine; `scenario` (OpenAI only) is the older, engine-specific form. */
   conversation?: (sessionIndex: number) => Conversation;
@@ -97,6 +105,8 @@ export interface Stack {
   twilio: TwilioSim;
   openai: OpenAIRealtimeSim;
   gemini: GeminiLiveSim;
+  /** The cascade's STT, LLM and TTS servers (one simulator); the conversation is its first call's. */
+  cascade: CascadeSim;
   /** Running when `embeddings` was asked for. */
   embeddings?: EmbeddingsSim;
   /** Running when `outcome` was asked for. */
@@ -161,6 +171,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const conv = o.conversation;
   const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario ?? (conv && ((i) => toRealtimeScenario(conv(i)))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
+  // The cascade's servers are plain HTTP, one conversation per simulator: the stack's first call's.
+  const first = conv?.(0);
+  // 'realtime': synthesized as fast as it plays (50 ms chunks every 50 ms), as the other simulators' pacing.
+  const ttsChunkDelayMs = (first?.pacing ?? o.pacing) === 'realtime' ? 50 : 0;
+  const cascade = await startCascadeSim({ msPerChar: o.msPerChar, ttsChunkDelayMs, ...(first ? { scenario: toCascadeScenario(first) } : {}) });
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
   writeDemoClient(join(dataDir, 'clients'));
   const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
@@ -171,7 +186,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     : {};
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
   const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
   await app.server.listen({ port, host: '127.0.0.1' });
   // As configuring TWILIO_FROM_NUMBER's messaging webhook in the Twilio Console: replies go here.
@@ -198,6 +213,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     twilio,
     openai,
     gemini,
+    cascade,
     embeddings,
     text,
     get app() {
@@ -233,6 +249,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await stack.stopServer();
       if (!o.sims) await Promise.all([twilio.close(), openai.close(), gemini.close()]);
       else if (!o.sims.gemini) await gemini.close();
+      await cascade.close();
       await embeddings?.close();
       await text?.close();
     },

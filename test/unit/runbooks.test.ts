@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { parseRunbook } from '../../src/runbooks/parse-runbook.js';
 import { expandRunbook } from '../../src/runbooks/expand-runbook.js';
 import { CallRequestError } from '../../src/calls/call-request.js';
+import { ENGINE_NAMES } from '../../src/voice/engine-names.js';
 
 const GOOD = `---
 title: Order food
@@ -96,4 +97,13 @@ test('a YAML runbook holds its instructions in a field', () => {
   assert.equal(r.runbook.body, 'Say hello.');
   const bad = problems('title: x\ngoal: y\ninstructions: 3\n', 'y.yaml');
   assert.deepEqual(bad.map((p) => [p.line, p.field]), [[3, 'instructions']]);
+});
+
+test("a runbook's provider is any engine this build has (the registry's names), and only those", () => {
+  for (const engine of ENGINE_NAMES) {
+    const r = parseRunbook('p', 'p.yaml', `title: x\ngoal: y\nprovider: ${engine}\ninstructions: Say hello.\n`);
+    assert.ok(r.ok, engine);
+    assert.equal(r.runbook.provider, engine);
+  }
+  assert.deepEqual(problems('title: x\ngoal: y\nprovider: siri\ninstructions: Say hello.\n', 'p.yaml').map((p) => [p.line, p.field]), [[3, 'provider']]);
 });

@@ -72,6 +72,9 @@ export class CascadeEngine implements VoiceEngine {
     cancelsInterruptedToolCalls: false,
     // A chat request needs every tool call's result: a reply while one runs would have to invent one.
     speaksWhileToolRuns: false,
+    // So a long wait (ask_owner) is answered at once, and the holding lines and the owner's answer come as
+    // instructions for a reply of their own: every request then shows the conversation as it happened.
+    holdsWithTextTurns: true,
     hearsBeforeAutoRespond: true,
     answersTurnsWhileReplying: false,
     inputFormat: { encoding: 'pcmu', sampleRate: 8000 },

@@ -3,6 +3,7 @@ import type { LlmRecord, LlmTurn } from './llm.js';
 
 export type { CascadeSimOptions, SttRecord, TtsRecord, LlmRecord, LlmTurn };
 export { words } from './llm.js';
+export type { CascadeScenario } from './scenario.js';
 
 export interface CascadeSim {
   /** STT_BASE_URL, LLM_BASE_URL and TTS_BASE_URL all point here. */

@@ -25,6 +25,8 @@ export interface LlmSimOptions {
   tokenDelayMs?: number;
   /** Pause before the first chunk (a model's time to first token: prompt processing), ms. */
   firstTokenDelayMs?: number;
+  /** Fault: the connection is cut halfway through the reply's words (no `[DONE]`, no finish_reason). */
+  dropMidway?: boolean;
   /** What to answer; `i` counts requests from 0. Default: the turns in order, then "Okay." */
   reply?: (i: number, body: ChatRequest) => LlmTurn;
 }
@@ -40,8 +42,12 @@ export interface ChatRequest {
 
 export interface LlmRecord {
   body: ChatRequest;
+  /** Date.now() when the request arrived (tests order it against what the callee heard). */
+  at: number;
   /** The stream was cut by the client before its end (a barge-in cancelled the reply). */
   aborted: boolean;
+  /** With a scenario: the instructions for this reply alone (what follows the session's in the system message). */
+  instructions?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,7 +72,11 @@ export async function answerChat(res: ServerResponse, body: ChatRequest, turn: L
     // Split inside the tags on purpose: a real tokenizer does not respect them either.
     for (const piece of ['<thi', 'nk>', ...words(thinking), '</th', 'ink>', '\n\n']) await send({ content: piece });
   }
-  for (const w of words(turn.say ?? '')) await send({ content: w });
+  const said = words(turn.say ?? '');
+  for (const [n, w] of said.entries()) {
+    if (o.dropMidway && n >= said.length / 2) return void res.socket?.destroy();
+    await send({ content: w });
+  }
   const calls = [turn.call, turn.call2].filter((c): c is NonNullable<LlmTurn['call']> => Boolean(c));
   for (const [n, c] of calls.entries()) {
     const callId = `call_${Math.random().toString(36).slice(2, 10)}`;

@@ -6,6 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type LlmTurn } from './llm.js';
 import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
+import { CascadeScript, type CascadeScenario } from './scenario.js';
+import { SoundTranscriber } from './stt-by-sound.js';
 
 export interface SttRecord {
   model: string;
@@ -36,6 +38,11 @@ export interface CascadeSimOptions extends LlmSimOptions {
   ttsChunkDelayMs?: number;
   /** Pause before the first audio chunk (a voice's time to first audio), after the headers. */
   ttsFirstAudioDelayMs?: number;
+  /**
+   * A scripted conversation (scenario.ts), in place of `reply` and `transcripts`: turns by conversation
+   * state, transcripts in order or by sound, instructed replies, faults.
+   */
+  scenario?: CascadeScenario;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,8 +63,12 @@ export class CascadeSimServer {
   private transcriptIndex = 0;
   /** Audio already transcribed, with the transcript it got: a later file that starts with it is the same utterance. */
   private readonly heard: Array<{ pcm: Int16Array; index: number }> = [];
+  private readonly script?: CascadeScript;
+  private readonly bySound?: SoundTranscriber;
 
   constructor(readonly o: CascadeSimOptions) {
+    if (o.scenario) this.script = new CascadeScript(o.scenario);
+    if (o.scenario?.transcribeBySound) this.bySound = new SoundTranscriber(o.scenario.userTranscripts ?? []);
     this.http = createServer((req, res) => void this.handle(req, res).catch((err) => json(res, 500, { error: { message: (err as Error).message } })));
   }
 
@@ -120,9 +131,16 @@ export class CascadeSimServer {
       }
     }
     if (!body.stream) return json(res, 400, { error: { message: 'the simulator streams only (stream: true)' } });
-    const record: LlmRecord = { body, aborted: false };
+    const record: LlmRecord = { body, at: Date.now(), aborted: false };
     const i = this.llm.length;
     this.llm.push(record);
+    if (this.script) {
+      const { turn, instructions, scripted, fresh } = this.script.reply(body);
+      record.instructions = instructions;
+      const fault = fresh && scripted > 0 ? this.o.scenario! : undefined;
+      if (fault && scripted === fault.fatalAfterResponses) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
+      return answerChat(res, body, turn, { ...this.o, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
+    }
     const turn: LlmTurn = this.o.reply?.(i, body) ?? { say: 'Okay.' };
     await answerChat(res, body, turn, this.o, record);
   }
@@ -147,10 +165,11 @@ export class CascadeSimServer {
     // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
     // same words (only what was said after the first part could differ, and the script has no such case).
     const pcm = wavSamples(bytes);
+    if (this.bySound) return json(res, 200, { text: this.bySound.transcribe(pcm) ?? '' });
     const same = this.heard.find((h) => h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
     const index = same?.index ?? this.transcriptIndex++;
     if (!same) this.heard.push({ pcm, index });
-    const text = this.o.transcripts?.[index] ?? '';
+    const text = (this.o.scenario?.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
     json(res, 200, { text });
   }
 

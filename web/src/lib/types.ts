@@ -6,7 +6,8 @@ export type { CostLine, CostBreakdown, TranscriptEntry, DocumentStatus, Refusal,
 export type ClientDocument = DocumentInfo;
 
 export type CallStatus = 'queued' | 'dialing' | 'ringing' | 'answered' | 'screening' | 'talking' | 'ended';
-export type Engine = 'openai' | 'gemini' | 'cascade';
+import type { EngineName } from '../../../src/voice/engine-names.js';
+export type Engine = EngineName;
 
 export interface CallSummary {
   id: string;

@@ -8,6 +8,7 @@ import { checkPhone, countryName } from '../lib/phone';
 import type { Engine, RunbookSummary, SearchResponse } from '../lib/types';
 import { RunbookFields } from '../components/RunbookFields';
 import { ENGINE_LABEL } from '../lib/format';
+import { ENGINE_NAMES } from '../../../src/voice/engine-names.js';
 import { Alert, Card, Link, PageHeader, Spinner } from '../components/ui';
 import { Icon } from '../components/icons';
 import { SearchResults } from '../components/SearchResults';
@@ -232,7 +233,7 @@ export function NewCall() {
             <fieldset class="field">
               <legend>Voice engine</legend>
               <div class="segmented">
-                {(['openai', 'gemini', 'cascade'] as const).map((id) => (
+                {ENGINE_NAMES.map((id) => (
                   <label key={id} class={`segment${chosenEngine === id ? ' selected' : ''}`}>
                     <input type="radio" id={`engine-${id}`} name="engine" value={id} checked={chosenEngine === id} onChange={() => setEngine(id)} />
                     <span>{ENGINE_LABEL[id]}</span>

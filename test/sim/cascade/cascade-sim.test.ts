@@ -1,0 +1,61 @@
+/**
+ * The cascade simulator's scripted conversations (scenario.ts) and transcription by sound
+ * (stt-by-sound.ts), as the behaviour suite relies on them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CascadeScript } from './scenario.js';
+import { SoundTranscriber } from './stt-by-sound.js';
+import type { ChatRequest } from './llm.js';
+import { speech } from '../twilio/callee-audio.js';
+import { mulawDecode } from '../../../src/media/mulaw.js';
+import { Upsampler8kTo16k } from '../../../src/media/resample.js';
+
+const SESSION = 'You call a restaurant.\n\nYou are speaking on a phone call.';
+const req = (messages: ChatRequest['messages'], extra = ''): ChatRequest => ({ model: 'm', stream: true, messages: [{ role: 'system', content: extra ? `${SESSION}\n\n${extra}` : SESSION }, ...messages] });
+
+test('turns go by conversation: a repeat (a dropped prepared reply, or one asked with instructions) is the same turn; the agent\'s words do not count', () => {
+  const s = new CascadeScript({ turns: [{ say: 'Hi!' }, { say: 'One biryani.' }, { say: 'Bye.' }], onInstructions: [{ match: 'still waiting', say: 'Still checking.' }] });
+  const hello = [{ role: 'user', content: 'Hello?' }];
+  assert.equal(s.reply(req(hello)).turn.say, 'Hi!');
+  assert.equal(s.reply(req(hello)).fresh, false);
+  assert.equal(s.reply(req(hello, 'Choose a menu option.')).turn.say, 'Hi!', 'instructions alone are no new conversation');
+  // The agent's greeting as generated, and as heard after a barge-in: one conversation.
+  const whole = [...hello, { role: 'assistant', content: 'Hi! I am calling for Raju.' }, { role: 'user', content: 'Stop.' }];
+  const heard = [...hello, { role: 'assistant', content: 'Hi! I am' }, { role: 'user', content: 'Stop.' }];
+  assert.equal(s.reply(req(whole)).turn.say, 'One biryani.');
+  assert.deepEqual(s.reply(req(heard)), { turn: { say: 'One biryani.' }, instructions: '', scripted: 2, fresh: false });
+  // Instructions that match answer without advancing the script.
+  assert.deepEqual(s.reply(req(heard, 'You are still waiting for an answer.')), { turn: { say: 'Still checking.' }, instructions: 'You are still waiting for an answer.', scripted: 0, fresh: true });
+  assert.equal(s.reply(req([...heard, { role: 'assistant', content: 'One biryani.' }, { role: 'user', content: 'Ok' }])).turn.say, 'Bye.');
+  assert.equal(s.reply(req([{ role: 'user', content: 'Anything else' }])).turn.say, 'Okay.', 'past the script: the fallback');
+});
+
+test('{{clientText}} is the reply\'s instructions and {{toolOutput}} the latest tool result', () => {
+  const s = new CascadeScript({ turns: [{ say: 'Hello.' }, { say: 'Relaying: {{clientText}}' }, { say: 'Result: {{toolOutput}}' }] });
+  assert.equal(s.reply(req([{ role: 'user', content: 'Hi' }])).turn.say, 'Hello.');
+  const first = s.reply(req([{ role: 'user', content: 'Hello' }], 'Raju answered: "mild"'));
+  // The session's instructions are what the requests share: the first had none of its own.
+  assert.equal(first.turn.say, 'Relaying: Raju answered: "mild"');
+  const call = { id: 'c1', function: { name: 'lookup_context', arguments: '{}' } };
+  const withResult = s.reply(req([{ role: 'user', content: 'When?' }, { role: 'assistant', content: '', tool_calls: [call] }, { role: 'tool', tool_call_id: 'c1', content: 'evenings' }]));
+  assert.equal(withResult.turn.say, 'Result: evenings');
+});
+
+/** The callee's line as the engine sends it: 8 kHz doubled by the project's half-band filter, after `leadSamples` of silence. */
+function asSent(text: string, leadSamples: number): Int16Array {
+  const pcm = mulawDecode(speech(text));
+  const padded = new Int16Array(leadSamples + pcm.length);
+  padded.set(pcm, leadSamples);
+  return new Upsampler8kTo16k().process(padded, new Int16Array(padded.length * 2));
+}
+
+test('by sound: the scripted line an utterance holds, wherever its frames start; none for other audio', () => {
+  const lines = ['Hello, Spice Garden.', 'No medium spice today. Mild or extra hot?', 'Great, bye.'];
+  const stt = new SoundTranscriber(lines);
+  assert.equal(stt.transcribe(asSent(lines[1], 0)), lines[1]);
+  assert.equal(stt.transcribe(asSent(lines[2], 37)), lines[2], 'a pre-roll that is not whole frames');
+  assert.equal(stt.transcribe(asSent('Something nobody scripted.', 0)), undefined);
+  const hum = new Int16Array(16000).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 60 * i) / 16000)));
+  assert.equal(stt.transcribe(hum), undefined);
+});
