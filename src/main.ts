@@ -4,7 +4,9 @@ import { parseSettings, SettingsError, missingForCalls, type Settings } from './
 import { buildApp, VERSION, type App } from './server/app.js';
 import { resolveApiToken } from './server/auth.js';
 import { createServerLogger, resolveLogFormat, type ServerLogger } from './server/logging.js';
-import { checkDataDir, dataDirFailure, EXIT, listenError, StartupError } from './server/startup-errors.js';
+import { UnknownModelError } from './models/catalog.js';
+import { ModelPullFailure, modelsForStages, pullMissingModels } from './models/pull-on-start.js';
+import { checkDataDir, dataDirFailure, EXIT, listenError, modelPullError, StartupError } from './server/startup-errors.js';
 
 /**
  * `npm start`: the server. Start-up problems a person can fix (a bad setting, DATA_DIR not writable, the
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     process.umask(0o077);
     checkDataDir(settings.DATA_DIR);
     chmodSync(settings.DATA_DIR, 0o700);
+    if (settings.MODELS_PULL_ON_START) await pullStageModels(settings, log);
     const token = resolveApiToken(settings.API_TOKEN, settings.DATA_DIR);
     app = await buildApp({ settings, apiToken: token.token, loggerInstance: log.logger });
     try {
@@ -53,6 +56,26 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** MODELS_PULL_ON_START: the in-process stages' missing models, before the server listens (docs/local.md). */
+async function pullStageModels(s: Settings, log: ServerLogger): Promise<void> {
+  const wanted = modelsForStages(s);
+  try {
+    await pullMissingModels({
+      dataDir: s.DATA_DIR,
+      baseUrl: s.MODELS_BASE_URL,
+      models: wanted.map((w) => w.model),
+      report: (line, fields) => (log.format === 'json' ? log.notice(fields, line) : log.print(line)),
+    });
+  } catch (err) {
+    if (err instanceof UnknownModelError) {
+      const setting = wanted.find((w) => w.model === err.model)?.setting ?? 'a model setting';
+      throw new StartupError(`Callwright cannot start: ${setting}: ${err.message} (set in .env or the environment).`, EXIT.badSetting);
+    }
+    if (err instanceof ModelPullFailure) throw modelPullError(err.model, err.failure);
+    throw err;
+  }
 }
 
 /**

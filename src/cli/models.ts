@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isInstalled, MODEL_CATALOG, modelDir, UnknownModelError } from '../models/catalog.js';
 import type { DownloadProgress } from '../models/download.js';
 import { archiveUrl, pullModel, verifyModel } from '../models/install.js';
+import { mb, quarterProgress } from '../models/progress.js';
 import { modelsSettingsShape } from '../models/settings.js';
 import { EXIT } from './exit-codes.js';
 import { paint } from './output.js';
@@ -31,8 +32,6 @@ function settingsFor(o: ModelsOptions): { dataDir: string; baseUrl?: string } {
 
 class UsageFailure extends Error {}
 
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-
 /** Runs a subcommand, mapping failures to the CLI's exit codes with a one-line message on stderr. */
 function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
   return async (...args: A) => {
@@ -49,7 +48,7 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
 function progressPrinter(name: string) {
   const tty = Boolean(process.stderr.isTTY);
   let lastDraw = 0;
-  let lastQuarter = -1;
+  const quarters = quarterProgress(name, (line) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   return {
     update(p: DownloadProgress) {
@@ -61,12 +60,7 @@ function progressPrinter(name: string) {
         const secs = Math.max((now - started) / 1000, 0.001);
         const rate = (p.received - p.resumedFrom) / secs;
         process.stderr.write(`\r\x1b[K${name}  ${mb(p.received)} / ${mb(p.total)}  ${pct}%  ${mb(rate)}/s`);
-      } else {
-        const quarter = Math.floor(pct / 25);
-        if (quarter === lastQuarter) return;
-        lastQuarter = quarter;
-        process.stderr.write(`${name}: ${pct}% (${mb(p.received)} of ${mb(p.total)})\n`);
-      }
+      } else quarters(p);
     },
     end() {
       if (tty && lastDraw) process.stderr.write('\n');

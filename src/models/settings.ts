@@ -22,4 +22,13 @@ export const modelsSettingsShape = {
         return false;
       }
     }, 'must be a URL starting with http:// or https://'),
+  /**
+   * Pull the models the in-process stages are set to use (STT_PROVIDER=sherpa: STT_SHERPA_MODEL;
+   * TTS_PROVIDER=piper: TTS_PIPER_VOICE) when the server starts and they are missing, before it listens.
+   * Whatever AI_PROVIDER says: a call can ask for the cascade engine on its own (`provider`).
+   */
+  MODELS_PULL_ON_START: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on'),
 };

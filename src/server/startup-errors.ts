@@ -14,6 +14,8 @@ export const EXIT = {
   cannotListen: 3,
   /** DATA_DIR cannot be created or written (or is not a folder). */
   dataDir: 4,
+  /** MODELS_PULL_ON_START: a model the in-process stages need could not be pulled (checksum, mirror, network). */
+  modelPull: 5,
 } as const;
 
 export class StartupError extends Error {
@@ -69,4 +71,12 @@ export function dataDirFailure(err: unknown, dir: string): StartupError | undefi
   // better-sqlite3: the database file cannot be opened or written.
   if (code && /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|FULL)/.test(code)) return dataDirError(dir, { code: code === 'SQLITE_FULL' ? 'ENOSPC' : code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' ? 'EACCES' : code });
   return undefined;
+}
+
+/** A model MODELS_PULL_ON_START could not pull, in words (the download error already names the URL and what was wrong). */
+export function modelPullError(model: string, err: Error): StartupError {
+  return new StartupError(
+    `Callwright cannot start: model ${model} could not be pulled (${err.message.replace(/\.$/, '')}); check MODELS_BASE_URL or the network, or pull it by hand with \`callwright models pull ${model}\`.`,
+    EXIT.modelPull,
+  );
 }

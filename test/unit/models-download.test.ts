@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { downloadVerified, DownloadError, type DownloadProgress } from '../../src/models/download.js';
 import { pullModel, verifyModel } from '../../src/models/install.js';
 import { MODEL_CATALOG, ModelNotDownloadedError, requireModel, type ModelEntry } from '../../src/models/catalog.js';
+import { fakeArchive } from '../sim/model-mirror/fake-archive.js';
 import { startModelMirror, type ModelMirror } from '../sim/model-mirror/index.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -138,25 +139,6 @@ test('a file of another size than pinned fails as such, and a redirect to the as
     assert.deepEqual(m.requests.map((r) => r.path), ['/m.bin', '/assets/m.bin']);
   });
 });
-
-/** A model archive as the sherpa-onnx releases are: one .tar.bz2 with one top-level folder. */
-function fakeArchive(): { archive: Buffer; entry: ModelEntry } {
-  const dir = tmp();
-  mkdirSync(join(dir, 'fake-model', 'espeak-ng-data', 'lang'), { recursive: true });
-  writeFileSync(join(dir, 'fake-model', 'model.onnx'), randomBytes(40_000));
-  writeFileSync(join(dir, 'fake-model', 'tokens.txt'), 'a 0\nb 1\n');
-  writeFileSync(join(dir, 'fake-model', 'espeak-ng-data', 'lang', 'en'), 'name English\n');
-  execFileSync('tar', ['-cjf', join(dir, 'fake-model.tar.bz2'), '-C', dir, 'fake-model']);
-  const archive = readFileSync(join(dir, 'fake-model.tar.bz2'));
-  const base = MODEL_CATALOG.find((e) => e.stage === 'tts')!;
-  const entry: ModelEntry = {
-    ...base,
-    name: 'fake-voice',
-    archive: { url: 'http://127.0.0.1:1/unused', fileName: 'fake-model.tar.bz2', bytes: archive.length, sha256: sha256(archive), root: 'fake-model', checksumSource: 'made by this test' },
-    files: { model: 'model.onnx', tokens: 'tokens.txt', dataDir: 'espeak-ng-data' },
-  };
-  return { archive, entry };
-}
 
 test('pull unpacks into DATA_DIR/models/<name>, the stage finds its files, and verify spots a changed file', async () => {
   const { archive, entry } = fakeArchive();
