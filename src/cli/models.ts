@@ -5,11 +5,12 @@ import type { DownloadProgress } from '../models/download.js';
 import { archiveUrl, pullModel, verifyModel } from '../models/install.js';
 import { mb, quarterProgress } from '../models/progress.js';
 import { modelsSettingsShape } from '../models/settings.js';
+import { cascadeSettingsShape } from '../voice/cascade/settings.js';
 import { EXIT } from './exit-codes.js';
 import { paint } from './output.js';
 
 /**
- * `callwright models list|pull|verify`: the in-process cascade models (docs/local.md). Works on this
+ * `callwright models list|pull|verify|check`: the in-process cascade models (docs/local.md). Works on this
  * machine's DATA_DIR, with no server involved: a model is pulled before the server that uses it starts.
  */
 
@@ -69,7 +70,7 @@ function progressPrinter(name: string) {
 }
 
 export function modelsCommand(): Command {
-  const models = new Command('models').description('Speech models for the cascade engine run in this process (docs/local.md): list, pull, verify');
+  const models = new Command('models').description('Speech models for the cascade engine run in this process (docs/local.md): list, pull, verify, check');
 
   models.addCommand(
     withDataDir(new Command('list'))
@@ -162,5 +163,28 @@ export function modelsCommand(): Command {
         }),
       ),
   );
+  models.addCommand(
+    withDataDir(new Command('check'))
+      .description('Speak a sentence with the Piper voice and hear it back through the telephone path with the Zipformer (TTS_PIPER_VOICE, STT_SHERPA_MODEL)')
+      .argument('[sentence]', 'what to say')
+      .action(
+        run(async (sentence: string | undefined, o: ModelsOptions) => {
+          const { dataDir } = settingsFor(o);
+          const parsed = z.object(stageModelsShape).safeParse(process.env);
+          if (!parsed.success) throw new UsageFailure(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+          const s = parsed.data;
+          // Loaded here only: the native speech runtime is not needed by the other commands.
+          const { checkInProcessModels } = await import('../models/check.js');
+          await checkInProcessModels({ dataDir, sttModel: s.STT_SHERPA_MODEL, ttsVoice: s.TTS_PIPER_VOICE, threads: s.SHERPA_THREADS, sentence, print: (l) => process.stdout.write(`${l}\n`) });
+        }),
+      ),
+  );
   return models;
 }
+
+/** The in-process stages' model settings alone, so a bad setting elsewhere does not stop a check. */
+const stageModelsShape = {
+  STT_SHERPA_MODEL: cascadeSettingsShape.STT_SHERPA_MODEL,
+  TTS_PIPER_VOICE: cascadeSettingsShape.TTS_PIPER_VOICE,
+  SHERPA_THREADS: cascadeSettingsShape.SHERPA_THREADS,
+};

@@ -98,3 +98,17 @@ test('models pull: a mirror without the file, an unknown model and a bad MODELS_
     assert.equal(m.requests.length, 1);
   });
 });
+
+test('models check: with the models not pulled, names each one and the command that pulls it', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwright-data-'));
+  const r = await cli(['check'], { DATA_DIR: dataDir, STT_SHERPA_MODEL: 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr,
+    `callwright models: model vits-piper-en_US-lessac-medium is not downloaded (no ${join(dataDir, 'models', 'vits-piper-en_US-lessac-medium')}); run \`callwright models pull vits-piper-en_US-lessac-medium\`; ` +
+      `model sherpa-onnx-streaming-zipformer-en-20M-2023-02-17 is not downloaded (no ${join(dataDir, 'models', 'sherpa-onnx-streaming-zipformer-en-20M-2023-02-17')}); run \`callwright models pull sherpa-onnx-streaming-zipformer-en-20M-2023-02-17\`\n`,
+  );
+  const bad = await cli(['check'], { DATA_DIR: dataDir, SHERPA_THREADS: '0' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^callwright models: SHERPA_THREADS: /);
+});
