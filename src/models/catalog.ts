@@ -6,7 +6,7 @@ import path from 'node:path';
  * one upstream release archive, pinned by exact byte size and sha256: nothing is trusted that does not
  * match. A model's name is the folder its archive unpacks to, as sherpa-onnx's releases and docs name it
  * (and STT_SHERPA_MODEL / TTS_PIPER_VOICE take). Nothing here downloads; `callwright models pull <name>` does (src/models/install.ts), into
- * DATA_DIR/models/<name>/, and the stages find their files through `requireModel`.
+ * DATA_DIR/models/<name>/, and the stages find their files through `requireModel`. With MODELS_PULL_ON_START the server pulls them on start (pull-on-start.ts).
  *
  * Where each pin comes from: the k2-fsa/sherpa-onnx GitHub releases `asr-models` and `tts-models` publish
  * no checksum file, so every sha256 below was taken from independent public projects that pinned the same
