@@ -19,8 +19,11 @@ export class AfterCallRecords {
     this.lateRecords = new LateRecords(rt.d.settleTimeoutMs ?? 10 * 60_000, (callId, missing) => this.completeRecords(callId, missing));
   }
 
-  /** The call has ended: work out which late records are still to come, and wait for them. */
-  startSettling(callId: string): void {
+  /**
+   * The call has ended: work out which late records are still to come, and wait for them. `transcriptText`:
+   * the transcript file's text as the end wrote it, handed on to the outcome so the call is rendered once.
+   */
+  startSettling(callId: string, transcriptText?: string): void {
     const { d } = this.rt;
     // Read now, not before the end's awaits: a recording may have been stored in the meantime.
     const call = d.calls.get(callId)!;
@@ -29,7 +32,7 @@ export class AfterCallRecords {
     if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
     if (this.rt.outcomes) expected.push('outcome');
     this.lateRecords.expect(callId, expected);
-    if (this.rt.outcomes) this.rt.track(this.computeOutcome(callId));
+    if (this.rt.outcomes) this.rt.track(this.computeOutcome(callId, transcriptText));
     // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
     if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.rt.track(this.pollPrice(callId));
   }
@@ -64,10 +67,10 @@ export class AfterCallRecords {
    * The outcome, from the transcript now complete; the live stream stays open until it is in. The webhook
    * goes after the stream has closed: its retries may take far longer than anyone watches the call page.
    */
-  private async computeOutcome(callId: string): Promise<void> {
+  private async computeOutcome(callId: string, transcriptText: string | undefined): Promise<void> {
     const outcomes = this.rt.outcomes!;
     try {
-      await outcomes.compute(callId);
+      await outcomes.compute(callId, { transcriptText });
     } finally {
       this.settled(callId, 'outcome');
     }

@@ -75,14 +75,15 @@ export class CallEnding {
     const before = d.calls.get(callId)!;
     d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
     this.rt.record(callId, 'status', { status: 'ended', reason });
-    await this.writeTranscript(callId);
+    const transcriptText = await this.writeTranscript(callId);
     const ended = d.calls.get(callId);
     const durationSec = ended?.answeredAt && ended.endedAt ? Math.round((Date.parse(ended.endedAt) - Date.parse(ended.answeredAt)) / 1000) : 0;
     d.log.info({ event: 'call.ended', callId, reason, durationSec, costUsd }, 'call ended');
-    this.records.startSettling(callId);
+    this.records.startSettling(callId, transcriptText);
   }
 
-  async writeTranscript(callId: string): Promise<void> {
+  /** Writes DATA_DIR/transcripts/<id>.txt; returns the text written (undefined when the write failed). */
+  async writeTranscript(callId: string): Promise<string | undefined> {
     const { d } = this.rt;
     try {
       const dir = join(d.settings.DATA_DIR, 'transcripts');
@@ -92,11 +93,14 @@ export class CallEnding {
       await this.transcriptsDir;
       const path = join(dir, `${callId}.txt`);
       const call = d.calls.get(callId)!;
-      await writeFile(path, renderTranscriptText(call, d.timeline.list(callId), call.clientName ?? undefined), { mode: 0o600 });
+      const text = renderTranscriptText(call, d.timeline.list(callId), call.clientName ?? undefined);
+      await writeFile(path, text, { mode: 0o600 });
       d.calls.update(callId, { transcriptPath: path });
+      return text;
     } catch (err) {
       this.transcriptsDir = undefined;
       this.rt.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
+      return undefined;
     }
   }
 }

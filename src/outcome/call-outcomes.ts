@@ -54,18 +54,23 @@ export class CallOutcomes {
     }
   }
 
-  /** The ended call's outcome, computed and stored (never rejects); then the webhook, if one is set. */
-  async compute(callId: string): Promise<CallOutcome | undefined> {
+  /**
+   * The ended call's outcome, computed and stored (never rejects); then the webhook, if one is set.
+   * `transcriptText`: the transcript as the call's end rendered it into DATA_DIR/transcripts (absent after a
+   * restart): the file is rewritten from it with the outcome on top, rather than rendering the call again.
+   */
+  async compute(callId: string, o: { transcriptText?: string } = {}): Promise<CallOutcome | undefined> {
     const call = this.host.call(callId);
     if (!call) return undefined;
     const req = this.d.repo.request(callId);
     if (!req) return undefined; // created before outcomes existed, or its request could not be stored
     const goal = req.goal ?? call.instructions;
+    const transcript = this.d.extractor ? transcriptEntries(call, this.host.events(callId)) : [];
     if (!this.d.extractor) {
       const reason = this.d.notComputedReason ?? 'no text model is configured';
       this.d.repo.setResult(callId, 'not-computed', { summary: null, goalMet: null, fields: [], reason });
       this.host.record(callId, 'outcome', { status: 'not-computed', reason });
-    } else if (transcriptEntries(call, this.host.events(callId)).length === 0) {
+    } else if (transcript.length === 0) {
       // Nothing was said (no answer, busy, a failed dial, a machine hung up on at once): the record itself
       // says the goal was not met; no model is asked, and no fact is given.
       const summary = `Nothing was said on the call (it ended: ${call.endReason ?? 'unknown'}).`;
@@ -73,7 +78,6 @@ export class CallOutcomes {
       this.d.repo.setResult(callId, 'computed', { summary, goalMet: 'not-achieved', fields: names.map((name) => ({ name, value: null, citation: null })), computedAt: this.host.now().toISOString() });
       this.host.record(callId, 'outcome', { status: 'computed', goalMet: 'not-achieved', found: [], note: 'nothing was said' });
     } else {
-      const transcript = transcriptEntries(call, this.host.events(callId));
       // Not cut short by shutdown: an answer on its way is worth the wait (at most this long).
       const signal = AbortSignal.timeout(this.d.extractTimeoutMs ?? 120_000);
       try {
@@ -91,16 +95,17 @@ export class CallOutcomes {
     }
     if (this.d.webhook) this.d.repo.setWebhook(callId, { status: 'pending', attempts: 0 });
     const outcome = this.d.repo.get(callId, call.instructions);
-    await this.rewriteTranscriptFile(callId, outcome);
+    await this.rewriteTranscriptFile(callId, outcome, o.transcriptText);
     return outcome;
   }
 
   /** DATA_DIR/transcripts/<id>.txt was written as the call ended: it gets the outcome too. */
-  private async rewriteTranscriptFile(callId: string, outcome: CallOutcome | undefined): Promise<void> {
+  private async rewriteTranscriptFile(callId: string, outcome: CallOutcome | undefined, rendered: string | undefined): Promise<void> {
     const call = this.host.call(callId);
     if (!call?.transcriptPath || !outcome) return;
     try {
-      await writeFile(call.transcriptPath, withOutcomeText(renderTranscriptText(call, this.host.events(callId), call.clientName ?? undefined), outcome), { mode: 0o600 });
+      const text = rendered ?? renderTranscriptText(call, this.host.events(callId), call.clientName ?? undefined);
+      await writeFile(call.transcriptPath, withOutcomeText(text, outcome), { mode: 0o600 });
     } catch (err) {
       this.host.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
     }
