@@ -1,16 +1,15 @@
 /**
  * Voicemail with `leave-message`: the agent says nothing over the mailbox's greeting, speaks after the
  * beep (heard on the line by our own detector, or reported by Twilio's machine_end_beep), or after a
- * silence when there is no beep, and hangs up once the mailbox has recorded the whole message. Both
- * engines; the simulated mailbox records what the agent said after the greeting.
+ * silence when there is no beep, and hangs up once the mailbox has recorded the whole message. Every
+ * engine; the simulated mailbox records what the agent said after the greeting.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack, FAST } from './helpers.js';
+import { withStack, FAST, ENGINES } from './helpers.js';
 import type { Engine, Stack } from '../sim/stack.js';
 import type { CalleeScript, SimCall } from '../sim/twilio/index.js';
 
-const ENGINES: Engine[] = ['openai', 'gemini'];
 const MESSAGE = 'Hi Sam, this is the assistant of Raju Kumar, about tonight’s pickup order. Please call Raju back at your convenience. Thank you!';
 /** Agent audio per transcript character in the engine simulators (FAST). */
 const MS_PER_CHAR = FAST.msPerChar!;
@@ -23,20 +22,35 @@ async function timeline(stack: Stack, id: string): Promise<any[]> {
     .map((l) => JSON.parse(l.replace(/^data: /, '')));
 }
 
-/** What the engine was asked to say for the message (OpenAI response.create instructions, Gemini text turn). */
+/**
+ * What the engine was asked to say for the message (OpenAI response.create instructions, Gemini text
+ * turn, the cascade's system message, which carries a reply's instructions).
+ */
 function messageRequest(stack: Stack, engine: Engine): string {
   if (engine === 'openai') return stack.openai.sessions[0].responses.map((r) => r.instructions ?? '').join('\n');
+  if (engine === 'cascade') return stack.cascade.llm.flatMap((r) => r.body.messages.filter((m) => m.role === 'system').map((m) => String(m.content))).join('\n');
   return (stack.gemini.sessions[0] as any).clientContents.map((c: any) => c.text).join('\n');
 }
 
+/**
+ * Length of the agent audio the simulators made for `text`: the speech-to-speech simulators voice the
+ * whole text, the cascade's TTS simulator each clause the engine sent it (without the spaces between).
+ */
+function spokenMs(stack: Stack, engine: Engine, text: string): number {
+  if (engine !== 'cascade') return text.length * MS_PER_CHAR;
+  const clauses = stack.cascade.tts.filter((r) => text.includes(r.input));
+  assert.equal(clauses.map((r) => r.input).join(' '), text, 'the message went to the TTS clause by clause, whole');
+  return clauses.reduce((ms, r) => ms + r.input.length * MS_PER_CHAR, 0);
+}
+
 /** The mailbox holds the whole message, and nothing was said over the greeting. */
-function assertMessageLeft(call: any, tw: SimCall, text: string): void {
+function assertMessageLeft(stack: Stack, engine: Engine, call: any, tw: SimCall, text: string): void {
   assert.equal(call.endReason, 'voicemail-left');
   assert.equal(tw.hangupBy, 'api', 'Callwright hung up');
   const box = tw.mailbox;
   assert.ok(box, 'the machine recorded');
   assert.equal(box.agentMsOverGreeting, 0, 'nothing was said over the greeting or the beep');
-  const expectedMs = text.length * MS_PER_CHAR;
+  const expectedMs = spokenMs(stack, engine, text);
   assert.ok(box.agentMsRecorded >= expectedMs - 40, `the mailbox recorded ${box.agentMsRecorded} ms of ${expectedMs} ms`);
   assert.ok(tw.firstAgentAudioLineMs! >= box.recordingFromMs, 'the message started after the beep');
   const agent = call.transcript.filter((t: any) => t.speaker === 'agent');
@@ -57,7 +71,7 @@ for (const engine of ENGINES) {
         const id = await stack.placeCall({ voicemail: { action: 'leave-message', message: MESSAGE } });
         const call = await stack.waitForEnd(id, 20_000);
         const tw = stack.twilio.calls[0];
-        assertMessageLeft(call, tw, MESSAGE);
+        assertMessageLeft(stack, engine, call, tw, MESSAGE);
         assert.match(messageRequest(stack, engine), /Say exactly the following message, word for word/);
         assert.ok(messageRequest(stack, engine).includes(MESSAGE), 'the exact text went to the engine');
         const events = await timeline(stack, id);
@@ -80,7 +94,7 @@ for (const engine of ENGINES) {
       const id = await stack.placeCall({ voicemail: { action: 'leave-message', message: MESSAGE } });
       const call = await stack.waitForEnd(id, 20_000);
       const tw = stack.twilio.calls[0];
-      assertMessageLeft(call, tw, MESSAGE);
+      assertMessageLeft(stack, engine, call, tw, MESSAGE);
       const events = await timeline(stack, id);
       const msg = events.find((e) => e.type === 'voicemail.message');
       assert.equal(msg?.data.trigger, 'beep');
@@ -99,7 +113,7 @@ for (const engine of ENGINES) {
         const id = await stack.placeCall({ voicemail: { action: 'leave-message', instructions: 'ask them to call Raju back' } });
         const call = await stack.waitForEnd(id, 20_000);
         const tw = stack.twilio.calls[0];
-        assertMessageLeft(call, tw, 'Hi, this is the assistant of Raju Kumar, please call him back.');
+        assertMessageLeft(stack, engine, call, tw, 'Hi, this is the assistant of Raju Kumar, please call him back.');
         const msg = (await timeline(stack, id)).find((e) => e.type === 'voicemail.message');
         assert.equal(msg?.data.trigger, 'silence', JSON.stringify(msg));
         const gap = tw.firstAgentAudioLineMs! - tw.mailbox!.recordingFromMs;
@@ -119,7 +133,7 @@ test('VOICEMAIL_MODE=leave-message with VOICEMAIL_MESSAGE is the default; a call
     },
     async (stack) => {
       const left = await stack.placeCall();
-      assertMessageLeft(await stack.waitForEnd(left, 20_000), stack.twilio.calls[0], MESSAGE);
+      assertMessageLeft(stack, 'openai', await stack.waitForEnd(left, 20_000), stack.twilio.calls[0], MESSAGE);
       const queued = (await timeline(stack, left)).find((e) => e.type === 'status' && e.data.status === 'queued');
       assert.deepEqual(queued.data.voicemail, { action: 'leave-message', message: MESSAGE });
 
@@ -189,7 +203,7 @@ for (const engine of ENGINES) {
       assert.ok(!agent.at(-1).interrupted);
       assert.equal(agent.length, 2, agent.map((t: any) => t.text).join(' | '));
       const box = tw.mailbox!;
-      assert.ok(box.agentMsRecorded >= MESSAGE.length * MS_PER_CHAR - 40, `recorded ${box.agentMsRecorded} ms`);
+      assert.ok(box.agentMsRecorded >= spokenMs(stack, engine, MESSAGE) - 40, `recorded ${box.agentMsRecorded} ms`);
       assert.ok(tw.firstAgentAudioLineMs! < box.recordingFromMs, 'the greeting had started before the beep');
       const msg = (await timeline(stack, id)).find((e) => e.type === 'voicemail.message');
       assert.equal(msg?.data.trigger, 'beep');

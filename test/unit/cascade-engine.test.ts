@@ -56,14 +56,22 @@ function fake(): Fake {
   return f;
 }
 
-async function engineWith(f: Fake, autoRespond = true): Promise<{ engine: CascadeEngine; events: EngineEvent[]; until: (p: (e: EngineEvent) => boolean) => Promise<EngineEvent> }> {
+/** `hook` sees each event as the bridge does, synchronously, with the engine (to ask for a reply then). */
+interface Extra {
+  hook?: (e: EngineEvent, engine: CascadeEngine) => void;
+  holdForCalleeMs?: number;
+}
+
+async function engineWith(f: Fake, autoRespond = true, extra: Extra = {}): Promise<{ engine: CascadeEngine; events: EngineEvent[]; until: (p: (e: EngineEvent) => boolean) => Promise<EngineEvent> }> {
   const events: EngineEvent[] = [];
   const waiters: Array<{ p: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }> = [];
-  const engine = new CascadeEngine({
+  const engine: CascadeEngine = new CascadeEngine({
     stages: f.stages,
     noThink: true,
+    holdForCalleeMs: extra.holdForCalleeMs,
     onEvent: (e) => {
       events.push(e);
+      extra.hook?.(e, engine);
       for (const w of [...waiters]) if (w.p(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
     },
   });
@@ -316,4 +324,82 @@ test('speculative reply: dropped (its request aborted) when the callee speaks ag
   assert.equal(events.filter((e) => e.type === 'agent.responseStarted').length, 1);
   assert.deepEqual(f.requests.at(-1)!.at(-1), { role: 'user', content: 'What time is pickup, and can I pay by card?' });
   assert.ok(stt.calls.length >= 2);
+});
+
+/** As the greeting gate does at the end of a short opening: auto-replies on, and the greeting asked for. */
+const openGateAtEndOfTurn =
+  (instructions?: string) =>
+  (e: EngineEvent, engine: CascadeEngine): void => {
+    if (e.type !== 'user.speechStopped') return;
+    engine.setAutoRespond(true);
+    engine.generateReply(instructions ? { instructions } : undefined);
+  };
+
+test('greeting: prepared at the pause in "Hello?" before auto-replies are on, and spoken by the reply the gate asks for at the end of the turn', async () => {
+  const f = fake();
+  const stt = withPeek(f);
+  f.transcripts.push('Hello?');
+  f.replies.push([{ type: 'text', text: 'Hi, this is the assistant of Raju Kumar.' }]);
+  const { engine, events, until } = await engineWith(f, false, { hook: openGateAtEndOfTurn() });
+  f.turnEvents.push('speechStarted', undefined, 'speechPaused');
+  for (let i = 0; i < 3; i++) engine.pushAudio(SILENT);
+  await poll('the prepared greeting', () => f.requests.length === 1);
+  assert.ok(!events.some((e) => e.type === 'agent.responseStarted'), 'nothing said before the gate opens');
+  f.turnEvents.push('turnEnded');
+  engine.pushAudio(SILENT);
+  await until(done);
+  assert.deepEqual(stt.calls, ['peek']);
+  assert.equal(f.requests.length, 1, 'the prepared request was the greeting');
+  // It answers "Hello?", which joined the conversation before the greeting.
+  assert.deepEqual(f.requests[0].at(-1), { role: 'user', content: 'Hello?' });
+  const order = events.filter((e) => e.type === 'user.transcript' || e.type === 'agent.transcript').map((e) => e.type);
+  assert.deepEqual(order, ['user.transcript', 'agent.transcript']);
+  const latency = events.find((e) => e.type === 'turn.latency') as any;
+  assert.ok(latency?.report.speculative, 'reported as a turn answered with the prepared reply');
+});
+
+test('greeting: asked for with instructions (a screener), the prepared request is aborted and a new one answers with them', async () => {
+  const f = fake();
+  withPeek(f);
+  f.transcripts.push('Who is calling?');
+  let aborted = false;
+  f.replies.push((signal) =>
+    (async function* (): AsyncIterable<LlmChunk> {
+      await new Promise((r) => signal.addEventListener('abort', r));
+      aborted = true;
+    })(),
+  );
+  f.replies.push([{ type: 'text', text: 'This is the assistant of Raju Kumar.' }]);
+  const { engine, events, until } = await engineWith(f, false, { hook: openGateAtEndOfTurn('Say who you are.') });
+  f.turnEvents.push('speechStarted', 'speechPaused');
+  engine.pushAudio(SILENT);
+  engine.pushAudio(SILENT);
+  await poll('the prepared greeting', () => f.requests.length === 1);
+  f.turnEvents.push('turnEnded');
+  engine.pushAudio(SILENT);
+  await until(done);
+  await poll('the abort', () => aborted);
+  assert.equal(f.requests.length, 2);
+  assert.match(String(f.requests[1][0].content), /Say who you are\./);
+  assert.deepEqual(f.requests[1].at(-1), { role: 'user', content: 'Who is calling?' });
+  assert.equal((events.find((e) => e.type === 'agent.transcript') as any).text, 'This is the assistant of Raju Kumar.');
+});
+
+test('a reply waits for a callee turn in progress, but not for one whose audio stopped coming (a mailbox the bridge no longer sends)', async () => {
+  const f = fake();
+  const { engine, events, until } = await engineWith(f, false, { holdForCalleeMs: 5000 });
+  f.turnEvents.push('speechStarted');
+  engine.pushAudio(SILENT);
+  // While the callee's audio comes, the reply holds its first audio.
+  const feeding = setInterval(() => engine.pushAudio(SILENT), 20);
+  engine.generateReply({ instructions: 'Leave the message.' });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(!events.some((e) => e.type === 'agent.audio'), 'held while the callee speaks');
+  // The audio stops (no end of turn will ever come): the reply goes on well within the 5 s hold.
+  clearInterval(feeding);
+  const stoppedAt = performance.now();
+  await until((e) => e.type === 'agent.audio');
+  const waited = performance.now() - stoppedAt;
+  assert.ok(waited < 1000, `spoke ${Math.round(waited)} ms after the audio stopped`);
+  await until(done);
 });

@@ -31,7 +31,12 @@ interface Speculation {
   llm: AsyncIterable<LlmChunk>;
   sttTimer: StageTimer;
   llmTimer: LlmTimer;
+  /** A reply took it: its transcript's arrival must not abort it. */
+  taken?: boolean;
 }
+
+/** Longer than the carrier's 20 ms frames ever stall on a live line: the bridge stopped sending audio. */
+const AUDIO_STOPPED_MS = 200;
 
 /** Why the words must be plain: they are spoken by a synthesizer, not shown. */
 export const SPOKEN_STYLE =
@@ -95,6 +100,16 @@ export class CascadeEngine implements VoiceEngine {
   private reply?: Reply;
   private seq = 0;
   private spec?: Speculation;
+  /**
+   * The opening's reply, prepared at the callee's pause before auto-replies are on ("Hello?" before the
+   * greeting gate opens): the greeting asked for next, without instructions, speaks it. `version` is the
+   * conversation it was prepared for (the turn's transcript, once added, moves it on).
+   */
+  private held?: { spec: Speculation; version: number; clock: TurnClock };
+  /** Any reply has been asked for: before it, the engine prepares the greeting at the callee's pause. */
+  private greeted = false;
+  /** When the last caller frame arrived: a callee turn with no audio coming cannot end, so holds nothing. */
+  private lastAudioAt = 0;
   /** Transcriptions not yet added to the conversation. */
   private transcribing = 0;
   /** Resolves when the callee's current turn ends (a reply about to start waits for it). */
@@ -119,6 +134,7 @@ export class CascadeEngine implements VoiceEngine {
 
   pushAudio(frame: AudioChunk): void {
     if (this.closed || !this.turns) return;
+    this.lastAudioAt = performance.now();
     const pcm = mulawDecode(frame.bytes);
     const event = this.turns.hear(pcm);
     if (this.utterance) this.utterance.stt.push(pcm);
@@ -133,6 +149,7 @@ export class CascadeEngine implements VoiceEngine {
   }
 
   private speechStarted(): void {
+    this.dropHeld();
     const itemId = `cuser_${++this.seq}`;
     const stt = this.o.stages.stt.open();
     for (const p of this.preRoll) stt.push(p);
@@ -151,33 +168,40 @@ export class CascadeEngine implements VoiceEngine {
     this.turnOver = undefined;
     if (!u) return this.dropSpeculation();
     u.clock.turnEnded();
-    this.emit({ type: 'user.speechStopped' });
     // The reply prepared at the pause stands if nothing was said or done since: the audio after the pause
     // was silence, so its transcript is the turn's, and its LLM request is already under way.
     const spec = this.spec;
     this.spec = undefined;
-    const usable = spec && spec.itemId === u.itemId && spec.version === this.convo.version && this.autoRespond && !this.reply && this.transcribing === 0;
-    if (spec && !usable) spec.abort.abort();
-    if (usable) u.stt.abort();
-    if (usable) Object.assign(u.clock, { speculative: true, stt: spec.sttTimer, llm: spec.llmTimer });
+    const fresh = spec && spec.itemId === u.itemId && spec.version === this.convo.version && !this.reply && this.transcribing === 0;
+    const usable = fresh && this.autoRespond;
+    // Before the greeting (auto-replies off) it waits for the greeting to be asked for.
+    if (fresh && !usable) this.held = { spec, version: this.convo.version, clock: u.clock };
+    if (spec && !fresh) spec.abort.abort();
+    if (fresh) u.stt.abort();
+    if (fresh) Object.assign(u.clock, { speculative: true, stt: spec.sttTimer, llm: spec.llmTimer });
     else u.clock.stt = new StageTimer();
     // Transcriptions may overlap; their results join the conversation in the order they were spoken.
-    const result = usable ? spec.transcript : settle(u.stt.finish()).finally(() => u.clock.stt?.done());
+    const result = fresh ? spec.transcript : settle(u.stt.finish()).finally(() => u.clock.stt?.done());
     this.transcribing++;
     this.pendingUser = this.pendingUser.then(async () => {
       const t = await result;
       this.transcribing--;
       if (this.closed) return;
-      if (t instanceof Error) return this.stageFailed(t, 'stt');
-      if (t.usage && !usable) this.emit({ type: 'usage', usage: t.usage });
-      if (!t.text) return spec?.abort.abort();
+      if (t instanceof Error) return (spec && this.dropHeld(spec), this.stageFailed(t, 'stt'));
+      if (t.usage && !fresh) this.emit({ type: 'usage', usage: t.usage });
+      if (!t.text) return (spec && this.dropHeld(spec), spec?.abort.abort());
       this.convo.addUser(t.text);
+      const held = this.held;
+      if (held && held.spec === spec) held.version = this.convo.version;
       this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
       // As OpenAI's server VAD with interrupt_response off: a turn that ends while the agent is replying
       // gets no reply of its own (the bridge asks for one if it cut the agent for it).
       if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
-      else spec?.abort.abort();
+      else if (!spec?.taken && this.held?.spec !== spec) spec?.abort.abort();
     });
+    // Reported once the turn's transcript is on its way: a reply asked for now (the greeting gate opens
+    // at the end of "Hello?") waits for it and answers it.
+    this.emit({ type: 'user.speechStopped' });
   }
 
   /** The callee paused: transcribe what they said so far and start the LLM on it, not speaking yet. */
@@ -185,7 +209,9 @@ export class CascadeEngine implements VoiceEngine {
     const u = this.utterance;
     u?.clock.speechEnded();
     const peek = u?.stt.peek;
-    if (!u || !peek || this.o.speculative === false || !this.autoRespond || this.reply || this.transcribing > 0) return;
+    // Before any reply, auto-replies are off until the greeting gate opens: the greeting is prepared too.
+    const mayReply = this.autoRespond || !this.greeted;
+    if (!u || !peek || this.o.speculative === false || !mayReply || this.reply || this.transcribing > 0) return;
     this.dropSpeculation();
     const abort = new AbortController();
     const sttTimer = new StageTimer();
@@ -210,6 +236,15 @@ export class CascadeEngine implements VoiceEngine {
   private dropSpeculation(): void {
     this.spec?.abort.abort();
     this.spec = undefined;
+    this.dropHeld();
+  }
+
+  /** Drops the greeting prepared at the pause (only `spec`'s, when given), unless a reply took it. */
+  private dropHeld(spec?: Speculation): void {
+    const h = this.held;
+    if (!h || (spec && h.spec !== spec)) return;
+    this.held = undefined;
+    if (!h.spec.taken) h.spec.abort.abort();
   }
 
   generateReply(opts?: { instructions?: string }): void {
@@ -272,7 +307,16 @@ export class CascadeEngine implements VoiceEngine {
   private respond(instructions: string | undefined, awaitUser: boolean, prepared?: Speculation, clock?: TurnClock): void {
     // One reply at a time, as the speech-to-speech engines: the bridge cancels before it asks again.
     if (this.closed || this.reply) return prepared?.abort.abort();
-    if (!prepared) this.dropSpeculation();
+    this.greeted = true;
+    // The greeting prepared at the callee's pause, if it was prepared for this very request.
+    const held = this.held;
+    if (!prepared && !instructions && held && held.version === this.convo.version) {
+      this.held = undefined;
+      prepared = held.spec;
+      clock ??= held.clock;
+    }
+    if (prepared) prepared.taken = true;
+    else this.dropSpeculation();
     const n = ++this.seq;
     const r: Reply = { id: `cresp_${n}`, itemId: `citem_${n}`, abort: new AbortController(), cancelled: false, finished: false, clauses: [], toolCalls: [], audioMs: 0, chain: Promise.resolve(), clock };
     if (clock) clock.responseId = r.id;
@@ -321,7 +365,9 @@ export class CascadeEngine implements VoiceEngine {
       // A reply that has not begun does not start over the callee (who began just as it was asked for,
       // "Hello?" as the greeting starts): it waits for their turn to end, as a person would, but not for
       // ever (speech-like noise).
-      if (!r.audioMs && this.turnOver) await Promise.race([this.turnOver.promise, new Promise((t) => setTimeout(t, this.o.holdForCalleeMs ?? 2000))]);
+      // A turn whose audio stopped coming (the bridge no longer sends it: a mailbox's greeting under a
+      // machine verdict) can never end, so it holds nothing.
+      if (!r.audioMs && this.turnOver && performance.now() - this.lastAudioAt < AUDIO_STOPPED_MS) await this.calleeTurnOver(this.turnOver.promise);
       if (r.cancelled) return;
       const clause: Clause = { text, audioMs: 0 };
       try {
@@ -341,6 +387,19 @@ export class CascadeEngine implements VoiceEngine {
       const usage = this.o.stages.tts.usageFor?.(text);
       if (usage) this.emit({ type: 'usage', usage });
     });
+  }
+
+  /** The callee's turn ends, their audio stops coming, or `holdForCalleeMs` passes, whichever first. */
+  private async calleeTurnOver(turnOver: Promise<void>): Promise<void> {
+    let poll: NodeJS.Timeout | undefined;
+    let limit: NodeJS.Timeout | undefined;
+    const stopped = new Promise<void>((done) => {
+      poll = setInterval(() => performance.now() - this.lastAudioAt >= AUDIO_STOPPED_MS && done(), 50);
+      limit = setTimeout(done, this.o.holdForCalleeMs ?? 2000);
+    });
+    await Promise.race([turnOver, stopped]);
+    clearInterval(poll);
+    clearTimeout(limit);
   }
 
   private finish(r: Reply, status: 'completed' | 'cancelled' | 'failed'): void {
