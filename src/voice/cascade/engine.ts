@@ -172,10 +172,14 @@ export class CascadeEngine implements VoiceEngine {
       if (t.usage && !usable) this.emit({ type: 'usage', usage: t.usage });
       if (!t.text) return spec?.abort.abort();
       this.convo.addUser(t.text);
+      // Whether the turn is answered is settled before its transcript is out, as OpenAI's server VAD
+      // creates the response before the transcription arrives: a mode its words start (a "please hold")
+      // then stops replies after this one, which acknowledges it.
+      const answer = this.autoRespond;
       this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
       // As OpenAI's server VAD with interrupt_response off: a turn that ends while the agent is replying
       // gets no reply of its own (the bridge asks for one if it cut the agent for it).
-      if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
+      if (answer && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
       else spec?.abort.abort();
     });
   }
