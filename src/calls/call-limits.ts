@@ -36,7 +36,7 @@ export class CallLimits {
   checkCost(callId: string): void {
     const cap = this.rt.d.settings.MAX_COST_PER_CALL_USD;
     const live = this.rt.live.get(callId);
-    if (!cap || !live || this.rt.ending.has(callId)) return;
+    if (!cap || !live || live.wrappingUp || this.rt.ending.has(callId)) return;
     const call = this.rt.d.calls.get(callId);
     // Elapsed time is real time (answeredAt is stamped by the real clock), whatever clock the policy uses.
     const cost = this.rt.ledger.cost(callId, call?.answeredAt ?? null, Date.now());
@@ -51,7 +51,8 @@ export class CallLimits {
    */
   private wrapUp(callId: string, reason: EndReason, data: Record<string, unknown>): void {
     const live = this.rt.live.get(callId);
-    if (!live || this.rt.ending.has(callId)) return;
+    if (!live || live.wrappingUp || this.rt.ending.has(callId)) return;
+    live.wrappingUp = true;
     const graceMs = this.rt.d.wrapUpGraceMs ?? 10_000;
     if (live.session.wrapUp(reason, WRAP_UP_INSTRUCTIONS[reason] ?? WRAP_UP_INSTRUCTIONS.default, graceMs)) {
       this.rt.record(callId, 'wrapup.requested', { reason, graceMs, ...data });

@@ -56,6 +56,8 @@ export interface LiveCall {
   maxTimer?: NodeJS.Timeout;
   streamTimer?: NodeJS.Timeout;
   costTimer?: NodeJS.Timeout;
+  /** A limit has asked for the goodbye: later usage past the cap must not ask (and record) again. */
+  wrappingUp?: boolean;
   attached: boolean;
   /** Where this call may be handed over (OWNER_PHONE, then the call's `transferTo`). */
   transferTargets?: TransferTarget[];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { withStack, until, GREETING } from './helpers.js';
+import { withStack, until, GREETING, ENGINES } from './helpers.js';
 import { localTime } from '../../src/calls/calling-hours.js';
 import type { StackOptions } from '../sim/stack.js';
 
@@ -122,11 +122,20 @@ const COST_CAP_CALL: Partial<StackOptions> = {
   }),
 };
 
-for (const engine of ['openai', 'gemini'] as const) {
+// The cascade's stages cost what their settings say (0 for a local server). Here the LLM and the voice are
+// hosted, at OpenAI's published prices for gpt-4o-mini ($0.15 / $0.60 per million tokens) and tts-1 ($15
+// per million characters), and the transcriber is local (free): so, as with the speech-to-speech engines,
+// the cap is crossed by what the agent's first reply cost, and the goodbye follows the greeting. (A priced
+// transcriber would cross it on "Hello?", before the greeting: the wrap-up request would then be the
+// scripted simulator's first turn, the greeting.)
+const HOSTED_STAGE_PRICES = { LLM_PRICE_INPUT_PER_MTOK: '0.15', LLM_PRICE_OUTPUT_PER_MTOK: '0.6', TTS_PRICE_PER_MCHAR: '15' };
+
+for (const engine of ENGINES) {
   test(`per-call cost cap (${engine}): the live ledger crosses it, the agent says goodbye, the line is cut after it played`, async () => {
     // At answer the carrier's first minute ($0.014), answering-machine detection ($0.0075) and the first
-    // recorded minute ($0.0025) make $0.024, under the cap; the first usage event tips it over.
-    await withStack({ engine, env: { MAX_COST_PER_CALL_USD: '0.0241' }, ...COST_CAP_CALL }, async (stack) => {
+    // recorded minute ($0.0025) make $0.024, under the cap; the first usage events tip it over.
+    const prices = engine === 'cascade' ? HOSTED_STAGE_PRICES : {};
+    await withStack({ engine, env: { MAX_COST_PER_CALL_USD: '0.0241', ...prices }, ...COST_CAP_CALL }, async (stack) => {
       const id = await stack.placeCall();
       const call = await stack.waitForEnd(id, 20_000);
       assert.equal(call.endReason, 'cost-limit');
@@ -134,6 +143,8 @@ for (const engine of ['openai', 'gemini'] as const) {
       const events = [...text.matchAll(/^id: (\d+)\nevent: (.+)\ndata: (.+)$/gm)].map((m) => ({ seq: Number(m[1]), type: m[2], data: JSON.parse(m[3]).data }));
       const wrap = events.find((e) => e.type === 'wrapup.requested');
       assert.ok(wrap, 'the wrap-up is in the timeline');
+      // Usage keeps arriving after the cap is crossed (the goodbye itself is billed): one request only.
+      assert.equal(events.filter((e) => e.type === 'wrapup.requested').length, 1, 'the goodbye is asked for once');
       assert.equal(wrap.data.reason, 'cost-limit');
       assert.ok(wrap.data.costUsd >= 0.0241 && wrap.data.limitUsd === 0.0241, JSON.stringify(wrap.data));
       const goodbye = events.find((e) => e.type === 'transcript' && /Goodbye!/.test(e.data.text));
@@ -144,6 +155,8 @@ for (const engine of ['openai', 'gemini'] as const) {
       assert.ok(!text.includes('This turn must never be heard'));
       assert.equal(stack.twilio.calls[0].hangupBy, 'api', 'the server cut the line');
       assert.ok(call.cost.total >= 0.0241);
+      // The cascade's cost is its hosted stages' usage at the prices set above.
+      if (engine === 'cascade') assert.ok(['llm', 'tts'].every((stage) => call.cost.lines.some((l: any) => l.item.startsWith(`${stage} `) && l.source === 'usage' && l.amount > 0)), JSON.stringify(call.cost.lines));
     });
   });
 }

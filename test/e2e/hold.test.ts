@@ -6,10 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack } from './helpers.js';
-import type { Engine } from '../sim/stack.js';
-
-const ENGINES: Engine[] = ['openai', 'gemini'];
+import { withStack, ENGINES } from './helpers.js';
 const GREETING = "Hi, I'm an AI assistant calling on behalf of Raju Kumar.";
 const ACK = "Sure, I'll hold.";
 const REMINDER = "Hi Sam, thanks. I'm calling for Raju Kumar to order one chicken biryani for pickup at seven.";
@@ -50,11 +47,15 @@ for (const engine of ENGINES) {
         conversation: () => ({
           turns: [{ say: GREETING }, { say: ACK }, { say: REMINDER }, { say: BYE, call: { name: 'end_call', args: { reason: 'order placed' } } }],
           // OpenAI transcribes what it hears on hold (the music's onset, two announcements, the person);
-          // Gemini hears nothing on hold.
+          // Gemini hears nothing on hold; the cascade's transcriber is sent the speech on hold and
+          // transcribes what each file holds.
           userTranscripts:
             engine === 'openai'
               ? ['Hello?', 'Please hold.', '(music)', ANNOUNCEMENT, PERSON, 'Okay, one chicken biryani at seven.']
-              : ['Hello?', 'Please hold.', 'Okay, one chicken biryani at seven.'],
+              : engine === 'cascade'
+                ? ['Hello?', 'Please hold.', ANNOUNCEMENT, PERSON, 'Okay, one chicken biryani at seven.']
+                : ['Hello?', 'Please hold.', 'Okay, one chicken biryani at seven.'],
+          transcribeBySound: engine === 'cascade',
         }),
       },
       async (stack) => {
@@ -78,9 +79,23 @@ for (const engine of ENGINES) {
         assert.equal(heard.at(-1), 'person');
         assert.ok(heard.slice(0, -1).every((v) => v === 'announcement'), JSON.stringify(heard));
         assert.ok(!ev.some((e) => e.type === 'agent.interrupted'), 'no barge-in on the music');
-        const ai = engine === 'openai' ? stack.openai.sessions[0] : stack.gemini.sessions[0];
         const heldMs = (hold.lineMs as number) - (hold.startMs as number);
-        if (engine === 'openai') {
+        if (engine === 'cascade') {
+          // Hold is cheap: the transcriber is sent only the lines spoken on hold (each with its pre-roll
+          // and silent tail, as for OpenAI below), never the music, and the LLM is not asked at all.
+          const holdFrom = Date.parse(ev.find((e) => e.type === 'mode.changed' && e.data.to === 'on-hold')!.at);
+          const holdTo = Date.parse(ev.find((e) => e.type === 'mode.changed' && e.data.reason === 'person-returned')!.at);
+          const onHold = stack.cascade.stt.filter((r) => r.at >= holdFrom && r.at <= holdTo);
+          const onHoldMs = onHold.reduce((a, r) => a + (r.wav.samples / r.wav.sampleRate) * 1000, 0);
+          const lines = ev.filter((e) => e.type === 'hold.heard');
+          const speechMs = lines.reduce((a, e) => a + e.data.speechMs, 0);
+          assert.ok(onHoldMs > 1000, `the announcement was transcribed (${onHoldMs} ms)`);
+          assert.ok(onHoldMs <= speechMs + lines.length * 1500 + 500 + 100, `transcriber sent ${onHoldMs} ms for ${lines.length} lines of ${speechMs} ms`);
+          assert.ok(onHoldMs < holdTo - holdFrom - 4000, `transcriber sent ${onHoldMs} ms of a ${holdTo - holdFrom} ms hold`);
+          const asked = stack.cascade.llm.filter((r) => r.at > holdFrom + 500 && r.at < holdTo).length;
+          assert.equal(asked, 0, 'no chat request while on hold');
+        } else if (engine === 'openai') {
+          const ai = stack.openai.sessions[0];
           // Only speech (with a short pre-roll and a silent tail) reached the engine while on hold: the
           // audio appended between auto-replies going off (hold) and on again (the person is back).
           const rx = ai.received as any[];
@@ -99,6 +114,7 @@ for (const engine of ENGINES) {
           const inHoldMs = ev.find((e) => e.type === 'mode.changed' && e.data.reason === 'person-returned')!.data.heldMs;
           assert.ok(onHoldMs < inHoldMs - 4000, `engine heard ${onHoldMs} ms of a ${inHoldMs} ms hold`);
         } else {
+          const ai = stack.gemini.sessions[0];
           // Gemini answers everything it hears: on hold it is sent nothing at all.
           const calleeMs = tw.streams.reduce((a, st) => a + st.sent.media * 20, 0);
           assert.ok(ai.inputAudioMs <= calleeMs - heldMs + 500, `engine heard ${ai.inputAudioMs} ms of the callee's ${calleeMs} ms; hold ${heldMs} ms`);
@@ -126,7 +142,8 @@ for (const engine of ENGINES) {
         conversation: () => ({
           // Gemini answers the music it heard before the hold was recognised: that reply is cut unheard.
           turns: [{ say: GREETING }, ...(engine === 'gemini' ? [{ say: 'Sorry, could you repeat that?' }] : []), { say: REMINDER }, { say: BYE, call: { name: 'end_call', args: { reason: 'order placed' } } }],
-          userTranscripts: engine === 'openai' ? ['Hello?', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', '(music)', 'Okay, one chicken biryani at seven.'],
+          userTranscripts: engine === 'openai' ? ['Hello?', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : engine === 'cascade' ? ['Hello?', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', '(music)', 'Okay, one chicken biryani at seven.'],
+          transcribeBySound: engine === 'cascade',
         }),
       },
       async (stack) => {
@@ -174,7 +191,8 @@ for (const engine of ENGINES) {
             { say: REMINDER },
             { say: BYE, call: { name: 'end_call', args: { reason: 'order placed' } } },
           ],
-          userTranscripts: engine === 'openai' ? ['Hello?', 'Un momento, por favor.', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', 'Un momento, por favor.', 'Okay, one chicken biryani at seven.'],
+          userTranscripts: engine === 'openai' ? ['Hello?', 'Un momento, por favor.', '(music)', PERSON, 'Okay, one chicken biryani at seven.'] : engine === 'cascade' ? ['Hello?', 'Un momento, por favor.', PERSON, 'Okay, one chicken biryani at seven.'] : ['Hello?', 'Un momento, por favor.', 'Okay, one chicken biryani at seven.'],
+          transcribeBySound: engine === 'cascade',
         }),
       },
       async (stack) => {
@@ -200,7 +218,8 @@ for (const engine of ENGINES) {
         script: () => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { say: 'Please hold.' }, { waitForAgent: true, quietMs: 300 }, { holdMs: 20_000, music: 'noise', announcement: ANNOUNCEMENT, announceEveryMs: 2000 }] }),
         conversation: () => ({
           turns: [{ say: GREETING }, { say: ACK }, { say: "I'm sorry, I can't hold any longer. I'll try again later. Goodbye!" }],
-          userTranscripts: engine === 'openai' ? ['Hello?', 'Please hold.', '(music)', ANNOUNCEMENT, ANNOUNCEMENT, ANNOUNCEMENT] : ['Hello?', 'Please hold.'],
+          userTranscripts: engine === 'openai' ? ['Hello?', 'Please hold.', '(music)', ANNOUNCEMENT, ANNOUNCEMENT, ANNOUNCEMENT] : engine === 'cascade' ? ['Hello?', 'Please hold.', ANNOUNCEMENT] : ['Hello?', 'Please hold.'],
+          transcribeBySound: engine === 'cascade',
         }),
       },
       async (stack) => {

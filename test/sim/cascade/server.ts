@@ -14,6 +14,8 @@ export interface SttRecord {
   language?: string;
   filename: string;
   wav: WavInfo;
+  /** When the request arrived (Date.now()), so a test can tell what was transcribed in a stretch of the call. */
+  at: number;
 }
 
 export interface TtsRecord {
@@ -159,7 +161,7 @@ export class CascadeSimServer {
       return json(res, 400, { error: { message: `Invalid file format: ${(err as Error).message}`, type: 'invalid_request_error', param: 'file' } });
     }
     const language = form.get('language');
-    this.stt.push({ model, filename: (file as File).name ?? '', wav, ...(typeof language === 'string' ? { language } : {}) });
+    this.stt.push({ model, filename: (file as File).name ?? '', wav, at: Date.now(), ...(typeof language === 'string' ? { language } : {}) });
     if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
     // The scripted transcripts go utterance by utterance. A client may send the start of an utterance
     // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
