@@ -1,24 +1,14 @@
 /** `callwright campaigns …` run as a child process (bin/callwright.js) against the real server and the simulators. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { at, runCli } from './cli-process.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { withStack, until } from './helpers.js';
-import { SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'callwright-cli-campaigns-'));
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [resolve('bin/callwright.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((res) => child.on('close', (code) => (clearTimeout(timer), res({ code, stdout, stderr }))));
-}
-const at = (stack: Stack) => ['--url', stack.baseUrl, '--token', SIM_API_TOKEN];
+const cli = (args: string[]) => runCli(args, {}, cwd);
 
 test('callwright campaigns create from a CSV file, list, show, pause, resume, export; a bad row exits 2 naming it', async () => {
   // The first callee stays on the line until the test hangs up, so the campaign is surely mid-call when it is paused.

@@ -6,25 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCli } from './cli-process.js';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { MODEL_CATALOG } from '../../src/models/catalog.js';
 import { startModelMirror, type ModelMirror } from '../sim/model-mirror/index.js';
 
-const BIN = resolve('bin/callwright.js');
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'callwright-models-cli-'));
-  const child = spawn(process.execPath, [BIN, 'models', ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((res) => child.on('close', (code) => (clearTimeout(timer), res({ code, stdout, stderr }))));
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(['models', ...args], env);
 
 async function withMirror(fn: (m: ModelMirror) => Promise<void>) {
   const m = await startModelMirror();

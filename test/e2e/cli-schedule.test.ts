@@ -4,25 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { at, runCli } from './cli-process.js';
 import { withStack } from './helpers.js';
-import { SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 import { parseWhen } from '../../src/cli/when.js';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'callwright-cli-'));
-  const child = spawn(process.execPath, [resolve('bin/callwright.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1', TZ: 'Europe/Berlin' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((res) => child.on('close', (code) => (clearTimeout(timer), res({ code, stdout, stderr }))));
-}
-const at = (stack: Stack) => ['--url', stack.baseUrl, '--token', SIM_API_TOKEN];
+const cli = (args: string[]) => runCli(args, { TZ: 'Europe/Berlin' });
 
 test('--at: ISO with an offset as is, local date-times and delays made absolute, anything else refused', () => {
   const now = new Date('2026-05-04T10:00:00Z');

@@ -5,44 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { at, runCli, startCli } from './cli-process.js';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { FULL_CONVERSATION, GREETING, until, withStack } from './helpers.js';
-import { SIM_API_TOKEN, type Stack } from '../sim/stack.js';
+import { SIM_API_TOKEN } from '../sim/stack.js';
 
-const BIN = resolve('bin/callwright.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface CliProcess {
-  done: Promise<CliRun>;
-  out(): string;
-  err(): string;
-  write(text: string): void;
-  signal(sig: NodeJS.Signals): void;
-}
-
-/** Starts the CLI with a clean environment (nothing of the developer's leaks in) in an empty folder. */
-function startCli(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(tmpdir(), 'callwright-cli-'))): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  // A CLI that hangs fails its test instead of holding the server open.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const done = new Promise<CliRun>((res) => child.on('close', (code) => (clearTimeout(timer), res({ code, stdout, stderr }))));
-  return { done, out: () => stdout, err: () => stderr, write: (t) => child.stdin.write(t), signal: (s) => child.kill(s) };
-}
-
-const cli = (args: string[], env?: Record<string, string>, cwd?: string) => startCli(args, env, cwd).done;
-const at = (stack: Stack) => ['--url', stack.baseUrl, '--token', SIM_API_TOKEN];
+const cli = runCli;
 
 test('callwright call places the call and follows it live to the end: status, both sides, tool calls, cost, files', async () => {
   await withStack({ engine: 'openai', script: () => FULL_CONVERSATION.script, scenario: () => FULL_CONVERSATION.scenario }, async (stack) => {
