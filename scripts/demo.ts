@@ -34,6 +34,10 @@ const c = (code: number, s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : 
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join('data', 'demo'));
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
+// The server's disclosure rules, read from its status once it is up (below). The OpenAI and Gemini
+// simulators ask for the conversation when the call's session starts, by when this is set; the cascade's
+// simulator asks at stack start (the demo does not run the cascade).
+let opening = '';
 const stack = await startStack({
   dataDir,
   port: process.env.DEMO_PORT ? Number(process.env.DEMO_PORT) : undefined,
@@ -42,13 +46,12 @@ const stack = await startStack({
   embeddings: 'openai',
   outcome: 'openai',
   script: () => scenario.script,
-  // Called when the call's engine session starts: by then `opening` holds the server's disclosure rules.
   conversation: () => scenario.conversation(engine, opening),
 });
 const auth = { Authorization: `Bearer ${SIM_API_TOKEN}` };
 // The simulated agent greets as the product's prompt tells a real model to, under this server's settings.
 const status = (await (await fetch(`${stack.baseUrl}/api/status`, { headers: auth })).json()) as ServerStatus;
-const opening = disclosureSentence('Raju Kumar', { discloseAi: status.safety.discloseAi, recordingAnnounced: status.recordCalls && status.safety.announceRecording });
+opening = disclosureSentence('Raju Kumar', { discloseAi: status.safety.discloseAi, recordingAnnounced: status.recordCalls && status.safety.announceRecording });
 const signIn = (path = '/') => `${stack.baseUrl}${path}#token=${encodeURIComponent(SIM_API_TOKEN)}`;
 
 console.log(c(1, `Callwright demo (${scenario.title}): the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
