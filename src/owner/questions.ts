@@ -48,7 +48,7 @@ export class OwnerQuestions {
     const startedAt = Date.now();
     req.record('owner.asked', { questionId: q.id, question: q.question, ownerName: q.ownerName, code: q.code, channels: this.channelNames, timeoutMs: req.timeoutMs });
     return new Promise<OwnerReply>((resolve) => {
-      const timer = setTimeout(() => finish({ status: 'timeout', afterMs: Date.now() - startedAt }), req.timeoutMs);
+      const timer = setTimeout(() => finish({ status: 'timeout', afterMs: Math.max(Date.now() - startedAt, req.timeoutMs) }), req.timeoutMs);
       const onAbort = () => finish({ status: 'cancelled' });
       const finish = (reply: OwnerReply, channel?: string) => {
         if (!this.open.has(q.id)) return;
@@ -56,7 +56,10 @@ export class OwnerQuestions {
         clearTimeout(timer);
         req.signal.removeEventListener('abort', onAbort);
         this.remember(q, reply.status);
-        const afterMs = Date.now() - startedAt;
+        // A timer may fire a millisecond before Date.now() says its delay has passed (libuv keeps a coarser
+        // loop clock), so a timeout reports at least the delay it waited for.
+        const elapsed = Date.now() - startedAt;
+        const afterMs = reply.status === 'timeout' ? Math.max(elapsed, req.timeoutMs) : elapsed;
         if (reply.status === 'answered') req.record('owner.answered', { questionId: q.id, answer: reply.answer, channel, afterMs });
         else if (reply.status === 'timeout') req.record('owner.timeout', { questionId: q.id, afterMs });
         else req.record('owner.cancelled', { questionId: q.id, afterMs });
