@@ -13,7 +13,7 @@ import type { CalleeStep } from '../test/sim/twilio/index.js';
 import { NOISE_KINDS, noisePcm } from '../test/sim/twilio/line-noise.js';
 import { BACKCHANNELS, CLIP_TEXT, SHORT_SPEECH_CLIPS, SPEECH_CLIPS, clip } from '../test/sim/twilio/clips.js';
 import { mulawDecode } from '../src/media/mulaw.js';
-import { createVoiceActivityDetector } from '../src/media/vad-factory.js';
+import { createInThreadDetector } from '../src/media/vad-factory.js';
 import type { VadKind } from '../src/media/voice-activity.js';
 import { summarize } from './stats.js';
 
@@ -109,7 +109,7 @@ export function runVadCost(): void {
   }
   console.log('\nVAD cost per 20 ms caller frame (one core; the budget is 20 000 µs per call):');
   for (const kind of ['silero', 'energy'] as VadKind[]) {
-    const vad = createVoiceActivityDetector(kind);
+    const vad = createInThreadDetector(kind);
     const frames = Math.floor(one.length / 160);
     const times: number[] = [];
     // About a minute of audio, several times over; the first pass warms up.

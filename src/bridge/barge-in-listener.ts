@@ -7,13 +7,18 @@ export interface BargeInListenerOptions extends BargeInOptions {
   vad: VoiceActivityDetector;
   /** Each time the agent was spoken over and carried on (noise, a backchannel), for the timeline. */
   carriedOn(verdict: Extract<BargeInVerdict, { action: 'carry-on' }>): void;
+  /** The agent must stop now: a verdict on a caller frame, once the VAD has heard that frame. */
+  cut(verdict: Cut): void;
 }
 
 /**
  * The bridge's ears for barge-in, for every engine: our VAD on each caller frame, and the barge-in policy
  * on what it hears while the agent talks and on the callee's words. The engines are configured not to
  * cut themselves off (OpenAI `interrupt_response: false`, Gemini `NO_INTERRUPTION`), so this is the one
- * place that decides. Each method returns the verdict when the agent must stop now.
+ * place that decides. The VAD hears a frame a moment after it came (Silero runs in a worker thread), and
+ * the policy judges it then with what was true when it came (the agent talking or not), so verdicts land
+ * on the same frame, in media time, as with a detector in this thread. A verdict on a frame goes to
+ * `cut`; the words' methods return theirs.
  */
 export class BargeInListener {
   private readonly policy: BargeInPolicy;
@@ -23,9 +28,16 @@ export class BargeInListener {
   }
 
   /** One caller frame (PCM16 8 kHz), and whether agent audio is playing or being generated. */
-  hear(pcm8k: Int16Array, agentTalking: boolean): Cut | undefined {
-    this.o.vad.pushPcm(pcm8k);
-    return this.decide(this.policy.frame(this.o.vad.speaking, agentTalking, this.o.vad.onsetMs));
+  hear(pcm8k: Int16Array, agentTalking: boolean): void {
+    this.o.vad.pushFrame(pcm8k, (_change, speaking) => {
+      const cut = this.decide(this.policy.frame(speaking, agentTalking, this.o.vad.onsetMs));
+      if (cut) this.o.cut(cut);
+    });
+  }
+
+  /** Resolves once every frame heard so far has been judged (tests). */
+  drain(): Promise<void> {
+    return this.o.vad.drain();
   }
 
   /** The engine's final transcript of a callee utterance. */

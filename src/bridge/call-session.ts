@@ -92,8 +92,13 @@ export class CallSession {
       });
     }
     const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
-    this.ears = new BargeInListener({ ...b, vad: createVoiceActivityDetector(b.vad, { floorDbfs: b.vadFloorDbfs }), carriedOn: (v) => record('bargeIn.ignored', { ...v }) });
-    this.hearers.push((pcm) => this.onEars(this.ears.hear(pcm, this.agentTalking())));
+    this.ears = new BargeInListener({
+      ...b,
+      vad: createVoiceActivityDetector(b.vad, { floorDbfs: b.vadFloorDbfs, onLost: (reason) => record('error', { source: 'bridge', fatal: false, code: 'vad_fallback', message: `${reason}; barge-in hears by energy for the rest of the call` }) }),
+      carriedOn: (v) => record('bargeIn.ignored', { ...v }),
+      cut: (cut) => this.onEars(cut),
+    });
+    this.hearers.push((pcm) => this.ears.hear(pcm, this.agentTalking()));
     this.hearers.push((pcm) => {
       for (const h of this.handlers) h.hear?.(pcm);
     });

@@ -1,5 +1,5 @@
 import { mulawDecodeSample } from './mulaw.js';
-import type { VoiceActivityDetector } from './voice-activity.js';
+import { InThreadDetector } from './voice-activity.js';
 
 export interface EnergyVadOptions {
   /** RMS (16-bit scale) over one frame above which the frame counts as speech. */
@@ -15,7 +15,7 @@ export interface EnergyVadOptions {
  * callee's speech once they have finished generating (Gemini) still need barge-in while their audio
  * plays at the carrier; this catches the callee talking over it.
  */
-export class EnergyVad implements VoiceActivityDetector {
+export class EnergyVad extends InThreadDetector {
   private readonly threshold2: number;
   private readonly startFrames: number;
   private readonly stopFrames: number;
@@ -25,6 +25,7 @@ export class EnergyVad implements VoiceActivityDetector {
   readonly onsetMs: number;
 
   constructor(o: EnergyVadOptions = {}) {
+    super();
     const t = o.thresholdRms ?? 800;
     this.threshold2 = t * t;
     this.startFrames = o.startFrames ?? 3;

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Upsampler8kTo16k } from './resample.js';
-import type { VoiceActivityChange, VoiceActivityDetector } from './voice-activity.js';
+import { InThreadDetector, type VoiceActivityChange } from './voice-activity.js';
+import { SileroPreGate } from './silero-pre-gate.js';
 
 /**
  * Silero VAD v6 (models/silero_vad.onnx, MIT, see models/README.md) run by sherpa-onnx's native addon,
@@ -41,12 +42,6 @@ export interface SileroVadOptions {
  * the gate and is left to Silero, which is what tells it from speech.
  */
 export const VAD_FLOOR_DBFS_DEFAULT = -45;
-/**
- * After the last frame above the floor the network keeps running this long, so a dip between words or a
- * trailing quiet syllable is judged by Silero exactly as without the gate, and its own silence ends the speech.
- */
-const GATE_HANGOVER_MS = 256;
-
 export const SILERO_MODEL_PATH = fileURLToPath(new URL('../../models/silero_vad.onnx', import.meta.url));
 const WINDOW = 512;
 /** sherpa keeps the audio of each speech segment for its caller; this detector drops them at once. */
@@ -80,8 +75,16 @@ export function loadSherpa(): SherpaModule {
 const idleVads = new Map<string, SherpaVad[]>();
 const IDLE_VADS_MAX = 16;
 
+/** Detectors built by this thread (the benchmark and tests: none should be built on the main thread). */
+let builds = 0;
+
+function buildVad(config: Record<string, unknown>): SherpaVad {
+  builds++;
+  return new (loadSherpa().Vad)(config, SEGMENT_BUFFER_S);
+}
+
 function acquireVad(config: Record<string, unknown>): SherpaVad {
-  return idleVads.get(JSON.stringify(config))?.pop() ?? new (loadSherpa().Vad)(config, SEGMENT_BUFFER_S);
+  return idleVads.get(JSON.stringify(config))?.pop() ?? buildVad(config);
 }
 
 function releaseVad(config: Record<string, unknown>, vad: SherpaVad): void {
@@ -93,6 +96,25 @@ function releaseVad(config: Record<string, unknown>, vad: SherpaVad): void {
   idleVads.set(key, idle);
 }
 
+/** Detectors built by this thread so far. */
+export function sileroBuilds(): number {
+  return builds;
+}
+
+/**
+ * Builds one detector for these options into the idle pool if it holds fewer than `n` (the VAD worker, when
+ * idle, so that a call's start takes a built one). Returns whether it built one: call again for the next.
+ */
+export function warmSileroVad(o: SileroVadOptions, n: number): boolean {
+  const config = sileroConfig(o);
+  const key = JSON.stringify(config);
+  const idle = idleVads.get(key) ?? [];
+  if (idle.length >= Math.min(n, IDLE_VADS_MAX)) return false;
+  idle.push(buildVad(config));
+  idleVads.set(key, idle);
+  return true;
+}
+
 /** Idle detectors held for reuse (tests). */
 export function idleSileroVads(): number {
   let n = 0;
@@ -100,7 +122,38 @@ export function idleSileroVads(): number {
   return n;
 }
 
-export class SileroVad implements VoiceActivityDetector {
+/** The options as sherpa-onnx takes them (also the idle pool's key). */
+function sileroConfig(o: SileroVadOptions): Record<string, unknown> {
+  return {
+    sileroVad: {
+      model: SILERO_MODEL_PATH,
+      threshold: o.threshold ?? 0.5,
+      minSpeechDuration: sileroMinSpeechMs(o) / 1000,
+      minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
+      windowSize: WINDOW,
+      // Long speech is cut into segments of at most this; the segments themselves are dropped below.
+      maxSpeechDuration: 20,
+    },
+    sampleRate: SAMPLE_RATE,
+    numThreads: 1,
+    provider: 'cpu',
+    debug: 0,
+  };
+}
+
+const sileroMinSpeechMs = (o: SileroVadOptions) => o.minSpeechMs ?? 64;
+
+/** How much speech Silero has heard when it says 'started': sherpa confirms it at the end of a 32 ms window. */
+export function sileroOnsetMs(o: SileroVadOptions): number {
+  return sileroMinSpeechMs(o) + (WINDOW / SAMPLE_RATE) * 1000;
+}
+
+/**
+ * One call's Silero, run in this thread. The bridge runs it in the VAD worker (vad-worker/), which takes
+ * the pre-gate's verdicts from the main thread and calls feed() and restart() itself; tests and the
+ * benchmarks use pushPcm(), which applies the gate here.
+ */
+export class SileroVad extends InThreadDetector {
   speaking = false;
   readonly onsetMs: number;
   private vad?: SherpaVad;
@@ -108,51 +161,42 @@ export class SileroVad implements VoiceActivityDetector {
   private up = new Upsampler8kTo16k();
   private pcm16k = new Int16Array(640);
   private float = new Float32Array(640);
-  /** Mean square (int16 units) below which a frame is gated; 0: no gate. */
-  private readonly floorMeanSq: number;
-  /** Audio ms fed since the last frame above the floor; starts gated (a call opens in silence). */
-  private quietMs = Infinity;
+  private readonly gate?: SileroPreGate;
   /** Windows' worth of audio handed to the network: for tests and the benchmark (counts, not time). */
   samplesFed = 0;
 
   constructor(o: SileroVadOptions = {}) {
-    const minSpeechMs = o.minSpeechMs ?? 64;
-    // sherpa confirms speech once it has lasted minSpeechMs, judged at the end of a 32 ms window.
-    this.onsetMs = minSpeechMs + (WINDOW / SAMPLE_RATE) * 1000;
-    this.floorMeanSq = o.floorDbfs === undefined ? 0 : (32768 * 10 ** (o.floorDbfs / 20)) ** 2;
-    this.config = {
-      sileroVad: {
-        model: SILERO_MODEL_PATH,
-        threshold: o.threshold ?? 0.5,
-        minSpeechDuration: minSpeechMs / 1000,
-        minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
-        windowSize: WINDOW,
-        // Long speech is cut into segments of at most this; the segments themselves are dropped below.
-        maxSpeechDuration: 20,
-      },
-      sampleRate: SAMPLE_RATE,
-      numThreads: 1,
-      provider: 'cpu',
-      debug: 0,
-    };
+    super();
+    this.onsetMs = sileroOnsetMs(o);
+    if (o.floorDbfs !== undefined) this.gate = new SileroPreGate(o.floorDbfs);
+    this.config = sileroConfig(o);
     this.vad = acquireVad(this.config);
   }
 
   pushPcm(pcm8k: Int16Array): VoiceActivityChange | undefined {
+    const verdict = this.gate?.frame(pcm8k) ?? 'feed';
+    if (verdict === 'feed') return this.feed(pcm8k);
+    return verdict === 'gate-starts' ? this.restart() : undefined;
+  }
+
+  /**
+   * The pre-gate closed: Silero starts clean when audio returns (no half window, no stale recurrent state
+   * from before the gap), and the upsampler's history is zeroed rather than fed zeros: the gap was below
+   * the floor, so zeros are what it nearly was, for no work at all.
+   */
+  restart(): VoiceActivityChange | undefined {
+    if (!this.vad) return undefined;
+    this.vad.reset();
+    this.up = new Upsampler8kTo16k();
+    if (!this.speaking) return undefined;
+    this.speaking = false;
+    return 'stopped';
+  }
+
+  /** Runs the network on one frame (no gate). */
+  feed(pcm8k: Int16Array): VoiceActivityChange | undefined {
     const vad = this.vad;
     if (!vad) return undefined;
-    if (this.floorMeanSq > 0 && this.gated(pcm8k)) {
-      if (this.quietMs === Infinity) return undefined;
-      // Entering the gated state: Silero starts clean when audio returns (no half window, no stale
-      // recurrent state from before the gap), and the upsampler's history is zeroed rather than fed
-      // zeros: the gap was below the floor, so zeros are what it nearly was, for no work at all.
-      this.quietMs = Infinity;
-      vad.reset();
-      this.up = new Upsampler8kTo16k();
-      if (!this.speaking) return undefined;
-      this.speaking = false;
-      return 'stopped';
-    }
     const n = pcm8k.length * 2;
     if (this.pcm16k.length < n) {
       this.pcm16k = new Int16Array(n);
@@ -168,19 +212,6 @@ export class SileroVad implements VoiceActivityDetector {
     if (now === this.speaking) return undefined;
     this.speaking = now;
     return now ? 'started' : 'stopped';
-  }
-
-  /** Whether this frame falls in the gated state: below the floor once the hangover has run out. */
-  private gated(pcm8k: Int16Array): boolean {
-    let sum = 0;
-    for (let i = 0; i < pcm8k.length; i++) sum += pcm8k[i] * pcm8k[i];
-    if (pcm8k.length > 0 && sum / pcm8k.length >= this.floorMeanSq) {
-      this.quietMs = 0;
-      return false;
-    }
-    if (this.quietMs >= GATE_HANGOVER_MS) return true;
-    this.quietMs += pcm8k.length / 8;
-    return false;
   }
 
   close(): void {

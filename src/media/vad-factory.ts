@@ -1,15 +1,41 @@
 import { EnergyVad } from './energy-vad.js';
-import { SileroVad, VAD_FLOOR_DBFS_DEFAULT } from './silero-vad.js';
-import type { VadKind, VoiceActivityDetector } from './voice-activity.js';
+import { SileroVad, VAD_FLOOR_DBFS_DEFAULT, type SileroVadOptions } from './silero-vad.js';
+import { VadWorkerClient } from './vad-worker/client.js';
+import { WorkerVad } from './vad-worker/worker-vad.js';
+import type { InThreadDetector, VadKind, VoiceActivityDetector } from './voice-activity.js';
+
+/** The options every call's Silero is opened with (the worker builds detectors for these ahead). */
+const sileroOptions = (floorDbfs: number | undefined): SileroVadOptions => ({ floorDbfs: floorDbfs === undefined || floorDbfs <= -100 ? undefined : floorDbfs });
+
+let worker: VadWorkerClient | undefined;
+
+/** The process's VAD worker (one thread for every call's Silero). */
+export function vadWorker(): VadWorkerClient {
+  worker ??= new VadWorkerClient({ ...sileroOptions(VAD_FLOOR_DBFS_DEFAULT), floorDbfs: undefined });
+  return worker;
+}
+
+/** Starts the VAD worker, so that the first call finds its thread up and detectors built (server start). */
+export function startVadWorker(): void {
+  vadWorker().start();
+}
 
 /**
- * A detector of the given kind, one per call (each keeps its own state). Silero needs the native
- * sherpa-onnx addon: where this platform has no build of it, this throws saying so, and BARGE_IN_VAD
- * can pick the energy detector instead.
+ * A detector of the given kind, one per call (each keeps its own state). Silero runs in the VAD worker
+ * (vad-worker/); it needs the native sherpa-onnx addon: where this platform has no build of it, the worker
+ * cannot open it and the call hears by energy (onLost says why), and BARGE_IN_VAD can pick energy outright.
  */
-export function createVoiceActivityDetector(kind: VadKind, o: { floorDbfs?: number } = {}): VoiceActivityDetector {
+export function createVoiceActivityDetector(kind: VadKind, o: { floorDbfs?: number; onLost?: (reason: string) => void } = {}): VoiceActivityDetector {
   if (kind === 'energy') return new EnergyVad();
   // Silero's energy pre-gate (BARGE_IN_VAD_FLOOR_DBFS); -100 and below turns it off.
-  const floor = o.floorDbfs ?? VAD_FLOOR_DBFS_DEFAULT;
-  return new SileroVad({ floorDbfs: floor <= -100 ? undefined : floor });
+  return new WorkerVad(vadWorker(), sileroOptions(o.floorDbfs ?? VAD_FLOOR_DBFS_DEFAULT), o.onLost);
+}
+
+/**
+ * The same detector run in this thread, answering each frame at once (the benchmarks' cost per frame,
+ * tests of what the detector hears). Building Silero here blocks this thread for ~90 ms: not for the bridge.
+ */
+export function createInThreadDetector(kind: VadKind, o: { floorDbfs?: number } = {}): InThreadDetector {
+  if (kind === 'energy') return new EnergyVad();
+  return new SileroVad(sileroOptions(o.floorDbfs ?? VAD_FLOOR_DBFS_DEFAULT));
 }

@@ -8,7 +8,7 @@ import { direction, Phases } from '../../bench/bridge/analyze.js';
 import { FrameReceiver } from '../../bench/bridge/frame-log.js';
 import type { CallTimes } from '../../bench/bridge/carrier-call.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
-import { createVoiceActivityDetector } from '../../src/media/vad-factory.js';
+import { createInThreadDetector } from '../../src/media/vad-factory.js';
 
 const frame = (call: number, seq: number, at = 0, t = monoUs()) => {
   const f = Buffer.alloc(160, 0xff);
@@ -63,7 +63,7 @@ test('tagged caller audio is silence to the barge-in detectors (energy and Siler
   const pcm = mulawDecode(frame(3, 1));
   assert.ok(Math.max(...pcm.map(Math.abs)) <= 124, 'quietest mu-law codes only');
   for (const kind of ['energy', 'silero'] as const) {
-    const vad = createVoiceActivityDetector(kind);
+    const vad = createInThreadDetector(kind);
     try {
       for (let i = 1; i <= 250; i++) assert.equal(vad.pushPcm(mulawDecode(frame(3, i))), undefined, `${kind} heard speech at frame ${i}`);
       assert.equal(vad.speaking, false);

@@ -25,7 +25,7 @@ interface Fake {
 function fake(): Fake {
   const f: Fake = { requests: [], replies: [], turnEvents: [], heardFrames: 0, transcripts: [], stages: undefined as never };
   f.stages = {
-    turns: () => ({ hear: () => (f.heardFrames++, f.turnEvents.shift()), close: () => undefined }),
+    turns: () => ({ hear: (_pcm, heard) => (f.heardFrames++, heard(f.turnEvents.shift())), close: () => undefined }),
     stt: {
       model: 'stt-x',
       open: () => {

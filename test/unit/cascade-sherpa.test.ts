@@ -274,7 +274,7 @@ test('Piper TTS in the engine: the first clause is heard while the LLM is still 
   let wake: (() => void) | undefined;
   const engine = new CascadeEngine({
     stages: {
-      turns: () => ({ hear: () => undefined, close: () => undefined }),
+      turns: () => ({ hear: (_pcm, heard) => heard(undefined), close: () => undefined }),
       stt: { model: 'stt-x', open: () => ({ push: () => undefined, finish: async () => ({ text: '' }), abort: () => undefined }) },
       llm: { model: 'llm-x', stream: (_req, signal) => replies.shift()!(signal) },
       // The voice, watched: each clause's synthesis, when it has ended and how much audio it gave.

@@ -12,17 +12,27 @@ import { DEFAULT_PRICES, unitPrice } from '../../src/records/pricing.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { speechPcm } from '../sim/twilio/callee-audio.js';
 
-/** A detector that says what it is told, frame by frame. */
+/**
+ * A detector that says what it is told, frame by frame, and answers a frame only once the next macrotask
+ * runs (as the VAD worker does): the events must still come on the frames they belong to.
+ */
 function scripted(states: boolean[]): VoiceActivityDetector {
+  let last: Promise<void> = Promise.resolve();
   const d = {
     speaking: false,
     onsetMs: 0,
-    pushPcm: () => {
+    pushFrame: (_pcm: Int16Array, heard: (c: 'started' | 'stopped' | undefined, speaking: boolean) => void) => {
       const now = states.shift() ?? false;
-      const change = now === d.speaking ? undefined : now ? ('started' as const) : ('stopped' as const);
-      d.speaking = now;
-      return change;
+      last = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          const change = now === d.speaking ? undefined : now ? ('started' as const) : ('stopped' as const);
+          d.speaking = now;
+          heard(change, now);
+          resolve();
+        }),
+      );
     },
+    drain: () => last,
     close: () => undefined,
   };
   return d;
@@ -30,14 +40,13 @@ function scripted(states: boolean[]): VoiceActivityDetector {
 
 const FRAME = new Int16Array(160);
 
-test('turns: started, paused, resumed within the silence, and ended only after VAD_SILENCE_MS of audio', () => {
+test('turns: started, paused, resumed within the silence, and ended only after VAD_SILENCE_MS of audio', async () => {
   // 5 frames of speech, 10 silent (200 ms < 300), 5 of speech, then silence.
   const det = new SileroTurnDetector({ silenceMs: 300, vad: scripted([...Array(5).fill(true), ...Array(10).fill(false), ...Array(5).fill(true)]) });
   const events: Array<[number, string]> = [];
-  for (let i = 0; i < 40; i++) {
-    const e = det.hear(FRAME);
-    if (e) events.push([i, e]);
-  }
+  for (let i = 0; i < 40; i++) det.hear(FRAME, (e) => e && events.push([i, e]));
+  assert.deepEqual(events, [], 'nothing is heard before the detector answers');
+  await det.drain();
   // Paused at frame 5; 15 silent frames (300 ms) after the second pause at frame 20 end the turn at frame 34.
   assert.deepEqual(events, [
     [0, 'speechStarted'],
@@ -48,16 +57,14 @@ test('turns: started, paused, resumed within the silence, and ended only after V
   ]);
 });
 
-test('turns: the real Silero hears the simulated callee say a sentence as one turn', () => {
+test('turns: the real Silero (in the VAD worker) hears the simulated callee say a sentence as one turn', async () => {
   const det = new SileroTurnDetector({ silenceMs: 500 });
   const pcm = speechPcm('Sure, what would you like to order today?');
   const all = new Int16Array(pcm.length + 8000 * 1.5);
   all.set(pcm, 4000);
   const events: string[] = [];
-  for (let i = 0; i + 160 <= all.length; i += 160) {
-    const e = det.hear(all.subarray(i, i + 160));
-    if (e) events.push(e);
-  }
+  for (let i = 0; i + 160 <= all.length; i += 160) det.hear(all.subarray(i, i + 160), (e) => e && events.push(e));
+  await det.drain();
   det.close();
   assert.equal(events[0], 'speechStarted');
   assert.equal(events.at(-1), 'turnEnded');

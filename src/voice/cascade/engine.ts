@@ -5,7 +5,7 @@ import { ClauseSplitter } from './clauses.js';
 import { Conversation, type Clause } from './conversation.js';
 import { LlmTimer, StageTimer, TurnClock, timedLlm, timedTts } from './latency.js';
 import { prefetch } from './prefetch.js';
-import { StageError, type CascadeStages, type LlmChunk, type SttStream, type ToolCallRequest, type Transcript, type TurnDetector } from './stages.js';
+import { StageError, type CascadeStages, type LlmChunk, type SttStream, type ToolCallRequest, type Transcript, type TurnDetector, type TurnEvent } from './stages.js';
 
 export interface CascadeEngineOptions {
   stages: CascadeStages;
@@ -136,7 +136,18 @@ export class CascadeEngine implements VoiceEngine {
     if (this.closed || !this.turns) return;
     this.lastAudioAt = performance.now();
     const pcm = mulawDecode(frame.bytes);
-    const event = this.turns.hear(pcm);
+    // The turn detector's Silero runs in the VAD worker: the frame goes to the STT (or the pre-roll) once
+    // its event is known, in frame order, so each frame lands on the same side of a turn's start as before.
+    this.turns.hear(pcm, (event) => this.heard(pcm, event));
+  }
+
+  /** Resolves once every caller frame so far has been through the turn detector (tests). */
+  async drainTurns(): Promise<void> {
+    await this.turns?.drain?.();
+  }
+
+  private heard(pcm: Int16Array, event: TurnEvent | undefined): void {
+    if (this.closed) return;
     if (this.utterance) this.utterance.stt.push(pcm);
     else {
       this.preRoll.push(pcm);

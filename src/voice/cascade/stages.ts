@@ -19,8 +19,13 @@ export type TurnEvent =
   | 'turnEnded';
 
 export interface TurnDetector {
-  /** One frame of caller audio, PCM16 8 kHz; returns what changed, if anything. */
-  hear(pcm8k: Int16Array): TurnEvent | undefined;
+  /**
+   * One frame of caller audio, PCM16 8 kHz (read before this returns). `heard` is called once for it, in
+   * frame order, with what changed at that frame, if anything: at once, or when the VAD worker has heard it.
+   */
+  hear(pcm8k: Int16Array, heard: (event: TurnEvent | undefined) => void): void;
+  /** Resolves once every frame so far has been heard (tests). */
+  drain?(): Promise<void>;
   /** Frees what the detector holds (native memory). Idempotent. */
   close(): void;
 }

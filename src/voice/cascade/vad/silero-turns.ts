@@ -1,5 +1,5 @@
 import { createVoiceActivityDetector } from '../../../media/vad-factory.js';
-import type { VoiceActivityDetector } from '../../../media/voice-activity.js';
+import type { VoiceActivityChange, VoiceActivityDetector } from '../../../media/voice-activity.js';
 import type { TurnDetector, TurnEvent } from '../stages.js';
 
 export interface SileroTurnOptions {
@@ -19,7 +19,7 @@ export interface SileroTurnOptions {
  * End of turn from Silero VAD, run in-process (the same model and addon the bridge's barge-in uses).
  * Silero reports speech within one 32 ms window of it stopping; the turn ends only once the silence has
  * lasted `silenceMs` of audio, counted in frames (media time, not wall-clock), so a loaded machine
- * decides the same way.
+ * decides the same way. Silero runs in the VAD worker: each frame's event comes once it has heard it.
  */
 export class SileroTurnDetector implements TurnDetector {
   private readonly vad: VoiceActivityDetector;
@@ -30,8 +30,16 @@ export class SileroTurnDetector implements TurnDetector {
     this.vad = o.vad ?? createVoiceActivityDetector('silero', { floorDbfs: o.floorDbfs });
   }
 
-  hear(pcm8k: Int16Array): TurnEvent | undefined {
-    const change = this.vad.pushPcm(pcm8k);
+  hear(pcm8k: Int16Array, heard: (event: TurnEvent | undefined) => void): void {
+    const frameMs = pcm8k.length / 8;
+    this.vad.pushFrame(pcm8k, (change, speaking) => heard(this.turn(change, speaking, frameMs)));
+  }
+
+  drain(): Promise<void> {
+    return this.vad.drain();
+  }
+
+  private turn(change: VoiceActivityChange | undefined, speaking: boolean, frameMs: number): TurnEvent | undefined {
     if (change === 'started') {
       this.silentMs = 0;
       if (this.inTurn) return 'speechResumed';
@@ -41,11 +49,11 @@ export class SileroTurnDetector implements TurnDetector {
     if (!this.inTurn) return undefined;
     if (change === 'stopped') {
       // The frame that ended the speech is the first of the silence.
-      this.silentMs = pcm8k.length / 8;
+      this.silentMs = frameMs;
       return 'speechPaused';
     }
-    if (this.vad.speaking) return undefined;
-    this.silentMs += pcm8k.length / 8;
+    if (speaking) return undefined;
+    this.silentMs += frameMs;
     if (this.silentMs < this.o.silenceMs) return undefined;
     this.inTurn = false;
     return 'turnEnded';
