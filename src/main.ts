@@ -7,6 +7,7 @@ import { createServerLogger, resolveLogFormat, type ServerLogger } from './serve
 import { UnknownModelError } from './models/catalog.js';
 import { ModelPullFailure, modelsForStages, pullMissingModels } from './models/pull-on-start.js';
 import { checkDataDir, dataDirFailure, EXIT, listenError, modelPullError, StartupError } from './server/startup-errors.js';
+import { startVadWorker } from './media/vad-factory.js';
 
 /**
  * `npm start`: the server. Start-up problems a person can fix (a bad setting, DATA_DIR not writable, the
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
     if (settings.MODELS_PULL_ON_START) await pullStageModels(settings, log);
     const token = resolveApiToken(settings.API_TOKEN, settings.DATA_DIR);
     app = await buildApp({ settings, apiToken: token.token, loggerInstance: log.logger });
+    // Barge-in's and the cascade's Silero run in a worker thread that builds detectors ahead when idle:
+    // started now, the first calls neither wait for the thread nor build their detector.
+    startVadWorker();
     try {
       await app.server.listen({ port: settings.PORT, host: settings.HOST });
     } catch (err) {

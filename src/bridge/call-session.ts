@@ -180,6 +180,14 @@ export class CallSession {
     return this.modes.current;
   }
 
+  /**
+   * Resolves once every caller frame so far has been heard by the barge-in VAD (it runs in the VAD
+   * worker, a moment behind the audio) and judged: tests await it before asserting on a barge-in.
+   */
+  drainHearing(): Promise<void> {
+    return this.ears.drain();
+  }
+
   /** Engine events, wired by the factory's onEvent. */
   readonly onEngineEvent = (e: EngineEvent): void => {
     // Once the call is ending nothing more reaches the callee; usage is still billed and recorded.

@@ -73,10 +73,14 @@ function setup(opts: { silenceMs?: number; cancelsInterruptedToolCalls?: boolean
 }
 const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
 const tick = () => new Promise((r) => setImmediate(r));
-/** The callee talks over the agent: a second of speech, in 20 ms frames as the carrier sends it. */
-function talkOver(h: MediaStreamHandler): void {
+/**
+ * The callee talks over the agent: a second of speech, in 20 ms frames as the carrier sends it, all before
+ * the barge-in VAD (in its worker) has heard any; resolves once it has heard them all.
+ */
+async function talkOver(h: MediaStreamHandler, session: CallSession): Promise<void> {
   const words = speech('Wait, wait, that is not what I asked for.', 1000);
   for (let i = 0; i < words.length; i += 160) h.onAudio(AudioChunk.fromBytes(words.subarray(i, i + 160)));
+  await session.drainHearing();
 }
 
 test('the greeting waits for a person; a machine gets nothing', () => {
@@ -105,7 +109,7 @@ test('if the callee is mid-sentence when the gate opens, the engine answers them
   assert.deepEqual(engine.calls, ['autoRespond:true']);
 });
 
-test('barge-in clears, cancels, truncates heard items at the echoed marks and deletes unheard ones', () => {
+test('barge-in clears, cancels, truncates heard items at the echoed marks and deletes unheard ones', async () => {
   const { engine, session, records } = setup();
   session.engineStarted();
   const t = new FakeTransport('MZ1');
@@ -118,7 +122,7 @@ test('barge-in clears, cancels, truncates heard items at the echoed marks and de
   assert.equal(marks.length, 5 + 3); // 40 ms chunks
   h.onMark(marks[0]);
   h.onMark(marks[1]); // 80 ms of "a" heard
-  talkOver(h);
+  await talkOver(h, session);
   assert.deepEqual(t.sent[t.sent.length - 1], { clear: true });
   assert.ok(engine.calls.includes('interrupt'));
   assert.ok(engine.calls.includes('truncate:a:80'));
@@ -153,7 +157,7 @@ test('end_call hangs up only after the goodbye has played, and not at all if it 
   b.session.answeredBy('human');
   b.session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r2' });
   b.session.onEngineEvent({ type: 'tool.call', responseId: 'r2', callId: 'call2', name: 'end_call', arguments: '{}' });
-  talkOver(hb);
+  await talkOver(hb, b.session);
   b.session.onEngineEvent({ type: 'agent.responseDone', responseId: 'r2', status: 'cancelled' });
   await tick();
   await tick();
@@ -226,7 +230,7 @@ test('an engine that cancels interrupted tool calls: a result finished after a b
     a.session.onEngineEvent({ type: 'tool.call', responseId: 'r1', callId: 'call1', name: 'end_call', arguments: '{}' });
     await tick();
     // The callee talks over the goodbye: the hang-up is off at once, the engine's cancellation follows.
-    talkOver(h);
+    await talkOver(h, a.session);
     await tick();
     if (cancel) a.session.onEngineEvent({ type: 'tool.cancelled', callIds: ['call1'] });
     else await new Promise((r) => setTimeout(r, 60));
