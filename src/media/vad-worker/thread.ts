@@ -5,8 +5,8 @@ import { BUSY, STOP, type VadAnswer, type VadBatch } from './protocol.js';
 /**
  * The VAD worker's thread: every call's Silero detector lives here, so that building one (~90 ms of
  * native CPU) and running it never hold the main thread's event loop, which carries every call's audio.
- * It answers each batch of frames with the changes found in it, and when idle builds detectors ahead for
- * the next calls (the pool is this thread's: silero-vad.ts keeps one per thread).
+ * It answers each batch of frames with the changes found in it, and when no call is open builds detectors
+ * ahead for the next calls (the pool is this thread's: silero-vad.ts keeps one per thread).
  */
 if (!parentPort) throw new Error('src/media/vad-worker/thread.ts runs as a worker thread (vad-worker/client.ts starts it)');
 const port = parentPort;
@@ -30,9 +30,14 @@ function native<T>(work: () => T): T | undefined {
 const vads = new Map<number, SileroVad>();
 let warming: NodeJS.Immediate | undefined;
 
-/** One detector per turn of this thread's loop, so a batch that comes meanwhile waits for one build only. */
+/**
+ * Builds detectors ahead only while no call has one open: a build holds this thread ~90 ms, and every
+ * live call's frames wait behind it (their verdicts stay on the same frames, but come that much later).
+ * One per turn of this thread's loop, so a batch that comes meanwhile waits for one build at most.
+ */
 function warmUp(): void {
   warming = undefined;
+  if (vads.size > 0) return;
   if (native(() => warmSileroVad(warmOptions, warm))) warming = setImmediate(warmUp);
 }
 
@@ -41,12 +46,10 @@ port.on('message', (m: VadBatch) => native(() => answer(m)));
 function answer(m: VadBatch): void {
   const changes: number[] = [];
   const failed: Array<{ id: number; message: string }> = [];
-  let opened = false;
   for (const op of m.ops) {
     if (op.op === 'open') {
       try {
         vads.set(op.id, new SileroVad(op.options));
-        opened = true;
       } catch (err) {
         failed.push({ id: op.id, message: (err as Error).message });
       }
@@ -64,7 +67,7 @@ function answer(m: VadBatch): void {
   }
   const answer: VadAnswer = { batch: m.batch, changes, ...(failed.length ? { failed } : {}) };
   port.postMessage(answer);
-  if (opened && !warming) warming = setImmediate(warmUp);
+  if (vads.size === 0 && !warming) warming = setImmediate(warmUp);
 }
 
 warming = setImmediate(warmUp);
