@@ -2,6 +2,21 @@ import { Worker } from 'node:worker_threads';
 import type { SileroVadOptions } from '../silero-vad.js';
 import { BUSY, STOP, type VadAnswer, type VadBatch, type VadOp } from './protocol.js';
 
+/**
+ * The worker's flags: not the process's (a preload such as the bridge benchmark's loop probe would run in
+ * it too, and V8 heap flags such as --max-semi-space-size are refused in a worker), only tsx's loader when
+ * this runs from TypeScript (tests, the dev server), and the profiler's flags in a process run with
+ * --cpu-prof (the bridge benchmark), the worker's profile under a name of its own.
+ */
+function workerExecArgv(fromTs: boolean): string[] {
+  const out = fromTs ? ['--import', 'tsx'] : [];
+  for (const a of process.execArgv) {
+    if (a.startsWith('--cpu-prof-name=')) out.push(a.replace(/(\.cpuprofile)?$/, '.vad-worker.cpuprofile'));
+    else if (a.startsWith('--cpu-prof')) out.push(a);
+  }
+  return out;
+}
+
 /** What the client tells a detector on the main thread (worker-vad.ts). */
 export interface WorkerVadPeer {
   /** Every frame of batches up to `batch` has been heard; `changes` are this detector's, as [seq, 1|0]. */
@@ -40,9 +55,9 @@ export class VadWorkerClient {
   start(): void {
     if (this.worker) return;
     // Under tsx (tests, the dev server) this module is TypeScript and so is the thread's entry.
-    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const fromTs = import.meta.url.endsWith('.ts');
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    const w = new Worker(new URL(`./thread.${ext}`, import.meta.url), { workerData: { warm: WARM_DETECTORS, warmOptions: this.warmOptions, flags } });
+    const w = new Worker(new URL(`./thread.${fromTs ? 'ts' : 'js'}`, import.meta.url), { execArgv: workerExecArgv(fromTs), workerData: { warm: WARM_DETECTORS, warmOptions: this.warmOptions, flags } });
     // At exit the worker is torn down wherever it is; inside the native addon that aborts the process,
     // so the exit waits (a few ms, a build at most) for the native call in progress to return.
     const stopAtExit = () => {
