@@ -150,3 +150,29 @@ test('VAD worker: a worker that dies leaves its calls hearing by energy, and the
   const next = await changes(createVoiceActivityDetector('silero'), callAudio());
   assert.deepEqual(next, await changes(createInThreadDetector('silero'), callAudio()));
 });
+
+test('VAD worker: a call whose detector is being built holds up no other call; its own frames wait for it', async () => {
+  // The pool keeps at most 16 idle detectors: with 17 open, the next call's must be built.
+  const fillers = Array.from({ length: 17 }, () => createVoiceActivityDetector('silero', { floorDbfs: -100 }));
+  for (const f of fillers) f.pushFrame(new Int16Array(FRAME), () => undefined);
+  await Promise.all(fillers.map((f) => f.drain()));
+  const order: string[] = [];
+  // In one turn: a call that needs a build, an ended call's detector back in the pool, and a call that takes it.
+  const fresh = createVoiceActivityDetector('silero');
+  fillers.pop()!.close();
+  const live = createVoiceActivityDetector('silero', { floorDbfs: -100 });
+  const speech = mulawDecode(clip(`speech-${SPEECH_CLIPS[0]}`));
+  const changesFresh: Array<[number, string]> = [];
+  for (let f = 0; (f + 1) * FRAME <= speech.length; f++) {
+    fresh.pushFrame(speech.subarray(f * FRAME, (f + 1) * FRAME), (c) => (order.push('new'), c && changesFresh.push([f, c])));
+    live.pushFrame(new Int16Array(FRAME), () => order.push('live'));
+  }
+  await Promise.all([live.drain(), fresh.drain()]);
+  const frames = Math.floor(speech.length / FRAME);
+  assert.deepEqual(order, [...Array(frames).fill('live'), ...Array(frames).fill('new')], 'the live call was answered before the build');
+  const inThread = await changes(createInThreadDetector('silero'), speech);
+  assert.deepEqual(changesFresh, inThread, 'the new call heard all its frames, as in this thread');
+  fresh.close();
+  live.close();
+  for (const f of fillers) f.close();
+});

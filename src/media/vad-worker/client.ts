@@ -131,7 +131,7 @@ export class VadWorkerClient {
   }
 
   private onAnswer(a: VadAnswer): void {
-    this.inFlight--;
+    if (!a.only) this.inFlight--;
     for (const f of a.failed ?? []) this.peers.get(f.id)?.lost(`the VAD worker could not open a Silero detector: ${f.message}`);
     const mine = new Map<number, number[]>();
     for (let i = 0; i < a.changes.length; i += 3) {
@@ -139,7 +139,12 @@ export class VadWorkerClient {
       list.push(a.changes[i + 1], a.changes[i + 2]);
       mine.set(a.changes[i], list);
     }
-    for (const [id, peer] of [...this.peers]) peer.answered(a.batch, mine.get(id) ?? []);
+    if (a.only) {
+      for (const id of a.only) this.peers.get(id)?.answered(a.batch, mine.get(id) ?? []);
+      return;
+    }
+    const except = new Set(a.except);
+    for (const [id, peer] of [...this.peers]) if (!except.has(id)) peer.answered(a.batch, mine.get(id) ?? []);
   }
 
   private onGone(w: Worker, reason: string): void {

@@ -21,10 +21,17 @@ export interface VadBatch {
   pcm: Int16Array;
 }
 
-/** The changes found in one batch: per change, the detector id, the frame's seq, and 1 started / 0 stopped. */
+/**
+ * The changes found in one batch: per change, the detector id, the frame's seq, and 1 started / 0 stopped.
+ * Every frame of this batch and the ones before has been heard, except those of the detectors in `except`
+ * (not built yet: their frames wait in the worker). Once such a detector is built, an answer `only` for it
+ * says that it has heard all its frames up to `batch`.
+ */
 export interface VadAnswer {
   batch: number;
   changes: number[];
+  except?: number[];
+  only?: number[];
   /** A detector that could not be opened (the addon failed in the worker): its id and why. */
   failed?: Array<{ id: number; message: string }>;
 }
