@@ -36,6 +36,15 @@ export interface DirectionFigures {
   lost: number;
   /** Of `lost`, frames after the last one that arrived on their call: cut off by the hang-up (a latency above HANGUP_GRACE_MS) or a bridge that stopped forwarding. */
   lostAtEnd: number;
+  /**
+   * Where the frames lost at the end come from, to tell a bridge that sat on them (a late frame the callee
+   * would have heard) from one that stopped on purpose (a call the bridge itself was ending): the calls
+   * they were lost on, how many of those the bridge ended, and the most before the hang-up such a frame
+   * was sent (ms).
+   */
+  lostAtEndCalls: number;
+  lostAtEndCallsEndedByBridge: number;
+  lostAtEndMaxBeforeHangupMs: number;
   /** Calls on which not one frame of this direction arrived (counted apart from `lost`). */
   callsWithoutAudio: number;
 }
@@ -106,6 +115,8 @@ export interface SentCalls {
    * on its way when the callee hangs up may rightly be dropped). Undefined: the call never got that far.
    */
   dueUs: (call: number) => [number, number] | undefined;
+  /** Whether the bridge ended the call (it asked the carrier to hang up), and when the carrier hung up. */
+  end?: (call: number) => { byBridge: boolean; hangupUs: number } | undefined;
 }
 
 export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases): DirectionFigures {
@@ -129,6 +140,9 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
   let lost = 0;
   let lostAtEnd = 0;
   let callsWithoutAudio = 0;
+  let lostAtEndCalls = 0;
+  let lostAtEndCallsEndedByBridge = 0;
+  let lostAtEndMaxBeforeHangupMs = 0;
   for (const [call, s] of sent.calls) {
     const seen = recv.seen.get(call);
     const window = sent.dueUs(call);
@@ -143,12 +157,21 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
     }
     let lastSeen = seen.length - 1;
     while (lastSeen > 0 && !seen[lastSeen]) lastSeen--;
+    const atEndBefore = lostAtEnd;
     for (let q = first; q <= last; q++) {
       due++;
       if (!(q < seen.length && seen[q])) {
         lost++;
-        if (q > lastSeen) lostAtEnd++;
+        if (q > lastSeen) {
+          lostAtEnd++;
+          const end = sent.end?.(call);
+          if (end) lostAtEndMaxBeforeHangupMs = Math.max(lostAtEndMaxBeforeHangupMs, (end.hangupUs - (s.firstSendUs + (q - 1) * FRAME_US)) / 1000);
+        }
       }
+    }
+    if (lostAtEnd > atEndBefore) {
+      lostAtEndCalls++;
+      if (sent.end?.(call)?.byBridge) lostAtEndCallsEndedByBridge++;
     }
   }
   return {
@@ -158,6 +181,9 @@ export function direction(recv: ReceivedFrames, sent: SentCalls, phases: Phases)
     due,
     lost,
     lostAtEnd,
+    lostAtEndCalls,
+    lostAtEndCallsEndedByBridge,
+    lostAtEndMaxBeforeHangupMs,
     callsWithoutAudio,
   };
 }

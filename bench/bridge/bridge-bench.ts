@@ -198,8 +198,12 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
       const from = ready.get(call);
       return c?.hangupUs && from ? [from, c.hangupUs - HANGUP_GRACE_MS * 1000] : undefined;
     };
-    const inbound = direction(mr.inbound, { calls: new Map(lr.inboundSent), dueUs: due }, phases);
-    const outbound = direction(lr.outbound, { calls: new Map(mr.outboundSent), dueUs: due }, phases);
+    const end = (call: number) => {
+      const c = times.get(call);
+      return c?.hangupUs ? { byBridge: c.endedByServer, hangupUs: c.hangupUs } : undefined;
+    };
+    const inbound = direction(mr.inbound, { calls: new Map(lr.inboundSent), dueUs: due, end }, phases);
+    const outbound = direction(lr.outbound, { calls: new Map(mr.outboundSent), dueUs: due, end }, phases);
     const fromUs = Math.min(...lr.calls.map((c) => c.postUs));
     const toUs = Math.max(...lr.calls.map((c) => c.endDoneUs || c.hangupUs));
     const cpu = cpuPerCallSecond(bridgeCpuMs, lr.calls, machine.samples, lr.activeCalls, phases);

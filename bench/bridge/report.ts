@@ -7,7 +7,7 @@ const d = (x: Dist) => `${fmt(x.p50).padStart(7)} ${fmt(x.p99).padStart(8)} ${fm
 const pct = (x: number) => `${fmt(x * 100, 0)}%`;
 
 function printDirection(name: string, f: DirectionFigures): void {
-  console.log(`  ${name.padEnd(24)} ${'all'.padEnd(7)} ${d(f.all)}   lost ${f.lost} of ${f.due}${f.lostAtEnd ? ` (${f.lostAtEnd} at the hang-up)` : ''}${f.callsWithoutAudio ? `, ${f.callsWithoutAudio} calls with no audio` : ''}`);
+  console.log(`  ${name.padEnd(24)} ${'all'.padEnd(7)} ${d(f.all)}   lost ${f.lost} of ${f.due}${f.lostAtEnd ? ` (${f.lostAtEnd} at the hang-up, on ${f.lostAtEndCalls} calls of which the bridge ended ${f.lostAtEndCallsEndedByBridge}; sent up to ${fmt(f.lostAtEndMaxBeforeHangupMs, 0)} ms before the hang-up)` : ''}${f.callsWithoutAudio ? `, ${f.callsWithoutAudio} calls with no audio` : ''}`);
   for (const p of PHASES) console.log(`  ${''.padEnd(24)} ${p.padEnd(7)} ${d(f.byPhase[p])}   ${pct(f.tailShare[p])} of the frames >= p99`);
 }
 

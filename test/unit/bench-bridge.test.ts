@@ -85,6 +85,22 @@ test('phases: set-up and tear-down windows are start and end (plus the tail), th
   assert.equal(p.of(9e6, 10.1e6), 'end');
 });
 
+test('frames lost at the end: the calls, whether the bridge ended them, and how long before the hang-up they were sent', () => {
+  const recv = new FrameReceiver();
+  const t0 = monoUs() - 10e6;
+  // Frames 1..100 every 20 ms; nothing after frame 80 arrived; the carrier hung up at 2.4 s (due until 1.9 s: frame 96).
+  for (let seq = 1; seq <= 80; seq++) recv.take({ call: 4, seq, sentUs: t0 + (seq - 1) * 20_000 });
+  const phases = new Phases([call(4, t0 - 1e6, t0 - 0.5e6, t0 + 3e6, t0 + 3.1e6)], new Map());
+  const sent = { calls: new Map([[4, { firstSendUs: t0, lastSeq: 100 }]]), dueUs: (): [number, number] => [t0, t0 + 1.9e6] };
+  const byBridge = direction(recv.report(), { ...sent, end: () => ({ byBridge: true, hangupUs: t0 + 2.4e6 }) }, phases);
+  assert.equal(byBridge.lostAtEnd, 16);
+  assert.equal(byBridge.lostAtEndCalls, 1);
+  assert.equal(byBridge.lostAtEndCallsEndedByBridge, 1);
+  assert.equal(Math.round(byBridge.lostAtEndMaxBeforeHangupMs), 2400 - 80 * 20, 'frame 81, sent at 1.6 s');
+  const byCallee = direction(recv.report(), { ...sent, end: () => ({ byBridge: false, hangupUs: t0 + 2.4e6 }) }, phases);
+  assert.equal(byCallee.lostAtEndCallsEndedByBridge, 0);
+});
+
 test('frames lost are counted only inside the window where they must arrive', () => {
   const recv = new FrameReceiver();
   const t0 = monoUs() - 10e6;
