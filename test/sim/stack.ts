@@ -17,6 +17,7 @@ import type { CascadeScenario } from './cascade/scenario.js';
 import type { EngineName } from '../../src/voice/engine-names.js';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp, type App } from '../../src/server/app.js';
+import { startVadWorker } from '../../src/media/vad-factory.js';
 
 export const SIM_ACCOUNT_SID = 'AC' + 'a1'.repeat(16);
 export const SIM_AUTH_TOKEN = 'sim-auth-token-0123456789';
@@ -187,6 +188,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
+  // As src/main.ts does at server start: the VAD worker's thread is up and has detectors built before the
+  // first call (started by that call instead, its first frames would be heard late by the thread's start-up).
+  startVadWorker();
   const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
   await app.server.listen({ port, host: '127.0.0.1' });
   // As configuring TWILIO_FROM_NUMBER's messaging webhook in the Twilio Console: replies go here.
