@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CascadeScript } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
+import { UtteranceIndex } from './utterances.js';
 import type { ChatRequest } from './llm.js';
 import { speech } from '../twilio/callee-audio.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
@@ -58,4 +59,19 @@ test('by sound: the scripted line an utterance holds, wherever its frames start;
   assert.equal(stt.transcribe(asSent('Something nobody scripted.', 0)), undefined);
   const hum = new Int16Array(16000).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 60 * i) / 16000)));
   assert.equal(stt.transcribe(hum), undefined);
+});
+
+test('scripted transcripts by utterance: the start of one sent first and the whole later is one; the same words said again later are the next', () => {
+  const line = asSent('Welcome to Acme. For billing, press 1.', 160);
+  const rate = 16000;
+  const ms = (pcm: Int16Array) => (pcm.length / rate) * 1000;
+  const u = new UtteranceIndex();
+  const part = line.subarray(0, line.length >> 1);
+  assert.equal(u.index(part, rate, 10_000), 0);
+  // The whole, sent when the turn ended: it starts with the part's samples, at the part's time.
+  assert.equal(u.index(line, rate, 10_000 - ms(part) + ms(line) + 150), 0);
+  // A menu replaying its recording: the very same samples, spoken later.
+  assert.equal(u.index(line, rate, 10_000 + 6000), 1);
+  assert.equal(u.index(line, rate, 10_000 + 12_000), 2);
+  assert.equal(u.index(asSent('Hi, this is Sam.', 160), rate, 10_000 + 15_000), 3);
 });

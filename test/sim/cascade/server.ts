@@ -8,6 +8,7 @@ import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type 
 import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
 import { CascadeScript, type CascadeScenario } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
+import { UtteranceIndex } from './utterances.js';
 
 export interface SttRecord {
   model: string;
@@ -62,9 +63,8 @@ export class CascadeSimServer {
   llmFailure: { status: number; message: string } | undefined;
   private readonly http: Server;
   private port = 0;
-  private transcriptIndex = 0;
-  /** Audio already transcribed, with the transcript it got: a later file that starts with it is the same utterance. */
-  private readonly heard: Array<{ pcm: Int16Array; index: number }> = [];
+  /** Scripted transcripts go utterance by utterance (utterances.ts tells a partial file from a new utterance). */
+  private readonly utterances = new UtteranceIndex();
   private readonly script?: CascadeScript;
   private readonly bySound?: SoundTranscriber;
 
@@ -161,16 +161,16 @@ export class CascadeSimServer {
       return json(res, 400, { error: { message: `Invalid file format: ${(err as Error).message}`, type: 'invalid_request_error', param: 'file' } });
     }
     const language = form.get('language');
-    this.stt.push({ model, filename: (file as File).name ?? '', wav, at: Date.now(), ...(typeof language === 'string' ? { language } : {}) });
-    if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
+    const at = Date.now();
+    this.stt.push({ model, filename: (file as File).name ?? '', wav, at, ...(typeof language === 'string' ? { language } : {}) });
     // The scripted transcripts go utterance by utterance. A client may send the start of an utterance
     // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
     // same words (only what was said after the first part could differ, and the script has no such case).
+    // Counted on arrival, so a slow answer cannot reorder them.
     const pcm = wavSamples(bytes);
+    const index = this.bySound ? 0 : this.utterances.index(pcm, wav.sampleRate, at);
+    if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
     if (this.bySound) return json(res, 200, { text: this.bySound.transcribe(pcm) ?? '' });
-    const same = this.heard.find((h) => h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
-    const index = same?.index ?? this.transcriptIndex++;
-    if (!same) this.heard.push({ pcm, index });
     const text = (this.o.scenario?.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
     json(res, 200, { text });
   }
