@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { CascadeScript } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
 import { UtteranceIndex } from './utterances.js';
+import { startCascadeSim } from './index.js';
 import type { ChatRequest } from './llm.js';
 import { speech } from '../twilio/callee-audio.js';
 import { mulawDecode } from '../../../src/media/mulaw.js';
@@ -74,4 +75,17 @@ test('scripted transcripts by utterance: the start of one sent first and the who
   assert.equal(u.index(line, rate, 10_000 + 6000), 1);
   assert.equal(u.index(line, rate, 10_000 + 12_000), 2);
   assert.equal(u.index(asSent('Hi, this is Sam.', 160), rate, 10_000 + 15_000), 3);
+});
+
+test('a scenario given as a function is asked for at the first request that needs it, not when the simulator starts', async () => {
+  let asked = 0;
+  const sim = await startCascadeSim({ scenario: () => (asked++, { turns: [{ say: 'Hello there.' }] }) });
+  try {
+    assert.equal(asked, 0);
+    const res = await fetch(`${sim.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req([{ role: 'user', content: 'Hi' }])) });
+    assert.match(await res.text(), /Hello/);
+    assert.equal(asked, 1);
+  } finally {
+    await sim.close();
+  }
 });

@@ -19,6 +19,11 @@ export interface CascadeScenario {
   dropAfterResponses?: number;
   /** Fault: the N-th scripted reply (1-based) is answered with HTTP 500. */
   fatalAfterResponses?: number;
+  /**
+   * Speech synthesis pace: 'realtime' as fast as it plays (one 50 ms chunk every 50 ms, as a CPU-bound TTS
+   * server streams), 'burst' all at once; unset: the simulator's `ttsChunkDelayMs`.
+   */
+  pacing?: 'realtime' | 'burst';
 }
 
 /** What a reply says once the script has run out: short, as the other simulators' fallback. */

@@ -43,9 +43,10 @@ export interface CascadeSimOptions extends LlmSimOptions {
   ttsFirstAudioDelayMs?: number;
   /**
    * A scripted conversation (scenario.ts), in place of `reply` and `transcripts`: turns by conversation
-   * state, transcripts in order or by sound, instructed replies, faults.
+   * state, transcripts in order or by sound, instructed replies, faults. A function is asked for it at
+   * the first request that needs it (as the other simulators ask when a session starts), not before.
    */
-  scenario?: CascadeScenario;
+  scenario?: CascadeScenario | (() => CascadeScenario);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,13 +66,18 @@ export class CascadeSimServer {
   private port = 0;
   /** Scripted transcripts go utterance by utterance (utterances.ts tells a partial file from a new utterance). */
   private readonly utterances = new UtteranceIndex();
-  private readonly script?: CascadeScript;
-  private readonly bySound?: SoundTranscriber;
+  private scripted?: { scenario: CascadeScenario; script: CascadeScript; bySound?: SoundTranscriber };
 
   constructor(readonly o: CascadeSimOptions) {
-    if (o.scenario) this.script = new CascadeScript(o.scenario);
-    if (o.scenario?.transcribeBySound) this.bySound = new SoundTranscriber(o.scenario.userTranscripts ?? []);
     this.http = createServer((req, res) => void this.handle(req, res).catch((err) => json(res, 500, { error: { message: (err as Error).message } })));
+  }
+
+  /** The scripted conversation, asked for (when it is a function) at the first request that needs it. */
+  private get script(): { scenario: CascadeScenario; script: CascadeScript; bySound?: SoundTranscriber } | undefined {
+    if (this.scripted || !this.o.scenario) return this.scripted;
+    const scenario = typeof this.o.scenario === 'function' ? this.o.scenario() : this.o.scenario;
+    this.scripted = { scenario, script: new CascadeScript(scenario), ...(scenario.transcribeBySound ? { bySound: new SoundTranscriber(scenario.userTranscripts ?? []) } : {}) };
+    return this.scripted;
   }
 
   get baseUrl(): string {
@@ -136,10 +142,11 @@ export class CascadeSimServer {
     const record: LlmRecord = { body, at: Date.now(), aborted: false };
     const i = this.llm.length;
     this.llm.push(record);
-    if (this.script) {
-      const { turn, instructions, scripted, fresh } = this.script.reply(body);
+    const script = this.script;
+    if (script) {
+      const { turn, instructions, scripted, fresh } = script.script.reply(body);
       record.instructions = instructions;
-      const fault = fresh && scripted > 0 ? this.o.scenario! : undefined;
+      const fault = fresh && scripted > 0 ? script.scenario : undefined;
       if (fault && scripted === fault.fatalAfterResponses) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
       return answerChat(res, body, turn, { ...this.o, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
     }
@@ -168,10 +175,11 @@ export class CascadeSimServer {
     // same words (only what was said after the first part could differ, and the script has no such case).
     // Counted on arrival, so a slow answer cannot reorder them.
     const pcm = wavSamples(bytes);
-    const index = this.bySound ? 0 : this.utterances.index(pcm, wav.sampleRate, at);
+    const script = this.script;
+    const index = script?.bySound ? 0 : this.utterances.index(pcm, wav.sampleRate, at);
     if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
-    if (this.bySound) return json(res, 200, { text: this.bySound.transcribe(pcm) ?? '' });
-    const text = (this.o.scenario?.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
+    if (script?.bySound) return json(res, 200, { text: script.bySound.transcribe(pcm) ?? '' });
+    const text = (script?.scenario.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
     json(res, 200, { text });
   }
 
@@ -184,6 +192,8 @@ export class CascadeSimServer {
     this.tts.push(record);
     const rate = format === 'pcm' ? 24000 : (this.o.wavRate ?? 22050);
     const pcm = voicePcm(body.input.length * (this.o.msPerChar ?? 20), rate);
+    const pacing = this.script?.scenario.pacing;
+    const chunkDelayMs = pacing === 'realtime' ? 50 : pacing === 'burst' ? 0 : this.o.ttsChunkDelayMs;
     res.writeHead(200, { 'content-type': format === 'pcm' ? 'audio/pcm' : 'audio/wav', 'transfer-encoding': 'chunked' });
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
@@ -195,7 +205,7 @@ export class CascadeSimServer {
     const step = ((rate / 20) * 2) | 1;
     for (let off = 0; off < bytes.length && !res.destroyed; off += step) {
       res.write(bytes.subarray(off, off + step));
-      if (this.o.ttsChunkDelayMs) await sleep(this.o.ttsChunkDelayMs);
+      if (chunkDelayMs) await sleep(chunkDelayMs);
     }
     if (!res.destroyed) res.end();
   }
