@@ -51,9 +51,9 @@ for (const engine of ENGINES) {
       engine !== 'gemini'
         ? {
             turns: [
-              // The cascade prepares a greeting at the pause after the welcome, before it knows a menu answered
-              // (docs/cascade.md, "The greeting"): that request is answered, then thrown away unheard.
-              ...(engine === 'cascade' ? [{ say: 'Hello! Who am I speaking with?' }] : []),
+              // (The cascade also prepares a greeting at the pause after the welcome, before it knows a menu
+              // answered: docs/cascade.md, "The greeting". It is thrown away unheard, and a model's answer to
+              // one conversation changes nothing in its next, so the script has no turn for it.)
               { call: { name: 'send_dtmf', args: { digits: '2' } } },
               { call: { name: 'send_dtmf', args: { digits: '0' } } },
               { say: HELLO_SAM },

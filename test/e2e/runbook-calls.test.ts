@@ -39,9 +39,9 @@ async function promptOf(stack: Stack, engine: Engine): Promise<string> {
 /**
  * The cancel call's model turns. OpenAI listens silently at the menu and is asked to choose when a prompt
  * ends; on hold it hears only the lines (transcribed) and is asked for the greeting when Sam is back.
- * The cascade does the same, and before it knows a menu answered it prepares a greeting at the pause
- * after the welcome (docs/cascade.md, "The greeting"): answered, then thrown away unheard. Its transcriber
- * is sent each line spoken on hold and transcribes what the file holds.
+ * The cascade does the same (the greeting it prepares at the pause after the welcome, before it knows a
+ * menu answered, is thrown away unheard: docs/cascade.md, "The greeting"); its transcriber is sent each
+ * line spoken on hold and transcribes what the file holds.
  * Gemini hears the menu only while it may answer, so it answers each prompt and each key's result by
  * itself (silenced); on hold it hears nothing (Sam's line is judged by the quiet after it).
  */
@@ -50,7 +50,6 @@ function cancelConversation(engine: Engine): Conversation {
   if (engine !== 'gemini') {
     return {
       turns: [
-        ...(engine === 'cascade' ? [{ say: 'Hello! Who am I speaking with?' }] : []),
         { call: { name: 'send_dtmf', args: { digits: '2' } } },
         { call: { name: 'send_dtmf', args: { digits: '2' } } },
         { say: HI_SAM },

@@ -26,22 +26,44 @@ test('turns go by conversation: a repeat (a dropped prepared reply, or one asked
   const whole = [...hello, { role: 'assistant', content: 'Hi! I am calling for Raju.' }, { role: 'user', content: 'Stop.' }];
   const heard = [...hello, { role: 'assistant', content: 'Hi! I am' }, { role: 'user', content: 'Stop.' }];
   assert.equal(s.reply(req(whole)).turn.say, 'One biryani.');
-  assert.deepEqual(s.reply(req(heard)), { turn: { say: 'One biryani.' }, instructions: '', scripted: 2, fresh: false });
+  assert.deepEqual(s.reply(req(heard)), { turn: { say: 'One biryani.' }, instructions: '', scripted: 2, fresh: false, callIds: [] });
   // Instructions that match answer without advancing the script.
   assert.deepEqual(s.reply(req(heard, 'You are still waiting for an answer.')), { turn: { say: 'Still checking.' }, instructions: 'You are still waiting for an answer.', scripted: 0, fresh: true });
   assert.equal(s.reply(req([...heard, { role: 'assistant', content: 'One biryani.' }, { role: 'user', content: 'Ok' }])).turn.say, 'Bye.');
+  s.spoken('Bye.');
   assert.equal(s.reply(req([{ role: 'user', content: 'Anything else' }])).turn.say, 'Okay.', 'past the script: the fallback');
 });
 
 test('{{clientText}} is the reply\'s instructions and {{toolOutput}} the latest tool result', () => {
   const s = new CascadeScript({ turns: [{ say: 'Hello.' }, { say: 'Relaying: {{clientText}}' }, { say: 'Result: {{toolOutput}}' }] });
   assert.equal(s.reply(req([{ role: 'user', content: 'Hi' }])).turn.say, 'Hello.');
+  s.spoken('Hello.');
   const first = s.reply(req([{ role: 'user', content: 'Hello' }], 'Raju answered: "mild"'));
   // The session's instructions are what the requests share: the first had none of its own.
   assert.equal(first.turn.say, 'Relaying: Raju answered: "mild"');
+  s.spoken('Relaying:');
   const call = { id: 'c1', function: { name: 'lookup_context', arguments: '{}' } };
   const withResult = s.reply(req([{ role: 'user', content: 'When?' }, { role: 'assistant', content: '', tool_calls: [call] }, { role: 'tool', tool_call_id: 'c1', content: 'evenings' }]));
   assert.equal(withResult.turn.say, 'Result: evenings');
+});
+
+test('the script moves on only past replies the engine used: spoken, held in a later conversation, or a tool call answered', () => {
+  const s = new CascadeScript({ turns: [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: 'Thinking it over.' }, { say: 'Hi Sam!' }] });
+  const welcome = { role: 'user', content: 'Welcome to Acme.' };
+  const options = { role: 'user', content: 'For billing, press 1.' };
+  // A reply prepared for the welcome alone, then dropped when the options followed: never spoken, never held.
+  const dropped = s.reply(req([welcome]));
+  assert.equal(dropped.scripted, 1);
+  const press = s.reply(req([welcome, options], 'Choose an option.'));
+  assert.deepEqual([press.scripted, press.fresh, press.turn.call?.name], [1, false, 'send_dtmf'], 'the same turn: the dropped reply moved nothing');
+  // Its key press ran: the tool result in the next conversation shows it was used.
+  const pressed = [welcome, options, { role: 'assistant', content: '', tool_calls: [{ id: press.callIds![0], function: { name: 'send_dtmf', arguments: '{}' } }] }, { role: 'tool', tool_call_id: press.callIds![0], content: 'Pressed 2.' }];
+  const think = s.reply(req(pressed));
+  assert.equal(think.turn.say, 'Thinking it over.');
+  // Spoken, then forgotten (silenced at a menu): used all the same.
+  s.spoken('Thinking it over.');
+  const sam = { role: 'user', content: 'Hi, this is Sam.' };
+  assert.equal(s.reply(req([...pressed, sam])).turn.say, 'Hi Sam!');
 });
 
 /** The callee's line as the engine sends it: 8 kHz doubled by the project's half-band filter, after `leadSamples` of silence. */

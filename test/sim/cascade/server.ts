@@ -144,11 +144,11 @@ export class CascadeSimServer {
     this.llm.push(record);
     const script = this.script;
     if (script) {
-      const { turn, instructions, scripted, fresh } = script.script.reply(body);
+      const { turn, instructions, scripted, fresh, callIds } = script.script.reply(body);
       record.instructions = instructions;
       const fault = fresh && scripted > 0 ? script.scenario : undefined;
       if (fault && scripted === fault.fatalAfterResponses) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
-      return answerChat(res, body, turn, { ...this.o, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
+      return answerChat(res, body, turn, { ...this.o, callIds, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
     }
     const turn: LlmTurn = this.o.reply?.(i, body) ?? { say: 'Okay.' };
     await answerChat(res, body, turn, this.o, record);
@@ -190,6 +190,8 @@ export class CascadeSimServer {
     if (format !== 'pcm' && format !== 'wav') return json(res, 400, { error: { message: `the simulator speaks pcm and wav, not ${format}`, param: 'response_format' } });
     const record: TtsRecord = { model: body.model, voice: body.voice, input: body.input, format, aborted: false };
     this.tts.push(record);
+    // The engine speaks a scripted reply's words: it used that reply (the script moves on past it).
+    this.script?.script.spoken(body.input);
     const rate = format === 'pcm' ? 24000 : (this.o.wavRate ?? 22050);
     const pcm = voicePcm(body.input.length * (this.o.msPerChar ?? 20), rate);
     const pacing = this.script?.scenario.pacing;
