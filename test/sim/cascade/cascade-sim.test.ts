@@ -93,6 +93,8 @@ test('scripted transcripts by utterance: the start of one sent first and the who
   assert.equal(u.index(part, rate, 10_000), 0);
   // The whole, sent when the turn ended: it starts with the part's samples, at the part's time.
   assert.equal(u.index(line, rate, 10_000 - ms(part) + ms(line) + 150), 0);
+  // Or sent late, by a loaded machine.
+  assert.equal(u.index(line, rate, 10_000 - ms(part) + ms(line) + 1300), 0);
   // A menu replaying its recording: the very same samples, spoken later.
   assert.equal(u.index(line, rate, 10_000 + 6000), 1);
   assert.equal(u.index(line, rate, 10_000 + 12_000), 2);

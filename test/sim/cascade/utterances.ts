@@ -7,8 +7,15 @@
  * is when the audio was spoken, not what it holds.
  */
 
-/** How far apart two files' estimated starts may be and still be one utterance (request and load jitter). */
-export const SAME_START_TOLERANCE_MS = 1000;
+/**
+ * How far apart two files' estimated starts may be and still be one utterance. The estimate moves with
+ * how late each request came (a loaded machine delays one by a second or more), so the bound is wide: at
+ * least 1.5 s, and up to three quarters of the earlier file, since the same words said again cannot start
+ * before the first saying of them has ended.
+ */
+export function sameStartToleranceMs(earlierMs: number): number {
+  return Math.max(1500, 0.75 * earlierMs);
+}
 
 interface Heard {
   pcm: Int16Array;
@@ -29,7 +36,7 @@ export class UtteranceIndex {
    */
   index(pcm: Int16Array, sampleRate: number, atMs: number): number {
     const startMs = atMs - (pcm.length / sampleRate) * 1000;
-    const same = this.heard.find((h) => Math.abs(h.startMs - startMs) <= SAME_START_TOLERANCE_MS && h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
+    const same = this.heard.find((h) => Math.abs(h.startMs - startMs) <= sameStartToleranceMs((h.pcm.length / sampleRate) * 1000) && h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
     if (same) return same.index;
     const index = this.next++;
     this.heard.push({ pcm, startMs, index });
