@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CascadeScript } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
-import { UtteranceIndex } from './utterances.js';
+import { UtteranceTranscripts } from './utterances.js';
 import { startCascadeSim } from './index.js';
 import type { ChatRequest } from './llm.js';
 import { speech } from '../twilio/callee-audio.js';
@@ -84,21 +84,27 @@ test('by sound: the scripted line an utterance holds, wherever its frames start;
   assert.equal(stt.transcribe(hum), undefined);
 });
 
-test('scripted transcripts by utterance: the start of one sent first and the whole later is one; the same words said again later are the next', () => {
-  const line = asSent('Welcome to Acme. For billing, press 1.', 160);
+test('scripted transcripts by utterance: the start of one sent first and the whole later is one; the same words said again later are the next, or as before when the script does not list them again', () => {
+  const WELCOME = 'Welcome to Acme. For billing, press 1.';
+  const line = asSent(WELCOME, 160);
   const rate = 16000;
   const ms = (pcm: Int16Array) => (pcm.length / rate) * 1000;
-  const u = new UtteranceIndex();
+  const u = new UtteranceTranscripts([WELCOME, WELCOME, WELCOME, 'Hi, this is Sam.']);
   const part = line.subarray(0, line.length >> 1);
-  assert.equal(u.index(part, rate, 10_000), 0);
+  assert.equal(u.transcribe(part, rate, 10_000), WELCOME);
   // The whole, sent when the turn ended: it starts with the part's samples, at the part's time.
-  assert.equal(u.index(line, rate, 10_000 - ms(part) + ms(line) + 150), 0);
+  assert.equal(u.transcribe(line, rate, 10_000 - ms(part) + ms(line) + 150), WELCOME);
   // Or sent late, by a loaded machine.
-  assert.equal(u.index(line, rate, 10_000 - ms(part) + ms(line) + 1300), 0);
-  // A menu replaying its recording: the very same samples, spoken later.
-  assert.equal(u.index(line, rate, 10_000 + 6000), 1);
-  assert.equal(u.index(line, rate, 10_000 + 12_000), 2);
-  assert.equal(u.index(asSent('Hi, this is Sam.', 160), rate, 10_000 + 15_000), 3);
+  assert.equal(u.transcribe(line, rate, 10_000 - ms(part) + ms(line) + 1300), WELCOME);
+  // A menu replaying its recording: the very same samples, spoken later, listed again.
+  assert.equal(u.transcribe(line, rate, 10_000 + 6000), WELCOME);
+  assert.equal(u.transcribe(line, rate, 10_000 + 12_000), WELCOME);
+  assert.equal(u.transcribe(asSent('Hi, this is Sam.', 160), rate, 10_000 + 15_000), 'Hi, this is Sam.');
+  // Said again and not listed again (another call on the same script): the same words, the script stays.
+  const hello = new UtteranceTranscripts(['Hello?', 'Sure.']);
+  assert.equal(hello.transcribe(asSent('Hello?', 0), rate, 1000), 'Hello?');
+  assert.equal(hello.transcribe(asSent('Hello?', 0), rate, 20_000), 'Hello?');
+  assert.equal(hello.transcribe(asSent('Sure.', 0), rate, 22_000), 'Sure.');
 });
 
 test('a scenario given as a function is asked for at the first request that needs it, not when the simulator starts', async () => {

@@ -8,7 +8,7 @@ import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type 
 import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
 import { CascadeScript, type CascadeScenario } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
-import { UtteranceIndex } from './utterances.js';
+import { UtteranceTranscripts } from './utterances.js';
 
 export interface SttRecord {
   model: string;
@@ -65,7 +65,7 @@ export class CascadeSimServer {
   private readonly http: Server;
   private port = 0;
   /** Scripted transcripts go utterance by utterance (utterances.ts tells a partial file from a new utterance). */
-  private readonly utterances = new UtteranceIndex();
+  private utterances?: UtteranceTranscripts;
   private scripted?: { scenario: CascadeScenario; script: CascadeScript; bySound?: SoundTranscriber };
 
   constructor(readonly o: CascadeSimOptions) {
@@ -176,10 +176,9 @@ export class CascadeSimServer {
     // Counted on arrival, so a slow answer cannot reorder them.
     const pcm = wavSamples(bytes);
     const script = this.script;
-    const index = script?.bySound ? 0 : this.utterances.index(pcm, wav.sampleRate, at);
+    this.utterances ??= new UtteranceTranscripts((script ? script.scenario.userTranscripts : this.o.transcripts) ?? []);
+    const text = script?.bySound ? (script.bySound.transcribe(pcm) ?? '') : this.utterances.transcribe(pcm, wav.sampleRate, at);
     if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
-    if (script?.bySound) return json(res, 200, { text: script.bySound.transcribe(pcm) ?? '' });
-    const text = (script?.scenario.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
     json(res, 200, { text });
   }
 
