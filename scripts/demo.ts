@@ -34,9 +34,8 @@ const c = (code: number, s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : 
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join('data', 'demo'));
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-// The server's disclosure rules, read from its status once it is up (below). The OpenAI and Gemini
-// simulators ask for the conversation when the call's session starts, by when this is set; the cascade's
-// simulator asks at stack start (the demo does not run the cascade).
+// The server's disclosure rules, read from its status once it is up (below). Every simulator asks for the
+// conversation when the call needs it (a session starts, the cascade's first request), by when this is set.
 let opening = '';
 const stack = await startStack({
   dataDir,

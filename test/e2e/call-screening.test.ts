@@ -1,7 +1,7 @@
 /**
  * Call-screening assistants (Google Call Screen, iOS "Ask Reason for Calling") are not voicemail: the
  * agent answers who is calling and why, briefly and honestly, and the call goes on when the person picks
- * up. Both engines, through the real server and the simulators.
+ * up. Every engine, through the real server and the simulators.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,12 +22,15 @@ async function timeline(stack: Stack, id: string): Promise<any[]> {
     .map((l) => JSON.parse(l.slice(6)));
 }
 
-// Which verdict: AMD often calls these assistants a machine (README, "Call screening"). OpenAI hears the
-// opening before the greeting, so its transcript wins over a machine verdict. Gemini hears nothing before
-// the greeting (see docs/voicemail.md, "Limits"): it is tested with the verdict that lets the call open.
+// Which verdict: AMD often calls these assistants a machine (README, "Call screening"). OpenAI and the
+// cascade hear the opening before the greeting, so its transcript wins over a machine verdict. Gemini
+// hears nothing before the greeting (see docs/voicemail.md, "Limits"): it is tested with the verdict that
+// lets the call open.
 const CASES: Array<{ engine: Engine; answeredBy: 'machine_end_silence' | 'human'; prompt: keyof typeof SCREENING_PROMPTS }> = [
   { engine: 'openai', answeredBy: 'machine_end_silence', prompt: 'google' },
   { engine: 'openai', answeredBy: 'human', prompt: 'ios' },
+  { engine: 'cascade', answeredBy: 'machine_end_silence', prompt: 'google' },
+  { engine: 'cascade', answeredBy: 'human', prompt: 'ios' },
   { engine: 'gemini', answeredBy: 'human', prompt: 'google' },
   { engine: 'gemini', answeredBy: 'human', prompt: 'pixel' },
 ];
@@ -71,7 +74,7 @@ for (const c of CASES) {
           assert.ok(tw.firstAgentAudioLineMs! < verdictMs, `answered at ${tw.firstAgentAudioLineMs} ms, verdict at ${verdictMs} ms`);
           const start = events.find((e) => e.type === 'greeting.start');
           assert.equal(start?.data.reason, 'screening');
-          assert.match(stack.openai.sessions[0].responses[0].instructions ?? '', /call-screening assistant/);
+          assert.match(firstReplyInstructions(stack, c.engine), /call-screening assistant/);
         }
       },
     );
@@ -79,12 +82,23 @@ for (const c of CASES) {
 }
 
 /**
+ * The instructions the answer to the screener was asked with: OpenAI's first response.create; on the
+ * cascade the first chat request that was not cut off (one prepared at the screener's pause, before the
+ * bridge knew it for one, is asked again with them).
+ */
+function firstReplyInstructions(stack: Stack, engine: Engine): string {
+  if (engine === 'cascade') return stack.cascade.llm.find((r) => !r.aborted && r.instructions)?.instructions ?? '';
+  return stack.openai.sessions[0].responses[0].instructions ?? '';
+}
+
+/**
  * Gemini's conversation session hears nothing while a machine verdict stands; the machine's words are
  * transcribed by a second, transcription-only session (the call's second simulator session). What each
  * of them hears, in order: the conversation what comes after the transcribed opening, the transcriber the opening.
+ * OpenAI and the cascade hear everything themselves (the cascade with its own transcriber): one conversation.
  */
 function split(engine: Engine, conversation: Conversation, opening: string[]): (i: number) => Conversation {
-  if (engine === 'openai') return () => ({ ...conversation, userTranscripts: [...opening, ...(conversation.userTranscripts ?? [])] });
+  if (engine !== 'gemini') return () => ({ ...conversation, userTranscripts: [...opening, ...(conversation.userTranscripts ?? [])] });
   return (i) => (i === 0 ? conversation : { turns: [], userTranscripts: opening });
 }
 
@@ -92,8 +106,10 @@ function split(engine: Engine, conversation: Conversation, opening: string[]): (
 for (const [engine, plan] of [
   ['openai', 'leave-message'],
   ['gemini', 'leave-message'],
+  ['cascade', 'leave-message'],
   ['gemini', 'hangup'],
   ['openai', 'hangup'],
+  ['cascade', 'hangup'],
 ] as Array<[Engine, 'hangup' | 'leave-message']>) {
   test(`[${engine}] AMD says machine before the screener has finished speaking (VOICEMAIL_MODE=${plan}): its words are still transcribed, and it gets its answer`, async () => {
     const promptMs = 3000;
@@ -143,8 +159,15 @@ for (const [engine, plan] of [
           assert.equal(conv.turns[0].trigger, 'clientContent');
           assert.match(conv.clientContents[0].text, /call-screening assistant[\s\S]*screening service from Google/);
           assert.equal(conv.userTurns[0].transcript, SCREENING_HOLD, 'the conversation hears the call again once the screener is known');
+        } else if (engine === 'cascade') {
+          // Its own transcriber heard the prompt under the verdict (no second session): the answer's request
+          // carries the prompt as the callee's turn, and the screener's instructions.
+          const answer = stack.cascade.llm.find((r) => !r.aborted && /call-screening assistant/.test(r.instructions ?? ''));
+          assert.ok(answer, JSON.stringify(stack.cascade.llm.map((r) => [r.aborted, r.instructions])));
+          assert.deepEqual(answer.body.messages.filter((m) => m.role === 'user').map((m) => m.content), [SCREENING_PROMPTS.google]);
+          assert.equal(stack.cascade.stt.length >= 3, true, 'the prompt, the hold line and the person were transcribed');
         } else {
-          assert.match(stack.openai.sessions[0].responses[0].instructions ?? '', /call-screening assistant/);
+          assert.match(firstReplyInstructions(stack, engine), /call-screening assistant/);
         }
       },
     );
@@ -189,6 +212,7 @@ test('[gemini] a mailbox under an early machine verdict: its greeting is transcr
 for (const c of [
   { engine: 'openai' as Engine, answeredBy: 'machine_end_silence' as const },
   { engine: 'gemini' as Engine, answeredBy: 'human' as const },
+  { engine: 'cascade' as Engine, answeredBy: 'machine_end_silence' as const },
 ]) {
   test(`[${c.engine}] a screener that ends in message-taking gets the voicemail message after its beep`, async () => {
     await withStack(

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { withStack } from './helpers.js';
+import { withStack, ENGINES } from './helpers.js';
 import type { CalleeScript } from '../sim/twilio/index.js';
 import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
-import { freePort, type Stack } from '../sim/stack.js';
+import { freePort, type Engine, type Stack } from '../sim/stack.js';
 
 const ORDER_LINE = "Sure. That's $14.50 for one chicken biryani, ready at 7:15 pm. Your confirmation number is BX4821.";
 const ORDER: { script: CalleeScript; scenario: RealtimeScenario } = {
@@ -326,10 +326,14 @@ test('a call no one answered: goal not met, said by the record itself; no model 
   });
 });
 
-for (const engine of ['openai', 'gemini'] as const) {
+/** Each engine's calls summarised by an outcome provider (the cascade's models are OpenAI-compatible servers: Chat Completions). */
+const OUTCOME_BY_ENGINE: Record<Engine, 'openai' | 'openai-chat' | 'gemini'> = { openai: 'openai', gemini: 'gemini', cascade: 'openai-chat' };
+
+for (const engine of ENGINES) {
+  const outcome = OUTCOME_BY_ENGINE[engine];
   test(`[${engine}] a call from a runbook: its goal and outcome schema give the outcome (the seed's biryani order)`, async () => {
     const conversation = () => ({ turns: ORDER.scenario.turns.map((t) => ({ say: t.say, ...(t.call ? { call: { name: t.call.name, args: t.call.arguments as Record<string, unknown> } } : {}) })), userTranscripts: ORDER.scenario.userTranscripts });
-    await withStack({ engine, script: () => ORDER.script, conversation, outcome: engine }, async (stack) => {
+    await withStack({ engine, script: () => ORDER.script, conversation, outcome }, async (stack) => {
       const id = await stack.placeCall({ runbook: 'order-food-pickup', instructions: undefined, variables: { order: 'one chicken biryani', pickup_time: '7 pm', name: 'Raju' } });
       const call = await stack.waitForEnd(id, 30_000);
       const o = call.outcome;

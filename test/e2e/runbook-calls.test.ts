@@ -1,16 +1,18 @@
 /**
  * The shipped runbooks, end to end through the simulators: the call is made from the runbook file with
  * its variables, gets through what that kind of call meets, and its outcome holds the facts the runbook's
- * schema asks for, each cited from the transcript. Both engines, each with its own outcome provider
- * (OpenAI Responses, Gemini). (The order-food runbook's call is in outcome.test.ts.)
+ * schema asks for, each cited from the transcript. Every engine, each with an outcome provider (OpenAI
+ * Responses, Gemini; the cascade, whose models are OpenAI-compatible servers, Chat Completions). (The
+ * order-food runbook's call is in outcome.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timelineOf, withStack } from './helpers.js';
+import { timelineOf, withStack, until, ENGINES } from './helpers.js';
 import type { Conversation, Engine, Stack } from '../sim/stack.js';
 import type { PhoneMenu } from '../sim/twilio/index.js';
 
-const ENGINES: Array<'openai' | 'gemini'> = ['openai', 'gemini'];
+/** The outcome provider each engine's call is summarised by (the cascade's models are OpenAI-compatible servers: Chat Completions). */
+const OUTCOME: Record<Engine, 'openai' | 'openai-chat' | 'gemini'> = { openai: 'openai', gemini: 'gemini', cascade: 'openai-chat' };
 
 const WELCOME = 'Thank you for calling StreamCo.';
 const MAIN = 'For billing, press 1. To manage or cancel your subscription, press 2.';
@@ -28,23 +30,35 @@ const DECLINE_1 = 'No, thank you. Raju wants to cancel today.';
 const DECLINE_2 = 'No, thank you, no pause either. Please cancel it today.';
 const GOODBYE = 'Thank you. That is C X 4 8 2 1 3. Goodbye!';
 
-/** The engine's system prompt as its simulator received it. */
-function promptOf(stack: Stack, engine: Engine): string {
+/** The engine's system prompt as its simulator received it (the cascade's with its first chat request). */
+async function promptOf(stack: Stack, engine: Engine): Promise<string> {
+  if (engine === 'cascade') return String((await until('the first chat request', () => stack.cascade.llm[0], 20_000)).body.messages[0]!.content);
   return engine === 'openai' ? String(stack.openai.sessions[0]!.config.instructions) : JSON.stringify(stack.gemini.sessions[0]!.setup.systemInstruction).replace(/\\n/g, '\n');
 }
 
 /**
  * The cancel call's model turns. OpenAI listens silently at the menu and is asked to choose when a prompt
  * ends; on hold it hears only the lines (transcribed) and is asked for the greeting when Sam is back.
+ * The cascade does the same (the greeting it prepares at the pause after the welcome, before it knows a
+ * menu answered, is thrown away unheard: docs/cascade.md, "The greeting"); its transcriber is sent each
+ * line spoken on hold and transcribes what the file holds.
  * Gemini hears the menu only while it may answer, so it answers each prompt and each key's result by
  * itself (silenced); on hold it hears nothing (Sam's line is judged by the quiet after it).
  */
 function cancelConversation(engine: Engine): Conversation {
   const end = { say: GOODBYE, call: { name: 'end_call', args: { reason: 'cancelled' } } };
-  if (engine === 'openai') {
+  if (engine !== 'gemini') {
     return {
-      turns: [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: HI_SAM }, { say: DECLINE_1 }, { say: DECLINE_2 }, end],
+      turns: [
+        { call: { name: 'send_dtmf', args: { digits: '2' } } },
+        { call: { name: 'send_dtmf', args: { digits: '2' } } },
+        { say: HI_SAM },
+        { say: DECLINE_1 },
+        { say: DECLINE_2 },
+        end,
+      ],
       userTranscripts: [WELCOME, MAIN, SUBS, TRANSFER, ANNOUNCEMENT, SAM, OFFER_1, OFFER_2, DONE],
+      transcribeBySound: engine === 'cascade',
     };
   }
   return {
@@ -69,7 +83,7 @@ for (const engine of ENGINES) {
     await withStack(
       {
         engine,
-        outcome: engine,
+        outcome: OUTCOME[engine],
         script: () => ({
           answeredBy: 'machine_end_other',
           greetingMs: 0,
@@ -102,7 +116,7 @@ for (const engine of ENGINES) {
         const ev = await timelineOf(stack, id);
         if (process.env.HOLD_DEBUG) for (const e of ev) if (e.type !== 'usage') console.log((e as any).at, e.type, JSON.stringify(e.data));
         assert.equal(call.endReason, 'agent-hangup');
-        const prompt = promptOf(stack, engine);
+        const prompt = await promptOf(stack, engine);
         assert.match(prompt, /Goal: Cancel StreamCo for Raju Kumar today and get a cancellation confirmation number\./);
         assert.match(prompt, /You must not agree to, whatever is offered:\n- accept any retention offer/);
         const tw = stack.twilio.calls[0];
@@ -117,8 +131,8 @@ for (const engine of ENGINES) {
         assert.equal(heard.at(-1), 'person');
         assert.ok(heard.slice(0, -1).every((v) => v === 'announcement'), JSON.stringify(heard));
         const announcement = ev.filter((e) => e.type === 'hold.heard').at(-2)?.data;
-        // OpenAI transcribes on hold (its words decide); Gemini hears nothing, so the sound decides.
-        assert.deepEqual([announcement?.verdict, announcement?.by], ['announcement', engine === 'openai' ? 'words' : 'music-stopped'], JSON.stringify(announcement));
+        // OpenAI and the cascade transcribe on hold (the words decide); Gemini hears nothing, so the sound decides.
+        assert.deepEqual([announcement?.verdict, announcement?.by], ['announcement', engine !== 'gemini' ? 'words' : 'music-stopped'], JSON.stringify(announcement));
         // Nothing reached the callee at the menu or on hold: the agent's first words are to Sam, after his line.
         const hold = tw.log.find((l) => l.type === 'callee-hold-end')!;
         assert.ok((hold.lastAgentPlayMs as number) < (hold.startMs as number), `agent heard at ${hold.lastAgentPlayMs} ms, hold from ${hold.startMs} ms`);
@@ -144,7 +158,7 @@ for (const engine of ENGINES) {
     await withStack(
       {
         engine,
-        outcome: engine,
+        outcome: OUTCOME[engine],
         script: () => ({
           idleHangupMs: 30_000,
           steps: [
@@ -162,9 +176,10 @@ for (const engine of ENGINES) {
           turns: [
             { say: "Hi Maria, I'm an AI assistant calling on behalf of Raju Kumar to move his appointment to a weekday morning next week." },
             { say: 'One moment, let me check with Raju.', call: { name: 'ask_owner', args: { question: 'The early morning opening clashes with your calendar notes. Is the late afternoon one all right?' } } },
-            // Gemini: the tool call is answered at once, and the owner's answer comes as a text turn (docs/ask-owner.md#engines).
-            ...(engine === 'gemini' ? [{ say: 'I have asked Raju, just a moment.' }] : []),
-            { say: `Thanks for waiting. ${engine === 'gemini' ? '{{clientText}}' : '{{toolOutput}}'} The late afternoon one, please.` },
+            // Gemini and the cascade: the tool call is answered at once, and the owner's answer comes as a text
+            // turn, on the cascade the instructions of a reply of its own (docs/ask-owner.md#engines).
+            ...(engine !== 'openai' ? [{ say: 'I have asked Raju, just a moment.' }] : []),
+            { say: `Thanks for waiting. ${engine !== 'openai' ? '{{clientText}}' : '{{toolOutput}}'} The late afternoon one, please.` },
             { say: 'Thank you, AP-7731. Goodbye!', call: { name: 'end_call', args: { reason: 'booked' } } },
           ],
           userTranscripts: [OFFICE, OFFERED, BOOKED],
@@ -178,7 +193,7 @@ for (const engine of ENGINES) {
           instructions: undefined,
           variables: { action: 'Move', patient: 'Raju Kumar', place: "Dr. Chen's office", preference: 'a weekday morning next week' },
         });
-        const prompt = promptOf(stack, engine);
+        const prompt = await promptOf(stack, engine);
         assert.match(prompt, /If every offered time clashes, or you are unsure, use the ask_owner tool/);
         // The owner answers the question on the call page (through the API the page uses).
         let asked: any;
@@ -192,7 +207,12 @@ for (const engine of ENGINES) {
         assert.equal(r.status, 200);
         const call = await stack.waitForEnd(id, 60_000);
         assert.equal(call.endReason, 'agent-hangup');
-        const toolResults = engine === 'openai' ? stack.openai.sessions[0].functionOutputs.map((f) => f.output) : stack.gemini.sessions[0].clientContents.map((c) => c.text);
+        const toolResults =
+          engine === 'openai'
+            ? stack.openai.sessions[0].functionOutputs.map((f) => f.output)
+            : engine === 'cascade'
+              ? stack.cascade.llm.map((r) => r.instructions ?? '')
+              : stack.gemini.sessions[0].clientContents.map((c) => c.text);
         assert.ok(toolResults.some((out) => /The late afternoon works/.test(out)), 'the answer went back to the model');
         const byName = Object.fromEntries(call.outcome.fields.map((f: any) => [f.name, f.value]));
         assert.equal(byName.appointmentDate, 'Thursday');

@@ -68,7 +68,7 @@ export function toGeminiScenario(c: Conversation): GeminiScenario {
 }
 
 export function toCascadeScenario(c: Conversation): CascadeScenario {
-  return { turns: c.turns, userTranscripts: c.userTranscripts, transcribeBySound: c.transcribeBySound, onInstructions: c.onInstructions, dropAfterResponses: c.dropAfterResponses, fatalAfterResponses: c.fatalAfterResponses };
+  return { turns: c.turns, userTranscripts: c.userTranscripts, transcribeBySound: c.transcribeBySound, onInstructions: c.onInstructions, dropAfterResponses: c.dropAfterResponses, fatalAfterResponses: c.fatalAfterResponses, ...(c.pacing ? { pacing: c.pacing } : {}) };
 }
 
 export interface StackOptions {
@@ -172,11 +172,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const conv = o.conversation;
   const openai = o.sims?.openai ?? (await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, scenario: o.scenario ?? (conv && ((i) => toRealtimeScenario(conv(i)))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
   const gemini = o.sims?.gemini ?? (await startGeminiLiveSim({ apiKey: SIM_GEMINI_KEY, scenario: conv && ((i) => toGeminiScenario(conv(i))), pacing: o.pacing, msPerChar: o.msPerChar, log: o.log }));
-  // The cascade's servers are plain HTTP, one conversation per simulator: the stack's first call's.
-  const first = conv?.(0);
-  // 'realtime': synthesized as fast as it plays (50 ms chunks every 50 ms), as the other simulators' pacing.
-  const ttsChunkDelayMs = (first?.pacing ?? o.pacing) === 'realtime' ? 50 : 0;
-  const cascade = await startCascadeSim({ msPerChar: o.msPerChar, ttsChunkDelayMs, ...(first ? { scenario: toCascadeScenario(first) } : {}) });
+  // The cascade's servers are plain HTTP, one conversation per simulator: the stack's first call's, asked
+  // for at the first request, as the other simulators ask when a call's session starts.
+  // 'realtime': synthesized as fast as it plays (50 ms chunks every 50 ms), as the other simulators' pacing
+  // (a conversation's own pacing, when it has one, wins: scenario.pacing).
+  const ttsChunkDelayMs = o.pacing === 'realtime' ? 50 : 0;
+  const cascade = await startCascadeSim({ msPerChar: o.msPerChar, ttsChunkDelayMs, ...(conv ? { scenario: () => toCascadeScenario(conv(0)) } : {}) });
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'callwright-'));
   writeDemoClient(join(dataDir, 'clients'));
   const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;

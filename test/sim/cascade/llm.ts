@@ -27,6 +27,8 @@ export interface LlmSimOptions {
   firstTokenDelayMs?: number;
   /** Fault: the connection is cut halfway through the reply's words (no `[DONE]`, no finish_reason). */
   dropMidway?: boolean;
+  /** The ids of the reply's tool calls, in order (default: random ones). */
+  callIds?: string[];
   /** What to answer; `i` counts requests from 0. Default: the turns in order, then "Okay." */
   reply?: (i: number, body: ChatRequest) => LlmTurn;
 }
@@ -79,7 +81,7 @@ export async function answerChat(res: ServerResponse, body: ChatRequest, turn: L
   }
   const calls = [turn.call, turn.call2].filter((c): c is NonNullable<LlmTurn['call']> => Boolean(c));
   for (const [n, c] of calls.entries()) {
-    const callId = `call_${Math.random().toString(36).slice(2, 10)}`;
+    const callId = o.callIds?.[n] ?? newCallId();
     const args = JSON.stringify(c.args);
     const index = o.shape === 'whole-index0' ? 0 : n;
     if (o.shape === 'whole' || o.shape === 'whole-index0') {
@@ -95,6 +97,10 @@ export async function answerChat(res: ServerResponse, body: ChatRequest, turn: L
     res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: Math.ceil(prompt / 4), completion_tokens: words(turn.say ?? '').length + 5 * calls.length, total_tokens: 0 } })}\n\n`);
   }
   if (!res.destroyed) res.end('data: [DONE]\n\n');
+}
+
+export function newCallId(): string {
+  return `call_${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /** Text as a tokenizer streams it: word by word, each word with its leading space. */

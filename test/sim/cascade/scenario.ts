@@ -4,7 +4,7 @@
  * order (or recognised by sound), replies to per-reply instructions that do not advance the script, and
  * `{{toolOutput}}` standing for the latest tool result. README.md says how requests map to turns.
  */
-import type { ChatRequest, LlmTurn } from './llm.js';
+import { newCallId, type ChatRequest, type LlmTurn } from './llm.js';
 
 export interface CascadeScenario {
   /** One per reply, in order (greeting, replies to the callee's turns, replies after tool results). */
@@ -19,6 +19,11 @@ export interface CascadeScenario {
   dropAfterResponses?: number;
   /** Fault: the N-th scripted reply (1-based) is answered with HTTP 500. */
   fatalAfterResponses?: number;
+  /**
+   * Speech synthesis pace: 'realtime' as fast as it plays (one 50 ms chunk every 50 ms, as a CPU-bound TTS
+   * server streams), 'burst' all at once; unset: the simulator's `ttsChunkDelayMs`.
+   */
+  pacing?: 'realtime' | 'burst';
 }
 
 /** What a reply says once the script has run out: short, as the other simulators' fallback. */
@@ -30,21 +35,36 @@ export interface ScriptedReply {
   instructions: string;
   /** 1-based number of the scripted turn this request got (0 for an instructed reply). */
   scripted: number;
-  /** First time this conversation state was asked for (a repeat is the same reply prepared again). */
+  /** First time this scripted turn was given (a repeat is the same reply prepared again). */
   fresh: boolean;
+  /** The ids for the reply's tool calls, in order (a result for one shows the reply was used). */
+  callIds?: string[];
 }
 
 /**
  * Picks the reply to a chat request. A model answers a conversation, not a request count: the cascade
  * engine may ask twice for the same conversation (a reply prepared at the callee's pause, dropped when
  * they went on, and asked again with the same words), and a deterministic model says the same thing
- * both times. So the script advances once per distinct conversation (the messages after the system
- * prompt, the agent's by their place and tool calls only), and a repeat gets the same turn, whatever
- * instructions came with it (unless `onInstructions` answers them, as the other simulators do).
+ * both times. So a repeat of a conversation (the messages after the system prompt, the agent's by their
+ * place and tool calls only) gets the same turn, whatever instructions came with it (unless
+ * `onInstructions` answers them, as the other simulators do).
+ *
+ * And the script moves on only past replies the engine used, as the turns are written: one per reply the
+ * call is scripted to use. A real model is not moved on by a request at all: the reply it gave to a
+ * conversation the engine then dropped (a greeting prepared at the pause after a menu's welcome, thrown
+ * away when the options followed) changes nothing in what it answers next. A reply counts as used once the
+ * engine speaks its words (they reach the speech endpoint: `spoken`), or a later conversation holds it
+ * (an agent message where it was asked for, or a result for one of its tool calls). A new conversation
+ * gets the first turn after the last used one.
  */
 export class CascadeScript {
   private readonly byConversation = new Map<string, number>();
+  /** Turns before this one have been used. */
   private next = 0;
+  /** Turns already served once (a fault goes to the first request that gets its turn). */
+  private readonly served = new Set<number>();
+  /** Replies given and not known to be used yet: their conversation, words and tool call ids. */
+  private pending: Array<{ index: number; conversation: string[]; say: string; callIds: string[] }> = [];
   /** The instructions every request shares (the session's); what follows them is one reply's. */
   private base: string | undefined;
 
@@ -52,19 +72,46 @@ export class CascadeScript {
 
   reply(body: ChatRequest): ScriptedReply {
     const extra = this.replyInstructions(body);
-    const lower = extra.toLowerCase();
-    const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
-    if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
     // The conversation, not the reply's instructions: a reply prepared at the callee's pause and dropped
     // (the bridge then asked for one with instructions of its own, say at a phone menu) is the same turn.
     // Nor the agent's words, which are the script's own: a reply prepared while the agent was still being
     // heard, then asked again once a barge-in cut its memory to what was heard, is the same turn too.
-    const key = JSON.stringify(body.messages.slice(1).map((m) => (m.role === 'assistant' ? { role: m.role, calls: m.tool_calls?.map((c) => c.function.name) } : m)));
+    const conversation = conversationOf(body);
+    this.usedIn(body, conversation);
+    const lower = extra.toLowerCase();
+    const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
+    if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
+    const key = JSON.stringify(conversation);
     let index = this.byConversation.get(key);
-    const fresh = index === undefined;
-    if (index === undefined) this.byConversation.set(key, (index = this.next++));
-    const turn = this.scenario.turns[index] ?? FALLBACK_TURN;
-    return { turn: withPlaceholders(turn, body, extra), instructions: extra, scripted: index + 1, fresh };
+    if (index === undefined) this.byConversation.set(key, (index = this.next));
+    const fresh = !this.served.has(index);
+    this.served.add(index);
+    const turn = withPlaceholders(this.scenario.turns[index] ?? FALLBACK_TURN, body, extra);
+    const callIds = [turn.call, turn.call2].filter(Boolean).map(() => newCallId());
+    this.pending.push({ index, conversation, say: turn.say ?? '', callIds });
+    return { turn, instructions: extra, scripted: index + 1, fresh, callIds };
+  }
+
+  /** The engine asked for speech of `text`: the latest reply given whose words hold it was used. */
+  spoken(text: string): void {
+    const words = text.trim();
+    if (!words) return;
+    const p = this.pending.filter((r) => r.say.includes(words)).at(-1);
+    if (p) this.use(p.index);
+  }
+
+  /** Replies this request shows were used: an agent message where one was asked for, or its tool call's result. */
+  private usedIn(body: ChatRequest, conversation: string[]): void {
+    const results = new Set(body.messages.flatMap((m) => (m.role === 'tool' && m.tool_call_id ? [m.tool_call_id] : [])));
+    for (const p of [...this.pending]) {
+      const held = conversation.length > p.conversation.length && p.conversation.every((m, i) => conversation[i] === m) && JSON.parse(conversation[p.conversation.length]).role === 'assistant';
+      if (held || p.callIds.some((id) => results.has(id))) this.use(p.index);
+    }
+  }
+
+  private use(index: number): void {
+    this.next = Math.max(this.next, index + 1);
+    this.pending = this.pending.filter((p) => p.index > index);
   }
 
   /**
@@ -81,6 +128,11 @@ export class CascadeScript {
     }
     return system.slice(this.base.length).trim();
   }
+}
+
+/** A request's conversation, message by message: the agent's by their place and tool calls only. */
+function conversationOf(body: ChatRequest): string[] {
+  return body.messages.slice(1).map((m) => JSON.stringify(m.role === 'assistant' ? { role: m.role, calls: m.tool_calls?.map((c) => c.function.name) } : m));
 }
 
 /**

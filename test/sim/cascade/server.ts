@@ -8,6 +8,7 @@ import { answerChat, type ChatRequest, type LlmRecord, type LlmSimOptions, type 
 import { readWav, streamingWavHeader, voicePcm, wavSamples, type WavInfo } from './audio.js';
 import { CascadeScript, type CascadeScenario } from './scenario.js';
 import { SoundTranscriber } from './stt-by-sound.js';
+import { UtteranceTranscripts } from './utterances.js';
 
 export interface SttRecord {
   model: string;
@@ -42,9 +43,10 @@ export interface CascadeSimOptions extends LlmSimOptions {
   ttsFirstAudioDelayMs?: number;
   /**
    * A scripted conversation (scenario.ts), in place of `reply` and `transcripts`: turns by conversation
-   * state, transcripts in order or by sound, instructed replies, faults.
+   * state, transcripts in order or by sound, instructed replies, faults. A function is asked for it at
+   * the first request that needs it (as the other simulators ask when a session starts), not before.
    */
-  scenario?: CascadeScenario;
+  scenario?: CascadeScenario | (() => CascadeScenario);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,16 +64,20 @@ export class CascadeSimServer {
   llmFailure: { status: number; message: string } | undefined;
   private readonly http: Server;
   private port = 0;
-  private transcriptIndex = 0;
-  /** Audio already transcribed, with the transcript it got: a later file that starts with it is the same utterance. */
-  private readonly heard: Array<{ pcm: Int16Array; index: number }> = [];
-  private readonly script?: CascadeScript;
-  private readonly bySound?: SoundTranscriber;
+  /** Scripted transcripts go utterance by utterance (utterances.ts tells a partial file from a new utterance). */
+  private utterances?: UtteranceTranscripts;
+  private scripted?: { scenario: CascadeScenario; script: CascadeScript; bySound?: SoundTranscriber };
 
   constructor(readonly o: CascadeSimOptions) {
-    if (o.scenario) this.script = new CascadeScript(o.scenario);
-    if (o.scenario?.transcribeBySound) this.bySound = new SoundTranscriber(o.scenario.userTranscripts ?? []);
     this.http = createServer((req, res) => void this.handle(req, res).catch((err) => json(res, 500, { error: { message: (err as Error).message } })));
+  }
+
+  /** The scripted conversation, asked for (when it is a function) at the first request that needs it. */
+  private get script(): { scenario: CascadeScenario; script: CascadeScript; bySound?: SoundTranscriber } | undefined {
+    if (this.scripted || !this.o.scenario) return this.scripted;
+    const scenario = typeof this.o.scenario === 'function' ? this.o.scenario() : this.o.scenario;
+    this.scripted = { scenario, script: new CascadeScript(scenario), ...(scenario.transcribeBySound ? { bySound: new SoundTranscriber(scenario.userTranscripts ?? []) } : {}) };
+    return this.scripted;
   }
 
   get baseUrl(): string {
@@ -136,12 +142,13 @@ export class CascadeSimServer {
     const record: LlmRecord = { body, at: Date.now(), aborted: false };
     const i = this.llm.length;
     this.llm.push(record);
-    if (this.script) {
-      const { turn, instructions, scripted, fresh } = this.script.reply(body);
+    const script = this.script;
+    if (script) {
+      const { turn, instructions, scripted, fresh, callIds } = script.script.reply(body);
       record.instructions = instructions;
-      const fault = fresh && scripted > 0 ? this.o.scenario! : undefined;
+      const fault = fresh && scripted > 0 ? script.scenario : undefined;
       if (fault && scripted === fault.fatalAfterResponses) return json(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
-      return answerChat(res, body, turn, { ...this.o, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
+      return answerChat(res, body, turn, { ...this.o, callIds, dropMidway: fault && scripted === fault.dropAfterResponses }, record);
     }
     const turn: LlmTurn = this.o.reply?.(i, body) ?? { say: 'Okay.' };
     await answerChat(res, body, turn, this.o, record);
@@ -161,17 +168,17 @@ export class CascadeSimServer {
       return json(res, 400, { error: { message: `Invalid file format: ${(err as Error).message}`, type: 'invalid_request_error', param: 'file' } });
     }
     const language = form.get('language');
-    this.stt.push({ model, filename: (file as File).name ?? '', wav, at: Date.now(), ...(typeof language === 'string' ? { language } : {}) });
-    if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
+    const at = Date.now();
+    this.stt.push({ model, filename: (file as File).name ?? '', wav, at, ...(typeof language === 'string' ? { language } : {}) });
     // The scripted transcripts go utterance by utterance. A client may send the start of an utterance
     // first (a reply prepared at a pause) and the whole of it later: that is the same utterance, the
     // same words (only what was said after the first part could differ, and the script has no such case).
+    // Counted on arrival, so a slow answer cannot reorder them.
     const pcm = wavSamples(bytes);
-    if (this.bySound) return json(res, 200, { text: this.bySound.transcribe(pcm) ?? '' });
-    const same = this.heard.find((h) => h.pcm.length <= pcm.length && h.pcm.every((x, i) => pcm[i] === x));
-    const index = same?.index ?? this.transcriptIndex++;
-    if (!same) this.heard.push({ pcm, index });
-    const text = (this.o.scenario?.userTranscripts ?? this.o.transcripts)?.[index] ?? '';
+    const script = this.script;
+    this.utterances ??= new UtteranceTranscripts((script ? script.scenario.userTranscripts : this.o.transcripts) ?? []);
+    const text = script?.bySound ? (script.bySound.transcribe(pcm) ?? '') : this.utterances.transcribe(pcm, wav.sampleRate, at);
+    if (this.o.sttDelayMs) await sleep(this.o.sttDelayMs);
     json(res, 200, { text });
   }
 
@@ -182,8 +189,12 @@ export class CascadeSimServer {
     if (format !== 'pcm' && format !== 'wav') return json(res, 400, { error: { message: `the simulator speaks pcm and wav, not ${format}`, param: 'response_format' } });
     const record: TtsRecord = { model: body.model, voice: body.voice, input: body.input, format, aborted: false };
     this.tts.push(record);
+    // The engine speaks a scripted reply's words: it used that reply (the script moves on past it).
+    this.script?.script.spoken(body.input);
     const rate = format === 'pcm' ? 24000 : (this.o.wavRate ?? 22050);
     const pcm = voicePcm(body.input.length * (this.o.msPerChar ?? 20), rate);
+    const pacing = this.script?.scenario.pacing;
+    const chunkDelayMs = pacing === 'realtime' ? 50 : pacing === 'burst' ? 0 : this.o.ttsChunkDelayMs;
     res.writeHead(200, { 'content-type': format === 'pcm' ? 'audio/pcm' : 'audio/wav', 'transfer-encoding': 'chunked' });
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
@@ -195,7 +206,7 @@ export class CascadeSimServer {
     const step = ((rate / 20) * 2) | 1;
     for (let off = 0; off < bytes.length && !res.destroyed; off += step) {
       res.write(bytes.subarray(off, off + step));
-      if (this.o.ttsChunkDelayMs) await sleep(this.o.ttsChunkDelayMs);
+      if (chunkDelayMs) await sleep(chunkDelayMs);
     }
     if (!res.destroyed) res.end();
   }
