@@ -212,13 +212,13 @@ export const settingsSchema = z.object({
   RECORDING_MAX_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
 
   // The outcome of every call (docs/outcome.md): extracted after the call from its transcript through a
-  // text model with structured outputs; `auto` uses AI_PROVIDER's key, else the other provider's, else none.
-  OUTCOME_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'none']).default('auto'),
-  /** Empty: gpt-5.4-mini (OpenAI) or gemini-3.8-flash (Gemini). */
+  // text model with structured outputs; `auto`: the cascade's own LLM on the cascade, else AI_PROVIDER's key, else the other provider's.
+  OUTCOME_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'llm', 'none']).default('auto'),
+  /** Empty: gpt-5.4-mini (OpenAI), gemini-3.8-flash (Gemini) or LLM_MODEL (llm). */
   OUTCOME_MODEL: optionalString,
   /** OpenAI only: the Responses API (`text.format`) or Chat Completions (`response_format`). */
   OUTCOME_OPENAI_API: z.enum(['responses', 'chat-completions']).default('responses'),
-  /** Empty: OPENAI_BASE_URL or GEMINI_BASE_URL (a proxy, or the text-API simulator). */
+  /** Empty: OPENAI_BASE_URL, GEMINI_BASE_URL or LLM_BASE_URL (a proxy, or the text-API simulator). */
   OUTCOME_BASE_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),
   /** Where each call's outcome is POSTed when it is known, signed with CALL_WEBHOOK_SECRET. */
   CALL_WEBHOOK_URL: optionalString.pipe(httpUrl(['https:', 'http:']).optional()),

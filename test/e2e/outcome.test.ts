@@ -326,8 +326,8 @@ test('a call no one answered: goal not met, said by the record itself; no model 
   });
 });
 
-/** Each engine's calls summarised by an outcome provider (the cascade's models are OpenAI-compatible servers: Chat Completions). */
-const OUTCOME_BY_ENGINE: Record<Engine, 'openai' | 'openai-chat' | 'gemini'> = { openai: 'openai', gemini: 'gemini', cascade: 'openai-chat' };
+/** Each engine's calls summarised by an outcome provider (the cascade's by its own LLM server: Chat Completions). */
+const OUTCOME_BY_ENGINE: Record<Engine, 'openai' | 'gemini' | 'llm'> = { openai: 'openai', gemini: 'gemini', cascade: 'llm' };
 
 for (const engine of ENGINES) {
   const outcome = OUTCOME_BY_ENGINE[engine];

@@ -12,7 +12,7 @@ import type { Conversation, Engine, Stack } from '../sim/stack.js';
 import type { PhoneMenu } from '../sim/twilio/index.js';
 
 /** The outcome provider each engine's call is summarised by (the cascade's models are OpenAI-compatible servers: Chat Completions). */
-const OUTCOME: Record<Engine, 'openai' | 'openai-chat' | 'gemini'> = { openai: 'openai', gemini: 'gemini', cascade: 'openai-chat' };
+const OUTCOME: Record<Engine, 'openai' | 'gemini' | 'llm'> = { openai: 'openai', gemini: 'gemini', cascade: 'llm' };
 
 const WELCOME = 'Thank you for calling StreamCo.';
 const MAIN = 'For billing, press 1. To manage or cancel your subscription, press 2.';

@@ -95,7 +95,8 @@ export interface StackOptions {
   /** The Twilio simulator holds back its `POST Calls.json` response this long while the call goes on. */
   createResponseDelayMs?: number;
   /** Extract each call's outcome through the text-API simulator, as this provider (default: none, not computed). */
-  outcome?: 'openai' | 'openai-chat' | 'gemini';
+  /** `llm`: the cascade's own LLM settings (Chat Completions at OUTCOME_BASE_URL, keyed with LLM_API_KEY). */
+  outcome?: 'openai' | 'openai-chat' | 'gemini' | 'llm';
   /** Pauses between the outcome webhook's tries (default: a few ms, so a failing receiver is quick). */
   webhookRetryDelaysMs?: number[];
   /** Reuse running simulators (restart tests). */
@@ -183,9 +184,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
   const embeddingsEnv: Record<string, string> = embeddings ? { EMBEDDINGS_PROVIDER: o.embeddings!, OPENAI_BASE_URL: embeddings.openaiBaseUrl, GEMINI_BASE_URL: embeddings.geminiBaseUrl } : {};
   const text = o.outcome ? await startTextSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
-  const outcomeEnv: Record<string, string> = text
-    ? { OUTCOME_PROVIDER: o.outcome === 'gemini' ? 'gemini' : 'openai', OUTCOME_OPENAI_API: o.outcome === 'openai-chat' ? 'chat-completions' : 'responses', OUTCOME_BASE_URL: o.outcome === 'gemini' ? text.geminiBaseUrl : text.openaiBaseUrl }
-    : {};
+  const outcomeEnv: Record<string, string> = !text
+    ? {}
+    : o.outcome === 'llm'
+      ? { OUTCOME_PROVIDER: 'llm', OUTCOME_BASE_URL: text.openaiBaseUrl, LLM_API_KEY: SIM_OPENAI_KEY }
+      : { OUTCOME_PROVIDER: o.outcome === 'gemini' ? 'gemini' : 'openai', OUTCOME_OPENAI_API: o.outcome === 'openai-chat' ? 'chat-completions' : 'responses', OUTCOME_BASE_URL: o.outcome === 'gemini' ? text.geminiBaseUrl : text.openaiBaseUrl };
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });

@@ -111,6 +111,12 @@ test('settings: a webhook needs its secret; auto picks the call provider\'s key,
   assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_MODEL: 'gpt-5.5' }), 'openai gpt-5.5');
   assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'none' }), 'OUTCOME_PROVIDER is none');
   assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'gemini' }), 'OUTCOME_PROVIDER is gemini but GEMINI_API_KEY is not set');
+  // The cascade keeps calls off cloud models: its own LLM extracts the outcome even when a cloud key is set.
+  assert.equal(pick({ AI_PROVIDER: 'cascade' }), 'llm qwen3:8b');
+  assert.equal(pick({ AI_PROVIDER: 'cascade', OPENAI_API_KEY: 'o', GEMINI_API_KEY: 'g', LLM_MODEL: 'llama3.2' }), 'llm llama3.2');
+  assert.equal(pick({ AI_PROVIDER: 'cascade', OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'openai' }), 'openai gpt-5.4-mini');
+  assert.equal(pick({ OPENAI_API_KEY: 'o', OUTCOME_PROVIDER: 'llm', OUTCOME_MODEL: 'qwen3:14b' }), 'llm qwen3:14b');
+  assert.throws(() => parseSettings({ OUTCOME_PROVIDER: 'ollama' }), /OUTCOME_PROVIDER/);
 });
 
 test('a runbook whose outcome is not JSON Schema is invalid, the problem named by line and field', async () => {

@@ -9,17 +9,20 @@ export interface OpenAIExtractorOptions {
   model: string;
   /** Responses (`text.format`) or Chat Completions (`response_format`): both take a strict json_schema. */
   api: 'responses' | 'chat-completions';
+  /** The name usage is priced under (`<provider>:<model>`): `openai`, or `llm` for the cascade's own LLM server. */
+  provider?: string;
   timeoutMs?: number;
   maxRetries?: number;
 }
 
 /** Structured outputs through the official SDK; the SDK retries 408/409/429/5xx itself. */
 export class OpenAIExtractor implements TextExtractor {
-  readonly provider = 'openai';
+  readonly provider: string;
   readonly model: string;
   private readonly client: OpenAI;
 
   constructor(private readonly o: OpenAIExtractorOptions) {
+    this.provider = o.provider ?? 'openai';
     this.model = o.model;
     this.client = new OpenAI({ apiKey: o.apiKey, baseURL: o.baseUrl, timeout: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 2 });
   }
