@@ -341,6 +341,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(o.fields.map((f: any) => [f.name, f.value]), [['totalPrice', '$14.50'], ['pickupTime', '7:15 pm'], ['orderNumber', 'BX4821']]);
       assert.equal(o.goalMet, 'achieved');
       assertCitationsInTranscript(call);
+      if (engine === 'cascade') assert.deepEqual(stack.text!.requests.map((r) => [r.api, r.model]), [['chat-completions', 'llm-sim']], "the cascade's own LLM extracted it");
     });
   });
 }

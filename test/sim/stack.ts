@@ -183,7 +183,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeDemoClient(join(dataDir, 'clients'));
   const embeddings = o.embeddings ? await startEmbeddingsSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
   const embeddingsEnv: Record<string, string> = embeddings ? { EMBEDDINGS_PROVIDER: o.embeddings!, OPENAI_BASE_URL: embeddings.openaiBaseUrl, GEMINI_BASE_URL: embeddings.geminiBaseUrl } : {};
-  const text = o.outcome ? await startTextSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY }) : undefined;
+  const text = o.outcome ? await startTextSim({ openaiKey: SIM_OPENAI_KEY, geminiKey: SIM_GEMINI_KEY, extraOpenAIModels: ['llm-sim'] }) : undefined;
   const outcomeEnv: Record<string, string> = !text
     ? {}
     : o.outcome === 'llm'

@@ -12,6 +12,8 @@ import { answer, fieldSpecs, parseTranscript } from './rules.js';
 export interface TextSimOptions {
   openaiKey: string;
   geminiKey: string;
+  /** Model names served on the OpenAI-compatible routes besides OpenAI's own (a local server's, e.g. `qwen3:8b`). */
+  extraOpenAIModels?: string[];
 }
 
 export interface TextRequestRecord {
@@ -74,7 +76,7 @@ export class TextSimServer {
     if (req.headers.authorization !== `Bearer ${this.o.openaiKey}`) return err(401, 'Incorrect API key provided.', 'invalid_api_key');
     if (this.failure) return err(this.failure.status, this.failure.message, 'sim_failure');
     if (!isObject(body)) return err(400, 'We could not parse the JSON body of your request.');
-    if (typeof body.model !== 'string' || !OPENAI_MODELS.has(body.model)) return err(404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'model_not_found', 'model');
+    if (typeof body.model !== 'string' || !(OPENAI_MODELS.has(body.model) || this.o.extraOpenAIModels?.includes(body.model))) return err(404, `The model \`${String(body.model)}\` does not exist or you do not have access to it.`, 'model_not_found', 'model');
     return body;
   }
 
