@@ -1,0 +1,86 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Db } from '../database.js';
+import { pgMigrations } from './pg-migrations.js';
+import type { Tables } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The one query layer over either database (docs/store.md): repositories build their queries with
+ * `db` and run them the same way on both; `dialect` is there for the few places that must differ.
+ */
+export interface SqlStore {
+  readonly db: Kysely<Tables>;
+  readonly dialect: Dialect;
+  /** Ends the query layer; closes PostgreSQL's pool (an SQLite connection is closed by its opener). */
+  close(): Promise<void>;
+}
+
+/**
+ * The query layer over an SQLite connection opened by openDatabase. Kysely's SQLite driver prepares and
+ * runs each statement on this connection, so its writes go through the connection's StoreWriter like any
+ * other (never waiting on a lock). Kysely's transactions (`begin` ... `commit` as separate statements,
+ * with the event loop free in between) are NOT used on SQLite: another write made in between would join
+ * the transaction, and a queued `begin` would leave the statements after it outside one. Repositories
+ * that need several statements to be atomic say so in their interface and use `atomically` below.
+ */
+export function sqliteStore(conn: Db): SqlStore {
+  // Kysely's destroy() closes the database it was given: hand it one whose close does nothing, since the
+  // connection belongs to openDatabase's caller (the knowledge index and webhook receipts share it).
+  const database = { prepare: (q: string) => conn.prepare(q), close: () => undefined };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', close: async () => undefined };
+}
+
+/** The query layer over PostgreSQL at `url` (postgres://...), with its schema brought up to date. */
+export async function openPostgresStore(url: string, o: { max?: number } = {}): Promise<SqlStore> {
+  const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10 });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migratePostgres(db);
+  } catch (err) {
+    await db.destroy();
+    throw new Error(`PostgreSQL store at ${redactUrl(url)}: migration failed: ${(err as Error).message}`, { cause: err });
+  }
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Which database DATABASE_URL names: unset or empty is SQLite in DATA_DIR (as before this existed). */
+export function databaseKind(url: string | undefined): Dialect {
+  if (!url) return 'sqlite';
+  if (/^postgres(ql)?:\/\//i.test(url)) return 'postgres';
+  throw new Error(`DATABASE_URL must be a postgres:// or postgresql:// URL (or unset for SQLite in DATA_DIR); got ${redactUrl(url)}`);
+}
+
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * Applies PostgreSQL's migrations, each in its own transaction. An advisory lock makes nodes starting
+ * together apply them one at a time (the second finds them applied) instead of racing on CREATE TABLE.
+ */
+async function migratePostgres(db: Kysely<Tables>): Promise<void> {
+  await db.connection().execute(async (c) => {
+    await sql`SELECT pg_advisory_lock(7416001)`.execute(c);
+    try {
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`.execute(c);
+      const applied = new Set((await sql<{ version: number }>`SELECT version FROM schema_migrations`.execute(c)).rows.map((r) => r.version));
+      for (const m of pgMigrations) {
+        if (applied.has(m.version)) continue;
+        await sql`BEGIN`.execute(c);
+        try {
+          await sql.raw(m.sql).execute(c);
+          await sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${new Date().toISOString()})`.execute(c);
+          await sql`COMMIT`.execute(c);
+        } catch (err) {
+          await sql`ROLLBACK`.execute(c);
+          throw new Error(`migration ${m.version} (${m.name}): ${(err as Error).message}`, { cause: err });
+        }
+      }
+    } finally {
+      await sql`SELECT pg_advisory_unlock(7416001)`.execute(c);
+    }
+  });
+}

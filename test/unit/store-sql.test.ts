@@ -1,0 +1,71 @@
+// The query layer (src/store/sql) and the repositories on it, on SQLite and on PostgreSQL (test/store-backends.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { RefusalsRepo } from '../../src/store/refusals-repo.js';
+import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
+import { databaseKind, openPostgresStore, redactUrl } from '../../src/store/sql/sql-store.js';
+import { pgMigrations } from '../../src/store/sql/pg-migrations.js';
+import { parseSettings } from '../../src/config/settings.js';
+import { freshPostgresDatabase, storeTest, TEST_DATABASE_URL } from '../store-backends.js';
+
+const refusal = (at: string, rule = 'do-not-call') => ({ at, to: '+14155550123', clientId: null, rule, message: `refused at ${at}` });
+
+storeTest('refusals: ids in order, newest first, paged by id, counted since a time', async ({ store }) => {
+  const repo = new RefusalsRepo(store);
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await repo.insert(refusal(`2026-03-0${i + 1}T12:00:00.000Z`, i % 2 ? 'calling-hours' : 'do-not-call')));
+  assert.deepEqual(made.map((r) => r.id), [1, 2, 3, 4, 5]);
+  const page = await repo.list(2);
+  assert.deepEqual(page.map((r) => r.id), [5, 4]);
+  assert.deepEqual(page[0], { id: 5, at: '2026-03-05T12:00:00.000Z', to: '+14155550123', clientId: null, rule: 'do-not-call', message: 'refused at 2026-03-05T12:00:00.000Z' });
+  assert.deepEqual((await repo.list(10, 4)).map((r) => r.id), [3, 2, 1]);
+  assert.deepEqual(await repo.list(10, 1), []);
+  assert.equal(await repo.countSince('2026-03-03T12:00:00.000Z'), 3);
+  assert.equal(await repo.countSince('2027-01-01T00:00:00.000Z'), 0);
+});
+
+storeTest('idempotency keys: claimed once, even by claims made at the same moment; stored answers read back; release and purge', async ({ store }) => {
+  const repo = new IdempotencyRepo(store);
+  const at = new Date('2026-03-01T00:00:00Z');
+  const claims = await Promise.all(Array.from({ length: 8 }, () => repo.claim('k', 'hash', at)));
+  assert.equal(claims.filter(Boolean).length, 1, 'one claim of eight wins');
+  assert.deepEqual(await repo.get('k'), { bodyHash: 'hash', createdAt: at.toISOString(), response: null });
+  await repo.complete('k', 201, { id: 'c1', n: [1, 2] });
+  assert.deepEqual((await repo.get('k'))!.response, { status: 201, body: { id: 'c1', n: [1, 2] } });
+  await repo.release('k');
+  assert.equal(await repo.get('k'), undefined);
+  assert.equal(await repo.claim('k', 'hash2', at), true, 'a released key can be claimed again');
+  await repo.claim('later', 'h', new Date('2026-03-02T00:00:00Z'));
+  await repo.purge(new Date('2026-03-01T12:00:00Z'));
+  assert.equal(await repo.get('k'), undefined, 'purged');
+  assert.ok(await repo.get('later'), 'kept');
+});
+
+test('DATABASE_URL: unset is SQLite; postgres:// is PostgreSQL; anything else is refused, without the password', () => {
+  assert.equal(databaseKind(undefined), 'sqlite');
+  assert.equal(databaseKind(''), 'sqlite');
+  assert.equal(databaseKind('postgres://u:p@h/db'), 'postgres');
+  assert.equal(databaseKind('postgresql://h/db'), 'postgres');
+  assert.throws(() => databaseKind('mysql://u:secret@h/db'), (e: Error) => /postgres:\/\//.test(e.message) && !e.message.includes('secret'));
+  assert.equal(redactUrl('postgres://user:secret@host:5432/db'), 'postgres://user:***@host:5432/db');
+  assert.equal(parseSettings({ DATABASE_URL: '' }).DATABASE_URL, undefined);
+  assert.equal(parseSettings({ DATABASE_URL: 'postgres://h/db' }).DATABASE_URL, 'postgres://h/db');
+  assert.throws(() => parseSettings({ DATABASE_URL: 'sqlite:///x.db' }), /DATABASE_URL/);
+});
+
+test('PostgreSQL migrations: nodes starting together apply each once, and a restart applies none', { skip: TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set (scripts/test-postgres.sh)' }, async () => {
+  const fresh = await freshPostgresDatabase();
+  try {
+    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(fresh.url, { max: 2 })));
+    const versions = await sql<{ version: number }>`SELECT version FROM schema_migrations ORDER BY version`.execute(stores[0].db);
+    assert.deepEqual(versions.rows.map((r) => r.version), pgMigrations.map((m) => m.version));
+    await Promise.all(stores.map((s) => s.close()));
+    const again = await openPostgresStore(fresh.url, { max: 1 });
+    const tables = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`.execute(again.db);
+    assert.equal(tables.rows[0].n, 12, 'the store\'s 11 tables and schema_migrations');
+    await again.close();
+  } finally {
+    await fresh.drop();
+  }
+});
