@@ -149,7 +149,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   });
 
   const scheduler = new CallScheduler({
-    repo: new ScheduledCallsRepo(db),
+    repo: new ScheduledCallsRepo(sql),
     dial: (input) => service.create(input),
     checkAhead: (input, at) => service.checkAhead(input, at),
     maxAheadMs: s.SCHEDULE_MAX_DAYS * 86_400_000,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { RefusalsRepo } from '../../src/store/refusals-repo.js';
 import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
+import { ScheduledCallsRepo } from '../../src/store/scheduled-calls-repo.js';
 import { databaseKind, openPostgresStore, redactUrl } from '../../src/store/sql/sql-store.js';
 import { pgMigrations } from '../../src/store/sql/pg-migrations.js';
 import { parseSettings } from '../../src/config/settings.js';
@@ -68,4 +69,28 @@ test('PostgreSQL migrations: nodes starting together apply each once, and a rest
   } finally {
     await fresh.drop();
   }
+});
+
+storeTest('scheduled calls: due in time order, claimed by exactly one of many conditional updates, finished with what came of them', async ({ store }) => {
+  const repo = new ScheduledCallsRepo(store);
+  const base = { createdAt: '2026-05-04T09:00:00.000Z', request: { to: '+14155550123', instructions: 'x' }, to: '+14155550123', clientId: null };
+  await repo.insert({ ...base, id: 'b', scheduledAt: '2026-05-04T10:00:02.000Z' });
+  await repo.insert({ ...base, id: 'a', scheduledAt: '2026-05-04T10:00:01.000Z', clientId: 'raju' });
+  await repo.insert({ ...base, id: 'c', scheduledAt: '2026-05-05T10:00:00.000Z' });
+  assert.equal((await repo.nextDueAt())!.toISOString(), '2026-05-04T10:00:01.000Z');
+  assert.deepEqual((await repo.due(new Date('2026-05-04T10:00:02.000Z'))).map((r) => r.id), ['a', 'b']);
+  const a = (await repo.get('a'))!;
+  assert.deepEqual(a, { id: 'a', createdAt: base.createdAt, scheduledAt: '2026-05-04T10:00:01.000Z', status: 'scheduled', request: base.request, to: base.to, clientId: 'raju', callId: null, reason: null, updatedAt: base.createdAt });
+  const now = new Date('2026-05-04T10:00:03.000Z');
+  const claims = await Promise.all(Array.from({ length: 6 }, () => repo.transition('a', 'scheduled', 'dialing', now)));
+  assert.equal(claims.filter(Boolean).length, 1, 'one claim of six wins');
+  await repo.finish('a', 'placed', now, { callId: 'call-1' });
+  await repo.transition('b', 'scheduled', 'cancelled', now, 'cancelled by a user');
+  assert.equal(await repo.transition('b', 'scheduled', 'dialing', now), false, 'a cancelled row cannot be claimed');
+  assert.deepEqual(await repo.get('a').then((r) => [r!.status, r!.callId, r!.reason]), ['placed', 'call-1', null]);
+  assert.deepEqual(await repo.get('b').then((r) => [r!.status, r!.reason]), ['cancelled', 'cancelled by a user']);
+  assert.deepEqual((await repo.list(undefined, 10)).map((r) => r.id), ['c', 'b', 'a'], 'all of them, latest first');
+  assert.deepEqual((await repo.list('scheduled', 10)).map((r) => r.id), ['c']);
+  assert.equal((await repo.nextDueAt())!.toISOString(), '2026-05-05T10:00:00.000Z');
+  assert.equal(await repo.get('nope'), undefined);
 });

@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Db } from '../database.js';
 import { pgMigrations } from './pg-migrations.js';
@@ -13,6 +14,13 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface SqlStore {
   readonly db: Kysely<Tables>;
   readonly dialect: Dialect;
+  /**
+   * Runs a write whose effect decides who acts next (a claim: a conditional update) and returns how many
+   * rows it changed. Never queued: on SQLite it goes around the write queue, which would answer "changed"
+   * for a write it merely queued, so with the database locked it throws (a transient error, write-queue.ts
+   * `isTransient`) and the caller tries again later. On PostgreSQL it is an ordinary statement.
+   */
+  decide(query: { compile(): CompiledQuery }): Promise<number>;
   /** Ends the query layer; closes PostgreSQL's pool (an SQLite connection is closed by its opener). */
   close(): Promise<void>;
 }
@@ -29,7 +37,11 @@ export function sqliteStore(conn: Db): SqlStore {
   // Kysely's destroy() closes the database it was given: hand it one whose close does nothing, since the
   // connection belongs to openDatabase's caller (the knowledge index and webhook receipts share it).
   const database = { prepare: (q: string) => conn.prepare(q), close: () => undefined };
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', close: async () => undefined };
+  const decide = async (query: { compile(): CompiledQuery }) => {
+    const c = query.compile();
+    return Database.prototype.prepare.call(conn, c.sql).run(c.parameters as unknown[]).changes;
+  };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', decide, close: async () => undefined };
 }
 
 /** The query layer over PostgreSQL at `url` (postgres://...), with its schema brought up to date. */
@@ -42,7 +54,8 @@ export async function openPostgresStore(url: string, o: { max?: number } = {}): 
     await db.destroy();
     throw new Error(`PostgreSQL store at ${redactUrl(url)}: migration failed: ${(err as Error).message}`, { cause: err });
   }
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const decide = async (query: { compile(): CompiledQuery }) => Number((await db.executeQuery(query.compile())).numAffectedRows ?? 0n);
+  return { db, dialect: 'postgres', decide, close: () => db.destroy() };
 }
 
 /** Which database DATABASE_URL names: unset or empty is SQLite in DATA_DIR (as before this existed). */
