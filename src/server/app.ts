@@ -158,7 +158,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     clock: o.schedulerClock,
   });
 
-  const campaigns = setupCampaigns({ db, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
+  const campaigns = setupCampaigns({ sql, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
 
   // Every error in one shape ({error: {code, message, field?}}, see server/errors.ts), the framework's own included.
   server.setErrorHandler((err, req, reply) => {

@@ -5,6 +5,8 @@ import { sql } from 'kysely';
 import { RefusalsRepo } from '../../src/store/refusals-repo.js';
 import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
 import { ScheduledCallsRepo } from '../../src/store/scheduled-calls-repo.js';
+import { CampaignsRepo } from '../../src/store/campaigns-repo.js';
+import type { Campaign } from '../../src/campaigns/campaign-schema.js';
 import { databaseKind, openPostgresStore, redactUrl } from '../../src/store/sql/sql-store.js';
 import { pgMigrations } from '../../src/store/sql/pg-migrations.js';
 import { parseSettings } from '../../src/config/settings.js';
@@ -93,4 +95,59 @@ storeTest('scheduled calls: due in time order, claimed by exactly one of many co
   assert.deepEqual((await repo.list('scheduled', 10)).map((r) => r.id), ['c']);
   assert.equal((await repo.nextDueAt())!.toISOString(), '2026-05-05T10:00:00.000Z');
   assert.equal(await repo.get('nope'), undefined);
+});
+
+storeTest('campaigns: claims from many nodes at once never pass the concurrency, each number once; leases, settling and orphans', async ({ store }) => {
+  const repo = new CampaignsRepo(store);
+  const t = (s: number) => new Date(Date.parse('2026-06-01T10:00:00Z') + s * 1000);
+  const spec = { instructions: 'x', concurrency: 3, retries: { noAnswer: 0, busy: 0, backoffMinutes: 1 } } as unknown as Campaign['spec'];
+  const c: Campaign = { id: 'camp-1', name: 'Reminders', status: 'active', createdAt: t(0).toISOString(), updatedAt: t(0).toISOString(), spec, total: 250 };
+  await repo.insert(c, Array.from({ length: 250 }, (_, i) => ({ to: `+1415555${String(i).padStart(4, '0')}`, variables: { n: i }, timezone: null })));
+  assert.deepEqual(await repo.progress(c.id), { total: 250, pending: 250, inFlight: 0, done: 0 });
+  assert.equal((await repo.get(c.id))!.spec.concurrency, 3);
+  assert.deepEqual((await repo.working()).map((x) => x.id), [c.id]);
+
+  // Five nodes claim at the same moment: three numbers in all, none twice.
+  const claims = await Promise.all(['n1', 'n2', 'n3', 'n4', 'n5'].map((node) => repo.claimDue(c.id, node, t(1), t(61), 3)));
+  const all = claims.flat();
+  assert.equal(all.length, 3);
+  assert.equal(new Set(all.map((n) => n.index)).size, 3);
+  assert.ok(all.every((n) => n.state === 'dialing' && n.attempts === 1));
+  const [first] = all;
+  const owner = ['n1', 'n2', 'n3', 'n4', 'n5'][claims.findIndex((cl) => cl.some((n) => n.index === first!.index))]!;
+
+  assert.equal(await repo.markCalling(c.id, first!.index, 'someone-else', 'call-x', t(2)), false, 'only the owner writes');
+  assert.equal(await repo.markCalling(c.id, first!.index, owner, 'call-1', t(2)), true);
+  assert.deepEqual((await repo.number(c.id, first!.index))!.callIds, ['call-1']);
+  assert.equal(await repo.release(c.id, first!.index, owner, { nextAt: t(100), now: t(3), detail: 'no answer', endReason: 'no-answer', uncount: false }), true);
+  assert.equal((await repo.claimDue(c.id, owner, t(4), t(64), 3)).length, 1, 'a released slot is claimed again (not the released number: it waits)');
+  assert.ok(!(await repo.claimDue(c.id, owner, t(99), t(159), 500, 500)).some((n) => n.index === first!.index), 'not before its backoff ends');
+  const again = (await repo.claimDue(c.id, owner, t(101), t(161), 500)).map((n) => n.index);
+  assert.deepEqual(again, [first!.index], 'due again after its backoff');
+  assert.equal(await repo.markCalling(c.id, first!.index, owner, 'call-2', t(102)), true);
+  const n = (await repo.number(c.id, first!.index))!;
+  assert.deepEqual([n.callIds, n.attempts, n.endReason], [['call-1', 'call-2'], 2, 'no-answer']);
+  assert.equal(await repo.finish(c.id, first!.index, owner, { outcome: 'answered' as never, endReason: 'callee-hangup', detail: null, now: t(103) }), true);
+  assert.equal(await repo.finish(c.id, first!.index, owner, { outcome: 'answered' as never, endReason: 'callee-hangup', detail: null, now: t(103) }), false, 'finished once');
+
+  // A node that died: its leases run out and another node adopts its numbers.
+  const held = async (node: string) => (await repo.held(node)).length;
+  const dead = ['n1', 'n2', 'n3', 'n4', 'n5'].find((x) => x !== owner && claims[['n1', 'n2', 'n3', 'n4', 'n5'].indexOf(x)]!.length > 0);
+  if (dead) {
+    const had = await held(dead);
+    assert.equal(await repo.adoptOrphans('n9', t(30), t(90)), 0, 'leases still running');
+    assert.ok((await repo.adoptOrphans('n9', t(62), t(122))) >= had);
+    assert.equal(await held(dead), 0);
+  }
+  await repo.renewLeases('n9', t(200));
+  assert.equal(await repo.setStatus(c.id, ['paused'], 'active', t(5)), false);
+  assert.equal(await repo.setStatus(c.id, ['active'], 'cancelled', t(5)), true);
+  const cancelled = await repo.cancelPending(c.id, t(6));
+  const p = await repo.progress(c.id);
+  assert.equal(cancelled, 0, 'every number was claimed');
+  assert.equal(p.cancelled, undefined);
+  assert.equal(p.total, 250);
+  assert.equal(p.pending, 0);
+  assert.deepEqual((await repo.claimDue(c.id, 'n9', t(300), t(360), 3)), [], 'a cancelled campaign claims nothing');
+  assert.deepEqual((await repo.list(10)).map((x) => [x.id, x.status]), [[c.id, 'cancelled']]);
 });

@@ -7,6 +7,12 @@ import type { Tables } from './tables.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** What a query yielded by an `atomically` body comes back as. */
+export interface TxResult {
+  rows: unknown[];
+  changes: number;
+}
+
 /**
  * The one query layer over either database (docs/store.md): repositories build their queries with
  * `db` and run them the same way on both; `dialect` is there for the few places that must differ.
@@ -21,6 +27,16 @@ export interface SqlStore {
    * `isTransient`) and the caller tries again later. On PostgreSQL it is an ordinary statement.
    */
   decide(query: { compile(): CompiledQuery }): Promise<number>;
+  /**
+   * Runs `body` as one transaction. The body is a generator that yields its queries and is handed each
+   * one's result (`rows`, and `changes` for a write), so the same body runs on both databases: on SQLite
+   * synchronously inside one BEGIN IMMEDIATE (around the write queue, like `decide`: with the database
+   * locked it throws a transient error and nothing is written), with nothing else able to run in between;
+   * on PostgreSQL as an async transaction on one pooled connection. The body holds no other await: what it
+   * needs from elsewhere is read before it starts. On PostgreSQL, concurrent bodies are kept apart by
+   * the rows they lock (`forUpdate`, only on PostgreSQL: SQLite's write lock already covers the whole body).
+   */
+  atomically<T>(body: () => Generator<{ compile(): CompiledQuery }, T, TxResult>): Promise<T>;
   /** Ends the query layer; closes PostgreSQL's pool (an SQLite connection is closed by its opener). */
   close(): Promise<void>;
 }
@@ -41,7 +57,21 @@ export function sqliteStore(conn: Db): SqlStore {
     const c = query.compile();
     return Database.prototype.prepare.call(conn, c.sql).run(c.parameters as unknown[]).changes;
   };
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', decide, close: async () => undefined };
+  const atomically = async <T>(body: () => Generator<{ compile(): CompiledQuery }, T, TxResult>): Promise<T> => {
+    const run = () => {
+      const it = body();
+      let step = it.next();
+      while (!step.done) {
+        const c = step.value.compile();
+        const stmt = Database.prototype.prepare.call(conn, c.sql);
+        const params = c.parameters as unknown[];
+        step = it.next(stmt.reader ? { rows: stmt.all(params), changes: 0 } : { rows: [], changes: stmt.run(params).changes });
+      }
+      return step.value;
+    };
+    return (Database.prototype.transaction.call(conn, run) as unknown as { immediate: () => T }).immediate();
+  };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', decide, atomically, close: async () => undefined };
 }
 
 /** The query layer over PostgreSQL at `url` (postgres://...), with its schema brought up to date. */
@@ -55,7 +85,17 @@ export async function openPostgresStore(url: string, o: { max?: number } = {}): 
     throw new Error(`PostgreSQL store at ${redactUrl(url)}: migration failed: ${(err as Error).message}`, { cause: err });
   }
   const decide = async (query: { compile(): CompiledQuery }) => Number((await db.executeQuery(query.compile())).numAffectedRows ?? 0n);
-  return { db, dialect: 'postgres', decide, close: () => db.destroy() };
+  const atomically = <T>(body: () => Generator<{ compile(): CompiledQuery }, T, TxResult>): Promise<T> =>
+    db.transaction().execute(async (trx) => {
+      const it = body();
+      let step = it.next();
+      while (!step.done) {
+        const r = await trx.executeQuery(step.value.compile());
+        step = it.next({ rows: r.rows as unknown[], changes: Number(r.numAffectedRows ?? 0n) });
+      }
+      return step.value;
+    });
+  return { db, dialect: 'postgres', decide, atomically, close: () => db.destroy() };
 }
 
 /** Which database DATABASE_URL names: unset or empty is SQLite in DATA_DIR (as before this existed). */
