@@ -265,7 +265,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
  * store in PostgreSQL, in a database of its data directory's own (a restart over the same directory finds
  * the same database, as it finds the same SQLite file). Otherwise nothing: SQLite in DATA_DIR.
  */
-async function stackStoreEnv(dataDir: string): Promise<Record<string, string>> {
+export async function stackStoreEnv(dataDir: string): Promise<Record<string, string>> {
   if (process.env.TEST_STORE !== 'postgres') return {};
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_STORE=postgres needs TEST_DATABASE_URL (scripts/test-postgres.sh prints it)');
