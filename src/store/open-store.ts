@@ -12,7 +12,7 @@ import { databaseKind, openPostgresStore, redactUrl, sqliteStore, type SqlStore 
  */
 export async function openStore(s: Pick<Settings, 'DATABASE_URL'>, sqlite: Db, log: FastifyBaseLogger): Promise<SqlStore> {
   if (databaseKind(s.DATABASE_URL) === 'sqlite') return sqliteStore(sqlite);
-  const store = await openPostgresStore(s.DATABASE_URL!);
+  const store = await openPostgresStore(s.DATABASE_URL!, { log: (msg, fields) => log.warn({ event: 'store.connection', ...fields }, msg) });
   log.warn(
     { event: 'store.partial', database: redactUrl(s.DATABASE_URL!) },
     'DATABASE_URL: sign-in sessions, idempotency keys, refusals, scheduled calls and campaigns are kept in PostgreSQL; calls, their events and outcomes, and the knowledge index are still kept in SQLite in DATA_DIR (multi-node mode is not complete yet, docs/store.md)',

@@ -151,3 +151,12 @@ storeTest('campaigns: claims from many nodes at once never pass the concurrency,
   assert.deepEqual((await repo.claimDue(c.id, 'n9', t(300), t(360), 3)), [], 'a cancelled campaign claims nothing');
   assert.deepEqual((await repo.list(10)).map((x) => [x.id, x.status]), [[c.id, 'cancelled']]);
 });
+
+test('a PostgreSQL server that cannot be reached fails the start with the URL (not its password) and the reason', async () => {
+  await assert.rejects(openPostgresStore('postgres://cw:hunter2@127.0.0.1:1/none', { max: 1 }), (e: Error) => {
+    assert.match(e.message, /postgres:\/\/cw:\*\*\*@127\.0\.0\.1:1\/none/);
+    assert.match(e.message, /ECONNREFUSED|connect/);
+    assert.ok(!e.message.includes('hunter2'));
+    return true;
+  });
+});

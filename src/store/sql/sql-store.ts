@@ -75,14 +75,17 @@ export function sqliteStore(conn: Db): SqlStore {
 }
 
 /** The query layer over PostgreSQL at `url` (postgres://...), with its schema brought up to date. */
-export async function openPostgresStore(url: string, o: { max?: number } = {}): Promise<SqlStore> {
+export async function openPostgresStore(url: string, o: { max?: number; log?: (msg: string, fields: Record<string, unknown>) => void } = {}): Promise<SqlStore> {
   const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10 });
+  // An idle pooled connection that breaks (the server restarted, a proxy dropped it) is an 'error' event on
+  // the pool: unhandled, it would end the process. The pool replaces the connection; the next query retries.
+  pool.on('error', (err) => o.log?.('PostgreSQL: an idle connection failed; the pool replaces it', { err: err.message }));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   try {
     await migratePostgres(db);
   } catch (err) {
     await db.destroy();
-    throw new Error(`PostgreSQL store at ${redactUrl(url)}: migration failed: ${(err as Error).message}`, { cause: err });
+    throw new Error(`PostgreSQL store at ${redactUrl(url)}: could not connect and migrate: ${(err as Error).message}`, { cause: err });
   }
   const decide = async (query: { compile(): CompiledQuery }) => Number((await db.executeQuery(query.compile())).numAffectedRows ?? 0n);
   const atomically = <T>(body: () => Generator<{ compile(): CompiledQuery }, T, TxResult>): Promise<T> =>
