@@ -39,7 +39,7 @@ export class CallCreation {
     const { d } = rt;
     this.policy = new DialPolicy(d.settings);
     this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
-    this.refusals = new RefusalsRepo(d.db);
+    this.refusals = new RefusalsRepo(d.sql);
   }
 
   async create(input: CreateCallInput): Promise<CallRow> {
@@ -57,9 +57,9 @@ export class CallCreation {
       const what = d.carrier ? 'Callwright is not configured to place calls yet' : 'No phone carrier is configured, so Callwright cannot place calls yet';
       throw new CallRequestError(503, undefined, `${what}. Set: ${missing.join('; ')}. See .env.example and docs/first-real-call.md.`, missing, undefined, 'not_configured');
     }
-    if (!dest.ok) throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+    if (!dest.ok) throw await this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
     const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, overrideReason: input.overrideReason, now: now() });
-    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
+    if (isRefusal(verdict)) throw await this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
     let client: ClientProfile | undefined;
     if (input.clientId) {
       try {
@@ -73,7 +73,7 @@ export class CallCreation {
     // Calls between this check and their live registration count as live (`starting`), so concurrent
     // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
     const capped = this.caps.check(this.rt.live.size + this.starting, now());
-    if (capped) throw this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
+    if (capped) throw await this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
 
     const row = newCallRow(
       {
@@ -171,10 +171,10 @@ export class CallCreation {
     const dest = checkDestination(input.to);
     if (!dest.ok) {
       if (dest.rule === 'format' || dest.rule === 'invalid') throw new CallRequestError(400, 'to', `to: ${dest.message}`);
-      throw this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
+      throw await this.refuse(input, dest.rule, 400, 'to', `to: ${dest.message}`);
     }
     const verdict = await this.policy.check(dest.e164, dest.country, { overrideCallingHours: input.overrideCallingHours, now: at });
-    if (isRefusal(verdict)) throw this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
+    if (isRefusal(verdict)) throw await this.refuse({ ...input, to: dest.e164 }, verdict.rule, verdict.status, 'to', verdict.message);
     if (input.clientId) {
       try {
         await loadClientProfile(d.settings.CLIENTS_DIR, input.clientId);
@@ -200,11 +200,14 @@ export class CallCreation {
     }
   }
 
-  /** A policy refusal: recorded (the call is never created, see docs), logged masked, and returned as 4xx. */
-  private refuse(input: CreateCallInput, rule: string, status: number, field: string | undefined, message: string, retryAfterSec?: number): CallRequestError {
+  /**
+   * A policy refusal: recorded (the call is never created, see docs), logged masked, and returned as 4xx.
+   * Awaited before the answer goes out, so a client that reads GET /api/refusals next finds it.
+   */
+  private async refuse(input: CreateCallInput, rule: string, status: number, field: string | undefined, message: string, retryAfterSec?: number): Promise<CallRequestError> {
     const { d } = this.rt;
     try {
-      this.refusals.insert({ at: this.rt.now().toISOString(), to: input.to.trim().slice(0, 32), clientId: input.clientId ?? null, rule, message });
+      await this.refusals.insert({ at: this.rt.now().toISOString(), to: input.to.trim().slice(0, 32), clientId: input.clientId ?? null, rule, message });
     } catch (err) {
       d.log.error({ event: 'refusal.writeFailed', rule, err: (err as Error).message }, 'could not record a refusal');
     }
@@ -213,7 +216,7 @@ export class CallCreation {
   }
 
   /** The calls the dial policy refused, newest first. */
-  listRefusals(limit: number, beforeId?: number): Refusal[] {
+  listRefusals(limit: number, beforeId?: number): Promise<Refusal[]> {
     return this.refusals.list(limit, beforeId);
   }
 }

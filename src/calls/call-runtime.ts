@@ -7,6 +7,7 @@ import type { CallSession } from '../bridge/call-session.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallsRepo } from '../store/calls-repo.js';
 import type { Db } from '../store/database.js';
+import type { SqlStore } from '../store/sql/sql-store.js';
 import type { Timeline } from '../records/timeline.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { PriceTable } from '../records/pricing.js';
@@ -20,6 +21,8 @@ import { CallOutcomes, type OutcomeDeps } from '../outcome/call-outcomes.js';
 export interface CallServiceDeps {
   settings: Settings;
   db: Db;
+  /** The query layer over the store (the repositories converted to it so far, docs/store.md). */
+  sql: SqlStore;
   calls: CallsRepo;
   timeline: Timeline;
   carrier?: Carrier;

@@ -65,7 +65,7 @@ export class CallService {
   }
 
   /** The calls the dial policy refused, newest first. */
-  listRefusals(limit: number, beforeId?: number): Refusal[] {
+  listRefusals(limit: number, beforeId?: number): Promise<Refusal[]> {
     return this.creation.listRefusals(limit, beforeId);
   }
 

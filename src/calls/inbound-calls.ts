@@ -44,7 +44,7 @@ export class InboundCalls {
   constructor(private readonly parts: SessionParts, prices: PriceTable) {
     const { d } = parts.rt;
     this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
-    this.refusals = new RefusalsRepo(d.db);
+    this.refusals = new RefusalsRepo(d.sql);
     this.runbooks = new RunbookLibrary(d.settings.RUNBOOKS_DIR);
   }
 
@@ -85,7 +85,7 @@ export class InboundCalls {
 
     const capped = this.caps.check(rt.live.size + this.starting, rt.now());
     if (capped) {
-      this.recordRefusal(call, client, capped.rule, capped.message);
+      await this.recordRefusal(call, client, capped.rule, capped.message);
       return { decline: DECLINE_MESSAGES.busy };
     }
 
@@ -178,10 +178,10 @@ export class InboundCalls {
   }
 
   /** An inbound call turned away by a cap: recorded with the other refusals (`to` is our number). */
-  private recordRefusal(call: IncomingCall, client: ClientProfile | undefined, rule: string, message: string): void {
+  private async recordRefusal(call: IncomingCall, client: ClientProfile | undefined, rule: string, message: string): Promise<void> {
     const { d } = this.parts.rt;
     try {
-      this.refusals.insert({ at: this.parts.rt.now().toISOString(), to: call.to.slice(0, 32), clientId: client?.id ?? null, rule, message: `inbound call from ${call.from.slice(0, 32)} turned away: ${message}` });
+      await this.refusals.insert({ at: this.parts.rt.now().toISOString(), to: call.to.slice(0, 32), clientId: client?.id ?? null, rule, message: `inbound call from ${call.from.slice(0, 32)} turned away: ${message}` });
     } catch (err) {
       d.log.error({ event: 'refusal.writeFailed', rule, err: (err as Error).message }, 'could not record a refusal');
     }

@@ -54,6 +54,8 @@ export class CallScheduler {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private arming: Promise<void> | undefined;
+  private armed = 0;
 
   constructor(private readonly d: SchedulerDeps) {
     this.clock = d.clock ?? systemClock;
@@ -73,40 +75,40 @@ export class CallScheduler {
     const row: ScheduledRow = { id: randomUUID(), createdAt: now.toISOString(), scheduledAt: at.toISOString(), status: 'scheduled', request, to: request.to.trim(), clientId: request.clientId ?? null, callId: null, reason: null, updatedAt: now.toISOString() };
     // With the database locked, the insert waits in the writer's queue (it is not lost): the answer is
     // built from the row itself, and the scheduler finds the row once it is written.
-    this.d.repo.insert(row);
+    await this.d.repo.insert(row);
     this.d.log.info({ event: 'call.scheduled', scheduledCallId: row.id, scheduledAt: row.scheduledAt }, 'call scheduled');
-    this.arm();
+    await this.arm();
     return view(row);
   }
 
-  get(id: string): ScheduledCall | undefined {
-    const row = this.d.repo.get(id);
+  async get(id: string): Promise<ScheduledCall | undefined> {
+    const row = await this.d.repo.get(id);
     return row && view(row);
   }
 
-  list(status: ScheduledCallStatus | undefined, limit: number): ScheduledCall[] {
-    return this.d.repo.list(status, limit).map(view);
+  async list(status: ScheduledCallStatus | undefined, limit: number): Promise<ScheduledCall[]> {
+    return (await this.d.repo.list(status, limit)).map(view);
   }
 
   /** Cancels a waiting call: 404 if there is none, 409 if it is already dialling or done. */
-  cancel(id: string): ScheduledCall {
-    const row = this.d.repo.get(id);
+  async cancel(id: string): Promise<ScheduledCall> {
+    const row = await this.d.repo.get(id);
     if (!row) throw new CallRequestError(404, undefined, 'scheduled call not found');
-    if (!this.d.repo.transition(id, 'scheduled', 'cancelled', this.clock.now(), 'cancelled by a user')) {
-      const now = this.d.repo.get(id)!;
+    if (!(await this.d.repo.transition(id, 'scheduled', 'cancelled', this.clock.now(), 'cancelled by a user'))) {
+      const now = (await this.d.repo.get(id))!;
       throw new CallRequestError(409, undefined, now.status === 'scheduled' ? 'the database is busy; try again' : `the scheduled call is ${now.status}${now.callId ? ` (call ${now.callId})` : ''}: only a waiting call can be cancelled`);
     }
     this.d.log.info({ event: 'call.scheduleCancelled', scheduledCallId: id }, 'scheduled call cancelled');
-    this.arm();
-    return this.get(id)!;
+    await this.arm();
+    return (await this.get(id))!;
   }
 
   /** Marks what a crash left mid-dial, then handles what is due (dialled or missed) and sleeps until the next. */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
     const now = this.clock.now();
-    for (const row of this.d.repo.list('dialing', 1000)) {
-      if (this.d.repo.transition(row.id, 'dialing', 'failed', now, 'Callwright stopped while this call was being dialled; it is not dialled again, so it is never placed twice (see the calls list)')) {
+    for (const row of await this.d.repo.list('dialing', 1000)) {
+      if (await this.d.repo.transition(row.id, 'dialing', 'failed', now, 'Callwright stopped while this call was being dialled; it is not dialled again, so it is never placed twice (see the calls list)')) {
         this.d.log.warn({ event: 'call.scheduleInterrupted', scheduledCallId: row.id }, 'a scheduled call was interrupted mid-dial by a restart');
       }
     }
@@ -121,23 +123,43 @@ export class CallScheduler {
     await this.running;
   }
 
-  /** Resolves once the due calls being handled now are handled (for tests). */
+  /** Resolves once the due calls being handled now are handled, and the next look is set (for tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.arming) await (this.running ?? this.arming);
   }
 
-  private arm(): void {
-    if (this.stopped) return;
+  /**
+   * Sets the timer for the next due call. The look-up is asynchronous: an arm started later, or a wake,
+   * supersedes one still waiting for its answer (`armed` counts them), so only the newest sets a timer.
+   */
+  private arm(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.clock.clearTimer(this.timer);
     this.timer = undefined;
+    const mine = ++this.armed;
     // With nothing waiting it still looks once in a while: a row whose insert waited on a locked database,
     // or one another process added, is found within MAX_SLEEP_MS.
-    const next = this.d.repo.nextDueAt();
-    const ms = next ? Math.min(MAX_SLEEP_MS, Math.max(0, next.getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS;
-    this.timer = this.clock.setTimer(() => this.wake(), ms);
+    const arming = this.d.repo
+      .nextDueAt()
+      .catch((err) => {
+        this.d.log.error({ event: 'schedule.failed', err: (err as Error).message }, 'the scheduler could not look up the next due call; it looks again later');
+        return undefined;
+      })
+      .then((next) => {
+        if (this.stopped || mine !== this.armed) return;
+        this.clock.clearTimer(this.timer);
+        const ms = next ? Math.min(MAX_SLEEP_MS, Math.max(0, next.getTime() - this.clock.now().getTime())) : MAX_SLEEP_MS;
+        this.timer = this.clock.setTimer(() => this.wake(), ms);
+      })
+      .finally(() => {
+        if (this.arming === arming) this.arming = undefined;
+      });
+    this.arming = arming;
+    return arming;
   }
 
   private wake(): void {
+    this.armed++;
     this.timer = undefined;
     if (this.stopped) return;
     if (this.running) {
@@ -151,12 +173,12 @@ export class CallScheduler {
         if (this.again) {
           this.again = false;
           this.wake();
-        } else this.arm();
+        } else void this.arm();
       });
   }
 
   private async runDue(): Promise<void> {
-    for (const row of this.d.repo.due(this.clock.now())) {
+    for (const row of await this.d.repo.due(this.clock.now())) {
       if (this.stopped) return;
       await this.handle(row);
     }
@@ -168,26 +190,26 @@ export class CallScheduler {
     const lateMs = now.getTime() - Date.parse(row.scheduledAt);
     if (lateMs > this.d.graceMs) {
       const reason = `Callwright was not running at ${row.scheduledAt}; it found this call ${describeMs(lateMs)} late, past the ${describeMs(this.d.graceMs)} grace window (SCHEDULE_GRACE_MINUTES), so it was not dialled`;
-      if (repo.transition(row.id, 'scheduled', 'missed', now, reason)) log.warn({ event: 'call.scheduleMissed', scheduledCallId: row.id, lateMs }, 'scheduled call missed');
+      if (await repo.transition(row.id, 'scheduled', 'missed', now, reason)) log.warn({ event: 'call.scheduleMissed', scheduledCallId: row.id, lateMs }, 'scheduled call missed');
       return;
     }
     // The claim: from here this process, and only this one, dials the row.
-    if (!repo.transition(row.id, 'scheduled', 'dialing', now)) return;
+    if (!(await repo.transition(row.id, 'scheduled', 'dialing', now))) return;
     // Stored by an earlier version, perhaps: it is placed only as the request schema reads it today.
     const request = createCallSchema.safeParse(row.request);
     if (!request.success) {
       const issue = request.error.issues[0]!;
-      repo.finish(row.id, 'failed', now, { reason: `could not be placed: the stored request is not valid any more (${issue.path.join('.') || 'body'}: ${issue.message})` });
+      await repo.finish(row.id, 'failed', now, { reason: `could not be placed: the stored request is not valid any more (${issue.path.join('.') || 'body'}: ${issue.message})` });
       return;
     }
     try {
       const call = await this.d.dial(request.data);
-      repo.finish(row.id, 'placed', this.clock.now(), { callId: call.id });
+      await repo.finish(row.id, 'placed', this.clock.now(), { callId: call.id });
       log.info({ event: 'call.scheduleDialled', scheduledCallId: row.id, callId: call.id }, 'scheduled call placed');
     } catch (err) {
       const refused = err instanceof CallRequestError && err.status < 500 && err.status !== 404;
       const reason = `${refused ? 'refused when it was due' : 'could not be placed'}: ${(err as Error).message}`;
-      repo.finish(row.id, refused ? 'refused' : 'failed', this.clock.now(), { reason });
+      await repo.finish(row.id, refused ? 'refused' : 'failed', this.clock.now(), { reason }).catch((e) => log.error({ event: 'schedule.failed', scheduledCallId: row.id, err: (e as Error).message }, 'could not record why a scheduled call was not placed'));
       log.warn({ event: 'call.scheduleRefused', scheduledCallId: row.id, rule: err instanceof CallRequestError ? err.policy?.rule : undefined }, 'scheduled call not placed');
     }
   }

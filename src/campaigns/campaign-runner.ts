@@ -20,6 +20,8 @@ export interface RunnerDeps {
   /** Places a call through every check a call gets (dial policy, caps): POST /api/calls's own path. */
   dial(input: CreateCallInput): Promise<CallRow>;
   getCall(id: string): CallRow | undefined;
+  /** The call placed for a dial attempt, by the attempt key in its metadata (the dial's idempotency key). */
+  callForAttempt(attemptKey: string): string | undefined;
   /**
    * How many more calls the server may have live now (MAX_CONCURRENT_CALLS less the live ones; Infinity
    * without a cap). Claims stay under it, so a campaign waits for a free line instead of collecting a
@@ -97,34 +99,34 @@ export class CampaignRunner {
   private async turn(): Promise<void> {
     const { repo, nodeId, now } = this.d;
     const leaseUntil = () => new Date(now().getTime() + this.d.leaseMs);
-    repo.renewLeases(nodeId, leaseUntil());
-    repo.adoptOrphans(nodeId, now(), leaseUntil());
-    for (const n of repo.held(nodeId)) {
+    await repo.renewLeases(nodeId, leaseUntil());
+    await repo.adoptOrphans(nodeId, now(), leaseUntil());
+    for (const n of await repo.held(nodeId)) {
       if (this.dialing.has(key(n))) continue;
-      this.settle(n);
+      await this.settle(n);
     }
-    for (const c of repo.working()) {
+    for (const c of await repo.working()) {
       if (this.stopped) return;
       if (c.status === 'active') {
         // Dials under way may or may not be live yet: counted both ways, a line is left idle a moment, never overused.
         const lines = Math.max(0, this.d.freeLines() - this.dialing.size);
-        for (const n of lines ? repo.claimDue(c.id, nodeId, now(), leaseUntil(), c.spec.concurrency, lines) : []) {
+        for (const n of lines ? await repo.claimDue(c.id, nodeId, now(), leaseUntil(), c.spec.concurrency, lines) : []) {
           const p = this.dialOne(c, n).finally(() => this.dialing.delete(key(n)));
           this.dialing.set(key(n), p);
         }
       }
-      this.completeIfDone(c);
+      await this.completeIfDone(c);
     }
   }
 
   /** A held number that is not being dialled now: on a call (settled when it ends), or orphaned mid-dial. */
-  private settle(n: CampaignNumber): void {
+  private async settle(n: CampaignNumber): Promise<void> {
     const { repo, nodeId, now } = this.d;
     if (n.state === 'dialing') {
       // Left mid-dial by a crash: the call row tells whether the carrier may have been asked.
-      const callId = repo.callForAttempt(attemptKey(n.campaignId, n.index, n.attempts));
-      if (callId) repo.markCalling(n.campaignId, n.index, nodeId, callId, now());
-      else repo.release(n.campaignId, n.index, nodeId, { nextAt: now(), now: now(), detail: 'interrupted before it was dialled; dialled again', uncount: true });
+      const callId = this.d.callForAttempt(attemptKey(n.campaignId, n.index, n.attempts));
+      if (callId) await repo.markCalling(n.campaignId, n.index, nodeId, callId, now());
+      else await repo.release(n.campaignId, n.index, nodeId, { nextAt: now(), now: now(), detail: 'interrupted before it was dialled; dialled again', uncount: true });
       this.d.log.warn({ event: 'campaign.dialRecovered', campaignId: n.campaignId, number: n.index, callId }, 'campaigns: a dial cut short by a restart was settled');
       this.d.changed(n.campaignId, n.index);
       return;
@@ -132,18 +134,18 @@ export class CampaignRunner {
     const call = n.callId ? this.d.getCall(n.callId) : undefined;
     if (!call) {
       // Deleted (DELETE /api/calls/{id}) before its end was seen: what came of it is not known any more.
-      repo.finish(n.campaignId, n.index, nodeId, { outcome: 'failed', endReason: null, detail: `its call ${n.callId} was deleted before its outcome was recorded`, now: now() });
+      await repo.finish(n.campaignId, n.index, nodeId, { outcome: 'failed', endReason: null, detail: `its call ${n.callId} was deleted before its outcome was recorded`, now: now() });
       this.d.changed(n.campaignId, n.index);
       return;
     }
     if (call.status !== 'ended') return;
-    const campaign = repo.get(n.campaignId)!;
+    const campaign = (await repo.get(n.campaignId))!;
     const next = afterCall(call, n, campaign.spec, now());
     if ('retryAt' in next && campaign.status !== 'cancelled') {
-      repo.release(n.campaignId, n.index, nodeId, { nextAt: next.retryAt, now: now(), detail: next.detail, endReason: call.endReason, uncount: false });
+      await repo.release(n.campaignId, n.index, nodeId, { nextAt: next.retryAt, now: now(), detail: next.detail, endReason: call.endReason, uncount: false });
     } else {
       const outcome = 'done' in next ? next.done : (call.endReason as 'busy' | 'no-answer');
-      repo.finish(n.campaignId, n.index, nodeId, { outcome, endReason: call.endReason, detail: next.detail, now: now() });
+      await repo.finish(n.campaignId, n.index, nodeId, { outcome, endReason: call.endReason, detail: next.detail, now: now() });
     }
     this.d.log.info({ event: 'campaign.numberSettled', campaignId: n.campaignId, number: n.index, callId: call.id, endReason: call.endReason }, 'campaigns: a call ended');
     this.d.changed(n.campaignId, n.index);
@@ -155,11 +157,11 @@ export class CampaignRunner {
     const finish = (outcome: 'refused' | 'failed', detail: string) => repo.finish(c.id, n.index, nodeId, { outcome, endReason: null, detail, now: now() });
     try {
       const hours = await outsideCampaignHours(n, c.spec, now());
-      if (hours && 'never' in hours) return void finish('refused', hours.never);
-      if (hours) return void release(hours.until, hours.detail);
+      if (hours && 'never' in hours) return void (await finish('refused', hours.never));
+      if (hours) return void (await release(hours.until, hours.detail));
       const input = await callRequestFor(this.d.runbooks, c.spec, { campaignId: c.id, index: n.index, attempt: n.attempts, to: n.to, variables: n.variables });
       const call = await this.d.dial(input);
-      repo.markCalling(c.id, n.index, nodeId, call.id, now());
+      await repo.markCalling(c.id, n.index, nodeId, call.id, now());
       log.info({ event: 'campaign.dialled', campaignId: c.id, number: n.index, attempt: n.attempts, callId: call.id }, 'campaigns: number dialled');
     } catch (err) {
       const rule = err instanceof CallRequestError ? err.policy?.rule : undefined;
@@ -167,20 +169,20 @@ export class CampaignRunner {
       const message = (err as Error).message;
       // Refusals that pass with time (the global calling hours, a cap) wait; one that will not (do-not-call,
       // the allow list, a runbook that no longer fits) ends the number; a server-side failure waits too.
-      if (rule === 'calling-hours') release(new Date(now().getTime() + DEFER_MS), message);
-      else if (status === 429) release(new Date(now().getTime() + ((err as CallRequestError).policy?.retryAfterSec ?? DEFER_MS / 1000) * 1000), message);
-      else if (status >= 500) release(new Date(now().getTime() + 60_000), `could not be dialled now: ${message}`);
-      else finish('refused', message);
+      if (rule === 'calling-hours') await release(new Date(now().getTime() + DEFER_MS), message);
+      else if (status === 429) await release(new Date(now().getTime() + ((err as CallRequestError).policy?.retryAfterSec ?? DEFER_MS / 1000) * 1000), message);
+      else if (status >= 500) await release(new Date(now().getTime() + 60_000), `could not be dialled now: ${message}`);
+      else await finish('refused', message);
       log.warn({ event: 'campaign.dialRefused', campaignId: c.id, number: n.index, rule, status }, 'campaigns: a number was not dialled');
     } finally {
       this.d.changed(c.id, n.index);
     }
   }
 
-  private completeIfDone(c: Campaign): void {
+  private async completeIfDone(c: Campaign): Promise<void> {
     if (c.status !== 'active') return;
-    const p = this.d.repo.progress(c.id);
-    if (p.pending === 0 && p.inFlight === 0 && this.d.repo.setStatus(c.id, ['active'], 'completed', this.d.now())) {
+    const p = await this.d.repo.progress(c.id);
+    if (p.pending === 0 && p.inFlight === 0 && (await this.d.repo.setStatus(c.id, ['active'], 'completed', this.d.now()))) {
       this.d.log.info({ event: 'campaign.completed', campaignId: c.id }, 'campaigns: every number is done');
       this.d.changed(c.id);
     }

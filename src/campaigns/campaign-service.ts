@@ -31,6 +31,8 @@ export interface CampaignChange {
 /** Campaigns as the API sees them: created (every number checked first), listed, paused, resumed, cancelled, exported. */
 export class CampaignService {
   private readonly bus = new EventEmitter();
+  /** The changes being told to watchers, one after another (`changed`). */
+  private telling: Promise<void> = Promise.resolve();
   runner?: CampaignRunner;
 
   constructor(
@@ -56,59 +58,67 @@ export class CampaignService {
     const rows = await checkNumbers(this.d.runbooks, spec, csv !== undefined ? numbersFromCsv(csv) : numbersFromJson(numbers!));
     const now = this.d.now().toISOString();
     const c: Campaign = { id: randomUUID(), name, status: 'active', createdAt: now, updatedAt: now, spec, total: rows.length };
-    this.d.repo.insert(c, rows);
+    await this.d.repo.insert(c, rows);
     this.runner?.wake();
     return this.view(c);
   }
 
-  list(limit: number): CampaignView[] {
-    return this.d.repo.list(limit).map((c) => this.view(c));
+  async list(limit: number): Promise<CampaignView[]> {
+    return Promise.all((await this.d.repo.list(limit)).map((c) => this.view(c)));
   }
 
-  get(id: string): CampaignView {
-    return this.view(this.load(id));
+  async get(id: string): Promise<CampaignView> {
+    return this.view(await this.load(id));
   }
 
-  numbers(id: string): NumberView[] {
-    this.load(id);
-    return this.d.repo.numbers(id).map(numberView);
+  async numbers(id: string): Promise<NumberView[]> {
+    await this.load(id);
+    return (await this.d.repo.numbers(id)).map(numberView);
   }
 
-  pause(id: string): CampaignView {
+  pause(id: string): Promise<CampaignView> {
     return this.move(id, ['active'], 'paused', 'only an active campaign can be paused');
   }
 
-  resume(id: string): CampaignView {
-    const v = this.move(id, ['paused'], 'active', 'only a paused campaign can be resumed');
+  async resume(id: string): Promise<CampaignView> {
+    const v = await this.move(id, ['paused'], 'active', 'only a paused campaign can be resumed');
     this.runner?.wake();
     return v;
   }
 
   /** Stops the campaign: numbers not dialled yet are cancelled; calls in progress finish and keep their outcome. */
-  cancel(id: string): CampaignView {
-    const v = this.move(id, ['active', 'paused'], 'cancelled', 'the campaign is already over');
-    this.d.repo.cancelPending(id, this.d.now());
+  async cancel(id: string): Promise<CampaignView> {
+    await this.move(id, ['active', 'paused'], 'cancelled', 'the campaign is already over');
+    await this.d.repo.cancelPending(id, this.d.now());
     this.changed(id);
     return this.get(id);
   }
 
   /** Every number with its outcome, as CSV (one row per number; its variables as columns). */
-  resultsCsv(id: string): string {
-    const c = this.load(id);
-    const rows = this.d.repo.numbers(c.id);
+  async resultsCsv(id: string): Promise<string> {
+    const c = await this.load(id);
+    const rows = await this.d.repo.numbers(c.id);
     const vars = [...new Set(rows.flatMap((r) => Object.keys(r.variables)))];
     let out = csvLine(['row', 'to', ...vars, 'state', 'outcome', 'attempts', 'end_reason', 'call_id', 'call_ids', 'detail', 'updated_at']);
     for (const r of rows) out += csvLine([r.index, r.to, ...vars.map((v) => r.variables[v] ?? ''), r.state, r.outcome ?? '', r.attempts, r.endReason ?? '', r.callId ?? '', r.callIds.join(' '), r.detail ?? '', r.updatedAt]);
     return out;
   }
 
-  /** Tells the campaign's watchers what changed. */
+  /**
+   * Tells the campaign's watchers what changed. The state is read from the store, so changes are told
+   * one after another, in the order they were made (a read answered out of order must not show a watcher
+   * older progress after newer).
+   */
   changed(campaignId: string, index?: number): void {
     if (!this.bus.listenerCount(campaignId)) return;
-    const c = this.d.repo.get(campaignId);
-    if (!c) return;
-    const n = index === undefined ? undefined : this.d.repo.number(campaignId, index);
-    this.bus.emit(campaignId, { campaign: this.view(c), ...(n ? { number: numberView(n) } : {}) } satisfies CampaignChange);
+    this.telling = this.telling
+      .then(async () => {
+        const c = await this.d.repo.get(campaignId);
+        if (!c) return;
+        const n = index === undefined ? undefined : await this.d.repo.number(campaignId, index);
+        this.bus.emit(campaignId, { campaign: await this.view(c), ...(n ? { number: numberView(n) } : {}) } satisfies CampaignChange);
+      })
+      .catch(() => undefined /* a watcher misses a change it will see in the next one */);
   }
 
   subscribe(campaignId: string, listener: (c: CampaignChange) => void): () => void {
@@ -123,20 +133,20 @@ export class CampaignService {
     return () => this.bus.off(campaignId, safe);
   }
 
-  private move(id: string, from: CampaignStatus[], to: CampaignStatus, refusal: string): CampaignView {
-    const c = this.load(id);
-    if (!this.d.repo.setStatus(id, from, to, this.d.now())) throw new ApiError(409, `${refusal} (it is ${this.d.repo.get(id)?.status ?? c.status})`, { code: 'conflict' });
+  private async move(id: string, from: CampaignStatus[], to: CampaignStatus, refusal: string): Promise<CampaignView> {
+    const c = await this.load(id);
+    if (!(await this.d.repo.setStatus(id, from, to, this.d.now()))) throw new ApiError(409, `${refusal} (it is ${(await this.d.repo.get(id))?.status ?? c.status})`, { code: 'conflict' });
     this.changed(id);
     return this.get(id);
   }
 
-  private load(id: string): Campaign {
-    const c = this.d.repo.get(id);
+  private async load(id: string): Promise<Campaign> {
+    const c = await this.d.repo.get(id);
     if (!c) throw new ApiError(404, 'campaign not found', { code: 'not_found' });
     return c;
   }
 
-  private view(c: Campaign): CampaignView {
+  private async view(c: Campaign): Promise<CampaignView> {
     const { spec, ...rest } = c;
     return {
       ...rest,
@@ -148,7 +158,7 @@ export class CampaignService {
       concurrency: spec.concurrency,
       retries: spec.retries,
       voicemail: spec.voicemail ?? null,
-      progress: this.d.repo.progress(c.id),
+      progress: await this.d.repo.progress(c.id),
     };
   }
 }

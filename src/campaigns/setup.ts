@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Settings } from '../config/settings.js';
-import type { Db } from '../store/database.js';
+import type { SqlStore } from '../store/sql/sql-store.js';
 import type { CallService } from '../calls/call-service.js';
 import type { CallsRepo } from '../store/calls-repo.js';
 import { CampaignsRepo } from '../store/campaigns-repo.js';
@@ -10,10 +10,10 @@ import { CampaignRunner, type RunnerLog } from './campaign-runner.js';
 import { checkCampaignReady } from './campaign-ready.js';
 
 /** The campaigns' service (the API's) and runner (the dialling loop), wired to the call service. */
-export function setupCampaigns(o: { db: Db; settings: Settings; service: CallService; calls: CallsRepo; hasCarrier: boolean; now?: () => Date; log: RunnerLog }): { service: CampaignService; runner: CampaignRunner } {
+export function setupCampaigns(o: { sql: SqlStore; settings: Settings; service: CallService; calls: CallsRepo; hasCarrier: boolean; now?: () => Date; log: RunnerLog }): { service: CampaignService; runner: CampaignRunner } {
   const s = o.settings;
   const now = o.now ?? (() => new Date());
-  const repo = new CampaignsRepo(o.db);
+  const repo = new CampaignsRepo(o.sql);
   const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
   const service = new CampaignService({ repo, runbooks, now, checkReady: (input) => checkCampaignReady(s, o.hasCarrier, input) });
   const runner = new CampaignRunner({
@@ -21,6 +21,7 @@ export function setupCampaigns(o: { db: Db; settings: Settings; service: CallSer
     runbooks,
     dial: (input) => o.service.create(input),
     getCall: (id) => o.calls.get(id),
+    callForAttempt: (key) => o.calls.idForCampaignAttempt(key),
     freeLines: () => (s.MAX_CONCURRENT_CALLS > 0 ? s.MAX_CONCURRENT_CALLS - o.service.liveCount : Infinity),
     nodeId: s.NODE_ID ?? hostname(),
     leaseMs: s.CAMPAIGN_LEASE_SECONDS * 1000,

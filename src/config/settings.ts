@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PUBLIC_URL: httpUrl(['https:', 'http:']).optional(),
   DATA_DIR: z.string().default('./data'),
+  /** postgres://… puts the store in PostgreSQL (docs/store.md); unset: SQLite in DATA_DIR. */
+  DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// or postgresql:// URL (or unset for SQLite in DATA_DIR)').optional()),
   CLIENTS_DIR: z.string().default('./clients'),
   RUNBOOKS_DIR: z.string().default('./runbooks'),
   API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),

@@ -3,6 +3,8 @@ import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { openStore } from '../store/open-store.js';
+import { SessionsRepo } from '../store/sessions-repo.js';
 import { CallsRepo } from '../store/calls-repo.js';
 import { EventsRepo } from '../store/events-repo.js';
 import { Timeline } from '../records/timeline.js';
@@ -111,6 +113,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   server.addHook('onRoute', openapi.onRoute);
   secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
+  const sql = await openStore(s, db, server.log);
   const calls = new CallsRepo(db);
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
@@ -129,6 +132,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     owner,
     settings: s,
     db,
+    sql,
     calls,
     timeline,
     carrier,
@@ -145,7 +149,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   });
 
   const scheduler = new CallScheduler({
-    repo: new ScheduledCallsRepo(db),
+    repo: new ScheduledCallsRepo(sql),
     dial: (input) => service.create(input),
     checkAhead: (input, at) => service.checkAhead(input, at),
     maxAheadMs: s.SCHEDULE_MAX_DAYS * 86_400_000,
@@ -154,7 +158,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     clock: o.schedulerClock,
   });
 
-  const campaigns = setupCampaigns({ db, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
+  const campaigns = setupCampaigns({ sql, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
 
   // Every error in one shape ({error: {code, message, field?}}, see server/errors.ts), the framework's own included.
   server.setErrorHandler((err, req, reply) => {
@@ -208,7 +212,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     },
   });
 
-  const sessions = new BrowserSessions(db, o.apiToken, BrowserSessions.ttlFromDays(s.SESSION_DAYS));
+  const sessions = new BrowserSessions(new SessionsRepo(sql), o.apiToken, BrowserSessions.ttlFromDays(s.SESSION_DAYS));
+  await sessions.prune();
   await server.register(signInRoute, { token: o.apiToken, sessions, publicUrl: s.PUBLIC_URL });
   await server.register(async (api) => {
     const streamTokens = new StreamTokens(o.apiToken);
@@ -216,8 +221,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(sessionRoutes, { sessions });
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
-    const refusals = new RefusalsRepo(db);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(db), o.now) });
+    const refusals = new RefusalsRepo(sql);
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(sql), o.now) });
     await api.register(scheduledCallsRoutes, { scheduler });
     await api.register(campaignRoutes, { campaigns: campaigns.service });
     await api.register(runbooksRoutes, { library: runbooks });
@@ -274,6 +279,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       const unwritten = timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
       db.close();
+      await sql.close();
     },
   };
 }

@@ -93,7 +93,7 @@ export function apiAuth(o: ApiAuthOptions) {
     const h = req.headers.authorization;
     const sessionId = h === undefined && o.sessions ? sessionIdOf(req) : undefined;
     if (sessionId !== undefined && o.sessions) {
-      if (o.sessions.verify(sessionId)) {
+      if (await o.sessions.verify(sessionId)) {
         const refused = crossSiteReason(req, o.publicUrl);
         if (refused) {
           return reply.code(403).send({ error: { code: 'cross_site_refused', message: `refused: ${refused}; a signed-in browser may change things only from Callwright's own pages (API clients use Authorization: Bearer)` } });

@@ -24,7 +24,7 @@ export interface CallRecordsRoutesOptions {
   /** The caps the overview measures against (0: off). */
   settings: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>;
   /** Refusals by the dial policy or a cap since a moment (the overview's "refused today"). */
-  refusedSince(iso: string): number;
+  refusedSince(iso: string): Promise<number>;
   /** The caps' clock (tests inject one). */
   now?: () => Date;
   /** A call as the list shows it (GET /api/calls), for the exports. */
@@ -112,7 +112,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
       calls: { today: o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
       spend: { today: Math.round(caps.spentToday(at) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
       live: { now: o.service.liveCount, max: s.MAX_CONCURRENT_CALLS },
-      refused: { today: o.refusedSince(dayStart) },
+      refused: { today: await o.refusedSince(dayStart) },
     };
   });
 

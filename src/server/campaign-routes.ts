@@ -46,12 +46,12 @@ export async function campaignRoutes(app: FastifyInstance, o: { campaigns: Campa
   app.get('/api/campaigns', documented({ tag: 'campaigns', summary: 'Campaigns, newest first, with their progress', query: listQuery, responses: { 200: `{campaigns: [${SHAPE}]}`, 400: 'a bad limit' } }), async (req) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) throw zodError(q.error, 'query');
-    return { campaigns: campaigns.list(q.data.limit) };
+    return { campaigns: await campaigns.list(q.data.limit) };
   });
 
   app.get('/api/campaigns/:id', documented({ tag: 'campaigns', summary: 'One campaign: its progress and every number with its outcome', params: idParams, responses: { 200: `${SHAPE} with numbers: [${NUMBER_SHAPE}]`, 404: 'no such campaign' } }), async (req) => {
     const id = idOf(req.params);
-    return { ...campaigns.get(id), numbers: campaigns.numbers(id) };
+    return { ...(await campaigns.get(id)), numbers: await campaigns.numbers(id) };
   });
 
   for (const [action, summary, refusal] of [
@@ -67,7 +67,7 @@ export async function campaignRoutes(app: FastifyInstance, o: { campaigns: Campa
     documented({ tag: 'campaigns', summary: 'Every number with its outcome as CSV: row, to, the variables, state, outcome, attempts, end_reason, call_id, call_ids, detail, updated_at', params: idParams, responses: { 200: { description: 'CSV', contentType: 'text/csv' }, 404: 'no such campaign' } }),
     async (req, reply) => {
       const id = idOf(req.params);
-      const csv = campaigns.resultsCsv(id);
+      const csv = await campaigns.resultsCsv(id);
       return reply.header('Content-Type', 'text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="campaign-${id}.csv"`).send(csv);
     },
   );
@@ -83,18 +83,27 @@ export async function campaignRoutes(app: FastifyInstance, o: { campaigns: Campa
     }),
     async (req, reply) => {
       const id = idOf(req.params);
-      const first = campaigns.get(id);
+      // Watching starts before the first state is read: a change made while it is read is held, and sent after it.
+      const early: CampaignChange[] = [];
+      let send = (ch: CampaignChange) => void early.push(ch);
+      const unsubscribe = campaigns.subscribe(id, (ch) => send(ch));
+      let first: CampaignChange['campaign'];
+      try {
+        first = await campaigns.get(id);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       const over = (c: CampaignChange['campaign']) => (c.status === 'completed' || c.status === 'cancelled') && c.progress.inFlight === 0 && (c.status === 'cancelled' || c.progress.pending === 0);
-      const send = (ch: CampaignChange) => {
+      send = (ch: CampaignChange) => {
         if (res.writableEnded) return;
         if (ch.number) res.write(`event: number\ndata: ${JSON.stringify(ch.number)}\n\n`);
         res.write(`event: campaign\ndata: ${JSON.stringify(ch.campaign)}\n\n`);
         if (over(ch.campaign)) finish();
       };
-      const unsubscribe = campaigns.subscribe(id, send);
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
       function finish() {
         unsubscribe();
@@ -110,6 +119,7 @@ export async function campaignRoutes(app: FastifyInstance, o: { campaigns: Campa
       });
       res.write('retry: 2000\n\n');
       send({ campaign: first });
+      for (const ch of early) send(ch);
     },
   );
 }

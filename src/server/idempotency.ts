@@ -20,7 +20,7 @@ export interface Answer {
  * retry); a duplicate arriving while the first is still running waits for it and gets its answer.
  */
 export class IdempotentRequests {
-  private readonly inflight = new Map<string, { hash: string; answer: Promise<Answer> }>();
+  private readonly inflight = new Map<string, { hash: string; answer: Promise<Answer & { replayed: boolean }> }>();
 
   constructor(
     private readonly repo: IdempotencyRepo,
@@ -41,21 +41,44 @@ export class IdempotentRequests {
   /** Runs `handler` once per key (see the class). `replayed` says the answer is a stored one. */
   async run(key: string, body: unknown, handler: () => Promise<Answer>): Promise<Answer & { replayed: boolean }> {
     const hash = bodyHash(body);
+    // A duplicate of a request this process is still handling is decided here, before anything awaits:
+    // the store's answers to two requests' claims may come back in either order (PostgreSQL's pool), so
+    // the second must not look at the key in between the first's claim and its answer.
+    const flight = this.inflight.get(key);
+    if (flight) {
+      if (flight.hash !== hash) throw reusedKey();
+      return { ...(await flight.answer), replayed: true };
+    }
+    const answer = this.claimAndRun(key, hash, handler);
+    this.inflight.set(key, { hash, answer });
+    try {
+      return await answer;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async claimAndRun(key: string, hash: string, handler: () => Promise<Answer>): Promise<Answer & { replayed: boolean }> {
     const now = this.now();
-    this.repo.purge(new Date(now.getTime() - this.ttlMs));
-    // Claimed synchronously, before anything awaits: of two concurrent requests exactly one claims the key.
+    await this.repo.purge(new Date(now.getTime() - this.ttlMs));
     for (let tries = 0; tries < 2; tries++) {
-      if (this.repo.claim(key, hash, now)) return { ...(await this.first(key, hash, handler)), replayed: false };
-      const flight = this.inflight.get(key);
-      const stored = flight ? undefined : this.repo.get(key);
-      const firstHash = flight?.hash ?? stored?.bodyHash;
-      // Released between the claim and the look-up (the first request was refused): claim it again.
-      if (firstHash === undefined) continue;
-      if (firstHash !== hash) {
-        throw new ApiError(422, 'Idempotency-Key: this key was already used with a different request body; send a new key for a new call', { code: 'idempotency_key_reused', field: 'Idempotency-Key' });
+      // One statement claims the key or finds it taken: of two claims (from any node) exactly one wins.
+      if (await this.repo.claim(key, hash, now)) {
+        try {
+          const a = await handler();
+          if (a.status >= 200 && a.status < 300) await this.repo.complete(key, a.status, a.body);
+          else await this.repo.release(key);
+          return { ...a, replayed: false };
+        } catch (err) {
+          await this.repo.release(key);
+          throw err;
+        }
       }
-      if (flight) return { ...(await flight.answer), replayed: true };
-      if (stored?.response) return { ...stored.response, replayed: true };
+      const stored = await this.repo.get(key);
+      // Released between the claim and the look-up (the first request was refused): claim it again.
+      if (stored === undefined) continue;
+      if (stored.bodyHash !== hash) throw reusedKey();
+      if (stored.response) return { ...stored.response, replayed: true };
       throw new ApiError(409, 'Idempotency-Key: the first request with this key was cut short (the server restarted) before it answered; look for its call in GET /api/calls, and send a new key to place one', {
         code: 'idempotency_key_interrupted',
         field: 'Idempotency-Key',
@@ -63,24 +86,10 @@ export class IdempotentRequests {
     }
     throw new ApiError(409, 'Idempotency-Key: another request with this key is being handled; try again', { code: 'idempotency_key_busy', field: 'Idempotency-Key' });
   }
+}
 
-  private first(key: string, hash: string, handler: () => Promise<Answer>): Promise<Answer> {
-    const answer = (async () => {
-      try {
-        const a = await handler();
-        if (a.status >= 200 && a.status < 300) this.repo.complete(key, a.status, a.body);
-        else this.repo.release(key);
-        return a;
-      } catch (err) {
-        this.repo.release(key);
-        throw err;
-      } finally {
-        this.inflight.delete(key);
-      }
-    })();
-    this.inflight.set(key, { hash, answer });
-    return answer;
-  }
+function reusedKey(): ApiError {
+  return new ApiError(422, 'Idempotency-Key: this key was already used with a different request body; send a new key for a new call', { code: 'idempotency_key_reused', field: 'Idempotency-Key' });
 }
 
 /** The body's fingerprint: the same JSON (whatever its key order or spacing) gives the same hash. */

@@ -14,7 +14,7 @@ export async function refusalsRoutes(app: FastifyInstance, o: { service: CallSer
   app.get('/api/refusals', documented({ tag: 'calls', summary: 'Calls the dial policy refused, newest first', query, responses: { 200: '{refusals: [{id, at, to, clientId, rule, message}], nextBefore}', 400: 'a bad limit or before' } }), async (req, reply) => {
     const q = query.safeParse(req.query);
     if (!q.success) return sendZodError(reply, q.error, 'query');
-    const rows = o.service.listRefusals(q.data.limit + 1, q.data.before);
+    const rows = await o.service.listRefusals(q.data.limit + 1, q.data.before);
     const page = rows.slice(0, q.data.limit);
     return { refusals: page, nextBefore: rows.length > q.data.limit ? page[page.length - 1].id : null };
   });

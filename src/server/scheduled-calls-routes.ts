@@ -22,13 +22,13 @@ export async function scheduledCallsRoutes(app: FastifyInstance, o: { scheduler:
     async (req, reply) => {
       const q = query.safeParse(req.query);
       if (!q.success) return sendZodError(reply, q.error, 'query');
-      return { scheduledCalls: o.scheduler.list(q.data.status, q.data.limit) };
+      return { scheduledCalls: await o.scheduler.list(q.data.status, q.data.limit) };
     },
   );
 
   app.get('/api/scheduled-calls/:id', documented({ tag: 'calls', summary: 'One scheduled call: its status, and the call it became or why not', params: idParams, responses: { 200: SHAPE, 404: 'no such scheduled call' } }), async (req) => {
     const p = idParams.safeParse(req.params);
-    const row = p.success ? o.scheduler.get(p.data.id) : undefined;
+    const row = p.success ? await o.scheduler.get(p.data.id) : undefined;
     if (!row) throw new CallRequestError(404, undefined, 'scheduled call not found');
     return row;
   });
@@ -39,7 +39,7 @@ export async function scheduledCallsRoutes(app: FastifyInstance, o: { scheduler:
     async (req) => {
       const p = idParams.safeParse(req.params);
       if (!p.success) throw new CallRequestError(404, undefined, 'scheduled call not found');
-      return o.scheduler.cancel(p.data.id);
+      return await o.scheduler.cancel(p.data.id);
     },
   );
 }

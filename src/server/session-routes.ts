@@ -33,7 +33,7 @@ export async function signInRoute(app: FastifyInstance, o: { token: string; sess
         req.log.info({ event: 'session.refused' }, 'sign-in refused: not the API token');
         return reply.code(401).send({ error: { code: 'invalid_token', message: 'token: that is not the API token', field: 'token' } });
       }
-      const s = o.sessions.create();
+      const s = await o.sessions.create();
       req.log.info({ event: 'session.created', expiresAt: s.expiresAt }, 'a browser signed in');
       reply.header('Set-Cookie', sessionCookie(s.id, s.maxAgeSec, isHttps(req)));
       reply.header('Cache-Control', 'no-store');
@@ -56,7 +56,7 @@ export async function sessionRoutes(app: FastifyInstance, o: { sessions: Browser
     '/api/session',
     documented({ tag: 'system', summary: 'Sign out everywhere: ends every browser session (every tab and device); open event streams close. The API token keeps working.', responses: { 200: '{ended}: how many sessions ended' } }),
     async (req, reply) => {
-      const ended = o.sessions.revokeAll();
+      const ended = await o.sessions.revokeAll();
       req.log.info({ event: 'session.revokedAll', ended }, 'signed out everywhere');
       reply.header('Set-Cookie', clearedSessionCookie(isHttps(req)));
       return { ended };

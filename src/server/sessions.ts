@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../store/database.js';
 import { SessionsRepo } from '../store/sessions-repo.js';
 
 /** The session cookie. Path=/api: pages and assets never carry it, only the API calls that need it. */
@@ -23,34 +22,38 @@ export class BrowserSessions {
   private readonly fingerprint: string;
   private readonly streams = new Set<ServerResponse>();
 
-  constructor(db: Db, apiToken: string, private readonly ttlMs: number) {
-    this.repo = new SessionsRepo(db);
+  constructor(repo: SessionsRepo, apiToken: string, private readonly ttlMs: number) {
+    this.repo = repo;
     this.fingerprint = createHmac('sha256', apiToken).update('callwright:browser-session').digest('hex');
-    this.repo.prune(new Date().toISOString());
+  }
+
+  /** Forgets sessions that have expired (at start: nothing else needs them gone sooner). */
+  prune(nowMs = Date.now()): Promise<number> {
+    return this.repo.prune(new Date(nowMs).toISOString());
   }
 
   static ttlFromDays(days: number): number {
     return days * DAY_MS;
   }
 
-  create(nowMs = Date.now()): { id: string; expiresAt: string; maxAgeSec: number } {
+  async create(nowMs = Date.now()): Promise<{ id: string; expiresAt: string; maxAgeSec: number }> {
     const id = randomBytes(32).toString('base64url');
     const expiresAt = new Date(nowMs + this.ttlMs).toISOString();
-    this.repo.insert({ idHash: sha256(id), createdAt: new Date(nowMs).toISOString(), expiresAt, tokenFingerprint: this.fingerprint });
+    await this.repo.insert({ idHash: sha256(id), createdAt: new Date(nowMs).toISOString(), expiresAt, tokenFingerprint: this.fingerprint });
     return { id, expiresAt, maxAgeSec: Math.floor(this.ttlMs / 1000) };
   }
 
   /** The session's expiry when the id names a live session, else undefined. */
-  verify(id: string, nowMs = Date.now()): { expiresAt: string } | undefined {
+  async verify(id: string, nowMs = Date.now()): Promise<{ expiresAt: string } | undefined> {
     if (!ID_RE.test(id)) return undefined;
-    const row = this.repo.find(sha256(id));
+    const row = await this.repo.find(sha256(id));
     if (!row || row.revokedAt || Date.parse(row.expiresAt) <= nowMs || row.tokenFingerprint !== this.fingerprint) return undefined;
     return { expiresAt: row.expiresAt };
   }
 
   /** Sign-out everywhere: every session ends, and open event streams made with one are closed. */
-  revokeAll(nowMs = Date.now()): number {
-    const n = this.repo.revokeAll(new Date(nowMs).toISOString());
+  async revokeAll(nowMs = Date.now()): Promise<number> {
+    const n = await this.repo.revokeAll(new Date(nowMs).toISOString());
     for (const res of this.streams) res.destroy();
     this.streams.clear();
     return n;

@@ -157,6 +157,11 @@ export class CallsRepo {
     this.keep({ metadataJson: null, ...row });
   }
 
+  /** The call placed for a campaign's dial attempt, found by the attempt key in its metadata (the dial's idempotency key). */
+  idForCampaignAttempt(attemptKey: string): string | undefined {
+    return this.db.prepare(`SELECT id FROM calls WHERE json_extract(metadata, '$.campaignAttempt') = ? LIMIT 1`).pluck().get(attemptKey) as string | undefined;
+  }
+
   get(id: string): CallRow | undefined {
     const kept = this.kept.get(id);
     if (kept) return { ...kept };

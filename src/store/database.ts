@@ -63,13 +63,26 @@ function routeWritesThrough(db: Db, writer: StoreWriter): void {
   }) as Db['transaction'];
 }
 
+/**
+ * Per connection: the rows that queued insert-or-ignore writes will add (table and key), and each such
+ * statement's key reader. Shared by every statement on the connection: the query layer prepares its
+ * statement anew for each query, so two claims of one key are two statements and must see each other.
+ */
+const ignoreState = new WeakMap<Db, { pending: Set<string>; keys: Map<string, ReturnType<typeof insertOrIgnoreKey>> }>();
+
 function wrapStatement(db: Db, writer: StoreWriter, stmt: Database.Statement, sql: string): Database.Statement {
   if (stmt.reader) return stmt;
-  const ignoreKey = insertOrIgnoreKey(db, sql);
-  const pendingKeys = new Set<string>();
-  const run = (...args: unknown[]): Database.RunResult => {
+  let state = ignoreState.get(db);
+  if (!state) ignoreState.set(db, (state = { pending: new Set(), keys: new Map() }));
+  // Only inserts are remembered: the cache stays as small as the number of distinct insert statements.
+  if (!state.keys.has(sql) && /^\s*INSERT\b/i.test(sql)) state.keys.set(sql, insertOrIgnoreKey(db, sql));
+  const ignoreKey = state.keys.get(sql);
+  const pendingKeys = state.pending;
+  const run = (...given: unknown[]): Database.RunResult => {
+    // The query layer (Kysely) binds its parameters as one array; hand-written statements as arguments.
+    const args = given.length === 1 && Array.isArray(given[0]) ? (given[0] as unknown[]) : given;
     const key = ignoreKey?.(args);
-    const r = writer.run(() => stmt.run(...args), { label: sql.trim().slice(0, 60), onWritten: () => key && pendingKeys.delete(key), onDropped: () => key && pendingKeys.delete(key) });
+    const r = writer.run(() => stmt.run(...given), { label: sql.trim().slice(0, 60), onWritten: () => key && pendingKeys.delete(key), onDropped: () => key && pendingKeys.delete(key) });
     if (!r.deferred) return r.value;
     if (key === undefined) return { changes: 1, lastInsertRowid: 0 };
     if (pendingKeys.has(key) || ignoreKey!.stored(args)) return { changes: 0, lastInsertRowid: 0 };
@@ -92,20 +105,22 @@ function wrapStatement(db: Db, writer: StoreWriter, stmt: Database.Statement, sq
 }
 
 /**
- * For `INSERT OR IGNORE INTO t (cols) VALUES (?, ...)` on a table with a primary key among the columns:
- * the key of a row from its arguments, and whether it is already stored. Undefined for any other SQL.
+ * For `INSERT OR IGNORE INTO t (cols) VALUES (?, ...)`, or the query layer's spelling of the same,
+ * `insert into "t" ("cols") values (?, ...) on conflict ("pk") do nothing`, on a table with a primary key
+ * among the columns: the key of a row from its arguments, and whether it is already stored. Undefined for
+ * any other SQL.
  */
 function insertOrIgnoreKey(db: Db, sql: string): ((args: unknown[]) => string | undefined) & { stored(args: unknown[]): boolean } | undefined {
-  const m = /^\s*INSERT\s+OR\s+IGNORE\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)\s*$/i.exec(sql);
-  if (!m) return undefined;
-  const [, table, colList, valueList] = m;
-  const cols = colList!.split(',').map((c) => c.trim());
+  const m = /^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)\s*(ON\s+CONFLICT\s*(?:\([^)]*\))?\s*DO\s+NOTHING)?\s*$/i.exec(sql);
+  if (!m || (!m[1] && !m[5])) return undefined;
+  const [, , table, colList, valueList] = m;
+  const cols = colList!.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   if (!valueList!.split(',').every((v) => v.trim() === '?')) return undefined;
   const pk = (db.pragma(`table_info(${table})`) as Array<{ name: string; pk: number }>).filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const positions = pk.map((c) => cols.indexOf(c.name));
   if (!pk.length || positions.some((p) => p < 0)) return undefined;
   const exists = db.prepare(`SELECT 1 FROM ${table} WHERE ${pk.map((c) => `${c.name} = ?`).join(' AND ')}`).pluck();
-  const keyOf = (args: unknown[]) => JSON.stringify(positions.map((p) => args[p]));
+  const keyOf = (args: unknown[]) => JSON.stringify([table, ...positions.map((p) => args[p])]);
   return Object.assign(keyOf, { stored: (args: unknown[]) => exists.get(...positions.map((p) => args[p])) !== undefined });
 }
 

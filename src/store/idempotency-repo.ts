@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqlStore } from './sql/sql-store.js';
 
 /** A key as stored: the request it was first used with, and the answer once there is one. */
 export interface IdempotencyRecord {
@@ -8,45 +8,41 @@ export interface IdempotencyRecord {
   response: { status: number; body: unknown } | null;
 }
 
-/** The idempotency_keys table (migration 7): one row per Idempotency-Key seen in the last TTL. */
+/** The idempotency_keys table (SQLite migration 10): one row per Idempotency-Key seen in the last TTL. */
 export class IdempotencyRepo {
-  private readonly claimStmt;
-  private readonly getStmt;
-  private readonly completeStmt;
-  private readonly releaseStmt;
-  private readonly purgeStmt;
+  constructor(private readonly store: SqlStore) {}
 
-  constructor(db: Db) {
-    // OR IGNORE: the key's first request claims it; the store keeps that true while the database is locked.
-    this.claimStmt = db.prepare('INSERT OR IGNORE INTO idempotency_keys (key, body_hash, created_at) VALUES (?, ?, ?)');
-    this.getStmt = db.prepare('SELECT body_hash AS bodyHash, created_at AS createdAt, status, response FROM idempotency_keys WHERE key = ?');
-    this.completeStmt = db.prepare('UPDATE idempotency_keys SET status = ?, response = ? WHERE key = ?');
-    this.releaseStmt = db.prepare('DELETE FROM idempotency_keys WHERE key = ?');
-    this.purgeStmt = db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?');
+  /**
+   * Claims the key for a request; false when it is already taken (see `get`). One statement that either
+   * inserts or does nothing, so of two claims racing on any node exactly one wins; on SQLite the store
+   * keeps that true while the database is locked and the insert waits in the write queue (database.ts).
+   */
+  async claim(key: string, bodyHash: string, at: Date): Promise<boolean> {
+    const r = await this.store.db
+      .insertInto('idempotency_keys')
+      .values({ key, body_hash: bodyHash, created_at: at.toISOString() })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  /** Claims the key for a request; false when it is already taken (see `get`). */
-  claim(key: string, bodyHash: string, at: Date): boolean {
-    return this.claimStmt.run(key, bodyHash, at.toISOString()).changes === 1;
-  }
-
-  get(key: string): IdempotencyRecord | undefined {
-    const row = this.getStmt.get(key) as { bodyHash: string; createdAt: string; status: number | null; response: string | null } | undefined;
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    const row = await this.store.db.selectFrom('idempotency_keys').select(['body_hash', 'created_at', 'status', 'response']).where('key', '=', key).executeTakeFirst();
     if (!row) return undefined;
-    return { bodyHash: row.bodyHash, createdAt: row.createdAt, response: row.status !== null && row.response !== null ? { status: row.status, body: JSON.parse(row.response) } : null };
+    return { bodyHash: row.body_hash, createdAt: row.created_at, response: row.status !== null && row.response !== null ? { status: row.status, body: JSON.parse(row.response) } : null };
   }
 
-  complete(key: string, status: number, body: unknown): void {
-    this.completeStmt.run(status, JSON.stringify(body), key);
+  async complete(key: string, status: number, body: unknown): Promise<void> {
+    await this.store.db.updateTable('idempotency_keys').set({ status, response: JSON.stringify(body) }).where('key', '=', key).execute();
   }
 
   /** Forgets a key whose request placed nothing, so the same key can try again. */
-  release(key: string): void {
-    this.releaseStmt.run(key);
+  async release(key: string): Promise<void> {
+    await this.store.db.deleteFrom('idempotency_keys').where('key', '=', key).execute();
   }
 
   /** Forgets keys first used before `before`. */
-  purge(before: Date): void {
-    this.purgeStmt.run(before.toISOString());
+  async purge(before: Date): Promise<void> {
+    await this.store.db.deleteFrom('idempotency_keys').where('created_at', '<', before.toISOString()).execute();
   }
 }

@@ -1,6 +1,7 @@
-import Database from 'better-sqlite3';
-import type { Db } from './database.js';
+import type { Selectable } from 'kysely';
 import type { ScheduledCallStatus } from '../shared/scheduled-call-types.js';
+import type { SqlStore } from './sql/sql-store.js';
+import type { Tables } from './sql/tables.js';
 
 /** A stored scheduled call: the request it will place, as JSON the scheduler validated when it was made. */
 export interface ScheduledRow {
@@ -16,73 +17,80 @@ export interface ScheduledRow {
   updatedAt: string;
 }
 
-const SELECT = `SELECT id, created_at AS createdAt, scheduled_at AS scheduledAt, status, request, to_number AS "to", client_id AS clientId, call_id AS callId, reason, updated_at AS updatedAt FROM scheduled_calls`;
-type Raw = Omit<ScheduledRow, 'request'> & { request: string };
-const parse = (r: Raw | undefined): ScheduledRow | undefined => r && { ...r, request: JSON.parse(r.request) as Record<string, unknown> };
+const row = (r: Selectable<Tables['scheduled_calls']>): ScheduledRow => ({
+  id: r.id,
+  createdAt: r.created_at,
+  scheduledAt: r.scheduled_at,
+  status: r.status as ScheduledCallStatus,
+  request: JSON.parse(r.request) as Record<string, unknown>,
+  to: r.to_number,
+  clientId: r.client_id,
+  callId: r.call_id,
+  reason: r.reason,
+  updatedAt: r.updated_at,
+});
 
 /**
  * The scheduled_calls table. Times are stored as UTC ISO strings, so text order is time order.
  *
  * A status change that decides who acts (claiming a due call, cancelling one) is a conditional update
- * that must be known to have happened before anyone acts on it. The connection's writer would queue it
- * while the database is locked and answer "changed" for it (see database.ts); these updates go around
- * the writer instead, on the raw statement, so a locked database makes them fail now (the scheduler
- * tries again later) and a success means this process, and no other, holds the row.
+ * that must be known to have happened before anyone acts on it: it runs through the store's `decide`,
+ * never through SQLite's write queue (which would answer "changed" for a write it only queued), so a
+ * locked database makes it fail now (the scheduler tries again later) and a success means this caller,
+ * and no other (on any node sharing the database), holds the row.
  */
 export class ScheduledCallsRepo {
-  private readonly insertStmt;
-  private readonly byId;
-  private readonly dueStmt;
-  private readonly nextStmt;
-  private readonly inStatus;
-  private readonly all;
-  private readonly transitionStmt;
-  private readonly finishStmt;
+  constructor(private readonly store: SqlStore) {}
 
-  constructor(db: Db) {
-    this.insertStmt = db.prepare('INSERT INTO scheduled_calls (id, created_at, scheduled_at, status, request, to_number, client_id, call_id, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)');
-    this.byId = db.prepare(`${SELECT} WHERE id = ?`);
-    this.dueStmt = db.prepare(`${SELECT} WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at, id`);
-    this.nextStmt = db.prepare(`SELECT MIN(scheduled_at) FROM scheduled_calls WHERE status = 'scheduled'`).pluck();
-    this.inStatus = db.prepare(`${SELECT} WHERE status = ? ORDER BY scheduled_at, id LIMIT ?`);
-    this.all = db.prepare(`${SELECT} ORDER BY scheduled_at DESC, id LIMIT ?`);
-    const raw = (sql: string): Database.Statement<unknown[]> => Database.prototype.prepare.call(db, sql);
-    this.transitionStmt = raw('UPDATE scheduled_calls SET status = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ? AND status = ?');
-    this.finishStmt = db.prepare('UPDATE scheduled_calls SET status = ?, call_id = COALESCE(?, call_id), reason = ?, updated_at = ? WHERE id = ?');
+  private get db() {
+    return this.store.db;
   }
 
-  insert(r: Omit<ScheduledRow, 'status' | 'callId' | 'reason' | 'updatedAt'>): void {
-    this.insertStmt.run(r.id, r.createdAt, r.scheduledAt, 'scheduled', JSON.stringify(r.request), r.to, r.clientId, r.createdAt);
+  async insert(r: Omit<ScheduledRow, 'status' | 'callId' | 'reason' | 'updatedAt'>): Promise<void> {
+    await this.db
+      .insertInto('scheduled_calls')
+      .values({ id: r.id, created_at: r.createdAt, scheduled_at: r.scheduledAt, status: 'scheduled', request: JSON.stringify(r.request), to_number: r.to, client_id: r.clientId, call_id: null, reason: null, updated_at: r.createdAt })
+      .execute();
   }
 
-  get(id: string): ScheduledRow | undefined {
-    return parse(this.byId.get(id) as Raw | undefined);
+  async get(id: string): Promise<ScheduledRow | undefined> {
+    const r = await this.db.selectFrom('scheduled_calls').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && row(r);
   }
 
   /** Waiting calls whose time is at or before `now`, earliest first. */
-  due(now: Date): ScheduledRow[] {
-    return (this.dueStmt.all(now.toISOString()) as Raw[]).map((r) => parse(r)!);
+  async due(now: Date): Promise<ScheduledRow[]> {
+    const rows = await this.db.selectFrom('scheduled_calls').selectAll().where('status', '=', 'scheduled').where('scheduled_at', '<=', now.toISOString()).orderBy('scheduled_at').orderBy('id').execute();
+    return rows.map(row);
   }
 
   /** The earliest time a waiting call is due, if any. */
-  nextDueAt(): Date | undefined {
-    const at = this.nextStmt.get() as string | null;
-    return at ? new Date(at) : undefined;
+  async nextDueAt(): Promise<Date | undefined> {
+    const r = await this.db.selectFrom('scheduled_calls').select((eb) => eb.fn.min('scheduled_at').as('at')).where('status', '=', 'scheduled').executeTakeFirst();
+    return r?.at ? new Date(r.at) : undefined;
   }
 
   /** Calls in one status, earliest first (for `scheduled`: what dials next); or all of them, latest first. */
-  list(status: ScheduledCallStatus | undefined, limit: number): ScheduledRow[] {
-    const rows = status ? this.inStatus.all(status, limit) : this.all.all(limit);
-    return (rows as Raw[]).map((r) => parse(r)!);
+  async list(status: ScheduledCallStatus | undefined, limit: number): Promise<ScheduledRow[]> {
+    const q = this.db.selectFrom('scheduled_calls').selectAll();
+    const rows = status
+      ? await q.where('status', '=', status).orderBy('scheduled_at').orderBy('id').limit(limit).execute()
+      : await q.orderBy('scheduled_at', 'desc').orderBy('id').limit(limit).execute();
+    return rows.map(row);
   }
 
   /**
    * Moves a row from one status to another if, and only if, it is in `from` now. True: this caller made
    * the change. False: the row is gone, in another status, or the database is locked (try again later).
    */
-  transition(id: string, from: ScheduledCallStatus, to: ScheduledCallStatus, now: Date, reason?: string): boolean {
+  async transition(id: string, from: ScheduledCallStatus, to: ScheduledCallStatus, now: Date, reason?: string): Promise<boolean> {
+    const q = this.db
+      .updateTable('scheduled_calls')
+      .set((eb) => ({ status: to, reason: eb.fn.coalesce(eb.val(reason ?? null), eb.ref('reason')), updated_at: now.toISOString() }))
+      .where('id', '=', id)
+      .where('status', '=', from);
     try {
-      return this.transitionStmt.run(to, reason ?? null, now.toISOString(), id, from).changes === 1;
+      return (await this.store.decide(q)) === 1;
     } catch (err) {
       if (/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) return false;
       throw err;
@@ -90,7 +98,11 @@ export class ScheduledCallsRepo {
   }
 
   /** Records what came of a claimed call (placed, refused, failed): only its claimer writes this. */
-  finish(id: string, status: ScheduledCallStatus, now: Date, o: { callId?: string; reason?: string } = {}): void {
-    this.finishStmt.run(status, o.callId ?? null, o.reason ?? null, now.toISOString(), id);
+  async finish(id: string, status: ScheduledCallStatus, now: Date, o: { callId?: string; reason?: string } = {}): Promise<void> {
+    await this.db
+      .updateTable('scheduled_calls')
+      .set((eb) => ({ status, call_id: eb.fn.coalesce(eb.val(o.callId ?? null), eb.ref('call_id')), reason: o.reason ?? null, updated_at: now.toISOString() }))
+      .where('id', '=', id)
+      .execute();
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { SqlStore } from './sql/sql-store.js';
 
 export interface SessionRow {
   idHash: string;
@@ -11,36 +11,32 @@ export interface SessionRow {
 /**
  * Browser sessions (the sign-in cookie). Rows are found by the SHA-256 of the cookie's value: the
  * database never holds a value a browser could present. Revoked and expired rows stay until pruned, so
- * "why was I signed out" has an answer.
+ * "why was I signed out" has an answer. One query each, on either database (sql/sql-store.ts).
  */
 export class SessionsRepo {
-  private readonly insertStmt;
-  private readonly findStmt;
-  private readonly revokeAllStmt;
-  private readonly pruneStmt;
+  constructor(private readonly store: SqlStore) {}
 
-  constructor(db: Db) {
-    this.insertStmt = db.prepare('INSERT INTO sessions (id_hash, created_at, expires_at, token_fingerprint) VALUES (?, ?, ?, ?)');
-    this.findStmt = db.prepare('SELECT id_hash AS idHash, created_at AS createdAt, expires_at AS expiresAt, token_fingerprint AS tokenFingerprint, revoked_at AS revokedAt FROM sessions WHERE id_hash = ?');
-    this.revokeAllStmt = db.prepare('UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND expires_at > ?');
-    this.pruneStmt = db.prepare('DELETE FROM sessions WHERE expires_at < ?');
+  async insert(r: Omit<SessionRow, 'revokedAt'>): Promise<void> {
+    await this.store.db.insertInto('sessions').values({ id_hash: r.idHash, created_at: r.createdAt, expires_at: r.expiresAt, token_fingerprint: r.tokenFingerprint }).execute();
   }
 
-  insert(r: Omit<SessionRow, 'revokedAt'>): void {
-    this.insertStmt.run(r.idHash, r.createdAt, r.expiresAt, r.tokenFingerprint);
-  }
-
-  find(idHash: string): SessionRow | undefined {
-    return this.findStmt.get(idHash) as SessionRow | undefined;
+  async find(idHash: string): Promise<SessionRow | undefined> {
+    return this.store.db
+      .selectFrom('sessions')
+      .select(['id_hash as idHash', 'created_at as createdAt', 'expires_at as expiresAt', 'token_fingerprint as tokenFingerprint', 'revoked_at as revokedAt'])
+      .where('id_hash', '=', idHash)
+      .executeTakeFirst();
   }
 
   /** Ends every session still open; returns how many. */
-  revokeAll(at: string): number {
-    return this.revokeAllStmt.run(at, at).changes;
+  async revokeAll(at: string): Promise<number> {
+    const r = await this.store.db.updateTable('sessions').set({ revoked_at: at }).where('revoked_at', 'is', null).where('expires_at', '>', at).executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   /** Forgets sessions that expired before `before` (ISO time). */
-  prune(before: string): number {
-    return this.pruneStmt.run(before).changes;
+  async prune(before: string): Promise<number> {
+    const r = await this.store.db.deleteFrom('sessions').where('expires_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 }

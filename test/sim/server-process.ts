@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { SIM_API_TOKEN } from './stack.js';
+import { SIM_API_TOKEN, stackStoreEnv } from './stack.js';
 
 /** The node arguments of `npm start` (a plain `node ... dist/main.js` command): tests and benches run the server as users do. */
 export function startArgs(): string[] {
@@ -27,7 +27,9 @@ export interface ServerProcess {
 }
 
 export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, ...startArgs()], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // TEST_STORE=postgres: the store in PostgreSQL, one database per data directory (a restart finds it again).
+  const storeEnv = env.DATABASE_URL || !env.DATA_DIR ? {} : await stackStoreEnv(env.DATA_DIR);
+  const child = spawn(process.execPath, [...nodeArgs, ...startArgs()], { env: { ...process.env, ...storeEnv, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

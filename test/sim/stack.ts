@@ -3,6 +3,8 @@
  * simulator and the real Callwright server between them. Used by the end-to-end tests, `npm run demo`
  * and `npm run bench`.
  */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,7 +193,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       : { OUTCOME_PROVIDER: o.outcome === 'gemini' ? 'gemini' : 'openai', OUTCOME_OPENAI_API: o.outcome === 'openai-chat' ? 'chat-completions' : 'responses', OUTCOME_BASE_URL: o.outcome === 'gemini' ? text.geminiBaseUrl : text.openaiBaseUrl };
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...o.env });
+  const storeEnv = await stackStoreEnv(dataDir);
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...storeEnv, ...o.env });
   // As src/main.ts does at server start: the VAD worker's thread is up and has detectors built before the
   // first call (started by that call instead, its first frames would be heard late by the thread's start-up).
   startVadWorker();
@@ -263,4 +266,27 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     },
   };
   return stack;
+}
+
+/**
+ * TEST_STORE=postgres (with TEST_DATABASE_URL, scripts/test-postgres.sh): the stack's server keeps its
+ * store in PostgreSQL, in a database of its data directory's own (a restart over the same directory finds
+ * the same database, as it finds the same SQLite file). Otherwise nothing: SQLite in DATA_DIR.
+ */
+export async function stackStoreEnv(dataDir: string): Promise<Record<string, string>> {
+  if (process.env.TEST_STORE !== 'postgres') return {};
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error('TEST_STORE=postgres needs TEST_DATABASE_URL (scripts/test-postgres.sh prints it)');
+  const name = `cw_stack_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!exists.rowCount) await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { DATABASE_URL: url.toString() };
 }

@@ -5,7 +5,7 @@ import { metadataSchema, readMetadata, storeMetadata } from '../../src/calls/met
 import { ApiError, errorBody, zodError, unexpectedBodyFields } from '../../src/server/errors.js';
 import { IdempotentRequests, bodyHash, canonicalJson } from '../../src/server/idempotency.js';
 import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
-import { openDatabase } from '../../src/store/database.js';
+import { storeTest } from '../store-backends.js';
 
 const CALL = { to: '+14155550123', instructions: 'x' };
 
@@ -47,10 +47,9 @@ test('canonicalJson: the same JSON whatever the key order', () => {
   assert.notEqual(bodyHash({ to: '1' }), bodyHash({ to: '2' }));
 });
 
-test('IdempotentRequests: once per key; duplicates wait and share the answer; refusals free the key; keys expire after the TTL', async () => {
-  const db = openDatabase(':memory:');
+storeTest('IdempotentRequests: once per key; duplicates wait and share the answer; refusals free the key; keys expire after the TTL', async ({ store }) => {
   let now = new Date('2026-01-01T00:00:00Z');
-  const keys = new IdempotencyRepo(db);
+  const keys = new IdempotencyRepo(store);
   const idem = new IdempotentRequests(keys, () => now);
   let runs = 0;
   const place = async () => {
@@ -68,7 +67,7 @@ test('IdempotentRequests: once per key; duplicates wait and share the answer; re
   assert.equal((await idem.run('k2', CALL, place)).replayed, false);
 
   // Stored: another instance over the same database (a restart) replays it.
-  const again = await new IdempotentRequests(new IdempotencyRepo(db), () => now).run('k1', CALL, place);
+  const again = await new IdempotentRequests(new IdempotencyRepo(store), () => now).run('k1', CALL, place);
   assert.deepEqual([again.body, again.replayed], [{ id: 'call-1' }, true]);
 
   // A key first used more than 24 h ago is forgotten: the same key places a new call.
@@ -78,10 +77,10 @@ test('IdempotentRequests: once per key; duplicates wait and share the answer; re
   assert.notDeepEqual(later.body, { id: 'call-1' });
 
   // A key claimed by a request the server no longer runs (cut short by a restart) is said so.
-  keys.claim('k3', bodyHash(CALL), now);
+  assert.equal(await keys.claim('k3', bodyHash(CALL), now), true);
+  assert.equal(await keys.claim('k3', bodyHash(CALL), now), false, 'a key is claimed once');
   await assert.rejects(idem.run('k3', CALL, place), (e: unknown) => e instanceof ApiError && e.status === 409 && e.extra.code === 'idempotency_key_interrupted');
   assert.throws(() => IdempotentRequests.keyOf('has space'), ApiError);
   assert.throws(() => IdempotentRequests.keyOf(['a', 'b']), ApiError);
   assert.equal(IdempotentRequests.keyOf(undefined), undefined);
-  db.close();
 });

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openDatabase } from '../../src/store/database.js';
+import { sqliteStore } from '../../src/store/sql/sql-store.js';
 import { ScheduledCallsRepo } from '../../src/store/scheduled-calls-repo.js';
 import { CallScheduler, type Clock } from '../../src/calls/scheduler.js';
 import { CallRequestError, type CreateCallInput } from '../../src/calls/call-request.js';
@@ -40,7 +41,7 @@ const request = (at: number, extra: Partial<CreateCallInput> = {}): CreateCallIn
 
 function setup(o: { file?: string; clock?: FakeClock; dial?: (input: CreateCallInput) => Promise<{ id: string }>; checkAhead?: (input: CreateCallInput, at: Date) => Promise<void> } = {}) {
   const db = openDatabase(o.file ?? ':memory:');
-  const repo = new ScheduledCallsRepo(db);
+  const repo = new ScheduledCallsRepo(sqliteStore(db));
   const clock = o.clock ?? new FakeClock(T0);
   const dialled: CreateCallInput[] = [];
   const scheduler = new CallScheduler({
@@ -59,11 +60,11 @@ const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'cw-sched-')), 'callwright.d
 
 test('a scheduled call dials once, at its time, with the request it was given (and no scheduledAt)', async () => {
   const { scheduler, clock, dialled } = setup();
-  scheduler.start();
+  await scheduler.start();
   const s = await scheduler.schedule(request(T0 + 2000, { clientId: 'raju' }));
   assert.equal(s.status, 'scheduled');
   assert.equal(s.scheduledAt, '2026-05-04T10:00:02.000Z');
-  assert.deepEqual(scheduler.list('scheduled', 10).map((x) => x.id), [s.id]);
+  assert.deepEqual((await scheduler.list('scheduled', 10)).map((x) => x.id), [s.id]);
   clock.advance(1999);
   await scheduler.idle();
   assert.equal(dialled.length, 0, 'not before its time');
@@ -71,13 +72,13 @@ test('a scheduled call dials once, at its time, with the request it was given (a
   await scheduler.idle();
   assert.equal(dialled.length, 1);
   assert.deepEqual(dialled[0], { to: '+14155550123', instructions: 'Book a table for two.', clientId: 'raju' });
-  const after = scheduler.get(s.id)!;
+  const after = (await scheduler.get(s.id))!;
   assert.equal(after.status, 'placed');
   assert.equal(after.callId, 'call-1');
   clock.advance(3_600_000);
   await scheduler.idle();
   assert.equal(dialled.length, 1, 'never twice');
-  assert.deepEqual(scheduler.list('scheduled', 10), []);
+  assert.deepEqual(await scheduler.list('scheduled', 10), []);
   await scheduler.stop();
 });
 
@@ -94,7 +95,7 @@ test('scheduledAt must be in the future and within the limit; a refusal ahead of
   await fails(request(T0 - 60_000), 'scheduledAt', /not in the future/);
   await fails(request(T0 + 31 * 86_400_000), 'scheduledAt', /more than 30 days ahead \(SCHEDULE_MAX_DAYS\)/);
   await fails(request(T0 + 60_000, { to: '+14155550199' }), 'to', /do-not-call/);
-  assert.deepEqual(scheduler.list(undefined, 10), []);
+  assert.deepEqual(await scheduler.list(undefined, 10), []);
   assert.equal((await scheduler.schedule(request(T0 + 30 * 86_400_000))).status, 'scheduled', 'the limit itself is allowed');
 });
 
@@ -104,11 +105,11 @@ test('caps and the dial policy are checked when it dials: a refusal then is reco
       throw new CallRequestError(429, undefined, 'the daily call cap (MAX_CALLS_PER_DAY 1) is reached', undefined, { rule: 'max-calls-per-day' });
     },
   });
-  scheduler.start();
+  await scheduler.start();
   const s = await scheduler.schedule(request(T0 + 5000));
   clock.advance(5000);
   await scheduler.idle();
-  const after = scheduler.get(s.id)!;
+  const after = (await scheduler.get(s.id))!;
   assert.equal(after.status, 'refused');
   assert.equal(after.reason, 'refused when it was due: the daily call cap (MAX_CALLS_PER_DAY 1) is reached');
   assert.equal(after.callId, null);
@@ -118,7 +119,7 @@ test('durable across a restart: due while the server was down, dialled on start 
   const file = tmpDb();
   const clock = new FakeClock(T0);
   const first = setup({ file, clock });
-  first.scheduler.start();
+  await first.scheduler.start();
   const soon = await first.scheduler.schedule(request(T0 + 2000));
   const early = await first.scheduler.schedule(request(T0 + 60_000));
   await first.scheduler.stop();
@@ -127,23 +128,23 @@ test('durable across a restart: due while the server was down, dialled on start 
   // Down for 20 minutes: both calls are found 19-20 min late, past the 15 min grace window: missed.
   clock.advance(20 * 60_000);
   const second = setup({ file, clock });
-  second.scheduler.start();
+  await second.scheduler.start();
   await second.scheduler.idle();
   assert.equal(second.dialled.length, 0);
-  const missed = second.scheduler.get(soon.id)!;
+  const missed = (await second.scheduler.get(soon.id))!;
   assert.equal(missed.status, 'missed');
   assert.match(missed.reason!, /^Callwright was not running at 2026-05-04T10:00:02.000Z; it found this call 20 min late, past the 15 min grace window \(SCHEDULE_GRACE_MINUTES\), so it was not dialled$/);
-  assert.equal(second.scheduler.get(early.id)!.status, 'missed');
+  assert.equal((await second.scheduler.get(early.id))!.status, 'missed');
 
   const later = await second.scheduler.schedule(request(clock.t + 2000));
   await second.scheduler.stop();
   second.db.close();
   clock.advance(5 * 60_000); // down again, for less than the grace window
   const third = setup({ file, clock });
-  third.scheduler.start();
+  await third.scheduler.start();
   await third.scheduler.idle();
   assert.equal(third.dialled.length, 1, 'dialled on start');
-  assert.equal(third.scheduler.get(later.id)!.status, 'placed');
+  assert.equal((await third.scheduler.get(later.id))!.status, 'placed');
   await third.scheduler.stop();
 });
 
@@ -151,16 +152,16 @@ test('a call left mid-dial by a crash is marked failed on start, never dialled a
   const file = tmpDb();
   const clock = new FakeClock(T0);
   const first = setup({ file, clock, dial: () => new Promise(() => undefined) }); // the process "dies" mid-dial
-  first.scheduler.start();
+  await first.scheduler.start();
   const s = await first.scheduler.schedule(request(T0 + 1000));
   clock.advance(1000);
-  assert.equal(first.scheduler.get(s.id)!.status, 'dialing');
+  assert.equal((await first.scheduler.get(s.id))!.status, 'dialing');
   first.db.close();
 
   const second = setup({ file, clock });
-  second.scheduler.start();
+  await second.scheduler.start();
   await second.scheduler.idle();
-  const after = second.scheduler.get(s.id)!;
+  const after = (await second.scheduler.get(s.id))!;
   assert.equal(after.status, 'failed');
   assert.match(after.reason!, /stopped while this call was being dialled; it is not dialled again/);
   assert.equal(second.dialled.length, 0);
@@ -169,16 +170,16 @@ test('a call left mid-dial by a crash is marked failed on start, never dialled a
 
 test('cancel: a waiting call never dials; a second cancel or an unknown id is refused', async () => {
   const { scheduler, clock, dialled } = setup();
-  scheduler.start();
+  await scheduler.start();
   const s = await scheduler.schedule(request(T0 + 1000));
-  const cancelled = scheduler.cancel(s.id);
+  const cancelled = await scheduler.cancel(s.id);
   assert.equal(cancelled.status, 'cancelled');
   assert.equal(cancelled.reason, 'cancelled by a user');
   clock.advance(10_000);
   await scheduler.idle();
   assert.equal(dialled.length, 0);
-  assert.throws(() => scheduler.cancel(s.id), (e: CallRequestError) => e.status === 409 && /is cancelled: only a waiting call can be cancelled/.test(e.message));
-  assert.throws(() => scheduler.cancel('3f1c1b7e-0000-4000-8000-000000000000'), (e: CallRequestError) => e.status === 404);
+  await assert.rejects(scheduler.cancel(s.id), (e: CallRequestError) => e.status === 409 && /is cancelled: only a waiting call can be cancelled/.test(e.message));
+  await assert.rejects(scheduler.cancel('3f1c1b7e-0000-4000-8000-000000000000'), (e: CallRequestError) => e.status === 404);
 });
 
 test('two schedulers on one database (two processes) dial a due call once between them', async () => {
@@ -186,8 +187,8 @@ test('two schedulers on one database (two processes) dial a due call once betwee
   const clock = new FakeClock(T0);
   const a = setup({ file, clock });
   const b = setup({ file, clock });
-  a.scheduler.start();
-  b.scheduler.start();
+  await a.scheduler.start();
+  await b.scheduler.start();
   await a.scheduler.schedule(request(T0 + 1000));
   await b.scheduler.schedule(request(T0 + 1000));
   // Both wake at once and both list both rows: a's list is stale by the time it reaches the row b
@@ -195,35 +196,35 @@ test('two schedulers on one database (two processes) dial a due call once betwee
   clock.advance(1000);
   await Promise.all([a.scheduler.idle(), b.scheduler.idle()]);
   assert.equal(a.dialled.length + b.dialled.length, 2, 'two calls, each dialled once');
-  assert.equal(a.repo.transition(a.repo.list('placed', 10)[0]!.id, 'scheduled', 'dialing', clock.now()), false, 'a placed row cannot be claimed');
+  assert.equal(await a.repo.transition((await a.repo.list('placed', 10))[0]!.id, 'scheduled', 'dialing', clock.now()), false, 'a placed row cannot be claimed');
   await a.scheduler.stop();
   await b.scheduler.stop();
 });
 
 test('a stored request the schema no longer accepts is marked failed with the field, not dialled', async () => {
   const { scheduler, repo, clock, dialled } = setup();
-  repo.insert({ id: 'old-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x', provider: 'retired-engine' }, to: '+14155550123', clientId: null });
-  scheduler.start();
+  await repo.insert({ id: 'old-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x', provider: 'retired-engine' }, to: '+14155550123', clientId: null });
+  await scheduler.start();
   await scheduler.idle();
   clock.advance(1000);
   await scheduler.idle();
   assert.equal(dialled.length, 0);
-  const row = scheduler.get('old-1')!;
+  const row = (await scheduler.get('old-1'))!;
   assert.equal(row.status, 'failed');
   assert.match(row.reason!, /^could not be placed: the stored request is not valid any more \(provider: /);
 });
 
 test('a row written behind its back (another process, or an insert that waited on a lock) is found within a minute', async () => {
   const { scheduler, repo, clock, dialled } = setup();
-  scheduler.start();
+  await scheduler.start();
   await scheduler.idle();
-  repo.insert({ id: 'other-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x' }, to: '+14155550123', clientId: null });
+  await repo.insert({ id: 'other-1', createdAt: new Date(T0).toISOString(), scheduledAt: new Date(T0 + 1000).toISOString(), request: { to: '+14155550123', instructions: 'x' }, to: '+14155550123', clientId: null });
   clock.advance(59_999);
   await scheduler.idle();
   assert.equal(dialled.length, 0);
   clock.advance(1);
   await scheduler.idle();
   assert.equal(dialled.length, 1);
-  assert.equal(scheduler.get('other-1')!.status, 'placed');
+  assert.equal((await scheduler.get('other-1'))!.status, 'placed');
   await scheduler.stop();
 });

@@ -1,29 +1,33 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
-import { openDatabase } from '../../src/store/database.js';
+import { SessionsRepo } from '../../src/store/sessions-repo.js';
+import { storeTest } from '../store-backends.js';
 import { BrowserSessions, crossSiteReason, isHttps, sessionIdOf } from '../../src/server/sessions.js';
 import { prettyLine } from '../../src/server/log-pretty.js';
 import { resolveLogFormat } from '../../src/server/logging.js';
 
 const req = (method: string, headers: Record<string, string>, protocol = 'http') => ({ method, headers, protocol }) as unknown as FastifyRequest;
 
-test('sessions: random ids found by hash, expiry, revocation, and bound to the API token', () => {
-  const db = openDatabase(':memory:');
-  const s = new BrowserSessions(db, 'api-token-0123456789', 60_000);
+storeTest('sessions: random ids found by hash, expiry, revocation, and bound to the API token', async ({ store }) => {
+  const repo = new SessionsRepo(store);
+  const s = new BrowserSessions(repo, 'api-token-0123456789', 60_000);
   const t0 = Date.now();
-  const a = s.create(t0);
+  const a = await s.create(t0);
   assert.match(a.id, /^[A-Za-z0-9_-]{43}$/);
-  assert.notEqual(s.create(t0).id, a.id);
-  assert.ok(s.verify(a.id, t0 + 59_999));
-  assert.equal(s.verify(a.id, t0 + 60_000), undefined, 'expired');
-  assert.equal(s.verify('x'.repeat(43), t0), undefined);
-  assert.equal(s.verify(a.id.slice(1), t0), undefined);
-  assert.equal((db.prepare('SELECT COUNT(*) FROM sessions WHERE id_hash = ?').pluck().get(a.id) as number), 0, 'the id itself is not stored');
-  assert.equal(new BrowserSessions(db, 'another-api-token-0123', 60_000).verify(a.id, t0), undefined, 'a new API token ends old sessions');
-  assert.equal(s.revokeAll(t0 + 1), 2);
-  assert.equal(s.verify(a.id, t0 + 2), undefined, 'revoked');
-  db.close();
+  assert.notEqual((await s.create(t0)).id, a.id);
+  assert.ok(await s.verify(a.id, t0 + 59_999));
+  assert.equal(await s.verify(a.id, t0 + 60_000), undefined, 'expired');
+  assert.equal(await s.verify('x'.repeat(43), t0), undefined);
+  assert.equal(await s.verify(a.id.slice(1), t0), undefined);
+  assert.equal(await repo.find(a.id), undefined, 'the id itself is not stored');
+  assert.equal(await new BrowserSessions(repo, 'another-api-token-0123', 60_000).verify(a.id, t0), undefined, 'a new API token ends old sessions');
+  assert.equal(await s.revokeAll(t0 + 1), 2);
+  assert.equal(await s.verify(a.id, t0 + 2), undefined, 'revoked');
+  assert.equal(await s.revokeAll(t0 + 3), 0, 'nothing left to revoke');
+  const old = await s.create(t0 - 120_000);
+  assert.equal(await s.prune(t0), 1, 'the expired session is forgotten');
+  assert.equal(await s.verify(old.id, t0 - 120_000 + 1), undefined);
 });
 
 test('cookie, https and CSRF judgements from request headers', () => {

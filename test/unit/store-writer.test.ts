@@ -8,6 +8,8 @@ import { openDatabase, writerOf } from '../../src/store/database.js';
 import { CallsRepo, type CallRow } from '../../src/store/calls-repo.js';
 import { EventsRepo } from '../../src/store/events-repo.js';
 import { RefusalsRepo } from '../../src/store/refusals-repo.js';
+import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
+import { sqliteStore } from '../../src/store/sql/sql-store.js';
 import { Timeline } from '../../src/records/timeline.js';
 import { CallCaps } from '../../src/calls/caps.js';
 import { loadPriceTable } from '../../src/records/pricing.js';
@@ -55,11 +57,20 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   let refusal: unknown;
   worst.push(blocked(() => (refusal = caps.check(0, NOW))));
   worst.push(blocked(() => timeline.append('b', 'status', { to: 'talking' })));
-  worst.push(blocked(() => new RefusalsRepo(db).insert({ at: NOW.toISOString(), to: '+1', clientId: null, rule: 'dnc', message: 'on the list' })));
+  const sql = sqliteStore(db);
+  const refused = new RefusalsRepo(sql).insert({ at: NOW.toISOString(), to: '+1', clientId: null, rule: 'dnc', message: 'on the list' });
+  // The query layer's insert-or-nothing (Kysely's spelling of INSERT OR IGNORE) stays a duplicate while queued too.
+  const keys = new IdempotencyRepo(sql);
+  const claims = Promise.all([keys.claim('k', 'h', NOW), keys.claim('k', 'h', NOW), keys.claim('k2', 'h', NOW)]);
+  const t0 = performance.now();
+  await refused;
+  const claimed = await claims;
+  worst.push(performance.now() - t0);
   // The old busy timeout made each of these wait 5000 ms and then throw.
   assert.ok(Math.max(...worst) < 100, `longest synchronous block ${Math.max(...worst).toFixed(1)} ms`);
 
   assert.deepEqual(changes, [1, 0, 0, 1], 'a duplicate receipt is a duplicate while queued, and against the stored ones');
+  assert.deepEqual(claimed, [true, false, true], 'an idempotency key is claimed once while the claims are queued');
   assert.equal(refusal, undefined);
   assert.equal(calls.get('b')!.status, 'talking', 'reads see the queued writes');
   assert.equal(calls.get('a')!.status, 'ended');
@@ -80,6 +91,7 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   ]);
   assert.deepEqual(other.prepare('SELECT key FROM webhook_receipts ORDER BY key').pluck().all(), ['a:stored', 'b:1', 'b:2']);
   assert.equal(other.prepare('SELECT count(*) FROM call_refusals').pluck().get(), 1);
+  assert.deepEqual(other.prepare('SELECT key FROM idempotency_keys ORDER BY key').pluck().all(), ['k', 'k2']);
   assert.deepEqual(other.prepare("SELECT type FROM call_events WHERE call_id = 'b' ORDER BY seq").pluck().all(), ['status', 'store.delayed']);
   assert.equal(calls.pendingCount, 0);
   other.close();
