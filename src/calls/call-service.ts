@@ -70,8 +70,8 @@ export class CallService {
   }
 
   /** Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards. */
-  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
-    this.carrierEvents.onCarrierEvent(callId, carrierCallId, event, dedupeKey);
+  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): Promise<void> {
+    return this.carrierEvents.onCarrierEvent(callId, carrierCallId, event, dedupeKey);
   }
 
   /** A call to our number: answered per INBOUND (see inbound-calls.ts). */

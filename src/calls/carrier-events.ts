@@ -6,10 +6,13 @@ import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
 import type { AfterCallRecords } from './after-call-records.js';
 import { bindCarrierCallId } from './carrier-binding.js';
+import { WebhookReceiptsRepo } from '../store/webhook-receipts-repo.js';
 
 /** The carrier's callbacks (status, answering-machine verdict, recording) applied to a call. */
 export class CarrierEvents {
-  private readonly seenStmt;
+  private readonly receipts: WebhookReceiptsRepo;
+  /** Per call, the callback being applied: the next waits for it, so callbacks apply in arrival order. */
+  private readonly applying = new Map<string, Promise<void>>();
 
   constructor(
     private readonly rt: CallRuntime,
@@ -17,17 +20,34 @@ export class CarrierEvents {
     private readonly limits: CallLimits,
     private readonly records: AfterCallRecords,
   ) {
-    const { db } = rt.d;
-    this.seenStmt = db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
+    this.receipts = new WebhookReceiptsRepo(rt.d.sql);
     // Twilio retries within hours; receipts older than a week only take space.
-    db.prepare('DELETE FROM webhook_receipts WHERE at < ?').run(new Date(Date.now() - 7 * 86400_000).toISOString());
+    this.receipts.prune(new Date(Date.now() - 7 * 86400_000)).catch((err) => rt.d.log.warn({ event: 'carrier.receiptsPruneFailed', err: (err as Error).message }, 'could not prune old webhook receipts'));
   }
 
   /**
    * Twilio retries and reorders callbacks: duplicates are dropped, and nothing moves a call backwards.
    * The first signed callback of a call whose dial response has not come back yet binds its CallSid.
+   * Resolves once the callback is applied (or dropped); rejects if its receipt could not be stored, so
+   * the route answers with an error and the carrier retries. A call's callbacks apply one at a time, in
+   * the order they arrived: the receipt's insert is awaited, and answers from a pool may come back out
+   * of order.
    */
-  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void {
+  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): Promise<void> {
+    const lane = callId || carrierCallId;
+    const before = this.applying.get(lane) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => this.apply(callId, carrierCallId, event, dedupeKey));
+    const tail = mine.catch(() => undefined);
+    this.applying.set(lane, tail);
+    // Counted as the runtime's work in flight: shutdown and `idle()` wait for a callback being applied.
+    this.rt.track(tail);
+    void tail.then(() => {
+      if (this.applying.get(lane) === tail) this.applying.delete(lane);
+    });
+    return mine;
+  }
+
+  private async apply(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): Promise<void> {
     const { d } = this.rt;
     // A number's own status callback (an inbound call) names no call of ours: the carrier's id does.
     if (!callId) callId = d.calls.getByCarrierId(carrierCallId)?.id ?? '';
@@ -35,8 +55,10 @@ export class CarrierEvents {
       d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
       return;
     }
-    const call = d.calls.get(callId)!;
-    if (this.seenStmt.run(`${callId}:${dedupeKey}`, new Date().toISOString()).changes === 0) return;
+    if (!(await this.receipts.claim(`${callId}:${dedupeKey}`))) return;
+    // Read after the claim: the call may have moved on while the receipt was being stored.
+    const call = d.calls.get(callId);
+    if (!call) return;
     switch (event.type) {
       case 'status':
         this.rt.record(callId, 'carrier.status', { status: event.status, ...(event.durationSec !== undefined ? { durationSec: event.durationSec } : {}) });

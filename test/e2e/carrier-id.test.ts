@@ -70,3 +70,21 @@ test('a signed callback naming another CallSid than the bound one is refused, re
     await stack.api('POST', `/api/calls/${id}/hangup`);
   });
 });
+
+test('a callback the carrier delivers several times at once is applied once, on whichever store keeps the receipts', async () => {
+  await withStack({ script: () => ({ steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] }) }, async (stack) => {
+    const id = await stack.placeCall();
+    const tw = await stack.twilio.waitForCall();
+    await until('talking', async () => (await stack.api('GET', `/api/calls/${id}`)).body.status === 'talking');
+    const recordingStatuses = () => timelineOf(stack, id).filter((e) => e.type === 'recording.status').map((e) => e.data.status);
+    const callback = (RecordingStatus: string) => ({ CallSid: tw.sid, AccountSid: SIM_ACCOUNT_SID, RecordingSid: 'RE' + 'a'.repeat(32), RecordingStatus });
+    // A retry storm that overlaps in the server (the receipt's insert is awaited), and another status of the same recording.
+    const answers = await Promise.all([...Array.from({ length: 4 }, () => post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('in-progress'))), post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('absent'))]);
+    assert.deepEqual(answers.map((a) => a.status), [204, 204, 204, 204, 204], 'answered once applied (or dropped as a duplicate)');
+    await until('recorded', () => recordingStatuses().length >= 2);
+    assert.deepEqual(recordingStatuses().sort(), ['absent', 'in-progress'], 'each callback applied once');
+    assert.equal((await post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('in-progress'))).status, 204);
+    assert.deepEqual(recordingStatuses().sort(), ['absent', 'in-progress'], 'a later retry is still a duplicate');
+    await stack.api('POST', `/api/calls/${id}/hangup`);
+  });
+});

@@ -6,6 +6,7 @@ import { RefusalsRepo } from '../../src/store/refusals-repo.js';
 import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
 import { ScheduledCallsRepo } from '../../src/store/scheduled-calls-repo.js';
 import { CampaignsRepo } from '../../src/store/campaigns-repo.js';
+import { WebhookReceiptsRepo } from '../../src/store/webhook-receipts-repo.js';
 import type { Campaign } from '../../src/campaigns/campaign-schema.js';
 import { databaseKind, openPostgresStore, redactUrl } from '../../src/store/sql/sql-store.js';
 import { pgMigrations } from '../../src/store/sql/pg-migrations.js';
@@ -159,4 +160,14 @@ test('a PostgreSQL server that cannot be reached fails the start with the URL (n
     assert.ok(!e.message.includes('hunter2'));
     return true;
   });
+});
+
+storeTest('webhook receipts: a key is applied once, even when claimed at the same moment; old receipts are pruned', async ({ store }) => {
+  const repo = new WebhookReceiptsRepo(store);
+  const claims = await Promise.all(Array.from({ length: 6 }, () => repo.claim('call-1:status:ringing', new Date('2026-03-01T00:00:00Z'))));
+  assert.equal(claims.filter(Boolean).length, 1, 'one claim of six wins');
+  assert.equal(await repo.claim('call-1:status:answered', new Date('2026-03-08T00:00:00Z')), true);
+  assert.equal(await repo.claim('call-1:status:ringing'), false, 'a retry later is still a duplicate');
+  assert.equal(await repo.prune(new Date('2026-03-05T00:00:00Z')), 1);
+  assert.equal(await repo.claim('call-1:status:answered'), false, 'a recent receipt survives the prune');
 });

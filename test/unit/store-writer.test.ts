@@ -9,6 +9,7 @@ import { CallsRepo, type CallRow } from '../../src/store/calls-repo.js';
 import { EventsRepo } from '../../src/store/events-repo.js';
 import { RefusalsRepo } from '../../src/store/refusals-repo.js';
 import { IdempotencyRepo } from '../../src/store/idempotency-repo.js';
+import { WebhookReceiptsRepo } from '../../src/store/webhook-receipts-repo.js';
 import { sqliteStore } from '../../src/store/sql/sql-store.js';
 import { Timeline } from '../../src/records/timeline.js';
 import { CallCaps } from '../../src/calls/caps.js';
@@ -43,8 +44,8 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   const { file, db, calls, timeline, caps, writer } = setup();
   calls.insert(call('a'));
   timeline.append('a', 'usage', { provider: 'openai', model: 'gpt-realtime', usage: {} });
-  const receipt = db.prepare('INSERT OR IGNORE INTO webhook_receipts (key, at) VALUES (?, ?)');
-  assert.equal(receipt.run('a:stored', 't').changes, 1);
+  const receipts = new WebhookReceiptsRepo(sqliteStore(db));
+  assert.equal(await receipts.claim('a:stored'), true);
 
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE');
@@ -52,8 +53,8 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   worst.push(blocked(() => calls.insert(call('b'))));
   for (const status of ['dialing', 'ringing', 'answered', 'talking'] as const) worst.push(blocked(() => calls.update('b', { status })));
   worst.push(blocked(() => calls.update('a', { status: 'ended', endReason: 'callee-hangup', carrierCallId: 'CA1' })));
-  let changes: number[] = [];
-  worst.push(blocked(() => (changes = [receipt.run('b:1', 't').changes, receipt.run('b:1', 't').changes, receipt.run('a:stored', 't').changes, receipt.run('b:2', 't').changes])));
+  let receiptClaims: Promise<boolean[]> | undefined;
+  worst.push(blocked(() => (receiptClaims = Promise.all([receipts.claim('b:1'), receipts.claim('b:1'), receipts.claim('a:stored'), receipts.claim('b:2')]))));
   let refusal: unknown;
   worst.push(blocked(() => (refusal = caps.check(0, NOW))));
   worst.push(blocked(() => timeline.append('b', 'status', { to: 'talking' })));
@@ -65,11 +66,12 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   const t0 = performance.now();
   await refused;
   const claimed = await claims;
+  const received = await receiptClaims!;
   worst.push(performance.now() - t0);
   // The old busy timeout made each of these wait 5000 ms and then throw.
   assert.ok(Math.max(...worst) < 100, `longest synchronous block ${Math.max(...worst).toFixed(1)} ms`);
 
-  assert.deepEqual(changes, [1, 0, 0, 1], 'a duplicate receipt is a duplicate while queued, and against the stored ones');
+  assert.deepEqual(received, [true, false, false, true], 'a duplicate receipt is a duplicate while queued, and against the stored ones');
   assert.deepEqual(claimed, [true, false, true], 'an idempotency key is claimed once while the claims are queued');
   assert.equal(refusal, undefined);
   assert.equal(calls.get('b')!.status, 'talking', 'reads see the queued writes');

@@ -13,7 +13,8 @@ import { MalformedEncodingError, parseFormBody } from '../../server/url-encoding
 export interface TwilioRouteHandlers {
   /** Stream parameters for a call Twilio asks TwiML for; undefined if the call is unknown or over. */
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined;
-  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void;
+  /** Applies a callback; resolves once applied (or dropped as a duplicate). A rejection is answered 500, so the carrier retries. */
+  onCarrierEvent(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): void | Promise<void>;
   authorizeStream: StreamAuthorizer;
   /** Warm-transfer legs (the call to the owner). */
   transferLeg?: TransferLegHandler;
@@ -106,7 +107,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
       if (err instanceof WebhookError) return sendError(reply, 400, err.message);
       throw err;
     }
-    opts.handlers.onCarrierEvent(callIdOf(req), parsed.carrierCallId, parsed.event, parsed.dedupeKey);
+    await opts.handlers.onCarrierEvent(callIdOf(req), parsed.carrierCallId, parsed.event, parsed.dedupeKey);
     return reply.code(204).send();
   };
 
