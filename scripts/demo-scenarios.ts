@@ -1,6 +1,6 @@
 /**
  * The calls `npm run demo` can place (`--scenario <name>`), each a callee script for the Twilio simulator
- * and what the model "says" on either engine. The server between them is the real one.
+ * and what the model "says" on each engine. The server between them is the real one.
  */
 import type { CalleeScript } from '../test/sim/twilio/index.js';
 import type { Conversation, Engine } from '../test/sim/stack.js';
@@ -80,11 +80,11 @@ const menu: DemoScenario = {
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
     ],
   },
-  // OpenAI listens silently at the menu and is asked to choose at each prompt's end; Gemini answers
-  // every utterance by itself, and those answers are not played to the menu.
+  // OpenAI and the cascade listen silently at the menu and are asked to choose at each prompt's end;
+  // Gemini answers every utterance by itself, and those answers are not played to the menu.
   conversation: (engine, opening) => ({
     turns:
-      engine === 'openai'
+      engine !== 'gemini'
         ? [{ call: { name: 'send_dtmf', args: { digits: '2' } } }, { call: { name: 'send_dtmf', args: { digits: '2' } } }, { say: helloSam(opening) }, { say: BYE, call: { name: 'end_call', args: { reason: 'subscription cancelled' } } }]
         : [
             { say: 'Hello?' },
@@ -127,8 +127,8 @@ const hold: DemoScenario = {
       { waitForAgent: true, quietMs: 400, timeoutMs: 8000 },
     ],
   },
-  // OpenAI hears each line on hold (transcribed; auto-replies off); Gemini, which answers whatever it
-  // hears, is sent nothing on hold.
+  // OpenAI hears each line on hold (transcribed; auto-replies off), the cascade transcribes the speech its
+  // VAD hears there; Gemini, which answers whatever it hears, is sent nothing on hold.
   conversation: (engine) => ({
     turns: [
       { say: "Hi! I'm an AI assistant calling on behalf of Raju Kumar to order food for pickup." },
@@ -136,10 +136,10 @@ const hold: DemoScenario = {
       { say: "Hi Sam, thanks. I'm calling for Raju Kumar to order one chicken biryani for pickup at seven." },
       { say: 'Perfect, thank you. Goodbye!', call: { name: 'end_call', args: { reason: 'order placed' } } },
     ],
-    // How many stretches OpenAI hears on hold depends on the pace (the music's onset may make one), so its
-    // simulator transcribes each by the scripted line it holds rather than in order.
-    userTranscripts: engine === 'openai' ? ['Spice Garden.', 'Please hold.', ANNOUNCEMENT, PERSON, ORDER_TAKEN] : ['Spice Garden.', 'Please hold.', ORDER_TAKEN],
-    transcribeBySound: engine === 'openai',
+    // How many stretches are heard on hold depends on the pace (the music's onset may make one), so the
+    // simulators transcribe each by the scripted line it holds rather than in order.
+    userTranscripts: engine !== 'gemini' ? ['Spice Garden.', 'Please hold.', ANNOUNCEMENT, PERSON, ORDER_TAKEN] : ['Spice Garden.', 'Please hold.', ORDER_TAKEN],
+    transcribeBySound: engine !== 'gemini',
   }),
 };
 

@@ -8,6 +8,7 @@
  *   npm run demo                    # place the call, then keep the server up to explore the API
  *   npm run demo -- --exit          # place the call and exit when it is over
  *   npm run demo -- --engine gemini # the same call on Gemini Live (audio transcoded both ways)
+ *   npm run demo -- --engine cascade # the same call on the cascaded engine (VAD, speech-to-text, LLM, text-to-speech)
  *   npm run demo -- --scenario menu # a phone menu answers: the agent presses through it to a person
  *   npm run demo -- --scenario hold # put on hold: silent through music and announcements, then a person
  */
@@ -21,7 +22,13 @@ import type { ServerStatus } from '../src/shared/api-types.js';
 
 const exitAfter = process.argv.includes('--exit');
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const engine: Engine = arg('--engine') === 'gemini' ? 'gemini' : 'openai';
+const ENGINE_NAMES: Record<Engine, string> = { openai: 'OpenAI Realtime', gemini: 'Gemini Live', cascade: 'speech-to-text, LLM and text-to-speech (the cascade)' };
+const engineArg = arg('--engine') ?? 'openai';
+if (!Object.hasOwn(ENGINE_NAMES, engineArg)) {
+  console.error(`unknown engine "${engineArg}": use one of ${Object.keys(ENGINE_NAMES).join(', ')}`);
+  process.exit(2);
+}
+const engine = engineArg as Engine;
 const scenarioName = arg('--scenario') ?? 'order';
 const scenario = DEMO_SCENARIOS[scenarioName];
 if (!scenario) {
@@ -43,7 +50,8 @@ const stack = await startStack({
   msPerChar: 45,
   engine,
   embeddings: 'openai',
-  outcome: 'openai',
+  // The cascade's outcome comes from its own LLM, as OUTCOME_PROVIDER=auto does on a local set-up.
+  outcome: engine === 'cascade' ? 'llm' : 'openai',
   script: () => scenario.script,
   conversation: () => scenario.conversation(engine, opening),
 });
@@ -53,7 +61,7 @@ const status = (await (await fetch(`${stack.baseUrl}/api/status`, { headers: aut
 opening = disclosureSentence('Raju Kumar', { discloseAi: status.safety.discloseAi, recordingAnnounced: status.recordCalls && status.safety.announceRecording });
 const signIn = (path = '/') => `${stack.baseUrl}${path}#token=${encodeURIComponent(SIM_API_TOKEN)}`;
 
-console.log(c(1, `Callwright demo (${scenario.title}): the real server on ${stack.baseUrl}, talking to simulated Twilio and ${engine === 'gemini' ? 'Gemini Live' : 'OpenAI Realtime'} services.`));
+console.log(c(1, `Callwright demo (${scenario.title}): the real server on ${stack.baseUrl}, talking to simulated Twilio and ${ENGINE_NAMES[engine]} services.`));
 console.log(`Data for this demo is kept in ${dataDir}`);
 console.log(`Web UI (open it now to watch the call live): ${signIn()}\n`);
 if (scenario.uploadNote) {
@@ -95,7 +103,7 @@ outer: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array
     else if (event === 'tool.call') console.log(stamp(), c(35, `tool: ${d.name}(${JSON.stringify(d.arguments)})`));
     else if (event === 'knowledge.retrieved') console.log(stamp(), c(35, `reference for the prompt: ${d.results.map((r: { file: string }) => r.file).join(', ') || 'nothing found'}`));
     else if (event === 'knowledge.lookup') console.log(stamp(), c(35, `looked up "${d.query}": ${d.results.length ? `${d.results[0].file}: "${d.results[0].excerpt}"` : 'nothing found'}`));
-    else if (event === 'agent.interrupted') console.log(stamp(), c(31, `callee barged in: Twilio buffer cleared, the rest of the agent's turn dropped${engine === 'openai' ? ', item truncated at what was heard' : ''}`));
+    else if (event === 'agent.interrupted') console.log(stamp(), c(31, `callee barged in: Twilio buffer cleared, the rest of the agent's turn dropped${engine === 'openai' ? ', item truncated at what was heard' : engine === 'cascade' ? ', its context cut to the words heard' : ''}`));
     else if (event === 'engine.resumed') console.log(stamp(), c(36, `AI session resumed after: ${d.reason}`));
     else if (event === 'mode.changed' && d.to !== 'ending') console.log(stamp(), c(36, `mode: ${d.to} (${d.reason})`));
     else if (event === 'menu.prompt') console.log(stamp(), c(36, 'menu prompt ended: the agent chooses'));
