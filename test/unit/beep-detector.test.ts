@@ -5,6 +5,7 @@ import { mulawDecode, mulawEncode } from '../../src/media/mulaw.js';
 import { dtmfAudio } from '../../src/media/dtmf.js';
 import { speechPcm } from '../sim/twilio/callee-audio.js';
 import { prng } from '../sim/shared/prng.js';
+import { concatPcm as concat } from '../sim/pcm.js';
 
 const RATE = 8000;
 
@@ -25,16 +26,6 @@ function noise(ms: number, rms: number, seed = 7): Int16Array {
   const out = new Int16Array(n);
   // Uniform noise in [-a, a] has RMS a / sqrt(3).
   for (let i = 0; i < n; i++) out[i] = Math.round((rnd() * 2 - 1) * rms * Math.sqrt(3));
-  return out;
-}
-
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

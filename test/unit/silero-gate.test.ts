@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SileroVad, VAD_FLOOR_DBFS_DEFAULT, idleSileroVads } from '../../src/media/silero-vad.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
 import { BACKCHANNELS, SHORT_SPEECH_CLIPS, SPEECH_CLIPS, clip } from '../sim/twilio/clips.js';
+import { concatPcm as concat } from '../sim/pcm.js';
 
 const FRAME = 160; // 20 ms at 8 kHz
 
@@ -30,16 +31,6 @@ function hiss(ms: number, dbfs: number, seed = 7): Int16Array {
   const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
   const rms = 32768 * 10 ** (dbfs / 20);
   for (let i = 0; i < out.length; i++) out[i] = Math.round((rnd() + rnd() + rnd()) * 2 * rms);
-  return out;
-}
-
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

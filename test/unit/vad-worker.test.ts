@@ -14,18 +14,9 @@ import { DEFAULT_BARGE_IN } from '../../src/bridge/barge-in.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
 import { BACKCHANNELS, SPEECH_CLIPS, clip } from '../sim/twilio/clips.js';
 import { noisePcm } from '../sim/twilio/line-noise.js';
+import { concatPcm as concat } from '../sim/pcm.js';
 
 const FRAME = 160;
-
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A call's caller audio: silence, words, a pause, a backchannel, hum, silence (gated and ungated frames). */
 function callAudio(): Int16Array {
