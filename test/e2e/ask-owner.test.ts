@@ -355,48 +355,60 @@ test('several questions in one call: one answered on the page during a holding l
   );
 });
 
-test('[gemini] the callee speaks while the agent waits: the model answers them, the question stays open, and its answer comes as a text turn', async () => {
-  await withStack(
-    {
-      engine: 'gemini',
-      script: () => ({
-        amdDelayMs: 4000,
-        idleHangupMs: 30_000,
-        steps: [
-          { say: 'Hello, Spice Garden.' },
-          { waitForAgent: true as const, quietMs: 300 },
-          { say: QUESTION },
-          { waitForAgent: true as const, quietMs: 300 },
-          { say: 'Sure, take your time.' },
-          { waitForAgent: true as const, quietMs: 300 },
-          { pauseMs: 30_000 },
-        ],
-      }),
-      conversation: () => ({
-        turns: [...askTurns('gemini', '').slice(0, 3), { say: 'No problem.' }, { say: 'Thanks for waiting. {{clientText}} Goodbye!', call: { name: 'end_call', args: {} } }],
-        userTranscripts: ['Hello, Spice Garden.', QUESTION, 'Sure, take your time.'],
-      }),
-      env: { ASK_OWNER_TIMEOUT_S: '30' },
-    },
-    async (stack) => {
-      const id = await stack.placeCall();
-      const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
-      // The tool call was answered at once, so the callee's words have nothing to cancel.
-      let starts = 0;
-      await waitForEvent(stack, id, (e) => e.type === 'callee.speechStarted' && ++starts === 3, 20_000);
-      // Past the end of "Sure, take your time.".
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal((await stack.api('GET', `/api/calls/${id}/questions`)).body.open.length, 1, 'the question is still open');
-      const r = await stack.api('POST', `/api/calls/${id}/questions/${asked.data.questionId}/answer`, { answer: 'Extra hot is fine', channel: 'ui' });
-      assert.equal(r.status, 200);
-      const call = await stack.waitForEnd(id, 30_000);
-      assert.equal(call.endReason, 'agent-hangup');
-      const g = stack.gemini.sessions[0] as any;
-      assert.equal(g.toolCalls.find((c: any) => c.name === 'ask_owner')?.status, 'answered', JSON.stringify(g.toolCalls));
-      const ev = await timeline(stack, id);
-      assert.ok(!ev.some((e) => e.type === 'owner.detached'), 'the call was never withdrawn');
-      assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)), 'the answer was relayed');
-    },
-  );
-});
+// The engines that answer ask_owner at once and get the owner's answer as a text turn later; on OpenAI the
+// tool call stays open until the answer, so there is no reply of the model's own to give meanwhile.
+for (const engine of ['gemini', 'cascade'] as const) {
+  test(`[${engine}] the callee speaks while the agent waits: the model answers them, the question stays open, and its answer comes as a text turn`, async () => {
+    await withStack(
+      {
+        engine,
+        script: () => ({
+          amdDelayMs: 4000,
+          idleHangupMs: 30_000,
+          steps: [
+            { say: 'Hello, Spice Garden.' },
+            { waitForAgent: true as const, quietMs: 300 },
+            { say: QUESTION },
+            { waitForAgent: true as const, quietMs: 300 },
+            { say: 'Sure, take your time.' },
+            { waitForAgent: true as const, quietMs: 300 },
+            { pauseMs: 30_000 },
+          ],
+        }),
+        conversation: () => ({
+          turns: [...askTurns(engine, '').slice(0, 3), { say: 'No problem.' }, { say: 'Thanks for waiting. {{clientText}} Goodbye!', call: { name: 'end_call', args: {} } }],
+          userTranscripts: ['Hello, Spice Garden.', QUESTION, 'Sure, take your time.'],
+        }),
+        env: { ASK_OWNER_TIMEOUT_S: '30' },
+      },
+      async (stack) => {
+        const id = await stack.placeCall();
+        const asked = await waitForEvent(stack, id, (e) => e.type === 'owner.asked');
+        // The tool call was answered at once, so the callee's words have nothing to cancel.
+        let starts = 0;
+        await waitForEvent(stack, id, (e) => e.type === 'callee.speechStarted' && ++starts === 3, 20_000);
+        // Past the end of "Sure, take your time.".
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal((await stack.api('GET', `/api/calls/${id}/questions`)).body.open.length, 1, 'the question is still open');
+        const r = await stack.api('POST', `/api/calls/${id}/questions/${asked.data.questionId}/answer`, { answer: 'Extra hot is fine', channel: 'ui' });
+        assert.equal(r.status, 200);
+        const call = await stack.waitForEnd(id, 30_000);
+        assert.equal(call.endReason, 'agent-hangup');
+        if (engine === 'gemini') {
+          const g = stack.gemini.sessions[0] as any;
+          assert.equal(g.toolCalls.find((c: any) => c.name === 'ask_owner')?.status, 'answered', JSON.stringify(g.toolCalls));
+        } else {
+          // The cascade answered the tool call at once, and the callee's words got a reply of their own.
+          const results = stack.cascade.llm.flatMap((r) => r.body.messages.filter((m) => m.role === 'tool').map((m) => String(m.content)));
+          assert.ok(results.length > 0 && results.every((r) => /The question has gone to Raju Kumar/.test(r)), JSON.stringify(results));
+        }
+        assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /No problem\./.test(t.text)), 'the callee was answered while the question was open');
+        const ev = await timeline(stack, id);
+        assert.ok(!ev.some((e) => e.type === 'owner.detached'), 'the call was never withdrawn');
+        assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)), 'the answer was relayed');
+        assert.ok(toModel(stack, engine).some((o) => /Raju Kumar answered: "Extra hot is fine"/.test(o)), 'the answer reached the model');
+      },
+    );
+  });
+}
 
