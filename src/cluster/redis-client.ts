@@ -16,7 +16,8 @@ const ERROR_LOG_EVERY_MS = 60_000;
  */
 export function openRedis(url: string, purpose: string, log: ClusterLog, opts: { subscriber?: boolean } = {}): Redis {
   const redis = new Redis(url, {
-    connectionName: `callwright-${purpose}`,
+    // Seen in CLIENT LIST: which node's connection for which job (a name has no spaces).
+    connectionName: `callwright-${purpose}`.replace(/[^\w.:-]/g, '_'),
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,
     // A subscriber must queue its SUBSCRIBEs until connected; every other connection fails fast instead.

@@ -39,8 +39,8 @@ export class RedisEventBus implements EventBus {
   private lost = false;
 
   constructor(url: string, private readonly nodeId: string, private readonly log: ClusterLog) {
-    this.pub = openRedis(url, 'events-pub', log);
-    this.sub = openRedis(url, 'events-sub', log, { subscriber: true });
+    this.pub = openRedis(url, `events-pub-${nodeId}`, log);
+    this.sub = openRedis(url, `events-sub-${nodeId}`, log, { subscriber: true });
     this.sub.on('message', (channel: string, raw: string) => this.received(channel, raw));
     this.sub.on('close', () => {
       this.lost = true;
