@@ -91,6 +91,7 @@ export interface App {
   knowledge: KnowledgeBase;
   /** This node's cross-node pieces: event bus, node registry, shared rate limits (REDIS_URL). */
   cluster: Cluster;
+  timeline: Timeline;
   close(): Promise<void>;
 }
 
@@ -285,6 +286,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     db,
     knowledge,
     cluster,
+    timeline,
     async close() {
       closing = true;
       watcher?.close();
