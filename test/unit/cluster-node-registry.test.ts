@@ -11,7 +11,8 @@ import { buildApp } from '../../src/server/app.js';
 import { until } from '../e2e/helpers.js';
 import { memoryLog, redisTest, redisUrlFor } from '../redis-backend.js';
 
-const fast = { heartbeatMs: 40, ttlMs: 250 };
+// Short, but with room for a busy machine: an entry outlives several missed heartbeats.
+const fast = { heartbeatMs: 50, ttlMs: 600 };
 const self = (id: string, liveCalls = 0): NodeSelf => ({ id, baseUrl: `http://10.0.0.1/${id}`, startedAt: new Date('2026-12-06T00:00:00Z'), liveCalls: () => liveCalls });
 
 redisTest('every live node is listed with its load; one that stops cleanly leaves at once, one that dies leaves after the TTL', async () => {
