@@ -188,6 +188,11 @@ export const settingsSchema = z.object({
   CAMPAIGN_TICK_MS: int(20, 60_000).default(1000),
   CAMPAIGN_LEASE_SECONDS: int(5, 3600).default(60),
   NODE_ID: optionalString.pipe(z.string().max(100).optional()),
+  /**
+   * redis:// or rediss://: the cross-node features (docs/deployment.md): live events from any node, API
+   * rate limits shared across nodes, and the node registry (GET /api/nodes). Unset: one node, in-process.
+   */
+  REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//i, 'must be a redis:// or rediss:// URL (or unset for one node)').optional()),
   DISCLOSE_AI: bool.default(true),
   ANNOUNCE_RECORDING: bool.default(true),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(600),

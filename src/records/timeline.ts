@@ -1,16 +1,17 @@
-import { EventEmitter } from 'node:events';
 import type { EventsRepo, StoredEvent } from '../store/events-repo.js';
 import type { TimelineEventType } from '../shared/event-types.js';
+import { LocalEventBus, type EventBus, type SubscribeOptions, type Subscription } from '../cluster/event-bus.js';
 
 /**
- * A call's timeline: every event is stored first, then published to live subscribers (SSE). Listeners
+ * A call's timeline: every event is stored first, then published to live subscribers (SSE) through the
+ * event bus: this process's subscribers by default, every node's with REDIS_URL (src/cluster/). Listeners
  * are per call, so a slow or failing subscriber of one call never sees another call's traffic.
  */
 export class Timeline {
-  private readonly bus = new EventEmitter();
-
-  constructor(private readonly repo: EventsRepo) {
-    this.bus.setMaxListeners(0);
+  constructor(
+    private readonly repo: EventsRepo,
+    private readonly bus: EventBus = new LocalEventBus(),
+  ) {
     // Events held back by a locked database are published live as they happen; once they are stored,
     // the call's record says they were written late (and nothing was lost).
     repo.onDelayedWrite = (callId, events, delayMs) => this.append(callId, 'store.delayed', { events, delayMs });
@@ -18,7 +19,7 @@ export class Timeline {
 
   append(callId: string, type: TimelineEventType, data: Record<string, unknown> = {}): StoredEvent {
     const ev = this.repo.append(callId, type, data);
-    this.bus.emit(callId, ev);
+    this.bus.publish(callId, ev);
     return ev;
   }
 
@@ -35,26 +36,22 @@ export class Timeline {
     return this.repo.listOfType(callId, type);
   }
 
-  subscribe(callId: string, listener: (ev: StoredEvent) => void): () => void {
-    const safe = (ev: StoredEvent) => {
-      try {
-        listener(ev);
-      } catch {
-        // A subscriber's failure is its own; the call goes on.
-      }
-    };
-    this.bus.on(callId, safe);
-    return () => this.bus.off(callId, safe);
+  /** True when events appended on other nodes reach this node's subscribers (REDIS_URL). */
+  get crossNode(): boolean {
+    return this.bus.crossNode;
+  }
+
+  subscribe(callId: string, listener: (ev: StoredEvent) => void, opts?: SubscribeOptions): Subscription {
+    return this.bus.subscribe(callId, listener, opts);
   }
 
   /** Tells subscribers the timeline is complete (the call ended and its records are written). */
   close(callId: string): void {
-    this.bus.emit(`${callId}:closed`);
+    this.bus.publishClosed(callId);
     this.repo.forget(callId);
   }
 
   onClosed(callId: string, listener: () => void): () => void {
-    this.bus.once(`${callId}:closed`, listener);
-    return () => this.bus.off(`${callId}:closed`, listener);
+    return this.bus.onClosed(callId, listener);
   }
 }

@@ -56,6 +56,9 @@ import { ScheduledCallsRepo } from '../store/scheduled-calls-repo.js';
 import { scheduledCallsRoutes } from './scheduled-calls-routes.js';
 import { setupCampaigns } from '../campaigns/setup.js';
 import { campaignRoutes } from './campaign-routes.js';
+import { setupCluster, type Cluster } from '../cluster/setup.js';
+import type { RedisNodeRegistryOptions } from '../cluster/redis-node-registry.js';
+import { nodesRoutes } from './nodes-routes.js';
 
 export interface AppOptions {
   settings: Settings;
@@ -75,6 +78,8 @@ export interface AppOptions {
   webhookRetryDelaysMs?: number[];
   /** The scheduled calls' clock and timers (tests inject one). */
   schedulerClock?: Clock;
+  /** The node registry's heartbeat and TTL with REDIS_URL (tests shorten them). */
+  nodeRegistry?: RedisNodeRegistryOptions;
 }
 
 export interface App {
@@ -84,6 +89,9 @@ export interface App {
   service: CallService;
   db: Db;
   knowledge: KnowledgeBase;
+  /** This node's cross-node pieces: event bus, node registry, shared rate limits (REDIS_URL). */
+  cluster: Cluster;
+  timeline: Timeline;
   close(): Promise<void>;
 }
 
@@ -115,7 +123,10 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const sql = await openStore(s, db, server.log);
   const calls = new CallsRepo(db);
-  const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
+  // The service is created below; the registry asks it for the live count only when it beats or lists.
+  let liveCalls = () => 0;
+  const cluster = await setupCluster({ settings: s, log: server.log, liveCalls: () => liveCalls(), registry: o.nodeRegistry });
+  const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)), cluster.bus);
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
   const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
@@ -147,6 +158,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     now: o.now,
     outcome,
   });
+  liveCalls = () => service.liveCount;
 
   const scheduler = new CallScheduler({
     repo: new ScheduledCallsRepo(sql),
@@ -187,7 +199,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     if (unexpected) throw unexpected;
   });
 
-  await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': uiNotBuiltPage(VERSION) } });
+  await registerHardening(server, { settings: s, apiToken: o.apiToken, inlinePages: { '/': uiNotBuiltPage(VERSION) }, rateLimitStore: cluster.rateLimitStore });
   // Above the codec's 64 KiB frame limit, so an oversized frame is dropped and counted like any other
   // malformed frame instead of closing the stream (and ending the call); beyond this, ws closes it (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
@@ -229,6 +241,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(refusalsRoutes, { service });
     await api.register(ownerRoutes, { owner, calls });
     await api.register(setupRoutes, { settings: s, carrier });
+    await api.register(nodesRoutes, { registry: cluster.registry });
     api.get(
       '/api/status',
       documented({ tag: 'system', summary: 'What is configured (never a secret) and what is missing to place calls', responses: { 200: 'version, carrier, engines, safety, knowledge, missing settings' } }),
@@ -252,6 +265,11 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // recovery above: a scheduled call due now dials as a new call.
   server.addHook('onListen', async () => scheduler.start());
   server.addHook('onListen', async () => campaigns.runner.start());
+  server.addHook('onListen', async () => {
+    const addr = server.addresses()[0] as { address: string; family: string; port: number } | undefined;
+    if (!s.PUBLIC_URL && addr) cluster.self.baseUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    cluster.registry.start();
+  });
 
   // The index catches up with CLIENTS_DIR in the background: listening does not wait for parsing.
   let closing = false;
@@ -267,6 +285,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
     service,
     db,
     knowledge,
+    cluster,
+    timeline,
     async close() {
       closing = true;
       watcher?.close();
@@ -274,6 +294,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       await campaigns.runner.stop();
       await service.shutdown();
       await server.close();
+      await cluster.close();
       await knowledge.close();
       // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
       const unwritten = timeline.flush(5000);

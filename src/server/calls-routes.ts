@@ -253,7 +253,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
     const call = load(req.params);
     const lastId = Number(req.headers['last-event-id'] ?? 0);
-    streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
+    streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id) || liveElsewhere(o.timeline, call), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
     return reply;
   });
 
@@ -314,4 +314,21 @@ function durationSec(c: CallRow): number | null {
   if (!c.answeredAt) return null;
   const end = c.endedAt ? Date.parse(c.endedAt) : Date.now();
   return Math.round((end - Date.parse(c.answeredAt)) / 1000);
+}
+
+/**
+ * How long after its end a call may still be writing late records (recording, price, outcome) on the node
+ * that ran it: the late records' own limit (10 minutes) and a margin.
+ */
+const LATE_RECORDS_WINDOW_MS = 15 * 60_000;
+
+/**
+ * With REDIS_URL a call may be running on another node, whose events reach this one through the bus:
+ * follow it live unless it ended long enough ago that nothing more can come (the replay ends the stream
+ * earlier if it finds the records complete).
+ */
+function liveElsewhere(timeline: Timeline, call: { status: string; endedAt: string | null }): boolean {
+  if (!timeline.crossNode) return false;
+  if (call.status !== 'ended' || !call.endedAt) return true;
+  return Date.now() - Date.parse(call.endedAt) < LATE_RECORDS_WINDOW_MS;
 }

@@ -3,7 +3,7 @@ import { errorBody, sendError, sendZodError } from './errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Settings } from '../config/settings.js';
 import { tokenMatches } from './auth.js';
 import { MalformedEncodingError, malformedQueryField } from './url-encoding.js';
@@ -13,6 +13,8 @@ export interface HardeningOptions {
   apiToken: string;
   /** Pages the server renders itself, by path: their inline <script>/<style> blocks are allowed by hash. */
   inlinePages?: Record<string, string>;
+  /** Where the rate limit counts (REDIS_URL: shared by every node, src/cluster/); default this process's memory. */
+  rateLimitStore?: FastifyRateLimitStoreCtor;
 }
 
 /** Where Twilio talks to us: signed webhooks and the media WebSocket. */
@@ -27,7 +29,8 @@ const isCarrierRoute = (url: string) => url.startsWith('/twilio/');
  * - CORS: closed unless CORS_ORIGINS lists origins; then only those get Access-Control-Allow-Origin.
  * - Rate limit: RATE_LIMIT_PER_MINUTE per client, where the client is "the holder of the API token"
  *   for requests that present it, else the remote address, so guessing tokens is limited per address,
- *   not per guess. Twilio's routes are excluded: each request is signature-checked (an HMAC, cheaper
+ *   not per guess. With REDIS_URL the count is kept in Redis, so the limit holds across all nodes
+ *   together (each node counts alone while Redis fails: docs/deployment.md). Twilio's routes are excluded: each request is signature-checked (an HMAC, cheaper
  *   than a limiter lookup), their bursts grow with the number of live calls, and a 429 would lose a
  *   status or recording callback of a real call.
  */
@@ -94,6 +97,7 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
       global: false,
       max,
       timeWindow: 60_000,
+      ...(o.rateLimitStore ? { store: o.rateLimitStore } : {}),
       keyGenerator: (req) => clientKey(req, o.apiToken),
       // Thrown to the app's error handler, which answers {error}; Retry-After is already on the reply.
       errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`too many requests: at most ${ctx.max} a minute; try again in ${Math.ceil(ctx.ttl / 1000)} s (RATE_LIMIT_PER_MINUTE)`), { statusCode: 429 }),

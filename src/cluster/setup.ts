@@ -1,0 +1,63 @@
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Settings } from '../config/settings.js';
+import { LocalEventBus, type EventBus } from './event-bus.js';
+import { RedisEventBus } from './redis-event-bus.js';
+import { LocalNodeRegistry, type NodeRegistry, type NodeSelf } from './node-registry.js';
+import { RedisNodeRegistry, type RedisNodeRegistryOptions } from './redis-node-registry.js';
+import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
+import { sharedRateLimitStore } from './shared-rate-limit-store.js';
+import { nodeIdOf } from './node-id.js';
+
+export interface Cluster {
+  nodeId: string;
+  /** This node as the registry lists it; the server sets baseUrl once it listens (without PUBLIC_URL). */
+  self: NodeSelf;
+  bus: EventBus;
+  registry: NodeRegistry;
+  /** The API rate limit's shared store (REDIS_URL); undefined: each node counts in memory. */
+  rateLimitStore?: FastifyRateLimitStoreCtor;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  settings: Pick<Settings, 'REDIS_URL' | 'NODE_ID' | 'PUBLIC_URL' | 'HOST' | 'PORT'>;
+  log: ClusterLog;
+  liveCalls: () => number;
+  /** Tests shorten the registry's heartbeat and TTL. */
+  registry?: RedisNodeRegistryOptions;
+}
+
+/**
+ * The cross-node pieces, chosen by REDIS_URL: without it everything stays in this process (one node);
+ * with it live events, rate limits and the node registry go through Redis (docs/deployment.md). Never
+ * fails for Redis being down: each piece falls back to this node and says so in the log.
+ */
+export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
+  const s = o.settings;
+  const nodeId = nodeIdOf(s);
+  const self: NodeSelf = { id: nodeId, baseUrl: s.PUBLIC_URL ?? `http://${s.HOST}:${s.PORT}`, startedAt: new Date(), liveCalls: o.liveCalls };
+  if (!s.REDIS_URL) {
+    const bus = new LocalEventBus();
+    return { nodeId, self, bus, registry: new LocalNodeRegistry(self), close: () => bus.close() };
+  }
+  // One connection for plain commands (rate-limit counts, heartbeats); the bus keeps its own two, as a
+  // subscribing connection can do nothing else.
+  const redis = openRedis(s.REDIS_URL, 'commands', o.log);
+  const bus = new RedisEventBus(s.REDIS_URL, nodeId, o.log);
+  const registry = new RedisNodeRegistry(redis, self, o.log, o.registry);
+  // Commands fail fast while the link is down (each falls back to local): wait a moment for it at start,
+  // so the first requests count in Redis. Redis down at start delays it by that moment, nothing more.
+  await Promise.all([whenReady(redis), bus.ready()]);
+  return {
+    nodeId,
+    self,
+    bus,
+    registry,
+    rateLimitStore: sharedRateLimitStore(redis, o.log),
+    async close() {
+      await registry.stop();
+      await bus.close();
+      redis.disconnect();
+    },
+  };
+}

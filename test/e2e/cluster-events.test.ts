@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { parseSettings } from '../../src/config/settings.js';
+import { buildApp } from '../../src/server/app.js';
+import { readSse, until } from './helpers.js';
+import { redisTest, TEST_REDIS_URL } from '../redis-backend.js';
+
+const TOKEN = 'cluster-events-token-0123456789abcdef';
+
+// Two servers on one store and one Redis: a browser following a call on server B sees the events the
+// call's own server A appends, live, and a reconnect resumes without gaps or repeats.
+redisTest('a call followed on another node: replayed, then live through Redis, ended once; a reconnect with Last-Event-ID resumes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'callwright-cluster-events-'));
+  const settings = (node: string) => parseSettings({ DATA_DIR: dir, CLIENTS_DIR: join(dir, 'clients'), KNOWLEDGE_WATCH: 'false', NODE_ID: node, REDIS_URL: TEST_REDIS_URL });
+  const a = await buildApp({ settings: settings('node-a'), apiToken: TOKEN, logger: false });
+  const b = await buildApp({ settings: settings('node-b'), apiToken: TOKEN, logger: false });
+  const admin = new Redis(TEST_REDIS_URL!);
+  try {
+    const callId = randomUUID();
+    a.db.prepare("INSERT INTO calls (id, created_at, updated_at, to_number, instructions, provider, status, carrier, stream_secret) VALUES (?, 'now', 'now', '+15551230000', 'x', 'openai', 'talking', 'twilio', 's')").run(callId);
+    for (let i = 0; i < 3; i++) a.timeline.append(callId, 'usage', { i });
+    a.timeline.flush(1000);
+    await b.server.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(b.server.addresses()[0] as { port: number }).port}/api/calls/${callId}/events`;
+
+    const following = readSse(url, TOKEN, {}, 10_000);
+    // Node B's subscription is in place in Redis: what A appends from now on reaches it.
+    await until('node B subscribed', async () => ((await admin.pubsub('NUMSUB', `callwright:events:${callId}`)) as [string, number])[1] === 1, 5000);
+    for (let i = 3; i < 8; i++) a.timeline.append(callId, 'usage', { i });
+    a.timeline.append(callId, 'records.complete', {});
+    a.timeline.close(callId);
+    const events = await following;
+    assert.deepEqual(events.map((e) => e.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 0], 'every event once, in order, then end');
+    assert.deepEqual(events.slice(0, 8).map((e) => e.data.data.i), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(events.at(-1)!.event, 'end');
+
+    // The client reconnects after seq 4: the rest from the store, nothing twice, and the end.
+    a.timeline.flush(1000);
+    const resumed = await readSse(url, TOKEN, { 'Last-Event-ID': '4' }, 10_000);
+    assert.deepEqual(resumed.map((e) => e.id), [5, 6, 7, 8, 9, 0]);
+  } finally {
+    admin.disconnect();
+    await b.close();
+    await a.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
