@@ -276,7 +276,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       await server.close();
       await knowledge.close();
       // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
-      const unwritten = timeline.flush(5000);
+      const unwritten = await timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
       db.close();
       await sql.close();

@@ -10,7 +10,7 @@ const HEARTBEAT_MS = 15_000;
  * over and its late records (recording, carrier price) are in. Subscribing before replaying, and
  * skipping seqs already sent, means no event falls in the gap.
  */
-export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, open: boolean, afterSeq: number): void {
+export async function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, open: boolean, afterSeq: number): Promise<void> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -35,7 +35,9 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
   const buffered: StoredEvent[] = [];
   let replaying = true;
   const unsubscribe = timeline.subscribe(callId, (ev) => (replaying ? buffered.push(ev) : send(ev)));
-  const offClosed = open ? timeline.onClosed(callId, () => setImmediate(finish)) : () => undefined;
+  // A close during the replay waits for it: the stream ends after the stored events, not before.
+  let closedDuringReplay = false;
+  const offClosed = open ? timeline.onClosed(callId, () => setImmediate(() => (replaying ? (closedDuringReplay = true) : finish()))) : () => undefined;
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   function cleanup() {
     unsubscribe();
@@ -46,11 +48,22 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
 
   res.write('retry: 2000\n\n');
   let sawEnd = false;
-  for (const ev of [...timeline.list(callId, afterSeq), ...buffered]) {
+  // Events appended while the stored ones are read are buffered, and sent after them (each seq once).
+  let replay: StoredEvent[];
+  try {
+    replay = await timeline.list(callId, afterSeq);
+  } catch (err) {
+    req.log.error({ event: 'sse.replayFailed', callId, err: (err as Error).message }, "could not read the call's timeline for the stream");
+    cleanup();
+    res.end();
+    return;
+  }
+  if (res.writableEnded || res.destroyed) return; // the client went away meanwhile
+  for (const ev of [...replay, ...buffered]) {
     send(ev);
     if (ev.type === 'records.complete') sawEnd = true;
   }
   replaying = false;
   // The records may have completed between the caller's check and our subscription: the store says so.
-  if (!open || sawEnd) finish();
+  if (!open || sawEnd || closedDuringReplay) finish();
 }
