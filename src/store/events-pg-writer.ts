@@ -28,6 +28,8 @@ const MAX_RENUMBERS = 5;
 export class PgEventWriter {
   private readonly queue: StoredEvent[][] = [];
   private running: Promise<void> | undefined;
+  /** A batch failed since the queue was last empty: the batches behind it are late too. */
+  private held = false;
 
   constructor(
     private readonly store: SqlStore,
@@ -49,9 +51,11 @@ export class PgEventWriter {
     while (this.queue.length) {
       const batch = this.queue[0]!;
       const { failed, late } = await this.writeOne(batch);
+      this.held ||= late;
       this.queue.shift();
-      this.host.settle(batch, failed, late);
+      this.host.settle(batch, failed, this.held);
     }
+    this.held = false;
   }
 
   private async writeOne(batch: StoredEvent[]): Promise<{ failed: Failed; late: boolean }> {
