@@ -115,6 +115,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const sql = await openStore(s, db, server.log);
   const calls = new CallsRepo(db);
+  // Call events live where calls do: call_events references calls, and deleting a call deletes its events
+  // in the same transaction. The repository runs on PostgreSQL too (`new EventsRepo(sql, ...)`); it is given
+  // the SQLite connection until the calls repository moves to the query layer (docs/store.md).
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)));
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
   const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
