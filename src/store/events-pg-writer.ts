@@ -22,7 +22,7 @@ const MAX_RENUMBERS = 5;
  * that is not about the rows (the server restarting, the connection dropped, the pool exhausted) holds
  * the batch and every later one back, and the batch is tried again after `retryMs`, so a failed batch is
  * never overtaken by a later one. A failure about the rows is settled without reordering: events of a call
- * that is not in `calls` are dropped (reported), the others written; a clash on (call_id, seq) means another
+ * that is not in `calls` (still not, after one more try) are dropped (reported), the others written; a clash on (call_id, seq) means another
  * node appended to the call, and this node's pending events of it are numbered after the stored ones.
  */
 export class PgEventWriter {
@@ -63,6 +63,9 @@ export class PgEventWriter {
     let rest = batch;
     let late = false;
     let renumbers = 0;
+    // A call's row may be committed by another connection a moment after its first events were held: an
+    // unknown call gets one more try after `retryMs` before its events are dropped.
+    let unknownCallGrace = true;
     for (;;) {
       try {
         if (rest.length) await this.insert(rest);
@@ -71,6 +74,11 @@ export class PgEventWriter {
         const code = sqlState(err);
         try {
           if (code === '23505' && renumbers++ < MAX_RENUMBERS && (await this.renumber(rest))) continue;
+          if (code === '23503' && unknownCallGrace) {
+            unknownCallGrace = false;
+            await new Promise((r) => setTimeout(r, this.retryMs).unref());
+            continue;
+          }
           if (code === '23503') {
             const unknown = await this.unknownCalls(rest);
             const before = rest.length;
