@@ -72,7 +72,9 @@ export class CallCreation {
 
     // Calls between this check and their live registration count as live (`starting`), so concurrent
     // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
-    const capped = this.caps.check(this.rt.live.size + this.starting, now());
+    const usage = await this.caps.usageToday(now());
+    // Nothing awaits from the check to the insert below.
+    const capped = this.caps.check(this.rt.live.size + this.starting, now(), usage);
     if (capped) throw await this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
 
     const row = newCallRow(

@@ -93,7 +93,7 @@ export class CallEnding {
       await this.transcriptsDir;
       const path = join(dir, `${callId}.txt`);
       const call = d.calls.get(callId)!;
-      const text = renderTranscriptText(call, d.timeline.list(callId), call.clientName ?? undefined);
+      const text = renderTranscriptText(call, await d.timeline.list(callId), call.clientName ?? undefined);
       await writeFile(path, text, { mode: 0o600 });
       d.calls.update(callId, { transcriptPath: path });
       return text;

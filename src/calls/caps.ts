@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { CallsRepo } from '../store/calls-repo.js';
 import type { Timeline } from '../records/timeline.js';
+import type { StoredEvent } from '../store/events-repo.js';
 import { computeCost } from '../records/cost.js';
 import type { PriceTable } from '../records/pricing.js';
 
@@ -9,6 +10,9 @@ export interface CapRefusal {
   message: string;
   retryAfterSec: number;
 }
+
+/** Each of today's calls' usage events, by call id. */
+export type UsageByCall = ReadonlyMap<string, StoredEvent[]>;
 
 /** Start of the current day, UTC: the caps' "day" (one boundary for every callee, whatever their zone). */
 export function utcDayStart(now: Date): Date {
@@ -28,7 +32,21 @@ export class CallCaps {
     private readonly prices: PriceTable,
   ) {}
 
-  check(liveCalls: number, now: Date): CapRefusal | undefined {
+  /**
+   * What the spend cap needs that the store reads asynchronously: today's calls' usage events. Read before
+   * `check`, which stays synchronous so that the caller's check and insert keep no await between them
+   * (two requests cannot both slip under a cap on one node). Usage appended in the moment between the
+   * two is priced at the next check. Empty when the spend cap is off.
+   */
+  async usageToday(now: Date): Promise<UsageByCall> {
+    const usage = new Map<string, StoredEvent[]>();
+    if (this.s.MAX_COST_PER_DAY_USD <= 0) return usage;
+    for (const call of this.calls.listCreatedSince(utcDayStart(now).toISOString())) usage.set(call.id, await this.timeline.listOfType(call.id, 'usage'));
+    return usage;
+  }
+
+  /** `usage`: from `usageToday`, read just before (a call created since has none yet). */
+  check(liveCalls: number, now: Date, usage: UsageByCall): CapRefusal | undefined {
     const s = this.s;
     const untilMidnight = Math.max(1, Math.ceil((utcDayStart(now).getTime() + 86_400_000 - now.getTime()) / 1000));
     if (s.MAX_CONCURRENT_CALLS > 0 && liveCalls >= s.MAX_CONCURRENT_CALLS) {
@@ -39,7 +57,7 @@ export class CallCaps {
       if (today >= s.MAX_CALLS_PER_DAY) return { rule: 'max-calls-per-day', retryAfterSec: untilMidnight, message: `${today} calls were placed today (UTC), the daily maximum (MAX_CALLS_PER_DAY=${s.MAX_CALLS_PER_DAY})` };
     }
     if (s.MAX_COST_PER_DAY_USD > 0) {
-      const spent = this.spentToday(now);
+      const spent = this.spentFrom(now, usage);
       if (spent >= s.MAX_COST_PER_DAY_USD) {
         return { rule: 'max-cost-per-day', retryAfterSec: untilMidnight, message: `today's calls (UTC) have cost $${spent.toFixed(2)}, reaching the daily maximum (MAX_COST_PER_DAY_USD=${s.MAX_COST_PER_DAY_USD})` };
       }
@@ -48,11 +66,17 @@ export class CallCaps {
   }
 
   /** USD spent on calls created today (UTC), priced exactly as each call's cost breakdown is. */
-  spentToday(now: Date): number {
+  async spentToday(now: Date): Promise<number> {
+    const usage = new Map<string, StoredEvent[]>();
+    for (const call of this.calls.listCreatedSince(utcDayStart(now).toISOString())) usage.set(call.id, await this.timeline.listOfType(call.id, 'usage'));
+    return this.spentFrom(now, usage);
+  }
+
+  private spentFrom(now: Date, usage: UsageByCall): number {
     // Deleted calls were paid for all the same.
     let total = this.calls.deletedSince?.(utcDayStart(now).toISOString()).costUsd ?? 0;
     for (const call of this.calls.listCreatedSince(utcDayStart(now).toISOString())) {
-      total += computeCost(call, this.timeline.listOfType(call.id, 'usage'), this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
+      total += computeCost(call, usage.get(call.id) ?? [], this.prices, this.s.TWILIO_PRICE_PER_MINUTE, now.getTime()).total;
     }
     return total;
   }

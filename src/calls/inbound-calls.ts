@@ -83,7 +83,9 @@ export class InboundCalls {
     }
     const { client, task } = setup;
 
-    const capped = this.caps.check(rt.live.size + this.starting, rt.now());
+    const usage = await this.caps.usageToday(rt.now());
+    // Nothing awaits from the check to the insert below.
+    const capped = this.caps.check(rt.live.size + this.starting, rt.now(), usage);
     if (capped) {
       await this.recordRefusal(call, client, capped.rule, capped.message);
       return { decline: DECLINE_MESSAGES.busy };

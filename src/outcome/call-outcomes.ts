@@ -26,7 +26,7 @@ export interface OutcomeDeps {
 /** What the outcome needs of the call service: the call's record, and the one way to record an event. */
 export interface OutcomeHost {
   call(callId: string): CallRow | undefined;
-  events(callId: string): StoredEvent[];
+  events(callId: string): Promise<StoredEvent[]>;
   record(callId: string, type: TimelineEventType, data: Record<string, unknown>): void;
   /** A usage event after the call: on the record and in its cost, not in the live ledger (the call is over). */
   recordUsage(callId: string, data: Record<string, unknown>): void;
@@ -65,7 +65,7 @@ export class CallOutcomes {
     const req = this.d.repo.request(callId);
     if (!req) return undefined; // created before outcomes existed, or its request could not be stored
     const goal = req.goal ?? call.instructions;
-    const transcript = this.d.extractor ? transcriptEntries(call, this.host.events(callId)) : [];
+    const transcript = this.d.extractor ? transcriptEntries(call, await this.host.events(callId)) : [];
     if (!this.d.extractor) {
       const reason = this.d.notComputedReason ?? 'no text model is configured';
       this.d.repo.setResult(callId, 'not-computed', { summary: null, goalMet: null, fields: [], reason });
@@ -104,7 +104,7 @@ export class CallOutcomes {
     const call = this.host.call(callId);
     if (!call?.transcriptPath || !outcome) return;
     try {
-      const text = rendered ?? renderTranscriptText(call, this.host.events(callId), call.clientName ?? undefined);
+      const text = rendered ?? renderTranscriptText(call, await this.host.events(callId), call.clientName ?? undefined);
       await writeFile(call.transcriptPath, withOutcomeText(text, outcome), { mode: 0o600 });
     } catch (err) {
       this.host.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });

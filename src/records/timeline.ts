@@ -12,27 +12,28 @@ export class Timeline {
     private readonly repo: EventsRepo,
     private readonly bus: EventBus = new LocalEventBus(),
   ) {
+    // Published once numbered: at once, except (PostgreSQL) the first events of a call this process has
+    // not numbered yet, which wait for the call's last stored number (events-repo.ts).
+    repo.onNumbered = (ev) => this.bus.publish(ev.callId, ev);
     // Events held back by a locked database are published live as they happen; once they are stored,
     // the call's record says they were written late (and nothing was lost).
     repo.onDelayedWrite = (callId, events, delayMs) => this.append(callId, 'store.delayed', { events, delayMs });
   }
 
   append(callId: string, type: TimelineEventType, data: Record<string, unknown> = {}): StoredEvent {
-    const ev = this.repo.append(callId, type, data);
-    this.bus.publish(callId, ev);
-    return ev;
+    return this.repo.append(callId, type, data);
   }
 
-  /** Writes events held back by a locked database, waiting up to `waitMs`; returns how many are still unwritten. */
-  flush(waitMs = 0): number {
+  /** Writes events held back (a locked database, PostgreSQL unreachable), waiting up to `waitMs`; resolves to how many are still unwritten. */
+  flush(waitMs = 0): Promise<number> {
     return this.repo.flush(waitMs);
   }
 
-  list(callId: string, afterSeq = 0): StoredEvent[] {
+  list(callId: string, afterSeq = 0): Promise<StoredEvent[]> {
     return this.repo.list(callId, afterSeq);
   }
 
-  listOfType(callId: string, type: TimelineEventType): StoredEvent[] {
+  listOfType(callId: string, type: TimelineEventType): Promise<StoredEvent[]> {
     return this.repo.listOfType(callId, type);
   }
 

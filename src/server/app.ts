@@ -126,6 +126,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // The service is created below; the registry asks it for the live count only when it beats or lists.
   let liveCalls = () => 0;
   const cluster = await setupCluster({ settings: s, log: server.log, liveCalls: () => liveCalls(), registry: o.nodeRegistry });
+  // Call events live where calls do: call_events references calls, and deleting a call deletes its events
+  // in the same transaction. The repository runs on PostgreSQL too (`new EventsRepo(sql, ...)`); it is given
+  // the SQLite connection until the calls repository moves to the query layer (docs/store.md).
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)), cluster.bus);
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
   const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
@@ -297,7 +300,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       await cluster.close();
       await knowledge.close();
       // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
-      const unwritten = timeline.flush(5000);
+      const unwritten = await timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
       db.close();
       await sql.close();

@@ -28,7 +28,7 @@ export interface CallRecordsRoutesOptions {
   /** The caps' clock (tests inject one). */
   now?: () => Date;
   /** A call as the list shows it (GET /api/calls), for the exports. */
-  listRow(c: CallRow): Omit<ExportedCall, 'instructions' | 'clientName'>;
+  listRow(c: CallRow): Promise<Omit<ExportedCall, 'instructions' | 'clientName'>>;
   /** The list's filters from a query (GET /api/calls), or the 400 to send. */
   filterOf(query: unknown): { filter: CallFilter } | { error: string; field: string };
 }
@@ -79,17 +79,17 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
     return call;
   };
-  const exported = (query: unknown) => {
+  const exported = async (query: unknown) => {
     const f = o.filterOf(query);
     if ('error' in f) return f;
     const rows = o.calls.list(EXPORT_MAX + 1, undefined, f.filter);
-    const calls = rows.slice(0, EXPORT_MAX).map((c) => ({ ...o.listRow(c), clientName: c.clientName, instructions: c.instructions }));
+    const calls = await Promise.all(rows.slice(0, EXPORT_MAX).map(async (c) => ({ ...(await o.listRow(c)), clientName: c.clientName, instructions: c.instructions })));
     return { calls, truncated: rows.length > EXPORT_MAX, filters: f.filter };
   };
   const stamp = () => now().toISOString().slice(0, 19).replace(/:/g, '-');
 
   app.get('/api/calls/export.csv', DOCS.csv, async (req, reply) => {
-    const r = exported(req.query);
+    const r = await exported(req.query);
     if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.csv"`);
     if (r.truncated) reply.header('X-Callwright-Truncated', String(EXPORT_MAX));
@@ -97,7 +97,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   });
 
   app.get('/api/calls/export.json', DOCS.json, async (req, reply) => {
-    const r = exported(req.query);
+    const r = await exported(req.query);
     if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.json"`);
     return { exportedAt: now().toISOString(), filters: r.filters, truncated: r.truncated, calls: r.calls };
@@ -110,7 +110,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     return {
       day: dayStart.slice(0, 10),
       calls: { today: o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
-      spend: { today: Math.round(caps.spentToday(at) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
+      spend: { today: Math.round((await caps.spentToday(at)) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
       live: { now: o.service.liveCount, max: s.MAX_CONCURRENT_CALLS },
       refused: { today: await o.refusedSince(dayStart) },
     };
@@ -120,7 +120,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     const call = load(req.params);
     if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
     if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
-    const cost = computeCost(call, o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
+    const cost = computeCost(call, await o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
     const { files } = await deleteCallRecord(o.calls, call, cost.currency === 'USD' ? cost.total : 0);
     req.log.info({ event: 'call.deleted', callId: call.id, files: files.length }, 'call record deleted');
     return { id: call.id, files: files.length };
@@ -129,6 +129,6 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   app.get('/api/calls/:id/repeat', DOCS.repeat, async (req, reply) => {
     const call = load(req.params);
     if (call.direction === 'inbound') return sendError(reply, 409, 'an incoming call cannot be placed again: start a new call to the caller instead');
-    return { request: repeatRequest(call, o.timeline.listOfType(call.id, 'status')[0], o.outcomes?.request(call.id)) };
+    return { request: repeatRequest(call, (await o.timeline.listOfType(call.id, 'status'))[0], o.outcomes?.request(call.id)) };
   });
 }

@@ -130,7 +130,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     return call;
   };
 
-  const summary = (c: CallRow) => ({
+  const summary = async (c: CallRow) => ({
     id: c.id,
     status: c.status,
     direction: c.direction,
@@ -146,7 +146,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     answeredBy: c.answeredBy,
     endReason: c.endReason,
     // What the call was for: its runbook, or the first line of its instructions.
-    purpose: callPurpose(c, o.timeline.listOfType(c.id, 'status')[0]),
+    purpose: callPurpose(c, (await o.timeline.listOfType(c.id, 'status'))[0]),
     metadata: readMetadata(c.metadataJson),
   });
   const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
@@ -170,11 +170,11 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   // The history list shows each call's cost: the same breakdown as the call's page, total only.
-  const listRow = (c: CallRow) => {
-    const cost = computeCost(c, o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
+  const listRow = async (c: CallRow) => {
+    const cost = computeCost(c, await o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
     const outcome = outcomeOf(c);
     return {
-      ...summary(c),
+      ...(await summary(c)),
       cost: { total: cost.total, currency: cost.currency },
       outcome: outcome && { status: outcome.status, goalMet: outcome.goalMet, summary: outcome.summary },
       recording: c.recordingPath ? { url: `/api/calls/${c.id}/recording.mp3` } : null,
@@ -205,14 +205,14 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
-    return { calls: page.map(listRow), nextCursor };
+    return { calls: await Promise.all(page.map(listRow)), nextCursor };
   });
 
   app.get('/api/calls/:id', DOCS.get, async (req) => {
     const call = load(req.params);
-    const events = o.timeline.list(call.id);
+    const events = await o.timeline.list(call.id);
     return {
-      ...summary(call),
+      ...(await summary(call)),
       from: call.from,
       clientName: call.clientName,
       instructions: call.instructions,
@@ -231,11 +231,11 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   // The whole record as one JSON file: the outcome first, then what was said and done, and the cost.
   app.get('/api/calls/:id/export.json', DOCS.export, async (req, reply) => {
     const call = load(req.params);
-    const events = o.timeline.list(call.id);
+    const events = await o.timeline.list(call.id);
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.json"`);
     return {
       outcome: outcomeOf(call),
-      call: { ...summary(call), from: call.from, clientName: call.clientName, instructions: call.instructions, error: call.error },
+      call: { ...(await summary(call)), from: call.from, clientName: call.clientName, instructions: call.instructions, error: call.error },
       transcript: transcriptEntries(call, events),
       toolCalls: toolCallEntries(events),
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
@@ -253,7 +253,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
     const call = load(req.params);
     const lastId = Number(req.headers['last-event-id'] ?? 0);
-    streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id) || liveElsewhere(o.timeline, call), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
+    await streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id) || liveElsewhere(o.timeline, call), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
     return reply;
   });
 
@@ -267,7 +267,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
     const call = load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
-    return withOutcomeText(renderTranscriptText(call, o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
+    return withOutcomeText(renderTranscriptText(call, await o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
   });
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {

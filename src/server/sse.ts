@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000;
  * (REDIS_URL): the replay waits until it is in place, and if the bus says live events were lost (its
  * link dropped) the stream ends without `end`, so the client reconnects with Last-Event-ID and replays.
  */
-export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, open: boolean, afterSeq: number): void {
+export async function streamTimeline(req: FastifyRequest, reply: FastifyReply, timeline: Timeline, callId: string, open: boolean, afterSeq: number): Promise<void> {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -41,9 +41,10 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
     if (!res.writableEnded) res.end();
   };
   const subscription = timeline.subscribe(callId, (ev) => (replaying ? buffered.push(ev) : send(ev)), { onGap: resync });
-  // Closed before the replay ran (the subscription took a moment to reach Redis): finish after it.
-  let closedEarly = false;
-  const offClosed = open ? timeline.onClosed(callId, () => (replaying ? (closedEarly = true) : setImmediate(finish))) : () => undefined;
+  // A close during the replay (or before the subscription reached Redis) waits for it: the stream ends
+  // after the stored events, not before.
+  let closedDuringReplay = false;
+  const offClosed = open ? timeline.onClosed(callId, () => setImmediate(() => (replaying ? (closedDuringReplay = true) : finish()))) : () => undefined;
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   function cleanup() {
     subscription.close();
@@ -53,15 +54,30 @@ export function streamTimeline(req: FastifyRequest, reply: FastifyReply, timelin
   req.raw.on('close', cleanup);
 
   res.write('retry: 2000\n\n');
-  void subscription.ready.then(() => {
-    if (res.writableEnded || res.destroyed) return;
-    let sawEnd = false;
-    for (const ev of [...timeline.list(callId, afterSeq), ...buffered]) {
-      send(ev);
-      if (ev.type === 'records.complete') sawEnd = true;
-    }
-    replaying = false;
-    // The records may have completed between the caller's check and our subscription: the store says so.
-    if (!open || sawEnd || closedEarly) finish();
-  });
+  try {
+    await subscription.ready;
+  } catch {
+    // The bus could not subscribe (Redis down): the stream still replays what is stored, and the
+    // subscription's own gap signal ends it for a reconnect.
+  }
+  if (res.writableEnded || res.destroyed) return;
+  let sawEnd = false;
+  // Events appended while the stored ones are read are buffered, and sent after them (each seq once).
+  let replay: StoredEvent[];
+  try {
+    replay = await timeline.list(callId, afterSeq);
+  } catch (err) {
+    req.log.error({ event: 'sse.replayFailed', callId, err: (err as Error).message }, "could not read the call's timeline for the stream");
+    cleanup();
+    res.end();
+    return;
+  }
+  if (res.writableEnded || res.destroyed) return; // the client went away meanwhile
+  for (const ev of [...replay, ...buffered]) {
+    send(ev);
+    if (ev.type === 'records.complete') sawEnd = true;
+  }
+  replaying = false;
+  // The records may have completed between the caller's check and our subscription: the store says so.
+  if (!open || sawEnd || closedDuringReplay) finish();
 }

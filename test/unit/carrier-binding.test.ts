@@ -31,11 +31,11 @@ function setup() {
     } satisfies CallRow);
   };
   // As stored and served (JSON): an event read back before its batch is written is the object as appended.
-  const events = (id: string) => timeline.list(id).map((e) => ({ type: e.type, data: JSON.parse(JSON.stringify(e.data)) as Record<string, unknown> }));
+  const events = async (id: string) => (await timeline.list(id)).map((e) => ({ type: e.type, data: JSON.parse(JSON.stringify(e.data)) as Record<string, unknown> }));
   return { rt, calls, add, events };
 }
 
-test('a signed callback binds the CallSid of a call whose dial is in flight, once', () => {
+test('a signed callback binds the CallSid of a call whose dial is in flight, once', async () => {
   const { rt, calls, add, events } = setup();
   add('c1', 'dialing');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'callback'), 'bound');
@@ -43,22 +43,22 @@ test('a signed callback binds the CallSid of a call whose dial is in flight, onc
   // The dial response arriving afterwards with the same id is no news.
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'dial-response'), 'same');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'callback'), 'same');
-  assert.deepEqual(events('c1'), [{ type: 'carrier.dialed', data: { carrierCallId: SID_A, learnedFrom: 'callback' } }]);
+  assert.deepEqual(await events('c1'), [{ type: 'carrier.dialed', data: { carrierCallId: SID_A, learnedFrom: 'callback' } }]);
 });
 
-test('a bound CallSid never changes: a conflicting one is refused and recorded', () => {
+test('a bound CallSid never changes: a conflicting one is refused and recorded', async () => {
   const { rt, calls, add, events } = setup();
   add('c1', 'talking', SID_A);
   assert.equal(bindCarrierCallId(rt, 'c1', SID_B, 'callback'), 'refused');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_B, 'dial-response'), 'refused');
   assert.equal(calls.get('c1')!.carrierCallId, SID_A);
-  const errors = events('c1').filter((e) => e.type === 'error');
+  const errors = (await events('c1')).filter((e) => e.type === 'error');
   assert.equal(errors.length, 2);
   assert.equal(errors[0].data.code, 'carrier_id_conflict');
   assert.match(String(errors[0].data.message), new RegExp(`${SID_B}.*${SID_A}`));
 });
 
-test('a callback cannot bind a call that is not dialling, is ending, or an id another call holds', () => {
+test('a callback cannot bind a call that is not dialling, is ending, or an id another call holds', async () => {
   const { rt, calls, add } = setup();
   add('queued', 'queued');
   add('ended', 'ended');

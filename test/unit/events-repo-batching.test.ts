@@ -26,7 +26,7 @@ test("a burst of events (ten calls starting at once) is one transaction after th
   for (let i = 0; i < 10; i++) for (const type of ['status', 'carrier.dialed', 'engine.ready', 'media.attached', 'greeting.start'] as const) timeline.append(`c${i}`, type, { i });
   assert.equal(stored(), 0, 'nothing written during the turn that made the events');
   assert.equal(repo.pendingCount, 50);
-  assert.deepEqual(timeline.list('c3').map((e) => [e.seq, e.type]), [[1, 'status'], [2, 'carrier.dialed'], [3, 'engine.ready'], [4, 'media.attached'], [5, 'greeting.start']], 'reads see held events, in order');
+  assert.deepEqual((await timeline.list('c3')).map((e) => [e.seq, e.type]), [[1, 'status'], [2, 'carrier.dialed'], [3, 'engine.ready'], [4, 'media.attached'], [5, 'greeting.start']], 'reads see held events, in order');
   await tick();
   assert.equal(repo.transactions - before, 1, '50 events, one transaction');
   assert.equal(stored(), 50);
@@ -35,17 +35,17 @@ test("a burst of events (ten calls starting at once) is one transaction after th
   timeline.append('c3', 'status', { status: 'ended' });
   await tick();
   assert.equal(repo.transactions - before, 2);
-  assert.deepEqual(timeline.list('c3').map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual((await timeline.list('c3')).map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
 });
 
-test('shutdown writes what is held at once; an event of an unknown call is left out of its batch, the rest written', () => {
+test('shutdown writes what is held at once; an event of an unknown call is left out of its batch, the rest written', async () => {
   const { db } = setup();
   const logs: string[] = [];
   const r2 = new EventsRepo(db, (m) => logs.push(m));
   r2.append('c1', 'status', {});
   r2.append('nope', 'status', {}); // foreign key: never storable
   r2.append('c1', 'records.complete', {});
-  assert.equal(r2.flush(0), 0);
+  assert.equal(await r2.flush(0), 0);
   assert.deepEqual(db.prepare("SELECT type FROM call_events WHERE call_id = 'c1' ORDER BY seq").pluck().all(), ['status', 'records.complete']);
   assert.ok(logs.some((l) => /dropped/.test(l)));
 });

@@ -41,7 +41,7 @@ test('a database locked by another connection defers timeline writes without blo
   assert.ok(performance.now() - t0 < 500, 'appending never waited on the lock');
   assert.equal(repo.pendingCount, 100);
   assert.equal(live.length, 50, 'subscribers saw every event live');
-  assert.deepEqual(timeline.list('a').map((e) => e.seq), Array.from({ length: 51 }, (_, i) => i + 1), 'reads include the pending events');
+  assert.deepEqual((await timeline.list('a')).map((e) => e.seq), Array.from({ length: 51 }, (_, i) => i + 1), 'reads include the pending events');
   await new Promise((r) => setTimeout(r, 120)); // a few retries fail while the lock is held
   assert.equal(repo.pendingCount, 100);
   other.exec('COMMIT');
@@ -50,7 +50,7 @@ test('a database locked by another connection defers timeline writes without blo
   assert.deepEqual(a.map((r) => r.seq), Array.from({ length: 52 }, (_, i) => i + 1), 'no gap, in order');
   assert.deepEqual(a.slice(1, 51).map((r) => r.type), Array(50).fill('usage'));
   assert.equal(a.at(-1)!.type, 'store.delayed', 'the record says the events were written late');
-  const delayed = timeline.list('a').at(-1)!;
+  const delayed = (await timeline.list('a')).at(-1)!;
   assert.equal(delayed.data.events, 50);
   assert.ok((delayed.data.delayMs as number) >= 100);
   assert.equal(stored(db, 'b').length, 51);
@@ -77,9 +77,9 @@ test('at shutdown the backlog is written, waiting on the lock if it must', async
   const other = new Database(file);
   other.exec('BEGIN IMMEDIATE');
   timeline.append('a', 'records.complete', {});
-  assert.equal(timeline.flush(0), 1, 'still locked');
+  assert.equal(await timeline.flush(0), 1, 'still locked');
   other.exec('COMMIT');
-  assert.equal(timeline.flush(1000), 0);
+  assert.equal(await timeline.flush(1000), 0);
   assert.deepEqual(stored(db, 'a').map((r) => r.type), ['records.complete', 'store.delayed']);
   other.close();
 });

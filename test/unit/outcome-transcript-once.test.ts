@@ -33,7 +33,7 @@ function setup() {
     { repo, notComputedReason: 'no text model is configured' },
     {
       call: (id) => calls.get(id),
-      events: () => (eventReads++, events),
+      events: async () => (eventReads++, events),
       record: () => {},
       recordUsage: () => {},
       log: pino({ level: 'silent' }),

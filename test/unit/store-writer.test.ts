@@ -56,7 +56,8 @@ test('with the write lock held elsewhere, status changes, webhook receipts and t
   let receiptClaims: Promise<boolean[]> | undefined;
   worst.push(blocked(() => (receiptClaims = Promise.all([receipts.claim('b:1'), receipts.claim('b:1'), receipts.claim('a:stored'), receipts.claim('b:2')]))));
   let refusal: unknown;
-  worst.push(blocked(() => (refusal = caps.check(0, NOW))));
+  const usage = await caps.usageToday(NOW);
+  worst.push(blocked(() => (refusal = caps.check(0, NOW, usage))));
   worst.push(blocked(() => timeline.append('b', 'status', { to: 'talking' })));
   const sql = sqliteStore(db);
   const refused = new RefusalsRepo(sql).insert({ at: NOW.toISOString(), to: '+1', clientId: null, rule: 'dnc', message: 'on the list' });
@@ -123,7 +124,7 @@ test('the daily-spend check does not decode every usage event of the day at each
       for (let j = 0; j < 60; j++) timeline.append(`d${i}`, 'usage', usage);
     }
   })();
-  const first = caps.spentToday(NOW);
+  const first = await caps.spentToday(NOW);
   // Counted, not timed: decoding the 60,000 events again took 120 ms or more on the event loop at every
   // new call, and a timing bar flaps on a loaded machine. A repeat check decodes none of them.
   const parse = JSON.parse;
@@ -133,14 +134,14 @@ test('the daily-spend check does not decode every usage event of the day at each
     return parse(text, reviver);
   }) as typeof JSON.parse;
   try {
-    for (let k = 0; k < 3; k++) assert.equal(caps.spentToday(NOW), first);
+    for (let k = 0; k < 3; k++) assert.equal(await caps.spentToday(NOW), first);
   } finally {
     JSON.parse = parse;
   }
   assert.ok(decoded < 1000, `three spend checks over 1,000 calls decoded ${decoded} JSON texts (60,000 usage events without the cache)`);
   timeline.append('d0', 'usage', usage);
-  assert.ok(caps.spentToday(NOW) > first, 'a usage event written afterwards counts');
-  assert.equal(timeline.listOfType('d0', 'usage').length, 61);
+  assert.ok((await caps.spentToday(NOW)) > first, 'a usage event written afterwards counts');
+  assert.equal((await timeline.listOfType('d0', 'usage')).length, 61);
   await new Promise((r) => setImmediate(r)); // written in the batch after this turn
   assert.equal(db.prepare("SELECT count(*) FROM call_events WHERE call_id = 'd0' AND type = 'usage'").pluck().get(), 61);
 });
@@ -153,7 +154,7 @@ test('a long backlog is written in slices once the lock is released: the event l
   // About what a busy server queues while another process holds the lock for a few seconds.
   for (let i = 0; i < 20_000; i++) timeline.append('a', 'transcript', { speaker: 'callee', text: `words ${i}` });
   // Timeline events go to the writer in batches after the turn; here, at once, while the lock is held.
-  assert.equal(timeline.flush(0), 20_000);
+  assert.equal(await timeline.flush(0), 20_000);
   assert.ok(writer.pendingCount >= 20_000 / 256);
   // Counted, not timed (a stall bar flaps on a loaded machine): other work gets turns on the event loop
   // while the backlog is written, each seeing it part-way done. In one transaction, 20,000 inserts held
