@@ -43,7 +43,7 @@ export class InboundCalls {
 
   constructor(private readonly parts: SessionParts, prices: PriceTable) {
     const { d } = parts.rt;
-    this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
+    this.caps = new CallCaps(d.settings, d.calls);
     this.refusals = new RefusalsRepo(d.sql);
     this.runbooks = new RunbookLibrary(d.settings.RUNBOOKS_DIR);
   }
@@ -53,7 +53,7 @@ export class InboundCalls {
     const { d } = rt;
     const s = d.settings;
     // Twilio retries a voice webhook that timed out: the same call gets the same session, never a second.
-    const known = d.calls.getByCarrierId(call.carrierCallId);
+    const known = await d.calls.getByCarrierId(call.carrierCallId);
     if (known) {
       return rt.live.has(known.id) && !rt.ending.has(known.id) ? { connect: { callId: known.id, secret: known.streamSecret } } : { decline: DECLINE_MESSAGES.unavailable };
     }
@@ -83,12 +83,6 @@ export class InboundCalls {
     }
     const { client, task } = setup;
 
-    const capped = this.caps.check(rt.live.size + this.starting, rt.now());
-    if (capped) {
-      await this.recordRefusal(call, client, capped.rule, capped.message);
-      return { decline: DECLINE_MESSAGES.busy };
-    }
-
     const row = newCallRow(
       {
         to: call.to,
@@ -103,14 +97,18 @@ export class InboundCalls {
       },
       rt.now(),
     );
-    d.calls.insert(row);
+    // Checked and inserted in one step (caps.ts); counted as live (`starting`) until it is.
+    const capped = await this.caps.admit(row, () => rt.live.size + this.starting, rt.now(), () => this.starting++);
+    if (capped) {
+      await this.recordRefusal(call, client, capped.rule, capped.message);
+      return { decline: DECLINE_MESSAGES.busy };
+    }
     // The outcome is computed after the call as for any other (the runbook's goal and facts, if one is set).
     rt.outcomes?.register(row.id, { goal: setup.goal ?? null, schema: setup.outcomeSchema ?? null });
     rt.record(row.id, 'status', { status: 'queued', direction: 'inbound', from: row.from, to: row.to, provider, clientId: row.clientId, ...(s.INBOUND_RUNBOOK ? { runbook: s.INBOUND_RUNBOOK } : {}) });
     if (rt.transition(row.id, 'answered')) d.calls.update(row.id, { answeredAt: new Date().toISOString() });
 
     let reference: ReferenceExcerpt[] = [];
-    this.starting++;
     try {
       if (client) reference = await this.retrieveReference(row.id, client.id, task);
     } finally {

@@ -72,24 +72,24 @@ const DOCS = {
 /** What the calls list offers besides browsing: exports, the overview, delete and call again. */
 export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRoutesOptions): Promise<void> {
   const now = o.now ?? (() => new Date());
-  const caps = new CallCaps(o.settings, o.calls, o.timeline, o.prices);
-  const load = (params: unknown): CallRow => {
+  const caps = new CallCaps(o.settings, o.calls);
+  const load = async (params: unknown): Promise<CallRow> => {
     const p = idParams.safeParse(params);
-    const call = p.success ? o.calls.get(p.data.id) : undefined;
+    const call = p.success ? await o.calls.get(p.data.id) : undefined;
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
     return call;
   };
-  const exported = (query: unknown) => {
+  const exported = async (query: unknown) => {
     const f = o.filterOf(query);
     if ('error' in f) return f;
-    const rows = o.calls.list(EXPORT_MAX + 1, undefined, f.filter);
+    const rows = await o.calls.list(EXPORT_MAX + 1, undefined, f.filter);
     const calls = rows.slice(0, EXPORT_MAX).map((c) => ({ ...o.listRow(c), clientName: c.clientName, instructions: c.instructions }));
     return { calls, truncated: rows.length > EXPORT_MAX, filters: f.filter };
   };
   const stamp = () => now().toISOString().slice(0, 19).replace(/:/g, '-');
 
   app.get('/api/calls/export.csv', DOCS.csv, async (req, reply) => {
-    const r = exported(req.query);
+    const r = await exported(req.query);
     if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.csv"`);
     if (r.truncated) reply.header('X-Callwright-Truncated', String(EXPORT_MAX));
@@ -97,7 +97,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   });
 
   app.get('/api/calls/export.json', DOCS.json, async (req, reply) => {
-    const r = exported(req.query);
+    const r = await exported(req.query);
     if ('error' in r) return sendError(reply, 400, r.error, { field: r.field, code: 'invalid_field' });
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="calls-${stamp()}.json"`);
     return { exportedAt: now().toISOString(), filters: r.filters, truncated: r.truncated, calls: r.calls };
@@ -109,15 +109,15 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     const s = o.settings;
     return {
       day: dayStart.slice(0, 10),
-      calls: { today: o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
-      spend: { today: Math.round(caps.spentToday(at) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
+      calls: { today: await o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
+      spend: { today: Math.round((await caps.spentToday(at)) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
       live: { now: o.service.liveCount, max: s.MAX_CONCURRENT_CALLS },
       refused: { today: await o.refusedSince(dayStart) },
     };
   });
 
   app.delete('/api/calls/:id', DOCS.remove, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
     if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
     const cost = computeCost(call, o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
@@ -127,7 +127,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   });
 
   app.get('/api/calls/:id/repeat', DOCS.repeat, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     if (call.direction === 'inbound') return sendError(reply, 409, 'an incoming call cannot be placed again: start a new call to the caller instead');
     return { request: repeatRequest(call, o.timeline.listOfType(call.id, 'status')[0], o.outcomes?.request(call.id)) };
   });
