@@ -258,6 +258,27 @@ export class CallsRepo {
     return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
   }
 
+  /**
+   * Calls left not ended that no live node holds: this node's own (it just started, so none of them is
+   * live here), those from before leases, and any whose node's lease has run out (the node died). Another
+   * node's call with a current lease is not this node's to end.
+   */
+  async listOrphaned(): Promise<CallRow[]> {
+    // SQLite is one node's store: every call not ended was this node's (whatever NODE_ID it had then).
+    if (this.store.dialect === 'sqlite') return this.listLive();
+    const now = new Date(this.now()).toISOString();
+    const me = this.o.nodeId ?? null;
+    const rows = (
+      await this.store.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('status', '!=', 'ended')
+        .where((eb) => eb.or([...(me === null ? [] : [eb('node_id', '=', me)]), eb('node_id', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .execute()
+    ).map(fromDb);
+    return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
+  }
+
   async listCreatedSince(iso: string): Promise<CallRow[]> {
     const rows = (await this.store.db.selectFrom('calls').selectAll().where('created_at', '>=', iso).execute()).map(fromDb);
     return this.pending.size ? this.mergePending(rows, (r) => r.createdAt >= iso) : rows;

@@ -121,6 +121,24 @@ storeTest("calls: today's spend is one sum over the running cost, equal to prici
   close(await new CallsRepo(store).spentSince(day), expected, 'the table alone, after the renewal');
 });
 
+storeTest('calls: restart recovery ends the calls no live node holds, not another live node\'s (on SQLite, one node: every call not ended)', async ({ store }) => {
+  const clock = NOW.getTime();
+  const mine = new CallsRepo(store, { nodeId: 'a', now: () => clock });
+  const theirs = new CallsRepo(store, { nodeId: 'b', now: () => clock });
+  const own = newCall('+14155550151');
+  const held = newCall('+14155550152');
+  const expired = newCall('+14155550153');
+  const ended = newCall('+14155550154', { status: 'ended' });
+  mine.insert(own);
+  mine.insert(ended);
+  theirs.insert(held);
+  theirs.insert({ ...expired });
+  await Promise.all([mine.settled(), theirs.settled()]);
+  await store.db.updateTable('calls').set({ lease_until: new Date(clock - 1).toISOString() }).where('id', '=', expired.id).execute();
+  const ids = (await new CallsRepo(store, { nodeId: 'a', now: () => clock }).listOrphaned()).map((r) => r.id).sort();
+  assert.deepEqual(ids, (store.dialect === 'sqlite' ? [own.id, held.id, expired.id] : [own.id, expired.id]).sort());
+});
+
 test('[postgres] caps across two nodes: concurrent admissions on two pools never exceed MAX_CONCURRENT_CALLS or MAX_CALLS_PER_DAY, and an expired lease stops counting', { skip: TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set' }, async () => {
   const fresh = await freshPostgresDatabase();
   const stores = [await openPostgresStore(fresh.url, { max: 4 }), await openPostgresStore(fresh.url, { max: 4 })];
