@@ -3,7 +3,6 @@ import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import { newCallRow, type CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
-import type { PriceTable } from '../records/pricing.js';
 import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import { checkDestination } from './policy.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
@@ -33,7 +32,6 @@ export class CallCreation {
     private readonly rt: CallRuntime,
     private readonly ending: CallEnding,
     private readonly limits: CallLimits,
-    prices: PriceTable,
     private readonly transfers: CallTransfer,
   ) {
     const { d } = rt;

@@ -51,10 +51,10 @@ export class CallService {
     this.limits = new CallLimits(this.rt, this.ending);
     this.rt.onUsage = (callId) => this.limits.checkCost(callId);
     this.transfers = new CallTransfer(this.rt, this.ending);
-    this.creation = new CallCreation(this.rt, this.ending, this.limits, prices, this.transfers);
+    this.creation = new CallCreation(this.rt, this.ending, this.limits, this.transfers);
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
     this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
-    this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers }, prices);
+    this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers });
     this.leases = setInterval(() => d.calls.renewLeases(), LEASE_RENEW_MS).unref();
   }
 

@@ -4,7 +4,6 @@ import { newCallRow } from '../store/calls-repo.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
 import type { OutcomeRequest } from '../store/outcomes-repo.js';
 import { loadClientProfile, type ClientProfile } from '../clients/profile.js';
-import type { PriceTable } from '../records/pricing.js';
 import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { expandRunbook } from '../runbooks/expand-runbook.js';
 import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
@@ -41,7 +40,7 @@ export class InboundCalls {
   /** Calls past the cap check that are not yet in `live` (their documents are being searched). */
   private starting = 0;
 
-  constructor(private readonly parts: SessionParts, prices: PriceTable) {
+  constructor(private readonly parts: SessionParts) {
     const { d } = parts.rt;
     this.caps = new CallCaps(d.settings, d.calls);
     this.refusals = new RefusalsRepo(d.sql);

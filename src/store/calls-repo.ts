@@ -58,6 +58,8 @@ export class CallsRepo {
   /** Kept rows (every live call's, and recently read ended ones), oldest first. */
   private readonly rows = new Map<string, CallRow>();
   private readonly idByCarrierId = new Map<string, string>();
+  /** Calls this node placed or answered (inserted here) and has not seen end: it holds their leases. */
+  private readonly held = new Set<string>();
   /** Calls whose running cost changed since it was last written (written once per turn of the event loop). */
   private readonly dirtyCost = new Set<string>();
   private costFlush: NodeJS.Immediate | undefined;
@@ -83,6 +85,7 @@ export class CallsRepo {
     const full = this.leased(row);
     this.write(full.id, this.insertQuery(full), { row: { ...full }, patch: {} }, 'insert call');
     this.keep({ ...full });
+    if (full.status !== 'ended') this.held.add(full.id);
   }
 
   /** The insert of `row` as a query (for a caller that runs it inside its own transaction, caps.ts), and the row as inserted. */
@@ -98,6 +101,7 @@ export class CallsRepo {
   /** Takes a row that was inserted by the caller's own transaction as kept (it is a live call of this node). */
   adopt(row: CallRow): void {
     this.keep({ ...row });
+    this.held.add(row.id);
   }
 
   /** The row of a call kept in memory (every live call of this node), without reading the table. */
@@ -149,13 +153,14 @@ export class CallsRepo {
     const updatedAt = new Date().toISOString();
     const kept = this.rows.get(id);
     const full: Partial<CallRow> = { ...patch, updatedAt };
+    if (patch.status === 'ended') this.held.delete(id);
     if (kept) {
       Object.assign(kept, patch, { updatedAt });
       if (kept.carrierCallId) this.idByCarrierId.set(kept.carrierCallId, id);
       // The carrier's part of the cost follows the row (answer, end, the carrier's price): kept current with it.
       if (this.o.pricer && !('costUsd' in patch)) {
         const cost = this.o.pricer.total(kept, kept.usageCostUsd ?? 0, this.now());
-        if (cost !== kept.costUsd) full.costUsd = kept.costUsd = cost;
+        if (cost !== kept.costUsd || this.dirtyCost.has(id)) Object.assign(full, { costUsd: (kept.costUsd = cost), usageCostUsd: kept.usageCostUsd });
         this.dirtyCost.delete(id);
       }
     }
@@ -205,8 +210,9 @@ export class CallsRepo {
   renewLeases(): number {
     const until = new Date(this.now() + CALL_LEASE_MS).toISOString();
     let n = 0;
-    for (const [id, r] of this.rows) {
-      if (r.status === 'ended') continue;
+    for (const id of this.held) {
+      const r = this.rows.get(id);
+      if (!r || r.status === 'ended') continue;
       const patch: Partial<CallRow> = { leaseUntil: until };
       if (this.o.pricer) patch.costUsd = this.o.pricer.total(r, r.usageCostUsd ?? 0, this.now());
       this.update(id, patch);
@@ -313,8 +319,9 @@ export class CallsRepo {
     if (!this.o.pricer) return 0;
     let add = 0;
     for (const r of this.rows.values()) {
-      // An ended call counts here only while usage reported after its end waits for this turn's write.
-      if ((r.status === 'ended' && !this.dirtyCost.has(r.id)) || r.createdAt < iso) continue;
+      // This node's live calls; an ended call only while usage reported after its end waits for this
+      // turn's write. A row read for another node's live call is that node's to price.
+      if (!(this.held.has(r.id) || this.dirtyCost.has(r.id)) || r.createdAt < iso) continue;
       add += this.o.pricer.total(r, r.usageCostUsd ?? 0, nowMs) - (r.costUsd ?? 0);
     }
     return add;
@@ -357,6 +364,7 @@ export class CallsRepo {
     // A kept row would otherwise outlive its record: the call would still be found by id or carrier id.
     this.rows.delete(id);
     this.dirtyCost.delete(id);
+    this.held.delete(id);
     if (row.carrierCallId) this.idByCarrierId.delete(row.carrierCallId);
     return true;
   }
