@@ -26,7 +26,7 @@ export class AfterCallRecords {
   startSettling(callId: string, transcriptText?: string): void {
     const { d } = this.rt;
     // Read now, not before the end's awaits: a recording may have been stored in the meantime.
-    const call = d.calls.get(callId)!;
+    const call = d.calls.kept(callId)!;
     const expected: LateRecord[] = [];
     if (call.carrierCallId && d.carrier) expected.push('price');
     if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
@@ -96,7 +96,7 @@ export class AfterCallRecords {
 
   private async fetchPrice(callId: string): Promise<boolean> {
     const { d } = this.rt;
-    const call = d.calls.get(callId);
+    const call = await d.calls.get(callId);
     if (!call?.carrierCallId || !d.carrier) return true;
     if (call.carrierPrice !== null) return true;
     const p = await d.carrier.callPrice(call.carrierCallId);

@@ -3,7 +3,6 @@ import type { VoicemailPlan } from '../bridge/voicemail-mode.js';
 import { newCallRow, type CallRow } from '../store/calls-repo.js';
 import { ClientError, loadClientProfile, type ClientProfile } from '../clients/profile.js';
 import { RefusalsRepo, type Refusal } from '../store/refusals-repo.js';
-import type { PriceTable } from '../records/pricing.js';
 import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import { checkDestination } from './policy.js';
 import { DialPolicy, isRefusal } from './dial-policy.js';
@@ -33,12 +32,11 @@ export class CallCreation {
     private readonly rt: CallRuntime,
     private readonly ending: CallEnding,
     private readonly limits: CallLimits,
-    prices: PriceTable,
     private readonly transfers: CallTransfer,
   ) {
     const { d } = rt;
     this.policy = new DialPolicy(d.settings);
-    this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
+    this.caps = new CallCaps(d.settings, d.calls);
     this.refusals = new RefusalsRepo(d.sql);
   }
 
@@ -70,13 +68,6 @@ export class CallCreation {
       }
     }
 
-    // Calls between this check and their live registration count as live (`starting`), so concurrent
-    // requests cannot both slip under MAX_CONCURRENT_CALLS while one waits for its document retrieval.
-    const usage = await this.caps.usageToday(now());
-    // Nothing awaits from the check to the insert below.
-    const capped = this.caps.check(this.rt.live.size + this.starting, now(), usage);
-    if (capped) throw await this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
-
     const row = newCallRow(
       {
         to: dest.e164,
@@ -92,7 +83,11 @@ export class CallCreation {
       },
       now(),
     );
-    d.calls.insert(row);
+    // The caps check and the insert are one step (caps.ts). Calls between the check and their live
+    // registration count as live (`starting`), so concurrent requests cannot both slip under
+    // MAX_CONCURRENT_CALLS while one waits for its document retrieval.
+    const capped = await this.caps.admit(row, () => this.rt.live.size + this.starting, now(), () => this.starting++);
+    if (capped) throw await this.refuse({ ...input, to: dest.e164 }, capped.rule, 429, undefined, capped.message, capped.retryAfterSec);
     this.rt.outcomes?.register(row.id, { goal: input.goal ?? null, schema: input.outcomeSchema ?? null });
     const targets = transferTargets(s.OWNER_PHONE, input.transferTo);
     // The call's voicemail plan: its own, else the defaults (shown on the call page from this event).
@@ -112,7 +107,6 @@ export class CallCreation {
     for (const note of verdict.notes) this.rt.record(row.id, note.type, note.data);
 
     let reference: ReferenceExcerpt[] = [];
-    this.starting++;
     try {
       if (client) reference = await this.retrieveReference(row.id, client.id, input.instructions);
     } finally {
@@ -153,11 +147,11 @@ export class CallCreation {
       d.calls.update(row.id, { error: (err as Error).message });
       this.rt.record(row.id, 'error', { source: d.carrier.name, fatal: true, code: 'dial_failed', message: (err as Error).message });
       // A failed response does not prove there is no call: if a callback bound one, it is hung up.
-      await this.ending.end(row.id, 'dial-error', { hangup: Boolean(d.calls.get(row.id)?.carrierCallId) });
+      await this.ending.end(row.id, 'dial-error', { hangup: Boolean((await d.calls.get(row.id))?.carrierCallId) });
     }
     // `to` is masked by the logger unless LOG_SENSITIVE is on (see server/logging.ts).
     d.log.info({ event: 'call.created', callId: row.id, to: row.to, provider }, 'call placed');
-    return d.calls.get(row.id)!;
+    return (await d.calls.get(row.id))!;
   }
 
   /**

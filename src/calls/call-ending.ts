@@ -16,11 +16,11 @@ export class CallEnding {
   /** User-requested hang-up. */
   async hangup(callId: string): Promise<CallRow> {
     const { d } = this.rt;
-    const call = d.calls.get(callId);
+    const call = await d.calls.get(callId);
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
     if (call.status === 'ended' || this.rt.ending.has(callId)) throw new CallRequestError(409, undefined, `call has already ended (${call.endReason ?? 'ending'})`);
     await this.end(callId, 'user-hangup');
-    return d.calls.get(callId)!;
+    return (await d.calls.get(callId))!;
   }
 
   /**
@@ -31,11 +31,17 @@ export class CallEnding {
   end(callId: string, reason: EndReason, opts: { detail?: string; hangup?: boolean } = {}): Promise<void> {
     const pending = this.rt.ending.get(callId);
     if (pending) return pending;
-    const call = this.rt.d.calls.get(callId);
-    if (!call || call.status === 'ended') return Promise.resolve();
+    // A live call's row is in memory: its end starts at once. Another's (restart recovery, a late callback) is read first.
+    const kept = this.rt.d.calls.kept(callId);
+    if (kept?.status === 'ended') return Promise.resolve();
     const live = this.rt.live.get(callId);
     live?.session.beginEnd();
-    const p = this.runEnd(callId, reason, opts.detail, opts.hangup ?? true).catch((err) => {
+    const run = async () => {
+      const call = kept ?? (await this.rt.d.calls.get(callId));
+      if (!call || call.status === 'ended') return;
+      await this.runEnd(callId, reason, opts.detail, opts.hangup ?? true);
+    };
+    const p = run().catch((err) => {
       this.rt.d.log.error({ event: 'call.endFailed', callId, err: (err as Error).message }, 'ending the call failed');
     });
     this.rt.ending.set(callId, p);
@@ -56,10 +62,10 @@ export class CallEnding {
       clearInterval(live.costTimer);
     }
     // The cost for the log's "call ended" line: usage and carrier minutes so far (the carrier's own price comes later).
-    const atEnd = d.calls.get(callId);
+    const atEnd = await d.calls.get(callId);
     const costUsd = Math.round(this.rt.ledger.cost(callId, atEnd?.answeredAt ?? null, Date.now()) * 1e4) / 1e4;
     this.rt.ledger.forget(callId);
-    const carrierCallId = d.calls.get(callId)?.carrierCallId;
+    const carrierCallId = atEnd?.carrierCallId;
     if (hangup && carrierCallId && d.carrier) {
       try {
         await d.carrier.hangup(carrierCallId);
@@ -72,11 +78,11 @@ export class CallEnding {
       await live.session.shutdown();
     }
     for (const listener of this.rt.endListeners) listener(callId);
-    const before = d.calls.get(callId)!;
+    const before = (await d.calls.get(callId))!;
     d.calls.update(callId, { status: 'ended', endReason: reason, endedAt: new Date().toISOString(), ...(detail && !before.error ? { error: detail } : {}) });
     this.rt.record(callId, 'status', { status: 'ended', reason });
     const transcriptText = await this.writeTranscript(callId);
-    const ended = d.calls.get(callId);
+    const ended = await d.calls.get(callId);
     const durationSec = ended?.answeredAt && ended.endedAt ? Math.round((Date.parse(ended.endedAt) - Date.parse(ended.answeredAt)) / 1000) : 0;
     d.log.info({ event: 'call.ended', callId, reason, durationSec, costUsd }, 'call ended');
     this.records.startSettling(callId, transcriptText);
@@ -92,7 +98,7 @@ export class CallEnding {
       this.transcriptsDir ??= mkdir(dir, { recursive: true, mode: 0o700 });
       await this.transcriptsDir;
       const path = join(dir, `${callId}.txt`);
-      const call = d.calls.get(callId)!;
+      const call = (await d.calls.get(callId))!;
       const text = renderTranscriptText(call, await d.timeline.list(callId), call.clientName ?? undefined);
       await writeFile(path, text, { mode: 0o600 });
       d.calls.update(callId, { transcriptPath: path });

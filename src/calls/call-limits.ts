@@ -37,7 +37,7 @@ export class CallLimits {
     const cap = this.rt.d.settings.MAX_COST_PER_CALL_USD;
     const live = this.rt.live.get(callId);
     if (!cap || !live || live.wrappingUp || this.rt.ending.has(callId)) return;
-    const call = this.rt.d.calls.get(callId);
+    const call = this.rt.d.calls.kept(callId);
     // Elapsed time is real time (answeredAt is stamped by the real clock), whatever clock the policy uses.
     const cost = this.rt.ledger.cost(callId, call?.answeredAt ?? null, Date.now());
     if (cost < cap) return;

@@ -97,6 +97,7 @@ export class CallRuntime {
           events: (id) => d.timeline.list(id),
           record: (id, type, data) => this.record(id, type, data),
           recordUsage: (id, data) => {
+            d.calls.addUsage(id, data);
             try {
               d.timeline.append(id, 'usage', data);
             } catch (err) {
@@ -110,7 +111,7 @@ export class CallRuntime {
   }
 
   transition(callId: string, to: CallStatus): boolean {
-    const call = this.d.calls.get(callId);
+    const call = this.d.calls.kept(callId);
     if (!call || this.ending.has(callId) || !canTransition(call.status, to)) return false;
     this.d.calls.update(callId, { status: to });
     this.record(callId, 'status', { status: to });
@@ -121,6 +122,7 @@ export class CallRuntime {
     if (type === 'transcript') this.d.log.debug({ event: 'call.transcript', callId, speaker: data.speaker, text: data.text }, 'transcript turn');
     if (type === 'usage') {
       this.ledger.addUsage(callId, data as unknown as UsageReport);
+      this.d.calls.addUsage(callId, data);
       queueMicrotask(() => this.onUsage(callId));
     }
     try {

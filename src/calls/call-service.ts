@@ -1,3 +1,4 @@
+import { CALL_LEASE_MS } from '../store/calls-repo.js';
 import type { CarrierEvent, MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
 import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
 import type { CallRow } from '../store/calls-repo.js';
@@ -26,6 +27,9 @@ export type { CallServiceDeps } from './call-runtime.js';
  * own part (creation, carrier events, stream authorization, limits, ending, late records, restart
  * recovery); they share one CallRuntime. This class is the one entry point the server uses.
  */
+/** A third of the lease (CALL_LEASE_MS): two renewals can be missed before another node stops counting a call. */
+const LEASE_RENEW_MS = CALL_LEASE_MS / 3;
+
 export class CallService {
   private readonly rt: CallRuntime;
   private readonly records: AfterCallRecords;
@@ -36,6 +40,8 @@ export class CallService {
   private readonly creation: CallCreation;
   private readonly transfers: CallTransfer;
   private readonly inbound: InboundCalls;
+  /** Renews this node's hold on its live calls and refreshes their running cost (calls-repo.ts `renewLeases`). */
+  private readonly leases: NodeJS.Timeout;
 
   constructor(d: CallServiceDeps) {
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
@@ -45,10 +51,11 @@ export class CallService {
     this.limits = new CallLimits(this.rt, this.ending);
     this.rt.onUsage = (callId) => this.limits.checkCost(callId);
     this.transfers = new CallTransfer(this.rt, this.ending);
-    this.creation = new CallCreation(this.rt, this.ending, this.limits, prices, this.transfers);
+    this.creation = new CallCreation(this.rt, this.ending, this.limits, this.transfers);
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
     this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
-    this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers }, prices);
+    this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers });
+    this.leases = setInterval(() => d.calls.renewLeases(), LEASE_RENEW_MS).unref();
   }
 
   get liveCount(): number {
@@ -124,10 +131,10 @@ export class CallService {
    * Sends the call's stored outcome to CALL_WEBHOOK_URL again (a new delivery, with its retries), e.g.
    * after the receiver was down for longer than the retries lasted.
    */
-  redeliverOutcome(callId: string): 'started' | 'not-configured' | 'not-ready' {
+  async redeliverOutcome(callId: string): Promise<'started' | 'not-configured' | 'not-ready'> {
     const outcomes = this.rt.outcomes;
     if (!outcomes?.webhookConfigured) return 'not-configured';
-    if (this.rt.live.has(callId) || this.rt.ending.has(callId) || this.records.isWaiting(callId) || !outcomes.isFinal(callId)) return 'not-ready';
+    if (this.rt.live.has(callId) || this.rt.ending.has(callId) || this.records.isWaiting(callId) || !(await outcomes.isFinal(callId))) return 'not-ready';
     this.rt.track(outcomes.deliver(callId));
     return 'started';
   }
@@ -140,6 +147,7 @@ export class CallService {
   /** Ends every live call (server shutdown) and waits for background work such as downloads. */
   async shutdown(): Promise<void> {
     this.rt.closing = true;
+    clearInterval(this.leases);
     await Promise.all([...this.rt.live.keys()].map((id) => this.ending.end(id, 'interrupted', { detail: 'Callwright shut down' })));
     this.records.completeAll();
     this.rt.outcomes?.stop();

@@ -1,3 +1,4 @@
+import type { CallRow } from '../store/calls-repo.js';
 import type { CallRuntime } from './call-runtime.js';
 
 /**
@@ -20,9 +21,11 @@ export type BindResult = 'bound' | 'same' | 'refused';
  * carrier id on two calls, or a callback binding a call that is not dialling (never dialled, ending or
  * ended): a late or stray callback must not bring a finished call back.
  */
-export function bindCarrierCallId(rt: CallRuntime, callId: string, carrierCallId: string, from: LearnedFrom): BindResult {
+export function bindCarrierCallId(rt: CallRuntime, callId: string, carrierCallId: string, from: LearnedFrom, row?: CallRow): BindResult {
   const { d } = rt;
-  const call = d.calls.get(callId);
+  // Only a call this node holds (its row in memory) can be dialling here; a caller that read the row
+  // (a callback for a call no longer in memory) hands it in.
+  const call = row ?? d.calls.kept(callId);
   if (!call) return 'refused';
   if (call.carrierCallId === carrierCallId) return 'same';
   if (call.carrierCallId) {
@@ -36,7 +39,7 @@ export function bindCarrierCallId(rt: CallRuntime, callId: string, carrierCallId
     return 'refused';
   }
   if (from === 'callback' && (call.status !== 'dialing' || rt.ending.has(callId))) return 'refused';
-  if (d.calls.getByCarrierId(carrierCallId)) {
+  if (d.calls.keptByCarrierId(carrierCallId)) {
     d.log.warn({ event: 'carrier.idTaken', callId, from }, 'carrier id already belongs to another call; refused');
     return 'refused';
   }

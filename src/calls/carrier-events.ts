@@ -50,14 +50,14 @@ export class CarrierEvents {
   private async apply(callId: string, carrierCallId: string, event: CarrierEvent, dedupeKey: string): Promise<void> {
     const { d } = this.rt;
     // A number's own status callback (an inbound call) names no call of ours: the carrier's id does.
-    if (!callId) callId = d.calls.getByCarrierId(carrierCallId)?.id ?? '';
-    if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback') === 'refused') {
+    if (!callId) callId = (await d.calls.getByCarrierId(carrierCallId))?.id ?? '';
+    if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback', callId ? await d.calls.get(callId) : undefined) === 'refused') {
       d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
       return;
     }
     if (!(await this.receipts.claim(`${callId}:${dedupeKey}`))) return;
     // Read after the claim: the call may have moved on while the receipt was being stored.
-    const call = d.calls.get(callId);
+    const call = await d.calls.get(callId);
     if (!call) return;
     switch (event.type) {
       case 'status':

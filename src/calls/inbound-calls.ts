@@ -4,7 +4,6 @@ import { newCallRow } from '../store/calls-repo.js';
 import { RefusalsRepo } from '../store/refusals-repo.js';
 import type { OutcomeRequest } from '../store/outcomes-repo.js';
 import { loadClientProfile, type ClientProfile } from '../clients/profile.js';
-import type { PriceTable } from '../records/pricing.js';
 import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { expandRunbook } from '../runbooks/expand-runbook.js';
 import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
@@ -41,9 +40,9 @@ export class InboundCalls {
   /** Calls past the cap check that are not yet in `live` (their documents are being searched). */
   private starting = 0;
 
-  constructor(private readonly parts: SessionParts, prices: PriceTable) {
+  constructor(private readonly parts: SessionParts) {
     const { d } = parts.rt;
-    this.caps = new CallCaps(d.settings, d.calls, d.timeline, prices);
+    this.caps = new CallCaps(d.settings, d.calls);
     this.refusals = new RefusalsRepo(d.sql);
     this.runbooks = new RunbookLibrary(d.settings.RUNBOOKS_DIR);
   }
@@ -53,7 +52,7 @@ export class InboundCalls {
     const { d } = rt;
     const s = d.settings;
     // Twilio retries a voice webhook that timed out: the same call gets the same session, never a second.
-    const known = d.calls.getByCarrierId(call.carrierCallId);
+    const known = await d.calls.getByCarrierId(call.carrierCallId);
     if (known) {
       return rt.live.has(known.id) && !rt.ending.has(known.id) ? { connect: { callId: known.id, secret: known.streamSecret } } : { decline: DECLINE_MESSAGES.unavailable };
     }
@@ -83,14 +82,6 @@ export class InboundCalls {
     }
     const { client, task } = setup;
 
-    const usage = await this.caps.usageToday(rt.now());
-    // Nothing awaits from the check to the insert below.
-    const capped = this.caps.check(rt.live.size + this.starting, rt.now(), usage);
-    if (capped) {
-      await this.recordRefusal(call, client, capped.rule, capped.message);
-      return { decline: DECLINE_MESSAGES.busy };
-    }
-
     const row = newCallRow(
       {
         to: call.to,
@@ -105,14 +96,18 @@ export class InboundCalls {
       },
       rt.now(),
     );
-    d.calls.insert(row);
+    // Checked and inserted in one step (caps.ts); counted as live (`starting`) until it is.
+    const capped = await this.caps.admit(row, () => rt.live.size + this.starting, rt.now(), () => this.starting++);
+    if (capped) {
+      await this.recordRefusal(call, client, capped.rule, capped.message);
+      return { decline: DECLINE_MESSAGES.busy };
+    }
     // The outcome is computed after the call as for any other (the runbook's goal and facts, if one is set).
     rt.outcomes?.register(row.id, { goal: setup.goal ?? null, schema: setup.outcomeSchema ?? null });
     rt.record(row.id, 'status', { status: 'queued', direction: 'inbound', from: row.from, to: row.to, provider, clientId: row.clientId, ...(s.INBOUND_RUNBOOK ? { runbook: s.INBOUND_RUNBOOK } : {}) });
     if (rt.transition(row.id, 'answered')) d.calls.update(row.id, { answeredAt: new Date().toISOString() });
 
     let reference: ReferenceExcerpt[] = [];
-    this.starting++;
     try {
       if (client) reference = await this.retrieveReference(row.id, client.id, task);
     } finally {

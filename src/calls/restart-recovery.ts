@@ -1,10 +1,13 @@
 import type { CallRuntime } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
 
-/** Calls left live by a crash or restart cannot be resumed: mark them and make sure they are hung up. */
+/**
+ * Calls left live by a crash or restart cannot be resumed: mark them and make sure they are hung up. Only
+ * calls no live node holds (calls-repo.ts `listOrphaned`): another node's live calls are left alone.
+ */
 export async function recoverAfterRestart(rt: CallRuntime, ending: CallEnding): Promise<number> {
   const { d } = rt;
-  const stale = d.calls.listLive();
+  const stale = await d.calls.listOrphaned();
   for (const call of stale) {
     if (call.carrierCallId && d.carrier) await d.carrier.hangup(call.carrierCallId).catch(() => undefined);
     d.calls.update(call.id, { status: 'ended', endReason: 'interrupted', endedAt: new Date().toISOString(), error: 'Callwright restarted while the call was in progress' });

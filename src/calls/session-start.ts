@@ -68,7 +68,7 @@ export function startSession(p: SessionParts, o: SessionStart): LiveCall {
       ...(s.DTMF_MODE === 'carrier'
         ? {
             playDigitsViaCarrier: async (digits: string) => {
-              const call = d.calls.get(row.id);
+              const call = d.calls.kept(row.id);
               if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
               await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
             },

@@ -24,13 +24,13 @@ export class StreamAuthorization {
   streamParamsFor(callId: string, carrierCallId: string): Record<string, string> | undefined {
     if (!this.rt.live.has(callId) || this.rt.ending.has(callId)) return undefined;
     if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback') === 'refused') return undefined;
-    const call = this.rt.d.calls.get(callId)!;
+    const call = this.rt.d.calls.kept(callId)!;
     return { callId, secret: call.streamSecret };
   }
 
   authorizeStream(req: StreamOpenRequest, transport: MediaTransport): MediaStreamHandler | undefined {
     const live = this.rt.live.get(req.callId);
-    const call = live && this.rt.d.calls.get(req.callId);
+    const call = live && this.rt.d.calls.kept(req.callId);
     if (!live || !call || this.rt.ending.has(req.callId) || call.carrierCallId !== req.carrierCallId) return undefined;
     const a = Buffer.from(req.secret);
     const b = Buffer.from(call.streamSecret);

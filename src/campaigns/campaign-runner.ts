@@ -19,9 +19,9 @@ export interface RunnerDeps {
   runbooks: RunbookLibrary;
   /** Places a call through every check a call gets (dial policy, caps): POST /api/calls's own path. */
   dial(input: CreateCallInput): Promise<CallRow>;
-  getCall(id: string): CallRow | undefined;
+  getCall(id: string): Promise<CallRow | undefined>;
   /** The call placed for a dial attempt, by the attempt key in its metadata (the dial's idempotency key). */
-  callForAttempt(attemptKey: string): string | undefined;
+  callForAttempt(attemptKey: string): Promise<string | undefined>;
   /**
    * How many more calls the server may have live now (MAX_CONCURRENT_CALLS less the live ones; Infinity
    * without a cap). Claims stay under it, so a campaign waits for a free line instead of collecting a
@@ -124,14 +124,14 @@ export class CampaignRunner {
     const { repo, nodeId, now } = this.d;
     if (n.state === 'dialing') {
       // Left mid-dial by a crash: the call row tells whether the carrier may have been asked.
-      const callId = this.d.callForAttempt(attemptKey(n.campaignId, n.index, n.attempts));
+      const callId = await this.d.callForAttempt(attemptKey(n.campaignId, n.index, n.attempts));
       if (callId) await repo.markCalling(n.campaignId, n.index, nodeId, callId, now());
       else await repo.release(n.campaignId, n.index, nodeId, { nextAt: now(), now: now(), detail: 'interrupted before it was dialled; dialled again', uncount: true });
       this.d.log.warn({ event: 'campaign.dialRecovered', campaignId: n.campaignId, number: n.index, callId }, 'campaigns: a dial cut short by a restart was settled');
       this.d.changed(n.campaignId, n.index);
       return;
     }
-    const call = n.callId ? this.d.getCall(n.callId) : undefined;
+    const call = n.callId ? await this.d.getCall(n.callId) : undefined;
     if (!call) {
       // Deleted (DELETE /api/calls/{id}) before its end was seen: what came of it is not known any more.
       await repo.finish(n.campaignId, n.index, nodeId, { outcome: 'failed', endReason: null, detail: `its call ${n.callId} was deleted before its outcome was recorded`, now: now() });

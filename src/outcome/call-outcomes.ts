@@ -25,7 +25,7 @@ export interface OutcomeDeps {
 
 /** What the outcome needs of the call service: the call's record, and the one way to record an event. */
 export interface OutcomeHost {
-  call(callId: string): CallRow | undefined;
+  call(callId: string): Promise<CallRow | undefined>;
   events(callId: string): Promise<StoredEvent[]>;
   record(callId: string, type: TimelineEventType, data: Record<string, unknown>): void;
   /** A usage event after the call: on the record and in its cost, not in the live ledger (the call is over). */
@@ -60,7 +60,7 @@ export class CallOutcomes {
    * restart): the file is rewritten from it with the outcome on top, rather than rendering the call again.
    */
   async compute(callId: string, o: { transcriptText?: string } = {}): Promise<CallOutcome | undefined> {
-    const call = this.host.call(callId);
+    const call = await this.host.call(callId);
     if (!call) return undefined;
     const req = this.d.repo.request(callId);
     if (!req) return undefined; // created before outcomes existed, or its request could not be stored
@@ -101,7 +101,7 @@ export class CallOutcomes {
 
   /** DATA_DIR/transcripts/<id>.txt was written as the call ended: it gets the outcome too. */
   private async rewriteTranscriptFile(callId: string, outcome: CallOutcome | undefined, rendered: string | undefined): Promise<void> {
-    const call = this.host.call(callId);
+    const call = await this.host.call(callId);
     if (!call?.transcriptPath || !outcome) return;
     try {
       const text = rendered ?? renderTranscriptText(call, await this.host.events(callId), call.clientName ?? undefined);
@@ -114,7 +114,7 @@ export class CallOutcomes {
   /** Pushes the stored outcome to CALL_WEBHOOK_URL with retries; every try is on the call's timeline. */
   async deliver(callId: string): Promise<WebhookDelivery | undefined> {
     const target = this.d.webhook;
-    const call = this.host.call(callId);
+    const call = await this.host.call(callId);
     const outcome = call && this.d.repo.get(callId, call.instructions);
     if (!target || !call || !outcome) return undefined;
     const deliveryId = randomUUID();
@@ -143,8 +143,8 @@ export class CallOutcomes {
   }
 
   /** The outcome is worked out (computed, not computed or failed): there is something to deliver. */
-  isFinal(callId: string): boolean {
-    const call = this.host.call(callId);
+  async isFinal(callId: string): Promise<boolean> {
+    const call = await this.host.call(callId);
     const status = call && this.d.repo.get(callId, call.instructions)?.status;
     return Boolean(status && status !== 'pending');
   }

@@ -7,7 +7,7 @@ import type { CallRow, CallsRepo } from '../store/calls-repo.js';
  * in (nothing will write to it again). Returns the files removed; a file already gone is not an error.
  */
 export async function deleteCallRecord(calls: Pick<CallsRepo, 'delete'>, call: CallRow, costUsd: number): Promise<{ files: string[] }> {
-  calls.delete(call.id, costUsd);
+  await calls.delete(call.id, costUsd);
   const files: string[] = [];
   for (const path of [call.recordingPath, call.transcriptPath]) {
     if (!path) continue;

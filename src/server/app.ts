@@ -1,3 +1,6 @@
+import { sqliteStore } from '../store/sql/sql-store.js';
+import { callPricer } from '../calls/call-cost.js';
+import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
@@ -122,7 +125,6 @@ export async function buildApp(o: AppOptions): Promise<App> {
   secureDataDir(s.DATA_DIR);
   const db = openDatabase(join(s.DATA_DIR, 'callwright.db'));
   const sql = await openStore(s, db, server.log);
-  const calls = new CallsRepo(db);
   // The service is created below; the registry asks it for the live count only when it beats or lists.
   let liveCalls = () => 0;
   const cluster = await setupCluster({ settings: s, log: server.log, liveCalls: () => liveCalls(), registry: o.nodeRegistry });
@@ -131,6 +133,13 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // the SQLite connection until the calls repository moves to the query layer (docs/store.md).
   const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)), cluster.bus);
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
+  // Calls stay in SQLite until their events and outcomes move with them (their rows refer to the call's):
+  // the repository runs on either database, and follows DATABASE_URL with them (docs/store.md).
+  const calls = new CallsRepo(sqliteStore(db), {
+    nodeId: s.NODE_ID ?? hostname(),
+    pricer: callPricer(prices, s.TWILIO_PRICE_PER_MINUTE),
+    log: (msg, fields) => server.log.error({ event: 'calls.store', ...fields }, msg),
+  });
   const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });

@@ -72,17 +72,17 @@ const DOCS = {
 /** What the calls list offers besides browsing: exports, the overview, delete and call again. */
 export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRoutesOptions): Promise<void> {
   const now = o.now ?? (() => new Date());
-  const caps = new CallCaps(o.settings, o.calls, o.timeline, o.prices);
-  const load = (params: unknown): CallRow => {
+  const caps = new CallCaps(o.settings, o.calls);
+  const load = async (params: unknown): Promise<CallRow> => {
     const p = idParams.safeParse(params);
-    const call = p.success ? o.calls.get(p.data.id) : undefined;
+    const call = p.success ? await o.calls.get(p.data.id) : undefined;
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
     return call;
   };
   const exported = async (query: unknown) => {
     const f = o.filterOf(query);
     if ('error' in f) return f;
-    const rows = o.calls.list(EXPORT_MAX + 1, undefined, f.filter);
+    const rows = await o.calls.list(EXPORT_MAX + 1, undefined, f.filter);
     const calls = await Promise.all(rows.slice(0, EXPORT_MAX).map(async (c) => ({ ...(await o.listRow(c)), clientName: c.clientName, instructions: c.instructions })));
     return { calls, truncated: rows.length > EXPORT_MAX, filters: f.filter };
   };
@@ -109,7 +109,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     const s = o.settings;
     return {
       day: dayStart.slice(0, 10),
-      calls: { today: o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
+      calls: { today: await o.calls.countCreatedSince(dayStart), max: s.MAX_CALLS_PER_DAY },
       spend: { today: Math.round((await caps.spentToday(at)) * 1e6) / 1e6, max: s.MAX_COST_PER_DAY_USD, currency: 'USD' },
       live: { now: o.service.liveCount, max: s.MAX_CONCURRENT_CALLS },
       refused: { today: await o.refusedSince(dayStart) },
@@ -117,7 +117,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   });
 
   app.delete('/api/calls/:id', DOCS.remove, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
     if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
     const cost = computeCost(call, await o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
@@ -127,7 +127,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   });
 
   app.get('/api/calls/:id/repeat', DOCS.repeat, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     if (call.direction === 'inbound') return sendError(reply, 409, 'an incoming call cannot be placed again: start a new call to the caller instead');
     return { request: repeatRequest(call, (await o.timeline.listOfType(call.id, 'status'))[0], o.outcomes?.request(call.id)) };
   });

@@ -123,9 +123,9 @@ const DOCS = {
 
 /** The calls API. Every route sits behind bearer auth (registered by the caller). */
 export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): Promise<void> {
-  const load = (params: unknown): CallRow => {
+  const load = async (params: unknown): Promise<CallRow> => {
     const p = idParams.safeParse(params);
-    const call = p.success ? o.calls.get(p.data.id) : undefined;
+    const call = p.success ? await o.calls.get(p.data.id) : undefined;
     if (!call) throw new CallRequestError(404, undefined, 'call not found');
     return call;
   };
@@ -201,7 +201,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       }
     }
     const { filter } = filterOf(req.query) as { filter: CallFilter };
-    const rows = o.calls.list(q.data.limit + 1, before, filter);
+    const rows = await o.calls.list(q.data.limit + 1, before, filter);
     const page = rows.slice(0, q.data.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.data.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt, id: last.id })).toString('base64url') : null;
@@ -209,7 +209,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   app.get('/api/calls/:id', DOCS.get, async (req) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const events = await o.timeline.list(call.id);
     return {
       ...(await summary(call)),
@@ -230,7 +230,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
 
   // The whole record as one JSON file: the outcome first, then what was said and done, and the cost.
   app.get('/api/calls/:id/export.json', DOCS.export, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const events = await o.timeline.list(call.id);
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.json"`);
     return {
@@ -243,15 +243,15 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   app.post('/api/calls/:id/outcome/webhook', DOCS.redeliver, async (req, reply) => {
-    const call = load(req.params);
-    const r = o.service.redeliverOutcome(call.id);
+    const call = await load(req.params);
+    const r = await o.service.redeliverOutcome(call.id);
     if (r === 'not-configured') return sendError(reply, 409, 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)');
     if (r === 'not-ready') return sendError(reply, 409, "the call's outcome is not worked out yet");
     return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
   });
 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const lastId = Number(req.headers['last-event-id'] ?? 0);
     await streamTimeline(req, reply, o.timeline, call.id, o.service.isStreaming(call.id) || liveElsewhere(o.timeline, call), Number.isFinite(lastId) && lastId > 0 ? lastId : 0);
     return reply;
@@ -259,19 +259,19 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
 
   // For browsers: EventSource cannot send the bearer header, so it gets a short-lived URL instead.
   app.post('/api/calls/:id/events-token', DOCS.eventsToken, async (req) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const t = o.streamTokens.issue(call.id);
     return { ...t, url: `/api/calls/${call.id}/events?token=${encodeURIComponent(t.token)}` };
   });
 
   app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
     return withOutcomeText(renderTranscriptText(call, await o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
   });
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     if (!call.recordingPath) return sendError(reply, 404, call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress');
     const st = await stat(call.recordingPath).catch(() => undefined);
     if (!st) return sendError(reply, 404, 'recording file is missing from DATA_DIR');
@@ -280,7 +280,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   app.post('/api/calls/:id/transfer', DOCS.transfer, async (req, reply) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const body = transferBody.safeParse(req.body ?? {});
     if (!body.success) return sendZodError(reply, body.error);
     const r = await o.service.transfer(call.id, body.data);
@@ -297,7 +297,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   });
 
   app.post('/api/calls/:id/hangup', DOCS.hangup, async (req) => {
-    const call = load(req.params);
+    const call = await load(req.params);
     const after = await o.service.hangup(call.id);
     return { id: after.id, status: after.status, endReason: after.endReason };
   });

@@ -33,7 +33,7 @@ const docs = {
 export async function ownerRoutes(app: FastifyInstance, o: OwnerRoutesOptions): Promise<void> {
   app.post('/api/calls/:id/questions/:qid/answer', docs.answer, async (req, reply) => {
     const p = params.safeParse(req.params);
-    if (!p.success || !o.calls.get(p.data.id)) {
+    if (!p.success || !(await o.calls.get(p.data.id))) {
       const field = p.success ? 'id' : String(p.error.issues[0].path[0]);
       return sendError(reply, 404, field === 'qid' ? 'no such question' : 'call not found', { field });
     }
@@ -46,7 +46,7 @@ export async function ownerRoutes(app: FastifyInstance, o: OwnerRoutesOptions): 
 
   app.get('/api/calls/:id/questions', docs.open, async (req, reply) => {
     const p = idParams.safeParse(req.params);
-    if (!p.success || !o.calls.get(p.data.id)) return sendError(reply, 404, 'call not found');
+    if (!p.success || !(await o.calls.get(p.data.id))) return sendError(reply, 404, 'call not found');
     return { open: o.owner.openQuestions(p.data.id).map((q) => ({ id: q.id, question: q.question, askedAt: q.askedAt, code: q.code })) };
   });
 }

@@ -1,115 +1,35 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { writerOf, type Db } from './database.js';
+import Database from 'better-sqlite3';
+import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
+import { writerOf } from './database.js';
+import type { SqlStore } from './sql/sql-store.js';
 import type { StoreWriter } from './write-queue.js';
-import type { CallStatus, EndReason } from '../calls/state.js';
-import type { GoalMet } from '../shared/api-types.js';
+import { fromDb, matchesFilter, newestFirst, toDb, type CallFilter, type CallRow } from './call-rows.js';
 
-export interface CallRow {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  to: string;
-  from: string | null;
-  clientId: string | null;
-  clientName: string | null;
-  instructions: string;
-  provider: string;
-  status: CallStatus;
-  endReason: EndReason | null;
-  answeredBy: string | null;
-  carrier: string;
-  carrierCallId: string | null;
-  streamSecret: string;
-  answeredAt: string | null;
-  endedAt: string | null;
-  carrierDurationSec: number | null;
-  carrierPrice: number | null;
-  carrierPriceUnit: string | null;
-  recordingSid: string | null;
-  recordingPath: string | null;
-  transcriptPath: string | null;
-  error: string | null;
-  /** `outbound`: placed by us; `inbound`: answered by us (`from` is the caller, `to` our number). */
-  direction: CallDirection;
-  /** The caller's metadata as stored (JSON text; calls/metadata.ts reads it), null or absent when none was given. */
-  metadataJson?: string | null;
-}
-
-export type CallDirection = 'outbound' | 'inbound';
-
-/** What a new call is; everything else starts empty (queued, nothing recorded yet). */
-export type NewCall = Pick<CallRow, 'to' | 'from' | 'clientId' | 'clientName' | 'instructions' | 'provider' | 'carrier' | 'carrierCallId' | 'direction' | 'metadataJson'>;
-
-/** A new call's row: a fresh id and per-call stream secret, created now, queued. */
-export function newCallRow(call: NewCall, now: Date): CallRow {
-  const at = now.toISOString();
-  return {
-    metadataJson: null,
-    ...call,
-    id: randomUUID(),
-    createdAt: at,
-    updatedAt: at,
-    status: 'queued',
-    endReason: null,
-    answeredBy: null,
-    streamSecret: randomBytes(24).toString('base64url'),
-    answeredAt: null,
-    endedAt: null,
-    carrierDurationSec: null,
-    carrierPrice: null,
-    carrierPriceUnit: null,
-    recordingSid: null,
-    recordingPath: null,
-    transcriptPath: null,
-    error: null,
-  };
-}
-
-const COLUMNS: Record<keyof CallRow, string> = {
-  id: 'id',
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-  to: 'to_number',
-  from: 'from_number',
-  clientId: 'client_id',
-  clientName: 'client_name',
-  instructions: 'instructions',
-  provider: 'provider',
-  status: 'status',
-  endReason: 'end_reason',
-  answeredBy: 'answered_by',
-  carrier: 'carrier',
-  carrierCallId: 'carrier_call_id',
-  streamSecret: 'stream_secret',
-  answeredAt: 'answered_at',
-  endedAt: 'ended_at',
-  carrierDurationSec: 'carrier_duration_sec',
-  carrierPrice: 'carrier_price',
-  carrierPriceUnit: 'carrier_price_unit',
-  recordingSid: 'recording_sid',
-  recordingPath: 'recording_path',
-  transcriptPath: 'transcript_path',
-  error: 'error',
-  direction: 'direction',
-  metadataJson: 'metadata',
-};
-const SELECT = `SELECT ${Object.entries(COLUMNS).map(([k, c]) => `${c} AS "${k}"`).join(', ')} FROM calls`;
+export { newCallRow, type CallDirection, type CallFilter, type CallRow, type NewCall } from './call-rows.js';
 
 /** Rows kept in memory at most (live calls' always; ended ones, most recent first, up to this). */
 const MAX_KEPT_ROWS = 2000;
 
-/** History filters: `live` means any status before `ended`. */
-export interface CallFilter {
-  status?: CallStatus | 'live';
-  endReason?: EndReason;
-  clientId?: string;
-  text?: string;
-  /** The outcome's verdict (call_outcomes); `none`: no verdict (pending, not computed, failed, or older calls). */
-  goalMet?: GoalMet | 'none';
-  direction?: CallDirection;
+/** How long a live call's hold on a concurrent-calls slot lasts unless its node renews it (docs/store.md). */
+export const CALL_LEASE_MS = 90_000;
+
+/** How a call's running cost is priced (records/cost.ts's arithmetic, see call-cost.ts). */
+export interface CallPricer {
+  /** One usage report's price (USD). */
+  usage(data: Record<string, unknown>): number;
+  /** The call's whole cost at `nowMs`, given its usage so far (USD). */
+  total(row: CallRow, usageUsd: number, nowMs: number): number;
 }
 
-/** A call's writes still queued (the database was locked): what reads must add to the stored row. */
+export interface CallsRepoOptions {
+  /** This node's id, written on the calls it places or answers. */
+  nodeId?: string;
+  pricer?: CallPricer;
+  now?: () => number;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+/** A call's writes not yet in the database: what reads must add to the stored row. */
 interface Pending {
   /** The whole row, when the insert itself waits. */
   row?: CallRow;
@@ -117,165 +37,304 @@ interface Pending {
   writes: number;
 }
 
+type Query = { compile(): CompiledQuery };
+
 /**
- * The calls table. Writes never wait on a lock (see write-queue.ts); while one waits, every read here
- * returns the row as it will be once written, so a status change is seen at once by whoever reads next.
+ * The calls table, on either database (docs/store.md). Reads of the table are asynchronous; the rows of
+ * live calls are kept in memory (this node is the only writer of the calls it holds, so a kept row stays
+ * current by applying each update to it) and read synchronously with `kept`: a call's webhooks, stream
+ * and status paths read its row a dozen times or more, and none of that may wait on the database.
  *
- * Rows of live calls are kept in memory (this repository is the table's only writer, so a kept row stays
- * current by applying each update to it): a call's webhooks, stream and status paths read its row a dozen
- * times or more, and each read was a SELECT of every column on the event loop that carries live audio.
+ * Writes never wait either. On SQLite they go through the connection's StoreWriter (queued in order while
+ * the database is locked); on PostgreSQL they are sent in order per call. Until a write is in the
+ * database, every read here returns the row as it will be once written.
  */
 export class CallsRepo {
-  private readonly byId;
-  private readonly byCarrierId;
-  private readonly createdSince;
-  private readonly createdSinceCount;
-  private readonly insertStmt;
-  /** One prepared UPDATE per set of columns (a call's life uses a handful). */
-  private readonly updateStmts = new Map<string, ReturnType<Db['prepare']>>();
-  private readonly writer: StoreWriter;
+  private readonly writer: StoreWriter | undefined;
+  private readonly stmts = new Map<string, Database.Statement>();
   private readonly pending = new Map<string, Pending>();
-  private deletedSinceStmt: ReturnType<Db['prepare']> | undefined;
+  /** PostgreSQL: each call's writes, one after the other. */
+  private readonly chains = new Map<string, Promise<unknown>>();
   /** Kept rows (every live call's, and recently read ended ones), oldest first. */
-  private readonly kept = new Map<string, CallRow>();
+  private readonly rows = new Map<string, CallRow>();
   private readonly idByCarrierId = new Map<string, string>();
+  /** Calls this node placed or answered (inserted here) and has not seen end: it holds their leases. */
+  private readonly held = new Set<string>();
+  /** Calls whose running cost changed since it was last written (written once per turn of the event loop). */
+  private readonly dirtyCost = new Set<string>();
+  private costFlush: NodeJS.Immediate | undefined;
+  private readonly now: () => number;
   /** Rows read from the table (for tests and benchmarks: a kept row costs none). */
   selects = 0;
 
-  constructor(private readonly db: Db) {
-    this.writer = writerOf(db);
-    this.byId = db.prepare(`${SELECT} WHERE id = ?`);
-    this.byCarrierId = db.prepare(`${SELECT} WHERE carrier_call_id = ?`);
-    this.createdSince = db.prepare(`${SELECT} WHERE created_at >= ?`);
-    this.createdSinceCount = db.prepare('SELECT COUNT(*) FROM calls WHERE created_at >= ?').pluck();
-    const keys = Object.keys(COLUMNS) as Array<keyof CallRow>;
-    this.insertStmt = db.prepare(`INSERT INTO calls (${keys.map((k) => COLUMNS[k]).join(', ')}) VALUES (${keys.map((k) => '@' + k).join(', ')})`);
+  constructor(
+    /** The query layer it runs on (the caps check runs its transaction there, caps.ts). */
+    readonly store: SqlStore,
+    private readonly o: CallsRepoOptions = {},
+  ) {
+    this.writer = store.sqlite ? writerOf(store.sqlite) : undefined;
+    this.now = o.now ?? Date.now;
   }
 
+  get dialect(): SqlStore['dialect'] {
+    return this.store.dialect;
+  }
+
+  /** Inserts a new call (queued; see the class). Held by this node, with a lease. */
   insert(row: CallRow): void {
-    this.write(row.id, () => this.insertStmt.run({ metadataJson: null, ...row }), { row: { ...row }, patch: {} }, 'insert call');
-    this.keep({ metadataJson: null, ...row });
+    const full = this.leased(row);
+    this.write(full.id, this.insertQuery(full), { row: { ...full }, patch: {} }, 'insert call');
+    this.keep({ ...full });
+    if (full.status !== 'ended') this.held.add(full.id);
   }
 
-  /** The call placed for a campaign's dial attempt, found by the attempt key in its metadata (the dial's idempotency key). */
-  idForCampaignAttempt(attemptKey: string): string | undefined {
-    return this.db.prepare(`SELECT id FROM calls WHERE json_extract(metadata, '$.campaignAttempt') = ? LIMIT 1`).pluck().get(attemptKey) as string | undefined;
+  /** The insert of `row` as a query (for a caller that runs it inside its own transaction, caps.ts), and the row as inserted. */
+  insertQuery(row: CallRow): Query {
+    return this.store.db.insertInto('calls').values(toDb({ metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row }) as never);
   }
 
-  get(id: string): CallRow | undefined {
-    const kept = this.kept.get(id);
+  /** The row with this node's lease on it. */
+  leased(row: CallRow): CallRow {
+    return { metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row, nodeId: this.o.nodeId ?? null, leaseUntil: new Date(this.now() + CALL_LEASE_MS).toISOString() };
+  }
+
+  /** Takes a row that was inserted by the caller's own transaction as kept (it is a live call of this node). */
+  adopt(row: CallRow): void {
+    this.keep({ ...row });
+    this.held.add(row.id);
+  }
+
+  /** The row of a call kept in memory (every live call of this node), without reading the table. */
+  kept(id: string): CallRow | undefined {
+    const k = this.rows.get(id);
+    return k ? { ...k } : undefined;
+  }
+
+  /** The kept call that has this carrier id, without reading the table. */
+  keptByCarrierId(carrierCallId: string): CallRow | undefined {
+    const id = this.idByCarrierId.get(carrierCallId);
+    return id === undefined ? undefined : this.kept(id);
+  }
+
+  async get(id: string): Promise<CallRow | undefined> {
+    const kept = this.rows.get(id);
     if (kept) return { ...kept };
     this.selects++;
-    const row = this.withPending(id, this.byId.get(id) as CallRow | undefined);
+    const stored = await this.store.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+    // A row kept meanwhile (inserted or read by another path) is the current one.
+    const now = this.rows.get(id);
+    if (now) return { ...now };
+    const row = this.withPending(id, stored ? fromDb(stored) : undefined);
     if (row) this.keep({ ...row });
     return row;
   }
 
-  getByCarrierId(carrierCallId: string): CallRow | undefined {
+  async getByCarrierId(carrierCallId: string): Promise<CallRow | undefined> {
     const keptId = this.idByCarrierId.get(carrierCallId);
-    if (keptId !== undefined && this.kept.has(keptId)) return this.get(keptId);
-    this.selects++;
-    for (const id of this.pending.keys()) {
-      const row = this.get(id);
-      if (row?.carrierCallId === carrierCallId) return row;
+    if (keptId !== undefined && this.rows.has(keptId)) return this.get(keptId);
+    for (const [id, p] of this.pending) {
+      const row = this.rows.get(id) ?? (p.row ? { ...p.row, ...p.patch } : undefined);
+      if (row?.carrierCallId === carrierCallId) return { ...row };
     }
-    return this.withPending(undefined, this.byCarrierId.get(carrierCallId) as CallRow | undefined);
+    this.selects++;
+    const stored = await this.store.db.selectFrom('calls').selectAll().where('carrier_call_id', '=', carrierCallId).executeTakeFirst();
+    return stored ? this.withPending(undefined, fromDb(stored)) : undefined;
+  }
+
+  /** The call placed for a campaign's dial attempt, found by the attempt key in its metadata (the dial's idempotency key). */
+  async idForCampaignAttempt(attemptKey: string): Promise<string | undefined> {
+    const attempt = this.store.dialect === 'postgres' ? sql<string>`(metadata::jsonb ->> 'campaignAttempt')` : sql<string>`json_extract(metadata, '$.campaignAttempt')`;
+    const r = await this.store.db.selectFrom('calls').select('id').where(attempt, '=', attemptKey).limit(1).executeTakeFirst();
+    return r?.id;
   }
 
   update(id: string, patch: Partial<Omit<CallRow, 'id' | 'createdAt'>>): void {
-    const keys = Object.keys(patch) as Array<keyof CallRow>;
-    if (keys.length === 0) return;
-    const sets = keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ');
+    if (Object.keys(patch).length === 0) return;
     const updatedAt = new Date().toISOString();
-    const sql = `UPDATE calls SET ${sets}, updated_at = @__now WHERE id = @__id`;
-    let stmt = this.updateStmts.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.updateStmts.set(sql, stmt);
-    }
-    const run = stmt;
-    this.write(id, () => run.run({ ...patch, __now: updatedAt, __id: id }), { patch: { ...patch, updatedAt } }, `update call ${keys.join(',')}`);
-    const kept = this.kept.get(id);
+    const kept = this.rows.get(id);
+    const full: Partial<CallRow> = { ...patch, updatedAt };
+    if (patch.status === 'ended') this.held.delete(id);
     if (kept) {
       Object.assign(kept, patch, { updatedAt });
       if (kept.carrierCallId) this.idByCarrierId.set(kept.carrierCallId, id);
+      // The carrier's part of the cost follows the row (answer, end, the carrier's price): kept current with it.
+      if (this.o.pricer && !('costUsd' in patch)) {
+        const cost = this.o.pricer.total(kept, kept.usageCostUsd ?? 0, this.now());
+        if (cost !== kept.costUsd || this.dirtyCost.has(id)) Object.assign(full, { costUsd: (kept.costUsd = cost), usageCostUsd: kept.usageCostUsd });
+        this.dirtyCost.delete(id);
+      }
     }
+    const q = this.store.db.updateTable('calls').set(toDb(full)).where('id', '=', id);
+    this.write(id, q, { patch: full }, `update call ${Object.keys(patch).join(',')}`);
+  }
+
+  /**
+   * Adds a usage report to the call's running cost. A kept call's cost is written once per turn of the
+   * event loop whatever the number of reports in it; a call not kept (usage recorded after it left memory)
+   * gets the report's price added in SQL.
+   */
+  addUsage(id: string, data: Record<string, unknown>): void {
+    if (!this.o.pricer) return;
+    const usd = this.o.pricer.usage(data);
+    if (!usd) return;
+    const kept = this.rows.get(id);
+    if (!kept) {
+      const q = this.store.db
+        .updateTable('calls')
+        .set((eb) => ({ usage_cost_usd: eb('usage_cost_usd', '+', usd), cost_usd: eb('cost_usd', '+', usd) }))
+        .where('id', '=', id);
+      this.write(id, q, { patch: {} }, 'update call cost');
+      return;
+    }
+    kept.usageCostUsd = (kept.usageCostUsd ?? 0) + usd;
+    this.dirtyCost.add(id);
+    this.costFlush ??= setImmediate(() => this.flushCosts());
+  }
+
+  /** Writes the running cost of every call whose usage changed since the last time. */
+  flushCosts(): void {
+    if (this.costFlush) clearImmediate(this.costFlush);
+    this.costFlush = undefined;
+    const ids = [...this.dirtyCost];
+    this.dirtyCost.clear();
+    for (const id of ids) {
+      const k = this.rows.get(id);
+      if (k && this.o.pricer) this.update(id, { usageCostUsd: k.usageCostUsd, costUsd: this.o.pricer.total(k, k.usageCostUsd ?? 0, this.now()) });
+    }
+  }
+
+  /**
+   * Renews this node's hold on its live calls (kept, not ended) and refreshes their running cost, so a
+   * call's carrier minutes reach the daily spend within one renewal. Called on a timer (call-service.ts).
+   */
+  renewLeases(): number {
+    const until = new Date(this.now() + CALL_LEASE_MS).toISOString();
+    let n = 0;
+    for (const id of this.held) {
+      const r = this.rows.get(id);
+      if (!r || r.status === 'ended') continue;
+      const patch: Partial<CallRow> = { leaseUntil: until };
+      if (this.o.pricer) patch.costUsd = this.o.pricer.total(r, r.usageCostUsd ?? 0, this.now());
+      this.update(id, patch);
+      n++;
+    }
+    return n;
   }
 
   /** Keeps a row; past the bound, the oldest ended calls' rows go (a live call's row is never dropped). */
   private keep(row: CallRow): void {
-    this.kept.set(row.id, row);
+    this.rows.set(row.id, row);
     if (row.carrierCallId) this.idByCarrierId.set(row.carrierCallId, row.id);
-    if (this.kept.size <= MAX_KEPT_ROWS) return;
-    for (const [id, r] of this.kept) {
-      if (this.kept.size <= MAX_KEPT_ROWS * 0.9) break;
-      if (r.status !== 'ended') continue;
-      this.kept.delete(id);
+    if (this.rows.size <= MAX_KEPT_ROWS) return;
+    for (const [id, r] of this.rows) {
+      if (this.rows.size <= MAX_KEPT_ROWS * 0.9) break;
+      if (r.status !== 'ended' || this.dirtyCost.has(id)) continue;
+      this.rows.delete(id);
       if (r.carrierCallId) this.idByCarrierId.delete(r.carrierCallId);
     }
   }
 
   /** Newest first; `before` is an opaque cursor from a previous page; `filter` narrows the list (history search). */
-  list(limit: number, before?: { createdAt: string; id: string }, filter: CallFilter = {}): CallRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (before) {
-      where.push('(created_at, id) < (?, ?)');
-      args.push(before.createdAt, before.id);
-    }
-    if (filter.status === 'live') where.push("status != 'ended'");
-    else if (filter.status) {
-      where.push('status = ?');
-      args.push(filter.status);
-    }
-    if (filter.endReason) {
-      where.push('end_reason = ?');
-      args.push(filter.endReason);
-    }
-    if (filter.direction) {
-      where.push('direction = ?');
-      args.push(filter.direction);
-    }
-    if (filter.clientId) {
-      where.push('client_id = ?');
-      args.push(filter.clientId);
-    }
-    if (filter.goalMet === 'none') where.push('id NOT IN (SELECT call_id FROM call_outcomes WHERE goal_met IS NOT NULL)');
-    else if (filter.goalMet) {
-      where.push('id IN (SELECT call_id FROM call_outcomes WHERE goal_met = ?)');
-      args.push(filter.goalMet);
-    }
+  async list(limit: number, before?: { createdAt: string; id: string }, filter: CallFilter = {}): Promise<CallRow[]> {
+    const like = this.store.dialect === 'postgres' ? 'ILIKE' : 'LIKE';
+    let q = this.store.db.selectFrom('calls').selectAll();
+    if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+    if (filter.status === 'live') q = q.where('status', '!=', 'ended');
+    else if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.endReason) q = q.where('end_reason', '=', filter.endReason);
+    if (filter.direction) q = q.where('direction', '=', filter.direction);
+    if (filter.clientId) q = q.where('client_id', '=', filter.clientId);
+    if (filter.goalMet === 'none') q = q.where('id', 'not in', (eb) => eb.selectFrom('call_outcomes').select('call_id').where('goal_met', 'is not', null));
+    else if (filter.goalMet) q = q.where('id', 'in', (eb) => eb.selectFrom('call_outcomes').select('call_id').where('goal_met', '=', filter.goalMet as string));
     if (filter.text) {
       // Number (an inbound call's caller too), client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
-      const like = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      where.push("(to_number LIKE ? ESCAPE '\\' OR (direction = 'inbound' AND from_number LIKE ? ESCAPE '\\') OR client_name LIKE ? ESCAPE '\\' OR client_id LIKE ? ESCAPE '\\' OR instructions LIKE ? ESCAPE '\\')");
-      args.push(like, like, like, like, like);
+      const p = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      const m = (col: string): Expression<SqlBool> => sql<SqlBool>`${sql.ref(col)} ${sql.raw(like)} ${p} ESCAPE '\\'`;
+      q = q.where((eb) => eb.or([m('to_number'), eb.and([eb('direction', '=', 'inbound'), m('from_number')]), m('client_name'), m('client_id'), m('instructions')]));
     }
-    const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, limit) as CallRow[];
+    const rows = (await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(fromDb);
     if (!this.pending.size) return rows;
     const matches = (r: CallRow) => (!before || r.createdAt < before.createdAt || (r.createdAt === before.createdAt && r.id < before.id)) && matchesFilter(r, filter);
-    return this.mergePending(rows, matches)
-      .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1))
-      .slice(0, limit);
+    return this.mergePending(rows, matches).sort(newestFirst).slice(0, limit);
   }
 
-  listLive(): CallRow[] {
-    const rows = this.db.prepare(`${SELECT} WHERE status != 'ended'`).all() as CallRow[];
+  /** Every call not ended, on any node (restart recovery ends this node's). */
+  async listLive(): Promise<CallRow[]> {
+    const rows = (await this.store.db.selectFrom('calls').selectAll().where('status', '!=', 'ended').execute()).map(fromDb);
     return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
   }
 
+  /**
+   * Calls left not ended that no live node holds: this node's own (it just started, so none of them is
+   * live here), those from before leases, and any whose node's lease has run out (the node died). Another
+   * node's call with a current lease is not this node's to end.
+   */
+  async listOrphaned(): Promise<CallRow[]> {
+    // SQLite is one node's store: every call not ended was this node's (whatever NODE_ID it had then).
+    if (this.store.dialect === 'sqlite') return this.listLive();
+    const now = new Date(this.now()).toISOString();
+    const me = this.o.nodeId ?? null;
+    const rows = (
+      await this.store.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('status', '!=', 'ended')
+        .where((eb) => eb.or([...(me === null ? [] : [eb('node_id', '=', me)]), eb('node_id', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .execute()
+    ).map(fromDb);
+    return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
+  }
+
+  async listCreatedSince(iso: string): Promise<CallRow[]> {
+    const rows = (await this.store.db.selectFrom('calls').selectAll().where('created_at', '>=', iso).execute()).map(fromDb);
+    return this.pending.size ? this.mergePending(rows, (r) => r.createdAt >= iso) : rows;
+  }
+
   /** Calls created at or after `iso` (the daily caps' day), deleted ones included. */
-  countCreatedSince(iso: string): number {
-    const deleted = this.deletedSince(iso).count;
-    if (!this.pending.size) return (this.createdSinceCount.get(iso) as number) + deleted;
-    return this.listCreatedSince(iso).length + deleted;
+  async countCreatedSince(iso: string): Promise<number> {
+    const deleted = (await this.deletedSince(iso)).count;
+    if (this.pending.size) return (await this.listCreatedSince(iso)).length + deleted;
+    const r = await this.store.db.selectFrom('calls').select((eb) => eb.fn.countAll().as('n')).where('created_at', '>=', iso).executeTakeFirstOrThrow();
+    return Number(r.n) + deleted;
+  }
+
+  /**
+   * What calls created at or after `iso` have cost so far (their running cost), deleted ones included.
+   * This node's live calls are priced at `nowMs` (their stored cost is as of their last refresh).
+   */
+  async spentSince(iso: string, nowMs = this.now()): Promise<number> {
+    const deleted = (await this.deletedSince(iso)).costUsd;
+    const fresh = this.liveCostAdjustment(iso, nowMs);
+    if (this.pending.size) return (await this.listCreatedSince(iso)).reduce((a, r) => a + (r.costUsd ?? 0), deleted + fresh);
+    const r = await this.store.db.selectFrom('calls').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('usd')).where('created_at', '>=', iso).executeTakeFirstOrThrow();
+    return Number(r.usd) + deleted + fresh;
+  }
+
+  /**
+   * What this node's live calls created at or after `iso` cost at `nowMs` beyond their cost as it stands
+   * (kept rows are current with every write, queued or not): the carrier minutes since their last refresh,
+   * and usage whose cost is written at the end of this turn.
+   */
+  liveCostAdjustment(iso: string, nowMs: number): number {
+    if (!this.o.pricer) return 0;
+    let add = 0;
+    for (const r of this.rows.values()) {
+      // This node's live calls; an ended call only while usage reported after its end waits for this
+      // turn's write. A row read for another node's live call is that node's to price.
+      if (!(this.held.has(r.id) || this.dirtyCost.has(r.id)) || r.createdAt < iso) continue;
+      add += this.o.pricer.total(r, r.usageCostUsd ?? 0, nowMs) - (r.costUsd ?? 0);
+    }
+    return add;
   }
 
   /** Calls created at or after `iso` that were deleted since, and what they cost (for the daily caps). */
-  deletedSince(iso: string): { count: number; costUsd: number } {
-    this.deletedSinceStmt ??= this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(cost_usd), 0) AS costUsd FROM deleted_calls WHERE created_at >= ?');
-    return this.deletedSinceStmt.get(iso) as { count: number; costUsd: number };
+  async deletedSince(iso: string): Promise<{ count: number; costUsd: number }> {
+    const r = await this.store.db
+      .selectFrom('deleted_calls')
+      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('costUsd')])
+      .where('created_at', '>=', iso)
+      .executeTakeFirstOrThrow();
+    return { count: Number(r.count), costUsd: Number(r.costUsd) };
   }
 
   /**
@@ -283,27 +342,44 @@ export class CallsRepo {
    * later table keys on calls.id), in one transaction, leaving a tombstone with its day and cost for the
    * daily caps. False when there is no such call. The caller checks that the call is over.
    */
-  delete(id: string, costUsd: number): boolean {
-    const row = this.get(id);
+  async delete(id: string, costUsd: number): Promise<boolean> {
+    const row = await this.get(id);
     if (!row) return false;
+    await this.settled(id);
     if (this.pending.has(id)) throw new Error('the call still has writes waiting for the database; try again in a moment');
-    const refs = this.db
-      .prepare(`SELECT m.name AS tbl, f."from" AS col FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f."table" = 'calls'`)
-      .all() as Array<{ tbl: string; col: string }>;
-    this.db.transaction(() => {
-      for (const r of refs) this.db.prepare(`DELETE FROM "${r.tbl}" WHERE "${r.col}" = ?`).run(id);
-      this.db.prepare('DELETE FROM calls WHERE id = ?').run(id);
-      this.db.prepare('INSERT OR REPLACE INTO deleted_calls (id, created_at, cost_usd, deleted_at) VALUES (?, ?, ?, ?)').run(id, row.createdAt, costUsd, new Date().toISOString());
-    })();
+    const refs = await this.referencingTables();
+    const db = this.store.db;
+    const deletedAt = new Date().toISOString();
+    await this.store.atomically(function* () {
+      for (const r of refs) {
+        const del = sql`DELETE FROM ${sql.table(r.tbl)} WHERE ${sql.ref(r.col)} = ${id}`.compile(db);
+        yield { compile: () => del };
+      }
+      yield db.deleteFrom('calls').where('id', '=', id);
+      yield db
+        .insertInto('deleted_calls')
+        .values({ id, created_at: row.createdAt, cost_usd: costUsd, deleted_at: deletedAt })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ created_at: row.createdAt, cost_usd: costUsd, deleted_at: deletedAt }));
+    });
     // A kept row would otherwise outlive its record: the call would still be found by id or carrier id.
-    this.kept.delete(id);
+    this.rows.delete(id);
+    this.dirtyCost.delete(id);
+    this.held.delete(id);
     if (row.carrierCallId) this.idByCarrierId.delete(row.carrierCallId);
     return true;
   }
 
-  listCreatedSince(iso: string): CallRow[] {
-    const rows = this.createdSince.all(iso) as CallRow[];
-    return this.pending.size ? this.mergePending(rows, (r) => r.createdAt >= iso) : rows;
+  /** Tables with a foreign key to calls (read from the schema, so a later table is not forgotten). */
+  private async referencingTables(): Promise<Array<{ tbl: string; col: string }>> {
+    if (this.store.dialect === 'sqlite') {
+      const r = await sql<{ tbl: string; col: string }>`SELECT m.name AS tbl, f."from" AS col FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f."table" = 'calls'`.execute(this.store.db);
+      return r.rows;
+    }
+    const r = await sql<{ tbl: string; col: string }>`
+      SELECT cl.relname AS tbl, a.attname AS col FROM pg_constraint c
+      JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+      WHERE c.contype = 'f' AND c.confrelid = 'calls'::regclass AND cl.relnamespace = current_schema()::regnamespace`.execute(this.store.db);
+    return r.rows;
   }
 
   /** How many calls have writes waiting for the database. */
@@ -311,23 +387,53 @@ export class CallsRepo {
     return this.pending.size;
   }
 
-  private write(id: string, run: () => unknown, adds: Omit<Pending, 'writes'>, label: string): void {
-    const p = this.pending.get(id);
-    // Behind a queued write of the same call, a write is queued too (the writer keeps the order); the
-    // view must include it before the writer says so.
+  /** Resolves once every write made so far (for `id`, or for every call) is in the database or dropped. */
+  async settled(id?: string): Promise<void> {
+    if (this.costFlush) this.flushCosts();
+    await Promise.all(id === undefined ? [...this.chains.values()] : [this.chains.get(id)]);
+  }
+
+  private write(id: string, query: Query, adds: Omit<Pending, 'writes'>, label: string): void {
+    const c = query.compile();
     const settle = () => {
       const q = this.pending.get(id);
       if (q && --q.writes === 0) this.pending.delete(id);
     };
-    // A queued write that could never be made: the kept row (which has it) is read again from the table.
-    const dropped = () => (settle(), this.kept.delete(id));
-    const r = this.writer.run(run, { label, onWritten: settle, onDropped: dropped });
-    if (!r.deferred) return;
+    // A write that could never be made: the kept row (which has it) is read again from the table.
+    const dropped = () => (settle(), this.rows.delete(id));
+    let deferred: boolean;
+    if (this.writer) {
+      const stmt = this.statement(c.sql);
+      deferred = this.writer.run(() => stmt.run(c.parameters as unknown[]), { label, onWritten: settle, onDropped: dropped }).deferred;
+    } else {
+      deferred = true;
+      const prev = this.chains.get(id) ?? Promise.resolve();
+      const next = prev
+        .then(() => this.store.db.executeQuery(c))
+        .then(settle, (err: Error) => {
+          this.o.log?.('could not write a call to the database', { callId: id, label, err: err.message });
+          dropped();
+        })
+        .finally(() => this.chains.get(id) === next && this.chains.delete(id));
+      this.chains.set(id, next);
+    }
+    if (!deferred) return;
+    const p = this.pending.get(id);
     if (p) {
       p.writes++;
       Object.assign(p.patch, adds.patch);
       if (adds.row) p.row = adds.row;
     } else this.pending.set(id, { row: adds.row, patch: { ...adds.patch }, writes: 1 });
+  }
+
+  /** SQLite: one prepared statement per distinct SQL (a call's life uses a handful), prepared around the write queue's wrapper. */
+  private statement(text: string): Database.Statement {
+    let s = this.stmts.get(text);
+    if (!s) {
+      s = Database.prototype.prepare.call(this.store.sqlite!, text) as Database.Statement;
+      this.stmts.set(text, s);
+    }
+    return s;
   }
 
   private withPending(id: string | undefined, stored: CallRow | undefined): CallRow | undefined {
@@ -341,27 +447,11 @@ export class CallsRepo {
   private mergePending(rows: CallRow[], matches: (r: CallRow) => boolean): CallRow[] {
     const out = rows.map((r) => this.withPending(r.id, r)!).filter(matches);
     const seen = new Set(rows.map((r) => r.id));
-    for (const id of this.pending.keys()) {
+    for (const [id, p] of this.pending) {
       if (seen.has(id)) continue;
-      const r = this.get(id);
-      if (r && matches(r)) out.push(r);
+      const r = this.rows.get(id) ?? (p.row ? { ...p.row, ...p.patch } : undefined);
+      if (r && matches(r)) out.push({ ...r });
     }
     return out;
   }
-}
-
-/**
- * The history filter in code, for rows whose stored version is not current yet. `goalMet` is not checked
- * here: a call whose writes are still queued has no outcome yet, and stored rows were filtered by SQL.
- */
-function matchesFilter(r: CallRow, f: CallFilter): boolean {
-  if (f.status === 'live' ? r.status === 'ended' : f.status && r.status !== f.status) return false;
-  if (f.endReason && r.endReason !== f.endReason) return false;
-  if (f.direction && r.direction !== f.direction) return false;
-  if (f.clientId && r.clientId !== f.clientId) return false;
-  if (f.text) {
-    const t = f.text.toLowerCase();
-    if (![r.to, r.direction === 'inbound' ? r.from : null, r.clientName, r.clientId, r.instructions].some((v) => v?.toLowerCase().includes(t))) return false;
-  }
-  return true;
 }

@@ -1,3 +1,4 @@
+import { sqliteStore } from '../../src/store/sql/sql-store.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -97,7 +98,7 @@ test('every route: random and malformed query strings and tokens get a 4xx (neve
   // One finished call, so the call routes reach their handlers (its event stream replays and ends).
   const id = '0b7c6f0e-9d53-4d8e-8e39-3c2b3c1a7f00';
   const now = new Date().toISOString();
-  new CallsRepo(app.db).insert({
+  new CallsRepo(sqliteStore(app.db)).insert({
     id, createdAt: now, updatedAt: now, to: '+14155550123', from: null, clientId: null, clientName: null, instructions: 'x', provider: 'openai',
     status: 'ended', endReason: 'user-hangup', answeredBy: null, carrier: 'twilio', carrierCallId: 'CA' + 'b2'.repeat(16), streamSecret: SECRET,
     answeredAt: null, endedAt: now, carrierDurationSec: null, carrierPrice: null, carrierPriceUnit: null, recordingSid: null, recordingPath: null, transcriptPath: null, error: null, direction: 'outbound',

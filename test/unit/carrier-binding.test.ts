@@ -1,3 +1,4 @@
+import { sqliteStore } from '../../src/store/sql/sql-store.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -18,7 +19,7 @@ const SID_B = 'CA' + 'b'.repeat(32);
 
 function setup() {
   const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'callwright-bind-')), 'db.sqlite'));
-  const calls = new CallsRepo(db);
+  const calls = new CallsRepo(sqliteStore(db));
   const timeline = new Timeline(new EventsRepo(db, () => undefined));
   const deps = { settings: parseSettings({}), db, calls, timeline, log: pino({ level: 'silent' }) } as unknown as CallServiceDeps;
   const rt = new CallRuntime(deps, {} as never);
@@ -39,7 +40,7 @@ test('a signed callback binds the CallSid of a call whose dial is in flight, onc
   const { rt, calls, add, events } = setup();
   add('c1', 'dialing');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'callback'), 'bound');
-  assert.equal(calls.get('c1')!.carrierCallId, SID_A);
+  assert.equal((await calls.get('c1'))!.carrierCallId, SID_A);
   // The dial response arriving afterwards with the same id is no news.
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'dial-response'), 'same');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_A, 'callback'), 'same');
@@ -51,7 +52,7 @@ test('a bound CallSid never changes: a conflicting one is refused and recorded',
   add('c1', 'talking', SID_A);
   assert.equal(bindCarrierCallId(rt, 'c1', SID_B, 'callback'), 'refused');
   assert.equal(bindCarrierCallId(rt, 'c1', SID_B, 'dial-response'), 'refused');
-  assert.equal(calls.get('c1')!.carrierCallId, SID_A);
+  assert.equal((await calls.get('c1'))!.carrierCallId, SID_A);
   const errors = (await events('c1')).filter((e) => e.type === 'error');
   assert.equal(errors.length, 2);
   assert.equal(errors[0].data.code, 'carrier_id_conflict');
@@ -71,7 +72,7 @@ test('a callback cannot bind a call that is not dialling, is ending, or an id an
   assert.equal(bindCarrierCallId(rt, 'ending', SID_B, 'callback'), 'refused');
   assert.equal(bindCarrierCallId(rt, 'other', SID_A, 'callback'), 'refused');
   assert.equal(bindCarrierCallId(rt, 'nope', SID_B, 'callback'), 'refused');
-  for (const id of ['queued', 'ended', 'ending', 'other']) assert.equal(calls.get(id)!.carrierCallId, null, id);
+  for (const id of ['queued', 'ended', 'ending', 'other']) assert.equal((await calls.get(id))!.carrierCallId, null, id);
   // The dial response still binds a call that ended meanwhile, so that what was placed can be hung up.
   assert.equal(bindCarrierCallId(rt, 'ended', SID_B, 'dial-response'), 'bound');
 });

@@ -1,3 +1,4 @@
+import { sqliteStore } from '../../src/store/sql/sql-store.js';
 /**
  * Issue 18: the transcript is rendered once per call. The end of a call renders it into
  * DATA_DIR/transcripts/<id>.txt; the outcome rewrites that file with the outcome on top from the same text
@@ -18,10 +19,10 @@ import { CallsRepo, newCallRow } from '../../src/store/calls-repo.js';
 import { OutcomesRepo } from '../../src/store/outcomes-repo.js';
 import type { StoredEvent } from '../../src/store/events-repo.js';
 
-function setup() {
+async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'callwright-outcome-once-'));
   const db = openDatabase(join(dir, 'db.sqlite'));
-  const calls = new CallsRepo(db);
+  const calls = new CallsRepo(sqliteStore(db));
   const row = newCallRow({ to: '+14155550123', from: '+14155550100', clientId: null, clientName: null, instructions: 'Ask the opening hours.', provider: 'openai', carrier: 'twilio', carrierCallId: null, direction: 'outbound' }, new Date());
   calls.insert(row);
   const transcriptPath = join(dir, `${row.id}.txt`);
@@ -41,13 +42,13 @@ function setup() {
     },
   );
   outcomes.register(row.id, { goal: null, schema: null });
-  const rendered = renderTranscriptText(calls.get(row.id)!, events);
+  const rendered = renderTranscriptText((await calls.get(row.id))!, events);
   writeFileSync(transcriptPath, rendered);
   return { outcomes, callId: row.id, transcriptPath, rendered, reads: () => eventReads };
 }
 
 test('the outcome rewrites the transcript file from the text the call end rendered, without reading the timeline again', async () => {
-  const s = setup();
+  const s = await setup();
   // Marked, so that a fresh render (which could not contain the mark) would show in the file.
   const fromEnd = s.rendered.replace('We open at nine.', 'We open at nine. (as rendered at the end)');
   const outcome = await s.outcomes.compute(s.callId, { transcriptText: fromEnd });
@@ -57,7 +58,7 @@ test('the outcome rewrites the transcript file from the text the call end render
 });
 
 test('with no rendered text (after a restart) the transcript is rendered from the timeline, once', async () => {
-  const s = setup();
+  const s = await setup();
   const outcome = await s.outcomes.compute(s.callId);
   assert.equal(readFileSync(s.transcriptPath, 'utf8'), withOutcomeText(s.rendered, outcome));
   assert.equal(s.reads(), 1);

@@ -71,7 +71,7 @@ export class CallTransfer implements TransferLegHandler {
     const { d } = this.rt;
     const refuse = (httpStatus: number, message: string, field?: string): Checked => ({ ok: false, result: { status: 'refused', httpStatus, message, ...(field ? { field } : {}) } });
     const live = this.rt.live.get(callId);
-    const call = d.calls.get(callId);
+    const call = d.calls.kept(callId);
     if (!live || !call || this.rt.ending.has(callId) || call.status === 'ended') return refuse(409, 'the call is not live');
     if (!call.carrierCallId || !['answered', 'screening', 'talking'].includes(call.status)) return refuse(409, 'the call has not been answered yet');
     if (this.inProgress.has(callId)) return refuse(409, 'a transfer is already in progress on this call');
@@ -104,7 +104,7 @@ export class CallTransfer implements TransferLegHandler {
     // The update ends our media stream with a normal `stop`: that is the hand-over, not the callee leaving.
     c.live.session.expectNewStream(15_000);
     try {
-      await d.carrier!.transfer!(c.carrierCallId, c.target.number, { callerId: ourNumber(d.calls.get(callId)) ?? d.settings.TWILIO_FROM_NUMBER!, ringTimeoutSec: d.settings.TRANSFER_RING_TIMEOUT_S });
+      await d.carrier!.transfer!(c.carrierCallId, c.target.number, { callerId: ourNumber(d.calls.kept(callId)) ?? d.settings.TWILIO_FROM_NUMBER!, ringTimeoutSec: d.settings.TRANSFER_RING_TIMEOUT_S });
     } catch (err) {
       c.live.session.expectNewStream(false);
       return this.failed(callId, 'cold', c.target, err as Error);
@@ -115,7 +115,7 @@ export class CallTransfer implements TransferLegHandler {
   private async warm(callId: string, c: Extract<Checked, { ok: true }>, req: TransferRequest & { via: 'tool' | 'api' }): Promise<TransferResult> {
     const { d } = this.rt;
     const s = d.settings;
-    const name = this.rt.d.calls.get(callId)?.clientName;
+    const name = this.rt.d.calls.kept(callId)?.clientName;
     c.live.session.holdForTransfer(req.via === 'api' ? `In one short sentence, tell the callee you are connecting them to ${c.target.label === 'owner' ? (name ?? 'the person you are calling for') : c.target.label} and ask them to hold a moment. Then say nothing more.` : undefined);
     let settle!: (o: 'joined' | { reason: string }) => void;
     const outcome = new Promise<'joined' | { reason: string }>((r) => (settle = r));
@@ -140,7 +140,7 @@ export class CallTransfer implements TransferLegHandler {
       leg.settle({ reason: 'no answer in time' });
     }, s.TRANSFER_RING_TIMEOUT_S * 1000 + LEG_GRACE_MS);
     try {
-      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: ourNumber(d.calls.get(callId)) ?? s.TWILIO_FROM_NUMBER!, publicUrl: s.PUBLIC_URL!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
+      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: ourNumber(d.calls.kept(callId)) ?? s.TWILIO_FROM_NUMBER!, publicUrl: s.PUBLIC_URL!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
       // A callback may have named the leg first (see `answered`); a different id is not this leg's.
       leg.legId ??= carrierCallId;
       if (leg.settled) this.hangupLeg(leg);
@@ -193,7 +193,7 @@ export class CallTransfer implements TransferLegHandler {
   briefed(callId: string, legId: string): { room: string } | undefined {
     const leg = this.leg(callId, legId);
     const live = this.rt.live.get(callId);
-    const calleeId = this.rt.d.calls.get(callId)?.carrierCallId;
+    const calleeId = this.rt.d.calls.kept(callId)?.carrierCallId;
     if (!leg || !live || !calleeId || this.rt.ending.has(callId)) return undefined;
     leg.briefed = true;
     void this.joinCallee(leg, live, calleeId);

@@ -144,4 +144,16 @@ export const pgMigrations: Array<{ version: number; name: string; sql: string }>
       CREATE INDEX campaign_numbers_due ON campaign_numbers (campaign_id, state, next_at);
     `,
   },
+  {
+    // SQLite's version 12: each call's running cost on its row, and the live call's lease (docs/store.md).
+    version: 2,
+    name: 'calls: running cost and lease',
+    sql: `
+      ALTER TABLE calls ADD COLUMN usage_cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN node_id TEXT;
+      ALTER TABLE calls ADD COLUMN lease_until TEXT;
+      CREATE INDEX calls_live ON calls (status) WHERE status != 'ended';
+    `,
+  },
 ];

@@ -21,6 +21,11 @@ export interface SqlStore {
   readonly db: Kysely<Tables>;
   readonly dialect: Dialect;
   /**
+   * The SQLite connection under the store (SQLite only). For the few writes that must be queued
+   * synchronously through its StoreWriter, with the repository's view of what is still queued (calls-repo.ts).
+   */
+  readonly sqlite?: Db;
+  /**
    * Runs a write whose effect decides who acts next (a claim: a conditional update) and returns how many
    * rows it changed. Never queued: on SQLite it goes around the write queue, which would answer "changed"
    * for a write it merely queued, so with the database locked it throws (a transient error, write-queue.ts
@@ -71,7 +76,7 @@ export function sqliteStore(conn: Db): SqlStore {
     };
     return (Database.prototype.transaction.call(conn, run) as unknown as { immediate: () => T }).immediate();
   };
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', decide, atomically, close: async () => undefined };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', sqlite: conn, decide, atomically, close: async () => undefined };
 }
 
 /** The query layer over PostgreSQL at `url` (postgres://...), with its schema brought up to date. */

@@ -84,4 +84,8 @@ export interface CallsTable {
   error: string | null;
   direction: Generated<string>;
   metadata: string | null;
+  usage_cost_usd: Generated<number>;
+  cost_usd: Generated<number>;
+  node_id: string | null;
+  lease_until: string | null;
 }
