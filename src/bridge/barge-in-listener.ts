@@ -1,4 +1,4 @@
-import type { VoiceActivityDetector } from '../media/voice-activity.js';
+import type { FrameHeard, VoiceActivityDetector } from '../media/voice-activity.js';
 import { BargeInPolicy, type BargeInOptions, type BargeInVerdict } from './barge-in.js';
 
 export type Cut = Extract<BargeInVerdict, { action: 'cut' }>;
@@ -29,11 +29,28 @@ export class BargeInListener {
 
   /** One caller frame (PCM16 8 kHz), and whether agent audio is playing or being generated. */
   hear(pcm8k: Int16Array, agentTalking: boolean): void {
-    this.o.vad.pushFrame(pcm8k, (_change, speaking) => {
-      const cut = this.decide(this.policy.frame(speaking, agentTalking, this.o.vad.onsetMs));
-      if (cut) this.o.cut(cut);
-    });
+    // The detector hears frames in the order pushed, so what was true at each frame waits in a queue and
+    // one callback serves every frame (a closure per frame was 50 allocations a second per call).
+    this.talking.push(agentTalking);
+    this.o.vad.pushFrame(pcm8k, this.heard);
   }
+
+  /** Whether the agent was talking at each frame pushed and not yet heard, oldest at `talkingHead`. */
+  private readonly talking: boolean[] = [];
+  private talkingHead = 0;
+
+  private readonly heard: FrameHeard = (_change, speaking) => {
+    const agentTalking = this.talking[this.talkingHead++] ?? false;
+    if (this.talkingHead === this.talking.length) {
+      this.talking.length = 0;
+      this.talkingHead = 0;
+    } else if (this.talkingHead >= 256) {
+      this.talking.splice(0, this.talkingHead);
+      this.talkingHead = 0;
+    }
+    const cut = this.decide(this.policy.frame(speaking, agentTalking, this.o.vad.onsetMs));
+    if (cut) this.o.cut(cut);
+  };
 
   /** Resolves once every frame heard so far has been judged (tests). */
   drain(): Promise<void> {
