@@ -29,6 +29,8 @@ export class BargeInListener {
 
   /** One caller frame (PCM16 8 kHz), and whether agent audio is playing or being generated. */
   hear(pcm8k: Int16Array, agentTalking: boolean): void {
+    // A closed detector hears nothing more: nothing is queued for it (frames still come until the stream ends).
+    if (this.closed) return;
     // The detector hears frames in the order pushed, so what was true at each frame waits in a ring and
     // one callback serves every frame (a closure per frame was 50 allocations a second per call).
     if (this.tail - this.head === this.talking.length) this.growRing();
@@ -40,6 +42,7 @@ export class BargeInListener {
   private talking = new Uint8Array(64);
   private head = 0;
   private tail = 0;
+  private closed = false;
 
   private readonly heard: FrameHeard = (_change, speaking) => {
     // A detector hears each frame pushed once; nothing queued (never expected) reads as the agent silent.
@@ -75,6 +78,7 @@ export class BargeInListener {
   }
 
   close(): void {
+    this.closed = true;
     this.o.vad.close();
   }
 
