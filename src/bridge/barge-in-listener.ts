@@ -1,4 +1,4 @@
-import type { VoiceActivityDetector } from '../media/voice-activity.js';
+import type { FrameHeard, VoiceActivityDetector } from '../media/voice-activity.js';
 import { BargeInPolicy, type BargeInOptions, type BargeInVerdict } from './barge-in.js';
 
 export type Cut = Extract<BargeInVerdict, { action: 'cut' }>;
@@ -29,10 +29,37 @@ export class BargeInListener {
 
   /** One caller frame (PCM16 8 kHz), and whether agent audio is playing or being generated. */
   hear(pcm8k: Int16Array, agentTalking: boolean): void {
-    this.o.vad.pushFrame(pcm8k, (_change, speaking) => {
-      const cut = this.decide(this.policy.frame(speaking, agentTalking, this.o.vad.onsetMs));
-      if (cut) this.o.cut(cut);
-    });
+    // A closed detector hears nothing more: nothing is queued for it (frames still come until the stream ends).
+    if (this.closed) return;
+    // The detector hears frames in the order pushed, so what was true at each frame waits in a ring and
+    // one callback serves every frame (a closure per frame was 50 allocations a second per call).
+    if (this.tail - this.head === this.talking.length) this.growRing();
+    this.talking[this.tail++ & (this.talking.length - 1)] = agentTalking ? 1 : 0;
+    this.o.vad.pushFrame(pcm8k, this.heard);
+  }
+
+  /** Whether the agent was talking at each frame pushed and not yet heard: [head, tail), a power-of-two ring. */
+  private talking = new Uint8Array(64);
+  private head = 0;
+  private tail = 0;
+  private closed = false;
+
+  private readonly heard: FrameHeard = (_change, speaking) => {
+    // A detector hears each frame pushed once; nothing queued (never expected) reads as the agent silent.
+    const agentTalking = this.head < this.tail && this.talking[this.head++ & (this.talking.length - 1)] === 1;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    const cut = this.decide(this.policy.frame(speaking, agentTalking, this.o.vad.onsetMs));
+    if (cut) this.o.cut(cut);
+  };
+
+  /** Frames in flight filled the ring (a worker answering late): the same flags, in order, in one twice the size. */
+  private growRing(): void {
+    const bigger = new Uint8Array(this.talking.length * 2);
+    const mask = this.talking.length - 1;
+    for (let i = this.head; i < this.tail; i++) bigger[i - this.head] = this.talking[i & mask];
+    this.tail -= this.head;
+    this.head = 0;
+    this.talking = bigger;
   }
 
   /** Resolves once every frame heard so far has been judged (tests). */
@@ -51,6 +78,7 @@ export class BargeInListener {
   }
 
   close(): void {
+    this.closed = true;
     this.o.vad.close();
   }
 

@@ -17,6 +17,7 @@ import { twilioRoutes } from '../telephony/twilio/routes.js';
 import type { Carrier } from '../telephony/carrier.js';
 import { engineFactories, withEnginePrices } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
+import { checkDestination } from '../calls/policy.js';
 import { endCallTool } from '../tools/end-call.js';
 import { sendDtmfTool } from '../tools/send-dtmf.js';
 import { waitOnHoldTool } from '../tools/wait-on-hold.js';
@@ -151,6 +152,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const ownerWebhook = ownerWebhookFromSettings(s);
   if (ownerWebhook) ownerChannels.push(ownerWebhook);
   const owner = new OwnerQuestions(ownerChannels, (channel) => server.log.warn({ event: 'owner.deliveryFailed', channel }, 'a question to the owner could not be delivered on one channel (the reason is on the call timeline)'));
+  const tools = new ToolRegistry([endCallTool, sendDtmfTool, waitOnHoldTool, transferCallTool, askOwnerTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]);
+  // Once per process, here rather than inside the first call's start on the loop that carries live audio
+  // (issue 18's profile: 15-25 ms each there): the tools' JSON Schemas and libphonenumber's metadata.
+  tools.specs({ hasClient: true });
+  tools.specs({ hasClient: false });
+  checkDestination('+14155550123');
   const service = new CallService({
     owner,
     settings: s,
@@ -160,7 +167,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     timeline,
     carrier,
     engines: engineFactories(s),
-    tools: new ToolRegistry([endCallTool, sendDtmfTool, waitOnHoldTool, transferCallTool, askOwnerTool, lookupContextTool(knowledge, { topK: s.KNOWLEDGE_TOP_K })]),
+    tools,
     knowledge,
     log: server.log,
     recordingRetry: o.recordingRetry,

@@ -52,6 +52,10 @@ export function malformedQueryField(url: string): string | undefined {
   const q = url.indexOf('?');
   if (q < 0) return undefined;
   const hash = url.indexOf('#', q);
+  // Every request passes here (carrier webhooks included, ~20 per call): with no escape in the query
+  // there is nothing to be malformed, so it is not split.
+  const pct = url.indexOf('%', q);
+  if (pct < 0 || (hash >= 0 && pct > hash)) return undefined;
   for (const [k, v] of pairs(url.slice(q + 1, hash < 0 ? undefined : hash))) {
     if (decodeComponent(k) === undefined || decodeComponent(v) === undefined) return fieldName(k, 'query');
   }

@@ -20,7 +20,7 @@ function workerExecArgv(fromTs: boolean): string[] {
 /** What the client tells a detector on the main thread (worker-vad.ts). */
 export interface WorkerVadPeer {
   /** Every frame of batches up to `batch` has been heard; `changes` are this detector's, as [seq, 1|0]. */
-  answered(batch: number, changes: number[]): void;
+  answered(batch: number, changes: readonly number[]): void;
   /** The worker is gone (crashed, or the addon failed to open this detector): fall back. */
   lost(reason: string): void;
 }
@@ -133,18 +133,14 @@ export class VadWorkerClient {
   private onAnswer(a: VadAnswer): void {
     if (!a.only) this.inFlight--;
     for (const f of a.failed ?? []) this.peers.get(f.id)?.lost(`the VAD worker could not open a Silero detector: ${f.message}`);
-    const mine = new Map<number, number[]>();
-    for (let i = 0; i < a.changes.length; i += 3) {
-      const list = mine.get(a.changes[i]) ?? [];
-      list.push(a.changes[i + 1], a.changes[i + 2]);
-      mine.set(a.changes[i], list);
-    }
+    // Most answers carry no change (silence, or speech going on): then nothing is grouped or allocated.
+    const mine = a.changes.length === 0 ? undefined : changesById(a.changes);
     if (a.only) {
-      for (const id of a.only) this.peers.get(id)?.answered(a.batch, mine.get(id) ?? []);
+      for (const id of a.only) this.peers.get(id)?.answered(a.batch, mine?.get(id) ?? NO_CHANGES);
       return;
     }
-    const except = new Set(a.except);
-    for (const [id, peer] of [...this.peers]) if (!except.has(id)) peer.answered(a.batch, mine.get(id) ?? []);
+    // A peer closed by an answer before it (a barge-in that ends the call) is skipped by the iteration.
+    for (const [id, peer] of this.peers) if (!a.except?.includes(id)) peer.answered(a.batch, mine?.get(id) ?? NO_CHANGES);
   }
 
   private onGone(w: Worker, reason: string): void {
@@ -159,4 +155,17 @@ export class VadWorkerClient {
     this.peers.clear();
     for (const p of peers) p.lost(reason);
   }
+}
+
+const NO_CHANGES: readonly number[] = [];
+
+/** An answer's changes ([id, seq, 1|0]...) as each detector's [seq, 1|0]... */
+function changesById(changes: number[]): Map<number, number[]> {
+  const mine = new Map<number, number[]>();
+  for (let i = 0; i < changes.length; i += 3) {
+    const list = mine.get(changes[i]);
+    if (list) list.push(changes[i + 1], changes[i + 2]);
+    else mine.set(changes[i], [changes[i + 1], changes[i + 2]]);
+  }
+  return mine;
 }

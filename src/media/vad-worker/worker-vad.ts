@@ -67,7 +67,7 @@ export class WorkerVad implements VoiceActivityDetector, WorkerVadPeer {
     this.pending.push({ seq, heard, batch });
   }
 
-  answered(batch: number, changes: number[]): void {
+  answered(batch: number, changes: readonly number[]): void {
     if (this.pending.length === 0 || this.pending[0].batch > batch) return;
     let c = 0;
     while (this.pending.length > 0 && this.pending[0].batch <= batch && !this.closed) {

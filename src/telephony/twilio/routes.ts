@@ -67,8 +67,15 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
 
   const FORM = 'application/x-www-form-urlencoded';
   const callQuery = z.object({ callId: z.string().optional() });
-  const webhook = (summary: string, body: z.ZodType, ok: Record<number, string | { description: string; contentType?: string }>) =>
-    documented({ tag: 'carrier', auth: 'twilio-signature', summary, query: callQuery, body, bodyContentType: FORM, responses: { ...ok, 400: 'a required field is missing', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' } });
+  /**
+   * Helmet's headers (CSP, HSTS, frame and referrer policy...) are for browsers; Twilio ignores them, and
+   * building a dozen headers per webhook (about 20 per call, each on the loop that carries live audio)
+   * was one of the larger per-call costs in the bridge's profile (issue 18). Every carrier route skips it.
+   */
+  const webhook = (summary: string, body: z.ZodType, ok: Record<number, string | { description: string; contentType?: string }>) => ({
+    helmet: false as const,
+    ...documented({ tag: 'carrier', auth: 'twilio-signature', summary, query: callQuery, body, bodyContentType: FORM, responses: { ...ok, 400: 'a required field is missing', 403: 'invalid X-Twilio-Signature', 503: 'Twilio is not configured on this server' } }),
+  });
 
   app.post('/twilio/voice', { preHandler: verify, ...webhook("Twilio asks what to do with the answered call: TwiML connecting its media stream. Without `callId`: a call to our number (the number's voice webhook, with From, To and Direction=inbound), answered per INBOUND", voiceDocSchema, { 200: { description: 'TwiML', contentType: 'text/xml' } }) }, async (req, reply) => {
     if (!callIdOf(req)) return incoming(req, reply);
@@ -174,6 +181,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     '/twilio/media',
     {
       websocket: true,
+      helmet: false,
       ...documented({
         tag: 'carrier',
         auth: 'twilio-signature',
