@@ -35,6 +35,8 @@ export class RedisEventBus implements EventBus {
   /** Per call: how many local subscriptions hold its channel, and the SUBSCRIBE's confirmation. */
   private readonly channels = new Map<string, { holders: number; subscribed: Promise<void> }>();
   private readonly gapListeners = new Set<() => void>();
+  /** The same listeners by channel: a subscription confirmed late (or refused) is a gap for its channel only. */
+  private readonly channelGaps = new Map<string, Set<() => void>>();
   private publishLoggedAt = 0;
   private lost = false;
 
@@ -72,15 +74,25 @@ export class RedisEventBus implements EventBus {
     const inner = this.local.subscribe(callId, listener);
     const release = this.hold(callId);
     const gap = opts.onGap;
-    if (gap) this.gapListeners.add(gap);
+    const channel = channelOf(callId);
+    if (gap) {
+      this.gapListeners.add(gap);
+      if (!this.channelGaps.has(channel)) this.channelGaps.set(channel, new Set());
+      this.channelGaps.get(channel)!.add(gap);
+    }
     let closed = false;
     return {
-      ready: this.channels.get(channelOf(callId))!.subscribed,
+      ready: this.channels.get(channel)!.subscribed,
       close: () => {
         if (closed) return;
         closed = true;
         inner.close();
-        if (gap) this.gapListeners.delete(gap);
+        if (gap) {
+          this.gapListeners.delete(gap);
+          const set = this.channelGaps.get(channel);
+          set?.delete(gap);
+          if (set?.size === 0) this.channelGaps.delete(channel);
+        }
         release();
       },
     };
@@ -106,6 +118,7 @@ export class RedisEventBus implements EventBus {
   async close(): Promise<void> {
     await this.local.close();
     this.gapListeners.clear();
+    this.channelGaps.clear();
     this.channels.clear();
     this.pub.disconnect();
     this.sub.disconnect();
@@ -160,8 +173,30 @@ export class RedisEventBus implements EventBus {
   private subscribeChannel(channel: string): Promise<void> {
     // Queued while the link is down (ioredis sends it on reconnect); the caller does not wait for that:
     // it replays from the store now and hears of the gap when the link is back.
-    const confirmed = this.sub.subscribe(channel).then(() => undefined, () => undefined);
+    // A confirmation that comes after the wait below, or a refusal, leaves the followers who went on
+    // without it missing what was published meanwhile: their gap signal makes them replay from the store.
+    let waited = false;
+    const gap = () => {
+      for (const g of [...(this.channelGaps.get(channel) ?? [])]) g();
+    };
+    const confirmed = this.sub.subscribe(channel).then(
+      () => {
+        if (waited) gap();
+      },
+      // Refused while the link is down: the reconnect's gap (the 'ready' handler) covers it.
+      () => {
+        if (this.sub.status === 'ready') gap();
+      },
+    );
     if (this.sub.status !== 'ready' && this.sub.status !== 'connecting' && this.sub.status !== 'connect') return Promise.resolve();
-    return Promise.race([confirmed, new Promise<void>((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref())]);
+    return Promise.race([
+      confirmed,
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          waited = true;
+          resolve();
+        }, SUBSCRIBE_WAIT_MS).unref(),
+      ),
+    ]);
   }
 }

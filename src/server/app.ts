@@ -279,6 +279,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
     async () => openapi.document(VERSION),
   );
 
+  // Before the recovery below, which ends calls left live (their final cost is priced as they end).
+  const priced = await calls.priceUnpriced();
+  if (priced) server.log.info({ event: 'calls.priced', calls: priced }, 'calls stored before running costs were priced from their usage events');
   await service.recoverAfterRestart();
   // Once listening (the carrier's callbacks for a call it dials must find the server), and after the
   // recovery above: a scheduled call due now dials as a new call.

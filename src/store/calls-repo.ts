@@ -206,8 +206,11 @@ export class CallsRepo {
   /**
    * Renews this node's hold on its live calls (kept, not ended) and refreshes their running cost, so a
    * call's carrier minutes reach the daily spend within one renewal. Called on a timer (call-service.ts).
+   * Not on SQLite: one node, which prices its live calls from memory and never reads a lease there, so a
+   * burst of one write per live call every renewal would only hold up the loop that carries live audio.
    */
   renewLeases(): number {
+    if (this.store.dialect === 'sqlite') return 0;
     const until = new Date(this.now() + CALL_LEASE_MS).toISOString();
     let n = 0;
     for (const id of this.held) {
@@ -219,6 +222,31 @@ export class CallsRepo {
       n++;
     }
     return n;
+  }
+
+  /**
+   * Prices the calls stored before calls had a running cost (SQLite migration 12 left it NULL) from their
+   * usage events, once, at start, so the daily spend cap counts the calls placed earlier on the day of the
+   * upgrade. Pages by id, so a write queued behind a locked database cannot make it read the same rows again.
+   */
+  async priceUnpriced(): Promise<number> {
+    const pricer = this.o.pricer;
+    if (!pricer) return 0;
+    let n = 0;
+    let after = '';
+    for (;;) {
+      const page = await this.store.db.selectFrom('calls').selectAll().where('cost_usd', 'is', null).where('id', '>', after).orderBy('id').limit(200).execute();
+      if (!page.length) return n;
+      for (const raw of page) {
+        const row = fromDb(raw as Record<string, unknown>);
+        after = row.id;
+        const events = await this.store.db.selectFrom('call_events').select('data').where('call_id', '=', row.id).where('type', '=', 'usage').execute();
+        const usageCostUsd = events.reduce((usd, e) => usd + pricer.usage(JSON.parse(e.data) as Record<string, unknown>), 0);
+        const costUsd = pricer.total(row, usageCostUsd, this.now());
+        this.write(row.id, this.store.db.updateTable('calls').set({ usage_cost_usd: usageCostUsd, cost_usd: costUsd }).where('id', '=', row.id), { patch: { usageCostUsd, costUsd } }, 'price a call stored before running costs');
+        n++;
+      }
+    }
   }
 
   /** Keeps a row; past the bound, the oldest ended calls' rows go (a live call's row is never dropped). */

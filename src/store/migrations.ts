@@ -254,11 +254,13 @@ export const migrations: Array<{ version: number; name: string; sql: string }> =
     // Issue 16, caps across nodes: each call's running cost on its row (so today's spend is one SUM, not a
     // replay of every call's usage events), and a lease kept fresh by the node that holds the live call (a
     // crashed node's calls stop counting against MAX_CONCURRENT_CALLS once their lease has run out).
+    // NULL cost: a call stored before this version, priced from its usage events at the next start
+    // (CallsRepo.priceUnpriced); a default of 0 would drop the day's earlier calls from the spend cap.
     version: 12,
     name: 'calls: running cost and lease',
     sql: `
-      ALTER TABLE calls ADD COLUMN usage_cost_usd REAL NOT NULL DEFAULT 0;
-      ALTER TABLE calls ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+      ALTER TABLE calls ADD COLUMN usage_cost_usd REAL;
+      ALTER TABLE calls ADD COLUMN cost_usd REAL;
       ALTER TABLE calls ADD COLUMN node_id TEXT;
       ALTER TABLE calls ADD COLUMN lease_until TEXT;
       CREATE INDEX calls_live ON calls (status) WHERE status != 'ended';

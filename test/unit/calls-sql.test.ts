@@ -116,9 +116,49 @@ storeTest("calls: today's spend is one sum over the running cost, equal to prici
   const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-5, `${what}: ${a} against ${b}`);
   close(await caps.spentToday(new Date(clock)), expected, 'this node (its live calls priced to the moment)');
   // Another node sees the table only: equal once the live call's cost was refreshed (its lease renewal).
-  calls.renewLeases();
+  // SQLite is one node: it renews nothing (nothing reads a lease there) and prices its live calls itself.
+  assert.equal(calls.renewLeases() > 0, store.dialect === 'postgres');
   await calls.settled();
-  close(await new CallsRepo(store).spentSince(day), expected, 'the table alone, after the renewal');
+  if (store.dialect === 'postgres') close(await new CallsRepo(store).spentSince(day), expected, 'the table alone, after the renewal');
+});
+
+test("calls stored before running costs (SQLite, a database from before migration 12) are priced from their usage events at start, so the day's spend counts them", async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openDatabase } = await import('../../src/store/database.js');
+  const { sqliteStore } = await import('../../src/store/sql/sql-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cw-unpriced-'));
+  const db = openDatabase(join(dir, 'callwright.db'));
+  try {
+    const clock = NOW.getTime();
+    const started = new Date(clock - 600_000);
+    const old = newCall('+14155550141', { status: 'ended', endReason: 'callee-hangup', answeredAt: new Date(clock - 500_000).toISOString(), endedAt: new Date(clock - 100_000).toISOString() }, started);
+    const quiet = newCall('+14155550142', { status: 'ended', endReason: 'no-answer', endedAt: new Date(clock - 500_000).toISOString() }, started);
+    const meters = [{ audio_input: 900, audio_output: 450, text_input: 300 }, { text_input: 1200, text_output: 250 }];
+    const usage = meters.map((m, i) => ({ seq: i + 1, at: NOW.toISOString(), type: 'usage', data: { provider: 'openai', model: 'gpt-realtime', meters: m } }) as unknown as StoredEvent);
+    // As a database written before the running cost existed: rows with a NULL cost, events in the timeline.
+    const setup = new CallsRepo(sqliteStore(db));
+    setup.insert(old);
+    setup.insert(quiet);
+    await setup.settled();
+    db.prepare('UPDATE calls SET cost_usd = NULL, usage_cost_usd = NULL').run();
+    for (const e of usage) db.prepare("INSERT INTO call_events (call_id, seq, at, type, data) VALUES (?, ?, ?, 'usage', ?)").run(old.id, e.seq, e.at, JSON.stringify(e.data));
+
+    const day = '2026-03-02T00:00:00.000Z';
+    const calls = new CallsRepo(sqliteStore(db), { pricer: callPricer(prices, PER_MINUTE), now: () => clock });
+    assert.equal(await calls.spentSince(day), 0, 'unpriced, the day would look free');
+    assert.equal(await calls.priceUnpriced(), 2);
+    await calls.settled();
+    const expected = computeCost((await calls.get(old.id))!, usage, prices, PER_MINUTE, clock).total + computeCost((await calls.get(quiet.id))!, [], prices, PER_MINUTE, clock).total;
+    assert.ok(expected > 0.01, `a cost worth comparing: ${expected}`);
+    const fresh = new CallsRepo(sqliteStore(db), { pricer: callPricer(prices, PER_MINUTE), now: () => clock });
+    assert.ok(Math.abs((await fresh.spentSince(day)) - expected) < 1e-5, `${await fresh.spentSince(day)} against ${expected}`);
+    assert.equal(await fresh.priceUnpriced(), 0, 'priced once');
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 storeTest('calls: restart recovery ends the calls no live node holds, not another live node\'s (on SQLite, one node: every call not ended)', async ({ store }) => {

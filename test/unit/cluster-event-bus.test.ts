@@ -114,3 +114,32 @@ test('in-process bus: a subscriber of one call hears only that call, and a throw
     db.close();
   }
 });
+
+redisTest('a subscription Redis confirms only after the wait is a gap: the follower, who went on without it, is told to replay', async () => {
+  const log = memoryLog();
+  const bus = new RedisEventBus(TEST_REDIS_URL!, `late-${randomUUID()}`, log);
+  await bus.ready();
+  const admin = new Redis(TEST_REDIS_URL!);
+  try {
+    // Redis answers no command for 2.6 s: the subscription's confirmation comes after the bus's 2 s wait.
+    await admin.call('CLIENT', 'PAUSE', '2600', 'ALL');
+    let gaps = 0;
+    const started = Date.now();
+    const sub = bus.subscribe(randomUUID(), () => undefined, { onGap: () => gaps++ });
+    await sub.ready;
+    assert.ok(Date.now() - started < 2500, 'ready did not wait for the confirmation');
+    assert.equal(gaps, 0, 'no gap yet: the confirmation has not come');
+    await until('the late confirmation signals a gap', () => gaps === 1, 5000);
+    // A subscription confirmed in time is no gap.
+    let other = 0;
+    const again = bus.subscribe(randomUUID(), () => undefined, { onGap: () => other++ });
+    await again.ready;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(other, 0);
+    sub.close();
+    again.close();
+  } finally {
+    admin.disconnect();
+    await bus.close();
+  }
+});
