@@ -31,7 +31,16 @@ import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
 import { runBridgeCli } from './bridge/main.js';
 import { printCascade, runCascadeBench } from './cascade/cascade-bench.js';
 
+// parseArgs refuses an option value that starts with '-' as ambiguous: a negative number after an
+// option that takes one (`--line-noise -35`) is that option's value.
+const argv = process.argv.slice(2);
+const args: string[] = [];
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--line-noise' && /^-\d/.test(argv[i + 1] ?? '')) args.push(`--line-noise=${argv[++i]}`);
+  else args.push(argv[i]);
+}
 const { values } = parseArgs({
+  args,
   options: {
     only: { type: 'string' },
     calls: { type: 'string' },
@@ -46,13 +55,14 @@ const { values } = parseArgs({
     ramp: { type: 'string' },
     json: { type: 'string' },
     'log-level': { type: 'string' },
+    'line-noise': { type: 'string' },
     // --only cascade
     turns: { type: 'string' },
   },
 });
 const only = values.only;
 if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge', 'cascade'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge|cascade] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE (bridge)] [--turns T --json FILE (cascade)]');
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge|cascade] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE --line-noise DBFS (bridge)] [--turns T --json FILE (cascade)]');
   process.exit(2);
 }
 // Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.

@@ -35,6 +35,8 @@ export interface BridgeOptions {
   seed: number;
   /** The product's LOG_LEVEL (default: the product's own default, as an operator runs it). */
   logLevel?: string;
+  /** The callee's line: steady noise at this level (dBFS) around each caller frame's tag (line-noise.ts); none: silence. */
+  lineNoiseDbfs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +68,21 @@ export interface TargetResult {
   harnessLoopP99Ms: { load: number; model: number };
   harnessCpuAvgCores: { load: number; model: number; bench: number };
   machine: MachineVerdict & { cores: number };
+  /** Caller frames the load sent, and what the bridge posted to its VAD worker (server-probe.mjs): none for the baseline. */
+  callerFramesSent: number;
+  vadWorker?: VadTraffic;
+}
+
+/** What the bridge's main thread posted to the VAD worker over the run (server-probe.mjs counts it). */
+export interface VadTraffic {
+  batches: number;
+  /** Caller frames that passed the energy pre-gate and crossed to Silero. */
+  frames: number;
+  restarts: number;
+  opens: number;
+  closes: number;
+  /** The worker thread's CPU from its first batch on. */
+  workerCpuMs: number;
 }
 
 type Child = ChildProcess & { ready: Promise<{ url: string }> };
@@ -160,7 +177,16 @@ function problems(logFile: string): string[] {
   return readFileSync(logFile, 'utf8').split('\n').filter((l) => /"level":(40|50|60)/.test(l) || /^(Error|TypeError)/.test(l)).slice(0, 5).map((l) => l.slice(0, 300));
 }
 
-function readProbe(file: string): Array<LoopHealth & { atUs: number }> {
+/** The probe's totals at its last line (they only grow), less those at its last line before the run. */
+function vadTraffic(lines: Array<{ atUs: number; vad?: VadTraffic }>, fromUs: number): VadTraffic | undefined {
+  const last = lines.at(-1)?.vad;
+  if (!last) return undefined;
+  const before = lines.filter((l) => l.atUs <= fromUs).at(-1)?.vad;
+  const keys = ['batches', 'frames', 'restarts', 'opens', 'closes', 'workerCpuMs'] as const;
+  return Object.fromEntries(keys.map((k) => [k, last[k] - (before?.[k] ?? 0)])) as unknown as VadTraffic;
+}
+
+function readProbe(file: string): Array<LoopHealth & { atUs: number; vad?: VadTraffic }> {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -183,7 +209,7 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
     const machine = new MachineMonitor({ bridge: bridge.pid!, load: load.pid!, model: model.pid!, bench: process.pid });
     const cpu0 = processCpuMs(bridge.pid!);
     machine.start();
-    const plan: LoadPlan = { base, apiToken: API_TOKEN, calls: o.calls, seconds: o.seconds, rampPerSecond: o.rampPerSecond, churn: o.churn, seed: o.seed };
+    const plan: LoadPlan = { base, apiToken: API_TOKEN, calls: o.calls, seconds: o.seconds, rampPerSecond: o.rampPerSecond, churn: o.churn, seed: o.seed, lineNoiseDbfs: o.lineNoiseDbfs };
     const lr = await ask<LoadResult>(load, { cmd: 'run', plan }, 'done');
     const bridgeCpuMs = processCpuMs(bridge.pid!) - cpu0;
     machine.stop();
@@ -239,6 +265,8 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
       harnessLoopP99Ms: { load: loopP99('load'), model: loopP99('model') },
       harnessCpuAvgCores: { load: procAvg('load'), model: procAvg('model'), bench: procAvg('bench') },
       machine: { ...judgeMachine(machine.samples, machine.cores), cores: machine.cores },
+      callerFramesSent: lr.inboundSent.reduce((a, [, c]) => a + c.lastSeq, 0),
+      vadWorker: target === 'product' ? vadTraffic(readProbe(probe('bridge')), fromUs) : undefined,
     };
   } finally {
     if (bridge && bridge.exitCode === null) {

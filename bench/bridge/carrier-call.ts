@@ -2,7 +2,7 @@
  * One call as Twilio plays it to the bridge under test, after the bridge's `POST Calls.json`: signed
  * status callbacks (initiated, ringing, in-progress), the TwiML fetch, the signed Media Stream upgrade
  * with the TwiML's <Parameter>s, the async AMD verdict (human), then a tagged 20 ms caller frame every
- * 20 ms and a playout buffer for the bridge's audio that echoes each mark only when playback reaches it
+ * 20 ms (silence, or the line's noise around the tag: line-noise.ts) and a playout buffer for the bridge's audio that echoes each mark only when playback reaches it
  * (test/sim/twilio/playout.ts, the Twilio simulator's own). The callee hangs up with `stop` and the
  * `completed` callback; a `clear` drops the buffer and releases pending marks, as Twilio does.
  */
@@ -13,6 +13,7 @@ import { Playout } from '../../test/sim/twilio/playout.js';
 import type { FrameReceiver, FrameSender } from './frame-log.js';
 import { monoUs, TagScanner } from './tag.js';
 import type { FrameTicker } from './ticker.js';
+import type { LineNoise } from './line-noise.js';
 
 const FRAME_BYTES = 160;
 
@@ -37,6 +38,8 @@ export interface CarrierContext {
   ticker: FrameTicker;
   inbound: FrameSender;
   outbound: FrameReceiver;
+  /** The callee's line (--line-noise): noise around each caller frame's tag; none: exact silence. */
+  lineNoise?: LineNoise;
 }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
@@ -113,6 +116,7 @@ export class CarrierCall {
       const frame = Buffer.alloc(FRAME_BYTES, 0xff);
       this.ctx.inbound.stamp(frame, this.times.call, lateMs);
       chunk++;
+      this.ctx.lineNoise?.fill(frame, this.times.call, chunk);
       ws.send(`{"event":"media","sequenceNumber":"${seq++}","media":{"track":"inbound","chunk":"${chunk}","timestamp":"${Date.now() - t0}","payload":"${frame.toString('base64')}"},"streamSid":"${streamSid}"}`);
       for (const name of this.playout.take().marks) this.echo(name);
     });

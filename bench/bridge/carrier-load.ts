@@ -9,11 +9,12 @@
  */
 import http from 'node:http';
 import { benchNumber } from '../drivers.js';
-import { CarrierCall, type CallTimes } from './carrier-call.js';
+import { CarrierCall, type CallTimes, type CarrierContext } from './carrier-call.js';
 import { FrameReceiver, FrameSender } from './frame-log.js';
 import { monoUs } from './tag.js';
 import { prng } from '../../test/sim/shared/prng.js';
 import { FrameTicker } from './ticker.js';
+import { LineNoise } from './line-noise.js';
 
 export interface LoadPlan {
   /** The bridge under test. */
@@ -28,6 +29,8 @@ export interface LoadPlan {
   churn?: { minS: number; maxS: number };
   /** Seed of the churn's durations, so runs compare. */
   seed: number;
+  /** The callee's line noise (dBFS) around each caller frame's tag; none: silence. */
+  lineNoiseDbfs?: number;
 }
 
 export interface LoadResult {
@@ -46,7 +49,7 @@ const authToken = process.env.BENCH_AUTH_TOKEN!;
 const ticker = new FrameTicker();
 const inbound = new FrameSender();
 const outbound = new FrameReceiver();
-const ctx = { accountSid, authToken, ticker, inbound, outbound };
+const ctx: CarrierContext = { accountSid, authToken, ticker, inbound, outbound };
 const byNumber = new Map<string, CallTimes>();
 const bySid = new Map<string, CarrierCall>();
 const byTimes = new Map<CallTimes, CarrierCall>();
@@ -106,6 +109,7 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 
 async function run(plan: LoadPlan): Promise<LoadResult> {
   const random = prng(plan.seed); // seeded: the churn's durations are the same run after run
+  if (plan.lineNoiseDbfs !== undefined) ctx.lineNoise = new LineNoise(plan.lineNoiseDbfs, plan.seed);
   let next = 0;
   let replacing = true;
   const ended: Array<Promise<void>> = [];

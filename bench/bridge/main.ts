@@ -4,11 +4,15 @@
  *   npm run bench -- --only bridge --calls 20 --seconds 20 --churn --call-seconds 5-15 --baseline
  *   npm run bench -- --only bridge --find-max --seconds 20 --churn   (largest N with p99 under 20 ms)
  * --ramp R: calls placed (and at the end hung up) per second, default 20. --json FILE: every figure.
+ * --line-noise DBFS: the callee's line carries steady noise at that level (e.g. -43) instead of silence,
+ *   so caller frames pass Silero's pre-gate and cross to the VAD worker (line-noise.ts says which levels).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { runBridgeTarget, type BridgeOptions, type TargetResult } from './bridge-bench.js';
 import { printComparison, printTarget, verdict } from './report.js';
+import { HOLD_MUSIC_FLOOR_DBFS, LineNoise } from './line-noise.js';
+import { VAD_FLOOR_DBFS_DEFAULT } from '../../src/media/silero-vad.js';
 
 export interface BridgeCli {
   calls?: string;
@@ -20,6 +24,7 @@ export interface BridgeCli {
   ramp?: string;
   json?: string;
   'log-level'?: string;
+  'line-noise'?: string;
 }
 
 /** The issue's bar for the largest N: p99 added latency under this, each way, and nothing lost. */
@@ -36,10 +41,25 @@ function options(v: BridgeCli): BridgeOptions {
     churn: v.churn ? { minS: Number(range[1]), maxS: Number(range[2]) } : undefined,
     seed: 18,
     logLevel: v['log-level'],
+    lineNoiseDbfs: v['line-noise'] === undefined ? undefined : Number(v['line-noise']),
     log: (l) => console.log(`  [${new Date().toISOString().slice(11, 19)}] ${l}`),
   };
   if (!(o.calls >= 1) || !(o.seconds > 0) || !(o.rampPerSecond > 0)) throw new Error('--calls, --seconds and --ramp must be positive numbers');
   return o;
+}
+
+/** Which caller audio the load plays, and what the bridge's barge-in VAD makes of it, for the run's header. */
+function callerAudio(o: BridgeOptions): string {
+  // The bridge inherits this process's environment (bridge-bench.ts): BARGE_IN_VAD=energy there runs no Silero.
+  const vad = process.env.BARGE_IN_VAD ?? 'silero';
+  const floor = Number(process.env.BARGE_IN_VAD_FLOOR_DBFS ?? VAD_FLOOR_DBFS_DEFAULT);
+  const setting = `bridge's BARGE_IN_VAD=${vad}${process.env.BARGE_IN_VAD ? ' (from the environment)' : ' (the default)'}`;
+  if (o.lineNoiseDbfs === undefined) return `caller audio: exact silence around the timestamp tag (at most -48 dBFS peak); ${setting}${vad === 'silero' ? `: every caller frame is under Silero's pre-gate (${floor} dBFS) and none crosses to the VAD worker` : ''}`;
+  // Built here too so a bad level fails before any process starts.
+  const noise = new LineNoise(o.lineNoiseDbfs, o.seed);
+  const crosses = vad === 'silero' ? (o.lineNoiseDbfs >= floor ? `: above Silero's pre-gate (${floor} dBFS), so caller frames cross to the VAD worker` : `: under Silero's pre-gate (${floor} dBFS), so no caller frame crosses to the VAD worker`) : '';
+  const hold = o.lineNoiseDbfs >= HOLD_MUSIC_FLOOR_DBFS - 0.5 ? `. WARNING: at or near the hold detector's floor (${HOLD_MUSIC_FLOOR_DBFS.toFixed(1)} dBFS) steady noise is hold music to the product: after 3 s each call goes on hold (a clear, and caller audio no longer reaches the model), so this run measures calls on hold; -43 keeps the conversation` : '';
+  return `caller audio: ${noise.describe()}; ${setting}${crosses}${hold}`;
 }
 
 const passes = (r: TargetResult, barMs: number) =>
@@ -79,6 +99,7 @@ export async function runBridgeCli(v: BridgeCli): Promise<boolean> {
   const o = options(v);
   console.log(`\nBridge as an operator runs it: separate processes for the bridge, the Twilio load and the OpenAI model, ${cpus().length} cores`);
   if (cpus().length <= 2) console.log('  (a 2-core machine: the bridge, the load and the model share it, so absolute figures are this machine\'s; compare ratios)');
+  console.log(`  ${callerAudio(o)}`);
   if (v['find-max']) {
     const r = await findMax({ ...o, calls: v.calls ? o.calls : 50 });
     console.log(`Largest N with p99 under ${FIND_MAX_P99_MS} ms each way and nothing lost: ${r.largest}${r.steps.some((s) => s.disturbed) ? ' (some steps disturbed: see above)' : ''}`);
@@ -96,6 +117,6 @@ export async function runBridgeCli(v: BridgeCli): Promise<boolean> {
   const bars = verdict(product, baseline, P99_BAR_MS);
   console.log(`\nBars (${o.calls} calls${o.churn ? ' with churn' : ''}):`);
   for (const l of bars.lines) console.log(`  ${l}`);
-  if (v.json) writeFileSync(v.json, JSON.stringify({ options: { ...o, log: undefined }, product, baseline }, (_k, x) => (x instanceof Map ? undefined : x), 2));
+  if (v.json) writeFileSync(v.json, JSON.stringify({ options: { ...o, log: undefined }, callerAudio: callerAudio(o), product, baseline }, (_k, x) => (x instanceof Map ? undefined : x), 2));
   return bars.pass;
 }

@@ -25,6 +25,11 @@ export function printTarget(r: TargetResult): void {
     const l = r.bridgeLoop[p];
     if (l.samples) console.log(`  bridge event loop, ${p.padEnd(6)}: delay p99 ${fmt(l.delayP99Ms, 1)} ms (worst second), max ${fmt(l.delayMaxMs, 1)} ms; GC ${l.gcCount} pauses, ${fmt(l.gcTotalMs, 0)} ms in all, longest ${fmt(l.gcMaxMs, 1)} ms (${l.samples} s)`);
   }
+  const v = r.vadWorker;
+  if (v) {
+    const share = r.callerFramesSent > 0 ? ` (${pct(v.frames / r.callerFramesSent)} of the ${r.callerFramesSent} caller frames sent)` : '';
+    console.log(`  VAD worker (bench probe): ${v.frames} caller frames crossed to Silero${share} in ${v.batches} batches, ${v.restarts} restarts, ${v.opens} detectors opened; worker CPU ${fmt(v.workerCpuMs / 1000, 2)} s, ${fmt(c.callSeconds > 0 ? v.workerCpuMs / c.callSeconds : 0, 3)} ms per call-second (in the bridge CPU above)`);
+  }
   const m = r.machine;
   console.log(`  machine: ${fmt(m.busyAvgCores * 100, 0)}% busy on average of ${m.cores * 100}% (peak ${fmt(m.busyPeakCores * 100, 0)}%), other processes ${fmt(m.othersAvgCores * 100, 0)}% (peak ${fmt(m.othersPeakCores * 100, 0)}%); saturated ${pct(m.saturatedShare)} of the seconds`);
   console.log(`  harness: load ${pct(r.harnessCpuAvgCores.load)} of a core (loop delay p99 ${fmt(r.harnessLoopP99Ms.load, 1)} ms), model ${pct(r.harnessCpuAvgCores.model)} (${fmt(r.harnessLoopP99Ms.model, 1)} ms), bench ${pct(r.harnessCpuAvgCores.bench)}: part of every latency above`);

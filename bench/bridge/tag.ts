@@ -23,7 +23,8 @@ export function monoUs(): number {
   return s * 1e6 + ns / 1e3;
 }
 
-const MAGIC = Buffer.from([0x73, 0xf9, 0x7c]);
+export const TAG_MAGIC = Buffer.from([0x73, 0xf9, 0x7c]);
+const MAGIC = TAG_MAGIC;
 /** 35 bits of microseconds (9.5 h) + 20 bits of call + 25 bits of frame number + 5 bits of check. */
 const T_SYMBOLS = 7;
 const CALL_SYMBOLS = 4;
@@ -33,7 +34,9 @@ const T_MOD = 2 ** 35;
 /** No bench frame is this old: a tag that says so is a misread (see readTag). */
 export const MAX_AGE_US = 10 * 60 * 1e6;
 
-const enc = (v: number) => 0x70 | (v & 15) | (v & 16 ? 0x80 : 0);
+/** A 5-bit value as one of the 32 quietest mu-law codes. */
+export const tagSymbol = (v: number) => 0x70 | (v & 15) | (v & 16 ? 0x80 : 0);
+const enc = tagSymbol;
 const isSymbol = (b: number) => (b & 0x70) === 0x70;
 const dec = (b: number) => (b & 15) | (b & 0x80 ? 16 : 0);
 

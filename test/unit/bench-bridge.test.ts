@@ -7,7 +7,11 @@ import { MAX_AGE_US, monoUs, TagScanner, TAG_BYTES, writeTag, type Tag } from '.
 import { direction, Phases } from '../../bench/bridge/analyze.js';
 import { FrameReceiver } from '../../bench/bridge/frame-log.js';
 import type { CallTimes } from '../../bench/bridge/carrier-call.js';
+import { HOLD_MUSIC_FLOOR_DBFS, LineNoise } from '../../bench/bridge/line-noise.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
+import { SileroPreGate } from '../../src/media/silero-pre-gate.js';
+import { SoundClassifier } from '../../src/media/sound-classifier.js';
+import { VAD_FLOOR_DBFS_DEFAULT } from '../../src/media/silero-vad.js';
 import { createInThreadDetector } from '../../src/media/vad-factory.js';
 
 const frame = (call: number, seq: number, at = 0, t = monoUs()) => {
@@ -71,6 +75,75 @@ test('tagged caller audio is silence to the barge-in detectors (energy and Siler
       vad.close();
     }
   }
+});
+
+const noisy = (noise: LineNoise, call: number, seq: number, t = monoUs()) => {
+  const f = frame(call, seq, 0, t);
+  noise.fill(f, call, seq);
+  return f;
+};
+const dbfs = (pcm: Int16Array) => 10 * Math.log10(pcm.reduce((a, s) => a + s * s, 0) / pcm.length / 32768 ** 2);
+
+test('line noise: every frame at the level asked, its tag read back exactly, a damaged one still refused', () => {
+  // The tag's own samples differ frame to frame: at -50 dBFS they move the level by up to 0.3 dB.
+  for (const [level, tolerance] of [[-50, 0.3], [-35, 0.1], [-25, 0.1]]) {
+    const noise = new LineNoise(level);
+    const t = monoUs();
+    for (let seq = 1; seq <= 600; seq++) {
+      const f = noisy(noise, 11, seq, t);
+      assert.ok(Math.abs(dbfs(mulawDecode(f)) - level) < tolerance, `${level} dBFS asked, frame ${seq} at ${dbfs(mulawDecode(f)).toFixed(2)}`);
+      const tags = scanAll([f], t + 1000);
+      assert.equal(tags.length, 1, `frame ${seq} at ${level} dBFS`);
+      assert.deepEqual([tags[0].call, tags[0].seq], [11, seq]);
+      assert.ok(Math.abs(tags[0].sentUs - t) <= 1);
+    }
+  }
+  const noise = new LineNoise(-35);
+  // A stream of noisy frames cut anywhere (a bridge that re-cuts messages): every tag once, in order.
+  const stream = Buffer.concat([...Array(50)].map((_, i) => noisy(noise, 2, i + 1)));
+  for (const size of [1, 7, 100, 333]) {
+    const parts = [...Array(Math.ceil(stream.length / size))].map((_, i) => stream.subarray(i * size, (i + 1) * size));
+    assert.deepEqual(scanAll(parts).map((x) => x.seq), [...Array(50)].map((_, i) => i + 1), `cut every ${size} bytes`);
+  }
+  for (let i = 3; i < TAG_BYTES; i++) {
+    const g = noisy(noise, 5, 9);
+    g[i] ^= 0x01;
+    assert.equal(scanAll([g]).length, 0, `flipped byte ${i}`);
+  }
+  assert.throws(() => new LineNoise(-10), /--line-noise must be a level in dBFS/);
+  assert.throws(() => new LineNoise(Number.NaN), /--line-noise/);
+});
+
+test('line noise at -43 dBFS crosses Silero\'s pre-gate on every frame, is no speech to either detector, and no hold music', () => {
+  const noise = new LineNoise(-43);
+  const gate = new SileroPreGate(VAD_FLOOR_DBFS_DEFAULT);
+  const silentGate = new SileroPreGate(VAD_FLOOR_DBFS_DEFAULT);
+  const hold = new SoundClassifier();
+  for (let seq = 1; seq <= 500; seq++) {
+    const pcm = mulawDecode(noisy(noise, 4, seq));
+    assert.equal(gate.frame(pcm), 'feed', `frame ${seq}`);
+    assert.equal(hold.push(pcm), 'silence', `the hold detector heard sound at frame ${seq}`);
+    assert.equal(silentGate.frame(mulawDecode(frame(4, seq))), 'gated', 'the silent callee never crosses');
+  }
+  for (const kind of ['energy', 'silero'] as const) {
+    const vad = createInThreadDetector(kind);
+    try {
+      // 20 s of one call's line, through the whole bank and round again.
+      for (let seq = 1; seq <= 1000; seq++) assert.equal(vad.pushPcm(mulawDecode(noisy(noise, 4, seq))), undefined, `${kind} heard speech at frame ${seq}`);
+      assert.equal(vad.speaking, false);
+    } finally {
+      vad.close();
+    }
+  }
+});
+
+test('line noise above the hold detector\'s floor is hold music to the product (why the bench warns at -35 dBFS)', () => {
+  assert.ok(HOLD_MUSIC_FLOOR_DBFS > -43 && HOLD_MUSIC_FLOOR_DBFS < -40, String(HOLD_MUSIC_FLOOR_DBFS));
+  const noise = new LineNoise(-35);
+  const hold = new SoundClassifier();
+  const heard = [...Array(100)].map((_, i) => hold.push(mulawDecode(noisy(noise, 4, i + 1))));
+  assert.equal(heard[10], 'speech', 'provisionally, until a whole second of sound');
+  assert.equal(heard[99], 'music');
 });
 
 const call = (c: number, postUs: number, streamingUs: number, hangupUs: number, endDoneUs: number): CallTimes => ({ call: c, postUs, streamingUs, hangupUs, endDoneUs, endedByServer: false, clears: 0, marksEchoed: 0 });
