@@ -142,10 +142,13 @@ for (const engine of ENGINES) {
         // Recorded through the carrier once the stream was up, with the same records as an outbound call.
         const rec = tw.log.find((l) => l.type === 'rest-recording-create') as any;
         assert.equal(rec?.fields.RecordingChannels, 'dual');
-        assert.ok(call.recording?.url, 'the recording was downloaded');
-        assert.equal((await stack.api('GET', call.recording.url.replace(/^.*\/api\//, '/api/'))).status, 200);
-        assert.ok(call.cost.total > 0, 'the call has a cost');
-        assert.ok(call.cost.lines.some((l: any) => l.source === 'carrier'), 'with the carrier price');
+        // The late records (recording, carrier price) are in once the event stream above has ended (at
+        // records.complete): read the call again, since the one from the end of the call may predate them.
+        const recorded = (await stack.api('GET', `/api/calls/${id}`)).body;
+        assert.ok(recorded.recording?.url, 'the recording was downloaded');
+        assert.equal((await stack.api('GET', recorded.recording.url.replace(/^.*\/api\//, '/api/'))).status, 200);
+        assert.ok(recorded.cost.total > 0, 'the call has a cost');
+        assert.ok(recorded.cost.lines.some((l: any) => l.source === 'carrier'), 'with the carrier price');
         // The list: the Incoming filter finds it (with the caller), the outgoing one does not.
         const incoming = (await stack.api('GET', '/api/calls?direction=inbound')).body.calls;
         assert.deepEqual(
