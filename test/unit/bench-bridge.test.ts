@@ -144,6 +144,13 @@ test('line noise above the hold detector\'s floor is hold music to the product (
   const heard = [...Array(100)].map((_, i) => hold.push(mulawDecode(noisy(noise, 4, i + 1))));
   assert.equal(heard[10], 'speech', 'provisionally, until a whole second of sound');
   assert.equal(heard[99], 'music');
+  // Hold, not barge-in: Silero hears no speech in it at this level either.
+  const vad = createInThreadDetector('silero');
+  try {
+    for (let seq = 1; seq <= 1000; seq++) assert.equal(vad.pushPcm(mulawDecode(noisy(noise, 4, seq))), undefined, `Silero heard speech at frame ${seq}`);
+  } finally {
+    vad.close();
+  }
 });
 
 const call = (c: number, postUs: number, streamingUs: number, hangupUs: number, endDoneUs: number): CallTimes => ({ call: c, postUs, streamingUs, hangupUs, endDoneUs, endedByServer: false, clears: 0, marksEchoed: 0 });
