@@ -34,8 +34,7 @@ export class RedisEventBus implements EventBus {
   private readonly sub: Redis;
   /** Per call: how many local subscriptions hold its channel, and the SUBSCRIBE's confirmation. */
   private readonly channels = new Map<string, { holders: number; subscribed: Promise<void> }>();
-  private readonly gapListeners = new Set<() => void>();
-  /** The same listeners by channel: a subscription confirmed late (or refused) is a gap for its channel only. */
+  /** Followers' gap listeners by channel: a dropped link is a gap for all, a late subscription for its channel. */
   private readonly channelGaps = new Map<string, Set<() => void>>();
   private publishLoggedAt = 0;
   private lost = false;
@@ -51,7 +50,7 @@ export class RedisEventBus implements EventBus {
     this.sub.on('ready', () => {
       if (!this.lost) return;
       this.lost = false;
-      for (const gap of [...this.gapListeners]) gap();
+      for (const gap of [...this.channelGaps.values()].flatMap((set) => [...set])) gap();
     });
   }
 
@@ -76,7 +75,6 @@ export class RedisEventBus implements EventBus {
     const gap = opts.onGap;
     const channel = channelOf(callId);
     if (gap) {
-      this.gapListeners.add(gap);
       if (!this.channelGaps.has(channel)) this.channelGaps.set(channel, new Set());
       this.channelGaps.get(channel)!.add(gap);
     }
@@ -88,7 +86,6 @@ export class RedisEventBus implements EventBus {
         closed = true;
         inner.close();
         if (gap) {
-          this.gapListeners.delete(gap);
           const set = this.channelGaps.get(channel);
           set?.delete(gap);
           if (set?.size === 0) this.channelGaps.delete(channel);
@@ -117,7 +114,6 @@ export class RedisEventBus implements EventBus {
 
   async close(): Promise<void> {
     await this.local.close();
-    this.gapListeners.clear();
     this.channelGaps.clear();
     this.channels.clear();
     this.pub.disconnect();
