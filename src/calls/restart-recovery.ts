@@ -15,6 +15,8 @@ export async function recoverAfterRestart(rt: CallRuntime, ending: CallEnding): 
     await ending.writeTranscript(call.id);
     rt.record(call.id, 'records.complete', {});
   }
-  rt.outcomes?.resumePending((p) => rt.track(p));
+  // The pending outcomes are found by joining the calls just ended: on PostgreSQL those updates are still on their way.
+  await d.calls.settled();
+  await rt.outcomes?.resumePending((p) => rt.track(p));
   return stale.length;
 }

@@ -62,7 +62,7 @@ export class CallOutcomes {
   async compute(callId: string, o: { transcriptText?: string } = {}): Promise<CallOutcome | undefined> {
     const call = await this.host.call(callId);
     if (!call) return undefined;
-    const req = this.d.repo.request(callId);
+    const req = await this.d.repo.request(callId);
     if (!req) return undefined; // created before outcomes existed, or its request could not be stored
     const goal = req.goal ?? call.instructions;
     const transcript = this.d.extractor ? transcriptEntries(call, await this.host.events(callId)) : [];
@@ -94,7 +94,7 @@ export class CallOutcomes {
       }
     }
     if (this.d.webhook) this.d.repo.setWebhook(callId, { status: 'pending', attempts: 0 });
-    const outcome = this.d.repo.get(callId, call.instructions);
+    const outcome = await this.d.repo.get(callId, call.instructions);
     await this.rewriteTranscriptFile(callId, outcome, o.transcriptText);
     return outcome;
   }
@@ -115,7 +115,7 @@ export class CallOutcomes {
   async deliver(callId: string): Promise<WebhookDelivery | undefined> {
     const target = this.d.webhook;
     const call = await this.host.call(callId);
-    const outcome = call && this.d.repo.get(callId, call.instructions);
+    const outcome = call && (await this.d.repo.get(callId, call.instructions));
     if (!target || !call || !outcome) return undefined;
     const deliveryId = randomUUID();
     const body = JSON.stringify(webhookPayload(call, outcome, deliveryId));
@@ -132,12 +132,12 @@ export class CallOutcomes {
       this.d.repo.setWebhook(callId, { status: 'failed', attempts: r.attempts, ...(r.lastError ? { lastError: r.lastError } : {}) });
       this.host.log.warn({ event: 'webhook.failed', callId, attempts: r.attempts, error: r.lastError }, 'the outcome webhook was not delivered; the outcome stays in the call record');
     }
-    return this.d.repo.get(callId, call.instructions)?.webhook;
+    return (await this.d.repo.get(callId, call.instructions))?.webhook;
   }
 
   /** After a restart: the outcome of each ended call the server stopped before working out. */
-  resumePending(track: (p: Promise<unknown>) => void): number {
-    const ids = this.d.repo.pendingForEnded();
+  async resumePending(track: (p: Promise<unknown>) => void): Promise<number> {
+    const ids = await this.d.repo.pendingForEnded();
     for (const id of ids) track(this.compute(id).then(() => (this.d.webhook ? this.deliver(id) : undefined)));
     return ids.length;
   }
@@ -145,7 +145,7 @@ export class CallOutcomes {
   /** The outcome is worked out (computed, not computed or failed): there is something to deliver. */
   async isFinal(callId: string): Promise<boolean> {
     const call = await this.host.call(callId);
-    const status = call && this.d.repo.get(callId, call.instructions)?.status;
+    const status = call && (await this.d.repo.get(callId, call.instructions))?.status;
     return Boolean(status && status !== 'pending');
   }
 

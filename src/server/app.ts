@@ -1,4 +1,3 @@
-import { sqliteStore } from '../store/sql/sql-store.js';
 import { callPricer } from '../calls/call-cost.js';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -129,19 +128,18 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // The service is created below; the registry asks it for the live count only when it beats or lists.
   let liveCalls = () => 0;
   const cluster = await setupCluster({ settings: s, log: server.log, liveCalls: () => liveCalls(), registry: o.nodeRegistry });
-  // Call events live where calls do: call_events references calls, and deleting a call deletes its events
-  // in the same transaction. The repository runs on PostgreSQL too (`new EventsRepo(sql, ...)`); it is given
-  // the SQLite connection until the calls repository moves to the query layer (docs/store.md).
-  const timeline = new Timeline(new EventsRepo(db, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg)), cluster.bus);
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
-  // Calls stay in SQLite until their events and outcomes move with them (their rows refer to the call's):
-  // the repository runs on either database, and follows DATABASE_URL with them (docs/store.md).
-  const calls = new CallsRepo(sqliteStore(db), {
+  // Calls, their events and their outcomes follow DATABASE_URL together: call_events and call_outcomes refer
+  // to calls, and deleting a call deletes them in the same transaction (docs/store.md).
+  const calls = new CallsRepo(sql, {
     nodeId: s.NODE_ID ?? hostname(),
     pricer: callPricer(prices, s.TWILIO_PRICE_PER_MINUTE),
     log: (msg, fields) => server.log.error({ event: 'calls.store', ...fields }, msg),
   });
-  const outcome = outcomeDeps(s, db, { webhookRetryDelaysMs: o.webhookRetryDelaysMs });
+  // On PostgreSQL every write path is asynchronous: a call's events and outcome wait for its row.
+  const callStored = (id: string) => calls.stored(id);
+  const timeline = new Timeline(new EventsRepo(sql, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg), { callStored }), cluster.bus);
+  const outcome = outcomeDeps(s, sql, { webhookRetryDelaysMs: o.webhookRetryDelaysMs, repo: { callStored, log: (msg, fields) => server.log.error({ event: 'outcome.store', ...fields }, msg) } });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
   const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
   const carrier: Carrier | undefined =

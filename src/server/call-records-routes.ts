@@ -129,6 +129,6 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
   app.get('/api/calls/:id/repeat', DOCS.repeat, async (req, reply) => {
     const call = await load(req.params);
     if (call.direction === 'inbound') return sendError(reply, 409, 'an incoming call cannot be placed again: start a new call to the caller instead');
-    return { request: repeatRequest(call, (await o.timeline.listOfType(call.id, 'status'))[0], o.outcomes?.request(call.id)) };
+    return { request: repeatRequest(call, (await o.timeline.listOfType(call.id, 'status'))[0], await o.outcomes?.request(call.id)) };
   });
 }

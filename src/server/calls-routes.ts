@@ -149,7 +149,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     purpose: callPurpose(c, (await o.timeline.listOfType(c.id, 'status'))[0]),
     metadata: readMetadata(c.metadataJson),
   });
-  const outcomeOf = (c: CallRow) => o.outcomes?.get(c.id, c.instructions) ?? null;
+  const outcomeOf = async (c: CallRow) => (await o.outcomes?.get(c.id, c.instructions)) ?? null;
 
   app.post('/api/calls', DOCS.place, async (req, reply) => {
     const key = IdempotentRequests.keyOf(req.headers[IDEMPOTENCY_HEADER]);
@@ -172,7 +172,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   // The history list shows each call's cost: the same breakdown as the call's page, total only.
   const listRow = async (c: CallRow) => {
     const cost = computeCost(c, await o.timeline.listOfType(c.id, 'usage'), o.prices, o.carrierPricePerMinute); // the cost needs only usage events (cached by the repository)
-    const outcome = outcomeOf(c);
+    const outcome = await outcomeOf(c);
     return {
       ...(await summary(c)),
       cost: { total: cost.total, currency: cost.currency },
@@ -223,7 +223,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
       transcriptUrl: `/api/calls/${call.id}/transcript.txt`,
       exportUrl: `/api/calls/${call.id}/export.json`,
       cost: computeCost(call, events, o.prices, o.carrierPricePerMinute),
-      outcome: outcomeOf(call),
+      outcome: await outcomeOf(call),
       callingHoursOverride: callingHoursOverride(events),
     };
   });
@@ -234,7 +234,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const events = await o.timeline.list(call.id);
     reply.type('application/json; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.json"`);
     return {
-      outcome: outcomeOf(call),
+      outcome: await outcomeOf(call),
       call: { ...(await summary(call)), from: call.from, clientName: call.clientName, instructions: call.instructions, error: call.error },
       transcript: transcriptEntries(call, events),
       toolCalls: toolCallEntries(events),
@@ -247,7 +247,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
     const r = await o.service.redeliverOutcome(call.id);
     if (r === 'not-configured') return sendError(reply, 409, 'no webhook is configured (set CALL_WEBHOOK_URL and CALL_WEBHOOK_SECRET)');
     if (r === 'not-ready') return sendError(reply, 409, "the call's outcome is not worked out yet");
-    return reply.code(202).send({ id: call.id, webhook: outcomeOf(call)?.webhook });
+    return reply.code(202).send({ id: call.id, webhook: (await outcomeOf(call))?.webhook });
   });
 
   app.get('/api/calls/:id/events', DOCS.events, async (req, reply) => {
@@ -267,7 +267,7 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/transcript.txt', DOCS.transcript, async (req, reply) => {
     const call = await load(req.params);
     reply.type('text/plain; charset=utf-8').header('Content-Disposition', `attachment; filename="call-${call.id}.txt"`);
-    return withOutcomeText(renderTranscriptText(call, await o.timeline.list(call.id), call.clientName ?? undefined), outcomeOf(call) ?? undefined);
+    return withOutcomeText(renderTranscriptText(call, await o.timeline.list(call.id), call.clientName ?? undefined), (await outcomeOf(call)) ?? undefined);
   });
 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {

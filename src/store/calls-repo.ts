@@ -415,6 +415,14 @@ export class CallsRepo {
     return this.pending.size;
   }
 
+  /**
+   * Resolves once the call's row is in the table, or its insert was dropped (at once when it is not
+   * waiting). What refers to the call (its events, its outcome) waits for this before its first write.
+   */
+  async stored(id: string): Promise<void> {
+    if (this.pending.get(id)?.row) await this.chains.get(id);
+  }
+
   /** Resolves once every write made so far (for `id`, or for every call) is in the database or dropped. */
   async settled(id?: string): Promise<void> {
     if (this.costFlush) this.flushCosts();

@@ -11,6 +11,8 @@ export interface PgWriterHost {
   renumber(callId: string, storedMax: number): boolean;
   /** The first failure of a backlog (logged once; the repository notes when it began). */
   deferred(batch: StoredEvent[], err: Error): void;
+  /** Resolves once the call's row is stored (the calls repository's insert may still be on its way). */
+  callStored?(callId: string): Promise<void>;
 }
 
 /** A unique key can clash again only if another node keeps appending to the same call; past this, it is an error. */
@@ -50,6 +52,8 @@ export class PgEventWriter {
   private async pump(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue[0]!;
+      // A call's events never reach the table before its row (the foreign key would hold them back, then drop them).
+      if (this.host.callStored) await Promise.all([...new Set(batch.map((ev) => ev.callId))].map((id) => this.host.callStored!(id).catch(() => undefined)));
       const { failed, late } = await this.writeOne(batch);
       this.held ||= late;
       this.queue.shift();

@@ -39,6 +39,16 @@ type Failed = Array<readonly [StoredEvent, Error]>;
  * this node's pending events of the call are numbered after the stored ones (logged), so the stored
  * timeline has no gap and no duplicate; a live follower on this node saw them under their first numbers.
  */
+export interface EventsRepoOptions {
+  /** PostgreSQL: how long a failed batch or counter read waits before it is tried again. */
+  retryMs?: number;
+  /**
+   * PostgreSQL: resolves once the call's own row is in `calls` (call_events references it, and the calls
+   * repository writes asynchronously too). A batch waits for it for each of its calls before it is sent.
+   */
+  callStored?: (callId: string) => Promise<void>;
+}
+
 export class EventsRepo {
   private readonly nextSeq = new Map<string, number>();
   /** The query layer for reads (on SQLite, over the same connection). */
@@ -86,13 +96,15 @@ export class EventsRepo {
   constructor(
     target: Db | SqlStore,
     private readonly log: (msg: string, fields: Record<string, unknown>) => void = () => undefined,
-    private readonly o: { retryMs?: number } = {},
+    private readonly o: EventsRepoOptions = {},
   ) {
+    // The query layer over SQLite stands for its connection: writes go through the connection's StoreWriter.
+    if ('dialect' in target && target.sqlite) target = target.sqlite;
     if ('dialect' in target) {
       if (target.dialect !== 'postgres') throw new Error('EventsRepo on SQLite takes the connection itself (openDatabase), so its writes go through the StoreWriter');
       this.store = target;
       this.sqlite = undefined;
-      this.pg = new PgEventWriter(target, { settle: (b, f, l) => this.settle(b, f, l), renumber: (c, m) => this.renumber(c, m), deferred: (b, e) => this.noteDeferred(b, 'database unavailable', e) }, o.retryMs ?? 1000);
+      this.pg = new PgEventWriter(target, { settle: (b, f, l) => this.settle(b, f, l), renumber: (c, m) => this.renumber(c, m), deferred: (b, e) => this.noteDeferred(b, 'database unavailable', e), callStored: o.callStored }, o.retryMs ?? 1000);
       return;
     }
     const db = target;

@@ -1,6 +1,7 @@
-import type { Db } from './database.js';
+import type { CompiledQuery } from 'kysely';
 import type { CallOutcome, GoalMet, OutcomeStatus, WebhookDelivery } from '../shared/api-types.js';
 import type { OutcomeSchema } from '../outcome/schema.js';
+import type { SqlStore } from './sql/sql-store.js';
 
 /** What a call is for, given when it is created. */
 export interface OutcomeRequest {
@@ -19,50 +20,112 @@ interface Row {
 
 type Result = Omit<CallOutcome, 'status' | 'goal' | 'webhook'>;
 
-/** The call_outcomes table: one row per call created since outcomes exist (migration 5). */
-export class OutcomesRepo {
-  private readonly byId;
-  private readonly insertStmt;
-  private readonly resultStmt;
-  private readonly webhookStmt;
-  private readonly pendingStmt;
+export interface OutcomesRepoOptions {
+  /**
+   * PostgreSQL: resolves once the call's own row is in `calls` (call_outcomes references it and the calls
+   * repository writes asynchronously too). Awaited before a call's first outcome write.
+   */
+  callStored?: (callId: string) => Promise<void>;
+  /** A write that could not be made (PostgreSQL; on SQLite a failed write throws to the caller as before). */
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
 
-  constructor(private readonly db: Db) {
-    this.byId = db.prepare('SELECT goal, outcome_schema, status, goal_met, result, webhook FROM call_outcomes WHERE call_id = ?');
-    this.insertStmt = db.prepare("INSERT INTO call_outcomes (call_id, goal, outcome_schema, status, updated_at) VALUES (?, ?, ?, 'pending', ?)");
-    this.resultStmt = db.prepare('UPDATE call_outcomes SET status = ?, goal_met = ?, result = ?, updated_at = ? WHERE call_id = ?');
-    this.webhookStmt = db.prepare('UPDATE call_outcomes SET webhook = ?, updated_at = ? WHERE call_id = ?');
-    this.pendingStmt = db.prepare("SELECT o.call_id FROM call_outcomes o JOIN calls c ON c.id = o.call_id WHERE o.status = 'pending' AND c.status = 'ended'").pluck();
-  }
+/**
+ * The call_outcomes table (one row per call created since outcomes exist, migration 5), on either database.
+ * Writes never wait: on SQLite each runs at once on the connection, so through its StoreWriter (queued in
+ * order while the database is locked), exactly as before this was on the query layer; on PostgreSQL they
+ * are sent asynchronously, one after the other per call, and a read of a call waits for its writes sent so far.
+ */
+export class OutcomesRepo {
+  /** PostgreSQL: each call's writes, in order. */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: SqlStore,
+    private readonly o: OutcomesRepoOptions = {},
+  ) {}
 
   register(callId: string, r: OutcomeRequest): void {
-    this.insertStmt.run(callId, r.goal, r.schema ? JSON.stringify(r.schema) : null, new Date().toISOString());
+    const q = this.store.db
+      .insertInto('call_outcomes')
+      .values({ call_id: callId, goal: r.goal, outcome_schema: r.schema ? JSON.stringify(r.schema) : null, status: 'pending', updated_at: new Date().toISOString() });
+    this.write(callId, q, 'register');
   }
 
-  request(callId: string): OutcomeRequest | undefined {
-    const row = this.byId.get(callId) as Row | undefined;
+  async request(callId: string): Promise<OutcomeRequest | undefined> {
+    const row = await this.row(callId);
     return row ? { goal: row.goal, schema: row.outcome_schema ? (JSON.parse(row.outcome_schema) as OutcomeSchema) : null } : undefined;
   }
 
   setResult(callId: string, status: OutcomeStatus, result: Result): void {
-    this.resultStmt.run(status, result.goalMet ?? null, JSON.stringify(result), new Date().toISOString(), callId);
+    const q = this.store.db
+      .updateTable('call_outcomes')
+      .set({ status, goal_met: result.goalMet ?? null, result: JSON.stringify(result), updated_at: new Date().toISOString() })
+      .where('call_id', '=', callId);
+    this.write(callId, q, 'result');
   }
 
   setWebhook(callId: string, w: WebhookDelivery): void {
-    this.webhookStmt.run(JSON.stringify(w), new Date().toISOString(), callId);
+    const q = this.store.db
+      .updateTable('call_outcomes')
+      .set({ webhook: JSON.stringify(w), updated_at: new Date().toISOString() })
+      .where('call_id', '=', callId);
+    this.write(callId, q, 'webhook');
   }
 
   /** Ended calls whose outcome was never worked out (the server stopped first). */
-  pendingForEnded(): string[] {
-    return this.pendingStmt.all() as string[];
+  async pendingForEnded(): Promise<string[]> {
+    const rows = await this.store.db
+      .selectFrom('call_outcomes as o')
+      .innerJoin('calls as c', 'c.id', 'o.call_id')
+      .select('o.call_id')
+      .where('o.status', '=', 'pending')
+      .where('c.status', '=', 'ended')
+      .execute();
+    return rows.map((r) => r.call_id);
   }
 
   /** The outcome as the API shows it; undefined for calls placed before outcomes existed. */
-  get(callId: string, instructions: string): CallOutcome | undefined {
-    const row = this.byId.get(callId) as Row | undefined;
+  async get(callId: string, instructions: string): Promise<CallOutcome | undefined> {
+    const row = await this.row(callId);
     if (!row) return undefined;
     const result: Partial<Result> = row.result ? JSON.parse(row.result) : {};
     const webhook: WebhookDelivery = row.webhook ? JSON.parse(row.webhook) : { status: 'not-configured', attempts: 0 };
     return { status: row.status, goal: row.goal ?? instructions, summary: null, goalMet: null, fields: [], ...result, webhook };
+  }
+
+  /** Resolves once every write made so far (for `callId`, or for every call) is in the database or dropped. */
+  async settled(callId?: string): Promise<void> {
+    await Promise.all(callId === undefined ? [...this.chains.values()] : [this.chains.get(callId)]);
+  }
+
+  private async row(callId: string): Promise<Row | undefined> {
+    await this.chains.get(callId);
+    return (await this.store.db
+      .selectFrom('call_outcomes')
+      .select(['goal', 'outcome_schema', 'status', 'goal_met', 'result', 'webhook'])
+      .where('call_id', '=', callId)
+      .executeTakeFirst()) as Row | undefined;
+  }
+
+  private write(callId: string, query: { compile(): CompiledQuery }, label: string): void {
+    const c = query.compile();
+    const conn = this.store.sqlite;
+    if (conn) {
+      // The connection's own prepare: its statements run through the StoreWriter (database.ts).
+      conn.prepare(c.sql).run(...(c.parameters as unknown[]));
+      return;
+    }
+    const prev = this.chains.get(callId) ?? (this.o.callStored ? this.o.callStored(callId).catch(() => undefined) : Promise.resolve());
+    const next: Promise<void> = prev
+      .then(() => this.store.db.executeQuery(c))
+      .then(
+        () => undefined,
+        (err: Error) => this.o.log?.('could not write a call outcome to the database', { callId, write: label, err: err.message }),
+      )
+      .finally(() => {
+        if (this.chains.get(callId) === next) this.chains.delete(callId);
+      });
+    this.chains.set(callId, next);
   }
 }

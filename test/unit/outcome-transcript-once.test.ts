@@ -29,7 +29,7 @@ async function setup() {
   calls.update(row.id, { status: 'ended', endReason: 'callee-hangup', endedAt: new Date().toISOString(), transcriptPath });
   const events: StoredEvent[] = [{ seq: 1, at: new Date().toISOString(), type: 'transcript', data: { speaker: 'callee', text: 'We open at nine.' } } as unknown as StoredEvent];
   let eventReads = 0;
-  const repo = new OutcomesRepo(db);
+  const repo = new OutcomesRepo(sqliteStore(db));
   const outcomes = new CallOutcomes(
     { repo, notComputedReason: 'no text model is configured' },
     {
