@@ -12,7 +12,8 @@ import Database from 'better-sqlite3';
 import { FULL_CONVERSATION, withStack, until, endedEvents, readSse } from './helpers.js';
 import { startTwilioSim, type CalleeScript } from '../sim/twilio/index.js';
 import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
-import { freePort, simEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN, type Stack } from '../sim/stack.js';
+import pg from 'pg';
+import { freePort, simEnv, stackStoreEnv, writeDemoClient, SIM_ACCOUNT_SID, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 import { startServerProcess } from '../sim/server-process.js';
 
 const WHOLE = ['callee', 'agent', 'callee', 'agent', 'callee', 'agent'];
@@ -97,7 +98,10 @@ test('recordings that fail to download several times, on two calls ending togeth
   });
 });
 
-test('SQLite locked by another process mid-call: live calls go on, and every event written meanwhile is stored, in order', async () => {
+// With TEST_STORE=postgres the calls and their events are not in DATA_DIR's SQLite file: nothing there to lock.
+const SQLITE_ONLY = process.env.TEST_STORE === 'postgres' ? 'SQLite only: the calls and their events are in PostgreSQL (TEST_STORE=postgres)' : undefined;
+
+test('SQLite locked by another process mid-call: live calls go on, and every event written meanwhile is stored, in order', { skip: SQLITE_ONLY }, async () => {
   await withStack({ scenario: () => FULL_CONVERSATION.scenario, script: () => FULL_CONVERSATION.script }, async (stack) => {
     const ids = [await stack.placeCall(), await stack.placeCall()];
     const live = ids.map((id) => readSse(`${stack.baseUrl}/api/calls/${id}/events`, SIM_API_TOKEN, {}, 40_000));
@@ -156,7 +160,17 @@ test('kill -9 with two calls live, then a restart: both are interrupted with the
     for (let i = 0; i < 2; i++) ids.push((await server.api('POST', '/api/calls', { to: '+14155550123', instructions: `Say hi ${i}.`, clientId: 'raju' })).body.id);
     for (const id of ids) await until('greeting heard', async () => (await server.api('GET', `/api/calls/${id}`)).body.transcript.some((t: any) => t.speaker === 'agent'), 15_000);
     // What is stored at the moment of the crash (read from the file: the event stream of a live call never ends).
-    const storedSeqs = (id: string) => {
+    const storedSeqs = async (id: string): Promise<string[]> => {
+      const { DATABASE_URL } = await stackStoreEnv(dataDir);
+      if (DATABASE_URL) {
+        const c = new pg.Client({ connectionString: DATABASE_URL });
+        await c.connect();
+        try {
+          return (await c.query('SELECT seq FROM call_events WHERE call_id = $1 ORDER BY seq', [id])).rows.map((r) => String(r.seq));
+        } finally {
+          await c.end();
+        }
+      }
       const db = new Database(join(dataDir, 'callwright.db'), { readonly: true });
       try {
         return (db.prepare('SELECT seq FROM call_events WHERE call_id = ? ORDER BY seq').pluck().all(id) as number[]).map(String);
@@ -165,7 +179,7 @@ test('kill -9 with two calls live, then a restart: both are interrupted with the
       }
     };
     await server.crash();
-    const before = ids.map(storedSeqs);
+    const before = await Promise.all(ids.map(storedSeqs));
 
     server = await startServerProcess(env);
     for (const [i, id] of ids.entries()) {
