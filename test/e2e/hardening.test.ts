@@ -5,9 +5,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import twilio from 'twilio';
 import { withStack, FULL_CONVERSATION, GREETING } from './helpers.js';
-import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../sim/stack.js';
+import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY, stackStoreEnv, type Stack } from '../sim/stack.js';
 import { loggerOptions } from '../../src/server/logging.js';
 
 const sign = (url: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(SIM_AUTH_TOKEN, url, params);
@@ -147,6 +148,19 @@ test('SSRF: a signed recording callback naming another host or port is not fetch
   }
 });
 
+/** The call's stream secret as stored: in DATA_DIR's SQLite file, or in PostgreSQL with TEST_STORE=postgres. */
+async function storedStreamSecret(stack: Stack, id: string): Promise<string> {
+  const { DATABASE_URL } = await stackStoreEnv(stack.dataDir);
+  if (!DATABASE_URL) return stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
+  const c = new pg.Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query('SELECT stream_secret FROM calls WHERE id = $1', [id])).rows[0].stream_secret as string;
+  } finally {
+    await c.end();
+  }
+}
+
 for (const sensitive of [false, true]) {
   test(`logs of a full call: secrets never; phone numbers and transcript text only with LOG_SENSITIVE=${sensitive}`, async () => {
     const lines: string[] = [];
@@ -159,7 +173,7 @@ for (const sensitive of [false, true]) {
       assert.equal(call.endReason, 'agent-hangup', call.error);
       const log = lines.join('');
       assert.ok(log.length > 2000, 'the server did log');
-      const streamSecret = stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
+      const streamSecret = await storedStreamSecret(stack, id);
       for (const s of [SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_OPENAI_KEY, SIM_GEMINI_KEY, streamSecret, issued.body.token]) assert.ok(!log.includes(s), `log leaks a secret ${s.slice(0, 4)}...`);
       const personal = ['+14155550123', '4155550123', 'Sure, what would you like?', GREETING];
       for (const p of personal) assert.equal(log.includes(p), sensitive, `${p} ${sensitive ? 'missing from' : 'leaks into'} the log`);
