@@ -15,9 +15,8 @@ async function post(url: string, params: Record<string, string>) {
   return { status: res.status, body: await res.text() };
 }
 
-/** The call's stored timeline (read from the store: the events API streams on while the call is live). */
-const timelineOf = (stack: Stack, id: string) =>
-  (stack.app.db.prepare('SELECT type, data FROM call_events WHERE call_id = ? ORDER BY seq').all(id) as Array<{ type: string; data: string }>).map((r) => ({ type: r.type, data: JSON.parse(r.data) }));
+/** The call's timeline through the store's repository, on either database (the events API streams on while the call is live). */
+const timelineOf = async (stack: Stack, id: string) => (await stack.app.timeline.list(id)).map((e) => ({ type: e.type, data: e.data as any }));
 
 test('the callee answers before the dial response returns: the CallSid is bound from the first signed callback and the call is bridged', async () => {
   await withStack({ createResponseDelayMs: 4000, script: () => FULL_CONVERSATION.script, scenario: () => FULL_CONVERSATION.scenario }, async (stack) => {
@@ -38,7 +37,7 @@ test('the callee answers before the dial response returns: the CallSid is bound 
     assert.equal(call.transcript[1].text, GREETING);
     assert.equal(tw.hangupBy, 'api');
 
-    const events = timelineOf(stack, id);
+    const events = await timelineOf(stack, id);
     const dialed = events.filter((e) => e.type === 'carrier.dialed');
     assert.equal(dialed.length, 1, 'bound once, whichever came first');
     assert.equal(dialed[0].data.carrierCallId, tw.sid);
@@ -64,7 +63,7 @@ test('a signed callback naming another CallSid than the bound one is refused, re
     assert.match(voice.body, /<Hangup\/>/, 'no stream parameters for another CallSid');
     const call = (await stack.api('GET', `/api/calls/${id}`)).body;
     assert.equal(call.status, 'talking', 'the call is untouched');
-    const conflicts = (timelineOf(stack, id)).filter((e) => e.type === 'error' && e.data.code === 'carrier_id_conflict');
+    const conflicts = (await timelineOf(stack, id)).filter((e) => e.type === 'error' && e.data.code === 'carrier_id_conflict');
     assert.equal(conflicts.length, 2);
     assert.match(conflicts[0].data.message, new RegExp(`named call ${other}, but this call is ${tw.sid}`));
     await stack.api('POST', `/api/calls/${id}/hangup`);
@@ -76,15 +75,15 @@ test('a callback the carrier delivers several times at once is applied once, on 
     const id = await stack.placeCall();
     const tw = await stack.twilio.waitForCall();
     await until('talking', async () => (await stack.api('GET', `/api/calls/${id}`)).body.status === 'talking');
-    const recordingStatuses = () => timelineOf(stack, id).filter((e) => e.type === 'recording.status').map((e) => e.data.status);
+    const recordingStatuses = async () => (await timelineOf(stack, id)).filter((e) => e.type === 'recording.status').map((e) => e.data.status);
     const callback = (RecordingStatus: string) => ({ CallSid: tw.sid, AccountSid: SIM_ACCOUNT_SID, RecordingSid: 'RE' + 'a'.repeat(32), RecordingStatus });
     // A retry storm that overlaps in the server (the receipt's insert is awaited), and another status of the same recording.
     const answers = await Promise.all([...Array.from({ length: 4 }, () => post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('in-progress'))), post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('absent'))]);
     assert.deepEqual(answers.map((a) => a.status), [204, 204, 204, 204, 204], 'answered once applied (or dropped as a duplicate)');
-    await until('recorded', () => recordingStatuses().length >= 2);
-    assert.deepEqual(recordingStatuses().sort(), ['absent', 'in-progress'], 'each callback applied once');
+    await until('recorded', async () => (await recordingStatuses()).length >= 2);
+    assert.deepEqual((await recordingStatuses()).sort(), ['absent', 'in-progress'], 'each callback applied once');
     assert.equal((await post(`${stack.baseUrl}/twilio/recording?callId=${id}`, callback('in-progress'))).status, 204);
-    assert.deepEqual(recordingStatuses().sort(), ['absent', 'in-progress'], 'a later retry is still a duplicate');
+    assert.deepEqual((await recordingStatuses()).sort(), ['absent', 'in-progress'], 'a later retry is still a duplicate');
     await stack.api('POST', `/api/calls/${id}/hangup`);
   });
 });

@@ -5,10 +5,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import twilio from 'twilio';
-import { withStack, FULL_CONVERSATION, GREETING } from './helpers.js';
-import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY, stackStoreEnv, type Stack } from '../sim/stack.js';
+import { withStack, FULL_CONVERSATION, GREETING, storedStreamSecret } from './helpers.js';
+import { SIM_ACCOUNT_SID, SIM_API_TOKEN, SIM_AUTH_TOKEN, SIM_GEMINI_KEY, SIM_OPENAI_KEY } from '../sim/stack.js';
 import { loggerOptions } from '../../src/server/logging.js';
 
 const sign = (url: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(SIM_AUTH_TOKEN, url, params);
@@ -147,19 +146,6 @@ test('SSRF: a signed recording callback naming another host or port is not fetch
     trap.close();
   }
 });
-
-/** The call's stream secret as stored: in DATA_DIR's SQLite file, or in PostgreSQL with TEST_STORE=postgres. */
-async function storedStreamSecret(stack: Stack, id: string): Promise<string> {
-  const { DATABASE_URL } = await stackStoreEnv(stack.dataDir);
-  if (!DATABASE_URL) return stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
-  const c = new pg.Client({ connectionString: DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query('SELECT stream_secret FROM calls WHERE id = $1', [id])).rows[0].stream_secret as string;
-  } finally {
-    await c.end();
-  }
-}
 
 for (const sensitive of [false, true]) {
   test(`logs of a full call: secrets never; phone numbers and transcript text only with LOG_SENSITIVE=${sensitive}`, async () => {

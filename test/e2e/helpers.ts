@@ -1,6 +1,7 @@
 import type { CalleeScript } from '../sim/twilio/index.js';
 import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
-import { startStack, type Engine, type Stack, type StackOptions } from '../sim/stack.js';
+import pg from 'pg';
+import { stackStoreEnv, startStack, type Engine, type Stack, type StackOptions } from '../sim/stack.js';
 
 /**
  * Every engine the behaviour suite runs on: the same calls and assertions through each engine's
@@ -104,4 +105,17 @@ export async function timelineOf(stack: Stack, id: string): Promise<Array<{ type
     .filter((l) => l.startsWith('data: '))
     .map((l) => JSON.parse(l.slice(6)))
     .filter((e) => e && typeof e.type === 'string');
+}
+
+/** The call's stream secret as stored: in DATA_DIR's SQLite file, or in PostgreSQL with TEST_STORE=postgres. */
+export async function storedStreamSecret(stack: Stack, id: string): Promise<string> {
+  const { DATABASE_URL } = await stackStoreEnv(stack.dataDir);
+  if (!DATABASE_URL) return stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
+  const c = new pg.Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query('SELECT stream_secret FROM calls WHERE id = $1', [id])).rows[0].stream_secret as string;
+  } finally {
+    await c.end();
+  }
 }

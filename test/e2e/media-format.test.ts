@@ -5,8 +5,7 @@ import type { Stack } from '../sim/stack.js';
 
 const BAD_TO = '+14155550199';
 
-const timelineOf = (stack: Stack, id: string) =>
-  (stack.app.db.prepare('SELECT type, data FROM call_events WHERE call_id = ? ORDER BY seq').all(id) as Array<{ type: string; data: string }>).map((r) => ({ type: r.type, data: JSON.parse(r.data) }));
+const timelineOf = async (stack: Stack, id: string) => (await stack.app.timeline.list(id)).map((e) => ({ type: e.type, data: e.data as any }));
 
 test('a media stream that is not mu-law 8 kHz mono is refused and its call ends as media-error, saying what arrived; a concurrent call is unaffected', async () => {
   await withStack(
@@ -24,7 +23,7 @@ test('a media stream that is not mu-law 8 kHz mono is refused and its call ends 
       assert.match(cb.error, /media stream format audio\/x-l16, 16000 Hz, 1 channel is not supported/);
       assert.deepEqual(cb.transcript, [], 'nothing was bridged');
       assert.equal(stack.openai.sessions[0].inputAudioMs, 0, 'no audio reached the voice engine');
-      const refused = timelineOf(stack, bad).filter((e) => e.type === 'error' && e.data.code === 'media_format_unsupported');
+      const refused = (await timelineOf(stack, bad)).filter((e) => e.type === 'error' && e.data.code === 'media_format_unsupported');
       assert.equal(refused.length, 1);
       assert.deepEqual(refused[0].data.mediaFormat, { encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 });
       assert.equal(refused[0].data.fatal, true);
@@ -34,7 +33,7 @@ test('a media stream that is not mu-law 8 kHz mono is refused and its call ends 
 
       assert.equal(cg.endReason, 'agent-hangup');
       assert.deepEqual(cg.transcript.map((t: any) => t.speaker), ['callee', 'agent', 'callee', 'agent', 'callee', 'agent']);
-      assert.ok(!timelineOf(stack, good).some((e) => e.type === 'error'));
+      assert.ok(!(await timelineOf(stack, good)).some((e) => e.type === 'error'));
     },
   );
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import WebSocket from 'ws';
 import twilio from 'twilio';
-import { withStack, until } from './helpers.js';
+import { withStack, until, storedStreamSecret } from './helpers.js';
 import { SIM_AUTH_TOKEN, SIM_ACCOUNT_SID } from '../sim/stack.js';
 
 const sign = (url: string, params: Record<string, string>) => twilio.getExpectedTwilioSignature(SIM_AUTH_TOKEN, url, params);
@@ -194,7 +194,7 @@ test('a browser can follow a call with a short-lived, call-scoped stream token; 
 
     const log = lines.join('');
     assert.ok(log.length > 1000, 'the server did log');
-    const secret = stack.app.db.prepare('SELECT stream_secret FROM calls WHERE id = ?').pluck().get(id) as string;
+    const secret = await storedStreamSecret(stack, id);
     for (const s of ['sim-api-token-0123456789', 'sim-auth-token-0123456789', 'sk-sim-0123456789', secret, issued.body.token, '+14155550123', '4155550123']) {
       assert.ok(!log.includes(s), `log leaks ${s.slice(0, 6)}...`);
     }
