@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { nodeIdOf } from '../cluster/node-id.js';
 import type { Settings } from '../config/settings.js';
 import type { SqlStore } from '../store/sql/sql-store.js';
 import type { CallService } from '../calls/call-service.js';
@@ -23,7 +23,7 @@ export function setupCampaigns(o: { sql: SqlStore; settings: Settings; service: 
     getCall: (id) => o.calls.get(id),
     callForAttempt: (key) => o.calls.idForCampaignAttempt(key),
     freeLines: () => (s.MAX_CONCURRENT_CALLS > 0 ? s.MAX_CONCURRENT_CALLS - o.service.liveCount : Infinity),
-    nodeId: s.NODE_ID ?? hostname(),
+    nodeId: nodeIdOf(s),
     leaseMs: s.CAMPAIGN_LEASE_SECONDS * 1000,
     tickMs: s.CAMPAIGN_TICK_MS,
     now,

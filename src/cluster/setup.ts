@@ -20,7 +20,7 @@ export interface Cluster {
 }
 
 export interface ClusterOptions {
-  settings: Pick<Settings, 'REDIS_URL' | 'NODE_ID' | 'PUBLIC_URL' | 'HOST' | 'PORT'>;
+  settings: Pick<Settings, 'REDIS_URL' | 'DATABASE_URL' | 'NODE_ID' | 'PUBLIC_URL' | 'HOST' | 'PORT'>;
   log: ClusterLog;
   liveCalls: () => number;
   /** Tests shorten the registry's heartbeat and TTL. */

@@ -184,7 +184,7 @@ export const settingsSchema = z.object({
   SCHEDULE_GRACE_MINUTES: int(0, 24 * 60).default(15),
   // Campaigns (docs/campaigns.md): how often the runner looks for due numbers and finished calls, and how
   // long a node's claim on a number holds without being renewed (after that another node, or this one
-  // restarted, settles it). NODE_ID names this server in those claims (default: the host name).
+  // restarted, settles it). NODE_ID names this server in those claims and on its calls (src/cluster/node-id.ts).
   CAMPAIGN_TICK_MS: int(20, 60_000).default(1000),
   CAMPAIGN_LEASE_SECONDS: int(5, 3600).default(60),
   NODE_ID: optionalString.pipe(z.string().max(100).optional()),

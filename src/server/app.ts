@@ -1,5 +1,4 @@
 import { callPricer } from '../calls/call-cost.js';
-import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Settings } from '../config/settings.js';
@@ -128,11 +127,17 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // The service is created below; the registry asks it for the live count only when it beats or lists.
   let liveCalls = () => 0;
   const cluster = await setupCluster({ settings: s, log: server.log, liveCalls: () => liveCalls(), registry: o.nodeRegistry });
+  if (s.DATABASE_URL && !s.NODE_ID) {
+    server.log.warn(
+      { event: 'node.unnamed', nodeId: cluster.nodeId },
+      'NODE_ID is not set: this node is named by its host and process id, so after a restart its calls and campaign claims are settled only once their leases run out; set a stable NODE_ID on every node (docs/deployment.md)',
+    );
+  }
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
   // Calls, their events and their outcomes follow DATABASE_URL together: call_events and call_outcomes refer
   // to calls, and deleting a call deletes them in the same transaction (docs/store.md).
   const calls = new CallsRepo(sql, {
-    nodeId: s.NODE_ID ?? hostname(),
+    nodeId: cluster.nodeId,
     pricer: callPricer(prices, s.TWILIO_PRICE_PER_MINUTE),
     log: (msg, fields) => server.log.error({ event: 'calls.store', ...fields }, msg),
   });
