@@ -48,6 +48,10 @@ export const settingsSchema = z.object({
   /** postgres://… puts the store in PostgreSQL (docs/store.md); unset: SQLite in DATA_DIR. */
   DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// or postgresql:// URL (or unset for SQLite in DATA_DIR)').optional()),
   CLIENTS_DIR: z.string().default('./clients'),
+  /** Where call recordings are stored; unset: DATA_DIR/recordings. Several nodes: one shared folder (docs/deployment.md). */
+  RECORDINGS_DIR: optionalString,
+  /** Where the transcript .txt files are written; unset: DATA_DIR/transcripts. */
+  TRANSCRIPTS_DIR: optionalString,
   RUNBOOKS_DIR: z.string().default('./runbooks'),
   API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -50,6 +50,7 @@ import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
+import { recordFolders } from '../records/record-files.js';
 import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
 import { outcomeDeps } from '../outcome/setup.js';
@@ -251,7 +252,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     const refusals = new RefusalsRepo(sql);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(sql), o.now) });
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, folders: recordFolders(s), records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(sql), o.now) });
     await api.register(scheduledCallsRoutes, { scheduler });
     await api.register(campaignRoutes, { campaigns: campaigns.service });
     await api.register(runbooksRoutes, { library: runbooks });
