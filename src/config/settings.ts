@@ -214,6 +214,11 @@ export const settingsSchema = z.object({
   KNOWLEDGE_TOP_K: int(1, 50).default(5),
   UPLOAD_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   KNOWLEDGE_WATCH: bool.default(true),
+  /**
+   * Seconds between checks of CLIENTS_DIR for changes made elsewhere (another node, a network share where
+   * file watching sees nothing); 0: never. Unset: 30 with DATABASE_URL (several nodes), else 0.
+   */
+  KNOWLEDGE_RESCAN_S: int(0, 86_400).optional(),
   // What parsing one document may cost; past any of them that document fails, with the reason.
   PARSER_MEMORY_MB: int(64, 16_384).default(512),
   PARSER_MAX_FILE_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),

@@ -50,6 +50,7 @@ import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
+import { startClientsRescan } from '../knowledge/rescan.js';
 import { recordFolders } from '../records/record-files.js';
 import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
@@ -142,7 +143,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const timeline = new Timeline(new EventsRepo(sql, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg), { callStored }), cluster.bus);
   const outcome = outcomeDeps(s, sql, { webhookRetryDelaysMs: o.webhookRetryDelaysMs, repo: { callStored, log: (msg, fields) => server.log.error({ event: 'outcome.store', ...fields }, msg) } });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
-  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
+  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits, onLocalChange: (id) => cluster.knowledge.announce(id) });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
   // ask_owner: the live call page always; SMS and a webhook when configured (docs/ask-owner.md).
@@ -297,7 +298,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const syncFailed = (clientId?: string) => (err: unknown) => closing || server.log.error({ err, clientId }, 'knowledge: sync failed');
   const syncClient = (id: string) => void knowledge.syncClient(id).catch(syncFailed(id));
   const syncAll = () => void knowledge.syncAll().catch(syncFailed());
-  syncAll();
+  // Changes made through other nodes on a shared CLIENTS_DIR: their word (Redis), and the rescan (docs/deployment.md).
+  const syncFromElsewhere = (id: string) => void knowledge.syncClient(id, { announce: false }).catch(syncFailed(id));
+  cluster.knowledge.onRemoteChange(syncFromElsewhere);
+  const rescanS = s.KNOWLEDGE_RESCAN_S ?? (s.DATABASE_URL ? 30 : 0);
+  const rescan = rescanS ? await startClientsRescan({ clientsDir: s.CLIENTS_DIR, intervalMs: rescanS * 1000, onClientChanged: syncFromElsewhere, log: server.log }) : undefined;
+  void knowledge.syncAll({ announce: false }).catch(syncFailed());
   const watcher = s.KNOWLEDGE_WATCH ? watchClients({ clientsDir: s.CLIENTS_DIR, onClientChanged: syncClient, onUnknownChange: syncAll, log: server.log }) : undefined;
 
   return {
@@ -311,6 +317,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     async close() {
       closing = true;
       watcher?.close();
+      rescan?.close();
       await scheduler.stop();
       await campaigns.runner.stop();
       await service.shutdown();
