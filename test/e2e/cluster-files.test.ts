@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSettings } from '../../src/config/settings.js';
@@ -27,6 +27,7 @@ const auth = { Authorization: `Bearer ${SIM_API_TOKEN}` };
 
 test('a recording fetched by node A is served by node B from the shared folder, and deleting the call on B removes the shared files', { skip: PG_SKIP }, async () => {
   const shared = mkdtempSync(join(tmpdir(), 'callwright-shared-'));
+  const sharedOnB = `${shared}-mounted-on-b`;
   const db = await freshPostgresDatabase();
   const common = { DATABASE_URL: db.url, RECORDINGS_DIR: join(shared, 'recordings'), TRANSCRIPTS_DIR: join(shared, 'transcripts') };
   let b: Awaited<ReturnType<typeof node>> | undefined;
@@ -43,7 +44,9 @@ test('a recording fetched by node A is served by node B from the shared folder, 
       assert.ok(existsSync(join(shared, 'transcripts', `${id}.txt`)));
       assert.equal(existsSync(join(stack.dataDir, 'recordings')), false);
 
-      b = await node({ ...common, NODE_ID: 'node-b', CLIENTS_DIR: join(stack.dataDir, 'clients') });
+      // Node B mounts the share elsewhere: it must find the file by the row's name, not by A's path.
+      renameSync(shared, sharedOnB);
+      b = await node({ DATABASE_URL: db.url, RECORDINGS_DIR: join(sharedOnB, 'recordings'), TRANSCRIPTS_DIR: join(sharedOnB, 'transcripts'), NODE_ID: 'node-b', CLIENTS_DIR: join(stack.dataDir, 'clients') });
       const fromB = await fetch(`${b.base}/api/calls/${id}/recording.mp3`, { headers: auth });
       assert.equal(fromB.status, 200);
       assert.equal(fromB.headers.get('content-type'), 'audio/mpeg');
@@ -52,14 +55,15 @@ test('a recording fetched by node A is served by node B from the shared folder, 
       const del = await fetch(`${b.base}/api/calls/${id}`, { method: 'DELETE', headers: auth });
       assert.equal(del.status, 200);
       assert.equal(((await del.json()) as { files: number }).files, 2, 'the recording and the transcript, deleted from node B');
-      assert.deepEqual(readdirSync(join(shared, 'recordings')), []);
-      assert.deepEqual(readdirSync(join(shared, 'transcripts')).filter((f) => !f.startsWith('.')), []);
+      assert.deepEqual(readdirSync(join(sharedOnB, 'recordings')), []);
+      assert.deepEqual(readdirSync(join(sharedOnB, 'transcripts')).filter((f) => !f.startsWith('.')), []);
     });
   } finally {
     await b?.app.close();
     if (b) rmSync(b.dataDir, { recursive: true, force: true });
     await db.drop();
     rmSync(shared, { recursive: true, force: true });
+    rmSync(sharedOnB, { recursive: true, force: true });
   }
 });
 
