@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { downloadRecording } from '../records/recordings.js';
+import { recordFolders, storedName } from '../records/record-files.js';
 import { LateRecords, type LateRecord } from './late-records.js';
 import type { CallRuntime } from './call-runtime.js';
 
@@ -134,8 +134,9 @@ export class AfterCallRecords {
     if (!d.carrier) return;
     try {
       const src = d.carrier.recordingSource(recordingId);
-      const r = await downloadRecording({ ...src, dir: join(d.settings.DATA_DIR, 'recordings'), callId, maxBytes: d.settings.RECORDING_MAX_BYTES, ...d.recordingRetry });
-      d.calls.update(callId, { recordingPath: r.path });
+      const r = await downloadRecording({ ...src, dir: recordFolders(d.settings).recordings, callId, maxBytes: d.settings.RECORDING_MAX_BYTES, ...d.recordingRetry });
+      // The name, not the path: any node mounting RECORDINGS_DIR serves it (record-files.ts).
+      d.calls.update(callId, { recordingPath: storedName(r.path) });
       this.rt.record(callId, 'recording', { bytes: r.bytes, attempts: r.attempts });
     } catch (err) {
       this.rt.record(callId, 'error', { source: 'recording', fatal: false, code: 'recording_download_failed', message: (err as Error).message });

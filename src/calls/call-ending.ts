@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallRow } from '../store/calls-repo.js';
 import { renderTranscriptText } from '../records/transcript.js';
+import { recordFolders, storedName, writeRecordFile } from '../records/record-files.js';
 import type { EndReason } from './state.js';
 import { CallRequestError } from './call-request.js';
 import type { CallRuntime } from './call-runtime.js';
@@ -88,11 +89,11 @@ export class CallEnding {
     this.records.startSettling(callId, transcriptText);
   }
 
-  /** Writes DATA_DIR/transcripts/<id>.txt; returns the text written (undefined when the write failed). */
+  /** Writes TRANSCRIPTS_DIR/<id>.txt (default DATA_DIR/transcripts); returns the text written (undefined when the write failed). */
   async writeTranscript(callId: string): Promise<string | undefined> {
     const { d } = this.rt;
     try {
-      const dir = join(d.settings.DATA_DIR, 'transcripts');
+      const dir = recordFolders(d.settings).transcripts;
       // Once per process, not once per call (each was a syscall and a promise at every call's end); if
       // the folder is removed meanwhile, the failed write below makes the next call create it again.
       this.transcriptsDir ??= mkdir(dir, { recursive: true, mode: 0o700 });
@@ -100,8 +101,8 @@ export class CallEnding {
       const path = join(dir, `${callId}.txt`);
       const call = (await d.calls.get(callId))!;
       const text = renderTranscriptText(call, await d.timeline.list(callId), call.clientName ?? undefined);
-      await writeFile(path, text, { mode: 0o600 });
-      d.calls.update(callId, { transcriptPath: path });
+      await writeRecordFile(path, text);
+      d.calls.update(callId, { transcriptPath: storedName(path) });
       return text;
     } catch (err) {
       this.transcriptsDir = undefined;

@@ -17,6 +17,7 @@ import { canTransition, type CallStatus } from './state.js';
 import { LiveCostLedger } from './cost-ledger.js';
 import type { TransferTarget } from './transfer/transfer-targets.js';
 import { CallOutcomes, type OutcomeDeps } from '../outcome/call-outcomes.js';
+import { recordFolders } from '../records/record-files.js';
 
 export interface CallServiceDeps {
   settings: Settings;
@@ -106,6 +107,7 @@ export class CallRuntime {
           },
           log: d.log,
           now: () => this.now(),
+          transcriptsDir: recordFolders(d.settings).transcripts,
         })
       : undefined;
   }

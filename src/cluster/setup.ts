@@ -7,6 +7,7 @@ import { RedisNodeRegistry, type RedisNodeRegistryOptions } from './redis-node-r
 import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 import { sharedRateLimitStore } from './shared-rate-limit-store.js';
 import { nodeIdOf } from './node-id.js';
+import { LocalKnowledgeChanges, RedisKnowledgeChanges, type KnowledgeChanges } from './knowledge-changes.js';
 
 export interface Cluster {
   nodeId: string;
@@ -16,6 +17,8 @@ export interface Cluster {
   registry: NodeRegistry;
   /** The API rate limit's shared store (REDIS_URL); undefined: each node counts in memory. */
   rateLimitStore?: FastifyRateLimitStoreCtor;
+  /** Word that a client's documents changed, so other nodes re-sync their index at once. */
+  knowledge: KnowledgeChanges;
   close(): Promise<void>;
 }
 
@@ -38,24 +41,27 @@ export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
   const self: NodeSelf = { id: nodeId, baseUrl: s.PUBLIC_URL ?? `http://${s.HOST}:${s.PORT}`, startedAt: new Date(), liveCalls: o.liveCalls };
   if (!s.REDIS_URL) {
     const bus = new LocalEventBus();
-    return { nodeId, self, bus, registry: new LocalNodeRegistry(self), close: () => bus.close() };
+    return { nodeId, self, bus, registry: new LocalNodeRegistry(self), knowledge: new LocalKnowledgeChanges(), close: () => bus.close() };
   }
   // One connection for plain commands (rate-limit counts, heartbeats); the bus keeps its own two, as a
   // subscribing connection can do nothing else.
   const redis = openRedis(s.REDIS_URL, 'commands', o.log);
   const bus = new RedisEventBus(s.REDIS_URL, nodeId, o.log);
   const registry = new RedisNodeRegistry(redis, self, o.log, o.registry);
+  const knowledge = new RedisKnowledgeChanges(s.REDIS_URL, redis, nodeId, o.log);
   // Commands fail fast while the link is down (each falls back to local): wait a moment for it at start,
   // so the first requests count in Redis. Redis down at start delays it by that moment, nothing more.
-  await Promise.all([whenReady(redis), bus.ready()]);
+  await Promise.all([whenReady(redis), bus.ready(), knowledge.ready()]);
   return {
     nodeId,
     self,
     bus,
     registry,
     rateLimitStore: sharedRateLimitStore(redis, o.log),
+    knowledge,
     async close() {
       await registry.stop();
+      await knowledge.close();
       await bus.close();
       redis.disconnect();
     },

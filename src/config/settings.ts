@@ -48,6 +48,10 @@ export const settingsSchema = z.object({
   /** postgres://… puts the store in PostgreSQL (docs/store.md); unset: SQLite in DATA_DIR. */
   DATABASE_URL: optionalString.pipe(z.string().regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// or postgresql:// URL (or unset for SQLite in DATA_DIR)').optional()),
   CLIENTS_DIR: z.string().default('./clients'),
+  /** Where call recordings are stored; unset: DATA_DIR/recordings. Several nodes: one shared folder (docs/deployment.md). */
+  RECORDINGS_DIR: optionalString,
+  /** Where the transcript .txt files are written; unset: DATA_DIR/transcripts. */
+  TRANSCRIPTS_DIR: optionalString,
   RUNBOOKS_DIR: z.string().default('./runbooks'),
   API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -210,6 +214,11 @@ export const settingsSchema = z.object({
   KNOWLEDGE_TOP_K: int(1, 50).default(5),
   UPLOAD_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   KNOWLEDGE_WATCH: bool.default(true),
+  /**
+   * Seconds between checks of CLIENTS_DIR for changes made elsewhere (another node, a network share where
+   * file watching sees nothing); 0: never. Unset: 30 with DATABASE_URL (several nodes), else 0.
+   */
+  KNOWLEDGE_RESCAN_S: int(0, 86_400).optional(),
   // What parsing one document may cost; past any of them that document fails, with the reason.
   PARSER_MEMORY_MB: int(64, 16_384).default(512),
   PARSER_MAX_FILE_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(100 * 1024 * 1024),

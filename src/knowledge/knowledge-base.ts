@@ -30,6 +30,11 @@ export interface KnowledgeBaseOptions {
   parserLimits?: Partial<ParserLimits>;
   /** Search on the event loop instead of the search thread (an in-memory database always is). */
   searchInProcess?: boolean;
+  /**
+   * Called when a change made through this node (an upload, a delete, a sync that found new files)
+   * altered a client's documents: with several nodes on one CLIENTS_DIR, the others are told to re-sync.
+   */
+  onLocalChange?: (clientId: string) => void;
 }
 
 export interface SearchOptions {
@@ -61,6 +66,7 @@ export class KnowledgeBase {
   private readonly embedBatchSize: number;
   private readonly queryEmbedTimeoutMs: number;
   private readonly extractor: Extractor;
+  private readonly onLocalChange: (clientId: string) => void;
   /** One queue per client: a sync, an upload and a delete for the same client never interleave. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Each client's sharing.txt as last read, with the file's mtime, size and inode when read. */
@@ -75,6 +81,7 @@ export class KnowledgeBase {
     this.embedBatchSize = o.embedBatchSize ?? 64;
     this.queryEmbedTimeoutMs = o.queryEmbedTimeoutMs ?? 3000;
     this.extractor = new Extractor({ limits: o.parserLimits });
+    this.onLocalChange = o.onLocalChange ?? (() => {});
     this.store = new IndexStore(o.db);
     this.searcher = new SearchThread({ db: o.db, store: this.store, log: this.log, inProcess: o.searchInProcess });
     // Load sqlite-vec even without an embedder: deleting a document must also delete its old vectors.
@@ -101,10 +108,14 @@ export class KnowledgeBase {
     return join(this.clientsDir, clientId);
   }
 
-  /** Brings the client's index up to date with its folder: new, changed and removed files. */
-  syncClient(clientId: string): Promise<SyncReport> {
+  /**
+   * Brings the client's index up to date with its folder: new, changed and removed files. `announce:
+   * false` for a sync that follows another node's change (its rescan or its word): that node has told the
+   * others already, and telling them again would make every node re-check after every change.
+   */
+  syncClient(clientId: string, o: { announce?: boolean } = {}): Promise<SyncReport> {
     const dir = this.clientDir(clientId);
-    return this.enqueue(clientId, () => this.sync(clientId, dir));
+    return this.enqueue(clientId, () => this.sync(clientId, dir, o.announce ?? true));
   }
 
   /**
@@ -116,18 +127,18 @@ export class KnowledgeBase {
     return this.enqueue(clientId, async () => {
       await remove();
       this.sharing.delete(clientId);
-      return this.sync(clientId, dir);
+      return this.sync(clientId, dir, true);
     });
   }
 
   /** Syncs every client folder, and forgets the documents of client folders that are gone. */
-  async syncAll(): Promise<SyncReport[]> {
+  async syncAll(o: { announce?: boolean } = {}): Promise<SyncReport[]> {
     const ids = new Set<string>(this.store.clientCounts().keys());
     for (const e of await readdir(this.clientsDir, { withFileTypes: true }).catch(() => [])) {
       if (e.isDirectory() && isValidClientId(e.name)) ids.add(e.name);
     }
     const reports: SyncReport[] = [];
-    for (const id of [...ids].sort()) reports.push(await this.syncClient(id));
+    for (const id of [...ids].sort()) reports.push(await this.syncClient(id, o));
     return reports;
   }
 
@@ -217,6 +228,7 @@ export class KnowledgeBase {
       });
       this.store.deleteDocument(doc.id);
       this.log.info({ clientId, documentId, file: doc.file }, 'knowledge: document deleted');
+      this.onLocalChange(clientId);
       return true;
     });
   }
@@ -284,7 +296,7 @@ export class KnowledgeBase {
     return { mode, results };
   }
 
-  private async sync(clientId: string, dir: string): Promise<SyncReport> {
+  private async sync(clientId: string, dir: string, announce: boolean): Promise<SyncReport> {
     const report: SyncReport = { clientId, added: [], updated: [], removed: [], unchanged: [], failed: [], embedded: [] };
     // A sync follows every change in the folder (the watcher, an upload): sharing.txt may be one.
     this.sharing.delete(clientId);
@@ -328,6 +340,7 @@ export class KnowledgeBase {
       for (const d of this.store.unembeddedDocuments(clientId)) if (await this.embedDocument(clientId, d.id, d.file)) report.embedded.push(d.file);
     }
     if (report.added.length || report.updated.length || report.removed.length) {
+      if (announce) this.onLocalChange(clientId);
       this.log.info({ clientId, added: report.added.length, updated: report.updated.length, removed: report.removed.length, failed: report.failed.length }, 'knowledge: client synced');
     }
     return report;

@@ -6,7 +6,7 @@ import type { OutcomeRequest, OutcomesRepo } from '../store/outcomes-repo.js';
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { CallOutcome, WebhookDelivery } from '../shared/api-types.js';
 import { renderTranscriptText, transcriptEntries } from '../records/transcript.js';
-import { writeFile } from 'node:fs/promises';
+import { recordFilePath, writeRecordFile } from '../records/record-files.js';
 import { computeOutcome, usageMeters, type TextExtractor } from './extract.js';
 import { deliver, type WebhookTarget } from './webhook.js';
 import { webhookPayload, withOutcomeText } from './payload.js';
@@ -32,6 +32,8 @@ export interface OutcomeHost {
   recordUsage(callId: string, data: Record<string, unknown>): void;
   log: FastifyBaseLogger;
   now(): Date;
+  /** The folder the call's transcript file name is resolved in (TRANSCRIPTS_DIR). */
+  transcriptsDir: string;
 }
 
 /**
@@ -99,13 +101,13 @@ export class CallOutcomes {
     return outcome;
   }
 
-  /** DATA_DIR/transcripts/<id>.txt was written as the call ended: it gets the outcome too. */
+  /** TRANSCRIPTS_DIR/<id>.txt was written as the call ended: it gets the outcome too. */
   private async rewriteTranscriptFile(callId: string, outcome: CallOutcome | undefined, rendered: string | undefined): Promise<void> {
     const call = await this.host.call(callId);
     if (!call?.transcriptPath || !outcome) return;
     try {
       const text = rendered ?? renderTranscriptText(call, await this.host.events(callId), call.clientName ?? undefined);
-      await writeFile(call.transcriptPath, withOutcomeText(text, outcome), { mode: 0o600 });
+      await writeRecordFile(recordFilePath(this.host.transcriptsDir, call.transcriptPath), withOutcomeText(text, outcome));
     } catch (err) {
       this.host.record(callId, 'error', { source: 'records', fatal: false, code: 'transcript_write_failed', message: (err as Error).message });
     }

@@ -49,6 +49,8 @@ import { secureDataDir } from '../store/data-dir.js';
 import { KnowledgeBase } from '../knowledge/index.js';
 import { createEmbedder } from '../knowledge/embeddings/embedder.js';
 import { watchClients } from '../knowledge/watcher.js';
+import { startClientsRescan } from '../knowledge/rescan.js';
+import { recordFolders } from '../records/record-files.js';
 import { clientsRoutes } from './clients-routes.js';
 import { serverStatus } from './status.js';
 import { outcomeDeps } from '../outcome/setup.js';
@@ -146,7 +148,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const timeline = new Timeline(new EventsRepo(sql, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg), { callStored }), cluster.bus);
   const outcome = outcomeDeps(s, sql, { webhookRetryDelaysMs: o.webhookRetryDelaysMs, repo: { callStored, log: (msg, fields) => server.log.error({ event: 'outcome.store', ...fields }, msg) } });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
-  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits });
+  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits, onLocalChange: (id) => cluster.knowledge.announce(id) });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
   // ask_owner: the live call page always; SMS and a webhook when configured (docs/ask-owner.md).
@@ -256,7 +258,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     await api.register(clientsRoutes, { knowledge, clientsDir: s.CLIENTS_DIR, uploadMaxBytes: s.UPLOAD_MAX_BYTES, topK: s.KNOWLEDGE_TOP_K, prompt: { recordingAnnounced: s.RECORD_CALLS && s.ANNOUNCE_RECORDING, discloseAi: s.DISCLOSE_AI, askOwnerAvailable: true } });
     const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
     const refusals = new RefusalsRepo(sql);
-    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(sql), o.now) });
+    await api.register(callsRoutes, { service, calls, timeline, prices, carrierPricePerMinute: s.TWILIO_PRICE_PER_MINUTE, streamTokens, runbooks, outcomes: outcome.repo, folders: recordFolders(s), records: { settings: s, refusedSince: (iso) => refusals.countSince(iso), now: o.now }, scheduler, idempotency: new IdempotentRequests(new IdempotencyRepo(sql), o.now) });
     await api.register(scheduledCallsRoutes, { scheduler });
     await api.register(campaignRoutes, { campaigns: campaigns.service });
     await api.register(runbooksRoutes, { library: runbooks });
@@ -301,7 +303,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const syncFailed = (clientId?: string) => (err: unknown) => closing || server.log.error({ err, clientId }, 'knowledge: sync failed');
   const syncClient = (id: string) => void knowledge.syncClient(id).catch(syncFailed(id));
   const syncAll = () => void knowledge.syncAll().catch(syncFailed());
-  syncAll();
+  // Changes made through other nodes on a shared CLIENTS_DIR: their word (Redis), and the rescan (docs/deployment.md).
+  const syncFromElsewhere = (id: string) => void knowledge.syncClient(id, { announce: false }).catch(syncFailed(id));
+  cluster.knowledge.onRemoteChange(syncFromElsewhere);
+  const rescanS = s.KNOWLEDGE_RESCAN_S ?? (s.DATABASE_URL ? 30 : 0);
+  const rescan = rescanS ? await startClientsRescan({ clientsDir: s.CLIENTS_DIR, intervalMs: rescanS * 1000, onClientChanged: syncFromElsewhere, log: server.log }) : undefined;
+  void knowledge.syncAll({ announce: false }).catch(syncFailed());
   const watcher = s.KNOWLEDGE_WATCH ? watchClients({ clientsDir: s.CLIENTS_DIR, onClientChanged: syncClient, onUnknownChange: syncAll, log: server.log }) : undefined;
 
   return {
@@ -315,6 +322,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     async close() {
       closing = true;
       watcher?.close();
+      rescan?.close();
       await scheduler.stop();
       await campaigns.runner.stop();
       await service.shutdown();

@@ -10,6 +10,7 @@ import type { PriceTable } from '../records/pricing.js';
 import { computeCost } from '../records/cost.js';
 import { callsCsv, type ExportedCall } from '../records/call-export.js';
 import { deleteCallRecord } from '../records/call-deletion.js';
+import type { RecordFolders } from '../records/record-files.js';
 import { repeatRequest } from '../records/call-repeat.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { documented } from './openapi.js';
@@ -21,6 +22,8 @@ export interface CallRecordsRoutesOptions {
   prices: PriceTable;
   carrierPricePerMinute: number;
   outcomes?: OutcomesRepo;
+  /** Where the calls' recording and transcript files are (RECORDINGS_DIR, TRANSCRIPTS_DIR). */
+  folders: RecordFolders;
   /** The caps the overview measures against (0: off). */
   settings: Pick<Settings, 'MAX_CALLS_PER_DAY' | 'MAX_CONCURRENT_CALLS' | 'MAX_COST_PER_DAY_USD' | 'TWILIO_PRICE_PER_MINUTE'>;
   /** Refusals by the dial policy or a cap since a moment (the overview's "refused today"). */
@@ -121,7 +124,7 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
     if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
     const cost = computeCost(call, await o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
-    const { files } = await deleteCallRecord(o.calls, call, cost.currency === 'USD' ? cost.total : 0);
+    const { files } = await deleteCallRecord(o.calls, call, cost.currency === 'USD' ? cost.total : 0, o.folders);
     req.log.info({ event: 'call.deleted', callId: call.id, files: files.length }, 'call record deleted');
     return { id: call.id, files: files.length };
   });

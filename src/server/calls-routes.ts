@@ -17,6 +17,7 @@ import { resolveRunbookRequest } from '../runbooks/runbook-call.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { withOutcomeText } from '../outcome/payload.js';
 import { callPurpose } from '../records/call-purpose.js';
+import { recordFilePath, type RecordFolders } from '../records/record-files.js';
 import { callRecordsRoutes, type CallRecordsRoutesOptions } from './call-records-routes.js';
 import type { CallScheduler } from '../calls/scheduler.js';
 import { readMetadata } from '../calls/metadata.js';
@@ -33,6 +34,8 @@ export interface CallsRoutesOptions {
   runbooks: RunbookLibrary;
   /** Each call's outcome (docs/outcome.md). */
   outcomes?: OutcomesRepo;
+  /** Where the calls' recording and transcript files are (RECORDINGS_DIR, TRANSCRIPTS_DIR): shared by every node when there are several. */
+  folders: RecordFolders;
   /** The overview's caps, refusals and clock (call-records-routes.ts). */
   records: Pick<CallRecordsRoutesOptions, 'settings' | 'refusedSince' | 'now'>;
   /** Calls with `scheduledAt` go here instead of dialling now (docs/scheduled-calls.md). */
@@ -273,10 +276,12 @@ export async function callsRoutes(app: FastifyInstance, o: CallsRoutesOptions): 
   app.get('/api/calls/:id/recording.mp3', DOCS.recording, async (req, reply) => {
     const call = await load(req.params);
     if (!call.recordingPath) return sendError(reply, 404, call.status === 'ended' ? 'no recording for this call (yet)' : 'the call is still in progress');
-    const st = await stat(call.recordingPath).catch(() => undefined);
-    if (!st) return sendError(reply, 404, 'recording file is missing from DATA_DIR');
+    // Written by whichever node fetched it, renamed into place only when complete (recordings.ts).
+    const path = recordFilePath(o.folders.recordings, call.recordingPath);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return sendError(reply, 404, 'recording file is missing from RECORDINGS_DIR (with several nodes: is the shared folder mounted on this one?)');
     reply.type('audio/mpeg').header('Content-Length', st.size).header('Content-Disposition', `inline; filename="call-${call.id}.mp3"`);
-    return reply.send(createReadStream(call.recordingPath));
+    return reply.send(createReadStream(path));
   });
 
   app.post('/api/calls/:id/transfer', DOCS.transfer, async (req, reply) => {

@@ -39,6 +39,7 @@ async function setup() {
       recordUsage: () => {},
       log: pino({ level: 'silent' }),
       now: () => new Date(),
+      transcriptsDir: dir,
     },
   );
   outcomes.register(row.id, { goal: null, schema: null });
