@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import type { StoredEvent } from '../store/events-repo.js';
-import { LocalEventBus, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.js';
+import { LocalEventBus, type Audience, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.js';
 import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 
 /** The longest a new subscriber waits for Redis to confirm its SUBSCRIBE before replaying anyway. */
@@ -19,9 +19,9 @@ const messageSchema = z.discriminatedUnion('kind', [
 /**
  * Timeline events across nodes over Redis pub/sub, one channel per call. This node's own subscribers get
  * its events in-process at once (no round trip, and still while Redis is down); Redis carries them to the
- * other nodes, which subscribe to a call's channel only while someone there follows that call. One
- * publishing connection per node keeps each call's events in order (a call's events come from the one
- * node running it).
+ * other nodes once they are stored (the caller publishes to each audience at its time, records/timeline.ts),
+ * which subscribe to a call's channel only while someone there follows that call. One publishing
+ * connection per node keeps each call's events in order (a call's events come from the one node running it).
  *
  * Redis pub/sub forgets what it could not deliver, so: a subscription is `ready` only once Redis has
  * confirmed it (the caller replays from the store after that), and when the subscribing connection drops
@@ -59,14 +59,14 @@ export class RedisEventBus implements EventBus {
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
   }
 
-  publish(callId: string, ev: StoredEvent): void {
-    this.local.publish(callId, ev);
-    this.send(callId, { from: this.nodeId, kind: 'event', ev });
+  publish(callId: string, ev: StoredEvent, to: Audience): void {
+    if (to === 'this-node') this.local.publish(callId, ev, to);
+    else this.send(callId, { from: this.nodeId, kind: 'event', ev });
   }
 
-  publishClosed(callId: string): void {
-    this.local.publishClosed(callId);
-    this.send(callId, { from: this.nodeId, kind: 'closed' });
+  publishClosed(callId: string, to: Audience): void {
+    if (to === 'this-node') this.local.publishClosed(callId, to);
+    else this.send(callId, { from: this.nodeId, kind: 'closed' });
   }
 
   subscribe(callId: string, listener: (ev: StoredEvent) => void, opts: SubscribeOptions = {}): Subscription {
@@ -142,8 +142,8 @@ export class RedisEventBus implements EventBus {
     const m = messageSchema.safeParse(parsed);
     // Our own messages come back too: this node delivered them when it published.
     if (!m.success || m.data.from === this.nodeId) return;
-    if (m.data.kind === 'closed') this.local.publishClosed(callId);
-    else this.local.publish(callId, m.data.ev as StoredEvent);
+    if (m.data.kind === 'closed') this.local.publishClosed(callId, 'this-node');
+    else this.local.publish(callId, m.data.ev as StoredEvent, 'this-node');
   }
 
   /** Keeps the call's channel subscribed until the returned function is called (counted per call). */
