@@ -4,24 +4,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp } from '../../src/server/app.js';
 import { readSse, until } from './helpers.js';
 import { redisTest, TEST_REDIS_URL } from '../redis-backend.js';
+import { stackStoreEnv } from '../sim/stack.js';
 
 const TOKEN = 'cluster-events-token-0123456789abcdef';
 
 // Two servers on one store and one Redis: a browser following a call on server B sees the events the
-// call's own server A appends, live, and a reconnect resumes without gaps or repeats.
+// call's own server A appends, live, and a reconnect resumes without gaps or repeats. The store is SQLite
+// in DATA_DIR, or PostgreSQL with TEST_STORE=postgres (the multi-node deployment).
 redisTest('a call followed on another node: replayed, then live through Redis, ended once; a reconnect with Last-Event-ID resumes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'callwright-cluster-events-'));
-  const settings = (node: string) => parseSettings({ DATA_DIR: dir, CLIENTS_DIR: join(dir, 'clients'), KNOWLEDGE_WATCH: 'false', NODE_ID: node, REDIS_URL: TEST_REDIS_URL });
+  const { DATABASE_URL } = await stackStoreEnv(dir);
+  const settings = (node: string) => parseSettings({ DATA_DIR: dir, CLIENTS_DIR: join(dir, 'clients'), KNOWLEDGE_WATCH: 'false', NODE_ID: node, REDIS_URL: TEST_REDIS_URL, ...(DATABASE_URL ? { DATABASE_URL } : {}) });
   const a = await buildApp({ settings: settings('node-a'), apiToken: TOKEN, logger: false });
   const b = await buildApp({ settings: settings('node-b'), apiToken: TOKEN, logger: false });
   const admin = new Redis(TEST_REDIS_URL!);
   try {
     const callId = randomUUID();
-    a.db.prepare("INSERT INTO calls (id, created_at, updated_at, to_number, instructions, provider, status, carrier, stream_secret) VALUES (?, 'now', 'now', '+15551230000', 'x', 'openai', 'talking', 'twilio', 's')").run(callId);
+    const insert = "INSERT INTO calls (id, created_at, updated_at, to_number, instructions, provider, status, carrier, stream_secret) VALUES ($1, 'now', 'now', '+15551230000', 'x', 'openai', 'talking', 'twilio', 's')";
+    if (DATABASE_URL) {
+      const c = new pg.Client({ connectionString: DATABASE_URL });
+      await c.connect();
+      await c.query(insert, [callId]).finally(() => c.end());
+    } else a.db.prepare(insert.replace('$1', '?')).run(callId);
     for (let i = 0; i < 3; i++) a.timeline.append(callId, 'usage', { i });
     a.timeline.flush(1000);
     await b.server.listen({ port: 0, host: '127.0.0.1' });
@@ -42,10 +51,22 @@ redisTest('a call followed on another node: replayed, then live through Redis, e
     a.timeline.flush(1000);
     const resumed = await readSse(url, TOKEN, { 'Last-Event-ID': '4' }, 10_000);
     assert.deepEqual(resumed.map((e) => e.id), [5, 6, 7, 8, 9, 0]);
+
+    // A client that saw `records.complete` (9) but not the end resumes past it: nothing is left to replay,
+    // and `closed` will not come again; the stream ends at once, from the store's word.
+    const past = await readSse(url, TOKEN, { 'Last-Event-ID': '9' }, 5_000);
+    assert.deepEqual(past.map((e) => [e.id, e.event]), [[0, 'end']]);
+    // Resuming before it still ends only after it.
+    assert.deepEqual((await readSse(url, TOKEN, { 'Last-Event-ID': '8' }, 5_000)).map((e) => e.id), [9, 0]);
   } finally {
     admin.disconnect();
     await b.close();
     await a.close();
     rmSync(dir, { recursive: true, force: true });
+    if (DATABASE_URL) {
+      const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${new URL(DATABASE_URL).pathname.slice(1)} WITH (FORCE)`).finally(() => c.end());
+    }
   }
 });
