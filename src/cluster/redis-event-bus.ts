@@ -6,6 +6,8 @@ import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 
 /** The longest a new subscriber waits for Redis to confirm its SUBSCRIBE before replaying anyway. */
 const SUBSCRIBE_WAIT_MS = 2000;
+/** The longest `close` waits for publishes Redis has not answered. */
+const CLOSE_WAIT_MS = 1000;
 
 const channelOf = (callId: string) => `callwright:events:${callId}`;
 const CALL_OF_CHANNEL = /^callwright:events:(.+)$/;
@@ -38,6 +40,9 @@ export class RedisEventBus implements EventBus {
   private readonly channelGaps = new Map<string, Set<() => void>>();
   private publishLoggedAt = 0;
   private lost = false;
+  /** Publishes Redis has not answered yet: `close` lets them go out (the last events stored at shutdown). */
+  private readonly sending = new Set<Promise<unknown>>();
+  private closing = false;
 
   constructor(url: string, private readonly nodeId: string, private readonly log: ClusterLog) {
     this.pub = openRedis(url, `events-pub-${nodeId}`, log);
@@ -113,6 +118,8 @@ export class RedisEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.race([Promise.all(this.sending), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     await this.local.close();
     this.channelGaps.clear();
     this.channels.clear();
@@ -123,11 +130,14 @@ export class RedisEventBus implements EventBus {
   private send(callId: string, message: z.infer<typeof messageSchema>): void {
     // No offline queue: while Redis is down this fails at once; other nodes' followers catch up from the
     // store when their link comes back (onGap), and this node's own followers already have the event.
-    this.pub.publish(channelOf(callId), JSON.stringify(message)).catch((err: Error) => {
+    if (this.closing) return;
+    const sent = this.pub.publish(channelOf(callId), JSON.stringify(message)).catch((err: Error) => {
       if (Date.now() - this.publishLoggedAt < 60_000) return;
       this.publishLoggedAt = Date.now();
       this.log.warn({ event: 'events.publishFailed', err: err.message }, 'live events not sent to other nodes: Redis did not answer (they replay from the store)');
     });
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
   }
 
   private received(channel: string, raw: string): void {
