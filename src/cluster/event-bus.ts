@@ -21,16 +21,23 @@ export interface SubscribeOptions {
 }
 
 /**
- * Where a call's timeline events go live, after the store has them: to this process's subscribers only
+ * Who a publish reaches: this process's subscribers, or other nodes' (which hear only what the store already
+ * holds: a follower there subscribes, then replays from the store, so an event told to it before it is stored
+ * could be in neither). In-process, 'other-nodes' reaches no one.
+ */
+export type Audience = 'this-node' | 'other-nodes';
+
+/**
+ * Where a call's timeline events go live: to this process's subscribers only
  * (LocalEventBus, one node) or to every node's (RedisEventBus, REDIS_URL). The store stays the replay
  * source: the bus only carries what happens while someone listens.
  */
 export interface EventBus {
   /** True when subscribers on other nodes hear this node's events. */
   readonly crossNode: boolean;
-  publish(callId: string, ev: StoredEvent): void;
-  /** The call's timeline is complete (the call ended and its records are written). */
-  publishClosed(callId: string): void;
+  publish(callId: string, ev: StoredEvent, to: Audience): void;
+  /** The call's timeline is complete (the call ended and its records are written): for 'other-nodes', stored too. */
+  publishClosed(callId: string, to: Audience): void;
   subscribe(callId: string, listener: (ev: StoredEvent) => void, opts?: SubscribeOptions): Subscription;
   /** Called once, when the call's timeline is closed; returns how to stop listening. */
   onClosed(callId: string, listener: () => void): () => void;
@@ -48,12 +55,12 @@ export class LocalEventBus implements EventBus {
     this.emitter.setMaxListeners(0);
   }
 
-  publish(callId: string, ev: StoredEvent): void {
-    this.emitter.emit(callId, ev);
+  publish(callId: string, ev: StoredEvent, to: Audience): void {
+    if (to === 'this-node') this.emitter.emit(callId, ev);
   }
 
-  publishClosed(callId: string): void {
-    this.emitter.emit(closedKey(callId));
+  publishClosed(callId: string, to: Audience): void {
+    if (to === 'this-node') this.emitter.emit(closedKey(callId));
   }
 
   subscribe(callId: string, listener: (ev: StoredEvent) => void, _opts?: SubscribeOptions): Subscription {

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Redis } from 'ioredis';
 import type { StoredEvent } from '../store/events-repo.js';
-import { LocalEventBus, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.js';
+import { LocalEventBus, type Audience, type EventBus, type SubscribeOptions, type Subscription } from './event-bus.js';
 import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 
 /** The longest a new subscriber waits for Redis to confirm its SUBSCRIBE before replaying anyway. */
 const SUBSCRIBE_WAIT_MS = 2000;
+/** The longest `close` waits for publishes Redis has not answered. */
+const CLOSE_WAIT_MS = 1000;
 
 const channelOf = (callId: string) => `callwright:events:${callId}`;
 const CALL_OF_CHANNEL = /^callwright:events:(.+)$/;
@@ -19,9 +21,9 @@ const messageSchema = z.discriminatedUnion('kind', [
 /**
  * Timeline events across nodes over Redis pub/sub, one channel per call. This node's own subscribers get
  * its events in-process at once (no round trip, and still while Redis is down); Redis carries them to the
- * other nodes, which subscribe to a call's channel only while someone there follows that call. One
- * publishing connection per node keeps each call's events in order (a call's events come from the one
- * node running it).
+ * other nodes once they are stored (the caller publishes to each audience at its time, records/timeline.ts),
+ * which subscribe to a call's channel only while someone there follows that call. One publishing
+ * connection per node keeps each call's events in order (a call's events come from the one node running it).
  *
  * Redis pub/sub forgets what it could not deliver, so: a subscription is `ready` only once Redis has
  * confirmed it (the caller replays from the store after that), and when the subscribing connection drops
@@ -38,6 +40,9 @@ export class RedisEventBus implements EventBus {
   private readonly channelGaps = new Map<string, Set<() => void>>();
   private publishLoggedAt = 0;
   private lost = false;
+  /** Publishes Redis has not answered yet: `close` lets them go out (the last events stored at shutdown). */
+  private readonly sending = new Set<Promise<unknown>>();
+  private closing = false;
 
   constructor(url: string, private readonly nodeId: string, private readonly log: ClusterLog) {
     this.pub = openRedis(url, `events-pub-${nodeId}`, log);
@@ -59,14 +64,14 @@ export class RedisEventBus implements EventBus {
     await Promise.all([whenReady(this.pub), whenReady(this.sub)]);
   }
 
-  publish(callId: string, ev: StoredEvent): void {
-    this.local.publish(callId, ev);
-    this.send(callId, { from: this.nodeId, kind: 'event', ev });
+  publish(callId: string, ev: StoredEvent, to: Audience): void {
+    if (to === 'this-node') this.local.publish(callId, ev, to);
+    else this.send(callId, { from: this.nodeId, kind: 'event', ev });
   }
 
-  publishClosed(callId: string): void {
-    this.local.publishClosed(callId);
-    this.send(callId, { from: this.nodeId, kind: 'closed' });
+  publishClosed(callId: string, to: Audience): void {
+    if (to === 'this-node') this.local.publishClosed(callId, to);
+    else this.send(callId, { from: this.nodeId, kind: 'closed' });
   }
 
   subscribe(callId: string, listener: (ev: StoredEvent) => void, opts: SubscribeOptions = {}): Subscription {
@@ -113,6 +118,8 @@ export class RedisEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.race([Promise.all(this.sending), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
     await this.local.close();
     this.channelGaps.clear();
     this.channels.clear();
@@ -123,11 +130,14 @@ export class RedisEventBus implements EventBus {
   private send(callId: string, message: z.infer<typeof messageSchema>): void {
     // No offline queue: while Redis is down this fails at once; other nodes' followers catch up from the
     // store when their link comes back (onGap), and this node's own followers already have the event.
-    this.pub.publish(channelOf(callId), JSON.stringify(message)).catch((err: Error) => {
+    if (this.closing) return;
+    const sent = this.pub.publish(channelOf(callId), JSON.stringify(message)).catch((err: Error) => {
       if (Date.now() - this.publishLoggedAt < 60_000) return;
       this.publishLoggedAt = Date.now();
       this.log.warn({ event: 'events.publishFailed', err: err.message }, 'live events not sent to other nodes: Redis did not answer (they replay from the store)');
     });
+    this.sending.add(sent);
+    void sent.finally(() => this.sending.delete(sent));
   }
 
   private received(channel: string, raw: string): void {
@@ -142,8 +152,8 @@ export class RedisEventBus implements EventBus {
     const m = messageSchema.safeParse(parsed);
     // Our own messages come back too: this node delivered them when it published.
     if (!m.success || m.data.from === this.nodeId) return;
-    if (m.data.kind === 'closed') this.local.publishClosed(callId);
-    else this.local.publish(callId, m.data.ev as StoredEvent);
+    if (m.data.kind === 'closed') this.local.publishClosed(callId, 'this-node');
+    else this.local.publish(callId, m.data.ev as StoredEvent, 'this-node');
   }
 
   /** Keeps the call's channel subscribed until the returned function is called (counted per call). */

@@ -327,11 +327,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
       await campaigns.runner.stop();
       await service.shutdown();
       await server.close();
-      await cluster.close();
-      await knowledge.close();
       // Events deferred by a locked database: no call is live any more, so waiting on the lock is fine.
+      // Before the bus closes: other nodes hear an event once it is stored, `closed` after the last.
       const unwritten = await timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
+      await cluster.close();
+      await knowledge.close();
       db.close();
       await sql.close();
     },

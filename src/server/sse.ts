@@ -77,6 +77,20 @@ export async function streamTimeline(req: FastifyRequest, reply: FastifyReply, t
     send(ev);
     if (ev.type === 'records.complete') sawEnd = true;
   }
+  // A client resuming past `records.complete` (it saw it, but not the end) replays nothing that says so,
+  // and no `closed` will come again: the store says whether the timeline is complete, whatever the Last-Event-ID.
+  if (open && !sawEnd && !closedDuringReplay && afterSeq > 0) {
+    try {
+      sawEnd = await timeline.has(callId, 'records.complete');
+    } catch (err) {
+      req.log.warn({ event: 'sse.completeCheckFailed', callId, err: (err as Error).message }, "could not check whether the call's timeline is complete; following it live");
+    }
+    if (res.writableEnded || res.destroyed) return;
+    for (const ev of buffered) {
+      send(ev); // those sent already are skipped (by seq)
+      if (ev.type === 'records.complete') sawEnd = true;
+    }
+  }
   replaying = false;
   // The records may have completed between the caller's check and our subscription: the store says so.
   if (!open || sawEnd || closedDuringReplay) finish();

@@ -64,6 +64,8 @@ export class CallsRepo {
   private readonly dirtyCost = new Set<string>();
   private costFlush: NodeJS.Immediate | undefined;
   private readonly now: () => number;
+  /** Calls being read by `get`: how many of their writes settled meanwhile (readRow). */
+  private readonly reads = new Map<string, { readers: number; settled: number }>();
   /** Rows read from the table (for tests and benchmarks: a kept row costs none). */
   selects = 0;
 
@@ -119,14 +121,35 @@ export class CallsRepo {
   async get(id: string): Promise<CallRow | undefined> {
     const kept = this.rows.get(id);
     if (kept) return { ...kept };
-    this.selects++;
-    const stored = await this.store.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+    const { stored, current } = await this.readRow(id);
     // A row kept meanwhile (inserted or read by another path) is the current one.
     const now = this.rows.get(id);
     if (now) return { ...now };
-    const row = this.withPending(id, stored ? fromDb(stored) : undefined);
-    if (row) this.keep({ ...row });
+    const row = this.withPending(id, stored);
+    if (row && current) this.keep({ ...row });
     return row;
+  }
+
+  /**
+   * The call's stored row, read from the table. On PostgreSQL a write of it can settle while the read is in
+   * flight: the row read may predate the write, whose patch is no longer pending to be added, so such a read
+   * is made again (up to 3 reads); `current` is false if writes kept settling, and the row must not be kept.
+   */
+  private async readRow(id: string): Promise<{ stored: CallRow | undefined; current: boolean }> {
+    let watch = this.reads.get(id);
+    if (!watch) this.reads.set(id, (watch = { readers: 0, settled: 0 }));
+    watch.readers++;
+    try {
+      for (let tries = 1; ; tries++) {
+        const settledBefore = watch.settled;
+        this.selects++;
+        const raw = await this.store.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+        const current = watch.settled === settledBefore;
+        if (current || tries === 3) return { stored: raw ? fromDb(raw) : undefined, current };
+      }
+    } finally {
+      if (--watch.readers === 0) this.reads.delete(id);
+    }
   }
 
   async getByCarrierId(carrierCallId: string): Promise<CallRow | undefined> {
@@ -432,6 +455,8 @@ export class CallsRepo {
   private write(id: string, query: Query, adds: Omit<Pending, 'writes'>, label: string): void {
     const c = query.compile();
     const settle = () => {
+      const r = this.reads.get(id);
+      if (r) r.settled++;
       const q = this.pending.get(id);
       if (q && --q.writes === 0) this.pending.delete(id);
     };

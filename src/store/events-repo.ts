@@ -38,6 +38,7 @@ type Failed = Array<readonly [StoredEvent, Error]>;
  * (call_id, seq) guards the rest: if another node appended to the call meanwhile, the insert clashes and
  * this node's pending events of the call are numbered after the stored ones (logged), so the stored
  * timeline has no gap and no duplicate; a live follower on this node saw them under their first numbers.
+ * What is told to other nodes is told once stored (`onStored`), under the numbers it is stored with.
  */
 export interface EventsRepoOptions {
   /** PostgreSQL: how long a failed batch or counter read waits before it is tried again. */
@@ -88,6 +89,14 @@ export class EventsRepo {
   onDelayedWrite: DelayedWriteListener | undefined;
   /** Told of each event once it has its number (at once, except a call whose counter PostgreSQL is still reading). */
   onNumbered: ((ev: StoredEvent) => void) | undefined;
+  /**
+   * Told of each batch's events once they are in the table, in order (those dropped as never storable left
+   * out): what another node reads from the table from then on includes them (the cross-node bus publishes here).
+   */
+  onStored: ((evs: StoredEvent[]) => void) | undefined;
+  /** Callbacks waiting for all of a call's events so far to be numbered, or to be stored (`afterNumbered`, `afterStored`). */
+  private readonly numberedWaiters = new Map<string, Array<() => void>>();
+  private readonly storedWaiters = new Map<string, Array<() => void>>();
 
   /**
    * `target`: the SQLite connection (openDatabase: its writes go through its StoreWriter), or a PostgreSQL
@@ -165,6 +174,7 @@ export class EventsRepo {
             ev.seq = seq++;
             this.hold(ev);
           }
+          this.wake(this.numberedWaiters, callId);
           return;
         } catch (err) {
           this.log('timeline: could not read a call\'s last event number; trying again', { callId, err: (err as Error).message });
@@ -268,6 +278,15 @@ export class EventsRepo {
       this.nextSeq.delete(callId);
       this.forgotten.delete(callId);
     }
+    const stored = dropped.size ? batch.filter((ev) => !dropped.has(ev)) : batch;
+    if (stored.length) {
+      try {
+        this.onStored?.(stored);
+      } catch (err) {
+        this.log('could not pass on stored events', { callId: stored[0]!.callId, err: (err as Error).message });
+      }
+    }
+    if (this.storedWaiters.size) for (const callId of new Set(batch.map((ev) => ev.callId))) if (this.isStored(callId)) this.wake(this.storedWaiters, callId);
     if (!this.pending.length) this.backlog = false;
     if (this.pending.length || !this.late.size) return;
     const lateCalls = this.late;
@@ -278,6 +297,44 @@ export class EventsRepo {
         this.onDelayedWrite?.(callId, n, delayMs);
       } catch (err) {
         this.log('could not note a delayed write', { callId, err: (err as Error).message });
+      }
+    }
+  }
+
+  /** Calls `fn` once every event of the call appended so far has its number (at once if none waits for one). */
+  afterNumbered(callId: string, fn: () => void): void {
+    if (!this.unnumbered.has(callId)) return fn();
+    this.waitOn(this.numberedWaiters, callId, fn);
+  }
+
+  /**
+   * Calls `fn` once every event of the call appended so far is in the table (or dropped as never storable);
+   * at once if none is pending. Events appended meanwhile are waited for too.
+   */
+  afterStored(callId: string, fn: () => void): void {
+    if (this.isStored(callId)) return fn();
+    this.waitOn(this.storedWaiters, callId, fn);
+  }
+
+  private isStored(callId: string): boolean {
+    return !this.pendingPerCall.has(callId) && !this.unnumbered.has(callId);
+  }
+
+  private waitOn(waiters: Map<string, Array<() => void>>, callId: string, fn: () => void): void {
+    const list = waiters.get(callId);
+    if (list) list.push(fn);
+    else waiters.set(callId, [fn]);
+  }
+
+  private wake(waiters: Map<string, Array<() => void>>, callId: string): void {
+    const list = waiters.get(callId);
+    if (!list) return;
+    waiters.delete(callId);
+    for (const fn of list) {
+      try {
+        fn();
+      } catch (err) {
+        this.log('a timeline waiter failed', { callId, err: (err as Error).message });
       }
     }
   }
@@ -322,6 +379,17 @@ export class EventsRepo {
       this.uncache(k);
     }
     return events.slice();
+  }
+
+  /**
+   * Whether the call has an event of `type`, stored or pending. Read from the table every time (not through
+   * `listOfType`'s cache, kept current only for calls this node appends to): the call may be another node's.
+   */
+  async has(callId: string, type: string): Promise<boolean> {
+    const found = await this.read(callId, (e) => e.type === type, () =>
+      this.store.db.selectFrom('call_events').select(COLUMNS).where('call_id', '=', callId).where('type', '=', type).limit(1).execute(),
+    );
+    return found.length > 0;
   }
 
   /**

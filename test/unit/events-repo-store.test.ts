@@ -174,3 +174,23 @@ test('[postgres] two nodes appending to one call: the stored timeline has no gap
     await close();
   }
 });
+
+// That an event is in the table when onStored tells it, across nodes: test/unit/cluster-live-path.test.ts.
+storeTest('onStored tells each batch once it is in the table, in order; afterStored and afterNumbered wait for the call\'s events', async (s) => {
+  await addCalls(s.store, 'a');
+  const repo = repoOn(s);
+  const told: number[] = [];
+  repo.onStored = (evs) => void told.push(...evs.map((e) => e.seq));
+  const order: string[] = [];
+  for (let i = 0; i < 3; i++) repo.append('a', 'usage', { i });
+  repo.afterNumbered('a', () => order.push('numbered'));
+  repo.afterStored('a', () => order.push(`stored after ${told.length}`));
+  assert.deepEqual(told, [], 'nothing is stored in the turn it was appended');
+  repo.append('a', 'records.complete', {}); // appended after the wait began: waited for too
+  assert.equal(await repo.flush(5000), 0);
+  assert.deepEqual(told, [1, 2, 3, 4]);
+  assert.deepEqual(order, ['numbered', 'stored after 4']);
+  let now = false;
+  repo.afterStored('a', () => (now = true));
+  assert.ok(now, 'a call with nothing pending is stored at once');
+});
