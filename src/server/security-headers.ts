@@ -64,7 +64,6 @@ export function securityHeaders(): Readonly<Record<string, string>> {
 // are for browsers, and Twilio ignores them. Declared here since @fastify/helmet, which used to, is gone.
 declare module 'fastify' {
   interface RouteShorthandOptions<
-    /* eslint-disable @typescript-eslint/no-unused-vars */
     RawServer extends RawServerBase = RawServerDefault,
     RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
     RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
@@ -73,7 +72,6 @@ declare module 'fastify' {
     SchemaCompiler extends FastifySchema = FastifySchema,
     TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
     Logger extends FastifyBaseLogger = FastifyBaseLogger,
-    /* eslint-enable @typescript-eslint/no-unused-vars */
   > {
     helmet?: false;
   }
