@@ -43,6 +43,8 @@ export interface CallSessionOptions {
   personOpeningMaxMs?: number;
   /** Largest audio chunk between two playout marks (bounds the heard-position error). */
   markChunkMs?: number;
+  /** Milliseconds, monotonic: the clock that places a cut between two marks (tests pass their own). */
+  playoutClock?: () => number;
   /** Safety net for end_call if marks never come back: hang up after the pending audio plus this. */
   hangupGraceMs?: number;
   /**

@@ -79,7 +79,7 @@ export class CallSession {
   constructor(private readonly o: CallSessionOptions) {
     const caps = o.engine.capabilities;
     const record = (type: TimelineEventType, data: Record<string, unknown>) => o.hooks.record(type, data);
-    this.link = new MediaLink({ record, requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail), markChunkMs: o.markChunkMs ?? 40 });
+    this.link = new MediaLink({ record, requestEnd: (reason, detail) => o.hooks.requestEnd(reason, detail), markChunkMs: o.markChunkMs ?? 40, clock: o.playoutClock });
     this.audio = audioPathFor(caps);
     this.openingByEngine = caps.hearsBeforeAutoRespond;
     // Our own ears for engines that go deaf to barge-in once they finish generating, or hear nothing

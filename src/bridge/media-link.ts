@@ -8,6 +8,8 @@ export interface MediaLinkHost {
   requestEnd(reason: EndReason, detail?: string): void;
   /** Largest audio chunk between two playout marks (bounds the heard-position error). */
   markChunkMs: number;
+  /** The playout trackers' clock (default performance.now). */
+  clock?: () => number;
 }
 
 /**
@@ -33,7 +35,7 @@ export class MediaLink {
     this.transport = transport;
     this.streams++;
     this.tracker?.clear();
-    this.tracker = new PlayoutTracker({ chunkMs: this.h.markChunkMs, markPrefix: `s${this.streams}m` });
+    this.tracker = new PlayoutTracker({ chunkMs: this.h.markChunkMs, markPrefix: `s${this.streams}m`, ...(this.h.clock ? { now: this.h.clock } : {}) });
     this.h.record('media.attached', { stream: this.streams, streamId: transport.streamId });
     previous?.close();
   }

@@ -4,8 +4,11 @@ import type { AudioChunk } from './audio-chunk.js';
  * Knows what the callee has actually heard of each agent audio item, from marks the carrier echoes back
  * once playback reaches them. Agent audio is cut into chunks of at most `chunkMs`, each followed by a
  * uniquely named mark; the last echoed mark of an item bounds what was heard to within one chunk.
- * No clock is involved: providers often send audio much faster than real time, so "sent" says nothing
- * about "heard".
+ * "Sent" says nothing about "heard" (providers often send audio much faster than real time), so the marks
+ * are the evidence. Only when the agent is cut off does a clock help: playback runs at real time from the
+ * last echo, so the position between that mark and the next one not yet echoed is estimated from the time
+ * since (never before a chunk was sent, never past a mark that has not come back). The estimate stays
+ * inside the one chunk the marks leave open, and in practice is off by the echo's transit time instead.
  */
 
 export interface PlayoutChunk {
@@ -32,6 +35,8 @@ export interface PlayoutTrackerOptions {
   chunkMs?: number;
   /** Prefix of mark names, so marks of two tracker instances (stream re-attach) never collide. */
   markPrefix?: string;
+  /** Milliseconds, monotonic (tests pass their own). */
+  now?: () => number;
 }
 
 const KEEP_FINISHED_ITEMS = 8;
@@ -52,6 +57,12 @@ export class PlayoutTracker {
   private markItems: ItemState[] = [];
   private markItemIds: string[] = [];
   private markEnds: number[] = [];
+  /** Bytes of each chunk, and when it was sent. */
+  private markLens: number[] = [];
+  private markSentAt: number[] = [];
+  /** When the latest echo came (what was queued before it has played), since the last clear. */
+  private echoAt?: number;
+  private readonly now: () => number;
   private head = 0;
   /** The number of the mark at `head`. */
   private headSeq = 1;
@@ -62,6 +73,7 @@ export class PlayoutTracker {
     this.bytesPerMs = opts.bytesPerMs ?? 8;
     this.chunkBytes = Math.max(1, Math.round((opts.chunkMs ?? 40) * this.bytesPerMs));
     this.prefix = opts.markPrefix ?? 'm';
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /**
@@ -80,6 +92,7 @@ export class PlayoutTracker {
     }
     const chunks: PlayoutChunk[] = [];
     const total = audio.length;
+    const sentAt = this.now();
     for (let off = 0; off < total; off += this.chunkBytes) {
       // A delta that fits in one chunk is passed on as it came (no decode, no re-encode).
       const piece = total <= this.chunkBytes ? audio : audio.subarray(off, Math.min(total, off + this.chunkBytes));
@@ -93,6 +106,8 @@ export class PlayoutTracker {
       this.markItems.push(item);
       this.markItemIds.push(itemId);
       this.markEnds.push(item.sentBytes);
+      this.markLens.push(piece.length);
+      this.markSentAt.push(sentAt);
       if (send) {
         this.unmarkedBytes = 0;
         chunks.push({ audio: piece, mark });
@@ -116,6 +131,7 @@ export class PlayoutTracker {
     const item = this.markItems[at];
     this.headSeq += at + 1 - this.head;
     this.head = at + 1;
+    this.echoAt = this.now();
     this.compact();
     // The item may have been pruned meanwhile (a long-finished one): then nothing is known of it.
     return this.items.get(itemId) === item ? this.state(itemId) : undefined;
@@ -171,26 +187,56 @@ export class PlayoutTracker {
    * `clear`, and those echoes must not count as played). Returns the items that had unplayed audio.
    */
   clear(): ItemPlayout[] {
+    this.estimatePlayed();
     const cut = this.pendingItems().map((id) => this.state(id)!);
     this.marks = [];
     this.markItems = [];
     this.markItemIds = [];
     this.markEnds = [];
+    this.markLens = [];
+    this.markSentAt = [];
     this.head = 0;
     this.unmarkedBytes = 0;
+    this.echoAt = undefined;
     return cut;
+  }
+
+  /**
+   * Moves each pending item's played position to where real-time playback from the latest echo has got
+   * by now (see the class comment). Nothing moves before the first echo: when playback began is unknown.
+   */
+  private estimatePlayed(): void {
+    if (this.echoAt === undefined) return;
+    const now = this.now();
+    let clock = this.echoAt;
+    for (let k = this.head; k < this.marks.length; k++) {
+      const len = this.markLens[k]!;
+      const start = Math.max(clock, this.markSentAt[k]!);
+      // Whole milliseconds: engines take the heard position in ms.
+      let played = Math.min(len, Math.floor(now - start) * this.bytesPerMs);
+      if (played <= 0) return;
+      // A mark that has not come back has not played (its echo would be here): stop short of it.
+      if (played === len && this.marks[k] !== '') played = len - this.bytesPerMs;
+      const item = this.markItems[k]!;
+      const at = this.markEnds[k]! - len + played;
+      if (at > item.playedBytes) item.playedBytes = at;
+      if (played < len) return;
+      clock = start + len / this.bytesPerMs;
+    }
   }
 
   /** Drops the echoed head of the queue once it is most of it (amortised: no shift per echo). */
   private compact(): void {
     if (this.head === this.marks.length) {
-      this.marks.length = this.markItems.length = this.markItemIds.length = this.markEnds.length = 0;
+      this.marks.length = this.markItems.length = this.markItemIds.length = this.markEnds.length = this.markLens.length = this.markSentAt.length = 0;
       this.head = 0;
     } else if (this.head >= 256 && this.head * 2 >= this.marks.length) {
       this.marks = this.marks.slice(this.head);
       this.markItems = this.markItems.slice(this.head);
       this.markItemIds = this.markItemIds.slice(this.head);
       this.markEnds = this.markEnds.slice(this.head);
+      this.markLens = this.markLens.slice(this.head);
+      this.markSentAt = this.markSentAt.slice(this.head);
       this.head = 0;
     }
   }

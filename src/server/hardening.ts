@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errorBody, sendError, sendZodError } from './errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import helmet from '@fastify/helmet';
+import { securityHeaders } from './security-headers.js';
 import cors from '@fastify/cors';
 import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Settings } from '../config/settings.js';
@@ -45,28 +45,14 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
   const hashes = new Map<string, string[]>();
   for (const [path, html] of Object.entries(o.inlinePages ?? {})) hashes.set(path, inlineHashes(html));
 
-  await server.register(helmet, {
-    global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        // blob: the UI fetches recordings with the bearer header and plays them from an object URL.
-        imgSrc: ["'self'", 'data:', 'blob:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        mediaSrc: ["'self'", 'blob:'],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginEmbedderPolicy: false,
-    // helmet's HSTS only matters behind https; the tunnel or proxy in front decides. Kept on (harmless on http).
+  // Built once: helmet's options are parsed and its headers computed here, not on every request (issue 18).
+  const headers = securityHeaders();
+  server.addHook('onRoute', (route) => {
+    if (route.helmet === false) route.config = Object.assign(route.config ?? {}, { securityHeaders: false as const });
+  });
+  server.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (req.routeOptions.config?.securityHeaders !== false) reply.headers(headers);
+    done();
   });
   if (hashes.size) {
     server.addHook('onSend', async (req, reply, payload) => {

@@ -62,13 +62,13 @@ class FakeTransport implements MediaTransport {
   }
 }
 
-function setup(opts: { silenceMs?: number; cancelsInterruptedToolCalls?: boolean; toolCancelWaitMs?: number } = {}) {
+function setup(opts: { silenceMs?: number; cancelsInterruptedToolCalls?: boolean; toolCancelWaitMs?: number; clock?: () => number } = {}) {
   const engine = new FakeEngine();
   if (opts.cancelsInterruptedToolCalls) (engine.capabilities as { cancelsInterruptedToolCalls: boolean }).cancelsInterruptedToolCalls = true;
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   const ends: string[] = [];
   const hooks: SessionHooks = { record: (type, data) => records.push({ type, data }), requestEnd: (r) => ends.push(r), conversationStarted: () => records.push({ type: 'started', data: {} }) };
-  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingSilenceMs: opts.silenceMs ?? 60_000, toolCancelWaitMs: opts.toolCancelWaitMs });
+  const session = new CallSession({ callId: 'c1', engine, tools: new ToolRegistry([endCallTool]), hooks, greetingSilenceMs: opts.silenceMs ?? 60_000, toolCancelWaitMs: opts.toolCancelWaitMs, playoutClock: opts.clock ?? (() => 0) });
   return { engine, records, ends, session };
 }
 const audio = (ms: number) => AudioChunk.fromBytes(new Uint8Array(ms * 8).fill(0x55));
@@ -132,6 +132,25 @@ test('barge-in clears, cancels, truncates heard items at the echoed marks and de
   session.onEngineEvent({ type: 'agent.transcript', responseId: 'r1', itemId: 'a', text: 'one two three four five six seven eight nine ten', audioMs: 200 });
   const entry = records.find((r) => r.type === 'transcript')!;
   assert.deepEqual(entry.data.interrupted, { heardText: 'one two three four', heardMs: 80, totalMs: 200 });
+});
+
+test('barge-in between two marks: the cut is placed by the time since the last echo, never past a mark not yet echoed', async () => {
+  for (const [sinceEchoMs, heardMs] of [[25, 105], [39, 119], [500, 119]] as const) {
+    let now = 1000;
+    const { engine, session } = setup({ clock: () => now });
+    session.engineStarted();
+    const t = new FakeTransport('MZ1');
+    const h = session.attach(t);
+    session.answeredBy('human');
+    session.onEngineEvent({ type: 'agent.responseStarted', responseId: 'r1' });
+    session.onEngineEvent({ type: 'agent.audio', responseId: 'r1', itemId: 'a', audio: audio(200) });
+    const marks = t.marks();
+    h.onMark(marks[1]); // 80 ms of "a" heard at t=1000
+    now += sinceEchoMs;
+    await talkOver(h, session);
+    // Playback ran on from the echo at real time; the next mark (120 ms) has not come back, so it is not reached.
+    assert.ok(engine.calls.includes(`truncate:a:${heardMs}`), `${sinceEchoMs} ms after the echo: ${engine.calls.join(' ')}`);
+  }
 });
 
 test('end_call hangs up only after the goodbye has played, and not at all if it is interrupted', async () => {

@@ -28,7 +28,7 @@ test('heard position comes only from echoed marks', () => {
 });
 
 test('clear voids pending marks: their echoes do not count as heard', () => {
-  const t = new PlayoutTracker({ chunkMs: 20 });
+  const t = new PlayoutTracker({ chunkMs: 20, now: () => 0 });
   const a = t.push('a', audio(800)); // 100 ms = 5 chunks
   const b = t.push('b', audio(800));
   t.onMark(a[4].mark!); // all of a heard
@@ -88,7 +88,7 @@ test('per chunk, no Map entry is made or deleted: a second of audio in 20 ms del
 });
 
 test('marks echoed out of a long queue: earlier ones count as played, stale and foreign names are ignored', () => {
-  const t = new PlayoutTracker({ chunkMs: 20, markPrefix: 's2m' });
+  const t = new PlayoutTracker({ chunkMs: 20, markPrefix: 's2m', now: () => 0 });
   const marks = Array.from({ length: 600 }, (_, i) => t.push(i < 300 ? 'a' : 'b', audio(160))[0]!.mark);
   assert.deepEqual(t.onMark(marks[299]!), { itemId: 'a', sentMs: 6000, playedMs: 6000 });
   assert.equal(t.onMark(marks[10]!), undefined, 'already confirmed');
@@ -104,7 +104,7 @@ test('marks echoed out of a long queue: earlier ones count as played, stale and 
 });
 
 test('coalescing: 20 ms deltas get a mark every 40 ms (25 a second, not 50); an echo confirms the unmarked chunks before it; the heard position stays within 40 ms', () => {
-  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m' });
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m', now: () => 0 });
   const sent: Array<{ audio: number; mark?: string }> = [];
   for (let i = 0; i < 50; i++) for (const c of t.push('i', audio(160), true)) sent.push({ audio: c.audio.length, mark: c.mark });
   const marks = sent.filter((s) => s.mark).map((s) => s.mark!);
@@ -125,4 +125,74 @@ test('coalescing: 20 ms deltas get a mark every 40 ms (25 a second, not 50); an 
   assert.equal(t2.markTail(), undefined, 'once');
   assert.deepEqual(t2.onMark(tail), { itemId: 'j', sentMs: 20, playedMs: 20 });
   assert.equal(t2.hasPending, false);
+});
+
+/**
+ * A carrier that plays at real time and echoes each mark `echoMs` after playback reaches it; the agent's
+ * audio, 20 ms deltas with a mark every 40 ms, arrives in a burst (all at t=0) or at real-time pace. The
+ * callee barges in at `cutAt`: what the tracker says was heard against what was played by then.
+ */
+function cutAt(cutAt: number, o: { pacing: 'burst' | 'realtime'; echoMs: number; deltas?: number }): { heard: number; played: number } {
+  let now = 0;
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m', now: () => now });
+  const deltas = o.deltas ?? 50;
+  // Each mark with the time playback reaches it; audio starts playing when it arrives (no gap in a burst).
+  const events: Array<{ at: number; run: () => void }> = [];
+  let sentMs = 0;
+  for (let i = 0; i < deltas; i++) {
+    const sendAt = o.pacing === 'burst' ? 0 : i * 20;
+    events.push({
+      at: sendAt,
+      run: () => {
+        for (const c of t.push('i', audio(160), true)) {
+          sentMs += 20;
+          const name = c.mark;
+          if (name) events.push({ at: sentMs + o.echoMs, run: () => t.onMark(name) });
+        }
+      },
+    });
+  }
+  for (;;) {
+    events.sort((a, b) => a.at - b.at);
+    const next = events[0];
+    if (!next || next.at > cutAt) break;
+    events.shift();
+    now = next.at;
+    next.run();
+  }
+  now = cutAt;
+  const [cut] = t.clear();
+  return { heard: cut?.playedMs ?? deltas * 20, played: Math.min(cutAt, deltas * 20) };
+}
+
+test('barge-in accuracy: the heard position is within 40 ms of what was played, burst or real-time, echoes late or not', () => {
+  for (const pacing of ['burst', 'realtime'] as const) {
+    for (const echoMs of [0, 5, 15, 35]) {
+      let worst = 0;
+      for (let at = 100; at < 990; at += 7) {
+        const { heard, played } = cutAt(at, { pacing, echoMs });
+        assert.ok(heard <= played, `${pacing}, echo ${echoMs} ms, cut at ${at}: heard ${heard} > played ${played}`);
+        worst = Math.max(worst, played - heard);
+      }
+      // From the marks alone it would be up to 40 ms plus the echo's delay; the clock since the last echo
+      // leaves only the delay (and the whole millisecond).
+      assert.ok(worst <= Math.min(40, echoMs + 1), `${pacing}, echo ${echoMs} ms: worst ${worst} ms`);
+    }
+  }
+});
+
+test('barge-in accuracy: a mark not yet echoed bounds the estimate, however long since the last echo (the carrier stalled)', () => {
+  let now = 0;
+  const t = new PlayoutTracker({ chunkMs: 40, markPrefix: 's1m', now: () => now });
+  const marks = [];
+  for (let i = 0; i < 10; i++) for (const c of t.push('i', audio(160), true)) if (c.mark) marks.push(c.mark);
+  now = 40;
+  t.onMark(marks[0]!);
+  now = 5000;
+  assert.deepEqual(t.clear(), [{ itemId: 'i', sentMs: 200, playedMs: 79 }]);
+  // No echo yet: nothing is known to have played, whatever the clock says.
+  const u = new PlayoutTracker({ chunkMs: 40, now: () => now });
+  u.push('j', audio(1600), true);
+  now = 9000;
+  assert.deepEqual(u.clear(), [{ itemId: 'j', sentMs: 200, playedMs: 0 }]);
 });
