@@ -6,7 +6,7 @@ import { LocalNodeRegistry, type NodeRegistry, type NodeSelf } from './node-regi
 import { RedisNodeRegistry, type RedisNodeRegistryOptions } from './redis-node-registry.js';
 import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 import { sharedRateLimitStore } from './shared-rate-limit-store.js';
-import { nodeIdOf } from './node-id.js';
+import { nodeIdOf, registryIdOf } from './node-id.js';
 import { LocalKnowledgeChanges, RedisKnowledgeChanges, type KnowledgeChanges } from './knowledge-changes.js';
 
 export interface Cluster {
@@ -38,7 +38,9 @@ export interface ClusterOptions {
 export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
   const s = o.settings;
   const nodeId = nodeIdOf(s);
-  const self: NodeSelf = { id: nodeId, baseUrl: s.PUBLIC_URL ?? `http://${s.HOST}:${s.PORT}`, startedAt: new Date(), liveCalls: o.liveCalls };
+  // Redis needs a name no other process has (each ignores its own messages coming back), stable or not.
+  const processId = registryIdOf(s);
+  const self: NodeSelf = { id: processId, baseUrl: s.PUBLIC_URL ?? `http://${s.HOST}:${s.PORT}`, startedAt: new Date(), liveCalls: o.liveCalls };
   if (!s.REDIS_URL) {
     const bus = new LocalEventBus();
     return { nodeId, self, bus, registry: new LocalNodeRegistry(self), knowledge: new LocalKnowledgeChanges(), close: () => bus.close() };
@@ -46,9 +48,9 @@ export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
   // One connection for plain commands (rate-limit counts, heartbeats); the bus keeps its own two, as a
   // subscribing connection can do nothing else.
   const redis = openRedis(s.REDIS_URL, 'commands', o.log);
-  const bus = new RedisEventBus(s.REDIS_URL, nodeId, o.log);
+  const bus = new RedisEventBus(s.REDIS_URL, processId, o.log);
   const registry = new RedisNodeRegistry(redis, self, o.log, o.registry);
-  const knowledge = new RedisKnowledgeChanges(s.REDIS_URL, redis, nodeId, o.log);
+  const knowledge = new RedisKnowledgeChanges(s.REDIS_URL, redis, processId, o.log);
   // Commands fail fast while the link is down (each falls back to local): wait a moment for it at start,
   // so the first requests count in Redis. Redis down at start delays it by that moment, nothing more.
   await Promise.all([whenReady(redis), bus.ready(), knowledge.ready()]);

@@ -18,14 +18,19 @@ export interface ClientsRescan {
   close(): void;
 }
 
+/** How long the start waits for the first listing of CLIENTS_DIR (a share that hangs must not hold it). */
+const FIRST_SCAN_WAIT_MS = 5000;
+
 /**
  * Keeps the index in step with CLIENTS_DIR where file watching cannot: a folder shared by several nodes
  * (NFS, SMB, a cloud file system), where a change made through another machine raises no event here.
  * Every `intervalMs` it lists each client's folder and stats its files; only a folder whose listing,
  * sizes, times or inodes differ from the last check is synced, so a quiet folder costs one readdir and
  * one stat per file, and nothing is read or hashed. The first check runs before `startClientsRescan`
- * resolves, so that the start's full sync, which comes after it, covers everything before it.
+ * resolves (unless the share takes longer than FIRST_SCAN_WAIT_MS), so that the start's full sync, which
+ * comes after it, covers everything before it.
  */
+
 export async function startClientsRescan(o: ClientsRescanOptions): Promise<ClientsRescan> {
   const dir = resolve(o.clientsDir);
   let last = new Map<string, string>();
@@ -57,7 +62,12 @@ export async function startClientsRescan(o: ClientsRescanOptions): Promise<Clien
   // One check at a time: on a slow share a check may outlast the interval.
   const check = () => (running ??= scan(true).finally(() => (running = undefined)));
 
-  await scan(false);
+  // The first listing is waited for (so the start's full sync comes after it), but at most
+  // FIRST_SCAN_WAIT_MS: a hard-mounted share that stops answering must not hold the server's start.
+  const first = (running = scan(false).finally(() => (running = undefined)));
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([first, new Promise<void>((done) => (waited = setTimeout(done, FIRST_SCAN_WAIT_MS)))]);
+  clearTimeout(waited);
   const timer = setInterval(() => void check(), o.intervalMs);
   timer.unref();
   return {

@@ -47,11 +47,17 @@ export async function registerHardening(server: FastifyInstance, o: HardeningOpt
 
   // Built once: helmet's options are parsed and its headers computed here, not on every request (issue 18).
   const headers = securityHeaders();
+  const headerEntries = Object.entries(headers);
   server.addHook('onRoute', (route) => {
     if (route.helmet === false) route.config = Object.assign(route.config ?? {}, { securityHeaders: false as const });
   });
   server.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (req.routeOptions.config?.securityHeaders !== false) reply.headers(headers);
+    if (req.routeOptions.config?.securityHeaders !== false) {
+      reply.headers(headers);
+      // Also on the raw response: routes that hijack it (event streams, MCP) write their own head, and Node
+      // merges these into it; a reply sent through Fastify gives its own (reply.headers above) precedence.
+      for (const [name, value] of headerEntries) reply.raw.setHeader(name, value);
+    }
     done();
   });
   if (hashes.size) {

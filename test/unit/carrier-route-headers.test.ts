@@ -34,6 +34,15 @@ test("helmet's browser headers go on the API and the UI, not on Twilio's webhook
     // Exactly what @fastify/helmet set per request before the headers were built once at start.
     const security = Object.fromEntries(Object.entries(api.headers).filter(([k]) => !['date', 'content-length', 'content-type', 'connection', 'keep-alive'].includes(k)));
     assert.deepEqual(security, HELMET_HEADERS);
+    // A route that writes its own head (hijacked: MCP here, the event streams alike) carries them too.
+    const mcp = await app.server.inject({
+      method: 'POST',
+      url: '/mcp',
+      headers: { authorization: 'Bearer api-token', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      payload: { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } },
+    });
+    assert.equal(mcp.statusCode, 200, mcp.body);
+    for (const [name, value] of Object.entries(HELMET_HEADERS)) assert.equal(mcp.headers[name], value, `${name} on a hijacked response`);
     const missing = await app.server.inject({ method: 'GET', url: '/no-such-page' });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.headers['content-security-policy'], HELMET_HEADERS['content-security-policy'], 'a 404 carries them too');
