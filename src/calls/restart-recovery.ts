@@ -17,6 +17,6 @@ export async function recoverAfterRestart(rt: CallRuntime, ending: CallEnding): 
   }
   // The pending outcomes are found by joining the calls just ended: on PostgreSQL those updates are still on their way.
   await d.calls.settled();
-  await rt.outcomes?.resumePending((p) => rt.track(p));
+  await rt.outcomes?.resumePending((p) => rt.track(p), d.calls.nodeId);
   return stale.length;
 }

@@ -42,6 +42,13 @@ export interface OutcomeHost {
  * recorded on the call's timeline and in its outcome; the transcript and the rest of the record are
  * untouched, and another call is never affected.
  */
+/**
+ * Another node's ended call whose outcome is still pending is taken as left behind by that node only this
+ * long after it ended: past the 15 minutes a node waits for late records (the recording, the price) before
+ * working an outcome out, with time for the model to answer.
+ */
+const OTHER_NODES_OUTCOMES_AFTER_MS = 20 * 60_000;
+
 export class CallOutcomes {
   private readonly stopping = new AbortController();
 
@@ -138,10 +145,15 @@ export class CallOutcomes {
   }
 
   /** After a restart: the outcome of each ended call the server stopped before working out. */
-  async resumePending(track: (p: Promise<unknown>) => void): Promise<number> {
-    const ids = await this.d.repo.pendingForEnded();
-    for (const id of ids) track(this.compute(id).then(() => (this.d.webhook ? this.deliver(id) : undefined)));
-    return ids.length;
+  async resumePending(track: (p: Promise<unknown>) => void, nodeId?: string): Promise<number> {
+    const pending = await this.d.repo.pendingForEnded({ nodeId, now: this.host.now(), othersAfterMs: OTHER_NODES_OUTCOMES_AFTER_MS });
+    let resumed = 0;
+    for (const { callId, updatedAt } of pending) {
+      if (!(await this.d.repo.claimPending(callId, updatedAt, this.host.now()))) continue;
+      resumed++;
+      track(this.compute(callId).then(() => (this.d.webhook ? this.deliver(callId) : undefined)));
+    }
+    return resumed;
   }
 
   /** The outcome is worked out (computed, not computed or failed): there is something to deliver. */

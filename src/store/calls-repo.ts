@@ -106,6 +106,11 @@ export class CallsRepo {
     this.held.add(row.id);
   }
 
+  /** The node this repository writes calls for (undefined in tests that name none). */
+  get nodeId(): string | undefined {
+    return this.o.nodeId;
+  }
+
   /** The row of a call kept in memory (every live call of this node), without reading the table. */
   kept(id: string): CallRow | undefined {
     const k = this.rows.get(id);

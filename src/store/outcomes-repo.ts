@@ -73,16 +73,41 @@ export class OutcomesRepo {
     this.write(callId, q, 'webhook');
   }
 
-  /** Ended calls whose outcome was never worked out (the server stopped first). */
-  async pendingForEnded(): Promise<string[]> {
-    const rows = await this.store.db
+  /**
+   * Ended calls whose outcome was never worked out (the server stopped first) and that are this node's to
+   * work out: its own calls and those of no node, at once; another node's only once it ended `othersAfterMs`
+   * ago, by when a live node has long worked it out (it waits for the late records, then asks the model), so
+   * a node starting beside live ones never computes their outcomes, nor sends their webhooks, a second time.
+   * Each comes with the `updated_at` to claim it by (`claimPending`).
+   */
+  async pendingForEnded(o: { nodeId?: string; now?: Date; othersAfterMs?: number } = {}): Promise<Array<{ callId: string; updatedAt: string }>> {
+    const endedBefore = new Date((o.now ?? new Date()).getTime() - (o.othersAfterMs ?? 0)).toISOString();
+    let q = this.store.db
       .selectFrom('call_outcomes as o')
       .innerJoin('calls as c', 'c.id', 'o.call_id')
-      .select('o.call_id')
+      .select(['o.call_id', 'o.updated_at'])
       .where('o.status', '=', 'pending')
-      .where('c.status', '=', 'ended')
-      .execute();
-    return rows.map((r) => r.call_id);
+      .where('c.status', '=', 'ended');
+    const me = o.nodeId;
+    if (me !== undefined) q = q.where((eb) => eb.or([eb('c.node_id', '=', me), eb('c.node_id', 'is', null), eb('c.ended_at', '<', endedBefore)]));
+    const rows = await q.execute();
+    return rows.map((r) => ({ callId: r.call_id, updatedAt: r.updated_at }));
+  }
+
+  /**
+   * Takes a pending outcome for this node to work out, if no other node took it since it was read (nodes
+   * starting together find the same dead node's calls): true for exactly one of them.
+   */
+  async claimPending(callId: string, readUpdatedAt: string, now = new Date()): Promise<boolean> {
+    await this.chains.get(callId);
+    const r = await this.store.db
+      .updateTable('call_outcomes')
+      .set({ updated_at: now.toISOString() === readUpdatedAt ? new Date(now.getTime() + 1).toISOString() : now.toISOString() })
+      .where('call_id', '=', callId)
+      .where('status', '=', 'pending')
+      .where('updated_at', '=', readUpdatedAt)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** The outcome as the API shows it; undefined for calls placed before outcomes existed. */

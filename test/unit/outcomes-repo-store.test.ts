@@ -29,7 +29,7 @@ storeTest('an outcome: registered, computed, its webhook state; read back as the
 
   calls.update(a.id, { status: 'ended', endReason: 'callee-hangup', endedAt: new Date().toISOString() });
   await calls.settled();
-  assert.deepEqual(await outcomes.pendingForEnded(), [a.id], 'an ended call whose outcome is pending');
+  assert.deepEqual((await outcomes.pendingForEnded()).map((p) => p.callId), [a.id], 'an ended call whose outcome is pending');
 
   outcomes.setResult(a.id, 'computed', { summary: 'Open at nine.', goalMet: 'achieved', fields: [{ name: 'hours', value: '9-5', citation: null }] });
   outcomes.setWebhook(a.id, { status: 'delivered', attempts: 1, deliveredAt: '2026-01-01T00:00:00.000Z' });
@@ -45,6 +45,35 @@ storeTest('an outcome: registered, computed, its webhook state; read back as the
   await outcomes.settled();
   assert.equal(await calls.delete(a.id, 0), true);
   assert.equal(await outcomes.get(a.id, a.instructions), undefined, 'deleted with its call');
+});
+
+storeTest("a node starting beside live ones resumes only the outcomes left behind: its own, no node's, another node's long after it ended; each claimed once", async (s) => {
+  const mine = new CallsRepo(s.store, { nodeId: 'node-a' });
+  const theirs = new CallsRepo(s.store, { nodeId: 'node-b' });
+  const outcomes = new OutcomesRepo(s.store, { callStored: (id) => (mine.kept(id) ? mine : theirs).stored(id) });
+  const t0 = new Date('2026-12-06T10:00:00.000Z');
+  const own = call();
+  const justEnded = call();
+  const longAgo = call();
+  mine.insert(own);
+  theirs.insert(justEnded);
+  theirs.insert(longAgo);
+  for (const c of [own, justEnded, longAgo]) outcomes.register(c.id, { goal: null, schema: null });
+  mine.update(own.id, { status: 'ended', endedAt: t0.toISOString() });
+  theirs.update(justEnded.id, { status: 'ended', endedAt: new Date(t0.getTime() - 60_000).toISOString() });
+  theirs.update(longAgo.id, { status: 'ended', endedAt: new Date(t0.getTime() - 30 * 60_000).toISOString() });
+  await Promise.all([mine.settled(), theirs.settled(), outcomes.settled()]);
+
+  const found = await outcomes.pendingForEnded({ nodeId: 'node-a', now: t0, othersAfterMs: 20 * 60_000 });
+  assert.deepEqual(found.map((p) => p.callId).sort(), [own.id, longAgo.id].sort(), "node-b's call that ended a minute ago is node-b's to work out");
+  // Two nodes read the same left-behind outcome: one claim wins.
+  const left = found.find((p) => p.callId === longAgo.id)!;
+  const claims = await Promise.all([outcomes.claimPending(left.callId, left.updatedAt, t0), outcomes.claimPending(left.callId, left.updatedAt, new Date(t0.getTime() + 5))]);
+  assert.deepEqual(claims.filter(Boolean).length, 1, `exactly one claim: ${claims}`);
+  outcomes.setResult(own.id, 'computed', { summary: 'ok', goalMet: 'achieved', fields: [] });
+  await outcomes.settled();
+  const own2 = (await outcomes.pendingForEnded({ nodeId: 'node-a', now: t0, othersAfterMs: 20 * 60_000 })).find((p) => p.callId === own.id);
+  assert.equal(own2, undefined, 'worked out: no longer pending');
 });
 
 storeTest('a write the table refuses (no such call) is not fatal and leaves no row', async (s) => {
