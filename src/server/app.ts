@@ -331,12 +331,26 @@ export async function buildApp(o: AppOptions): Promise<App> {
       // Before the bus closes: other nodes hear an event once it is stored, `closed` after the last.
       const unwritten = await timeline.flush(5000);
       if (unwritten) server.log.error({ event: 'timeline.unwritten', events: unwritten }, 'timeline events could not be stored before shutdown');
+      // On PostgreSQL the calls' and outcomes' last writes (ended, their cost, the outcome) are still on their
+      // way: the pool must not close under them, or ended calls stay live in the table until their lease runs out.
+      await settledWithin([calls.settled(), outcome.repo.settled()], 5000).then((ok) => {
+        if (!ok) server.log.error({ event: 'store.unwritten' }, 'calls or outcomes could not all be stored before shutdown');
+      });
       await cluster.close();
       await knowledge.close();
       db.close();
       await sql.close();
     },
   };
+}
+
+/** Whether the writes settle within `ms` (the shutdown goes on either way). */
+async function settledWithin(writes: Array<Promise<unknown>>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), ms)));
+  const ok = await Promise.race([Promise.all(writes).then(() => true as const), late]);
+  clearTimeout(timer);
+  return ok;
 }
 
 /** The error code of a refused call request: what kind of refusal, for programs (the rule says which). */
