@@ -12,6 +12,7 @@ import { callsCsv, type ExportedCall } from '../records/call-export.js';
 import { deleteCallRecord } from '../records/call-deletion.js';
 import type { RecordFolders } from '../records/record-files.js';
 import { repeatRequest } from '../records/call-repeat.js';
+import { mayStillBeRecording } from '../records/late-records-window.js';
 import type { OutcomesRepo } from '../store/outcomes-repo.js';
 import { documented } from './openapi.js';
 
@@ -123,6 +124,10 @@ export async function callRecordsRoutes(app: FastifyInstance, o: CallRecordsRout
     const call = await load(req.params);
     if (call.status !== 'ended') return sendError(reply, 409, 'the call is live: hang up first, then delete it');
     if (o.service.isStreaming(call.id)) return sendError(reply, 409, "the call's records (recording, price, outcome) are still arriving: try again in a moment");
+    // Another node's call: that node may still be writing its late records (it alone knows it is streaming).
+    if (call.nodeId && call.nodeId !== o.calls.nodeId && mayStillBeRecording(call) && !(await o.timeline.has(call.id, 'records.complete'))) {
+      return sendError(reply, 409, `the call's records (recording, price, outcome) are still arriving on node ${call.nodeId}: try again in a moment`);
+    }
     const cost = computeCost(call, await o.timeline.listOfType(call.id, 'usage'), o.prices, o.carrierPricePerMinute);
     const { files } = await deleteCallRecord(o.calls, call, cost.currency === 'USD' ? cost.total : 0, o.folders);
     req.log.info({ event: 'call.deleted', callId: call.id, files: files.length }, 'call record deleted');

@@ -22,6 +22,7 @@ import { callRecordsRoutes, type CallRecordsRoutesOptions } from './call-records
 import type { CallScheduler } from '../calls/scheduler.js';
 import { readMetadata } from '../calls/metadata.js';
 import { zodError, sendError, sendZodError } from './errors.js';
+import { mayStillBeRecording } from '../records/late-records-window.js';
 import { IDEMPOTENCY_HEADER, IdempotentRequests } from './idempotency.js';
 
 export interface CallsRoutesOptions {
@@ -322,18 +323,10 @@ function durationSec(c: CallRow): number | null {
 }
 
 /**
- * How long after its end a call may still be writing late records (recording, price, outcome) on the node
- * that ran it: the late records' own limit (10 minutes) and a margin.
- */
-const LATE_RECORDS_WINDOW_MS = 15 * 60_000;
-
-/**
  * With REDIS_URL a call may be running on another node, whose events reach this one through the bus:
  * follow it live unless it ended long enough ago that nothing more can come (the replay ends the stream
  * earlier if it finds the records complete).
  */
 function liveElsewhere(timeline: Timeline, call: { status: string; endedAt: string | null }): boolean {
-  if (!timeline.crossNode) return false;
-  if (call.status !== 'ended' || !call.endedAt) return true;
-  return Date.now() - Date.parse(call.endedAt) < LATE_RECORDS_WINDOW_MS;
+  return timeline.crossNode && mayStillBeRecording(call);
 }
