@@ -1,4 +1,5 @@
 import type { StoredEvent } from './events-repo.js';
+import { sqlState } from './sql/transient.js';
 import type { SqlStore } from './sql/sql-store.js';
 
 type Failed = Array<readonly [StoredEvent, Error]>;
@@ -139,8 +140,3 @@ export async function maxStoredSeq(store: SqlStore, callId: string): Promise<num
   return Number(r?.max ?? 0);
 }
 
-/** PostgreSQL's SQLSTATE of a failed query (undefined for a failure below SQL: a refused or dropped connection). */
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}

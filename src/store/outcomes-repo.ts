@@ -1,6 +1,7 @@
 import type { CompiledQuery } from 'kysely';
 import type { CallOutcome, GoalMet, OutcomeStatus, WebhookDelivery } from '../shared/api-types.js';
 import type { OutcomeSchema } from '../outcome/schema.js';
+import { withRetries } from './sql/transient.js';
 import type { SqlStore } from './sql/sql-store.js';
 
 /** What a call is for, given when it is created. */
@@ -26,6 +27,8 @@ export interface OutcomesRepoOptions {
    * repository writes asynchronously too). Awaited before a call's first outcome write.
    */
   callStored?: (callId: string) => Promise<void>;
+  /** PostgreSQL: the pauses before trying a write again after a transient failure (default: transient.ts). */
+  retryDelaysMs?: readonly number[];
   /** A write that could not be made (PostgreSQL; on SQLite a failed write throws to the caller as before). */
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
@@ -143,7 +146,7 @@ export class OutcomesRepo {
     }
     const prev = this.chains.get(callId) ?? (this.o.callStored ? this.o.callStored(callId).catch(() => undefined) : Promise.resolve());
     const next: Promise<void> = prev
-      .then(() => this.store.db.executeQuery(c))
+      .then(() => withRetries(() => this.store.db.executeQuery(c), { delaysMs: this.o.retryDelaysMs, onRetry: (err, attempt) => attempt === 1 && this.o.log?.('a call outcome write failed; trying again', { callId, write: label, err: err.message }) }))
       .then(
         () => undefined,
         (err: Error) => this.o.log?.('could not write a call outcome to the database', { callId, write: label, err: err.message }),

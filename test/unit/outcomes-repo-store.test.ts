@@ -129,3 +129,30 @@ test(
     }
   },
 );
+
+storeTest('PostgreSQL: an outcome write cut by a dropped connection is tried again, not lost', async (s) => {
+  if (s.sqlite) return; // SQLite writes run at once on the connection (the StoreWriter queues them while locked)
+  const calls = new CallsRepo(s.store);
+  const a = call();
+  calls.insert(a);
+  await calls.settled();
+  let cut = 1;
+  const db = new Proxy(s.store.db, {
+    get(target, prop) {
+      if (prop === 'executeQuery') {
+        return (...args: unknown[]) => {
+          if (cut-- > 0) return Promise.reject(new Error('Connection terminated unexpectedly'));
+          return (target.executeQuery as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v; // Kysely's private fields need the real instance
+    },
+  });
+  const logs: string[] = [];
+  const outcomes = new OutcomesRepo({ ...s.store, db } as typeof s.store, { retryDelaysMs: [5, 5], log: (m) => void logs.push(m) });
+  outcomes.register(a.id, { goal: 'Find the hours', schema: null });
+  await outcomes.settled();
+  assert.deepEqual(await new OutcomesRepo(s.store).request(a.id), { goal: 'Find the hours', schema: null }, 'written on the second try');
+  assert.ok(logs.some((l) => /trying again/.test(l)), logs.join('\n'));
+});
