@@ -10,7 +10,7 @@ export { newCallRow, type CallDirection, type CallFilter, type CallRow, type New
 /** Rows kept in memory at most (live calls' always; ended ones, most recent first, up to this). */
 const MAX_KEPT_ROWS = 2000;
 
-/** How long a live call's hold on a concurrent-calls slot lasts unless its node renews it (docs/store.md). */
+/** How long a live call's hold on a concurrent-calls slot lasts unless its node renews it (docs/store.md); CALL_LEASE_SECONDS. */
 export const CALL_LEASE_MS = 90_000;
 
 /** How a call's running cost is priced (records/cost.ts's arithmetic, see call-cost.ts). */
@@ -24,6 +24,8 @@ export interface CallPricer {
 export interface CallsRepoOptions {
   /** This node's id, written on the calls it places or answers. */
   nodeId?: string;
+  /** The lease on this node's live calls (default CALL_LEASE_MS), renewed every third of it. */
+  leaseMs?: number;
   pricer?: CallPricer;
   now?: () => number;
   log?: (msg: string, fields: Record<string, unknown>) => void;
@@ -76,6 +78,15 @@ export class CallsRepo {
     this.now = o.now ?? Date.now;
   }
 
+  /** The node id written on the calls this node places (undefined: none, single-node tests). */
+  get nodeId(): string | undefined {
+    return this.o.nodeId;
+  }
+
+  get leaseMs(): number {
+    return this.o.leaseMs ?? CALL_LEASE_MS;
+  }
+
   get dialect(): SqlStore['dialect'] {
     return this.store.dialect;
   }
@@ -95,7 +106,7 @@ export class CallsRepo {
 
   /** The row with this node's lease on it. */
   leased(row: CallRow): CallRow {
-    return { metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row, nodeId: this.o.nodeId ?? null, leaseUntil: new Date(this.now() + CALL_LEASE_MS).toISOString() };
+    return { metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row, nodeId: this.o.nodeId ?? null, leaseUntil: new Date(this.now() + this.leaseMs).toISOString() };
   }
 
   /** Takes a row that was inserted by the caller's own transaction as kept (it is a live call of this node). */
@@ -211,7 +222,7 @@ export class CallsRepo {
    */
   renewLeases(): number {
     if (this.store.dialect === 'sqlite') return 0;
-    const until = new Date(this.now() + CALL_LEASE_MS).toISOString();
+    const until = new Date(this.now() + this.leaseMs).toISOString();
     let n = 0;
     for (const id of this.held) {
       const r = this.rows.get(id);
@@ -311,6 +322,43 @@ export class CallsRepo {
         .execute()
     ).map(fromDb);
     return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
+  }
+
+  /**
+   * Other nodes' calls not ended whose lease has run out: their node stopped renewing it (it died, or is
+   * cut off from the database). PostgreSQL only; on SQLite there is one node.
+   */
+  async listLeaseExpired(): Promise<CallRow[]> {
+    if (this.store.dialect === 'sqlite') return [];
+    const now = new Date(this.now()).toISOString();
+    let q = this.store.db.selectFrom('calls').selectAll().where('status', '!=', 'ended').where('lease_until', '<', now).where('node_id', 'is not', null);
+    if (this.o.nodeId) q = q.where('node_id', '!=', this.o.nodeId);
+    return (await q.execute()).map(fromDb);
+  }
+
+  /**
+   * Ends another node's call whose lease ran out, if it still has (one statement: of several nodes
+   * sweeping at once, exactly one gets the row back, and a node that renewed meanwhile keeps its call).
+   * Returns the ended row, or undefined when the call was not this node's to end after all.
+   */
+  async endLeaseExpired(id: string, patch: Pick<CallRow, 'endReason' | 'endedAt' | 'error'>): Promise<CallRow | undefined> {
+    if (this.store.dialect === 'sqlite') return undefined;
+    const now = new Date(this.now()).toISOString();
+    const updatedAt = new Date().toISOString();
+    const set = toDb({ status: 'ended', ...patch, updatedAt } as Partial<CallRow>);
+    const raw = await this.store.db
+      .updateTable('calls')
+      .set(set as never)
+      .where('id', '=', id)
+      .where('status', '!=', 'ended')
+      .where('lease_until', '<', now)
+      .returningAll()
+      .executeTakeFirst();
+    if (!raw) return undefined;
+    const row = fromDb(raw as Record<string, unknown>);
+    // A copy read earlier (the API, a follower) is replaced by the ended row.
+    if (this.rows.has(id)) this.keep({ ...row });
+    return { ...row };
   }
 
   async listCreatedSince(iso: string): Promise<CallRow[]> {

@@ -179,6 +179,36 @@ storeTest('calls: restart recovery ends the calls no live node holds, not anothe
   assert.deepEqual(ids, (store.dialect === 'sqlite' ? [own.id, held.id, expired.id] : [own.id, expired.id]).sort());
 });
 
+storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one other node; a live lease, ended calls and own calls are untouched (SQLite: none)', async ({ store }) => {
+  const clock = NOW.getTime();
+  const a = new CallsRepo(store, { nodeId: 'a', now: () => clock });
+  const b = new CallsRepo(store, { nodeId: 'b', now: () => clock });
+  const c = new CallsRepo(store, { nodeId: 'c', now: () => clock });
+  const lost = newCall('+14155550161');
+  const live = newCall('+14155550162');
+  const own = newCall('+14155550163');
+  c.insert(lost);
+  c.insert(live);
+  a.insert(own);
+  await Promise.all([a.settled(), c.settled()]);
+  await store.db.updateTable('calls').set({ lease_until: new Date(clock - 1).toISOString() }).where('id', 'in', [lost.id, own.id]).execute();
+  if (store.dialect === 'sqlite') {
+    assert.deepEqual(await a.listLeaseExpired(), [], 'one node: nothing is another node\'s');
+    assert.equal(await a.endLeaseExpired(lost.id, { endReason: 'node-lost', endedAt: NOW.toISOString(), error: 'x' }), undefined);
+    return;
+  }
+  assert.deepEqual((await a.listLeaseExpired()).map((r) => r.id), [lost.id], 'not its own call, not a call with a current lease');
+  const patch = { endReason: 'node-lost' as const, endedAt: NOW.toISOString(), error: 'node c was lost' };
+  const won = (await Promise.all([a.endLeaseExpired(lost.id, patch), b.endLeaseExpired(lost.id, patch)])).filter(Boolean);
+  assert.equal(won.length, 1, 'two nodes sweeping at once: one ends the call');
+  assert.equal(won[0]!.status, 'ended');
+  assert.equal(won[0]!.endReason, 'node-lost');
+  assert.equal(await a.endLeaseExpired(live.id, patch), undefined, 'a call whose node renews its lease is never ended');
+  const stored = (await new CallsRepo(store).get(live.id))!;
+  assert.equal(stored.status, 'queued');
+  assert.deepEqual(await b.listLeaseExpired().then((r) => r.map((x) => x.id)), [own.id], 'a\'s own expired call is b\'s to sweep, and the ended one is gone');
+});
+
 test('[postgres] caps across two nodes: concurrent admissions on two pools never exceed MAX_CONCURRENT_CALLS or MAX_CALLS_PER_DAY, and an expired lease stops counting', { skip: TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set' }, async () => {
   const fresh = await freshPostgresDatabase();
   const stores = [await openPostgresStore(fresh.url, { max: 4 }), await openPostgresStore(fresh.url, { max: 4 })];
