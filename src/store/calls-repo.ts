@@ -136,7 +136,9 @@ export class CallsRepo {
     const now = this.rows.get(id);
     if (now) return { ...now };
     const row = this.withPending(id, stored ? fromDb(stored) : undefined);
-    if (row) this.keep({ ...row });
+    // Another node's live call is not kept: that node writes it, and a copy here would stay as read (a
+    // campaign settling it after its node died would wait for an end it never sees). Read it each time.
+    if (row && (this.store.dialect === 'sqlite' || row.status === 'ended' || this.held.has(id) || !row.nodeId || row.nodeId === this.o.nodeId)) this.keep({ ...row });
     return row;
   }
 

@@ -209,6 +209,20 @@ storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one 
   assert.deepEqual(await b.listLeaseExpired().then((r) => r.map((x) => x.id)), [own.id], 'a\'s own expired call is b\'s to sweep, and the ended one is gone');
 });
 
+storeTest('calls: another node\'s live call is read from the table each time, so its end is seen (not a copy kept as first read)', async ({ store }) => {
+  if (store.dialect === 'sqlite') return; // one node: every call is its own
+  const a = new CallsRepo(store, { nodeId: 'a' });
+  const b = new CallsRepo(store, { nodeId: 'b' });
+  const call = newCall('+14155550171');
+  a.insert(call);
+  a.update(call.id, { status: 'talking' });
+  await a.settled();
+  assert.equal((await b.get(call.id))!.status, 'talking');
+  a.update(call.id, { status: 'ended', endReason: 'callee-hangup', endedAt: NOW.toISOString() });
+  await a.settled();
+  assert.equal((await b.get(call.id))!.status, 'ended', 'node b sees the end node a wrote');
+});
+
 test('[postgres] caps across two nodes: concurrent admissions on two pools never exceed MAX_CONCURRENT_CALLS or MAX_CALLS_PER_DAY, and an expired lease stops counting', { skip: TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set' }, async () => {
   const fresh = await freshPostgresDatabase();
   const stores = [await openPostgresStore(fresh.url, { max: 4 }), await openPostgresStore(fresh.url, { max: 4 })];
