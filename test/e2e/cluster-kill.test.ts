@@ -31,10 +31,12 @@ const SKIP = !TEST_DATABASE_URL
       : undefined;
 
 const LEASE_S = 3;
-const MAX_CONCURRENT = 4;
-const MAX_PER_DAY = 8;
-// The first wave's calls last long enough to be live when the node dies; the later ones are short.
-const FIRST_WAVE = new Set(['+14155550100', '+14155550101', '+14155550102', '+14155550103']);
+const MAX_CONCURRENT = 5;
+const MAX_PER_DAY = 9;
+// The first wave (a campaign's three numbers, dialled by whichever nodes claim them, and two calls through
+// the API) lasts long enough to be live when the node dies; the later calls are short.
+const CAMPAIGN = ['+14155550190', '+14155550191', '+14155550192'];
+const FIRST_WAVE = new Set([...CAMPAIGN, '+14155550100', '+14155550101']);
 const scriptFor = (to: string): CalleeScript => ({ steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, ...(FIRST_WAVE.has(to) ? [{ pauseMs: 6000 }] : []), { hangup: true }] });
 
 type Ev = { seq: number; type: string; data: any };
@@ -89,6 +91,8 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       MAX_CONCURRENT_CALLS: String(MAX_CONCURRENT),
       MAX_CALLS_PER_DAY: String(MAX_PER_DAY),
       VAD_SILENCE_MS: '300',
+      CAMPAIGN_TICK_MS: '100',
+      CAMPAIGN_LEASE_SECONDS: '5',
     });
     // The first node migrates the new database; then the others start together.
     nodes[0]!.server = await startServerProcess(envOf(nodes[0]!));
@@ -111,8 +115,15 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       return undefined;
     };
 
-    // The first wave: as many calls as the concurrent cap, round robin over the three nodes.
-    for (let i = 0; i < MAX_CONCURRENT; i++) assert.ok(await place(), `call ${i} placed: ${JSON.stringify(refusals.at(-1))}`);
+    // The first wave: a campaign's numbers, then two calls through the API (round robin: two nodes), the concurrent cap.
+    const campaign = await api(proxy.url, 'POST', '/api/campaigns', { name: 'Kill', instructions: 'Say hi.', concurrency: CAMPAIGN.length, numbers: CAMPAIGN.map((to) => ({ to })) });
+    assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+    const campaignCalls = await until('the campaign\'s numbers dialled', async () => {
+      const c = (await api(proxy.url, 'GET', `/api/campaigns/${campaign.body.id}`)).body;
+      return c.numbers.every((n: any) => n.callId) && c.numbers.map((n: any) => ({ id: n.callId as string, to: n.to as string }));
+    }, 20_000);
+    placed.push(...campaignCalls);
+    for (let i = 0; i < MAX_CONCURRENT - CAMPAIGN.length; i++) assert.ok(await place(), `call ${i} placed: ${JSON.stringify(refusals.at(-1))}`);
     const nodeOf = (id: string) => {
       const leg = twilio.calls.find((c) => c.params.Url?.includes(id));
       return leg && /\/n\/([^/]+)\/twilio\//.exec(leg.params.Url!)?.[1];
@@ -122,13 +133,14 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       firstWave = await Promise.all(placed.map(async ({ id }) => (await api(proxy.url, 'GET', `/api/calls/${id}`)).body));
       return firstWave.every((c) => c.transcript?.some((t: any) => t.speaker === 'agent'));
     }, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(firstWave.map((c) => [c.id, c.status, c.endReason, c.error, c.transcript?.length]))}`);
+      const legLog = (id: string) => twilio.calls.find((l) => l.params.Url?.includes(id))?.log.filter((e) => /stream|fail|hangup|twiml/.test(e.type));
+      throw new Error(`${err.message}: ${JSON.stringify(firstWave.map((c) => [c.id, c.status, c.endReason, c.error, c.transcript?.length, legLog(c.id)]))}`);
     });
     const byNode = new Map<string, string[]>();
     for (const { id } of placed) byNode.set(nodeOf(id)!, [...(byNode.get(nodeOf(id)!) ?? []), id]);
     assert.ok(byNode.size >= 2, `calls spread over the nodes: ${JSON.stringify([...byNode])}`);
     for (const n of byNode.keys()) assert.ok(nodes.some((x) => x.id === n), `each call is addressed to a node: ${n}`);
-    // The cap holds across the nodes: a fifth call now is refused, whichever node the proxy picks.
+    // The cap holds across the nodes: one more call now is refused, whichever node the proxy picks.
     assert.equal(await place(), undefined);
     assert.deepEqual(refusals.at(-1), { status: 429, rule: 'max-concurrent-calls' });
 
@@ -143,6 +155,7 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
     const victim = nodes.find((n) => n.id === victimId)!;
     const survivors = nodes.filter((n) => n !== victim);
     const otherCalls = placed.map((p) => p.id).filter((id) => !victimCalls.includes(id));
+    assert.ok(otherCalls.length > 0, 'a surviving node has calls too');
     await victim.server!.crash();
     killedAt.ms = Date.now();
 
@@ -168,6 +181,21 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       assert.equal(c.endReason, 'callee-hangup', `a surviving node's call is untouched: ${JSON.stringify([c.endReason, c.error])}`);
     }
 
+    // The campaign settles on the surviving nodes: the numbers whose call died with the node are
+    // interrupted (not dialled again), the others answered.
+    let lastCampaign: any;
+    const settled = await until('the campaign completed', async () => {
+      const c = (lastCampaign = (await api(proxy.url, 'GET', `/api/campaigns/${campaign.body.id}`)).body);
+      return c.status === 'completed' && c;
+    }, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(lastCampaign)} victim ${victimId}: ${JSON.stringify(victimCalls)}`);
+    });
+    for (const n of settled.numbers) {
+      assert.equal(n.attempts, 1, JSON.stringify(n));
+      assert.equal(n.outcome, victimCalls.includes(n.callId) ? 'interrupted' : 'answered', JSON.stringify(n));
+      if (victimCalls.includes(n.callId)) assert.equal(n.endReason, 'node-lost');
+    }
+
     // The daily cap: the rest of the day's calls are placed (waiting while the concurrent cap is full), then refused.
     while (placed.length < MAX_PER_DAY) {
       if (!(await place())) {
@@ -176,6 +204,7 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       }
     }
     const second = placed.slice(MAX_CONCURRENT).map((p) => p.id);
+    assert.ok(second.length > 0);
     for (const id of second) {
       const c = await until(`call ${id} ended`, async () => {
         const r = (await api(proxy.url, 'GET', `/api/calls/${id}`)).body;
