@@ -177,7 +177,10 @@ export class CallsRepo {
         this.dirtyCost.delete(id);
       }
     }
-    const q = this.store.db.updateTable('calls').set(toDb(full)).where('id', '=', id);
+    let q = this.store.db.updateTable('calls').set(toDb(full)).where('id', '=', id);
+    // `ended` is final: a node that lost its lease while alive (cut off from the database) and goes on
+    // must not bring back a call another node ended as node-lost.
+    if (patch.status && patch.status !== 'ended') q = q.where('status', '!=', 'ended');
     this.write(id, q, { patch: full }, `update call ${Object.keys(patch).join(',')}`);
   }
 

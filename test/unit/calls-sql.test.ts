@@ -203,6 +203,10 @@ storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one 
   assert.equal(won.length, 1, 'two nodes sweeping at once: one ends the call');
   assert.equal(won[0]!.status, 'ended');
   assert.equal(won[0]!.endReason, 'node-lost');
+  // The lost node was alive after all (cut off from the database) and moves its call on: ended stays ended.
+  c.update(lost.id, { status: 'talking' });
+  await c.settled();
+  assert.equal((await new CallsRepo(store).get(lost.id))!.status, 'ended');
   assert.equal(await a.endLeaseExpired(live.id, patch), undefined, 'a call whose node renews its lease is never ended');
   const stored = (await new CallsRepo(store).get(live.id))!;
   assert.equal(stored.status, 'queued');
