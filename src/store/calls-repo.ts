@@ -115,6 +115,16 @@ export class CallsRepo {
     this.held.add(row.id);
   }
 
+  /** A row this node changed outside the repository (call-leases.ts): a kept copy is replaced by it. */
+  replaceKept(row: CallRow): void {
+    if (this.rows.has(row.id)) this.keep({ ...row });
+  }
+
+  /** The repository's clock (tests set it), in ms. */
+  nowMs(): number {
+    return this.now();
+  }
+
   /** The row of a call kept in memory (every live call of this node), without reading the table. */
   kept(id: string): CallRow | undefined {
     const k = this.rows.get(id);
@@ -327,43 +337,6 @@ export class CallsRepo {
         .execute()
     ).map(fromDb);
     return this.pending.size ? this.mergePending(rows, (r) => r.status !== 'ended') : rows;
-  }
-
-  /**
-   * Other nodes' calls not ended whose lease has run out: their node stopped renewing it (it died, or is
-   * cut off from the database). PostgreSQL only; on SQLite there is one node.
-   */
-  async listLeaseExpired(): Promise<CallRow[]> {
-    if (this.store.dialect === 'sqlite') return [];
-    const now = new Date(this.now()).toISOString();
-    let q = this.store.db.selectFrom('calls').selectAll().where('status', '!=', 'ended').where('lease_until', '<', now).where('node_id', 'is not', null);
-    if (this.o.nodeId) q = q.where('node_id', '!=', this.o.nodeId);
-    return (await q.execute()).map(fromDb);
-  }
-
-  /**
-   * Ends another node's call whose lease ran out, if it still has (one statement: of several nodes
-   * sweeping at once, exactly one gets the row back, and a node that renewed meanwhile keeps its call).
-   * Returns the ended row, or undefined when the call was not this node's to end after all.
-   */
-  async endLeaseExpired(id: string, patch: Pick<CallRow, 'endReason' | 'endedAt' | 'error'>): Promise<CallRow | undefined> {
-    if (this.store.dialect === 'sqlite') return undefined;
-    const now = new Date(this.now()).toISOString();
-    const updatedAt = new Date().toISOString();
-    const set = toDb({ status: 'ended', ...patch, updatedAt } as Partial<CallRow>);
-    const raw = await this.store.db
-      .updateTable('calls')
-      .set(set as never)
-      .where('id', '=', id)
-      .where('status', '!=', 'ended')
-      .where('lease_until', '<', now)
-      .returningAll()
-      .executeTakeFirst();
-    if (!raw) return undefined;
-    const row = fromDb(raw as Record<string, unknown>);
-    // A copy read earlier (the API, a follower) is replaced by the ended row.
-    if (this.rows.has(id)) this.keep({ ...row });
-    return { ...row };
   }
 
   async listCreatedSince(iso: string): Promise<CallRow[]> {

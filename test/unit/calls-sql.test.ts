@@ -6,6 +6,7 @@ import { storeTest, freshPostgresDatabase, TEST_DATABASE_URL } from '../store-ba
 import { CALL_LEASE_MS, CallsRepo, newCallRow, type CallRow } from '../../src/store/calls-repo.js';
 import { openPostgresStore } from '../../src/store/sql/sql-store.js';
 import { CallCaps } from '../../src/calls/caps.js';
+import { CallLeases } from '../../src/store/call-leases.js';
 import { callPricer } from '../../src/calls/call-cost.js';
 import { computeCost } from '../../src/records/cost.js';
 import { loadPriceTable } from '../../src/records/pricing.js';
@@ -193,13 +194,13 @@ storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one 
   await Promise.all([a.settled(), c.settled()]);
   await store.db.updateTable('calls').set({ lease_until: new Date(clock - 1).toISOString() }).where('id', 'in', [lost.id, own.id]).execute();
   if (store.dialect === 'sqlite') {
-    assert.deepEqual(await a.listLeaseExpired(), [], 'one node: nothing is another node\'s');
-    assert.equal(await a.endLeaseExpired(lost.id, { endReason: 'node-lost', endedAt: NOW.toISOString(), error: 'x' }), undefined);
+    assert.deepEqual(await new CallLeases(a).listExpired(), [], 'one node: nothing is another node\'s');
+    assert.equal(await new CallLeases(a).endExpired(lost.id, { endReason: 'node-lost', endedAt: NOW.toISOString(), error: 'x' }), undefined);
     return;
   }
-  assert.deepEqual((await a.listLeaseExpired()).map((r) => r.id), [lost.id], 'not its own call, not a call with a current lease');
+  assert.deepEqual((await new CallLeases(a).listExpired()).map((r) => r.id), [lost.id], 'not its own call, not a call with a current lease');
   const patch = { endReason: 'node-lost' as const, endedAt: NOW.toISOString(), error: 'node c was lost' };
-  const won = (await Promise.all([a.endLeaseExpired(lost.id, patch), b.endLeaseExpired(lost.id, patch)])).filter(Boolean);
+  const won = (await Promise.all([new CallLeases(a).endExpired(lost.id, patch), new CallLeases(b).endExpired(lost.id, patch)])).filter(Boolean);
   assert.equal(won.length, 1, 'two nodes sweeping at once: one ends the call');
   assert.equal(won[0]!.status, 'ended');
   assert.equal(won[0]!.endReason, 'node-lost');
@@ -207,10 +208,10 @@ storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one 
   c.update(lost.id, { status: 'talking' });
   await c.settled();
   assert.equal((await new CallsRepo(store).get(lost.id))!.status, 'ended');
-  assert.equal(await a.endLeaseExpired(live.id, patch), undefined, 'a call whose node renews its lease is never ended');
+  assert.equal(await new CallLeases(a).endExpired(live.id, patch), undefined, 'a call whose node renews its lease is never ended');
   const stored = (await new CallsRepo(store).get(live.id))!;
   assert.equal(stored.status, 'queued');
-  assert.deepEqual(await b.listLeaseExpired().then((r) => r.map((x) => x.id)), [own.id], 'a\'s own expired call is b\'s to sweep, and the ended one is gone');
+  assert.deepEqual(await new CallLeases(b).listExpired().then((r) => r.map((x) => x.id)), [own.id], 'a\'s own expired call is b\'s to sweep, and the ended one is gone');
 });
 
 storeTest('calls: another node\'s live call is read from the table each time, so its end is seen (not a copy kept as first read)', async ({ store }) => {
