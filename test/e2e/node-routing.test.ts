@@ -10,6 +10,8 @@ import twilio from 'twilio';
 import { withStack, FULL_CONVERSATION } from './helpers.js';
 import { SIM_AUTH_TOKEN } from '../sim/stack.js';
 import { freshPostgresDatabase, TEST_DATABASE_URL } from '../store-backends.js';
+import { openPostgresStore } from '../../src/store/sql/sql-store.js';
+import { CallsRepo, newCallRow } from '../../src/store/calls-repo.js';
 
 const PG = TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set (multi-node mode needs DATABASE_URL)';
 const post = (url: string, params: Record<string, string>, signed = true) =>
@@ -43,7 +45,7 @@ test('multi-node mode: a call is addressed to its node (/n/<id>/ webhooks and st
   }
 });
 
-test('multi-node mode: another node\'s prefix is refused as misdirected (421, naming both), and carrier routes under the prefix are never rate limited', { skip: PG }, async () => {
+test('multi-node mode: another node\'s prefix is refused as misdirected (421, naming both), carrier routes under the prefix are never rate limited, and the number\'s status callback for another node\'s call is left to it', { skip: PG }, async () => {
   const db = await freshPostgresDatabase();
   try {
     await withStack({ env: { NODE_ID: 'node-x', DATABASE_URL: db.url, RATE_LIMIT_PER_MINUTE: '5' } }, async (stack) => {
@@ -53,6 +55,22 @@ test('multi-node mode: another node\'s prefix is refused as misdirected (421, na
       for (let i = 0; i < 12; i++) assert.equal((await post(`${stack.baseUrl}/n/node-x/twilio/status?callId=x`, { CallSid: 'CA' + '0'.repeat(32) }, false)).status, 403);
       // A signed callback under the prefix verifies against the prefixed URL: accepted (an unknown call is dropped).
       assert.equal((await post(`${stack.baseUrl}/n/node-x/twilio/status?callId=x`, { CallSid: 'CA' + '0'.repeat(32), CallStatus: 'ringing' })).status, 204);
+      // The number's status callback (at the root, any node) for a call node-y holds: left to node-y.
+      const store = await openPostgresStore(db.url, { max: 1 });
+      try {
+        const theirs = new CallsRepo(store, { nodeId: 'node-y' });
+        const sid = 'CA' + '7'.repeat(32);
+        const fields = { to: '+14155550123', from: '+14155550100', clientId: null, clientName: null, instructions: 'Take a message', provider: 'openai', carrier: 'twilio', carrierCallId: sid, direction: 'inbound' } as const;
+        const row = { ...newCallRow(fields, new Date()), status: 'talking' as const };
+        theirs.insert(row);
+        await theirs.settled();
+        assert.equal((await post(`${stack.baseUrl}/twilio/status`, { CallSid: sid, CallStatus: 'completed', CallDuration: '5' })).status, 204);
+        const after = (await stack.api('GET', `/api/calls/${row.id}`)).body;
+        assert.equal(after.status, 'talking', "another node's call is not ended by a callback that reached this node");
+        assert.equal(((await stack.api('GET', `/api/calls/${row.id}/events`)).body as string).includes('carrier.status'), false);
+      } finally {
+        await store.close();
+      }
     });
   } finally {
     await db.drop();
