@@ -16,6 +16,7 @@ import type { CallLimits } from './call-limits.js';
 import { bindCarrierCallId } from './carrier-binding.js';
 import { describeTarget, transferTargets } from './transfer/transfer-targets.js';
 import type { CallTransfer } from './transfer/call-transfer.js';
+import { callPublicUrl } from '../cluster/node-urls.js';
 
 /**
  * Creating a call: the dial policy and caps decide whether it may be placed (a refusal is recorded), the
@@ -133,7 +134,7 @@ export class CallCreation {
         callId: row.id,
         to: row.to,
         from: row.from!,
-        publicUrl: s.PUBLIC_URL!,
+        publicUrl: callPublicUrl(s)!,
         record: s.RECORD_CALLS,
         timeLimitSec: s.MAX_CALL_SECONDS + 60,
         amdSpeechEndThresholdMs: s.AMD_SPEECH_END_THRESHOLD_MS,

@@ -1,4 +1,3 @@
-import { CALL_LEASE_MS } from '../store/calls-repo.js';
 import type { CarrierEvent, MediaStreamHandler, MediaTransport } from '../telephony/carrier.js';
 import type { StreamOpenRequest } from '../telephony/twilio/media-connection.js';
 import type { CallRow } from '../store/calls-repo.js';
@@ -14,6 +13,7 @@ import { CarrierEvents } from './carrier-events.js';
 import { StreamAuthorization } from './stream-authorization.js';
 import { CallCreation } from './call-creation.js';
 import { recoverAfterRestart } from './restart-recovery.js';
+import { endLostNodeCalls } from './lost-node-calls.js';
 import { CallTransfer } from './transfer/call-transfer.js';
 import type { TransferRequest, TransferResult } from './transfer/transfer-types.js';
 import type { IncomingCall, IncomingCallAnswer, TransferLegHandler } from '../telephony/carrier.js';
@@ -27,9 +27,6 @@ export type { CallServiceDeps } from './call-runtime.js';
  * own part (creation, carrier events, stream authorization, limits, ending, late records, restart
  * recovery); they share one CallRuntime. This class is the one entry point the server uses.
  */
-/** A third of the lease (CALL_LEASE_MS): two renewals can be missed before another node stops counting a call. */
-const LEASE_RENEW_MS = CALL_LEASE_MS / 3;
-
 export class CallService {
   private readonly rt: CallRuntime;
   private readonly records: AfterCallRecords;
@@ -40,8 +37,13 @@ export class CallService {
   private readonly creation: CallCreation;
   private readonly transfers: CallTransfer;
   private readonly inbound: InboundCalls;
-  /** Renews this node's hold on its live calls and refreshes their running cost (calls-repo.ts `renewLeases`). */
+  /**
+   * Every third of the lease (two renewals can be missed before another node takes a call for lost):
+   * renews this node's hold on its live calls and refreshes their running cost (calls-repo.ts
+   * `renewLeases`), then ends other nodes' calls whose lease ran out (lost-node-calls.ts).
+   */
   private readonly leases: NodeJS.Timeout;
+  private sweeping: Promise<unknown> | undefined;
 
   constructor(d: CallServiceDeps) {
     const prices = d.prices ?? loadPriceTable(d.settings.PRICES_FILE);
@@ -55,7 +57,13 @@ export class CallService {
     this.carrierEvents = new CarrierEvents(this.rt, this.ending, this.limits, this.records);
     this.streams = new StreamAuthorization(this.rt, this.limits, this.ending);
     this.inbound = new InboundCalls({ rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers });
-    this.leases = setInterval(() => d.calls.renewLeases(), LEASE_RENEW_MS).unref();
+    this.leases = setInterval(() => {
+      d.calls.renewLeases();
+      // One sweep at a time: a slow database must not pile them up.
+      this.sweeping ??= this.endLostNodeCalls()
+        .catch((err: Error) => d.log.error({ event: 'calls.nodeLostSweepFailed', err: err.message }, 'ending a lost node\'s calls failed; tried again at the next renewal'))
+        .finally(() => (this.sweeping = undefined));
+    }, d.calls.leaseMs / 3).unref();
   }
 
   get liveCount(): number {
@@ -144,10 +152,16 @@ export class CallService {
     return recoverAfterRestart(this.rt, this.ending);
   }
 
+  /** Multi-node: ends other nodes' calls whose lease ran out (their node died) as `node-lost`. */
+  endLostNodeCalls(): Promise<number> {
+    return endLostNodeCalls(this.rt, this.ending);
+  }
+
   /** Ends every live call (server shutdown) and waits for background work such as downloads. */
   async shutdown(): Promise<void> {
     this.rt.closing = true;
     clearInterval(this.leases);
+    await this.sweeping;
     await Promise.all([...this.rt.live.keys()].map((id) => this.ending.end(id, 'interrupted', { detail: 'Callwright shut down' })));
     this.records.completeAll();
     this.rt.outcomes?.stop();

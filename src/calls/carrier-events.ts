@@ -51,6 +51,13 @@ export class CarrierEvents {
     const { d } = this.rt;
     // A number's own status callback (an inbound call) names no call of ours: the carrier's id does.
     if (!callId) callId = (await d.calls.getByCarrierId(carrierCallId))?.id ?? '';
+    // Multi-node: the number's own status callback reaches any node. Another node's call is that node's
+    // to apply (its session is there, and its events would be numbered on two nodes): dropped here.
+    const owner = callId && d.calls.dialect === 'postgres' ? (await d.calls.get(callId))?.nodeId : undefined;
+    if (owner && d.calls.nodeId && owner !== d.calls.nodeId) {
+      d.log.info({ event: 'carrier.otherNodesCall', callId, node: owner, type: event.type }, "callback for another node's call ignored (the number's status callback reaches any node)");
+      return;
+    }
     if (bindCarrierCallId(this.rt, callId, carrierCallId, 'callback', callId ? await d.calls.get(callId) : undefined) === 'refused') {
       d.log.warn({ event: 'carrier.unknownCall', type: event.type }, 'callback for an unknown call ignored');
       return;

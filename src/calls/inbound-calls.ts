@@ -10,6 +10,7 @@ import { buildSystemPrompt, type ReferenceExcerpt } from './prompt.js';
 import { CallCaps } from './caps.js';
 import { startSession, type SessionParts } from './session-start.js';
 import { transferTargets } from './transfer/transfer-targets.js';
+import { callPublicUrl } from '../cluster/node-urls.js';
 
 interface InboundSetup {
   client?: ClientProfile;
@@ -153,7 +154,7 @@ export class InboundCalls {
       return;
     }
     rt.track(
-      d.carrier.startRecording(carrierCallId, { callId, publicUrl: d.settings.PUBLIC_URL! }).catch((err: Error) => {
+      d.carrier.startRecording(carrierCallId, { callId, publicUrl: callPublicUrl(d.settings)! }).catch((err: Error) => {
         // The conversation goes on unrecorded rather than end.
         rt.record(callId, 'error', { source: d.carrier!.name, fatal: false, code: 'recording_failed', message: err.message });
       }),

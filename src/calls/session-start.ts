@@ -7,6 +7,7 @@ import type { CallEnding } from './call-ending.js';
 import type { CallLimits } from './call-limits.js';
 import type { CallTransfer } from './transfer/call-transfer.js';
 import type { TransferTarget } from './transfer/transfer-targets.js';
+import { callPublicUrl } from '../cluster/node-urls.js';
 
 /** The parts a session is built from (one set per CallService). */
 export interface SessionParts {
@@ -70,7 +71,7 @@ export function startSession(p: SessionParts, o: SessionStart): LiveCall {
             playDigitsViaCarrier: async (digits: string) => {
               const call = d.calls.kept(row.id);
               if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
-              await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: s.PUBLIC_URL!, params: { callId: row.id, secret: call.streamSecret } });
+              await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: callPublicUrl(s)!, params: { callId: row.id, secret: call.streamSecret } });
             },
           }
         : {}),

@@ -21,6 +21,7 @@ export const END_REASONS = [
   'provider-error', // the voice AI failed mid-call
   'media-error', // the carrier's media stream failed or never arrived
   'interrupted', // Callwright stopped (crash or restart) while the call was live
+  'node-lost', // multi-node: the node running the call stopped renewing its lease (died); another node ended it
   'dial-error', // the carrier refused the dial request
   'menu-stuck', // a phone menu kept repeating after the operator routes (0, "representative")
   'transferred', // handed over to the owner (or a number set on the call); the carrier call may go on without the AI

@@ -23,6 +23,7 @@ export function afterCall(call: CallRow, n: Pick<CampaignNumber, 'attempts'>, sp
     return { done: r, detail: `${r} on all ${allowed} attempts` };
   }
   if (r === 'voicemail' || r === 'voicemail-left') return { done: r, detail: null };
+  if (r === 'node-lost') return { done: 'interrupted', detail: 'the call was cut short (the node running it was lost mid-call); it is not dialled again, the callee may have been spoken to' };
   if (r === 'interrupted') return { done: 'interrupted', detail: 'the call was cut short (Callwright stopped mid-call); it is not dialled again, the callee may have been spoken to' };
   if (call.answeredAt) return { done: 'answered', detail: null };
   return { done: 'failed', detail: call.error ?? `the call ended: ${r ?? 'unknown reason'}` };

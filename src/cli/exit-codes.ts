@@ -39,7 +39,7 @@ export function exitCodeFor(err: unknown): number {
 }
 
 const NOT_REACHED = new Set<string>(['no-answer', 'busy', 'failed', 'canceled', 'voicemail', 'dial-error'] satisfies EndReason[]);
-const FAULTS = new Set<string>(['provider-error', 'media-error', 'interrupted'] satisfies EndReason[]);
+const FAULTS = new Set<string>(['provider-error', 'media-error', 'interrupted', 'node-lost'] satisfies EndReason[]);
 
 /** `call`'s exit code from how the call ended. */
 export function exitCodeForEnd(endReason: string | null | undefined): number {

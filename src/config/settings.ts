@@ -191,7 +191,11 @@ export const settingsSchema = z.object({
   // restarted, settles it). NODE_ID names this server in those claims and on its calls (src/cluster/node-id.ts).
   CAMPAIGN_TICK_MS: int(20, 60_000).default(1000),
   CAMPAIGN_LEASE_SECONDS: int(5, 3600).default(60),
-  NODE_ID: optionalString.pipe(z.string().max(100).optional()),
+  // A path segment in multi-node mode (the carrier's URLs carry it, /n/<NODE_ID>/..., routed by the proxy).
+  NODE_ID: optionalString.pipe(z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only (it is a URL path segment)').optional()),
+  // How long a live call's hold on its node lasts unless renewed (every third of it); with DATABASE_URL,
+  // running nodes end a call whose lease ran out (its node died) as `node-lost` (docs/deployment.md).
+  CALL_LEASE_SECONDS: int(3, 3600).default(90),
   /**
    * redis:// or rediss://: the cross-node features (docs/deployment.md): live events from any node, API
    * rate limits shared across nodes, and the node registry (GET /api/nodes). Unset: one node, in-process.

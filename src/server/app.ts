@@ -11,7 +11,8 @@ import { EventsRepo } from '../store/events-repo.js';
 import { Timeline } from '../records/timeline.js';
 import { loadPriceTable } from '../records/pricing.js';
 import { TwilioCarrier } from '../telephony/twilio/carrier.js';
-import { twilioRoutes } from '../telephony/twilio/routes.js';
+import { twilioRoutes, type TwilioRoutesOptions } from '../telephony/twilio/routes.js';
+import { nodePath } from '../cluster/node-urls.js';
 import type { Carrier } from '../telephony/carrier.js';
 import { engineFactories, withEnginePrices } from '../voice/registry.js';
 import { ToolRegistry } from '../tools/registry.js';
@@ -132,7 +133,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   if (s.DATABASE_URL && !s.NODE_ID) {
     server.log.warn(
       { event: 'node.unnamed', nodeId: cluster.nodeId },
-      'NODE_ID is not set: this node is named by its host and process id, so after a restart its calls and campaign claims are settled only once their leases run out; set a stable NODE_ID on every node (docs/deployment.md)',
+      'NODE_ID is not set: this node is named by its host and process id, its calls\' carrier URLs do not name it (a proxy cannot route them to it), and after a restart its calls and campaign claims are settled only once their leases run out; set a stable NODE_ID on every node (docs/deployment.md)',
     );
   }
   const prices = withEnginePrices(loadPriceTable(s.PRICES_FILE), s);
@@ -140,6 +141,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // to calls, and deleting a call deletes them in the same transaction (docs/store.md).
   const calls = new CallsRepo(sql, {
     nodeId: cluster.nodeId,
+    leaseMs: s.CALL_LEASE_SECONDS * 1000,
     pricer: callPricer(prices, s.TWILIO_PRICE_PER_MINUTE),
     log: (msg, fields) => server.log.error({ event: 'calls.store', ...fields }, msg),
   });
@@ -227,9 +229,10 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // Above the codec's 64 KiB frame limit, so an oversized frame is dropped and counted like any other
   // malformed frame instead of closing the stream (and ending the call); beyond this, ws closes it (1009).
   await server.register(websocket, { options: { maxPayload: 1024 * 1024 } });
-  await server.register(twilioRoutes, {
+  const carrierRoutes: TwilioRoutesOptions = {
     authToken: s.TWILIO_AUTH_TOKEN,
     publicUrl: s.PUBLIC_URL,
+    nodePath: nodePath(s),
     handlers: {
       streamParamsFor: (callId, sid) => service.streamParamsFor(callId, sid),
       onCarrierEvent: (callId, sid, ev, key) => service.onCarrierEvent(callId, sid, ev, key),
@@ -246,7 +249,11 @@ export async function buildApp(o: AppOptions): Promise<App> {
       },
       incomingCall: (call) => service.incomingCall(call),
     },
-  });
+  };
+  // The number's webhooks (and every carrier URL on one node) at the root; in multi-node mode a call's own
+  // URLs also under /n/<node id>, which the proxy routes to this node (docs/deployment.md).
+  await server.register(twilioRoutes, carrierRoutes);
+  if (carrierRoutes.nodePath) await server.register(twilioRoutes, { ...carrierRoutes, prefix: '/n/:nodeId' });
 
   const sessions = new BrowserSessions(new SessionsRepo(sql), o.apiToken, BrowserSessions.ttlFromDays(s.SESSION_DAYS));
   await sessions.prune();
@@ -288,6 +295,8 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const priced = await calls.priceUnpriced();
   if (priced) server.log.info({ event: 'calls.priced', calls: priced }, 'calls stored before running costs were priced from their usage events');
   await service.recoverAfterRestart();
+  // Multi-node: other nodes' calls whose lease ran out while no node was sweeping (then on the lease timer).
+  await service.endLostNodeCalls();
   // Once listening (the carrier's callbacks for a call it dials must find the server), and after the
   // recovery above: a scheduled call due now dials as a new call.
   server.addHook('onListen', async () => scheduler.start());

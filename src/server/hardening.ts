@@ -17,8 +17,8 @@ export interface HardeningOptions {
   rateLimitStore?: FastifyRateLimitStoreCtor;
 }
 
-/** Where Twilio talks to us: signed webhooks and the media WebSocket. */
-const isCarrierRoute = (url: string) => url.startsWith('/twilio/');
+/** Where Twilio talks to us: signed webhooks and the media WebSocket (under /n/<node id> in multi-node mode). */
+const isCarrierRoute = (url: string) => url.startsWith('/twilio/') || /^\/n\/[^/]+\/twilio\//.test(url);
 
 /**
  * Security headers, CORS and rate limits, in one place.

@@ -3,6 +3,7 @@ import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
 import { writerOf } from './database.js';
 import type { SqlStore } from './sql/sql-store.js';
 import type { StoreWriter } from './write-queue.js';
+import { mayStillBeRecording } from '../records/late-records-window.js';
 import { fromDb, matchesFilter, newestFirst, toDb, type CallFilter, type CallRow } from './call-rows.js';
 
 export { newCallRow, type CallDirection, type CallFilter, type CallRow, type NewCall } from './call-rows.js';
@@ -10,7 +11,7 @@ export { newCallRow, type CallDirection, type CallFilter, type CallRow, type New
 /** Rows kept in memory at most (live calls' always; ended ones, most recent first, up to this). */
 const MAX_KEPT_ROWS = 2000;
 
-/** How long a live call's hold on a concurrent-calls slot lasts unless its node renews it (docs/store.md). */
+/** How long a live call's hold on a concurrent-calls slot lasts unless its node renews it (docs/store.md); CALL_LEASE_SECONDS. */
 export const CALL_LEASE_MS = 90_000;
 
 /** How a call's running cost is priced (records/cost.ts's arithmetic, see call-cost.ts). */
@@ -24,6 +25,8 @@ export interface CallPricer {
 export interface CallsRepoOptions {
   /** This node's id, written on the calls it places or answers. */
   nodeId?: string;
+  /** The lease on this node's live calls (default CALL_LEASE_MS), renewed every third of it. */
+  leaseMs?: number;
   pricer?: CallPricer;
   now?: () => number;
   log?: (msg: string, fields: Record<string, unknown>) => void;
@@ -78,6 +81,15 @@ export class CallsRepo {
     this.now = o.now ?? Date.now;
   }
 
+  /** The node id written on the calls this node places (undefined: none, single-node tests). */
+  get nodeId(): string | undefined {
+    return this.o.nodeId;
+  }
+
+  get leaseMs(): number {
+    return this.o.leaseMs ?? CALL_LEASE_MS;
+  }
+
   get dialect(): SqlStore['dialect'] {
     return this.store.dialect;
   }
@@ -97,7 +109,7 @@ export class CallsRepo {
 
   /** The row with this node's lease on it. */
   leased(row: CallRow): CallRow {
-    return { metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row, nodeId: this.o.nodeId ?? null, leaseUntil: new Date(this.now() + CALL_LEASE_MS).toISOString() };
+    return { metadataJson: null, usageCostUsd: 0, costUsd: 0, ...row, nodeId: this.o.nodeId ?? null, leaseUntil: new Date(this.now() + this.leaseMs).toISOString() };
   }
 
   /** Takes a row that was inserted by the caller's own transaction as kept (it is a live call of this node). */
@@ -106,9 +118,14 @@ export class CallsRepo {
     this.held.add(row.id);
   }
 
-  /** The node this repository writes calls for (undefined in tests that name none). */
-  get nodeId(): string | undefined {
-    return this.o.nodeId;
+  /** A row this node changed outside the repository (call-leases.ts): a kept copy is replaced by it. */
+  replaceKept(row: CallRow): void {
+    if (this.rows.has(row.id)) this.keep({ ...row });
+  }
+
+  /** The repository's clock (tests set it), in ms. */
+  nowMs(): number {
+    return this.now();
   }
 
   /** The row of a call kept in memory (every live call of this node), without reading the table. */
@@ -131,7 +148,11 @@ export class CallsRepo {
     const now = this.rows.get(id);
     if (now) return { ...now };
     const row = this.withPending(id, stored);
-    if (row && current) this.keep({ ...row });
+    // Another node's call is kept only once nothing more can change it: that node writes it (its end, then
+    // late records), and a copy here would stay as read (a campaign settling it after its node died would
+    // wait for an end it never sees; a recording would stay "in progress"). Until then it is read each time.
+    const settledHere = this.store.dialect === 'sqlite' || this.held.has(id) || !row?.nodeId || row.nodeId === this.o.nodeId || !mayStillBeRecording(row, this.now());
+    if (row && current && settledHere) this.keep({ ...row });
     return row;
   }
 
@@ -192,7 +213,10 @@ export class CallsRepo {
         this.dirtyCost.delete(id);
       }
     }
-    const q = this.store.db.updateTable('calls').set(toDb(full)).where('id', '=', id);
+    let q = this.store.db.updateTable('calls').set(toDb(full)).where('id', '=', id);
+    // `ended` is final: a node that lost its lease while alive (cut off from the database) and goes on
+    // must not bring back a call another node ended as node-lost.
+    if (patch.status && patch.status !== 'ended') q = q.where('status', '!=', 'ended');
     this.write(id, q, { patch: full }, `update call ${Object.keys(patch).join(',')}`);
   }
 
@@ -239,7 +263,7 @@ export class CallsRepo {
    */
   renewLeases(): number {
     if (this.store.dialect === 'sqlite') return 0;
-    const until = new Date(this.now() + CALL_LEASE_MS).toISOString();
+    const until = new Date(this.now() + this.leaseMs).toISOString();
     let n = 0;
     for (const id of this.held) {
       const r = this.rows.get(id);

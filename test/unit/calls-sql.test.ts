@@ -6,6 +6,7 @@ import { storeTest, freshPostgresDatabase, TEST_DATABASE_URL } from '../store-ba
 import { CALL_LEASE_MS, CallsRepo, newCallRow, type CallRow } from '../../src/store/calls-repo.js';
 import { openPostgresStore } from '../../src/store/sql/sql-store.js';
 import { CallCaps } from '../../src/calls/caps.js';
+import { CallLeases } from '../../src/store/call-leases.js';
 import { callPricer } from '../../src/calls/call-cost.js';
 import { computeCost } from '../../src/records/cost.js';
 import { loadPriceTable } from '../../src/records/pricing.js';
@@ -177,6 +178,54 @@ storeTest('calls: restart recovery ends the calls no live node holds, not anothe
   await store.db.updateTable('calls').set({ lease_until: new Date(clock - 1).toISOString() }).where('id', '=', expired.id).execute();
   const ids = (await new CallsRepo(store, { nodeId: 'a', now: () => clock }).listOrphaned()).map((r) => r.id).sort();
   assert.deepEqual(ids, (store.dialect === 'sqlite' ? [own.id, held.id, expired.id] : [own.id, expired.id]).sort());
+});
+
+storeTest('calls: a lost node\'s calls (lease ran out) are ended by exactly one other node; a live lease, ended calls and own calls are untouched (SQLite: none)', async ({ store }) => {
+  const clock = NOW.getTime();
+  const a = new CallsRepo(store, { nodeId: 'a', now: () => clock });
+  const b = new CallsRepo(store, { nodeId: 'b', now: () => clock });
+  const c = new CallsRepo(store, { nodeId: 'c', now: () => clock });
+  const lost = newCall('+14155550161');
+  const live = newCall('+14155550162');
+  const own = newCall('+14155550163');
+  c.insert(lost);
+  c.insert(live);
+  a.insert(own);
+  await Promise.all([a.settled(), c.settled()]);
+  await store.db.updateTable('calls').set({ lease_until: new Date(clock - 1).toISOString() }).where('id', 'in', [lost.id, own.id]).execute();
+  if (store.dialect === 'sqlite') {
+    assert.deepEqual(await new CallLeases(a).listExpired(), [], 'one node: nothing is another node\'s');
+    assert.equal(await new CallLeases(a).endExpired(lost.id, { endReason: 'node-lost', endedAt: NOW.toISOString(), error: 'x' }), undefined);
+    return;
+  }
+  assert.deepEqual((await new CallLeases(a).listExpired()).map((r) => r.id), [lost.id], 'not its own call, not a call with a current lease');
+  const patch = { endReason: 'node-lost' as const, endedAt: NOW.toISOString(), error: 'node c was lost' };
+  const won = (await Promise.all([new CallLeases(a).endExpired(lost.id, patch), new CallLeases(b).endExpired(lost.id, patch)])).filter(Boolean);
+  assert.equal(won.length, 1, 'two nodes sweeping at once: one ends the call');
+  assert.equal(won[0]!.status, 'ended');
+  assert.equal(won[0]!.endReason, 'node-lost');
+  // The lost node was alive after all (cut off from the database) and moves its call on: ended stays ended.
+  c.update(lost.id, { status: 'talking' });
+  await c.settled();
+  assert.equal((await new CallsRepo(store).get(lost.id))!.status, 'ended');
+  assert.equal(await new CallLeases(a).endExpired(live.id, patch), undefined, 'a call whose node renews its lease is never ended');
+  const stored = (await new CallsRepo(store).get(live.id))!;
+  assert.equal(stored.status, 'queued');
+  assert.deepEqual(await new CallLeases(b).listExpired().then((r) => r.map((x) => x.id)), [own.id], 'a\'s own expired call is b\'s to sweep, and the ended one is gone');
+});
+
+storeTest('calls: another node\'s live call is read from the table each time, so its end is seen (not a copy kept as first read)', async ({ store }) => {
+  if (store.dialect === 'sqlite') return; // one node: every call is its own
+  const a = new CallsRepo(store, { nodeId: 'a' });
+  const b = new CallsRepo(store, { nodeId: 'b' });
+  const call = newCall('+14155550171');
+  a.insert(call);
+  a.update(call.id, { status: 'talking' });
+  await a.settled();
+  assert.equal((await b.get(call.id))!.status, 'talking');
+  a.update(call.id, { status: 'ended', endReason: 'callee-hangup', endedAt: NOW.toISOString() });
+  await a.settled();
+  assert.equal((await b.get(call.id))!.status, 'ended', 'node b sees the end node a wrote');
 });
 
 test('[postgres] caps across two nodes: concurrent admissions on two pools never exceed MAX_CONCURRENT_CALLS or MAX_CALLS_PER_DAY, and an expired lease stops counting', { skip: TEST_DATABASE_URL ? undefined : 'PostgreSQL: TEST_DATABASE_URL is not set' }, async () => {

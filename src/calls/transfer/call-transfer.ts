@@ -7,6 +7,7 @@ import { DialPolicy, isRefusal } from '../dial-policy.js';
 import { checkDestination, maskNumber } from '../policy.js';
 import { chooseTarget, describeTarget, type TransferTarget } from './transfer-targets.js';
 import type { PreambleWait, TransferRequest, TransferResult } from './transfer-types.js';
+import { callPublicUrl } from '../../cluster/node-urls.js';
 
 /** A warm transfer's second leg (the call to the owner) while it rings, answers and is briefed. */
 interface WarmLeg {
@@ -140,7 +141,7 @@ export class CallTransfer implements TransferLegHandler {
       leg.settle({ reason: 'no answer in time' });
     }, s.TRANSFER_RING_TIMEOUT_S * 1000 + LEG_GRACE_MS);
     try {
-      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: ourNumber(d.calls.kept(callId)) ?? s.TWILIO_FROM_NUMBER!, publicUrl: s.PUBLIC_URL!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
+      const { carrierCallId } = await d.carrier!.dialTransferLeg!({ callId, to: c.target.number, from: ourNumber(d.calls.kept(callId)) ?? s.TWILIO_FROM_NUMBER!, publicUrl: callPublicUrl(s)!, ringTimeoutSec: s.TRANSFER_RING_TIMEOUT_S });
       // A callback may have named the leg first (see `answered`); a different id is not this leg's.
       leg.legId ??= carrierCallId;
       if (leg.settled) this.hangupLeg(leg);

@@ -28,6 +28,12 @@ export interface TwilioRoutesOptions {
   /** Undefined until configured: every Twilio-facing route then refuses with 503. */
   authToken?: string;
   publicUrl?: string;
+  /**
+   * Multi-node mode: this node's path prefix (`/n/<node id>`, src/cluster/node-urls.ts). The streams this
+   * node opens are addressed under it, so the proxy brings them back here; registered under the prefix
+   * `/n/:nodeId`, the routes refuse another node's prefix (421: the proxy routed it to the wrong node).
+   */
+  nodePath?: string;
   handlers: TwilioRouteHandlers;
 }
 
@@ -49,6 +55,19 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
       done(err as Error, undefined);
     }
   });
+
+  // Under `/n/:nodeId`: a prefix naming another node means the proxy sent this node another node's call,
+  // whose session is not here. Refused before the signature check, saying so.
+  if (app.prefix) {
+    app.addHook('onRequest', async (req, reply) => {
+      const asked = `/n/${(req.params as { nodeId?: string }).nodeId ?? ''}`;
+      if (asked === opts.nodePath) return;
+      req.log.warn({ event: 'twilio.wrongNode', asked, self: opts.nodePath ?? null }, 'carrier request for another node refused: the proxy must route /n/<node id>/ to that node');
+      return sendError(reply, 421, `this request is for node ${asked.slice(3)}, but this is ${opts.nodePath ? `node ${opts.nodePath.slice(3)}` : 'a single node'}: the proxy must route /n/<node id>/ to that node (docs/deployment.md)`);
+    });
+  }
+  // The public base the carrier reaches this node's calls on (its streams, a transfer leg's next URL).
+  const callBase = () => opts.publicUrl!.replace(/\/+$/, '') + (opts.nodePath ?? '');
 
   const verify = async (req: FastifyRequest, reply: FastifyReply) => {
     if (!opts.authToken || !opts.publicUrl) return sendError(reply, 503, 'Twilio is not configured on this server');
@@ -89,7 +108,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     const params = opts.handlers.streamParamsFor(callIdOf(req), carrierCallId);
     reply.type('text/xml');
     // An unknown or finished call gets a polite hang-up rather than an error Twilio would read aloud.
-    return params ? streamTwiml(mediaStreamUrl(opts.publicUrl!), params) : hangupTwiml();
+    return params ? streamTwiml(mediaStreamUrl(callBase()), params) : hangupTwiml();
   });
 
   // A call to our number: an AI session (its stream parameters) or a sentence and a hang-up.
@@ -103,7 +122,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     }
     const answer: IncomingCallAnswer = (await opts.handlers.incomingCall?.(call)) ?? { decline: 'Sorry, this number does not take calls. Goodbye.' };
     reply.type('text/xml');
-    return 'connect' in answer ? streamTwiml(mediaStreamUrl(opts.publicUrl!), answer.connect) : sayThenHangupTwiml(answer.decline);
+    return 'connect' in answer ? streamTwiml(mediaStreamUrl(callBase()), answer.connect) : sayThenHangupTwiml(answer.decline);
   };
 
   const callback = (parse: (b: unknown) => ParsedWebhook) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -140,7 +159,7 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
     legTwiml((callId, body) => {
       const { carrierCallId, human } = parseLegAnsweredWebhook(body);
       const next = opts.handlers.transferLeg?.answered(callId, carrierCallId, human);
-      return next ? briefTwiml(next.brief, transferLegUrls(opts.publicUrl!, callId).briefed) : hangupTwiml();
+      return next ? briefTwiml(next.brief, transferLegUrls(callBase(), callId).briefed) : hangupTwiml();
     }),
   );
   app.post(
@@ -191,7 +210,9 @@ export async function twilioRoutes(app: FastifyInstance, opts: TwilioRoutesOptio
       preValidation: async (req, reply) => {
         if (!opts.authToken || !opts.publicUrl) return sendError(reply, 503, 'Twilio is not configured on this server');
         const sig = req.headers['x-twilio-signature'];
-        if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, mediaStreamUrl(opts.publicUrl), {})) {
+        // The URL the carrier was given: under the node prefix when it came that way (checked above).
+        const url = mediaStreamUrl(opts.publicUrl.replace(/\/+$/, '') + (app.prefix ? (opts.nodePath ?? '') : ''));
+        if (!isValidSignature(opts.authToken, typeof sig === 'string' ? sig : undefined, url, {})) {
           req.log.warn({ event: 'twilio.badSignature', route: '/twilio/media' }, 'media stream refused: invalid signature');
           return sendError(reply, 403, 'X-Twilio-Signature does not match this request: PUBLIC_URL must be the exact origin Twilio calls (see docs/first-real-call.md)');
         }

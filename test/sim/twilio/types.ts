@@ -220,6 +220,8 @@ export interface SimCall {
   readonly sid: string;
   /** Wall clock at creation; log entries' `atMs` count from here. */
   readonly dateCreated: Date;
+  /** Wall clock at the end (completed, busy, no-answer...); null while the call goes on. */
+  readonly endTime: Date | null;
   readonly params: CreateParams;
   readonly status: CallStatus;
   readonly log: LogEntry[];

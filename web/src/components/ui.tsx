@@ -75,7 +75,7 @@ export function StatusBadge({ status, endReason }: { status: string; endReason?:
 }
 
 function shortReason(r: string): string {
-  const m: Record<string, string> = { 'agent-hangup': 'Completed', 'callee-hangup': 'Callee hung up', 'user-hangup': 'Hung up', voicemail: 'Voicemail', 'voicemail-left': 'Message left', 'no-answer': 'No answer', busy: 'Busy', failed: 'Failed', canceled: 'Canceled', 'max-duration': 'Time limit', 'provider-error': 'AI error', 'media-error': 'Audio error', 'dial-error': 'Dial error', interrupted: 'Interrupted' };
+  const m: Record<string, string> = { 'agent-hangup': 'Completed', 'callee-hangup': 'Callee hung up', 'user-hangup': 'Hung up', voicemail: 'Voicemail', 'voicemail-left': 'Message left', 'no-answer': 'No answer', busy: 'Busy', failed: 'Failed', canceled: 'Canceled', 'max-duration': 'Time limit', 'provider-error': 'AI error', 'media-error': 'Audio error', 'dial-error': 'Dial error', interrupted: 'Interrupted', 'node-lost': 'Node lost' };
   return m[r] ?? r;
 }
 

@@ -64,6 +64,7 @@ export const END_REASON_LABEL: Record<EndReason, string> & Record<string, string
   'media-error': 'The audio stream failed',
   'dial-error': 'The carrier refused the call',
   interrupted: 'Callwright restarted mid-call',
+  'node-lost': 'The server running the call was lost mid-call',
   'menu-stuck': 'Stuck in a phone menu (0 and "representative" tried)',
   transferred: 'Handed over (transferred)',
 };
