@@ -34,7 +34,9 @@ COPY runbooks ./runbooks
 COPY models ./models
 # The callwright command (runs dist/cli): docker compose exec callwright node bin/callwright.js calls list
 COPY bin ./bin
-RUN mkdir -p /data/clients && chown -R node:node /data
+# /shared: where several nodes mount their shared volume (deploy/compose.yaml); a new named volume takes
+# this folder's owner, so the unprivileged user can write there.
+RUN mkdir -p /data/clients /shared && chown -R node:node /data /shared
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { allowListEntries, parseAllowEntry } from '../calls/allow-list.js';
@@ -209,6 +210,12 @@ export const settingsSchema = z.object({
     'must list origins such as https://app.example.com (scheme and host, no path), separated by commas',
   ),
   LOG_SENSITIVE: bool.default(false),
+  /**
+   * Behind a proxy (docs/deployment.md): whose X-Forwarded-For to believe, so the client's own address is
+   * the one rate limits and logs see. `true` (any: only when nothing but the proxy can reach the node), a
+   * number of proxy hops, or the proxies' addresses (IPs or CIDRs, comma-separated). Unset: none.
+   */
+  TRUST_PROXY: optionalString.refine((v) => v === undefined || trustProxyOption(v) !== undefined, 'must be true, a number of hops (1-10), or proxy addresses (IPs or CIDRs) separated by commas'),
 
   EMBEDDINGS_PROVIDER: z.enum(['auto', 'openai', 'gemini', 'none']).default('auto'),
   EMBEDDINGS_MODEL: optionalString,
@@ -290,4 +297,26 @@ export function missingForCalls(s: Settings, provider: Settings['AI_PROVIDER'] =
 export function isUsablePublicUrl(url: string): boolean {
   const u = new URL(url);
   return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` takes it (a hop count as the function that trusts that many
+ * hops); undefined when it is none of the accepted forms.
+ */
+export function trustProxyOption(v: string | undefined): boolean | string[] | ((addr: string, hop: number) => boolean) | undefined {
+  if (v === undefined) return false;
+  const t = v.trim();
+  if (/^(true|false)$/i.test(t)) return t.toLowerCase() === 'true';
+  if (/^\d+$/.test(t)) {
+    const hops = Number(t);
+    return hops >= 1 && hops <= 10 ? (_addr: string, hop: number) => hop < hops : undefined;
+  }
+  const list = t.split(/[\s,]+/).filter(Boolean);
+  const ok = list.length > 0 && list.every((a) => {
+    const [ip, bits, extra] = a.split('/');
+    const family = isIP(ip);
+    if (!family || extra !== undefined) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  return ok ? list : undefined;
 }

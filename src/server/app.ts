@@ -1,7 +1,7 @@
 import { callPricer } from '../calls/call-cost.js';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
-import type { Settings } from '../config/settings.js';
+import { trustProxyOption, type Settings } from '../config/settings.js';
 import { CallRequestError, CallService } from '../calls/call-service.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { openStore } from '../store/open-store.js';
@@ -113,7 +113,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     // Request lines at debug level: at info the log is one line per event that matters (logging.ts).
     logController: new QuietRequestLogs(),
     bodyLimit: BODY_LIMIT,
-    trustProxy: false,
+    trustProxy: trustProxyOption(s.TRUST_PROXY) ?? false,
     // Errors the router raises before any route runs. Its own message for a bad path echoes the whole URL
     // (query and token included): answer with the field instead.
     frameworkErrors: (err, _req, res) => {
