@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
-import { sql, type CompiledQuery, type Expression, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import { writerOf } from './database.js';
 import type { SqlStore } from './sql/sql-store.js';
 import type { StoreWriter } from './write-queue.js';
 import { mayStillBeRecording } from '../records/late-records-window.js';
+import { withRetries } from './sql/transient.js';
 import { fromDb, matchesFilter, newestFirst, toDb, type CallFilter, type CallRow } from './call-rows.js';
+import { callsPage, deleteCallRows, deletedSince } from './call-queries.js';
 
 export { newCallRow, type CallDirection, type CallFilter, type CallRow, type NewCall } from './call-rows.js';
 
@@ -28,6 +30,8 @@ export interface CallsRepoOptions {
   /** The lease on this node's live calls (default CALL_LEASE_MS), renewed every third of it. */
   leaseMs?: number;
   pricer?: CallPricer;
+  /** PostgreSQL: the pauses before trying a write again after a transient failure (default: sql/transient.ts). */
+  retryDelaysMs?: readonly number[];
   now?: () => number;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
@@ -316,23 +320,7 @@ export class CallsRepo {
 
   /** Newest first; `before` is an opaque cursor from a previous page; `filter` narrows the list (history search). */
   async list(limit: number, before?: { createdAt: string; id: string }, filter: CallFilter = {}): Promise<CallRow[]> {
-    const like = this.store.dialect === 'postgres' ? 'ILIKE' : 'LIKE';
-    let q = this.store.db.selectFrom('calls').selectAll();
-    if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
-    if (filter.status === 'live') q = q.where('status', '!=', 'ended');
-    else if (filter.status) q = q.where('status', '=', filter.status);
-    if (filter.endReason) q = q.where('end_reason', '=', filter.endReason);
-    if (filter.direction) q = q.where('direction', '=', filter.direction);
-    if (filter.clientId) q = q.where('client_id', '=', filter.clientId);
-    if (filter.goalMet === 'none') q = q.where('id', 'not in', (eb) => eb.selectFrom('call_outcomes').select('call_id').where('goal_met', 'is not', null));
-    else if (filter.goalMet) q = q.where('id', 'in', (eb) => eb.selectFrom('call_outcomes').select('call_id').where('goal_met', '=', filter.goalMet as string));
-    if (filter.text) {
-      // Number (an inbound call's caller too), client or instructions, case-insensitive; LIKE's wildcards in the search are taken literally.
-      const p = `%${filter.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      const m = (col: string): Expression<SqlBool> => sql<SqlBool>`${sql.ref(col)} ${sql.raw(like)} ${p} ESCAPE '\\'`;
-      q = q.where((eb) => eb.or([m('to_number'), eb.and([eb('direction', '=', 'inbound'), m('from_number')]), m('client_name'), m('client_id'), m('instructions')]));
-    }
-    const rows = (await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(fromDb);
+    const rows = await callsPage(this.store, limit, before, filter);
     if (!this.pending.size) return rows;
     const matches = (r: CallRow) => (!before || r.createdAt < before.createdAt || (r.createdAt === before.createdAt && r.id < before.id)) && matchesFilter(r, filter);
     return this.mergePending(rows, matches).sort(newestFirst).slice(0, limit);
@@ -408,13 +396,8 @@ export class CallsRepo {
   }
 
   /** Calls created at or after `iso` that were deleted since, and what they cost (for the daily caps). */
-  async deletedSince(iso: string): Promise<{ count: number; costUsd: number }> {
-    const r = await this.store.db
-      .selectFrom('deleted_calls')
-      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql<number>`0`).as('costUsd')])
-      .where('created_at', '>=', iso)
-      .executeTakeFirstOrThrow();
-    return { count: Number(r.count), costUsd: Number(r.costUsd) };
+  deletedSince(iso: string): Promise<{ count: number; costUsd: number }> {
+    return deletedSince(this.store, iso);
   }
 
   /**
@@ -427,39 +410,13 @@ export class CallsRepo {
     if (!row) return false;
     await this.settled(id);
     if (this.pending.has(id)) throw new Error('the call still has writes waiting for the database; try again in a moment');
-    const refs = await this.referencingTables();
-    const db = this.store.db;
-    const deletedAt = new Date().toISOString();
-    await this.store.atomically(function* () {
-      for (const r of refs) {
-        const del = sql`DELETE FROM ${sql.table(r.tbl)} WHERE ${sql.ref(r.col)} = ${id}`.compile(db);
-        yield { compile: () => del };
-      }
-      yield db.deleteFrom('calls').where('id', '=', id);
-      yield db
-        .insertInto('deleted_calls')
-        .values({ id, created_at: row.createdAt, cost_usd: costUsd, deleted_at: deletedAt })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ created_at: row.createdAt, cost_usd: costUsd, deleted_at: deletedAt }));
-    });
+    await deleteCallRows(this.store, row, costUsd);
     // A kept row would otherwise outlive its record: the call would still be found by id or carrier id.
     this.rows.delete(id);
     this.dirtyCost.delete(id);
     this.held.delete(id);
     if (row.carrierCallId) this.idByCarrierId.delete(row.carrierCallId);
     return true;
-  }
-
-  /** Tables with a foreign key to calls (read from the schema, so a later table is not forgotten). */
-  private async referencingTables(): Promise<Array<{ tbl: string; col: string }>> {
-    if (this.store.dialect === 'sqlite') {
-      const r = await sql<{ tbl: string; col: string }>`SELECT m.name AS tbl, f."from" AS col FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f."table" = 'calls'`.execute(this.store.db);
-      return r.rows;
-    }
-    const r = await sql<{ tbl: string; col: string }>`
-      SELECT cl.relname AS tbl, a.attname AS col FROM pg_constraint c
-      JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-      WHERE c.contype = 'f' AND c.confrelid = 'calls'::regclass AND cl.relnamespace = current_schema()::regnamespace`.execute(this.store.db);
-    return r.rows;
   }
 
   /** How many calls have writes waiting for the database. */
@@ -499,7 +456,7 @@ export class CallsRepo {
       deferred = true;
       const prev = this.chains.get(id) ?? Promise.resolve();
       const next = prev
-        .then(() => this.store.db.executeQuery(c))
+        .then(() => withRetries(() => this.store.db.executeQuery(c), { delaysMs: this.o.retryDelaysMs, onRetry: (err, attempt) => attempt === 1 && this.o.log?.('a call write failed; trying again', { callId: id, label, err: err.message }) }))
         .then(settle, (err: Error) => {
           this.o.log?.('could not write a call to the database', { callId: id, label, err: err.message });
           dropped();

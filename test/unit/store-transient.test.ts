@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTransient, withRetries } from '../../src/store/sql/transient.js';
+import { CallsRepo, newCallRow } from '../../src/store/calls-repo.js';
+import { storeTest } from '../store-backends.js';
 
 const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
 
@@ -45,4 +47,31 @@ test('a write is tried again while it fails transiently, in order, and given up 
     /Connection terminated/,
   );
   assert.equal(downTries, 3, 'given up after the last pause');
+});
+
+storeTest('PostgreSQL: a call write cut by a dropped connection is tried again, not lost, and the call\'s later writes wait behind it', async (s) => {
+  if (s.sqlite) return; // SQLite writes run at once (the StoreWriter queues them while the database is locked)
+  let cut = 0;
+  const db = new Proxy(s.store.db, {
+    get(target, prop) {
+      if (prop === 'executeQuery') {
+        return (...args: unknown[]) => (cut-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : (target.executeQuery as (...a: unknown[]) => unknown).apply(target, args));
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v; // Kysely's private fields need the real instance
+    },
+  });
+  const logs: string[] = [];
+  const calls = new CallsRepo({ ...s.store, db } as typeof s.store, { nodeId: 'node-a', retryDelaysMs: [5, 5, 5], log: (m) => void logs.push(m) });
+  const row = newCallRow({ to: '+14155550123', from: '+14155550100', clientId: null, clientName: null, instructions: 'x', provider: 'openai', carrier: 'twilio', carrierCallId: null, direction: 'outbound' }, new Date());
+  calls.insert(row);
+  await calls.settled();
+  cut = 2; // the next write fails twice, then goes through; the one after it waits its turn
+  calls.update(row.id, { status: 'answered', answeredAt: new Date().toISOString() });
+  calls.update(row.id, { status: 'ended', endReason: 'callee-hangup', endedAt: new Date().toISOString() });
+  await calls.settled();
+  const stored = await new CallsRepo(s.store).get(row.id);
+  assert.equal(stored?.status, 'ended');
+  assert.ok(stored?.answeredAt, 'the write that failed twice is in too');
+  assert.ok(logs.some((l) => /trying again/.test(l)), logs.join('\n'));
 });
