@@ -271,7 +271,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
 /**
  * TEST_STORE=postgres (with TEST_DATABASE_URL, scripts/test-postgres.sh): the stack's server keeps its
  * store in PostgreSQL, in a database of its data directory's own (a restart over the same directory finds
- * the same database, as it finds the same SQLite file). Otherwise nothing: SQLite in DATA_DIR.
+ * the same database, as it finds the same SQLite file), as a node named after that directory (so its carrier
+ * URLs are node-addressed, as in a multi-node deployment). Otherwise nothing: SQLite in DATA_DIR.
  */
 export async function stackStoreEnv(dataDir: string): Promise<Record<string, string>> {
   if (process.env.TEST_STORE !== 'postgres') return {};
@@ -288,5 +289,7 @@ export async function stackStoreEnv(dataDir: string): Promise<Record<string, str
   }
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  return { DATABASE_URL: url.toString() };
+  // A node name as stable as the database: a restart over the same directory is the same node, and ends
+  // the calls it left live at once (without NODE_ID on PostgreSQL it would wait for their leases to run out).
+  return { DATABASE_URL: url.toString(), NODE_ID: `node-${name.slice(-8)}` };
 }
