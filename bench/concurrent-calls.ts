@@ -14,9 +14,9 @@ import { fmt, processCpuMs, processRssMb, summarize } from './stats.js';
 import { freePort } from '../test/sim/stack.js';
 import { startArgs } from '../test/sim/server-process.js';
 
-const ACCOUNT_SID = 'AC' + 'b2'.repeat(16);
-const AUTH_TOKEN = 'bench-auth-token-0123456789';
-const API_TOKEN = 'bench-api-token-0123456789';
+export const ACCOUNT_SID = 'AC' + 'b2'.repeat(16);
+export const AUTH_TOKEN = 'bench-auth-token-0123456789';
+export const API_TOKEN = 'bench-api-token-0123456789';
 
 export type BenchEngine = 'openai' | 'gemini';
 
@@ -178,8 +178,8 @@ export function printConcurrent(r: ConcurrentResult): void {
   console.log(`load drivers: ${fmt(r.driverCpuPctOfCore, 1)}% of one core, threads busy ${r.driverThreadBusyPct.map((p) => fmt(p, 0) + '%').join(' / ')}, event-loop delay p99 ${fmt(r.driverLoopDelayP99Ms)} ms (the latency above includes loopback and the drivers)`);
 }
 
-/** A load driver on its own thread, driven by simple request/response messages. */
-class DriverThread {
+/** A load driver on its own thread, driven by simple request/response messages (also the cluster bench's, bench/cluster/). */
+export class DriverThread {
   private constructor(private readonly worker: Worker, readonly url: string) {}
 
   static async start(kind: 'twilio' | 'realtime' | 'gemini', shared: SharedMeter, engine: BenchEngine): Promise<DriverThread> {

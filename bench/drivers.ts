@@ -80,13 +80,12 @@ export class DirectionMeter {
   stamp(frame: Buffer): void {
     let id = this.nextId++ % RING;
     if (id === 0) id = this.nextId++ % RING;
-    frame.writeUInt32BE(id, 0);
+    writeTag(frame, id);
     this.mark(id);
   }
 
   receive(frame: Buffer): void {
-    if (frame.length < 4) return;
-    const id = frame.readUInt32BE(0);
+    const id = readTag(frame);
     if (id > 0 && id < RING) this.take(id);
   }
 
@@ -101,6 +100,26 @@ export class DirectionMeter {
 }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
+
+/**
+ * The id as 8 mu-law bytes of the quietest segment (0xF0 | nibble: at most 120 of 32767), so a tagged
+ * frame of silence stays silence to the server's sound classifier. Written as 4 raw bytes, the id was a
+ * full-scale click every 20 ms: a 50 Hz buzz the hold detector took for music, and after 3 s it put the
+ * call on hold (agent cut, caller audio no longer sent to the engine), which lost frames in both directions.
+ */
+const TAG_BYTES = 8;
+function writeTag(frame: Buffer, id: number): void {
+  for (let i = 0; i < TAG_BYTES; i++) frame[i] = 0xf0 | ((id >>> (28 - 4 * i)) & 0xf);
+}
+function readTag(frame: Buffer): number {
+  if (frame.length < TAG_BYTES) return 0;
+  let id = 0;
+  for (let i = 0; i < TAG_BYTES; i++) {
+    if ((frame[i]! & 0xf0) !== 0xf0) return 0;
+    id = id * 16 + (frame[i]! & 0xf);
+  }
+  return id;
+}
 
 /** Each call's frames start at a staggered phase, then repeat at a fixed interval until stopped. */
 class FrameClock {

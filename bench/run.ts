@@ -14,6 +14,8 @@
  *   npm run bench -- --only bridge --calls 200 --seconds 60 --churn --baseline   (as an operator runs it: separate
  *     processes, REST path, calls starting and ending, vs a minimal pass-through bridge; not part of a plain run;
  *     see bench/bridge/main.ts and docs/benchmarks.md)
+ *   npm run bench -- --only cluster --calls 100 --seconds 10   (one node vs two behind HAProxy on one PostgreSQL +
+ *     Redis, started privately; calls placed per second and calls held; not part of a plain run; bench/cluster/)
  *   npm run bench -- --only cascade --calls 4 --turns 5 [--json FILE]   (per-turn latency breakdown of the cascade
  *     engine with simulated stages of known delay; own added latency p95 under 50 ms; see bench/cascade/)
  */
@@ -30,6 +32,7 @@ import { printHold, runHoldBench } from './hold.js';
 import { printBargeIn, runBargeInBench, runVadCost } from './barge-in.js';
 import { runBridgeCli } from './bridge/main.js';
 import { printCascade, runCascadeBench } from './cascade/cascade-bench.js';
+import { printCluster, runClusterBench } from './cluster/cluster-bench.js';
 
 // parseArgs refuses an option value that starts with '-' as ambiguous: a negative number after an
 // option that takes one (`--line-noise -35`) is that option's value.
@@ -61,8 +64,8 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge', 'cascade'].includes(only)) {
-  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge|cascade] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE --line-noise DBFS (bridge)] [--turns T --json FILE (cascade)]');
+if (only && !['calls', 'gemini', 'audio', 'retrieval', 'answer', 'voicemail', 'soak', 'store', 'hold', 'bargein', 'bridge', 'cascade', 'cluster'].includes(only)) {
+  console.error('usage: npm run bench [-- --only calls|gemini|audio|retrieval|answer|voicemail|soak|store|hold|bargein|bridge|cascade|cluster] [--calls N] [--seconds S] [--minutes M (soak)] [--vad silero|energy (bargein)] [--churn --call-seconds MIN-MAX --baseline --find-max --ramp R --json FILE --line-noise DBFS (bridge)] [--turns T --json FILE (cascade)]');
   process.exit(2);
 }
 // Seconds per call: 10 for the load benchmarks, 60 on hold (and talking) for the hold cost.
@@ -109,6 +112,7 @@ if (only === 'soak') {
   const pass = r.wrongEnd.length === 0 && r.framesLost === 0 && r.eventsLost === 0 && r.eventProblems.length === 0 && r.recordingsMissing === 0 && r.memory.rssGrowthPct < 10 && r.memory.heapGrowthPct < 10;
   process.exitCode = pass ? 0 : 1;
 }
+if (only === 'cluster') if (!printCluster(await runClusterBench({ calls: callsFor(100), seconds, log: (l) => console.log(`  ${l}`) }))) process.exitCode = 1;
 if (!only || only === 'cascade') {
   const turns = Number(values.turns ?? '5');
   if (!(turns >= 1)) {

@@ -32,6 +32,8 @@ export function haproxyConfig(nodes: Array<{ id: string; port: number }>, checkM
 
 export interface Proxy {
   url: string;
+  /** haproxy's process (the cluster bench reads its CPU time). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startHaproxy(bin: string, port: number, nodes: Array<{ id:
   }
   return {
     url,
+    pid: child.pid!,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
