@@ -30,7 +30,7 @@ const status = run(files);
 // store most run a second time with every stack's server on PostgreSQL (TEST_STORE=postgres). The store's
 // own tests already run on both databases in the first pass; the whole e2e suite twice does not fit CI's
 // time (docs/store.md).
-const POSTGRES_E2E = ['session', 'campaigns', 'campaigns-restart', 'full-call', 'fault-injection', 'faults', 'dial-policy', 'hardening', 'store-locked', 'cluster-events', 'scheduled-calls', 'carrier-id', 'inbound'];
+const POSTGRES_E2E = ['session', 'campaigns', 'campaigns-restart', 'full-call', 'fault-injection', 'faults', 'dial-policy', 'hardening', 'store-locked', 'cluster-events', 'scheduled-calls', 'carrier-id', 'inbound', 'outcome', 'mcp', 'security', 'api-contract', 'client-edit-api', 'media-format'];
 let pgStatus = 0;
 if (!process.argv.slice(2).length && process.env.TEST_DATABASE_URL && process.env.TEST_STORE !== 'postgres') {
   console.log(`\n# the store-heavy end-to-end files again, on PostgreSQL (TEST_STORE=postgres): ${POSTGRES_E2E.join(', ')}`);
