@@ -6,7 +6,11 @@ import { buildUi, inspectPage, launch, NO_WATCH, signInByUrl } from './helpers.j
 before(buildUi);
 
 test('campaigns page: start a campaign from a CSV file, watch it progress live without a reload, see each outcome', async () => {
-  await withStack({ env: { ...NO_WATCH, CAMPAIGN_TICK_MS: '40' }, script: () => ({ steps: [{ say: 'Hello?' }, { pauseMs: 800 }, { hangup: true as const }] }) }, async (stack) => {
+  // Each callee stays on the line until the page has shown Ann on her call: the page may take longer to load
+  // than a short call lasts (a loaded CI machine), and "On a call" must be there to be seen.
+  let seenOnCall!: () => void;
+  const onCallSeen = new Promise<void>((resolve) => (seenOnCall = resolve));
+  await withStack({ env: { ...NO_WATCH, CAMPAIGN_TICK_MS: '40' }, script: () => ({ steps: [{ say: 'Hello?' }, { until: onCallSeen, timeoutMs: 20_000 }, { pauseMs: 300 }, { hangup: true as const }] }) }, async (stack) => {
     const b = await launch();
     const page = b.page;
     try {
@@ -32,6 +36,7 @@ test('campaigns page: start a campaign from a CSV file, watch it progress live w
       // Live: the first number is seen on its call, then both done, with no reload in between.
       const table = page.getByRole('table', { name: 'Numbers and outcomes' });
       await table.getByRole('row').filter({ hasText: 'Ann' }).getByText('On a call').waitFor();
+      seenOnCall();
       await page.getByTestId('campaign-progress').getByText('2/2 done · 2 answered').waitFor({ timeout: 20_000 });
       for (const name of ['Ann', 'Bob']) assert.match(await table.getByRole('row').filter({ hasText: name }).innerText(), /Done\s+answered\s+1/);
       await inspectPage(page, 'campaign');

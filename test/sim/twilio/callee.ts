@@ -111,6 +111,8 @@ export async function runCallee(script: CalleeScript, hooks: CalleeHooks, idleHa
       await drained();
     } else if ('pauseMs' in step) {
       await line.waitMs(step.pauseMs);
+    } else if ('until' in step) {
+      await Promise.race([step.until, line.waitMs(step.timeoutMs ?? 30_000)]);
     } else if ('digits' in step) {
       for (const digit of step.digits) {
         // The event follows the tone, as Twilio reports a digit once it has been detected.

@@ -46,6 +46,8 @@ export type CalleeStep =
   | { waitForAgent: true; quietMs?: number; timeoutMs?: number }
   | { waitAgentPlayedMs: number; timeoutMs?: number }
   | { pauseMs: number }
+  /** Silent on the line until `until` settles (or `timeoutMs`, default 30 s): a test holds the call up while it looks at something. */
+  | { until: Promise<unknown>; timeoutMs?: number }
   /** A phone menu waiting for keys: until its DTMF receiver has heard `waitForKeys` keys in all. */
   | { waitForKeys: number; timeoutMs?: number }
   /** Until the call is bridged to another party: a <Dial>ed number answered, or its conference started. */
