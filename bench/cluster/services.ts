@@ -6,9 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { freePort } from '../../test/sim/stack.js';
+import { freshPostgresDatabase } from '../../test/store-backends.js';
 import { haproxyBinary } from '../../test/sim/haproxy.js';
 
 export interface ClusterServices {
@@ -45,24 +44,7 @@ export async function startClusterServices(): Promise<ClusterServices | string> 
   return {
     haproxy,
     redisUrl,
-    async freshDatabase() {
-      const name = `cw_bench_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      return {
-        url: url.toString(),
-        async drop() {
-          const c = new pg.Client({ connectionString: adminUrl });
-          await c.connect();
-          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await c.end();
-        },
-      };
-    },
+    freshDatabase: () => freshPostgresDatabase(adminUrl),
     flushRedis: () => redisCommand(redisUrl, 'FLUSHALL'),
     stop() {
       spawnSync('bash', [script('test-redis.sh'), 'stop', redisOut.REDIS_DIR!]);
