@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { benchNumber, createSharedMeter, MAX_CALLS, type SharedMeter } from './drivers.js';
 import { fmt, processCpuMs, processRssMb, summarize } from './stats.js';
 import { freePort } from '../test/sim/stack.js';
+import { CAPS_LIFTED } from './caps-lifted.js';
 import { startArgs } from '../test/sim/server-process.js';
 
 export const ACCOUNT_SID = 'AC' + 'b2'.repeat(16);
@@ -78,13 +79,7 @@ export async function runConcurrentCalls<T = undefined>(opts: { calls: number; s
       RECORD_CALLS: 'false',
       LOG_LEVEL: 'warn',
       MAX_CALL_SECONDS: '3600',
-      // The load run is hundreds of simultaneous calls at any hour; the safety limits would refuse it.
-      CALLING_HOURS: 'off',
-      RATE_LIMIT_PER_MINUTE: '0',
-      MAX_CONCURRENT_CALLS: '0',
-      MAX_CALLS_PER_DAY: '0',
-      MAX_COST_PER_CALL_USD: '0',
-      MAX_COST_PER_DAY_USD: '0',
+      ...CAPS_LIFTED,
       ...opts.hooks?.env?.(dataDir),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -17,6 +17,7 @@ import type { LoopHealth } from '../loop-health.js';
 import { cpuPerCallSecond, direction, dist, type Dist, loopByPhase, Phases, HANGUP_GRACE_MS, type DirectionFigures, type LoopFigures, type Phase } from './analyze.js';
 import type { LoadPlan, LoadResult } from './carrier-load.js';
 import { judgeMachine, MachineMonitor, type MachineVerdict } from './machine.js';
+import { CAPS_LIFTED } from '../caps-lifted.js';
 import type { ModelResult } from './model-sim.js';
 
 const ACCOUNT_SID = 'AC' + 'b3'.repeat(16);
@@ -155,13 +156,7 @@ function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; 
             RECORD_CALLS: 'false',
             ...(o.logLevel ? { LOG_LEVEL: o.logLevel } : {}),
             MAX_CALL_SECONDS: '14400',
-            // Safety caps lifted: the run is hundreds of simultaneous calls at any hour.
-            CALLING_HOURS: 'off',
-            RATE_LIMIT_PER_MINUTE: '0',
-            MAX_CONCURRENT_CALLS: '0',
-            MAX_CALLS_PER_DAY: '0',
-            MAX_COST_PER_CALL_USD: '0',
-            MAX_COST_PER_DAY_USD: '0',
+            ...CAPS_LIFTED,
           },
         })
       : spawn(process.execPath, [...flags, '--import', 'tsx', '--import', PROBE, here('./passthrough-bridge.ts')], {

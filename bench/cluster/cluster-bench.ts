@@ -19,6 +19,7 @@ import { fmt, percentile, processCpuMs, summarize } from '../stats.js';
 import { freePort } from '../../test/sim/stack.js';
 import { startServerProcess, type ServerProcess } from '../../test/sim/server-process.js';
 import { startHaproxy } from '../../test/sim/haproxy.js';
+import { CAPS_LIFTED } from '../caps-lifted.js';
 import { startClusterServices, type ClusterServices } from './services.js';
 
 const IN_FLIGHT = 32;
@@ -82,13 +83,7 @@ async function runArm(services: ClusterServices, count: number, o: { calls: numb
     RECORD_CALLS: 'false',
     LOG_LEVEL: 'warn',
     MAX_CALL_SECONDS: '3600',
-    // As in the `calls` bench: hundreds of calls at any hour; the safety limits would refuse them.
-    CALLING_HOURS: 'off',
-    RATE_LIMIT_PER_MINUTE: '0',
-    MAX_CONCURRENT_CALLS: '0',
-    MAX_CALLS_PER_DAY: '0',
-    MAX_COST_PER_CALL_USD: '0',
-    MAX_COST_PER_DAY_USD: '0',
+    ...CAPS_LIFTED,
   });
   let proxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
   try {
