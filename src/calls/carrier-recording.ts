@@ -9,9 +9,9 @@ export type RecordingSearch = { found: string } | { notFound: RecordingNotFound;
 /**
  * When to ask, about two minutes in all. Twilio says a recording "temporarily performing some
  * post-processing" is available "within a couple seconds" (https://www.twilio.com/docs/api/errors/21501);
- * the longer pauses ride out a slow day or a carrier API that is briefly down.
+ * the later pauses ride out a slow day or a carrier API that is briefly down, never more than 30 s late.
  */
-export const RECORDING_LIST_POLL_MS = [0, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000];
+export const RECORDING_LIST_POLL_MS = [0, 2_000, 3_000, 5_000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000];
 
 /**
  * Looks for a call's completed recording in the carrier's list of the call's recordings, with growing
