@@ -3,16 +3,19 @@ import { downloadRecording } from '../records/recordings.js';
 import { recordFolders, storedName } from '../records/record-files.js';
 import { LateRecords, type LateRecord } from './late-records.js';
 import type { CallRuntime } from './call-runtime.js';
+import type { CallRow } from '../store/call-rows.js';
+import { findCompletedRecording, RECORDING_LIST_POLL_MS } from './carrier-recording.js';
 
 /**
  * The records that come after a call has ended: the carrier's price (polled, it is often not known at
- * once) and the recording (fetched when its callback arrives). The call's live event stream stays open
- * until they are in, or until waiting for them has taken too long.
+ * once) and the recording (fetched when its callback arrives, or found in the carrier's list for a call
+ * whose node died). The call's live event stream stays open until they are in, or until waiting for
+ * them has taken too long.
  */
 export class AfterCallRecords {
   private readonly lateRecords: LateRecords;
   private readonly pricePolls = new Set<string>();
-  /** Aborted on shutdown: a price poll between its tries stops at once rather than holding the exit for minutes. */
+  /** Aborted on shutdown: a price or recording poll between its tries stops at once rather than holding the exit for minutes. */
   private readonly shuttingDown = new AbortController();
 
   constructor(private readonly rt: CallRuntime) {
@@ -24,9 +27,23 @@ export class AfterCallRecords {
    * the transcript file's text as the end wrote it, handed on to the outcome so the call is rendered once.
    */
   startSettling(callId: string, transcriptText?: string): void {
-    const { d } = this.rt;
     // Read now, not before the end's awaits: a recording may have been stored in the meantime.
-    const call = d.calls.kept(callId)!;
+    this.settle(this.rt.d.calls.kept(callId)!, transcriptText);
+  }
+
+  /**
+   * A call of a node that died, ended here (lost-node-calls.ts): the late records that node would have
+   * waited for. The carrier's callbacks for it go to the dead node and are never answered, so the price
+   * is polled as after a hang-up, and the recording is looked for in the carrier's list of the call's
+   * recordings, then fetched as usual.
+   */
+  settleLostCall(call: CallRow, transcriptText?: string): void {
+    if (this.settle(call, transcriptText).includes('recording')) this.rt.track(this.recordingFromCarrier(call).finally(() => this.settled(call.id, 'recording')));
+  }
+
+  private settle(call: CallRow, transcriptText: string | undefined): LateRecord[] {
+    const { d } = this.rt;
+    const callId = call.id;
     const expected: LateRecord[] = [];
     if (call.carrierCallId && d.carrier) expected.push('price');
     if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
@@ -35,6 +52,7 @@ export class AfterCallRecords {
     if (this.rt.outcomes) this.rt.track(this.computeOutcome(callId, transcriptText));
     // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
     if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.rt.track(this.pollPrice(callId));
+    return expected;
   }
 
   settled(callId: string, what: LateRecord): void {
@@ -127,6 +145,23 @@ export class AfterCallRecords {
       this.rt.record(callId, 'security.foreignUrl', { source: 'recording-callback', host: theirs, fetchedFrom: own });
       d.log.warn({ event: 'security.foreignUrl', callId, host: theirs }, 'a callback named a host other than the configured carrier API; ignored');
     }
+  }
+
+  /** The recording of a lost node's call, from the carrier's list (see settleLostCall); why not, on the timeline. */
+  private async recordingFromCarrier(call: CallRow): Promise<void> {
+    const { d } = this.rt;
+    const r =
+      d.carrier && call.carrierCallId
+        ? await findCompletedRecording(d.carrier, call.carrierCallId, { pollMs: d.recordingListPollMs ?? RECORDING_LIST_POLL_MS, knownId: call.recordingSid, signal: this.shuttingDown.signal })
+        : ({ notFound: 'none', message: 'the call has no carrier call to ask about' } as const);
+    if ('stopped' in r) return;
+    if ('notFound' in r) {
+      this.rt.record(call.id, 'error', { source: 'recording', fatal: false, code: 'recording_not_found', reason: r.notFound, message: r.message });
+      d.log.warn({ event: 'recording.notFound', callId: call.id, reason: r.notFound }, `the recording of a lost node's call was not fetched: ${r.message}`);
+      return;
+    }
+    if (r.found !== call.recordingSid) d.calls.update(call.id, { recordingSid: r.found });
+    await this.fetchRecording(call.id, r.found);
   }
 
   async fetchRecording(callId: string, recordingId: string): Promise<void> {

@@ -36,6 +36,8 @@ export interface CallServiceDeps {
   knowledge?: KnowledgeBase;
   /** Recording download retry tuning (tests shorten it). */
   recordingRetry?: { attempts: number; firstDelayMs: number };
+  /** When to ask the carrier's list for a lost node's call's recording (carrier-recording.ts; tests shorten it). */
+  recordingListPollMs?: number[];
   /** If no media stream arrives this long after answer, the call ends as a media error. */
   streamTimeoutMs?: number;
   /** When to ask the carrier for the call's price after it ends (it is often not known at once). */

@@ -154,7 +154,7 @@ export class CallService {
 
   /** Multi-node: ends other nodes' calls whose lease ran out (their node died) as `node-lost`. */
   endLostNodeCalls(): Promise<number> {
-    return endLostNodeCalls(this.rt, this.ending);
+    return endLostNodeCalls(this.rt, this.ending, this.records);
   }
 
   /** Ends every live call (server shutdown) and waits for background work such as downloads. */

@@ -1,5 +1,6 @@
 import type { CallRuntime } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
+import type { AfterCallRecords } from './after-call-records.js';
 import { CallLeases } from '../store/call-leases.js';
 
 /**
@@ -7,10 +8,12 @@ import { CallLeases } from '../store/call-leases.js';
  * are addressed to that node), so they cannot be resumed; every running node, on the lease-renewal
  * timer, ends another node's calls whose lease ran out, as `node-lost`: the carrier leg hung up, the
  * events and transcript kept as they were, and the end on the timeline (so followers on any node get
- * their `end`, and a campaign settles the number). Exactly one node ends each call (call-leases.ts
- * `endExpired`); a call whose node renewed its lease is never touched. PostgreSQL only.
+ * their `end`, and a campaign settles the number). The late records the dead node would have waited for
+ * (price, recording, outcome) are this node's to gather, in the background: the sweep does not wait.
+ * Exactly one node ends each call (call-leases.ts `endExpired`); a call whose node renewed its lease is
+ * never touched. PostgreSQL only.
  */
-export async function endLostNodeCalls(rt: CallRuntime, ending: CallEnding): Promise<number> {
+export async function endLostNodeCalls(rt: CallRuntime, ending: CallEnding, records: AfterCallRecords): Promise<number> {
   const { d } = rt;
   if (rt.closing) return 0;
   const leases = new CallLeases(d.calls);
@@ -28,10 +31,8 @@ export async function endLostNodeCalls(rt: CallRuntime, ending: CallEnding): Pro
     if (row.carrierCallId && d.carrier) await d.carrier.hangup(row.carrierCallId).catch(() => undefined);
     rt.record(row.id, 'status', { status: 'ended', reason: 'node-lost', node: lostNode });
     const transcriptText = await ending.writeTranscript(row.id);
-    rt.record(row.id, 'records.complete', {});
-    // Its outcome was pending on the lost node: this node, which ended it, works it out (once: the claim above).
-    const outcomes = rt.outcomes;
-    if (outcomes) rt.track(outcomes.compute(row.id, { transcriptText }).then(() => (outcomes.webhookConfigured ? outcomes.deliver(row.id) : undefined)));
+    // Once, by the node that claimed the call above; `records.complete` follows when they are in.
+    records.settleLostCall(row, transcriptText);
   }
   return ended;
 }

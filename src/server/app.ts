@@ -75,6 +75,8 @@ export interface AppOptions {
   recordingRetry?: { attempts: number; firstDelayMs: number };
   streamTimeoutMs?: number;
   pricePollMs?: number[];
+  /** When to ask the carrier's list for a lost node's call's recording (tests shorten it). */
+  recordingListPollMs?: number[];
   /** The clock for calling hours and daily caps (tests inject one). */
   now?: () => Date;
   /** The built web UI (default web/dist); tests point it elsewhere to see the not-built page. */
@@ -180,6 +182,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     recordingRetry: o.recordingRetry,
     streamTimeoutMs: o.streamTimeoutMs,
     pricePollMs: o.pricePollMs,
+    recordingListPollMs: o.recordingListPollMs,
     prices,
     now: o.now,
     outcome,

@@ -22,6 +22,16 @@ export interface CarrierPrice {
   durationSec: number | null;
 }
 
+/**
+ * A recording of a call as the carrier lists it. `completed`: ready to fetch (recordingSource); `absent`:
+ * there will be none (the carrier's `errorCode` may say why); any other status: not ready yet.
+ */
+export interface CarrierRecording {
+  recordingId: string;
+  status: 'in-progress' | 'paused' | 'stopped' | 'processing' | 'completed' | 'absent';
+  errorCode?: number;
+}
+
 export interface Carrier {
   readonly name: string;
   dial(req: DialRequest): Promise<{ carrierCallId: string }>;
@@ -29,6 +39,12 @@ export interface Carrier {
   /** Where to fetch a recording: always on the carrier's configured API host. */
   recordingSource(recordingId: string): { url: string; headers: Record<string, string> };
   callPrice(carrierCallId: string): Promise<CarrierPrice | undefined>;
+  /**
+   * The call's recordings as the carrier lists them, for a call whose recording callback will never come
+   * (it was addressed to a node that died: lost-node-calls.ts). Throws a CarrierError when the carrier
+   * cannot answer. Optional: without it, such a call keeps no recording.
+   */
+  callRecordings?(carrierCallId: string): Promise<CarrierRecording[]>;
   /**
    * Has the carrier itself play DTMF digits on the live call (`w` = half-second pause), then reconnects
    * the media stream with these parameters. Ends the running stream: a new one (new id) follows once the

@@ -4,11 +4,13 @@
  * through the proxy, so they spread over the nodes, with the caps set low enough to matter; one node is
  * killed with -9 mid-call. Then: no number dialled twice, the caps never exceeded, every call's events
  * replayed from any node without a gap, the dead node's calls ended as `node-lost` within about a lease
- * (CALL_LEASE_SECONDS is short here), and the other calls finish as they would have.
+ * (CALL_LEASE_SECONDS is short here) with their recordings and carrier price (their callbacks went to
+ * the dead node: a survivor finds the recording in the carrier's list), and the other calls finish as
+ * they would have.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,8 @@ const SKIP = !TEST_DATABASE_URL
 const LEASE_S = 3;
 const MAX_CONCURRENT = 5;
 const MAX_PER_DAY = 9;
+// A recording stays `processing` at the carrier this long after its call (Twilio: a couple of seconds).
+const RECORDING_PROCESSING_MS = 2000;
 // The first wave (a campaign's three numbers, dialled by whichever nodes claim them, and two calls through
 // the API) lasts long enough to be live when the node dies; the later calls are short.
 const CAMPAIGN = ['+14155550190', '+14155550191', '+14155550192'];
@@ -58,6 +62,17 @@ async function replay(base: string, id: string): Promise<Ev[]> {
   return [...text.matchAll(/^id: (\d+)\nevent: \S+\ndata: (.*)$/gm)].map((m) => ({ seq: Number(m[1]), ...JSON.parse(m[2]) }));
 }
 
+/** What a call's event stream has sent within 2 s (a stream still open, for a failure's message). */
+async function eventsSoFar(base: string, id: string): Promise<Ev[]> {
+  const r = await fetch(`${base}/api/calls/${id}/events`, { headers: { Authorization: `Bearer ${SIM_API_TOKEN}` } });
+  const reader = r.body!.getReader();
+  let text = '';
+  const stop = setTimeout(() => void reader.cancel(), 2000);
+  for (let c = await reader.read(); !c.done; c = await reader.read()) text += Buffer.from(c.value).toString('utf8');
+  clearTimeout(stop);
+  return [...text.matchAll(/^id: (\d+)\nevent: \S+\ndata: (.*)$/gm)].map((m) => ({ seq: Number(m[1]), ...JSON.parse(m[2]) }));
+}
+
 /** The most intervals [from, to) open at one instant. */
 function maxOverlap(spans: Array<[number, number]>): number {
   const edges = spans.flatMap(([a, b]) => [[a, 1], [b, -1]] as Array<[number, number]>).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
@@ -69,10 +84,12 @@ function maxOverlap(spans: Array<[number, number]>): number {
 
 test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as node-lost with their records, the others finish, no double dial, caps hold, events replay without gaps from any node', { skip: SKIP, timeout: 120_000 }, async () => {
   const db = await freshPostgresDatabase();
-  const twilio = await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, script: (p) => scriptFor(p.To) });
+  const twilio = await startTwilioSim({ accountSid: SIM_ACCOUNT_SID, authToken: SIM_AUTH_TOKEN, recordingProcessingMs: RECORDING_PROCESSING_MS, script: (p) => scriptFor(p.To) });
   const openai = await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, msPerChar: 20, scenario: () => ({ turns: [{ say: 'Hi, an AI assistant for Raju here.' }], userTranscripts: ['Hello?'] }) });
   const run = randomBytes(3).toString('hex');
   const proxyPort = await freePort();
+  // The recordings and transcripts folder every node mounts, as in production (docs/deployment.md).
+  const shared = mkdtempSync(join(tmpdir(), 'callwright-shared-'));
   const nodes: Array<{ id: string; port: number; dataDir: string; server?: ServerProcess }> = [];
   for (const name of ['a', 'b', 'c']) {
     const dataDir = mkdtempSync(join(tmpdir(), `callwright-node-${name}-`));
@@ -85,6 +102,8 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       // The carrier reaches every node through the proxy, as in production.
       PUBLIC_URL: `http://127.0.0.1:${proxyPort}`,
       NODE_ID: n.id,
+      RECORDINGS_DIR: join(shared, 'recordings'),
+      TRANSCRIPTS_DIR: join(shared, 'transcripts'),
       DATABASE_URL: db.url,
       REDIS_URL: TEST_REDIS_URL!,
       CALL_LEASE_SECONDS: String(LEASE_S),
@@ -213,6 +232,30 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       assert.equal(c.endReason, 'callee-hangup');
       assert.ok(survivors.some((n) => n.id === nodeOf(id)), 'no call goes to the dead node');
     }
+    // The dead node's recordings: their callbacks went to it and got 503 from the proxy, so a survivor
+    // found each in the carrier's list once no longer processing and fetched it into the shared folder,
+    // from which both survivors serve it. The carrier's price is in too.
+    for (const id of victimCalls) {
+      const leg = twilio.calls.find((l) => l.params.Url?.includes(id))!;
+      const callbacks = leg.log.filter((e) => e.type === 'webhook' && e.kind === 'recording');
+      assert.ok(callbacks.length > 0 && callbacks.every((e) => e.status !== 200), `call ${id}: its recording callback never reached a node: ${JSON.stringify(callbacks)}`);
+      const c = await until(`call ${id}: its recording fetched by a survivor`, async () => {
+        const r = (await api(proxy.url, 'GET', `/api/calls/${id}`)).body;
+        return r.recording && r;
+      }, 40_000).catch(async (err: Error) => {
+        const events = (await eventsSoFar(`http://127.0.0.1:${survivors[0]!.port}`, id)).filter((e) => /error|recording|records|price|status/.test(e.type));
+        throw new Error(`${err.message}: ${JSON.stringify({ events, carrier: [leg.status, leg.recordingStatus, leg.log.filter((e) => /webhook|ended|rest/.test(e.type))] })}`);
+      });
+      assert.ok(c.cost.lines.some((l: any) => l.source === 'carrier'), `call ${id}: the carrier's price: ${JSON.stringify(c.cost.lines)}`);
+      for (const n of survivors) {
+        const r = await fetch(`http://127.0.0.1:${n.port}${c.recording.url}`, { headers: { Authorization: `Bearer ${SIM_API_TOKEN}` } });
+        const bytes = (await r.arrayBuffer()).byteLength;
+        assert.equal(r.status, 200, `call ${id}: its recording from node ${n.id}`);
+        assert.equal(r.headers.get('content-type'), 'audio/mpeg');
+        assert.ok(bytes > 1000, `call ${id}: ${bytes} bytes of recording`);
+      }
+    }
+
     // Nothing live now: the next call is refused by the day's count (the dead node's calls included).
     assert.equal(await place(), undefined);
     assert.deepEqual(refusals.at(-1), { status: 429, rule: 'max-calls-per-day' });
@@ -233,7 +276,11 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
       assert.deepEqual(one!.map((e) => e.seq), one!.map((_, i) => i + 1), `call ${id}: no gap`);
       assert.deepEqual(two!.map((e) => [e.seq, e.type]), one!.map((e) => [e.seq, e.type]), `call ${id}: the same from either node`);
       assert.equal(one!.filter((e) => e.type === 'records.complete').length, 1, `call ${id}: its records complete, once`);
-      if (victimCalls.includes(id)) assert.ok(one!.some((e) => e.type === 'status' && e.data.reason === 'node-lost' && e.data.node === victimId), 'the end is on the timeline');
+      if (victimCalls.includes(id)) {
+        assert.ok(one!.some((e) => e.type === 'status' && e.data.reason === 'node-lost' && e.data.node === victimId), 'the end is on the timeline');
+        assert.ok(one!.some((e) => e.type === 'recording'), `call ${id}: the recording fetched, on the timeline`);
+        assert.deepEqual(one!.find((e) => e.type === 'records.complete')!.data, {}, `call ${id}: nothing missing`);
+      }
       assert.equal(one!.filter((e) => e.type === 'status' && e.data.status === 'ended').length, 1, `call ${id} ended once`);
     }
   } finally {
@@ -241,5 +288,6 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
     await Promise.all(nodes.map((n) => n.server?.crash()));
     await Promise.all([twilio.close(), openai.close()]);
     await db.drop();
+    rmSync(shared, { recursive: true, force: true });
   }
 });

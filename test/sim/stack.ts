@@ -198,7 +198,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   // As src/main.ts does at server start: the VAD worker's thread is up and has detectors built before the
   // first call (started by that call instead, its first frames would be heard late by the thread's start-up).
   startVadWorker();
-  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
+  const app = await buildApp({ settings, apiToken: SIM_API_TOKEN, logger: o.logger ?? false, recordingRetry: { attempts: 6, firstDelayMs: 20 }, pricePollMs: [0, 100, 300], recordingListPollMs: [0, 100, 300], now: o.now, webhookRetryDelaysMs: o.webhookRetryDelaysMs ?? [20, 40, 80] });
   await app.server.listen({ port, host: '127.0.0.1' });
   // As configuring TWILIO_FROM_NUMBER's messaging webhook in the Twilio Console: replies go here.
   twilio.incomingSmsUrl = `${baseUrl}/twilio/sms`;

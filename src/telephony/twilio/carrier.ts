@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import type { Carrier, CarrierPrice, DialRequest, NumberConfiguration, TransferLegRequest } from '../carrier.js';
+import type { Carrier, CarrierPrice, CarrierRecording, DialRequest, NumberConfiguration, TransferLegRequest } from '../carrier.js';
 import { CarrierError } from '../carrier.js';
 import { RebasedRequestClient } from './rest-client.js';
 import { TwilioRest } from './rest-api.js';
@@ -18,6 +18,15 @@ interface CallResource {
   price_unit?: string | null;
   duration?: string | null;
 }
+
+/** A call's Recording as the Call Recordings list returns it (https://www.twilio.com/docs/voice/api/recording). */
+interface RecordingResource {
+  sid: string;
+  status: string;
+  error_code?: number | null;
+}
+
+const RECORDING_STATUSES: ReadonlySet<string> = new Set<CarrierRecording['status']>(['in-progress', 'paused', 'stopped', 'processing', 'completed', 'absent']);
 
 /**
  * Twilio REST call control. What a live call does (dial, update, hang up, price, recording, message) goes
@@ -190,6 +199,22 @@ export class TwilioCarrier implements Carrier {
     } catch {
       return undefined;
     }
+  }
+
+  async callRecordings(carrierCallId: string): Promise<CarrierRecording[]> {
+    let page: { recordings?: RecordingResource[] };
+    try {
+      // One page (50): a call has one recording, two at most (dialled with Record, then started again).
+      page = await this.rest.get(`/Calls/${encodeURIComponent(carrierCallId)}/Recordings.json`);
+    } catch (err) {
+      throw toCarrierError(err, 'callRecordings');
+    }
+    return (page.recordings ?? []).map((r) => ({
+      recordingId: r.sid,
+      // A status this code does not know yet is taken for "not ready": waited for, never fetched early.
+      status: RECORDING_STATUSES.has(r.status) ? (r.status as CarrierRecording['status']) : 'processing',
+      ...(typeof r.error_code === 'number' ? { errorCode: r.error_code } : {}),
+    }));
   }
 }
 

@@ -30,6 +30,8 @@ export interface SimContext {
   ringMs: number;
   idleHangupMs: number;
   saveRecording: (rec: StoredRecording) => void;
+  /** How long a recording stays `processing` after the call ends, before it is `completed` (README). */
+  recordingProcessingMs: number;
   log?: (msg: string) => void;
   /** The account's conference rooms. */
   conferences: Conferences;
@@ -78,6 +80,10 @@ export class CallRunner implements SimCall {
   }
   readonly done: Promise<void>;
   recordingSid?: string;
+  /** The recording's status as the Call Recordings list shows it; undefined while there is none. */
+  recordingStatus?: 'in-progress' | 'processing' | 'completed';
+  /** How the recording was started: the Recording resource's `source`. */
+  recordingSource?: 'OutboundAPI' | 'StartCallRecordingAPI';
   readonly answeredBy: AnsweredBy;
   hangupBy: HangupBy | null = null;
   readonly digitsPlayed: string[] = [];
@@ -199,6 +205,8 @@ export class CallRunner implements SimCall {
       RecordingStatusCallbackEvent: events,
     });
     this.recordingSid = newSid('RE');
+    this.recordingStatus = 'in-progress';
+    this.recordingSource = 'StartCallRecordingAPI';
     return { sid: this.recordingSid };
   }
 
@@ -254,6 +262,8 @@ export class CallRunner implements SimCall {
     this.statusEvent('answered');
     if (this.params.Record === 'true') {
       this.recordingSid = newSid('RE');
+      this.recordingStatus = 'in-progress';
+      this.recordingSource = 'OutboundAPI';
       if (this.params.RecordingStatusCallbackEvent.includes('in-progress')) void this.recordingEvent('in-progress');
     }
     const timeLimit = Number(this.params.TimeLimit);
@@ -393,6 +403,7 @@ export class CallRunner implements SimCall {
     this.setStatus(status);
     this.endTime = new Date();
     if (this.startTime) this.durationSec = Math.ceil((this.endTime.getTime() - this.startTime.getTime()) / 1000);
+    if (this.recordingStatus === 'in-progress') this.recordingStatus = 'processing';
     this.addLog('call-ended', { status, hangupBy: by, durationSec: this.durationSec });
     this.life.abort();
     const stream = this.twiml?.abort() ?? null;
@@ -407,6 +418,12 @@ export class CallRunner implements SimCall {
     const line = this.line;
     const recorded = line?.takeRecorded();
     if (!this.recordingSid || !line || !recorded) return;
+    // Twilio processes a recording for a moment after the call; only then is it `completed`, listed as
+    // such and reported (README, "Recording states").
+    if (this.ctx.recordingProcessingMs > 0) {
+      const closed = await sleep(this.ctx.recordingProcessingMs, this.hard.signal).then(() => false, () => true);
+      if (closed) return;
+    }
     const { left, right } = recordingMulaw(recorded.left, recorded.right);
     this.ctx.saveRecording({
       sid: this.recordingSid,
@@ -418,6 +435,7 @@ export class CallRunner implements SimCall {
       startTime: line.startedAtDate,
       dateCreated: new Date(),
     });
+    this.recordingStatus = 'completed';
     // Twilio reports the recording only after the call's own completion callback.
     await this.statusChain;
     const events = this.params.RecordingStatusCallbackEvent;

@@ -56,6 +56,7 @@ export async function startTwilioSim(opts: TwilioSimOptions): Promise<TwilioSim>
           ringMs: opts.ringMs ?? 200,
           idleHangupMs: opts.idleHangupMs ?? 60000,
           saveRecording: (rec) => recordings.set(rec.sid, rec),
+          recordingProcessingMs: opts.recordingProcessingMs ?? 0,
           log: opts.log,
           conferences,
           partyScript,

@@ -1,6 +1,6 @@
 /**
- * The slice of Twilio's 2010-04-01 REST API the product uses: Calls (create, fetch, update, list),
- * Recordings (media download) and Messages (send an SMS, see messages.ts). Responses mirror Twilio's JSON and error bodies so the official SDK
+ * The slice of Twilio's 2010-04-01 REST API the product uses: Calls (create, fetch, update, list), a
+ * call's Recordings (start, list), Recordings (media download) and Messages (send an SMS, see messages.ts). Responses mirror Twilio's JSON and error bodies so the official SDK
  * parses them, and raises RestException, exactly as against api.twilio.com.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -86,6 +86,7 @@ async function handle(deps: RestDeps, req: IncomingMessage, res: ServerResponse)
   if (callRecMatch) {
     const call = deps.calls().find((c) => c.sid === callRecMatch[1]);
     if (!call) return sendError(res, 404, 20404, `The requested resource ${path} was not found`);
+    if (method === 'GET') return sendJson(res, 200, callRecordingsPage(deps, call));
     if (method !== 'POST') return sendError(res, 405, 20004, 'Method not allowed');
     const r = call.startRecording(new URLSearchParams(body));
     if ('status' in r) return sendError(res, r.status, r.code, r.message);
@@ -219,28 +220,41 @@ function numberResource(deps: RestDeps, n: SimNumber): Record<string, unknown> {
   };
 }
 
-/** The Recording a `POST Calls/{sid}/Recordings.json` creates (in progress until the call ends). */
+/**
+ * A call's Recording resource: the one `POST Calls/{sid}/Recordings.json` creates (in progress until the
+ * call ends) and each entry of `GET Calls/{sid}/Recordings.json`. Duration is -1 until it is completed.
+ */
 function callRecordingResource(deps: RestDeps, call: CallRunner, sid: string): Record<string, unknown> {
-  const now = rfc2822(new Date());
+  const stored = call.recordingStatus === 'completed' ? deps.recording(sid) : undefined;
+  const created = rfc2822(call.startTime ?? call.dateCreated);
   return {
     account_sid: deps.accountSid,
     api_version: '2010-04-01',
     call_sid: call.sid,
     conference_sid: null,
     channels: call.params.RecordingChannels === 'mono' ? 1 : 2,
-    date_created: now,
-    date_updated: now,
-    start_time: now,
-    duration: '-1',
+    date_created: created,
+    date_updated: stored ? rfc2822(stored.dateCreated) : created,
+    start_time: created,
+    duration: stored ? String(stored.durationSec) : '-1',
     price: null,
     price_unit: 'USD',
     sid,
-    source: 'StartCallRecordingAPI',
-    status: 'in-progress',
+    source: call.recordingSource ?? 'OutboundAPI',
+    status: call.recordingStatus ?? 'in-progress',
     error_code: null,
+    encryption_details: null,
     track: 'both',
     uri: `${API}/Accounts/${deps.accountSid}/Calls/${call.sid}/Recordings/${sid}.json`,
   };
+}
+
+/** `GET Calls/{sid}/Recordings.json`: one page; a deleted recording is no longer listed. */
+function callRecordingsPage(deps: RestDeps, call: CallRunner): Record<string, unknown> {
+  const sid = call.recordingSid;
+  const listed = sid && call.recordingStatus && (call.recordingStatus !== 'completed' || deps.recording(sid)) ? [callRecordingResource(deps, call, sid)] : [];
+  const uri = `${API}/Accounts/${deps.accountSid}/Calls/${call.sid}/Recordings.json?PageSize=50&Page=0`;
+  return { recordings: listed, end: Math.max(0, listed.length - 1), first_page_uri: uri, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri };
 }
 
 export function callResource(call: CallRunner): Record<string, unknown> {

@@ -142,6 +142,11 @@ export interface TwilioSimOptions {
   /** The account's phone numbers (E.164), with no voice URL until configured through IncomingPhoneNumbers. */
   numbers?: string[];
   recordingFailures?: number;
+  /**
+   * How long a recording stays `processing` after its call ends before it is `completed` (downloadable,
+   * listed as such, and its callback sent). Default 0; on Twilio, a couple of seconds (README).
+   */
+  recordingProcessingMs?: number;
   ringMs?: number;
   log?: (msg: string) => void;
   /** Safety limit: the callee hangs up this long after its last step. Default 60000. */
@@ -235,6 +240,8 @@ export interface SimCall {
   /** Resolves once the call has ended and every final webhook (status, recording) has been delivered. */
   readonly done: Promise<void>;
   readonly recordingSid?: string;
+  /** The recording's status as `GET Calls/{sid}/Recordings.json` lists it; undefined while there is none. */
+  readonly recordingStatus?: 'in-progress' | 'processing' | 'completed';
   readonly answeredBy: AnsweredBy;
   readonly hangupBy: HangupBy | null;
   /** DTMF digits the server asked Twilio to play (`<Play digits>`). */
