@@ -37,8 +37,16 @@ export class AfterCallRecords {
    * is polled as after a hang-up, and the recording is looked for in the carrier's list of the call's
    * recordings, then fetched as usual.
    */
-  settleLostCall(call: CallRow, transcriptText?: string): void {
-    if (this.settle(call, transcriptText).includes('recording')) this.rt.track(this.recordingFromCarrier(call).finally(() => this.settled(call.id, 'recording')));
+  async settleLostCall(call: CallRow, transcriptText?: string): Promise<void> {
+    // The dead node may have died with its write of the answer to the row still queued (row writes are
+    // asynchronous, per call); if the answer's event made it to the timeline, the call was answered.
+    const answeredAt = call.answeredAt ?? (await this.answeredOnTimeline(call.id));
+    if (this.settle({ ...call, answeredAt }, transcriptText).includes('recording')) this.rt.track(this.recordingFromCarrier(call).finally(() => this.settled(call.id, 'recording')));
+  }
+
+  private async answeredOnTimeline(callId: string): Promise<string | null> {
+    const events = await this.rt.d.timeline.list(callId).catch(() => []);
+    return events.find((e) => e.type === 'status' && e.data.status === 'answered')?.at ?? null;
   }
 
   private settle(call: CallRow, transcriptText: string | undefined): LateRecord[] {

@@ -32,7 +32,7 @@ export async function endLostNodeCalls(rt: CallRuntime, ending: CallEnding, reco
     rt.record(row.id, 'status', { status: 'ended', reason: 'node-lost', node: lostNode });
     const transcriptText = await ending.writeTranscript(row.id);
     // Once, by the node that claimed the call above; `records.complete` follows when they are in.
-    records.settleLostCall(row, transcriptText);
+    await records.settleLostCall(row, transcriptText);
   }
   return ended;
 }
