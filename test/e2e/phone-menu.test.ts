@@ -234,11 +234,7 @@ for (const engine of ['openai', 'cascade'] as const) {
         conversation: () => ({
           turns: [
             { say: "Hi, I'm an AI assistant calling on behalf of Raju Kumar about an order for pickup." }, // the greeting, to "Acme Supplies."
-            // The auto-reply to the options, begun before their words were known, is cut when they move the call
-            // to the menu. OpenAI's simulator counts it as a response created; the cascade's is cut before
-            // any of it is spoken, and a model's answer to a conversation the engine threw away changes
-            // nothing in its next (test/sim/cascade/README.md): the key is its answer to the same words.
-            ...(engine === 'openai' ? [{ say: 'Sorry, could you say that again?' }] : []),
+            { say: 'Sorry, could you say that again?' }, // the auto-reply to the options, before their words were known (silenced or cut at the menu)
             { call: { name: 'send_dtmf', args: { digits: '2' } } },
             { say: HELLO_SAM },
             { say: 'Thanks, goodbye!', call: { name: 'end_call', args: {} } },

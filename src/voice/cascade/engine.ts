@@ -204,16 +204,15 @@ export class CascadeEngine implements VoiceEngine {
       this.convo.addUser(t.text);
       const held = this.held;
       if (held && held.spec === spec) held.version = this.convo.version;
-      // The reply starts before the transcript is out, as OpenAI's server VAD creates the response before
-      // the transcription arrives. A mode the words start then treats it as the bridge treats OpenAI's: a
-      // "please hold" stops replies after this one, which acknowledges it; a menu's options cut it before
-      // it says anything. (Started after the words moved the call to a menu, it would run on there,
-      // silenced: a menu prompt that ended meanwhile is not asked for a key, since a reply is under way.)
+      // Whether the turn is answered is settled before its transcript is out, as OpenAI's server VAD
+      // creates the response before the transcription arrives: a mode its words start (a "please hold")
+      // then stops replies after this one, which acknowledges it.
+      const answer = this.autoRespond;
+      this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
       // As OpenAI's server VAD with interrupt_response off: a turn that ends while the agent is replying
       // gets no reply of its own (the bridge asks for one if it cut the agent for it).
-      if (this.autoRespond && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
+      if (answer && !this.reply) this.respond(undefined, false, usable ? spec : undefined, u.clock);
       else if (!spec?.taken && this.held?.spec !== spec) spec?.abort.abort();
-      this.emit({ type: 'user.transcript', itemId: u.itemId, text: t.text });
     });
     // Reported once the turn's transcript is on its way: a reply asked for now (the greeting gate opens
     // at the end of "Hello?") waits for it and answers it.
