@@ -9,6 +9,8 @@ import type { ModeHandler } from './mode-handler.js';
 
 /** The longest a voicemail message may take to play before the call ends as plain `voicemail`. */
 const VOICEMAIL_MESSAGE_GRACE_MS = 120_000;
+/** Longest a screener's words wait for a tone under them to end: beeps last 70 ms to 1.5 s (voicemail-mode.ts). */
+const TONE_WAIT_MS = 1500;
 
 export interface MachineAnswersHost {
   record(type: TimelineEventType, data: Record<string, unknown>): void;
@@ -43,6 +45,8 @@ export class MachineAnswers implements ModeHandler {
   private transcribing = false;
   /** A screener's prompt heard under a machine verdict: the engine did not necessarily hear it. */
   private screenerWords?: string;
+  /** Callee words held until the steady tone playing under them has ended (see `heard`). */
+  private afterTone?: { texts: string[]; waitedMs: number };
 
   constructor(options: VoicemailOptions | undefined, private readonly h: MachineAnswersHost) {
     this.voicemail = new VoicemailMode(options ?? { action: 'hangup', silenceMs: 3000, beepTimeoutMs: 30_000 }, {
@@ -80,6 +84,13 @@ export class MachineAnswers implements ModeHandler {
   /** Listens for the beep: only before the greeting, while screening and while waiting for it (voicemail-mode.ts). */
   hear(pcm8k: Int16Array): void {
     this.voicemail.hear(pcm8k);
+    const held = this.afterTone;
+    if (!held) return;
+    held.waitedMs += pcm8k.length / 8;
+    if (this.voicemail.tonePlaying && held.waitedMs < TONE_WAIT_MS) return;
+    // The tone ended: a beep is known now (the words then make no screener), or it was no beep.
+    this.afterTone = undefined;
+    for (const text of held.texts) this.act(text);
   }
 
   /** The engine is to be sent the caller audio although the mode says it hears nothing (transcription only). */
@@ -138,8 +149,24 @@ export class MachineAnswers implements ModeHandler {
     this.h.requestEnd('voicemail');
   }
 
-  /** The callee's words (a screener asking who is calling, a person picking up). */
+  /**
+   * The callee's words (a screener asking who is calling, a person picking up). Words that sound like a
+   * screener, heard while a steady tone plays, wait for the tone to end: a mailbox whose greeting asks
+   * for a name and reason beeps right after it, and the greeting's transcript can come while the beep
+   * still plays (an engine that ends the turn on its own silence hears the tone as silence, the cascade's
+   * Silero among them). Answered at once, the answer would be asked for and then cut by the beep unheard;
+   * a screener plays no beep, so it waits at most the length of one.
+   */
   heard(text: string): void {
+    if (this.afterTone) return void this.afterTone.texts.push(text);
+    if (soundsLikeScreening(text) && this.voicemail.tonePlaying) {
+      this.afterTone = { texts: [text], waitedMs: 0 };
+      return;
+    }
+    this.act(text);
+  }
+
+  private act(text: string): void {
     if (this.transcribing && this.voicemail.waiting && soundsLikeScreening(text)) this.screenerWords = text;
     this.screening.heard(text);
     if (this.transcribing && soundsLikeMailbox(text)) this.voicemail.mailboxHeard();
@@ -167,6 +194,7 @@ export class MachineAnswers implements ModeHandler {
   }
 
   close(): void {
+    this.afterTone = undefined;
     this.stopTranscribing();
     this.voicemail.close();
     this.screening.close();

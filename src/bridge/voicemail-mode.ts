@@ -84,6 +84,11 @@ export class VoicemailMode {
     return this.lastBeep !== undefined;
   }
 
+  /** A steady tone is playing now and has not ended: it may be a beep (reported when it ends). */
+  get tonePlaying(): boolean {
+    return this.listening && this.state !== 'speaking' && this.beeps.toneOn;
+  }
+
   /** Waiting for the beep: anything the engine still sends is not for the mailbox. */
   get waiting(): boolean {
     return this.state === 'waiting';

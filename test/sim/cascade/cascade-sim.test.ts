@@ -16,7 +16,7 @@ import { Upsampler8kTo16k } from '../../../src/media/resample.js';
 const SESSION = 'You call a restaurant.\n\nYou are speaking on a phone call.';
 const req = (messages: ChatRequest['messages'], extra = ''): ChatRequest => ({ model: 'm', stream: true, messages: [{ role: 'system', content: extra ? `${SESSION}\n\n${extra}` : SESSION }, ...messages] });
 
-test('turns go by conversation: a repeat (a dropped prepared reply, or one asked with instructions) is the same turn; the agent\'s words do not count', () => {
+test('turns go by conversation: a repeat (a dropped prepared reply, or one asked with instructions before it was used) is the same turn; the agent\'s words do not count', () => {
   const s = new CascadeScript({ turns: [{ say: 'Hi!' }, { say: 'One biryani.' }, { say: 'Bye.' }], onInstructions: [{ match: 'still waiting', say: 'Still checking.' }] });
   const hello = [{ role: 'user', content: 'Hello?' }];
   assert.equal(s.reply(req(hello)).turn.say, 'Hi!');
@@ -60,8 +60,10 @@ test('the script moves on only past replies the engine used: spoken, held in a l
   const pressed = [welcome, options, { role: 'assistant', content: '', tool_calls: [{ id: press.callIds![0], function: { name: 'send_dtmf', arguments: '{}' } }] }, { role: 'tool', tool_call_id: press.callIds![0], content: 'Pressed 2.' }];
   const think = s.reply(req(pressed));
   assert.equal(think.turn.say, 'Thinking it over.');
-  // Spoken, then forgotten (silenced at a menu): used all the same.
+  // Spoken, then forgotten (silenced at a menu): used all the same. The same conversation asked again with
+  // the menu's instructions is answered anew, not with the words said before.
   s.spoken('Thinking it over.');
+  assert.equal(s.reply(req(pressed, 'Choose an option.')).turn.say, 'Hi Sam!');
   const sam = { role: 'user', content: 'Hi, this is Sam.' };
   assert.equal(s.reply(req([...pressed, sam])).turn.say, 'Hi Sam!');
 });

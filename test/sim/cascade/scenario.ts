@@ -46,8 +46,9 @@ export interface ScriptedReply {
  * engine may ask twice for the same conversation (a reply prepared at the callee's pause, dropped when
  * they went on, and asked again with the same words), and a deterministic model says the same thing
  * both times. So a repeat of a conversation (the messages after the system prompt, the agent's by their
- * place and tool calls only) gets the same turn, whatever instructions came with it (unless
- * `onInstructions` answers them, as the other simulators do).
+ * place and tool calls only) with the same reply instructions gets the same turn (unless `onInstructions`
+ * answers them, as the other simulators do). The instructions are part of what the model reads: the same
+ * conversation asked with others, after the reply to it was used, is answered anew (the next turn).
  *
  * And the script moves on only past replies the engine used, as the turns are written: one per reply the
  * call is scripted to use. A real model is not moved on by a request at all: the reply it gave to a
@@ -81,7 +82,9 @@ export class CascadeScript {
     const lower = extra.toLowerCase();
     const hit = this.scenario.onInstructions?.find((r) => lower.includes(r.match.toLowerCase()));
     if (hit) return { turn: { say: hit.say }, instructions: extra, scripted: 0, fresh: true };
-    const key = JSON.stringify(conversation);
+    // The reply's own instructions are part of what the model answers: asked again with others (a key
+    // choice at a menu after a reply that was silenced there and forgotten), it answers anew.
+    const key = JSON.stringify([conversation, extra]);
     let index = this.byConversation.get(key);
     if (index === undefined) this.byConversation.set(key, (index = this.next));
     const fresh = !this.served.has(index);
