@@ -9,6 +9,8 @@ import { MenuStuckTracker, looksLikeMenu, soundsLikeMenuOptions, soundsLikePerso
 /** What the engine is asked when a menu prompt has ended: choose, and press; never speak. */
 export const MENU_CHOICE_INSTRUCTIONS =
   'You are at an automated phone menu, not a person. Do not speak. Choose the option that best serves your task and press its key now with the send_dtmf tool. If no option fits, press the key for an operator or representative (often 0).';
+/** How long after a reply's end a tool call it made may still be on its way to enginePress. */
+const CHOICE_AFTER_REPLY_MS = 150;
 /** What the engine is asked when a person picks up after the menu. */
 export const PERSON_ANSWERED_INSTRUCTIONS =
   'A person has just picked up after the phone menu. Greet them briefly, say who you are calling for as your instructions say, and continue with your task.';
@@ -74,6 +76,10 @@ export class MenuMode implements ModeHandler {
   /** The next response may speak (the operator route's "representative"). */
   private speakNext = false;
   private closed = false;
+  /** Keys pressed (or asked to be) so far: a choice asked for after a reply is void if one came meanwhile. */
+  private presses = 0;
+  /** A prompt ended while a reply was running: the choice is asked for once it is done (see replyDone). */
+  private chooseWhenDone?: { presses: number; timer?: NodeJS.Timeout };
 
   constructor(private readonly h: MenuModeHost) {
     this.keysPending = h.keysGiven;
@@ -112,6 +118,7 @@ export class MenuMode implements ModeHandler {
   left(): void {
     clearTimeout(this.promptTimer);
     this.awaitingText = false;
+    this.dropDeferredChoice();
     this.refuseQueued('Nothing was pressed: a person picked up. Talk to them.');
   }
 
@@ -121,6 +128,8 @@ export class MenuMode implements ModeHandler {
       this.speaking = true;
       clearTimeout(this.promptTimer);
       this.awaitingText = false;
+      // The menu speaks again: its next prompt's end decides anew.
+      this.dropDeferredChoice();
       return;
     }
     if (!this.speaking) return;
@@ -162,6 +171,7 @@ export class MenuMode implements ModeHandler {
     // A choice made at the menu that arrives after a person picked up is stale: it presses nothing (and
     // does not take the call back to the menu).
     if (!this.active && responseId !== undefined && this.silenced.has(responseId)) return Promise.resolve({ status: 'refused', pressed: '', why: 'Nothing was pressed: a person picked up. Talk to them.' });
+    this.presses++;
     this.enter('send_dtmf');
     if (!this.active || !this.promptInProgress()) return this.h.press(digits, 'tool');
     return new Promise((resolve) => {
@@ -202,8 +212,33 @@ export class MenuMode implements ModeHandler {
     this.h.hooks.record('menu.speechDropped', { itemId, text });
   }
 
+  /**
+   * A reply ended. If a prompt ended while it ran (a reply to the options being silenced, on a slow LLM or
+   * TTS), the engine is asked for its choice now; without this the menu waited for a key that nobody asked
+   * for until it timed out. Not if the reply pressed a key: its tool call may reach enginePress a little
+   * after the reply's end (the cascade emits both in one go), hence the short wait before deciding.
+   */
+  replyDone(): void {
+    const d = this.chooseWhenDone;
+    if (!d || d.timer) return;
+    d.timer = setTimeout(() => {
+      if (this.chooseWhenDone !== d) return;
+      this.chooseWhenDone = undefined;
+      if (!this.active || this.presses !== d.presses || this.promptInProgress() || this.queued.length) return;
+      if (this.h.responding?.()) return void (this.chooseWhenDone = { presses: d.presses });
+      this.h.engine.generateReply({ instructions: MENU_CHOICE_INSTRUCTIONS });
+    }, CHOICE_AFTER_REPLY_MS);
+    d.timer.unref();
+  }
+
+  private dropDeferredChoice(): void {
+    clearTimeout(this.chooseWhenDone?.timer);
+    this.chooseWhenDone = undefined;
+  }
+
   close(): void {
     this.closed = true;
+    this.dropDeferredChoice();
     clearTimeout(this.promptTimer);
     this.refuseQueued(undefined);
   }
@@ -233,6 +268,7 @@ export class MenuMode implements ModeHandler {
 
   /** The menu has said its piece and waits for a key. */
   private promptEnded(): void {
+    this.dropDeferredChoice();
     clearTimeout(this.promptTimer);
     this.promptTimer = undefined;
     this.awaitingText = false;
@@ -252,8 +288,11 @@ export class MenuMode implements ModeHandler {
       for (const q of this.queued.splice(0)) void this.h.press(q.digits, 'tool').then(q.resolve);
       return;
     }
-    // A response still running (the last choice, or words being silenced) is answering already.
-    if (!this.h.engineRepliesByItself && !this.h.responding?.()) this.h.engine.generateReply({ instructions: MENU_CHOICE_INSTRUCTIONS });
+    if (this.h.engineRepliesByItself) return;
+    // A response still running (the last choice, or words being silenced) may be answering already: if it
+    // presses nothing, the choice is asked for when it is done (replyDone).
+    if (this.h.responding?.()) this.chooseWhenDone = { presses: this.presses };
+    else this.h.engine.generateReply({ instructions: MENU_CHOICE_INSTRUCTIONS });
   }
 
   /** The menu is going round in circles: 0, then "representative", then give up. */

@@ -215,3 +215,62 @@ test('a response still running at a prompt end is not doubled; one begun at the 
     mock.timers.reset();
   }
 });
+
+test('a reply still running at a prompt end (a slow LLM or TTS) that presses nothing: the choice is asked for once it is done', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    let busy = true;
+    const { m, log } = menuMode({ responding: () => busy });
+    m.enter('menu-verdict');
+    m.replyStarted('r1'); // the reply to the options, silenced at the menu
+    prompt(m, MENU);
+    mock.timers.tick(1500);
+    assert.ok(!log.includes('reply choose'), 'not while the reply runs');
+    busy = false;
+    m.replyDone();
+    mock.timers.tick(149);
+    assert.ok(!log.includes('reply choose'), 'not before its tool call could have arrived');
+    mock.timers.tick(1);
+    assert.equal(log.filter((l) => l === 'reply choose').length, 1);
+    m.replyDone();
+    mock.timers.tick(1000);
+    assert.equal(log.filter((l) => l === 'reply choose').length, 1, 'asked once');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('a reply running at a prompt end that presses a key as it ends, or a menu that speaks again: no choice asked for after it', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    let busy = true;
+    const { m, log } = menuMode({ responding: () => busy });
+    m.enter('menu-verdict');
+    m.replyStarted('r1');
+    prompt(m, MENU);
+    mock.timers.tick(1500);
+    busy = false;
+    m.replyDone();
+    // Its send_dtmf reaches the menu just after the reply's end (as the cascade emits them).
+    assert.deepEqual(await m.enginePress('2', undefined, 'r1'), { status: 'played', pressed: '2' });
+    mock.timers.tick(1000);
+    assert.ok(!log.includes('reply choose'), 'the reply had chosen');
+
+    busy = true;
+    m.replyStarted('r2');
+    prompt(m, MENU);
+    mock.timers.tick(1500);
+    m.calleeSpeech(true); // the menu speaks again before the reply ends
+    busy = false;
+    m.replyDone();
+    mock.timers.tick(1000);
+    assert.ok(!log.includes('reply choose'), 'the next prompt end decides');
+    mock.timers.tick(1000);
+    m.calleeSpeech(false);
+    m.heard('Please press 1 or 2.', false);
+    mock.timers.tick(1500);
+    assert.equal(log.filter((l) => l === 'reply choose').length, 1, 'asked at the next prompt end');
+  } finally {
+    mock.timers.reset();
+  }
+});
