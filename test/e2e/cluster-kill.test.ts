@@ -237,8 +237,13 @@ test('three nodes behind HAProxy, one killed with -9 mid-call: its calls end as 
     // from which both survivors serve it. The carrier's price is in too.
     for (const id of victimCalls) {
       const leg = twilio.calls.find((l) => l.params.Url?.includes(id))!;
-      const callbacks = leg.log.filter((e) => e.type === 'webhook' && e.kind === 'recording');
-      assert.ok(callbacks.length > 0 && callbacks.every((e) => e.status !== 200), `call ${id}: its recording callback never reached a node: ${JSON.stringify(callbacks)}`);
+      // The carrier sends the callback once the recording is processed, which can be after the second
+      // wave of calls has ended: wait for its first try.
+      const callbacks = await until(`call ${id}: its recording callback tried`, async () => {
+        const tried = leg.log.filter((e) => e.type === 'webhook' && e.kind === 'recording');
+        return tried.length > 0 && tried;
+      }, 30_000);
+      assert.ok(callbacks.every((e) => e.status !== 200), `call ${id}: its recording callback never reached a node: ${JSON.stringify(callbacks)}`);
       const c = await until(`call ${id}: its recording fetched by a survivor`, async () => {
         const r = (await api(proxy.url, 'GET', `/api/calls/${id}`)).body;
         return r.recording && r;
