@@ -116,6 +116,7 @@ export class CallSession {
       open: (reason) => this.openGate(reason),
       voicemail: (answeredBy) => this.machine.veto(answeredBy),
       menu: (answeredBy) => this.menu.enter('menu-verdict', { answeredBy }),
+      longOpening: () => this.machine.openingLong(),
     });
     this.dtmf = new DtmfSender({
       stream: () => (this.transport && this.tracker && !this.ending ? { transport: this.transport, tracker: this.tracker } : undefined),
@@ -382,6 +383,8 @@ export class CallSession {
         this.onEars(this.ears.words(e.text));
         return;
       }
+      case 'aside.transcript':
+        return this.machine.heardAside(e.text);
       case 'user.words':
         // Interim words of a short utterance over the agent: "stop" cuts it now. The callee's turn may
         // not be over yet, so no reply is asked for; the engine answers the turn when it ends.

@@ -28,6 +28,11 @@ export interface GreetingGateOptions {
   voicemail(answeredBy: string): void;
   /** A phone-menu verdict (`machine_end_other`): the call goes to menu handling. */
   menu(answeredBy: string): void;
+  /**
+   * The opening has just become longer than a person's "Hello?" (while it is still being spoken, or at
+   * its end), before any greeting: once per call.
+   */
+  longOpening?(): void;
 }
 
 /**
@@ -46,6 +51,9 @@ export class GreetingGate {
   /** Callee speech before the gate opened, summed over utterances. */
   private openingMs = 0;
   private silenceTimer?: NodeJS.Timeout;
+  /** Fires when the utterance being spoken makes the opening longer than a "Hello?". */
+  private longTimer?: NodeJS.Timeout;
+  private long = false;
   private armed = false;
   /** Set when the session can speak (engine configured and a media stream attached). */
   private canSpeak = false;
@@ -88,12 +96,18 @@ export class GreetingGate {
       this.speaking = true;
       this.speechStart = Date.now();
       clearTimeout(this.silenceTimer);
+      if (!this.long) {
+        this.longTimer = setTimeout(() => this.openingIsLong(), this.o.personOpeningMaxMs - this.openingMs + 1);
+        this.longTimer.unref();
+      }
       return;
     }
     if (!this.speaking) return;
     this.speaking = false;
+    clearTimeout(this.longTimer);
     this.openingMs += Date.now() - this.speechStart;
     if (this.openingMs > this.o.personOpeningMaxMs) {
+      this.openingIsLong();
       // Longer than anyone says "Hello": a recorded greeting or a menu. Only the verdict decides.
       this.o.record('greeting.held', { openingMs: this.openingMs });
       return;
@@ -135,20 +149,31 @@ export class GreetingGate {
   handOver(): void {
     if (this.state !== 'waiting' && this.state !== 'ready') return;
     this.state = 'open';
-    clearTimeout(this.silenceTimer);
+    this.stopTimers();
   }
 
   /** A machine verdict: nothing may be said now; only `screening()` can open the gate again. */
   veto(): void {
     if (this.state === 'closed') return;
     this.state = 'vetoed';
-    clearTimeout(this.silenceTimer);
+    this.stopTimers();
   }
 
   /** The call is ending: the gate never opens. */
   close(): void {
     this.state = 'closed';
+    this.stopTimers();
+  }
+
+  private openingIsLong(): void {
+    if (this.long || this.state !== 'waiting') return;
+    this.long = true;
+    this.o.longOpening?.();
+  }
+
+  private stopTimers(): void {
     clearTimeout(this.silenceTimer);
+    clearTimeout(this.longTimer);
   }
 
   private currentOpeningMs(): number {
@@ -168,7 +193,7 @@ export class GreetingGate {
     if (this.state !== 'waiting') return;
     this.state = 'ready';
     this.openReason = reason;
-    clearTimeout(this.silenceTimer);
+    this.stopTimers();
     this.flush();
   }
 

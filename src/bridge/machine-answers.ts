@@ -1,6 +1,6 @@
 import type { TimelineEventType } from '../shared/event-types.js';
 import type { EndReason } from '../calls/state.js';
-import type { CallModes } from './call-mode.js';
+import type { CallMode, CallModes } from './call-mode.js';
 import type { EndAfterPlayout } from './end-after-playout.js';
 import { classifyVerdict, type GateOpenReason, type GreetingGate } from './greeting-gate.js';
 import { VoicemailMode, type VoicemailOptions } from './voicemail-mode.js';
@@ -31,6 +31,11 @@ export interface MachineAnswersHost {
   transcribeOnly(on: boolean): boolean;
   /** Whether the engine can transcribe without answering (transcribeOnly would succeed). */
   canTranscribe: boolean;
+  /**
+   * Has an engine that hears nothing before the greeting transcribe the opening on the side (on), or stops
+   * that (off; `forgetOpening`: what it kept is never replayed). Returns false when it does not.
+   */
+  listenAside(on: boolean, forgetOpening?: boolean): boolean;
 }
 
 /**
@@ -45,6 +50,9 @@ export class MachineAnswers implements ModeHandler {
   private transcribing = false;
   /** A screener's prompt heard under a machine verdict: the engine did not necessarily hear it. */
   private screenerWords?: string;
+  /** The opening is being transcribed on the side (see `openingLong`). */
+  private aside = false;
+  private asideSeq = 0;
   /** Callee words held until the steady tone playing under them has ended (see `heard`). */
   private afterTone?: { texts: string[]; waitedMs: number };
 
@@ -70,7 +78,11 @@ export class MachineAnswers implements ModeHandler {
       setMode: (to, reason) => {
         // A mailbox whose greeting asks for a name and reason ends in a beep: that is voicemail, not a screener.
         if (to === 'screening' && this.voicemail.beepJustHeard) return this.veto('beep-after-screening');
-        if (to === 'screening') this.screenerAfterVerdict();
+        if (to === 'screening') {
+          this.screenerAfterVerdict();
+          // Heard on the side: the conversation is told the screener's words, and must not hear and answer them too.
+          this.stopAside(true);
+        }
         // A screener may still turn into a mailbox: its beep is listened for until the person answers.
         if (h.modes.set(to, reason)) this.voicemail.listen(to === 'screening');
       },
@@ -113,8 +125,41 @@ export class MachineAnswers implements ModeHandler {
     return false;
   }
 
+  /**
+   * The opening is longer than a "Hello?", so it may be a call-screening assistant's prompt, and the
+   * carrier's verdict on it (DetectMessageEnd) comes only once the prompt is over, often "machine". An
+   * engine that hears nothing before the greeting (Gemini) would know none of its words by then, and the
+   * screener would be taken for a mailbox: so they are transcribed on the side from now on.
+   */
+  openingLong(): void {
+    if (this.aside || this.transcribing || this.h.modes.current !== 'greeting') return;
+    this.aside = this.h.listenAside(true);
+  }
+
+  /**
+   * Words of the opening transcribed on the side. Only a screener's matter here: anything else the
+   * conversation hears anyway when the greeting starts, or the verdict's transcriber transcribes.
+   */
+  heardAside(text: string): void {
+    if (!this.aside || this.h.modes.current !== 'greeting' || !soundsLikeScreening(text)) return;
+    this.h.record('transcript', { speaker: 'callee', text, itemId: `aside_${++this.asideSeq}` });
+    this.screenerWords = text;
+    this.heard(text);
+  }
+
+  private stopAside(forgetOpening = false): void {
+    if (!this.aside) return;
+    this.aside = false;
+    this.h.listenAside(false, forgetOpening);
+  }
+
+  modeChanged(mode: CallMode): void {
+    if (mode !== 'greeting') this.stopAside();
+  }
+
   /** The greeting gate opened: what the agent is asked to say first (a screener gets its short answer). */
   gateOpened(reason: GateOpenReason): { instructions: string } | undefined {
+    this.stopAside();
     this.voicemail.listen(reason === 'screening');
     if (reason !== 'screening') return undefined;
     const words = this.screenerWords;
@@ -131,6 +176,7 @@ export class MachineAnswers implements ModeHandler {
    * call waits silently for the beep, otherwise it ends as voicemail.
    */
   veto(answeredBy: string): void {
+    this.stopAside();
     this.h.gate.veto();
     this.h.modes.set('voicemail', 'answering-machine', { answeredBy });
     if (this.h.agentSpeaking()) {
@@ -195,6 +241,7 @@ export class MachineAnswers implements ModeHandler {
 
   close(): void {
     this.afterTone = undefined;
+    this.stopAside();
     this.stopTranscribing();
     this.voicemail.close();
     this.screening.close();

@@ -76,6 +76,11 @@ export function createSessionModes(o: CallSessionOptions, h: SessionModesHost): 
       o.engine.transcribeOnly(on);
       return true;
     },
+    listenAside: (on, forgetOpening) => {
+      if (o.engine.capabilities.hearsBeforeAutoRespond || !o.engine.listenAside) return false;
+      o.engine.listenAside(on, forgetOpening);
+      return true;
+    },
   });
   return { machine, hold, menu };
 }

@@ -15,6 +15,8 @@ import { findCompletedRecording, RECORDING_LIST_POLL_MS } from './carrier-record
 export class AfterCallRecords {
   private readonly lateRecords: LateRecords;
   private readonly pricePolls = new Set<string>();
+  /** Recording downloads in flight, by call. */
+  private readonly fetches = new Map<string, Promise<void>>();
   /** Aborted on shutdown: a price or recording poll between its tries stops at once rather than holding the exit for minutes. */
   private readonly shuttingDown = new AbortController();
 
@@ -37,11 +39,21 @@ export class AfterCallRecords {
    * is polled as after a hang-up, and the recording is looked for in the carrier's list of the call's
    * recordings, then fetched as usual.
    */
-  async settleLostCall(call: CallRow, transcriptText?: string): Promise<void> {
+  async settleLostCall(call: CallRow, transcriptText?: string, o: { outcome: boolean } = { outcome: true }): Promise<void> {
     // The dead node may have died with its write of the answer to the row still queued (row writes are
     // asynchronous, per call); if the answer's event made it to the timeline, the call was answered.
     const answeredAt = call.answeredAt ?? (await this.answeredOnTimeline(call.id));
-    if (this.settle({ ...call, answeredAt }, transcriptText).includes('recording')) this.rt.track(this.recordingFromCarrier(call).finally(() => this.settled(call.id, 'recording')));
+    if (this.settle({ ...call, answeredAt }, transcriptText, o.outcome).includes('recording')) this.rt.track(this.recordingFromCarrier(call).finally(() => this.settled(call.id, 'recording')));
+  }
+
+  /**
+   * A call this node left live when it crashed, ended at its restart (restart-recovery.ts). Its recording
+   * callback comes here (the same address) if the carrier sends it after the restart, but one sent while
+   * the node was down is lost (Twilio does not retry it): so the recording is also looked for in the
+   * carrier's list, and fetched once whichever finds it first. Its outcome is the restart's to resume.
+   */
+  settleInterruptedCall(call: CallRow, transcriptText?: string): Promise<void> {
+    return this.settleLostCall(call, transcriptText, { outcome: false });
   }
 
   private async answeredOnTimeline(callId: string): Promise<string | null> {
@@ -49,15 +61,15 @@ export class AfterCallRecords {
     return events.find((e) => e.type === 'status' && e.data.status === 'answered')?.at ?? null;
   }
 
-  private settle(call: CallRow, transcriptText: string | undefined): LateRecord[] {
+  private settle(call: CallRow, transcriptText: string | undefined, outcome = true): LateRecord[] {
     const { d } = this.rt;
     const callId = call.id;
     const expected: LateRecord[] = [];
     if (call.carrierCallId && d.carrier) expected.push('price');
     if (d.settings.RECORD_CALLS && call.answeredAt && !call.recordingPath) expected.push('recording');
-    if (this.rt.outcomes) expected.push('outcome');
+    if (this.rt.outcomes && outcome) expected.push('outcome');
     this.lateRecords.expect(callId, expected);
-    if (this.rt.outcomes) this.rt.track(this.computeOutcome(callId, transcriptText));
+    if (this.rt.outcomes && outcome) this.rt.track(this.computeOutcome(callId, transcriptText));
     // A user or agent hang-up gets no "completed" callback handling of its own: poll the price here.
     if (this.lateRecords.isWaiting(callId) && expected.includes('price') && !this.pricePolls.has(callId)) this.rt.track(this.pollPrice(callId));
     return expected;
@@ -172,9 +184,22 @@ export class AfterCallRecords {
     await this.fetchRecording(call.id, r.found);
   }
 
-  async fetchRecording(callId: string, recordingId: string): Promise<void> {
+  /**
+   * Downloads a call's recording, once: a second request while one is in flight (the callback and the
+   * list both found it) waits for that one, and one after it is stored does nothing.
+   */
+  fetchRecording(callId: string, recordingId: string): Promise<void> {
+    const inFlight = this.fetches.get(callId);
+    if (inFlight) return inFlight;
+    const p = this.download(callId, recordingId).finally(() => this.fetches.delete(callId));
+    this.fetches.set(callId, p);
+    return p;
+  }
+
+  private async download(callId: string, recordingId: string): Promise<void> {
     const { d } = this.rt;
     if (!d.carrier) return;
+    if ((await d.calls.get(callId))?.recordingPath) return;
     try {
       const src = d.carrier.recordingSource(recordingId);
       const r = await downloadRecording({ ...src, dir: recordFolders(d.settings).recordings, callId, maxBytes: d.settings.RECORDING_MAX_BYTES, ...d.recordingRetry });

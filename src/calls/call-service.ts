@@ -149,7 +149,7 @@ export class CallService {
 
   /** Calls left live by a crash or restart cannot be resumed: mark them and make sure they are hung up. */
   recoverAfterRestart(): Promise<number> {
-    return recoverAfterRestart(this.rt, this.ending);
+    return recoverAfterRestart(this.rt, this.ending, this.records);
   }
 
   /** Multi-node: ends other nodes' calls whose lease ran out (their node died) as `node-lost`. */

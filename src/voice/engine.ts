@@ -99,6 +99,8 @@ export type EngineEvent =
    * (Gemini streams these while its turn is still open). The bridge judges short barge-ins by them.
    */
   | { type: 'user.words'; text: string }
+  /** Words of the opening transcribed on the side (listenAside): not part of the conversation. */
+  | { type: 'aside.transcript'; text: string }
   | { type: 'agent.responseStarted'; responseId: string }
   | { type: 'agent.audio'; responseId: string; itemId: string; audio: AudioChunk }
   /** Final transcript of an agent item; audioMs is all audio generated for it (some may have been dropped). */
@@ -140,6 +142,14 @@ export interface VoiceEngine {
    * the engine cannot, and hears nothing then.
    */
   transcribeOnly?(on: boolean): void;
+  /**
+   * For engines that hear nothing before the greeting: the caller audio is also transcribed on the side
+   * (aside.transcript), while the conversation keeps what it would replay as before. It lets the bridge
+   * recognise a call-screening assistant in a long opening whose machine verdict comes only once the
+   * prompt is over. Off with `forgetOpening`: the kept opening is dropped, never replayed (the bridge
+   * tells the conversation what it needs of it).
+   */
+  listenAside?(on: boolean, forgetOpening?: boolean): void;
   /** Cancels the in-flight response, if any. */
   interrupt(): void;
   /** Cuts an item's audio to what was heard (requires capabilities.truncation). */

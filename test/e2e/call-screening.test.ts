@@ -22,10 +22,10 @@ async function timeline(stack: Stack, id: string): Promise<any[]> {
     .map((l) => JSON.parse(l.slice(6)));
 }
 
-// Which verdict: AMD often calls these assistants a machine (README, "Call screening"). OpenAI and the
-// cascade hear the opening before the greeting, so its transcript wins over a machine verdict. Gemini
-// hears nothing before the greeting (see docs/voicemail.md, "Limits"): it is tested with the verdict that
-// lets the call open.
+// Which verdict: AMD often calls these assistants a machine (README, "Call screening"), sent with
+// DetectMessageEnd only once the prompt is over. OpenAI and the cascade hear the opening before the
+// greeting, so its transcript wins over a machine verdict. Gemini hears nothing before the greeting: a
+// long opening is transcribed aside (a second, transcription-only session), so it does too.
 const CASES: Array<{ engine: Engine; answeredBy: 'machine_end_silence' | 'human'; prompt: keyof typeof SCREENING_PROMPTS }> = [
   { engine: 'openai', answeredBy: 'machine_end_silence', prompt: 'google' },
   { engine: 'openai', answeredBy: 'human', prompt: 'ios' },
@@ -33,6 +33,8 @@ const CASES: Array<{ engine: Engine; answeredBy: 'machine_end_silence' | 'human'
   { engine: 'cascade', answeredBy: 'human', prompt: 'ios' },
   { engine: 'gemini', answeredBy: 'human', prompt: 'google' },
   { engine: 'gemini', answeredBy: 'human', prompt: 'pixel' },
+  { engine: 'gemini', answeredBy: 'machine_end_silence', prompt: 'google' },
+  { engine: 'gemini', answeredBy: 'machine_end_silence', prompt: 'ios' },
 ];
 
 for (const c of CASES) {
@@ -43,7 +45,10 @@ for (const c of CASES) {
         // Even with leave-message set, a screener is not a mailbox.
         env: { VOICEMAIL_MODE: 'leave-message' },
         script: () => screeningAssistant({ prompt: c.prompt, answeredBy: c.answeredBy, promptMs: 3000, personAfterMs: 500 }),
-        conversation: () => ({ turns: [{ say: ANSWER }, { say: HOLDING }, { say: TO_PERSON }], userTranscripts: [SCREENING_PROMPTS[c.prompt], SCREENING_HOLD, PERSON_PICKS_UP] }),
+        conversation:
+          c.engine === 'gemini'
+            ? split('gemini', { turns: [{ say: ANSWER }, { say: HOLDING }, { say: TO_PERSON }], userTranscripts: [SCREENING_HOLD, PERSON_PICKS_UP] }, [SCREENING_PROMPTS[c.prompt]])
+            : () => ({ turns: [{ say: ANSWER }, { say: HOLDING }, { say: TO_PERSON }], userTranscripts: [SCREENING_PROMPTS[c.prompt], SCREENING_HOLD, PERSON_PICKS_UP] }),
       },
       async (stack) => {
         const id = await stack.placeCall();
@@ -76,6 +81,16 @@ for (const c of CASES) {
           assert.equal(start?.data.reason, 'screening');
           assert.match(firstReplyInstructions(stack, c.engine), /call-screening assistant/);
         }
+        if (c.engine === 'gemini') {
+          // The prompt, longer than a "Hello?", was transcribed aside while it played; the conversation
+          // never heard it (no reply of its own to it) and was asked for the answer with its words quoted.
+          const [conv, aside] = stack.gemini.sessions;
+          assert.match(aside.setup.model, /transcribe-live/);
+          assert.equal(aside.turns.length, 0, 'the transcriber never spoke');
+          assert.equal(conv.turns[0].trigger, 'clientContent');
+          assert.match(conv.clientContents[0].text, /call-screening assistant[\s\S]*What the assistant said/);
+          assert.equal(conv.userTurns[0].transcript, SCREENING_HOLD, 'the conversation heard the call from the answer on');
+        }
       },
     );
   });
@@ -88,6 +103,7 @@ for (const c of CASES) {
  */
 function firstReplyInstructions(stack: Stack, engine: Engine): string {
   if (engine === 'cascade') return stack.cascade.llm.find((r) => !r.aborted && r.instructions)?.instructions ?? '';
+  if (engine === 'gemini') return stack.gemini.sessions[0].clientContents[0]?.text ?? '';
   return stack.openai.sessions[0].responses[0].instructions ?? '';
 }
 

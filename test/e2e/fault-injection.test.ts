@@ -142,12 +142,20 @@ test('SQLite locked by another process mid-call: live calls go on, and every eve
   });
 });
 
-test('kill -9 with two calls live, then a restart: both are interrupted with their transcripts, their carrier legs hung up, and new calls work', async () => {
+test('kill -9 with two calls live, then a restart: both are interrupted with their transcripts, recordings and price, their carrier legs hung up, and new calls work', async () => {
   let dialled = 0;
+  // The first callee hangs up while the server is down: its recording callback finds no server.
+  let hangUpFirst!: () => void;
+  const firstHangsUp = new Promise<void>((resolve) => (hangUpFirst = resolve));
   const twilio = await startTwilioSim({
     accountSid: SIM_ACCOUNT_SID,
     authToken: SIM_AUTH_TOKEN,
-    script: () => (dialled++ < 2 ? { steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] } : { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] }),
+    script: () => {
+      const n = dialled++;
+      if (n === 0) return { steps: [{ say: 'Hello?' }, { until: firstHangsUp, timeoutMs: 60_000 }, { hangup: true }] };
+      if (n === 1) return { steps: [{ say: 'Hello?' }, { pauseMs: 60_000 }] };
+      return { steps: [{ say: 'Hello?' }, { waitForAgent: true, quietMs: 300 }, { hangup: true }] };
+    },
   });
   const openai = await startOpenAIRealtimeSim({ apiKey: SIM_OPENAI_KEY, msPerChar: 20, scenario: () => ({ turns: [{ say: 'Hi, an AI assistant for Raju here.' }], userTranscripts: ['Hello?'] }) });
   const dataDir = mkdtempSync(join(tmpdir(), 'callwright-crash-'));
@@ -180,6 +188,10 @@ test('kill -9 with two calls live, then a restart: both are interrupted with the
     };
     await server.crash();
     const before = await Promise.all(ids.map(storedSeqs));
+    hangUpFirst();
+    const first = twilio.calls[0];
+    await until('the first callee hung up, its recording callback refused', () => first.log.some((e) => e.type === 'webhook' && e.kind === 'recording'), 10_000);
+    assert.ok(!first.log.some((e) => e.type === 'webhook' && e.kind === 'recording' && e.status === 200), 'no server took the recording callback');
 
     server = await startServerProcess(env);
     for (const [i, id] of ids.entries()) {
@@ -195,6 +207,18 @@ test('kill -9 with two calls live, then a restart: both are interrupted with the
       assert.deepEqual(ids1.slice(0, ids0.length), ids0, 'every event stored before the crash is still there');
       // The outcome the crash left pending is worked out at the restart (here: no text model configured).
       await until('the outcome', async () => (await server.api('GET', `/api/calls/${id}`)).body.outcome?.status === 'not-computed', 5000);
+      // The recording: the first call's from the carrier's list (its callback was lost), the second's from
+      // its callback (the carrier sent it once the restarted server hung the call up). Then the price.
+      const done = await until(`call ${i}: recording and price`, async () => {
+        const c = (await server.api('GET', `/api/calls/${id}`)).body;
+        return c.recording && c.cost.lines.some((l: any) => l.source === 'carrier') && c;
+      }, 20_000);
+      const r = await fetch(`${server.base}${done.recording.url}`, { headers: { Authorization: `Bearer ${SIM_API_TOKEN}` } });
+      assert.equal(r.status, 200);
+      assert.ok((await r.arrayBuffer()).byteLength > 1000, 'the recording has audio');
+      const events = ((await server.api('GET', `/api/calls/${id}/events`)).body as string).split('\n').filter((l) => l.startsWith('event: ')).map((l) => l.slice(7));
+      assert.equal(events.filter((e) => e === 'recording').length, 1, `fetched once: ${events.join(' ')}`);
+      assert.ok(events.indexOf('records.complete') > events.indexOf('recording'), `records.complete once the recording is in: ${events.join(' ')}`);
     }
     await until('both carrier legs over', () => twilio.calls.slice(0, 2).every((c) => c.status === 'completed'), 10_000);
     // The restarted server takes new calls.

@@ -11,6 +11,7 @@ function gate(o: { silenceMs?: number; personOpeningMaxMs?: number } = {}) {
     open: (reason) => log.push(`open ${reason}`),
     voicemail: (answeredBy) => log.push(`voicemail ${answeredBy}`),
     menu: (answeredBy) => log.push(`menu ${answeredBy}`),
+    longOpening: () => log.push('long opening'),
   });
   return { g, log };
 }
@@ -49,11 +50,11 @@ test('a long opening holds the gate, even through silence after it, until a verd
     mock.timers.tick(3000);
     g.calleeSpeech(false);
     mock.timers.tick(10_000);
-    assert.deepEqual(log, ['greeting.held {"openingMs":3000}']);
+    assert.deepEqual(log, ['long opening', 'greeting.held {"openingMs":3000}']);
     g.verdict('machine_end_beep');
-    assert.deepEqual(log.slice(1), ['voicemail machine_end_beep']);
+    assert.deepEqual(log.slice(2), ['voicemail machine_end_beep']);
     g.verdict('human');
-    assert.equal(log.length, 2, 'a closed gate never opens');
+    assert.equal(log.length, 3, 'a closed gate never opens');
   } finally {
     mock.timers.reset();
   }
@@ -129,4 +130,34 @@ test('a machine verdict vetoes the gate: it stays shut until a screener heard af
   ended.g.close();
   ended.g.screening();
   assert.deepEqual(ended.log, ['voicemail machine_start']);
+});
+
+test('an opening is called long as soon as it passes a "Hello?" while still being spoken, and once', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const { g, log } = gate();
+    g.listening();
+    g.speakable();
+    g.calleeSpeech(true);
+    mock.timers.tick(2400);
+    assert.deepEqual(log, []);
+    mock.timers.tick(200);
+    assert.deepEqual(log, ['long opening'], 'told mid-utterance, at 2.5 s of speech');
+    mock.timers.tick(2000);
+    g.calleeSpeech(false);
+    g.calleeSpeech(true);
+    mock.timers.tick(3000);
+    g.calleeSpeech(false);
+    assert.deepEqual(log, ['long opening', 'greeting.held {"openingMs":4600}', 'greeting.held {"openingMs":7600}']);
+    const short = gate();
+    short.g.listening();
+    short.g.speakable();
+    short.g.calleeSpeech(true);
+    mock.timers.tick(2000);
+    short.g.calleeSpeech(false);
+    mock.timers.tick(5000);
+    assert.deepEqual(short.log, ['open end-of-turn'], 'a 2 s "Hello?" is a person: never long');
+  } finally {
+    mock.timers.reset();
+  }
 });

@@ -24,7 +24,9 @@ function harness() {
     record: () => undefined,
     open: (reason) => {
       log.push(`gate:${reason}`);
-      log.push(`reply:${/call-screening assistant/.test(machine!.gateOpened(reason)?.instructions ?? '') ? 'screening answer' : 'greeting'}`);
+      const first = machine!.gateOpened(reason)?.instructions ?? '';
+      log.push(`reply:${/call-screening assistant/.test(first) ? 'screening answer' : 'greeting'}`);
+      if (/What the assistant said/.test(first)) log.push('reply quotes the screener');
     },
     voicemail: (answeredBy) => machine!.veto(answeredBy),
     menu: () => undefined,
@@ -44,10 +46,11 @@ function harness() {
       beginEnd: () => log.push('beginEnd'),
       transcribeOnly: () => true,
       canTranscribe: true,
+      listenAside: (on, forget) => (log.push(`aside:${on ? 'on' : 'off'}${forget ? ':forget' : ''}`), true),
     },
   );
   const feed = (frames: Int16Array[]) => frames.forEach((f) => machine!.hear(f));
-  return { machine, log, feed, modes };
+  return { machine, log, feed, modes, gate };
 }
 
 test('a greeting that asks for a name, transcribed while the beep after it plays, is a mailbox: no screening answer, the message after the beep', () => {
@@ -82,5 +85,36 @@ test('a steady tone that does not end holds a screener for at most 1.5 s', () =>
   h.feed(tone(1000, 120));
   assert.equal(h.modes.current, 'screening', 'answered after the longest beep');
   assert.ok(h.log.includes('gate:screening'));
+  h.machine.close();
+});
+
+test('a long opening on an engine that hears nothing before the greeting is transcribed aside: a screener in it is answered before its machine verdict, which is then set aside', () => {
+  const h = harness();
+  h.machine.openingLong();
+  assert.deepEqual(h.log, ['aside:on']);
+  h.feed(quiet(200));
+  h.machine.heardAside(SCREENING_PROMPTS.google);
+  assert.equal(h.modes.current, 'screening');
+  // The conversation must not hear the kept prompt replayed and answer it too: it gets the words quoted.
+  const forgot = h.log.indexOf('aside:off:forget');
+  assert.ok(forgot >= 0 && forgot < h.log.indexOf('mode:screening:screening-assistant'), h.log.join(' '));
+  assert.ok(h.log.includes('transcript'), "the screener's words are on the transcript");
+  assert.ok(h.log.includes('reply quotes the screener'), h.log.join(' '));
+  assert.equal(h.machine.verdictCounts('machine_end_silence'), false, 'the late machine verdict is set aside');
+  h.machine.close();
+});
+
+test('words transcribed aside that are no screener\'s change nothing; a machine verdict stops the side transcription', () => {
+  const h = harness();
+  h.machine.openingLong();
+  h.machine.heardAside("Hi, you've reached Sam. Leave a message after the tone.");
+  h.machine.heardAside('Thanks for calling Acme Supplies, this is Dana speaking.');
+  assert.equal(h.modes.current, 'greeting');
+  assert.deepEqual(h.log, ['aside:on']);
+  h.gate.verdict('machine_end_beep');
+  assert.equal(h.log[1], 'aside:off', h.log.join(' '));
+  assert.equal(h.modes.current, 'voicemail');
+  h.machine.heardAside(SCREENING_PROMPTS.google);
+  assert.equal(h.modes.current, 'voicemail', 'words from a stopped side transcription are ignored');
   h.machine.close();
 });

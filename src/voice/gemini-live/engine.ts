@@ -91,6 +91,8 @@ export class GeminiLiveEngine implements VoiceEngine {
   private readonly toolNames = new Map<string, string>();
   /** While set, caller audio goes to this transcription-only session instead (transcribeOnly). */
   private transcriber?: GeminiTranscriber;
+  /** While set, caller audio is also transcribed here, on the side (listenAside). */
+  private aside?: GeminiTranscriber;
   /** Calls the server withdrew: a late result for one is not sent (the server no longer has the call). */
   private readonly cancelledTools = new Set<string>();
 
@@ -155,6 +157,7 @@ export class GeminiLiveEngine implements VoiceEngine {
 
   pushAudio(frame: AudioChunk): void {
     if (this.transcriber) return this.transcriber.push(frame.base64);
+    this.aside?.push(frame.base64);
     if (!this.autoRespond) {
       // Until the greeting gate opens nothing is sent: Gemini answers every turn it hears, and the
       // callee may be an answering machine. What a person said meanwhile ("Hello?") is kept, to be
@@ -183,6 +186,7 @@ export class GeminiLiveEngine implements VoiceEngine {
   setAutoRespond(on: boolean): void {
     this.autoRespond = on;
     if (!on) return;
+    this.listenAside(false);
     // Only speech still in the kept window is replayed: speech that has scrolled out of it (a long
     // opening, then a late verdict) would leave the model with nothing to answer, so it gets the cue.
     this.preGateSpeech = this.preGate.some((f) => rmsPcm16(f.bytes) > SPEECH_RMS);
@@ -203,20 +207,52 @@ export class GeminiLiveEngine implements VoiceEngine {
       return;
     }
     if (this.transcriber || this.closing) return;
+    // The side transcriber heard only part of what the whole one will: its words would come twice.
+    this.listenAside(false);
     let seq = 0;
-    this.transcriber = new GeminiTranscriber({
+    this.transcriber = this.openTranscriber((text) => this.emit({ type: 'user.transcript', itemId: `gtx_${++seq}`, text }));
+    for (const frame of this.preGate) this.transcriber.push(frame.base64);
+    this.preGate = [];
+    this.preGateSpeech = false;
+  }
+
+  /**
+   * A long opening (longer than a "Hello?") before the greeting: its words are transcribed on the side,
+   * from the kept frames on, while the kept opening stays as it is for the conversation to hear if a
+   * person turns out to be there. Off: closed without waiting for late words (the opening is over for the
+   * bridge: a greeting, a verdict or a mode took over).
+   */
+  listenAside(on: boolean, forgetOpening?: boolean): void {
+    if (!on) {
+      const aside = this.aside;
+      // Unset first: words it still flushes while closing are the past opening's, no longer wanted.
+      this.aside = undefined;
+      void aside?.close(0);
+      if (forgetOpening) {
+        this.preGate = [];
+        this.preGateSpeech = false;
+      }
+      return;
+    }
+    if (this.aside || this.transcriber || this.autoRespond || this.closing) return;
+    const aside = this.openTranscriber((text) => {
+      if (this.aside === aside) this.emit({ type: 'aside.transcript', text });
+    });
+    this.aside = aside;
+    for (const frame of this.preGate) aside.push(frame.base64);
+  }
+
+  private openTranscriber(onText: (text: string) => void): GeminiTranscriber {
+    return new GeminiTranscriber({
       url: this.url(),
       apiKey: this.opts.apiKey,
       model: this.opts.transcribeModel ?? 'gemini-3.5-transcribe-live',
       silenceMs: this.opts.silenceMs,
       connectTimeoutMs: this.opts.connectTimeoutMs,
-      onText: (text) => this.emit({ type: 'user.transcript', itemId: `gtx_${++seq}`, text }),
+      onText,
       onUsage: (usage) => this.emit({ type: 'usage', usage }),
       onError: (message) => this.emit({ type: 'error', error: { fatal: false, code: 'transcription_failed', message } }),
     });
-    for (const frame of this.preGate) this.transcriber.push(frame.base64);
-    this.preGate = [];
-    this.preGateSpeech = false;
   }
 
   /** No cancel message exists: the rest of the current turn's audio is dropped here instead. */
@@ -242,6 +278,7 @@ export class GeminiLiveEngine implements VoiceEngine {
   async close(): Promise<void> {
     this.closing = true;
     this.transcribeOnly(false);
+    this.listenAside(false);
     await closeSocket(this.ws, 'call ended');
   }
 
