@@ -1,8 +1,9 @@
 /**
  * The callee's line for `--line-noise <dBFS>`: steady, band-limited noise around each caller frame's
- * timestamp tag, so the frames pass Silero's energy pre-gate (src/media/silero-pre-gate.ts, -45 dBFS by
- * default) and cross to the VAD worker as a real callee's do, while no detector hears speech (no
- * barge-in: the traffic stays the same as with a silent callee).
+ * timestamp tag, so the frames pass Silero's fixed energy floor (src/media/silero-pre-gate.ts, -45 dBFS by
+ * default), while no detector hears speech (no barge-in: the traffic stays the same as with a silent
+ * callee). They cross to the VAD worker until the pre-gate has learnt the line's noise (about 2 s into a
+ * call at -43 dBFS), then are gated there as a real noisy line's are.
  *
  * Which level: from the pre-gate's floor (-45 dBFS) up to just under HOLD_MUSIC_FLOOR_DBFS, -43 say.
  * Above that, the product's hold detector (src/media/sound-classifier.ts, floor RMS 300) hears a second

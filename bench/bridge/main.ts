@@ -5,7 +5,8 @@
  *   npm run bench -- --only bridge --find-max --seconds 20 --churn   (largest N with p99 under 20 ms)
  * --ramp R: calls placed (and at the end hung up) per second, default 20. --json FILE: every figure.
  * --line-noise DBFS: the callee's line carries steady noise at that level (e.g. -43) instead of silence,
- *   so caller frames pass Silero's pre-gate and cross to the VAD worker (line-noise.ts says which levels).
+ *   so caller frames pass Silero's fixed pre-gate floor and cross to the VAD worker until the pre-gate has
+ *   learnt the line's noise (line-noise.ts says which levels).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -57,7 +58,12 @@ function callerAudio(o: BridgeOptions): string {
   if (o.lineNoiseDbfs === undefined) return `caller audio: exact silence around the timestamp tag (at most -48 dBFS peak); ${setting}${vad === 'silero' ? `: every caller frame is under Silero's pre-gate (${floor} dBFS) and none crosses to the VAD worker` : ''}`;
   // Built here too so a bad level fails before any process starts.
   const noise = new LineNoise(o.lineNoiseDbfs, o.seed);
-  const crosses = vad === 'silero' ? (o.lineNoiseDbfs >= floor ? `: above Silero's pre-gate (${floor} dBFS), so caller frames cross to the VAD worker` : `: under Silero's pre-gate (${floor} dBFS), so no caller frame crosses to the VAD worker`) : '';
+  const crosses =
+    vad === 'silero'
+      ? o.lineNoiseDbfs >= floor
+        ? `: above Silero's fixed pre-gate floor (${floor} dBFS), so caller frames cross to the VAD worker until the pre-gate has learnt the line's noise (about 2 s into each call; src/media/silero-pre-gate.ts), then stay on the main thread`
+        : `: under Silero's pre-gate (${floor} dBFS), so no caller frame crosses to the VAD worker`
+      : '';
   const hold = o.lineNoiseDbfs >= HOLD_MUSIC_FLOOR_DBFS - 0.5 ? `. WARNING: at or near the hold detector's floor (${HOLD_MUSIC_FLOOR_DBFS.toFixed(1)} dBFS) steady noise is hold music to the product: after 3 s each call goes on hold (a clear, and caller audio no longer reaches the model), so this run measures calls on hold; -43 keeps the conversation` : '';
   return `caller audio: ${noise.describe()}; ${setting}${crosses}${hold}`;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SileroVad, VAD_FLOOR_DBFS_DEFAULT, idleSileroVads } from '../../src/media/silero-vad.js';
+import { SileroPreGate } from '../../src/media/silero-pre-gate.js';
 import { mulawDecode } from '../../src/media/mulaw.js';
 import { BACKCHANNELS, SHORT_SPEECH_CLIPS, SPEECH_CLIPS, clip } from '../sim/twilio/clips.js';
 import { concatPcm as concat } from '../sim/pcm.js';
@@ -84,6 +85,38 @@ test('Silero gate: a frame just above the floor is fed, one just below is not', 
   below.pushPcm(level(VAD_FLOOR_DBFS_DEFAULT - 0.2));
   assert.equal(below.samplesFed, 0);
   below.close();
+});
+
+const mix = (a: Int16Array, b: Int16Array): Int16Array => Int16Array.from(a, (x, i) => Math.max(-32768, Math.min(32767, x + (b[i] ?? 0))));
+
+test('Silero gate on a noisy line: steady hiss above the fixed floor is gated once the line\'s noise is known, and speech over it is still heard', () => {
+  // -43 dBFS hiss passes the fixed -45 dBFS floor: without the noise floor every frame would be fed.
+  const noisy = run(gated(), hiss(10_000, -43));
+  assert.ok(noisy.fed > 0, 'fed at first, while the noise floor rises to the line');
+  assert.ok(noisy.fed < 0.3 * 10_000 * 16, `most of 10 s of hiss not fed: ${noisy.fed} samples`);
+  const v = gated();
+  for (let i = 0, pcm = hiss(5000, -43, 11); i + FRAME <= pcm.length; i += FRAME) v.pushPcm(pcm.subarray(i, i + FRAME));
+  const before = v.samplesFed;
+  for (let i = 0, pcm = hiss(5000, -43, 13); i + FRAME <= pcm.length; i += FRAME) v.pushPcm(pcm.subarray(i, i + FRAME));
+  assert.equal(v.samplesFed, before, 'after 5 s of the line, its hiss is never fed');
+  // Speech over the same hiss, after the floor has found it: heard, as on a clean line, within two windows.
+  for (const name of ['speech-wait', 'speech-stop'] as const) {
+    const words = mulawDecode(clip(name));
+    const clean = run(new SileroVad(), concat(silence(5000), words, silence(1000)));
+    const over = mix(concat(silence(5000), words, silence(1000)), hiss(6000 + words.length / 8, -43, 17));
+    const g = run(gated(), over);
+    assert.ok(clean.started.length > 0 && g.started.length > 0, `${name}: heard over the hiss`);
+    assert.ok(Math.abs(g.started[0] - clean.started[0]) <= 2 * ONE_WINDOW_IN_FRAMES, `${name}: started at frame ${g.started[0]}, clean ${clean.started[0]}`);
+  }
+  v.close();
+});
+
+test('Silero gate: a quiet line keeps the fixed floor, whatever the talking', () => {
+  const gate = new SileroPreGate(VAD_FLOOR_DBFS_DEFAULT);
+  const words = mulawDecode(clip('speech-wait'));
+  const line = concat(hiss(2000, -60), words, hiss(500, -60), words, hiss(2000, -60));
+  for (let i = 0; i + FRAME <= line.length; i += FRAME) gate.frame(line.subarray(i, i + FRAME));
+  assert.equal(Math.round(gate.floorDbfs), VAD_FLOOR_DBFS_DEFAULT);
 });
 
 test('Silero: a detector kept from an ended call hears exactly as a newly built one', () => {
