@@ -114,7 +114,7 @@ test('without Redis: a document uploaded on node A is found on node B within the
 });
 
 test('with Redis: node B re-syncs as soon as node A announces the upload, with the rescan off', { skip: TEST_REDIS_URL ? undefined : 'needs TEST_REDIS_URL (scripts/test-redis.sh)' }, async () => {
-  const redisUrl = await redisUrlFor(9);
+  const redisUrl = await redisUrlFor(4);
   await twoNodesOnOneClientsDir({ KNOWLEDGE_RESCAN_S: '0', REDIS_URL: redisUrl }, async (a, b, clientsDir) => {
     await upload(a, 'raju', 'parking.md', '# Parking\n\nPark behind the bakery on Elm Street.');
     // The rescan is off: only A's word can have told B.
