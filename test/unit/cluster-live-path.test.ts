@@ -132,3 +132,36 @@ test('[postgres] a call row read while a write of it settles is not kept stale',
     await fresh.drop();
   }
 });
+
+test("[postgres] another node's call is read afresh while it may change (live, then ended with late records to come), and kept once settled", { skip: PG_NEEDED }, async () => {
+  const fresh = await freshPostgresDatabase();
+  const store = await openPostgresStore(fresh.url, { max: 4 });
+  let clock = Date.parse('2026-12-06T12:00:00Z');
+  try {
+    const row = call();
+    const a = new CallsRepo(store, { nodeId: 'node-a', now: () => clock });
+    const b = new CallsRepo(store, { nodeId: 'node-b', now: () => clock });
+    a.insert(row);
+    await a.settled();
+    assert.equal((await b.get(row.id))!.status, row.status);
+    a.update(row.id, { status: 'talking', answeredAt: new Date(clock).toISOString() });
+    await a.settled(row.id);
+    assert.equal((await b.get(row.id))!.status, 'talking', "node A's update is seen by node B, which read the row before");
+    assert.equal(b.kept(row.id), undefined, 'a live call of another node is not kept');
+    a.update(row.id, { status: 'ended', endReason: 'callee-hangup', endedAt: new Date(clock).toISOString() });
+    await a.settled(row.id);
+    assert.equal((await b.get(row.id))!.status, 'ended');
+    a.update(row.id, { recordingSid: 'RE123' });
+    await a.settled(row.id);
+    assert.equal((await b.get(row.id))!.recordingSid, 'RE123', 'a late record written by node A after the end is seen');
+    assert.equal(b.kept(row.id), undefined, 'not kept while node A may still write late records');
+    clock += 16 * 60_000;
+    const before = b.selects;
+    await b.get(row.id);
+    await b.get(row.id);
+    assert.equal(b.selects - before, 1, 'once past the late-records window the row is kept: read once');
+  } finally {
+    await store.close();
+    await fresh.drop();
+  }
+});
