@@ -1,7 +1,6 @@
 // Runs every *.test.ts under test/ (or the paths given) with Node's test runner and tsx.
 // Node 20's --test does not expand globs itself, hence this small finder.
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -15,70 +14,104 @@ function find(dir) {
   return out;
 }
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
-const files = roots.flatMap((r) => (statSync(r).isDirectory() ? find(r) : [r]));
-if (files.length === 0) {
-  console.error('no test files found');
-  process.exit(1);
-}
 // --test-force-exit: a test file whose tests have all finished is ended even if a stray timer keeps its
 // process alive. Without it one leaked handle (seen once in 700 tests: a referenced timer after
 // test/e2e/web-ui.test.ts had passed) holds the whole suite until CI's limit, reporting nothing.
-function run(list, { env = process.env, logTo } = {}) {
+const ARGS = ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec'];
+
+/** Runs the files in one test runner; `capture`: its report is returned instead of printed as it comes. */
+function run(files, { env = process.env, capture = false } = {}) {
   return new Promise((resolve) => {
-    const args = ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec', ...list];
-    const child = spawn(process.execPath, args, { stdio: logTo ? ['ignore', 'pipe', 'pipe'] : 'inherit', env });
-    if (logTo) {
-      const out = createWriteStream(logTo, { flags: 'a' });
-      child.stdout.pipe(out, { end: false });
-      child.stderr.pipe(out, { end: false });
-      child.on('close', (code) => out.end(() => resolve(code ?? 1)));
-    } else {
-      child.on('close', (code) => resolve(code ?? 1));
+    const child = spawn(process.execPath, [...ARGS, ...files], { stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', env });
+    const chunks = [];
+    if (capture) {
+      child.stdout.on('data', (c) => chunks.push(c));
+      child.stderr.on('data', (c) => chunks.push(c));
     }
+    child.on('close', (code) => resolve({ code: code ?? 1, report: Buffer.concat(chunks).toString('utf8') }));
   });
 }
 
-// The whole suite (no paths given) with a PostgreSQL to test on: every end-to-end and UI file runs a second
-// time with every stack's server on PostgreSQL (TEST_STORE=postgres); the store's own unit tests already run
-// on both databases in the first pass (test/store-backends.ts). The two passes run side by side: an e2e file
-// waits on simulated calls in real time (about a quarter of a core while it runs, measured on CI's 2-core
-// machine), so one after the other would take twice as long for no more coverage. The PostgreSQL pass writes
-// to a file of its own, printed when it ends, so neither pass's report is interleaved with the other's.
-const wholeSuite = !process.argv.slice(2).length && process.env.TEST_DATABASE_URL && process.env.TEST_STORE !== 'postgres';
-const started = Date.now();
-let pgRun = Promise.resolve(0);
-let pgLog;
-if (wholeSuite) {
-  // The UI files first, then the e2e files: the first pass starts with the e2e files (the test runner sorts
-  // the files it is given, hence two runs), so the two passes run the same e2e file minutes apart, never at
-  // once (two of the same timing-bound file at once, both at their busiest moments, broke answer-at-once's
-  // 400 ms bar in a trial). Redis databases 8-15 of its own (test/redis-backend.ts), so neither empties the
-  // other's keys or shares its rate limits.
-  const pgGroups = [find(join('test', 'ui')), find(join('test', 'e2e'))];
-  const redis = {};
-  if (process.env.TEST_REDIS_URL) {
-    const url = new URL(process.env.TEST_REDIS_URL);
-    url.pathname = '/8';
-    redis.TEST_REDIS_URL = url.toString();
+const given = process.argv.slice(2);
+const wholeSuite = given.length === 0 && process.env.TEST_DATABASE_URL && process.env.TEST_STORE !== 'postgres';
+if (!wholeSuite) {
+  const files = (given.length ? given : ['test']).flatMap((r) => (statSync(r).isDirectory() ? find(r) : [r]));
+  if (files.length === 0) {
+    console.error('no test files found');
+    process.exit(1);
   }
-  pgLog = join(mkdtempSync(join(tmpdir(), 'callwright-pg-pass-')), 'report.txt');
-  console.log(`# the ${pgGroups.flat().length} UI and end-to-end files run a second time on PostgreSQL (TEST_STORE=postgres), alongside this pass; its report (${pgLog}) follows this one`);
-  const env = { ...process.env, ...redis, TEST_STORE: 'postgres' };
-  pgRun = (async () => {
-    let worst = 0;
-    for (const group of pgGroups) worst = Math.max(worst, await run(group, { env, logTo: pgLog }));
-    return worst;
-  })();
+  process.exit((await run(files)).code);
 }
-const status = await run(files);
-const firstSeconds = Math.round((Date.now() - started) / 1000);
-if (wholeSuite) {
-  console.log(`\n# first pass (SQLite) ended after ${firstSeconds} s with status ${status}; waiting for the PostgreSQL pass`);
+
+// The whole suite with a PostgreSQL to test on (CI): everything on SQLite, and every end-to-end and UI file
+// a second time with every stack's server on PostgreSQL (TEST_STORE=postgres); the store's own unit tests
+// run on both databases in the first pass (test/store-backends.ts). The two passes run side by side, in two
+// lanes: an e2e file mostly waits on simulated calls in real time (two measured at 64 s of CPU in 269 s on
+// CI's 2-core machine), so one pass after the other would take twice as long for no more coverage.
+// - The files whose tests hold the product to a latency bar of tens of milliseconds, and the unit, sim and
+//   fuzz folders (micro-benchmarks among them), run alone: the other lane finishes its file and waits. In a
+//   trial without this, answer-at-once's cascade case (about 370 ms against its 400 ms bar alone) went over
+//   the bar while the other lane ran a browser.
+// - The PostgreSQL lane starts with the UI files, so the two lanes run the same e2e file minutes apart.
+// - The PostgreSQL lane has Redis databases 8-15 (test/redis-backend.ts): neither lane empties the other's
+//   keys or shares its rate limits.
+// Each file's report is printed whole when it ends, under the lane's name, so the lanes never interleave.
+const TIMING_BOUND = new Set(['answer-at-once', 'barge-in', 'barge-in-noise', 'cascade-latency'].map((f) => join('test', 'e2e', `${f}.test.ts`)));
+const pgRedis = {};
+if (process.env.TEST_REDIS_URL) {
+  const url = new URL(process.env.TEST_REDIS_URL);
+  url.pathname = '/8';
+  pgRedis.TEST_REDIS_URL = url.toString();
 }
-const pgStatus = await pgRun;
-if (wholeSuite) {
-  console.log(`\n# the PostgreSQL pass (TEST_STORE=postgres), ended ${Math.round((Date.now() - started) / 1000)} s after the start with status ${pgStatus}:\n`);
-  process.stdout.write(readFileSync(pgLog, 'utf8'));
+const perFile = (files, alone = (f) => TIMING_BOUND.has(f)) => files.map((f) => ({ files: [f], label: f, alone: alone(f) }));
+const folder = (dir) => ({ files: find(dir), label: `${dir}/`, alone: true });
+const lanes = [
+  { name: 'sqlite', env: process.env, jobs: [...perFile(find(join('test', 'e2e'))), folder(join('test', 'fuzz')), folder(join('test', 'sim')), ...perFile(find(join('test', 'ui'))), folder(join('test', 'unit'))] },
+  { name: 'postgres', env: { ...process.env, ...pgRedis, TEST_STORE: 'postgres' }, jobs: [...perFile(find(join('test', 'ui'))), ...perFile(find(join('test', 'e2e')))] },
+];
+
+const started = Date.now();
+const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1);
+let aloneHolder; // the lane whose job runs alone, or is waiting for the other lane to finish its file
+const busy = new Set();
+const tick = () => new Promise((r) => setTimeout(r, 100));
+const totals = new Map(); // 'lane tests' -> n
+const failed = [];
+
+function count(lane, report) {
+  for (const m of report.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
+    const key = `${lane} ${m[1]}`;
+    totals.set(key, (totals.get(key) ?? 0) + Number(m[2]));
+  }
 }
-process.exit(status || pgStatus);
+
+async function runLane(lane) {
+  const other = lanes.find((l) => l !== lane);
+  for (const job of lane.jobs) {
+    if (job.alone) {
+      while (aloneHolder && aloneHolder !== lane) await tick();
+      aloneHolder = lane;
+      while (busy.has(other)) await tick();
+    } else {
+      while (aloneHolder && aloneHolder !== lane) await tick();
+    }
+    busy.add(lane);
+    const t0 = Date.now();
+    const { code, report } = await run(job.files, { env: lane.env, capture: true });
+    busy.delete(lane);
+    if (aloneHolder === lane) aloneHolder = undefined;
+    count(lane.name, report);
+    if (code !== 0) failed.push(`[${lane.name}] ${job.label}`);
+    process.stdout.write(`\n# [${lane.name}] ${job.label}${job.alone ? ' (alone)' : ''}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${seconds(t0)} s, ${seconds(started)} s into the run\n${report}`);
+  }
+}
+
+console.log(`# two lanes side by side: SQLite (the whole suite) and PostgreSQL (TEST_STORE=postgres: the ${lanes[1].jobs.length} UI and end-to-end files); see scripts/run-tests.mjs`);
+await Promise.all(lanes.map(runLane));
+console.log(`\n# the whole suite, both lanes, in ${seconds(started)} s`);
+for (const lane of lanes) {
+  const t = (k) => totals.get(`${lane.name} ${k}`) ?? 0;
+  console.log(`# [${lane.name}] tests ${t('tests')}, pass ${t('pass')}, fail ${t('fail')}, cancelled ${t('cancelled')}, skipped ${t('skipped')}, todo ${t('todo')}`);
+}
+if (failed.length) console.log(`# failed:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+process.exit(failed.length ? 1 : 0);
