@@ -66,6 +66,7 @@ export class OpenApiCollector {
       const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const parameters = [
         ...paramsOf(d.params, 'path'),
+        ...prefixParams(r.url, d.params),
         ...paramsOf(d.query, 'query'),
         ...paramsOf(d.headers, 'header'),
       ];
@@ -137,6 +138,24 @@ function paramsOf(schema: z.ZodObject | undefined, where: 'path' | 'query' | 'he
     ...(s.description ? { description: s.description } : {}),
     schema: s,
   }));
+}
+
+/**
+ * Path parameters that come from a plugin's prefix, not from the route's own schema: the carrier routes
+ * under `/n/:nodeId` (multi-node mode, src/server/app.ts), which only ever match this node's NODE_ID.
+ */
+function prefixParams(url: string, declared: z.ZodObject | undefined): Array<Record<string, unknown>> {
+  const own = new Set(Object.keys(declared?.shape ?? {}));
+  return [...url.matchAll(/:([A-Za-z0-9_]+)/g)]
+    .map((m) => m[1]!)
+    .filter((name) => !own.has(name))
+    .map((name) => ({
+      name,
+      in: 'path',
+      required: true,
+      ...(name === 'nodeId' ? { description: "this node's NODE_ID; another node's is refused with 421 (docs/deployment.md)" } : {}),
+      schema: { type: 'string' },
+    }));
 }
 
 function operationId(method: string, url: string): string {

@@ -78,7 +78,8 @@ test('multi-node mode: another node\'s prefix is refused as misdirected (421, na
 });
 
 test('one node (no NODE_ID): the carrier URLs are PUBLIC_URL/twilio/... as before, and /n/... is not served', async () => {
-  await withStack({ scenario: () => FULL_CONVERSATION.scenario, script: () => FULL_CONVERSATION.script }, async (stack) => {
+  // NODE_ID empty: unset, also where TEST_STORE=postgres would otherwise make the stack a named node.
+  await withStack({ scenario: () => FULL_CONVERSATION.scenario, script: () => FULL_CONVERSATION.script, env: { NODE_ID: '' } }, async (stack) => {
     const id = await stack.placeCall();
     await stack.waitForEnd(id, 30_000);
     assert.ok(stack.twilio.calls[0]!.params.Url!.startsWith(`${stack.baseUrl}/twilio/voice?callId=`));
