@@ -48,15 +48,16 @@ if (!wholeSuite) {
 // run on both databases in the first pass (test/store-backends.ts). The two passes run side by side, in two
 // lanes: an e2e file mostly waits on simulated calls in real time (two measured at 64 s of CPU in 269 s on
 // CI's 2-core machine), so one pass after the other would take twice as long for no more coverage.
-// - The files whose tests hold the product to a latency bar of tens of milliseconds, and the unit, sim and
-//   fuzz folders (micro-benchmarks among them), run alone: the other lane finishes its file and waits. In a
+// - The files whose tests hold the product to a latency bar of tens of milliseconds, fault-injection (its
+//   kill -9 lands between two turns of the server's event loop), and the unit, sim and fuzz folders
+//   (micro-benchmarks among them), run alone: the other lane finishes its file and waits. In a
 //   trial without this, answer-at-once's cascade case (about 370 ms against its 400 ms bar alone) went over
 //   the bar while the other lane ran a browser.
 // - The PostgreSQL lane starts with the UI files, so the two lanes run the same e2e file minutes apart.
 // - The PostgreSQL lane has Redis databases 8-15 (test/redis-backend.ts): neither lane empties the other's
 //   keys or shares its rate limits.
 // Each file's report is printed whole when it ends, under the lane's name, so the lanes never interleave.
-const TIMING_BOUND = new Set(['answer-at-once', 'barge-in', 'barge-in-noise', 'cascade-latency'].map((f) => join('test', 'e2e', `${f}.test.ts`)));
+const TIMING_BOUND = new Set(['answer-at-once', 'barge-in', 'barge-in-noise', 'cascade-latency', 'fault-injection'].map((f) => join('test', 'e2e', `${f}.test.ts`)));
 const pgRedis = {};
 if (process.env.TEST_REDIS_URL) {
   const url = new URL(process.env.TEST_REDIS_URL);
