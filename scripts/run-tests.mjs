@@ -48,8 +48,8 @@ if (!wholeSuite) {
 // run on both databases in the first pass (test/store-backends.ts). The two passes run side by side, in two
 // lanes: an e2e file mostly waits on simulated calls in real time (two measured at 64 s of CPU in 269 s on
 // CI's 2-core machine), so one pass after the other would take twice as long for no more coverage.
-// - The files whose tests hold the product to a latency bar of tens of milliseconds, fault-injection (its
-//   kill -9 lands between two turns of the server's event loop), and the unit, sim and fuzz folders
+// - The files whose tests hold the product to a latency bar of tens of milliseconds, fault-injection (a
+//   kill -9 and a locked database mid-call, timed against the server's writes), and the unit, sim and fuzz folders
 //   (micro-benchmarks among them), run alone: the other lane finishes its file and waits. In a
 //   trial without this, answer-at-once's cascade case (about 370 ms against its 400 ms bar alone) went over
 //   the bar while the other lane ran a browser.
