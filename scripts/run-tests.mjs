@@ -64,7 +64,7 @@ if (process.env.TEST_REDIS_URL) {
   url.pathname = '/8';
   pgRedis.TEST_REDIS_URL = url.toString();
 }
-const perFile = (files, alone = (f) => TIMING_BOUND.has(f)) => files.map((f) => ({ files: [f], label: f, alone: alone(f) }));
+const perFile = (files) => files.map((f) => ({ files: [f], label: f, alone: TIMING_BOUND.has(f) }));
 const folder = (dir) => ({ files: find(dir), label: `${dir}/`, alone: true });
 const lanes = [
   { name: 'sqlite', env: process.env, jobs: [...perFile(find(join('test', 'e2e'))), folder(join('test', 'fuzz')), folder(join('test', 'sim')), ...perFile(find(join('test', 'ui'))), folder(join('test', 'unit'))] },

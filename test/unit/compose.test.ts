@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, posix } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { Ajv } from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { parse as parseEnv } from 'dotenv';
@@ -72,17 +72,22 @@ function image() {
   return { env, workdir, copied: copied.map((c) => posix.resolve(workdir, c)) };
 }
 
-/** What the container's process sees: the image's ENV, overridden by env_file, overridden by environment. */
+const IMAGE = image();
+
+/**
+ * What the container's process sees: the image's ENV, overridden by env_file, overridden by environment.
+ * `dotenv` is the project's .env (undefined: there is none), the one file the compose files name.
+ */
 function containerEnv(file: string, svc: Service, dotenv: Env | undefined): Env {
   const fromFiles: Env = {};
   for (const f of svc.env_file ?? []) {
-    if (!existsSync(join(dirname(file), f.path)) && dotenv === undefined) {
+    if (dotenv === undefined) {
       assert.equal(f.required, false, `${file}: ${f.path} is required but absent`);
       continue;
     }
     Object.assign(fromFiles, dotenv);
   }
-  return { ...image().env, ...fromFiles, ...(svc.environment ?? {}) };
+  return { ...IMAGE.env, ...fromFiles, ...(svc.environment ?? {}) };
 }
 
 /** The container path each volume (named or bound) is mounted at, by source. */
@@ -104,7 +109,7 @@ test('compose.yaml: with .env.example as its .env, the server keeps its data in 
     for (const k of ['DATA_DIR', 'CLIENTS_DIR'] as const) {
       assert.ok(isAbsolute(env[k]!) && vols.some((v) => under(env[k]!, v)), `${label}: ${k}=${env[k]} is in a volume (${vols.join(', ')})`);
     }
-    assert.ok(image().copied.includes(env.RUNBOOKS_DIR!), `${label}: RUNBOOKS_DIR=${env.RUNBOOKS_DIR} is a folder the image copies`);
+    assert.ok(IMAGE.copied.includes(env.RUNBOOKS_DIR!), `${label}: RUNBOOKS_DIR=${env.RUNBOOKS_DIR} is a folder the image copies`);
     assert.doesNotThrow(() => parseSettings(env), `${label}: the server accepts the container's settings`);
   }
 });
