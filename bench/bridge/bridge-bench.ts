@@ -25,6 +25,7 @@ const AUTH_TOKEN = 'bench-bridge-auth-token-0123456789';
 const API_TOKEN = 'bench-bridge-api-token-0123456789';
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const PROBE = here('./server-probe.mjs');
+const HEAP_PROBE = here('./heap-probe.mjs');
 
 export type Target = 'product' | 'baseline';
 
@@ -131,9 +132,14 @@ function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; 
   const flags = args.filter((a) => a !== entry);
   const out = openSync(join(dataDir, 'bridge.log'), 'a');
   const base = `http://127.0.0.1:${port}`;
-  const common = { BENCH_PROBE_FILE: probeFile, PORT: String(port) };
+  const heap = process.env.BENCH_HEAP_PROF ? { BENCH_HEAP_PROF_FILE: join(process.env.BENCH_HEAP_PROF, `${target}.heapprofile`) } : {};
+  const common = { BENCH_PROBE_FILE: probeFile, PORT: String(port), ...heap };
   // BENCH_CPU_PROF=DIR: a V8 CPU profile of the bridge (written when it exits on SIGTERM), for
   // attributing main-thread time to call start and end (bench/bridge/profile-summary.ts reads it).
+  // BENCH_NODE_FLAGS="--trace-gc ...": more Node flags for the bridge (its output is bridge.log; BENCH_KEEP_DIR keeps it).
+  if (process.env.BENCH_NODE_FLAGS) flags.push(...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean));
+  // BENCH_HEAP_PROF=DIR: what the bridge allocates from the first call placed on (heap-probe.mjs, heap-summary.ts).
+  if (process.env.BENCH_HEAP_PROF) flags.push('--import', HEAP_PROBE);
   if (process.env.BENCH_CPU_PROF) flags.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${target}.cpuprofile`, '--cpu-prof-interval=100');
   const child =
     target === 'product'
@@ -205,6 +211,8 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
     const cpu0 = processCpuMs(bridge.pid!);
     machine.start();
     const plan: LoadPlan = { base, apiToken: API_TOKEN, calls: o.calls, seconds: o.seconds, rampPerSecond: o.rampPerSecond, churn: o.churn, seed: o.seed, lineNoiseDbfs: o.lineNoiseDbfs };
+    // The heap probe samples from here on: the server's start-up allocations are not the bridge's per-call cost.
+    if (process.env.BENCH_HEAP_PROF) bridge.kill('SIGUSR2');
     const lr = await ask<LoadResult>(load, { cmd: 'run', plan }, 'done');
     const bridgeCpuMs = processCpuMs(bridge.pid!) - cpu0;
     machine.stop();
@@ -273,6 +281,7 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
     for (const c of [load, model]) if (c.connected) c.send({ cmd: 'exit' });
     await sleep(200);
     for (const c of [load, model]) if (c.exitCode === null) c.kill('SIGKILL');
+    if (process.env.BENCH_HEAP_PROF) log(`heap profile (once the bridge has exited): node --import tsx bench/bridge/heap-summary.ts ${join(process.env.BENCH_HEAP_PROF, `${target}.heapprofile`)} --frames <caller frames sent>`);
     if (process.env.BENCH_KEEP_DIR) log(`kept ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
