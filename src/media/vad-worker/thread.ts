@@ -14,8 +14,6 @@ if (!parentPort) throw new Error('src/media/vad-worker/thread.ts runs as a worke
 const port = parentPort;
 const { flags } = workerData as { flags: Int32Array };
 
-/** The model, loading from the thread's start (~130 ms): batches that come first wait for it. */
-const session: Promise<SileroSession | Error> = SileroSession.open().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 const streams = new Map<number, SileroStream>();
 
 let queue: Promise<void> = Promise.resolve();
@@ -47,6 +45,15 @@ async function native<T>(work: () => Promise<T>): Promise<T | undefined> {
     Atomics.notify(flags, BUSY);
   }
 }
+
+/**
+ * The model, loading from the thread's start (~130 ms; native work too, so an exit waits for it): batches
+ * that come first wait for it.
+ */
+const session: Promise<SileroSession | Error> = native(() => SileroSession.open()).then(
+  (s) => s ?? new Error('the process is exiting'),
+  (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+);
 
 /** One call's ops of this batch, in order, and how far they have been run. */
 interface Ops {
