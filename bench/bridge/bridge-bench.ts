@@ -125,6 +125,9 @@ async function waitHealthy(base: string, child: ChildProcess, logFile: string): 
   }
 }
 
+/** Where the heap probe writes the bridge's allocation profile, with BENCH_HEAP_PROF=DIR. */
+const heapProfileFile = (target: Target) => (process.env.BENCH_HEAP_PROF ? join(process.env.BENCH_HEAP_PROF, `${target}.heapprofile`) : undefined);
+
 /** The bridge under test in its own process, its output to a file (a pipe could stall it on a busy bench). */
 function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; model: string }, port: number, dataDir: string, probeFile: string): ChildProcess {
   const args = startArgs();
@@ -132,14 +135,14 @@ function startBridge(target: Target, o: BridgeOptions, urls: { carrier: string; 
   const flags = args.filter((a) => a !== entry);
   const out = openSync(join(dataDir, 'bridge.log'), 'a');
   const base = `http://127.0.0.1:${port}`;
-  const heap = process.env.BENCH_HEAP_PROF ? { BENCH_HEAP_PROF_FILE: join(process.env.BENCH_HEAP_PROF, `${target}.heapprofile`) } : {};
-  const common = { BENCH_PROBE_FILE: probeFile, PORT: String(port), ...heap };
-  // BENCH_CPU_PROF=DIR: a V8 CPU profile of the bridge (written when it exits on SIGTERM), for
-  // attributing main-thread time to call start and end (bench/bridge/profile-summary.ts reads it).
+  const heap = heapProfileFile(target);
+  const common = { BENCH_PROBE_FILE: probeFile, PORT: String(port), ...(heap ? { BENCH_HEAP_PROF_FILE: heap } : {}) };
   // BENCH_NODE_FLAGS="--trace-gc ...": more Node flags for the bridge (its output is bridge.log; BENCH_KEEP_DIR keeps it).
   if (process.env.BENCH_NODE_FLAGS) flags.push(...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean));
   // BENCH_HEAP_PROF=DIR: what the bridge allocates from the first call placed on (heap-probe.mjs, heap-summary.ts).
-  if (process.env.BENCH_HEAP_PROF) flags.push('--import', HEAP_PROBE);
+  if (heap) flags.push('--import', HEAP_PROBE);
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of the bridge (written when it exits on SIGTERM), for
+  // attributing main-thread time to call start and end (bench/bridge/profile-summary.ts reads it).
   if (process.env.BENCH_CPU_PROF) flags.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${target}.cpuprofile`, '--cpu-prof-interval=100');
   const child =
     target === 'product'
@@ -281,7 +284,8 @@ export async function runBridgeTarget(target: Target, o: BridgeOptions): Promise
     for (const c of [load, model]) if (c.connected) c.send({ cmd: 'exit' });
     await sleep(200);
     for (const c of [load, model]) if (c.exitCode === null) c.kill('SIGKILL');
-    if (process.env.BENCH_HEAP_PROF) log(`heap profile (once the bridge has exited): node --import tsx bench/bridge/heap-summary.ts ${join(process.env.BENCH_HEAP_PROF, `${target}.heapprofile`)} --frames <caller frames sent>`);
+    const heap = heapProfileFile(target);
+    if (heap) log(`heap profile (once the bridge has exited): node --import tsx bench/bridge/heap-summary.ts ${heap} --frames <caller frames sent>`);
     if (process.env.BENCH_KEEP_DIR) log(`kept ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
