@@ -5,31 +5,27 @@
 //
 //   node --import tsx bench/bridge/heap-summary.ts /tmp/heap/product.heapprofile --frames 24585
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { frameLabel, isProductFrame, type CallFrame } from './profile-frames.js';
 
 interface Node {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: Node[];
 }
 
-const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--'));
-const framesAt = args.indexOf('--frames');
-const frames = framesAt >= 0 ? Number(args[framesAt + 1]) : undefined;
-if (!file) {
-  console.error('usage: heap-summary.ts FILE [--frames N]');
-  process.exit(2);
-}
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { frames: { type: 'string' } } });
+const file = positionals[0];
+if (!file) throw new Error('usage: heap-summary.ts FILE [--frames N]');
+const frames = values.frames === undefined ? undefined : Number(values.frames);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as { head: Node };
 
-const PRODUCT = /\/dist\/(?!.*node_modules)/;
-const where = (f: Node['callFrame']) => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${f.lineNumber + 1}`;
 const bySelf = new Map<string, number>();
 const byProduct = new Map<string, number>();
 let total = 0;
 const walk = (n: Node, product: string | undefined) => {
-  const here = where(n.callFrame);
-  const owner = PRODUCT.test(n.callFrame.url) ? here : product;
+  const here = frameLabel(n.callFrame);
+  const owner = isProductFrame(n.callFrame) ? here : product;
   if (n.selfSize) {
     total += n.selfSize;
     bySelf.set(here, (bySelf.get(here) ?? 0) + n.selfSize);

@@ -9,10 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { frameLabel, isProductFrame, place, type CallFrame } from './profile-frames.js';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 interface CpuProfile {
@@ -33,17 +34,8 @@ const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
-/** Where a frame's code lives: the product's own file (`calls/call-ending.js`), a package, or node itself. */
-function place(url: string): string {
-  const product = /\/dist\/(.+)$/.exec(url) ?? /\/src\/(.+)$/.exec(url);
-  if (product && !url.includes('node_modules')) return product[1];
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return `[${pkg[1]}]`;
-  if (url.startsWith('node:')) return `[${url}]`;
-  return url ? `[${url.split('/').pop()}]` : '';
-}
-const isProduct = (n: ProfileNode) => !n.callFrame.url.includes('node_modules') && /\/(dist|src)\//.test(n.callFrame.url);
-const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${place(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+const isProduct = (n: ProfileNode) => isProductFrame(n.callFrame);
+const label = (n: ProfileNode) => frameLabel(n.callFrame);
 
 const stackCache = new Map<number, ProfileNode[]>();
 /** Root first. */
