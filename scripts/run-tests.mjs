@@ -78,6 +78,27 @@ const busy = new Set();
 const tick = () => new Promise((r) => setTimeout(r, 100));
 const totals = new Map(); // 'lane tests' -> n
 const failed = [];
+const failures = []; // each failed file's own account of its failures, printed again at the very end
+
+/**
+ * The spec reporter's "failing tests" section of a file's report, short: CI keeps the tail of the run's
+ * output, and a file's report printed whole hours earlier said what failed but not why. Stack frames past
+ * the first two of each error, and anything past a few thousand characters, are left out.
+ */
+function failureSection(report) {
+  const at = report.lastIndexOf('✖ failing tests:');
+  if (at < 0) return '';
+  const lines = [];
+  let frames = 0;
+  for (const line of report.slice(at).split('\n')) {
+    if (/^\s+at /.test(line)) {
+      if (++frames > 2) continue;
+    } else frames = 0;
+    lines.push(line);
+  }
+  const text = lines.join('\n').trim();
+  return text.length > 4000 ? `${text.slice(0, 4000)}\n[... cut; the file's whole report is above]` : text;
+}
 
 function count(lane, report) {
   for (const m of report.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) {
@@ -102,7 +123,10 @@ async function runLane(lane) {
     busy.delete(lane);
     if (aloneHolder === lane) aloneHolder = undefined;
     count(lane.name, report);
-    if (code !== 0) failed.push(`[${lane.name}] ${job.label}`);
+    if (code !== 0) {
+      failed.push(`[${lane.name}] ${job.label}`);
+      failures.push(`# [${lane.name}] ${job.label}\n${failureSection(report) || `(no failing test reported: exit ${code})`}`);
+    }
     process.stdout.write(`\n# [${lane.name}] ${job.label}${job.alone ? ' (alone)' : ''}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${seconds(t0)} s, ${seconds(started)} s into the run\n${report}`);
   }
 }
@@ -114,5 +138,8 @@ for (const lane of lanes) {
   const t = (k) => totals.get(`${lane.name} ${k}`) ?? 0;
   console.log(`# [${lane.name}] tests ${t('tests')}, pass ${t('pass')}, fail ${t('fail')}, cancelled ${t('cancelled')}, skipped ${t('skipped')}, todo ${t('todo')}`);
 }
-if (failed.length) console.log(`# failed:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+if (failed.length) {
+  console.log(`\n# why, as each file reported it:\n${failures.join('\n\n')}`);
+  console.log(`\n# failed:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+}
 process.exit(failed.length ? 1 : 0);

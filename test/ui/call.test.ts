@@ -96,7 +96,9 @@ test('sign in by the start-up URL, place a call, follow it live, hang up, find i
       const media = await audio.evaluate(async (el: HTMLAudioElement) => {
         if (el.readyState < 1) await new Promise((r, j) => ((el.onloadedmetadata = r), (el.onerror = () => j(new Error('audio failed to load')))));
         await el.play();
-        await new Promise((r) => setTimeout(r, 300));
+        // Playing is seen as time moving on, however long a loaded machine takes to start the audio
+        // (after a fixed 300 ms, earlier stops saw this fail under load), up to 10 s.
+        for (const until = Date.now() + 10_000; el.currentTime === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
         return { duration: el.duration, currentTime: el.currentTime, src: el.currentSrc };
       });
       assert.ok(media.duration > 1, `recording has a duration (${media.duration})`);
