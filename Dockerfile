@@ -9,7 +9,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-fund --no-audit
+# onnxruntime-node's postinstall would fetch CUDA libraries (package.json's allowScripts stops it under npm 11 only)
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-fund --no-audit
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src

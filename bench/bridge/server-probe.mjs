@@ -7,9 +7,9 @@
 // It also counts, in `vad`, what the main thread posts to the VAD worker (src/media/vad-worker/: one
 // batch a turn, `{batch, ops, pcm}`), by wrapping Worker.prototype.postMessage in this process: caller
 // frames that crossed the pre-gate (`frame` ops), restarts, opens and closes, and the worker's CPU
-// (worker.cpuUsage(), from its first batch on: the detectors it built ahead at server start are not
-// counted). So the bench can show whether caller audio reaches Silero at all without a counter in the
-// product. Totals since the process started.
+// (worker.cpuUsage(), from its first batch on: the model it loads at server start is not counted). So
+// the bench can show whether caller audio reaches Silero at all without a counter in the product. Totals
+// since the process started.
 import { appendFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';

@@ -3,12 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { Upsampler8kTo16k } from './resample.js';
 import { InThreadDetector, type VoiceActivityChange } from './voice-activity.js';
 import { SileroPreGate } from './silero-pre-gate.js';
+import type { SileroStreamOptions } from './silero-stream.js';
 
 /**
  * Silero VAD v6 (models/silero_vad.onnx, MIT, see models/README.md) run by sherpa-onnx's native addon,
  * which ships prebuilt per platform on npm with its own ONNX Runtime: nothing is downloaded at install
  * or at run time. Silero is a small neural network trained to tell speech from noise; line hiss, clicks,
  * hold music and tones stay below its threshold where an energy detector fires.
+ *
+ * This is the detector run in the caller's thread, one sherpa-onnx detector (one ONNX Runtime session)
+ * each: the reference the tests and benchmarks hear with. The bridge runs the same decisions in the VAD
+ * worker on one session for every call (silero-stream.ts, vad-worker/silero-session.ts), checked against
+ * this one frame for frame.
  *
  * sherpa-onnx runs Silero at 16 kHz only (it refuses 8 kHz), so the caller's 8 kHz audio is doubled with
  * the same half-band filter the Gemini path uses. It infers once per 32 ms window (512 samples), about
@@ -47,6 +53,8 @@ const WINDOW = 512;
 /** sherpa keeps the audio of each speech segment for its caller; this detector drops them at once. */
 const SEGMENT_BUFFER_S = 30;
 const SAMPLE_RATE = 16000;
+/** Past this much unbroken speech sherpa holds the detector to a stricter threshold (silero-stream.ts does the same). */
+const MAX_SPEECH_S = 20;
 
 interface SherpaVad {
   acceptWaveform(samples: Float32Array): void;
@@ -65,17 +73,15 @@ export function loadSherpa(): SherpaModule {
 }
 
 /**
- * Detectors of ended calls, reset and kept for the next calls. Building one loads the model into a new
- * ONNX Runtime session: about 90 ms of CPU in one synchronous native call, on the event loop that carries
- * every live call's audio (issue 18's profile: the largest single cost of starting a call). A reset one is
- * as good as new (it drops the recurrent state, the buffered audio and the segments, as the pre-gate's
- * reset relies on) and costs microseconds. Each holds about 10 MB, so only a few idle ones are kept: with
- * calls replacing calls the pool stays small, and after a peak the rest go to the finalizer.
+ * Detectors no longer used, reset and kept for the next ones. Building one loads the model into a new
+ * ONNX Runtime session: 75-90 ms of CPU in one synchronous native call. A reset one is as good as new (it
+ * drops the recurrent state, the buffered audio and the segments, as the pre-gate's reset relies on) and
+ * costs microseconds. Each holds about 12 MB, so only a few idle ones are kept.
  */
 const idleVads = new Map<string, SherpaVad[]>();
 const IDLE_VADS_MAX = 16;
 
-/** Detectors built by this thread (the benchmark and tests: none should be built on the main thread). */
+/** Detectors built by this thread (tests: the bridge builds none on its main thread). */
 let builds = 0;
 
 function buildVad(config: Record<string, unknown>): SherpaVad {
@@ -101,25 +107,6 @@ export function sileroBuilds(): number {
   return builds;
 }
 
-/**
- * Builds one detector for these options into the idle pool if it holds fewer than `n` (the VAD worker, when
- * idle, so that a call's start takes a built one). Returns whether it built one: call again for the next.
- */
-export function warmSileroVad(o: SileroVadOptions, n: number): boolean {
-  const config = sileroConfig(o);
-  const key = JSON.stringify(config);
-  const idle = idleVads.get(key) ?? [];
-  if (idle.length >= Math.min(n, IDLE_VADS_MAX)) return false;
-  idle.push(buildVad(config));
-  idleVads.set(key, idle);
-  return true;
-}
-
-/** Idle detectors held for these options: taking one costs microseconds, building one ~90 ms. */
-export function idleSileroVadsFor(o: SileroVadOptions): number {
-  return idleVads.get(JSON.stringify(sileroConfig(o)))?.length ?? 0;
-}
-
 /** Idle detectors held for reuse (tests). */
 export function idleSileroVads(): number {
   let n = 0;
@@ -137,7 +124,7 @@ function sileroConfig(o: SileroVadOptions): Record<string, unknown> {
       minSilenceDuration: (o.minSilenceMs ?? 32) / 1000,
       windowSize: WINDOW,
       // Long speech is cut into segments of at most this; the segments themselves are dropped below.
-      maxSpeechDuration: 20,
+      maxSpeechDuration: MAX_SPEECH_S,
     },
     sampleRate: SAMPLE_RATE,
     numThreads: 1,
@@ -148,15 +135,19 @@ function sileroConfig(o: SileroVadOptions): Record<string, unknown> {
 
 const sileroMinSpeechMs = (o: SileroVadOptions) => o.minSpeechMs ?? 64;
 
+/** The same options for the batched port the VAD worker runs (silero-stream.ts): the same defaults as sherpa's. */
+export function sileroStreamOptions(o: SileroVadOptions): SileroStreamOptions {
+  return { threshold: o.threshold ?? 0.5, minSpeechMs: sileroMinSpeechMs(o), minSilenceMs: o.minSilenceMs ?? 32, maxSpeechMs: MAX_SPEECH_S * 1000 };
+}
+
 /** How much speech Silero has heard when it says 'started': sherpa confirms it at the end of a 32 ms window. */
 export function sileroOnsetMs(o: SileroVadOptions): number {
   return sileroMinSpeechMs(o) + (WINDOW / SAMPLE_RATE) * 1000;
 }
 
 /**
- * One call's Silero, run in this thread. The bridge runs it in the VAD worker (vad-worker/), which takes
- * the pre-gate's verdicts from the main thread and calls feed() and restart() itself; tests and the
- * benchmarks use pushPcm(), which applies the gate here.
+ * One call's Silero, run in this thread (tests and benchmarks; the bridge's runs in the VAD worker, see
+ * above). pushPcm() applies the pre-gate here; feed() and restart() are the detector without it.
  */
 export class SileroVad extends InThreadDetector {
   speaking = false;

@@ -21,13 +21,11 @@ function workerExecArgv(fromTs: boolean): string[] {
 export interface WorkerVadPeer {
   /** Every frame of batches up to `batch` has been heard; `changes` are this detector's, as [seq, 1|0]. */
   answered(batch: number, changes: readonly number[]): void;
-  /** The worker is gone (crashed, or the addon failed to open this detector): fall back. */
+  /** The worker is gone (crashed, or Silero could not be loaded or run): fall back. */
   lost(reason: string): void;
 }
 
-/** Detectors built ahead by the worker when idle (~10 MB each): a ramp of calls takes these first. */
-const WARM_DETECTORS = 4;
-/** Longest a process exit waits for the worker's native call in progress (a build is ~90 ms of CPU). */
+/** Longest a process exit waits for the worker's native call in progress (a run is a few ms). */
 const EXIT_WAIT_MS = 2000;
 
 /**
@@ -49,17 +47,15 @@ export class VadWorkerClient {
   /** Batches posted and not yet answered; their peers' frames wait for the answers. */
   private inFlight = 0;
 
-  constructor(private readonly warmOptions: SileroVadOptions) {}
-
-  /** Starts the worker now (server start), so the first call does not wait for the thread and its builds. */
+  /** Starts the worker now (server start), so the first call does not wait for the thread and the model. */
   start(): void {
     if (this.worker) return;
     // Under tsx (tests, the dev server) this module is TypeScript and so is the thread's entry.
     const fromTs = import.meta.url.endsWith('.ts');
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    const w = new Worker(new URL(`./thread.${fromTs ? 'ts' : 'js'}`, import.meta.url), { execArgv: workerExecArgv(fromTs), workerData: { warm: WARM_DETECTORS, warmOptions: this.warmOptions, flags } });
-    // At exit the worker is torn down wherever it is; inside the native addon that aborts the process,
-    // so the exit waits (a few ms, a build at most) for the native call in progress to return.
+    const w = new Worker(new URL(`./thread.${fromTs ? 'ts' : 'js'}`, import.meta.url), { execArgv: workerExecArgv(fromTs), workerData: { flags } });
+    // At exit the worker is torn down wherever it is; inside a native addon that can abort the process,
+    // so the exit waits (a few ms) for the native call in progress to return.
     const stopAtExit = () => {
       Atomics.store(flags, STOP, 1);
       Atomics.wait(flags, BUSY, 1, EXIT_WAIT_MS);
@@ -131,16 +127,12 @@ export class VadWorkerClient {
   }
 
   private onAnswer(a: VadAnswer): void {
-    if (!a.only) this.inFlight--;
-    for (const f of a.failed ?? []) this.peers.get(f.id)?.lost(`the VAD worker could not open a Silero detector: ${f.message}`);
+    this.inFlight--;
+    for (const f of a.failed ?? []) this.peers.get(f.id)?.lost(`the VAD worker could not run Silero: ${f.message}`);
     // Most answers carry no change (silence, or speech going on): then nothing is grouped or allocated.
     const mine = a.changes.length === 0 ? undefined : changesById(a.changes);
-    if (a.only) {
-      for (const id of a.only) this.peers.get(id)?.answered(a.batch, mine?.get(id) ?? NO_CHANGES);
-      return;
-    }
     // A peer closed by an answer before it (a barge-in that ends the call) is skipped by the iteration.
-    for (const [id, peer] of this.peers) if (!a.except?.includes(id)) peer.answered(a.batch, mine?.get(id) ?? NO_CHANGES);
+    for (const [id, peer] of this.peers) peer.answered(a.batch, mine?.get(id) ?? NO_CHANGES);
   }
 
   private onGone(w: Worker, reason: string): void {

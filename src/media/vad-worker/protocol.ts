@@ -7,7 +7,7 @@ import type { SileroVadOptions } from '../silero-vad.js';
  * it found. The main thread knows every frame of a batch was heard once that answer comes, changes or not.
  */
 export type VadOp =
-  /** A call's detector: built or taken from the worker's pool. */
+  /** A call's detector (a stream's state in the worker: nothing to build). */
   | { op: 'open'; id: number; options: SileroVadOptions }
   | { op: 'close'; id: number }
   /** A frame that passed the pre-gate: samples [at, at + n) of the batch's PCM. */
@@ -23,16 +23,12 @@ export interface VadBatch {
 
 /**
  * The changes found in one batch: per change, the detector id, the frame's seq, and 1 started / 0 stopped.
- * Every frame of this batch and the ones before has been heard, except those of the detectors in `except`
- * (not built yet: their frames wait in the worker). Once such a detector is built, an answer `only` for it
- * says that it has heard all its frames up to `batch`.
+ * Every frame of this batch and the ones before has been heard. Batches are answered in order.
  */
 export interface VadAnswer {
   batch: number;
   changes: number[];
-  except?: number[];
-  only?: number[];
-  /** A detector that could not be opened (the addon failed in the worker): its id and why. */
+  /** Detectors that could not be opened or run (the model failed to load or to run): id and why. */
   failed?: Array<{ id: number; message: string }>;
 }
 

@@ -1,122 +1,137 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { idleSileroVadsFor, SileroVad, warmSileroVad, type SileroVadOptions } from '../silero-vad.js';
+import { sileroStreamOptions } from '../silero-vad.js';
+import { SileroStream } from '../silero-stream.js';
+import { SileroSession } from './silero-session.js';
 import { BUSY, STOP, type VadAnswer, type VadBatch, type VadOp } from './protocol.js';
 
 /**
- * The VAD worker's thread: every call's Silero detector lives here, so that building one (~90 ms of
- * native CPU) and running it never hold the main thread's event loop, which carries every call's audio.
- * It answers each batch of frames with the changes found in it, and when no call is open builds detectors
- * ahead for the next calls (the pool is this thread's: silero-vad.ts keeps one per thread).
+ * The VAD worker's thread: every call's Silero runs here, off the main thread's event loop, which carries
+ * every call's audio. One ONNX Runtime session serves all calls (silero-session.ts): a call's detector is
+ * its stream's state (silero-stream.ts), so opening one costs microseconds, and the windows of all calls
+ * in a batch run together. Each batch is answered with the changes found in it, batches in order.
  */
 if (!parentPort) throw new Error('src/media/vad-worker/thread.ts runs as a worker thread (vad-worker/client.ts starts it)');
 const port = parentPort;
-const { warm, warmOptions, flags } = workerData as { warm: number; warmOptions: SileroVadOptions; flags: Int32Array };
+const { flags } = workerData as { flags: Int32Array };
+
+const streams = new Map<number, SileroStream>();
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: VadBatch) => {
+  // Batches are answered one after the other, in order. A fault here is thrown out of the thread: the
+  // worker's 'error' reaches the client, whose calls then hear by energy (a worker that stopped answering
+  // would leave their frames waiting instead).
+  queue = queue
+    .then(() => answer(m))
+    .catch((err: unknown) => {
+      setImmediate(() => {
+        throw err;
+      });
+    });
+});
 
 /**
- * Native work (a build, a frame) is bracketed by BUSY, and none starts once STOP is set: the main thread,
- * exiting, sets STOP and waits for BUSY to clear, because a thread torn down inside sherpa-onnx's addon
- * aborts the whole process ('terminate called after throwing an instance of Napi::Error').
+ * A run is native work bracketed by BUSY, and none starts once STOP is set: the main thread, exiting, sets
+ * STOP and waits for BUSY to clear, because a thread torn down inside a native addon can abort the whole
+ * process (it did with sherpa-onnx: 'terminate called after throwing an instance of Napi::Error').
  */
-function native<T>(work: () => T): T | undefined {
+async function native<T>(work: () => Promise<T>): Promise<T | undefined> {
+  if (Atomics.load(flags, STOP)) return undefined;
   Atomics.store(flags, BUSY, 1);
   try {
-    return Atomics.load(flags, STOP) ? undefined : work();
+    return await work();
   } finally {
     Atomics.store(flags, BUSY, 0);
     Atomics.notify(flags, BUSY);
   }
 }
 
-const vads = new Map<number, SileroVad>();
 /**
- * Calls whose detector is not built yet (the pool was empty): their frames wait here, and are left out of
- * the batches' answers, while the other calls' frames are answered at once. One build per turn of this
- * thread's loop, so a live call's frames wait for one build (~90 ms) at most, not for a ramp's worth.
+ * The model, loading from the thread's start (~130 ms; native work too, so an exit waits for it): batches
+ * that come first wait for it.
  */
-const unbuilt = new Map<number, { options: SileroVadOptions; ops: Array<{ op: VadOp; pcm: Int16Array }> }>();
-let building: NodeJS.Immediate | undefined;
-let warming: NodeJS.Immediate | undefined;
-/** The last batch received: a call's detector, once built, has heard every frame of it and before. */
-let lastBatch = 0;
+const session: Promise<SileroSession | Error> = native(() => SileroSession.open()).then(
+  (s) => s ?? new Error('the process is exiting'),
+  (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+);
 
-/**
- * Builds detectors ahead only while no call has one open: a build holds this thread ~90 ms, and every
- * live call's frames wait behind it (their verdicts stay on the same frames, but come that much later).
- */
-function warmUp(): void {
-  warming = undefined;
-  if (vads.size > 0 || unbuilt.size > 0) return;
-  if (native(() => warmSileroVad(warmOptions, warm))) warming = setImmediate(warmUp);
+/** One call's ops of this batch, in order, and how far they have been run. */
+interface Ops {
+  id: number;
+  stream: SileroStream;
+  ops: VadOp[];
+  at: number;
 }
 
-function idle(): void {
-  if (vads.size === 0 && unbuilt.size === 0 && !warming) warming = setImmediate(warmUp);
-}
-
-port.on('message', (m: VadBatch) => native(() => answer(m)));
-
-/** Runs one op on a built detector; pushes the change, if any, as [id, seq, 1|0]. */
-function run(vad: SileroVad, op: VadOp, pcm: Int16Array, changes: number[]): void {
-  if (op.op !== 'frame' && op.op !== 'restart') return;
-  const change = op.op === 'frame' ? vad.feed(pcm) : vad.restart();
-  if (change) changes.push(op.id, op.seq, change === 'started' ? 1 : 0);
-}
-
-function answer(m: VadBatch): void {
-  lastBatch = m.batch;
-  const changes: number[] = [];
+async function answer(m: VadBatch): Promise<void> {
+  const model = await session;
+  const reply: VadAnswer = { batch: m.batch, changes: [] };
+  const changes = reply.changes;
+  const failed = (id: number, message: string) => (reply.failed ??= []).push({ id, message });
+  const byCall = new Map<number, Ops>();
   for (const op of m.ops) {
     if (op.op === 'open') {
-      // A detector in the pool is taken at once (microseconds); otherwise it is built after this batch.
-      if (idleSileroVadsFor(op.options) > 0) vads.set(op.id, new SileroVad(op.options));
-      else unbuilt.set(op.id, { options: op.options, ops: [] });
-      continue;
+      if (model instanceof Error) failed(op.id, model.message);
+      else streams.set(op.id, new SileroStream(sileroStreamOptions(op.options)));
+    } else if (op.op === 'close') {
+      // Its frames still in this batch are nobody's now: the main thread has let the detector go.
+      streams.delete(op.id);
+      byCall.delete(op.id);
+    } else {
+      const stream = streams.get(op.id);
+      if (!stream) continue;
+      let mine = byCall.get(op.id);
+      if (!mine) byCall.set(op.id, (mine = { id: op.id, stream, ops: [], at: 0 }));
+      mine.ops.push(op);
     }
-    const pcm = op.op === 'frame' ? m.pcm.subarray(op.at, op.at + op.n) : EMPTY;
-    const waiting = unbuilt.get(op.id);
-    if (waiting) {
-      if (op.op === 'close') unbuilt.delete(op.id);
-      // The batch's buffer was transferred to this thread: a view of it stays valid.
-      else waiting.ops.push({ op, pcm });
-      continue;
-    }
-    const vad = vads.get(op.id);
-    if (!vad) continue;
-    if (op.op === 'close') {
-      vad.close();
-      vads.delete(op.id);
-    } else run(vad, op, pcm, changes);
   }
-  const reply: VadAnswer = { batch: m.batch, changes, ...(unbuilt.size ? { except: [...unbuilt.keys()] } : {}) };
-  port.postMessage(reply);
-  if (unbuilt.size > 0) building ??= setImmediate(buildNext);
-  else idle();
-}
-
-/** Builds the longest-waiting call's detector, runs its frames so far, and answers for that call alone. */
-function buildNext(): void {
-  building = undefined;
-  const next = unbuilt.entries().next();
-  if (next.done) return idle();
-  const [id, w] = next.value;
-  native(() => {
-    const changes: number[] = [];
-    let reply: VadAnswer;
-    try {
-      const vad = new SileroVad(w.options);
-      vads.set(id, vad);
-      for (const { op, pcm } of w.ops) run(vad, op, pcm, changes);
-      reply = { batch: lastBatch, changes, only: [id] };
-    } catch (err) {
-      reply = { batch: lastBatch, changes, only: [id], failed: [{ id, message: (err as Error).message }] };
+  // In rounds: each round runs the next window of every call that has one (a call's next window needs this
+  // one's state), so at 20 ms frames a batch of one turn's frames is one round, and every call in it is one
+  // row of one run.
+  while (byCall.size > 0 && model instanceof SileroSession) {
+    const round: Array<{ calls: Ops; seq: number }> = [];
+    const windows: Float32Array[] = [];
+    for (const calls of byCall.values()) {
+      const w = nextWindow(calls, m.pcm, changes);
+      if (w) {
+        round.push({ calls, seq: w.seq });
+        windows.push(w.window);
+      } else byCall.delete(calls.id);
     }
-    unbuilt.delete(id);
-    port.postMessage(reply);
-  });
-  if (unbuilt.size > 0) building = setImmediate(buildNext);
-  else idle();
+    if (round.length === 0) break;
+    let probabilities: Float32Array | undefined;
+    try {
+      probabilities = await native(() => model.run(round.map((r) => r.calls.stream), windows));
+    } catch (err) {
+      for (const r of round) {
+        failed(r.calls.id, (err as Error).message);
+        streams.delete(r.calls.id);
+        byCall.delete(r.calls.id);
+      }
+      continue;
+    }
+    if (!probabilities) return; // exiting
+    round.forEach((r, b) => {
+      const change = r.calls.stream.heard(probabilities[b]!);
+      if (change) changes.push(r.calls.id, r.seq, change === 'started' ? 1 : 0);
+    });
+  }
+  port.postMessage(reply);
 }
 
-const EMPTY = new Int16Array(0);
-
-warming = setImmediate(warmUp);
+/**
+ * Runs the call's ops up to the next frame that completes a window, and returns that window (a restart in
+ * between is applied, with its change, as the detector in-thread would). Undefined when its ops are done.
+ */
+function nextWindow(calls: Ops, pcm: Int16Array, changes: number[]): { seq: number; window: Float32Array } | undefined {
+  while (calls.at < calls.ops.length) {
+    const op = calls.ops[calls.at++]!;
+    if (op.op === 'restart') {
+      if (calls.stream.restart()) changes.push(calls.id, op.seq, 0);
+    } else if (op.op === 'frame') {
+      const window = calls.stream.push(pcm.subarray(op.at, op.at + op.n));
+      if (window) return { seq: op.seq, window };
+    }
+  }
+  return undefined;
+}
