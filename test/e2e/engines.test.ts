@@ -105,11 +105,13 @@ for (const engine of ENGINES) {
           const call = await stack.waitForEnd(id, 30_000);
           const stream = stack.twilio.calls[0].streams[0];
           assert.equal(stream.clears.length, 1, 'exactly one clear');
-          const played = stream.clears[0].segmentPlayedMs;
-          assert.ok(played >= 1500);
+          assert.ok(stream.clears[0].segmentPlayedMs >= 1500);
+          // The reply cut is the call's first agent audio, so all the stream played before the clear is what
+          // was heard of it, even where its audio ran dry midway on a loaded machine and the segment restarted.
+          const played = stream.clears[0].playedMs;
           const cut = call.transcript.find((t: any) => t.speaker === 'agent');
           assert.ok(cut.interrupted, 'the interrupted turn is marked');
-          assert.ok(Math.abs(cut.interrupted.heardMs - played) <= 60, `heard ${cut.interrupted.heardMs} vs played ${played}`);
+          assert.ok(Math.abs(cut.interrupted.heardMs - played) <= 60, `heard ${cut.interrupted.heardMs} vs played ${played} (${stream.clears[0].segmentPlayedMs} in the segment cut)`);
           assert.ok(cut.interrupted.heardText.length > 0 && LONG.startsWith(cut.interrupted.heardText));
           assert.deepEqual(call.transcript.map((t: any) => t.speaker), ['callee', 'agent', 'callee', 'agent', 'callee', 'agent']);
           assert.equal(call.endReason, 'agent-hangup');

@@ -243,6 +243,7 @@ export class MediaStreamClient {
         const rec = {
           atMs: Math.round(performance.now() - this.startedAt),
           segmentPlayedMs: r.segmentPlayedBytes / 8,
+          playedMs: this.playout.totalPlayedBytes / 8,
           droppedMs: r.droppedBytes / 8,
         };
         this.info.clears.push(rec);

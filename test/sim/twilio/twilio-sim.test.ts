@@ -453,6 +453,7 @@ test('barge-in: callee talks over the agent, clear drops the rest and echoes pen
     const [clear] = stream.clears;
     assert.ok(clear.segmentPlayedMs >= 400 && clear.segmentPlayedMs <= 600, `played ${clear.segmentPlayedMs} ms before clear`);
     assert.equal(clear.segmentPlayedMs + clear.droppedMs, 3000);
+    assert.equal(clear.playedMs, clear.segmentPlayedMs, 'the first segment: all that was played');
     const greetingEcho = sock.events('mark').find((m) => m.mark.name === 'greeting')!;
     const clearLog = call.log.find((e) => e.type === 'clear')!;
     assert.deepEqual(clearLog.marks, ['greeting']);

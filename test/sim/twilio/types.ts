@@ -181,7 +181,14 @@ export interface LogEntry {
 export interface ClearRecord {
   /** Milliseconds since the stream started. */
   atMs: number;
+  /** Agent audio played in the segment the clear cut (a gap of 200 ms or more starts a new one). */
   segmentPlayedMs: number;
+  /**
+   * All agent audio played on the stream before the clear. For the first reply of a call this is what the
+   * callee heard of it even when its audio ran dry midway (a slow TTS on a loaded machine) and the
+   * segment restarted.
+   */
+  playedMs: number;
   droppedMs: number;
 }
 
