@@ -77,8 +77,7 @@ let aloneHolder; // the lane whose job runs alone, or is waiting for the other l
 const busy = new Set();
 const tick = () => new Promise((r) => setTimeout(r, 100));
 const totals = new Map(); // 'lane tests' -> n
-const failed = [];
-const failures = []; // each failed file's own account of its failures, printed again at the very end
+const failed = []; // { name: '[lane] file', why: its report's failing-tests section, printed again at the very end }
 
 /**
  * The spec reporter's "failing tests" section of a file's report, short: CI keeps the tail of the run's
@@ -124,8 +123,7 @@ async function runLane(lane) {
     if (aloneHolder === lane) aloneHolder = undefined;
     count(lane.name, report);
     if (code !== 0) {
-      failed.push(`[${lane.name}] ${job.label}`);
-      failures.push(`# [${lane.name}] ${job.label}\n${failureSection(report) || `(no failing test reported: exit ${code})`}`);
+      failed.push({ name: `[${lane.name}] ${job.label}`, why: failureSection(report) || `(no failing test reported: exit ${code})` });
     }
     process.stdout.write(`\n# [${lane.name}] ${job.label}${job.alone ? ' (alone)' : ''}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${seconds(t0)} s, ${seconds(started)} s into the run\n${report}`);
   }
@@ -139,7 +137,7 @@ for (const lane of lanes) {
   console.log(`# [${lane.name}] tests ${t('tests')}, pass ${t('pass')}, fail ${t('fail')}, cancelled ${t('cancelled')}, skipped ${t('skipped')}, todo ${t('todo')}`);
 }
 if (failed.length) {
-  console.log(`\n# why, as each file reported it:\n${failures.join('\n\n')}`);
-  console.log(`\n# failed:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+  console.log(`\n# why, as each file reported it:\n${failed.map((f) => `# ${f.name}\n${f.why}`).join('\n\n')}`);
+  console.log(`\n# failed:\n${failed.map((f) => `#   ${f.name}`).join('\n')}`);
 }
 process.exit(failed.length ? 1 : 0);
