@@ -40,6 +40,20 @@ test('server events are decoded, including beta names still seen in the wild', (
   assert.equal(parseServerEvent('{"type":"rate_limits.updated"}').type, 'ignored');
 });
 
+test('session.updated says whether the server now answers turns by itself (create_response), GA or beta shape', () => {
+  const updated = (session: unknown) => parseServerEvent(JSON.stringify({ type: 'session.updated', session }));
+  const vad = (create_response?: boolean) => ({ type: 'server_vad', silence_duration_ms: 500, ...(create_response === undefined ? {} : { create_response }) });
+  assert.deepEqual(updated({ type: 'realtime', audio: { input: { turn_detection: vad(false) } } }), { type: 'session.updated', autoRespond: false });
+  assert.deepEqual(updated({ type: 'realtime', audio: { input: { turn_detection: vad(true) } } }), { type: 'session.updated', autoRespond: true });
+  // The API's default is true; no turn detection answers nothing.
+  assert.deepEqual(updated({ type: 'realtime', audio: { input: { turn_detection: vad() } } }), { type: 'session.updated', autoRespond: true });
+  assert.deepEqual(updated({ type: 'realtime', audio: { input: { turn_detection: null } } }), { type: 'session.updated', autoRespond: false });
+  assert.deepEqual(updated({ turn_detection: vad(false) }), { type: 'session.updated', autoRespond: false });
+  // Not said: left to the engine's own record.
+  assert.deepEqual(updated({ type: 'realtime', instructions: 'x' }), { type: 'session.updated', autoRespond: undefined });
+  assert.deepEqual(parseServerEvent('{"type":"session.updated"}'), { type: 'session.updated', autoRespond: undefined });
+});
+
 test('malformed server events are clear errors', () => {
   for (const raw of ['nope', '[]', '{}', '{"type":"response.output_audio.delta","response_id":"r","item_id":"i","delta":"%%%"}', '{"type":"response.done"}', '{"type":"response.created","response":{}}']) {
     assert.throws(() => parseServerEvent(raw), ServerEventError, raw);

@@ -56,6 +56,13 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
   /** Responses we cancelled: their late deltas are dropped here so the bridge never plays them. */
   private readonly cancelled = new Set<string>();
   private autoRespond = false;
+  /**
+   * Whether the server answers turns by itself, as its last session.updated said. It lags `autoRespond`
+   * by a round trip: a turn the server ends inside that window is committed under the old setting.
+   */
+  private serverAutoRespond = false;
+  /** A response.create is on its way and no response.created has answered it yet. */
+  private replyRequested = false;
   /** Bytes of audio generated per item, counting deltas dropped after a cancel (for the heard fraction). */
   private readonly generatedBytes = new Map<string, number>();
 
@@ -105,6 +112,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
           return;
         }
         if (ev.type === 'session.updated') {
+          this.serverAutoRespond = ev.autoRespond ?? start.autoRespond;
           clearTimeout(timer);
           ws.off('message', onSetup);
           ws.removeAllListeners('error');
@@ -137,6 +145,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
   }
 
   generateReply(opts?: { instructions?: string }): void {
+    this.replyRequested = true;
     this.send(buildResponseCreate(opts?.instructions));
   }
 
@@ -164,7 +173,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
 
   sendToolResult(callId: string, output: string, opts: { reply: boolean }): void {
     this.send(buildFunctionOutput(callId, output));
-    if (opts.reply) this.send(buildResponseCreate());
+    if (opts.reply) this.generateReply();
   }
 
   async close(): Promise<void> {
@@ -189,7 +198,14 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
       case 'input_audio_buffer.speech_started':
         this.emit({ type: 'user.speechStarted', itemId: ev.itemId });
         return;
+      case 'session.updated':
+        this.serverAutoRespond = ev.autoRespond ?? this.autoRespond;
+        return;
       case 'input_audio_buffer.speech_stopped':
+        // Automatic answers were switched on (the greeting was let go while the callee still spoke), but the
+        // server ended this turn before it read that: it commits the turn without answering, and the
+        // callee, having said "Hello?", waits in silence. The turn is answered here instead, once.
+        if (this.autoRespond && !this.serverAutoRespond && !this.activeResponseId && !this.replyRequested) this.generateReply();
         this.emit({ type: 'user.speechStopped' });
         return;
       case 'transcription.completed':
@@ -197,6 +213,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         if (ev.usage) this.emit({ type: 'usage', usage: this.transcriptionUsage(ev.usage) });
         return;
       case 'response.created':
+        this.replyRequested = false;
         this.activeResponseId = ev.responseId;
         this.emit({ type: 'agent.responseStarted', responseId: ev.responseId });
         return;
@@ -220,6 +237,8 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         return;
       }
       case 'error':
+        // A refused response.create (one is already running) answers the request as well.
+        this.replyRequested = false;
         if (isBenignError(ev.code)) return;
         this.emit({ type: 'error', error: { fatal: isFatalError(ev.errorType, ev.code), code: ev.code, message: ev.message, eventType: 'error' } });
         return;

@@ -118,7 +118,8 @@ export interface RealtimeUsage {
 
 export type ServerEvent =
   | { type: 'session.created' }
-  | { type: 'session.updated' }
+  /** `autoRespond`: the session's turn_detection.create_response as the server now holds it, when it says. */
+  | { type: 'session.updated'; autoRespond?: boolean }
   | { type: 'input_audio_buffer.speech_started'; itemId?: string }
   | { type: 'input_audio_buffer.speech_stopped' }
   | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
@@ -162,6 +163,21 @@ function s(o: Obj, k: string, t: string): string {
   return v;
 }
 
+/**
+ * Whether a session object (as session.updated echoes it) answers turns by itself: turn_detection's
+ * create_response, under audio.input (GA) or at the top (beta); no turn detection answers nothing.
+ * Undefined when the event does not carry it.
+ */
+function createResponseOf(session: unknown): boolean | undefined {
+  if (!isObj(session)) return undefined;
+  const input = isObj(session.audio) && isObj(session.audio.input) ? session.audio.input : undefined;
+  const td = input && 'turn_detection' in input ? input.turn_detection : 'turn_detection' in session ? session.turn_detection : undefined;
+  if (td === null) return false;
+  if (!isObj(td)) return undefined;
+  // The API's default for both server_vad and semantic_vad is true.
+  return td.create_response !== false;
+}
+
 export function parseServerEvent(raw: string): ServerEvent {
   let m: unknown;
   try {
@@ -177,8 +193,9 @@ export function parseServerEvent(raw: string): ServerEvent {
       const delta = s(m, 'delta', t);
       if (!isBase64(delta)) throw new ServerEventError(`${t}: "delta" is not base64 audio`, t);
       return { type: 'response.output_audio.delta', responseId: s(m, 'response_id', t), itemId: s(m, 'item_id', t), audio: AudioChunk.fromBase64(delta) };
-    case 'session.created':
     case 'session.updated':
+      return { type: t, autoRespond: createResponseOf(m.session) };
+    case 'session.created':
     case 'input_audio_buffer.speech_stopped':
       return { type: t };
     case 'input_audio_buffer.speech_started':

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OpenAIRealtimeEngine } from '../../src/voice/openai-realtime/engine.js';
+import { AudioChunk } from '../../src/media/audio-chunk.js';
+import type { EngineEvent } from '../../src/voice/engine.js';
+import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
+import { concat, loud, silence } from '../sim/openai-realtime/test-client.js';
+
+const KEY = 'sk-test-sim';
+
+/**
+ * A turn the server ends in the round trip between "answer turns now" (session.update) and its
+ * session.updated is committed under the old setting, unanswered: the greeting let go while the callee
+ * still says "Hello?" is that case, and the callee then waits in silence. Against the Realtime simulator,
+ * which reads client events in order as the API does.
+ */
+async function run(switchOn: 'before-speech' | 'after-turn-sent'): Promise<{ events: EngineEvent[]; responses: number }> {
+  const sim = await startOpenAIRealtimeSim({ apiKey: KEY, scenario: () => ({ turns: [{ say: 'Hi, this is Callwright.' }, { say: 'A second answer nobody asked for.' }], userTranscripts: ['Hello?'] }) });
+  const events: EngineEvent[] = [];
+  const engine = new OpenAIRealtimeEngine({ apiKey: KEY, url: sim.url, model: 'gpt-realtime', voice: 'marin', transcriptionModel: 'gpt-4o-transcribe', silenceMs: 200, onEvent: (e) => events.push(e) });
+  try {
+    await engine.start({ instructions: 'Greet.', tools: [], autoRespond: false });
+    if (switchOn === 'before-speech') {
+      engine.setAutoRespond(true);
+      await until(() => sim.sessions[0]!.sent.filter((e) => e.type === 'session.updated').length === 2);
+    }
+    // "Hello?" and the quiet after it, in 20 ms frames: the server's VAD ends the turn within them.
+    const audio = concat(loud(600), silence(400));
+    for (let i = 0; i < audio.length; i += 160) engine.pushAudio(AudioChunk.fromBytes(audio.subarray(i, i + 160)));
+    // Switched on in the same turn of the event loop: the server reads it after the turn has ended.
+    if (switchOn === 'after-turn-sent') engine.setAutoRespond(true);
+    await until(() => events.some((e) => e.type === 'agent.responseDone'));
+    // Time for a second, unwanted answer to show if one were coming.
+    await new Promise((r) => setTimeout(r, 300));
+    return { events, responses: sim.sessions[0]!.responses.length };
+  } finally {
+    await engine.close();
+    await sim.close();
+  }
+}
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('OpenAI Realtime: a turn the server ended before it read "answer turns now" is answered, once', async () => {
+  const { events, responses } = await run('after-turn-sent');
+  assert.equal(responses, 1, 'one response: the engine asked for it');
+  const stopped = events.findIndex((e) => e.type === 'user.speechStopped');
+  const started = events.findIndex((e) => e.type === 'agent.responseStarted');
+  assert.ok(stopped >= 0 && started > stopped, 'the answer follows the end of the turn');
+  assert.equal(events.filter((e) => e.type === 'agent.transcript').map((e) => (e as { text: string }).text).join(), 'Hi, this is Callwright.');
+});
+
+test('OpenAI Realtime: with answers on before the turn, the server answers it and the engine asks for nothing more', async () => {
+  const { responses } = await run('before-speech');
+  assert.equal(responses, 1, 'one response: the server\'s own');
+});
