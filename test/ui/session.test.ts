@@ -56,12 +56,32 @@ test('one sign-in covers every tab and survives a browser restart; the token lea
       try {
         const ctx = await other.newContext({ storageState: state });
         const page2 = await ctx.newPage();
+        const page2Log: string[] = [];
+        page2.on('console', (m) => page2Log.push(`${m.type()}: ${m.text()}`));
+        page2.on('pageerror', (e) => page2Log.push(`pageerror: ${e.message}`));
+        page2.on('requestfailed', (r) => page2Log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+        page2.on('response', (r) => r.status() >= 400 && page2Log.push(`${r.status()}: ${r.url()}`));
         const id = await stack.placeCall();
         await page2.goto(`${stack.baseUrl}/calls/${id}`);
         await signedIn(page2);
-        // Its live event stream runs on the session cookie. The greeting comes once the simulated call is
-        // answered and spoken; CI's 2 cores, busy with two browsers, took over 15 s for it twice.
-        await page2.getByText('calling on behalf of Raju Kumar').first().waitFor({ timeout: 30_000 });
+        // Its live event stream runs on the session cookie. The greeting comes within seconds; on CI it
+        // sometimes never came (the callee's "Hello?" committed unanswered: the OpenAI engine's turn race,
+        // test/unit/openai-auto-respond.test.ts), so a failure here says which side fell behind.
+        await page2.getByText('calling on behalf of Raju Kumar').first().waitFor({ timeout: 30_000 }).catch(async (err: Error) => {
+          // What the page showed and what the server had, so a failure says which side fell behind.
+          const shown = (await page2.evaluate(() => document.body.innerText).catch((e: Error) => `(unreadable: ${e.message})`)).slice(0, 1500);
+          const detail = (await stack.api('GET', `/api/calls/${id}`)).body as { status?: string; transcript?: unknown };
+          const ai = stack.openai.sessions.at(-1);
+          // Event types in order, runs of one type (audio) counted once.
+          const kinds = (list: Array<{ type?: string }> | undefined) =>
+            (list ?? []).reduce<Array<[string, number]>>((runs, e) => {
+              const last = runs.at(-1);
+              if (last && last[0] === e.type) last[1]++;
+              else runs.push([String(e.type), 1]);
+              return runs;
+            }, []).map(([t, n]) => (n > 1 ? `${t} x${n}` : t)).join(', ');
+          throw new Error(`${err.message}\n-- the server's call: ${detail.status} ${JSON.stringify(detail.transcript)}\n-- the page showed:\n${shown}\n-- the page's log:\n${page2Log.join('\n').slice(-2000)}\n-- the AI simulator received: ${kinds(ai?.received)}\n-- and sent: ${kinds(ai?.sent)}\n-- warnings: ${ai?.warnings.join('; ')}`);
+        });
 
         // Sign-out in the first browser ends the session everywhere: the other's open stream is closed
         // and its reconnect refused, so it shows the sign-in page without anyone touching it.
