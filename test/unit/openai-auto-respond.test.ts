@@ -5,6 +5,7 @@ import { AudioChunk } from '../../src/media/audio-chunk.js';
 import type { EngineEvent } from '../../src/voice/engine.js';
 import { startOpenAIRealtimeSim } from '../sim/openai-realtime/index.js';
 import { concat, loud, silence } from '../sim/openai-realtime/test-client.js';
+import { until } from '../e2e/helpers.js';
 
 const KEY = 'sk-test-sim';
 
@@ -22,28 +23,20 @@ async function run(switchOn: 'before-speech' | 'after-turn-sent'): Promise<{ eve
     await engine.start({ instructions: 'Greet.', tools: [], autoRespond: false });
     if (switchOn === 'before-speech') {
       engine.setAutoRespond(true);
-      await until(() => sim.sessions[0]!.sent.filter((e) => e.type === 'session.updated').length === 2);
+      await until('the update acknowledged', () => sim.sessions[0]!.sent.filter((e) => e.type === 'session.updated').length === 2, 5000);
     }
     // "Hello?" and the quiet after it, in 20 ms frames: the server's VAD ends the turn within them.
     const audio = concat(loud(600), silence(400));
     for (let i = 0; i < audio.length; i += 160) engine.pushAudio(AudioChunk.fromBytes(audio.subarray(i, i + 160)));
     // Switched on in the same turn of the event loop: the server reads it after the turn has ended.
     if (switchOn === 'after-turn-sent') engine.setAutoRespond(true);
-    await until(() => events.some((e) => e.type === 'agent.responseDone'));
+    await until('an answer to the turn', () => events.some((e) => e.type === 'agent.responseDone'), 5000);
     // Time for a second, unwanted answer to show if one were coming.
     await new Promise((r) => setTimeout(r, 300));
     return { events, responses: sim.sessions[0]!.responses.length };
   } finally {
     await engine.close();
     await sim.close();
-  }
-}
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
