@@ -2,7 +2,8 @@
  * The bridge bench's command line (from bench/run.ts):
  *   npm run bench -- --only bridge --calls 200 --seconds 60 --churn --baseline
  *   npm run bench -- --only bridge --calls 20 --seconds 20 --churn --call-seconds 5-15 --baseline
- *   npm run bench -- --only bridge --find-max --seconds 20 --churn   (largest N with p99 under 20 ms)
+ *   npm run bench -- --only bridge --find-max --seconds 20 --churn [--baseline]   (largest N with p99 under 20 ms;
+ *   with --baseline the pass-through bridge is searched the same way after it, and the ratio printed)
  * --ramp R: calls placed (and at the end hung up) per second, default 20. --json FILE: every figure.
  * --line-noise DBFS: the callee's line carries steady noise at that level (e.g. -43) instead of silence,
  *   so caller frames pass Silero's fixed pre-gate floor and cross to the VAD worker until the pre-gate has
@@ -10,7 +11,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { runBridgeTarget, type BridgeOptions, type TargetResult } from './bridge-bench.js';
+import { runBridgeTarget, type BridgeOptions, type Target, type TargetResult } from './bridge-bench.js';
+import { describeFindMax, findLargest, type FindMaxResult } from './find-max.js';
 import { printComparison, printTarget, verdict } from './report.js';
 import { HOLD_MUSIC_FLOOR_DBFS, LineNoise } from './line-noise.js';
 import { VAD_FLOOR_DBFS_DEFAULT } from '../../src/media/silero-vad.js';
@@ -72,33 +74,15 @@ const passes = (r: TargetResult, barMs: number) =>
   Math.max(r.inbound.all.p99, r.outbound.all.p99) < barMs &&
   r.inbound.lost + r.outbound.lost + r.inbound.callsWithoutAudio + r.outbound.callsWithoutAudio + r.callsWithoutSession === 0;
 
-/** Doubles N until the bar fails, then halves the gap until it is within 10%. Disturbed steps are rerun once. */
-async function findMax(o: BridgeOptions): Promise<{ largest: number; steps: Array<{ calls: number; pass: boolean; p99: number; disturbed: boolean }> }> {
-  const steps: Array<{ calls: number; pass: boolean; p99: number; disturbed: boolean }> = [];
-  const tryN = async (calls: number): Promise<boolean> => {
-    let r = await runBridgeTarget('product', { ...o, calls });
-    if (r.machine.disturbed) r = await runBridgeTarget('product', { ...o, calls });
-    const pass = passes(r, FIND_MAX_P99_MS);
-    steps.push({ calls, pass, p99: Math.max(r.inbound.all.p99, r.outbound.all.p99), disturbed: r.machine.disturbed });
-    console.log(`  N=${calls}: p99 ${steps.at(-1)!.p99.toFixed(2)} ms, ${pass ? 'under' : 'NOT under'} ${FIND_MAX_P99_MS} ms${r.machine.disturbed ? ' (disturbed)' : ''}`);
-    return pass;
-  };
-  let lo = 0;
-  let hi = 0;
-  for (let n = o.calls; ; n *= 2) {
-    if (await tryN(n)) lo = n;
-    else {
-      hi = n;
-      break;
-    }
-    if (n >= 4000) return { largest: lo, steps };
-  }
-  while (hi - lo > Math.max(5, lo * 0.1)) {
-    const mid = Math.round((lo + hi) / 2);
-    if (await tryN(mid)) lo = mid;
-    else hi = mid;
-  }
-  return { largest: lo, steps };
+/** find-max for one target: each step a bench run at its N, rerun once if other processes disturbed it. */
+async function findMax(target: Target, o: BridgeOptions): Promise<FindMaxResult> {
+  return findLargest(o.calls, async (calls) => {
+    let r = await runBridgeTarget(target, { ...o, calls });
+    if (r.machine.disturbed) r = await runBridgeTarget(target, { ...o, calls });
+    const step = { calls, pass: passes(r, FIND_MAX_P99_MS), p99: Math.max(r.inbound.all.p99, r.outbound.all.p99), disturbed: r.machine.disturbed };
+    console.log(`  ${target} N=${calls}: p99 ${step.p99.toFixed(2)} ms, ${step.pass ? 'under' : 'NOT under'} ${FIND_MAX_P99_MS} ms${step.disturbed ? ' (disturbed)' : ''}${r.machine.saturatedShare > 0 ? `, the bench saturated the machine in ${(r.machine.saturatedShare * 100).toFixed(0)}% of the seconds` : ''}`);
+    return step;
+  });
 }
 
 export async function runBridgeCli(v: BridgeCli): Promise<boolean> {
@@ -107,9 +91,18 @@ export async function runBridgeCli(v: BridgeCli): Promise<boolean> {
   if (cpus().length <= 2) console.log('  (a 2-core machine: the bridge, the load and the model share it, so absolute figures are this machine\'s; compare ratios)');
   console.log(`  ${callerAudio(o)}`);
   if (v['find-max']) {
-    const r = await findMax({ ...o, calls: v.calls ? o.calls : 50 });
-    console.log(`Largest N with p99 under ${FIND_MAX_P99_MS} ms each way and nothing lost: ${r.largest}${r.steps.some((s) => s.disturbed) ? ' (some steps disturbed: see above)' : ''}`);
-    if (v.json) writeFileSync(v.json, JSON.stringify(r, null, 2));
+    const from = { ...o, calls: v.calls ? o.calls : 50 };
+    const product = await findMax('product', from);
+    // The baseline is searched after the product, on the same machine in the same run: its largest N is
+    // what this machine and harness allow a bridge that does nothing, so the ratio is the comparable figure.
+    const baseline = v.baseline ? await findMax('baseline', from) : undefined;
+    console.log(`\n${describeFindMax('Callwright', product, FIND_MAX_P99_MS)}`);
+    if (baseline) {
+      console.log(describeFindMax('pass-through baseline', baseline, FIND_MAX_P99_MS));
+      console.log(`ratio: ${baseline.largest > 0 ? (product.largest / baseline.largest).toFixed(2) : 'n/a'}x the baseline's largest N`);
+    }
+    if ([product, baseline].some((r) => r?.steps.some((s) => s.disturbed))) console.log('  (some steps disturbed even when rerun: see above)');
+    if (v.json) writeFileSync(v.json, JSON.stringify({ product, baseline }, null, 2));
     return true;
   }
   const product = await runBridgeTarget('product', o);

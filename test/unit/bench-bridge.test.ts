@@ -215,3 +215,21 @@ test('a run is disturbed when other processes took a fifth of a core, or saturat
   assert.equal(own.disturbed, false);
   assert.equal(own.saturatedShare, 1);
 });
+
+test('find-max: doubles until a step fails, bisects to within 10%, and reports every step it ran', async () => {
+  const { findLargest, describeFindMax } = await import('../../bench/bridge/find-max.js');
+  // A bridge whose p99 rises with N and crosses 20 ms at 137 calls.
+  const run = async (calls: number) => ({ calls, pass: calls <= 137, p99: calls * 0.146, disturbed: false });
+  const r = await findLargest(50, run);
+  assert.deepEqual(r.steps.slice(0, 3).map((s) => [s.calls, s.pass]), [[50, true], [100, true], [200, false]]);
+  assert.ok(r.largest <= 137 && r.largest >= 137 * 0.9 - 5, `largest ${r.largest}`);
+  // Every step after the doubling lies between the last pass and the first failure.
+  for (const s of r.steps.slice(3)) assert.ok(s.calls > 100 && s.calls < 200);
+  assert.match(describeFindMax('baseline', r, 20), new RegExp(`^baseline: largest N with p99 under 20 ms each way and nothing lost: ${r.largest} \\(p99 at N=50: 7\\.3 ms, 100: 14\\.6 ms, 200: 29\\.2 ms \\(fail\\)`));
+  // Failing at the first step: none pass.
+  assert.equal((await findLargest(50, async (calls) => ({ calls, pass: false, p99: 99, disturbed: true }))).largest, 0);
+  // Passing everywhere stops at the cap instead of running forever.
+  const all = await findLargest(50, async (calls) => ({ calls, pass: true, p99: 1, disturbed: false }), 400);
+  assert.deepEqual([all.largest, all.steps.map((s) => s.calls)], [400, [50, 100, 200, 400]]);
+  await assert.rejects(findLargest(0, run), /start must be at least 1 call/);
+});
