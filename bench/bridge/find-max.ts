@@ -48,7 +48,7 @@ export async function findLargest(start: number, runStep: (calls: number) => Pro
   return { largest: lo, steps };
 }
 
-/** One line for a search's outcome; `ratio` compares the product's largest N with the baseline's. */
+/** One line for a search's outcome: the largest N and the p99 of every step tried, in the order tried. */
 export function describeFindMax(label: string, r: FindMaxResult, barMs: number): string {
   const steps = r.steps.map((s) => `${s.calls}: ${s.p99.toFixed(1)} ms${s.pass ? '' : ' (fail)'}${s.disturbed ? ' (disturbed)' : ''}`).join(', ');
   return `${label}: largest N with p99 under ${barMs} ms each way and nothing lost: ${r.largest} (p99 at N=${steps})`;
