@@ -28,6 +28,19 @@ export interface CampaignChange {
   number?: NumberView;
 }
 
+/** A campaign's whole state, where a watcher starts: the campaign with its progress, and every number. */
+export interface CampaignSnapshot {
+  campaign: CampaignView;
+  numbers: NumberView[];
+}
+
+export interface CampaignWatcher {
+  snapshot(s: CampaignSnapshot): void;
+  change(c: CampaignChange): void;
+  /** The snapshot could not be read (the store failed): nothing more comes. */
+  failed(err: Error): void;
+}
+
 /** Campaigns as the API sees them: created (every number checked first), listed, paused, resumed, cancelled, exported. */
 export class CampaignService {
   private readonly bus = new EventEmitter();
@@ -121,16 +134,42 @@ export class CampaignService {
       .catch(() => undefined /* a watcher misses a change it will see in the next one */);
   }
 
-  subscribe(campaignId: string, listener: (c: CampaignChange) => void): () => void {
-    const safe = (c: CampaignChange) => {
+  /**
+   * Watches a campaign: its whole state first, then each change. The snapshot is read in turn with the
+   * changes being told, so a change told before it is already in it and every later one comes after it:
+   * a watcher that connects (or reconnects) while a number changes neither misses the change nor sees it
+   * rolled back.
+   */
+  watch(campaignId: string, w: CampaignWatcher): () => void {
+    let started = false;
+    let stopped = false;
+    const listener = (c: CampaignChange) => {
+      if (!started) return; // read before the snapshot, which holds it
       try {
-        listener(c);
+        w.change(c);
       } catch {
         /* a watcher's failure is its own */
       }
     };
-    this.bus.on(campaignId, safe);
-    return () => this.bus.off(campaignId, safe);
+    this.bus.on(campaignId, listener);
+    const stop = () => {
+      stopped = true;
+      this.bus.off(campaignId, listener);
+    };
+    this.telling = this.telling.then(async () => {
+      if (stopped) return; // the watcher left before its turn
+      try {
+        const c = await this.load(campaignId);
+        const numbers = (await this.d.repo.numbers(campaignId)).map(numberView);
+        const snapshot = { campaign: await this.view(c), numbers };
+        started = true;
+        w.snapshot(snapshot);
+      } catch (err) {
+        stop();
+        w.failed(err as Error);
+      }
+    }).catch(() => undefined /* the watcher's own failure; the changes behind it are still told */);
+    return stop;
   }
 
   private async move(id: string, from: CampaignStatus[], to: CampaignStatus, refusal: string): Promise<CampaignView> {

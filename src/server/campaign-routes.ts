@@ -76,50 +76,50 @@ export async function campaignRoutes(app: FastifyInstance, o: { campaigns: Campa
     '/api/campaigns/:id/events',
     documented({
       tag: 'campaigns',
-      summary: "The campaign's progress as server-sent events: `campaign` (the campaign with its progress) at once and on every change, `number` for each number that changed; ends with `event: end` once the campaign is over and no call is in flight",
-      description: 'Each event carries the whole state it describes, so a client that reconnects starts from the first `campaign` event and misses nothing.',
+      summary: "The campaign's progress as server-sent events: `numbers` (every number) and `campaign` (the campaign with its progress) at once, then `campaign` on every change with `number` before it for a number that changed; ends with `event: end` once the campaign is over and no call is in flight",
+      description: 'The first two events are the whole state, read in turn with the changes: a change made before them is in them and every later one follows them. A client that connects or reconnects replaces what it holds with them, applies each later event in order, and misses nothing.',
       params: idParams,
       responses: { 200: { description: 'text/event-stream', contentType: 'text/event-stream' }, 404: 'no such campaign' },
     }),
     async (req, reply) => {
       const id = idOf(req.params);
-      // Watching starts before the first state is read: a change made while it is read is held, and sent after it.
-      const early: CampaignChange[] = [];
-      let send = (ch: CampaignChange) => void early.push(ch);
-      const unsubscribe = campaigns.subscribe(id, (ch) => send(ch));
-      let first: CampaignChange['campaign'];
-      try {
-        first = await campaigns.get(id);
-      } catch (err) {
-        unsubscribe();
-        throw err;
-      }
+      await campaigns.get(id); // an unknown campaign is a 404, before the stream starts
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
       const over = (c: CampaignChange['campaign']) => (c.status === 'completed' || c.status === 'cancelled') && c.progress.inFlight === 0 && (c.status === 'cancelled' || c.progress.pending === 0);
-      send = (ch: CampaignChange) => {
-        if (res.writableEnded) return;
-        if (ch.number) res.write(`event: number\ndata: ${JSON.stringify(ch.number)}\n\n`);
-        res.write(`event: campaign\ndata: ${JSON.stringify(ch.campaign)}\n\n`);
-        if (over(ch.campaign)) finish();
-      };
+      const write = (event: string, data: unknown) => void (res.writableEnded || res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-      function finish() {
-        unsubscribe();
+      const stop = () => {
+        unwatch();
         clearInterval(heartbeat);
+      };
+      const finish = () => {
+        stop();
         if (!res.writableEnded) {
-          res.write('event: end\ndata: {}\n\n');
+          write('end', {});
           res.end();
         }
-      }
-      req.raw.on('close', () => {
-        unsubscribe();
-        clearInterval(heartbeat);
-      });
+      };
       res.write('retry: 2000\n\n');
-      send({ campaign: first });
-      for (const ch of early) send(ch);
+      const unwatch = campaigns.watch(id, {
+        snapshot: ({ campaign, numbers }) => {
+          write('numbers', numbers);
+          write('campaign', campaign);
+          if (over(campaign)) finish();
+        },
+        change: ({ campaign, number }) => {
+          if (number) write('number', number);
+          write('campaign', campaign);
+          if (over(campaign)) finish();
+        },
+        failed: (err) => {
+          req.log.warn({ event: 'campaign.watchFailed', campaignId: id, err }, 'campaigns: the live stream could not read the campaign; the client reconnects');
+          stop();
+          res.end(); // no `end` event: the browser reconnects after `retry`
+        },
+      });
+      req.raw.on('close', stop);
     },
   );
 }

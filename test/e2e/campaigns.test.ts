@@ -52,6 +52,9 @@ test('a campaign from JSON and one from CSV: each number dialled once with its v
     assert.equal(r.body.status, 'active');
     assert.equal(r.body.progress.total, 2);
     const events = await readSse(`${stack.baseUrl}/api/campaigns/${r.body.id}/events`, SIM_API_TOKEN);
+    // The whole state first (every number, then the campaign), so a client that connects late misses nothing.
+    assert.deepEqual(events.slice(0, 2).map((e) => e.event), ['numbers', 'campaign']);
+    assert.deepEqual(events[0]!.data.map((n: any) => n.to), [num(1), num(2)]);
     const last = events.filter((e) => e.event === 'campaign').at(-1)!.data;
     assert.equal(last.status, 'completed');
     assert.equal(last.progress.answered, 2);

@@ -1,7 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStack } from '../e2e/helpers.js';
+import { until, withStack } from '../e2e/helpers.js';
 import { buildUi, inspectPage, launch, NO_WATCH, signInByUrl } from './helpers.js';
+import { pageErrors } from './browser.js';
 
 before(buildUi);
 
@@ -45,6 +46,51 @@ test('campaigns page: start a campaign from a CSV file, watch it progress live w
       await page.getByRole('table', { name: 'Campaigns' }).getByRole('row').filter({ hasText: 'Reminders' }).getByText('completed').waitFor();
       await inspectPage(page, 'campaigns');
     } finally {
+      await b.close();
+    }
+  });
+});
+
+test('campaign page: a number that changed before the page\'s live stream connected is shown as it is, not as the page first read it', async () => {
+  // Ann's call ends while the page's stream is held back by the browser (a slow connect, or a reconnect
+  // after a dropped connection): the page read her "On a call" and must not keep showing it.
+  const release = { ann: () => {}, bob: () => {} };
+  const held = (who: 'ann' | 'bob') => new Promise<void>((resolve) => (release[who] = resolve));
+  const onLine = { ann: held('ann'), bob: held('bob') };
+  const script = (call: { To: string }) => ({ steps: [{ say: 'Hello?' }, { until: call.To.endsWith('51') ? onLine.ann : onLine.bob, timeoutMs: 30_000 }, { hangup: true as const }] });
+  await withStack({ env: { ...NO_WATCH, CAMPAIGN_TICK_MS: '40' }, script }, async (stack) => {
+    const created = await stack.api('POST', '/api/campaigns', { name: 'Late stream', instructions: 'Remind {{name}}.', concurrency: 1, numbers: [{ to: '+14155550151', variables: { name: 'Ann' } }, { to: '+14155550152', variables: { name: 'Bob' } }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    const stateOf = async (index: number) => ((await stack.api('GET', `/api/campaigns/${id}`)).body.numbers as Array<{ index: number; state: string }>).find((n) => n.index === index)!.state;
+    await until('Ann on her call', async () => (await stateOf(1)) === 'calling', 20_000);
+
+    const b = await launch();
+    const page = b.page;
+    try {
+      let letStreamThrough!: () => void;
+      const streamHeld = new Promise<void>((resolve) => (letStreamThrough = resolve));
+      await page.route('**/api/campaigns/*/events', async (route) => {
+        await streamHeld;
+        await route.continue();
+      });
+      await signInByUrl(page, stack.baseUrl, `/campaigns/${id}`);
+      const table = page.getByRole('table', { name: 'Numbers and outcomes' });
+      await table.getByRole('row').filter({ hasText: 'Ann' }).getByText('On a call').waitFor();
+
+      release.ann();
+      await until('Ann done and Bob on his call', async () => (await stateOf(1)) === 'done' && (await stateOf(2)) === 'calling', 20_000);
+      letStreamThrough();
+      await table.getByRole('row').filter({ hasText: 'Ann' }).getByText('Done').waitFor();
+      await table.getByRole('row').filter({ hasText: 'Bob' }).getByText('On a call').waitFor();
+      await page.getByText('active · live').waitFor();
+
+      release.bob();
+      await page.getByTestId('campaign-progress').getByText('2/2 done · 2 answered').waitFor({ timeout: 20_000 });
+      assert.deepEqual(pageErrors(page), []);
+    } finally {
+      release.ann();
+      release.bob();
       await b.close();
     }
   });

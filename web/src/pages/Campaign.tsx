@@ -17,13 +17,6 @@ interface CampaignNumber {
   updatedAt: string;
 }
 
-/**
- * The newer of two views of one number. The page's first read and the event stream race: an event may
- * arrive before the read answers (and must not be lost), or the read may have been answered after a change
- * whose event is still on its way (and must not be rolled back by it).
- */
-const newer = (a: CampaignNumber, b: CampaignNumber | undefined) => (b && b.updatedAt >= a.updatedAt ? b : a);
-
 const STATE_LABEL: Record<CampaignNumber['state'], string> = { pending: 'Waiting', dialing: 'Dialling', calling: 'On a call', done: 'Done' };
 
 /**
@@ -38,27 +31,27 @@ export function CampaignPage({ id }: { id: string }) {
 
   useEffect(() => {
     const ctrl = new AbortController();
-    // Numbers seen on the stream, kept until the first read has answered and merged with it by updatedAt.
-    const streamed = new Map<number, CampaignNumber>();
-    let read = false;
-    let streamedCampaign = false;
+    // The stream starts with the whole state (`numbers`, then `campaign`), on every connect and reconnect,
+    // and every event after it is newer: held state is replaced by it, then updated in order. The read
+    // only fills the page until the stream's first state arrives, and shows why a campaign cannot be loaded.
+    let streamed = false;
     const es = new EventSource(`/api/campaigns/${encodeURIComponent(id)}/events`);
     es.addEventListener('open', () => setLive(true));
-    es.addEventListener('campaign', (e) => {
-      streamedCampaign = true;
-      setCampaign(JSON.parse((e as MessageEvent).data));
+    es.addEventListener('error', () => setLive(false));
+    es.addEventListener('numbers', (e) => {
+      streamed = true;
+      setNumbers(JSON.parse((e as MessageEvent).data));
     });
+    es.addEventListener('campaign', (e) => setCampaign(JSON.parse((e as MessageEvent).data)));
     es.addEventListener('number', (e) => {
       const n = JSON.parse((e as MessageEvent).data) as CampaignNumber;
-      streamed.set(n.index, newer(n, streamed.get(n.index)));
-      if (read) setNumbers((all) => all.map((x) => (x.index === n.index ? newer(n, x) : x)));
+      setNumbers((all) => all.map((x) => (x.index === n.index ? n : x)));
     });
     api<CampaignSummary & { numbers: CampaignNumber[] }>(`/api/campaigns/${encodeURIComponent(id)}`, { signal: ctrl.signal })
       .then(({ numbers: ns, ...c }) => {
-        // The stream sends the campaign when it opens and on every change: once it has, it is the newer.
-        if (!streamedCampaign) setCampaign(c);
-        setNumbers(ns.map((n) => newer(n, streamed.get(n.index))));
-        read = true;
+        if (streamed) return;
+        setCampaign(c);
+        setNumbers(ns);
       })
       .catch((err) => (err as Error).name !== 'AbortError' && setError(err as Error));
     es.addEventListener('end', () => {
