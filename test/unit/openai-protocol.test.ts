@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSessionUpdate, buildTruncate, buildTurnDetectionUpdate, buildAppend, buildFunctionOutput, isFatalError, parseServerEvent, ServerEventError } from '../../src/voice/openai-realtime/protocol.js';
+import { buildSessionUpdate, buildTruncate, buildTurnDetectionUpdate, buildAppend, buildFunctionOutput, buildResponseCreate, buildResponseCancel, isFatalError, parseServerEvent, ServerEventError } from '../../src/voice/openai-realtime/protocol.js';
 import { AudioChunk } from '../../src/media/audio-chunk.js';
 
 test('session.update asks for G.711 mu-law both ways, server VAD, transcription and the tools', () => {
@@ -24,6 +24,8 @@ test('session.update asks for G.711 mu-law both ways, server VAD, transcription 
 test('client events have the GA shapes', () => {
   assert.deepEqual(buildTruncate('item_1', 1234.7), { type: 'conversation.item.truncate', item_id: 'item_1', content_index: 0, audio_end_ms: 1234 });
   assert.deepEqual(JSON.parse(buildAppend(AudioChunk.fromBytes(new Uint8Array([1, 2, 3])))), { type: 'input_audio_buffer.append', audio: 'AQID' });
+  assert.deepEqual(buildResponseCreate('Say goodbye.'), { type: 'response.create', response: { instructions: 'Say goodbye.', metadata: { asked_by: 'callwright' } } });
+  assert.deepEqual(buildResponseCancel('resp_1'), { type: 'response.cancel', response_id: 'resp_1' });
   assert.deepEqual(buildFunctionOutput('call_1', 'ok'), { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: 'call_1', output: 'ok' } });
 });
 
@@ -34,7 +36,14 @@ test('server events are decoded, including beta names still seen in the wild', (
   assert.equal(parseServerEvent(JSON.stringify({ type: 'response.audio.delta', response_id: 'r', item_id: 'i', delta: 'AQID' })).type, 'response.output_audio.delta');
   assert.deepEqual(parseServerEvent(JSON.stringify({ type: 'input_audio_buffer.speech_started', audio_start_ms: 10, item_id: 'u1' })), { type: 'input_audio_buffer.speech_started', itemId: 'u1' });
   const done = parseServerEvent(JSON.stringify({ type: 'response.done', response: { id: 'r', status: 'cancelled', usage: { input_tokens: 5 } } }));
-  assert.deepEqual(done, { type: 'response.done', responseId: 'r', status: 'cancelled', usage: { input_tokens: 5 }, error: undefined });
+  assert.deepEqual(done, { type: 'response.done', responseId: 'r', status: 'cancelled', usage: { input_tokens: 5 }, error: undefined, outputItemIds: [] });
+  const withOutput = parseServerEvent(JSON.stringify({ type: 'response.done', response: { id: 'r', status: 'cancelled', output: [{ id: 'item_a', type: 'message' }, { type: 'message' }, { id: 'item_b' }] } }));
+  assert.deepEqual(withOutput.type === 'response.done' && withOutput.outputItemIds, ['item_a', 'item_b']);
+  // A response.create of ours carries our metadata, echoed back; turn detection's own responses carry none.
+  const created = (metadata: unknown) => parseServerEvent(JSON.stringify({ type: 'response.created', response: { id: 'r', status: 'in_progress', metadata } }));
+  assert.deepEqual(created(buildResponseCreate().response?.metadata), { type: 'response.created', responseId: 'r', asked: true });
+  assert.deepEqual(created(null), { type: 'response.created', responseId: 'r', asked: false });
+  assert.deepEqual(created({ asked_by: 'someone else' }), { type: 'response.created', responseId: 'r', asked: false });
   const err = parseServerEvent(JSON.stringify({ type: 'error', error: { type: 'server_error', code: null, message: 'boom' } }));
   assert.deepEqual(err, { type: 'error', code: 'server_error', message: 'boom', errorType: 'server_error', eventId: undefined });
   assert.equal(parseServerEvent('{"type":"rate_limits.updated"}').type, 'ignored');

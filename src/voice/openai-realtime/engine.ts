@@ -61,8 +61,22 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
    * by a round trip: a turn the server ends inside that window is committed under the old setting.
    */
   private serverAutoRespond = false;
-  /** A response.create is on its way and no response.created has answered it yet. */
+  /** A response.create is on its way (or waiting, `deferredReply`) and no response.created has answered it yet. */
   private replyRequested = false;
+  /** What the last response.create asked for: asked again if it was refused for a response on its way out. */
+  private lastReply?: { instructions?: string };
+  /**
+   * A reply waiting for cancelled responses to finish. The server holds a cancelled response active until
+   * its response.done, and refuses a response.create meanwhile (conversation_already_has_active_response).
+   */
+  private deferredReply?: { instructions?: string };
+  /**
+   * Responses the server's turn detection started after automatic answers were switched off, under the
+   * setting it had not read yet: cancelled, never told to the bridge, their items deleted once done.
+   */
+  private readonly unasked = new Set<string>();
+  /** The server has echoed our response metadata: until then an untagged response may be ours, and is kept. */
+  private echoesMetadata = false;
   /** Bytes of audio generated per item, counting deltas dropped after a cancel (for the heard fraction). */
   private readonly generatedBytes = new Map<string, number>();
 
@@ -146,7 +160,13 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
 
   generateReply(opts?: { instructions?: string }): void {
     this.replyRequested = true;
-    this.send(buildResponseCreate(opts?.instructions));
+    const reply = { instructions: opts?.instructions };
+    if (this.cancelled.size > 0) {
+      this.deferredReply = reply;
+      return;
+    }
+    this.lastReply = reply;
+    this.send(buildResponseCreate(reply.instructions));
   }
 
   setAutoRespond(on: boolean): void {
@@ -160,7 +180,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
     if (!id) return;
     this.cancelled.add(id);
     this.activeResponseId = undefined;
-    this.send(buildResponseCancel());
+    this.send(buildResponseCancel(id));
   }
 
   truncate(itemId: string, playedMs: number): void {
@@ -213,11 +233,22 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         if (ev.usage) this.emit({ type: 'usage', usage: this.transcriptionUsage(ev.usage) });
         return;
       case 'response.created':
+        if (ev.asked) this.echoesMetadata = true;
+        else if (!this.autoRespond && this.echoesMetadata) {
+          // The server ended a turn before it read "no automatic answers" and answered it: nobody asked for
+          // this, and a reply of ours (a wrap-up's goodbye) was refused for it. Stopped before a word is
+          // played; the refused reply is asked again once it is done.
+          this.unasked.add(ev.responseId);
+          this.cancelled.add(ev.responseId);
+          this.send(buildResponseCancel(ev.responseId));
+          return;
+        }
         this.replyRequested = false;
         this.activeResponseId = ev.responseId;
         this.emit({ type: 'agent.responseStarted', responseId: ev.responseId });
         return;
       case 'response.output_audio_transcript.done': {
+        if (this.unasked.has(ev.responseId)) return void this.generatedBytes.delete(ev.itemId);
         const audioMs = (this.generatedBytes.get(ev.itemId) ?? 0) / 8;
         this.generatedBytes.delete(ev.itemId);
         this.emit({ type: 'agent.transcript', responseId: ev.responseId, itemId: ev.itemId, text: ev.transcript, audioMs });
@@ -231,13 +262,27 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         if (this.activeResponseId === ev.responseId) this.activeResponseId = undefined;
         this.cancelled.delete(ev.responseId);
         if (ev.usage) this.emit({ type: 'usage', usage: this.responseUsage(ev.usage) });
+        const unasked = this.unasked.delete(ev.responseId);
+        // Never heard, so not part of the conversation the model goes on from (deleted before a reply is asked).
+        if (unasked) for (const itemId of ev.outputItemIds) this.send(buildDeleteItem(itemId));
+        if (this.cancelled.size === 0 && this.deferredReply) {
+          const reply = this.deferredReply;
+          this.deferredReply = undefined;
+          this.generateReply(reply);
+        }
+        if (unasked) return;
         const status = (['completed', 'cancelled', 'failed', 'incomplete'] as const).find((x) => x === ev.status) ?? 'failed';
         if (status === 'failed' && ev.error) this.emit({ type: 'error', error: { fatal: false, code: 'response_failed', message: ev.error, eventType: 'response.done' } });
         this.emit({ type: 'agent.responseDone', responseId: ev.responseId, status });
         return;
       }
       case 'error':
-        // A refused response.create (one is already running) answers the request as well.
+        // A response.create refused because a response we cancelled has not finished yet is asked again
+        // when it has; one refused for a reply still running answers the request.
+        if (ev.code === 'conversation_already_has_active_response' && this.cancelled.size > 0 && this.lastReply) {
+          this.deferredReply ??= this.lastReply;
+          return;
+        }
         this.replyRequested = false;
         if (isBenignError(ev.code)) return;
         this.emit({ type: 'error', error: { fatal: isFatalError(ev.errorType, ev.code), code: ev.code, message: ev.message, eventType: 'error' } });

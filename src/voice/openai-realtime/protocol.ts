@@ -81,12 +81,19 @@ export function buildAppend(audio: AudioChunk): string {
 // Keeps the hand-built string honest against the SDK's type.
 export type AppendShape = Pick<InputAudioBufferAppendEvent, 'type' | 'audio'>;
 
+/**
+ * Metadata on every response Callwright asks for. The server echoes a response's metadata in
+ * response.created, so a response without it was started by the server's own turn detection.
+ */
+export const ASKED_METADATA = { asked_by: 'callwright' } as const;
+
 export function buildResponseCreate(instructions?: string): ResponseCreateEvent {
-  return instructions ? { type: 'response.create', response: { instructions } } : { type: 'response.create' };
+  return { type: 'response.create', response: { ...(instructions ? { instructions } : {}), metadata: { ...ASKED_METADATA } } };
 }
 
-export function buildResponseCancel(): ResponseCancelEvent {
-  return { type: 'response.cancel' };
+/** Cancels the active response; with `responseId`, only if that one is still the active one. */
+export function buildResponseCancel(responseId?: string): ResponseCancelEvent {
+  return responseId ? { type: 'response.cancel', response_id: responseId } : { type: 'response.cancel' };
 }
 
 export function buildTruncate(itemId: string, audioEndMs: number): ConversationItemTruncateEvent {
@@ -123,11 +130,12 @@ export type ServerEvent =
   | { type: 'input_audio_buffer.speech_started'; itemId?: string }
   | { type: 'input_audio_buffer.speech_stopped' }
   | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
-  | { type: 'response.created'; responseId: string }
+  /** `asked`: its metadata is Callwright's (ASKED_METADATA): a response.create of ours, not the server's turn detection. */
+  | { type: 'response.created'; responseId: string; asked: boolean }
   | { type: 'response.output_audio.delta'; responseId: string; itemId: string; audio: AudioChunk }
   | { type: 'response.output_audio_transcript.done'; responseId: string; itemId: string; transcript: string }
   | { type: 'response.function_call_arguments.done'; responseId: string; callId: string; name: string; arguments: string }
-  | { type: 'response.done'; responseId: string; status: string; usage?: RealtimeUsage; error?: string }
+  | { type: 'response.done'; responseId: string; status: string; usage?: RealtimeUsage; error?: string; outputItemIds: string[] }
   | { type: 'error'; code: string; message: string; errorType: string; eventId?: string }
   | { type: 'ignored'; originalType: string };
 
@@ -209,7 +217,8 @@ export function parseServerEvent(raw: string): ServerEvent {
       };
     case 'response.created': {
       if (!isObj(m.response)) throw new ServerEventError(`${t}: "response" must be an object`, t);
-      return { type: t, responseId: s(m.response, 'id', t) };
+      const meta = m.response.metadata;
+      return { type: t, responseId: s(m.response, 'id', t), asked: isObj(meta) && meta.asked_by === ASKED_METADATA.asked_by };
     }
     case 'response.output_audio_transcript.done':
     case 'response.audio_transcript.done':
@@ -221,7 +230,8 @@ export function parseServerEvent(raw: string): ServerEvent {
       const r = m.response;
       const details = isObj(r.status_details) ? r.status_details : undefined;
       const err = details && isObj(details.error) && typeof details.error.message === 'string' ? details.error.message : undefined;
-      return { type: t, responseId: s(r, 'id', t), status: s(r, 'status', t), usage: pickUsage<RealtimeUsage>(r.usage, RESPONSE_USAGE), error: err };
+      const outputItemIds = Array.isArray(r.output) ? r.output.flatMap((o) => (isObj(o) && typeof o.id === 'string' ? [o.id] : [])) : [];
+      return { type: t, responseId: s(r, 'id', t), status: s(r, 'status', t), usage: pickUsage<RealtimeUsage>(r.usage, RESPONSE_USAGE), error: err, outputItemIds };
     }
     case 'error': {
       const e = isObj(m.error) ? m.error : {};

@@ -33,6 +33,10 @@ export interface ResponseSpec {
   audioOutput: NonNullable<RealtimeResponse['audio']>['output'];
   maxOutputTokens: number | 'inf';
   conversationId: string;
+  /** The response.create's metadata, echoed in the response resource (null for turn detection's own). */
+  metadata: Record<string, string> | null;
+  /** See OpenAIRealtimeSimOptions.cancelLatencyMs. */
+  cancelLatencyMs: number;
   /** Context at response start; input usage must not count the response's own output. */
   context: Omit<UsageInputs, 'responseIndex' | 'outputAudioMs' | 'outputTextChars'>;
   fault?: Fault;
@@ -56,7 +60,7 @@ function splitWords(text: string): string[] {
 }
 
 export class ResponseRunner {
-  private state: 'running' | 'finished' | 'aborted' = 'running';
+  private state: 'running' | 'cancelling' | 'finished' | 'aborted' = 'running';
   private readonly pacer: Pacer;
   private readonly output: ConversationItem[] = [];
   private message: OpenMessage | null = null;
@@ -98,18 +102,27 @@ export class ResponseRunner {
     this.finish('completed');
   }
 
-  /** Stops the stream and reports it like the server does: open parts are closed, then response.done(cancelled). */
+  /**
+   * Stops the stream and reports it like the server does: open parts are closed, then response.done(cancelled).
+   * The response stays the active one until then, not past the client events already read: the real
+   * server refuses a response.create that follows a response.cancel before its response.done (README).
+   */
   cancel(reason: 'turn_detected' | 'client_cancelled'): boolean {
     if (this.state !== 'running') return false;
-    if (this.message) this.closeMessage('incomplete');
+    this.state = 'cancelling';
+    this.pacer.stop();
     this.spec.record.cancelReason = reason;
-    this.finish('cancelled', { type: 'cancelled', reason });
+    setTimeout(() => {
+      if (this.state !== 'cancelling') return;
+      if (this.message) this.closeMessage('incomplete');
+      this.finish('cancelled', { type: 'cancelled', reason });
+    }, this.spec.cancelLatencyMs);
     return true;
   }
 
   /** The socket is gone: stop silently; the record keeps whatever status the host decides. */
   abort(): void {
-    if (this.state === 'running') this.state = 'aborted';
+    if (this.state === 'running' || this.state === 'cancelling') this.state = 'aborted';
     this.pacer.stop();
   }
 
@@ -279,7 +292,7 @@ export class ResponseRunner {
       max_output_tokens: this.spec.maxOutputTokens,
       audio: { output: this.spec.audioOutput },
       usage,
-      metadata: null,
+      metadata: this.spec.metadata,
     };
   }
 }

@@ -40,6 +40,7 @@ export class RealtimeSimServer {
       msPerChar: opts.msPerChar ?? 60,
       vadRmsThreshold: opts.vadRmsThreshold ?? 600,
       vadMinSpeechMs: opts.vadMinSpeechMs ?? 60,
+      cancelLatencyMs: opts.cancelLatencyMs ?? 0,
       log: opts.log ?? (() => {}),
     };
     this.http = createServer((req, res) => {

@@ -33,6 +33,7 @@ export interface SessionSettings {
   msPerChar: number;
   vadRmsThreshold: number;
   vadMinSpeechMs: number;
+  cancelLatencyMs: number;
   log: (line: string) => void;
 }
 
@@ -240,6 +241,8 @@ export class SimSession implements ResponseHost {
       audioOutput: { format, voice: typeof voice === 'string' ? voice : voice.id },
       maxOutputTokens: params?.max_output_tokens ?? this.config.max_output_tokens ?? 'inf',
       conversationId: this.conversationId,
+      metadata: params?.metadata ?? null,
+      cancelLatencyMs: this.settings.cancelLatencyMs,
       context: {
         instructionsChars: (params?.instructions ?? this.config.instructions ?? '').length,
         conversationTextChars: this.conversation.textChars(),

@@ -52,6 +52,12 @@ export interface OpenAIRealtimeSimOptions {
   vadRmsThreshold?: number;
   /** Speech needed before speech_started; default 60 ms. */
   vadMinSpeechMs?: number;
+  /**
+   * How long a cancelled response stays active before its response.done; default 0, which is still
+   * after the client events already received (see README: a response.create sent right after a
+   * response.cancel is refused).
+   */
+  cancelLatencyMs?: number;
   /** TCP port on 127.0.0.1; default 0 (ephemeral). */
   port?: number;
   /** Receives diagnostic lines (non-pcmu formats, skipped auto-responses, ...); they are also kept in session.warnings. */
