@@ -55,6 +55,8 @@ export class CampaignService {
       now: () => Date;
       /** The checks made when a campaign is created that do not depend on the number (the carrier is configured, the client exists). */
       checkReady(input: { clientId?: string; provider?: string }): Promise<void>;
+      /** Tells the other nodes of a change made here, for their watchers (absent: one node). */
+      announce?(change: { campaignId: string; index?: number }): void;
     },
   ) {
     // One listener per open stream; many browsers may watch one campaign.
@@ -117,12 +119,23 @@ export class CampaignService {
     return out;
   }
 
+  /** A change made on this node (its runner, its API): its watchers are told, and the other nodes' through them. */
+  changed(campaignId: string, index?: number): void {
+    this.tell(campaignId, index);
+    this.d.announce?.({ campaignId, ...(index === undefined ? {} : { index }) });
+  }
+
+  /** A change another node made: this node's watchers are told. */
+  changedElsewhere(campaignId: string, index?: number): void {
+    this.tell(campaignId, index);
+  }
+
   /**
    * Tells the campaign's watchers what changed. The state is read from the store, so changes are told
    * one after another, in the order they were made (a read answered out of order must not show a watcher
    * older progress after newer).
    */
-  changed(campaignId: string, index?: number): void {
+  private tell(campaignId: string, index?: number): void {
     if (!this.bus.listenerCount(campaignId)) return;
     this.telling = this.telling
       .then(async () => {

@@ -8,14 +8,20 @@ import { RunbookLibrary } from '../runbooks/runbook-library.js';
 import { CampaignService } from './campaign-service.js';
 import { CampaignRunner, type RunnerLog } from './campaign-runner.js';
 import { checkCampaignReady } from './campaign-ready.js';
+import type { Announcements } from '../cluster/announcements.js';
+import type { CampaignChangeNotice } from '../cluster/campaign-changes.js';
 
-/** The campaigns' service (the API's) and runner (the dialling loop), wired to the call service. */
-export function setupCampaigns(o: { sql: SqlStore; settings: Settings; service: CallService; calls: CallsRepo; hasCarrier: boolean; now?: () => Date; log: RunnerLog }): { service: CampaignService; runner: CampaignRunner } {
+/**
+ * The campaigns' service (the API's) and runner (the dialling loop), wired to the call service; `changes`
+ * carries word of changes between nodes, so a campaign watched on one node is live whichever node dials.
+ */
+export function setupCampaigns(o: { sql: SqlStore; settings: Settings; service: CallService; calls: CallsRepo; hasCarrier: boolean; changes: Announcements<CampaignChangeNotice>; now?: () => Date; log: RunnerLog }): { service: CampaignService; runner: CampaignRunner } {
   const s = o.settings;
   const now = o.now ?? (() => new Date());
   const repo = new CampaignsRepo(o.sql);
   const runbooks = new RunbookLibrary(s.RUNBOOKS_DIR);
-  const service = new CampaignService({ repo, runbooks, now, checkReady: (input) => checkCampaignReady(s, o.hasCarrier, input) });
+  const service = new CampaignService({ repo, runbooks, now, checkReady: (input) => checkCampaignReady(s, o.hasCarrier, input), announce: (change) => o.changes.announce(change) });
+  o.changes.onRemote(({ campaignId, index }) => service.changedElsewhere(campaignId, index));
   const runner = new CampaignRunner({
     repo,
     runbooks,

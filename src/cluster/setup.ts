@@ -7,7 +7,9 @@ import { RedisNodeRegistry, type RedisNodeRegistryOptions } from './redis-node-r
 import { openRedis, whenReady, type ClusterLog } from './redis-client.js';
 import { sharedRateLimitStore } from './shared-rate-limit-store.js';
 import { nodeIdOf, registryIdOf } from './node-id.js';
-import { LocalKnowledgeChanges, RedisKnowledgeChanges, type KnowledgeChanges } from './knowledge-changes.js';
+import { LocalAnnouncements, RedisAnnouncer, type Announcements } from './announcements.js';
+import { KNOWLEDGE_CHANNEL, type KnowledgeChange } from './knowledge-changes.js';
+import { CAMPAIGN_CHANNEL, type CampaignChangeNotice } from './campaign-changes.js';
 
 export interface Cluster {
   nodeId: string;
@@ -18,7 +20,9 @@ export interface Cluster {
   /** The API rate limit's shared store (REDIS_URL); undefined: each node counts in memory. */
   rateLimitStore?: FastifyRateLimitStoreCtor;
   /** Word that a client's documents changed, so other nodes re-sync their index at once. */
-  knowledge: KnowledgeChanges;
+  knowledge: Announcements<KnowledgeChange>;
+  /** Word that a campaign changed, so other nodes tell whoever watches it live. */
+  campaigns: Announcements<CampaignChangeNotice>;
   close(): Promise<void>;
 }
 
@@ -43,17 +47,19 @@ export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
   const self: NodeSelf = { id: processId, baseUrl: s.PUBLIC_URL ?? `http://${s.HOST}:${s.PORT}`, startedAt: new Date(), liveCalls: o.liveCalls };
   if (!s.REDIS_URL) {
     const bus = new LocalEventBus();
-    return { nodeId, self, bus, registry: new LocalNodeRegistry(self), knowledge: new LocalKnowledgeChanges(), close: () => bus.close() };
+    return { nodeId, self, bus, registry: new LocalNodeRegistry(self), knowledge: new LocalAnnouncements(), campaigns: new LocalAnnouncements(), close: () => bus.close() };
   }
   // One connection for plain commands (rate-limit counts, heartbeats); the bus keeps its own two, as a
   // subscribing connection can do nothing else.
   const redis = openRedis(s.REDIS_URL, 'commands', o.log);
   const bus = new RedisEventBus(s.REDIS_URL, processId, o.log);
   const registry = new RedisNodeRegistry(redis, self, o.log, o.registry);
-  const knowledge = new RedisKnowledgeChanges(s.REDIS_URL, redis, processId, o.log);
+  const announcer = new RedisAnnouncer(s.REDIS_URL, redis, processId, o.log);
+  const knowledge = announcer.channel(KNOWLEDGE_CHANNEL);
+  const campaigns = announcer.channel(CAMPAIGN_CHANNEL);
   // Commands fail fast while the link is down (each falls back to local): wait a moment for it at start,
   // so the first requests count in Redis. Redis down at start delays it by that moment, nothing more.
-  await Promise.all([whenReady(redis), bus.ready(), knowledge.ready()]);
+  await Promise.all([whenReady(redis), bus.ready(), announcer.ready()]);
   return {
     nodeId,
     self,
@@ -61,9 +67,10 @@ export async function setupCluster(o: ClusterOptions): Promise<Cluster> {
     registry,
     rateLimitStore: sharedRateLimitStore(redis, o.log),
     knowledge,
+    campaigns,
     async close() {
       await registry.stop();
-      await knowledge.close();
+      announcer.close();
       await bus.close();
       redis.disconnect();
     },

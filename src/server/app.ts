@@ -152,7 +152,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const timeline = new Timeline(new EventsRepo(sql, (msg, fields) => server.log.warn({ event: 'timeline.store', ...fields }, msg), { callStored }), cluster.bus);
   const outcome = outcomeDeps(s, sql, { webhookRetryDelaysMs: o.webhookRetryDelaysMs, repo: { callStored, log: (msg, fields) => server.log.error({ event: 'outcome.store', ...fields }, msg) } });
   const parserLimits = { memoryMb: s.PARSER_MEMORY_MB, maxFileBytes: s.PARSER_MAX_FILE_BYTES, maxPages: s.PARSER_MAX_PAGES, maxUncompressedBytes: s.PARSER_MAX_UNCOMPRESSED_BYTES, timeoutMs: s.PARSER_TIMEOUT_MS };
-  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits, onLocalChange: (id) => cluster.knowledge.announce(id) });
+  const knowledge = new KnowledgeBase({ db, clientsDir: s.CLIENTS_DIR, embedder: createEmbedder(s), log: server.log, parserLimits, onLocalChange: (clientId) => cluster.knowledge.announce({ clientId }) });
   const carrier: Carrier | undefined =
     s.TWILIO_ACCOUNT_SID && s.TWILIO_AUTH_TOKEN ? new TwilioCarrier({ accountSid: s.TWILIO_ACCOUNT_SID, authToken: s.TWILIO_AUTH_TOKEN, apiUrl: s.TWILIO_API_URL }) : undefined;
   // ask_owner: the live call page always; SMS and a webhook when configured (docs/ask-owner.md).
@@ -199,7 +199,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
     clock: o.schedulerClock,
   });
 
-  const campaigns = setupCampaigns({ sql, settings: s, service, calls, hasCarrier: Boolean(carrier), now: o.now, log: server.log });
+  const campaigns = setupCampaigns({ sql, settings: s, service, calls, hasCarrier: Boolean(carrier), changes: cluster.campaigns, now: o.now, log: server.log });
 
   // Every error in one shape ({error: {code, message, field?}}, see server/errors.ts), the framework's own included.
   server.setErrorHandler((err, req, reply) => {
@@ -317,7 +317,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const syncAll = () => void knowledge.syncAll().catch(syncFailed());
   // Changes made through other nodes on a shared CLIENTS_DIR: their word (Redis), and the rescan (docs/deployment.md).
   const syncFromElsewhere = (id: string) => void knowledge.syncClient(id, { announce: false }).catch(syncFailed(id));
-  cluster.knowledge.onRemoteChange(syncFromElsewhere);
+  cluster.knowledge.onRemote(({ clientId }) => syncFromElsewhere(clientId));
   const rescanS = s.KNOWLEDGE_RESCAN_S ?? (s.DATABASE_URL ? 30 : 0);
   const rescan = rescanS ? await startClientsRescan({ clientsDir: s.CLIENTS_DIR, intervalMs: rescanS * 1000, onClientChanged: syncFromElsewhere, log: server.log }) : undefined;
   void knowledge.syncAll({ announce: false }).catch(syncFailed());

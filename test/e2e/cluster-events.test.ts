@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parseSettings } from '../../src/config/settings.js';
 import { buildApp } from '../../src/server/app.js';
-import { readSse, until } from './helpers.js';
+import { FAST, readSse, until } from './helpers.js';
 import { redisTest, TEST_REDIS_URL } from '../redis-backend.js';
-import { stackStoreEnv } from '../sim/stack.js';
+import { SIM_API_TOKEN, stackStoreEnv, startStack } from '../sim/stack.js';
 
 const TOKEN = 'cluster-events-token-0123456789abcdef';
 
@@ -123,4 +123,35 @@ test('PostgreSQL: a node shutting down while its last events wait for the databa
     }
     assert.deepEqual((await following).map((e) => e.id), [1, 2, 3, 0]);
   });
+});
+
+// A campaign watched on server B while server A's runner dials it (B's own runner waits a minute between
+// turns): B's stream shows each dial and each outcome as they happen, told by A through Redis.
+redisTest('a campaign watched on another node: each dial and each outcome are live there, and the stream ends when it completes', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callwright-cluster-campaign-'));
+  const nodeEnv = (node: string, tickMs: number) => ({ ...FAST.env, REDIS_URL: TEST_REDIS_URL!, NODE_ID: node, CAMPAIGN_TICK_MS: String(tickMs), KNOWLEDGE_WATCH: 'false' });
+  let release!: () => void;
+  const watched = new Promise<void>((resolve) => (release = resolve));
+  // Each callee stays on until B's stream has its first state, so every change after it is B's to be told.
+  const script = () => ({ steps: [{ say: 'Hello?' }, { until: watched, timeoutMs: 20_000 }, { pauseMs: 200 }, { hangup: true as const }] });
+  const a = await startStack({ ...FAST, dataDir, script, env: nodeEnv('node-a', 40) });
+  const b = await startStack({ ...FAST, dataDir, sims: { twilio: a.twilio, openai: a.openai, gemini: a.gemini }, env: nodeEnv('node-b', 60_000) });
+  try {
+    const created = await a.api('POST', '/api/campaigns', { name: 'Across nodes', instructions: 'Remind {{name}}.', concurrency: 1, numbers: [{ to: '+14155550161', variables: { name: 'Ann' } }, { to: '+14155550162', variables: { name: 'Bob' } }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const events = await readSse(`${b.baseUrl}/api/campaigns/${created.body.id}/events`, SIM_API_TOKEN, {}, 30_000, (ev) => ev.event === 'campaign' && release());
+    const numberStates = events.filter((e) => e.event === 'number').map((e) => `${e.data.index}:${e.data.state}`);
+    for (const seen of ['1:done', '2:calling', '2:done']) assert.ok(numberStates.includes(seen), `B saw ${seen} live (it saw ${numberStates.join(', ') || 'no number change'})`);
+    const last = events.filter((e) => e.event === 'campaign').at(-1)!.data;
+    assert.equal(last.status, 'completed');
+    assert.equal(last.progress.answered, 2);
+    assert.equal(events.at(-1)!.event, 'end');
+    // A dialled both (the carrier was given A's URLs): B's runner never took a turn with work in it.
+    assert.deepEqual(a.twilio.calls.map((c) => c.params.Url?.startsWith(a.baseUrl)), [true, true]);
+  } finally {
+    release();
+    await b.close();
+    await a.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -46,8 +46,8 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
   }
 }
 
-/** Reads an SSE stream to its `end` event; returns the parsed events. */
-export async function readSse(url: string, token: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Array<{ id: number; event: string; data: any }>> {
+/** Reads an SSE stream to its `end` event; returns the parsed events, each also given to `onEvent` as it comes. */
+export async function readSse(url: string, token: string, headers: Record<string, string> = {}, timeoutMs = 30_000, onEvent?: (ev: { id: number; event: string; data: any }) => void): Promise<Array<{ id: number; event: string; data: any }>> {
   const res = await fetch(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok || !res.body) throw new Error(`SSE ${res.status}`);
   const out: Array<{ id: number; event: string; data: any }> = [];
@@ -67,6 +67,7 @@ export async function readSse(url: string, token: string, headers: Record<string
       }
       if (block.startsWith(':') || (!ev.data && ev.event === 'message')) continue;
       out.push(ev);
+      onEvent?.(ev);
       if (ev.event === 'end') return out;
     }
   }
