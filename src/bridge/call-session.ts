@@ -86,9 +86,11 @@ export class CallSession {
     // before the greeting.
     if (!caps.detectsSpeechDuringPlayback || !caps.hearsBeforeAutoRespond) {
       const vad = new EnergyVad();
+      let heardMs = 0;
       this.hearers.push((pcm) => {
+        heardMs += pcm.length / 8; // 8 kHz
         const change = vad.pushPcm(pcm);
-        if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad');
+        if (change) this.onCalleeSpeech(change === 'started', undefined, 'vad', heardMs);
       });
     }
     const b = o.bargeIn ?? { ...DEFAULT_BARGE_IN, vad: 'silero' as const };
@@ -287,7 +289,8 @@ export class CallSession {
     for (const hear of this.hearers) hear(pcm8k);
   };
 
-  private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad'): void {
+  /** `audioMs`: where in the caller audio the detector heard it (EngineEvent), when it says. */
+  private onCalleeSpeech(started: boolean, itemId: string | undefined, source: 'engine' | 'vad', audioMs?: number): void {
     // The detector that hears the callee's turns (not a barge-in report) also times a menu's prompts.
     const turns = (source === 'engine') === this.openingByEngine;
     if (turns) this.menu.calleeSpeech(started);
@@ -300,7 +303,7 @@ export class CallSession {
       this.calleeTurn(started, itemId);
       // Keys given with the call: the opening is the menu answering.
       if (!started && this.menu.expectsMenu) this.menu.enter('keys-given');
-      this.gate.calleeSpeech(started);
+      this.gate.calleeSpeech(started, audioMs);
       return;
     }
     // After the greeting the energy VAD tracks the callee's turns only for engines that go deaf during
@@ -365,10 +368,10 @@ export class CallSession {
         return;
       case 'user.speechStarted':
         // The engine's own detector: the callee's turn began (a barge-in is `ears`' to decide).
-        this.onCalleeSpeech(true, e.itemId, 'engine');
+        this.onCalleeSpeech(true, e.itemId, 'engine', e.audioMs);
         return;
       case 'user.speechStopped':
-        this.onCalleeSpeech(false, undefined, 'engine');
+        this.onCalleeSpeech(false, undefined, 'engine', e.audioMs);
         return;
       case 'session.resumed':
         return this.o.hooks.record('engine.resumed', { reason: e.reason, gapMs: e.gapMs });

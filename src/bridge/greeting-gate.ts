@@ -48,6 +48,8 @@ export class GreetingGate {
   private openReason?: GateOpenReason;
   private speaking = false;
   private speechStart = 0;
+  /** Where in the caller audio the utterance being spoken started, when the detector says. */
+  private speechStartAudioMs?: number;
   /** Callee speech before the gate opened, summed over utterances. */
   private openingMs = 0;
   private silenceTimer?: NodeJS.Timeout;
@@ -85,8 +87,13 @@ export class GreetingGate {
     this.flush();
   }
 
-  /** Speech start/stop on the callee's side, from whichever detector hears the opening. */
-  calleeSpeech(started: boolean): void {
+  /**
+   * Speech start/stop on the callee's side, from whichever detector hears the opening. `audioMs`: where
+   * in the caller audio it was heard. An utterance is measured by those positions when the detector gives
+   * both, by the clock otherwise: a detector's events can arrive late or in a burst on a loaded machine,
+   * and a mailbox greeting measured short by the clock would be greeted as a person's "Hello?".
+   */
+  calleeSpeech(started: boolean, audioMs?: number): void {
     if (this.state !== 'waiting') {
       this.speaking = started;
       return;
@@ -95,6 +102,7 @@ export class GreetingGate {
       if (this.speaking) return;
       this.speaking = true;
       this.speechStart = Date.now();
+      this.speechStartAudioMs = audioMs;
       clearTimeout(this.silenceTimer);
       if (!this.long) {
         this.longTimer = setTimeout(() => this.openingIsLong(), this.o.personOpeningMaxMs - this.openingMs + 1);
@@ -105,7 +113,8 @@ export class GreetingGate {
     if (!this.speaking) return;
     this.speaking = false;
     clearTimeout(this.longTimer);
-    this.openingMs += Date.now() - this.speechStart;
+    const start = this.speechStartAudioMs;
+    this.openingMs += audioMs !== undefined && start !== undefined ? Math.max(0, audioMs - start) : Date.now() - this.speechStart;
     if (this.openingMs > this.o.personOpeningMaxMs) {
       this.openingIsLong();
       // Longer than anyone says "Hello": a recorded greeting or a menu. Only the verdict decides.

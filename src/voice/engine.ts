@@ -90,9 +90,14 @@ export interface EngineError {
   eventType?: string;
 }
 
+/**
+ * `audioMs`: where in the caller audio the engine heard it, in ms from a point fixed for the call (the
+ * first frame it was sent), when the engine knows. How long the callee spoke is measured by these, not by
+ * when the events arrived: a detector's events can come late, or in a burst, on a loaded machine.
+ */
 export type EngineEvent =
-  | { type: 'user.speechStarted'; itemId?: string }
-  | { type: 'user.speechStopped' }
+  | { type: 'user.speechStarted'; itemId?: string; audioMs?: number }
+  | { type: 'user.speechStopped'; audioMs?: number }
   | { type: 'user.transcript'; itemId: string; text: string }
   /**
    * A fragment of the callee's words as the engine transcribes them, before the final user.transcript

@@ -161,3 +161,38 @@ test('an opening is called long as soon as it passes a "Hello?" while still bein
     mock.timers.reset();
   }
 });
+
+test('an utterance is measured in the caller audio when the detector says where: events late or in a burst do not change it', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    // A 4 s mailbox greeting whose events arrive 1.9 s apart (the first came late, on a loaded machine).
+    const mailbox = gate();
+    mailbox.g.listening();
+    mailbox.g.speakable();
+    mailbox.g.calleeSpeech(true, 400);
+    mock.timers.tick(1900);
+    mailbox.g.calleeSpeech(false, 4400);
+    assert.deepEqual(mailbox.log.slice(-1), ['greeting.held {"openingMs":4000}']);
+    assert.ok(!mailbox.log.some((l) => l.startsWith('open')), 'a mailbox is not greeted');
+
+    // A person's "Hello?" (1.2 s with the silence that ends it) whose end was told 3 s later.
+    const person = gate();
+    person.g.listening();
+    person.g.speakable();
+    person.g.calleeSpeech(true, 600);
+    mock.timers.tick(3000);
+    person.g.calleeSpeech(false, 1800);
+    assert.deepEqual(person.log.filter((l) => !l.startsWith('long')).slice(-1), ['open end-of-turn']);
+
+    // Without positions, the clock.
+    const clock = gate();
+    clock.g.listening();
+    clock.g.speakable();
+    clock.g.calleeSpeech(true);
+    mock.timers.tick(1000);
+    clock.g.calleeSpeech(false);
+    assert.deepEqual(clock.log, ['open end-of-turn']);
+  } finally {
+    mock.timers.reset();
+  }
+});

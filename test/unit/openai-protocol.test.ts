@@ -34,7 +34,8 @@ test('server events are decoded, including beta names still seen in the wild', (
   assert.equal(d.type, 'response.output_audio.delta');
   if (d.type === 'response.output_audio.delta') assert.deepEqual([...d.audio.bytes], [1, 2, 3]);
   assert.equal(parseServerEvent(JSON.stringify({ type: 'response.audio.delta', response_id: 'r', item_id: 'i', delta: 'AQID' })).type, 'response.output_audio.delta');
-  assert.deepEqual(parseServerEvent(JSON.stringify({ type: 'input_audio_buffer.speech_started', audio_start_ms: 10, item_id: 'u1' })), { type: 'input_audio_buffer.speech_started', itemId: 'u1' });
+  assert.deepEqual(parseServerEvent(JSON.stringify({ type: 'input_audio_buffer.speech_started', audio_start_ms: 10, item_id: 'u1' })), { type: 'input_audio_buffer.speech_started', itemId: 'u1', audioMs: 10 });
+  assert.deepEqual(parseServerEvent(JSON.stringify({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: 2500, item_id: 'u1' })), { type: 'input_audio_buffer.speech_stopped', audioMs: 2500 });
   const done = parseServerEvent(JSON.stringify({ type: 'response.done', response: { id: 'r', status: 'cancelled', usage: { input_tokens: 5 } } }));
   assert.deepEqual(done, { type: 'response.done', responseId: 'r', status: 'cancelled', usage: { input_tokens: 5 }, error: undefined, outputItemIds: [] });
   const withOutput = parseServerEvent(JSON.stringify({ type: 'response.done', response: { id: 'r', status: 'cancelled', output: [{ id: 'item_a', type: 'message' }, { type: 'message' }, { id: 'item_b' }] } }));

@@ -110,6 +110,8 @@ export class CascadeEngine implements VoiceEngine {
   private greeted = false;
   /** When the last caller frame arrived: a callee turn with no audio coming cannot end, so holds nothing. */
   private lastAudioAt = 0;
+  /** Caller audio through the turn detector so far (ms): where its events happened, for the greeting gate. */
+  private heardMs = 0;
   /** Transcriptions not yet added to the conversation. */
   private transcribing = 0;
   /** Resolves when the callee's current turn ends (a reply about to start waits for it). */
@@ -148,6 +150,7 @@ export class CascadeEngine implements VoiceEngine {
 
   private heard(pcm: Int16Array, event: TurnEvent | undefined): void {
     if (this.closed) return;
+    this.heardMs += pcm.length / 8; // mu-law decoded at 8 kHz
     if (this.utterance) this.utterance.stt.push(pcm);
     else {
       this.preRoll.push(pcm);
@@ -169,7 +172,7 @@ export class CascadeEngine implements VoiceEngine {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.turnOver = { promise, resolve };
-    this.emit({ type: 'user.speechStarted', itemId });
+    this.emit({ type: 'user.speechStarted', itemId, audioMs: this.heardMs });
   }
 
   private turnEnded(): void {
@@ -216,7 +219,7 @@ export class CascadeEngine implements VoiceEngine {
     });
     // Reported once the turn's transcript is on its way: a reply asked for now (the greeting gate opens
     // at the end of "Hello?") waits for it and answers it.
-    this.emit({ type: 'user.speechStopped' });
+    this.emit({ type: 'user.speechStopped', audioMs: this.heardMs });
   }
 
   /** The callee paused: transcribe what they said so far and start the LLM on it, not speaking yet. */

@@ -14,6 +14,7 @@ import {
   isBenignError,
   isFatalError,
   parseServerEvent,
+  PREFIX_PADDING_MS,
   type RealtimeUsage,
   type ServerEvent,
   type TranscriptionUsage,
@@ -216,7 +217,9 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         this.emit({ type: 'agent.audio', responseId: ev.responseId, itemId: ev.itemId, audio: ev.audio });
         return;
       case 'input_audio_buffer.speech_started':
-        this.emit({ type: 'user.speechStarted', itemId: ev.itemId });
+        // Where speech was detected: audio_start_ms reaches back by the prefix padding (less only when
+        // speech began within the padding of the session's first audio, which then reads a little short).
+        this.emit({ type: 'user.speechStarted', itemId: ev.itemId, audioMs: ev.audioMs === undefined ? undefined : ev.audioMs + PREFIX_PADDING_MS });
         return;
       case 'session.updated':
         this.serverAutoRespond = ev.autoRespond ?? this.autoRespond;
@@ -226,7 +229,7 @@ export class OpenAIRealtimeEngine implements VoiceEngine {
         // server ended this turn before it read that: it commits the turn without answering, and the
         // callee, having said "Hello?", waits in silence. The turn is answered here instead, once.
         if (this.autoRespond && !this.serverAutoRespond && !this.activeResponseId && !this.replyRequested) this.generateReply();
-        this.emit({ type: 'user.speechStopped' });
+        this.emit({ type: 'user.speechStopped', audioMs: ev.audioMs });
         return;
       case 'transcription.completed':
         if (ev.transcript.trim()) this.emit({ type: 'user.transcript', itemId: ev.itemId, text: ev.transcript.trim() });

@@ -26,6 +26,9 @@ export interface SessionConfigInput {
   tools: ToolSpec[];
 }
 
+/** Audio kept before the detected start of speech; speech_started's audio_start_ms includes it. */
+export const PREFIX_PADDING_MS = 300;
+
 function audioInput(c: Pick<SessionConfigInput, 'transcriptionModel' | 'silenceMs' | 'autoRespond'>) {
   return {
     // G.711 mu-law both ways: Twilio's own format, so audio passes through untouched.
@@ -55,7 +58,7 @@ function turnDetection(silenceMs: number, autoRespond: boolean) {
   return {
     type: 'server_vad' as const,
     silence_duration_ms: silenceMs,
-    prefix_padding_ms: 300,
+    prefix_padding_ms: PREFIX_PADDING_MS,
     threshold: 0.5,
     create_response: autoRespond,
     // The bridge decides what is a barge-in (its own neural VAD, a minimum speech length, backchannels:
@@ -127,8 +130,9 @@ export type ServerEvent =
   | { type: 'session.created' }
   /** `autoRespond`: the session's turn_detection.create_response as the server now holds it, when it says. */
   | { type: 'session.updated'; autoRespond?: boolean }
-  | { type: 'input_audio_buffer.speech_started'; itemId?: string }
-  | { type: 'input_audio_buffer.speech_stopped' }
+  /** `audioMs`: audio_start_ms / audio_end_ms, ms of input audio since the session started. */
+  | { type: 'input_audio_buffer.speech_started'; itemId?: string; audioMs?: number }
+  | { type: 'input_audio_buffer.speech_stopped'; audioMs?: number }
   | { type: 'transcription.completed'; itemId: string; transcript: string; usage?: TranscriptionUsage }
   /** `asked`: its metadata is Callwright's (ASKED_METADATA): a response.create of ours, not the server's turn detection. */
   | { type: 'response.created'; responseId: string; asked: boolean }
@@ -164,6 +168,7 @@ export class ServerEventError extends Error {
 }
 
 type Obj = Record<string, unknown>;
+const msOf = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 function s(o: Obj, k: string, t: string): string {
   const v = o[k];
@@ -204,10 +209,11 @@ export function parseServerEvent(raw: string): ServerEvent {
     case 'session.updated':
       return { type: t, autoRespond: createResponseOf(m.session) };
     case 'session.created':
-    case 'input_audio_buffer.speech_stopped':
       return { type: t };
+    case 'input_audio_buffer.speech_stopped':
+      return { type: t, audioMs: msOf(m.audio_end_ms) };
     case 'input_audio_buffer.speech_started':
-      return { type: t, itemId: typeof m.item_id === 'string' ? m.item_id : undefined };
+      return { type: t, itemId: typeof m.item_id === 'string' ? m.item_id : undefined, audioMs: msOf(m.audio_start_ms) };
     case 'conversation.item.input_audio_transcription.completed':
       return {
         type: 'transcription.completed',
