@@ -122,7 +122,7 @@ export class CampaignService {
   /** A change made on this node (its runner, its API): its watchers are told, and the other nodes' through them. */
   changed(campaignId: string, index?: number): void {
     this.tell(campaignId, index);
-    this.d.announce?.({ campaignId, ...(index === undefined ? {} : { index }) });
+    this.d.announce?.({ campaignId, index });
   }
 
   /** A change another node made: this node's watchers are told. */
