@@ -16,7 +16,7 @@
  *   tag is then read exactly, its check still refuses a damaged one, and the scanner needs no tolerance.
  * - The level is the frame's RMS, tag included, i.e. what the pre-gate and the energy detector measure
  *   (their mean square over the 160 samples of a frame): each frame's noise is scaled to it, less the
- *   tag's expected share, after mu-law's steps, so every frame is within 0.1 dB of the level asked (0.3 dB
+ *   tag's expected share, after mu-law's steps, so every frame is within 0.1 dB of the level asked (0.35 dB
  *   at -50 dBFS, where the tag's own varying samples weigh more).
  * - Band-limited to the telephone band (high-pass 300 Hz, low-pass 3,000 Hz, 2nd-order each): a line's
  *   hiss, not a click or hum. Steady noise is not speech to Silero (test/unit/bench-bridge.test.ts checks

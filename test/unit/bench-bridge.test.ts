@@ -85,8 +85,9 @@ const noisy = (noise: LineNoise, call: number, seq: number, t = monoUs()) => {
 const dbfs = (pcm: Int16Array) => 10 * Math.log10(pcm.reduce((a, s) => a + s * s, 0) / pcm.length / 32768 ** 2);
 
 test('line noise: every frame at the level asked, its tag read back exactly, a damaged one still refused', () => {
-  // The tag's own samples differ frame to frame: at -50 dBFS they move the level by up to 0.3 dB.
-  for (const [level, tolerance] of [[-50, 0.3], [-35, 0.1], [-25, 0.1]]) {
+  // The tag's own samples differ frame to frame (its time field is the clock's): at -50 dBFS they move the
+  // level by up to a third of a dB (0.33 dB the worst of 258,000 frames at random times; 0.3 failed once in CI).
+  for (const [level, tolerance] of [[-50, 0.4], [-35, 0.1], [-25, 0.1]]) {
     const noise = new LineNoise(level);
     const t = monoUs();
     for (let seq = 1; seq <= 600; seq++) {
