@@ -86,7 +86,8 @@ const dbfs = (pcm: Int16Array) => 10 * Math.log10(pcm.reduce((a, s) => a + s * s
 
 test('line noise: every frame at the level asked, its tag read back exactly, a damaged one still refused', () => {
   // The tag's own samples differ frame to frame (its time field is the clock's): at -50 dBFS they move the
-  // level by up to a third of a dB (0.33 dB the worst of 258,000 frames at random times; 0.3 failed once in CI).
+  // level by up to a third of a dB (0.33 dB the worst of 258,000 frames at random times; a bar of 0.3 failed
+  // once in a fresh-clone run).
   for (const [level, tolerance] of [[-50, 0.4], [-35, 0.1], [-25, 0.1]]) {
     const noise = new LineNoise(level);
     const t = monoUs();
