@@ -26,9 +26,10 @@ async function timeline(stack: Stack, id: string): Promise<Array<{ type: string;
 
 /**
  * Follows the call's live event stream until an event matches (the stream of a live call stays open, so
- * `timeline` would wait for the end), then lets go of it.
+ * `timeline` would wait for the end), then lets go of it. A wait for something to happen, not a latency bar:
+ * 15 s ran out once for the cascade beside two other test files.
  */
-async function waitForEvent(stack: Stack, id: string, match: (e: { type: string; data: any }) => boolean, timeoutMs = 15_000): Promise<{ type: string; data: any }> {
+async function waitForEvent(stack: Stack, id: string, match: (e: { type: string; data: any }) => boolean, timeoutMs = 30_000): Promise<{ type: string; data: any }> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
@@ -97,7 +98,8 @@ for (const engine of ENGINES) {
   test(`[${engine}] ask_owner answered by SMS reply: the question goes out by SMS, holding lines meanwhile, the reply reaches the model (tool result or text turn), the agent relays it`, async () => {
     await withStack({ engine, script, conversation: () => conversation(engine), env: { OWNER_PHONE, ASK_OWNER_HOLDING_LINE_S: '1', ASK_OWNER_TIMEOUT_S: '30' } }, async (stack) => {
       const id = await stack.placeCall();
-      const sms = await stack.twilio.waitForMessage((m) => m.to === OWNER_PHONE, 15_000);
+      // Two turns in (the cascade's take several seconds each on a loaded 2-core machine: 15 s ran out once).
+      const sms = await stack.twilio.waitForMessage((m) => m.to === OWNER_PHONE, 30_000);
       assert.equal(sms.from, '+14155550100', 'sent from TWILIO_FROM_NUMBER');
       assert.match(sms.body, /No medium spice: mild or extra hot\?/);
       assert.match(sms.body, /\+14155550123/, 'names the call');

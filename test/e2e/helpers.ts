@@ -1,5 +1,6 @@
 import type { CalleeScript } from '../sim/twilio/index.js';
 import type { RealtimeScenario } from '../sim/openai-realtime/index.js';
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import { stackStoreEnv, startStack, type Engine, type Stack, type StackOptions } from '../sim/stack.js';
 
@@ -78,6 +79,26 @@ export async function readSse(url: string, token: string, headers: Record<string
 export async function endedEvents(stack: Stack, id: string): Promise<number> {
   const events = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
   return (events.match(/"type":"status","data":\{"status":"ended"/g) ?? []).length;
+}
+
+/**
+ * A call's transcript against what was said: the callee's lines exactly and in order, and one agent line for
+ * every response the AI simulator spoke, each starting with that response's text (a line cut at a barge-in
+ * keeps what was heard). Not a fixed turn order: on a loaded machine a greeting can start as the callee says
+ * "Hello?", be cut at what was heard and be answered again (callee, agent, agent, ...), with nothing lost.
+ */
+export function assertTranscriptIsWhatWasSaid(
+  call: { transcript: Array<{ speaker: string; text: unknown }> },
+  session: { responses: Array<{ itemId?: string; audioMsSent: number; transcript: string }> },
+  calleeLines: readonly string[] | undefined,
+  label: string,
+): void {
+  const lines = call.transcript.map((t) => `${t.speaker}: ${t.text}`);
+  const said = (speaker: string) => call.transcript.filter((t) => t.speaker === speaker).map((t) => String(t.text));
+  assert.deepEqual(said('callee'), calleeLines, `${label}: the callee's lines: ${JSON.stringify(lines)}`);
+  const spoken = session.responses.filter((r) => r.itemId && r.audioMsSent > 0);
+  assert.equal(said('agent').length, spoken.length, `${label}: one agent line per response that spoke: ${JSON.stringify(lines)}`);
+  spoken.forEach((r, k) => assert.ok(said('agent')[k]!.startsWith(r.transcript), `${label}: agent line ${k} is what the AI said ("${r.transcript}"): ${JSON.stringify(lines)}`));
 }
 
 /** The longest the event loop went without running a 1 ms timer while `work` ran. */
