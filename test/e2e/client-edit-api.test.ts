@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FULL_CONVERSATION, timelineOf, until, withStack } from './helpers.js';
+import { FULL_CONVERSATION, until, withStack } from './helpers.js';
 import { SIM_API_TOKEN, type Stack } from '../sim/stack.js';
 
 const BIN = resolve('bin/callwright.js');
@@ -81,8 +81,11 @@ test('calls: delete refuses a live call and an unknown one; the export and the o
     assert.equal((await stack.api('DELETE', '/api/calls/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await stack.api('GET', '/api/calls/export.csv?status=bogus')).status, 400);
     // Hang up once the agent has spoken (its usage is billed), so the deleted call has a cost to keep counting.
-    await until('the agent greeted', async () => (await timelineOf(stack, id)).some((e) => e.type === 'usage'));
-    await stack.api('POST', `/api/calls/${id}/hangup`);
+    // The stored timeline, not the events route: that stream stays open while the call is live.
+    await until('the agent greeted', async () => (await stack.app.timeline.list(id)).some((e) => e.type === 'usage'));
+    const hangup = await stack.api('POST', `/api/calls/${id}/hangup`);
+    assert.equal(hangup.status, 200, JSON.stringify(hangup.body));
+    assert.equal(hangup.body.endReason, 'user-hangup');
     await stack.waitForEnd(id);
     const csv = await stack.api('GET', '/api/calls/export.csv?status=live');
     assert.equal(csv.status, 200);

@@ -119,7 +119,10 @@ export async function longestStall(work: () => Promise<unknown>): Promise<number
   return worst;
 }
 
-/** A call's timeline as recorded (GET /api/calls/:id/events, read to its end). */
+/**
+ * A call's timeline as recorded (GET /api/calls/:id/events, read to its end). The stream of a live call stays
+ * open until the call ends, so this waits for the end; `stack.app.timeline.list(id)` reads a live call's.
+ */
 export async function timelineOf(stack: Stack, id: string): Promise<Array<{ type: string; data: any }>> {
   const body = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
   return body
