@@ -96,9 +96,10 @@ export function assertTranscriptIsWhatWasSaid(
   const lines = call.transcript.map((t) => `${t.speaker}: ${t.text}`);
   const said = (speaker: string) => call.transcript.filter((t) => t.speaker === speaker).map((t) => String(t.text));
   assert.deepEqual(said('callee'), calleeLines, `${label}: the callee's lines: ${JSON.stringify(lines)}`);
+  const agent = said('agent');
   const spoken = session.responses.filter((r) => r.itemId && r.audioMsSent > 0);
-  assert.equal(said('agent').length, spoken.length, `${label}: one agent line per response that spoke: ${JSON.stringify(lines)}`);
-  spoken.forEach((r, k) => assert.ok(said('agent')[k]!.startsWith(r.transcript), `${label}: agent line ${k} is what the AI said ("${r.transcript}"): ${JSON.stringify(lines)}`));
+  assert.equal(agent.length, spoken.length, `${label}: one agent line per response that spoke: ${JSON.stringify(lines)}`);
+  spoken.forEach((r, k) => assert.ok(agent[k]!.startsWith(r.transcript), `${label}: agent line ${k} is what the AI said ("${r.transcript}"): ${JSON.stringify(lines)}`));
 }
 
 /** The longest the event loop went without running a 1 ms timer while `work` ran. */
