@@ -44,7 +44,8 @@ if (!wholeSuite) {
 }
 
 // The whole suite with a PostgreSQL to test on (CI): everything on SQLite, and the end-to-end and UI files
-// (all but SQLITE_ONLY) a second time with every stack's server on PostgreSQL (TEST_STORE=postgres); the
+// (all but SQLITE_ONLY) a second time with every stack's server on PostgreSQL (TEST_STORE=postgres) and every call's session behind the serialising
+// media host (TEST_MEDIA_HOST=checked, src/bridge/host/media-host.ts); the
 // store's own unit tests run on both databases in the SQLite pass (test/store-backends.ts). An e2e file mostly waits on simulated
 // calls in real time (two measured at 64 s of CPU in 269 s on CI's 2-core machine), so files run two at a
 // time, from both passes (runPair), and one pass after the other would take twice as long for no more coverage.
@@ -90,7 +91,7 @@ const perFile = (files) => files.map((f) => ({ files: [f], label: f, alone: TIMI
 const folder = (dir) => ({ files: find(dir), label: `${dir}/`, alone: true, redis: false, browser: false });
 const passes = [
   { name: 'sqlite', env: process.env, jobs: [...perFile(find(join('test', 'e2e'))), folder(join('test', 'fuzz')), folder(join('test', 'sim')), ...perFile(find(join('test', 'ui'))), folder(join('test', 'unit'))] },
-  { name: 'postgres', env: { ...process.env, ...pgRedis, TEST_STORE: 'postgres' }, jobs: perFile([...find(join('test', 'ui')), ...find(join('test', 'e2e'))].filter((f) => !SQLITE_ONLY.has(f))) },
+  { name: 'postgres', env: { ...process.env, ...pgRedis, TEST_STORE: 'postgres', TEST_MEDIA_HOST: 'checked' }, jobs: perFile([...find(join('test', 'ui')), ...find(join('test', 'e2e'))].filter((f) => !SQLITE_ONLY.has(f))) },
 ];
 for (const pass of passes) for (const job of pass.jobs) job.pass = pass;
 const alone = passes.flatMap((p) => p.jobs.filter((j) => j.alone));
@@ -170,7 +171,7 @@ async function runPair(jobs) {
   });
 }
 
-console.log(`# the whole suite: SQLite (every file) and PostgreSQL (TEST_STORE=postgres: the ${passes[1].jobs.length} UI and end-to-end files); ${alone.length} jobs alone, then ${rest.length} two at a time; see scripts/run-tests.mjs`);
+console.log(`# the whole suite: SQLite (every file) and PostgreSQL (TEST_STORE=postgres, TEST_MEDIA_HOST=checked: the ${passes[1].jobs.length} UI and end-to-end files); ${alone.length} jobs alone, then ${rest.length} two at a time; see scripts/run-tests.mjs`);
 for (const job of alone) await runJob(job);
 await runPair(rest);
 console.log(`\n# the whole suite in ${seconds(started)} s; the slowest files:`);

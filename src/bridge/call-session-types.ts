@@ -35,7 +35,8 @@ export interface CallSessionOptions {
   /** The call's client: tools that read documents look up only this client's. */
   clientId?: string;
   engine: VoiceEngine;
-  tools: ToolRegistry;
+  /** Runs the model's tool calls (a registry, or a host's dispatcher that runs some of them elsewhere). */
+  tools: Pick<ToolRegistry, 'dispatch'>;
   hooks: SessionHooks;
   /** Greet a callee who says nothing after this much silence from the first stream (no verdict awaited). */
   greetingSilenceMs: number;

@@ -11,7 +11,7 @@ export interface ToolCallsHost {
   callId: string;
   clientId?: string;
   engine: VoiceEngine;
-  tools: ToolRegistry;
+  tools: Pick<ToolRegistry, 'dispatch'>;
   record(type: TimelineEventType, data: Record<string, unknown>): void;
   /** end_call's side effect, owned by the session (it knows what has played). */
   hangupAfterPlayout(responseId: string, callId: string, signal: AbortSignal): Promise<HangupOutcome>;

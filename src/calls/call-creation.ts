@@ -125,7 +125,7 @@ export class CallCreation {
     });
     startSession(
       { rt: this.rt, ending: this.ending, limits: this.limits, transfers: this.transfers },
-      { row, factory, client, instructions, transferTargets: targets, dtmfOnAnswer: input.dtmf, voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS }, holdMaxMinutes: input.hold?.maxMinutes },
+      { row, engine: provider, client, instructions, transferTargets: targets, dtmfOnAnswer: input.dtmf, voicemail: { ...voicemail, silenceMs: s.VOICEMAIL_SILENCE_MS, beepTimeoutMs: s.VOICEMAIL_BEEP_TIMEOUT_MS }, holdMaxMinutes: input.hold?.maxMinutes },
     );
 
     this.rt.transition(row.id, 'dialing');

@@ -54,10 +54,7 @@ export class CallLimits {
     if (!live || live.wrappingUp || this.rt.ending.has(callId)) return;
     live.wrappingUp = true;
     const graceMs = this.rt.d.wrapUpGraceMs ?? 10_000;
-    if (live.session.wrapUp(reason, WRAP_UP_INSTRUCTIONS[reason] ?? WRAP_UP_INSTRUCTIONS.default, graceMs)) {
-      this.rt.record(callId, 'wrapup.requested', { reason, graceMs, ...data });
-    } else {
-      void this.ending.end(callId, reason);
-    }
+    // The session records `wrapup.requested`, or ends the call at once when there is no conversation to wrap up.
+    live.session.wrapUp(reason, WRAP_UP_INSTRUCTIONS[reason] ?? WRAP_UP_INSTRUCTIONS.default, graceMs, data);
   }
 }

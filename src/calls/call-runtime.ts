@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import type { Carrier } from '../telephony/carrier.js';
 import type { EngineFactory, UsageReport } from '../voice/engine.js';
 import type { EngineName } from '../voice/registry.js';
-import type { CallSession } from '../bridge/call-session.js';
+import { MEDIA_HOSTS, type CallMedia, type MediaHost } from '../bridge/host/media-host.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallsRepo } from '../store/calls-repo.js';
 import type { Db } from '../store/database.js';
@@ -54,11 +54,14 @@ export interface CallServiceDeps {
   wrapUpGraceMs?: number;
   /** The outcome of every call (docs/outcome.md); absent: no outcome is kept (unit tests). */
   outcome?: OutcomeDeps;
+  /** Where the sessions run; default: MEDIA_HOST's host, built from `engines` and `tools`. */
+  media?: MediaHost;
 }
 
 export interface LiveCall {
   id: string;
-  session: CallSession;
+  /** The call's session, in the media host. */
+  session: CallMedia;
   maxTimer?: NodeJS.Timeout;
   streamTimer?: NodeJS.Timeout;
   costTimer?: NodeJS.Timeout;
@@ -90,9 +93,12 @@ export class CallRuntime {
   readonly endListeners = new Set<(callId: string) => void>();
   /** Computes and pushes each call's outcome after it ends. */
   readonly outcomes: CallOutcomes | undefined;
+  /** Where live calls' sessions, engines and audio run (src/bridge/host/). */
+  readonly media: MediaHost;
 
   constructor(readonly d: CallServiceDeps, prices: PriceTable) {
     this.now = d.now ?? (() => new Date());
+    this.media = d.media ?? MEDIA_HOSTS[d.settings.MEDIA_HOST]({ engines: d.engines, tools: d.tools });
     this.ledger = new LiveCostLedger(prices, d.settings.TWILIO_PRICE_PER_MINUTE, { recordCalls: d.settings.RECORD_CALLS });
     this.outcomes = d.outcome
       ? new CallOutcomes(d.outcome, {

@@ -124,7 +124,7 @@ export class InboundCalls {
       lookupAvailable: Boolean(client && d.knowledge),
       inbound: true,
     });
-    const live = startSession(this.parts, { row, factory, client, instructions, transferTargets: transferTargets(s.OWNER_PHONE, undefined), greetFirst: true });
+    const live = startSession(this.parts, { row, engine: provider, client, instructions, transferTargets: transferTargets(s.OWNER_PHONE, undefined), greetFirst: true });
     // A call we answer is recorded once its media flows (the carrier records only a call in progress);
     // an outbound call is recorded from its dial request instead.
     if (s.RECORD_CALLS) live.onAttached = () => this.startRecording(row.id, call.carrierCallId);

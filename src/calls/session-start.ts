@@ -1,6 +1,7 @@
-import { CallSession, type CallSessionOptions } from '../bridge/call-session.js';
+import type { CallSessionOptions } from '../bridge/call-session.js';
+import type { SessionSettings } from '../bridge/host/protocol.js';
 import type { ClientProfile } from '../clients/profile.js';
-import type { EngineFactory } from '../voice/engine.js';
+import type { EngineName } from '../voice/registry.js';
 import type { CallRow } from '../store/calls-repo.js';
 import type { CallRuntime, LiveCall } from './call-runtime.js';
 import type { CallEnding } from './call-ending.js';
@@ -19,7 +20,7 @@ export interface SessionParts {
 
 export interface SessionStart {
   row: CallRow;
-  factory: EngineFactory;
+  engine: EngineName;
   client?: ClientProfile;
   /** The system prompt (see prompt.ts). */
   instructions: string;
@@ -34,9 +35,9 @@ export interface SessionStart {
 }
 
 /**
- * One live call's session and engine, built the same way whichever side dialled: the bridge, its hooks
- * into the call service, the live registration and cost watch, and the engine connecting in the
- * background (a failure to connect ends the call as a provider error).
+ * One live call's session, built the same way whichever side dialled: opened in the media host (its
+ * engine connects there in the background, and a failure to connect ends the call as a provider error),
+ * with what it asks of the call service wired here, then the live registration and cost watch.
  */
 export function startSession(p: SessionParts, o: SessionStart): LiveCall {
   const { rt, ending, limits, transfers } = p;
@@ -44,21 +45,21 @@ export function startSession(p: SessionParts, o: SessionStart): LiveCall {
   const s = d.settings;
   const { row, client } = o;
   const live: LiveCall = { id: row.id, attached: false, transferTargets: o.transferTargets } as LiveCall;
-  const engine = o.factory({ callId: row.id, onEvent: (e) => live.session.onEngineEvent(e) });
-  live.session = new CallSession({
-    callId: row.id,
-    clientId: client?.id,
-    engine,
-    tools: d.tools,
+  const owner = ownerFor(rt, row, client);
+  const session: SessionSettings = {
     greetingSilenceMs: s.GREETING_SILENCE_MS,
     bargeIn: { vad: s.BARGE_IN_VAD, vadFloorDbfs: s.BARGE_IN_VAD_FLOOR_DBFS, minSpeechMs: s.BARGE_IN_MIN_SPEECH_MS, backchannelMaxMs: s.BARGE_IN_BACKCHANNEL_MAX_MS, wordsWaitMs: s.BARGE_IN_WORDS_WAIT_MS },
-    dtmfOnAnswer: o.dtmfOnAnswer,
-    voicemail: o.voicemail,
-    greetFirst: o.greetFirst,
+    ...(o.dtmfOnAnswer !== undefined ? { dtmfOnAnswer: o.dtmfOnAnswer } : {}),
+    ...(o.voicemail ? { voicemail: o.voicemail } : {}),
+    ...(o.greetFirst !== undefined ? { greetFirst: o.greetFirst } : {}),
     hold: { maxMs: (o.holdMaxMinutes ?? s.HOLD_MAX_MINUTES) * 60_000, tailMs: s.VAD_SILENCE_MS + 200 },
     menuPromptEndMs: s.MENU_PROMPT_END_MS,
-    owner: ownerFor(rt, row, client),
-    hooks: {
+    ...(owner ? { owner: { name: owner.name, holdingLineMs: owner.holdingLineMs } } : {}),
+    digitsViaCarrier: s.DTMF_MODE === 'carrier',
+  };
+  live.session = rt.media.open(
+    { callId: row.id, clientId: client?.id, engine: o.engine, instructions: o.instructions, hasClient: Boolean(client && d.knowledge), session },
+    {
       record: (type, data) => rt.record(row.id, type, data),
       requestEnd: (reason, detail) => void ending.end(row.id, reason, { detail }),
       conversationStarted: () => rt.transition(row.id, 'talking'),
@@ -66,34 +67,17 @@ export function startSession(p: SessionParts, o: SessionStart): LiveCall {
         const r = await transfers.start(row.id, { ...req, via: 'tool' }, preamble);
         return 'refused' in r ? r.refused : r.outcome;
       },
-      ...(s.DTMF_MODE === 'carrier'
-        ? {
-            playDigitsViaCarrier: async (digits: string) => {
-              const call = d.calls.kept(row.id);
-              if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
-              await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: callPublicUrl(s)!, params: { callId: row.id, secret: call.streamSecret } });
-            },
-          }
-        : {}),
+      ...(owner ? { askOwner: owner.ask } : {}),
+      playDigits: async (digits: string) => {
+        const call = d.calls.kept(row.id);
+        if (!d.carrier?.playDigits || !call?.carrierCallId) throw new Error(`call ${row.id}: the carrier cannot play digits on this call`);
+        await d.carrier.playDigits(call.carrierCallId, digits, { publicUrl: callPublicUrl(s)!, params: { callId: row.id, secret: call.streamSecret } });
+      },
     },
-  });
+  );
   rt.live.set(row.id, live);
   limits.watchCost(row.id);
-
-  // The engine connects while the phone rings (or the caller's stream opens), so the greeting is not
-  // delayed by the handshake.
-  rt.track(
-    engine
-      .start({ instructions: o.instructions, tools: d.tools.specs({ hasClient: Boolean(client && d.knowledge) }), autoRespond: false })
-      .then(() => {
-        rt.record(row.id, 'engine.ready', { engine: engine.name });
-        live.session.engineStarted();
-      })
-      .catch((err: Error) => {
-        rt.record(row.id, 'error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
-        return ending.end(row.id, 'provider-error', { detail: err.message });
-      }),
-  );
+  rt.track(live.session.started);
   return live;
 }
 

@@ -118,6 +118,12 @@ export const settingsSchema = z.object({
    */
   MENU_PROMPT_END_MS: int(500, 10000).default(1500),
   /**
+   * Where live calls' sessions, engines and audio run (src/bridge/host/): `in-process` on the server's
+   * event loop; `checked` the same, with every message across the boundary copied and delivered a turn
+   * later, as a media process would get it (for tests of that boundary).
+   */
+  MEDIA_HOST: z.enum(['in-process', 'checked']).default('in-process'),
+  /**
    * The owner's phone (E.164): where transfer_call hands a call over by default (label `owner`), and
    * where ask_owner's questions go by SMS. Set on the server only: the model picks a label, never a number.
    * See docs/transfer.md and docs/ask-owner.md.

@@ -14,6 +14,8 @@ export function lookupContextTool(knowledge: KnowledgeBase, o: { topK: number })
     description:
       "Search the documents of the person you are calling for (insurance cards, medical notes, orders, account details...). Use it whenever you are asked for a fact that is not in your instructions or the reference section, before you answer, e.g. a member ID, a date of birth, an order number, a dose. Answer only from what it returns; if it finds nothing that answers the question, say you will check and get back to them.",
     requiresClient: true,
+    // The knowledge base is the main process's (its database, its embedder).
+    runsOnMain: true,
     args: z.object({
       query: z.string().trim().min(1).max(500).describe('What you need to know, as a short question or keywords, e.g. "insurance member ID" or "date of birth".'),
     }),

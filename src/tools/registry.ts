@@ -54,6 +54,12 @@ export interface ToolDefinition<A extends z.ZodTypeAny = z.ZodTypeAny> {
   args: A;
   /** Offered only on calls for a client (e.g. tools that read the client's documents). */
   requiresClient?: boolean;
+  /**
+   * Runs in the main process, beside the store and the documents, rather than beside the call's session
+   * (MEDIA_HOST may put sessions elsewhere). Such a tool gets the call's ids, `record` and its signal;
+   * hanging up, keys, transfers and the owner are the session's and refused there.
+   */
+  runsOnMain?: boolean;
   run(ctx: ToolContext, args: z.infer<A>): Promise<ToolOutcome>;
 }
 
@@ -83,6 +89,11 @@ export class ToolRegistry {
       this.specCache.set(key, specs);
     }
     return [...specs];
+  }
+
+  /** Whether `name` runs beside the store (see ToolDefinition.runsOnMain). */
+  runsOnMain(name: string): boolean {
+    return this.tools.get(name)?.runsOnMain === true;
   }
 
   /**

@@ -33,7 +33,13 @@ const GOODBYE = 'Thank you. That is C X 4 8 2 1 3. Goodbye!';
 /** The engine's system prompt as its simulator received it (the cascade's with its first chat request). */
 async function promptOf(stack: Stack, engine: Engine): Promise<string> {
   if (engine === 'cascade') return String((await until('the first chat request', () => stack.cascade.llm[0], 20_000)).body.messages[0]!.content);
-  return engine === 'openai' ? String(stack.openai.sessions[0]!.config.instructions) : JSON.stringify(stack.gemini.sessions[0]!.setup.systemInstruction).replace(/\\n/g, '\n');
+  // The engine connects in the background while the call is placed: its session may not be configured yet.
+  if (engine === 'openai') {
+    const session = await until('the engine session', () => stack.openai.sessions[0], 20_000);
+    await until('its session.update', () => session.received.some((e) => e.type === 'session.update'), 20_000);
+    return String(session.config.instructions);
+  }
+  return JSON.stringify((await until('the engine session set up', () => stack.gemini.sessions[0]?.setup?.systemInstruction, 20_000))).replace(/\\n/g, '\n');
 }
 
 /**

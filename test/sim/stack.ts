@@ -194,7 +194,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const port = o.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const storeEnv = await stackStoreEnv(dataDir);
-  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...storeEnv, ...o.env });
+  const settings = parseSettings({ ...simEnv({ port, dataDir, twilioUrl: twilio.url, openaiUrl: openai.url, geminiUrl: gemini.baseUrl }), ...cascadeEnv(cascade), AI_PROVIDER: o.engine ?? 'openai', ...embeddingsEnv, ...outcomeEnv, ...storeEnv, ...mediaHostEnv(), ...o.env });
   // As src/main.ts does at server start: the VAD worker's thread is up and has detectors built before the
   // first call (started by that call instead, its first frames would be heard late by the thread's start-up).
   startVadWorker();
@@ -274,6 +274,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
  * the same database, as it finds the same SQLite file), as a node named after that directory (so its carrier
  * URLs are node-addressed, as in a multi-node deployment). Otherwise nothing: SQLite in DATA_DIR.
  */
+/** TEST_MEDIA_HOST=checked: every stack's sessions behind the serialising media host (the PostgreSQL pass). */
+function mediaHostEnv(): Record<string, string> {
+  return process.env.TEST_MEDIA_HOST ? { MEDIA_HOST: process.env.TEST_MEDIA_HOST } : {};
+}
+
 export async function stackStoreEnv(dataDir: string): Promise<Record<string, string>> {
   if (process.env.TEST_STORE !== 'postgres') return {};
   const admin = process.env.TEST_DATABASE_URL;
