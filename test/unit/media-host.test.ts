@@ -15,8 +15,13 @@ class FakeEngine implements VoiceEngine {
   readonly name = 'fake';
   readonly capabilities: EngineCapabilities = { truncation: true, serverTurnDetection: true, autoReplyAfterTool: false, detectsSpeechDuringPlayback: true, cancelsInterruptedToolCalls: true, hearsBeforeAutoRespond: true, inputFormat: { encoding: 'pcmu', sampleRate: 8000 }, outputFormat: { encoding: 'pcmu', sampleRate: 8000 } };
   calls: string[] = [];
-  constructor(readonly emit: EngineListener) {}
-  async start() {}
+  constructor(
+    readonly emit: EngineListener,
+    private readonly refuse?: string,
+  ) {}
+  async start() {
+    if (this.refuse) throw new Error(this.refuse);
+  }
   pushAudio() {}
   generateReply() {
     this.calls.push('generateReply');
@@ -60,9 +65,9 @@ const lookupLike = defineTool({
   },
 });
 
-function open(kind: MediaHostKind, o: { owner?: (q: string, signal: AbortSignal) => Promise<OwnerReply> } = {}) {
+function open(kind: MediaHostKind, o: { owner?: (q: string, signal: AbortSignal) => Promise<OwnerReply>; refuse?: string } = {}) {
   const engines: FakeEngine[] = [];
-  const host = MEDIA_HOSTS[kind]({ engines: { openai: ({ onEvent }) => (engines.push(new FakeEngine(onEvent)), engines.at(-1)!) }, tools: new ToolRegistry([endCallTool, askOwnerTool, lookupLike]) });
+  const host = MEDIA_HOSTS[kind]({ engines: { openai: ({ onEvent }) => (engines.push(new FakeEngine(onEvent, o.refuse)), engines.at(-1)!) }, tools: new ToolRegistry([endCallTool, askOwnerTool, lookupLike]) });
   const records: Array<{ type: string; data: Record<string, unknown> }> = [];
   const ends: string[] = [];
   const side: CallSide = {
@@ -103,6 +108,15 @@ for (const kind of Object.keys(MEDIA_HOSTS) as MediaHostKind[]) {
     await until('the conversation started on the main side', () => c.types().includes('conversationStarted'));
     await c.media.shutdown();
     assert.ok(c.engine().calls.includes('close'), 'shutdown resolves once the engine is closed');
+  });
+
+  test(`${kind} host: an engine that cannot connect is recorded and ends the call as a provider error`, async () => {
+    const c = open(kind, { refuse: '401 invalid key' });
+    await c.media.started;
+    await until('the end asked for', () => c.ends.length > 0);
+    assert.deepEqual(c.ends, ['provider-error']);
+    assert.deepEqual(c.records.find((r) => r.type === 'error')?.data, { source: 'fake', fatal: true, code: 'connect_failed', message: '401 invalid key' });
+    assert.ok(!c.types().includes('engine.ready'));
   });
 
   test(`${kind} host: a limit's wrap-up ends a call with no conversation at once, and is recorded with its data once there is one`, async () => {

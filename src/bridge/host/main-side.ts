@@ -33,14 +33,14 @@ export interface CallMedia {
   holdForTransfer(holdingLine?: string): void;
   resumeAfterTransfer(instructions?: string): void;
   expectNewStream(timeoutMs: number | false): void;
-  /** Settles once the engine's connect has (its outcome is on the timeline). */
+  /** Settles once the engine's connect has (its outcome is on the timeline); rejects only if handling that outcome failed. */
   readonly started: Promise<void>;
 }
 
 interface OpenCall {
   spec: SessionSpec;
   side: CallSide;
-  started(): void;
+  started(error?: string): void;
   startedSeen: boolean;
   shutDown: boolean;
 }
@@ -67,9 +67,9 @@ export class MainSide {
 
   open(spec: SessionSpec, side: CallSide): CallMedia {
     const { callId } = spec;
-    let started!: () => void;
-    const call: OpenCall = { spec, side, started: () => started(), startedSeen: false, shutDown: false };
-    const startedP = new Promise<void>((resolve) => (started = resolve));
+    let settle!: (error?: string) => void;
+    const startedP = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(new Error(error)))));
+    const call: OpenCall = { spec, side, started: settle, startedSeen: false, shutDown: false };
     this.calls.set(callId, call);
     const post = this.post;
     this.post({ t: 'open', spec });
@@ -103,7 +103,7 @@ export class MainSide {
       case 'conversationStarted':
         return call.side.conversationStarted();
       case 'started':
-        call.started();
+        call.started(m.error);
         return this.settled(m.callId, 'startedSeen');
     }
   }

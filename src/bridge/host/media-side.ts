@@ -38,10 +38,6 @@ export class MediaSide {
     );
   }
 
-  get liveCount(): number {
-    return this.sessions.size;
-  }
-
   receive(m: ToMedia): void {
     if (m.t === 'open') return this.open(m.spec);
     if (m.t === 'request' || m.t === 'reply' || m.t === 'abort') return this.requests.receive(m);
@@ -113,17 +109,19 @@ export class MediaSide {
     // delayed by the handshake.
     engine
       .start({ instructions: spec.instructions, tools: this.d.tools.specs({ hasClient: spec.hasClient }), autoRespond: false })
+      .then(() => {
+        record('engine.ready', { engine: engine.name });
+        session.engineStarted();
+      })
+      .catch((err: Error) => {
+        record('error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
+        post({ t: 'end', callId, reason: 'provider-error', detail: err.message });
+      })
+      // Whatever failed after that is the main side's to log, with the call's background work.
       .then(
-        () => {
-          record('engine.ready', { engine: engine.name });
-          session.engineStarted();
-        },
-        (err: Error) => {
-          record('error', { source: engine.name, fatal: true, code: 'connect_failed', message: err.message });
-          post({ t: 'end', callId, reason: 'provider-error', detail: err.message });
-        },
-      )
-      .finally(() => post({ t: 'started', callId }));
+        () => post({ t: 'started', callId }),
+        (err: unknown) => post({ t: 'started', callId, error: `call ${callId}: ${err instanceof Error ? err.message : String(err)}` }),
+      );
   }
 
   private serve(callId: string, ask: MediaRequest): Promise<unknown> {

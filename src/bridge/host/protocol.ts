@@ -70,8 +70,8 @@ export type ToMain =
   | { t: 'record'; callId: string; type: TimelineEventType; data: Record<string, unknown> }
   | { t: 'end'; callId: string; reason: EndReason; detail?: string }
   | { t: 'conversationStarted'; callId: string }
-  /** The engine's connect settled (its `engine.ready` or error is recorded before this). */
-  | { t: 'started'; callId: string }
+  /** The engine's connect settled (its `engine.ready` or error is recorded before this); `error`: handling it failed. */
+  | { t: 'started'; callId: string; error?: string }
   | Request
   | Reply
   | Abort;

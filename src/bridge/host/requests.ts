@@ -22,7 +22,9 @@ export class Requests {
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(rid, { callId, resolve: resolve as (v: unknown) => void, reject });
       this.post({ t: 'request', callId, rid, ask });
-      signal?.addEventListener('abort', () => this.waiting.has(rid) && this.post({ t: 'abort', callId, rid }), { once: true });
+      const abort = () => this.waiting.has(rid) && this.post({ t: 'abort', callId, rid });
+      if (signal?.aborted) abort();
+      else signal?.addEventListener('abort', abort, { once: true });
     });
   }
 
