@@ -8,25 +8,16 @@ import { test } from 'node:test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
-import { withStack, ENGINES } from './helpers.js';
+import { withStack, ENGINES, timelineOf } from './helpers.js';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import { SIM_API_TOKEN, SIM_AUTH_TOKEN, type Engine, type Stack } from '../sim/stack.js';
 
 const OWNER_PHONE = '+14155550199';
 const QUESTION = 'No medium spice today. Mild or extra hot?';
 
-async function timeline(stack: Stack, id: string): Promise<Array<{ type: string; at: string; data: any }>> {
-  const body = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
-  return body
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)))
-    .filter((e) => e && typeof e.type === 'string');
-}
-
 /**
  * Follows the call's live event stream until an event matches (the stream of a live call stays open, so
- * `timeline` would wait for the end), then lets go of it. A wait for something to happen, not a latency bar:
+ * `timelineOf` would wait for the end), then lets go of it. A wait for something to happen, not a latency bar:
  * 15 s ran out once for the cascade beside two other test files.
  */
 async function waitForEvent(stack: Stack, id: string, match: (e: { type: string; data: any }) => boolean, timeoutMs = 30_000): Promise<{ type: string; data: any }> {
@@ -135,7 +126,7 @@ for (const engine of ENGINES) {
         assert.ok(results.length > 0 && results.every((r) => /The question has gone to Raju Kumar/.test(r)), JSON.stringify(results));
       }
 
-      const ev = await timeline(stack, id);
+      const ev = await timelineOf(stack, id);
       const asked = ev.find((e) => e.type === 'owner.asked')!;
       assert.equal(asked.data.question, 'No medium spice: mild or extra hot?');
       assert.deepEqual(asked.data.channels, ['ui', 'sms']);
@@ -176,7 +167,7 @@ for (const engine of ENGINES) {
         assert.equal(call.endReason, 'agent-hangup', 'the call went on to its goodbye');
         const outputs = toModel(stack, engine);
         assert.ok(outputs.some((o) => /Raju Kumar has not answered yet\. Say "I'll check with Raju Kumar and get back to you"/.test(o)), JSON.stringify(outputs));
-        const ev = await timeline(stack, id);
+        const ev = await timelineOf(stack, id);
         const asked = ev.find((e) => e.type === 'owner.asked')!;
         assert.deepEqual(asked.data.channels, ['ui'], 'no OWNER_PHONE: the live page only');
         const timeout = ev.find((e) => e.type === 'owner.timeout')!;
@@ -226,7 +217,7 @@ test('answering: unknown question 404, bad ids 404, empty answer 400 naming the 
     assert.equal(ok.status, 200);
     const call = await stack.waitForEnd(id, 30_000);
     assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Mild, please/.test(t.text)));
-    const answered = (await timeline(stack, id)).find((e) => e.type === 'owner.answered')!;
+    const answered = (await timelineOf(stack, id)).find((e) => e.type === 'owner.answered')!;
     assert.equal(answered.data.channel, 'api');
   });
 });
@@ -284,7 +275,7 @@ test('OWNER_WEBHOOK_URL: the question is POSTed as signed JSON, the receiver ans
       assert.equal(await verifySignature(q.signature, q.rawBody.replace('extra hot', 'extra mild'), OWNER_SECRET), false, 'not for another body');
       assert.equal(await verifySignature(q.signature, q.rawBody, OWNER_SECRET, Math.floor(Date.now() / 1000) + 3600), false, 'not an hour later');
       assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)));
-      const ev = await timeline(stack, id);
+      const ev = await timelineOf(stack, id);
       assert.deepEqual(ev.find((e) => e.type === 'owner.asked')!.data.channels, ['ui', 'webhook']);
       assert.equal(ev.find((e) => e.type === 'owner.answered')!.data.channel, 'api');
     });
@@ -343,7 +334,7 @@ test('several questions in one call: one answered on the page during a holding l
       assert.match(agent, /Extra hot is fine/);
       assert.match(agent, /raita please/);
       assert.deepEqual(stack.openai.sessions[0].errorsSent, [], 'no response.create the engine had to refuse');
-      const ev = await timeline(stack, id);
+      const ev = await timelineOf(stack, id);
       assert.deepEqual(
         ev.filter((e) => e.type === 'owner.answered').map((e) => [e.data.channel, e.data.answer]),
         [
@@ -405,7 +396,7 @@ for (const engine of ['gemini', 'cascade'] as const) {
           assert.ok(results.length > 0 && results.every((r) => /The question has gone to Raju Kumar/.test(r)), JSON.stringify(results));
         }
         assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /No problem\./.test(t.text)), 'the callee was answered while the question was open');
-        const ev = await timeline(stack, id);
+        const ev = await timelineOf(stack, id);
         assert.ok(!ev.some((e) => e.type === 'owner.detached'), 'the call was never withdrawn');
         assert.ok(call.transcript.some((t: any) => t.speaker === 'agent' && /Extra hot is fine/.test(t.text)), 'the answer was relayed');
         assert.ok(toModel(stack, engine).some((o) => /Raju Kumar answered: "Extra hot is fine"/.test(o)), 'the answer reached the model');

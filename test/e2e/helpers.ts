@@ -122,15 +122,20 @@ export async function longestStall(work: () => Promise<unknown>): Promise<number
 
 /**
  * A call's timeline as recorded (GET /api/calls/:id/events, read to its end). The stream of a live call stays
- * open until the call ends, so this waits for the end; `stack.app.timeline.list(id)` reads a live call's.
+ * open until the call ends, so this waits for the end; `storedTimeline` reads a live call's at once.
  */
-export async function timelineOf(stack: Stack, id: string): Promise<Array<{ type: string; data: any }>> {
+export async function timelineOf(stack: Stack, id: string): Promise<Array<{ type: string; at: string; data: any }>> {
   const body = (await stack.api('GET', `/api/calls/${id}/events`)).body as string;
   return body
     .split('\n')
     .filter((l) => l.startsWith('data: '))
     .map((l) => JSON.parse(l.slice(6)))
     .filter((e) => e && typeof e.type === 'string');
+}
+
+/** A call's timeline as stored now, live or not (the server's own reader, not the API's stream). */
+export async function storedTimeline(stack: Stack, id: string): Promise<Array<{ type: string; data: any }>> {
+  return (await stack.app.timeline.list(id)).map((e) => ({ type: e.type, data: e.data as any }));
 }
 
 /** The call's stream secret as stored: in DATA_DIR's SQLite file, or in PostgreSQL with TEST_STORE=postgres. */

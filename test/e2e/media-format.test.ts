@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FULL_CONVERSATION, withStack, until, assertTranscriptIsWhatWasSaid } from './helpers.js';
-import type { Stack } from '../sim/stack.js';
+import { FULL_CONVERSATION, withStack, until, assertTranscriptIsWhatWasSaid, storedTimeline } from './helpers.js';
 
 const BAD_TO = '+14155550199';
 
-const timelineOf = async (stack: Stack, id: string) => (await stack.app.timeline.list(id)).map((e) => ({ type: e.type, data: e.data as any }));
 
 test('a media stream that is not mu-law 8 kHz mono is refused and its call ends as media-error, saying what arrived; a concurrent call is unaffected', async () => {
   await withStack(
@@ -25,7 +23,7 @@ test('a media stream that is not mu-law 8 kHz mono is refused and its call ends 
       assert.match(cb.error, /media stream format audio\/x-l16, 16000 Hz, 1 channel is not supported/);
       assert.deepEqual(cb.transcript, [], 'nothing was bridged');
       assert.equal(stack.openai.sessions[0].inputAudioMs, 0, 'no audio reached the voice engine');
-      const refused = (await timelineOf(stack, bad)).filter((e) => e.type === 'error' && e.data.code === 'media_format_unsupported');
+      const refused = (await storedTimeline(stack, bad)).filter((e) => e.type === 'error' && e.data.code === 'media_format_unsupported');
       assert.equal(refused.length, 1);
       assert.deepEqual(refused[0].data.mediaFormat, { encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 });
       assert.equal(refused[0].data.fatal, true);
@@ -35,7 +33,7 @@ test('a media stream that is not mu-law 8 kHz mono is refused and its call ends 
 
       assert.equal(cg.endReason, 'agent-hangup');
       assertTranscriptIsWhatWasSaid(cg, stack.openai.sessions[1], FULL_CONVERSATION.scenario.userTranscripts, 'the concurrent call');
-      assert.ok(!(await timelineOf(stack, good)).some((e) => e.type === 'error'));
+      assert.ok(!(await storedTimeline(stack, good)).some((e) => e.type === 'error'));
     },
   );
 });
