@@ -89,6 +89,16 @@ function open(kind: MediaHostKind, o: { owner?: (q: string, signal: AbortSignal)
   return { media, records, ends, engine: () => engines[0]!, types: () => records.map((r) => r.type) };
 }
 
+/** A person answers, and the model's first response is one tool call (`t1`). */
+async function toolCallInConversation(c: ReturnType<typeof open>, name: string, args: string): Promise<void> {
+  await c.media.started;
+  c.media.attach(new FakeTransport());
+  c.media.answeredBy('human');
+  c.engine().emit({ type: 'agent.responseStarted', responseId: 'r1' });
+  c.engine().emit({ type: 'tool.call', responseId: 'r1', callId: 't1', name, arguments: args });
+  c.engine().emit({ type: 'agent.responseDone', responseId: 'r1', status: 'completed' });
+}
+
 const tick = () => new Promise((r) => setImmediate(r));
 const until = async (what: string, ok: () => boolean) => {
   for (let i = 0; i < 200 && !ok(); i++) await tick();
@@ -140,12 +150,7 @@ for (const kind of Object.keys(MEDIA_HOSTS) as MediaHostKind[]) {
   test(`${kind} host: a tool marked runsOnMain runs on the main side with the call's client; driving the call is refused there`, async () => {
     seen.length = 0;
     const c = open(kind);
-    await c.media.started;
-    c.media.attach(new FakeTransport());
-    c.media.answeredBy('human');
-    c.engine().emit({ type: 'agent.responseStarted', responseId: 'r1' });
-    c.engine().emit({ type: 'tool.call', responseId: 'r1', callId: 't1', name: 'look_it_up', arguments: '{"q":"member id"}' });
-    c.engine().emit({ type: 'agent.responseDone', responseId: 'r1', status: 'completed' });
+    await toolCallInConversation(c, 'look_it_up', '{"q":"member id"}');
     await until('the result sent to the engine', () => c.engine().calls.some((x) => x.startsWith('toolResult:t1')));
     assert.deepEqual(c.engine().calls.find((x) => x.startsWith('toolResult:t1')), 'toolResult:t1:found member id');
     assert.deepEqual(seen, [{ clientId: 'client-1', hangup: 'look_it_up runs on the main side and cannot hang up' }]);
@@ -156,12 +161,7 @@ for (const kind of Object.keys(MEDIA_HOSTS) as MediaHostKind[]) {
   test(`${kind} host: ask_owner's question crosses to the main side, stays open when the engine withdraws the tool call, and is aborted there when the call ends`, async () => {
     const asked: Array<{ question: string; signal: AbortSignal }> = [];
     const c = open(kind, { owner: (question, signal) => new Promise((resolve) => (asked.push({ question, signal }), signal.addEventListener('abort', () => resolve({ status: 'cancelled' })))) });
-    await c.media.started;
-    c.media.attach(new FakeTransport());
-    c.media.answeredBy('human');
-    c.engine().emit({ type: 'agent.responseStarted', responseId: 'r1' });
-    c.engine().emit({ type: 'tool.call', responseId: 'r1', callId: 't1', name: 'ask_owner', arguments: '{"question":"Is extra spicy OK?"}' });
-    c.engine().emit({ type: 'agent.responseDone', responseId: 'r1', status: 'completed' });
+    await toolCallInConversation(c, 'ask_owner', '{"question":"Is extra spicy OK?"}');
     await until('the question asked on the main side', () => asked.length === 1);
     assert.equal(asked[0]!.question, 'Is extra spicy OK?');
     assert.equal(asked[0]!.signal.aborted, false);
