@@ -72,7 +72,7 @@ export class MainSide {
     const call: OpenCall = { spec, side, started: settle, startedSeen: false, shutDown: false };
     this.calls.set(callId, call);
     const post = this.post;
-    this.post({ t: 'open', spec });
+    post({ t: 'open', spec });
     return {
       started: startedP,
       attach: (transport) => this.attachStream(callId, transport),
@@ -82,12 +82,11 @@ export class MainSide {
       holdForTransfer: (holdingLine) => post({ t: 'holdForTransfer', callId, ...(holdingLine !== undefined ? { holdingLine } : {}) }),
       resumeAfterTransfer: (instructions) => post({ t: 'resumeAfterTransfer', callId, ...(instructions !== undefined ? { instructions } : {}) }),
       expectNewStream: (timeoutMs) => post({ t: 'expectNewStream', callId, timeoutMs }),
-      shutdown: () =>
-        this.requests.ask<void>(callId, { kind: 'shutdown' }).then(
-          () => this.settled(callId, 'shutDown'),
-          // Already gone on the media side: nothing left to stop.
-          () => this.settled(callId, 'shutDown'),
-        ),
+      shutdown: () => {
+        // A refusal means the session was already gone on the media side: nothing left to stop either way.
+        const done = () => this.settled(callId, 'shutDown');
+        return this.requests.ask<void>(callId, { kind: 'shutdown' }).then(done, done);
+      },
     };
   }
 

@@ -8,7 +8,7 @@ import type { CallSessionOptions } from '../call-session-types.js';
  * The messages between the call service (main side) and the media host, where each call's session, engine
  * and audio live (docs/benchmarks.md, "Where the process boundary falls"). Everything here is plain data,
  * so a host may be another process; the one thing that is not, the carrier's media stream, is handed over
- * beside the messages (`MediaHost.attach`), as a socket is handed to a child process.
+ * beside the messages (`CallMedia.attach`), as a socket is handed to a child process.
  */
 
 /** What a media host builds a call's session from. */

@@ -9,7 +9,7 @@ export type RequestServer = (callId: string, ask: MediaRequest, signal: AbortSig
  */
 export class Requests {
   private nextId = 1;
-  private readonly waiting = new Map<number, { callId: string; resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private readonly serving = new Map<string, AbortController>();
 
   constructor(
@@ -20,7 +20,7 @@ export class Requests {
   ask<T>(callId: string, ask: MediaRequest, signal?: AbortSignal): Promise<T> {
     const rid = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(rid, { callId, resolve: resolve as (v: unknown) => void, reject });
+      this.waiting.set(rid, { resolve: resolve as (v: unknown) => void, reject });
       this.post({ t: 'request', callId, rid, ask });
       const abort = () => this.waiting.has(rid) && this.post({ t: 'abort', callId, rid });
       if (signal?.aborted) abort();
@@ -60,14 +60,5 @@ export class Requests {
         this.serving.delete(key);
         this.post(reply);
       });
-  }
-
-  /** The other side is gone (its call's session, or a whole host): what waits on it fails with `why`. */
-  failAll(why: string, callId?: string): void {
-    for (const [rid, w] of this.waiting) {
-      if (callId !== undefined && w.callId !== callId) continue;
-      this.waiting.delete(rid);
-      w.reject(new Error(why));
-    }
   }
 }
